@@ -1,0 +1,47 @@
+# redis-oxide developer commands. `make demo` and `make test` do their own set-up.
+PY := .venv/bin/python
+SPECS := --spec specs/commands.json
+GENERATED := src/redis_oxide/_generated
+# Where `make spec` dumps from; empty means an embedded Redis Stack server started for the dump.
+SPEC_URL ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test pytest lint format typecheck check generate check-generated spec \
+	regen-golden
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(PY) demo/tour.py
+
+test: setup check pytest
+
+pytest:
+	PYTHONASYNCIODEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(PY) -m ruff check src codegen tests demo scripts
+	$(PY) -m ruff format --check src codegen tests demo scripts
+
+format:
+	$(PY) -m ruff format src codegen tests demo scripts
+	$(PY) -m ruff check --fix src codegen tests demo scripts
+
+typecheck:
+	$(PY) -m mypy src codegen tests/typing demo
+
+check: lint typecheck check-generated
+
+generate:
+	$(PY) -m codegen generate $(SPECS) --out $(GENERATED)
+
+check-generated:
+	$(PY) -m codegen check $(SPECS) --out $(GENERATED)
+
+spec:
+	$(PY) scripts/with_stack_server.py $(if $(SPEC_URL),--url $(SPEC_URL)) -- \
+		$(PY) -m codegen spec --url {url} --out specs/commands.json
+
+regen-golden:
+	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden
