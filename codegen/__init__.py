@@ -1,0 +1,1 @@
+"""Generator of the redis-oxide command surface from Redis's command spec."""
