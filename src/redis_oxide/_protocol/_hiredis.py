@@ -1,0 +1,152 @@
+"""The one module that imports hiredis, behind precise types.
+
+Rules:
+
+- Nothing else in redis-oxide imports ``hiredis``; nothing from ``hiredis.*`` reaches users.
+  The ``Reader`` is built with redis-oxide's :class:`ProtocolError` and a factory returning
+  redis-oxide :class:`ServerError` subclasses, so hiredis constructs our exceptions in C.
+- ``notEnoughData`` is our :data:`NOT_ENOUGH` sentinel: hiredis' default (``False``) is also
+  what a RESP3 ``#f`` decodes to.
+- Hot path: :class:`HiredisDecoder` stores the Reader's bound ``feed`` and ``gets`` as its own
+  ``feed`` and ``next_reply``, so each call goes straight to C with no Python frame.
+- hiredis 3.5 stubs type ``pack_command``'s argument as a one-element tuple and ``gets()`` as
+  returning ``Any``; the names below restate them precisely for ``mypy --strict``.
+- hiredis older than 3.2 has no ``PushNotification`` (push frames look like arrays); it is
+  treated as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, Protocol, cast
+
+from redis_oxide._command import ArgT
+from redis_oxide._exceptions import ProtocolError, ServerError, server_error_from_message
+from redis_oxide._protocol._encode import PlainArg, normalize_args
+from redis_oxide._protocol._types import NOT_ENOUGH, NeedMoreData, RespValue
+
+__all__ = [
+    "HIREDIS_AVAILABLE",
+    "PUSH_CLASS",
+    "HiredisDecoder",
+    "encode_command",
+    "encode_commands",
+]
+
+PUSH_CLASS: type[list[Any]] | None
+try:
+    import hiredis
+except ImportError:  # pragma: no cover - hiredis is a dependency; this guards odd platforms
+    PUSH_CLASS = None
+else:
+    PUSH_CLASS = getattr(hiredis, "PushNotification", None)
+
+#: Whether the hiredis decoder and encoder can be used.
+HIREDIS_AVAILABLE: Final[bool] = PUSH_CLASS is not None
+
+
+class _Feed(Protocol):
+    def __call__(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+
+class _NextReply(Protocol):
+    def __call__(self, decode: bool = True, /) -> RespValue | NeedMoreData: ...
+
+
+class HiredisDecoder:
+    """:class:`Decoder` backed by ``hiredis.Reader``.
+
+    Args:
+        encoding: Decode bulk/simple strings, verbatim strings, big numbers and map keys with
+            this codec; ``None`` keeps ``bytes``.
+        errors: Codec error handler for ``encoding``.
+        reply_error: Builds the value for a ``-`` error reply from its text; by default
+            :func:`server_error_from_message`. A connection may pass a closure that adds its
+            address; the reference cycle it creates is collectable.
+
+    Raises:
+        LookupError: Unknown ``encoding`` or ``errors``.
+    """
+
+    __slots__ = ("feed", "next_reply")
+
+    feed: _Feed
+    next_reply: _NextReply
+
+    def __init__(
+        self,
+        *,
+        encoding: str | None = None,
+        errors: str = "strict",
+        reply_error: Callable[[str], ServerError] = server_error_from_message,
+    ) -> None:
+        reader = hiredis.Reader(
+            protocolError=ProtocolError,
+            replyError=reply_error,
+            encoding=encoding,
+            errors=errors,
+            notEnoughData=NOT_ENOUGH,
+        )
+        # The stub types ``feed`` as taking str | bytes; the C code takes any buffer.
+        self.feed = cast(_Feed, reader.feed)
+        self.next_reply = reader.gets
+
+    def __repr__(self) -> str:
+        return "<HiredisDecoder>"
+
+
+def _hiredis_missing(args: tuple[PlainArg, ...]) -> bytes:
+    raise ImportError("hiredis>=3.2 is not installed; use the pure-Python encoder")
+
+
+# The stub's 1-tuple parameter and missing return type, restated.
+_pack_command: Callable[[tuple[PlainArg, ...]], bytes] = _hiredis_missing
+if HIREDIS_AVAILABLE:
+    _pack_command = cast("Callable[[tuple[PlainArg, ...]], bytes]", hiredis.pack_command)
+
+# Argument types hiredis encodes exactly as the pure encoder does. bool is a different type,
+# so it takes the slow path and is refused there; float/int subclasses would be sent through
+# their __repr__ (NumPy 2 prints "np.float64(0.1)"), and hiredis reads a memoryview's raw
+# buffer even when it is not contiguous, so those are normalised first.
+_PLAIN_TYPES: Final = frozenset({bytes, str, int, float})
+
+
+def encode_command(args: Sequence[ArgT]) -> bytes:
+    """Encode one command with ``hiredis.pack_command``.
+
+    A ``map``/``frozenset`` scan in C checks that every argument has an exact builtin type;
+    only then does the tuple go to hiredis untouched. The rules are those of
+    ``_encode.encode_command`` and the same test table checks both.
+
+    Args:
+        args: The command's wire arguments, name first.
+
+    Returns:
+        The bytes to write.
+
+    Raises:
+        TypeError: An argument is a ``bool``, ``None`` or of an unsupported type.
+        ValueError: ``args`` is empty, an ``int`` has too many digits to print, or a
+            memoryview was released.
+    """
+    if type(args) is not tuple:
+        args = tuple(args)
+    if args and _PLAIN_TYPES.issuperset(map(type, args)):
+        return _pack_command(args)
+    return _pack_command(normalize_args(args))
+
+
+def encode_commands(commands: Iterable[Sequence[ArgT]]) -> bytes:
+    """Encode several commands back to back with hiredis, for one write.
+
+    Args:
+        commands: Each command's wire arguments, name first.
+
+    Returns:
+        The concatenated encodings.
+
+    Raises:
+        TypeError: An argument is a ``bool``, ``None`` or of an unsupported type.
+        ValueError: A command is empty, or as for :func:`encode_command`.
+    """
+    return b"".join([encode_command(args) for args in commands])
