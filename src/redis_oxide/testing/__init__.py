@@ -1,0 +1,80 @@
+"""Real Redis servers for tests: process management and the pytest plugin.
+
+``redis_oxide.testing`` is a public module. Installing redis-oxide registers
+the pytest plugin (`redis_oxide.testing.plugin`), which provides the fixtures
+``redis_stack``, ``redis_7``, ``flushed_stack``, ``redis_cluster``,
+``redis_sentinel``, ``redis_tls``, ``redis_tls_no_client_cert``, ``redis_acl``,
+``redis_server_factory`` and ``tcp_proxy``. The names below work without
+pytest: `start_stack_server` runs an embedded Redis Stack for scripts, and
+`raw_command` talks RESP over a plain socket. See ``docs/testing.md``.
+"""
+
+from redis_oxide.testing._cluster import start_cluster
+from redis_oxide.testing._errors import (
+    MissingBinaryError,
+    PortInUseError,
+    RawReplyError,
+    ServerSetupError,
+    ServerStartError,
+)
+from redis_oxide.testing._info import (
+    ACLServerInfo,
+    ClusterInfo,
+    NodeInfo,
+    RedisServerInfo,
+    SentinelInfo,
+    TLSServerInfo,
+)
+from redis_oxide.testing._proxy import ProxyState, ProxyTarget, TcpProxy
+from redis_oxide.testing._raw import (
+    Endpoint,
+    RawConnection,
+    RawValue,
+    encode_command,
+    open_raw,
+    parse_info,
+    raw_command,
+)
+from redis_oxide.testing._sentinel import start_sentinel_group
+from redis_oxide.testing._servers import ProcessState, ServerProcess
+from redis_oxide.testing._standalone import new_server, start_acl_server, start_stack_server
+from redis_oxide.testing._tls import TLSMaterial, generate_tls_material, start_tls_server
+
+__all__ = [
+    # Server descriptions
+    "ACLServerInfo",
+    "ClusterInfo",
+    "NodeInfo",
+    "RedisServerInfo",
+    "SentinelInfo",
+    "TLSServerInfo",
+    # Processes
+    "ProcessState",
+    "ServerProcess",
+    "new_server",
+    "start_acl_server",
+    "start_cluster",
+    "start_sentinel_group",
+    "start_stack_server",
+    "start_tls_server",
+    "TLSMaterial",
+    "generate_tls_material",
+    # Fault injection
+    "ProxyState",
+    "ProxyTarget",
+    "TcpProxy",
+    # Raw RESP
+    "Endpoint",
+    "RawConnection",
+    "RawValue",
+    "encode_command",
+    "open_raw",
+    "parse_info",
+    "raw_command",
+    # Errors
+    "MissingBinaryError",
+    "PortInUseError",
+    "RawReplyError",
+    "ServerSetupError",
+    "ServerStartError",
+]

@@ -1,0 +1,384 @@
+"""The redis-oxide pytest plugin: real servers as fixtures, and a clean-loop check.
+
+Registered through the ``pytest11`` entry point, so any project with
+redis-oxide installed gets these fixtures without a conftest import.
+
+Rules:
+- Session fixtures start each kind of server once per run and stop it in
+  their finaliser, also when tests fail; tests must not stop or kill them
+  (use ``redis_server_factory`` for servers a test may break).
+- A missing binary or a server that does not start is an error, never a skip.
+- Every async test runs on a loop whose exception handler records reports;
+  a test after which something was reported fails.
+- At session end no server started by the run may still be alive: leftovers
+  are killed and the run is marked failed.
+- Start-up times of the session servers are listed in the terminal summary.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import pytest
+import pytest_asyncio
+
+from redis_oxide.testing import _registry
+from redis_oxide.testing._cluster import start_cluster
+from redis_oxide.testing._info import (
+    ACLServerInfo,
+    ClusterInfo,
+    RedisServerInfo,
+    SentinelInfo,
+    TLSServerInfo,
+)
+from redis_oxide.testing._loopguard import LoopExceptionRecorder
+from redis_oxide.testing._proxy import ProxyTarget, TcpProxy
+from redis_oxide.testing._raw import Endpoint, parse_info, raw_command
+from redis_oxide.testing._sentinel import start_sentinel_group
+from redis_oxide.testing._servers import ConfigItems, ServerProcess
+from redis_oxide.testing._standalone import ServerKind, new_server, start_acl_server
+from redis_oxide.testing._tls import TLSMaterial, generate_tls_material, start_tls_server
+
+__all__ = [
+    "ProxyFactory",
+    "ServerFactory",
+    "flushed_stack",
+    "redis_7",
+    "redis_acl",
+    "redis_cluster",
+    "redis_sentinel",
+    "redis_server_factory",
+    "redis_stack",
+    "redis_tls",
+    "redis_tls_material",
+    "redis_tls_no_client_cert",
+    "tcp_proxy",
+]
+
+TEST_URL_ENV = "REDIS_OXIDE_TEST_URL"
+
+_T = TypeVar("_T")
+
+_recorder = LoopExceptionRecorder()
+_startup_seconds: dict[str, float] = {}
+_leaked_pids: list[int] = []
+
+
+class ServerFactory(Protocol):
+    """The callable ``redis_server_factory`` provides."""
+
+    def __call__(
+        self, kind: ServerKind = "7", *, modules: bool = False, config: ConfigItems = ()
+    ) -> RedisServerInfo:
+        """Start a disposable standalone server (stopped at the end of the test).
+
+        Args:
+            kind: ``"7"`` (Debian 7.0) or ``"stack"`` (Redis Stack 7.4).
+            modules: Load the Stack modules (Stack only).
+            config: Extra config directives, one tuple per directive.
+
+        Returns:
+            The running server, with its process handle.
+        """
+        ...
+
+
+ProxyFactory = Callable[[ProxyTarget], Awaitable[TcpProxy]]
+
+
+def _timed(name: str, start: Callable[[], _T]) -> _T:
+    began = time.monotonic()
+    result = start()
+    _startup_seconds[name] = time.monotonic() - began
+    return result
+
+
+def _close_all(processes: list[ServerProcess | None]) -> None:
+    for process in processes:
+        if process is not None:
+            process.close()
+
+
+def _external_server(url: str) -> RedisServerInfo:
+    parts = urlsplit(url)
+    if parts.scheme != "redis" or parts.hostname is None:
+        raise pytest.UsageError(f"{TEST_URL_ENV} must look like redis://host:port, got {url!r}")
+    endpoint = Endpoint(parts.hostname, parts.port or 6379)
+    version = parse_info(raw_command(endpoint, "INFO", "server")).get("redis_version", "")
+    return RedisServerInfo(endpoint.host, endpoint.port, url, None, version, None)
+
+
+@pytest.fixture(scope="session")
+def redis_stack() -> Iterator[RedisServerInfo]:
+    """Redis Stack 7.4 with RedisJSON, RediSearch, RedisBloom and RedisTimeSeries.
+
+    Listens on TCP and on a unix socket. With ``REDIS_OXIDE_TEST_URL=redis://host:port``
+    the fixture describes that already running server instead (no unix socket,
+    no process handle).
+
+    Yields:
+        The shared server; use ``flushed_stack`` for an empty database.
+    """
+    url = os.environ.get(TEST_URL_ENV)
+    if url:
+        yield _external_server(url)
+        return
+    process = new_server("stack", modules=True, name="stack")
+    try:
+        _timed("redis_stack", process.start)
+        yield RedisServerInfo.from_process(process)
+    finally:
+        process.close()
+
+
+@pytest.fixture(scope="session")
+def redis_7() -> Iterator[RedisServerInfo]:
+    """Debian's redis-server 7.0, on TCP and a unix socket.
+
+    Yields:
+        The shared server.
+    """
+    process = new_server("7", name="redis7")
+    try:
+        _timed("redis_7", process.start)
+        yield RedisServerInfo.from_process(process)
+    finally:
+        process.close()
+
+
+@pytest.fixture
+def flushed_stack(redis_stack: RedisServerInfo) -> RedisServerInfo:
+    """The shared Stack server after FLUSHALL (data and search indexes gone).
+
+    Args:
+        redis_stack: The session Stack server.
+
+    Returns:
+        The same server, empty.
+    """
+    raw_command(redis_stack.endpoint, "FLUSHALL", "SYNC")
+    return redis_stack
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[ClusterInfo]:
+    """Six Redis Stack 7.4 nodes (with modules): three primaries, one replica each.
+
+    Yields:
+        The cluster, stable: all slots covered, every replica in sync.
+    """
+    cluster = _timed("redis_cluster", start_cluster)
+    try:
+        yield cluster
+    finally:
+        _close_all([node.process for node in cluster.nodes])
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[SentinelInfo]:
+    """A 7.0 primary and replica watched by three sentinels as ``oxide-primary``.
+
+    Yields:
+        The group, with every sentinel agreeing on primary, replica and peers.
+    """
+    group = _timed("redis_sentinel", start_sentinel_group)
+    try:
+        yield group
+    finally:
+        _close_all(
+            [group.primary.process, group.replica.process, *(s.process for s in group.sentinels)]
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_tls_material() -> Iterator[TLSMaterial]:
+    """A per-run CA with server and client certificates.
+
+    Yields:
+        The PEM file paths.
+    """
+    material = generate_tls_material()
+    try:
+        yield material
+    finally:
+        material.remove()
+
+
+@pytest.fixture(scope="session")
+def redis_tls(redis_tls_material: TLSMaterial) -> Iterator[TLSServerInfo]:
+    """A TLS-only 7.0 server that requires a client certificate (mutual TLS).
+
+    Args:
+        redis_tls_material: The certificates.
+
+    Yields:
+        The server.
+    """
+    info = _timed(
+        "redis_tls", lambda: start_tls_server(redis_tls_material, client_auth_required=True)
+    )
+    try:
+        yield info
+    finally:
+        _close_all([info.process])
+
+
+@pytest.fixture(scope="session")
+def redis_tls_no_client_cert(redis_tls_material: TLSMaterial) -> Iterator[TLSServerInfo]:
+    """A TLS-only 7.0 server that does not ask for a client certificate.
+
+    Args:
+        redis_tls_material: The certificates.
+
+    Yields:
+        The server.
+    """
+    info = _timed(
+        "redis_tls_no_client_cert",
+        lambda: start_tls_server(redis_tls_material, client_auth_required=False),
+    )
+    try:
+        yield info
+    finally:
+        _close_all([info.process])
+
+
+@pytest.fixture(scope="session")
+def redis_acl() -> Iterator[ACLServerInfo]:
+    """A 7.0 server with a restricted ``oxide`` user and a password-protected ``default``.
+
+    Yields:
+        The server with both passwords.
+    """
+    info = _timed("redis_acl", start_acl_server)
+    try:
+        yield info
+    finally:
+        _close_all([info.process])
+
+
+@pytest.fixture
+def redis_server_factory() -> Iterator[ServerFactory]:
+    """Start disposable servers that a test may stop, kill or restart.
+
+    Yields:
+        The factory; every server it started is closed when the test ends.
+    """
+    started: list[ServerProcess] = []
+
+    def factory(
+        kind: ServerKind = "7", *, modules: bool = False, config: ConfigItems = ()
+    ) -> RedisServerInfo:
+        process = new_server(kind, modules=modules, config=config)
+        started.append(process)
+        process.start()
+        return RedisServerInfo.from_process(process)
+
+    try:
+        yield factory
+    finally:
+        _close_all(list(started))
+
+
+@pytest_asyncio.fixture
+async def tcp_proxy() -> AsyncIterator[ProxyFactory]:
+    """Fault-injecting proxies, created in the test's event loop.
+
+    Yields:
+        ``async def make(target) -> TcpProxy``; every proxy is closed when the test ends.
+    """
+    proxies: list[TcpProxy] = []
+
+    async def make(target: ProxyTarget) -> TcpProxy:
+        proxy = await TcpProxy.start(target)
+        proxies.append(proxy)
+        return proxy
+
+    try:
+        yield make
+    finally:
+        for proxy in proxies:
+            await proxy.aclose()
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], object]]:
+    """Create every test loop with the recording exception handler.
+
+    Args:
+        config: The pytest config.
+        item: The test being set up.
+
+    Returns:
+        A single factory, so test ids stay unchanged.
+    """
+    return {"asyncio": _recorder.new_loop}
+
+
+def _fail_on_loop_reports(when: str) -> None:
+    reports = _recorder.take()
+    if reports:
+        lines = "\n  ".join(reports)
+        pytest.fail(f"the event loop reported unhandled errors {when}:\n  {lines}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Forget reports made before this test (they were charged to the previous one)."""
+    _recorder.take()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a passing test if its loop recorded an unhandled error while it ran."""
+    result = yield
+    _fail_on_loop_reports("during the test")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Collect garbage once fixtures are gone, so unretrieved task errors surface here."""
+    result = yield
+    if pytest_asyncio.is_async_test(item):
+        gc.collect()
+        _fail_on_loop_reports("while tearing down")
+    return result
+
+
+_OUTER_PIDS = pytest.StashKey[frozenset[int]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note servers that already exist (an enclosing in-process pytester session owns them)."""
+    session.stash[_OUTER_PIDS] = _registry.registered_pids()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Kill any server process still alive after every fixture was torn down."""
+    leaked = _registry.kill_all(keep=session.stash.get(_OUTER_PIDS, frozenset()))
+    if leaked:
+        _leaked_pids.extend(leaked)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List server start-up times and any leaked server processes."""
+    if _startup_seconds:
+        terminalreporter.section("redis-oxide servers", sep="-")
+        for name, seconds in sorted(_startup_seconds.items()):
+            terminalreporter.write_line(f"{name}: started in {seconds:.2f} s")
+    if _leaked_pids:
+        terminalreporter.write_line(
+            f"redis-oxide: server processes outlived their fixtures and were killed: "
+            f"{_leaked_pids}",
+            red=True,
+        )
