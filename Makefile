@@ -44,4 +44,6 @@ spec:
 		$(PY) -m codegen spec --url {url} --out specs/commands.json
 
 regen-golden:
-	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden
+	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden \
+		--overrides tests/codegen/golden_overrides \
+		--replies tests/codegen/golden_overrides/replies.toml

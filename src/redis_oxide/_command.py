@@ -111,7 +111,11 @@ class CommandExecutor(Protocol):
         self,
         meta: CommandMeta,
         args: tuple[ArgT, ...],
-        parser: ReplyParser[T],
+        parser: ReplyParser[T] | None,
     ) -> Awaitable[T]:
-        """Send (or queue, or fan out) ``args`` and resolve to ``parser(reply)``."""
+        """Send (or queue, or fan out) ``args`` and resolve to ``parser(reply)``.
+
+        ``parser`` is None when the decoded reply already is the command's value; the
+        executor then resolves to the reply itself without a call.
+        """
         ...

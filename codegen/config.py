@@ -1,0 +1,108 @@
+"""Reviewed data files the spec cannot replace, validated with pydantic on load.
+
+One file per concern: ``overrides/names.toml`` (Python-forced method renames),
+``overrides/runtime_owned.toml`` (commands with no method, and why), ``overrides/arguments.toml``
+(argument-shape hints) and ``specs/replies.toml`` (reply types). The parser applies them; an
+entry naming a command absent from the spec is an error there, so stale entries cannot pile up.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codegen.diagnostics import Diagnostics
+from codegen.naming import PythonIdentifier
+
+__all__ = ["Overrides", "load_overrides"]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+DEFAULT_OVERRIDES = Path(__file__).parent / "overrides"
+DEFAULT_REPLIES = Path(__file__).parent.parent / "specs" / "replies.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NamesFile(_Strict):
+    """``names.toml``: full command name -> method name."""
+
+    methods: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("methods")
+    @classmethod
+    def _identifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value.values():
+            PythonIdentifier(name)
+        return value
+
+
+class RuntimeOwnedFile(_Strict):
+    """``runtime_owned.toml``: full command name -> what to use instead."""
+
+    commands: dict[str, str]
+
+
+class ArgumentsFile(_Strict):
+    """``arguments.toml``: ``"COMMAND/arg"`` -> the part that keys a Mapping."""
+
+    mappings: dict[str, str] = Field(default_factory=dict)
+
+
+class RepliesFile(_Strict):
+    """``replies.toml``: reply types, and per-option variants that drive overloads."""
+
+    replies: dict[str, str]
+    variants: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class Overrides(_Strict):
+    """Every override, merged."""
+
+    names: NamesFile = NamesFile()
+    runtime_owned: RuntimeOwnedFile = RuntimeOwnedFile(commands={})
+    arguments: ArgumentsFile = ArgumentsFile()
+    replies: RepliesFile = RepliesFile(replies={})
+
+
+def _load(model: type[_M], path: Path, diagnostics: Diagnostics) -> _M | None:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        diagnostics.error("", f"cannot read {path.name}: {exc}")
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            diagnostics.error("", f"{path.name}: {where}: {err['msg']}")
+        return None
+
+
+def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> Overrides:
+    """Load the override files from ``directory`` and the reply types from ``replies``.
+
+    Args:
+        directory: Holds names.toml, runtime_owned.toml and arguments.toml.
+        replies: The reply-types file.
+        diagnostics: Where problems are recorded; a broken file counts as empty.
+
+    Returns:
+        The validated overrides.
+    """
+    names = _load(NamesFile, directory / "names.toml", diagnostics)
+    owned = _load(RuntimeOwnedFile, directory / "runtime_owned.toml", diagnostics)
+    arguments = _load(ArgumentsFile, directory / "arguments.toml", diagnostics)
+    reply_file = _load(RepliesFile, replies, diagnostics)
+    return Overrides(
+        names=names or NamesFile(),
+        runtime_owned=owned or RuntimeOwnedFile(commands={}),
+        arguments=arguments or ArgumentsFile(),
+        replies=reply_file or RepliesFile(replies={}),
+    )

@@ -1,0 +1,162 @@
+"""The intermediate representation: frozen dataclasses shaped for output.
+
+Everything a template prints is decided here or in the parser: names are validated
+``naming`` types, annotations, import lines, docstring lines and statements are finished
+strings, and templates only loop over these lists. No field holds raw spec text that has not
+passed through ``naming.escape_spec_text``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from codegen.naming import ClassName, PythonIdentifier
+
+__all__ = [
+    "Argument",
+    "BlockType",
+    "Command",
+    "GroupModule",
+    "KeySpec",
+    "Method",
+    "Package",
+    "ParamKind",
+    "Policy",
+    "ReplyType",
+    "RuntimeOwned",
+]
+
+
+class ParamKind(enum.Enum):
+    """Where a parameter sits in the signature."""
+
+    POSITIONAL = "positional"
+    VARIADIC = "variadic"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyType:
+    """A reply type: its notation, its Python annotation and the parser that builds it.
+
+    ``parser`` is source text: ``None`` when the decoded reply already is the value.
+    """
+
+    notation: str
+    annotation: str
+    parser: str
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """One Python parameter of a generated method, with the text the signature prints."""
+
+    name: PythonIdentifier
+    annotation: str
+    kind: ParamKind
+    default: str | None
+    doc: str
+
+    def declaration(self, annotation: str | None = None, default: str | None = None) -> str:
+        """Return ``name: annotation = default`` (``*name: ...`` when variadic)."""
+        text = f"{self.name}: {annotation or self.annotation}"
+        if self.kind is ParamKind.VARIADIC:
+            return "*" + text
+        chosen = default if default is not None else self.default
+        return text if chosen is None else f"{text} = {chosen}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """A key specification: the keyword arguments of the ``KeySpec`` constructor, as source."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        """Return the constructor call on one line."""
+        return f"KeySpec({', '.join(self.fields)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Cluster request and response policies from the command's hints."""
+
+    request: str | None
+    response: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A generated method: overload stubs, the implementation and its docstring, as lines.
+
+    Lines carry no indentation of their own beyond what the statement nesting needs; the
+    template adds the class-level indentation.
+    """
+
+    name: PythonIdentifier
+    overloads: tuple[tuple[str, ...], ...]
+    signature: tuple[str, ...]
+    docstring: tuple[str, ...]
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command of the spec with everything the templates print about it."""
+
+    name: str
+    constant: PythonIdentifier
+    group_module: PythonIdentifier
+    meta_fields: tuple[str, ...]
+    key_specs: tuple[KeySpec, ...]
+    policy: Policy
+    reply: ReplyType
+    arguments: tuple[Argument, ...]
+    method: Method | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockType:
+    """A frozen dataclass for a ``block`` with optional parts, or a named type alias.
+
+    ``alias`` holds the laid-out lines of ``Name: TypeAlias = ...`` for an alias (a long
+    ``Literal`` choice, a long annotation), and is empty for a dataclass.
+    """
+
+    name: ClassName
+    doc: str
+    fields: tuple[str, ...]
+    alias: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupModule:
+    """One module of the generated package: the mixin for one command group."""
+
+    module: PythonIdentifier
+    class_name: ClassName
+    group: str
+    imports: tuple[str, ...]
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOwned:
+    """A command the runtime owns, with the reason as a finished string literal."""
+
+    name_literal: str
+    reason_literal: str
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """The whole generated package."""
+
+    header: tuple[str, ...]
+    groups: tuple[GroupModule, ...]
+    commands: tuple[Command, ...]
+    block_types: tuple[BlockType, ...]
+    runtime_owned: tuple[RuntimeOwned, ...]
+    type_imports: tuple[str, ...]

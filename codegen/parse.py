@@ -1,0 +1,409 @@
+"""Spec + overrides -> IR. Overrides are applied here and nowhere else.
+
+Rules:
+- every command in the spec gets a metadata constant; it gets a method unless it is a
+  container (it only holds subcommands), internal (a name part starting with ``_``) or listed
+  in ``runtime_owned.toml``;
+- an override or reply entry that names no command in the spec is an error;
+- commands with no reply type get the provisional ``Reply`` and one warning lists them;
+- iteration is sorted everywhere, so the IR is a pure function of the inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+from codegen.config import Overrides
+from codegen.diagnostics import Diagnostics
+from codegen.ir import (
+    Argument,
+    BlockType,
+    Command,
+    GroupModule,
+    KeySpec,
+    Method,
+    Package,
+    Policy,
+    ReplyType,
+    RuntimeOwned,
+)
+from codegen.methods import MethodPlan, build_method, plan_arguments
+from codegen.naming import (
+    PythonIdentifier,
+    class_name,
+    constant_name,
+    escape_spec_text,
+    method_name,
+    param_name,
+)
+from codegen.pyfmt import Bracket, layout
+from codegen.replies import PROVISIONAL, ReplyNotationError, reply_type
+from codegen.shapes import ShapeContext
+from codegen.spec import KNOWN_ARGUMENT_TYPES, ArgumentSpec, CommandSpec, KeySpecSpec, SpecTable
+
+__all__ = ["build_package", "imports_for", "is_container", "is_internal"]
+
+#: Name used in generated code -> (section, import line). Sections order the import block.
+IMPORTS = {
+    "warnings": (0, "import warnings"),
+    "Awaitable": (1, "from collections.abc import {}"),
+    "Iterable": (1, "from collections.abc import {}"),
+    "Mapping": (1, "from collections.abc import {}"),
+    "dataclass": (1, "from dataclasses import {}"),
+    "datetime": (2, "from datetime import {}"),
+    "timedelta": (2, "from datetime import {}"),
+    "Literal": (3, "from typing import {}"),
+    "TypeAlias": (3, "from typing import {}"),
+    "overload": (3, "from typing import {}"),
+    "_parsers": (4, "from redis_oxide import {}"),
+    "ArgT": (5, "from redis_oxide._command import {}"),
+    "KeyT": (5, "from redis_oxide._command import {}"),
+    "ValueT": (5, "from redis_oxide._command import {}"),
+    "Reply": (6, "from redis_oxide._parsers import {}"),
+    "_enc": (7, "from . import _encode as _enc"),
+    "_m": (8, "from . import _meta as _m"),
+    "CommandsBase": (9, "from ._base import {}"),
+    "StrT": (9, "from ._base import {}"),
+}
+
+#: Spec flag -> CommandFlag member; other flags do not concern the runtime.
+FLAGS = {
+    "readonly": "READONLY",
+    "write": "WRITE",
+    "blocking": "BLOCKING",
+    "pubsub": "PUBSUB",
+    "noscript": "NOSCRIPT",
+    "loading": "LOADING",
+    "stale": "STALE",
+    "fast": "FAST",
+    "admin": "ADMIN",
+    "denyoom": "DENYOOM",
+    "no_multi": "NO_MULTI",
+    "movablekeys": "MOVABLEKEYS",
+}
+#: Module name -> generated module name for its commands.
+MODULE_GROUPS = {"ReJSON": "json", "bf": "bloom", "search": "search", "timeseries": "timeseries"}
+#: Method names the runtime classes use themselves; a command may not take them.
+RUNTIME_API = frozenset(
+    {"pipeline", "pubsub", "execute_command", "aclose", "close", "transaction", "lock"}
+)
+
+
+def is_container(name: str, table: Collection[str]) -> bool:
+    """Whether ``name`` only holds subcommands (``CLIENT``): such commands get no method."""
+    prefix = name + " "
+    return any(other.startswith(prefix) for other in table)
+
+
+def is_internal(name: str) -> bool:
+    """Whether a command is internal to a server or module (a name part starts with ``_``)."""
+    return any(part.startswith("_") for part in re.split(r"[ .]", name))
+
+
+def _group_module(spec: CommandSpec) -> PythonIdentifier:
+    if spec.module:
+        return param_name(MODULE_GROUPS.get(spec.module, spec.module))
+    return param_name(spec.group)
+
+
+def _key_spec(ks: KeySpecSpec) -> KeySpec:
+    fields: list[str] = []
+    begin, find = ks.begin_search, ks.find_keys
+    if begin.type == "index":
+        fields.append(f"begin_index={int(begin.spec.get('index', 0))}")
+    elif begin.type == "keyword":
+        fields.append(f"begin_keyword={escape_spec_text(str(begin.spec.get('keyword', '')))}")
+        fields.append(f"begin_keyword_start={int(begin.spec.get('startfrom', 0))}")
+    if find.type == "range":
+        fields.append(f"last_key={int(find.spec.get('lastkey', 0))}")
+        step, limit = int(find.spec.get("keystep", 1)), int(find.spec.get("limit", 0))
+    elif find.type == "keynum":
+        fields += ["last_key=None", f"keynum_index={int(find.spec.get('keynumidx', 0))}"]
+        fields.append(f"first_key={int(find.spec.get('firstkey', 1))}")
+        step, limit = int(find.spec.get("keystep", 1)), 0
+    else:
+        fields.append("last_key=None")
+        step, limit = 1, 0
+    if step != 1:
+        fields.append(f"step={step}")
+    if limit:
+        fields.append(f"limit={limit}")
+    flags = ks.flag_names()
+    if flags:
+        fields.append(f"flags=frozenset({{{', '.join(escape_spec_text(f) for f in flags)}}})")
+    return KeySpec(tuple(fields))
+
+
+def _policy(spec: CommandSpec) -> Policy:
+    found: dict[str, str] = {}
+    for hint in spec.hints:
+        kind, _, value = hint.partition(":")
+        if kind in ("request_policy", "response_policy") and value:
+            found[kind] = value
+    return Policy(found.get("request_policy"), found.get("response_policy"))
+
+
+def _meta_fields(name: str, spec: CommandSpec, key_specs: Sequence[KeySpec]) -> list[str]:
+    flags = sorted(
+        {FLAGS[f] for f in spec.command_flags if f in FLAGS}, key=list(FLAGS.values()).index
+    )
+    policy = _policy(spec)
+    lines = [
+        f"    name={escape_spec_text(name)},",
+        f"    token_count={len(name.split(' '))},",
+        f"    arity={spec.arity},",
+    ]
+    operands = [f"CommandFlag.{f}" for f in flags] or ["CommandFlag.NONE"]
+    joined = " | ".join(operands)
+    if len(f"    flags={joined},") <= 100:
+        lines.append(f"    flags={joined},")
+    else:
+        lines += ["    flags=(", f"        {operands[0]}"]
+        lines += [f"        | {op}" for op in operands[1:]]
+        lines.append("    ),")
+    lines.append(f"    group={escape_spec_text(spec.group)},")
+    lines.append(f"    since={escape_spec_text(spec.since or '')},")
+    if key_specs:
+        items = tuple(Bracket("KeySpec(", k.fields, ")") for k in key_specs)
+        specs = Bracket("key_specs=(", items, ")", len(key_specs) == 1)
+        lines += layout(specs, 4, ",")
+    if policy.request:
+        lines.append(f"    request_policy={escape_spec_text(policy.request)},")
+    if policy.response:
+        lines.append(f"    response_policy={escape_spec_text(policy.response)},")
+    if spec.module:
+        lines.append(f"    module={escape_spec_text(spec.module)},")
+    if "readonly" in spec.command_flags:
+        lines.append("    is_readonly=True,")
+    if "blocking" in spec.command_flags:
+        lines.append("    is_blocking=True,")
+    return lines
+
+
+def _check_arguments(name: str, args: Sequence[ArgumentSpec], diagnostics: Diagnostics) -> None:
+    for arg in args:
+        if arg.type not in KNOWN_ARGUMENT_TYPES:
+            diagnostics.warning(name, f"argument {arg.name!r} has unknown type {arg.type!r}")
+        if arg.type in ("oneof", "block") and not arg.arguments:
+            if arg.token is None:
+                diagnostics.error(name, f"argument {arg.name!r} is an empty {arg.type}")
+            else:
+                diagnostics.info(name, f"empty {arg.type} {arg.name!r} is read as a pure token")
+        if arg.type == "pure-token" and arg.token is None:
+            diagnostics.error(name, f"argument {arg.name!r} is a pure-token without token")
+        _check_arguments(name, arg.arguments, diagnostics)
+
+
+def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagnostics) -> None:
+    def unknown(kind: str, names: Sequence[str]) -> None:
+        for name in sorted(names):
+            if name not in table:
+                diagnostics.error(name, f"{kind} names a command that is not in the spec")
+
+    unknown("names.toml", list(overrides.names.methods))
+    unknown("runtime_owned.toml", list(overrides.runtime_owned.commands))
+    unknown("replies.toml", list(overrides.replies.replies))
+    unknown("replies.toml variants", list(overrides.replies.variants))
+    unknown("arguments.toml", sorted({k.split("/")[0] for k in overrides.arguments.mappings}))
+
+
+def _reply(name: str, notation: str, diagnostics: Diagnostics) -> ReplyType:
+    try:
+        return reply_type(notation)
+    except ReplyNotationError as exc:
+        diagnostics.error(name, f"replies.toml: {exc}")
+        return reply_type(PROVISIONAL)
+
+
+def build_package(
+    table: SpecTable, overrides: Overrides, diagnostics: Diagnostics, header: Sequence[str]
+) -> Package:
+    """Build the IR of the whole generated package.
+
+    Args:
+        table: The merged spec.
+        overrides: The validated override files.
+        diagnostics: Where every problem is recorded.
+        header: Comment lines that open every generated file.
+
+    Returns:
+        The package IR (built even when errors were recorded, for reporting).
+    """
+    _check_overrides(table, overrides, diagnostics)
+    owned = overrides.runtime_owned.commands
+    block_types: dict[str, BlockType] = {}
+    commands: list[Command] = []
+    provisional: list[str] = []
+    method_owner: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    for name, spec in table.items():
+        _check_arguments(name, spec.arguments, diagnostics)
+        constant = constant_name(name)
+        if constant in constants:
+            diagnostics.error(name, f"constant {constant} already used by {constants[constant]}")
+        constants[constant] = name
+        key_specs = tuple(_key_spec(k) for k in spec.key_specs)
+        notation = overrides.replies.replies.get(name)
+        has_method = not (name in owned or is_container(name, table) or is_internal(name))
+        if notation is None:
+            notation = PROVISIONAL
+            if has_method:
+                provisional.append(name)
+        reply = _reply(name, notation, diagnostics)
+        method = None
+        arguments: tuple[Argument, ...] = ()
+        ctx = ShapeContext(name, diagnostics, _mappings(name, overrides), block_types)
+        if has_method:
+            mname = PythonIdentifier(overrides.names.methods.get(name) or method_name(name))
+            if mname in RUNTIME_API:
+                diagnostics.error(name, f"method {mname} clashes with the runtime; rename it")
+            if mname in method_owner:
+                diagnostics.error(name, f"method {mname} already made for {method_owner[mname]}")
+            method_owner[mname] = name
+            plan = plan_arguments(spec, ctx)
+            variants = _variants(name, plan, overrides, diagnostics)
+            meta = f"_m.{constant}"
+            method = build_method(mname, spec, ctx, plan, reply, variants, meta)
+            arguments = tuple(plan.params)
+        commands.append(
+            Command(
+                name=name,
+                constant=constant,
+                group_module=_group_module(spec),
+                meta_fields=tuple(_meta_fields(name, spec, key_specs)),
+                key_specs=key_specs,
+                policy=_policy(spec),
+                reply=reply,
+                arguments=arguments,
+                method=method,
+            )
+        )
+    if provisional:
+        diagnostics.warning(
+            "",
+            f"{len(provisional)} commands have no reply type yet and return Reply: "
+            + ", ".join(provisional),
+        )
+    return Package(
+        header=tuple(header),
+        groups=_groups(commands, frozenset(block_types)),
+        commands=tuple(commands),
+        block_types=tuple(block_types[k] for k in sorted(block_types)),
+        runtime_owned=tuple(
+            RuntimeOwned(escape_spec_text(n), escape_spec_text(owned[n])) for n in sorted(owned)
+        ),
+        type_imports=imports_for(
+            [line for b in block_types.values() for line in (*b.fields, *b.alias, "dataclass")],
+            relative=False,
+        ),
+    )
+
+
+def _mappings(name: str, overrides: Overrides) -> dict[str, str]:
+    prefix = name + "/"
+    return {
+        key[len(prefix) :]: value
+        for key, value in overrides.arguments.mappings.items()
+        if key.startswith(prefix)
+    }
+
+
+def _variants(
+    name: str, plan: MethodPlan, overrides: Overrides, diagnostics: Diagnostics
+) -> dict[str, ReplyType]:
+    found: dict[str, ReplyType] = {}
+    params = {p.name: p for p in plan.params}
+    for option, notation in sorted(overrides.replies.variants.get(name, {}).items()):
+        key = param_name(option)
+        param = params.get(key)
+        if param is None or param.default is None:
+            diagnostics.error(name, f"reply variant {option!r} is not an option of the command")
+            continue
+        found[key] = _reply(name, notation, diagnostics)
+    if len(found) > 1:
+        diagnostics.warning(name, "only one reply variant per command drives overloads")
+        found = dict(list(found.items())[:1])
+    return found
+
+
+def _method_lines(method: Method) -> list[str]:
+    lines = [line for stub in method.overloads for line in stub]
+    return lines + list(method.signature) + list(method.body) + ["CommandsBase[StrT]"]
+
+
+def imports_for(
+    lines: Sequence[str], *, relative: bool = True, local_types: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """Return the import block lines that the given source lines need, in isort order.
+
+    Args:
+        lines: Generated source lines (docstrings excluded).
+        relative: Whether package-relative imports may be used.
+        local_types: Generated block types, imported from ``._types`` when used.
+
+    Returns:
+        Import lines; a blank string separates the stdlib, first-party and local sections.
+    """
+    used: set[str] = set()
+    for line in lines:
+        used.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line))
+    names = sorted(n for n in IMPORTS if n in used and (relative or IMPORTS[n][0] < 7))
+    statements: dict[str, list[str]] = {}
+    ranks: dict[str, int] = {}
+    for name in names:
+        rank, template = IMPORTS[name]
+        statements.setdefault(template, []).append(name)
+        ranks[template] = rank
+    types = sorted(used & local_types, key=lambda n: (n.lower(), n))
+    result: list[str] = []
+    previous_section = -1
+
+    def section_of(template: str) -> int:
+        return 0 if ranks[template] < 4 else 1 if ranks[template] < 7 else 2
+
+    def order(template: str) -> tuple[int, bool, str]:
+        return section_of(template), not template.startswith("import "), template
+
+    for template in sorted(statements, key=order):
+        section = section_of(template)
+        if result and section != previous_section:
+            result.append("")
+        previous_section = section
+        result.append(_import_line(template, sorted(statements[template], key=str.lower)))
+    if types:
+        if previous_section != 2:
+            result.append("")
+        result.append(_import_line("from ._types import {}", types))
+    return tuple(result)
+
+
+def _import_line(template: str, names: Sequence[str]) -> str:
+    line = template.format(", ".join(names))
+    if len(line) <= 100 or "{}" not in template:
+        return line
+    inner = "".join(f"    {name},\n" for name in names)
+    return template.format(f"(\n{inner})")
+
+
+def _groups(commands: Sequence[Command], local_types: frozenset[str]) -> tuple[GroupModule, ...]:
+    by_module: dict[str, list[Command]] = {}
+    for command in commands:
+        if command.method is not None:
+            by_module.setdefault(command.group_module, []).append(command)
+    groups = []
+    for module in sorted(by_module):
+        members = tuple(sorted(by_module[module], key=lambda c: str(c.method and c.method.name)))
+        groups.append(
+            GroupModule(
+                module=PythonIdentifier(module),
+                class_name=class_name(module, "commands"),
+                group=module,
+                imports=imports_for(
+                    [line for c in members if c.method for line in _method_lines(c.method)],
+                    local_types=local_types,
+                ),
+                commands=members,
+            )
+        )
+    return tuple(groups)

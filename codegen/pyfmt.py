@@ -1,0 +1,115 @@
+"""Line layout for generated source, matching what ``ruff format`` would produce.
+
+The generator writes formatted code instead of running a formatter afterwards, so that the
+output bytes depend on the inputs alone. Only the layouts the templates need are covered: a
+bracketed list (call, tuple, signature) is kept on one line when it fits, else its contents go
+on one indented line, else one item per line with a trailing comma, recursively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["LINE_LENGTH", "Bracket", "Node", "layout", "parse_node"]
+
+LINE_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """A bracketed list: ``head`` ends with the opening bracket, ``tail`` starts with the closing.
+
+    ``one_tuple`` marks a one-element tuple, whose comma is part of the syntax.
+    """
+
+    head: str
+    items: tuple[Node, ...]
+    tail: str
+    one_tuple: bool = False
+
+    def flat(self) -> str:
+        """Return the one-line text."""
+        body = ", ".join(flat(i) for i in self.items)
+        if self.one_tuple:
+            body += ","
+        return self.head + body + self.tail
+
+
+Node = str | Bracket
+
+
+def flat(node: Node) -> str:
+    """Return ``node`` on a single line."""
+    return node if isinstance(node, str) else node.flat()
+
+
+def layout(node: Node, indent: int, suffix: str = "") -> list[str]:
+    """Lay ``node`` out at ``indent`` spaces, followed by ``suffix`` on its last line.
+
+    Args:
+        node: A plain line or a bracketed list.
+        indent: Indentation of the first line in spaces.
+        suffix: Text that follows the node (``,`` or ``:``) on its last line.
+
+    Returns:
+        Lines with indentation, without newlines.
+    """
+    pad = " " * indent
+    one_line = pad + flat(node) + suffix
+    if isinstance(node, str) or len(one_line) <= LINE_LENGTH or not node.items:
+        return [one_line]
+    inner = " " * (indent + 4)
+    body = ", ".join(flat(i) for i in node.items)
+    if node.one_tuple:
+        body += ","
+    tail = pad + node.tail + suffix
+    if len(inner + body) <= LINE_LENGTH:
+        return [pad + node.head, inner + body, tail]
+    lines = [pad + node.head]
+    # A lone subscript item takes no comma: ``X[a,]`` would mean ``X[(a,)]``.
+    comma = "" if node.head.endswith("[") and len(node.items) == 1 else ","
+    for item in node.items:
+        lines.extend(layout(item, indent + 4, comma))
+    lines.append(tail)
+    return lines
+
+
+def parse_node(text: str) -> Node:
+    """Read ``head(item, item)`` or ``head[item, item]`` back into a node, recursively.
+
+    Text whose first bracket does not close at its very end stays a plain string.
+    """
+    opening = min((i for i in (text.find("("), text.find("[")) if i >= 0), default=-1)
+    if opening < 0 or text[-1] not in ")]":
+        return text
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    current = ""
+    for index in range(opening + 1, len(text)):
+        char = text[index]
+        if quote:
+            current += char
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            if depth == 0:
+                if index != len(text) - 1:
+                    return text
+                break
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        parts.append(current.strip())
+    one_tuple = text[opening] == "(" and text.rstrip()[-2:] == ",)" and len(parts) == 1
+    items = tuple(parse_node(p) for p in parts)
+    return Bracket(text[: opening + 1], items, text[-1], one_tuple)

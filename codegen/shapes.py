@@ -1,0 +1,408 @@
+"""Argument grammar -> Python value shapes, and the statements that put them on the wire.
+
+A shape knows the annotation of the Python value a caller passes for one spec argument and how
+to append that value to the wire argument list. The rules (see docs/decisions/codegen.md):
+
+- scalars map to ``KeyT``/``ValueT``/``int``/``float``; ``unix-time`` also takes ``datetime``;
+  ``seconds``/``milliseconds``/double ``timeout`` also take ``timedelta``;
+- an optional pure token is a ``bool`` flag; a oneof of pure tokens is a ``Literal`` choice;
+- a block whose parts are all required is a tuple (or the bare value when it has one part);
+  a block with optional parts is a generated frozen dataclass;
+- ``multiple`` is an iterable that refuses a bare string; pairs named in ``arguments.toml``
+  are a ``Mapping``; a ``num*`` integer right before a ``multiple`` is computed from it;
+- whatever the grammar nests beyond this (a oneof of values inside a block) is a raw
+  ``Iterable[ArgT]`` passed through verbatim, with an info diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codegen.diagnostics import Diagnostics
+from codegen.ir import BlockType
+from codegen.naming import PythonIdentifier, class_name, escape_spec_text, param_name
+from codegen.pyfmt import layout, parse_node
+from codegen.spec import ArgumentSpec
+
+__all__ = [
+    "Lines",
+    "Shape",
+    "ShapeContext",
+    "hoist_alias",
+    "is_count",
+    "literal_tuple",
+    "shape_of",
+]
+
+# Longer choices become a named alias so signatures stay readable and within the line length.
+_ALIAS_THRESHOLD = 40
+
+
+def hoist_alias(ctx: ShapeContext, annotation: str, *words: str) -> str:
+    """Register ``annotation`` as a named type alias in ``_types`` and return the name."""
+    name = class_name(ctx.command, *words)
+    while name in ctx.block_types and ctx.block_types[name].alias[:1] != (annotation,):
+        name = class_name(name, "alt")
+    lines = tuple(layout(parse_node(f"{name}: TypeAlias = {annotation}"), 0))
+    ctx.block_types[name] = BlockType(name, "", (annotation,), lines)
+    ctx.imports.add(f"types:{name}")
+    return name
+
+
+_COUNT_NAME = re.compile(r"^num[a-z_-]*$", re.IGNORECASE)
+
+
+def is_count(arg: ArgumentSpec, following: ArgumentSpec | None) -> bool:
+    """Whether ``arg`` is a count the generator computes from the ``multiple`` after it."""
+    return (
+        arg.type == "integer"
+        and not arg.optional
+        and arg.token is None
+        and bool(_COUNT_NAME.match(arg.name))
+        and following is not None
+        and following.multiple
+    )
+
+
+def literal_tuple(values: Sequence[str]) -> str:
+    """Return a tuple literal of escaped strings (``("NX", "XX")``)."""
+    items = ", ".join(escape_spec_text(v) for v in values)
+    return f"({items},)" if len(values) == 1 else f"({items})"
+
+
+@dataclass(slots=True)
+class Lines:
+    """Statements being built, with the current indentation depth (4 spaces a level)."""
+
+    lines: list[str] = field(default_factory=list)
+    depth: int = 0
+    counter: int = 0
+
+    def add(self, text: str) -> None:
+        """Append one statement at the current depth."""
+        self.lines.append("    " * self.depth + text)
+
+    def fresh(self, stem: str) -> str:
+        """Return a new local variable name that no parameter can take."""
+        self.counter += 1
+        return f"_{stem}{self.counter}"
+
+
+@dataclass(slots=True)
+class ShapeContext:
+    """Per-command state: where problems and generated block types go."""
+
+    command: str
+    diagnostics: Diagnostics
+    mappings: dict[str, str]
+    block_types: dict[str, BlockType]
+    imports: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Shape:
+    """How one spec argument looks in Python and how it reaches the wire.
+
+    ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, multiple, mapping,
+    parallel, raw. ``convert`` is a format string applied to the value expression.
+    """
+
+    kind: str
+    annotation: str
+    token: str | None = None
+    convert: str = "{}"
+    choices: tuple[str, ...] = ()
+    parts: list[tuple[PythonIdentifier, Shape, bool]] = field(default_factory=list)
+    element: Shape | None = None
+    per_element_token: bool = False
+    key_first: bool = True
+    counted: bool = False
+    name: str = ""
+
+    @property
+    def is_simple_value(self) -> bool:
+        """A single wire element with no token: it can sit inside a tuple literal."""
+        return self.kind == "scalar" and self.token is None
+
+    def expression(self, expr: str) -> str:
+        """Return the wire expression for a simple value."""
+        return self.convert.format(expr)
+
+    def emit(self, expr: str, out: Lines, ctx: ShapeContext) -> None:
+        """Append statements that put the value held in ``expr`` on the wire list ``_args``."""
+        tok = escape_spec_text(self.token) if self.token is not None else None
+        if self.kind in ("const", "flag"):
+            # A block of pure tokens (``NO ONE``) is one constant of several words.
+            words = self.choices or (self.token or "",)
+            statement = (
+                f"_args.append({escape_spec_text(words[0])})"
+                if len(words) == 1
+                else f"_args.extend({literal_tuple(words)})"
+            )
+            if self.kind == "const":
+                out.add(statement)
+                return
+            out.add(f"if {expr}:")
+            out.depth += 1
+            out.add(statement)
+            out.depth -= 1
+        elif self.kind == "choice":
+            cmd = escape_spec_text(ctx.command)
+            name = escape_spec_text(param_name(self.name))
+            checked = f"_enc.choice({cmd}, {name}, {expr}, {literal_tuple(self.choices)})"
+            out.add(f"_args.extend(({tok}, {checked}))" if tok else f"_args.append({checked})")
+        elif self.kind == "scalar":
+            value = self.convert.format(expr)
+            out.add(f"_args.extend(({tok}, {value}))" if tok else f"_args.append({value})")
+        elif self.kind in ("tuple", "dataclass"):
+            if tok:
+                out.add(f"_args.append({tok})")
+            values = [p for p in self.parts if p[1].kind != "const"]
+            for index, (pname, part, optional) in enumerate(self.parts):
+                if part.kind == "const":
+                    part.emit("", out, ctx)
+                    continue
+                if self.kind == "dataclass":
+                    sub = f"{expr}.{pname}"
+                elif len(values) == 1:
+                    sub = expr
+                else:
+                    sub = f"{expr}[{values.index(self.parts[index])}]"
+                _emit_optional(sub, part, optional, out, ctx)
+        else:
+            self._emit_collection(expr, tok, out, ctx)
+
+    def _emit_collection(self, expr: str, tok: str | None, out: Lines, ctx: ShapeContext) -> None:
+        cmd = escape_spec_text(ctx.command)
+        name = escape_spec_text(param_name(self.name))
+        if self.kind == "raw":
+            if tok:
+                out.add(f"_args.append({tok})")
+            out.add(f"_args.extend(_enc.items({cmd}, {name}, {expr}))")
+            return
+        if self.kind == "mapping" or self.kind == "parallel":
+            items = out.fresh("m")
+            out.add(f"{items} = _enc.pairs({cmd}, {name}, {expr})")
+        elif self.counted and expr.startswith("*"):
+            items = expr[1:]
+        else:
+            items = out.fresh("s")
+            out.add(f"{items} = _enc.items({cmd}, {name}, {expr.lstrip('*')})")
+        if self.counted:
+            if tok:
+                out.add(f"_args.append({tok})")
+            out.add(f"_args.append(len({items}))")
+        elif tok and not self.per_element_token:
+            out.add(f"if {items}:")
+            out.depth += 1
+            out.add(f"_args.append({tok})")
+            out.depth -= 1
+        if self.kind == "parallel":
+            out.add(f"_args.extend(_k for _k, _ in {items})")
+            out.add(f"_args.extend(_v for _, _v in {items})")
+            return
+        if self.kind == "mapping":
+            order = "_k, _v" if self.key_first else "_v, _k"
+            out.add(f"for _k, _v in {items}:")
+            out.depth += 1
+            out.add(f"_args.extend(({order}))")
+            out.depth -= 1
+            return
+        element = self.element
+        assert element is not None
+        if element.is_simple_value and not self.per_element_token and element.convert == "{}":
+            out.add(f"_args.extend({items})")
+            return
+        var = out.fresh("x")
+        out.add(f"for {var} in {items}:")
+        out.depth += 1
+        if self.per_element_token and tok:
+            out.add(f"_args.append({tok})")
+        element.emit(var, out, ctx)
+        out.depth -= 1
+
+
+def _emit_optional(expr: str, shape: Shape, optional: bool, out: Lines, ctx: ShapeContext) -> None:
+    if not optional or shape.kind in ("flag", "multiple", "mapping", "parallel", "raw"):
+        if optional and shape.kind in ("multiple", "mapping", "parallel", "raw"):
+            out.add(f"if {expr} is not None:")
+            out.depth += 1
+            shape.emit(expr, out, ctx)
+            out.depth -= 1
+        else:
+            shape.emit(expr, out, ctx)
+        return
+    out.add(f"if {expr} is not None:")
+    out.depth += 1
+    shape.emit(expr, out, ctx)
+    out.depth -= 1
+
+
+def _scalar(arg: ArgumentSpec, ctx: ShapeContext) -> Shape:
+    name = arg.name.lower()
+    kind = arg.type
+    if kind == "key" or kind == "pattern":
+        return Shape("scalar", "KeyT", token=arg.token, name=arg.name)
+    if kind == "integer":
+        if name in ("seconds", "milliseconds"):
+            ctx.imports.add("timedelta")
+            conv = "_enc.seconds({})" if name == "seconds" else "_enc.milliseconds({})"
+            return Shape("scalar", "int | timedelta", arg.token, conv, name=arg.name)
+        return Shape("scalar", "int", token=arg.token, name=arg.name)
+    if kind == "double":
+        if name == "timeout":
+            ctx.imports.add("timedelta")
+            conv = "_enc.seconds_float({})"
+            return Shape("scalar", "float | timedelta", arg.token, conv, name=arg.name)
+        return Shape("scalar", "float", token=arg.token, name=arg.name)
+    if kind == "unix-time":
+        ctx.imports.add("datetime")
+        conv = "_enc.unix_milliseconds({})" if "milli" in name else "_enc.unix_seconds({})"
+        return Shape("scalar", "int | datetime", arg.token, conv, name=arg.name)
+    if kind != "string":
+        ctx.diagnostics.warning(ctx.command, f"argument {arg.name!r}: unknown type {kind!r}")
+    return Shape("scalar", "ValueT", token=arg.token, name=arg.name)
+
+
+def _is_token(arg: ArgumentSpec) -> bool:
+    """A pure token, or an empty block/oneof that carries a token (newer module specs)."""
+    bare = arg.type == "pure-token" or (arg.type in ("block", "oneof") and not arg.arguments)
+    return bare and arg.token is not None
+
+
+def _choice_of(arg: ArgumentSpec) -> tuple[str, ...] | None:
+    alternatives = arg.arguments
+    if alternatives and all(_is_token(a) and not a.multiple for a in alternatives):
+        return tuple(a.token or "" for a in alternatives)
+    return None
+
+
+def shape_of(arg: ArgumentSpec, ctx: ShapeContext, path: str, *, top: bool = False) -> Shape:
+    """Return the shape of one argument, ignoring its ``optional`` marker.
+
+    Args:
+        arg: The spec argument.
+        ctx: Per-command state.
+        path: Slash-separated argument names from the command (``data``, ``trim/limit``).
+        top: Whether the argument sits directly in the command's argument list.
+
+    Returns:
+        The shape; ``multiple`` arguments get a collection shape around their element.
+    """
+    if not arg.multiple:
+        return _single_shape(arg, ctx, path)
+    # The token of a repeated argument belongs to the collection, not to each element.
+    element = _single_shape(arg.model_copy(update={"token": None}), ctx, path)
+    if path in ctx.mappings and element.kind in ("tuple", "dataclass") and len(element.parts) == 2:
+        return _mapping(arg, element, ctx, path)
+    ctx.imports.add("Iterable")
+    return Shape(
+        "multiple",
+        f"Iterable[{element.annotation}]",
+        token=arg.token,
+        element=element,
+        per_element_token=arg.multiple_token,
+        name=arg.name,
+    )
+
+
+def _mapping(arg: ArgumentSpec, element: Shape, ctx: ShapeContext, path: str) -> Shape:
+    key_name = ctx.mappings[path]
+    names = [str(p[0]) for p in element.parts]
+    if param_name(key_name) not in names:
+        ctx.diagnostics.error(ctx.command, f"arguments.toml: {path} has no part {key_name!r}")
+        key_name = names[0]
+    key_index = names.index(param_name(key_name))
+    key, value = element.parts[key_index][1], element.parts[1 - key_index][1]
+    ctx.imports.add("Mapping")
+    return Shape(
+        "mapping",
+        f"Mapping[{key.annotation}, {value.annotation}]",
+        token=arg.token,
+        key_first=key_index == 0,
+        name=arg.name,
+    )
+
+
+def _single_shape(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
+    if _is_token(arg) or arg.type == "pure-token":
+        return Shape("flag" if arg.optional else "const", "bool", token=arg.token, name=arg.name)
+    if arg.type == "oneof":
+        choices = _choice_of(arg)
+        if choices is not None:
+            ctx.imports.add("Literal")
+            annotation = f"Literal[{', '.join(escape_spec_text(c) for c in choices)}]"
+            if len(annotation) > _ALIAS_THRESHOLD:
+                annotation = hoist_alias(ctx, annotation, *path.split("/"))
+            return Shape("choice", annotation, token=arg.token, choices=choices, name=arg.name)
+        return _raw(arg, ctx, "a oneof of values inside another argument")
+    if arg.type == "block":
+        return _block(arg, ctx, path)
+    return _scalar(arg, ctx)
+
+
+def _raw(arg: ArgumentSpec, ctx: ShapeContext, why: str) -> Shape:
+    ctx.imports.add("Iterable")
+    ctx.diagnostics.info(ctx.command, f"argument {arg.name!r} is passed through raw: {why}")
+    return Shape("raw", "Iterable[ArgT]", token=arg.token, name=arg.name)
+
+
+def _block(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
+    children = arg.arguments
+    # A block made of two parallel lists (XREAD's STREAMS key... id...) named in the
+    # mappings file becomes one Mapping.
+    if (
+        path in ctx.mappings
+        and len(children) == 2
+        and all(c.multiple and c.type not in ("block", "oneof") for c in children)
+    ):
+        key = _scalar(children[0], ctx)
+        value = _scalar(children[1], ctx)
+        ctx.imports.add("Mapping")
+        annotation = f"Mapping[{key.annotation}, {value.annotation}]"
+        return Shape("parallel", annotation, token=arg.token, name=arg.name)
+    parts: list[tuple[PythonIdentifier, Shape, bool]] = []
+    taken: set[str] = set()
+    for index, child in enumerate(children):
+        following = children[index + 1] if index + 1 < len(children) else None
+        if is_count(child, following):
+            continue
+        shape = shape_of(child, ctx, f"{path}/{child.name}")
+        if index > 0 and is_count(children[index - 1], child):
+            shape.counted = True
+        pname = param_name(child.name)
+        while pname in taken:
+            pname = PythonIdentifier(pname + "_")
+        taken.add(pname)
+        parts.append((pname, shape, child.optional))
+    valued = [p for p in parts if p[1].kind != "const"]
+    if not valued:
+        words = ((arg.token,) if arg.token is not None else ()) + tuple(
+            p[1].token or "" for p in parts
+        )
+        kind = "flag" if arg.optional else "const"
+        return Shape(kind, "bool", token=arg.token, choices=words, name=arg.name)
+    has_optional = any(optional for _, _, optional in valued)
+    plain = all(s.kind not in ("multiple", "mapping") for _, s, _ in valued)
+    if not has_optional and (plain or len(valued) == 1):
+        inner = [s.annotation for _, s, _ in valued]
+        annotation = inner[0] if len(inner) == 1 else f"tuple[{', '.join(inner)}]"
+        return Shape("tuple", annotation, token=arg.token, parts=parts, name=arg.name)
+    cls = class_name(ctx.command, *path.split("/"))
+    while cls in ctx.block_types:
+        cls = class_name(cls, "alt")
+    fields = []
+    ordered = [p for p in valued if not p[2]] + [p for p in valued if p[2]]
+    for pname, shape, optional in ordered:
+        if not optional:
+            fields.append(f"{pname}: {shape.annotation}")
+        elif shape.kind == "flag":
+            fields.append(f"{pname}: bool = False")
+        else:
+            fields.append(f"{pname}: {shape.annotation} | None = None")
+    doc = escape_spec_text(f"The ``{arg.name}`` block of ``{ctx.command}``.", in_docstring=True)
+    ctx.block_types[cls] = BlockType(cls, doc, tuple(fields))
+    ctx.imports.add(f"types:{cls}")
+    return Shape("dataclass", cls, token=arg.token, parts=parts, name=arg.name)

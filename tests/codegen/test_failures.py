@@ -1,0 +1,93 @@
+"""Failure tier: broken specs and overrides produce the expected diagnostics, all at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from codegen_helpers import command, write_inputs
+
+from codegen.__main__ import main
+
+KEY = {"name": "key", "type": "key"}
+
+CASES = {
+    "unknown_override_command": (
+        {"GET": command("GET", [KEY])},
+        {"names": '[methods]\nNOPE = "nope"\n', "replies": '[replies]\nGHOST = "int"\n'},
+        [
+            "error: GHOST: replies.toml names a command that is not in the spec",
+            "error: NOPE: names.toml names a command that is not in the spec",
+        ],
+    ),
+    "bad_grammar": (
+        {
+            "BAD": command(
+                "BAD",
+                [
+                    {"name": "flag", "type": "pure-token"},
+                    {"name": "empty", "type": "oneof"},
+                    {"name": "weird", "type": "function"},
+                ],
+            )
+        },
+        {},
+        [
+            "error: BAD: argument 'empty' is an empty oneof",
+            "error: BAD: argument 'flag' is a pure-token without token",
+            "warning: BAD: argument 'weird' has unknown type 'function'",
+        ],
+    ),
+    "bad_reply_notation": (
+        {"GET": command("GET", [KEY])},
+        {"replies": '[replies]\nGET = "list<bulk>"\n'},
+        ["error: GET: replies.toml: unknown reply type 'list' in 'list<bulk>'"],
+    ),
+    "method_clashes_with_runtime": (
+        {"PIPELINE": command("PIPELINE", [])},
+        {"replies": '[replies]\nPIPELINE = "ok"\n'},
+        ["error: PIPELINE: method pipeline clashes with the runtime; rename it"],
+    ),
+    "variant_names_no_option": (
+        {"GET": command("GET", [KEY])},
+        {"replies": '[replies]\nGET = "bulk"\n[variants.GET]\nwithscores = "int"\n'},
+        ["error: GET: reply variant 'withscores' is not an option of the command"],
+    ),
+    "invalid_entry": (
+        {"GET": {"summary": "no group", "arity": "two"}},
+        {},
+        ["error: GET: invalid entry: group: Field required"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_input_reports_expected_diagnostics(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, files, expected = CASES[case]
+    spec_path, overrides, replies = write_inputs(tmp_path, spec, **files)
+    status = main(
+        [
+            *("generate", "--spec", str(spec_path), "--out", str(tmp_path / "out")),
+            *("--overrides", str(overrides), "--replies", str(replies)),
+        ]
+    )
+    err = capsys.readouterr().err
+    reported = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+    for line in expected:
+        assert any(r.startswith(line) for r in reported), f"{line!r} not in {reported}"
+    assert status == 1
+    assert "generation failed" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_warnings_fail_only_with_fail_on_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec_path, overrides, replies = write_inputs(tmp_path, {"GET": command("GET", [KEY])})
+    args = ["generate", "--spec", str(spec_path), "--out", str(tmp_path / "out")]
+    args += ["--overrides", str(overrides), "--replies", str(replies)]
+    assert main(args) == 0
+    assert "1 commands have no reply type yet and return Reply: GET" in capsys.readouterr().err
+    assert main([*args, "--fail-on-warning"]) == 1

@@ -1,0 +1,238 @@
+"""Functional tier: inline spec snippets are generated, imported and called for real.
+
+Each test asserts the wire arguments a call produces, or the early TypeError/ValueError, through
+a recording executor; none inspects generator internals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from codegen_helpers import command, generate_into, recorder
+
+from codegen.diagnostics import Diagnostics
+
+KEY = {"name": "key", "type": "key", "key_spec_index": 0}
+TOKENS = [{"name": n.lower(), "type": "pure-token", "token": n} for n in ("NX", "XX")]
+
+
+def _client(tmp_path: Path, spec: dict[str, Any], **files: str) -> tuple[Any, Diagnostics]:
+    module, diagnostics = generate_into(tmp_path, spec, **files)
+    return recorder(module.Commands), diagnostics
+
+
+def test_simple_command_sends_one_tuple(tmp_path: Path) -> None:
+    client, _ = _client(
+        tmp_path, {"GET": command("GET", [KEY])}, replies='[replies]\nGET = "bulk?"\n'
+    )
+    call = client.get("k")
+    assert call.args == ("GET", "k")
+    assert call.parser is None
+    assert call.meta.name == "GET"
+
+
+def test_choice_flag_and_values_reach_the_wire(tmp_path: Path) -> None:
+    spec = {
+        "SET": command(
+            "SET",
+            [
+                KEY,
+                {"name": "value", "type": "string"},
+                {"name": "condition", "type": "oneof", "optional": True, "arguments": TOKENS},
+                {"name": "get", "type": "pure-token", "token": "GET", "optional": True},
+                {"name": "seconds", "type": "integer", "token": "EX", "optional": True},
+            ],
+        )
+    }
+    client, _ = _client(tmp_path, spec)
+    call = client.set("k", "v", condition="NX", get=True, seconds=timedelta(minutes=1))
+    assert call.args == ("SET", "k", "v", "NX", "GET", "EX", 60)
+    with pytest.raises(ValueError, match="SET: condition must be one of"):
+        client.set("k", "v", condition="YY")
+    with pytest.raises(ValueError, match="whole number of seconds"):
+        client.set("k", "v", seconds=timedelta(milliseconds=1500))
+
+
+def test_oneof_of_values_is_mutually_exclusive(tmp_path: Path) -> None:
+    expiry = {
+        "name": "expiration",
+        "type": "oneof",
+        "optional": True,
+        "arguments": [
+            {"name": "seconds", "type": "integer", "token": "EX"},
+            {"name": "unix-time-seconds", "type": "unix-time", "token": "EXAT"},
+            {"name": "keepttl", "type": "pure-token", "token": "KEEPTTL"},
+        ],
+    }
+    client, _ = _client(tmp_path, {"SET": command("SET", [KEY, expiry])})
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    assert client.set("k", unix_time_seconds=moment).args == ("SET", "k", "EXAT", 1893456000)
+    assert client.set("k", keepttl=True).args == ("SET", "k", "KEEPTTL")
+    with pytest.raises(ValueError, match="SET: seconds, keepttl are mutually exclusive"):
+        client.set("k", seconds=1, keepttl=True)
+
+
+def test_required_oneof_needs_exactly_one(tmp_path: Path) -> None:
+    choice = {
+        "name": "args",
+        "type": "oneof",
+        "arguments": [
+            {"name": "port", "type": "integer"},
+            {"name": "none", "type": "pure-token", "token": "NONE"},
+        ],
+    }
+    client, _ = _client(tmp_path, {"FOLLOW": command("FOLLOW", [choice])})
+    assert client.follow(port=7000).args == ("FOLLOW", 7000)
+    with pytest.raises(ValueError, match="FOLLOW: exactly one of port, none is required"):
+        client.follow()
+
+
+def test_trailing_multiple_is_variadic_and_not_empty(tmp_path: Path) -> None:
+    spec = {"DEL": command("DEL", [{**KEY, "multiple": True}], group="generic")}
+    client, _ = _client(tmp_path, spec, names='[methods]\nDEL = "delete"\n')
+    assert client.delete("a", "b").args == ("DEL", "a", "b")
+    with pytest.raises(TypeError, match="DEL takes at least one key"):
+        client.delete()
+
+
+def test_multiple_before_other_arguments_is_an_iterable_refusing_strings(tmp_path: Path) -> None:
+    spec = {
+        "BLPOP": command(
+            "BLPOP",
+            [{**KEY, "multiple": True}, {"name": "timeout", "type": "double"}],
+            group="list",
+        )
+    }
+    client, _ = _client(tmp_path, spec)
+    assert client.blpop(["a", "b"], timedelta(seconds=1.5)).args == ("BLPOP", "a", "b", 1.5)
+    with pytest.raises(TypeError, match="BLPOP: key must be an iterable"):
+        client.blpop("ab", 1.0)
+
+
+def test_counts_are_computed_and_pairs_take_a_mapping(tmp_path: Path) -> None:
+    spec = {
+        "EVAL": command(
+            "EVAL",
+            [
+                {"name": "script", "type": "string"},
+                {"name": "numkeys", "type": "integer"},
+                {**KEY, "optional": True, "multiple": True},
+                {"name": "arg", "type": "string", "optional": True, "multiple": True},
+            ],
+            group="scripting",
+        ),
+        "ZADD": command(
+            "ZADD",
+            [
+                KEY,
+                {
+                    "name": "data",
+                    "type": "block",
+                    "multiple": True,
+                    "arguments": [
+                        {"name": "score", "type": "double"},
+                        {"name": "member", "type": "string"},
+                    ],
+                },
+            ],
+            group="sorted-set",
+        ),
+    }
+    client, _ = _client(tmp_path, spec, mappings='[mappings]\n"ZADD/data" = "member"\n')
+    assert client.eval("return 1").args == ("EVAL", "return 1", 0)
+    assert client.eval("s", key=["a", "b"], arg=[1]).args == ("EVAL", "s", 2, "a", "b", 1)
+    assert client.zadd("z", {"m": 1.5, "n": 2}).args == ("ZADD", "z", 1.5, "m", 2, "n")
+    with pytest.raises(TypeError, match="ZADD: data must be a mapping"):
+        client.zadd("z", [("m", 1.5)])
+
+
+def test_blocks_become_tuples_or_dataclasses(tmp_path: Path) -> None:
+    limit = {
+        "name": "limit",
+        "type": "block",
+        "token": "LIMIT",
+        "optional": True,
+        "arguments": [{"name": "offset", "type": "integer"}, {"name": "count", "type": "integer"}],
+    }
+    count = {
+        "name": "count",
+        "type": "block",
+        "optional": True,
+        "arguments": [
+            {"name": "count", "type": "integer", "token": "COUNT"},
+            {"name": "any", "type": "pure-token", "token": "ANY", "optional": True},
+        ],
+    }
+    module, _ = generate_into(tmp_path, {"FIND": command("FIND", [KEY, limit, count])})
+    client = recorder(module.Commands)
+    assert client.find("k", limit=(0, 10)).args == ("FIND", "k", "LIMIT", 0, 10)
+    block = module._types.FindCount(count=3, any=True)
+    assert client.find("k", count=block).args == ("FIND", "k", "COUNT", 3, "ANY")
+
+
+def test_multiple_token_repeats_the_token(tmp_path: Path) -> None:
+    get = {
+        "name": "get-pattern",
+        "type": "pattern",
+        "token": "GET",
+        "optional": True,
+        "multiple": True,
+        "multiple_token": True,
+    }
+    client, _ = _client(tmp_path, {"SORT": command("SORT", [KEY, get], group="generic")})
+    assert client.sort("k", get_pattern=["a", "b"]).args == ("SORT", "k", "GET", "a", "GET", "b")
+
+
+def test_subcommand_and_module_command_names(tmp_path: Path) -> None:
+    spec = {
+        "CLIENT": command("CLIENT", [], group="connection"),
+        "CLIENT LIST": command("CLIENT LIST", [], group="connection"),
+        "JSON.GET": command("JSON.GET", [KEY], group="module", module="ReJSON"),
+    }
+    client, _ = _client(tmp_path, spec)
+    assert client.client_list().args == ("CLIENT", "LIST")
+    assert client.client_list().meta.token_count == 2
+    assert client.json_get("k").args == ("JSON.GET", "k")
+    assert not hasattr(client, "client")
+
+
+def test_deprecated_command_warns_with_replacement(tmp_path: Path) -> None:
+    spec = {
+        "OLD": command("OLD", [KEY], deprecated_since="6.2.0", replaced_by="`NEW`"),
+    }
+    client, _ = _client(tmp_path, spec)
+    with pytest.warns(DeprecationWarning, match="OLD is deprecated; use `NEW`"):
+        client.old("k")
+
+
+def test_reply_variant_picks_the_parser(tmp_path: Path) -> None:
+    spec = {
+        "ZRANGE": command(
+            "ZRANGE",
+            [
+                KEY,
+                {
+                    "name": "withscores",
+                    "type": "pure-token",
+                    "token": "WITHSCORES",
+                    "optional": True,
+                },
+            ],
+        )
+    }
+    replies = (
+        '[replies]\nZRANGE = "array<bulk>"\n'
+        '[variants.ZRANGE]\nwithscores = "array<pair<bulk,double>>"\n'
+    )
+    client, _ = _client(tmp_path, spec, replies=replies)
+    assert client.zrange("z").parser is None
+    scored = client.zrange("z", withscores=True)
+    assert scored.args == ("ZRANGE", "z", "WITHSCORES")
+    assert scored.parser([b"a", b"1.5"]) == [(b"a", 1.5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert scored.parser([[b"a", 1.5]]) == [(b"a", 1.5)]

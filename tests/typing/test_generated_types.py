@@ -1,0 +1,62 @@
+"""Typed usage of the generated surface, checked by ``mypy --strict`` (and run by pytest).
+
+``assert_type`` lines are the contract: a change in the generator that alters a public type
+fails mypy here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar, assert_type
+
+from redis_oxide._command import ArgT, CommandMeta, ReplyParser
+from redis_oxide._generated import Commands
+
+T = TypeVar("T")
+
+
+class _Unsent:
+    """An awaitable placeholder: these examples only build calls, they never send them."""
+
+    def __await__(self) -> Any:
+        raise AssertionError("not sent")
+        yield
+
+
+class BytesClient(Commands[bytes]):
+    __slots__ = ()
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        return _Unsent()
+
+
+class StrClient(Commands[str]):
+    __slots__ = ()
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        return _Unsent()
+
+
+def test_reply_types_follow_the_string_type() -> None:
+    raw = BytesClient()
+    text = StrClient()
+    assert_type(raw.get("k"), Awaitable[bytes | None])
+    assert_type(text.get("k"), Awaitable[str | None])
+    assert_type(raw.hgetall("h"), Awaitable[dict[bytes, bytes]])
+    assert_type(text.smembers("s"), Awaitable[set[str]])
+    assert_type(raw.incr("k"), Awaitable[int])
+    assert_type(raw.zscore("z", "m"), Awaitable[float | None])
+
+
+def test_overloads_follow_options() -> None:
+    client = StrClient()
+    assert_type(client.set("k", "v"), Awaitable[bool])
+    assert_type(client.set("k", "v", get=True), Awaitable[str | None])
+    assert_type(client.zrange("z", 0, -1), Awaitable[list[str]])
+    assert_type(client.zrange("z", 0, -1, withscores=True), Awaitable[list[tuple[str, float]]])
+    assert_type(client.lpos("l", "x"), Awaitable[int | None])
+    assert_type(client.lpos("l", "x", num_matches=2), Awaitable[list[int]])
