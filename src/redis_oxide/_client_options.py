@@ -1,0 +1,42 @@
+"""The keyword options of ``Redis`` and ``from_url``, as one typed dictionary.
+
+One definition serves the constructor overloads, ``from_url`` and the URL parser, so an
+option is added in exactly one place. Defaults live in ``Redis.__init__``.
+"""
+
+from __future__ import annotations
+
+import ssl as _ssl
+from typing import Literal, TypedDict
+
+from redis_oxide._retry import Retry
+
+__all__ = ["ClientOptions", "StrategyName"]
+
+StrategyName = Literal["multiplexed", "pooled"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """Keyword options accepted by ``Redis(...)`` and ``from_url(...)``."""
+
+    db: int
+    username: str | None
+    password: str | None
+    protocol: Literal[2, 3]
+    ssl: bool | _ssl.SSLContext
+    ssl_ca_certs: str | None
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+    ssl_cert_reqs: Literal["required", "optional", "none"]
+    ssl_check_hostname: bool | None
+    unix_socket_path: str | None
+    strategy: StrategyName
+    max_connections: int
+    multiplexed_connections: int
+    connect_timeout: float | None
+    command_timeout: float | None
+    pool_timeout: float | None
+    retry: Retry
+    client_name: str | None
+    encoding: str
+    encoding_errors: str

@@ -1,0 +1,525 @@
+"""One Redis connection: a socket as an ``asyncio.Protocol`` with a FIFO of pending replies.
+
+Rules this module keeps:
+
+- This file owns every connection state transition; ``_transition`` is the only place that
+  assigns ``_state`` and it refuses illegal moves. ``CLOSED`` and ``BROKEN`` are terminal.
+- Replies are matched to commands strictly in order. An entry stays in the FIFO until its
+  reply has been read, even when its caller was cancelled or timed out: the late reply is
+  read and dropped, so the stream never desynchronises and a cancellation never costs a
+  reconnect.
+- A command is encoded when it is issued (bad arguments raise ``TypeError`` before anything
+  is queued) and all commands issued during one event-loop turn leave in ONE
+  ``transport.write`` at the start of the next turn.
+- Push frames go to the push handler, never to a caller.
+- Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
+  every pending caller fails with the cause, the transport is aborted and new commands are
+  refused. The connection never limps on.
+- Nothing here knows about pools or topology, and no secret is ever stored here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import enum
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from redis_oxide._command import ArgT
+from redis_oxide._exceptions import (
+    CommandTimeoutError,
+    ConnectionClosedError,
+    ConnectionLostError,
+    ProtocolError,
+    RedisError,
+    ServerError,
+)
+from redis_oxide._protocol import (
+    NOT_ENOUGH,
+    Decoder,
+    PushMessage,
+    encode_command,
+    encode_commands,
+)
+
+__all__ = ["Connection", "ConnectionState", "PushHandler"]
+
+logger = logging.getLogger("redis_oxide.connection")
+
+#: Receives RESP3 push frames (and, in raw mode, unsolicited replies).
+PushHandler = Callable[[Any], None]
+
+# One pending entry: (future, parser or None, command name, absolute deadline or None).
+# A plain tuple is the cheapest record CPython can build on the hot path.
+_Entry = tuple["asyncio.Future[Any]", Callable[[Any], Any] | None, str, float | None]
+
+# The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
+_DEADLINE_SLACK: Final = 0.001
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life."""
+
+    CONNECTING = "connecting"
+    HANDSHAKING = "handshaking"
+    READY = "ready"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    BROKEN = "broken"
+
+
+_S = ConnectionState
+_LEGAL: Final[dict[ConnectionState, frozenset[ConnectionState]]] = {
+    _S.CONNECTING: frozenset({_S.HANDSHAKING, _S.CLOSING, _S.CLOSED, _S.BROKEN}),
+    _S.HANDSHAKING: frozenset({_S.READY, _S.CLOSING, _S.CLOSED, _S.BROKEN}),
+    _S.READY: frozenset({_S.CLOSING, _S.CLOSED, _S.BROKEN}),
+    _S.CLOSING: frozenset({_S.CLOSED, _S.BROKEN}),
+    _S.CLOSED: frozenset(),
+    _S.BROKEN: frozenset(),
+}
+_SENDABLE: Final = frozenset({_S.HANDSHAKING, _S.READY})
+
+
+class Connection(asyncio.Protocol):
+    """A single Redis connection with pipelined, FIFO-matched replies.
+
+    Built by ``open_connection``; the transport is attached by asyncio through
+    ``connection_made``.
+    """
+
+    __slots__ = (
+        "_address",
+        "_cause",
+        "_closed",
+        "_decoder",
+        "_drained",
+        "_flush_scheduled",
+        "_loop",
+        "_pending",
+        "_state",
+        "_timer",
+        "_timer_when",
+        "_transport",
+        "_unsent",
+        "_wbuf",
+        "created_at",
+        "lease_generation",
+        "max_lifetime",
+        "push_handler",
+        "raw_replies",
+        "server_info",
+    )
+
+    def __init__(
+        self,
+        *,
+        address: str,
+        decoder: Decoder,
+        loop: asyncio.AbstractEventLoop,
+        push_handler: PushHandler | None = None,
+        max_lifetime: float | None = None,
+    ) -> None:
+        self._address = address
+        self._decoder = decoder
+        self._loop = loop
+        self._state = ConnectionState.CONNECTING
+        self._transport: asyncio.Transport | None = None
+        self._pending: collections.deque[_Entry] = collections.deque()
+        self._wbuf: list[bytes] = []
+        # Entries at the tail of the FIFO whose bytes are still in _wbuf: if the connection
+        # dies now they certainly did not run.
+        self._unsent = 0
+        self._flush_scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._cause: BaseException | None = None
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._drained: asyncio.Future[None] | None = None
+        self.push_handler = push_handler
+        #: When true, replies that arrive with no pending command go to the push handler
+        #: (RESP2 pub/sub); otherwise such a reply is a protocol violation.
+        self.raw_replies = False
+        #: The server's HELLO reply (RESP3) once the handshake is done.
+        self.server_info: Any = None
+        #: Owned by the pool: bumped every time a lease on this connection ends.
+        self.lease_generation = 0
+        self.max_lifetime = max_lifetime
+        self.created_at = loop.time()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """The current state."""
+        return self._state
+
+    @property
+    def address(self) -> str:
+        """``host:port`` or the unix socket path of the server."""
+        return self._address
+
+    @property
+    def pending_count(self) -> int:
+        """Commands sent or queued whose replies have not been read yet."""
+        return len(self._pending)
+
+    def _transition(self, new: ConnectionState) -> None:
+        if new not in _LEGAL[self._state]:
+            raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
+        logger.debug("connection %s: %s -> %s", self._address, self._state.name, new.name)
+        self._state = new
+
+    def begin_handshake(self) -> None:
+        """Allow the handshake commands; only ``open_connection`` calls this."""
+        self._transition(ConnectionState.HANDSHAKING)
+
+    def mark_ready(self) -> None:
+        """Declare the handshake finished; only ``open_connection`` calls this."""
+        self._transition(ConnectionState.READY)
+
+    def is_available(self) -> bool:
+        """Whether new commands may be sent."""
+        return self._state is ConnectionState.READY
+
+    def is_idle(self) -> bool:
+        """Whether no reply is outstanding."""
+        return not self._pending
+
+    def is_closed(self) -> bool:
+        """Whether the connection has ended, on purpose or not."""
+        return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
+
+    def is_finished(self) -> bool:
+        """Whether the transport is gone too (nothing left to wait for)."""
+        return self._closed.done()
+
+    def has_expired(self) -> bool:
+        """Whether the connection should be replaced rather than reused."""
+        if self._state is not ConnectionState.READY:
+            return True
+        lifetime = self.max_lifetime
+        return lifetime is not None and self._loop.time() - self.created_at > lifetime
+
+    def __repr__(self) -> str:
+        return (
+            f"<Connection {self._address} {self._state.name} "
+            f"pending={len(self._pending)} unsent={self._unsent}>"
+        )
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _refusal(self) -> RedisError:
+        if self._state is ConnectionState.BROKEN:
+            err: RedisError = ConnectionClosedError(
+                f"connection to {self._address} is broken ({self._cause!r}); "
+                "it refuses new commands"
+            )
+        else:
+            err = ConnectionClosedError(
+                f"connection to {self._address} is {self._state.name.lower()}; "
+                "it refuses new commands"
+            )
+        err.address = self._address
+        return err
+
+    def send(
+        self,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        timeout: float | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one command and return the future of its (parsed) reply.
+
+        Args:
+            args: The wire arguments, command name first.
+            parser: Applied to the decoded reply before it resolves the future; None keeps
+                the decoded value.
+            name: The command name attached to errors.
+            timeout: Seconds to wait for the reply; None waits as long as the connection
+                lives.
+
+        Returns:
+            A future resolving to the reply. Cancelling it leaves the connection intact.
+
+        Raises:
+            TypeError: An argument cannot be encoded; nothing was queued.
+            ConnectionClosedError: The connection no longer accepts commands.
+        """
+        if self._state not in _SENDABLE:
+            raise self._refusal()
+        data = encode_command(args)
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        deadline = None
+        if timeout is not None:
+            deadline = self._loop.time() + timeout
+            if self._timer is None or deadline < self._timer_when:
+                self._arm_timer(deadline)
+        self._pending.append((fut, parser, name, deadline))
+        self._wbuf.append(data)
+        self._unsent += 1
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+        return fut
+
+    def send_many(
+        self,
+        commands: Sequence[tuple[Sequence[ArgT], Callable[[Any], Any] | None, str]],
+        timeout: float | None = None,
+    ) -> list[asyncio.Future[Any]]:
+        """Queue several commands as one block (a pipeline) and return their futures.
+
+        Args:
+            commands: ``(args, parser, name)`` per command, in order.
+            timeout: Seconds to wait for each reply; None waits as long as the connection
+                lives.
+
+        Returns:
+            One future per command, in the same order.
+
+        Raises:
+            TypeError: An argument cannot be encoded; nothing was queued.
+            ConnectionClosedError: The connection no longer accepts commands.
+        """
+        if self._state not in _SENDABLE:
+            raise self._refusal()
+        data = encode_commands(args for args, _, _ in commands)
+        deadline = None if timeout is None else self._loop.time() + timeout
+        futures = [self._loop.create_future() for _ in commands]
+        for fut, (_, parser, name) in zip(futures, commands, strict=True):
+            self._pending.append((fut, parser, name, deadline))
+        if deadline is not None and (self._timer is None or deadline < self._timer_when):
+            self._arm_timer(deadline)
+        self._wbuf.append(data)
+        self._unsent += len(futures)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+        return futures
+
+    def send_without_reply(self, args: Sequence[ArgT]) -> None:
+        """Write a command whose answer arrives as push frames (RESP3 SUBSCRIBE and kin).
+
+        Args:
+            args: The wire arguments, command name first.
+
+        Raises:
+            TypeError: An argument cannot be encoded.
+            ConnectionClosedError: The connection no longer accepts commands.
+        """
+        if self._state not in _SENDABLE:
+            raise self._refusal()
+        self._wbuf.append(encode_command(args))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        buf = self._wbuf
+        if not buf:
+            return
+        data = buf[0] if len(buf) == 1 else b"".join(buf)
+        buf.clear()
+        self._unsent = 0
+        transport = self._transport
+        if transport is not None and (self._state in _SENDABLE or self._state is _S.CLOSING):
+            transport.write(data)
+
+    # -- per-command deadlines --------------------------------------------------------------
+
+    def _arm_timer(self, deadline: float) -> None:
+        # One timer per connection, aimed at the nearest deadline. With a uniform timeout the
+        # deadlines only grow, so the timer is armed once per timeout period, not per command.
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer_when = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self._loop.time() + _DEADLINE_SLACK
+        nearest: float | None = None
+        for fut, _, name, deadline in self._pending:
+            if deadline is None or fut.done():
+                continue
+            if deadline <= now:
+                err = CommandTimeoutError(f"{name} got no reply from {self._address} in time")
+                err.command = name
+                err.address = self._address
+                fut.set_exception(err)
+            elif nearest is None or deadline < nearest:
+                nearest = deadline
+        if nearest is not None:
+            self._arm_timer(nearest)
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._decoder.feed(data)
+            next_reply = self._decoder.next_reply
+            pending = self._pending
+            while True:
+                reply = next_reply()
+                if reply is NOT_ENOUGH:
+                    break
+                if type(reply) is PushMessage or (not pending and self.raw_replies):
+                    self._dispatch_push(reply)
+                    continue
+                if not pending:
+                    raise ProtocolError(
+                        f"{self._address} sent a reply with no command waiting for it"
+                    )
+                fut, parser, name, _ = pending.popleft()
+                if fut.done():
+                    continue  # its caller was cancelled or timed out: drop the late reply
+                if isinstance(reply, ServerError):
+                    reply.command = name
+                    reply.address = self._address
+                    fut.set_exception(reply)
+                elif parser is None:
+                    fut.set_result(reply)
+                else:
+                    try:
+                        value = parser(reply)
+                    except Exception as exc:  # a parser bug fails its caller, not the stream
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(value)
+            if not pending and self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
+        except Exception as exc:
+            self._break(exc)
+
+    def _dispatch_push(self, frame: Any) -> None:
+        handler = self.push_handler
+        if handler is None:
+            logger.debug("connection %s: dropped push frame with no handler", self._address)
+            return
+        try:
+            handler(frame)
+        except Exception:  # a faulty handler must not tear down a healthy stream
+            logger.exception("connection %s: push handler failed", self._address)
+
+    def eof_received(self) -> bool | None:
+        return None  # let the transport close itself; connection_lost does the rest
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        state = self._state
+        if state is _S.CLOSING:
+            self._transition(_S.CLOSED)
+        elif state is not _S.CLOSED and state is not _S.BROKEN:
+            self._cause = exc or ConnectionResetError("server closed the connection")
+            self._transition(_S.BROKEN)
+            logger.info("connection %s lost: %r", self._address, self._cause)
+        self._fail_pending(self._cause)
+        self._transport = None
+        if not self._closed.done():
+            self._closed.set_result(None)
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def _fail_pending(self, cause: BaseException | None) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        sent = len(pending) - self._unsent
+        self._wbuf.clear()
+        self._unsent = 0
+        index = 0
+        while pending:
+            fut, _, name, _ = pending.popleft()
+            if not fut.done():
+                err = self._lost_error(name, may_have_executed=index < sent, cause=cause)
+                fut.set_exception(err)
+            index += 1
+
+    def _lost_error(
+        self, name: str, *, may_have_executed: bool, cause: BaseException | None
+    ) -> RedisError:
+        if cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED):
+            err: RedisError = ConnectionClosedError(
+                f"{name} was not answered: the connection to {self._address} was closed"
+            )
+        else:
+            err = ConnectionLostError(
+                f"{name} was not answered: connection to {self._address} lost ({cause!r})",
+                may_have_executed=may_have_executed,
+            )
+            err.__cause__ = cause
+        err.command = name
+        err.address = self._address
+        return err
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _break(self, cause: BaseException) -> None:
+        if self.is_closed():
+            return
+        logger.warning("connection %s broken: %r", self._address, cause)
+        self._cause = cause
+        self._transition(_S.BROKEN)
+        self._cancel_timer()
+        self._fail_pending(cause)
+        if self._transport is not None:
+            self._transport.abort()
+        elif not self._closed.done():
+            self._closed.set_result(None)
+
+    def abort(self) -> None:
+        """Close at once: pending callers fail with ``ConnectionClosedError``."""
+        if self.is_closed():
+            return
+        if self._state is not _S.CLOSING:
+            self._transition(_S.CLOSING)
+        self._cancel_timer()
+        self._fail_pending(None)
+        if self._transport is not None:
+            self._transport.abort()
+        else:
+            self._transition(_S.CLOSED)
+            if not self._closed.done():
+                self._closed.set_result(None)
+
+    async def aclose(self, grace: float | None = None) -> None:
+        """Close gracefully: refuse new commands, wait for replies in flight, then close.
+
+        Args:
+            grace: Longest wait for replies in flight, in seconds; then the connection is
+                aborted. None waits for all of them.
+        """
+        if self._state is _S.READY or self._state is _S.HANDSHAKING:
+            self._transition(_S.CLOSING)
+        if self._state is _S.CLOSING and self._pending:
+            self._drained = self._loop.create_future()
+            try:
+                async with asyncio.timeout(grace):
+                    await asyncio.shield(self._drained)
+            except TimeoutError:
+                logger.info("connection %s: replies still in flight, aborting", self._address)
+        if self._state is _S.CLOSING:
+            if self._pending:
+                self.abort()
+            elif self._transport is not None:
+                self._transport.close()
+            else:
+                self.abort()
+        await self.wait_closed()
+
+    async def wait_closed(self) -> None:
+        """Wait until the transport is gone; safe to call any number of times."""
+        await asyncio.shield(self._closed)

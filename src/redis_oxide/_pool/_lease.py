@@ -1,0 +1,193 @@
+"""A dedicated connection handed to one holder until released.
+
+A lease remembers the connection's lease generation at the moment it was granted. The pool
+bumps the generation on every release, so a lease that outlives its release can never act
+on a connection that now serves someone else: every guarded method compares generations
+first and raises an error naming the method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+from redis_oxide._command import ArgT
+from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._exceptions import InvalidUsageError
+
+__all__ = ["Lease"]
+
+#: Called with (connection, discard) when a lease ends.
+ReleaseHook = Callable[[Connection, bool], None]
+
+
+class Lease:
+    """Exclusive use of one connection (blocking commands, transactions, pub/sub)."""
+
+    __slots__ = ("_connection", "_generation", "_release_hook", "_released")
+
+    def __init__(self, connection: Connection, release_hook: ReleaseHook) -> None:
+        self._connection = connection
+        self._generation = connection.lease_generation
+        self._release_hook = release_hook
+        self._released = False
+
+    def _checked(self, method: str) -> Connection:
+        conn = self._connection
+        if self._released or conn.lease_generation != self._generation:
+            raise InvalidUsageError(
+                f"Lease.{method}() called after the lease was released; "
+                "acquire a new lease instead",
+                address=conn.address,
+            )
+        return conn
+
+    @property
+    def connection(self) -> Connection:
+        """The leased connection.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+        """
+        return self._checked("connection")
+
+    def is_released(self) -> bool:
+        """Whether the lease has ended."""
+        return self._released
+
+    def send(
+        self,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None = None,
+        name: str | None = None,
+        timeout: float | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one command on the leased connection.
+
+        Args:
+            args: Wire arguments, command name first.
+            parser: Applied to the decoded reply; None keeps it as decoded.
+            name: Command name for errors; defaults to the first argument.
+            timeout: Seconds to wait for the reply; None waits as long as needed.
+
+        Returns:
+            The future of the reply.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+            ConnectionClosedError: The connection is closed.
+            TypeError: An argument cannot be encoded.
+        """
+        conn = self._checked("send")
+        return conn.send(args, parser, name or _command_name(args), timeout)
+
+    def send_many(
+        self,
+        commands: Sequence[tuple[Sequence[ArgT], Callable[[Any], Any] | None, str]],
+        timeout: float | None = None,
+    ) -> list[asyncio.Future[Any]]:
+        """Queue several commands in one write; see ``Connection.send_many``.
+
+        Args:
+            commands: ``(args, parser, name)`` per command, in order.
+            timeout: Seconds to wait for each reply.
+
+        Returns:
+            One future per command.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+            ConnectionClosedError: The connection is closed.
+            TypeError: An argument cannot be encoded.
+        """
+        return self._checked("send_many").send_many(commands, timeout)
+
+    def send_without_reply(self, args: Sequence[ArgT]) -> None:
+        """Write a command whose answers arrive as push frames.
+
+        Args:
+            args: Wire arguments, command name first.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+            ConnectionClosedError: The connection is closed.
+        """
+        self._checked("send_without_reply").send_without_reply(args)
+
+    def set_push_handler(self, handler: PushHandler | None, *, raw_replies: bool = False) -> None:
+        """Route push frames (and with ``raw_replies`` unsolicited replies) to ``handler``.
+
+        Args:
+            handler: Called with each frame; None drops them.
+            raw_replies: Also route replies no command waits for (RESP2 pub/sub).
+
+        Raises:
+            InvalidUsageError: The lease was released.
+        """
+        conn = self._checked("set_push_handler")
+        conn.push_handler = handler
+        conn.raw_replies = raw_replies
+
+    async def execute(
+        self,
+        *args: ArgT,
+        parser: Callable[[Any], Any] | None = None,
+        reply_timeout: float | None = None,
+    ) -> Any:
+        """Send one command and wait for its reply.
+
+        Args:
+            *args: Wire arguments, command name first.
+            parser: Applied to the decoded reply.
+            reply_timeout: Seconds to wait for the reply.
+
+        Returns:
+            The (parsed) reply.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+            ConnectionClosedError: The connection is closed.
+            ServerError: The server answered with an error.
+        """
+        return await self._checked("execute").send(args, parser, _command_name(args), reply_timeout)
+
+    def release(self, *, discard: bool = False) -> None:
+        """End the lease; calling it again does nothing.
+
+        A connection with replies still outstanding, or one whose session state was
+        changed, should be released with ``discard=True`` so the pool closes it.
+
+        Args:
+            discard: Close the connection instead of returning it to the pool.
+        """
+        if self._released:
+            return
+        self._released = True
+        conn = self._connection
+        conn.push_handler = None
+        conn.raw_replies = False
+        self._release_hook(conn, discard or not conn.is_idle())
+
+    async def __aenter__(self) -> Lease:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release(discard=exc_type is not None and not self._connection.is_idle())
+
+    def __repr__(self) -> str:
+        state = "released" if self._released else "active"
+        return f"<Lease {state} gen={self._generation} {self._connection!r}>"
+
+
+def _command_name(args: Sequence[ArgT]) -> str:
+    first = args[0]
+    if isinstance(first, bytes | memoryview):
+        return bytes(first).decode("latin-1").upper()
+    return str(first).upper()

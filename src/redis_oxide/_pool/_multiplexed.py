@@ -1,0 +1,239 @@
+"""The multiplexed strategy (default): a few shared connections carry every ordinary command.
+
+Rules this module keeps:
+
+- Ordinary commands from any number of tasks share one (or a configured few) connections;
+  the connection coalesces them into one write per loop turn and matches replies FIFO.
+- Blocking commands never run on a shared connection: they go to a dedicated lease from an
+  internal ``ConnectionPool`` so they cannot stall anyone else.
+- A lost shared connection is replaced on demand by ONE connect task per slot, shared by
+  every caller that needs it and shielded from their cancellations. Consecutive failures
+  back off exponentially with jitter (``Retry``); a success resets the count and counts as
+  a reconnect if the slot had been connected before.
+- Nothing here parses commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis_oxide._command import ArgT
+from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._exceptions import CommandTimeoutError, ConnectionClosedError, RedisError
+from redis_oxide._exceptions import ConnectionError as RedisConnectionError
+from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
+from redis_oxide._pool._interfaces import PoolStats
+from redis_oxide._pool._lease import Lease
+from redis_oxide._pool._pooled import ConnectionPool
+from redis_oxide._retry import Retry
+
+__all__ = ["MultiplexedPool"]
+
+logger = logging.getLogger("redis_oxide.pool")
+
+
+class MultiplexedPool:
+    """Shares ``connections`` connections between all callers; leases for blocking work.
+
+    Args:
+        config: How to open each connection.
+        connections: How many shared connections to spread commands over.
+        max_dedicated: Upper bound on dedicated (leased) connections at a time.
+        pool_timeout: Longest wait for a dedicated lease in seconds.
+        retry: Reconnect policy.
+        push_handler: Receives push frames arriving on the shared connections.
+    """
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        connections: int = 1,
+        max_dedicated: int,
+        pool_timeout: float | None,
+        retry: Retry,
+        push_handler: PushHandler | None = None,
+    ) -> None:
+        if connections < 1:
+            raise ValueError(f"connections must be >= 1, got {connections}")
+        self._config = config
+        self._retry = retry
+        self._push_handler = push_handler
+        self._slots: list[Connection | None] = [None] * connections
+        self._tasks: list[asyncio.Task[Connection] | None] = [None] * connections
+        self._ever_connected = [False] * connections
+        self._failures = 0
+        self._next = 0
+        self._reconnects = 0
+        self._closed = False
+        self._dedicated = ConnectionPool(
+            config, max_connections=max_dedicated, pool_timeout=pool_timeout
+        )
+
+    @property
+    def reconnects(self) -> int:
+        """Times a shared connection was replaced after being lost."""
+        return self._reconnects
+
+    def ready_connection(self) -> Connection | None:
+        """Return a shared connection that can take a command now, or None."""
+        slots = self._slots
+        if len(slots) == 1:
+            conn = slots[0]
+            if conn is not None and conn.is_available():
+                return conn
+            return None
+        count = len(slots)
+        index = self._next
+        self._next = (index + 1) % count
+        for offset in range(count):
+            conn = slots[(index + offset) % count]
+            if conn is not None and conn.is_available():
+                return conn
+            if not self._closed:
+                # Fill (or refill) the slot in the background; meanwhile the others serve.
+                self._connect_task((index + offset) % count)
+        return None
+
+    def _connect_task(self, index: int) -> asyncio.Task[Connection]:
+        task = self._tasks[index]
+        if task is None or task.done():
+            task = asyncio.get_running_loop().create_task(self._connect(index))
+            task.add_done_callback(_consume_result)
+            self._tasks[index] = task
+        return task
+
+    async def _shared_connection(self, wait_timeout: float | None) -> Connection:
+        conn = self.ready_connection()
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise ConnectionClosedError("the client is closed")
+        task = self._connect_task(self._next % len(self._slots))
+        try:
+            async with asyncio.timeout(wait_timeout):
+                return await asyncio.shield(task)
+        except RedisError:
+            raise  # the connect task's own failure, shared by every waiter
+        except TimeoutError as exc:
+            err = CommandTimeoutError(
+                f"no connection to {self._config.address} within {wait_timeout} s"
+            )
+            err.address = self._config.address
+            raise err from exc
+
+    async def _connect(self, index: int) -> Connection:
+        attempt = 0
+        while True:
+            if self._failures:
+                await asyncio.sleep(self._retry.delay(self._failures))
+            try:
+                conn = await open_connection(self._config, push_handler=self._push_handler)
+            except (RedisConnectionError, RedisTimeoutError):
+                self._failures += 1
+                attempt += 1
+                if attempt >= self._retry.attempts or self._closed:
+                    raise
+                continue
+            self._failures = 0
+            if self._closed:
+                await conn.aclose()
+                raise ConnectionClosedError("the client was closed while connecting")
+            self._slots[index] = conn
+            if self._ever_connected[index]:
+                self._reconnects += 1
+                logger.info("reconnected to %s", conn.address)
+            self._ever_connected[index] = True
+            return conn
+
+    async def execute(
+        self,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        reply_timeout: float | None,
+        *,
+        blocking: bool = False,
+    ) -> Any:
+        """Run one command: shared connection, or a dedicated lease when ``blocking``.
+
+        Args:
+            args: Wire arguments, command name first.
+            parser: Applied to the decoded reply.
+            name: Command name for errors.
+            reply_timeout: Seconds to wait for a connection and then for the reply.
+            blocking: The command may block the connection (BLPOP, XREAD BLOCK …).
+
+        Returns:
+            The parsed reply.
+
+        Raises:
+            CommandTimeoutError: No connection or no reply within ``reply_timeout``.
+            ConnectFailedError: The server cannot be reached.
+        """
+        if blocking:
+            return await self._dedicated.execute(args, parser, name, reply_timeout)
+        conn = await self._shared_connection(reply_timeout)
+        return await conn.send(args, parser, name, reply_timeout)
+
+    async def lease(self) -> Lease:
+        """Lease a dedicated connection (never one of the shared ones).
+
+        Returns:
+            A lease; release it when done.
+
+        Raises:
+            PoolTimeoutError: All dedicated connections stayed in use for ``pool_timeout``.
+        """
+        return await self._dedicated.lease()
+
+    def stats(self) -> PoolStats:
+        """Return current counts (dedicated connections count as leased or idle)."""
+        shared = [c for c in self._slots if c is not None and not c.is_closed()]
+        dedicated = self._dedicated.stats()
+        return PoolStats(
+            strategy="multiplexed",
+            connections=len(shared) + dedicated.connections,
+            idle=dedicated.idle,
+            leased=dedicated.leased,
+            waiting=dedicated.waiting,
+            pending=sum(c.pending_count for c in shared),
+            reconnects=self._reconnects,
+        )
+
+    async def aclose(self, grace: float | None = None) -> None:
+        """Stop reconnecting, drain the shared connections, close the dedicated pool.
+
+        Args:
+            grace: Longest wait for replies in flight on each shared connection.
+        """
+        self._closed = True
+        tasks = [t for t in self._tasks if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        shared = [c for c in self._slots if c is not None]
+        self._slots = [None] * len(self._slots)
+        await asyncio.shield(
+            asyncio.gather(*(c.aclose(grace) for c in shared), self._dedicated.aclose())
+        )
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return (
+            f"<MultiplexedPool shared={len(self._slots)} connections={s.connections} "
+            f"pending={s.pending} leased={s.leased} reconnects={s.reconnects}"
+            f"{' closed' if self._closed else ''}>"
+        )
+
+
+def _consume_result(task: asyncio.Task[Connection]) -> None:
+    # Every caller may have given up before the connect task ended; reading the outcome
+    # here keeps asyncio from reporting "exception was never retrieved".
+    if not task.cancelled():
+        task.exception()

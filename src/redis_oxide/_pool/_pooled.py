@@ -1,0 +1,272 @@
+"""The pooled strategy: connections leased one holder at a time, up to ``max_connections``.
+
+Rules this module keeps:
+
+- Decisions are synchronous. ``_assign`` reads and changes the bookkeeping (idle deque,
+  leased set, connect reservations, waiter queue) with no ``await`` in between, and returns
+  the connections to close; the closing happens afterwards.
+- A caller that finds no connection WAITS in FIFO order, bounded by ``pool_timeout``
+  (then ``PoolTimeoutError``). A waiter that is cancelled or times out removes itself,
+  gives back whatever it was granted meanwhile, and re-runs ``_assign``: no slot leaks.
+- A waiter granted a *reservation* (``None``) instead of a connection opens the connection
+  itself; a failed open gives the reservation back.
+- Closing is never interrupted by cancellation: connections are aborted synchronously and
+  ``aclose`` waits for their transports under ``asyncio.shield``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis_oxide._command import ArgT
+from redis_oxide._connection import Connection
+from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._exceptions import (
+    CommandTimeoutError,
+    ConnectionClosedError,
+    PoolTimeoutError,
+    RedisError,
+)
+from redis_oxide._pool._interfaces import PoolStats
+from redis_oxide._pool._lease import Lease
+
+__all__ = ["ConnectionPool"]
+
+logger = logging.getLogger("redis_oxide.pool")
+
+
+class ConnectionPool:
+    """Leases whole connections; callers wait when all ``max_connections`` are in use.
+
+    Args:
+        config: How to open each connection.
+        max_connections: Upper bound on open connections, leased or idle.
+        pool_timeout: Longest wait for a lease in seconds; None waits indefinitely.
+    """
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        max_connections: int,
+        pool_timeout: float | None,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
+        self._config = config
+        self._max = max_connections
+        self._pool_timeout = pool_timeout
+        self._idle: collections.deque[Connection] = collections.deque()
+        self._leased: set[Connection] = set()
+        self._reserved = 0
+        # A waiter resolves to a Connection, or to None meaning "open one yourself".
+        self._waiters: collections.deque[asyncio.Future[Connection | None]] = collections.deque()
+        self._closing: list[Connection] = []
+        self._closed = False
+
+    # -- bookkeeping (synchronous) --------------------------------------------------------
+
+    def _assign(self) -> list[Connection]:
+        to_close: list[Connection] = []
+        idle = self._idle
+        for _ in range(len(idle)):
+            conn = idle.popleft()
+            if conn.is_closed() or conn.has_expired():
+                to_close.append(conn)
+            else:
+                idle.append(conn)
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters[0]
+            if waiter.done():  # cancelled while queued
+                waiters.popleft()
+                continue
+            if idle:
+                conn = idle.pop()  # most recently used: warm, and lets the others expire
+                self._leased.add(conn)
+                waiters.popleft().set_result(conn)
+            elif len(self._leased) + self._reserved + len(idle) < self._max:
+                self._reserved += 1
+                waiters.popleft().set_result(None)
+            else:
+                break
+        return to_close
+
+    def _close_now(self, connections: list[Connection]) -> None:
+        for conn in connections:
+            conn.abort()
+            self._closing.append(conn)
+        if len(self._closing) > 64:
+            self._closing = [c for c in self._closing if not c.is_finished()]
+
+    def _give_back(self, conn: Connection, discard: bool) -> None:
+        self._leased.discard(conn)
+        conn.lease_generation += 1
+        to_close: list[Connection] = []
+        if discard or self._closed or not conn.is_available() or conn.has_expired():
+            to_close.append(conn)
+        else:
+            self._idle.append(conn)
+        to_close += self._assign()
+        self._close_now(to_close)
+
+    def _cancel_reservation(self) -> None:
+        self._reserved -= 1
+        self._close_now(self._assign())
+
+    # -- leasing --------------------------------------------------------------------------
+
+    async def lease(self) -> Lease:
+        """Lease a connection, waiting up to ``pool_timeout`` when all are in use.
+
+        Returns:
+            A lease; release it (or use it as ``async with``) when done.
+
+        Raises:
+            PoolTimeoutError: No connection became free within ``pool_timeout``.
+            ConnectionClosedError: The pool is closed.
+            ConnectFailedError: Opening a new connection failed.
+        """
+        return Lease(await self._acquire(), self._give_back)
+
+    async def _acquire(self) -> Connection:
+        if self._closed:
+            raise ConnectionClosedError("the connection pool is closed")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Connection | None] = loop.create_future()
+        self._waiters.append(waiter)
+        self._close_now(self._assign())
+        if not waiter.done():
+            try:
+                async with asyncio.timeout(self._pool_timeout):
+                    await waiter
+            except BaseException as exc:
+                self._abandon(waiter)
+                if isinstance(exc, TimeoutError) and not isinstance(exc, PoolTimeoutError):
+                    raise PoolTimeoutError(
+                        f"no connection free within pool_timeout={self._pool_timeout} s "
+                        f"(max_connections={self._max})"
+                    ) from exc
+                raise
+        conn = waiter.result()
+        if conn is not None:
+            return conn
+        try:
+            conn = await open_connection(self._config)
+        except BaseException:
+            self._cancel_reservation()
+            raise
+        self._reserved -= 1
+        if self._closed:
+            self._close_now([conn])
+            raise ConnectionClosedError("the connection pool is closed")
+        self._leased.add(conn)
+        logger.debug("pool opened a connection to %s", conn.address)
+        return conn
+
+    def _abandon(self, waiter: asyncio.Future[Connection | None]) -> None:
+        if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+            granted = waiter.result()  # granted just before the cancellation landed
+            if granted is None:
+                self._cancel_reservation()
+            else:
+                self._give_back(granted, discard=False)
+            return
+        waiter.cancel()
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+        self._close_now(self._assign())
+
+    # -- the strategy surface ---------------------------------------------------------------
+
+    def ready_connection(self) -> Connection | None:
+        """Pooled connections are never shared, so there is never one to borrow."""
+        return None
+
+    async def execute(
+        self,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        reply_timeout: float | None,
+        *,
+        blocking: bool = False,
+    ) -> Any:
+        """Lease a connection, run one command on it and give it back.
+
+        Args:
+            args: Wire arguments, command name first.
+            parser: Applied to the decoded reply.
+            name: Command name for errors.
+            reply_timeout: Seconds to wait for the reply.
+            blocking: Ignored here: every pooled command has its own connection.
+
+        Returns:
+            The parsed reply.
+
+        Raises:
+            PoolTimeoutError: No connection became free within ``pool_timeout``.
+            CommandTimeoutError: ``reply_timeout`` ran out first.
+        """
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(reply_timeout):
+                conn = await self._acquire()
+        except TimeoutError as exc:
+            if isinstance(exc, RedisError):
+                raise  # pool_timeout or connect_timeout ran out first
+            raise CommandTimeoutError(
+                f"{name}: no pooled connection within {reply_timeout} s",
+                command=name,
+                address=self._config.address,
+            ) from exc
+        if reply_timeout is not None:
+            reply_timeout = max(0.0, reply_timeout - (time.monotonic() - started))
+        try:
+            fut = conn.send(args, parser, name, reply_timeout)
+            return await fut
+        finally:
+            # A reply still outstanding (cancelled or timed out) means the connection is
+            # discarded: the next holder must not wait behind someone else's blocked command.
+            self._give_back(conn, discard=not conn.is_idle())
+
+    def stats(self) -> PoolStats:
+        """Return current counts."""
+        return PoolStats(
+            strategy="pooled",
+            connections=len(self._idle) + len(self._leased),
+            idle=len(self._idle),
+            leased=len(self._leased),
+            waiting=sum(1 for w in self._waiters if not w.done()),
+            pending=0,
+            reconnects=0,
+        )
+
+    async def aclose(self) -> None:
+        """Close idle connections, abort leased ones, fail waiters; idempotent."""
+        self._closed = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(ConnectionClosedError("the connection pool was closed"))
+                # The waiting task retrieves it; mark retrieved in case it is gone already.
+                waiter.exception()
+        connections = [*self._idle, *self._leased]
+        self._idle.clear()
+        self._leased.clear()
+        self._close_now(connections)
+        closing, self._closing = self._closing, []
+        await asyncio.shield(asyncio.gather(*(c.wait_closed() for c in closing)))
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return (
+            f"<ConnectionPool max={self._max} connections={s.connections} idle={s.idle} "
+            f"leased={s.leased} waiting={s.waiting}{' closed' if self._closed else ''}>"
+        )

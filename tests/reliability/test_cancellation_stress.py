@@ -1,0 +1,70 @@
+"""Cancellation at random points never desynchronises the shared connection."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+
+import pytest
+
+from redis_oxide._client import Redis
+from redis_oxide.testing.plugin import ServerFactory
+
+pytestmark = pytest.mark.timeout(60)
+
+UNITS_PER_BATCH = 700
+BATCHES = 110
+
+
+async def test_random_cancellations_never_mismatch_replies(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory("7")
+    run = uuid.uuid4().hex[:8]
+    rng = random.Random(20240601)
+    issued = 0
+    completed = mismatched = cancelled = 0
+
+    async with Redis(info.host, info.port) as client:
+
+        async def unit(i: int) -> bool:
+            nonlocal issued
+            token = f"{run}:{i}".encode()
+            if i % 2:
+                issued += 1
+                return bool(await client.execute_command("ECHO", token) == token)
+            key = b"stress:" + token
+            issued += 1
+            await client.execute_command("SET", key, token)
+            issued += 1
+            return bool(await client.execute_command("GET", key) == token)
+
+        for batch in range(BATCHES):
+            base = batch * UNITS_PER_BATCH
+            tasks = [asyncio.ensure_future(unit(base + n)) for n in range(UNITS_PER_BATCH)]
+            victims = rng.sample(tasks, k=UNITS_PER_BATCH // 8)
+            # Cancel before the first step, after the send, and while awaiting replies.
+            for turn in range(4):
+                for task in victims[turn::4]:
+                    task.cancel()
+                await asyncio.sleep(0)
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                if result is True:
+                    completed += 1
+                elif result is False:
+                    mismatched += 1
+                elif isinstance(result, asyncio.CancelledError):
+                    cancelled += 1
+                else:
+                    raise AssertionError(f"unexpected outcome {result!r}")
+        stats = client.stats()
+        assert await client.execute_command("ECHO", b"last") == b"last"
+
+    total_units = UNITS_PER_BATCH * BATCHES
+    assert issued >= 100_000
+    assert mismatched == 0
+    assert cancelled >= total_units // 10
+    assert completed + cancelled == total_units
+    assert stats.reconnects == 0
+    assert stats.connections == 1
