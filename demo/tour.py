@@ -1,0 +1,114 @@
+"""A typed tour of redis-oxide.
+
+Runs against the server named by ``REDIS_URL``; without it, starts an embedded Redis Stack
+server on a free loopback port and stops it afterwards. Every value printed below has a precise
+static type (the comments name it), which ``mypy --strict`` checks as part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis_oxide
+from redis_oxide.exceptions import RedisError
+
+
+def show(label: str, value: object) -> None:
+    print(f"  {label:<44} {value!r}")
+
+
+@contextmanager
+def server_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        print(f"Using REDIS_URL ({url.split('@')[-1]})")
+        yield url
+        return
+    from redis_oxide.testing import start_stack_server
+
+    started = time.perf_counter()
+    with start_stack_server() as server:
+        print(
+            f"Started an embedded Redis Stack on {server.host}:{server.port} "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
+        yield server.url
+    print("Stopped the embedded server.")
+
+
+async def strings(r: redis_oxide.Redis[str]) -> None:
+    print("Strings")
+    show("set('tour:greeting', 'hello') -> bool | None", await r.set("tour:greeting", "hello"))
+    greeting: str | None = await r.get("tour:greeting")
+    show("get('tour:greeting') -> str | None", greeting)
+    show("incr('tour:visits') -> int", await r.incr("tour:visits"))
+    show("incrbyfloat('tour:score', 1.5) -> float", await r.incrbyfloat("tour:score", 1.5))
+    show("mget(...) -> list[str | None]", await r.mget("tour:greeting", "tour:missing"))
+    show("expire('tour:greeting', 60) -> bool", await r.expire("tour:greeting", 60))
+    show("ttl('tour:greeting') -> int", await r.ttl("tour:greeting"))
+
+
+async def hashes(r: redis_oxide.Redis[str]) -> None:
+    print("Hashes")
+    fields = {"name": "Ada", "lang": "python", "since": "2026"}
+    show("hset('tour:user', {...}) -> int", await r.hset("tour:user", fields))
+    user: dict[str, str] = await r.hgetall("tour:user")
+    show("hgetall('tour:user') -> dict[str, str]", user)
+    show("hincrby('tour:user', 'logins', 1) -> int", await r.hincrby("tour:user", "logins", 1))
+
+
+async def sorted_sets(r: redis_oxide.Redis[str]) -> None:
+    print("Sorted sets")
+    show("zadd('tour:board', {...}) -> int", await r.zadd("tour:board", {"ada": 3, "bob": 1.5}))
+    top: list[tuple[str, float]] = await r.zrange("tour:board", 0, -1, withscores=True)
+    show("zrange(..., withscores=True) -> list[(str, float)]", top)
+    show("zscore('tour:board', 'ada') -> float | None", await r.zscore("tour:board", "ada"))
+
+
+async def streams(r: redis_oxide.Redis[str]) -> None:
+    print("Streams")
+    first = await r.xadd("tour:events", {"kind": "login", "user": "ada"}, auto_id=True)
+    show("xadd('tour:events', {...}) -> entry id", first)
+    show("xlen('tour:events') -> int", await r.xlen("tour:events"))
+    show("xrange('tour:events', '-', '+')", await r.xrange("tour:events", "-", "+"))
+
+
+async def errors(r: redis_oxide.Redis[str]) -> None:
+    print("Errors carry the command, the node and the server's code")
+    try:
+        await r.incr("tour:greeting")
+    except RedisError as error:
+        show(type(error).__name__, f"command={error.command} code={error.code}")
+    try:
+        await r.set("tour:flag", True)  # Redis has no booleans: refused locally
+    except TypeError as error:
+        show("TypeError before anything is sent", str(error)[:60])
+
+
+async def tour(url: str) -> None:
+    async with redis_oxide.from_url(url, decode_responses=True) as r:
+        keys = await r.keys("tour:*")
+        if keys:
+            await r.delete(*keys)
+        await strings(r)
+        await hashes(r)
+        await sorted_sets(r)
+        await streams(r)
+        await errors(r)
+        await r.delete(*await r.keys("tour:*"))
+        print(f"Client: {r!r}")
+
+
+def main() -> int:
+    with server_url() as url:
+        asyncio.run(tour(url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
