@@ -7,21 +7,42 @@ the error tree and ``redis_oxide.testing`` the pytest plugin with real-server fi
 
 from redis_oxide import exceptions
 from redis_oxide._client import Redis, from_url
+from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._retry import Retry
+from redis_oxide._scripting import Library, Script, ScriptRunner
+from redis_oxide._transaction import Transaction, TransactionState
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Library",
+    "Pipeline",
+    "PipelineResult",
     "PoolStats",
     "Redis",
     "Retry",
+    "Script",
+    "ScriptRunner",
+    "Transaction",
+    "TransactionState",
     "__version__",
     "exceptions",
     "from_url",
 ]
 
-for _public in (Redis, Retry, PoolStats):
+for _public in (
+    Library,
+    Pipeline,
+    PipelineResult,
+    PoolStats,
+    Redis,
+    Retry,
+    Script,
+    ScriptRunner,
+    Transaction,
+    TransactionState,
+):
     _public.__module__ = "redis_oxide"
 from_url.__module__ = "redis_oxide"
 del _public

@@ -25,17 +25,25 @@ import ssl as _ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, overload
 
 from redis_oxide._client_commands import command_info
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._command import ArgT, CommandMeta, KeyT
+from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
 from redis_oxide._exceptions import CommandTimeoutError, ConnectionLostError
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, Lease, MultiplexedPool, PoolStats
 from redis_oxide._retry import Retry
 from redis_oxide._url import parse_url
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from redis_oxide._pipeline import Pipeline
+    from redis_oxide._scripting import Library, Script
+    from redis_oxide._transaction import Transaction
 
 __all__ = ["Redis", "StrT", "from_url"]
 
@@ -308,6 +316,124 @@ class Redis(Commands[StrT], Generic[StrT]):
             PoolTimeoutError: No dedicated connection became free within ``pool_timeout``.
         """
         return await self._strategy.lease()
+
+    async def _shared_connection(self) -> Connection | None:
+        """Return the shared connection a pipeline writes to; None for a pooled client.
+
+        Raises:
+            CommandTimeoutError: No connection within ``command_timeout``.
+            ConnectFailedError: The server cannot be reached.
+        """
+        strategy = self._strategy
+        if not isinstance(strategy, MultiplexedPool):
+            return None
+        conn = strategy.ready_connection()
+        return conn or await strategy.shared_connection(self._command_timeout)
+
+    # -- patterns: pipelines, transactions, scripting (built in their own modules) ----------
+
+    def pipeline(self, transaction: bool = False, *, raise_on_error: bool = True) -> Pipeline[StrT]:
+        """Start a pipeline: commands are queued and sent together.
+
+        Args:
+            transaction: Wrap the commands in MULTI/EXEC (atomic; no WATCH).
+            raise_on_error: Raise the first command error from ``execute()``; otherwise
+                errors are returned in their slots.
+
+        Returns:
+            A pipeline; use ``async with`` or call ``await pipeline.execute()``.
+        """
+        from redis_oxide._pipeline import Pipeline
+
+        return Pipeline(self, transaction=transaction, raise_on_error=raise_on_error)
+
+    async def transaction(
+        self,
+        func: Callable[[Transaction[StrT]], Awaitable[T]],
+        *watch_keys: KeyT,
+        retries: int | None = None,
+        raise_on_error: bool = True,
+    ) -> T:
+        """Run ``func`` in an optimistic WATCH/MULTI/EXEC loop on a dedicated connection.
+
+        ``func`` reads through the transaction it is given (those commands run at once),
+        calls ``tx.multi()``, then queues commands; EXEC follows when it returns. If a
+        watched key changed, the whole attempt (``func`` included) is retried.
+
+        Args:
+            func: The attempt; it may be run several times.
+            *watch_keys: Keys to WATCH before each attempt.
+            retries: Attempts after the first; None uses the default (16).
+            raise_on_error: Raise the first error of a queued command.
+
+        Returns:
+            What ``func`` returned in the attempt that committed.
+
+        Raises:
+            WatchError: Every attempt lost its race.
+            ExecAbortError: A queued command was invalid.
+        """
+        from redis_oxide._transaction import DEFAULT_RETRIES, run_transaction
+
+        return await run_transaction(
+            self,
+            func,
+            watch_keys,
+            retries=DEFAULT_RETRIES if retries is None else retries,
+            raise_on_error=raise_on_error,
+        )
+
+    def watch(
+        self, *keys: KeyT, raise_on_error: bool = True
+    ) -> AbstractAsyncContextManager[Transaction[StrT]]:
+        """WATCH ``keys`` on a dedicated connection for a transaction written by hand.
+
+        ``async with client.watch("k") as tx:`` reads with ``await tx.get("k")``, then
+        ``tx.multi()`` and queued commands; EXEC runs when the block ends without error.
+
+        Args:
+            *keys: Keys to WATCH.
+            raise_on_error: Raise the first error of a queued command.
+
+        Returns:
+            An async context manager yielding the transaction.
+
+        Raises:
+            ValueError: No key was given (raised on entering the block).
+        """
+        from redis_oxide._transaction import watch
+
+        return watch(self, keys, raise_on_error=raise_on_error)
+
+    def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
+        """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).
+
+        Args:
+            source: The Lua source.
+            read_only: Use EVALSHA_RO; the script must not write.
+
+        Returns:
+            The script; ``await script(keys=[...], args=[...])`` runs it.
+        """
+        from redis_oxide._scripting import Script
+
+        return Script(self, source, read_only=read_only)
+
+    def library(self, code: str | bytes) -> Library:
+        """Return a function library helper (FUNCTION LOAD, FCALL, FCALL_RO).
+
+        Args:
+            code: The library source, starting with ``#!lua name=<library>``.
+
+        Returns:
+            The library; ``await lib.load()`` loads it, ``await lib.call(...)`` calls.
+
+        Raises:
+            ValueError: The code has no ``#!lua name=...`` first line.
+        """
+        from redis_oxide._scripting import Library
+
+        return Library(self, code)
 
     # -- introspection and lifecycle --------------------------------------------------------
 

@@ -12,6 +12,8 @@ Rules this module keeps:
   is queued) and all commands issued during one event-loop turn leave in ONE
   ``transport.write`` at the start of the next turn.
 - Push frames go to the push handler, never to a caller.
+- A batch (``send_batch``, pipelines) keeps one FIFO entry per command but one future for
+  all of them: its entries share a collector that resolves once, with every slot filled.
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
   every pending caller fails with the cause, the transport is aborted and new commands are
   refused. The connection never limps on.
@@ -25,7 +27,8 @@ import collections
 import enum
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from itertools import repeat
+from typing import Any, Final, Protocol
 
 from redis_oxide._command import ArgT
 from redis_oxide._exceptions import (
@@ -51,9 +54,18 @@ logger = logging.getLogger("redis_oxide.connection")
 #: Receives RESP3 push frames (and, in raw mode, unsolicited replies).
 PushHandler = Callable[[Any], None]
 
-# One pending entry: (future, parser or None, command name, absolute deadline or None).
-# A plain tuple is the cheapest record CPython can build on the hot path.
-_Entry = tuple["asyncio.Future[Any]", Callable[[Any], Any] | None, str, float | None]
+
+class _ReplySink(Protocol):
+    """Where one reply goes: a future, or the shared collector of a batch."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+# One pending entry: (future or batch sink, parser or None, command name, absolute deadline or
+# None). A plain tuple is the cheapest record CPython can build on the hot path.
+_Entry = tuple[_ReplySink, Callable[[Any], Any] | None, str, float | None]
 
 # The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
 _DEADLINE_SLACK: Final = 0.001
@@ -110,6 +122,7 @@ class Connection(asyncio.Protocol):
         "push_handler",
         "raw_replies",
         "server_info",
+        "write_count",
     )
 
     def __init__(
@@ -147,6 +160,8 @@ class Connection(asyncio.Protocol):
         self.lease_generation = 0
         self.max_lifetime = max_lifetime
         self.created_at = loop.time()
+        #: ``transport.write`` calls so far; tests and metrics read it to see coalescing.
+        self.write_count = 0
 
     # -- state -----------------------------------------------------------------------------
 
@@ -300,6 +315,61 @@ class Connection(asyncio.Protocol):
             self._loop.call_soon(self._flush)
         return futures
 
+    def send_batch(
+        self,
+        data: bytes,
+        parsers: Sequence[Callable[[Any], Any] | None],
+        names: Sequence[str],
+        timeout: float | None = None,
+    ) -> asyncio.Future[list[Any]]:
+        """Queue already encoded commands as one block with ONE future for all their replies.
+
+        Args:
+            data: The encoded commands, back to back; they leave in one write.
+            parsers: One parser (or None) per command, in order.
+            names: One command name per command, in order.
+            timeout: Seconds to wait for the whole block; None waits as long as the
+                connection lives.
+
+        Returns:
+            A future of the replies in order. A server error or a parser failure is the
+            value of its command's slot; a lost or closed connection or a timeout fails the
+            future itself.
+
+        Raises:
+            ValueError: ``parsers`` is empty or its length differs from ``names``.
+            ConnectionClosedError: The connection no longer accepts commands.
+        """
+        count = len(parsers)
+        if count == 0 or count != len(names):
+            raise ValueError("send_batch needs one parser and one name per command")
+        if self._state not in _SENDABLE:
+            raise self._refusal()
+        future: asyncio.Future[list[Any]] = self._loop.create_future()
+        replies: list[Any] = []
+        deadline = None if timeout is None else self._loop.time() + timeout
+        pending = self._pending
+        if count > 1:
+            body = _BatchReplies(future, replies)
+            pending.extend(
+                zip(
+                    repeat(body, count - 1),
+                    parsers[:-1],
+                    names[:-1],
+                    repeat(deadline),
+                    strict=False,
+                )
+            )
+        pending.append((_BatchTail(future, replies), parsers[-1], names[-1], deadline))
+        if deadline is not None and (self._timer is None or deadline < self._timer_when):
+            self._arm_timer(deadline)
+        self._wbuf.append(data)
+        self._unsent += count
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+        return future
+
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answer arrives as push frames (RESP3 SUBSCRIBE and kin).
 
@@ -328,6 +398,7 @@ class Connection(asyncio.Protocol):
         transport = self._transport
         if transport is not None and (self._state in _SENDABLE or self._state is _S.CLOSING):
             transport.write(data)
+            self.write_count += 1
 
     # -- per-command deadlines --------------------------------------------------------------
 
@@ -523,3 +594,51 @@ class Connection(asyncio.Protocol):
     async def wait_closed(self) -> None:
         """Wait until the transport is gone; safe to call any number of times."""
         await asyncio.shield(self._closed)
+
+
+class _BatchReplies:
+    """Stands in for a future in the FIFO for every command of a batch but the last.
+
+    Replies arrive in order, so appending is enough to put each in its slot; ``done`` and
+    ``set_result`` are the C methods of the batch's future and list, so a reply costs no
+    Python call. Server and parser errors are slot values; the errors the connection raises
+    about itself (lost, closed, timed out) fail the batch as a whole, once.
+    """
+
+    __slots__ = ("_future", "_replies", "done", "set_result")
+
+    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
+        self._future = future
+        self._replies = replies
+        self.done = future.done
+        self.set_result = replies.append
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        if isinstance(exception, _CONNECTION_FAILURES):
+            self._future.set_exception(exception)
+        else:
+            self._replies.append(exception)
+
+
+class _BatchTail:
+    """The FIFO stand-in for the last command of a batch: its reply resolves the batch."""
+
+    __slots__ = ("_future", "_replies", "done")
+
+    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
+        self._future = future
+        self._replies = replies
+        self.done = future.done
+
+    def set_result(self, result: Any, /) -> None:
+        self._replies.append(result)
+        self._future.set_result(self._replies)
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        if isinstance(exception, _CONNECTION_FAILURES):
+            self._future.set_exception(exception)
+        else:
+            self.set_result(exception)
+
+
+_CONNECTION_FAILURES: Final = (ConnectionLostError, ConnectionClosedError, CommandTimeoutError)

@@ -107,6 +107,24 @@ class MultiplexedPool:
             self._tasks[index] = task
         return task
 
+    async def shared_connection(self, wait_timeout: float | None) -> Connection:
+        """Return a shared connection, connecting (or waiting for a reconnect) if needed.
+
+        Pipelines write their batch straight onto it.
+
+        Args:
+            wait_timeout: Longest wait for a connection in seconds; None waits indefinitely.
+
+        Returns:
+            A ready shared connection.
+
+        Raises:
+            CommandTimeoutError: No connection within ``wait_timeout``.
+            ConnectionClosedError: The client is closed.
+            ConnectFailedError: The server cannot be reached.
+        """
+        return await self._shared_connection(wait_timeout)
+
     async def _shared_connection(self, wait_timeout: float | None) -> Connection:
         conn = self.ready_connection()
         if conn is not None:

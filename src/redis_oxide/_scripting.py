@@ -1,0 +1,269 @@
+"""Lua scripts (EVALSHA with NOSCRIPT recovery) and function libraries (FUNCTION LOAD, FCALL).
+
+Rules this module keeps:
+
+- A script is identified by the SHA1 of its source, computed locally: calling it never
+  needs a round trip to learn the digest. On NOSCRIPT (the server restarted, SCRIPT FLUSH)
+  the script is loaded and the call retried once; a second NOSCRIPT is raised.
+- In a pipeline or transaction the script is loaded at the head of the batch by the
+  pipeline itself (``run_script``), so the queued EVALSHA cannot meet NOSCRIPT.
+- Reply types of scripts and functions are unknown to redis-oxide: the value is the
+  recursive ``Reply``, unless the caller gives a parser, whose return type becomes the
+  call's type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar, overload
+
+from redis_oxide._client import Redis
+from redis_oxide._command import ArgT, CommandExecutor, CommandMeta, KeyT, ReplyParser, ValueT
+from redis_oxide._exceptions import NoScriptError, ServerError
+from redis_oxide._generated import _meta as _m
+from redis_oxide._parsers import Reply
+
+__all__ = ["Library", "Script", "ScriptRunner"]
+
+T = TypeVar("T")
+
+_LIBRARY_NAME = re.compile(rb"^#!\s*lua\b[^\n]*?\bname=([^\s]+)")
+
+
+class ScriptRunner(Protocol):
+    """Something that can queue or run a script: a ``Pipeline`` or a ``Transaction``."""
+
+    def run_script(
+        self,
+        script: Script,
+        keys: Sequence[ArgT] = (),
+        args: Sequence[ArgT] = (),
+        *,
+        parser: ReplyParser[T],
+    ) -> Awaitable[T]:
+        """Queue (or run) ``script``; see ``Pipeline.run_script``."""
+        ...
+
+
+def _listed(what: str, values: Iterable[ArgT]) -> list[ArgT]:
+    if isinstance(values, str | bytes | memoryview):
+        raise TypeError(f"{what} must be a list of values, not a single {type(values).__name__}")
+    return list(values)
+
+
+def _identity(reply: Any) -> Any:
+    return reply
+
+
+class Script:
+    """A Lua script bound to a client; call it to run it by SHA1.
+
+    Built by ``Redis.register_script``.
+
+    Args:
+        client: The client that runs it when no pipeline is given.
+        source: The Lua source.
+        read_only: Run with EVALSHA_RO (the script must not write; replicas may serve it).
+    """
+
+    __slots__ = ("_client", "read_only", "sha", "source")
+
+    def __init__(self, client: Redis[Any], source: str | bytes, *, read_only: bool = False) -> None:
+        self._client = client
+        #: The Lua source as sent to the server.
+        self.source: bytes = source.encode() if isinstance(source, str) else bytes(source)
+        #: The SHA1 digest (hex) the server knows the script by.
+        self.sha: str = hashlib.sha1(self.source).hexdigest()
+        self.read_only = read_only
+
+    @overload
+    def __call__(
+        self,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        pipeline: ScriptRunner | None = None,
+    ) -> Awaitable[Reply]: ...
+    @overload
+    def __call__(
+        self,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        parser: ReplyParser[T],
+        pipeline: ScriptRunner | None = None,
+    ) -> Awaitable[T]: ...
+    def __call__(
+        self,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        parser: ReplyParser[Any] | None = None,
+        pipeline: ScriptRunner | None = None,
+    ) -> Awaitable[Any]:
+        """Run the script (EVALSHA, loading it on NOSCRIPT), or queue it in ``pipeline``.
+
+        Args:
+            keys: Key names the script touches (``KEYS`` in Lua).
+            args: Further arguments (``ARGV`` in Lua).
+            parser: Turns the reply into the value; by default the reply is the value.
+            pipeline: Queue the call in this pipeline or transaction instead of running it.
+
+        Returns:
+            An awaitable of the script's value (a pipeline handle when queued).
+
+        Raises:
+            TypeError: ``keys`` or ``args`` is a bare string, or a value cannot be sent.
+            ServerError: The script failed (``ERR ... script: ...``).
+        """
+        key_list = _listed("keys", keys)
+        arg_list = _listed("args", args)
+        if pipeline is not None:
+            return pipeline.run_script(self, key_list, arg_list, parser=parser or _identity)
+        return self._run(key_list, arg_list, parser)
+
+    async def _run(self, keys: list[ArgT], args: list[ArgT], parser: Any) -> Any:
+        meta = _m.EVALSHA_RO if self.read_only else _m.EVALSHA
+        wire = (meta.name, self.sha, len(keys), *keys, *args)
+        client: CommandExecutor = self._client
+        try:
+            return await client._execute(meta, wire, parser)
+        except NoScriptError:
+            await self.load()
+        return await client._execute(meta, wire, parser)
+
+    async def load(self) -> str:
+        """Load the script into the server's script cache (SCRIPT LOAD).
+
+        Returns:
+            The SHA1 the server reports (equal to ``sha``).
+
+        Raises:
+            ServerError: The script does not compile.
+        """
+        client: CommandExecutor = self._client
+        sha: bytes | str = await client._execute(
+            _m.SCRIPT_LOAD, ("SCRIPT", "LOAD", self.source), None
+        )
+        return sha.decode() if isinstance(sha, bytes) else sha
+
+    def __repr__(self) -> str:
+        mode = " read_only" if self.read_only else ""
+        return f"<redis_oxide.Script sha={self.sha}{mode}>"
+
+
+class Library:
+    """A Redis function library (``#!lua name=...``) and typed calls of its functions.
+
+    Calling a function of a library the server does not have (restart, FUNCTION FLUSH)
+    loads the library (FUNCTION LOAD REPLACE) and retries once. Calls queued in a pipeline
+    are not retried: ``await library.load()`` first.
+
+    Args:
+        client: The client that loads it and calls its functions.
+        code: The library source, starting with a ``#!lua name=<library>`` line.
+
+    Raises:
+        ValueError: The code has no ``#!<engine> name=<library>`` first line.
+    """
+
+    __slots__ = ("_client", "code", "name")
+
+    def __init__(self, client: Redis[Any], code: str | bytes) -> None:
+        self._client = client
+        #: The library source as sent to the server.
+        self.code: bytes = code.encode() if isinstance(code, str) else bytes(code)
+        match = _LIBRARY_NAME.match(self.code)
+        if match is None:
+            raise ValueError("a function library starts with a '#!lua name=<library>' line")
+        #: The library name from the code's first line.
+        self.name: str = match.group(1).decode()
+
+    async def load(self, *, replace: bool = True) -> str:
+        """Load the library (FUNCTION LOAD, with REPLACE by default).
+
+        Args:
+            replace: Replace a loaded library of the same name.
+
+        Returns:
+            The library name the server reports.
+
+        Raises:
+            ServerError: The code does not compile, or the library exists and
+                ``replace`` is False.
+        """
+        args: tuple[ArgT, ...] = ("FUNCTION", "LOAD", *(["REPLACE"] if replace else []))
+        client: CommandExecutor = self._client
+        name: bytes | str = await client._execute(_m.FUNCTION_LOAD, (*args, self.code), None)
+        return name.decode() if isinstance(name, bytes) else name
+
+    @overload
+    def call(
+        self,
+        function: str,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        read_only: bool = False,
+        pipeline: CommandExecutor | None = None,
+    ) -> Awaitable[Reply]: ...
+    @overload
+    def call(
+        self,
+        function: str,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        parser: ReplyParser[T],
+        read_only: bool = False,
+        pipeline: CommandExecutor | None = None,
+    ) -> Awaitable[T]: ...
+    def call(
+        self,
+        function: str,
+        keys: Iterable[KeyT] = (),
+        args: Iterable[ValueT] = (),
+        *,
+        parser: ReplyParser[Any] | None = None,
+        read_only: bool = False,
+        pipeline: CommandExecutor | None = None,
+    ) -> Awaitable[Any]:
+        """Call one of the library's functions (FCALL, or FCALL_RO with ``read_only``).
+
+        Args:
+            function: The function name, as registered by the library.
+            keys: Key names the function touches.
+            args: Further arguments.
+            parser: Turns the reply into the value; by default the reply is the value.
+            read_only: Use FCALL_RO (the function must be flagged ``no-writes``).
+            pipeline: Queue the call in this pipeline or transaction instead.
+
+        Returns:
+            An awaitable of the function's value (a pipeline handle when queued).
+
+        Raises:
+            TypeError: ``keys`` or ``args`` is a bare string, or a value cannot be sent.
+            ServerError: The function failed.
+        """
+        key_list = _listed("keys", keys)
+        arg_list = _listed("args", args)
+        meta = _m.FCALL_RO if read_only else _m.FCALL
+        wire = (meta.name, function, len(key_list), *key_list, *arg_list)
+        if pipeline is not None:
+            return pipeline._execute(meta, wire, parser)
+        return self._run(meta, wire, parser)
+
+    async def _run(self, meta: CommandMeta, wire: tuple[ArgT, ...], parser: Any) -> Any:
+        client: CommandExecutor = self._client
+        try:
+            return await client._execute(meta, wire, parser)
+        except ServerError as exc:
+            if "function not found" not in exc.message.lower():
+                raise
+            await self.load()
+        return await client._execute(meta, wire, parser)
+
+    def __repr__(self) -> str:
+        return f"<redis_oxide.Library {self.name!r}>"

@@ -1,0 +1,98 @@
+"""Scripts and function libraries on real servers: NOSCRIPT recovery, pipelines, parsers."""
+
+from __future__ import annotations
+
+import pytest
+
+from redis_oxide._client import Redis
+from redis_oxide._exceptions import NoScriptError, ServerError
+from redis_oxide.testing._info import RedisServerInfo
+
+pytestmark = pytest.mark.timeout(30)
+
+INCR_BY = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+LIBRARY = """#!lua name=oxidelib
+redis.register_function('double', function(keys, args) return tonumber(args[1]) * 2 end)
+redis.register_function{function_name='peek', callback=function(keys, args)
+  return redis.call('GET', keys[1]) end, flags={'no-writes'}}
+"""
+
+
+async def test_registered_script_survives_script_flush(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        script = client.register_script(INCR_BY)
+        assert await script(keys=["n"], args=[2]) == 2
+        await client.execute_command("SCRIPT", "FLUSH")
+        assert await script(["n"], [3], parser=str) == "5"
+
+
+@pytest.mark.parametrize("transaction", [False, True])
+async def test_script_in_a_pipeline_is_loaded_before_the_batch(
+    flushed_stack: RedisServerInfo, transaction: bool
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        script = client.register_script(INCR_BY)
+        await client.execute_command("SCRIPT", "FLUSH")
+        pipe = client.pipeline(transaction=transaction)
+        first = script(["n"], [1], pipeline=pipe)
+        second = pipe.run_script(script, ["n"], [10], parser=lambda r: r * 100)
+        await pipe.execute()
+        assert (await first, await second) == (1, 1100)
+
+
+async def test_script_inside_a_watched_transaction(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        script = client.register_script(INCR_BY)
+        reader = client.register_script("return redis.call('GET', KEYS[1])")
+        await client.execute_command("SET", "n", "5")
+        await client.execute_command("SCRIPT", "FLUSH")
+        async with client.watch("n") as tx:
+            now = await reader(["n"], pipeline=tx)  # runs at once, loads on NOSCRIPT
+            tx.multi()
+            later = tx.run_script(script, ["n"], [1])
+        assert (now, await later) == (b"5", 6)
+
+
+async def test_read_only_script_uses_evalsha_ro(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        writer = client.register_script("return redis.call('SET', KEYS[1], 'x')", read_only=True)
+        with pytest.raises(ServerError, match=r"[Ww]rite commands are not allowed"):
+            await writer(["k"])
+        reader = client.register_script("return redis.call('EXISTS', KEYS[1])", read_only=True)
+        assert await reader(["k"]) == 0
+
+
+async def test_broken_script_reports_its_load_error_in_a_pipeline(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        script = client.register_script("this is not lua")
+        pipe = client.pipeline(raise_on_error=False)
+        pipe.run_script(script)
+        (result,) = await pipe.execute()
+        assert isinstance(result, ServerError)
+        assert not isinstance(result, NoScriptError)
+
+
+async def test_library_calls_are_typed_and_reload_after_flush(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        lib = client.library(LIBRARY)
+        assert lib.name == "oxidelib"
+        assert await lib.load() == "oxidelib"
+        assert await lib.call("double", args=[21], parser=int) == 42
+        await client.execute_command("SET", "k", "v")
+        assert await lib.call("peek", ["k"], read_only=True) == b"v"
+        await client.execute_command("FUNCTION", "FLUSH")
+        assert await lib.call("double", args=[2]) == 4  # reloaded on "Function not found"
+        pipe = client.pipeline()
+        doubled = lib.call("double", args=[5], parser=int, pipeline=pipe)
+        await pipe.execute()
+        assert await doubled == 10
+
+
+def test_library_code_needs_a_name_line(redis_stack: RedisServerInfo) -> None:
+    client = Redis(redis_stack.host, redis_stack.port)
+    with pytest.raises(ValueError, match="name="):
+        client.library("redis.register_function('f', function() return 1 end)")

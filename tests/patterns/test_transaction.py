@@ -1,0 +1,123 @@
+"""Transactions on real servers: MULTI/EXEC batches, WATCH retries, aborts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from redis_oxide._client import Redis
+from redis_oxide._exceptions import ExecAbortError, InvalidUsageError, WatchError
+from redis_oxide._transaction import Transaction, TransactionState
+from redis_oxide.testing._info import RedisServerInfo
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_concurrent_transactions_retry_until_the_counter_is_exact(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, max_connections=10) as client:
+        attempts = 0
+
+        async def increment(tx: Transaction[bytes]) -> int:
+            nonlocal attempts
+            attempts += 1
+            current = int(await tx.get("counter") or 0)
+            await asyncio.sleep(0)  # let the other transactions read the same value
+            tx.multi()
+            tx.set("counter", current + 1)
+            return current + 1
+
+        values = await asyncio.gather(
+            *(client.transaction(increment, "counter", retries=200) for _ in range(50))
+        )
+        assert await client.get("counter") == b"50"
+        assert sorted(values) == list(range(1, 51))
+        assert attempts > 50  # the races really happened and were retried
+        assert client.stats().leased == 0
+
+
+async def test_watch_error_after_retries_are_exhausted(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        calls = 0
+
+        async def always_raced(tx: Transaction[bytes]) -> None:
+            nonlocal calls
+            calls += 1
+            await tx.get("k")
+            await client.execute_command("INCR", "k")  # another writer, on another connection
+            tx.multi()
+            tx.set("k", "mine")
+
+        with pytest.raises(WatchError):
+            await client.transaction(always_raced, "k", retries=2)
+        assert calls == 3
+        assert await client.get("k") == b"3"
+        assert client.stats().leased == 0
+
+
+async def test_watch_by_hand_commits_on_clean_exit(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as client:
+        await client.execute_command("SET", "balance", "10")
+        async with client.watch("balance") as tx:
+            balance = int(await tx.get("balance") or 0)
+            tx.multi()
+            new = tx.decrby("balance", 3)
+            with pytest.raises(InvalidUsageError):
+                tx.multi()
+        assert await new == balance - 3 == 7
+        assert tx.state is TransactionState.DONE
+        with pytest.raises(InvalidUsageError, match="after the transaction ran"):
+            tx.get("balance")
+
+
+async def test_watch_by_hand_raises_watch_error_when_the_key_changed(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+
+        async def raced() -> None:
+            async with client.watch("k") as tx:
+                await client.execute_command("SET", "k", "other")
+                tx.multi()
+                tx.set("k", "mine")
+
+        with pytest.raises(WatchError):
+            await raced()
+        assert await client.get("k") == b"other"
+        assert client.stats().leased == 0
+
+
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
+async def test_exec_abort_surfaces_the_queued_error(
+    flushed_stack: RedisServerInfo, strategy: Any
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, strategy=strategy) as client:
+        tx = client.pipeline(transaction=True)
+        fine = tx.set("k", "v")
+        broken = tx.execute_command("SET", "k")  # wrong arity: refused while queuing
+        with pytest.raises(ExecAbortError, match="SET") as info:
+            await tx.execute()
+        assert info.value.__cause__ is not None
+        with pytest.raises(ExecAbortError):
+            await fine
+        with pytest.raises(Exception, match="wrong number of arguments"):
+            await broken
+        assert await client.get("k") is None
+        # The shared connection is still usable afterwards (no MULTI state left behind).
+        assert await client.incr("after") == 1
+
+
+async def test_runtime_error_inside_exec_stays_in_its_slot(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        await client.execute_command("SET", "s", "text")
+        tx = client.pipeline(transaction=True, raise_on_error=False)
+        tx.incr("s")
+        tx.incr("n")
+        results = await tx.execute()
+        assert isinstance(results[0], Exception)
+        assert results[1] == 1

@@ -1,0 +1,64 @@
+"""Typed usage of pipelines, transactions and scripts, checked by ``mypy --strict``.
+
+``assert_type`` lines are the contract: queued commands keep their command's return type
+(as ``Awaitable[T]`` from the shared command surface, ``PipelineResult[T]`` through
+``result()``), script and function calls follow their parser. The ``_examples`` coroutines are
+only type-checked; the test functions run without a server (nothing is sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import assert_type
+
+from redis_oxide._client import Redis
+from redis_oxide._parsers import Reply
+from redis_oxide._pipeline import Pipeline, PipelineResult
+from redis_oxide._scripting import Library, Script
+from redis_oxide._transaction import Transaction
+
+
+def test_queued_commands_carry_their_return_types() -> None:
+    raw = Redis()
+    text = Redis(decode_responses=True)
+    pipe = raw.pipeline()
+    assert_type(pipe, Pipeline[bytes])
+    assert_type(text.pipeline(transaction=True), Pipeline[str])
+    value = pipe.get("k")
+    assert_type(value, Awaitable[bytes | None])
+    assert_type(pipe.result(value), PipelineResult[bytes | None])
+    assert_type(pipe.result(pipe.incr("n")), PipelineResult[int])
+    assert_type(PipelineResult.of(text.pipeline().get("k")), PipelineResult[str | None])
+    assert_type(pipe.execute_command("PING"), PipelineResult[Reply])
+    assert_type(pipe.execute_command("PING", parser=bytes), PipelineResult[bytes])
+    pipe.reset()
+
+
+async def _examples(client: Redis[str], script: Script, lib: Library) -> None:
+    async with client.pipeline() as pipe:
+        counter = pipe.incr("n")
+        name = pipe.get("name")
+        by_script = pipe.run_script(script, ["k"], [1], parser=int)
+    assert_type(await counter, int)
+    assert_type(await name, str | None)
+    assert_type(pipe.result(counter).value, int)
+    assert_type(by_script.value, int)
+    assert_type(await pipe.execute(), list[object])
+
+    assert_type(await script(["k"]), Reply)
+    assert_type(await script(["k"], [1], parser=float), float)
+    assert_type(await script(["k"], pipeline=pipe), Reply)
+    assert_type(await lib.call("fn", ["k"]), Reply)
+    assert_type(await lib.call("fn", args=[1], parser=int, read_only=True), int)
+    assert_type(client.register_script("return 1"), Script)
+    assert_type(client.library("#!lua name=x\n"), Library)
+
+    async def attempt(tx: Transaction[str]) -> int:
+        assert_type(await tx.get("k"), str | None)
+        tx.multi()
+        assert_type(tx.result(tx.incr("n")), PipelineResult[int])
+        return 1
+
+    assert_type(await client.transaction(attempt, "k", retries=3), int)
+    async with client.watch("k") as tx:
+        assert_type(tx, Transaction[str])
