@@ -34,10 +34,10 @@ typecheck:
 check: lint typecheck check-generated
 
 generate:
-	$(PY) -m codegen generate $(SPECS) --out $(GENERATED)
+	$(PY) -m codegen generate --fail-on-warning $(SPECS) --out $(GENERATED)
 
 check-generated:
-	$(PY) -m codegen check $(SPECS) --out $(GENERATED)
+	$(PY) -m codegen check --fail-on-warning $(SPECS) --out $(GENERATED)
 
 spec:
 	$(PY) scripts/with_stack_server.py $(if $(SPEC_URL),--url $(SPEC_URL)) -- \

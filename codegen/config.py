@@ -2,7 +2,8 @@
 
 One file per concern: ``overrides/names.toml`` (Python-forced method renames),
 ``overrides/runtime_owned.toml`` (commands with no method, and why), ``overrides/arguments.toml``
-(argument-shape hints) and ``specs/replies.toml`` (reply types). The parser applies them; an
+(argument-shape hints), ``specs/replies.toml`` (reply types) and the
+``reply_models.toml`` beside it (structured reply models). The parser applies them; an
 entry naming a command absent from the spec is an error there, so stale entries cannot pile up.
 """
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codegen.diagnostics import Diagnostics
 from codegen.naming import PythonIdentifier
+from codegen.reply_models import ModelTable
 
 __all__ = ["Overrides", "load_overrides"]
 
@@ -52,6 +54,9 @@ class ArgumentsFile(_Strict):
     """``arguments.toml``: ``"COMMAND/arg"`` -> the part that keys a Mapping."""
 
     mappings: dict[str, str] = Field(default_factory=dict)
+    #: ``"COMMAND/block"`` entries: optional blocks spread into keyword parameters, so that
+    #: overloads can key on their parts (``ZRANDMEMBER`` count and ``WITHSCORES``).
+    flatten: list[str] = Field(default_factory=list)
 
 
 class RepliesFile(_Strict):
@@ -68,6 +73,7 @@ class Overrides(_Strict):
     runtime_owned: RuntimeOwnedFile = RuntimeOwnedFile(commands={})
     arguments: ArgumentsFile = ArgumentsFile()
     replies: RepliesFile = RepliesFile(replies={})
+    models: ModelTable = ModelTable()
 
 
 def _load(model: type[_M], path: Path, diagnostics: Diagnostics) -> _M | None:
@@ -100,9 +106,12 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     owned = _load(RuntimeOwnedFile, directory / "runtime_owned.toml", diagnostics)
     arguments = _load(ArgumentsFile, directory / "arguments.toml", diagnostics)
     reply_file = _load(RepliesFile, replies, diagnostics)
+    models_path = replies.with_name("reply_models.toml")
+    models = _load(ModelTable, models_path, diagnostics) if models_path.exists() else None
     return Overrides(
         names=names or NamesFile(),
         runtime_owned=owned or RuntimeOwnedFile(commands={}),
         arguments=arguments or ArgumentsFile(),
         replies=reply_file or RepliesFile(replies={}),
+        models=models or ModelTable(),
     )

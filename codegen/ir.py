@@ -20,9 +20,12 @@ __all__ = [
     "GroupModule",
     "KeySpec",
     "Method",
+    "ModelField",
     "Package",
+    "ParserFunction",
     "ParamKind",
     "Policy",
+    "ReplyModel",
     "ReplyType",
     "RuntimeOwned",
 ]
@@ -41,11 +44,46 @@ class ReplyType:
     """A reply type: its notation, its Python annotation and the parser that builds it.
 
     ``parser`` is source text: ``None`` when the decoded reply already is the value.
+    ``binary`` marks a reply the runtime must read undecoded (it holds ``bytes``).
     """
 
     notation: str
     annotation: str
     parser: str
+    binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelField:
+    """One field of a generated reply model."""
+
+    name: PythonIdentifier
+    annotation: str
+    default: str | None
+
+    @property
+    def declaration(self) -> str:
+        """Return ``name: annotation`` with ``= default`` when the field has one."""
+        text = f"{self.name}: {self.annotation}"
+        return text if self.default is None else f"{text} = {self.default}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyModel:
+    """A generated pydantic model of a structured reply; ``doc`` is docstring-safe text."""
+
+    name: ClassName
+    doc: str
+    generic: bool
+    fields: tuple[ModelField, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParserFunction:
+    """A generated reply parser: its name and its source lines (unindented ``def``)."""
+
+    name: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +198,8 @@ class Package:
     block_types: tuple[BlockType, ...]
     runtime_owned: tuple[RuntimeOwned, ...]
     type_imports: tuple[str, ...]
+    models: tuple[ReplyModel, ...] = ()
+    model_names: tuple[str, ...] = ()
+    parsers: tuple[ParserFunction, ...] = ()
+    parser_imports: tuple[str, ...] = ()
+    model_imports: tuple[str, ...] = ()

@@ -6,23 +6,24 @@ Rules kept here:
 - a simple command's body is one ``return self._execute(...)`` with a tuple literal;
 - checks (choices, mutual exclusion, non-empty ``*args``) run before anything is sent and
   raise ``TypeError``/``ValueError`` naming the command and the argument;
-- reply variants from the replies file become ``@overload`` stubs keyed on one option.
+- reply variants from the replies file become ``@overload`` stubs (see ``overloads``).
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from codegen.docstrings import build_docstring
 from codegen.ir import Argument, Method, ParamKind, ReplyType
 from codegen.naming import PythonIdentifier, escape_spec_text, param_name
+from codegen.overloads import Variant, dispatch_tests, overload_overrides, union
 from codegen.pyfmt import Bracket, layout
 from codegen.shapes import Lines, Shape, ShapeContext, hoist_alias, is_count, shape_of
 from codegen.spec import ArgumentSpec, CommandSpec
 
 __all__ = ["MethodPlan", "build_method", "plan_arguments"]
-
-_DOC_WIDTH = 100 - 8
 
 
 @dataclass(slots=True)
@@ -80,6 +81,9 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
         counted = index > 0 and is_count(args[index - 1], arg)
         if arg.type == "oneof" and not arg.multiple and _has_values(arg):
             _plan_alternatives(arg, plan, taken, ctx)
+            continue
+        if arg.type == "block" and arg.optional and arg.name in ctx.flatten:
+            _plan_flattened(arg, plan, taken, ctx)
             continue
         shape = shape_of(arg, ctx, arg.name, top=True)
         shape.counted = counted
@@ -141,6 +145,32 @@ def _has_values(arg: ArgumentSpec) -> bool:
     return any(a.type != "pure-token" or a.multiple for a in arg.arguments)
 
 
+def _plan_flattened(
+    arg: ArgumentSpec, plan: MethodPlan, taken: set[str], ctx: ShapeContext
+) -> None:
+    """Spread an optional block into keywords; later parts need the first one."""
+    first: PythonIdentifier | None = None
+    for part in arg.arguments:
+        shape = shape_of(part, ctx, f"{arg.name}/{part.name}")
+        name = _unique(param_name(part.name), taken)
+        if shape.kind in ("const", "flag"):
+            shape.kind = "flag"
+            plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", _doc_for(part)))
+            given: str = name
+        else:
+            annotation = f"{shape.annotation} | None"
+            plan.params.append(
+                Argument(name, annotation, ParamKind.KEYWORD, "None", _doc_for(part))
+            )
+            given = f"{name} is not None"
+        plan.steps.append(_Step(name, shape, True))
+        if first is None:
+            first = name
+            continue
+        what = escape_spec_text(f"{ctx.command}: {name} needs {first}")
+        plan.checks += [f"if {given} and {first} is None:", f"    raise TypeError({what})"]
+
+
 def _plan_alternatives(
     arg: ArgumentSpec, plan: MethodPlan, taken: set[str], ctx: ShapeContext
 ) -> None:
@@ -166,66 +196,11 @@ def _lay(node: Bracket | str, depth: int = 0, suffix: str = "") -> list[str]:
     return [line[8:] for line in layout(node, 8 + depth, suffix)]
 
 
-def _union(*annotations: str) -> str:
-    parts: list[str] = []
-    for annotation in annotations:
-        for part in annotation.split(" | "):
-            if part not in parts:
-                parts.append(part)
-    none_last = [p for p in parts if p != "None"] + (["None"] if "None" in parts else [])
-    return " | ".join(none_last)
-
-
-def _wrap(text: str, prefix: str = "", first: int = 0) -> list[str]:
-    escaped = escape_spec_text(text, in_docstring=True)
-    indent = " " * len(prefix)
-    return textwrap.wrap(
-        escaped,
-        width=_DOC_WIDTH - first,
-        initial_indent=prefix,
-        subsequent_indent=indent + "    " if prefix else "",
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or [prefix.rstrip()]
-
-
-def build_docstring(spec: CommandSpec, name: str, reply: ReplyType, plan: MethodPlan) -> list[str]:
-    """Return the docstring lines (without indentation or quotes) for a command's method."""
-    # The first paragraph shares its first line with the opening quotes.
-    lines = _wrap(spec.summary or f"Run ``{name}``.", first=3)
-    lines.append("")
-    if spec.complexity:
-        lines += _wrap(f"Time complexity: {spec.complexity}")
-    origin = f"{spec.module} module" if spec.module else "Redis"
-    lines += _wrap(f"Available since {origin} {spec.since or 'unknown'}.")
-    if spec.acl_categories:
-        lines += _wrap("ACL categories: " + ", ".join(spec.acl_categories) + ".")
-    if spec.deprecated_since:
-        replaced = f"; use {spec.replaced_by} instead" if spec.replaced_by else ""
-        lines += _wrap(f"Deprecated since Redis {spec.deprecated_since}{replaced}.")
-    if spec.history:
-        lines += ["", "History:"]
-        for version, change in spec.history:
-            lines += _wrap(f"{version}: {change}", "    - ")
-    if plan.params:
-        lines += ["", "Args:"]
-        for param in plan.params:
-            lines += _wrap(f"{param.name}: {param.doc}", "    ")
-    lines += ["", "Returns:"]
-    lines += _wrap(f"An awaitable of the reply, typed ``{reply.annotation}``.", "    ")
-    lines += ["", "Raises:"]
-    lines += _wrap(
-        "TypeError: An argument has the wrong type or a required one is missing.", "    "
-    )
-    lines += _wrap("ValueError: An argument value or combination is not allowed.", "    ")
-    return lines
-
-
 def _signature(
     name: str,
     params: list[Argument],
     returns: str,
-    override: tuple[str, str, str] | None = None,
+    fixed: dict[str, tuple[str, str]] | None = None,
     stub: bool = False,
 ) -> list[str]:
     decls = ["self"]
@@ -236,8 +211,8 @@ def _signature(
             star = True
         if param.kind is ParamKind.VARIADIC:
             star = True
-        if override is not None and param.name == override[0]:
-            ann, default = override[1], override[2]
+        if fixed is not None and param.name in fixed:
+            ann, default = fixed[param.name]
             decls.append(f"{param.name}: {ann}" + (f" = {default}" if default else ""))
         else:
             decls.append(param.declaration())
@@ -251,7 +226,7 @@ def build_method(
     ctx: ShapeContext,
     plan: MethodPlan,
     reply: ReplyType,
-    variants: dict[str, ReplyType],
+    variants: Sequence[Variant],
     meta: str,
 ) -> Method:
     """Lay out the method for one command.
@@ -262,7 +237,7 @@ def build_method(
         ctx: Per-command state.
         plan: The argument plan from ``plan_arguments``.
         reply: The default reply type.
-        variants: Python parameter name -> reply type when that option is given.
+        variants: Reply types when combinations of options are given, most options first.
         meta: Source text of the metadata constant (``_m.GET``).
 
     Returns:
@@ -281,8 +256,7 @@ def build_method(
         body += ["    DeprecationWarning,"]
         body += ["    stacklevel=2,", ")"]
     body += plan.checks
-    variant = next(iter(variants.items()), None)
-    simple = variant is None and all(
+    simple = not variants and all(
         (s.shape.kind == "const" and not s.shape.choices)
         or (not s.optional and s.shape.is_simple_value)
         or (s.expr.startswith("*") and not s.shape.counted and _plain_elements(s.shape))
@@ -326,31 +300,25 @@ def build_method(
             else:
                 step.shape.emit(step.expr, out, ctx)
         body += _wrap_statements(out.lines)
-        if variant is not None:
-            key, alt = variant
-            test = key if _param(plan, key).annotation == "bool" else f"{key} is not None"
+        for test, variant in zip(dispatch_tests(plan.params, variants), variants, strict=True):
             body.append(f"if {test}:")
-            call = Bracket("return self._execute(", (meta, "tuple(_args)", alt.parser), ")")
+            parser = variant.reply.parser
+            call = Bracket("return self._execute(", (meta, "tuple(_args)", parser), ")")
             body += _lay(call, 4)
         call = Bracket("return self._execute(", (meta, "tuple(_args)", reply.parser), ")")
         body += _lay(call)
     overloads: list[tuple[str, ...]] = []
     returns = reply.annotation
-    if variant is not None:
-        key, alt = variant
-        param = _param(plan, key)
-        if param.annotation == "bool":
-            chosen, other = ("Literal[True]", ""), ("Literal[False]", "False")
-        else:
-            bare = param.annotation.removesuffix(" | None")
-            chosen, other = (bare, ""), ("None", "None")
-        overloads.append(
-            ("@overload", *_signature(name, plan.params, alt.annotation, (key, *chosen), True))
-        )
-        overloads.append(
-            ("@overload", *_signature(name, plan.params, reply.annotation, (key, *other), True))
-        )
-        returns = _union(reply.annotation, alt.annotation)
+    if variants:
+        for fixed, annotation in overload_overrides(plan.params, variants, reply):
+            stub = _signature(name, plan.params, annotation, fixed, True)
+            overloads.append(("@overload", *stub))
+        returns = union(reply.annotation, *(v.reply.annotation for v in variants))
+        if len(returns) > 60:
+            # A long union gets a name, so signatures stay on their lines.
+            alias = hoist_alias(ctx, returns, "reply")
+            returns = f"{alias}[StrT]" if "StrT" in returns else alias
+        overloads.append(("@overload", *_signature(name, plan.params, returns, stub=True)))
     docstring = build_docstring(spec, ctx.command, reply, plan)
     return Method(
         name=name,
@@ -359,10 +327,6 @@ def build_method(
         docstring=tuple(docstring),
         body=tuple(body),
     )
-
-
-def _param(plan: MethodPlan, name: str) -> Argument:
-    return next(p for p in plan.params if p.name == name)
 
 
 def _plain_elements(shape: Shape) -> bool:

@@ -5,7 +5,8 @@ Rules:
   container (it only holds subcommands), internal (a name part starting with ``_``) or listed
   in ``runtime_owned.toml``;
 - an override or reply entry that names no command in the spec is an error;
-- commands with no reply type get the provisional ``Reply`` and one warning lists them;
+- reply types, variants, models and parsers are resolved by ``reply_table`` (core commands
+  without a reply type are listed in one warning; module commands may go without);
 - iteration is sorted everywhere, so the IR is a pure function of the inputs.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Collection, Sequence
 
 from codegen.config import Overrides
 from codegen.diagnostics import Diagnostics
+from codegen.imports import imports_for
 from codegen.ir import (
     Argument,
     BlockType,
@@ -25,10 +27,9 @@ from codegen.ir import (
     Method,
     Package,
     Policy,
-    ReplyType,
     RuntimeOwned,
 )
-from codegen.methods import MethodPlan, build_method, plan_arguments
+from codegen.methods import build_method, plan_arguments
 from codegen.naming import (
     PythonIdentifier,
     class_name,
@@ -38,34 +39,11 @@ from codegen.naming import (
     param_name,
 )
 from codegen.pyfmt import Bracket, layout
-from codegen.replies import PROVISIONAL, ReplyNotationError, reply_type
+from codegen.reply_table import ReplyTable
 from codegen.shapes import ShapeContext
 from codegen.spec import KNOWN_ARGUMENT_TYPES, ArgumentSpec, CommandSpec, KeySpecSpec, SpecTable
 
 __all__ = ["build_package", "imports_for", "is_container", "is_internal"]
-
-#: Name used in generated code -> (section, import line). Sections order the import block.
-IMPORTS = {
-    "warnings": (0, "import warnings"),
-    "Awaitable": (1, "from collections.abc import {}"),
-    "Iterable": (1, "from collections.abc import {}"),
-    "Mapping": (1, "from collections.abc import {}"),
-    "dataclass": (1, "from dataclasses import {}"),
-    "datetime": (2, "from datetime import {}"),
-    "timedelta": (2, "from datetime import {}"),
-    "Literal": (3, "from typing import {}"),
-    "TypeAlias": (3, "from typing import {}"),
-    "overload": (3, "from typing import {}"),
-    "_parsers": (4, "from redis_oxide import {}"),
-    "ArgT": (5, "from redis_oxide._command import {}"),
-    "KeyT": (5, "from redis_oxide._command import {}"),
-    "ValueT": (5, "from redis_oxide._command import {}"),
-    "Reply": (6, "from redis_oxide._parsers import {}"),
-    "_enc": (7, "from . import _encode as _enc"),
-    "_m": (8, "from . import _meta as _m"),
-    "CommandsBase": (9, "from ._base import {}"),
-    "StrT": (9, "from ._base import {}"),
-}
 
 #: Spec flag -> CommandFlag member; other flags do not concern the runtime.
 FLAGS = {
@@ -144,7 +122,9 @@ def _policy(spec: CommandSpec) -> Policy:
     return Policy(found.get("request_policy"), found.get("response_policy"))
 
 
-def _meta_fields(name: str, spec: CommandSpec, key_specs: Sequence[KeySpec]) -> list[str]:
+def _meta_fields(
+    name: str, spec: CommandSpec, key_specs: Sequence[KeySpec], binary: bool
+) -> list[str]:
     flags = sorted(
         {FLAGS[f] for f in spec.command_flags if f in FLAGS}, key=list(FLAGS.values()).index
     )
@@ -178,6 +158,8 @@ def _meta_fields(name: str, spec: CommandSpec, key_specs: Sequence[KeySpec]) -> 
         lines.append("    is_readonly=True,")
     if "blocking" in spec.command_flags:
         lines.append("    is_blocking=True,")
+    if binary:
+        lines.append("    binary_reply=True,")
     return lines
 
 
@@ -205,15 +187,8 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
     unknown("runtime_owned.toml", list(overrides.runtime_owned.commands))
     unknown("replies.toml", list(overrides.replies.replies))
     unknown("replies.toml variants", list(overrides.replies.variants))
-    unknown("arguments.toml", sorted({k.split("/")[0] for k in overrides.arguments.mappings}))
-
-
-def _reply(name: str, notation: str, diagnostics: Diagnostics) -> ReplyType:
-    try:
-        return reply_type(notation)
-    except ReplyNotationError as exc:
-        diagnostics.error(name, f"replies.toml: {exc}")
-        return reply_type(PROVISIONAL)
+    argument_keys = [*overrides.arguments.mappings, *overrides.arguments.flatten]
+    unknown("arguments.toml", sorted({k.split("/")[0] for k in argument_keys}))
 
 
 def build_package(
@@ -231,10 +206,10 @@ def build_package(
         The package IR (built even when errors were recorded, for reporting).
     """
     _check_overrides(table, overrides, diagnostics)
+    replies = ReplyTable(overrides, diagnostics)
     owned = overrides.runtime_owned.commands
     block_types: dict[str, BlockType] = {}
     commands: list[Command] = []
-    provisional: list[str] = []
     method_owner: dict[str, str] = {}
     constants: dict[str, str] = {}
     for name, spec in table.items():
@@ -244,16 +219,16 @@ def build_package(
             diagnostics.error(name, f"constant {constant} already used by {constants[constant]}")
         constants[constant] = name
         key_specs = tuple(_key_spec(k) for k in spec.key_specs)
-        notation = overrides.replies.replies.get(name)
         has_method = not (name in owned or is_container(name, table) or is_internal(name))
-        if notation is None:
-            notation = PROVISIONAL
-            if has_method:
-                provisional.append(name)
-        reply = _reply(name, notation, diagnostics)
+        reply = replies.of_command(name, spec, has_method)
         method = None
         arguments: tuple[Argument, ...] = ()
-        ctx = ShapeContext(name, diagnostics, _mappings(name, overrides), block_types)
+        flatten = frozenset(
+            k.partition("/")[2] for k in overrides.arguments.flatten if k.startswith(name + "/")
+        )
+        ctx = ShapeContext(
+            name, diagnostics, _mappings(name, overrides), block_types, flatten=flatten
+        )
         if has_method:
             mname = PythonIdentifier(overrides.names.methods.get(name) or method_name(name))
             if mname in RUNTIME_API:
@@ -262,7 +237,7 @@ def build_package(
                 diagnostics.error(name, f"method {mname} already made for {method_owner[mname]}")
             method_owner[mname] = name
             plan = plan_arguments(spec, ctx)
-            variants = _variants(name, plan, overrides, diagnostics)
+            variants = replies.variants(name, plan.params)
             meta = f"_m.{constant}"
             method = build_method(mname, spec, ctx, plan, reply, variants, meta)
             arguments = tuple(plan.params)
@@ -271,7 +246,7 @@ def build_package(
                 name=name,
                 constant=constant,
                 group_module=_group_module(spec),
-                meta_fields=tuple(_meta_fields(name, spec, key_specs)),
+                meta_fields=tuple(_meta_fields(name, spec, key_specs, reply.binary)),
                 key_specs=key_specs,
                 policy=_policy(spec),
                 reply=reply,
@@ -279,15 +254,10 @@ def build_package(
                 method=method,
             )
         )
-    if provisional:
-        diagnostics.warning(
-            "",
-            f"{len(provisional)} commands have no reply type yet and return Reply: "
-            + ", ".join(provisional),
-        )
+    replies.finish()
     return Package(
         header=tuple(header),
-        groups=_groups(commands, frozenset(block_types)),
+        groups=_groups(commands, frozenset(block_types), frozenset(m.name for m in replies.models)),
         commands=tuple(commands),
         block_types=tuple(block_types[k] for k in sorted(block_types)),
         runtime_owned=tuple(
@@ -295,8 +265,12 @@ def build_package(
         ),
         type_imports=imports_for(
             [line for b in block_types.values() for line in (*b.fields, *b.alias, "dataclass")],
-            relative=False,
         ),
+        models=replies.models,
+        model_names=tuple(sorted(m.name for m in replies.models)),
+        parsers=replies.parsers,
+        parser_imports=replies.parser_imports(),
+        model_imports=replies.model_imports(),
     )
 
 
@@ -309,84 +283,14 @@ def _mappings(name: str, overrides: Overrides) -> dict[str, str]:
     }
 
 
-def _variants(
-    name: str, plan: MethodPlan, overrides: Overrides, diagnostics: Diagnostics
-) -> dict[str, ReplyType]:
-    found: dict[str, ReplyType] = {}
-    params = {p.name: p for p in plan.params}
-    for option, notation in sorted(overrides.replies.variants.get(name, {}).items()):
-        key = param_name(option)
-        param = params.get(key)
-        if param is None or param.default is None:
-            diagnostics.error(name, f"reply variant {option!r} is not an option of the command")
-            continue
-        found[key] = _reply(name, notation, diagnostics)
-    if len(found) > 1:
-        diagnostics.warning(name, "only one reply variant per command drives overloads")
-        found = dict(list(found.items())[:1])
-    return found
-
-
 def _method_lines(method: Method) -> list[str]:
     lines = [line for stub in method.overloads for line in stub]
     return lines + list(method.signature) + list(method.body) + ["CommandsBase[StrT]"]
 
 
-def imports_for(
-    lines: Sequence[str], *, relative: bool = True, local_types: frozenset[str] = frozenset()
-) -> tuple[str, ...]:
-    """Return the import block lines that the given source lines need, in isort order.
-
-    Args:
-        lines: Generated source lines (docstrings excluded).
-        relative: Whether package-relative imports may be used.
-        local_types: Generated block types, imported from ``._types`` when used.
-
-    Returns:
-        Import lines; a blank string separates the stdlib, first-party and local sections.
-    """
-    used: set[str] = set()
-    for line in lines:
-        used.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line))
-    names = sorted(n for n in IMPORTS if n in used and (relative or IMPORTS[n][0] < 7))
-    statements: dict[str, list[str]] = {}
-    ranks: dict[str, int] = {}
-    for name in names:
-        rank, template = IMPORTS[name]
-        statements.setdefault(template, []).append(name)
-        ranks[template] = rank
-    types = sorted(used & local_types, key=lambda n: (n.lower(), n))
-    result: list[str] = []
-    previous_section = -1
-
-    def section_of(template: str) -> int:
-        return 0 if ranks[template] < 4 else 1 if ranks[template] < 7 else 2
-
-    def order(template: str) -> tuple[int, bool, str]:
-        return section_of(template), not template.startswith("import "), template
-
-    for template in sorted(statements, key=order):
-        section = section_of(template)
-        if result and section != previous_section:
-            result.append("")
-        previous_section = section
-        result.append(_import_line(template, sorted(statements[template], key=str.lower)))
-    if types:
-        if previous_section != 2:
-            result.append("")
-        result.append(_import_line("from ._types import {}", types))
-    return tuple(result)
-
-
-def _import_line(template: str, names: Sequence[str]) -> str:
-    line = template.format(", ".join(names))
-    if len(line) <= 100 or "{}" not in template:
-        return line
-    inner = "".join(f"    {name},\n" for name in names)
-    return template.format(f"(\n{inner})")
-
-
-def _groups(commands: Sequence[Command], local_types: frozenset[str]) -> tuple[GroupModule, ...]:
+def _groups(
+    commands: Sequence[Command], local_types: frozenset[str], local_models: frozenset[str]
+) -> tuple[GroupModule, ...]:
     by_module: dict[str, list[Command]] = {}
     for command in commands:
         if command.method is not None:
@@ -402,6 +306,7 @@ def _groups(commands: Sequence[Command], local_types: frozenset[str]) -> tuple[G
                 imports=imports_for(
                     [line for c in members if c.method for line in _method_lines(c.method)],
                     local_types=local_types,
+                    local_models=local_models,
                 ),
                 commands=members,
             )

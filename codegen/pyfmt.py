@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LINE_LENGTH", "Bracket", "Node", "layout", "parse_node"]
+__all__ = ["LINE_LENGTH", "Bracket", "Node", "layout", "layout_alias", "parse_node", "union_parts"]
 
 LINE_LENGTH = 100
 
@@ -113,3 +113,25 @@ def parse_node(text: str) -> Node:
     one_tuple = text[opening] == "(" and text.rstrip()[-2:] == ",)" and len(parts) == 1
     items = tuple(parse_node(p) for p in parts)
     return Bracket(text[: opening + 1], items, text[-1], one_tuple)
+
+
+def layout_alias(name: str, annotation: str) -> list[str]:
+    """Lay out ``name: TypeAlias = annotation``; a long union goes one member per line."""
+    one = f"{name}: TypeAlias = {annotation}"
+    parts = union_parts(annotation)
+    if len(one) <= LINE_LENGTH or len(parts) < 2:
+        return layout(parse_node(one), 0)
+    if len("    " + annotation) <= LINE_LENGTH:
+        return [f"{name}: TypeAlias = (", "    " + annotation, ")"]
+    return [f"{name}: TypeAlias = (", "    " + parts[0], *("    | " + p for p in parts[1:]), ")"]
+
+
+def union_parts(annotation: str) -> list[str]:
+    """Split an annotation at its top-level ``|`` (not inside brackets)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(annotation):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth == 0 and annotation.startswith(" | ", index):
+            parts.append(annotation[start:index])
+            start = index + 3
+    return [*parts, annotation[start:]]

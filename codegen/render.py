@@ -46,6 +46,8 @@ def render_package(package: Package) -> dict[str, str]:
         "_base.py": env.get_template("base.py.jinja").render(package=package),
         "_encode.py": env.get_template("encode.py.jinja").render(package=package),
         "_meta.py": env.get_template("meta.py.jinja").render(package=package),
+        "_models.py": env.get_template("models.py.jinja").render(package=package),
+        "_reply_parsers.py": env.get_template("reply_parsers.py.jinja").render(package=package),
         "_types.py": env.get_template("types.py.jinja").render(package=package),
     }
     group = env.get_template("group.py.jinja")

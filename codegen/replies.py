@@ -1,109 +1,173 @@
-"""Reply types: the compact notation of ``specs/replies.toml`` turned into annotation + parser.
+"""Reply types: the compact notation of ``specs/replies.toml`` read into a typed tree.
 
-Notation: ``name[<arg, ...>][?]`` where name is one of ``bulk`` (a string reply, ``StrT``),
-``status``, ``int``, ``double``, ``bool`` (0/1 meant as a truth value), ``ok`` (a status
-reply that can only be OK), ``reply`` (not yet described: the recursive ``Reply``), or the
-containers ``array<T>``, ``set<T>``, ``map<K,V>``, ``pair<A,B>``, ``tuple<A,...>``; a trailing
-``?`` admits a nil reply. A type whose RESP2 and RESP3 shapes already decode to the same
-Python value needs no parser (``None``); every other type must name a parser that
-``redis_oxide._parsers`` provides, listed in ``PARSERS``.
+Notation: ``name[<arg, ...>][?]``. Scalars: ``bulk`` (a string reply, ``StrT``), ``status``
+(``StrT``), ``str`` (server vocabulary, always ``str``), ``bytes`` (binary data that stays
+``bytes`` on every client), ``int``, ``numstr`` (an integer sent as a string, such as a
+SCAN cursor), ``double`` (``float``, RESP2 sends text), ``bool`` (0/1
+meant as a truth value), ``ok`` (a status that can only be OK, as ``bool``), ``reply`` (any
+value, for replies that are arbitrary by nature such as script results), ``info`` (INFO text
+as sections), ``props`` (``name:value`` lines) and ``scalar`` (a number or server
+vocabulary: ``str | int | float``). Containers: ``array<T>``, ``set<T>``,
+``map<K,V>``, ``pair<A,B>``, ``tuple<A,...>`` and ``lines<T>`` (text, one ``T`` per line). A
+name starting with a capital letter is a model from ``specs/reply_models.toml``. A trailing
+``?`` admits nil.
+
+Rules kept here: a type whose RESP2 and RESP3 shapes decode to the same Python value needs no
+parser; ``bytes`` may only appear in a reply with no ``StrT`` part, because the runtime reads
+such a reply undecoded as a whole.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from codegen.ir import ReplyType
+__all__ = [
+    "PROVISIONAL",
+    "ReplyNode",
+    "ReplyNotationError",
+    "mangle",
+    "parse_notation",
+]
 
-__all__ = ["PARSERS", "PROVISIONAL", "ReplyNotationError", "reply_type"]
-
-#: The reply type of commands the replies file does not describe yet.
+#: The reply type of commands the replies file does not describe (module commands only).
 PROVISIONAL = "reply"
 
 _SCALARS = {
     "bulk": "StrT",
     "status": "StrT",
+    "str": "str",
+    "bytes": "bytes",
     "int": "int",
+    "numstr": "int",
     "double": "float",
     "bool": "bool",
     "ok": "bool",
     "reply": "Reply",
+    "info": "dict[str, dict[str, str | int | float]]",
+    "props": "dict[str, str | int | float]",
+    "scalar": "str | int | float",
 }
-_CONTAINERS = {"array": 1, "set": 1, "map": 2, "pair": 2, "tuple": -1}
-# Parts of a type that decode differently under RESP2 and RESP3, or need conversion.
-_NEEDS_WORK = {"double", "bool", "ok", "map", "set", "pair", "tuple"}
-
-#: Notation (spaces removed) -> parser function in ``redis_oxide._parsers``.
-PARSERS = {
-    "ok": "parse_ok",
-    "ok?": "parse_ok",
-    "bool": "parse_bool",
-    "double": "parse_double",
-    "double?": "parse_optional_double",
-    "array<bool>": "parse_bool_list",
-    "array<double>": "parse_double_list",
-    "array<double?>": "parse_optional_double_list",
-    "set<bulk>": "parse_set",
-    "map<bulk,bulk>": "parse_map",
-    "map<bulk,int>": "parse_map",
-    "map<bulk,reply>": "parse_map",
-    "map<bulk,array<bulk>>": "parse_map",
-    "array<pair<bulk,double>>": "parse_scored_list",
-    "pair<bulk,bulk>?": "parse_optional_pair",
-    "pair<bulk,double>?": "parse_optional_scored",
-    "tuple<bulk,bulk,double>?": "parse_optional_keyed_scored",
-    "pair<int,array<bulk>>": "parse_scan",
-    "pair<int,map<bulk,bulk>>": "parse_hscan",
-    "pair<int,array<pair<bulk,double>>>": "parse_zscan",
-    "pair<bulk,array<bulk>>?": "parse_optional_pop",
-    "pair<bulk,array<pair<bulk,double>>>?": "parse_optional_zpop",
-    "array<array<pair<double,double>?>>": "parse_geopos",
-    "array<pair<double,double>?>": "parse_geopos",
-}
+_CONTAINERS = {"array": 1, "set": 1, "map": 2, "pair": 2, "tuple": -1, "lines": 1}
+# Scalars that decode differently under RESP2 and RESP3, or need a conversion.
+_SCALAR_WORK = {"double", "numstr", "bool", "ok", "str", "info", "props", "scalar"}
+_STRT = {"bulk", "status"}
 
 
 class ReplyNotationError(ValueError):
-    """The notation is malformed or names a type with no parser."""
+    """The notation is malformed or names an unknown type."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Node:
-    name: str
-    args: tuple[_Node, ...]
-    nullable: bool
+class ReplyNode:
+    """One node of a reply type: a scalar, a container of nodes, or a model reference.
 
-    def annotation(self) -> str:
-        if self.name in _SCALARS:
+    ``generic`` is only meaningful for a model: whether the model is generic in ``StrT``.
+    """
+
+    name: str
+    args: tuple[ReplyNode, ...]
+    nullable: bool
+    generic: bool = False
+
+    @property
+    def is_model(self) -> bool:
+        """Whether the node names a generated model."""
+        return self.name[:1].isupper()
+
+    def annotation(self, strt: str = "StrT", prefix: str = "") -> str:
+        """Return the Python annotation.
+
+        Args:
+            strt: What strings that follow the client are spelled as.
+            prefix: Put before model names (a module alias).
+
+        Returns:
+            The annotation source text.
+        """
+        if self.is_model:
+            text = f"{prefix}{self.name}[{strt}]" if self.generic else prefix + self.name
+        elif self.name in _STRT:
+            text = strt
+        elif self.name in _SCALARS:
             text = _SCALARS[self.name]
         else:
-            inner = [a.annotation() for a in self.args]
-            python = {"array": "list", "set": "set", "map": "dict"}.get(self.name, "tuple")
-            text = f"{python}[{', '.join(inner)}]"
-        # A nil OK means "condition not met", which parse_ok reports as False.
-        plain = text in ("Reply", "bool") and self.name in ("reply", "ok")
+            inner = [a.annotation(strt, prefix) for a in self.args]
+            python = {"array": "list", "lines": "list", "set": "set", "map": "dict"}
+            text = f"{python.get(self.name, 'tuple')}[{', '.join(inner)}]"
+        # A nil OK means "condition not met", which the parser reports as False.
+        plain = self.name in ("reply", "ok")
         return f"{text} | None" if self.nullable and not plain else text
 
     def needs_work(self) -> bool:
-        return self.name in _NEEDS_WORK or any(a.needs_work() for a in self.args)
+        """Whether decoding alone does not give the promised value."""
+        if self.is_model or self.name in _SCALAR_WORK:
+            return True
+        if self.name in ("set", "map", "pair", "tuple", "lines"):
+            return True
+        return any(a.needs_work() for a in self.args)
+
+    def walk(self) -> list[ReplyNode]:
+        """Return this node and every node below it, depth first."""
+        found = [self]
+        for arg in self.args:
+            found += arg.walk()
+        return found
+
+    def uses_strt(self) -> bool:
+        """Whether the annotation mentions ``StrT``."""
+        return any(n.name in _STRT or (n.is_model and n.generic) for n in self.walk())
+
+    def is_binary(self) -> bool:
+        """Whether the reply must be read undecoded (it holds ``bytes`` parts)."""
+        return any(n.name == "bytes" for n in self.walk())
+
+    def models(self) -> set[str]:
+        """Names of the models the type refers to."""
+        return {n.name for n in self.walk() if n.is_model}
 
 
-_TOKEN = re.compile(r"\s*([a-z]+|[<>,?])")
+def mangle(node: ReplyNode) -> str:
+    """Return an identifier naming the type (prefix notation with arities, so unambiguous)."""
+    name = node.name
+    if node.is_model:
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", node.name).lower()
+    elif node.name == "tuple":
+        name = f"tuple{len(node.args)}"
+    parts = [name, *(mangle(a) for a in node.args)]
+    text = "_".join(parts)
+    return f"opt_{text}" if node.nullable else text
 
 
-def _parse(text: str) -> _Node:
+_TOKEN = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*|[<>,?])")
+
+
+def parse_notation(text: str, models: Mapping[str, bool]) -> ReplyNode:
+    """Read a reply type written in the notation.
+
+    Args:
+        text: For example ``bulk?`` or ``array<pair<bulk,double>>``.
+        models: Known model name -> whether the model is generic in ``StrT``.
+
+    Returns:
+        The root node.
+
+    Raises:
+        ReplyNotationError: The notation is malformed or names an unknown type.
+    """
     tokens = _TOKEN.findall(text)
     if "".join(tokens) != re.sub(r"\s+", "", text):
         raise ReplyNotationError(f"unreadable reply type {text!r}")
     pos = 0
 
-    def node() -> _Node:
+    def node() -> ReplyNode:
         nonlocal pos
         if pos >= len(tokens):
             raise ReplyNotationError(f"reply type {text!r} ends early")
         name = tokens[pos]
         pos += 1
-        args: list[_Node] = []
+        args: list[ReplyNode] = []
         if name in _CONTAINERS:
             if pos >= len(tokens) or tokens[pos] != "<":
                 raise ReplyNotationError(f"{name} needs <...> in {text!r}")
@@ -118,37 +182,19 @@ def _parse(text: str) -> _Node:
             want = _CONTAINERS[name]
             if want > 0 and len(args) != want:
                 raise ReplyNotationError(f"{name} takes {want} types in {text!r}")
+        elif name[:1].isupper():
+            if name not in models:
+                raise ReplyNotationError(f"unknown model {name!r} in {text!r}")
         elif name not in _SCALARS:
             raise ReplyNotationError(f"unknown reply type {name!r} in {text!r}")
         nullable = pos < len(tokens) and tokens[pos] == "?"
         if nullable:
             pos += 1
-        return _Node(name, tuple(args), nullable)
+        return ReplyNode(name, tuple(args), nullable, models.get(name, False))
 
     root = node()
     if pos != len(tokens):
         raise ReplyNotationError(f"trailing text in reply type {text!r}")
+    if root.is_binary() and root.uses_strt():
+        raise ReplyNotationError(f"{text!r} mixes bytes with strings that follow the client")
     return root
-
-
-def reply_type(notation: str) -> ReplyType:
-    """Return the annotation and parser for a reply type written in the notation.
-
-    Args:
-        notation: For example ``bulk?`` or ``array<pair<bulk,double>>``.
-
-    Returns:
-        The IR reply type; its ``parser`` is ``None`` or ``_parsers.<name>`` as source text.
-
-    Raises:
-        ReplyNotationError: The notation is malformed or has no parser.
-    """
-    compact = re.sub(r"\s+", "", notation)
-    root = _parse(compact)
-    if not root.needs_work():
-        parser = "None"
-    elif compact in PARSERS:
-        parser = f"_parsers.{PARSERS[compact]}"
-    else:
-        raise ReplyNotationError(f"no parser for reply type {compact!r}")
-    return ReplyType(compact, root.annotation(), parser)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from codegen.diagnostics import Diagnostics
 from codegen.ir import BlockType
 from codegen.naming import PythonIdentifier, class_name, escape_spec_text, param_name
-from codegen.pyfmt import layout, parse_node
+from codegen.pyfmt import layout_alias
 from codegen.spec import ArgumentSpec
 
 __all__ = [
@@ -45,7 +45,7 @@ def hoist_alias(ctx: ShapeContext, annotation: str, *words: str) -> str:
     name = class_name(ctx.command, *words)
     while name in ctx.block_types and ctx.block_types[name].alias[:1] != (annotation,):
         name = class_name(name, "alt")
-    lines = tuple(layout(parse_node(f"{name}: TypeAlias = {annotation}"), 0))
+    lines = tuple(layout_alias(name, annotation))
     ctx.block_types[name] = BlockType(name, "", (annotation,), lines)
     ctx.imports.add(f"types:{name}")
     return name
@@ -99,6 +99,8 @@ class ShapeContext:
     mappings: dict[str, str]
     block_types: dict[str, BlockType]
     imports: set[str] = field(default_factory=set)
+    #: Optional blocks spread into keyword parameters (``arguments.toml`` ``flatten``).
+    flatten: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

@@ -83,6 +83,8 @@ class CommandMeta:
 
     ``name`` is the full command as Redis spells it (``"GET"``, ``"CLIENT LIST"``);
     ``token_count`` is how many wire tokens the name takes (1, or 2 for a subcommand).
+    ``binary_reply`` marks a reply that holds binary data (DUMP, FUNCTION DUMP): the runtime
+    reads it undecoded (``next_reply(False)``) even on a client that decodes responses.
     """
 
     name: str
@@ -98,6 +100,7 @@ class CommandMeta:
     # Precomputed for the hot path: the executor reads these instead of testing flags.
     is_readonly: bool = False
     is_blocking: bool = False
+    binary_reply: bool = False
 
 
 class CommandExecutor(Protocol):

@@ -1,46 +1,43 @@
-"""Pure reply parsers named by the generated command surface.
+"""Helpers the generated reply parsers are built from, and the ``Reply`` alias.
 
-Each parser turns a decoded reply, RESP2 or RESP3 shaped, into the one Python value the
-command's annotation promises. Rules:
+Each generated parser (``_generated/_reply_parsers.py``) turns a decoded reply, RESP2 or RESP3
+shaped, into the one Python value its command's annotation promises, by composing these
+helpers. Rules:
 
-- Parsers are pure, synchronous and never fail on a valid reply; a server error never
+- Helpers are pure, synchronous and never fail on a valid reply; a server error never
   reaches them (the executor raises it first).
 - Replies that already decode to the promised value get no parser at all: the generated
   code passes ``None`` and the executor skips the call.
-- Decoding of strings (``bytes`` or ``str``) is the connection's business; parsers keep
+- Decoding of strings (``bytes`` or ``str``) is the connection's business; helpers keep
   whatever string type they are given, so one parser serves ``Redis[bytes]`` and
-  ``Redis[str]``. That is why container parsers are typed loosely (``Any`` inside) while the
-  generated method signatures stay precise.
+  ``Redis[str]``. Only ``text``, ``info`` and ``props`` decode, because they stand for
+  server vocabulary that is text on every client (``scalar`` too). That is why helpers take ``Any``
+  while the generated method signatures stay precise.
+- The shape differences handled here: RESP2 sends doubles as bulk strings and maps as flat
+  arrays, and member/score pairs flat where RESP3 nests them; hiredis returns RESP3 sets as
+  lists.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 __all__ = [
     "Reply",
-    "parse_bool",
-    "parse_bool_list",
-    "parse_double",
-    "parse_double_list",
-    "parse_geopos",
-    "parse_hscan",
-    "parse_map",
-    "parse_ok",
-    "parse_optional_double",
-    "parse_optional_double_list",
-    "parse_optional_keyed_scored",
-    "parse_optional_pair",
-    "parse_optional_pop",
-    "parse_optional_scored",
-    "parse_optional_zpop",
-    "parse_scan",
-    "parse_scored_list",
-    "parse_set",
-    "parse_zscan",
+    "groups",
+    "info",
+    "lines",
+    "map_items",
+    "props",
+    "scalar",
+    "text",
+    "to_dict",
+    "to_float",
+    "to_set",
 ]
 
-#: A reply whose shape redis-oxide does not describe yet: any decoded RESP value.
+#: A reply that is arbitrary by nature (a script's result): any decoded RESP value.
 Reply: TypeAlias = (
     "str | bytes | int | float | bool | list[Reply] | dict[Reply, Reply] | set[Reply] | None"
 )
@@ -48,22 +45,7 @@ Reply: TypeAlias = (
 _INFINITIES = {b"inf": float("inf"), b"+inf": float("inf"), b"-inf": float("-inf")}
 
 
-def parse_ok(reply: Any) -> bool:
-    """Return True for an OK status, False for nil (a condition was not met)."""
-    return reply is not None
-
-
-def parse_bool(reply: Any) -> bool:
-    """Return an integer 0/1 reply (RESP3 may send a boolean) as a bool."""
-    return bool(reply)
-
-
-def parse_bool_list(reply: Any) -> list[bool]:
-    """Return a list of 0/1 integers as a list of bools."""
-    return [bool(item) for item in reply]
-
-
-def parse_double(reply: Any) -> float:
+def to_float(reply: Any) -> float:
     """Return a double reply: a RESP3 double, or a RESP2 bulk string such as ``b"1.5"``."""
     if isinstance(reply, float):
         return reply
@@ -74,84 +56,104 @@ def parse_double(reply: Any) -> float:
     return special if special is not None else float(raw)
 
 
-def parse_optional_double(reply: Any) -> float | None:
-    """Return a double reply, or None for nil."""
-    return None if reply is None else parse_double(reply)
+def text(reply: Any) -> str:
+    """Return server vocabulary as ``str`` whatever the client decodes."""
+    if isinstance(reply, str):
+        return reply
+    if isinstance(reply, bytes | bytearray | memoryview):
+        return bytes(reply).decode("utf-8", "surrogateescape")
+    return str(reply)
 
 
-def parse_double_list(reply: Any) -> list[float]:
-    """Return a list of double replies."""
-    return [parse_double(item) for item in reply]
+def scalar(reply: Any) -> str | int | float:
+    """Return a plain value: numbers as they are, strings as text."""
+    return reply if isinstance(reply, int | float) else text(reply)
 
 
-def parse_optional_double_list(reply: Any) -> list[float | None]:
-    """Return a list of double-or-nil replies."""
-    return [parse_optional_double(item) for item in reply]
-
-
-def parse_set(reply: Any) -> set[Any]:
-    """Return a set reply: a RESP3 set, or a RESP2 array."""
+def to_set(reply: Any) -> set[Any]:
+    """Return a set reply: a RESP3 set, or an array (RESP2, and hiredis for RESP3 sets)."""
     return reply if isinstance(reply, set) else set(reply)
 
 
-def parse_map(reply: Any) -> dict[Any, Any]:
-    """Return a map reply: a RESP3 map, or a RESP2 flat array of alternating keys and values."""
+def map_items(reply: Any) -> Iterable[tuple[Any, Any]]:
+    """Return the pairs of a map reply.
+
+    A RESP3 map, a RESP2 array of alternating keys and values, or an array of key/value
+    pairs (RESP2 XREAD, XPENDING consumers): keys are never arrays, so a first item that is
+    an array means pairs.
+    """
     if isinstance(reply, dict):
-        return reply
+        return reply.items()
+    if reply and isinstance(reply[0], list | tuple):
+        return ((key, value) for key, value in reply)
     it = iter(reply)
-    return dict(zip(it, it, strict=True))
+    return zip(it, it, strict=True)
 
 
-def parse_scored_list(reply: Any) -> list[tuple[Any, float]]:
-    """Return members with scores: RESP3 pairs, or a RESP2 flat member/score array."""
-    if reply and isinstance(reply[0], list):
-        return [(member, parse_double(score)) for member, score in reply]
-    it = iter(reply)
-    return [(member, parse_double(score)) for member, score in zip(it, it, strict=True)]
+def to_dict(reply: Any) -> dict[Any, Any]:
+    """Return a map reply as a dict: a RESP3 map as is, a RESP2 flat array paired up."""
+    return reply if isinstance(reply, dict) else dict(map_items(reply))
 
 
-def parse_optional_pair(reply: Any) -> tuple[Any, Any] | None:
-    """Return a two-element array as a tuple, or None for nil."""
-    return None if reply is None else (reply[0], reply[1])
+def groups(reply: Any, size: int) -> list[Any]:
+    """Return the groups of an array of pairs (or triples): nested (RESP3), or flat (RESP2).
+
+    An array is flat when its first item is a plain value; nested items are arrays (or nil,
+    as in GEOPOS). A flat array is cut into lists of ``size`` items.
+    """
+    if not reply or isinstance(reply[0], list | tuple) or reply[0] is None:
+        return list(reply)
+    return [reply[i : i + size] for i in range(0, len(reply), size)]
 
 
-def parse_optional_scored(reply: Any) -> tuple[Any, float] | None:
-    """Return a member/score pair, or None for nil."""
-    return None if reply is None else (reply[0], parse_double(reply[1]))
+def lines(reply: Any) -> list[Any]:
+    """Return the non-empty lines of a text reply, in the reply's string type."""
+    newline = b"\n" if isinstance(reply, bytes) else "\n"
+    cr = b"\r" if isinstance(reply, bytes) else "\r"
+    return [line.rstrip(cr) for line in reply.split(newline) if line.strip()]
 
 
-def parse_optional_keyed_scored(reply: Any) -> tuple[Any, Any, float] | None:
-    """Return a key/member/score triple, or None for nil."""
-    return None if reply is None else (reply[0], reply[1], parse_double(reply[2]))
+def _number(value: str) -> str | int | float:
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    # Only plain decimals: "nan", "inf" or "1e5" in INFO text are names, not numbers.
+    if value.replace(".", "", 1).removeprefix("-").isdigit():
+        return float(value)
+    return value
 
 
-def parse_scan(reply: Any) -> tuple[int, list[Any]]:
-    """Return a SCAN-style reply as (next cursor, items)."""
-    return int(reply[0]), list(reply[1])
+def props(reply: Any) -> dict[str, str | int | float]:
+    """Return ``name:value`` lines (CLUSTER INFO, one INFO section) as a dict.
+
+    Values that are integers or plain decimals become numbers; everything else stays text.
+    """
+    found: dict[str, str | int | float] = {}
+    for line in lines(text(reply)):
+        if line.startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        if sep:
+            found[name.strip()] = _number(value.strip())
+    return found
 
 
-def parse_hscan(reply: Any) -> tuple[int, dict[Any, Any]]:
-    """Return an HSCAN reply as (next cursor, field -> value)."""
-    return int(reply[0]), parse_map(reply[1])
+def info(reply: Any) -> dict[str, dict[str, str | int | float]]:
+    """Return INFO text as sections: lower-case section name -> ``props`` of its lines.
 
-
-def parse_zscan(reply: Any) -> tuple[int, list[tuple[Any, float]]]:
-    """Return a ZSCAN reply as (next cursor, members with scores)."""
-    return int(reply[0]), parse_scored_list(reply[1])
-
-
-def parse_optional_pop(reply: Any) -> tuple[Any, list[Any]] | None:
-    """Return an LMPOP-style reply as (key, elements), or None for nil."""
-    return None if reply is None else (reply[0], list(reply[1]))
-
-
-def parse_optional_zpop(reply: Any) -> tuple[Any, list[tuple[Any, float]]] | None:
-    """Return a ZMPOP-style reply as (key, members with scores), or None for nil."""
-    return None if reply is None else (reply[0], parse_scored_list(reply[1]))
-
-
-def parse_geopos(reply: Any) -> list[tuple[float, float] | None]:
-    """Return GEOPOS positions as (longitude, latitude) pairs, None for missing members."""
-    return [
-        None if item is None else (parse_double(item[0]), parse_double(item[1])) for item in reply
-    ]
+    Lines before any ``# Section`` header go to the section ``""``.
+    """
+    sections: dict[str, dict[str, str | int | float]] = {}
+    current: dict[str, str | int | float] | None = None
+    for line in lines(text(reply)):
+        if line.startswith("#"):
+            current = sections.setdefault(line.lstrip("#").strip().lower(), {})
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if current is None:
+            current = sections.setdefault("", {})
+        current[name.strip()] = _number(value.strip())
+    return sections

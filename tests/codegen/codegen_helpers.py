@@ -29,8 +29,12 @@ def write_inputs(
     mappings: str = "[mappings]\n",
     owned: str = "[commands]\n",
     names: str = "[methods]\n",
+    models: str | None = None,
 ) -> tuple[Path, Path, Path]:
-    """Write a spec and override files into ``tmp``; return (spec, overrides dir, replies)."""
+    """Write a spec and override files into ``tmp``; return (spec, overrides dir, replies).
+
+    ``models`` is the text of ``reply_models.toml``, written beside the replies file.
+    """
     spec_path = tmp / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     overrides = tmp / "overrides"
@@ -40,6 +44,8 @@ def write_inputs(
     (overrides / "arguments.toml").write_text(mappings, encoding="utf-8")
     replies_path = tmp / "replies.toml"
     replies_path.write_text(replies, encoding="utf-8")
+    if models is not None:
+        (tmp / "reply_models.toml").write_text(models, encoding="utf-8")
     return spec_path, overrides, replies_path
 
 

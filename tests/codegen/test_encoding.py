@@ -61,7 +61,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
         ("HEXPIRE", "h", 10, "GT", "FIELDS", 2, "a", "b"),
     ),
     "hrandfield": (
-        lambda c: c.hrandfield("h", options=_types.HrandfieldOptions(count=2, withvalues=True)),
+        lambda c: c.hrandfield("h", count=2, withvalues=True),
         ("HRANDFIELD", "h", 2, "WITHVALUES"),
     ),
     # list

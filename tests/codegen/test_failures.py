@@ -53,6 +53,40 @@ CASES = {
         {"replies": '[replies]\nGET = "bulk"\n[variants.GET]\nwithscores = "int"\n'},
         ["error: GET: reply variant 'withscores' is not an option of the command"],
     ),
+    "variant_combination_names_no_option": (
+        {"GET": command("GET", [KEY, {"name": "raw", "type": "pure-token", "token": "RAW"}])},
+        {"replies": '[replies]\nGET = "bulk"\n[variants.GET]\n"raw+nope" = "int"\n'},
+        ["error: GET: reply variant 'raw+nope' is not an option of the command"],
+    ),
+    "unknown_model": (
+        {"GET": command("GET", [KEY])},
+        {"replies": '[replies]\nGET = "array<Nope>"\n'},
+        ["error: GET: replies.toml: unknown model 'Nope' in 'array<Nope>'"],
+    ),
+    "bytes_mixed_with_client_strings": (
+        {"GET": command("GET", [KEY])},
+        {"replies": '[replies]\nGET = "pair<bytes,bulk>"\n'},
+        ["error: GET: replies.toml: 'pair<bytes,bulk>' mixes bytes with strings"],
+    ),
+    "broken_models": (
+        {"GET": command("GET", [KEY])},
+        {
+            "replies": '[replies]\nGET = "Thing"\n',
+            "models": (
+                '[models.Thing]\ndoc = "A thing."\n'
+                '[models.Thing.fields]\nBad = "int"\nschema = "int"\nraw = "reply"\n'
+                'rest = "array<int>"\n'
+                '[models.Loose]\ndoc = "Loose."\nshape = "map"\nrest = true\n'
+                '[models.Loose.fields]\nitems = "array<int>"\n'
+            ),
+        },
+        [
+            "error: (spec): reply_models.toml: Loose: rest needs a positional array",
+            "error: (spec): reply_models.toml: Thing.Bad: field names are snake_case",
+            "error: (spec): reply_models.toml: Thing.raw: models cannot hold `reply`",
+            "error: (spec): reply_models.toml: Thing.schema: field names are snake_case",
+        ],
+    ),
     "invalid_entry": (
         {"GET": {"summary": "no group", "arity": "two"}},
         {},

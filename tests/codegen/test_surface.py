@@ -13,8 +13,18 @@ from codegen_helpers import ROOT
 
 from codegen.config import load_overrides
 from codegen.diagnostics import Diagnostics
-from codegen.ir import Argument, BlockType, Method, Package, ParamKind
+from codegen.ir import (
+    Argument,
+    BlockType,
+    Method,
+    ModelField,
+    Package,
+    ParamKind,
+    ParserFunction,
+    ReplyModel,
+)
 from codegen.naming import (
+    ClassName,
     PythonIdentifier,
     class_name,
     escape_spec_text,
@@ -138,3 +148,57 @@ def test_argument_declaration_text() -> None:
     assert arg.declaration() == "*keys: KeyT"
     flag = Argument(PythonIdentifier("nx"), "bool", ParamKind.KEYWORD, "False", "doc")
     assert flag.declaration() == "nx: bool = False"
+
+
+def _fragment_package() -> Package:
+    return Package(
+        header=("# header",),
+        groups=(),
+        commands=(),
+        block_types=(),
+        runtime_owned=(),
+        type_imports=(),
+        models=(
+            ReplyModel(
+                ClassName("Entry"),
+                "One entry.",
+                True,
+                (
+                    ModelField(PythonIdentifier("id"), "StrT", None),
+                    ModelField(PythonIdentifier("lag"), "int | None", "None"),
+                ),
+            ),
+        ),
+        model_names=("Entry",),
+        parsers=(
+            ParserFunction(
+                "parse_entry",
+                (
+                    "def parse_entry(x: Any) -> _models.Entry[Any]:",
+                    "    return _models.Entry.model_validate(_r.record(x))",
+                ),
+            ),
+        ),
+        parser_imports=(
+            "from typing import Any",
+            "",
+            "from redis_oxide import _replies as _r",
+            "",
+            "from . import _models",
+        ),
+        model_imports=(
+            "from typing import Generic",
+            "",
+            "from redis_oxide._replies import ReplyModel",
+            "",
+            "from ._base import StrT",
+        ),
+    )
+
+
+@pytest.mark.parametrize("template", ["models", "reply_parsers"])
+def test_reply_fragments_render_expected_text(template: str) -> None:
+    rendered = (
+        environment().get_template(f"{template}.py.jinja").render(package=_fragment_package())
+    )
+    assert rendered == (FRAGMENTS / f"{template}.txt").read_text("utf-8")

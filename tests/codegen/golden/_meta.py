@@ -115,6 +115,17 @@ GET: Final = CommandMeta(
     is_readonly=True,
 )
 
+GROUPINFO: Final = CommandMeta(
+    name="GROUPINFO",
+    token_count=1,
+    arity=2,
+    flags=CommandFlag.READONLY,
+    group="stream",
+    since="5.0.0",
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    is_readonly=True,
+)
+
 HGETALL: Final = CommandMeta(
     name="HGETALL",
     token_count=1,
@@ -124,6 +135,15 @@ HGETALL: Final = CommandMeta(
     since="2.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
     is_readonly=True,
+)
+
+INFO: Final = CommandMeta(
+    name="INFO",
+    token_count=1,
+    arity=-1,
+    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    group="server",
+    since="1.0.0",
 )
 
 JSON_GET: Final = CommandMeta(
@@ -158,6 +178,17 @@ MSET: Final = CommandMeta(
     key_specs=(KeySpec(begin_index=1, last_key=-1, step=2, flags=frozenset({"OW", "update"})),),
 )
 
+NEARBY: Final = CommandMeta(
+    name="NEARBY",
+    token_count=1,
+    arity=-3,
+    flags=CommandFlag.READONLY,
+    group="geo",
+    since="6.2.0",
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    is_readonly=True,
+)
+
 OLDPOP: Final = CommandMeta(
     name="OLDPOP",
     token_count=1,
@@ -166,6 +197,17 @@ OLDPOP: Final = CommandMeta(
     group="list",
     since="2.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+)
+
+PICK: Final = CommandMeta(
+    name="PICK",
+    token_count=1,
+    arity=-2,
+    flags=CommandFlag.READONLY,
+    group="hash",
+    since="6.2.0",
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    is_readonly=True,
 )
 
 REPLICAOF: Final = CommandMeta(
@@ -213,6 +255,15 @@ SISMEMBER: Final = CommandMeta(
     is_readonly=True,
 )
 
+SLOWLIST: Final = CommandMeta(
+    name="SLOWLIST",
+    token_count=1,
+    arity=-1,
+    flags=CommandFlag.ADMIN,
+    group="server",
+    since="2.2.12",
+)
+
 SMEMBERS: Final = CommandMeta(
     name="SMEMBERS",
     token_count=1,
@@ -222,6 +273,18 @@ SMEMBERS: Final = CommandMeta(
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
     is_readonly=True,
+)
+
+SNAPSHOT: Final = CommandMeta(
+    name="SNAPSHOT",
+    token_count=1,
+    arity=2,
+    flags=CommandFlag.READONLY,
+    group="generic",
+    since="2.6.0",
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    is_readonly=True,
+    binary_reply=True,
 )
 
 SORT: Final = CommandMeta(
@@ -350,16 +413,22 @@ COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
             EXPIREAT,
             GEOPOS,
             GET,
+            GROUPINFO,
             HGETALL,
+            INFO,
             JSON_GET,
             LPUSH,
             MSET,
+            NEARBY,
             OLDPOP,
+            PICK,
             REPLICAOF,
             SELECT,
             SET,
             SISMEMBER,
+            SLOWLIST,
             SMEMBERS,
+            SNAPSHOT,
             SORT,
             TIME,
             XREAD,

@@ -5,13 +5,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from redis_oxide._command import ValueT
 
+from ._base import StrT
+
 __all__ = [
+    "NearbyReply",
     "XtrimTrim",
 ]
+
+
+NearbyReply: TypeAlias = (
+    list[StrT] | list[tuple[StrT, float, int]] | list[tuple[StrT, float]] | list[tuple[StrT, int]]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

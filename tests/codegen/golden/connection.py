@@ -9,7 +9,9 @@ from redis_oxide._command import ArgT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import Connection
 
 __all__ = ["ConnectionCommands"]
 
@@ -24,7 +26,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         *,
         client_type: Literal["NORMAL", "PUBSUB"] | None = None,
         client_id: Iterable[int] | None = None,
-    ) -> Awaitable[StrT]:
+    ) -> Awaitable[list[Connection]]:
         """Describes the connected clients.
 
         Available since Redis 2.4.0.
@@ -35,7 +37,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             client_id: The ``client-id`` argument (``ID``).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of the reply, typed ``list[Connection]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -54,4 +56,4 @@ class ConnectionCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("ID")
             _args.extend(_s1)
-        return self._execute(_m.CLIENT_LIST, tuple(_args), None)
+        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_connection)

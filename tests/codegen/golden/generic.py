@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import Literal
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["GenericCommands"]
@@ -69,7 +69,25 @@ class GenericCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["EXPIREAT", key, _enc.unix_seconds(unix_time_seconds)]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "GT")))
-        return self._execute(_m.EXPIREAT, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
+
+    def snapshot(self, key: KeyT) -> Awaitable[bytes | None]:
+        """Serializes the value of a key to opaque bytes.
+
+        Available since Redis 2.6.0.
+        ACL categories: @read, @keyspace.
+
+        Args:
+            key: The ``key`` argument.
+
+        Returns:
+            An awaitable of the reply, typed ``bytes | None``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        return self._execute(_m.SNAPSHOT, ("SNAPSHOT", key), None)
 
     def sort(
         self,

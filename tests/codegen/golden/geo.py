@@ -3,13 +3,15 @@
 """Commands of the ``geo`` group, as a mixin generic in the string type."""
 
 from collections.abc import Awaitable, Iterable
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._types import NearbyReply
 
 __all__ = ["GeoCommands"]
 
@@ -42,4 +44,63 @@ class GeoCommands(CommandsBase[StrT]):
         if member is not None:
             _s1 = _enc.items("GEOPOS", "member", member)
             _args.extend(_s1)
-        return self._execute(_m.GEOPOS, tuple(_args), _parsers.parse_geopos)
+        return self._execute(_m.GEOPOS, tuple(_args), _rp.parse_array_opt_pair_double_double)
+
+    @overload
+    def nearby(
+        self, key: KeyT, radius: float, *, withdist: Literal[True], withhash: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def nearby(
+        self, key: KeyT, radius: float, *, withdist: Literal[True], withhash: Literal[False] = False
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def nearby(
+        self, key: KeyT, radius: float, *, withdist: Literal[False] = False, withhash: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def nearby(
+        self,
+        key: KeyT,
+        radius: float,
+        *,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def nearby(
+        self, key: KeyT, radius: float, *, withdist: bool = False, withhash: bool = False
+    ) -> Awaitable[NearbyReply[StrT]]: ...
+    def nearby(
+        self, key: KeyT, radius: float, *, withdist: bool = False, withhash: bool = False
+    ) -> Awaitable[NearbyReply[StrT]]:
+        """Lists the places near a point, with what the caller asks for.
+
+        Available since Redis 6.2.0.
+        ACL categories: @read, @geo.
+
+        Args:
+            key: The ``key`` argument.
+            radius: The ``radius`` argument.
+            withdist: The ``withdist`` argument (``WITHDIST``).
+            withhash: The ``withhash`` argument (``WITHHASH``).
+
+        Returns:
+            An awaitable of the reply, typed ``list[StrT]``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        _args: list[ArgT] = ["NEARBY", key, radius]
+        if withdist:
+            _args.append("WITHDIST")
+        if withhash:
+            _args.append("WITHHASH")
+        if withdist and withhash:
+            return self._execute(_m.NEARBY, tuple(_args), _rp.parse_array_tuple3_bulk_double_int)
+        if withdist:
+            return self._execute(_m.NEARBY, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if withhash:
+            return self._execute(_m.NEARBY, tuple(_args), _rp.parse_array_pair_bulk_int)
+        return self._execute(_m.NEARBY, tuple(_args), None)

@@ -3,11 +3,12 @@
 """Commands of the ``hash`` group, as a mixin generic in the string type."""
 
 from collections.abc import Awaitable
+from typing import Literal, overload
 
-from redis_oxide import _parsers
-from redis_oxide._command import KeyT
+from redis_oxide._command import ArgT, KeyT
 
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["HashCommands"]
@@ -34,4 +35,53 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HGETALL, ("HGETALL", key), _parsers.parse_map)
+        return self._execute(_m.HGETALL, ("HGETALL", key), _rp.parse_map_bulk_bulk)
+
+    @overload
+    def pick(
+        self, key: KeyT, *, count: int, withvalues: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, StrT]]]: ...
+    @overload
+    def pick(
+        self, key: KeyT, *, count: int, withvalues: Literal[False] = False
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def pick(
+        self, key: KeyT, *, count: None = None, withvalues: Literal[False] = False
+    ) -> Awaitable[StrT | None]: ...
+    @overload
+    def pick(
+        self, key: KeyT, *, count: int | None = None, withvalues: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, StrT]] | list[StrT] | None]: ...
+    def pick(
+        self, key: KeyT, *, count: int | None = None, withvalues: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, StrT]] | list[StrT] | None]:
+        """Picks random fields of a hash, optionally with their values.
+
+        Available since Redis 6.2.0.
+        ACL categories: @read, @hash.
+
+        Args:
+            key: The ``key`` argument.
+            count: The ``count`` argument.
+            withvalues: The ``withvalues`` argument (``WITHVALUES``).
+
+        Returns:
+            An awaitable of the reply, typed ``StrT | None``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        if withvalues and count is None:
+            raise TypeError("PICK: withvalues needs count")
+        _args: list[ArgT] = ["PICK", key]
+        if count is not None:
+            _args.append(count)
+        if withvalues:
+            _args.append("WITHVALUES")
+        if count is not None and withvalues:
+            return self._execute(_m.PICK, tuple(_args), _rp.parse_array_pair_bulk_bulk)
+        if count is not None:
+            return self._execute(_m.PICK, tuple(_args), None)
+        return self._execute(_m.PICK, tuple(_args), None)

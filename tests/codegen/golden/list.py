@@ -6,11 +6,11 @@ import warnings
 from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["ListCommands"]
@@ -44,7 +44,7 @@ class ListCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BLPOP", "key", key)
         _args.extend(_s1)
         _args.append(_enc.seconds_float(timeout))
-        return self._execute(_m.BLPOP, tuple(_args), _parsers.parse_optional_pair)
+        return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def lpush(self, key: KeyT, *element: ValueT) -> Awaitable[int]:
         """Adds elements at the head of a list.

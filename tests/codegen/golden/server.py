@@ -2,14 +2,15 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``server`` group, as a mixin generic in the string type."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import SlowCall
 
 __all__ = ["ServerCommands"]
 
@@ -18,6 +19,30 @@ class ServerCommands(CommandsBase[StrT]):
     """Typed methods for the ``server`` commands; see ``CommandsBase``."""
 
     __slots__ = ()
+
+    def info(
+        self, *, section: Iterable[ValueT] | None = None
+    ) -> Awaitable[dict[str, dict[str, str | int | float]]]:
+        """Reports about the server, by section.
+
+        Available since Redis 1.0.0.
+        ACL categories: @slow.
+
+        Args:
+            section: The ``section`` argument.
+
+        Returns:
+            An awaitable of the reply, typed ``dict[str, dict[str, str | int | float]]``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        _args: list[ArgT] = ["INFO"]
+        if section is not None:
+            _s1 = _enc.items("INFO", "section", section)
+            _args.extend(_s1)
+        return self._execute(_m.INFO, tuple(_args), _rp.parse_info)
 
     def replicaof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
@@ -45,19 +70,40 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append(host_port[1])
         if no_one:
             _args.extend(("NO", "ONE"))
-        return self._execute(_m.REPLICAOF, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.REPLICAOF, tuple(_args), _rp.parse_ok)
 
-    def time(self) -> Awaitable[list[StrT]]:
+    def slowlist(self, *, count: int | None = None) -> Awaitable[list[SlowCall[StrT]]]:
+        """Lists the slowest recent commands.
+
+        Available since Redis 2.2.12.
+        ACL categories: @admin.
+
+        Args:
+            count: The ``count`` argument.
+
+        Returns:
+            An awaitable of the reply, typed ``list[SlowCall[StrT]]``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        _args: list[ArgT] = ["SLOWLIST"]
+        if count is not None:
+            _args.append(count)
+        return self._execute(_m.SLOWLIST, tuple(_args), _rp.parse_array_slow_call)
+
+    def time(self) -> Awaitable[tuple[int, int]]:
         """Reads the server clock.
 
         Available since Redis 2.6.0.
         ACL categories: @fast.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TIME, ("TIME",), None)
+        return self._execute(_m.TIME, ("TIME",), _rp.parse_pair_numstr_numstr)

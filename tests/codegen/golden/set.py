@@ -4,10 +4,10 @@
 
 from collections.abc import Awaitable
 
-from redis_oxide import _parsers
 from redis_oxide._command import KeyT, ValueT
 
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["SetCommands"]
@@ -35,7 +35,7 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), _parsers.parse_bool)
+        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), _rp.parse_bool)
 
     def smembers(self, key: KeyT) -> Awaitable[set[StrT]]:
         """Reads every member of a set.
@@ -53,4 +53,4 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SMEMBERS, ("SMEMBERS", key), _parsers.parse_set)
+        return self._execute(_m.SMEMBERS, ("SMEMBERS", key), _rp.parse_set_bulk)

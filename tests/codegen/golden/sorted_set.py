@@ -5,11 +5,11 @@
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["SortedSetCommands"]
@@ -78,6 +78,17 @@ class SortedSetCommands(CommandsBase[StrT]):
         limit: tuple[int, int] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zrange(
+        self,
+        key: KeyT,
+        start: ValueT,
+        stop: ValueT,
+        *,
+        rev: bool = False,
+        limit: tuple[int, int] | None = None,
+        withscores: bool = False,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zrange(
         self,
         key: KeyT,
@@ -118,7 +129,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZRANGE, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZRANGE, tuple(_args), None)
 
     def zscore(self, key: KeyT, member: ValueT) -> Awaitable[float | None]:
@@ -138,7 +149,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ZSCORE, ("ZSCORE", key, member), _parsers.parse_optional_double)
+        return self._execute(_m.ZSCORE, ("ZSCORE", key, member), _rp.parse_opt_double)
 
     def zunionstore(
         self,

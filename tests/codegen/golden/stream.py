@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import ReaderGroup
 from ._types import XtrimTrim
 
 __all__ = ["StreamCommands"]
@@ -21,13 +22,31 @@ class StreamCommands(CommandsBase[StrT]):
 
     __slots__ = ()
 
+    def groupinfo(self, key: KeyT) -> Awaitable[list[ReaderGroup[StrT]]]:
+        """Describes the reader groups of a stream.
+
+        Available since Redis 5.0.0.
+        ACL categories: @read, @stream.
+
+        Args:
+            key: The ``key`` argument.
+
+        Returns:
+            An awaitable of the reply, typed ``list[ReaderGroup[StrT]]``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        return self._execute(_m.GROUPINFO, ("GROUPINFO", key), _rp.parse_array_reader_group)
+
     def xread(
         self,
         streams: Mapping[KeyT, ValueT],
         *,
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] | None]:
         """Reads entries from streams.
 
         Available since Redis 5.0.0.
@@ -39,7 +58,8 @@ class StreamCommands(CommandsBase[StrT]):
             milliseconds: The ``milliseconds`` argument (``BLOCK``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] |
+                None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -55,7 +75,9 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
         _args.extend(_v for _, _v in _m1)
-        return self._execute(_m.XREAD, tuple(_args), None)
+        return self._execute(
+            _m.XREAD, tuple(_args), _rp.parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk
+        )
 
     def xtrim(self, key: KeyT, trim: XtrimTrim) -> Awaitable[int]:
         """Shortens a stream.

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["StringCommands"]
@@ -60,7 +60,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("MSET", "data", data)
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
 
     @overload
     def set(
@@ -88,6 +88,19 @@ class StringCommands(CommandsBase[StrT]):
         unix_time_seconds: int | datetime | None = None,
         keepttl: bool = False,
     ) -> Awaitable[bool]: ...
+    @overload
+    def set(
+        self,
+        key: KeyT,
+        value: ValueT,
+        *,
+        condition: Literal["NX", "XX"] | None = None,
+        get: bool = False,
+        seconds: int | timedelta | None = None,
+        milliseconds: int | timedelta | None = None,
+        unix_time_seconds: int | datetime | None = None,
+        keepttl: bool = False,
+    ) -> Awaitable[bool | StrT | None]: ...
     def set(
         self,
         key: KeyT,
@@ -149,4 +162,4 @@ class StringCommands(CommandsBase[StrT]):
             _args.append("KEEPTTL")
         if get:
             return self._execute(_m.SET, tuple(_args), None)
-        return self._execute(_m.SET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.SET, tuple(_args), _rp.parse_opt_ok)

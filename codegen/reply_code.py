@@ -1,0 +1,158 @@
+"""Reply types -> generated parser functions, one per distinct type that needs work.
+
+Rules kept here:
+- a type that decodes identically under RESP2 and RESP3 gets no parser: the method passes
+  ``None`` and the executor returns the decoded reply untouched;
+- every other type gets one small function in ``_generated/_reply_parsers.py``, named after
+  the type (``parse_array_pair_bulk_double``); nested containers that need work get their own
+  function, so each body is one short expression;
+- structure is normalised by helpers in ``redis_oxide._parsers`` (RESP2 flat pairs, RESP3
+  maps, hiredis sets as lists); models are built with ``model_validate`` from a record whose
+  keys are snake_case, after the fields that need work are converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codegen.ir import ParserFunction
+from codegen.pyfmt import LINE_LENGTH, layout, parse_node
+from codegen.replies import ReplyNode, mangle
+
+__all__ = ["ModelFields", "ParserBuilder"]
+
+_SCALAR_EXPR = {
+    "double": "_p.to_float({})",
+    "numstr": "int({})",
+    "bool": "bool({})",
+    "str": "_p.text({})",
+    "info": "_p.info({})",
+    "props": "_p.props({})",
+    "scalar": "_p.scalar({})",
+}
+_CONTAINERS = ("array", "set", "map", "lines", "pair", "tuple")
+_RECORDS = {"map": "_r.record({})", "kv": "_r.kv_record({})"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFields:
+    """What the parser of a model needs: its shape and its fields in reply order."""
+
+    name: str
+    shape: str
+    fields: tuple[tuple[str, ReplyNode], ...]
+    rest: bool = False
+    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(slots=True)
+class ParserBuilder:
+    """Collects the parser functions that the reply types of a package need."""
+
+    models: dict[str, ModelFields]
+    functions: dict[str, ParserFunction] = field(default_factory=dict)
+
+    def parser_for(self, node: ReplyNode) -> str:
+        """Return the parser argument for a reply type: ``None`` or ``_rp.<function>``."""
+        if not node.needs_work():
+            return "None"
+        return "_rp." + self._function(node)
+
+    def _function(self, node: ReplyNode) -> str:
+        name = "parse_" + mangle(node)
+        if name in self.functions:
+            return name
+        # Reserve the name first: a model may refer to itself.
+        self.functions[name] = ParserFunction(name, ())
+        returns = node.annotation(strt="Any", prefix="_models.")
+        head = f"def {name}(x: Any) -> {returns}:"
+        if len(head) > LINE_LENGTH:
+            # The parsers take Any and mypy cannot check them closely; the precise type is
+            # on the generated method, so a name that long keeps a short signature.
+            head = f"def {name}(x: Any) -> Any:"
+        if node.is_model and not node.nullable:
+            body = self._model_body(self.models[node.name])
+        else:
+            body = _statement("return ", self._expr(node, "x"), 4)
+        self.functions[name] = ParserFunction(name, (head, *("    " + b for b in body)))
+        return name
+
+    def _model_body(self, model: ModelFields) -> list[str]:
+        if model.shape in _RECORDS:
+            record = _RECORDS[model.shape].format("x")
+        elif model.tags:
+            tags = ", ".join(f'("{tag}", {_names(names)})' for tag, names in model.tags)
+            record = f"_r.tagged(x, ({tags}))"
+        else:
+            helper = "_r.positional" if model.shape == "array" else "_r.words_record"
+            names = _names([n for n, _ in model.fields])
+            record = f"{helper}(x, {names}, rest={model.rest})"
+        lines = layout(parse_node(f"d = {record}"), 0)
+        for fname, fnode in model.fields:
+            if not fnode.needs_work():
+                continue
+            value = self._expr(_required(fnode), "v")
+            lines.append(f'if (v := d.get("{fname}")) is not None:')
+            lines += ["    " + line for line in _statement(f'd["{fname}"] = ', value, 8)]
+        lines.append(f"return _models.{model.name}.model_validate(d)")
+        return lines
+
+    def _expr(self, node: ReplyNode, x: str) -> str:
+        """Return an expression converting the decoded value named ``x`` to the type."""
+        if not node.needs_work():
+            return x
+        if node.name == "ok":
+            return f"{x} is not None"
+        if node.nullable:
+            return f"None if {x} is None else {self._child(_required(node), x)}"
+        if node.is_model:
+            return f"{self._function(node)}({x})"
+        if node.name in _SCALAR_EXPR:
+            return _SCALAR_EXPR[node.name].format(x)
+        if node.name in ("pair", "tuple"):
+            items = ", ".join(self._child(a, f"{x}[{i}]") for i, a in enumerate(node.args))
+            return f"({items})"
+        element = node.args[0]
+        if node.name == "array" and element.name in ("pair", "tuple") and not element.nullable:
+            group = self._expr(element, "g")
+            return f"[{group} for g in _p.groups({x}, {len(element.args)})]"
+        if node.name == "map":
+            key, value = (self._child(a, n) for a, n in zip(node.args, "kv", strict=True))
+            if key == "k" and value == "v":
+                return f"_p.to_dict({x})"
+            return f"{{{key}: {value} for k, v in _p.map_items({x})}}"
+        source = f"_p.lines({x})" if node.name == "lines" else x
+        item = self._child(element, "e")
+        if node.name == "set":
+            return f"_p.to_set({source})" if item == "e" else f"{{{item} for e in {source}}}"
+        return source if item == "e" else f"[{item} for e in {source}]"
+
+    def _child(self, node: ReplyNode, x: str) -> str:
+        """An element expression: nested containers that need work get their own function."""
+        if node.needs_work() and node.name in _CONTAINERS:
+            return f"{self._function(node)}({x})"
+        return self._expr(node, x)
+
+    def ordered(self) -> tuple[ParserFunction, ...]:
+        """Return the functions sorted by name, for stable output."""
+        return tuple(self.functions[k] for k in sorted(self.functions))
+
+
+def _statement(start: str, expr: str, indent: int) -> list[str]:
+    """Lay out ``start + expr`` as ruff would; a long comprehension opens its brackets."""
+    line = start + expr
+    if indent + len(line) <= LINE_LENGTH:
+        return [line]
+    if expr[0] in "[{" and " for " in expr:
+        return [start + expr[0], "    " + expr[1:-1], expr[-1]]
+    return [text[indent:] for text in layout(parse_node(line), indent)]
+
+
+def _names(names: Sequence[str]) -> str:
+    quoted = ", ".join(f'"{n}"' for n in names)
+    return f"({quoted},)" if len(names) == 1 else f"({quoted})"
+
+
+def _required(node: ReplyNode) -> ReplyNode:
+    return ReplyNode(node.name, node.args, False, node.generic)
