@@ -1015,6 +1015,7 @@ DUMP: Final = CommandMeta(
     since="2.6.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
     is_readonly=True,
+    binary_reply=True,
 )
 
 ECHO: Final = CommandMeta(
@@ -1248,6 +1249,7 @@ FUNCTION_DUMP: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="7.0.0",
+    binary_reply=True,
 )
 
 FUNCTION_FLUSH: Final = CommandMeta(

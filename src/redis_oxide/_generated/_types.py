@@ -9,6 +9,8 @@ from typing import Literal, TypeAlias
 
 from redis_oxide._command import ValueT
 
+from ._base import StrT
+
 __all__ = [
     "BitcountRange",
     "BitposRange",
@@ -16,17 +18,20 @@ __all__ = [
     "ClientListClientType",
     "FailoverTarget",
     "GeoradiusCountBlock",
+    "GeoradiusReply",
     "GeoradiusRoCountBlock",
+    "GeoradiusRoReply",
     "GeoradiusbymemberCountBlock",
+    "GeoradiusbymemberReply",
     "GeoradiusbymemberRoCountBlock",
+    "GeoradiusbymemberRoReply",
     "GeosearchCountBlock",
+    "GeosearchReply",
     "GeosearchstoreCountBlock",
-    "HrandfieldOptions",
     "XaddTrim",
     "XinfoStreamFullBlock",
     "XpendingFilters",
     "XtrimTrim",
-    "ZrandmemberOptions",
 ]
 
 
@@ -75,12 +80,37 @@ class GeoradiusCountBlock:
     any: bool = False
 
 
+GeoradiusReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+    | int
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoradiusRoCountBlock:
     """The ``count-block`` block of ``GEORADIUS_RO``."""
 
     count: int
     any: bool = False
+
+
+GeoradiusRoReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,12 +121,37 @@ class GeoradiusbymemberCountBlock:
     any: bool = False
 
 
+GeoradiusbymemberReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+    | int
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoradiusbymemberRoCountBlock:
     """The ``count-block`` block of ``GEORADIUSBYMEMBER_RO``."""
 
     count: int
     any: bool = False
+
+
+GeoradiusbymemberRoReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,20 +162,24 @@ class GeosearchCountBlock:
     any: bool = False
 
 
+GeosearchReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeosearchstoreCountBlock:
     """The ``count-block`` block of ``GEOSEARCHSTORE``."""
 
     count: int
     any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HrandfieldOptions:
-    """The ``options`` block of ``HRANDFIELD``."""
-
-    count: int
-    withvalues: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,11 +218,3 @@ class XtrimTrim:
     threshold: ValueT
     operator: Literal["=", "~"] | None = None
     count: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ZrandmemberOptions:
-    """The ``options`` block of ``ZRANDMEMBER``."""
-
-    count: int
-    withscores: bool = False

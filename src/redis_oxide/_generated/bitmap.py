@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Iterable
 from typing import Literal
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
@@ -52,7 +51,7 @@ class BitmapCommands(CommandsBase[StrT]):
 
     def bitfield(
         self, key: KeyT, *, operation: Iterable[Iterable[ArgT]] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[int | None]]:
         """Performs arbitrary bitfield integer operations on strings.
 
         Time complexity: O(1) for each subcommand specified
@@ -64,7 +63,7 @@ class BitmapCommands(CommandsBase[StrT]):
             operation: The ``operation`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[int | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -79,7 +78,7 @@ class BitmapCommands(CommandsBase[StrT]):
 
     def bitfield_ro(
         self, key: KeyT, *, get_block: Iterable[tuple[ValueT, int]] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[int]]:
         """Performs arbitrary read-only bitfield integer operations on strings.
 
         Time complexity: O(1) for each subcommand specified
@@ -91,7 +90,7 @@ class BitmapCommands(CommandsBase[StrT]):
             get_block: The ``get-block`` argument (``GET``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Iterable
 from typing import Literal
 
 from redis_oxide._command import ArgT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import ClusterLink, ClusterNode, ClusterShard, ClusterSlotRange
 
 __all__ = ["ClusterCommands"]
 
@@ -21,7 +22,7 @@ class ClusterCommands(CommandsBase[StrT]):
 
     __slots__ = ()
 
-    def asking(self) -> Awaitable[Reply]:
+    def asking(self) -> Awaitable[bool]:
         """Signals that a cluster client is following an -ASK redirect.
 
         Time complexity: O(1)
@@ -29,15 +30,15 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @fast, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ASKING, ("ASKING",), None)
+        return self._execute(_m.ASKING, ("ASKING",), _rp.parse_ok)
 
-    def cluster_addslots(self, *slot: int) -> Awaitable[Reply]:
+    def cluster_addslots(self, *slot: int) -> Awaitable[bool]:
         """Assigns new hash slots to a node.
 
         Time complexity: O(N) where N is the total number of hash slot arguments
@@ -48,7 +49,7 @@ class ClusterCommands(CommandsBase[StrT]):
             slot: The ``slot`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -56,9 +57,9 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         if not slot:
             raise TypeError("CLUSTER ADDSLOTS takes at least one slot")
-        return self._execute(_m.CLUSTER_ADDSLOTS, ("CLUSTER", "ADDSLOTS", *slot), None)
+        return self._execute(_m.CLUSTER_ADDSLOTS, ("CLUSTER", "ADDSLOTS", *slot), _rp.parse_ok)
 
-    def cluster_addslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[Reply]:
+    def cluster_addslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Assigns new hash slot ranges to a node.
 
         Time complexity: O(N) where N is the total number of the slots between the start slot and
@@ -70,7 +71,7 @@ class ClusterCommands(CommandsBase[StrT]):
             range: The ``range`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -81,9 +82,9 @@ class ClusterCommands(CommandsBase[StrT]):
         for _x2 in _s1:
             _args.append(_x2[0])
             _args.append(_x2[1])
-        return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), None)
+        return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), _rp.parse_ok)
 
-    def cluster_bumpepoch(self) -> Awaitable[Reply]:
+    def cluster_bumpepoch(self) -> Awaitable[StrT]:
         """Advances the cluster config epoch.
 
         Time complexity: O(1)
@@ -91,7 +92,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -99,7 +100,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_BUMPEPOCH, ("CLUSTER", "BUMPEPOCH"), None)
 
-    def cluster_count_failure_reports(self, node_id: ValueT) -> Awaitable[Reply]:
+    def cluster_count_failure_reports(self, node_id: ValueT) -> Awaitable[int]:
         """Returns the number of active failure reports active for a node.
 
         Time complexity: O(N) where N is the number of failure reports
@@ -110,7 +111,7 @@ class ClusterCommands(CommandsBase[StrT]):
             node_id: The ``node-id`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -139,7 +140,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_COUNTKEYSINSLOT, ("CLUSTER", "COUNTKEYSINSLOT", slot), None)
 
-    def cluster_delslots(self, *slot: int) -> Awaitable[Reply]:
+    def cluster_delslots(self, *slot: int) -> Awaitable[bool]:
         """Sets hash slots as unbound for a node.
 
         Time complexity: O(N) where N is the total number of hash slot arguments
@@ -150,7 +151,7 @@ class ClusterCommands(CommandsBase[StrT]):
             slot: The ``slot`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -158,9 +159,9 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         if not slot:
             raise TypeError("CLUSTER DELSLOTS takes at least one slot")
-        return self._execute(_m.CLUSTER_DELSLOTS, ("CLUSTER", "DELSLOTS", *slot), None)
+        return self._execute(_m.CLUSTER_DELSLOTS, ("CLUSTER", "DELSLOTS", *slot), _rp.parse_ok)
 
-    def cluster_delslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[Reply]:
+    def cluster_delslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Sets hash slot ranges as unbound for a node.
 
         Time complexity: O(N) where N is the total number of the slots between the start slot and
@@ -172,7 +173,7 @@ class ClusterCommands(CommandsBase[StrT]):
             range: The ``range`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -183,11 +184,11 @@ class ClusterCommands(CommandsBase[StrT]):
         for _x2 in _s1:
             _args.append(_x2[0])
             _args.append(_x2[1])
-        return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), None)
+        return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), _rp.parse_ok)
 
     def cluster_failover(
         self, *, options: Literal["FORCE", "TAKEOVER"] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Forces a replica to perform a manual failover of its master.
 
         Time complexity: O(1)
@@ -198,7 +199,7 @@ class ClusterCommands(CommandsBase[StrT]):
             options: The ``options`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -207,9 +208,9 @@ class ClusterCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLUSTER", "FAILOVER"]
         if options is not None:
             _args.append(_enc.choice("CLUSTER FAILOVER", "options", options, ("FORCE", "TAKEOVER")))
-        return self._execute(_m.CLUSTER_FAILOVER, tuple(_args), None)
+        return self._execute(_m.CLUSTER_FAILOVER, tuple(_args), _rp.parse_ok)
 
-    def cluster_flushslots(self) -> Awaitable[Reply]:
+    def cluster_flushslots(self) -> Awaitable[bool]:
         """Deletes all slots information from a node.
 
         Time complexity: O(1)
@@ -217,15 +218,15 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_FLUSHSLOTS, ("CLUSTER", "FLUSHSLOTS"), None)
+        return self._execute(_m.CLUSTER_FLUSHSLOTS, ("CLUSTER", "FLUSHSLOTS"), _rp.parse_ok)
 
-    def cluster_forget(self, node_id: ValueT) -> Awaitable[Reply]:
+    def cluster_forget(self, node_id: ValueT) -> Awaitable[bool]:
         """Removes a node from the nodes table.
 
         Time complexity: O(1)
@@ -236,13 +237,13 @@ class ClusterCommands(CommandsBase[StrT]):
             node_id: The ``node-id`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_FORGET, ("CLUSTER", "FORGET", node_id), None)
+        return self._execute(_m.CLUSTER_FORGET, ("CLUSTER", "FORGET", node_id), _rp.parse_ok)
 
     def cluster_getkeysinslot(self, slot: int, count: int) -> Awaitable[list[StrT]]:
         """Returns the key names in a hash slot.
@@ -266,7 +267,7 @@ class ClusterCommands(CommandsBase[StrT]):
             _m.CLUSTER_GETKEYSINSLOT, ("CLUSTER", "GETKEYSINSLOT", slot, count), None
         )
 
-    def cluster_help(self) -> Awaitable[Reply]:
+    def cluster_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -274,7 +275,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -282,7 +283,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_HELP, ("CLUSTER", "HELP"), None)
 
-    def cluster_info(self) -> Awaitable[Reply]:
+    def cluster_info(self) -> Awaitable[dict[str, str | int | float]]:
         """Returns information about the state of a node.
 
         Time complexity: O(1)
@@ -290,13 +291,13 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[str, str | int | float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_INFO, ("CLUSTER", "INFO"), None)
+        return self._execute(_m.CLUSTER_INFO, ("CLUSTER", "INFO"), _rp.parse_props)
 
     def cluster_keyslot(self, key: ValueT) -> Awaitable[int]:
         """Returns the hash slot for a key.
@@ -317,7 +318,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_KEYSLOT, ("CLUSTER", "KEYSLOT", key), None)
 
-    def cluster_links(self) -> Awaitable[Reply]:
+    def cluster_links(self) -> Awaitable[list[ClusterLink]]:
         """Returns a list of all TCP links to and from peer nodes.
 
         Time complexity: O(N) where N is the total number of Cluster nodes
@@ -325,17 +326,17 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterLink]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_LINKS, ("CLUSTER", "LINKS"), None)
+        return self._execute(_m.CLUSTER_LINKS, ("CLUSTER", "LINKS"), _rp.parse_array_cluster_link)
 
     def cluster_meet(
         self, ip: ValueT, port: int, *, cluster_bus_port: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Forces a node to handshake with another node.
 
         Time complexity: O(1)
@@ -351,7 +352,7 @@ class ClusterCommands(CommandsBase[StrT]):
             cluster_bus_port: The ``cluster-bus-port`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -360,7 +361,7 @@ class ClusterCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLUSTER", "MEET", ip, port]
         if cluster_bus_port is not None:
             _args.append(cluster_bus_port)
-        return self._execute(_m.CLUSTER_MEET, tuple(_args), None)
+        return self._execute(_m.CLUSTER_MEET, tuple(_args), _rp.parse_ok)
 
     def cluster_myid(self) -> Awaitable[StrT]:
         """Returns the ID of a node.
@@ -378,7 +379,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_MYID, ("CLUSTER", "MYID"), None)
 
-    def cluster_myshardid(self) -> Awaitable[Reply]:
+    def cluster_myshardid(self) -> Awaitable[StrT]:
         """Returns the shard ID of a node.
 
         Time complexity: O(1)
@@ -386,7 +387,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -394,7 +395,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_MYSHARDID, ("CLUSTER", "MYSHARDID"), None)
 
-    def cluster_nodes(self) -> Awaitable[Reply]:
+    def cluster_nodes(self) -> Awaitable[list[ClusterNode]]:
         """Returns the cluster configuration for a node.
 
         Time complexity: O(N) where N is the total number of Cluster nodes
@@ -402,15 +403,15 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_NODES, ("CLUSTER", "NODES"), None)
+        return self._execute(_m.CLUSTER_NODES, ("CLUSTER", "NODES"), _rp.parse_lines_cluster_node)
 
-    def cluster_replicas(self, node_id: ValueT) -> Awaitable[Reply]:
+    def cluster_replicas(self, node_id: ValueT) -> Awaitable[list[ClusterNode]]:
         """Lists the replica nodes of a master node.
 
         Time complexity: O(N) where N is the number of replicas.
@@ -421,15 +422,17 @@ class ClusterCommands(CommandsBase[StrT]):
             node_id: The ``node-id`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_REPLICAS, ("CLUSTER", "REPLICAS", node_id), None)
+        return self._execute(
+            _m.CLUSTER_REPLICAS, ("CLUSTER", "REPLICAS", node_id), _rp.parse_array_cluster_node
+        )
 
-    def cluster_replicate(self, node_id: ValueT) -> Awaitable[Reply]:
+    def cluster_replicate(self, node_id: ValueT) -> Awaitable[bool]:
         """Configure a node as replica of a master node.
 
         Time complexity: O(1)
@@ -440,17 +443,17 @@ class ClusterCommands(CommandsBase[StrT]):
             node_id: The ``node-id`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_REPLICATE, ("CLUSTER", "REPLICATE", node_id), None)
+        return self._execute(_m.CLUSTER_REPLICATE, ("CLUSTER", "REPLICATE", node_id), _rp.parse_ok)
 
     def cluster_reset(
         self, *, reset_type: Literal["HARD", "SOFT"] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Resets a node.
 
         Time complexity: O(N) where N is the number of known nodes. The command may execute a
@@ -462,7 +465,7 @@ class ClusterCommands(CommandsBase[StrT]):
             reset_type: The ``reset-type`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -471,9 +474,9 @@ class ClusterCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLUSTER", "RESET"]
         if reset_type is not None:
             _args.append(_enc.choice("CLUSTER RESET", "reset_type", reset_type, ("HARD", "SOFT")))
-        return self._execute(_m.CLUSTER_RESET, tuple(_args), None)
+        return self._execute(_m.CLUSTER_RESET, tuple(_args), _rp.parse_ok)
 
-    def cluster_saveconfig(self) -> Awaitable[Reply]:
+    def cluster_saveconfig(self) -> Awaitable[bool]:
         """Forces a node to save the cluster configuration to disk.
 
         Time complexity: O(1)
@@ -481,15 +484,15 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_SAVECONFIG, ("CLUSTER", "SAVECONFIG"), None)
+        return self._execute(_m.CLUSTER_SAVECONFIG, ("CLUSTER", "SAVECONFIG"), _rp.parse_ok)
 
-    def cluster_set_config_epoch(self, config_epoch: int) -> Awaitable[Reply]:
+    def cluster_set_config_epoch(self, config_epoch: int) -> Awaitable[bool]:
         """Sets the configuration epoch for a new node.
 
         Time complexity: O(1)
@@ -500,14 +503,14 @@ class ClusterCommands(CommandsBase[StrT]):
             config_epoch: The ``config-epoch`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.CLUSTER_SET_CONFIG_EPOCH, ("CLUSTER", "SET-CONFIG-EPOCH", config_epoch), None
+            _m.CLUSTER_SET_CONFIG_EPOCH, ("CLUSTER", "SET-CONFIG-EPOCH", config_epoch), _rp.parse_ok
         )
 
     def cluster_setslot(
@@ -518,7 +521,7 @@ class ClusterCommands(CommandsBase[StrT]):
         migrating: ValueT | None = None,
         node: ValueT | None = None,
         stable: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Binds a hash slot to a node.
 
         Time complexity: O(1)
@@ -533,7 +536,7 @@ class ClusterCommands(CommandsBase[StrT]):
             stable: The ``stable`` argument (``STABLE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -555,9 +558,9 @@ class ClusterCommands(CommandsBase[StrT]):
             _args.extend(("NODE", node))
         if stable:
             _args.append("STABLE")
-        return self._execute(_m.CLUSTER_SETSLOT, tuple(_args), None)
+        return self._execute(_m.CLUSTER_SETSLOT, tuple(_args), _rp.parse_ok)
 
-    def cluster_shards(self) -> Awaitable[Reply]:
+    def cluster_shards(self) -> Awaitable[list[ClusterShard]]:
         """Returns the mapping of cluster slots to shards.
 
         Time complexity: O(N) where N is the total number of cluster nodes
@@ -565,15 +568,17 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterShard]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None)
+        return self._execute(
+            _m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), _rp.parse_array_cluster_shard
+        )
 
-    def cluster_slaves(self, node_id: ValueT) -> Awaitable[Reply]:
+    def cluster_slaves(self, node_id: ValueT) -> Awaitable[list[ClusterNode]]:
         """Lists the replica nodes of a master node.
 
         Time complexity: O(N) where N is the number of replicas.
@@ -585,7 +590,7 @@ class ClusterCommands(CommandsBase[StrT]):
             node_id: The ``node-id`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -596,9 +601,11 @@ class ClusterCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.CLUSTER_SLAVES, ("CLUSTER", "SLAVES", node_id), None)
+        return self._execute(
+            _m.CLUSTER_SLAVES, ("CLUSTER", "SLAVES", node_id), _rp.parse_array_cluster_node
+        )
 
-    def cluster_slots(self) -> Awaitable[Reply]:
+    def cluster_slots(self) -> Awaitable[list[ClusterSlotRange]]:
         """Returns the mapping of cluster slots to nodes.
 
         Time complexity: O(N) where N is the total number of Cluster nodes
@@ -611,7 +618,7 @@ class ClusterCommands(CommandsBase[StrT]):
             - 7.0.0: Added additional networking metadata field.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ClusterSlotRange]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -622,4 +629,6 @@ class ClusterCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), None)
+        return self._execute(
+            _m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), _rp.parse_array_cluster_slot_range
+        )

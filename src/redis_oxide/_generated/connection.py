@@ -3,15 +3,15 @@
 """Commands of the ``connection`` group, as a mixin generic in the string type."""
 
 from collections.abc import Awaitable, Iterable
-from typing import Literal
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import ClientInfo, ClientTrackingInfo
 from ._types import ClientListClientType
 
 __all__ = ["ConnectionCommands"]
@@ -22,7 +22,7 @@ class ConnectionCommands(CommandsBase[StrT]):
 
     __slots__ = ()
 
-    def client_caching(self, mode: Literal["YES", "NO"]) -> Awaitable[Reply]:
+    def client_caching(self, mode: Literal["YES", "NO"]) -> Awaitable[bool]:
         """Instructs the server whether to track the keys in the next request.
 
         Time complexity: O(1)
@@ -33,7 +33,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             mode: The ``mode`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -41,7 +41,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "CACHING"]
         _args.append(_enc.choice("CLIENT CACHING", "mode", mode, ("YES", "NO")))
-        return self._execute(_m.CLIENT_CACHING, tuple(_args), None)
+        return self._execute(_m.CLIENT_CACHING, tuple(_args), _rp.parse_ok)
 
     def client_getname(self) -> Awaitable[StrT | None]:
         """Returns the name of the connection.
@@ -59,7 +59,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLIENT_GETNAME, ("CLIENT", "GETNAME"), None)
 
-    def client_getredir(self) -> Awaitable[Reply]:
+    def client_getredir(self) -> Awaitable[int]:
         """Returns the client ID to which the connection's tracking notifications are redirected.
 
         Time complexity: O(1)
@@ -67,7 +67,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -75,7 +75,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLIENT_GETREDIR, ("CLIENT", "GETREDIR"), None)
 
-    def client_help(self) -> Awaitable[Reply]:
+    def client_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -83,7 +83,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -107,7 +107,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLIENT_ID, ("CLIENT", "ID"), None)
 
-    def client_info(self) -> Awaitable[StrT]:
+    def client_info(self) -> Awaitable[ClientInfo]:
         """Returns information about the connection.
 
         Time complexity: O(1)
@@ -115,20 +115,35 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of the reply, typed ``ClientInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLIENT_INFO, ("CLIENT", "INFO"), None)
+        return self._execute(_m.CLIENT_INFO, ("CLIENT", "INFO"), _rp.parse_client_info)
 
+    @overload
+    def client_kill(
+        self, *, old_format: ValueT, new_format: Iterable[Iterable[ArgT]] | None = None
+    ) -> Awaitable[bool]: ...
+    @overload
+    def client_kill(
+        self, *, old_format: None = None, new_format: Iterable[Iterable[ArgT]] | None = None
+    ) -> Awaitable[int]: ...
+    @overload
     def client_kill(
         self,
         *,
         old_format: ValueT | None = None,
         new_format: Iterable[Iterable[ArgT]] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[int | bool]: ...
+    def client_kill(
+        self,
+        *,
+        old_format: ValueT | None = None,
+        new_format: Iterable[Iterable[ArgT]] | None = None,
+    ) -> Awaitable[int | bool]:
         """Terminates open connections.
 
         Time complexity: O(N) where N is the number of client connections
@@ -149,7 +164,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             new_format: The ``new-format`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -163,6 +178,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             _s1 = _enc.items("CLIENT KILL", "new_format", new_format)
             for _x2 in _s1:
                 _args.extend(_enc.items("CLIENT KILL", "new_format", _x2))
+        if old_format is not None:
+            return self._execute(_m.CLIENT_KILL, tuple(_args), _rp.parse_ok)
         return self._execute(_m.CLIENT_KILL, tuple(_args), None)
 
     def client_list(
@@ -170,7 +187,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         *,
         client_type: ClientListClientType | None = None,
         client_id: Iterable[int] | None = None,
-    ) -> Awaitable[StrT]:
+    ) -> Awaitable[list[ClientInfo]]:
         """Lists open connections.
 
         Time complexity: O(N) where N is the number of client connections
@@ -191,7 +208,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             client_id: The ``client-id`` argument (``ID``).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of the reply, typed ``list[ClientInfo]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -215,9 +232,9 @@ class ConnectionCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("ID")
             _args.extend(_s1)
-        return self._execute(_m.CLIENT_LIST, tuple(_args), None)
+        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_client_info)
 
-    def client_no_evict(self, enabled: Literal["ON", "OFF"]) -> Awaitable[Reply]:
+    def client_no_evict(self, enabled: Literal["ON", "OFF"]) -> Awaitable[bool]:
         """Sets the client eviction mode of the connection.
 
         Time complexity: O(1)
@@ -228,7 +245,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             enabled: The ``enabled`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -236,9 +253,9 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "NO-EVICT"]
         _args.append(_enc.choice("CLIENT NO-EVICT", "enabled", enabled, ("ON", "OFF")))
-        return self._execute(_m.CLIENT_NO_EVICT, tuple(_args), None)
+        return self._execute(_m.CLIENT_NO_EVICT, tuple(_args), _rp.parse_ok)
 
-    def client_no_touch(self, enabled: Literal["ON", "OFF"]) -> Awaitable[Reply]:
+    def client_no_touch(self, enabled: Literal["ON", "OFF"]) -> Awaitable[bool]:
         """Controls whether commands sent by the client affect the LRU/LFU of accessed keys.
 
         Time complexity: O(1)
@@ -249,7 +266,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             enabled: The ``enabled`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -257,11 +274,11 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "NO-TOUCH"]
         _args.append(_enc.choice("CLIENT NO-TOUCH", "enabled", enabled, ("ON", "OFF")))
-        return self._execute(_m.CLIENT_NO_TOUCH, tuple(_args), None)
+        return self._execute(_m.CLIENT_NO_TOUCH, tuple(_args), _rp.parse_ok)
 
     def client_pause(
         self, timeout: int, *, mode: Literal["WRITE", "ALL"] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Suspends commands processing.
 
         Time complexity: O(1)
@@ -276,7 +293,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             mode: The ``mode`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -285,7 +302,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLIENT", "PAUSE", timeout]
         if mode is not None:
             _args.append(_enc.choice("CLIENT PAUSE", "mode", mode, ("WRITE", "ALL")))
-        return self._execute(_m.CLIENT_PAUSE, tuple(_args), None)
+        return self._execute(_m.CLIENT_PAUSE, tuple(_args), _rp.parse_ok)
 
     def client_setinfo(
         self, *, libname: ValueT | None = None, libver: ValueT | None = None
@@ -313,7 +330,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             _args.extend(("LIB-NAME", libname))
         if libver is not None:
             _args.extend(("LIB-VER", libver))
-        return self._execute(_m.CLIENT_SETINFO, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.CLIENT_SETINFO, tuple(_args), _rp.parse_ok)
 
     def client_setname(self, connection_name: ValueT) -> Awaitable[bool]:
         """Sets the connection name.
@@ -333,10 +350,10 @@ class ConnectionCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.CLIENT_SETNAME, ("CLIENT", "SETNAME", connection_name), _parsers.parse_ok
+            _m.CLIENT_SETNAME, ("CLIENT", "SETNAME", connection_name), _rp.parse_ok
         )
 
-    def client_trackinginfo(self) -> Awaitable[Reply]:
+    def client_trackinginfo(self) -> Awaitable[ClientTrackingInfo[StrT]]:
         """Returns information about server-assisted client-side caching for the connection.
 
         Time complexity: O(1)
@@ -344,17 +361,19 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``ClientTrackingInfo[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLIENT_TRACKINGINFO, ("CLIENT", "TRACKINGINFO"), None)
+        return self._execute(
+            _m.CLIENT_TRACKINGINFO, ("CLIENT", "TRACKINGINFO"), _rp.parse_client_tracking_info
+        )
 
     def client_unblock(
         self, client_id: int, *, unblock_type: Literal["TIMEOUT", "ERROR"] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Unblocks a client blocked by a blocking command from a different connection.
 
         Time complexity: O(log N) where N is the number of client connections
@@ -366,7 +385,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             unblock_type: The ``unblock-type`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -377,7 +396,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             _args.append(
                 _enc.choice("CLIENT UNBLOCK", "unblock_type", unblock_type, ("TIMEOUT", "ERROR"))
             )
-        return self._execute(_m.CLIENT_UNBLOCK, tuple(_args), None)
+        return self._execute(_m.CLIENT_UNBLOCK, tuple(_args), _rp.parse_bool)
 
     def client_unpause(self) -> Awaitable[bool]:
         """Resumes processing commands from paused clients.
@@ -393,7 +412,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLIENT_UNPAUSE, ("CLIENT", "UNPAUSE"), _parsers.parse_ok)
+        return self._execute(_m.CLIENT_UNPAUSE, ("CLIENT", "UNPAUSE"), _rp.parse_ok)
 
     def echo(self, message: ValueT) -> Awaitable[StrT]:
         """Returns the given string.

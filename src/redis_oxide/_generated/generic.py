@@ -4,14 +4,13 @@
 
 from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["GenericCommands"]
@@ -55,7 +54,7 @@ class GenericCommands(CommandsBase[StrT]):
             _args.extend(("DB", destination_db))
         if replace:
             _args.append("REPLACE")
-        return self._execute(_m.COPY, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.COPY, tuple(_args), _rp.parse_bool)
 
     def delete(self, *key: KeyT) -> Awaitable[int]:
         """Deletes one or more keys.
@@ -81,7 +80,7 @@ class GenericCommands(CommandsBase[StrT]):
             raise TypeError("DEL takes at least one key")
         return self._execute(_m.DEL, ("DEL", *key), None)
 
-    def dump(self, key: KeyT) -> Awaitable[StrT | None]:
+    def dump(self, key: KeyT) -> Awaitable[bytes | None]:
         """Returns a serialized representation of the value stored at a key.
 
         Time complexity: O(1) to access the key and additional O(N*M) to serialize it, where N is
@@ -94,7 +93,7 @@ class GenericCommands(CommandsBase[StrT]):
             key: The ``key`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, typed ``bytes | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -157,7 +156,7 @@ class GenericCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["EXPIRE", key, _enc.seconds(seconds)]
         if condition is not None:
             _args.append(_enc.choice("EXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.EXPIRE, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.EXPIRE, tuple(_args), _rp.parse_bool)
 
     def expireat(
         self,
@@ -190,7 +189,7 @@ class GenericCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["EXPIREAT", key, _enc.unix_seconds(unix_time_seconds)]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.EXPIREAT, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
 
     def expiretime(self, key: KeyT) -> Awaitable[int]:
         """Returns the expiration time of a key as a Unix timestamp.
@@ -245,7 +244,7 @@ class GenericCommands(CommandsBase[StrT]):
         auth: ValueT | None = None,
         auth2: tuple[ValueT, ValueT] | None = None,
         keys: Iterable[KeyT] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT]:
         """Atomically transfers a key from one Redis instance to another.
 
         Time complexity: This command actually executes a DUMP+DEL in the source instance, and a
@@ -274,7 +273,7 @@ class GenericCommands(CommandsBase[StrT]):
             keys: The ``key`` argument (``KEYS``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -324,7 +323,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MOVE, ("MOVE", key, db), _parsers.parse_bool)
+        return self._execute(_m.MOVE, ("MOVE", key, db), _rp.parse_bool)
 
     def object_encoding(self, key: KeyT) -> Awaitable[StrT | None]:
         """Returns the internal encoding of a Redis object.
@@ -364,7 +363,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.OBJECT_FREQ, ("OBJECT", "FREQ", key), None)
 
-    def object_help(self) -> Awaitable[Reply]:
+    def object_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -372,7 +371,7 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -435,7 +434,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.PERSIST, ("PERSIST", key), _parsers.parse_bool)
+        return self._execute(_m.PERSIST, ("PERSIST", key), _rp.parse_bool)
 
     def pexpire(
         self,
@@ -468,7 +467,7 @@ class GenericCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["PEXPIRE", key, _enc.milliseconds(milliseconds)]
         if condition is not None:
             _args.append(_enc.choice("PEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.PEXPIRE, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.PEXPIRE, tuple(_args), _rp.parse_bool)
 
     def pexpireat(
         self,
@@ -501,7 +500,7 @@ class GenericCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["PEXPIREAT", key, _enc.unix_milliseconds(unix_time_milliseconds)]
         if condition is not None:
             _args.append(_enc.choice("PEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.PEXPIREAT, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.PEXPIREAT, tuple(_args), _rp.parse_bool)
 
     def pexpiretime(self, key: KeyT) -> Awaitable[int]:
         """Returns the expiration time of a key as a Unix milliseconds timestamp.
@@ -578,7 +577,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.RENAME, ("RENAME", key, newkey), _parsers.parse_ok)
+        return self._execute(_m.RENAME, ("RENAME", key, newkey), _rp.parse_ok)
 
     def renamenx(self, key: KeyT, newkey: KeyT) -> Awaitable[bool]:
         """Renames a key only when the target key name doesn't exist.
@@ -602,7 +601,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.RENAMENX, ("RENAMENX", key, newkey), _parsers.parse_bool)
+        return self._execute(_m.RENAMENX, ("RENAMENX", key, newkey), _rp.parse_bool)
 
     def restore(
         self,
@@ -655,7 +654,7 @@ class GenericCommands(CommandsBase[StrT]):
             _args.extend(("IDLETIME", _enc.seconds(seconds)))
         if frequency is not None:
             _args.extend(("FREQ", frequency))
-        return self._execute(_m.RESTORE, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.RESTORE, tuple(_args), _rp.parse_ok)
 
     def scan(
         self,
@@ -696,8 +695,33 @@ class GenericCommands(CommandsBase[StrT]):
             _args.extend(("COUNT", count))
         if type is not None:
             _args.extend(("TYPE", type))
-        return self._execute(_m.SCAN, tuple(_args), _parsers.parse_scan)
+        return self._execute(_m.SCAN, tuple(_args), _rp.parse_pair_numstr_array_bulk)
 
+    @overload
+    def sort(
+        self,
+        key: KeyT,
+        *,
+        by_pattern: KeyT | None = None,
+        limit: tuple[int, int] | None = None,
+        get_pattern: Iterable[KeyT] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        sorting: bool = False,
+        destination: KeyT,
+    ) -> Awaitable[int]: ...
+    @overload
+    def sort(
+        self,
+        key: KeyT,
+        *,
+        by_pattern: KeyT | None = None,
+        limit: tuple[int, int] | None = None,
+        get_pattern: Iterable[KeyT] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        sorting: bool = False,
+        destination: None = None,
+    ) -> Awaitable[list[StrT | None]]: ...
+    @overload
     def sort(
         self,
         key: KeyT,
@@ -708,7 +732,18 @@ class GenericCommands(CommandsBase[StrT]):
         order: Literal["ASC", "DESC"] | None = None,
         sorting: bool = False,
         destination: KeyT | None = None,
-    ) -> Awaitable[list[StrT | None]]:
+    ) -> Awaitable[list[StrT | None] | int]: ...
+    def sort(
+        self,
+        key: KeyT,
+        *,
+        by_pattern: KeyT | None = None,
+        limit: tuple[int, int] | None = None,
+        get_pattern: Iterable[KeyT] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        sorting: bool = False,
+        destination: KeyT | None = None,
+    ) -> Awaitable[list[StrT | None] | int]:
         """Sorts the elements in a list, a set, or a sorted set, optionally storing the result.
 
         Time complexity: O(N+M*log(M)) where N is the number of elements in the list or set to sort,
@@ -750,6 +785,8 @@ class GenericCommands(CommandsBase[StrT]):
             _args.append("ALPHA")
         if destination is not None:
             _args.extend(("STORE", destination))
+        if destination is not None:
+            return self._execute(_m.SORT, tuple(_args), None)
         return self._execute(_m.SORT, tuple(_args), None)
 
     def sort_ro(
@@ -909,7 +946,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.WAIT, ("WAIT", numreplicas, timeout), None)
 
-    def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Awaitable[Reply]:
+    def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Awaitable[tuple[int, int]]:
         """Blocks until all of the preceding write commands sent by the connection are written to
         the append-only file of the master and/or replicas.
 
@@ -923,10 +960,12 @@ class GenericCommands(CommandsBase[StrT]):
             timeout: The ``timeout`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.WAITAOF, ("WAITAOF", numlocal, numreplicas, timeout), None)
+        return self._execute(
+            _m.WAITAOF, ("WAITAOF", numlocal, numreplicas, timeout), _rp.parse_pair_int_int
+        )

@@ -4,21 +4,25 @@
 
 import warnings
 from collections.abc import Awaitable, Iterable
-from typing import Literal
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 from ._types import (
     GeoradiusbymemberCountBlock,
+    GeoradiusbymemberReply,
     GeoradiusbymemberRoCountBlock,
+    GeoradiusbymemberRoReply,
     GeoradiusCountBlock,
+    GeoradiusReply,
     GeoradiusRoCountBlock,
+    GeoradiusRoReply,
     GeosearchCountBlock,
+    GeosearchReply,
     GeosearchstoreCountBlock,
 )
 
@@ -103,7 +107,7 @@ class GeoCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["GEODIST", key, member1, member2]
         if unit is not None:
             _args.append(_enc.choice("GEODIST", "unit", unit, ("M", "KM", "FT", "MI")))
-        return self._execute(_m.GEODIST, tuple(_args), _parsers.parse_optional_double)
+        return self._execute(_m.GEODIST, tuple(_args), _rp.parse_opt_double)
 
     def geohash(
         self, key: KeyT, *, member: Iterable[ValueT] | None = None
@@ -155,8 +159,179 @@ class GeoCommands(CommandsBase[StrT]):
         if member is not None:
             _s1 = _enc.items("GEOPOS", "member", member)
             _args.extend(_s1)
-        return self._execute(_m.GEOPOS, tuple(_args), _parsers.parse_geopos)
+        return self._execute(_m.GEOPOS, tuple(_args), _rp.parse_array_opt_pair_double_double)
 
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: KeyT,
+        storedistkey: None = None,
+    ) -> Awaitable[int]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: KeyT,
+    ) -> Awaitable[int]: ...
+    @overload
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def georadius(
         self,
         key: KeyT,
@@ -172,7 +347,23 @@ class GeoCommands(CommandsBase[StrT]):
         order: Literal["ASC", "DESC"] | None = None,
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[GeoradiusReply[StrT]]: ...
+    def georadius(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: bool = False,
+        withdist: bool = False,
+        withhash: bool = False,
+        count_block: GeoradiusCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: KeyT | None = None,
+        storedistkey: KeyT | None = None,
+    ) -> Awaitable[GeoradiusReply[StrT]]:
         """Queries a geospatial index for members within a distance from a coordinate, optionally
         stores the result.
 
@@ -203,7 +394,7 @@ class GeoCommands(CommandsBase[StrT]):
             storedistkey: The ``key`` argument (``STOREDIST``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -234,8 +425,157 @@ class GeoCommands(CommandsBase[StrT]):
             _args.extend(("STORE", storekey))
         if storedistkey is not None:
             _args.extend(("STOREDIST", storedistkey))
+        if withcoord and withdist and withhash:
+            return self._execute(
+                _m.GEORADIUS,
+                tuple(_args),
+                _rp.parse_array_tuple4_bulk_double_int_pair_double_double,
+            )
+        if withcoord and withdist:
+            return self._execute(
+                _m.GEORADIUS, tuple(_args), _rp.parse_array_tuple3_bulk_double_pair_double_double
+            )
+        if withcoord and withhash:
+            return self._execute(
+                _m.GEORADIUS, tuple(_args), _rp.parse_array_tuple3_bulk_int_pair_double_double
+            )
+        if withdist and withhash:
+            return self._execute(_m.GEORADIUS, tuple(_args), _rp.parse_array_tuple3_bulk_double_int)
+        if withcoord:
+            return self._execute(
+                _m.GEORADIUS, tuple(_args), _rp.parse_array_pair_bulk_pair_double_double
+            )
+        if withdist:
+            return self._execute(_m.GEORADIUS, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if withhash:
+            return self._execute(_m.GEORADIUS, tuple(_args), _rp.parse_array_pair_bulk_int)
+        if storekey is not None:
+            return self._execute(_m.GEORADIUS, tuple(_args), None)
+        if storedistkey is not None:
+            return self._execute(_m.GEORADIUS, tuple(_args), None)
         return self._execute(_m.GEORADIUS, tuple(_args), None)
 
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def georadius_ro(
         self,
         key: KeyT,
@@ -249,7 +589,21 @@ class GeoCommands(CommandsBase[StrT]):
         withhash: bool = False,
         count_block: GeoradiusRoCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[GeoradiusRoReply[StrT]]: ...
+    def georadius_ro(
+        self,
+        key: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: bool = False,
+        withdist: bool = False,
+        withhash: bool = False,
+        count_block: GeoradiusRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[GeoradiusRoReply[StrT]]:
         """Returns members from a geospatial index that are within a distance from a coordinate.
 
         Time complexity: O(N+log(M)) where N is the number of elements inside the bounding box of
@@ -276,7 +630,7 @@ class GeoCommands(CommandsBase[StrT]):
             order: The ``order`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -301,8 +655,195 @@ class GeoCommands(CommandsBase[StrT]):
                 _args.append("ANY")
         if order is not None:
             _args.append(_enc.choice("GEORADIUS_RO", "order", order, ("ASC", "DESC")))
+        if withcoord and withdist and withhash:
+            return self._execute(
+                _m.GEORADIUS_RO,
+                tuple(_args),
+                _rp.parse_array_tuple4_bulk_double_int_pair_double_double,
+            )
+        if withcoord and withdist:
+            return self._execute(
+                _m.GEORADIUS_RO, tuple(_args), _rp.parse_array_tuple3_bulk_double_pair_double_double
+            )
+        if withcoord and withhash:
+            return self._execute(
+                _m.GEORADIUS_RO, tuple(_args), _rp.parse_array_tuple3_bulk_int_pair_double_double
+            )
+        if withdist and withhash:
+            return self._execute(
+                _m.GEORADIUS_RO, tuple(_args), _rp.parse_array_tuple3_bulk_double_int
+            )
+        if withcoord:
+            return self._execute(
+                _m.GEORADIUS_RO, tuple(_args), _rp.parse_array_pair_bulk_pair_double_double
+            )
+        if withdist:
+            return self._execute(_m.GEORADIUS_RO, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if withhash:
+            return self._execute(_m.GEORADIUS_RO, tuple(_args), _rp.parse_array_pair_bulk_int)
         return self._execute(_m.GEORADIUS_RO, tuple(_args), None)
 
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: KeyT,
+        storedistkey: None = None,
+    ) -> Awaitable[int]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: KeyT,
+    ) -> Awaitable[int]: ...
+    @overload
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: None = None,
+        storedistkey: None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def georadiusbymember(
         self,
         key: KeyT,
@@ -317,7 +858,22 @@ class GeoCommands(CommandsBase[StrT]):
         order: Literal["ASC", "DESC"] | None = None,
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[GeoradiusbymemberReply[StrT]]: ...
+    def georadiusbymember(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: bool = False,
+        withdist: bool = False,
+        withhash: bool = False,
+        count_block: GeoradiusbymemberCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        storekey: KeyT | None = None,
+        storedistkey: KeyT | None = None,
+    ) -> Awaitable[GeoradiusbymemberReply[StrT]]:
         """Queries a geospatial index for members within a distance from a member, optionally stores
         the result.
 
@@ -347,7 +903,7 @@ class GeoCommands(CommandsBase[StrT]):
             storedistkey: The ``key`` argument (``STOREDIST``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -378,8 +934,157 @@ class GeoCommands(CommandsBase[StrT]):
             _args.extend(("STORE", storekey))
         if storedistkey is not None:
             _args.extend(("STOREDIST", storedistkey))
+        if withcoord and withdist and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER,
+                tuple(_args),
+                _rp.parse_array_tuple4_bulk_double_int_pair_double_double,
+            )
+        if withcoord and withdist:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER,
+                tuple(_args),
+                _rp.parse_array_tuple3_bulk_double_pair_double_double,
+            )
+        if withcoord and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER,
+                tuple(_args),
+                _rp.parse_array_tuple3_bulk_int_pair_double_double,
+            )
+        if withdist and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER, tuple(_args), _rp.parse_array_tuple3_bulk_double_int
+            )
+        if withcoord:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER, tuple(_args), _rp.parse_array_pair_bulk_pair_double_double
+            )
+        if withdist:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER, tuple(_args), _rp.parse_array_pair_bulk_double
+            )
+        if withhash:
+            return self._execute(_m.GEORADIUSBYMEMBER, tuple(_args), _rp.parse_array_pair_bulk_int)
+        if storekey is not None:
+            return self._execute(_m.GEORADIUSBYMEMBER, tuple(_args), None)
+        if storedistkey is not None:
+            return self._execute(_m.GEORADIUSBYMEMBER, tuple(_args), None)
         return self._execute(_m.GEORADIUSBYMEMBER, tuple(_args), None)
 
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def georadiusbymember_ro(
         self,
         key: KeyT,
@@ -392,7 +1097,20 @@ class GeoCommands(CommandsBase[StrT]):
         withhash: bool = False,
         count_block: GeoradiusbymemberRoCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[GeoradiusbymemberRoReply[StrT]]: ...
+    def georadiusbymember_ro(
+        self,
+        key: KeyT,
+        member: ValueT,
+        radius: float,
+        unit: Literal["M", "KM", "FT", "MI"],
+        *,
+        withcoord: bool = False,
+        withdist: bool = False,
+        withhash: bool = False,
+        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+    ) -> Awaitable[GeoradiusbymemberRoReply[StrT]]:
         """Returns members from a geospatial index that are within a distance from a member.
 
         Time complexity: O(N+log(M)) where N is the number of elements inside the bounding box of
@@ -419,7 +1137,7 @@ class GeoCommands(CommandsBase[StrT]):
             order: The ``order`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -445,8 +1163,163 @@ class GeoCommands(CommandsBase[StrT]):
                 _args.append("ANY")
         if order is not None:
             _args.append(_enc.choice("GEORADIUSBYMEMBER_RO", "order", order, ("ASC", "DESC")))
+        if withcoord and withdist and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO,
+                tuple(_args),
+                _rp.parse_array_tuple4_bulk_double_int_pair_double_double,
+            )
+        if withcoord and withdist:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO,
+                tuple(_args),
+                _rp.parse_array_tuple3_bulk_double_pair_double_double,
+            )
+        if withcoord and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO,
+                tuple(_args),
+                _rp.parse_array_tuple3_bulk_int_pair_double_double,
+            )
+        if withdist and withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO, tuple(_args), _rp.parse_array_tuple3_bulk_double_int
+            )
+        if withcoord:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO, tuple(_args), _rp.parse_array_pair_bulk_pair_double_double
+            )
+        if withdist:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO, tuple(_args), _rp.parse_array_pair_bulk_double
+            )
+        if withhash:
+            return self._execute(
+                _m.GEORADIUSBYMEMBER_RO, tuple(_args), _rp.parse_array_pair_bulk_int
+            )
         return self._execute(_m.GEORADIUSBYMEMBER_RO, tuple(_args), None)
 
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[True],
+    ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[True],
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+    ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+    ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[True],
+    ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[True],
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+    ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[False] = False,
+        withdist: Literal[True],
+        withhash: Literal[False] = False,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[True],
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: Literal[False] = False,
+        withdist: Literal[False] = False,
+        withhash: Literal[False] = False,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def geosearch(
         self,
         key: KeyT,
@@ -460,7 +1333,21 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[GeosearchReply[StrT]]: ...
+    def geosearch(
+        self,
+        key: KeyT,
+        *,
+        member: ValueT | None = None,
+        fromlonlat: tuple[float, float] | None = None,
+        circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        count_block: GeosearchCountBlock | None = None,
+        withcoord: bool = False,
+        withdist: bool = False,
+        withhash: bool = False,
+    ) -> Awaitable[GeosearchReply[StrT]]:
         """Queries a geospatial index for members inside an area of a box or a circle.
 
         Time complexity: O(N+log(M)) where N is the number of elements in the grid-aligned bounding
@@ -485,7 +1372,7 @@ class GeoCommands(CommandsBase[StrT]):
             withhash: The ``withhash`` argument (``WITHHASH``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -519,6 +1406,30 @@ class GeoCommands(CommandsBase[StrT]):
             _args.append("WITHDIST")
         if withhash:
             _args.append("WITHHASH")
+        if withcoord and withdist and withhash:
+            return self._execute(
+                _m.GEOSEARCH,
+                tuple(_args),
+                _rp.parse_array_tuple4_bulk_double_int_pair_double_double,
+            )
+        if withcoord and withdist:
+            return self._execute(
+                _m.GEOSEARCH, tuple(_args), _rp.parse_array_tuple3_bulk_double_pair_double_double
+            )
+        if withcoord and withhash:
+            return self._execute(
+                _m.GEOSEARCH, tuple(_args), _rp.parse_array_tuple3_bulk_int_pair_double_double
+            )
+        if withdist and withhash:
+            return self._execute(_m.GEOSEARCH, tuple(_args), _rp.parse_array_tuple3_bulk_double_int)
+        if withcoord:
+            return self._execute(
+                _m.GEOSEARCH, tuple(_args), _rp.parse_array_pair_bulk_pair_double_double
+            )
+        if withdist:
+            return self._execute(_m.GEOSEARCH, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if withhash:
+            return self._execute(_m.GEOSEARCH, tuple(_args), _rp.parse_array_pair_bulk_int)
         return self._execute(_m.GEOSEARCH, tuple(_args), None)
 
     def geosearchstore(

@@ -5,16 +5,14 @@
 import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
-from ._types import HrandfieldOptions
 
 __all__ = ["HashCommands"]
 
@@ -68,7 +66,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HEXISTS, ("HEXISTS", key, field), _parsers.parse_bool)
+        return self._execute(_m.HEXISTS, ("HEXISTS", key, field), _rp.parse_bool)
 
     def hexpire(
         self,
@@ -204,7 +202,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HGETALL, ("HGETALL", key), _parsers.parse_map)
+        return self._execute(_m.HGETALL, ("HGETALL", key), _rp.parse_map_bulk_bulk)
 
     def hincrby(self, key: KeyT, field: ValueT, increment: int) -> Awaitable[int]:
         """Increments the integer value of a field in a hash by a number. Uses 0 as initial value if
@@ -249,7 +247,7 @@ class HashCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), _parsers.parse_double
+            _m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), _rp.parse_double
         )
 
     def hkeys(self, key: KeyT) -> Awaitable[list[StrT]]:
@@ -340,7 +338,7 @@ class HashCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("HMSET", "data", data)
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.HMSET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.HMSET, tuple(_args), _rp.parse_ok)
 
     def hpersist(self, key: KeyT, fields: Iterable[ValueT]) -> Awaitable[list[int]]:
         """Removes the expiration time for each specified field
@@ -491,9 +489,25 @@ class HashCommands(CommandsBase[StrT]):
         _args.extend(_s1)
         return self._execute(_m.HPTTL, tuple(_args), None)
 
+    @overload
     def hrandfield(
-        self, key: KeyT, *, options: HrandfieldOptions | None = None
-    ) -> Awaitable[Reply]:
+        self, key: KeyT, *, count: int, withvalues: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, StrT]]]: ...
+    @overload
+    def hrandfield(
+        self, key: KeyT, *, count: int, withvalues: Literal[False] = False
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def hrandfield(
+        self, key: KeyT, *, count: None = None, withvalues: Literal[False] = False
+    ) -> Awaitable[StrT | None]: ...
+    @overload
+    def hrandfield(
+        self, key: KeyT, *, count: int | None = None, withvalues: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, StrT]] | list[StrT] | None]: ...
+    def hrandfield(
+        self, key: KeyT, *, count: int | None = None, withvalues: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, StrT]] | list[StrT] | None]:
         """Returns one or more random fields from a hash.
 
         Time complexity: O(N) where N is the number of fields returned
@@ -502,22 +516,50 @@ class HashCommands(CommandsBase[StrT]):
 
         Args:
             key: The ``key`` argument.
-            options: The ``options`` argument.
+            count: The ``count`` argument.
+            withvalues: The ``withvalues`` argument (``WITHVALUES``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if withvalues and count is None:
+            raise TypeError("HRANDFIELD: withvalues needs count")
         _args: list[ArgT] = ["HRANDFIELD", key]
-        if options is not None:
-            _args.append(options.count)
-            if options.withvalues:
-                _args.append("WITHVALUES")
+        if count is not None:
+            _args.append(count)
+        if withvalues:
+            _args.append("WITHVALUES")
+        if count is not None and withvalues:
+            return self._execute(_m.HRANDFIELD, tuple(_args), _rp.parse_array_pair_bulk_bulk)
+        if count is not None:
+            return self._execute(_m.HRANDFIELD, tuple(_args), None)
         return self._execute(_m.HRANDFIELD, tuple(_args), None)
 
+    @overload
+    def hscan(
+        self,
+        key: KeyT,
+        cursor: int,
+        *,
+        pattern: KeyT | None = None,
+        count: int | None = None,
+        novalues: Literal[True],
+    ) -> Awaitable[tuple[int, list[StrT]]]: ...
+    @overload
+    def hscan(
+        self,
+        key: KeyT,
+        cursor: int,
+        *,
+        pattern: KeyT | None = None,
+        count: int | None = None,
+        novalues: Literal[False] = False,
+    ) -> Awaitable[tuple[int, dict[StrT, StrT]]]: ...
+    @overload
     def hscan(
         self,
         key: KeyT,
@@ -526,7 +568,16 @@ class HashCommands(CommandsBase[StrT]):
         pattern: KeyT | None = None,
         count: int | None = None,
         novalues: bool = False,
-    ) -> Awaitable[tuple[int, dict[StrT, StrT]]]:
+    ) -> Awaitable[tuple[int, dict[StrT, StrT]] | tuple[int, list[StrT]]]: ...
+    def hscan(
+        self,
+        key: KeyT,
+        cursor: int,
+        *,
+        pattern: KeyT | None = None,
+        count: int | None = None,
+        novalues: bool = False,
+    ) -> Awaitable[tuple[int, dict[StrT, StrT]] | tuple[int, list[StrT]]]:
         """Iterates over fields and values of a hash.
 
         Time complexity: O(1) for every call. O(N) for a complete iteration, including enough
@@ -556,7 +607,9 @@ class HashCommands(CommandsBase[StrT]):
             _args.extend(("COUNT", count))
         if novalues:
             _args.append("NOVALUES")
-        return self._execute(_m.HSCAN, tuple(_args), _parsers.parse_hscan)
+        if novalues:
+            return self._execute(_m.HSCAN, tuple(_args), _rp.parse_pair_numstr_array_bulk)
+        return self._execute(_m.HSCAN, tuple(_args), _rp.parse_pair_numstr_map_bulk_bulk)
 
     def hset(self, key: KeyT, data: Mapping[ValueT, ValueT]) -> Awaitable[int]:
         """Creates or modifies the value of a field in a hash.
@@ -605,7 +658,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HSETNX, ("HSETNX", key, field, value), _parsers.parse_bool)
+        return self._execute(_m.HSETNX, ("HSETNX", key, field, value), _rp.parse_bool)
 
     def hstrlen(self, key: KeyT, field: ValueT) -> Awaitable[int]:
         """Returns the length of the value of a field.

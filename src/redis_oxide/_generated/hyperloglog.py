@@ -4,12 +4,12 @@
 
 from collections.abc import Awaitable, Iterable
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["HyperloglogCommands"]
@@ -42,7 +42,7 @@ class HyperloglogCommands(CommandsBase[StrT]):
         if element is not None:
             _s1 = _enc.items("PFADD", "element", element)
             _args.extend(_s1)
-        return self._execute(_m.PFADD, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.PFADD, tuple(_args), _rp.parse_bool)
 
     def pfcount(self, *key: KeyT) -> Awaitable[int]:
         """Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).
@@ -109,9 +109,9 @@ class HyperloglogCommands(CommandsBase[StrT]):
         if sourcekey is not None:
             _s1 = _enc.items("PFMERGE", "sourcekey", sourcekey)
             _args.extend(_s1)
-        return self._execute(_m.PFMERGE, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.PFMERGE, tuple(_args), _rp.parse_ok)
 
-    def pfselftest(self) -> Awaitable[Reply]:
+    def pfselftest(self) -> Awaitable[bool]:
         """An internal command for testing HyperLogLog values.
 
         Time complexity: N/A
@@ -119,10 +119,10 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @hyperloglog, @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.PFSELFTEST, ("PFSELFTEST",), None)
+        return self._execute(_m.PFSELFTEST, ("PFSELFTEST",), _rp.parse_ok)

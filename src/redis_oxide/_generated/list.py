@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["ListCommands"]
@@ -94,7 +93,7 @@ class ListCommands(CommandsBase[StrT]):
         _args.append(_enc.choice("BLMPOP", "where", where, ("LEFT", "RIGHT")))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.BLMPOP, tuple(_args), _parsers.parse_optional_pop)
+        return self._execute(_m.BLMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_bulk)
 
     def blpop(
         self, key: Iterable[KeyT], timeout: float | timedelta
@@ -124,7 +123,7 @@ class ListCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BLPOP", "key", key)
         _args.extend(_s1)
         _args.append(_enc.seconds_float(timeout))
-        return self._execute(_m.BLPOP, tuple(_args), _parsers.parse_optional_pair)
+        return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def brpop(
         self, key: Iterable[KeyT], timeout: float | timedelta
@@ -154,7 +153,7 @@ class ListCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BRPOP", "key", key)
         _args.extend(_s1)
         _args.append(_enc.seconds_float(timeout))
-        return self._execute(_m.BRPOP, tuple(_args), _parsers.parse_optional_pair)
+        return self._execute(_m.BRPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def brpoplpush(
         self, source: KeyT, destination: KeyT, timeout: float | timedelta
@@ -323,9 +322,17 @@ class ListCommands(CommandsBase[StrT]):
         _args.append(_enc.choice("LMPOP", "where", where, ("LEFT", "RIGHT")))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.LMPOP, tuple(_args), _parsers.parse_optional_pop)
+        return self._execute(_m.LMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_bulk)
 
-    def lpop(self, key: KeyT, *, count: int | None = None) -> Awaitable[Reply]:
+    @overload
+    def lpop(self, key: KeyT, *, count: int) -> Awaitable[list[StrT] | None]: ...
+    @overload
+    def lpop(self, key: KeyT, *, count: None = None) -> Awaitable[StrT | None]: ...
+    @overload
+    def lpop(
+        self, key: KeyT, *, count: int | None = None
+    ) -> Awaitable[StrT | list[StrT] | None]: ...
+    def lpop(self, key: KeyT, *, count: int | None = None) -> Awaitable[StrT | list[StrT] | None]:
         """Returns the first elements in a list after removing it. Deletes the list if the last
         element was popped.
 
@@ -341,7 +348,7 @@ class ListCommands(CommandsBase[StrT]):
             count: The ``count`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -350,6 +357,8 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["LPOP", key]
         if count is not None:
             _args.append(count)
+        if count is not None:
+            return self._execute(_m.LPOP, tuple(_args), None)
         return self._execute(_m.LPOP, tuple(_args), None)
 
     @overload
@@ -372,6 +381,16 @@ class ListCommands(CommandsBase[StrT]):
         num_matches: None = None,
         len: int | None = None,
     ) -> Awaitable[int | None]: ...
+    @overload
+    def lpos(
+        self,
+        key: KeyT,
+        element: ValueT,
+        *,
+        rank: int | None = None,
+        num_matches: int | None = None,
+        len: int | None = None,
+    ) -> Awaitable[int | list[int] | None]: ...
     def lpos(
         self,
         key: KeyT,
@@ -531,7 +550,7 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.LSET, ("LSET", key, index, element), _parsers.parse_ok)
+        return self._execute(_m.LSET, ("LSET", key, index, element), _rp.parse_ok)
 
     def ltrim(self, key: KeyT, start: int, stop: int) -> Awaitable[bool]:
         """Removes elements from both ends a list. Deletes the list if all elements were trimmed.
@@ -552,9 +571,17 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.LTRIM, ("LTRIM", key, start, stop), _parsers.parse_ok)
+        return self._execute(_m.LTRIM, ("LTRIM", key, start, stop), _rp.parse_ok)
 
-    def rpop(self, key: KeyT, *, count: int | None = None) -> Awaitable[Reply]:
+    @overload
+    def rpop(self, key: KeyT, *, count: int) -> Awaitable[list[StrT] | None]: ...
+    @overload
+    def rpop(self, key: KeyT, *, count: None = None) -> Awaitable[StrT | None]: ...
+    @overload
+    def rpop(
+        self, key: KeyT, *, count: int | None = None
+    ) -> Awaitable[StrT | list[StrT] | None]: ...
+    def rpop(self, key: KeyT, *, count: int | None = None) -> Awaitable[StrT | list[StrT] | None]:
         """Returns and removes the last elements of a list. Deletes the list if the last element was
         popped.
 
@@ -570,7 +597,7 @@ class ListCommands(CommandsBase[StrT]):
             count: The ``count`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -579,6 +606,8 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["RPOP", key]
         if count is not None:
             _args.append(count)
+        if count is not None:
+            return self._execute(_m.RPOP, tuple(_args), None)
         return self._execute(_m.RPOP, tuple(_args), None)
 
     def rpoplpush(self, source: KeyT, destination: KeyT) -> Awaitable[StrT | None]:

@@ -4,12 +4,11 @@
 
 from collections.abc import Awaitable, Iterable
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["PubsubCommands"]
@@ -64,7 +63,7 @@ class PubsubCommands(CommandsBase[StrT]):
             _args.append(pattern)
         return self._execute(_m.PUBSUB_CHANNELS, tuple(_args), None)
 
-    def pubsub_help(self) -> Awaitable[Reply]:
+    def pubsub_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -72,7 +71,7 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -119,7 +118,7 @@ class PubsubCommands(CommandsBase[StrT]):
         if channel is not None:
             _s1 = _enc.items("PUBSUB NUMSUB", "channel", channel)
             _args.extend(_s1)
-        return self._execute(_m.PUBSUB_NUMSUB, tuple(_args), _parsers.parse_map)
+        return self._execute(_m.PUBSUB_NUMSUB, tuple(_args), _rp.parse_map_bulk_int)
 
     def pubsub_shardchannels(self, *, pattern: KeyT | None = None) -> Awaitable[list[StrT]]:
         """Returns the active shard channels.
@@ -168,7 +167,7 @@ class PubsubCommands(CommandsBase[StrT]):
         if shardchannel is not None:
             _s1 = _enc.items("PUBSUB SHARDNUMSUB", "shardchannel", shardchannel)
             _args.extend(_s1)
-        return self._execute(_m.PUBSUB_SHARDNUMSUB, tuple(_args), _parsers.parse_map)
+        return self._execute(_m.PUBSUB_SHARDNUMSUB, tuple(_args), _rp.parse_map_bulk_int)
 
     def spublish(self, shardchannel: ValueT, message: ValueT) -> Awaitable[int]:
         """Post a message to a shard channel

@@ -5,13 +5,14 @@
 from collections.abc import Awaitable, Iterable
 from typing import Literal
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import FunctionLibrary, FunctionStats
 
 __all__ = ["ScriptingCommands"]
 
@@ -201,7 +202,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             _args.extend(_s2)
         return self._execute(_m.FCALL_RO, tuple(_args), None)
 
-    def function_delete(self, library_name: ValueT) -> Awaitable[Reply]:
+    def function_delete(self, library_name: ValueT) -> Awaitable[bool]:
         """Deletes a library and its functions.
 
         Time complexity: O(1)
@@ -212,15 +213,15 @@ class ScriptingCommands(CommandsBase[StrT]):
             library_name: The ``library-name`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_DELETE, ("FUNCTION", "DELETE", library_name), None)
+        return self._execute(_m.FUNCTION_DELETE, ("FUNCTION", "DELETE", library_name), _rp.parse_ok)
 
-    def function_dump(self) -> Awaitable[Reply]:
+    def function_dump(self) -> Awaitable[bytes]:
         """Dumps all libraries into a serialized binary payload.
 
         Time complexity: O(N) where N is the number of functions
@@ -228,7 +229,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bytes``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -238,7 +239,7 @@ class ScriptingCommands(CommandsBase[StrT]):
 
     def function_flush(
         self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Deletes all libraries and functions.
 
         Time complexity: O(N) where N is the number of functions deleted
@@ -249,7 +250,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             flush_type: The ``flush-type`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -258,9 +259,9 @@ class ScriptingCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["FUNCTION", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("FUNCTION FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FUNCTION_FLUSH, tuple(_args), None)
+        return self._execute(_m.FUNCTION_FLUSH, tuple(_args), _rp.parse_ok)
 
-    def function_help(self) -> Awaitable[Reply]:
+    def function_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -268,7 +269,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -276,7 +277,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.FUNCTION_HELP, ("FUNCTION", "HELP"), None)
 
-    def function_kill(self) -> Awaitable[Reply]:
+    def function_kill(self) -> Awaitable[bool]:
         """Terminates a function during execution.
 
         Time complexity: O(1)
@@ -284,17 +285,17 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_KILL, ("FUNCTION", "KILL"), None)
+        return self._execute(_m.FUNCTION_KILL, ("FUNCTION", "KILL"), _rp.parse_ok)
 
     def function_list(
         self, *, library_name_pattern: ValueT | None = None, withcode: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[FunctionLibrary[StrT]]]:
         """Returns information about all libraries.
 
         Time complexity: O(N) where N is the number of functions
@@ -306,7 +307,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             withcode: The ``withcode`` argument (``WITHCODE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[FunctionLibrary[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -317,9 +318,9 @@ class ScriptingCommands(CommandsBase[StrT]):
             _args.extend(("LIBRARYNAME", library_name_pattern))
         if withcode:
             _args.append("WITHCODE")
-        return self._execute(_m.FUNCTION_LIST, tuple(_args), None)
+        return self._execute(_m.FUNCTION_LIST, tuple(_args), _rp.parse_array_function_library)
 
-    def function_load(self, function_code: ValueT, *, replace: bool = False) -> Awaitable[Reply]:
+    def function_load(self, function_code: ValueT, *, replace: bool = False) -> Awaitable[StrT]:
         """Creates a library.
 
         Time complexity: O(1) (considering compilation time is redundant)
@@ -331,7 +332,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             replace: The ``replace`` argument (``REPLACE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -348,7 +349,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         serialized_value: ValueT,
         *,
         policy: Literal["FLUSH", "APPEND", "REPLACE"] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Restores all libraries from a payload.
 
         Time complexity: O(N) where N is the number of functions on the payload
@@ -360,7 +361,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             policy: The ``policy`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -371,9 +372,9 @@ class ScriptingCommands(CommandsBase[StrT]):
             _args.append(
                 _enc.choice("FUNCTION RESTORE", "policy", policy, ("FLUSH", "APPEND", "REPLACE"))
             )
-        return self._execute(_m.FUNCTION_RESTORE, tuple(_args), None)
+        return self._execute(_m.FUNCTION_RESTORE, tuple(_args), _rp.parse_ok)
 
-    def function_stats(self) -> Awaitable[Reply]:
+    def function_stats(self) -> Awaitable[FunctionStats[StrT]]:
         """Returns information about a function during execution.
 
         Time complexity: O(1)
@@ -381,15 +382,15 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``FunctionStats[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_STATS, ("FUNCTION", "STATS"), None)
+        return self._execute(_m.FUNCTION_STATS, ("FUNCTION", "STATS"), _rp.parse_function_stats)
 
-    def script_debug(self, mode: Literal["YES", "SYNC", "NO"]) -> Awaitable[Reply]:
+    def script_debug(self, mode: Literal["YES", "SYNC", "NO"]) -> Awaitable[bool]:
         """Sets the debug mode of server-side Lua scripts.
 
         Time complexity: O(1)
@@ -400,7 +401,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             mode: The ``mode`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -408,7 +409,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["SCRIPT", "DEBUG"]
         _args.append(_enc.choice("SCRIPT DEBUG", "mode", mode, ("YES", "SYNC", "NO")))
-        return self._execute(_m.SCRIPT_DEBUG, tuple(_args), None)
+        return self._execute(_m.SCRIPT_DEBUG, tuple(_args), _rp.parse_ok)
 
     def script_exists(self, *sha1: ValueT) -> Awaitable[list[bool]]:
         """Determines whether server-side Lua scripts exist in the script cache.
@@ -430,9 +431,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         if not sha1:
             raise TypeError("SCRIPT EXISTS takes at least one sha1")
-        return self._execute(
-            _m.SCRIPT_EXISTS, ("SCRIPT", "EXISTS", *sha1), _parsers.parse_bool_list
-        )
+        return self._execute(_m.SCRIPT_EXISTS, ("SCRIPT", "EXISTS", *sha1), _rp.parse_array_bool)
 
     def script_flush(
         self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None
@@ -459,9 +458,9 @@ class ScriptingCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["SCRIPT", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("SCRIPT FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.SCRIPT_FLUSH, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.SCRIPT_FLUSH, tuple(_args), _rp.parse_ok)
 
-    def script_help(self) -> Awaitable[Reply]:
+    def script_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -469,7 +468,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -477,7 +476,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.SCRIPT_HELP, ("SCRIPT", "HELP"), None)
 
-    def script_kill(self) -> Awaitable[Reply]:
+    def script_kill(self) -> Awaitable[bool]:
         """Terminates a server-side Lua script during execution.
 
         Time complexity: O(1)
@@ -485,13 +484,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SCRIPT_KILL, ("SCRIPT", "KILL"), None)
+        return self._execute(_m.SCRIPT_KILL, ("SCRIPT", "KILL"), _rp.parse_ok)
 
     def script_load(self, script: ValueT) -> Awaitable[StrT]:
         """Loads a server-side Lua script to the script cache.

@@ -5,15 +5,27 @@
 import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
 from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import (
+    AclLogEntry,
+    AclUser,
+    CommandDoc,
+    CommandInfo,
+    LatencyEvent,
+    LatencyHistogram,
+    MemoryStats,
+    ModuleInfo,
+    Role,
+    SlowlogEntry,
+)
 from ._types import FailoverTarget
 
 __all__ = ["ServerCommands"]
@@ -24,7 +36,7 @@ class ServerCommands(CommandsBase[StrT]):
 
     __slots__ = ()
 
-    def acl_cat(self, *, category: ValueT | None = None) -> Awaitable[Reply]:
+    def acl_cat(self, *, category: ValueT | None = None) -> Awaitable[list[StrT]]:
         """Lists the ACL categories, or the commands inside a category.
 
         Time complexity: O(1) since the categories and commands are a fixed set.
@@ -35,7 +47,7 @@ class ServerCommands(CommandsBase[StrT]):
             category: The ``category`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -46,7 +58,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append(category)
         return self._execute(_m.ACL_CAT, tuple(_args), None)
 
-    def acl_deluser(self, *username: ValueT) -> Awaitable[Reply]:
+    def acl_deluser(self, *username: ValueT) -> Awaitable[int]:
         """Deletes ACL users, and terminates their connections.
 
         Time complexity: O(1) amortized time considering the typical user.
@@ -57,7 +69,7 @@ class ServerCommands(CommandsBase[StrT]):
             username: The ``username`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -69,7 +81,7 @@ class ServerCommands(CommandsBase[StrT]):
 
     def acl_dryrun(
         self, username: ValueT, command: ValueT, *, arg: Iterable[ValueT] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT]:
         """Simulates the execution of a command by a user, without executing the command.
 
         Time complexity: O(1).
@@ -82,7 +94,7 @@ class ServerCommands(CommandsBase[StrT]):
             arg: The ``arg`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -94,7 +106,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(_s1)
         return self._execute(_m.ACL_DRYRUN, tuple(_args), None)
 
-    def acl_genpass(self, *, bits: int | None = None) -> Awaitable[Reply]:
+    def acl_genpass(self, *, bits: int | None = None) -> Awaitable[StrT]:
         """Generates a pseudorandom, secure password that can be used to identify ACL users.
 
         Time complexity: O(1)
@@ -105,7 +117,7 @@ class ServerCommands(CommandsBase[StrT]):
             bits: The ``bits`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -116,7 +128,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append(bits)
         return self._execute(_m.ACL_GENPASS, tuple(_args), None)
 
-    def acl_getuser(self, username: ValueT) -> Awaitable[Reply]:
+    def acl_getuser(self, username: ValueT) -> Awaitable[AclUser | None]:
         """Lists the ACL rules of a user.
 
         Time complexity: O(N). Where N is the number of password, command and pattern rules that the
@@ -133,15 +145,15 @@ class ServerCommands(CommandsBase[StrT]):
             username: The ``username`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``AclUser | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_GETUSER, ("ACL", "GETUSER", username), None)
+        return self._execute(_m.ACL_GETUSER, ("ACL", "GETUSER", username), _rp.parse_opt_acl_user)
 
-    def acl_help(self) -> Awaitable[Reply]:
+    def acl_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -149,7 +161,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -157,7 +169,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.ACL_HELP, ("ACL", "HELP"), None)
 
-    def acl_list(self) -> Awaitable[Reply]:
+    def acl_list(self) -> Awaitable[list[StrT]]:
         """Dumps the effective rules in ACL file format.
 
         Time complexity: O(N). Where N is the number of configured users.
@@ -165,7 +177,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -173,7 +185,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.ACL_LIST, ("ACL", "LIST"), None)
 
-    def acl_load(self) -> Awaitable[Reply]:
+    def acl_load(self) -> Awaitable[bool]:
         """Reloads the rules from the configured ACL file.
 
         Time complexity: O(N). Where N is the number of configured users.
@@ -181,15 +193,27 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_LOAD, ("ACL", "LOAD"), None)
+        return self._execute(_m.ACL_LOAD, ("ACL", "LOAD"), _rp.parse_ok)
 
-    def acl_log(self, *, count: int | None = None, reset: bool = False) -> Awaitable[Reply]:
+    @overload
+    def acl_log(self, *, count: int | None = None, reset: Literal[True]) -> Awaitable[bool]: ...
+    @overload
+    def acl_log(
+        self, *, count: int | None = None, reset: Literal[False] = False
+    ) -> Awaitable[list[AclLogEntry]]: ...
+    @overload
+    def acl_log(
+        self, *, count: int | None = None, reset: bool = False
+    ) -> Awaitable[list[AclLogEntry] | bool]: ...
+    def acl_log(
+        self, *, count: int | None = None, reset: bool = False
+    ) -> Awaitable[list[AclLogEntry] | bool]:
         """Lists recent security events generated due to ACL rules.
 
         Time complexity: O(N) with N being the number of entries shown.
@@ -204,7 +228,7 @@ class ServerCommands(CommandsBase[StrT]):
             reset: The ``reset`` argument (``RESET``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[AclLogEntry]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -216,9 +240,11 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append(count)
         if reset:
             _args.append("RESET")
-        return self._execute(_m.ACL_LOG, tuple(_args), None)
+        if reset:
+            return self._execute(_m.ACL_LOG, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.ACL_LOG, tuple(_args), _rp.parse_array_acl_log_entry)
 
-    def acl_save(self) -> Awaitable[Reply]:
+    def acl_save(self) -> Awaitable[bool]:
         """Saves the effective ACL rules in the configured ACL file.
 
         Time complexity: O(N). Where N is the number of configured users.
@@ -226,17 +252,17 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_SAVE, ("ACL", "SAVE"), None)
+        return self._execute(_m.ACL_SAVE, ("ACL", "SAVE"), _rp.parse_ok)
 
     def acl_setuser(
         self, username: ValueT, *, rule: Iterable[ValueT] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates and modifies an ACL user and its rules.
 
         Time complexity: O(N). Where N is the number of rules provided.
@@ -252,7 +278,7 @@ class ServerCommands(CommandsBase[StrT]):
             rule: The ``rule`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -262,9 +288,9 @@ class ServerCommands(CommandsBase[StrT]):
         if rule is not None:
             _s1 = _enc.items("ACL SETUSER", "rule", rule)
             _args.extend(_s1)
-        return self._execute(_m.ACL_SETUSER, tuple(_args), None)
+        return self._execute(_m.ACL_SETUSER, tuple(_args), _rp.parse_ok)
 
-    def acl_users(self) -> Awaitable[Reply]:
+    def acl_users(self) -> Awaitable[list[StrT]]:
         """Lists all ACL users.
 
         Time complexity: O(N). Where N is the number of configured users.
@@ -272,7 +298,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -280,7 +306,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.ACL_USERS, ("ACL", "USERS"), None)
 
-    def acl_whoami(self) -> Awaitable[Reply]:
+    def acl_whoami(self) -> Awaitable[StrT]:
         """Returns the authenticated username of the current connection.
 
         Time complexity: O(1)
@@ -288,7 +314,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -296,7 +322,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.ACL_WHOAMI, ("ACL", "WHOAMI"), None)
 
-    def bgrewriteaof(self) -> Awaitable[Reply]:
+    def bgrewriteaof(self) -> Awaitable[StrT]:
         """Asynchronously rewrites the append-only file to disk.
 
         Time complexity: O(1)
@@ -304,7 +330,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -312,7 +338,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.BGREWRITEAOF, ("BGREWRITEAOF",), None)
 
-    def bgsave(self, *, schedule: bool = False) -> Awaitable[Reply]:
+    def bgsave(self, *, schedule: bool = False) -> Awaitable[StrT]:
         """Asynchronously saves the database(s) to disk.
 
         Time complexity: O(1)
@@ -326,7 +352,7 @@ class ServerCommands(CommandsBase[StrT]):
             schedule: The ``schedule`` argument (``SCHEDULE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -337,7 +363,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("SCHEDULE")
         return self._execute(_m.BGSAVE, tuple(_args), None)
 
-    def command_count(self) -> Awaitable[Reply]:
+    def command_count(self) -> Awaitable[int]:
         """Returns a count of commands.
 
         Time complexity: O(1)
@@ -345,7 +371,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -353,7 +379,9 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.COMMAND_COUNT, ("COMMAND", "COUNT"), None)
 
-    def command_docs(self, *, command_name: Iterable[ValueT] | None = None) -> Awaitable[Reply]:
+    def command_docs(
+        self, *, command_name: Iterable[ValueT] | None = None
+    ) -> Awaitable[dict[StrT, CommandDoc]]:
         """Returns documentary information about one, multiple or all commands.
 
         Time complexity: O(N) where N is the number of commands to look up
@@ -364,7 +392,7 @@ class ServerCommands(CommandsBase[StrT]):
             command_name: The ``command-name`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[StrT, CommandDoc]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -374,11 +402,11 @@ class ServerCommands(CommandsBase[StrT]):
         if command_name is not None:
             _s1 = _enc.items("COMMAND DOCS", "command_name", command_name)
             _args.extend(_s1)
-        return self._execute(_m.COMMAND_DOCS, tuple(_args), None)
+        return self._execute(_m.COMMAND_DOCS, tuple(_args), _rp.parse_map_bulk_command_doc)
 
     def command_getkeys(
         self, command: ValueT, *, arg: Iterable[ValueT] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[StrT]]:
         """Extracts the key names from an arbitrary command.
 
         Time complexity: O(N) where N is the number of arguments to the command
@@ -390,7 +418,7 @@ class ServerCommands(CommandsBase[StrT]):
             arg: The ``arg`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -404,7 +432,7 @@ class ServerCommands(CommandsBase[StrT]):
 
     def command_getkeysandflags(
         self, command: ValueT, *, arg: Iterable[ValueT] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[StrT, set[str]]]]:
         """Extracts the key names and access flags for an arbitrary command.
 
         Time complexity: O(N) where N is the number of arguments to the command
@@ -416,7 +444,7 @@ class ServerCommands(CommandsBase[StrT]):
             arg: The ``arg`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[tuple[StrT, set[str]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -426,9 +454,11 @@ class ServerCommands(CommandsBase[StrT]):
         if arg is not None:
             _s1 = _enc.items("COMMAND GETKEYSANDFLAGS", "arg", arg)
             _args.extend(_s1)
-        return self._execute(_m.COMMAND_GETKEYSANDFLAGS, tuple(_args), None)
+        return self._execute(
+            _m.COMMAND_GETKEYSANDFLAGS, tuple(_args), _rp.parse_array_pair_bulk_set_str
+        )
 
-    def command_help(self) -> Awaitable[Reply]:
+    def command_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -436,7 +466,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -444,7 +474,9 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.COMMAND_HELP, ("COMMAND", "HELP"), None)
 
-    def command_info(self, *, command_name: Iterable[ValueT] | None = None) -> Awaitable[Reply]:
+    def command_info(
+        self, *, command_name: Iterable[ValueT] | None = None
+    ) -> Awaitable[list[CommandInfo | None]]:
         """Returns information about one, multiple or all commands.
 
         Time complexity: O(N) where N is the number of commands to look up
@@ -458,7 +490,7 @@ class ServerCommands(CommandsBase[StrT]):
             command_name: The ``command-name`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[CommandInfo | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -468,7 +500,7 @@ class ServerCommands(CommandsBase[StrT]):
         if command_name is not None:
             _s1 = _enc.items("COMMAND INFO", "command_name", command_name)
             _args.extend(_s1)
-        return self._execute(_m.COMMAND_INFO, tuple(_args), None)
+        return self._execute(_m.COMMAND_INFO, tuple(_args), _rp.parse_array_opt_command_info)
 
     def command_list(
         self,
@@ -476,7 +508,7 @@ class ServerCommands(CommandsBase[StrT]):
         module_name: ValueT | None = None,
         category: ValueT | None = None,
         pattern: KeyT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[StrT]]:
         """Returns a list of command names.
 
         Time complexity: O(N) where N is the total number of Redis commands
@@ -489,7 +521,7 @@ class ServerCommands(CommandsBase[StrT]):
             pattern: The ``pattern`` argument (``PATTERN``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -532,9 +564,9 @@ class ServerCommands(CommandsBase[StrT]):
         """
         if not parameter:
             raise TypeError("CONFIG GET takes at least one parameter")
-        return self._execute(_m.CONFIG_GET, ("CONFIG", "GET", *parameter), _parsers.parse_map)
+        return self._execute(_m.CONFIG_GET, ("CONFIG", "GET", *parameter), _rp.parse_map_bulk_bulk)
 
-    def config_help(self) -> Awaitable[Reply]:
+    def config_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -542,7 +574,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -564,7 +596,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CONFIG_RESETSTAT, ("CONFIG", "RESETSTAT"), _parsers.parse_ok)
+        return self._execute(_m.CONFIG_RESETSTAT, ("CONFIG", "RESETSTAT"), _rp.parse_ok)
 
     def config_rewrite(self) -> Awaitable[bool]:
         """Persists the effective configuration to file.
@@ -580,7 +612,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CONFIG_REWRITE, ("CONFIG", "REWRITE"), _parsers.parse_ok)
+        return self._execute(_m.CONFIG_REWRITE, ("CONFIG", "REWRITE"), _rp.parse_ok)
 
     def config_set(self, data: Mapping[ValueT, ValueT]) -> Awaitable[bool]:
         """Sets configuration parameters in-flight.
@@ -606,7 +638,7 @@ class ServerCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("CONFIG SET", "data", data)
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.CONFIG_SET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.CONFIG_SET, tuple(_args), _rp.parse_ok)
 
     def dbsize(self) -> Awaitable[int]:
         """Returns the number of keys in the database.
@@ -646,7 +678,7 @@ class ServerCommands(CommandsBase[StrT]):
         target: FailoverTarget | None = None,
         abort: bool = False,
         milliseconds: int | timedelta | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Starts a coordinated failover from a server to one of its replicas.
 
         Time complexity: O(1)
@@ -659,7 +691,7 @@ class ServerCommands(CommandsBase[StrT]):
             milliseconds: The ``milliseconds`` argument (``TIMEOUT``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -676,7 +708,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("ABORT")
         if milliseconds is not None:
             _args.extend(("TIMEOUT", _enc.milliseconds(milliseconds)))
-        return self._execute(_m.FAILOVER, tuple(_args), None)
+        return self._execute(_m.FAILOVER, tuple(_args), _rp.parse_ok)
 
     def flushall(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
         """Removes all keys from all databases.
@@ -702,7 +734,7 @@ class ServerCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["FLUSHALL"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHALL", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FLUSHALL, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.FLUSHALL, tuple(_args), _rp.parse_ok)
 
     def flushdb(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
         """Remove all keys from the current database.
@@ -728,9 +760,11 @@ class ServerCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["FLUSHDB"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHDB", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FLUSHDB, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.FLUSHDB, tuple(_args), _rp.parse_ok)
 
-    def info(self, *, section: Iterable[ValueT] | None = None) -> Awaitable[StrT]:
+    def info(
+        self, *, section: Iterable[ValueT] | None = None
+    ) -> Awaitable[dict[str, dict[str, str | int | float]]]:
         """Returns information and statistics about the server.
 
         Time complexity: O(1)
@@ -744,7 +778,7 @@ class ServerCommands(CommandsBase[StrT]):
             section: The ``section`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of the reply, typed ``dict[str, dict[str, str | int | float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -754,7 +788,7 @@ class ServerCommands(CommandsBase[StrT]):
         if section is not None:
             _s1 = _enc.items("INFO", "section", section)
             _args.extend(_s1)
-        return self._execute(_m.INFO, tuple(_args), None)
+        return self._execute(_m.INFO, tuple(_args), _rp.parse_info)
 
     def lastsave(self) -> Awaitable[int]:
         """Returns the Unix timestamp of the last successful save to disk.
@@ -772,7 +806,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.LASTSAVE, ("LASTSAVE",), None)
 
-    def latency_doctor(self) -> Awaitable[Reply]:
+    def latency_doctor(self) -> Awaitable[StrT]:
         """Returns a human-readable latency analysis report.
 
         Time complexity: O(1)
@@ -780,7 +814,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -788,7 +822,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.LATENCY_DOCTOR, ("LATENCY", "DOCTOR"), None)
 
-    def latency_graph(self, event: ValueT) -> Awaitable[Reply]:
+    def latency_graph(self, event: ValueT) -> Awaitable[StrT]:
         """Returns a latency graph for an event.
 
         Time complexity: O(1)
@@ -799,7 +833,7 @@ class ServerCommands(CommandsBase[StrT]):
             event: The ``event`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -807,7 +841,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.LATENCY_GRAPH, ("LATENCY", "GRAPH", event), None)
 
-    def latency_help(self) -> Awaitable[Reply]:
+    def latency_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -815,7 +849,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -823,7 +857,9 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.LATENCY_HELP, ("LATENCY", "HELP"), None)
 
-    def latency_histogram(self, *, command: Iterable[ValueT] | None = None) -> Awaitable[Reply]:
+    def latency_histogram(
+        self, *, command: Iterable[ValueT] | None = None
+    ) -> Awaitable[dict[StrT, LatencyHistogram]]:
         """Returns the cumulative distribution of latencies of a subset or all commands.
 
         Time complexity: O(N) where N is the number of commands with latency information being
@@ -835,7 +871,7 @@ class ServerCommands(CommandsBase[StrT]):
             command: The ``command`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[StrT, LatencyHistogram]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -845,9 +881,11 @@ class ServerCommands(CommandsBase[StrT]):
         if command is not None:
             _s1 = _enc.items("LATENCY HISTOGRAM", "command", command)
             _args.extend(_s1)
-        return self._execute(_m.LATENCY_HISTOGRAM, tuple(_args), None)
+        return self._execute(
+            _m.LATENCY_HISTOGRAM, tuple(_args), _rp.parse_map_bulk_latency_histogram
+        )
 
-    def latency_history(self, event: ValueT) -> Awaitable[Reply]:
+    def latency_history(self, event: ValueT) -> Awaitable[list[tuple[int, int]]]:
         """Returns timestamp-latency samples for an event.
 
         Time complexity: O(1)
@@ -858,15 +896,17 @@ class ServerCommands(CommandsBase[StrT]):
             event: The ``event`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[tuple[int, int]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.LATENCY_HISTORY, ("LATENCY", "HISTORY", event), None)
+        return self._execute(
+            _m.LATENCY_HISTORY, ("LATENCY", "HISTORY", event), _rp.parse_array_pair_int_int
+        )
 
-    def latency_latest(self) -> Awaitable[Reply]:
+    def latency_latest(self) -> Awaitable[list[LatencyEvent]]:
         """Returns the latest latency samples for all events.
 
         Time complexity: O(1)
@@ -874,15 +914,17 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[LatencyEvent]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.LATENCY_LATEST, ("LATENCY", "LATEST"), None)
+        return self._execute(
+            _m.LATENCY_LATEST, ("LATENCY", "LATEST"), _rp.parse_array_latency_event
+        )
 
-    def latency_reset(self, *, event: Iterable[ValueT] | None = None) -> Awaitable[Reply]:
+    def latency_reset(self, *, event: Iterable[ValueT] | None = None) -> Awaitable[int]:
         """Resets the latency data for one or more events.
 
         Time complexity: O(1)
@@ -893,7 +935,7 @@ class ServerCommands(CommandsBase[StrT]):
             event: The ``event`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -905,7 +947,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(_s1)
         return self._execute(_m.LATENCY_RESET, tuple(_args), None)
 
-    def lolwut(self, *, version: int | None = None) -> Awaitable[Reply]:
+    def lolwut(self, *, version: int | None = None) -> Awaitable[StrT]:
         """Displays computer art and the Redis version
 
         Available since Redis 5.0.0.
@@ -915,7 +957,7 @@ class ServerCommands(CommandsBase[StrT]):
             version: The ``version`` argument (``VERSION``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -926,7 +968,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(("VERSION", version))
         return self._execute(_m.LOLWUT, tuple(_args), None)
 
-    def memory_doctor(self) -> Awaitable[Reply]:
+    def memory_doctor(self) -> Awaitable[StrT]:
         """Outputs a memory problems report.
 
         Time complexity: O(1)
@@ -934,7 +976,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -942,7 +984,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.MEMORY_DOCTOR, ("MEMORY", "DOCTOR"), None)
 
-    def memory_help(self) -> Awaitable[Reply]:
+    def memory_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -950,7 +992,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -958,7 +1000,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.MEMORY_HELP, ("MEMORY", "HELP"), None)
 
-    def memory_malloc_stats(self) -> Awaitable[Reply]:
+    def memory_malloc_stats(self) -> Awaitable[StrT]:
         """Returns the allocator statistics.
 
         Time complexity: Depends on how much memory is allocated, could be slow
@@ -966,7 +1008,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -974,7 +1016,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.MEMORY_MALLOC_STATS, ("MEMORY", "MALLOC-STATS"), None)
 
-    def memory_purge(self) -> Awaitable[Reply]:
+    def memory_purge(self) -> Awaitable[bool]:
         """Asks the allocator to release memory.
 
         Time complexity: Depends on how much memory is allocated, could be slow
@@ -982,15 +1024,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MEMORY_PURGE, ("MEMORY", "PURGE"), None)
+        return self._execute(_m.MEMORY_PURGE, ("MEMORY", "PURGE"), _rp.parse_ok)
 
-    def memory_stats(self) -> Awaitable[Reply]:
+    def memory_stats(self) -> Awaitable[MemoryStats]:
         """Returns details about memory usage.
 
         Time complexity: O(1)
@@ -998,15 +1040,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``MemoryStats``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MEMORY_STATS, ("MEMORY", "STATS"), None)
+        return self._execute(_m.MEMORY_STATS, ("MEMORY", "STATS"), _rp.parse_memory_stats)
 
-    def memory_usage(self, key: KeyT, *, count: int | None = None) -> Awaitable[Reply]:
+    def memory_usage(self, key: KeyT, *, count: int | None = None) -> Awaitable[int | None]:
         """Estimates the memory usage of a key.
 
         Time complexity: O(N) where N is the number of samples.
@@ -1018,7 +1060,7 @@ class ServerCommands(CommandsBase[StrT]):
             count: The ``count`` argument (``SAMPLES``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1029,7 +1071,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(("SAMPLES", count))
         return self._execute(_m.MEMORY_USAGE, tuple(_args), None)
 
-    def module_help(self) -> Awaitable[Reply]:
+    def module_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -1037,7 +1079,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1045,7 +1087,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.MODULE_HELP, ("MODULE", "HELP"), None)
 
-    def module_list(self) -> Awaitable[Reply]:
+    def module_list(self) -> Awaitable[list[ModuleInfo[StrT]]]:
         """Returns all loaded modules.
 
         Time complexity: O(N) where N is the number of loaded modules.
@@ -1053,15 +1095,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[ModuleInfo[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MODULE_LIST, ("MODULE", "LIST"), None)
+        return self._execute(_m.MODULE_LIST, ("MODULE", "LIST"), _rp.parse_array_module_info)
 
-    def module_load(self, path: ValueT, *, arg: Iterable[ValueT] | None = None) -> Awaitable[Reply]:
+    def module_load(self, path: ValueT, *, arg: Iterable[ValueT] | None = None) -> Awaitable[bool]:
         """Loads a module.
 
         Time complexity: O(1)
@@ -1073,7 +1115,7 @@ class ServerCommands(CommandsBase[StrT]):
             arg: The ``arg`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1083,7 +1125,7 @@ class ServerCommands(CommandsBase[StrT]):
         if arg is not None:
             _s1 = _enc.items("MODULE LOAD", "arg", arg)
             _args.extend(_s1)
-        return self._execute(_m.MODULE_LOAD, tuple(_args), None)
+        return self._execute(_m.MODULE_LOAD, tuple(_args), _rp.parse_ok)
 
     def module_loadex(
         self,
@@ -1091,7 +1133,7 @@ class ServerCommands(CommandsBase[StrT]):
         *,
         configs: Iterable[tuple[ValueT, ValueT]] | None = None,
         args: Iterable[ValueT] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Loads a module using extended parameters.
 
         Time complexity: O(1)
@@ -1104,7 +1146,7 @@ class ServerCommands(CommandsBase[StrT]):
             args: The ``args`` argument (``ARGS``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1122,9 +1164,9 @@ class ServerCommands(CommandsBase[StrT]):
             if _s3:
                 _args.append("ARGS")
             _args.extend(_s3)
-        return self._execute(_m.MODULE_LOADEX, tuple(_args), None)
+        return self._execute(_m.MODULE_LOADEX, tuple(_args), _rp.parse_ok)
 
-    def module_unload(self, name: ValueT) -> Awaitable[Reply]:
+    def module_unload(self, name: ValueT) -> Awaitable[bool]:
         """Unloads a module.
 
         Time complexity: O(1)
@@ -1135,17 +1177,17 @@ class ServerCommands(CommandsBase[StrT]):
             name: The ``name`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MODULE_UNLOAD, ("MODULE", "UNLOAD", name), None)
+        return self._execute(_m.MODULE_UNLOAD, ("MODULE", "UNLOAD", name), _rp.parse_ok)
 
     def replicaof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT]:
         """Configures a server as replica of another, or promotes it to a master.
 
         Time complexity: O(1)
@@ -1157,7 +1199,7 @@ class ServerCommands(CommandsBase[StrT]):
             no_one: The ``no-one`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1182,7 +1224,7 @@ class ServerCommands(CommandsBase[StrT]):
         absttl: bool = False,
         seconds: int | timedelta | None = None,
         frequency: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """An internal command for migrating keys in a cluster.
 
         Time complexity: O(1) to create the new key and additional O(N*M) to reconstruct the
@@ -1208,7 +1250,7 @@ class ServerCommands(CommandsBase[StrT]):
             frequency: The ``frequency`` argument (``FREQ``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1223,9 +1265,9 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(("IDLETIME", _enc.seconds(seconds)))
         if frequency is not None:
             _args.extend(("FREQ", frequency))
-        return self._execute(_m.RESTORE_ASKING, tuple(_args), None)
+        return self._execute(_m.RESTORE_ASKING, tuple(_args), _rp.parse_ok)
 
-    def role(self) -> Awaitable[Reply]:
+    def role(self) -> Awaitable[Role]:
         """Returns the replication role.
 
         Time complexity: O(1)
@@ -1233,15 +1275,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @fast, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``Role``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ROLE, ("ROLE",), None)
+        return self._execute(_m.ROLE, ("ROLE",), _rp.parse_role)
 
-    def save(self) -> Awaitable[Reply]:
+    def save(self) -> Awaitable[bool]:
         """Synchronously saves the database(s) to disk.
 
         Time complexity: O(N) where N is the total number of keys in all databases
@@ -1249,13 +1291,13 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SAVE, ("SAVE",), None)
+        return self._execute(_m.SAVE, ("SAVE",), _rp.parse_ok)
 
     def shutdown(
         self,
@@ -1264,7 +1306,7 @@ class ServerCommands(CommandsBase[StrT]):
         now: bool = False,
         force: bool = False,
         abort: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Synchronously saves the database(s) to disk and shuts down the Redis server.
 
         Time complexity: O(N) when saving, where N is the total number of keys in all databases when
@@ -1282,7 +1324,7 @@ class ServerCommands(CommandsBase[StrT]):
             abort: The ``abort`` argument (``ABORT``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1299,11 +1341,11 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("FORCE")
         if abort:
             _args.append("ABORT")
-        return self._execute(_m.SHUTDOWN, tuple(_args), None)
+        return self._execute(_m.SHUTDOWN, tuple(_args), _rp.parse_ok)
 
     def slaveof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT]:
         """Sets a Redis server as a replica of another, or promotes it to being a master.
 
         Time complexity: O(1)
@@ -1316,7 +1358,7 @@ class ServerCommands(CommandsBase[StrT]):
             no_one: The ``no-one`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1336,7 +1378,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(("NO", "ONE"))
         return self._execute(_m.SLAVEOF, tuple(_args), None)
 
-    def slowlog_get(self, *, count: int | None = None) -> Awaitable[Reply]:
+    def slowlog_get(self, *, count: int | None = None) -> Awaitable[list[SlowlogEntry[StrT]]]:
         """Returns the slow log's entries.
 
         Time complexity: O(N) where N is the number of entries returned
@@ -1350,7 +1392,7 @@ class ServerCommands(CommandsBase[StrT]):
             count: The ``count`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[SlowlogEntry[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1359,9 +1401,9 @@ class ServerCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["SLOWLOG", "GET"]
         if count is not None:
             _args.append(count)
-        return self._execute(_m.SLOWLOG_GET, tuple(_args), None)
+        return self._execute(_m.SLOWLOG_GET, tuple(_args), _rp.parse_array_slowlog_entry)
 
-    def slowlog_help(self) -> Awaitable[Reply]:
+    def slowlog_help(self) -> Awaitable[list[StrT]]:
         """Show helpful text about the different subcommands
 
         Time complexity: O(1)
@@ -1369,7 +1411,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1377,7 +1419,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.SLOWLOG_HELP, ("SLOWLOG", "HELP"), None)
 
-    def slowlog_len(self) -> Awaitable[Reply]:
+    def slowlog_len(self) -> Awaitable[int]:
         """Returns the number of entries in the slow log.
 
         Time complexity: O(1)
@@ -1385,7 +1427,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1393,7 +1435,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.SLOWLOG_LEN, ("SLOWLOG", "LEN"), None)
 
-    def slowlog_reset(self) -> Awaitable[Reply]:
+    def slowlog_reset(self) -> Awaitable[bool]:
         """Clears all entries from the slow log.
 
         Time complexity: O(N) where N is the number of entries in the slowlog
@@ -1401,15 +1443,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SLOWLOG_RESET, ("SLOWLOG", "RESET"), None)
+        return self._execute(_m.SLOWLOG_RESET, ("SLOWLOG", "RESET"), _rp.parse_ok)
 
-    def swapdb(self, index1: int, index2: int) -> Awaitable[Reply]:
+    def swapdb(self, index1: int, index2: int) -> Awaitable[bool]:
         """Swaps two Redis databases.
 
         Time complexity: O(N) where N is the count of clients watching or blocking on keys from both
@@ -1422,15 +1464,15 @@ class ServerCommands(CommandsBase[StrT]):
             index2: The ``index2`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SWAPDB, ("SWAPDB", index1, index2), None)
+        return self._execute(_m.SWAPDB, ("SWAPDB", index1, index2), _rp.parse_ok)
 
-    def time(self) -> Awaitable[list[StrT]]:
+    def time(self) -> Awaitable[tuple[int, int]]:
         """Returns the server time.
 
         Time complexity: O(1)
@@ -1438,10 +1480,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @fast.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TIME, ("TIME",), None)
+        return self._execute(_m.TIME, ("TIME",), _rp.parse_pair_numstr_numstr)

@@ -3,12 +3,12 @@
 """Commands of the ``set`` group, as a mixin generic in the string type."""
 
 from collections.abc import Awaitable
+from typing import overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["SetCommands"]
@@ -83,7 +83,7 @@ class SetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("SDIFF takes at least one key")
-        return self._execute(_m.SDIFF, ("SDIFF", *key), _parsers.parse_set)
+        return self._execute(_m.SDIFF, ("SDIFF", *key), _rp.parse_set_bulk)
 
     def sdiffstore(self, destination: KeyT, *key: KeyT) -> Awaitable[int]:
         """Stores the difference of multiple sets in a key.
@@ -127,7 +127,7 @@ class SetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("SINTER takes at least one key")
-        return self._execute(_m.SINTER, ("SINTER", *key), _parsers.parse_set)
+        return self._execute(_m.SINTER, ("SINTER", *key), _rp.parse_set_bulk)
 
     def sintercard(self, *key: KeyT, limit: int | None = None) -> Awaitable[int]:
         """Returns the number of members of the intersect of multiple sets.
@@ -196,7 +196,7 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), _parsers.parse_bool)
+        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), _rp.parse_bool)
 
     def smembers(self, key: KeyT) -> Awaitable[set[StrT]]:
         """Returns all members of a set.
@@ -215,7 +215,7 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SMEMBERS, ("SMEMBERS", key), _parsers.parse_set)
+        return self._execute(_m.SMEMBERS, ("SMEMBERS", key), _rp.parse_set_bulk)
 
     def smismember(self, key: KeyT, *member: ValueT) -> Awaitable[list[bool]]:
         """Determines whether multiple members belong to a set.
@@ -237,7 +237,7 @@ class SetCommands(CommandsBase[StrT]):
         """
         if not member:
             raise TypeError("SMISMEMBER takes at least one member")
-        return self._execute(_m.SMISMEMBER, ("SMISMEMBER", key, *member), _parsers.parse_bool_list)
+        return self._execute(_m.SMISMEMBER, ("SMISMEMBER", key, *member), _rp.parse_array_bool)
 
     def smove(self, source: KeyT, destination: KeyT, member: ValueT) -> Awaitable[bool]:
         """Moves a member from one set to another.
@@ -258,9 +258,17 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SMOVE, ("SMOVE", source, destination, member), _parsers.parse_bool)
+        return self._execute(_m.SMOVE, ("SMOVE", source, destination, member), _rp.parse_bool)
 
-    def spop(self, key: KeyT, *, count: int | None = None) -> Awaitable[Reply]:
+    @overload
+    def spop(self, key: KeyT, *, count: int) -> Awaitable[set[StrT]]: ...
+    @overload
+    def spop(self, key: KeyT, *, count: None = None) -> Awaitable[StrT | None]: ...
+    @overload
+    def spop(
+        self, key: KeyT, *, count: int | None = None
+    ) -> Awaitable[StrT | set[StrT] | None]: ...
+    def spop(self, key: KeyT, *, count: int | None = None) -> Awaitable[StrT | set[StrT] | None]:
         """Returns one or more random members from a set after removing them. Deletes the set if the
         last member was popped.
 
@@ -277,7 +285,7 @@ class SetCommands(CommandsBase[StrT]):
             count: The ``count`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -286,9 +294,21 @@ class SetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["SPOP", key]
         if count is not None:
             _args.append(count)
+        if count is not None:
+            return self._execute(_m.SPOP, tuple(_args), _rp.parse_set_bulk)
         return self._execute(_m.SPOP, tuple(_args), None)
 
-    def srandmember(self, key: KeyT, *, count: int | None = None) -> Awaitable[Reply]:
+    @overload
+    def srandmember(self, key: KeyT, *, count: int) -> Awaitable[list[StrT]]: ...
+    @overload
+    def srandmember(self, key: KeyT, *, count: None = None) -> Awaitable[StrT | None]: ...
+    @overload
+    def srandmember(
+        self, key: KeyT, *, count: int | None = None
+    ) -> Awaitable[StrT | list[StrT] | None]: ...
+    def srandmember(
+        self, key: KeyT, *, count: int | None = None
+    ) -> Awaitable[StrT | list[StrT] | None]:
         """Get one or multiple random members from a set
 
         Time complexity: Without the count argument O(1), otherwise O(N) where N is the absolute
@@ -304,7 +324,7 @@ class SetCommands(CommandsBase[StrT]):
             count: The ``count`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -313,6 +333,8 @@ class SetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["SRANDMEMBER", key]
         if count is not None:
             _args.append(count)
+        if count is not None:
+            return self._execute(_m.SRANDMEMBER, tuple(_args), None)
         return self._execute(_m.SRANDMEMBER, tuple(_args), None)
 
     def srem(self, key: KeyT, *member: ValueT) -> Awaitable[int]:
@@ -369,7 +391,7 @@ class SetCommands(CommandsBase[StrT]):
             _args.extend(("MATCH", pattern))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.SSCAN, tuple(_args), _parsers.parse_scan)
+        return self._execute(_m.SSCAN, tuple(_args), _rp.parse_pair_numstr_array_bulk)
 
     def sunion(self, *key: KeyT) -> Awaitable[set[StrT]]:
         """Returns the union of multiple sets.
@@ -390,7 +412,7 @@ class SetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("SUNION takes at least one key")
-        return self._execute(_m.SUNION, ("SUNION", *key), _parsers.parse_set)
+        return self._execute(_m.SUNION, ("SUNION", *key), _rp.parse_set_bulk)
 
     def sunionstore(self, destination: KeyT, *key: KeyT) -> Awaitable[int]:
         """Stores the union of multiple sets in a key.

@@ -7,14 +7,12 @@ from collections.abc import Awaitable, Iterable, Mapping
 from datetime import timedelta
 from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
-from ._types import ZrandmemberOptions
 
 __all__ = ["SortedSetCommands"]
 
@@ -60,7 +58,9 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args.append(_enc.choice("BZMPOP", "where", where, ("MIN", "MAX")))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.BZMPOP, tuple(_args), _parsers.parse_optional_zpop)
+        return self._execute(
+            _m.BZMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_pair_bulk_double
+        )
 
     def bzpopmax(
         self, key: Iterable[KeyT], timeout: float | timedelta
@@ -91,7 +91,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BZPOPMAX", "key", key)
         _args.extend(_s1)
         _args.append(_enc.seconds_float(timeout))
-        return self._execute(_m.BZPOPMAX, tuple(_args), _parsers.parse_optional_keyed_scored)
+        return self._execute(_m.BZPOPMAX, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
 
     def bzpopmin(
         self, key: Iterable[KeyT], timeout: float | timedelta
@@ -122,8 +122,31 @@ class SortedSetCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BZPOPMIN", "key", key)
         _args.extend(_s1)
         _args.append(_enc.seconds_float(timeout))
-        return self._execute(_m.BZPOPMIN, tuple(_args), _parsers.parse_optional_keyed_scored)
+        return self._execute(_m.BZPOPMIN, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
 
+    @overload
+    def zadd(
+        self,
+        key: KeyT,
+        data: Mapping[ValueT, float],
+        *,
+        condition: Literal["NX", "XX"] | None = None,
+        comparison: Literal["GT", "LT"] | None = None,
+        change: bool = False,
+        increment: Literal[True],
+    ) -> Awaitable[float | None]: ...
+    @overload
+    def zadd(
+        self,
+        key: KeyT,
+        data: Mapping[ValueT, float],
+        *,
+        condition: Literal["NX", "XX"] | None = None,
+        comparison: Literal["GT", "LT"] | None = None,
+        change: bool = False,
+        increment: Literal[False] = False,
+    ) -> Awaitable[int]: ...
+    @overload
     def zadd(
         self,
         key: KeyT,
@@ -133,7 +156,17 @@ class SortedSetCommands(CommandsBase[StrT]):
         comparison: Literal["GT", "LT"] | None = None,
         change: bool = False,
         increment: bool = False,
-    ) -> Awaitable[int]:
+    ) -> Awaitable[int | float | None]: ...
+    def zadd(
+        self,
+        key: KeyT,
+        data: Mapping[ValueT, float],
+        *,
+        condition: Literal["NX", "XX"] | None = None,
+        comparison: Literal["GT", "LT"] | None = None,
+        change: bool = False,
+        increment: bool = False,
+    ) -> Awaitable[int | float | None]:
         """Adds one or more members to a sorted set, or updates their scores. Creates the key if it
         doesn't exist.
 
@@ -174,6 +207,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("ZADD", "data", data)
         for _k, _v in _m1:
             _args.extend((_v, _k))
+        if increment:
+            return self._execute(_m.ZADD, tuple(_args), _rp.parse_opt_double)
         return self._execute(_m.ZADD, tuple(_args), None)
 
     def zcard(self, key: KeyT) -> Awaitable[int]:
@@ -222,6 +257,10 @@ class SortedSetCommands(CommandsBase[StrT]):
     ) -> Awaitable[list[tuple[StrT, float]]]: ...
     @overload
     def zdiff(self, *key: KeyT, withscores: Literal[False] = False) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zdiff(
+        self, *key: KeyT, withscores: bool = False
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zdiff(
         self, *key: KeyT, withscores: bool = False
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
@@ -249,7 +288,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZDIFF, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZDIFF, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZDIFF, tuple(_args), None)
 
     def zdiffstore(self, destination: KeyT, *key: KeyT) -> Awaitable[int]:
@@ -295,7 +334,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), _parsers.parse_double)
+        return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), _rp.parse_double)
 
     @overload
     def zinter(
@@ -313,6 +352,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zinter(
+        self,
+        *key: KeyT,
+        weight: Iterable[int] | None = None,
+        aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
+        withscores: bool = False,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zinter(
         self,
         *key: KeyT,
@@ -356,7 +403,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZINTER, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZINTER, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZINTER, tuple(_args), None)
 
     def zintercard(self, *key: KeyT, limit: int | None = None) -> Awaitable[int]:
@@ -481,7 +528,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args.append(_enc.choice("ZMPOP", "where", where, ("MIN", "MAX")))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.ZMPOP, tuple(_args), _parsers.parse_optional_zpop)
+        return self._execute(_m.ZMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_pair_bulk_double)
 
     def zmscore(self, key: KeyT, *member: ValueT) -> Awaitable[list[float | None]]:
         """Returns the score of one or more members in a sorted set.
@@ -503,9 +550,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not member:
             raise TypeError("ZMSCORE takes at least one member")
-        return self._execute(
-            _m.ZMSCORE, ("ZMSCORE", key, *member), _parsers.parse_optional_double_list
-        )
+        return self._execute(_m.ZMSCORE, ("ZMSCORE", key, *member), _rp.parse_array_opt_double)
 
     def zpopmax(
         self, key: KeyT, *, count: int | None = None
@@ -532,7 +577,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZPOPMAX", key]
         if count is not None:
             _args.append(count)
-        return self._execute(_m.ZPOPMAX, tuple(_args), _parsers.parse_scored_list)
+        return self._execute(_m.ZPOPMAX, tuple(_args), _rp.parse_array_pair_bulk_double)
 
     def zpopmin(
         self, key: KeyT, *, count: int | None = None
@@ -559,11 +604,27 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZPOPMIN", key]
         if count is not None:
             _args.append(count)
-        return self._execute(_m.ZPOPMIN, tuple(_args), _parsers.parse_scored_list)
+        return self._execute(_m.ZPOPMIN, tuple(_args), _rp.parse_array_pair_bulk_double)
 
+    @overload
     def zrandmember(
-        self, key: KeyT, *, options: ZrandmemberOptions | None = None
-    ) -> Awaitable[Reply]:
+        self, key: KeyT, *, count: int, withscores: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def zrandmember(
+        self, key: KeyT, *, count: int, withscores: Literal[False] = False
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zrandmember(
+        self, key: KeyT, *, count: None = None, withscores: Literal[False] = False
+    ) -> Awaitable[StrT | None]: ...
+    @overload
+    def zrandmember(
+        self, key: KeyT, *, count: int | None = None, withscores: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, float]] | list[StrT] | None]: ...
+    def zrandmember(
+        self, key: KeyT, *, count: int | None = None, withscores: bool = False
+    ) -> Awaitable[StrT | list[tuple[StrT, float]] | list[StrT] | None]:
         """Returns one or more random members from a sorted set.
 
         Time complexity: O(N) where N is the number of members returned
@@ -572,20 +633,27 @@ class SortedSetCommands(CommandsBase[StrT]):
 
         Args:
             key: The ``key`` argument.
-            options: The ``options`` argument.
+            count: The ``count`` argument.
+            withscores: The ``withscores`` argument (``WITHSCORES``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if withscores and count is None:
+            raise TypeError("ZRANDMEMBER: withscores needs count")
         _args: list[ArgT] = ["ZRANDMEMBER", key]
-        if options is not None:
-            _args.append(options.count)
-            if options.withscores:
-                _args.append("WITHSCORES")
+        if count is not None:
+            _args.append(count)
+        if withscores:
+            _args.append("WITHSCORES")
+        if count is not None and withscores:
+            return self._execute(_m.ZRANDMEMBER, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if count is not None:
+            return self._execute(_m.ZRANDMEMBER, tuple(_args), None)
         return self._execute(_m.ZRANDMEMBER, tuple(_args), None)
 
     @overload
@@ -612,6 +680,18 @@ class SortedSetCommands(CommandsBase[StrT]):
         limit: tuple[int, int] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zrange(
+        self,
+        key: KeyT,
+        start: ValueT,
+        stop: ValueT,
+        *,
+        sortby: Literal["BYSCORE", "BYLEX"] | None = None,
+        rev: bool = False,
+        limit: tuple[int, int] | None = None,
+        withscores: bool = False,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zrange(
         self,
         key: KeyT,
@@ -661,7 +741,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZRANGE, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZRANGE, tuple(_args), None)
 
     def zrangebylex(
@@ -721,6 +801,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         withscores: Literal[False] = False,
         limit: tuple[int, int] | None = None,
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zrangebyscore(
+        self,
+        key: KeyT,
+        min: float,
+        max: float,
+        *,
+        withscores: bool = False,
+        limit: tuple[int, int] | None = None,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zrangebyscore(
         self,
         key: KeyT,
@@ -769,7 +859,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append(limit[0])
             _args.append(limit[1])
         if withscores:
-            return self._execute(_m.ZRANGEBYSCORE, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZRANGEBYSCORE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZRANGEBYSCORE, tuple(_args), None)
 
     def zrangestore(
@@ -817,7 +907,21 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append(limit[1])
         return self._execute(_m.ZRANGESTORE, tuple(_args), None)
 
-    def zrank(self, key: KeyT, member: ValueT, *, withscore: bool = False) -> Awaitable[Reply]:
+    @overload
+    def zrank(
+        self, key: KeyT, member: ValueT, *, withscore: Literal[True]
+    ) -> Awaitable[tuple[int, float] | None]: ...
+    @overload
+    def zrank(
+        self, key: KeyT, member: ValueT, *, withscore: Literal[False] = False
+    ) -> Awaitable[int | None]: ...
+    @overload
+    def zrank(
+        self, key: KeyT, member: ValueT, *, withscore: bool = False
+    ) -> Awaitable[int | tuple[int, float] | None]: ...
+    def zrank(
+        self, key: KeyT, member: ValueT, *, withscore: bool = False
+    ) -> Awaitable[int | tuple[int, float] | None]:
         """Returns the index of a member in a sorted set ordered by ascending scores.
 
         Time complexity: O(log(N))
@@ -833,7 +937,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             withscore: The ``withscore`` argument (``WITHSCORE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -842,6 +946,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
+        if withscore:
+            return self._execute(_m.ZRANK, tuple(_args), _rp.parse_opt_pair_int_double)
         return self._execute(_m.ZRANK, tuple(_args), None)
 
     def zrem(self, key: KeyT, *member: ValueT) -> Awaitable[int]:
@@ -948,6 +1054,10 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrevrange(
         self, key: KeyT, start: int, stop: int, *, withscores: Literal[False] = False
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zrevrange(
+        self, key: KeyT, start: int, stop: int, *, withscores: bool = False
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zrevrange(
         self, key: KeyT, start: int, stop: int, *, withscores: bool = False
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
@@ -981,7 +1091,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZREVRANGE, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZREVRANGE, tuple(_args), None)
 
     def zrevrangebylex(
@@ -1021,6 +1131,27 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append(limit[1])
         return self._execute(_m.ZREVRANGEBYLEX, tuple(_args), None)
 
+    @overload
+    def zrevrangebyscore(
+        self,
+        key: KeyT,
+        max: float,
+        min: float,
+        *,
+        withscores: Literal[True],
+        limit: tuple[int, int] | None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def zrevrangebyscore(
+        self,
+        key: KeyT,
+        max: float,
+        min: float,
+        *,
+        withscores: Literal[False] = False,
+        limit: tuple[int, int] | None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def zrevrangebyscore(
         self,
         key: KeyT,
@@ -1029,7 +1160,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         *,
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
-    ) -> Awaitable[list[StrT]]:
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
+    def zrevrangebyscore(
+        self,
+        key: KeyT,
+        max: float,
+        min: float,
+        *,
+        withscores: bool = False,
+        limit: tuple[int, int] | None = None,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
         """Returns members in a sorted set within a range of scores in reverse order.
 
         Time complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
@@ -1068,9 +1208,27 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append("LIMIT")
             _args.append(limit[0])
             _args.append(limit[1])
+        if withscores:
+            return self._execute(
+                _m.ZREVRANGEBYSCORE, tuple(_args), _rp.parse_array_pair_bulk_double
+            )
         return self._execute(_m.ZREVRANGEBYSCORE, tuple(_args), None)
 
-    def zrevrank(self, key: KeyT, member: ValueT, *, withscore: bool = False) -> Awaitable[Reply]:
+    @overload
+    def zrevrank(
+        self, key: KeyT, member: ValueT, *, withscore: Literal[True]
+    ) -> Awaitable[tuple[int, float] | None]: ...
+    @overload
+    def zrevrank(
+        self, key: KeyT, member: ValueT, *, withscore: Literal[False] = False
+    ) -> Awaitable[int | None]: ...
+    @overload
+    def zrevrank(
+        self, key: KeyT, member: ValueT, *, withscore: bool = False
+    ) -> Awaitable[int | tuple[int, float] | None]: ...
+    def zrevrank(
+        self, key: KeyT, member: ValueT, *, withscore: bool = False
+    ) -> Awaitable[int | tuple[int, float] | None]:
         """Returns the index of a member in a sorted set ordered by descending scores.
 
         Time complexity: O(log(N))
@@ -1086,7 +1244,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             withscore: The ``withscore`` argument (``WITHSCORE``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1095,6 +1253,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZREVRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
+        if withscore:
+            return self._execute(_m.ZREVRANK, tuple(_args), _rp.parse_opt_pair_int_double)
         return self._execute(_m.ZREVRANK, tuple(_args), None)
 
     def zscan(
@@ -1126,7 +1286,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.extend(("MATCH", pattern))
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.ZSCAN, tuple(_args), _parsers.parse_zscan)
+        return self._execute(_m.ZSCAN, tuple(_args), _rp.parse_pair_numstr_array_pair_bulk_double)
 
     def zscore(self, key: KeyT, member: ValueT) -> Awaitable[float | None]:
         """Returns the score of a member in a sorted set.
@@ -1146,7 +1306,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ZSCORE, ("ZSCORE", key, member), _parsers.parse_optional_double)
+        return self._execute(_m.ZSCORE, ("ZSCORE", key, member), _rp.parse_opt_double)
 
     @overload
     def zunion(
@@ -1164,6 +1324,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def zunion(
+        self,
+        *key: KeyT,
+        weight: Iterable[int] | None = None,
+        aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
+        withscores: bool = False,
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zunion(
         self,
         *key: KeyT,
@@ -1206,7 +1374,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
-            return self._execute(_m.ZUNION, tuple(_args), _parsers.parse_scored_list)
+            return self._execute(_m.ZUNION, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZUNION, tuple(_args), None)
 
     def zunionstore(

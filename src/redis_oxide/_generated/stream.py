@@ -4,14 +4,24 @@
 
 from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import (
+    XAutoClaim,
+    XAutoClaimIds,
+    XInfoConsumer,
+    XInfoGroup,
+    XInfoStream,
+    XInfoStreamFull,
+    XPendingEntry,
+    XPendingSummary,
+)
 from ._types import XaddTrim, XinfoStreamFullBlock, XpendingFilters, XtrimTrim
 
 __all__ = ["StreamCommands"]
@@ -103,6 +113,31 @@ class StreamCommands(CommandsBase[StrT]):
             _args.extend((_k, _v))
         return self._execute(_m.XADD, tuple(_args), None)
 
+    @overload
+    def xautoclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        start: ValueT,
+        *,
+        count: int | None = None,
+        justid: Literal[True],
+    ) -> Awaitable[XAutoClaimIds[StrT]]: ...
+    @overload
+    def xautoclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        start: ValueT,
+        *,
+        count: int | None = None,
+        justid: Literal[False] = False,
+    ) -> Awaitable[XAutoClaim[StrT]]: ...
+    @overload
     def xautoclaim(
         self,
         key: KeyT,
@@ -113,7 +148,18 @@ class StreamCommands(CommandsBase[StrT]):
         *,
         count: int | None = None,
         justid: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[XAutoClaim[StrT] | XAutoClaimIds[StrT]]: ...
+    def xautoclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        start: ValueT,
+        *,
+        count: int | None = None,
+        justid: bool = False,
+    ) -> Awaitable[XAutoClaim[StrT] | XAutoClaimIds[StrT]]:
         """Changes, or acquires, ownership of messages in a consumer group, as if the messages were
         delivered to as consumer group member.
 
@@ -135,7 +181,7 @@ class StreamCommands(CommandsBase[StrT]):
             justid: The ``justid`` argument (``JUSTID``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``XAutoClaim[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -146,8 +192,41 @@ class StreamCommands(CommandsBase[StrT]):
             _args.extend(("COUNT", count))
         if justid:
             _args.append("JUSTID")
-        return self._execute(_m.XAUTOCLAIM, tuple(_args), None)
+        if justid:
+            return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.parse_xauto_claim_ids)
+        return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.parse_xauto_claim)
 
+    @overload
+    def xclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        *id: ValueT,
+        ms: int | None = None,
+        unix_time_milliseconds: int | datetime | None = None,
+        count: int | None = None,
+        force: bool = False,
+        justid: Literal[True],
+        lastid: ValueT | None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def xclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        *id: ValueT,
+        ms: int | None = None,
+        unix_time_milliseconds: int | datetime | None = None,
+        count: int | None = None,
+        force: bool = False,
+        justid: Literal[False] = False,
+        lastid: ValueT | None = None,
+    ) -> Awaitable[list[tuple[StrT, dict[StrT, StrT]]]]: ...
+    @overload
     def xclaim(
         self,
         key: KeyT,
@@ -161,7 +240,21 @@ class StreamCommands(CommandsBase[StrT]):
         force: bool = False,
         justid: bool = False,
         lastid: ValueT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[StrT, dict[StrT, StrT]]] | list[StrT]]: ...
+    def xclaim(
+        self,
+        key: KeyT,
+        group: ValueT,
+        consumer: ValueT,
+        min_idle_time: ValueT,
+        *id: ValueT,
+        ms: int | None = None,
+        unix_time_milliseconds: int | datetime | None = None,
+        count: int | None = None,
+        force: bool = False,
+        justid: bool = False,
+        lastid: ValueT | None = None,
+    ) -> Awaitable[list[tuple[StrT, dict[StrT, StrT]]] | list[StrT]]:
         """Changes, or acquires, ownership of a message in a consumer group, as if the message was
         delivered a consumer group member.
 
@@ -184,7 +277,7 @@ class StreamCommands(CommandsBase[StrT]):
             lastid: The ``lastid`` argument (``LASTID``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -207,7 +300,9 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("JUSTID")
         if lastid is not None:
             _args.extend(("LASTID", lastid))
-        return self._execute(_m.XCLAIM, tuple(_args), None)
+        if justid:
+            return self._execute(_m.XCLAIM, tuple(_args), None)
+        return self._execute(_m.XCLAIM, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xdel(self, key: KeyT, *id: ValueT) -> Awaitable[int]:
         """Returns the number of messages after removing them from a stream.
@@ -276,7 +371,7 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("MKSTREAM")
         if entriesread is not None:
             _args.extend(("ENTRIESREAD", entriesread))
-        return self._execute(_m.XGROUP_CREATE, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.XGROUP_CREATE, tuple(_args), _rp.parse_ok)
 
     def xgroup_createconsumer(self, key: KeyT, group: ValueT, consumer: ValueT) -> Awaitable[bool]:
         """Creates a consumer in a consumer group.
@@ -300,7 +395,7 @@ class StreamCommands(CommandsBase[StrT]):
         return self._execute(
             _m.XGROUP_CREATECONSUMER,
             ("XGROUP", "CREATECONSUMER", key, group, consumer),
-            _parsers.parse_bool,
+            _rp.parse_bool,
         )
 
     def xgroup_delconsumer(self, key: KeyT, group: ValueT, consumer: ValueT) -> Awaitable[int]:
@@ -345,11 +440,9 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(
-            _m.XGROUP_DESTROY, ("XGROUP", "DESTROY", key, group), _parsers.parse_bool
-        )
+        return self._execute(_m.XGROUP_DESTROY, ("XGROUP", "DESTROY", key, group), _rp.parse_bool)
 
-    def xgroup_help(self) -> Awaitable[Reply]:
+    def xgroup_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -357,7 +450,7 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @stream, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -405,9 +498,9 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("$")
         if entriesread is not None:
             _args.extend(("ENTRIESREAD", entriesread))
-        return self._execute(_m.XGROUP_SETID, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.XGROUP_SETID, tuple(_args), _rp.parse_ok)
 
-    def xinfo_consumers(self, key: KeyT, group: ValueT) -> Awaitable[Reply]:
+    def xinfo_consumers(self, key: KeyT, group: ValueT) -> Awaitable[list[XInfoConsumer[StrT]]]:
         """Returns a list of the consumers in a consumer group.
 
         Time complexity: O(1)
@@ -422,15 +515,17 @@ class StreamCommands(CommandsBase[StrT]):
             group: The ``group`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[XInfoConsumer[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.XINFO_CONSUMERS, ("XINFO", "CONSUMERS", key, group), None)
+        return self._execute(
+            _m.XINFO_CONSUMERS, ("XINFO", "CONSUMERS", key, group), _rp.parse_array_xinfo_consumer
+        )
 
-    def xinfo_groups(self, key: KeyT) -> Awaitable[Reply]:
+    def xinfo_groups(self, key: KeyT) -> Awaitable[list[XInfoGroup[StrT]]]:
         """Returns a list of the consumer groups of a stream.
 
         Time complexity: O(1)
@@ -444,15 +539,15 @@ class StreamCommands(CommandsBase[StrT]):
             key: The ``key`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[XInfoGroup[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.XINFO_GROUPS, ("XINFO", "GROUPS", key), None)
+        return self._execute(_m.XINFO_GROUPS, ("XINFO", "GROUPS", key), _rp.parse_array_xinfo_group)
 
-    def xinfo_help(self) -> Awaitable[Reply]:
+    def xinfo_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
 
         Time complexity: O(1)
@@ -460,7 +555,7 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @stream, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -468,9 +563,21 @@ class StreamCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.XINFO_HELP, ("XINFO", "HELP"), None)
 
+    @overload
+    def xinfo_stream(
+        self, key: KeyT, *, full_block: XinfoStreamFullBlock
+    ) -> Awaitable[XInfoStreamFull[StrT]]: ...
+    @overload
+    def xinfo_stream(
+        self, key: KeyT, *, full_block: None = None
+    ) -> Awaitable[XInfoStream[StrT]]: ...
+    @overload
     def xinfo_stream(
         self, key: KeyT, *, full_block: XinfoStreamFullBlock | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[XInfoStream[StrT] | XInfoStreamFull[StrT]]: ...
+    def xinfo_stream(
+        self, key: KeyT, *, full_block: XinfoStreamFullBlock | None = None
+    ) -> Awaitable[XInfoStream[StrT] | XInfoStreamFull[StrT]]:
         """Returns information about a stream.
 
         Time complexity: O(1)
@@ -488,7 +595,7 @@ class StreamCommands(CommandsBase[StrT]):
             full_block: The ``full-block`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``XInfoStream[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -499,7 +606,9 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("FULL")
             if full_block.count is not None:
                 _args.extend(("COUNT", full_block.count))
-        return self._execute(_m.XINFO_STREAM, tuple(_args), None)
+        if full_block is not None:
+            return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream_full)
+        return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream)
 
     def xlen(self, key: KeyT) -> Awaitable[int]:
         """Return the number of messages in a stream.
@@ -520,9 +629,21 @@ class StreamCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.XLEN, ("XLEN", key), None)
 
+    @overload
+    def xpending(
+        self, key: KeyT, group: ValueT, *, filters: XpendingFilters
+    ) -> Awaitable[list[XPendingEntry[StrT]]]: ...
+    @overload
+    def xpending(
+        self, key: KeyT, group: ValueT, *, filters: None = None
+    ) -> Awaitable[XPendingSummary[StrT]]: ...
+    @overload
     def xpending(
         self, key: KeyT, group: ValueT, *, filters: XpendingFilters | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[XPendingSummary[StrT] | list[XPendingEntry[StrT]]]: ...
+    def xpending(
+        self, key: KeyT, group: ValueT, *, filters: XpendingFilters | None = None
+    ) -> Awaitable[XPendingSummary[StrT] | list[XPendingEntry[StrT]]]:
         """Returns the information and entries from a stream consumer group's pending entries list.
 
         Time complexity: O(N) with N being the number of elements returned, so asking for a small
@@ -542,7 +663,7 @@ class StreamCommands(CommandsBase[StrT]):
             filters: The ``filters`` argument.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``XPendingSummary[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -557,11 +678,13 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append(filters.count)
             if filters.consumer is not None:
                 _args.append(filters.consumer)
-        return self._execute(_m.XPENDING, tuple(_args), None)
+        if filters is not None:
+            return self._execute(_m.XPENDING, tuple(_args), _rp.parse_array_xpending_entry)
+        return self._execute(_m.XPENDING, tuple(_args), _rp.parse_xpending_summary)
 
     def xrange(
         self, key: KeyT, start: ValueT, end: ValueT, *, count: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[StrT, dict[StrT, StrT]]]]:
         """Returns the messages from a stream within a range of IDs.
 
         Time complexity: O(N) with N being the number of elements being returned. If N is constant
@@ -579,7 +702,7 @@ class StreamCommands(CommandsBase[StrT]):
             count: The ``count`` argument (``COUNT``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -588,7 +711,7 @@ class StreamCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["XRANGE", key, start, end]
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.XRANGE, tuple(_args), None)
+        return self._execute(_m.XRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xread(
         self,
@@ -596,7 +719,7 @@ class StreamCommands(CommandsBase[StrT]):
         *,
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] | None]:
         """Returns messages from multiple streams with IDs greater than the ones requested. Blocks
         until a message is available otherwise.
 
@@ -609,7 +732,8 @@ class StreamCommands(CommandsBase[StrT]):
             milliseconds: The ``milliseconds`` argument (``BLOCK``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] |
+                None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -625,7 +749,9 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
         _args.extend(_v for _, _v in _m1)
-        return self._execute(_m.XREAD, tuple(_args), None)
+        return self._execute(
+            _m.XREAD, tuple(_args), _rp.parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk
+        )
 
     def xreadgroup(
         self,
@@ -635,7 +761,7 @@ class StreamCommands(CommandsBase[StrT]):
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
         noack: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, list[tuple[StrT, dict[StrT, StrT] | None]]] | None]:
         """Returns new or historical messages from a stream for a consumer in a group. Blocks until
         a message is available otherwise.
 
@@ -654,7 +780,8 @@ class StreamCommands(CommandsBase[StrT]):
             noack: The ``noack`` argument (``NOACK``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT] |
+                None]]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -675,11 +802,13 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
         _args.extend(_v for _, _v in _m1)
-        return self._execute(_m.XREADGROUP, tuple(_args), None)
+        return self._execute(
+            _m.XREADGROUP, tuple(_args), _rp.parse_opt_map_bulk_array_pair_bulk_opt_map_bulk_bulk
+        )
 
     def xrevrange(
         self, key: KeyT, end: ValueT, start: ValueT, *, count: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[StrT, dict[StrT, StrT]]]]:
         """Returns the messages from a stream within a range of IDs in reverse order.
 
         Time complexity: O(N) with N being the number of elements returned. If N is constant (e.g.
@@ -697,7 +826,7 @@ class StreamCommands(CommandsBase[StrT]):
             count: The ``count`` argument (``COUNT``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -706,7 +835,7 @@ class StreamCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["XREVRANGE", key, end, start]
         if count is not None:
             _args.extend(("COUNT", count))
-        return self._execute(_m.XREVRANGE, tuple(_args), None)
+        return self._execute(_m.XREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xsetid(
         self,
@@ -715,7 +844,7 @@ class StreamCommands(CommandsBase[StrT]):
         *,
         entries_added: int | None = None,
         max_deleted_id: ValueT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """An internal command for replicating stream values.
 
         Time complexity: O(1)
@@ -732,7 +861,7 @@ class StreamCommands(CommandsBase[StrT]):
             max_deleted_id: The ``max-deleted-id`` argument (``MAXDELETEDID``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -743,7 +872,7 @@ class StreamCommands(CommandsBase[StrT]):
             _args.extend(("ENTRIESADDED", entries_added))
         if max_deleted_id is not None:
             _args.extend(("MAXDELETEDID", max_deleted_id))
-        return self._execute(_m.XSETID, tuple(_args), None)
+        return self._execute(_m.XSETID, tuple(_args), _rp.parse_ok)
 
     def xtrim(self, key: KeyT, trim: XtrimTrim) -> Awaitable[int]:
         """Deletes messages from the beginning of a stream.

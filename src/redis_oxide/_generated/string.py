@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal, overload
 
-from redis_oxide import _parsers
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
+from ._models import LcsIdx
 
 __all__ = ["StringCommands"]
 
@@ -285,8 +285,42 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), _parsers.parse_double)
+        return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), _rp.parse_double)
 
+    @overload
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        *,
+        len: Literal[True],
+        idx: Literal[False] = False,
+        min_match_len: int | None = None,
+        withmatchlen: bool = False,
+    ) -> Awaitable[int]: ...
+    @overload
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        *,
+        len: Literal[False] = False,
+        idx: Literal[True],
+        min_match_len: int | None = None,
+        withmatchlen: bool = False,
+    ) -> Awaitable[LcsIdx]: ...
+    @overload
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        *,
+        len: Literal[False] = False,
+        idx: Literal[False] = False,
+        min_match_len: int | None = None,
+        withmatchlen: bool = False,
+    ) -> Awaitable[StrT]: ...
+    @overload
     def lcs(
         self,
         key1: KeyT,
@@ -296,7 +330,17 @@ class StringCommands(CommandsBase[StrT]):
         idx: bool = False,
         min_match_len: int | None = None,
         withmatchlen: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT | int | LcsIdx]: ...
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        *,
+        len: bool = False,
+        idx: bool = False,
+        min_match_len: int | None = None,
+        withmatchlen: bool = False,
+    ) -> Awaitable[StrT | int | LcsIdx]:
         """Finds the longest common substring.
 
         Time complexity: O(N*M) where N and M are the lengths of s1 and s2, respectively
@@ -312,7 +356,7 @@ class StringCommands(CommandsBase[StrT]):
             withmatchlen: The ``withmatchlen`` argument (``WITHMATCHLEN``).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of the reply, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -327,6 +371,10 @@ class StringCommands(CommandsBase[StrT]):
             _args.extend(("MINMATCHLEN", min_match_len))
         if withmatchlen:
             _args.append("WITHMATCHLEN")
+        if len:
+            return self._execute(_m.LCS, tuple(_args), None)
+        if idx:
+            return self._execute(_m.LCS, tuple(_args), _rp.parse_lcs_idx)
         return self._execute(_m.LCS, tuple(_args), None)
 
     def mget(self, *key: KeyT) -> Awaitable[list[StrT | None]]:
@@ -371,7 +419,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("MSET", "data", data)
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
 
     def msetnx(self, data: Mapping[KeyT, ValueT]) -> Awaitable[bool]:
         """Atomically modifies the string values of one or more keys only when all keys don't exist.
@@ -394,7 +442,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = _enc.pairs("MSETNX", "data", data)
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSETNX, tuple(_args), _parsers.parse_bool)
+        return self._execute(_m.MSETNX, tuple(_args), _rp.parse_bool)
 
     def psetex(self, key: KeyT, milliseconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets both string value and expiration time in milliseconds of a key. The key is created
@@ -423,7 +471,7 @@ class StringCommands(CommandsBase[StrT]):
             stacklevel=2,
         )
         return self._execute(
-            _m.PSETEX, ("PSETEX", key, _enc.milliseconds(milliseconds), value), _parsers.parse_ok
+            _m.PSETEX, ("PSETEX", key, _enc.milliseconds(milliseconds), value), _rp.parse_ok
         )
 
     @overload
@@ -454,6 +502,20 @@ class StringCommands(CommandsBase[StrT]):
         unix_time_milliseconds: int | datetime | None = None,
         keepttl: bool = False,
     ) -> Awaitable[bool]: ...
+    @overload
+    def set(
+        self,
+        key: KeyT,
+        value: ValueT,
+        *,
+        condition: Literal["NX", "XX"] | None = None,
+        get: bool = False,
+        seconds: int | timedelta | None = None,
+        milliseconds: int | timedelta | None = None,
+        unix_time_seconds: int | datetime | None = None,
+        unix_time_milliseconds: int | datetime | None = None,
+        keepttl: bool = False,
+    ) -> Awaitable[bool | StrT | None]: ...
     def set(
         self,
         key: KeyT,
@@ -523,7 +585,7 @@ class StringCommands(CommandsBase[StrT]):
             _args.append("KEEPTTL")
         if get:
             return self._execute(_m.SET, tuple(_args), None)
-        return self._execute(_m.SET, tuple(_args), _parsers.parse_ok)
+        return self._execute(_m.SET, tuple(_args), _rp.parse_opt_ok)
 
     def setex(self, key: KeyT, seconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
@@ -550,9 +612,7 @@ class StringCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(
-            _m.SETEX, ("SETEX", key, _enc.seconds(seconds), value), _parsers.parse_ok
-        )
+        return self._execute(_m.SETEX, ("SETEX", key, _enc.seconds(seconds), value), _rp.parse_ok)
 
     def setnx(self, key: KeyT, value: ValueT) -> Awaitable[bool]:
         """Set the string value of a key only when the key doesn't exist.
@@ -578,7 +638,7 @@ class StringCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.SETNX, ("SETNX", key, value), _parsers.parse_bool)
+        return self._execute(_m.SETNX, ("SETNX", key, value), _rp.parse_bool)
 
     def setrange(self, key: KeyT, offset: int, value: ValueT) -> Awaitable[int]:
         """Overwrites a part of a string value with another by an offset. Creates the key if it
