@@ -78,6 +78,39 @@ async def streams(r: redis_oxide.Redis[str]) -> None:
     show("xrange('tour:events', '-', '+')", await r.xrange("tour:events", "-", "+"))
 
 
+async def pipelines(r: redis_oxide.Redis[str]) -> None:
+    print("A pipeline: queued calls return typed handles, sent in one write")
+    async with r.pipeline() as p:
+        hits = p.incr("tour:hits")
+        name = p.hget("tour:user", "name")
+        board = p.zrange("tour:board", 0, -1, withscores=True)
+    show("await hits -> int", await hits)
+    show("await name -> str | None", await name)
+    show("await board -> list[(str, float)]", await board)
+
+    print("A transaction: MULTI/EXEC, and an optimistic WATCH loop")
+    async with r.pipeline(transaction=True) as tx:
+        tx.set("tour:a", "1")
+        moved = tx.incrby("tour:a", 41)
+    show("MULTI; SET; INCRBY; EXEC -> int", await moved)
+
+    async def double(t: redis_oxide.Transaction[str]) -> int:
+        current = int(await t.get("tour:a") or 0)
+        t.multi()
+        t.set("tour:a", str(current * 2))
+        return current * 2
+
+    show("transaction(double, 'tour:a') -> int", await r.transaction(double, "tour:a"))
+
+
+async def scripts(r: redis_oxide.Redis[str]) -> None:
+    print("Scripts: EVALSHA, loaded on NOSCRIPT")
+    script = r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    show("script(keys=['tour:n'], args=[5])", await script(keys=["tour:n"], args=[5]))
+    await r.script_flush()
+    show("after SCRIPT FLUSH, same call", await script(keys=["tour:n"], args=[5]))
+
+
 async def errors(r: redis_oxide.Redis[str]) -> None:
     print("Errors carry the command, the node and the server's code")
     try:
@@ -99,6 +132,8 @@ async def tour(url: str) -> None:
         await hashes(r)
         await sorted_sets(r)
         await streams(r)
+        await pipelines(r)
+        await scripts(r)
         await errors(r)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
