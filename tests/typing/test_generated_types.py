@@ -1,18 +1,27 @@
 """Typed usage of the generated surface, checked by ``mypy --strict`` (and run by pytest).
 
 ``assert_type`` lines are the contract: a change in the generator that alters a public type
-fails mypy here.
+fails mypy here. ``typed_bytes.py`` and ``typed_str.py`` hold the examples per command group;
+``test_typed_examples_pass_mypy_strict`` runs mypy on this whole directory, so the contract is
+checked by the test suite too, not only by ``make check``.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any, TypeVar, assert_type
+
+import pytest
 
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._generated import Commands
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Unsent:
@@ -60,3 +69,18 @@ def test_overloads_follow_options() -> None:
     assert_type(client.zrange("z", 0, -1, withscores=True), Awaitable[list[tuple[str, float]]])
     assert_type(client.lpos("l", "x"), Awaitable[int | None])
     assert_type(client.lpos("l", "x", num_matches=2), Awaitable[list[int]])
+
+
+@pytest.mark.timeout(300)
+def test_typed_examples_pass_mypy_strict() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "tests/typing"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"mypy --strict tests/typing failed:\n{result.stdout}{result.stderr}"
+    )

@@ -1,0 +1,359 @@
+"""``assert_type`` examples for ``Redis[bytes]``: the reply type of every command group.
+
+Checked by ``mypy --strict`` (see ``test_generated_types.py``); the functions are never called.
+Every overload of the generated surface appears at least once, so a generator change that
+alters a public type fails here. ``typed_str.py`` mirrors this file for ``Redis[str]``.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from redis_oxide import Redis
+from redis_oxide._generated._models import (
+    AclLogEntry,
+    AclUser,
+    ClientInfo,
+    ClientTrackingInfo,
+    ClusterNode,
+    ClusterShard,
+    CommandDoc,
+    CommandInfo,
+    FunctionLibrary,
+    FunctionStats,
+    LcsIdx,
+    MemoryStats,
+    ModuleInfo,
+    Role,
+    SlowlogEntry,
+    XAutoClaim,
+    XAutoClaimIds,
+    XInfoConsumer,
+    XInfoGroup,
+    XInfoStream,
+    XInfoStreamFull,
+    XPendingEntry,
+    XPendingSummary,
+)
+from redis_oxide._generated._types import XinfoStreamFullBlock, XpendingFilters
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+async def strings(r: Redis[bytes]) -> None:
+    assert_type(await r.get("k"), bytes | None)
+    assert_type(await r.getdel("k"), bytes | None)
+    assert_type(await r.getex("k", seconds=5), bytes | None)
+    assert_type(await r.getrange("k", 0, 3), bytes)
+    assert_type(await r.mget("a", "b"), list[bytes | None])
+    assert_type(await r.mset({"a": 1, "b": "2"}), bool)
+    assert_type(await r.msetnx({"a": 1}), bool)
+    assert_type(await r.incr("k"), int)
+    assert_type(await r.incrbyfloat("k", 0.5), float)
+    assert_type(await r.append("k", "v"), int)
+    assert_type(await r.strlen("k"), int)
+    assert_type(await r.setrange("k", 1, "v"), int)
+    assert_type(await r.set("k", "v"), bool)
+    assert_type(await r.set("k", "v", condition="NX", seconds=5), bool)
+    assert_type(await r.set("k", "v", get=True), bytes | None)
+    assert_type(await r.lcs("a", "b"), bytes)
+    assert_type(await r.lcs("a", "b", len=True), int)
+    assert_type(await r.lcs("a", "b", idx=True, withmatchlen=True), LcsIdx)
+
+
+async def keyspace(r: Redis[bytes]) -> None:
+    assert_type(await r.delete("a", "b"), int)
+    assert_type(await r.exists("a"), int)
+    assert_type(await r.expire("k", 10, condition="NX"), bool)
+    assert_type(await r.ttl("k"), int)
+    assert_type(await r.pttl("k"), int)
+    assert_type(await r.persist("k"), bool)
+    assert_type(await r.type("k"), bytes)
+    assert_type(await r.keys("*"), list[bytes])
+    assert_type(await r.scan(0, pattern="k:*", count=10), tuple[int, list[bytes]])
+    assert_type(await r.randomkey(), bytes | None)
+    assert_type(await r.rename("a", "b"), bool)
+    assert_type(await r.copy("a", "b", replace=True), bool)
+    assert_type(await r.dump("k"), bytes | None)
+    assert_type(await r.object_encoding("k"), bytes | None)
+    assert_type(await r.sort("l"), list[bytes | None])
+    assert_type(await r.sort("l", destination="d"), int)
+    assert_type(await r.sort_ro("l", order="DESC"), list[bytes | None])
+    assert_type(await r.waitaof(0, 0, 10), tuple[int, int])
+
+
+async def hashes(r: Redis[bytes]) -> None:
+    assert_type(await r.hget("h", "f"), bytes | None)
+    assert_type(await r.hset("h", {"f": "v"}), int)
+    assert_type(await r.hgetall("h"), dict[bytes, bytes])
+    assert_type(await r.hmget("h", "a", "b"), list[bytes | None])
+    assert_type(await r.hkeys("h"), list[bytes])
+    assert_type(await r.hvals("h"), list[bytes])
+    assert_type(await r.hexists("h", "f"), bool)
+    assert_type(await r.hincrbyfloat("h", "f", 1.5), float)
+    assert_type(await r.hexpire("h", 10, ["f"]), list[int])
+    assert_type(await r.httl("h", ["f"]), list[int])
+    assert_type(await r.hscan("h", 0), tuple[int, dict[bytes, bytes]])
+    assert_type(await r.hscan("h", 0, novalues=True), tuple[int, list[bytes]])
+    assert_type(await r.hrandfield("h"), bytes | None)
+    assert_type(await r.hrandfield("h", count=2), list[bytes])
+    assert_type(await r.hrandfield("h", count=2, withvalues=True), list[tuple[bytes, bytes]])
+
+
+async def lists(r: Redis[bytes]) -> None:
+    assert_type(await r.lpush("l", "a", "b"), int)
+    assert_type(await r.lrange("l", 0, -1), list[bytes])
+    assert_type(await r.lindex("l", 0), bytes | None)
+    assert_type(await r.lset("l", 0, "v"), bool)
+    assert_type(await r.lmove("a", "b", "LEFT", "RIGHT"), bytes | None)
+    assert_type(await r.lmpop(["a", "b"], "LEFT", count=2), tuple[bytes, list[bytes]] | None)
+    assert_type(await r.blpop(["a"], 0.5), tuple[bytes, bytes] | None)
+    assert_type(await r.brpop(["a"], 0.5), tuple[bytes, bytes] | None)
+    assert_type(await r.blmove("a", "b", "LEFT", "LEFT", 1), bytes | None)
+    assert_type(await r.blmpop(1, ["a"], "RIGHT"), tuple[bytes, list[bytes]] | None)
+    assert_type(await r.lpop("l"), bytes | None)
+    assert_type(await r.lpop("l", count=2), list[bytes] | None)
+    assert_type(await r.rpop("l"), bytes | None)
+    assert_type(await r.rpop("l", count=2), list[bytes] | None)
+    assert_type(await r.lpos("l", "x"), int | None)
+    assert_type(await r.lpos("l", "x", rank=2), int | None)
+    assert_type(await r.lpos("l", "x", num_matches=0), list[int])
+
+
+async def sets(r: Redis[bytes]) -> None:
+    assert_type(await r.sadd("s", "a"), int)
+    assert_type(await r.smembers("s"), set[bytes])
+    assert_type(await r.sinter("a", "b"), set[bytes])
+    assert_type(await r.sunion("a", "b"), set[bytes])
+    assert_type(await r.sdiff("a", "b"), set[bytes])
+    assert_type(await r.sismember("s", "a"), bool)
+    assert_type(await r.smismember("s", "a", "b"), list[bool])
+    assert_type(await r.sscan("s", 0), tuple[int, list[bytes]])
+    assert_type(await r.spop("s"), bytes | None)
+    assert_type(await r.spop("s", count=2), set[bytes])
+    assert_type(await r.srandmember("s"), bytes | None)
+    assert_type(await r.srandmember("s", count=-2), list[bytes])
+
+
+async def sorted_sets(r: Redis[bytes]) -> None:
+    scored = list[tuple[bytes, float]]
+    assert_type(await r.zadd("z", {"a": 1.0}), int)
+    assert_type(await r.zadd("z", {"a": 1.0}, increment=True), float | None)
+    assert_type(await r.zscore("z", "a"), float | None)
+    assert_type(await r.zmscore("z", "a", "b"), list[float | None])
+    assert_type(await r.zincrby("z", 1, "a"), float)
+    assert_type(await r.zrange("z", 0, -1), list[bytes])
+    assert_type(await r.zrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrange("z", "(1", "+inf", sortby="BYSCORE", limit=(0, 5)), list[bytes])
+    assert_type(await r.zrangebyscore("z", 0, 10), list[bytes])
+    assert_type(await r.zrangebyscore("z", 0, 10, withscores=True), scored)
+    assert_type(await r.zrevrange("z", 0, -1), list[bytes])
+    assert_type(await r.zrevrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrevrangebyscore("z", 10, 0), list[bytes])
+    assert_type(await r.zrevrangebyscore("z", 10, 0, withscores=True), scored)
+    assert_type(await r.zrangebylex("z", "-", "+"), list[bytes])
+    assert_type(await r.zunion("a", "b"), list[bytes])
+    assert_type(await r.zunion("a", "b", withscores=True), scored)
+    assert_type(await r.zinter("a", "b"), list[bytes])
+    assert_type(await r.zinter("a", "b", withscores=True), scored)
+    assert_type(await r.zdiff("a", "b"), list[bytes])
+    assert_type(await r.zdiff("a", "b", withscores=True), scored)
+    assert_type(await r.zrandmember("z"), bytes | None)
+    assert_type(await r.zrandmember("z", count=2), list[bytes])
+    assert_type(await r.zrandmember("z", count=2, withscores=True), scored)
+    assert_type(await r.zrank("z", "a"), int | None)
+    assert_type(await r.zrank("z", "a", withscore=True), tuple[int, float] | None)
+    assert_type(await r.zrevrank("z", "a"), int | None)
+    assert_type(await r.zrevrank("z", "a", withscore=True), tuple[int, float] | None)
+    assert_type(await r.zpopmin("z"), scored)
+    assert_type(await r.zpopmax("z", count=2), scored)
+    assert_type(await r.bzpopmin(["z"], 1), tuple[bytes, bytes, float] | None)
+    assert_type(await r.zmpop(["z"], "MIN"), tuple[bytes, scored] | None)
+    assert_type(await r.bzmpop(1, ["z"], "MAX", count=2), tuple[bytes, scored] | None)
+    assert_type(await r.zscan("z", 0), tuple[int, scored])
+
+
+async def geo(r: Redis[bytes]) -> None:
+    assert_type(await r.geoadd("g", [(13.4, 38.1, "Palermo")]), int)
+    assert_type(await r.geodist("g", "a", "b", unit="KM"), float | None)
+    assert_type(await r.geopos("g", member=["a"]), list[tuple[float, float] | None])
+    assert_type(await r.geohash("g", member=["a"]), list[bytes | None])
+    assert_type(await r.geosearch("g", member="a", circle=(5, "KM")), list[bytes])
+    assert_type(
+        await r.geosearch("g", fromlonlat=(15, 37), box=(4, 4, "KM"), withdist=True),
+        list[tuple[bytes, float]],
+    )
+    assert_type(
+        await r.geosearch("g", member="a", circle=(5, "KM"), withcoord=True),
+        list[tuple[bytes, tuple[float, float]]],
+    )
+    assert_type(
+        await r.geosearch("g", member="a", circle=(5, "KM"), withhash=True),
+        list[tuple[bytes, int]],
+    )
+    assert_type(
+        await r.geosearch("g", member="a", circle=(5, "KM"), withcoord=True, withdist=True),
+        list[tuple[bytes, float, tuple[float, float]]],
+    )
+    assert_type(
+        await r.geosearch(
+            "g", member="a", circle=(5, "KM"), withcoord=True, withdist=True, withhash=True
+        ),
+        list[tuple[bytes, float, int, tuple[float, float]]],
+    )
+    assert_type(
+        await r.geosearch("g", member="a", circle=(5, "KM"), withdist=True, withhash=True),
+        list[tuple[bytes, float, int]],
+    )
+    assert_type(
+        await r.geosearch("g", member="a", circle=(5, "KM"), withcoord=True, withhash=True),
+        list[tuple[bytes, int, tuple[float, float]]],
+    )
+    assert_type(
+        await r.georadius("g", 15, 37, 200, "KM", withcoord=True, withdist=True, withhash=True),
+        list[tuple[bytes, float, int, tuple[float, float]]],
+    )
+    assert_type(
+        await r.georadius("g", 15, 37, 200, "KM", withcoord=True, withdist=True),
+        list[tuple[bytes, float, tuple[float, float]]],
+    )
+    assert_type(
+        await r.georadius("g", 15, 37, 200, "KM", withcoord=True),
+        list[tuple[bytes, tuple[float, float]]],
+    )
+    assert_type(await r.georadius("g", 15, 37, 200, "KM", withdist=True), list[tuple[bytes, float]])
+    assert_type(await r.georadius("g", 15, 37, 200, "KM", withhash=True), list[tuple[bytes, int]])
+    assert_type(await r.georadius("g", 15, 37, 200, "KM"), list[bytes])
+    assert_type(
+        await r.georadius("g", 15, 37, 200, "KM", withdist=True, withhash=True),
+        list[tuple[bytes, float, int]],
+    )
+    assert_type(
+        await r.georadius("g", 15, 37, 200, "KM", withcoord=True, withhash=True),
+        list[tuple[bytes, int, tuple[float, float]]],
+    )
+    assert_type(await r.georadius("g", 15, 37, 200, "KM", storekey="d"), int)
+    assert_type(await r.georadius("g", 15, 37, 200, "KM", storedistkey="d"), int)
+    assert_type(await r.georadius_ro("g", 15, 37, 200, "KM"), list[bytes])
+    assert_type(
+        await r.georadiusbymember("g", "a", 200, "KM", withdist=True), list[tuple[bytes, float]]
+    )
+    assert_type(await r.georadiusbymember("g", "a", 200, "KM", storekey="d"), int)
+    assert_type(
+        await r.georadiusbymember_ro("g", "a", 200, "KM", withcoord=True),
+        list[tuple[bytes, tuple[float, float]]],
+    )
+    assert_type(await r.geosearchstore("d", "g", member="a", circle=(5, "KM")), int)
+
+
+async def streams(r: Redis[bytes]) -> None:
+    assert_type(await r.xadd("s", {"f": "v"}, auto_id=True), bytes | None)
+    assert_type(await r.xlen("s"), int)
+    assert_type(await r.xrange("s", "-", "+"), list[Entry])
+    assert_type(await r.xrevrange("s", "+", "-", count=1), list[Entry])
+    assert_type(await r.xread({"s": "0-0"}, count=10), dict[bytes, list[Entry]] | None)
+    assert_type(
+        await r.xreadgroup(("g", "c"), {"s": ">"}, count=1),
+        dict[bytes, list[tuple[bytes, dict[bytes, bytes] | None]]] | None,
+    )
+    assert_type(await r.xack("s", "g", "1-0"), int)
+    assert_type(await r.xclaim("s", "g", "c", 0, "1-0"), list[Entry])
+    assert_type(await r.xclaim("s", "g", "c", 0, "1-0", justid=True), list[bytes])
+    assert_type(await r.xautoclaim("s", "g", "c", 0, "0-0"), XAutoClaim[bytes])
+    assert_type(await r.xautoclaim("s", "g", "c", 0, "0-0", justid=True), XAutoClaimIds[bytes])
+    assert_type(await r.xpending("s", "g"), XPendingSummary[bytes])
+    assert_type(
+        await r.xpending("s", "g", filters=XpendingFilters(start="-", end="+", count=5)),
+        list[XPendingEntry[bytes]],
+    )
+    assert_type(await r.xinfo_stream("s"), XInfoStream[bytes])
+    assert_type(
+        await r.xinfo_stream("s", full_block=XinfoStreamFullBlock(count=5)),
+        XInfoStreamFull[bytes],
+    )
+    assert_type(await r.xinfo_groups("s"), list[XInfoGroup[bytes]])
+    assert_type(await r.xinfo_consumers("s", "g"), list[XInfoConsumer[bytes]])
+    assert_type(await r.xgroup_create("s", "g", id="$", mkstream=True), bool)
+
+
+async def bitmaps_and_hyperloglogs(r: Redis[bytes]) -> None:
+    assert_type(await r.setbit("b", 7, 1), int)
+    assert_type(await r.getbit("b", 7), int)
+    assert_type(await r.bitcount("b"), int)
+    assert_type(await r.bitop("AND", "d", "a", "b"), int)
+    assert_type(await r.bitfield("b", operation=[["GET", "u4", 0]]), list[int | None])
+    assert_type(await r.bitfield_ro("b", get_block=[("u8", 0)]), list[int])
+    assert_type(await r.pfadd("h", element=["a"]), bool)
+    assert_type(await r.pfcount("h"), int)
+    assert_type(await r.pfmerge("d", sourcekey=["h"]), bool)
+
+
+async def scripting_and_pubsub(r: Redis[bytes]) -> None:
+    assert_type(await r.script_load("return 1"), bytes)
+    assert_type(await r.script_exists("0" * 40), list[bool])
+    assert_type(await r.script_flush(), bool)
+    assert_type(await r.function_load("#!lua name=l\n", replace=True), bytes)
+    assert_type(await r.function_list(withcode=True), list[FunctionLibrary[bytes]])
+    assert_type(await r.function_stats(), FunctionStats[bytes])
+    assert_type(await r.function_dump(), bytes)
+    assert_type(await r.function_delete("l"), bool)
+    assert_type(await r.publish("ch", "m"), int)
+    assert_type(await r.spublish("ch", "m"), int)
+    assert_type(await r.pubsub_channels(pattern="*"), list[bytes])
+    assert_type(await r.pubsub_numsub(channel=["ch"]), dict[bytes, int])
+    assert_type(await r.pubsub_numpat(), int)
+
+
+async def connection(r: Redis[bytes]) -> None:
+    assert_type(await r.ping(), bytes)
+    assert_type(await r.echo("hi"), bytes)
+    assert_type(await r.client_id(), int)
+    assert_type(await r.client_getname(), bytes | None)
+    assert_type(await r.client_setname("app"), bool)
+    assert_type(await r.client_info(), ClientInfo)
+    assert_type(await r.client_list(client_type="NORMAL"), list[ClientInfo])
+    assert_type(await r.client_trackinginfo(), ClientTrackingInfo[bytes])
+    assert_type(await r.client_kill(new_format=[["ID", 5]]), int)
+    assert_type(await r.client_kill(old_format="127.0.0.1:5000"), bool)
+    assert_type(await r.client_pause(10, mode="WRITE"), bool)
+    assert_type(await r.client_unblock(5), bool)
+
+
+async def server(r: Redis[bytes]) -> None:
+    assert_type(await r.dbsize(), int)
+    assert_type(await r.flushall(flush_type="SYNC"), bool)
+    assert_type(await r.info(section=["server"]), dict[str, dict[str, str | int | float]])
+    assert_type(await r.config_get("maxmemory"), dict[bytes, bytes])
+    assert_type(await r.config_set({"maxmemory": 0}), bool)
+    assert_type(await r.time(), tuple[int, int])
+    assert_type(await r.lastsave(), int)
+    assert_type(await r.role(), Role)
+    assert_type(await r.acl_whoami(), bytes)
+    assert_type(await r.acl_users(), list[bytes])
+    assert_type(await r.acl_getuser("default"), AclUser | None)
+    assert_type(await r.acl_log(count=5), list[AclLogEntry])
+    assert_type(await r.acl_log(reset=True), bool)
+    assert_type(await r.acl_setuser("u", rule=["on"]), bool)
+    assert_type(await r.acl_deluser("u"), int)
+    assert_type(await r.command_count(), int)
+    assert_type(await r.command_docs(command_name=["GET"]), dict[bytes, CommandDoc])
+    assert_type(await r.command_info(command_name=["GET"]), list[CommandInfo | None])
+    assert_type(await r.command_getkeys("GET", arg=["k"]), list[bytes])
+    assert_type(await r.memory_usage("k"), int | None)
+    assert_type(await r.memory_stats(), MemoryStats)
+    assert_type(await r.module_list(), list[ModuleInfo[bytes]])
+    assert_type(await r.slowlog_get(count=5), list[SlowlogEntry[bytes]])
+    assert_type(await r.slowlog_len(), int)
+    assert_type(await r.latency_history("command"), list[tuple[int, int]])
+    assert_type(await r.swapdb(0, 1), bool)
+
+
+async def cluster(r: Redis[bytes]) -> None:
+    assert_type(await r.cluster_keyslot("k"), int)
+    assert_type(await r.cluster_countkeysinslot(1), int)
+    assert_type(await r.cluster_getkeysinslot(1, 10), list[bytes])
+    assert_type(await r.cluster_myid(), bytes)
+    assert_type(await r.cluster_info(), dict[str, str | int | float])
+    assert_type(await r.cluster_nodes(), list[ClusterNode])
+    assert_type(await r.cluster_shards(), list[ClusterShard])
+    assert_type(await r.cluster_addslots(1, 2), bool)
