@@ -7,6 +7,8 @@ the error tree and ``redis_oxide.testing`` the pytest plugin with real-server fi
 
 from redis_oxide import exceptions
 from redis_oxide._client import Redis, from_url
+from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
+from redis_oxide._generated._models import __all__ as _model_names
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._retry import Retry
@@ -29,6 +31,7 @@ __all__ = [
     "__version__",
     "exceptions",
     "from_url",
+    *_model_names,
 ]
 
 for _public in (
