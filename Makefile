@@ -7,7 +7,7 @@ SPEC_URL ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test pytest lint format typecheck check generate check-generated spec \
-	regen-golden
+	regen-golden bench
 
 setup:
 	@bash scripts/setup.sh
@@ -21,15 +21,15 @@ pytest:
 	PYTHONASYNCIODEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint:
-	$(PY) -m ruff check src codegen tests demo scripts
-	$(PY) -m ruff format --check src codegen tests demo scripts
+	$(PY) -m ruff check src codegen tests demo scripts bench
+	$(PY) -m ruff format --check src codegen tests demo scripts bench
 
 format:
-	$(PY) -m ruff format src codegen tests demo scripts
-	$(PY) -m ruff check --fix src codegen tests demo scripts
+	$(PY) -m ruff format src codegen tests demo scripts bench
+	$(PY) -m ruff check --fix src codegen tests demo scripts bench
 
 typecheck:
-	$(PY) -m mypy src codegen tests/typing demo
+	$(PY) -m mypy src codegen tests/typing tests/bench demo bench
 
 check: lint typecheck check-generated
 
@@ -47,3 +47,9 @@ regen-golden:
 	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden \
 		--overrides tests/codegen/golden_overrides \
 		--replies tests/codegen/golden_overrides/replies.toml
+
+BENCH_ARGS ?=
+# Side by side with redis-py, coredis and valkey-glide (the `bench` extra), asyncio and uvloop.
+bench: setup
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench $(BENCH_ARGS)

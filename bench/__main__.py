@@ -1,0 +1,114 @@
+"""Command line: ``python -m bench [--quick] [--rounds N] [--loops ...] [--json PATH]``.
+
+Rules: the Markdown report goes to stdout, progress to stderr, the JSON
+document to ``--json`` (default ``bench/results/latest.json``, ignored by git).
+SIGTERM is handled like Ctrl-C, so the harness's server is stopped either way.
+Exit status: 0 after a report, 2 for bad options, 1 if the server cannot start,
+130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from bench._report import summarize
+from bench._runner import Options, run_benchmark
+from bench._server import ServerError
+from bench._spec import CLIENTS, LOOPS, Workload
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def _names(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}"
+        )
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Benchmark redis-oxide against its peers."
+    )
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (about 3 minutes)")
+    parser.add_argument("--rounds", type=int, help="rounds per client and loop (default 3)")
+    parser.add_argument("--duration", type=float, help="seconds per measurement (default 1)")
+    parser.add_argument(
+        "--loops",
+        type=lambda t: _names(t, LOOPS, "loop"),
+        help=f"comma-separated, from {','.join(LOOPS)} (default all)",
+    )
+    parser.add_argument(
+        "--clients",
+        type=lambda t: _names(t, CLIENTS, "client"),
+        help=f"comma-separated, from {','.join(CLIENTS)} (default all)",
+    )
+    workloads = tuple(w.value for w in Workload)
+    parser.add_argument(
+        "--workloads",
+        type=lambda t: _names(t, workloads, "workload"),
+        help=f"comma-separated, from {','.join(workloads)} (default all)",
+    )
+    parser.add_argument("--no-limits", action="store_true", help="skip redis-benchmark")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON output path")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    base = Options.quick_defaults() if args.quick else Options()
+    if args.rounds is not None and args.rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
+    return dataclasses.replace(
+        base,
+        rounds=base.rounds if args.rounds is None else args.rounds,
+        duration=base.duration if args.duration is None else args.duration,
+        loops=args.loops or base.loops,
+        clients=args.clients or base.clients,
+        workloads=tuple(Workload(w) for w in args.workloads) if args.workloads else base.workloads,
+        limit_requests=0 if args.no_limits else base.limit_requests,
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the report.
+
+    Args:
+        argv: Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The process exit status.
+    """
+    args = _parser().parse_args(argv)
+    options = _options(args)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        run = run_benchmark(options, progress=lambda line: print(line, file=sys.stderr))
+    except KeyboardInterrupt:
+        print("interrupted; server stopped", file=sys.stderr)
+        return 130
+    except ServerError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    summary = summarize(run)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(summary.markdown())
+    print(f"JSON written to {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Orchestration: server, rounds, rotation, one worker process per client.
+
+Rules and invariants:
+- Every round runs every (loop, client) pair once, each in a fresh worker
+  process; the client order rotates by one each round, so no client is
+  always first after the server's idle time or always last on a warm cache.
+- A client whose worker reports anything but OK (not installed,
+  unavailable, failed) keeps that result and is not started again on that
+  loop; the other clients go on.
+- The workers get the harness environment minus asyncio debug switches
+  (``PYTHONASYNCIODEBUG``, ``PYTHONDEVMODE``), which slow pure-Python
+  clients far more than the others and would skew every ratio.
+- Everything is bounded: workers by a subprocess timeout, redis-benchmark by
+  its request count and a timeout; the server is stopped on every exit path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
+from bench._server import DEFAULT_SERVER, HOST, BenchServer
+from bench._spec import CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
+
+__all__ = ["BenchRun", "Options", "run_benchmark"]
+
+_ROOT = Path(__file__).resolve().parent.parent
+_SCRUBBED_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What to run.
+
+    Attributes:
+        rounds: Rounds per (loop, client); figures are medians over them.
+        loops: Event loops, from `bench._spec.LOOPS`.
+        clients: Clients, from `bench._spec.CLIENTS`; the first-round order.
+        workloads: Workloads to run, in order.
+        duration: Seconds per time-bounded measurement.
+        concurrent_ops: Total GETs of the concurrency workload.
+        limit_requests: redis-benchmark base request count; 0 skips the limits.
+        server: The redis-server binary.
+        quick: Recorded in the output; the caller has already shrunk the sizes.
+    """
+
+    rounds: int = 3
+    loops: tuple[str, ...] = LOOPS
+    clients: tuple[str, ...] = CLIENTS
+    workloads: tuple[Workload, ...] = tuple(Workload)
+    duration: float = 1.0
+    concurrent_ops: int = 100_000
+    limit_requests: int = 20_000
+    server: Path = DEFAULT_SERVER
+    quick: bool = False
+
+    @classmethod
+    def quick_defaults(cls) -> Options:
+        """The CI-sized run: same shape, a fraction of the time."""
+        return cls(duration=0.25, concurrent_ops=10_000, limit_requests=4_000, quick=True)
+
+
+@dataclasses.dataclass
+class BenchRun:
+    """Raw outcome of a run, before medians.
+
+    Attributes:
+        options: What was asked for.
+        environment: Versions and machine facts for the report header.
+        results: (loop, client) to one `WorkerResult` per round it ran.
+        limits: Workload to one redis-benchmark figure per round.
+        limit_error: Why there are no limit figures, if there are none.
+    """
+
+    options: Options
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
+    results: dict[tuple[str, str], list[WorkerResult]] = dataclasses.field(default_factory=dict)
+    limits: dict[Workload, list[float]] = dataclasses.field(default_factory=dict)
+    limit_error: str = ""
+
+
+def _worker_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _worker_timeout(job: Job) -> float:
+    return len(job.workloads) * (job.duration * 12 + 40) + 30
+
+
+def run_worker(job: Job, scratch: Path, tag: str) -> WorkerResult:
+    """Run one job in a fresh Python process and collect its result.
+
+    Args:
+        job: What the worker measures.
+        scratch: A directory that outlives the call (the server's), for the job files.
+        tag: Unique within the run; names the job files.
+
+    Returns:
+        The worker's result; a crash or timeout becomes a FAILED result.
+    """
+    job_file = scratch / f"job-{tag}.json"
+    result_file = scratch / f"result-{tag}.json"
+    job_file.write_text(job.to_json(), encoding="utf-8")
+    argv = [sys.executable, "-m", "bench._worker", str(job_file), str(result_file)]
+    failed = WorkerResult(client=job.client, loop=job.loop, status=Status.FAILED)
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=_ROOT,
+            env=_worker_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=_worker_timeout(job),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        failed.reason = f"worker timed out after {_worker_timeout(job):.0f} s"
+        return failed
+    if result_file.exists():
+        return WorkerResult.read(result_file)
+    tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+    failed.reason = f"worker exited {done.returncode}: {tail[0]}"
+    return failed
+
+
+def _rotated(items: tuple[str, ...], by: int) -> list[str]:
+    shift = by % len(items) if items else 0
+    return [*items[shift:], *items[:shift]]
+
+
+def _run_limits(run: BenchRun, port: int) -> None:
+    options = run.options
+    try:
+        binary = find_binary()
+        run.environment["redis-benchmark"] = str(binary.path)
+        for workload in LIMIT_WORKLOADS:
+            if workload in options.workloads:
+                rate = measure_limit(binary, port, workload, options.limit_requests)
+                run.limits.setdefault(workload, []).append(rate)
+    except LimitError as exc:
+        run.limit_error = str(exc)
+
+
+def run_benchmark(options: Options, progress: Callable[[str], None] | None = None) -> BenchRun:
+    """Start a server, run every round, stop the server.
+
+    Args:
+        options: What to run.
+        progress: Called with one line per step (e.g. to print on stderr).
+
+    Returns:
+        The raw results, to be summarised by `bench._report`.
+
+    Raises:
+        bench._server.ServerError: The server could not be started.
+    """
+    say = progress or (lambda _line: None)
+    run = BenchRun(options)
+    run.environment.update(
+        python=platform.python_version(),
+        platform=platform.platform(terse=True),
+        cpus=str(os.cpu_count()),
+    )
+    stopped: set[tuple[str, str]] = set()
+    with BenchServer(options.server) as server:
+        server.seed()
+        run.environment["redis-server"] = server.info("redis_version")
+        say(f"redis-server {run.environment['redis-server']} on {HOST}:{server.port}")
+        workloads = tuple(w.value for w in options.workloads)
+        for round_index in range(options.rounds):
+            for loop in options.loops:
+                for client in _rotated(options.clients, round_index):
+                    if (loop, client) in stopped:
+                        continue
+                    say(f"round {round_index + 1}/{options.rounds} {loop:<7} {client}")
+                    job = Job(
+                        client=client,
+                        loop=loop,
+                        host=HOST,
+                        port=server.port,
+                        workloads=workloads,
+                        duration=options.duration,
+                        concurrent_ops=options.concurrent_ops,
+                    )
+                    tag = f"{round_index}-{loop}-{client}"
+                    result = run_worker(job, server.scratch, tag)
+                    run.results.setdefault((loop, client), []).append(result)
+                    if result.status is not Status.OK:
+                        say(f"  {client} on {loop}: {result.status.value}: {result.reason}")
+                        stopped.add((loop, client))
+            if options.limit_requests > 0 and not run.limit_error:
+                say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
+                _run_limits(run, server.port)
+    return run

@@ -1,0 +1,217 @@
+"""What is measured: workloads, data set, jobs and results, shared by runner and worker.
+
+Rules and invariants:
+- This module is the single description of the data set. The runner seeds it
+  once per server and every worker reads the same keys, so no client pays
+  for (or profits from) its own set-up.
+- Jobs and results cross the process boundary as JSON files; `Job` and
+  `WorkerResult` are the only shapes that travel, and both round-trip through
+  `to_json`/`from_json` without loss.
+- Write workloads touch their own keys (`SET_KEY`, `PIPELINE_KEYS`), never the
+  keys the read workloads check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BIG_KEY",
+    "BIG_VALUE_SIZE",
+    "CLIENTS",
+    "GET_KEY",
+    "HASH_FIELDS",
+    "HASH_KEY",
+    "LOOPS",
+    "PIPELINE_KEYS",
+    "PIPELINE_SIZE",
+    "SET_KEY",
+    "VALUE",
+    "ZSET_KEY",
+    "ZSET_MEMBERS",
+    "Job",
+    "Sample",
+    "Status",
+    "Workload",
+    "WorkerResult",
+    "hash_mapping",
+    "zset_members",
+]
+
+VALUE = b"v" * 100
+"""The 100-byte value every workload uses unless it says otherwise."""
+
+SET_KEY = b"bench:setget"
+GET_KEY = b"bench:get"
+BIG_KEY = b"bench:big"
+BIG_VALUE_SIZE = 1 << 20
+HASH_KEY = b"bench:hash"
+HASH_FIELDS = 100
+ZSET_KEY = b"bench:zset"
+ZSET_MEMBERS = 1000
+PIPELINE_SIZE = 1000
+PIPELINE_KEYS = tuple(b"bench:pipe:%04d" % i for i in range(PIPELINE_SIZE))
+
+CLIENTS = ("redis-py", "coredis", "valkey-glide", "bare", "redis-oxide")
+"""Every client the harness knows, in the order of the first round."""
+
+LOOPS = ("asyncio", "uvloop")
+
+
+def hash_mapping() -> dict[bytes, bytes]:
+    """Return the fields of the HGETALL hash: 100 fields with 100-byte values."""
+    return {b"field:%03d" % i: VALUE for i in range(HASH_FIELDS)}
+
+
+def zset_members() -> list[tuple[bytes, float]]:
+    """Return the members of the ZRANGE sorted set with non-integral scores."""
+    return [(b"member:%04d" % i, i + 0.5) for i in range(ZSET_MEMBERS)]
+
+
+class Workload(enum.Enum):
+    """The six measured workloads; the value is the stable name used in JSON."""
+
+    SET_GET = "set_get"
+    CONCURRENT_GET = "concurrent_get"
+    PIPELINE_SET = "pipeline_set"
+    BIG_GET = "big_get"
+    HGETALL = "hgetall"
+    ZRANGE = "zrange_withscores"
+
+    @property
+    def title(self) -> str:
+        """Human description used in the Markdown report."""
+        return _TITLES[self]
+
+    @property
+    def reports_bandwidth(self) -> bool:
+        """Whether the headline figure is MB/s rather than ops/s."""
+        return self is Workload.BIG_GET
+
+
+_TITLES = {
+    Workload.SET_GET: "1 task, SET/GET alternating",
+    Workload.CONCURRENT_GET: "100 tasks, GET",
+    Workload.PIPELINE_SET: "1,000-SET pipelines (commands/s)",
+    Workload.BIG_GET: "GET 1 MiB value",
+    Workload.HGETALL: "HGETALL 100 fields",
+    Workload.ZRANGE: "ZRANGE 0 -1 WITHSCORES, 1,000 members",
+}
+
+
+class Status(enum.Enum):
+    """Outcome of one worker process for one client."""
+
+    OK = "ok"
+    NOT_INSTALLED = "not installed"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """Everything a worker process needs: which client, which loop, what to run.
+
+    Attributes:
+        client: One of `CLIENTS`.
+        loop: One of `LOOPS`.
+        host: Server address (loopback).
+        port: Server port.
+        workloads: Workload names, in the order to run them.
+        duration: Seconds each time-bounded measurement lasts.
+        concurrent_ops: Total GETs of the concurrency workload.
+        concurrency: Tasks of the concurrency workload.
+    """
+
+    client: str
+    loop: str
+    host: str
+    port: int
+    workloads: tuple[str, ...]
+    duration: float
+    concurrent_ops: int
+    concurrency: int = 100
+
+    def to_json(self) -> str:
+        """Serialise for the worker's command line file."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Job:
+        """Parse what `to_json` wrote."""
+        raw = json.loads(text)
+        raw["workloads"] = tuple(raw["workloads"])
+        return cls(**raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One measurement: operations done, wall seconds and process CPU seconds.
+
+    Attributes:
+        ops: Commands completed (a 1,000-command pipeline counts 1,000).
+        seconds: Wall-clock time of the measured section.
+        cpu_seconds: Process CPU time (all threads) of the measured section.
+    """
+
+    ops: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def ops_per_second(self) -> float:
+        """Throughput of the sample."""
+        return self.ops / self.seconds
+
+    @property
+    def cpu_us_per_op(self) -> float:
+        """Client CPU cost per command in microseconds."""
+        return self.cpu_seconds * 1e6 / self.ops
+
+
+@dataclasses.dataclass
+class WorkerResult:
+    """What one worker process reports back for one job.
+
+    Attributes:
+        client: The job's client.
+        loop: The job's loop.
+        status: Overall outcome; `Status.OK` may still carry per-workload errors.
+        reason: Why the client could not run (for any status but OK).
+        version: Version string of the client library.
+        notes: Remarks that qualify the figures, e.g. "no pipeline API".
+        samples: Workload name to its sample.
+        errors: Workload name to the error that stopped it.
+    """
+
+    client: str
+    loop: str
+    status: Status = Status.OK
+    reason: str = ""
+    version: str = ""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    samples: dict[str, Sample] = dataclasses.field(default_factory=dict)
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Serialise for the result file."""
+        raw = dataclasses.asdict(self)
+        raw["status"] = self.status.value
+        return json.dumps(raw)
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerResult:
+        """Parse what `to_json` wrote."""
+        raw: dict[str, Any] = json.loads(text)
+        raw["status"] = Status(raw["status"])
+        raw["samples"] = {name: Sample(**s) for name, s in raw["samples"].items()}
+        return cls(**raw)
+
+    @classmethod
+    def read(cls, path: Path) -> WorkerResult:
+        """Load a result file written by a worker."""
+        return cls.from_json(path.read_text(encoding="utf-8"))
