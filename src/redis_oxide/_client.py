@@ -4,6 +4,9 @@ Rules this module keeps:
 
 - ``_execute`` is the one path every command takes. The fast path (a ready shared
   connection, no failure) costs one coroutine, one future, one deque append and one encode.
+- A command whose meta says ``binary_reply`` (DUMP) is read undecoded, so it returns
+  ``bytes`` even on ``Redis[str]``; the flag rides along to the connection, which reads
+  other replies on the plain fast loop.
 - Blocking commands go to a dedicated lease and are not bound by ``command_timeout`` (their
   own timeout argument bounds them); everything else shares connections.
 - After a lost connection a command is retried only when that cannot run it twice: it is
@@ -34,6 +37,7 @@ from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
 from redis_oxide._exceptions import CommandTimeoutError, ConnectionLostError
 from redis_oxide._generated import Commands, StrT
+from redis_oxide._parsers import Reply
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, Lease, MultiplexedPool, PoolStats
 from redis_oxide._retry import Retry
 from redis_oxide._url import parse_url
@@ -225,16 +229,19 @@ class Redis(Commands[StrT], Generic[StrT]):
         parser: Callable[[Any], T] | None,
     ) -> Awaitable[T]:
         blocking = meta.is_blocking and _blocks_with(meta.name, args)
-        return self._call(meta.name, args, parser, meta.is_readonly, blocking)
+        return self._call(
+            meta.name, args, parser, meta.is_readonly, blocking, binary=meta.binary_reply
+        )
 
-    async def execute_command(self, *args: ArgT) -> Any:
+    async def execute_command(self, *args: ArgT) -> Reply:
         """Send a raw command and return its decoded reply.
 
         Args:
             *args: The command name (``"GET"``, ``"CLIENT"``, ...) and its arguments.
 
         Returns:
-            The reply as decoded (``bytes``/``str``, ``int``, ``list``, ``dict`` ...).
+            The reply as decoded (``bytes``/``str``, ``int``, ``float``, ``bool``, ``list``,
+            ``dict`` or None). Binary replies (DUMP) stay ``bytes`` on a decoding client.
 
         Raises:
             InvalidUsageError: The command changes connection state; the message names
@@ -247,9 +254,10 @@ class Redis(Commands[StrT], Generic[StrT]):
         """
         if not args:
             raise TypeError("execute_command() needs at least the command name")
-        name, readonly, blocking = command_info(args)
+        name, readonly, blocking, binary = command_info(args)
         blocking = blocking and _blocks_with(name, args)
-        return await self._call(name, args, None, readonly, blocking)
+        reply: Reply = await self._call(name, args, None, readonly, blocking, binary=binary)
+        return reply
 
     async def _call(
         self,
@@ -258,6 +266,8 @@ class Redis(Commands[StrT], Generic[StrT]):
         parser: Callable[[Any], T] | None,
         readonly: bool,
         blocking: bool,
+        *,
+        binary: bool = False,
     ) -> T:
         timeout = None if blocking else self._command_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -265,14 +275,16 @@ class Redis(Commands[StrT], Generic[StrT]):
             conn = self._strategy.ready_connection()
             if conn is not None:
                 try:
-                    result: T = await conn.send(args, parser, name, timeout)
+                    result: T = await conn.send(args, parser, name, timeout, binary)
                     return result
                 except ConnectionLostError as exc:
                     if exc.may_have_executed and not readonly:
                         raise
                     logger.debug("%s: connection lost, retrying", name)
-                return await self._call_slow(name, args, parser, readonly, blocking, deadline, 1)
-        return await self._call_slow(name, args, parser, readonly, blocking, deadline, 0)
+                return await self._call_slow(
+                    name, args, parser, readonly, blocking, binary, deadline, 1
+                )
+        return await self._call_slow(name, args, parser, readonly, blocking, binary, deadline, 0)
 
     async def _call_slow(
         self,
@@ -281,6 +293,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         parser: Callable[[Any], T] | None,
         readonly: bool,
         blocking: bool,
+        binary: bool,
         deadline: float | None,
         failures: int,
     ) -> T:
@@ -294,7 +307,7 @@ class Redis(Commands[StrT], Generic[StrT]):
                 )
             try:
                 result: T = await self._strategy.execute(
-                    args, parser, name, remaining, blocking=blocking
+                    args, parser, name, remaining, blocking=blocking, binary=binary
                 )
                 return result
             except ConnectionLostError as exc:

@@ -1,5 +1,5 @@
 """What the client needs to know about a raw command: its full name, and whether it is
-read-only, may block, or is owned by the runtime.
+read-only, may block, has a binary reply, or is owned by the runtime.
 
 Every fact comes from the generated metadata table; nothing here lists commands by hand.
 A command the table does not know (a module loaded at run time, a newer server) is treated
@@ -9,12 +9,24 @@ as a write that does not block: never retried once sent, always on the shared co
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from redis_oxide._command import ArgT
 from redis_oxide._exceptions import InvalidUsageError
 from redis_oxide._generated._meta import COMMANDS, RUNTIME_OWNED
 
-__all__ = ["command_info"]
+__all__ = ["RawCommand", "command_info"]
+
+
+class RawCommand(NamedTuple):
+    """How the runtime treats one raw command."""
+
+    #: Upper case, with the subcommand for container commands (``"CLIENT LIST"``).
+    name: str
+    readonly: bool
+    blocking: bool
+    #: The reply is binary data (DUMP): read undecoded on a decoding client.
+    binary: bool
 
 
 def _token(arg: ArgT) -> str:
@@ -25,15 +37,14 @@ def _token(arg: ArgT) -> str:
     return str(arg)
 
 
-def command_info(args: Sequence[ArgT]) -> tuple[str, bool, bool]:
+def command_info(args: Sequence[ArgT]) -> RawCommand:
     """Name a raw command and classify it.
 
     Args:
         args: The raw command, name first.
 
     Returns:
-        ``(full name, is read-only, may block)``. The name is upper case and includes the
-        subcommand for container commands (``"CLIENT LIST"``).
+        The command's full name and flags.
 
     Raises:
         InvalidUsageError: The command changes connection state and must not run as a
@@ -53,5 +64,5 @@ def command_info(args: Sequence[ArgT]) -> tuple[str, bool, bool]:
         )
     meta = COMMANDS.get(name)
     if meta is None:
-        return name, False, False
-    return name, meta.is_readonly, meta.is_blocking
+        return RawCommand(name, False, False, False)
+    return RawCommand(name, meta.is_readonly, meta.is_blocking, meta.binary_reply)

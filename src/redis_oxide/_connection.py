@@ -14,6 +14,10 @@ Rules this module keeps:
 - Push frames go to the push handler, never to a caller.
 - A batch (``send_batch``, pipelines) keeps one FIFO entry per command but one future for
   all of them: its entries share a collector that resolves once, with every slot filled.
+- A binary reply (``binary=True``: DUMP payloads) is read undecoded even when the decoder
+  decodes text. ``_binary`` counts such entries in the FIFO; while it is zero,
+  ``data_received`` runs the plain loop, which never looks for them, and only while it is
+  non-zero does the slower ``_read_mixed`` pick the decode flag reply by reply.
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
   every pending caller fails with the cause, the transport is aborted and new commands are
   refused. The connection never limps on.
@@ -26,15 +30,21 @@ import asyncio
 import collections
 import enum
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import repeat
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 from redis_oxide._command import ArgT
+from redis_oxide._connection_replies import (
+    BatchReplies,
+    BatchTail,
+    Undecoded,
+    decode_text,
+    refusal_error,
+    unanswered_error,
+)
 from redis_oxide._exceptions import (
     CommandTimeoutError,
-    ConnectionClosedError,
-    ConnectionLostError,
     ProtocolError,
     RedisError,
     ServerError,
@@ -44,7 +54,6 @@ from redis_oxide._protocol import (
     Decoder,
     PushMessage,
     encode_command,
-    encode_commands,
 )
 
 __all__ = ["Connection", "ConnectionState", "PushHandler"]
@@ -103,10 +112,13 @@ class Connection(asyncio.Protocol):
 
     __slots__ = (
         "_address",
+        "_binary",
         "_cause",
         "_closed",
         "_decoder",
         "_drained",
+        "_encoding",
+        "_errors",
         "_flush_scheduled",
         "_loop",
         "_pending",
@@ -133,9 +145,16 @@ class Connection(asyncio.Protocol):
         loop: asyncio.AbstractEventLoop,
         push_handler: PushHandler | None = None,
         max_lifetime: float | None = None,
+        encoding: str | None = None,
+        encoding_errors: str = "strict",
     ) -> None:
         self._address = address
         self._decoder = decoder
+        # The decoder's own text settings, needed to decode what was read undecoded.
+        self._encoding = encoding
+        self._errors = encoding_errors
+        # Pending entries marked Undecoded; only meaningful when _encoding is set.
+        self._binary = 0
         self._loop = loop
         self._state = ConnectionState.CONNECTING
         self._transport: asyncio.Transport | None = None
@@ -226,18 +245,10 @@ class Connection(asyncio.Protocol):
     # -- sending ----------------------------------------------------------------------------
 
     def _refusal(self) -> RedisError:
-        if self._state is ConnectionState.BROKEN:
-            err: RedisError = ConnectionClosedError(
-                f"connection to {self._address} is broken ({self._cause!r}); "
-                "it refuses new commands"
-            )
-        else:
-            err = ConnectionClosedError(
-                f"connection to {self._address} is {self._state.name.lower()}; "
-                "it refuses new commands"
-            )
-        err.address = self._address
-        return err
+        state = self._state.name.lower()
+        if self._state is _S.BROKEN:
+            state = f"{state} ({self._cause!r})"
+        return refusal_error(self._address, state)
 
     def send(
         self,
@@ -245,6 +256,7 @@ class Connection(asyncio.Protocol):
         parser: Callable[[Any], Any] | None,
         name: str,
         timeout: float | None = None,
+        binary: bool = False,
     ) -> asyncio.Future[Any]:
         """Queue one command and return the future of its (parsed) reply.
 
@@ -255,6 +267,8 @@ class Connection(asyncio.Protocol):
             name: The command name attached to errors.
             timeout: Seconds to wait for the reply; None waits as long as the connection
                 lives.
+            binary: Read the reply undecoded (``bytes``) even when this connection decodes
+                text: the reply is binary data (DUMP).
 
         Returns:
             A future resolving to the reply. Cancelling it leaves the connection intact.
@@ -272,6 +286,9 @@ class Connection(asyncio.Protocol):
             deadline = self._loop.time() + timeout
             if self._timer is None or deadline < self._timer_when:
                 self._arm_timer(deadline)
+        if binary and self._encoding is not None:
+            parser = Undecoded(parser)
+            self._binary += 1
         self._pending.append((fut, parser, name, deadline))
         self._wbuf.append(data)
         self._unsent += 1
@@ -280,47 +297,13 @@ class Connection(asyncio.Protocol):
             self._loop.call_soon(self._flush)
         return fut
 
-    def send_many(
-        self,
-        commands: Sequence[tuple[Sequence[ArgT], Callable[[Any], Any] | None, str]],
-        timeout: float | None = None,
-    ) -> list[asyncio.Future[Any]]:
-        """Queue several commands as one block (a pipeline) and return their futures.
-
-        Args:
-            commands: ``(args, parser, name)`` per command, in order.
-            timeout: Seconds to wait for each reply; None waits as long as the connection
-                lives.
-
-        Returns:
-            One future per command, in the same order.
-
-        Raises:
-            TypeError: An argument cannot be encoded; nothing was queued.
-            ConnectionClosedError: The connection no longer accepts commands.
-        """
-        if self._state not in _SENDABLE:
-            raise self._refusal()
-        data = encode_commands(args for args, _, _ in commands)
-        deadline = None if timeout is None else self._loop.time() + timeout
-        futures = [self._loop.create_future() for _ in commands]
-        for fut, (_, parser, name) in zip(futures, commands, strict=True):
-            self._pending.append((fut, parser, name, deadline))
-        if deadline is not None and (self._timer is None or deadline < self._timer_when):
-            self._arm_timer(deadline)
-        self._wbuf.append(data)
-        self._unsent += len(futures)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
-        return futures
-
     def send_batch(
         self,
         data: bytes,
         parsers: Sequence[Callable[[Any], Any] | None],
         names: Sequence[str],
         timeout: float | None = None,
+        binary: Collection[int] = (),
     ) -> asyncio.Future[list[Any]]:
         """Queue already encoded commands as one block with ONE future for all their replies.
 
@@ -330,6 +313,7 @@ class Connection(asyncio.Protocol):
             names: One command name per command, in order.
             timeout: Seconds to wait for the whole block; None waits as long as the
                 connection lives.
+            binary: Positions of the commands whose replies are read undecoded.
 
         Returns:
             A future of the replies in order. A server error or a parser failure is the
@@ -345,12 +329,14 @@ class Connection(asyncio.Protocol):
             raise ValueError("send_batch needs one parser and one name per command")
         if self._state not in _SENDABLE:
             raise self._refusal()
+        if binary:
+            parsers = self._mark_binary(list(parsers), binary)
         future: asyncio.Future[list[Any]] = self._loop.create_future()
         replies: list[Any] = []
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
         if count > 1:
-            body = _BatchReplies(future, replies)
+            body = BatchReplies(future, replies)
             pending.extend(
                 zip(
                     repeat(body, count - 1),
@@ -360,7 +346,7 @@ class Connection(asyncio.Protocol):
                     strict=False,
                 )
             )
-        pending.append((_BatchTail(future, replies), parsers[-1], names[-1], deadline))
+        pending.append((BatchTail(future, replies), parsers[-1], names[-1], deadline))
         if deadline is not None and (self._timer is None or deadline < self._timer_when):
             self._arm_timer(deadline)
         self._wbuf.append(data)
@@ -369,6 +355,33 @@ class Connection(asyncio.Protocol):
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
         return future
+
+    def _mark_binary(
+        self, parsers: list[Callable[[Any], Any] | None], binary: Collection[int]
+    ) -> list[Callable[[Any], Any] | None]:
+        # Only a decoding connection needs the marker: without an encoding every reply
+        # already is bytes, and the plain read loop stays in use.
+        if binary and self._encoding is not None:
+            for index in binary:
+                parsers[index] = Undecoded(parsers[index])
+            self._binary += len(binary)
+        return parsers
+
+    def decode_reply(self, value: Any) -> Any:
+        """Decode a reply that was read undecoded, as this connection's decoder would have.
+
+        Args:
+            value: The undecoded reply (or part of one, such as one EXEC slot).
+
+        Returns:
+            ``value`` with its text decoded; unchanged when the connection keeps ``bytes``.
+
+        Raises:
+            UnicodeDecodeError: Text did not decode under ``encoding_errors="strict"``.
+        """
+        if self._encoding is None:
+            return value
+        return decode_text(value, self._encoding, self._errors)
 
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answer arrives as push frames (RESP3 SUBSCRIBE and kin).
@@ -430,12 +443,15 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:
             self._decoder.feed(data)
+            if self._binary:
+                self._read_mixed()
+                return
             next_reply = self._decoder.next_reply
             pending = self._pending
             while True:
@@ -444,6 +460,9 @@ class Connection(asyncio.Protocol):
                     break
                 if type(reply) is PushMessage or (not pending and self.raw_replies):
                     self._dispatch_push(reply)
+                    if self._binary:  # the handler sent a binary command
+                        self._read_mixed()
+                        return
                     continue
                 if not pending:
                     raise ProtocolError(
@@ -469,6 +488,42 @@ class Connection(asyncio.Protocol):
                 self._drained.set_result(None)
         except Exception as exc:
             self._break(exc)
+
+    def _read_mixed(self) -> None:
+        # The read loop while a binary reply is outstanding: each reply is read with the
+        # decode flag of the entry at the head of the FIFO. The head only changes once a
+        # reply is complete, so a reply split across reads is always asked for alike.
+        # Exceptions go to data_received, which breaks the connection.
+        next_reply = self._decoder.next_reply
+        pending = self._pending
+        while True:
+            undecoded = bool(pending) and type(pending[0][1]) is Undecoded
+            reply = next_reply(not undecoded)
+            if reply is NOT_ENOUGH:
+                break
+            if type(reply) is PushMessage or (not pending and self.raw_replies):
+                self._dispatch_push(self.decode_reply(reply) if undecoded else reply)
+                continue
+            if not pending:
+                raise ProtocolError(f"{self._address} sent a reply with no command waiting for it")
+            fut, parser, name, _ = pending.popleft()
+            if undecoded:
+                self._binary -= 1
+            if fut.done():
+                continue
+            if isinstance(reply, ServerError):
+                reply.command = name
+                reply.address = self._address
+                fut.set_exception(reply)
+                continue
+            try:
+                value = reply if parser is None else parser(reply)
+            except Exception as exc:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(value)
+        if not pending and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
 
     def _dispatch_push(self, frame: Any) -> None:
         handler = self.push_handler
@@ -508,30 +563,18 @@ class Connection(asyncio.Protocol):
         sent = len(pending) - self._unsent
         self._wbuf.clear()
         self._unsent = 0
+        self._binary = 0
+        # No cause and a close under way: aclose/abort ended it, nothing was lost.
+        on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
         index = 0
         while pending:
             fut, _, name, _ = pending.popleft()
             if not fut.done():
-                err = self._lost_error(name, may_have_executed=index < sent, cause=cause)
+                err = unanswered_error(
+                    name, self._address, index < sent, cause, on_purpose=on_purpose
+                )
                 fut.set_exception(err)
             index += 1
-
-    def _lost_error(
-        self, name: str, *, may_have_executed: bool, cause: BaseException | None
-    ) -> RedisError:
-        if cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED):
-            err: RedisError = ConnectionClosedError(
-                f"{name} was not answered: the connection to {self._address} was closed"
-            )
-        else:
-            err = ConnectionLostError(
-                f"{name} was not answered: connection to {self._address} lost ({cause!r})",
-                may_have_executed=may_have_executed,
-            )
-            err.__cause__ = cause
-        err.command = name
-        err.address = self._address
-        return err
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -594,51 +637,3 @@ class Connection(asyncio.Protocol):
     async def wait_closed(self) -> None:
         """Wait until the transport is gone; safe to call any number of times."""
         await asyncio.shield(self._closed)
-
-
-class _BatchReplies:
-    """Stands in for a future in the FIFO for every command of a batch but the last.
-
-    Replies arrive in order, so appending is enough to put each in its slot; ``done`` and
-    ``set_result`` are the C methods of the batch's future and list, so a reply costs no
-    Python call. Server and parser errors are slot values; the errors the connection raises
-    about itself (lost, closed, timed out) fail the batch as a whole, once.
-    """
-
-    __slots__ = ("_future", "_replies", "done", "set_result")
-
-    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
-        self._future = future
-        self._replies = replies
-        self.done = future.done
-        self.set_result = replies.append
-
-    def set_exception(self, exception: BaseException, /) -> None:
-        if isinstance(exception, _CONNECTION_FAILURES):
-            self._future.set_exception(exception)
-        else:
-            self._replies.append(exception)
-
-
-class _BatchTail:
-    """The FIFO stand-in for the last command of a batch: its reply resolves the batch."""
-
-    __slots__ = ("_future", "_replies", "done")
-
-    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
-        self._future = future
-        self._replies = replies
-        self.done = future.done
-
-    def set_result(self, result: Any, /) -> None:
-        self._replies.append(result)
-        self._future.set_result(self._replies)
-
-    def set_exception(self, exception: BaseException, /) -> None:
-        if isinstance(exception, _CONNECTION_FAILURES):
-            self._future.set_exception(exception)
-        else:
-            self.set_result(exception)
-
-
-_CONNECTION_FAILURES: Final = (ConnectionLostError, ConnectionClosedError, CommandTimeoutError)

@@ -151,6 +151,8 @@ async def open_connection(
         loop=loop,
         push_handler=push_handler,
         max_lifetime=config.max_lifetime,
+        encoding=config.encoding,
+        encoding_errors=config.encoding_errors,
     )
     try:
         async with asyncio.timeout(config.connect_timeout):

@@ -17,6 +17,8 @@ Rules this module keeps:
   returns.
 - Scripts queued with ``run_script`` are loaded (``SCRIPT LOAD``) at the head of the same
   write, before MULTI, so EVALSHA never meets NOSCRIPT for a script the batch knows.
+- Commands with a binary reply (DUMP) are read undecoded; in a transaction the whole EXEC
+  reply is, and its other slots are decoded afterwards.
 - Every slot is filled before anything is raised: with ``raise_on_error`` the first error
   is raised after all handles have their value or error.
 """
@@ -65,7 +67,7 @@ _EXEC = encode_command(("EXEC",))
 class _Batch:
     """The commands of one run, then their results; shared by the run's handles."""
 
-    __slots__ = ("blocking", "data", "error", "names", "parsers", "results", "scripts")
+    __slots__ = ("binary", "blocking", "data", "error", "names", "parsers", "results", "scripts")
 
     def __init__(self) -> None:
         self.data: list[bytes] = []
@@ -74,6 +76,8 @@ class _Batch:
         #: sha1 -> script, for every script an EVALSHA of this batch runs.
         self.scripts: dict[str, Script] = {}
         self.blocking = False
+        #: Positions of the commands whose replies are binary (read undecoded).
+        self.binary: list[int] = []
         self.results: list[object] | None = None
         self.error: BaseException | None = None
 
@@ -207,12 +211,17 @@ async def _send_chunks(
             chunk_data = data[start:end]
             chunk_parsers: list[Callable[[Any], Any] | None] = parsers[start:end]
             chunk_names = names[start:end]
+            shift = -start
             if start == 0 and prefix:
                 chunk_data = prefix + chunk_data
                 chunk_parsers = [*([None] * len(prefix)), *chunk_parsers]
                 chunk_names = prefix_names + chunk_names
+                shift = len(prefix)
+            binary = [i + shift for i in batch.binary if start <= i < end]
             in_flight.append(
-                conn.send_batch(b"".join(chunk_data), chunk_parsers, chunk_names, reply_timeout)
+                conn.send_batch(
+                    b"".join(chunk_data), chunk_parsers, chunk_names, reply_timeout, binary
+                )
             )
             if len(in_flight) >= _WINDOW:
                 replies += await in_flight.popleft()
@@ -239,11 +248,17 @@ async def _send_transaction(
     data = b"".join([*prefix, _MULTI, *batch.data, _EXEC])
     names = [*prefix_names, "MULTI", *batch.names, "EXEC"]
     parsers: list[Callable[[Any], Any] | None] = [None] * len(names)
-    replies = await conn.send_batch(data, parsers, names, reply_timeout)
+    binary = [len(names) - 1] if batch.binary else []
+    replies = await conn.send_batch(data, parsers, names, reply_timeout, binary)
     loads = replies[: len(prefix)]
     multi, queued, exec_reply = replies[len(prefix)], replies[len(prefix) + 1 : -1], replies[-1]
     if isinstance(multi, ServerError):
         raise multi
+    if binary and isinstance(exec_reply, list):
+        keep = set(batch.binary)
+        exec_reply = [
+            raw if i in keep else conn.decode_reply(raw) for i, raw in enumerate(exec_reply)
+        ]
     results = _exec_slots(batch, queued, exec_reply, conn.address)
     if count:
         _explain_noscript(batch, loads, results)
@@ -302,7 +317,10 @@ class _Queueing(Commands[StrT]):
         batch = self._batch
         if meta.is_blocking:
             batch.blocking = True
-        return PipelineResult(batch, batch.queue(args, parser, meta.name))
+        index = batch.queue(args, parser, meta.name)
+        if meta.binary_reply:
+            batch.binary.append(index)
+        return PipelineResult(batch, index)
 
     def __len__(self) -> int:
         return len(self._batch.names)
@@ -342,10 +360,13 @@ class _Queueing(Commands[StrT]):
         """
         if not args:
             raise TypeError("execute_command() needs at least the command name")
-        name, _, blocking = command_info(args)
+        name, _, blocking, binary = command_info(args)
         batch = self._batch
         batch.blocking = batch.blocking or blocking
-        return PipelineResult(batch, batch.queue(args, parser, name))
+        index = batch.queue(args, parser, name)
+        if binary:
+            batch.binary.append(index)
+        return PipelineResult(batch, index)
 
     def _queue_script(
         self, script: Script, keys: Sequence[ArgT], args: Sequence[ArgT], parser: Any
@@ -392,6 +413,8 @@ class Pipeline(_Queueing[StrT]):
         batch = self._batch
         if meta.is_blocking:
             batch.blocking = True
+        if meta.binary_reply:
+            batch.binary.append(len(batch.names))
         batch.data.append(encode_command(args))
         batch.parsers.append(parser)
         names = batch.names

@@ -144,6 +144,31 @@ async def test_with_options_overrides_timeout_and_shares_connections(
         assert " view" in repr(quick)
 
 
+async def test_with_options_timeout_bounds_a_pipeline_alone(
+    redis_stack: RedisServerInfo, tcp_proxy: Any
+) -> None:
+    proxy = await tcp_proxy(redis_stack)
+    async with Redis(proxy.host, proxy.port) as client:
+        quick = client.with_options(command_timeout=0.2)
+        await client.execute_command("PING")
+        proxy.stall()
+        patient = asyncio.ensure_future(client.execute_command("ECHO", "patient"))
+        pipe = quick.pipeline()
+        handle = pipe.result(pipe.echo("quick"))
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            await pipe.execute()
+        assert time.monotonic() - started < 1.0
+        with pytest.raises(CommandTimeoutError):
+            _ = handle.value
+        proxy.resume()
+        assert await patient == b"patient"
+        assert client.stats().reconnects == 0
+        async with quick.pipeline() as again:
+            echoed = again.result(again.echo("again"))
+        assert echoed.value == b"again"
+
+
 async def test_from_url_variants(
     redis_stack: RedisServerInfo,
     redis_tls: TLSServerInfo,
@@ -151,6 +176,7 @@ async def test_from_url_variants(
 ) -> None:
     async with from_url(f"{redis_stack.url}/2?protocol=2&client_name=u1") as c1:
         info = await c1.execute_command("CLIENT", "INFO")
+        assert isinstance(info, bytes)
         assert b" db=2 " in info
         assert b"name=u1" in info
         assert b"resp=2" in info
@@ -160,7 +186,9 @@ async def test_from_url_variants(
         assert await c3.execute_command("PING") == "PONG"
     assert redis_stack.unix_path is not None
     async with from_url(f"unix://{redis_stack.unix_path}?db=1") as c4:
-        assert b" db=1 " in await c4.execute_command("CLIENT", "INFO")
+        info = await c4.execute_command("CLIENT", "INFO")
+        assert isinstance(info, bytes)
+        assert b" db=1 " in info
     tls_url = (
         f"{redis_tls.url}?ssl_ca_certs={redis_tls.ca_cert}&ssl_certfile={redis_tls.client_cert}"
         f"&ssl_keyfile={redis_tls.client_key}"
@@ -170,6 +198,7 @@ async def test_from_url_variants(
     acl_url = f"redis://{redis_acl.username}:{redis_acl.password}@{redis_acl.host}:{redis_acl.port}"
     async with from_url(acl_url, strategy="pooled") as c6:
         info = await c6.execute_command("CLIENT", "INFO")
+        assert isinstance(info, bytes)
         assert f" user={redis_acl.username} ".encode() in info
 
 

@@ -81,6 +81,7 @@ class ConnectionStrategy(Protocol):
         reply_timeout: float | None,
         *,
         blocking: bool = False,
+        binary: bool = False,
     ) -> Any:
         """Run one command on a suitable connection and return its parsed reply."""
         ...

@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._exceptions import InvalidUsageError
+from redis_oxide._parsers import Reply
 
 __all__ = ["Lease"]
 
 #: Called with (connection, discard) when a lease ends.
 ReleaseHook = Callable[[Connection, bool], None]
+
+T = TypeVar("T")
 
 
 class Lease:
@@ -63,6 +66,7 @@ class Lease:
         parser: Callable[[Any], Any] | None = None,
         name: str | None = None,
         timeout: float | None = None,
+        binary: bool = False,
     ) -> asyncio.Future[Any]:
         """Queue one command on the leased connection.
 
@@ -71,6 +75,7 @@ class Lease:
             parser: Applied to the decoded reply; None keeps it as decoded.
             name: Command name for errors; defaults to the first argument.
             timeout: Seconds to wait for the reply; None waits as long as needed.
+            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The future of the reply.
@@ -81,28 +86,7 @@ class Lease:
             TypeError: An argument cannot be encoded.
         """
         conn = self._checked("send")
-        return conn.send(args, parser, name or _command_name(args), timeout)
-
-    def send_many(
-        self,
-        commands: Sequence[tuple[Sequence[ArgT], Callable[[Any], Any] | None, str]],
-        timeout: float | None = None,
-    ) -> list[asyncio.Future[Any]]:
-        """Queue several commands in one write; see ``Connection.send_many``.
-
-        Args:
-            commands: ``(args, parser, name)`` per command, in order.
-            timeout: Seconds to wait for each reply.
-
-        Returns:
-            One future per command.
-
-        Raises:
-            InvalidUsageError: The lease was released.
-            ConnectionClosedError: The connection is closed.
-            TypeError: An argument cannot be encoded.
-        """
-        return self._checked("send_many").send_many(commands, timeout)
+        return conn.send(args, parser, name or _command_name(args), timeout, binary)
 
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answers arrive as push frames.
@@ -130,6 +114,12 @@ class Lease:
         conn.push_handler = handler
         conn.raw_replies = raw_replies
 
+    @overload
+    async def execute(self, *args: ArgT, reply_timeout: float | None = None) -> Reply: ...
+    @overload
+    async def execute(
+        self, *args: ArgT, parser: Callable[[Any], T], reply_timeout: float | None = None
+    ) -> T: ...
     async def execute(
         self,
         *args: ArgT,

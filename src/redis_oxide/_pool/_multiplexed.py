@@ -176,6 +176,7 @@ class MultiplexedPool:
         reply_timeout: float | None,
         *,
         blocking: bool = False,
+        binary: bool = False,
     ) -> Any:
         """Run one command: shared connection, or a dedicated lease when ``blocking``.
 
@@ -185,6 +186,7 @@ class MultiplexedPool:
             name: Command name for errors.
             reply_timeout: Seconds to wait for a connection and then for the reply.
             blocking: The command may block the connection (BLPOP, XREAD BLOCK …).
+            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The parsed reply.
@@ -194,9 +196,9 @@ class MultiplexedPool:
             ConnectFailedError: The server cannot be reached.
         """
         if blocking:
-            return await self._dedicated.execute(args, parser, name, reply_timeout)
+            return await self._dedicated.execute(args, parser, name, reply_timeout, binary=binary)
         conn = await self._shared_connection(reply_timeout)
-        return await conn.send(args, parser, name, reply_timeout)
+        return await conn.send(args, parser, name, reply_timeout, binary)
 
     async def lease(self) -> Lease:
         """Lease a dedicated connection (never one of the shared ones).

@@ -197,6 +197,7 @@ class ConnectionPool:
         reply_timeout: float | None,
         *,
         blocking: bool = False,
+        binary: bool = False,
     ) -> Any:
         """Lease a connection, run one command on it and give it back.
 
@@ -206,6 +207,7 @@ class ConnectionPool:
             name: Command name for errors.
             reply_timeout: Seconds to wait for the reply.
             blocking: Ignored here: every pooled command has its own connection.
+            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The parsed reply.
@@ -229,7 +231,7 @@ class ConnectionPool:
         if reply_timeout is not None:
             reply_timeout = max(0.0, reply_timeout - (time.monotonic() - started))
         try:
-            fut = conn.send(args, parser, name, reply_timeout)
+            fut = conn.send(args, parser, name, reply_timeout, binary)
             return await fut
         finally:
             # A reply still outstanding (cancelled or timed out) means the connection is
