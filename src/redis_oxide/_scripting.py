@@ -70,7 +70,9 @@ class Script:
 
     __slots__ = ("_client", "read_only", "sha", "source")
 
-    def __init__(self, client: Redis[Any], source: str | bytes, *, read_only: bool = False) -> None:
+    def __init__(
+        self, client: Redis[bytes] | Redis[str], source: str | bytes, *, read_only: bool = False
+    ) -> None:
         self._client = client
         #: The Lua source as sent to the server.
         self.source: bytes = source.encode() if isinstance(source, str) else bytes(source)
@@ -171,7 +173,7 @@ class Library:
 
     __slots__ = ("_client", "code", "name")
 
-    def __init__(self, client: Redis[Any], code: str | bytes) -> None:
+    def __init__(self, client: Redis[bytes] | Redis[str], code: str | bytes) -> None:
         self._client = client
         #: The library source as sent to the server.
         self.code: bytes = code.encode() if isinstance(code, str) else bytes(code)

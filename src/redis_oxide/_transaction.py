@@ -99,7 +99,9 @@ class Transaction(_Queueing[StrT]):
             return self._queue(meta, args, parser)
         if state is TransactionState.WATCHING:
             timeout = None if meta.is_blocking else self._timeout
-            result: Awaitable[T] = self._lease.send(args, parser, meta.name, timeout)
+            result: Awaitable[T] = self._lease.send(
+                args, parser, meta.name, timeout, binary=meta.binary_reply
+            )
             return result
         raise InvalidUsageError(
             f"Transaction: {meta.name} called after the transaction ran; start a new one",
