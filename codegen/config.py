@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -51,12 +51,19 @@ class RuntimeOwnedFile(_Strict):
 
 
 class ArgumentsFile(_Strict):
-    """``arguments.toml``: ``"COMMAND/arg"`` -> the part that keys a Mapping."""
+    """``arguments.toml``: argument-shape hints keyed by ``"COMMAND/arg"`` paths."""
 
     mappings: dict[str, str] = Field(default_factory=dict)
     #: ``"COMMAND/block"`` entries: optional blocks spread into keyword parameters, so that
     #: overloads can key on their parts (``ZRANDMEMBER`` count and ``WITHSCORES``).
     flatten: list[str] = Field(default_factory=list)
+    #: ``"COMMAND/oneof"`` entries: a required oneof of a pure token and a value becomes one
+    #: keyword parameter for the value whose default is the token (XADD ``id="*"``).
+    token_default: list[str] = Field(default_factory=list)
+    #: ``"COMMAND/arg"`` -> how the server really reads a number the spec types loosely:
+    #: ``double`` (an ``integer`` in the spec that takes fractions, ZUNION weights) or ``text``
+    #: (also a string: ``(1.5`` exclusive score bounds, ``-inf``): ``float | str``, unchecked.
+    numbers: dict[str, Literal["double", "text"]] = Field(default_factory=dict)
 
 
 class RepliesFile(_Strict):

@@ -40,6 +40,8 @@ IMPORTS = {
     "_models": (8, "from . import {}"),
     "CommandsBase": (9, "from ._base import {}"),
     "StrT": (9, "from ._base import {}"),
+    "MappingKeyT": (9, "from ._base import {}"),
+    "MappingFieldT": (9, "from ._base import {}"),
 }
 
 

@@ -4,8 +4,12 @@ Rules kept here:
 - leading required arguments are positional, options keyword-only; the last required
   ``multiple`` of plain values is ``*args``;
 - a simple command's body is one ``return self._execute(...)`` with a tuple literal;
-- checks (choices, mutual exclusion, non-empty ``*args``) run before anything is sent and
-  raise ``TypeError``/``ValueError`` naming the command and the argument;
+- checks (choices, mutual exclusion, non-empty ``*args``, number types) run before anything
+  is sent and raise ``TypeError``/``ValueError`` naming the command and the argument; each
+  is an inline test that costs a few comparisons when the call is valid, and the ``_enc``
+  helper that words the error runs only when it is not;
+- a ``token_default`` oneof (XADD ``*|id``) is one keyword for the value, defaulting to the
+  token, so the common call spells nothing;
 - reply variants from the replies file become ``@overload`` stubs (see ``overloads``).
 """
 
@@ -13,14 +17,22 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codegen.docstrings import build_docstring
 from codegen.ir import Argument, Method, ParamKind, ReplyType
 from codegen.naming import PythonIdentifier, escape_spec_text, param_name
 from codegen.overloads import Variant, dispatch_tests, overload_overrides, union
-from codegen.pyfmt import Bracket, layout
-from codegen.shapes import Lines, Shape, ShapeContext, hoist_alias, is_count, shape_of
+from codegen.pyfmt import Bracket, layout, parse_node, wrap_statements
+from codegen.shapes import (
+    MAPPING_KEYS,
+    Lines,
+    Shape,
+    ShapeContext,
+    hoist_alias,
+    is_count,
+    shape_of,
+)
 from codegen.spec import ArgumentSpec, CommandSpec
 
 __all__ = ["MethodPlan", "build_method", "plan_arguments"]
@@ -31,6 +43,8 @@ class _Step:
     expr: str
     shape: Shape
     optional: bool
+    #: The token of a oneof spread into keywords (COMMAND LIST ``FILTERBY``), sent first.
+    lead: str | None = None
 
 
 @dataclass(slots=True)
@@ -40,6 +54,8 @@ class MethodPlan:
     params: list[Argument] = field(default_factory=list)
     steps: list[_Step] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    #: A required oneof is spread into optional keywords: a call giving none is invalid.
+    needs_option: bool = False
 
 
 def _unique(name: PythonIdentifier, taken: set[str]) -> PythonIdentifier:
@@ -79,6 +95,9 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
         if is_count(arg, following):
             continue
         counted = index > 0 and is_count(args[index - 1], arg)
+        if arg.name in ctx.token_default:
+            _plan_token_default(arg, plan, taken, ctx)
+            continue
         if arg.type == "oneof" and not arg.multiple and _has_values(arg):
             _plan_alternatives(arg, plan, taken, ctx)
             continue
@@ -137,6 +156,10 @@ def _shorten(param: Argument, ctx: ShapeContext) -> Argument:
         return param
     bare = param.annotation.removesuffix(" | None")
     alias = hoist_alias(ctx, bare, param.name)
+    # An alias holding a type variable is generic and must be subscripted where it is used.
+    variables = [v for v in MAPPING_KEYS.values() if v in bare]
+    if variables:
+        alias += f"[{', '.join(variables)}]"
     annotation = alias + param.annotation[len(bare) :]
     return Argument(param.name, annotation, param.kind, param.default, param.doc)
 
@@ -171,10 +194,33 @@ def _plan_flattened(
         plan.checks += [f"if {given} and {first} is None:", f"    raise TypeError({what})"]
 
 
+def _plan_token_default(
+    arg: ArgumentSpec, plan: MethodPlan, taken: set[str], ctx: ShapeContext
+) -> None:
+    """One keyword for the value of a required token-or-value oneof, defaulting to the token."""
+    tokens = [a for a in arg.arguments if a.type == "pure-token" and a.token is not None]
+    values = [a for a in arg.arguments if a.type not in ("pure-token", "block", "oneof")]
+    if arg.optional or arg.multiple or len(tokens) != 1 or len(values) != 1:
+        ctx.diagnostics.error(
+            ctx.command,
+            f"arguments.toml: token_default {arg.name!r} is not a required oneof of one token"
+            " and one value",
+        )
+        return
+    token, value = tokens[0], values[0]
+    shape = shape_of(value, ctx, f"{arg.name}/{value.name}")
+    name = _unique(param_name(value.name), taken)
+    default = escape_spec_text(token.token or "")
+    doc = f"{_doc_for(value)} Defaults to ``{token.token}`` ({token.name})."
+    plan.params.append(Argument(name, shape.annotation, ParamKind.KEYWORD, default, doc))
+    plan.steps.append(_Step(name, shape, False))
+
+
 def _plan_alternatives(
     arg: ArgumentSpec, plan: MethodPlan, taken: set[str], ctx: ShapeContext
 ) -> None:
     names: list[PythonIdentifier] = []
+    given: list[str] = []
     for alt in arg.arguments:
         shape = shape_of(alt, ctx, f"{arg.name}/{alt.name}")
         name = _unique(param_name(alt.name), taken)
@@ -182,13 +228,28 @@ def _plan_alternatives(
         if shape.kind in ("const", "flag"):
             shape.kind = "flag"
             plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", _doc_for(alt)))
+            given.append(f"({name} is not False)")
         else:
             annotation = f"{shape.annotation} | None"
             plan.params.append(Argument(name, annotation, ParamKind.KEYWORD, "None", _doc_for(alt)))
-        plan.steps.append(_Step(name, shape, True))
+            given.append(f"({name} is not None)")
+        plan.steps.append(_Step(name, shape, True, arg.token))
     helper = "_enc.exclusive" if arg.optional else "_enc.exactly_one"
+    plan.needs_option = plan.needs_option or not arg.optional
+    # Counting what was given is a few comparisons; the helper, which names the offending
+    # options, runs only when the count is wrong.
+    wrong = "> 1" if arg.optional else "!= 1"
+    plan.checks.extend(_count_test(given, wrong))
     items = [escape_spec_text(ctx.command)] + [f"({escape_spec_text(n)}, {n})" for n in names]
-    plan.checks.extend(_lay(Bracket(f"{helper}(", tuple(items), ")")))
+    plan.checks.extend(_lay(Bracket(f"{helper}(", tuple(items), ")"), 4))
+
+
+def _count_test(terms: Sequence[str], wrong: str) -> list[str]:
+    """Return ``if <sum of terms> <wrong>:`` laid out the way ``ruff format`` keeps it."""
+    line = f"if {' + '.join(terms)} {wrong}:"
+    if 8 + len(line) <= 100:
+        return [line]
+    return ["if (", f"    {terms[0]}", *(f"    + {t}" for t in terms[1:]), f") {wrong}:"]
 
 
 def _lay(node: Bracket | str, depth: int = 0, suffix: str = "") -> list[str]:
@@ -255,14 +316,15 @@ def build_method(
         body[-1] += ","
         body += ["    DeprecationWarning,"]
         body += ["    stacklevel=2,", ")"]
-    body += plan.checks
     simple = not variants and all(
         (s.shape.kind == "const" and not s.shape.choices)
         or (not s.optional and s.shape.is_simple_value)
         or (s.expr.startswith("*") and not s.shape.counted and _plain_elements(s.shape))
         for s in plan.steps
     )
+    guards = Lines()
     if simple:
+        body += plan.checks
         items = list(words)
         for step in plan.steps:
             if step.shape.kind == "const":
@@ -270,7 +332,8 @@ def build_method(
             elif step.expr.startswith("*"):
                 items.append(step.expr)
             else:
-                items.append(step.shape.expression(step.expr))
+                items.append(step.shape.checked(step.expr, guards, ctx))
+        body += wrap_statements(guards.lines)
         wire = Bracket("(", tuple(items), ")", one_tuple=len(items) == 1)
         call = Bracket("return self._execute(", (meta, wire, reply.parser), ")")
         body += _lay(call)
@@ -286,12 +349,25 @@ def build_method(
             if step.shape.kind == "const":
                 leading.append(escape_spec_text(step.shape.token or ""))
             else:
-                leading.append(step.shape.expression(step.expr))
+                leading.append(step.shape.checked(step.expr, guards, ctx))
+        body += wrap_statements(guards.lines)
+        optional = all(s.optional and s.shape.kind != "const" for s in steps)
+        if steps and optional and not plan.needs_option:
+            body += _fast_path(steps, leading, meta, reply.parser)
+        body += plan.checks
         head = Bracket("_args: list[ArgT] = [", tuple(leading), "]")
         out.lines += _lay(head)
         for step in steps:
             if step.shape.kind == "const":
                 step.shape.emit("", out, ctx)
+            elif step.lead is not None:
+                flag = step.shape.kind == "flag"
+                out.add(f"if {step.expr}:" if flag else f"if {step.expr} is not None:")
+                out.depth += 1
+                out.add(f"_args.append({escape_spec_text(step.lead)})")
+                shape = replace(step.shape, kind="const") if flag else step.shape
+                shape.emit(step.expr, out, ctx)
+                out.depth -= 1
             elif step.optional and step.shape.kind != "flag":
                 out.add(f"if {step.expr} is not None:")
                 out.depth += 1
@@ -299,7 +375,7 @@ def build_method(
                 out.depth -= 1
             else:
                 step.shape.emit(step.expr, out, ctx)
-        body += _wrap_statements(out.lines)
+        body += wrap_statements(out.lines)
         for test, variant in zip(dispatch_tests(plan.params, variants), variants, strict=True):
             body.append(f"if {test}:")
             parser = variant.reply.parser
@@ -329,53 +405,23 @@ def build_method(
     )
 
 
+def _fast_path(steps: Sequence[_Step], leading: list[str], meta: str, parser: str) -> list[str]:
+    """Return the early return of a call that gives none of its options.
+
+    It sends the leading arguments as a tuple literal and skips the option checks and the list
+    building; the default reply type is the one of a call without options.
+    """
+    tests = [f"not {s.expr}" if s.shape.kind == "flag" else f"{s.expr} is None" for s in steps]
+    line = f"if {' and '.join(tests)}:"
+    lines = [line] if 8 + len(line) <= 100 else ["if (", *_and_chain(tests), "):"]
+    items = tuple(parse_node(item) for item in leading)
+    wire = Bracket("(", items, ")", one_tuple=len(leading) == 1)
+    return lines + _lay(Bracket("return self._execute(", (meta, wire, parser), ")"), 4)
+
+
+def _and_chain(tests: Sequence[str]) -> list[str]:
+    return [f"    {tests[0]}", *(f"    and {t}" for t in tests[1:])]
+
+
 def _plain_elements(shape: Shape) -> bool:
-    return (
-        shape.element is not None
-        and shape.element.is_simple_value
-        and shape.element.convert == "{}"
-    )
-
-
-def _wrap_statements(lines: list[str]) -> list[str]:
-    """Lay out statements the shapes emitted as single lines when they are too long."""
-    result: list[str] = []
-    for line in lines:
-        indent = len(line) - len(line.lstrip(" "))
-        text = line.strip()
-        if 8 + indent + len(text) <= 100 or not text.endswith(")") or "(" not in text:
-            result.append(line)
-            continue
-        result += _lay(_split_call(text), indent)
-    return result
-
-
-def _split_call(text: str) -> Bracket | str:
-    head, _, rest = text.partition("(")
-    inner = rest[:-1]
-    parts: list[str] = []
-    depth = 0
-    current = ""
-    quote = ""
-    for char in inner:
-        if quote:
-            current += char
-            if char == quote and not current.endswith("\\" + quote):
-                quote = ""
-            continue
-        if char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append(current.strip())
-            current = ""
-            continue
-        current += char
-    parts.append(current.strip())
-    items = tuple(
-        _split_call(p) if len(p) > 60 and p.endswith(")") and "(" in p else p for p in parts
-    )
-    return Bracket(head + "(", items, ")")
+    return shape.element is not None and shape.element.is_plain

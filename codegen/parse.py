@@ -187,8 +187,29 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
     unknown("runtime_owned.toml", list(overrides.runtime_owned.commands))
     unknown("replies.toml", list(overrides.replies.replies))
     unknown("replies.toml variants", list(overrides.replies.variants))
-    argument_keys = [*overrides.arguments.mappings, *overrides.arguments.flatten]
+    argument_keys = _argument_paths(overrides)
     unknown("arguments.toml", sorted({k.split("/")[0] for k in argument_keys}))
+    for path in sorted(argument_keys):
+        command, _, rest = path.partition("/")
+        if command in table and not _has_argument(table[command].arguments, rest.split("/")):
+            diagnostics.error(command, f"arguments.toml: {path} names no argument of the command")
+    for path in overrides.arguments.token_default:
+        if path.count("/") != 1:
+            diagnostics.error(
+                path.split("/")[0], f"arguments.toml: token_default {path}: not top-level"
+            )
+
+
+def _argument_paths(overrides: Overrides) -> list[str]:
+    hints = overrides.arguments
+    return [*hints.mappings, *hints.flatten, *hints.token_default, *hints.numbers]
+
+
+def _has_argument(args: Sequence[ArgumentSpec], path: Sequence[str]) -> bool:
+    for arg in args:
+        if arg.name == path[0]:
+            return len(path) == 1 or _has_argument(arg.arguments, path[1:])
+    return False
 
 
 def build_package(
@@ -223,11 +244,18 @@ def build_package(
         reply = replies.of_command(name, spec, has_method)
         method = None
         arguments: tuple[Argument, ...] = ()
-        flatten = frozenset(
-            k.partition("/")[2] for k in overrides.arguments.flatten if k.startswith(name + "/")
-        )
+        hints = overrides.arguments
         ctx = ShapeContext(
-            name, diagnostics, _mappings(name, overrides), block_types, flatten=flatten
+            name,
+            diagnostics,
+            _mappings(name, overrides),
+            block_types,
+            flatten=_paths_of(name, hints.flatten),
+            token_default=_paths_of(name, hints.token_default),
+            numbers={
+                path: hints.numbers[f"{name}/{path}"]
+                for path in _paths_of(name, list(hints.numbers))
+            },
         )
         if has_method:
             mname = PythonIdentifier(overrides.names.methods.get(name) or method_name(name))
@@ -272,6 +300,12 @@ def build_package(
         parser_imports=replies.parser_imports(),
         model_imports=replies.model_imports(),
     )
+
+
+def _paths_of(name: str, keys: Sequence[str]) -> frozenset[str]:
+    """The argument paths of ``name`` among ``COMMAND/path`` hint keys."""
+    prefix = name + "/"
+    return frozenset(k[len(prefix) :] for k in keys if k.startswith(prefix))
 
 
 def _mappings(name: str, overrides: Overrides) -> dict[str, str]:

@@ -3,14 +3,24 @@
 The generator writes formatted code instead of running a formatter afterwards, so that the
 output bytes depend on the inputs alone. Only the layouts the templates need are covered: a
 bracketed list (call, tuple, signature) is kept on one line when it fits, else its contents go
-on one indented line, else one item per line with a trailing comma, recursively.
+on one indented line (not for a list or tuple display), else one item per line with a trailing
+comma, recursively.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LINE_LENGTH", "Bracket", "Node", "layout", "layout_alias", "parse_node", "union_parts"]
+__all__ = [
+    "LINE_LENGTH",
+    "Bracket",
+    "Node",
+    "layout",
+    "layout_alias",
+    "parse_node",
+    "union_parts",
+    "wrap_statements",
+]
 
 LINE_LENGTH = 100
 
@@ -63,7 +73,8 @@ def layout(node: Node, indent: int, suffix: str = "") -> list[str]:
     if node.one_tuple:
         body += ","
     tail = pad + node.tail + suffix
-    if len(inner + body) <= LINE_LENGTH:
+    # A list or tuple display that must split goes one item per line, as ruff does.
+    if len(inner + body) <= LINE_LENGTH and not (_is_display(node.head) and len(node.items) > 1):
         return [pad + node.head, inner + body, tail]
     lines = [pad + node.head]
     # A lone subscript item takes no comma: ``X[a,]`` would mean ``X[(a,)]``.
@@ -72,6 +83,12 @@ def layout(node: Node, indent: int, suffix: str = "") -> list[str]:
         lines.extend(layout(item, indent + 4, comma))
     lines.append(tail)
     return lines
+
+
+def _is_display(head: str) -> bool:
+    """Whether ``head`` opens a list or tuple display rather than a call or a subscript."""
+    before = head[:-1].rstrip()
+    return not before or not (before[-1].isalnum() or before[-1] in "_])")
 
 
 def parse_node(text: str) -> Node:
@@ -135,3 +152,47 @@ def union_parts(annotation: str) -> list[str]:
             parts.append(annotation[start:index])
             start = index + 3
     return [*parts, annotation[start:]]
+
+
+def wrap_statements(lines: list[str]) -> list[str]:
+    """Lay out statements of a method body (8 spaces deep) that do not fit on their line."""
+    result: list[str] = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        text = line.strip()
+        if 8 + indent + len(text) <= 100 or not text.endswith(")") or "(" not in text:
+            result.append(line)
+            continue
+        result += [laid[8:] for laid in layout(_split_call(text), 8 + indent)]
+    return result
+
+
+def _split_call(text: str) -> Bracket | str:
+    head, _, rest = text.partition("(")
+    inner = rest[:-1]
+    parts: list[str] = []
+    depth = 0
+    current = ""
+    quote = ""
+    for char in inner:
+        if quote:
+            current += char
+            if char == quote and not current.endswith("\\" + quote):
+                quote = ""
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    parts.append(current.strip())
+    items = tuple(
+        _split_call(p) if len(p) > 60 and p.endswith(")") and "(" in p else p for p in parts
+    )
+    return Bracket(head + "(", items, ")")

@@ -5,11 +5,17 @@ to append that value to the wire argument list. The rules (see docs/decisions/co
 
 - scalars map to ``KeyT``/``ValueT``/``int``/``float``; ``unix-time`` also takes ``datetime``;
   ``seconds``/``milliseconds``/double ``timeout`` also take ``timedelta``;
+- ``integer``/``double`` values are type-tested at call time (``bool`` is no integer): an
+  inline ``x.__class__ is int`` test with the ``_enc`` helper only on the failure path, or inside
+  the conversion helper that the value already goes through; ``numbers`` hints correct the
+  spec where the server reads a number otherwise;
 - an optional pure token is a ``bool`` flag; a oneof of pure tokens is a ``Literal`` choice;
 - a block whose parts are all required is a tuple (or the bare value when it has one part);
   a block with optional parts is a generated frozen dataclass;
 - ``multiple`` is an iterable that refuses a bare string; pairs named in ``arguments.toml``
-  are a ``Mapping``; a ``num*`` integer right before a ``multiple`` is computed from it;
+  are a ``Mapping`` whose key type is a method-scoped type variable (``Mapping`` is invariant
+  in its key, so ``dict[str, str]`` would not match a union key); a ``num*`` integer right
+  before a ``multiple`` is computed from it;
 - whatever the grammar nests beyond this (a oneof of values inside a block) is a raw
   ``Iterable[ArgT]`` passed through verbatim, with an info diagnostic.
 """
@@ -27,6 +33,7 @@ from codegen.pyfmt import layout_alias
 from codegen.spec import ArgumentSpec
 
 __all__ = [
+    "MAPPING_KEYS",
     "Lines",
     "Shape",
     "ShapeContext",
@@ -101,6 +108,10 @@ class ShapeContext:
     imports: set[str] = field(default_factory=set)
     #: Optional blocks spread into keyword parameters (``arguments.toml`` ``flatten``).
     flatten: frozenset[str] = frozenset()
+    #: Required token-or-value oneofs whose value defaults to the token.
+    token_default: frozenset[str] = frozenset()
+    #: Argument path -> ``double`` or ``text``: how the server really reads a spec number.
+    numbers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -108,7 +119,9 @@ class Shape:
     """How one spec argument looks in Python and how it reaches the wire.
 
     ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, multiple, mapping,
-    parallel, raw. ``convert`` is a format string applied to the value expression.
+    parallel, raw. ``convert`` is a format string applied to the value expression; ``check``
+    (``int`` or ``float``) asks for a call-time type test of a scalar that has no conversion.
+    A mapping keeps its key and value shapes in ``parts``.
     """
 
     kind: str
@@ -122,15 +135,45 @@ class Shape:
     key_first: bool = True
     counted: bool = False
     name: str = ""
+    check: str = ""
 
     @property
     def is_simple_value(self) -> bool:
         """A single wire element with no token: it can sit inside a tuple literal."""
         return self.kind == "scalar" and self.token is None
 
+    @property
+    def is_plain(self) -> bool:
+        """A simple value sent as given: no conversion and no type test."""
+        return self.is_simple_value and self.convert == "{}" and not self.check
+
     def expression(self, expr: str) -> str:
         """Return the wire expression for a simple value."""
         return self.convert.format(expr)
+
+    def checked(self, expr: str, out: Lines, ctx: ShapeContext) -> str:
+        """Emit the call-time type test of a number held in ``expr``; return its wire form.
+
+        A plain name is tested inline and rebound only on the failure path, which is the cheap
+        case; any other expression goes through the helper, which tests first as well.
+        """
+        if not self.check or self.convert != "{}":
+            return self.convert.format(expr)
+        public = expr.isidentifier() and not expr.startswith("_")
+        name = escape_spec_text(expr if public else param_name(self.name))
+        helper = "_enc.integer" if self.check == "int" else "_enc.double"
+        call = f"{helper}({escape_spec_text(ctx.command)}, {name}, {expr})"
+        if not expr.isidentifier():
+            return call
+        # ``__class__`` rather than ``type()``: a parameter may be named ``type`` (SCAN).
+        test = f"{expr}.__class__ is not int"
+        if self.check == "float":
+            test = f"{expr}.__class__ is not float and {test}"
+        out.add(f"if {test}:")
+        out.depth += 1
+        out.add(f"{expr} = {call}")
+        out.depth -= 1
+        return expr
 
     def emit(self, expr: str, out: Lines, ctx: ShapeContext) -> None:
         """Append statements that put the value held in ``expr`` on the wire list ``_args``."""
@@ -156,7 +199,7 @@ class Shape:
             checked = f"_enc.choice({cmd}, {name}, {expr}, {literal_tuple(self.choices)})"
             out.add(f"_args.extend(({tok}, {checked}))" if tok else f"_args.append({checked})")
         elif self.kind == "scalar":
-            value = self.convert.format(expr)
+            value = self.checked(expr, out, ctx)
             out.add(f"_args.extend(({tok}, {value}))" if tok else f"_args.append({value})")
         elif self.kind in ("tuple", "dataclass"):
             if tok:
@@ -186,7 +229,10 @@ class Shape:
             return
         if self.kind == "mapping" or self.kind == "parallel":
             items = out.fresh("m")
-            out.add(f"{items} = _enc.pairs({cmd}, {name}, {expr})")
+            # A dict, the common case, skips the helper and its slower Mapping ABC test.
+            out.add(f"if {expr}.__class__ is not dict:")
+            out.add(f"    _enc.mapping({cmd}, {name}, {expr})")
+            out.add(f"{items} = {expr}.items()")
         elif self.counted and expr.startswith("*"):
             items = expr[1:]
         else:
@@ -206,15 +252,17 @@ class Shape:
             out.add(f"_args.extend(_v for _, _v in {items})")
             return
         if self.kind == "mapping":
-            order = "_k, _v" if self.key_first else "_v, _k"
+            key, value = (p[1] for p in self.parts)
             out.add(f"for _k, _v in {items}:")
             out.depth += 1
-            out.add(f"_args.extend(({order}))")
+            wire = (key.checked("_k", out, ctx), value.checked("_v", out, ctx))
+            order = wire if self.key_first else wire[::-1]
+            out.add(f"_args.extend(({', '.join(order)}))")
             out.depth -= 1
             return
         element = self.element
         assert element is not None
-        if element.is_simple_value and not self.per_element_token and element.convert == "{}":
+        if element.is_plain and not self.per_element_token:
             out.add(f"_args.extend({items})")
             return
         var = out.fresh("x")
@@ -242,30 +290,46 @@ def _emit_optional(expr: str, shape: Shape, optional: bool, out: Lines, ctx: Sha
     out.depth -= 1
 
 
-def _scalar(arg: ArgumentSpec, ctx: ShapeContext) -> Shape:
+def _converter(helper: str, arg: ArgumentSpec, ctx: ShapeContext) -> str:
+    """Return the format string that passes a value through an ``_enc`` conversion helper."""
+    names = f"{escape_spec_text(ctx.command)}, {escape_spec_text(param_name(arg.name))}"
+    return f"_enc.{helper}({names.replace('{', '{{').replace('}', '}}')}, {{}})"
+
+
+def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
     name = arg.name.lower()
     kind = arg.type
     if kind == "key" or kind == "pattern":
         return Shape("scalar", "KeyT", token=arg.token, name=arg.name)
+    if kind in ("integer", "double") and path in ctx.numbers:
+        if ctx.numbers[path] == "text":
+            annotation = "int | str" if kind == "integer" else "float | str"
+            return Shape("scalar", annotation, token=arg.token, name=arg.name)
+        kind = "double"
     if kind == "integer":
         if name in ("seconds", "milliseconds"):
             ctx.imports.add("timedelta")
-            conv = "_enc.seconds({})" if name == "seconds" else "_enc.milliseconds({})"
+            conv = _converter(name, arg, ctx)
             return Shape("scalar", "int | timedelta", arg.token, conv, name=arg.name)
-        return Shape("scalar", "int", token=arg.token, name=arg.name)
+        return Shape("scalar", "int", token=arg.token, name=arg.name, check="int")
     if kind == "double":
         if name == "timeout":
             ctx.imports.add("timedelta")
-            conv = "_enc.seconds_float({})"
+            conv = _converter("seconds_float", arg, ctx)
             return Shape("scalar", "float | timedelta", arg.token, conv, name=arg.name)
-        return Shape("scalar", "float", token=arg.token, name=arg.name)
+        return Shape("scalar", "float", token=arg.token, name=arg.name, check="float")
     if kind == "unix-time":
         ctx.imports.add("datetime")
-        conv = "_enc.unix_milliseconds({})" if "milli" in name else "_enc.unix_seconds({})"
+        helper = "unix_milliseconds" if "milli" in name else "unix_seconds"
+        conv = _converter(helper, arg, ctx)
         return Shape("scalar", "int | datetime", arg.token, conv, name=arg.name)
     if kind != "string":
         ctx.diagnostics.warning(ctx.command, f"argument {arg.name!r}: unknown type {kind!r}")
     return Shape("scalar", "ValueT", token=arg.token, name=arg.name)
+
+
+#: Key type -> the type variable a Mapping parameter is keyed by (defined in ``_base``).
+MAPPING_KEYS = {"KeyT": "MappingKeyT", "ValueT": "MappingFieldT"}
 
 
 def _is_token(arg: ArgumentSpec) -> bool:
@@ -317,15 +381,20 @@ def _mapping(arg: ArgumentSpec, element: Shape, ctx: ShapeContext, path: str) ->
         ctx.diagnostics.error(ctx.command, f"arguments.toml: {path} has no part {key_name!r}")
         key_name = names[0]
     key_index = names.index(param_name(key_name))
-    key, value = element.parts[key_index][1], element.parts[1 - key_index][1]
+    key, value = element.parts[key_index], element.parts[1 - key_index]
     ctx.imports.add("Mapping")
     return Shape(
         "mapping",
-        f"Mapping[{key.annotation}, {value.annotation}]",
+        f"Mapping[{_mapping_key(key[1].annotation)}, {value[1].annotation}]",
         token=arg.token,
+        parts=[key, value],
         key_first=key_index == 0,
         name=arg.name,
     )
+
+
+def _mapping_key(annotation: str) -> str:
+    return MAPPING_KEYS.get(annotation, annotation)
 
 
 def _single_shape(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
@@ -342,7 +411,7 @@ def _single_shape(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         return _raw(arg, ctx, "a oneof of values inside another argument")
     if arg.type == "block":
         return _block(arg, ctx, path)
-    return _scalar(arg, ctx)
+    return _scalar(arg, ctx, path)
 
 
 def _raw(arg: ArgumentSpec, ctx: ShapeContext, why: str) -> Shape:
@@ -360,10 +429,10 @@ def _block(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         and len(children) == 2
         and all(c.multiple and c.type not in ("block", "oneof") for c in children)
     ):
-        key = _scalar(children[0], ctx)
-        value = _scalar(children[1], ctx)
+        key = _scalar(children[0], ctx, f"{path}/{children[0].name}")
+        value = _scalar(children[1], ctx, f"{path}/{children[1].name}")
         ctx.imports.add("Mapping")
-        annotation = f"Mapping[{key.annotation}, {value.annotation}]"
+        annotation = f"Mapping[{_mapping_key(key.annotation)}, {value.annotation}]"
         return Shape("parallel", annotation, token=arg.token, name=arg.name)
     parts: list[tuple[PythonIdentifier, Shape, bool]] = []
     taken: set[str] = set()

@@ -103,7 +103,6 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
             "s",
             {"f": "v"},
             trim=_types.XaddTrim(strategy="MAXLEN", operator="~", threshold=1000),
-            auto_id=True,
         ),
         ("XADD", "s", "MAXLEN", "~", 1000, "*", "f", "v"),
     ),
@@ -117,7 +116,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
         ("XTRIM", "s", "MINID", "0-1", "LIMIT", 10),
     ),
     "xgroup_create": (
-        lambda c: c.xgroup_create("s", "g", new_id=True, mkstream=True),
+        lambda c: c.xgroup_create("s", "g", mkstream=True),
         ("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
     ),
     "xinfo_stream": (

@@ -87,6 +87,27 @@ CASES = {
             "error: (spec): reply_models.toml: Thing.schema: field names are snake_case",
         ],
     ),
+    "bad_argument_hints": (
+        {"GET": command("GET", [KEY, {"name": "pos", "type": "integer"}])},
+        {
+            "mappings": (
+                'token_default = ["GET/key", "GET/nope"]\n'
+                '[numbers]\n"GET/ghost" = "double"\n"GET/pos" = "float"\n'
+            )
+        },
+        [
+            "error: (spec): arguments.toml: numbers.GET/pos: Input should be 'double' or 'text'",
+        ],
+    ),
+    "argument_hints_name_no_argument": (
+        {"GET": command("GET", [KEY, {"name": "pos", "type": "integer"}])},
+        {"mappings": 'token_default = ["GET/key", "GET/nope"]\n[numbers]\n"GET/ghost" = "text"\n'},
+        [
+            "error: GET: arguments.toml: GET/ghost names no argument of the command",
+            "error: GET: arguments.toml: GET/nope names no argument of the command",
+            "error: GET: arguments.toml: token_default 'key' is not a required oneof of one token",
+        ],
+    ),
     "invalid_entry": (
         {"GET": {"summary": "no group", "arity": "two"}},
         {},

@@ -309,6 +309,16 @@ TIME: Final = CommandMeta(
     since="2.6.0",
 )
 
+XADD: Final = CommandMeta(
+    name="XADD",
+    token_count=1,
+    arity=-5,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
+    group="stream",
+    since="5.0.0",
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+)
+
 XREAD: Final = CommandMeta(
     name="XREAD",
     token_count=1,
@@ -431,6 +441,7 @@ COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
             SNAPSHOT,
             SORT,
             TIME,
+            XADD,
             XREAD,
             XTRIM,
             ZADD,

@@ -43,6 +43,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if client_type is None and client_id is None:
+            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.parse_lines_connection)
         _args: list[ArgT] = ["CLIENT", "LIST"]
         if client_type is not None:
             _args.extend(
@@ -55,5 +57,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             _s1 = _enc.items("CLIENT LIST", "client_id", client_id)
             if _s1:
                 _args.append("ID")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not int:
+                    _x2 = _enc.integer("CLIENT LIST", "client_id", _x2)
+                _args.append(_x2)
         return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_connection)

@@ -66,7 +66,21 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["EXPIREAT", key, _enc.unix_seconds(unix_time_seconds)]
+        if condition is None:
+            return self._execute(
+                _m.EXPIREAT,
+                (
+                    "EXPIREAT",
+                    key,
+                    _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
+                ),
+                _rp.parse_bool,
+            )
+        _args: list[ArgT] = [
+            "EXPIREAT",
+            key,
+            _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "GT")))
         return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
@@ -117,6 +131,8 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if pattern is None and get_pattern is None and order is None and not sorting:
+            return self._execute(_m.SORT, ("SORT", key), None)
         _args: list[ArgT] = ["SORT", key]
         if pattern is not None:
             _args.extend(("BY", pattern))

@@ -40,6 +40,8 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if member is None:
+            return self._execute(_m.GEOPOS, ("GEOPOS", key), _rp.parse_array_opt_pair_double_double)
         _args: list[ArgT] = ["GEOPOS", key]
         if member is not None:
             _s1 = _enc.items("GEOPOS", "member", member)
@@ -92,6 +94,10 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if radius.__class__ is not float and radius.__class__ is not int:
+            radius = _enc.double("NEARBY", "radius", radius)
+        if not withdist and not withhash:
+            return self._execute(_m.NEARBY, ("NEARBY", key, radius), None)
         _args: list[ArgT] = ["NEARBY", key, radius]
         if withdist:
             _args.append("WITHDIST")

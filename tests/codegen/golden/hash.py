@@ -7,6 +7,7 @@ from typing import Literal, overload
 
 from redis_oxide._command import ArgT, KeyT
 
+from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
@@ -73,10 +74,14 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None and not withvalues:
+            return self._execute(_m.PICK, ("PICK", key), None)
         if withvalues and count is None:
             raise TypeError("PICK: withvalues needs count")
         _args: list[ArgT] = ["PICK", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("PICK", "count", count)
             _args.append(count)
         if withvalues:
             _args.append("WITHVALUES")

@@ -38,6 +38,8 @@ class JsonCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if indent is None and path is None:
+            return self._execute(_m.JSON_GET, ("JSON.GET", key), None)
         _args: list[ArgT] = ["JSON.GET", key]
         if indent is not None:
             _args.extend(("INDENT", indent))

@@ -43,7 +43,7 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BLPOP"]
         _s1 = _enc.items("BLPOP", "key", key)
         _args.extend(_s1)
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BLPOP", "timeout", timeout))
         return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def lpush(self, key: KeyT, *element: ValueT) -> Awaitable[int]:

@@ -38,6 +38,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if section is None:
+            return self._execute(_m.INFO, ("INFO",), _rp.parse_info)
         _args: list[ArgT] = ["INFO"]
         if section is not None:
             _s1 = _enc.items("INFO", "section", section)
@@ -63,11 +65,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
+        if (host_port is not None) + (no_one is not False) != 1:
+            _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["REPLICAOF"]
         if host_port is not None:
             _args.append(host_port[0])
-            _args.append(host_port[1])
+            _args.append(_enc.integer("REPLICAOF", "port", host_port[1]))
         if no_one:
             _args.extend(("NO", "ONE"))
         return self._execute(_m.REPLICAOF, tuple(_args), _rp.parse_ok)
@@ -88,8 +91,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.SLOWLIST, ("SLOWLIST",), _rp.parse_array_slow_call)
         _args: list[ArgT] = ["SLOWLIST"]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SLOWLIST", "count", count)
             _args.append(count)
         return self._execute(_m.SLOWLIST, tuple(_args), _rp.parse_array_slow_call)
 

@@ -10,7 +10,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, StrT
 
 __all__ = ["SortedSetCommands"]
 
@@ -23,7 +23,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, float],
+        data: Mapping[MappingFieldT, float],
         *,
         condition: Literal["NX", "XX"] | None = None,
         change: bool = False,
@@ -51,8 +51,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("ZADD", "condition", condition, ("NX", "XX")))
         if change:
             _args.append("CH")
-        _m1 = _enc.pairs("ZADD", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("ZADD", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
+            if _v.__class__ is not float and _v.__class__ is not int:
+                _v = _enc.double("ZADD", "score", _v)
             _args.extend((_v, _k))
         return self._execute(_m.ZADD, tuple(_args), None)
 
@@ -119,13 +123,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not rev and limit is None and not withscores:
+            return self._execute(_m.ZRANGE, ("ZRANGE", key, start, stop), None)
         _args: list[ArgT] = ["ZRANGE", key, start, stop]
         if rev:
             _args.append("REV")
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZRANGE", "offset", limit[0]))
+            _args.append(_enc.integer("ZRANGE", "count", limit[1]))
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
@@ -155,7 +161,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         self,
         destination: KeyT,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
     ) -> Awaitable[int]:
         """Stores the union of rankings.
@@ -183,7 +189,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             _s1 = _enc.items("ZUNIONSTORE", "weight", weight)
             if _s1:
                 _args.append("WEIGHTS")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not float and _x2.__class__ is not int:
+                    _x2 = _enc.double("ZUNIONSTORE", "weight", _x2)
+                _args.append(_x2)
         if aggregate is not None:
             _args.extend(
                 (

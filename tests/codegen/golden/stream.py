@@ -10,7 +10,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, MappingKeyT, StrT
 from ._models import ReaderGroup
 from ._types import XtrimTrim
 
@@ -40,9 +40,37 @@ class StreamCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.GROUPINFO, ("GROUPINFO", key), _rp.parse_array_reader_group)
 
+    def xadd(
+        self, key: KeyT, data: Mapping[MappingFieldT, ValueT], *, id: ValueT = "*"
+    ) -> Awaitable[StrT]:
+        """Appends an entry to a stream, under an ID the caller or the server picks.
+
+        Available since Redis 5.0.0.
+        ACL categories: @write, @stream.
+
+        Args:
+            key: The ``key`` argument.
+            data: The ``data`` argument.
+            id: The ``id`` argument. Defaults to ``*`` (auto-id).
+
+        Returns:
+            An awaitable of the reply, typed ``StrT``.
+
+        Raises:
+            TypeError: An argument has the wrong type or a required one is missing.
+            ValueError: An argument value or combination is not allowed.
+        """
+        _args: list[ArgT] = ["XADD", key, id]
+        if data.__class__ is not dict:
+            _enc.mapping("XADD", "data", data)
+        _m1 = data.items()
+        for _k, _v in _m1:
+            _args.extend((_k, _v))
+        return self._execute(_m.XADD, tuple(_args), None)
+
     def xread(
         self,
-        streams: Mapping[KeyT, ValueT],
+        streams: Mapping[MappingKeyT, ValueT],
         *,
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
@@ -67,10 +95,14 @@ class StreamCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["XREAD"]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XREAD", "count", count)
             _args.extend(("COUNT", count))
         if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds(milliseconds)))
-        _m1 = _enc.pairs("XREAD", "streams", streams)
+            _args.extend(("BLOCK", _enc.milliseconds("XREAD", "milliseconds", milliseconds)))
+        if streams.__class__ is not dict:
+            _enc.mapping("XREAD", "streams", streams)
+        _m1 = streams.items()
         if _m1:
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
@@ -102,5 +134,5 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("XTRIM", "operator", trim.operator, ("=", "~")))
         _args.append(trim.threshold)
         if trim.count is not None:
-            _args.extend(("LIMIT", trim.count))
+            _args.extend(("LIMIT", _enc.integer("XTRIM", "count", trim.count)))
         return self._execute(_m.XTRIM, tuple(_args), None)

@@ -11,7 +11,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingKeyT, StrT
 
 __all__ = ["StringCommands"]
 
@@ -40,7 +40,7 @@ class StringCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.GET, ("GET", key), None)
 
-    def mset(self, data: Mapping[KeyT, ValueT]) -> Awaitable[bool]:
+    def mset(self, data: Mapping[MappingKeyT, ValueT]) -> Awaitable[bool]:
         """Stores several keys at once.
 
         Available since Redis 1.0.1.
@@ -57,7 +57,9 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["MSET"]
-        _m1 = _enc.pairs("MSET", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("MSET", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
@@ -140,24 +142,39 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exclusive(
-            "SET",
-            ("seconds", seconds),
-            ("milliseconds", milliseconds),
-            ("unix_time_seconds", unix_time_seconds),
-            ("keepttl", keepttl),
-        )
+        if (
+            condition is None
+            and not get
+            and seconds is None
+            and milliseconds is None
+            and unix_time_seconds is None
+            and not keepttl
+        ):
+            return self._execute(_m.SET, ("SET", key, value), _rp.parse_opt_ok)
+        if (
+            (seconds is not None)
+            + (milliseconds is not None)
+            + (unix_time_seconds is not None)
+            + (keepttl is not False)
+        ) > 1:
+            _enc.exclusive(
+                "SET",
+                ("seconds", seconds),
+                ("milliseconds", milliseconds),
+                ("unix_time_seconds", unix_time_seconds),
+                ("keepttl", keepttl),
+            )
         _args: list[ArgT] = ["SET", key, value]
         if condition is not None:
             _args.append(_enc.choice("SET", "condition", condition, ("NX", "XX")))
         if get:
             _args.append("GET")
         if seconds is not None:
-            _args.extend(("EX", _enc.seconds(seconds)))
+            _args.extend(("EX", _enc.seconds("SET", "seconds", seconds)))
         if milliseconds is not None:
-            _args.extend(("PX", _enc.milliseconds(milliseconds)))
+            _args.extend(("PX", _enc.milliseconds("SET", "milliseconds", milliseconds)))
         if unix_time_seconds is not None:
-            _args.extend(("EXAT", _enc.unix_seconds(unix_time_seconds)))
+            _args.extend(("EXAT", _enc.unix_seconds("SET", "unix_time_seconds", unix_time_seconds)))
         if keepttl:
             _args.append("KEEPTTL")
         if get:
