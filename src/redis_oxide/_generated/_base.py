@@ -5,12 +5,16 @@
 from collections.abc import Awaitable
 from typing import Generic, TypeVar
 
-from redis_oxide._command import ArgT, CommandMeta, ReplyParser
+from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, ValueT
 
-__all__ = ["CommandsBase", "StrT"]
+__all__ = ["CommandsBase", "MappingFieldT", "MappingKeyT", "StrT"]
 
 #: The string type of replies: ``bytes``, or ``str`` when the client decodes responses.
 StrT = TypeVar("StrT", str, bytes)
+#: Key types of Mapping parameters. ``Mapping`` is invariant in its key, so a union key would
+#: refuse a ``dict[str, str]``; a method-scoped variable bound by the union takes any of them.
+MappingKeyT = TypeVar("MappingKeyT", bound=KeyT)
+MappingFieldT = TypeVar("MappingFieldT", bound=ValueT)
 _T = TypeVar("_T")
 
 

@@ -3,21 +3,27 @@
 """Argument checks and conversions the generated methods call before sending.
 
 Every helper raises ``TypeError`` or ``ValueError`` naming the command and the argument, so a
-bad call fails before anything reaches the server. None of them is on the path of a simple
-command: they run only for options, collections and conversions.
+bad call fails before anything reaches the server. Generated methods test numbers inline
+(``x.__class__ is int``) and call ``integer``/``double`` only when that test fails, so a valid
+call never pays for a helper; the conversion helpers test the common type first for the same
+reason. ``bool`` is refused where an integer or a double is expected, although it is an int.
 """
 
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from numbers import Integral, Real
 from typing import TypeVar
 
 __all__ = [
     "choice",
+    "double",
     "exactly_one",
     "exclusive",
+    "integer",
     "items",
+    "mapping",
     "milliseconds",
-    "pairs",
     "seconds",
     "seconds_float",
     "unix_milliseconds",
@@ -25,8 +31,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 _SECOND = timedelta(seconds=1)
 _MILLISECOND = timedelta(milliseconds=1)
 
@@ -64,43 +68,81 @@ def items(command: str, name: str, values: Iterable[_T]) -> tuple[_T, ...]:
     return tuple(values)
 
 
-def pairs(command: str, name: str, values: Mapping[_K, _V]) -> tuple[tuple[_K, _V], ...]:
-    """Return the items of a mapping argument, refusing anything that is not a Mapping."""
+def mapping(command: str, name: str, values: object) -> None:
+    """Raise TypeError unless a mapping argument is a Mapping (pairs are not accepted)."""
     if not isinstance(values, Mapping):
         raise TypeError(f"{command}: {name} must be a mapping, not {type(values).__name__}")
-    return tuple(values.items())
 
 
-def seconds(value: int | timedelta) -> int:
+def integer(command: str, name: str, value: object, also: str = "") -> int:
+    """Return ``value`` as an int: any integral number but ``bool``, else raise TypeError.
+
+    ``also`` names the other accepted types for the message (``" or timedelta"``).
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return operator.index(value)
+    raise TypeError(f"{command}: {name} must be an int{also}, not {type(value).__name__}")
+
+
+def double(command: str, name: str, value: object, also: str = "") -> float:
+    """Return ``value`` as a float or int: any real number but ``bool``, else raise TypeError."""
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return operator.index(value)
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"{command}: {name} must be a float{also}, not {type(value).__name__}")
+
+
+def seconds(command: str, name: str, value: int | timedelta) -> int:
     """Return a duration in whole seconds; a timedelta must not carry a fraction."""
+    if type(value) is int:
+        return value
     if isinstance(value, timedelta):
         whole, rest = divmod(value, _SECOND)
         if rest:
-            raise ValueError(f"{value!r} is not a whole number of seconds")
+            raise ValueError(f"{command}: {name}: {value!r} is not a whole number of seconds")
         return whole
-    return value
+    return integer(command, name, value, " or timedelta")
 
 
-def milliseconds(value: int | timedelta) -> int:
+def milliseconds(command: str, name: str, value: int | timedelta) -> int:
     """Return a duration in whole milliseconds; a timedelta must not carry a fraction."""
+    if type(value) is int:
+        return value
     if isinstance(value, timedelta):
         whole, rest = divmod(value, _MILLISECOND)
         if rest:
-            raise ValueError(f"{value!r} is not a whole number of milliseconds")
+            raise ValueError(f"{command}: {name}: {value!r} is not a whole number of milliseconds")
         return whole
-    return value
+    return integer(command, name, value, " or timedelta")
 
 
-def seconds_float(value: float | timedelta) -> float:
-    """Return a duration in seconds as a float."""
-    return value.total_seconds() if isinstance(value, timedelta) else value
+def seconds_float(command: str, name: str, value: float | timedelta) -> float:
+    """Return a duration in seconds as a float (an int stays an int)."""
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return double(command, name, value, " or timedelta")
 
 
-def unix_seconds(value: int | datetime) -> int:
+def unix_seconds(command: str, name: str, value: int | datetime) -> int:
     """Return a point in time as Unix seconds; a naive datetime is taken as local time."""
-    return int(value.timestamp()) if isinstance(value, datetime) else value
+    if type(value) is int:
+        return value
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return integer(command, name, value, " or datetime")
 
 
-def unix_milliseconds(value: int | datetime) -> int:
-    """Return a point in time as Unix milliseconds."""
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+def unix_milliseconds(command: str, name: str, value: int | datetime) -> int:
+    """Return a point in time as Unix milliseconds; a naive datetime is taken as local time."""
+    if type(value) is int:
+        return value
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return integer(command, name, value, " or datetime")

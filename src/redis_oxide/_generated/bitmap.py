@@ -41,10 +41,12 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if range is None:
+            return self._execute(_m.BITCOUNT, ("BITCOUNT", key), None)
         _args: list[ArgT] = ["BITCOUNT", key]
         if range is not None:
-            _args.append(range.start)
-            _args.append(range.end)
+            _args.append(_enc.integer("BITCOUNT", "start", range.start))
+            _args.append(_enc.integer("BITCOUNT", "end", range.end))
             if range.unit is not None:
                 _args.append(_enc.choice("BITCOUNT", "unit", range.unit, ("BYTE", "BIT")))
         return self._execute(_m.BITCOUNT, tuple(_args), None)
@@ -69,6 +71,8 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if operation is None:
+            return self._execute(_m.BITFIELD, ("BITFIELD", key), None)
         _args: list[ArgT] = ["BITFIELD", key]
         if operation is not None:
             _s1 = _enc.items("BITFIELD", "operation", operation)
@@ -96,13 +100,15 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if get_block is None:
+            return self._execute(_m.BITFIELD_RO, ("BITFIELD_RO", key), None)
         _args: list[ArgT] = ["BITFIELD_RO", key]
         if get_block is not None:
             _s1 = _enc.items("BITFIELD_RO", "get_block", get_block)
             for _x2 in _s1:
                 _args.append("GET")
                 _args.append(_x2[0])
-                _args.append(_x2[1])
+                _args.append(_enc.integer("BITFIELD_RO", "offset", _x2[1]))
         return self._execute(_m.BITFIELD_RO, tuple(_args), None)
 
     def bitop(
@@ -157,11 +163,15 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if bit.__class__ is not int:
+            bit = _enc.integer("BITPOS", "bit", bit)
+        if range is None:
+            return self._execute(_m.BITPOS, ("BITPOS", key, bit), None)
         _args: list[ArgT] = ["BITPOS", key, bit]
         if range is not None:
-            _args.append(range.start)
+            _args.append(_enc.integer("BITPOS", "start", range.start))
             if range.end_unit_block is not None:
-                _args.append(range.end_unit_block.end)
+                _args.append(_enc.integer("BITPOS", "end", range.end_unit_block.end))
                 if range.end_unit_block.unit is not None:
                     _args.append(
                         _enc.choice("BITPOS", "unit", range.end_unit_block.unit, ("BYTE", "BIT"))
@@ -186,6 +196,8 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if offset.__class__ is not int:
+            offset = _enc.integer("GETBIT", "offset", offset)
         return self._execute(_m.GETBIT, ("GETBIT", key, offset), None)
 
     def setbit(self, key: KeyT, offset: int, value: int) -> Awaitable[int]:
@@ -208,4 +220,8 @@ class BitmapCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if offset.__class__ is not int:
+            offset = _enc.integer("SETBIT", "offset", offset)
+        if value.__class__ is not int:
+            value = _enc.integer("SETBIT", "value", value)
         return self._execute(_m.SETBIT, ("SETBIT", key, offset, value), None)

@@ -57,7 +57,13 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         if not slot:
             raise TypeError("CLUSTER ADDSLOTS takes at least one slot")
-        return self._execute(_m.CLUSTER_ADDSLOTS, ("CLUSTER", "ADDSLOTS", *slot), _rp.parse_ok)
+        _args: list[ArgT] = ["CLUSTER", "ADDSLOTS"]
+        _s1 = _enc.items("CLUSTER ADDSLOTS", "slot", slot)
+        for _x2 in _s1:
+            if _x2.__class__ is not int:
+                _x2 = _enc.integer("CLUSTER ADDSLOTS", "slot", _x2)
+            _args.append(_x2)
+        return self._execute(_m.CLUSTER_ADDSLOTS, tuple(_args), _rp.parse_ok)
 
     def cluster_addslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Assigns new hash slot ranges to a node.
@@ -80,8 +86,8 @@ class ClusterCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLUSTER", "ADDSLOTSRANGE"]
         _s1 = _enc.items("CLUSTER ADDSLOTSRANGE", "range", range)
         for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_x2[1])
+            _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "start_slot", _x2[0]))
+            _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "end_slot", _x2[1]))
         return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), _rp.parse_ok)
 
     def cluster_bumpepoch(self) -> Awaitable[StrT]:
@@ -138,6 +144,8 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if slot.__class__ is not int:
+            slot = _enc.integer("CLUSTER COUNTKEYSINSLOT", "slot", slot)
         return self._execute(_m.CLUSTER_COUNTKEYSINSLOT, ("CLUSTER", "COUNTKEYSINSLOT", slot), None)
 
     def cluster_delslots(self, *slot: int) -> Awaitable[bool]:
@@ -159,7 +167,13 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         if not slot:
             raise TypeError("CLUSTER DELSLOTS takes at least one slot")
-        return self._execute(_m.CLUSTER_DELSLOTS, ("CLUSTER", "DELSLOTS", *slot), _rp.parse_ok)
+        _args: list[ArgT] = ["CLUSTER", "DELSLOTS"]
+        _s1 = _enc.items("CLUSTER DELSLOTS", "slot", slot)
+        for _x2 in _s1:
+            if _x2.__class__ is not int:
+                _x2 = _enc.integer("CLUSTER DELSLOTS", "slot", _x2)
+            _args.append(_x2)
+        return self._execute(_m.CLUSTER_DELSLOTS, tuple(_args), _rp.parse_ok)
 
     def cluster_delslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Sets hash slot ranges as unbound for a node.
@@ -182,8 +196,8 @@ class ClusterCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["CLUSTER", "DELSLOTSRANGE"]
         _s1 = _enc.items("CLUSTER DELSLOTSRANGE", "range", range)
         for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_x2[1])
+            _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "start_slot", _x2[0]))
+            _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "end_slot", _x2[1]))
         return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), _rp.parse_ok)
 
     def cluster_failover(
@@ -205,6 +219,8 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if options is None:
+            return self._execute(_m.CLUSTER_FAILOVER, ("CLUSTER", "FAILOVER"), _rp.parse_ok)
         _args: list[ArgT] = ["CLUSTER", "FAILOVER"]
         if options is not None:
             _args.append(_enc.choice("CLUSTER FAILOVER", "options", options, ("FORCE", "TAKEOVER")))
@@ -263,6 +279,10 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if slot.__class__ is not int:
+            slot = _enc.integer("CLUSTER GETKEYSINSLOT", "slot", slot)
+        if count.__class__ is not int:
+            count = _enc.integer("CLUSTER GETKEYSINSLOT", "count", count)
         return self._execute(
             _m.CLUSTER_GETKEYSINSLOT, ("CLUSTER", "GETKEYSINSLOT", slot, count), None
         )
@@ -358,8 +378,16 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if port.__class__ is not int:
+            port = _enc.integer("CLUSTER MEET", "port", port)
+        if cluster_bus_port is None:
+            return self._execute(_m.CLUSTER_MEET, ("CLUSTER", "MEET", ip, port), _rp.parse_ok)
         _args: list[ArgT] = ["CLUSTER", "MEET", ip, port]
         if cluster_bus_port is not None:
+            if cluster_bus_port.__class__ is not int:
+                cluster_bus_port = _enc.integer(
+                    "CLUSTER MEET", "cluster_bus_port", cluster_bus_port
+                )
             _args.append(cluster_bus_port)
         return self._execute(_m.CLUSTER_MEET, tuple(_args), _rp.parse_ok)
 
@@ -471,6 +499,8 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if reset_type is None:
+            return self._execute(_m.CLUSTER_RESET, ("CLUSTER", "RESET"), _rp.parse_ok)
         _args: list[ArgT] = ["CLUSTER", "RESET"]
         if reset_type is not None:
             _args.append(_enc.choice("CLUSTER RESET", "reset_type", reset_type, ("HARD", "SOFT")))
@@ -509,6 +539,8 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if config_epoch.__class__ is not int:
+            config_epoch = _enc.integer("CLUSTER SET-CONFIG-EPOCH", "config_epoch", config_epoch)
         return self._execute(
             _m.CLUSTER_SET_CONFIG_EPOCH, ("CLUSTER", "SET-CONFIG-EPOCH", config_epoch), _rp.parse_ok
         )
@@ -542,13 +574,21 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one(
-            "CLUSTER SETSLOT",
-            ("importing", importing),
-            ("migrating", migrating),
-            ("node", node),
-            ("stable", stable),
-        )
+        if slot.__class__ is not int:
+            slot = _enc.integer("CLUSTER SETSLOT", "slot", slot)
+        if (
+            (importing is not None)
+            + (migrating is not None)
+            + (node is not None)
+            + (stable is not False)
+        ) != 1:
+            _enc.exactly_one(
+                "CLUSTER SETSLOT",
+                ("importing", importing),
+                ("migrating", migrating),
+                ("node", node),
+                ("stable", stable),
+            )
         _args: list[ArgT] = ["CLUSTER", "SETSLOT", slot]
         if importing is not None:
             _args.extend(("IMPORTING", importing))

@@ -170,7 +170,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("CLIENT KILL", ("old_format", old_format), ("new_format", new_format))
+        if (old_format is not None) + (new_format is not None) != 1:
+            _enc.exactly_one("CLIENT KILL", ("old_format", old_format), ("new_format", new_format))
         _args: list[ArgT] = ["CLIENT", "KILL"]
         if old_format is not None:
             _args.append(old_format)
@@ -214,6 +215,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if client_type is None and client_id is None:
+            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.parse_lines_client_info)
         _args: list[ArgT] = ["CLIENT", "LIST"]
         if client_type is not None:
             _args.extend(
@@ -231,7 +234,10 @@ class ConnectionCommands(CommandsBase[StrT]):
             _s1 = _enc.items("CLIENT LIST", "client_id", client_id)
             if _s1:
                 _args.append("ID")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not int:
+                    _x2 = _enc.integer("CLIENT LIST", "client_id", _x2)
+                _args.append(_x2)
         return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_client_info)
 
     def client_no_evict(self, enabled: Literal["ON", "OFF"]) -> Awaitable[bool]:
@@ -299,6 +305,10 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if timeout.__class__ is not int:
+            timeout = _enc.integer("CLIENT PAUSE", "timeout", timeout)
+        if mode is None:
+            return self._execute(_m.CLIENT_PAUSE, ("CLIENT", "PAUSE", timeout), _rp.parse_ok)
         _args: list[ArgT] = ["CLIENT", "PAUSE", timeout]
         if mode is not None:
             _args.append(_enc.choice("CLIENT PAUSE", "mode", mode, ("WRITE", "ALL")))
@@ -324,7 +334,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("CLIENT SETINFO", ("libname", libname), ("libver", libver))
+        if (libname is not None) + (libver is not None) != 1:
+            _enc.exactly_one("CLIENT SETINFO", ("libname", libname), ("libver", libver))
         _args: list[ArgT] = ["CLIENT", "SETINFO"]
         if libname is not None:
             _args.extend(("LIB-NAME", libname))
@@ -391,6 +402,12 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if client_id.__class__ is not int:
+            client_id = _enc.integer("CLIENT UNBLOCK", "client_id", client_id)
+        if unblock_type is None:
+            return self._execute(
+                _m.CLIENT_UNBLOCK, ("CLIENT", "UNBLOCK", client_id), _rp.parse_bool
+            )
         _args: list[ArgT] = ["CLIENT", "UNBLOCK", client_id]
         if unblock_type is not None:
             _args.append(
@@ -450,6 +467,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if message is None:
+            return self._execute(_m.PING, ("PING",), None)
         _args: list[ArgT] = ["PING"]
         if message is not None:
             _args.append(message)

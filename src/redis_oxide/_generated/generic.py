@@ -49,8 +49,12 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if destination_db is None and not replace:
+            return self._execute(_m.COPY, ("COPY", source, destination), _rp.parse_bool)
         _args: list[ArgT] = ["COPY", source, destination]
         if destination_db is not None:
+            if destination_db.__class__ is not int:
+                destination_db = _enc.integer("COPY", "destination_db", destination_db)
             _args.extend(("DB", destination_db))
         if replace:
             _args.append("REPLACE")
@@ -153,7 +157,13 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["EXPIRE", key, _enc.seconds(seconds)]
+        if condition is None:
+            return self._execute(
+                _m.EXPIRE,
+                ("EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)),
+                _rp.parse_bool,
+            )
+        _args: list[ArgT] = ["EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)]
         if condition is not None:
             _args.append(_enc.choice("EXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.EXPIRE, tuple(_args), _rp.parse_bool)
@@ -186,7 +196,21 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["EXPIREAT", key, _enc.unix_seconds(unix_time_seconds)]
+        if condition is None:
+            return self._execute(
+                _m.EXPIREAT,
+                (
+                    "EXPIREAT",
+                    key,
+                    _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
+                ),
+                _rp.parse_bool,
+            )
+        _args: list[ArgT] = [
+            "EXPIREAT",
+            key,
+            _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
@@ -279,14 +303,22 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("MIGRATE", ("key", key), ("empty_string", empty_string))
-        _enc.exclusive("MIGRATE", ("auth", auth), ("auth2", auth2))
+        if port.__class__ is not int:
+            port = _enc.integer("MIGRATE", "port", port)
+        if (key is not None) + (empty_string is not False) != 1:
+            _enc.exactly_one("MIGRATE", ("key", key), ("empty_string", empty_string))
+        if (auth is not None) + (auth2 is not None) > 1:
+            _enc.exclusive("MIGRATE", ("auth", auth), ("auth2", auth2))
         _args: list[ArgT] = ["MIGRATE", host, port]
         if key is not None:
             _args.append(key)
         if empty_string:
             _args.append("")
+        if destination_db.__class__ is not int:
+            destination_db = _enc.integer("MIGRATE", "destination_db", destination_db)
         _args.append(destination_db)
+        if timeout.__class__ is not int:
+            timeout = _enc.integer("MIGRATE", "timeout", timeout)
         _args.append(timeout)
         if copy:
             _args.append("COPY")
@@ -323,6 +355,8 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if db.__class__ is not int:
+            db = _enc.integer("MOVE", "db", db)
         return self._execute(_m.MOVE, ("MOVE", key, db), _rp.parse_bool)
 
     def object_encoding(self, key: KeyT) -> Awaitable[StrT | None]:
@@ -464,7 +498,17 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["PEXPIRE", key, _enc.milliseconds(milliseconds)]
+        if condition is None:
+            return self._execute(
+                _m.PEXPIRE,
+                ("PEXPIRE", key, _enc.milliseconds("PEXPIRE", "milliseconds", milliseconds)),
+                _rp.parse_bool,
+            )
+        _args: list[ArgT] = [
+            "PEXPIRE",
+            key,
+            _enc.milliseconds("PEXPIRE", "milliseconds", milliseconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("PEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.PEXPIRE, tuple(_args), _rp.parse_bool)
@@ -497,7 +541,23 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["PEXPIREAT", key, _enc.unix_milliseconds(unix_time_milliseconds)]
+        if condition is None:
+            return self._execute(
+                _m.PEXPIREAT,
+                (
+                    "PEXPIREAT",
+                    key,
+                    _enc.unix_milliseconds(
+                        "PEXPIREAT", "unix_time_milliseconds", unix_time_milliseconds
+                    ),
+                ),
+                _rp.parse_bool,
+            )
+        _args: list[ArgT] = [
+            "PEXPIREAT",
+            key,
+            _enc.unix_milliseconds("PEXPIREAT", "unix_time_milliseconds", unix_time_milliseconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("PEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.PEXPIREAT, tuple(_args), _rp.parse_bool)
@@ -645,14 +705,20 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if ttl.__class__ is not int:
+            ttl = _enc.integer("RESTORE", "ttl", ttl)
+        if not replace and not absttl and seconds is None and frequency is None:
+            return self._execute(_m.RESTORE, ("RESTORE", key, ttl, serialized_value), _rp.parse_ok)
         _args: list[ArgT] = ["RESTORE", key, ttl, serialized_value]
         if replace:
             _args.append("REPLACE")
         if absttl:
             _args.append("ABSTTL")
         if seconds is not None:
-            _args.extend(("IDLETIME", _enc.seconds(seconds)))
+            _args.extend(("IDLETIME", _enc.seconds("RESTORE", "seconds", seconds)))
         if frequency is not None:
+            if frequency.__class__ is not int:
+                frequency = _enc.integer("RESTORE", "frequency", frequency)
             _args.extend(("FREQ", frequency))
         return self._execute(_m.RESTORE, tuple(_args), _rp.parse_ok)
 
@@ -688,10 +754,16 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if cursor.__class__ is not int:
+            cursor = _enc.integer("SCAN", "cursor", cursor)
+        if pattern is None and count is None and type is None:
+            return self._execute(_m.SCAN, ("SCAN", cursor), _rp.parse_pair_numstr_array_bulk)
         _args: list[ArgT] = ["SCAN", cursor]
         if pattern is not None:
             _args.extend(("MATCH", pattern))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SCAN", "count", count)
             _args.extend(("COUNT", count))
         if type is not None:
             _args.extend(("TYPE", type))
@@ -767,13 +839,22 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if (
+            by_pattern is None
+            and limit is None
+            and get_pattern is None
+            and order is None
+            and not sorting
+            and destination is None
+        ):
+            return self._execute(_m.SORT, ("SORT", key), None)
         _args: list[ArgT] = ["SORT", key]
         if by_pattern is not None:
             _args.extend(("BY", by_pattern))
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("SORT", "offset", limit[0]))
+            _args.append(_enc.integer("SORT", "count", limit[1]))
         if get_pattern is not None:
             _s1 = _enc.items("SORT", "get_pattern", get_pattern)
             for _x2 in _s1:
@@ -821,13 +902,21 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if (
+            by_pattern is None
+            and limit is None
+            and get_pattern is None
+            and order is None
+            and not sorting
+        ):
+            return self._execute(_m.SORT_RO, ("SORT_RO", key), None)
         _args: list[ArgT] = ["SORT_RO", key]
         if by_pattern is not None:
             _args.extend(("BY", by_pattern))
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("SORT_RO", "offset", limit[0]))
+            _args.append(_enc.integer("SORT_RO", "count", limit[1]))
         if get_pattern is not None:
             _s1 = _enc.items("SORT_RO", "get_pattern", get_pattern)
             for _x2 in _s1:
@@ -944,6 +1033,10 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if numreplicas.__class__ is not int:
+            numreplicas = _enc.integer("WAIT", "numreplicas", numreplicas)
+        if timeout.__class__ is not int:
+            timeout = _enc.integer("WAIT", "timeout", timeout)
         return self._execute(_m.WAIT, ("WAIT", numreplicas, timeout), None)
 
     def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Awaitable[tuple[int, int]]:
@@ -966,6 +1059,12 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if numlocal.__class__ is not int:
+            numlocal = _enc.integer("WAITAOF", "numlocal", numlocal)
+        if numreplicas.__class__ is not int:
+            numreplicas = _enc.integer("WAITAOF", "numreplicas", numreplicas)
+        if timeout.__class__ is not int:
+            timeout = _enc.integer("WAITAOF", "timeout", timeout)
         return self._execute(
             _m.WAITAOF, ("WAITAOF", numlocal, numreplicas, timeout), _rp.parse_pair_int_int
         )

@@ -72,8 +72,8 @@ class GeoCommands(CommandsBase[StrT]):
             _args.append("CH")
         _s1 = _enc.items("GEOADD", "data", data)
         for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_x2[1])
+            _args.append(_enc.double("GEOADD", "longitude", _x2[0]))
+            _args.append(_enc.double("GEOADD", "latitude", _x2[1]))
             _args.append(_x2[2])
         return self._execute(_m.GEOADD, tuple(_args), None)
 
@@ -104,6 +104,10 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if unit is None:
+            return self._execute(
+                _m.GEODIST, ("GEODIST", key, member1, member2), _rp.parse_opt_double
+            )
         _args: list[ArgT] = ["GEODIST", key, member1, member2]
         if unit is not None:
             _args.append(_enc.choice("GEODIST", "unit", unit, ("M", "KM", "FT", "MI")))
@@ -129,6 +133,8 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if member is None:
+            return self._execute(_m.GEOHASH, ("GEOHASH", key), None)
         _args: list[ArgT] = ["GEOHASH", key]
         if member is not None:
             _s1 = _enc.items("GEOHASH", "member", member)
@@ -155,6 +161,8 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if member is None:
+            return self._execute(_m.GEOPOS, ("GEOPOS", key), _rp.parse_array_opt_pair_double_double)
         _args: list[ArgT] = ["GEOPOS", key]
         if member is not None:
             _s1 = _enc.items("GEOPOS", "member", member)
@@ -406,7 +414,14 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        _enc.exclusive("GEORADIUS", ("storekey", storekey), ("storedistkey", storedistkey))
+        if longitude.__class__ is not float and longitude.__class__ is not int:
+            longitude = _enc.double("GEORADIUS", "longitude", longitude)
+        if latitude.__class__ is not float and latitude.__class__ is not int:
+            latitude = _enc.double("GEORADIUS", "latitude", latitude)
+        if radius.__class__ is not float and radius.__class__ is not int:
+            radius = _enc.double("GEORADIUS", "radius", radius)
+        if (storekey is not None) + (storedistkey is not None) > 1:
+            _enc.exclusive("GEORADIUS", ("storekey", storekey), ("storedistkey", storedistkey))
         _args: list[ArgT] = ["GEORADIUS", key, longitude, latitude, radius]
         _args.append(_enc.choice("GEORADIUS", "unit", unit, ("M", "KM", "FT", "MI")))
         if withcoord:
@@ -416,7 +431,7 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(("COUNT", _enc.integer("GEORADIUS", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
         if order is not None:
@@ -641,6 +656,12 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if longitude.__class__ is not float and longitude.__class__ is not int:
+            longitude = _enc.double("GEORADIUS_RO", "longitude", longitude)
+        if latitude.__class__ is not float and latitude.__class__ is not int:
+            latitude = _enc.double("GEORADIUS_RO", "latitude", latitude)
+        if radius.__class__ is not float and radius.__class__ is not int:
+            radius = _enc.double("GEORADIUS_RO", "radius", radius)
         _args: list[ArgT] = ["GEORADIUS_RO", key, longitude, latitude, radius]
         _args.append(_enc.choice("GEORADIUS_RO", "unit", unit, ("M", "KM", "FT", "MI")))
         if withcoord:
@@ -650,7 +671,7 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(("COUNT", _enc.integer("GEORADIUS_RO", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
         if order is not None:
@@ -915,7 +936,12 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        _enc.exclusive("GEORADIUSBYMEMBER", ("storekey", storekey), ("storedistkey", storedistkey))
+        if radius.__class__ is not float and radius.__class__ is not int:
+            radius = _enc.double("GEORADIUSBYMEMBER", "radius", radius)
+        if (storekey is not None) + (storedistkey is not None) > 1:
+            _enc.exclusive(
+                "GEORADIUSBYMEMBER", ("storekey", storekey), ("storedistkey", storedistkey)
+            )
         _args: list[ArgT] = ["GEORADIUSBYMEMBER", key, member, radius]
         _args.append(_enc.choice("GEORADIUSBYMEMBER", "unit", unit, ("M", "KM", "FT", "MI")))
         if withcoord:
@@ -925,7 +951,7 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(("COUNT", _enc.integer("GEORADIUSBYMEMBER", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
         if order is not None:
@@ -1149,6 +1175,8 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if radius.__class__ is not float and radius.__class__ is not int:
+            radius = _enc.double("GEORADIUSBYMEMBER_RO", "radius", radius)
         _args: list[ArgT] = ["GEORADIUSBYMEMBER_RO", key, member, radius]
         _args.append(_enc.choice("GEORADIUSBYMEMBER_RO", "unit", unit, ("M", "KM", "FT", "MI")))
         if withcoord:
@@ -1158,7 +1186,9 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(
+                ("COUNT", _enc.integer("GEORADIUSBYMEMBER_RO", "count", count_block.count))
+            )
             if count_block.any:
                 _args.append("ANY")
         if order is not None:
@@ -1378,26 +1408,28 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("GEOSEARCH", ("member", member), ("fromlonlat", fromlonlat))
-        _enc.exactly_one("GEOSEARCH", ("circle", circle), ("box", box))
+        if (member is not None) + (fromlonlat is not None) != 1:
+            _enc.exactly_one("GEOSEARCH", ("member", member), ("fromlonlat", fromlonlat))
+        if (circle is not None) + (box is not None) != 1:
+            _enc.exactly_one("GEOSEARCH", ("circle", circle), ("box", box))
         _args: list[ArgT] = ["GEOSEARCH", key]
         if member is not None:
             _args.extend(("FROMMEMBER", member))
         if fromlonlat is not None:
             _args.append("FROMLONLAT")
-            _args.append(fromlonlat[0])
-            _args.append(fromlonlat[1])
+            _args.append(_enc.double("GEOSEARCH", "longitude", fromlonlat[0]))
+            _args.append(_enc.double("GEOSEARCH", "latitude", fromlonlat[1]))
         if circle is not None:
-            _args.extend(("BYRADIUS", circle[0]))
+            _args.extend(("BYRADIUS", _enc.double("GEOSEARCH", "radius", circle[0])))
             _args.append(_enc.choice("GEOSEARCH", "unit", circle[1], ("M", "KM", "FT", "MI")))
         if box is not None:
-            _args.extend(("BYBOX", box[0]))
-            _args.append(box[1])
+            _args.extend(("BYBOX", _enc.double("GEOSEARCH", "width", box[0])))
+            _args.append(_enc.double("GEOSEARCH", "height", box[1]))
             _args.append(_enc.choice("GEOSEARCH", "unit", box[2], ("M", "KM", "FT", "MI")))
         if order is not None:
             _args.append(_enc.choice("GEOSEARCH", "order", order, ("ASC", "DESC")))
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(("COUNT", _enc.integer("GEOSEARCH", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
         if withcoord:
@@ -1475,26 +1507,28 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("GEOSEARCHSTORE", ("member", member), ("fromlonlat", fromlonlat))
-        _enc.exactly_one("GEOSEARCHSTORE", ("circle", circle), ("box", box))
+        if (member is not None) + (fromlonlat is not None) != 1:
+            _enc.exactly_one("GEOSEARCHSTORE", ("member", member), ("fromlonlat", fromlonlat))
+        if (circle is not None) + (box is not None) != 1:
+            _enc.exactly_one("GEOSEARCHSTORE", ("circle", circle), ("box", box))
         _args: list[ArgT] = ["GEOSEARCHSTORE", destination, source]
         if member is not None:
             _args.extend(("FROMMEMBER", member))
         if fromlonlat is not None:
             _args.append("FROMLONLAT")
-            _args.append(fromlonlat[0])
-            _args.append(fromlonlat[1])
+            _args.append(_enc.double("GEOSEARCHSTORE", "longitude", fromlonlat[0]))
+            _args.append(_enc.double("GEOSEARCHSTORE", "latitude", fromlonlat[1]))
         if circle is not None:
-            _args.extend(("BYRADIUS", circle[0]))
+            _args.extend(("BYRADIUS", _enc.double("GEOSEARCHSTORE", "radius", circle[0])))
             _args.append(_enc.choice("GEOSEARCHSTORE", "unit", circle[1], ("M", "KM", "FT", "MI")))
         if box is not None:
-            _args.extend(("BYBOX", box[0]))
-            _args.append(box[1])
+            _args.extend(("BYBOX", _enc.double("GEOSEARCHSTORE", "width", box[0])))
+            _args.append(_enc.double("GEOSEARCHSTORE", "height", box[1]))
             _args.append(_enc.choice("GEOSEARCHSTORE", "unit", box[2], ("M", "KM", "FT", "MI")))
         if order is not None:
             _args.append(_enc.choice("GEOSEARCHSTORE", "order", order, ("ASC", "DESC")))
         if count_block is not None:
-            _args.extend(("COUNT", count_block.count))
+            _args.extend(("COUNT", _enc.integer("GEOSEARCHSTORE", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
         if storedist:

@@ -12,7 +12,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, StrT
 
 __all__ = ["HashCommands"]
 
@@ -95,7 +95,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["HEXPIRE", key, _enc.seconds(seconds)]
+        _args: list[ArgT] = ["HEXPIRE", key, _enc.seconds("HEXPIRE", "seconds", seconds)]
         if condition is not None:
             _args.append(_enc.choice("HEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
@@ -131,7 +131,11 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["HEXPIREAT", key, _enc.unix_seconds(unix_time_seconds)]
+        _args: list[ArgT] = [
+            "HEXPIREAT",
+            key,
+            _enc.unix_seconds("HEXPIREAT", "unix_time_seconds", unix_time_seconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("HEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
@@ -224,6 +228,8 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if increment.__class__ is not int:
+            increment = _enc.integer("HINCRBY", "increment", increment)
         return self._execute(_m.HINCRBY, ("HINCRBY", key, field, increment), None)
 
     def hincrbyfloat(self, key: KeyT, field: ValueT, increment: float) -> Awaitable[float]:
@@ -246,6 +252,8 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if increment.__class__ is not float and increment.__class__ is not int:
+            increment = _enc.double("HINCRBYFLOAT", "increment", increment)
         return self._execute(
             _m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), _rp.parse_double
         )
@@ -310,7 +318,7 @@ class HashCommands(CommandsBase[StrT]):
             raise TypeError("HMGET takes at least one field")
         return self._execute(_m.HMGET, ("HMGET", key, *field), None)
 
-    def hmset(self, key: KeyT, data: Mapping[ValueT, ValueT]) -> Awaitable[bool]:
+    def hmset(self, key: KeyT, data: Mapping[MappingFieldT, ValueT]) -> Awaitable[bool]:
         """Sets the values of multiple fields.
 
         Time complexity: O(N) where N is the number of fields being set.
@@ -335,7 +343,9 @@ class HashCommands(CommandsBase[StrT]):
             stacklevel=2,
         )
         _args: list[ArgT] = ["HMSET", key]
-        _m1 = _enc.pairs("HMSET", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("HMSET", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.HMSET, tuple(_args), _rp.parse_ok)
@@ -392,7 +402,11 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["HPEXPIRE", key, _enc.milliseconds(milliseconds)]
+        _args: list[ArgT] = [
+            "HPEXPIRE",
+            key,
+            _enc.milliseconds("HPEXPIRE", "milliseconds", milliseconds),
+        ]
         if condition is not None:
             _args.append(_enc.choice("HPEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
@@ -428,7 +442,11 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["HPEXPIREAT", key, _enc.unix_milliseconds(unix_time_milliseconds)]
+        _args: list[ArgT] = [
+            "HPEXPIREAT",
+            key,
+            _enc.unix_milliseconds("HPEXPIREAT", "unix_time_milliseconds", unix_time_milliseconds),
+        ]
         if condition is not None:
             _args.append(
                 _enc.choice("HPEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT"))
@@ -526,10 +544,14 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None and not withvalues:
+            return self._execute(_m.HRANDFIELD, ("HRANDFIELD", key), None)
         if withvalues and count is None:
             raise TypeError("HRANDFIELD: withvalues needs count")
         _args: list[ArgT] = ["HRANDFIELD", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("HRANDFIELD", "count", count)
             _args.append(count)
         if withvalues:
             _args.append("WITHVALUES")
@@ -600,10 +622,18 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if cursor.__class__ is not int:
+            cursor = _enc.integer("HSCAN", "cursor", cursor)
+        if pattern is None and count is None and not novalues:
+            return self._execute(
+                _m.HSCAN, ("HSCAN", key, cursor), _rp.parse_pair_numstr_map_bulk_bulk
+            )
         _args: list[ArgT] = ["HSCAN", key, cursor]
         if pattern is not None:
             _args.extend(("MATCH", pattern))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("HSCAN", "count", count)
             _args.extend(("COUNT", count))
         if novalues:
             _args.append("NOVALUES")
@@ -611,7 +641,7 @@ class HashCommands(CommandsBase[StrT]):
             return self._execute(_m.HSCAN, tuple(_args), _rp.parse_pair_numstr_array_bulk)
         return self._execute(_m.HSCAN, tuple(_args), _rp.parse_pair_numstr_map_bulk_bulk)
 
-    def hset(self, key: KeyT, data: Mapping[ValueT, ValueT]) -> Awaitable[int]:
+    def hset(self, key: KeyT, data: Mapping[MappingFieldT, ValueT]) -> Awaitable[int]:
         """Creates or modifies the value of a field in a hash.
 
         Time complexity: O(1) for each field/value pair added, so O(N) to add N field/value pairs
@@ -634,7 +664,9 @@ class HashCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["HSET", key]
-        _m1 = _enc.pairs("HSET", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("HSET", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.HSET, tuple(_args), None)

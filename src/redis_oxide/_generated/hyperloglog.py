@@ -38,6 +38,8 @@ class HyperloglogCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if element is None:
+            return self._execute(_m.PFADD, ("PFADD", key), _rp.parse_bool)
         _args: list[ArgT] = ["PFADD", key]
         if element is not None:
             _s1 = _enc.items("PFADD", "element", element)
@@ -105,6 +107,8 @@ class HyperloglogCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if sourcekey is None:
+            return self._execute(_m.PFMERGE, ("PFMERGE", destkey), _rp.parse_ok)
         _args: list[ArgT] = ["PFMERGE", destkey]
         if sourcekey is not None:
             _s1 = _enc.items("PFMERGE", "sourcekey", sourcekey)

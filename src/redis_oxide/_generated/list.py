@@ -54,7 +54,7 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BLMOVE", source, destination]
         _args.append(_enc.choice("BLMOVE", "wherefrom", wherefrom, ("LEFT", "RIGHT")))
         _args.append(_enc.choice("BLMOVE", "whereto", whereto, ("LEFT", "RIGHT")))
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BLMOVE", "timeout", timeout))
         return self._execute(_m.BLMOVE, tuple(_args), None)
 
     def blmpop(
@@ -86,12 +86,14 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["BLMPOP", _enc.seconds_float(timeout)]
+        _args: list[ArgT] = ["BLMPOP", _enc.seconds_float("BLMPOP", "timeout", timeout)]
         _s1 = _enc.items("BLMPOP", "key", key)
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("BLMPOP", "where", where, ("LEFT", "RIGHT")))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("BLMPOP", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.BLMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_bulk)
 
@@ -122,7 +124,7 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BLPOP"]
         _s1 = _enc.items("BLPOP", "key", key)
         _args.extend(_s1)
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BLPOP", "timeout", timeout))
         return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def brpop(
@@ -152,7 +154,7 @@ class ListCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BRPOP"]
         _s1 = _enc.items("BRPOP", "key", key)
         _args.extend(_s1)
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BRPOP", "timeout", timeout))
         return self._execute(_m.BRPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
     def brpoplpush(
@@ -187,7 +189,14 @@ class ListCommands(CommandsBase[StrT]):
             stacklevel=2,
         )
         return self._execute(
-            _m.BRPOPLPUSH, ("BRPOPLPUSH", source, destination, _enc.seconds_float(timeout)), None
+            _m.BRPOPLPUSH,
+            (
+                "BRPOPLPUSH",
+                source,
+                destination,
+                _enc.seconds_float("BRPOPLPUSH", "timeout", timeout),
+            ),
+            None,
         )
 
     def lindex(self, key: KeyT, index: int) -> Awaitable[StrT | None]:
@@ -209,6 +218,8 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if index.__class__ is not int:
+            index = _enc.integer("LINDEX", "index", index)
         return self._execute(_m.LINDEX, ("LINDEX", key, index), None)
 
     def linsert(
@@ -321,6 +332,8 @@ class ListCommands(CommandsBase[StrT]):
         _args.extend(_s1)
         _args.append(_enc.choice("LMPOP", "where", where, ("LEFT", "RIGHT")))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("LMPOP", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.LMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_bulk)
 
@@ -354,8 +367,12 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.LPOP, ("LPOP", key), None)
         _args: list[ArgT] = ["LPOP", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("LPOP", "count", count)
             _args.append(count)
         if count is not None:
             return self._execute(_m.LPOP, tuple(_args), None)
@@ -422,12 +439,20 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if rank is None and num_matches is None and len is None:
+            return self._execute(_m.LPOS, ("LPOS", key, element), None)
         _args: list[ArgT] = ["LPOS", key, element]
         if rank is not None:
+            if rank.__class__ is not int:
+                rank = _enc.integer("LPOS", "rank", rank)
             _args.extend(("RANK", rank))
         if num_matches is not None:
+            if num_matches.__class__ is not int:
+                num_matches = _enc.integer("LPOS", "num_matches", num_matches)
             _args.extend(("COUNT", num_matches))
         if len is not None:
+            if len.__class__ is not int:
+                len = _enc.integer("LPOS", "len", len)
             _args.extend(("MAXLEN", len))
         if num_matches is not None:
             return self._execute(_m.LPOS, tuple(_args), None)
@@ -506,6 +531,10 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if start.__class__ is not int:
+            start = _enc.integer("LRANGE", "start", start)
+        if stop.__class__ is not int:
+            stop = _enc.integer("LRANGE", "stop", stop)
         return self._execute(_m.LRANGE, ("LRANGE", key, start, stop), None)
 
     def lrem(self, key: KeyT, count: int, element: ValueT) -> Awaitable[int]:
@@ -528,6 +557,8 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count.__class__ is not int:
+            count = _enc.integer("LREM", "count", count)
         return self._execute(_m.LREM, ("LREM", key, count, element), None)
 
     def lset(self, key: KeyT, index: int, element: ValueT) -> Awaitable[bool]:
@@ -550,6 +581,8 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if index.__class__ is not int:
+            index = _enc.integer("LSET", "index", index)
         return self._execute(_m.LSET, ("LSET", key, index, element), _rp.parse_ok)
 
     def ltrim(self, key: KeyT, start: int, stop: int) -> Awaitable[bool]:
@@ -571,6 +604,10 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if start.__class__ is not int:
+            start = _enc.integer("LTRIM", "start", start)
+        if stop.__class__ is not int:
+            stop = _enc.integer("LTRIM", "stop", stop)
         return self._execute(_m.LTRIM, ("LTRIM", key, start, stop), _rp.parse_ok)
 
     @overload
@@ -603,8 +640,12 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.RPOP, ("RPOP", key), None)
         _args: list[ArgT] = ["RPOP", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("RPOP", "count", count)
             _args.append(count)
         if count is not None:
             return self._execute(_m.RPOP, tuple(_args), None)

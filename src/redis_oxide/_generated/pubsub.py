@@ -58,6 +58,8 @@ class PubsubCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if pattern is None:
+            return self._execute(_m.PUBSUB_CHANNELS, ("PUBSUB", "CHANNELS"), None)
         _args: list[ArgT] = ["PUBSUB", "CHANNELS"]
         if pattern is not None:
             _args.append(pattern)
@@ -114,6 +116,8 @@ class PubsubCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if channel is None:
+            return self._execute(_m.PUBSUB_NUMSUB, ("PUBSUB", "NUMSUB"), _rp.parse_map_bulk_int)
         _args: list[ArgT] = ["PUBSUB", "NUMSUB"]
         if channel is not None:
             _s1 = _enc.items("PUBSUB NUMSUB", "channel", channel)
@@ -138,6 +142,8 @@ class PubsubCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if pattern is None:
+            return self._execute(_m.PUBSUB_SHARDCHANNELS, ("PUBSUB", "SHARDCHANNELS"), None)
         _args: list[ArgT] = ["PUBSUB", "SHARDCHANNELS"]
         if pattern is not None:
             _args.append(pattern)
@@ -163,6 +169,10 @@ class PubsubCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if shardchannel is None:
+            return self._execute(
+                _m.PUBSUB_SHARDNUMSUB, ("PUBSUB", "SHARDNUMSUB"), _rp.parse_map_bulk_int
+            )
         _args: list[ArgT] = ["PUBSUB", "SHARDNUMSUB"]
         if shardchannel is not None:
             _s1 = _enc.items("PUBSUB SHARDNUMSUB", "shardchannel", shardchannel)

@@ -256,6 +256,8 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if flush_type is None:
+            return self._execute(_m.FUNCTION_FLUSH, ("FUNCTION", "FLUSH"), _rp.parse_ok)
         _args: list[ArgT] = ["FUNCTION", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("FUNCTION FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
@@ -313,6 +315,10 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if library_name_pattern is None and not withcode:
+            return self._execute(
+                _m.FUNCTION_LIST, ("FUNCTION", "LIST"), _rp.parse_array_function_library
+            )
         _args: list[ArgT] = ["FUNCTION", "LIST"]
         if library_name_pattern is not None:
             _args.extend(("LIBRARYNAME", library_name_pattern))
@@ -367,6 +373,10 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if policy is None:
+            return self._execute(
+                _m.FUNCTION_RESTORE, ("FUNCTION", "RESTORE", serialized_value), _rp.parse_ok
+            )
         _args: list[ArgT] = ["FUNCTION", "RESTORE", serialized_value]
         if policy is not None:
             _args.append(
@@ -455,6 +465,8 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if flush_type is None:
+            return self._execute(_m.SCRIPT_FLUSH, ("SCRIPT", "FLUSH"), _rp.parse_ok)
         _args: list[ArgT] = ["SCRIPT", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("SCRIPT FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))

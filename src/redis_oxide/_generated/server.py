@@ -13,7 +13,7 @@ from redis_oxide._parsers import Reply
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, StrT
 from ._models import (
     AclLogEntry,
     AclUser,
@@ -53,6 +53,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if category is None:
+            return self._execute(_m.ACL_CAT, ("ACL", "CAT"), None)
         _args: list[ArgT] = ["ACL", "CAT"]
         if category is not None:
             _args.append(category)
@@ -100,6 +102,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if arg is None:
+            return self._execute(_m.ACL_DRYRUN, ("ACL", "DRYRUN", username, command), None)
         _args: list[ArgT] = ["ACL", "DRYRUN", username, command]
         if arg is not None:
             _s1 = _enc.items("ACL DRYRUN", "arg", arg)
@@ -123,8 +127,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if bits is None:
+            return self._execute(_m.ACL_GENPASS, ("ACL", "GENPASS"), None)
         _args: list[ArgT] = ["ACL", "GENPASS"]
         if bits is not None:
+            if bits.__class__ is not int:
+                bits = _enc.integer("ACL GENPASS", "bits", bits)
             _args.append(bits)
         return self._execute(_m.ACL_GENPASS, tuple(_args), None)
 
@@ -234,9 +242,14 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exclusive("ACL LOG", ("count", count), ("reset", reset))
+        if count is None and not reset:
+            return self._execute(_m.ACL_LOG, ("ACL", "LOG"), _rp.parse_array_acl_log_entry)
+        if (count is not None) + (reset is not False) > 1:
+            _enc.exclusive("ACL LOG", ("count", count), ("reset", reset))
         _args: list[ArgT] = ["ACL", "LOG"]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ACL LOG", "count", count)
             _args.append(count)
         if reset:
             _args.append("RESET")
@@ -284,6 +297,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if rule is None:
+            return self._execute(_m.ACL_SETUSER, ("ACL", "SETUSER", username), _rp.parse_ok)
         _args: list[ArgT] = ["ACL", "SETUSER", username]
         if rule is not None:
             _s1 = _enc.items("ACL SETUSER", "rule", rule)
@@ -358,6 +373,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not schedule:
+            return self._execute(_m.BGSAVE, ("BGSAVE",), None)
         _args: list[ArgT] = ["BGSAVE"]
         if schedule:
             _args.append("SCHEDULE")
@@ -398,6 +415,10 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if command_name is None:
+            return self._execute(
+                _m.COMMAND_DOCS, ("COMMAND", "DOCS"), _rp.parse_map_bulk_command_doc
+            )
         _args: list[ArgT] = ["COMMAND", "DOCS"]
         if command_name is not None:
             _s1 = _enc.items("COMMAND DOCS", "command_name", command_name)
@@ -424,6 +445,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if arg is None:
+            return self._execute(_m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", command), None)
         _args: list[ArgT] = ["COMMAND", "GETKEYS", command]
         if arg is not None:
             _s1 = _enc.items("COMMAND GETKEYS", "arg", arg)
@@ -450,6 +473,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if arg is None:
+            return self._execute(
+                _m.COMMAND_GETKEYSANDFLAGS,
+                ("COMMAND", "GETKEYSANDFLAGS", command),
+                _rp.parse_array_pair_bulk_set_str,
+            )
         _args: list[ArgT] = ["COMMAND", "GETKEYSANDFLAGS", command]
         if arg is not None:
             _s1 = _enc.items("COMMAND GETKEYSANDFLAGS", "arg", arg)
@@ -496,6 +525,10 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if command_name is None:
+            return self._execute(
+                _m.COMMAND_INFO, ("COMMAND", "INFO"), _rp.parse_array_opt_command_info
+            )
         _args: list[ArgT] = ["COMMAND", "INFO"]
         if command_name is not None:
             _s1 = _enc.items("COMMAND INFO", "command_name", command_name)
@@ -527,18 +560,24 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exclusive(
-            "COMMAND LIST",
-            ("module_name", module_name),
-            ("category", category),
-            ("pattern", pattern),
-        )
+        if module_name is None and category is None and pattern is None:
+            return self._execute(_m.COMMAND_LIST, ("COMMAND", "LIST"), None)
+        if (module_name is not None) + (category is not None) + (pattern is not None) > 1:
+            _enc.exclusive(
+                "COMMAND LIST",
+                ("module_name", module_name),
+                ("category", category),
+                ("pattern", pattern),
+            )
         _args: list[ArgT] = ["COMMAND", "LIST"]
         if module_name is not None:
+            _args.append("FILTERBY")
             _args.extend(("MODULE", module_name))
         if category is not None:
+            _args.append("FILTERBY")
             _args.extend(("ACLCAT", category))
         if pattern is not None:
+            _args.append("FILTERBY")
             _args.extend(("PATTERN", pattern))
         return self._execute(_m.COMMAND_LIST, tuple(_args), None)
 
@@ -614,7 +653,7 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CONFIG_REWRITE, ("CONFIG", "REWRITE"), _rp.parse_ok)
 
-    def config_set(self, data: Mapping[ValueT, ValueT]) -> Awaitable[bool]:
+    def config_set(self, data: Mapping[MappingFieldT, ValueT]) -> Awaitable[bool]:
         """Sets configuration parameters in-flight.
 
         Time complexity: O(N) when N is the number of configuration parameters provided
@@ -635,7 +674,9 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["CONFIG", "SET"]
-        _m1 = _enc.pairs("CONFIG SET", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("CONFIG SET", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.CONFIG_SET, tuple(_args), _rp.parse_ok)
@@ -697,17 +738,19 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if target is None and not abort and milliseconds is None:
+            return self._execute(_m.FAILOVER, ("FAILOVER",), _rp.parse_ok)
         _args: list[ArgT] = ["FAILOVER"]
         if target is not None:
             _args.append("TO")
             _args.append(target.host)
-            _args.append(target.port)
+            _args.append(_enc.integer("FAILOVER", "port", target.port))
             if target.force:
                 _args.append("FORCE")
         if abort:
             _args.append("ABORT")
         if milliseconds is not None:
-            _args.extend(("TIMEOUT", _enc.milliseconds(milliseconds)))
+            _args.extend(("TIMEOUT", _enc.milliseconds("FAILOVER", "milliseconds", milliseconds)))
         return self._execute(_m.FAILOVER, tuple(_args), _rp.parse_ok)
 
     def flushall(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
@@ -731,6 +774,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if flush_type is None:
+            return self._execute(_m.FLUSHALL, ("FLUSHALL",), _rp.parse_ok)
         _args: list[ArgT] = ["FLUSHALL"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHALL", "flush_type", flush_type, ("ASYNC", "SYNC")))
@@ -757,6 +802,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if flush_type is None:
+            return self._execute(_m.FLUSHDB, ("FLUSHDB",), _rp.parse_ok)
         _args: list[ArgT] = ["FLUSHDB"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHDB", "flush_type", flush_type, ("ASYNC", "SYNC")))
@@ -784,6 +831,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if section is None:
+            return self._execute(_m.INFO, ("INFO",), _rp.parse_info)
         _args: list[ArgT] = ["INFO"]
         if section is not None:
             _s1 = _enc.items("INFO", "section", section)
@@ -877,6 +926,10 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if command is None:
+            return self._execute(
+                _m.LATENCY_HISTOGRAM, ("LATENCY", "HISTOGRAM"), _rp.parse_map_bulk_latency_histogram
+            )
         _args: list[ArgT] = ["LATENCY", "HISTOGRAM"]
         if command is not None:
             _s1 = _enc.items("LATENCY HISTOGRAM", "command", command)
@@ -941,6 +994,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if event is None:
+            return self._execute(_m.LATENCY_RESET, ("LATENCY", "RESET"), None)
         _args: list[ArgT] = ["LATENCY", "RESET"]
         if event is not None:
             _s1 = _enc.items("LATENCY RESET", "event", event)
@@ -963,8 +1018,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if version is None:
+            return self._execute(_m.LOLWUT, ("LOLWUT",), None)
         _args: list[ArgT] = ["LOLWUT"]
         if version is not None:
+            if version.__class__ is not int:
+                version = _enc.integer("LOLWUT", "version", version)
             _args.extend(("VERSION", version))
         return self._execute(_m.LOLWUT, tuple(_args), None)
 
@@ -1066,8 +1125,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.MEMORY_USAGE, ("MEMORY", "USAGE", key), None)
         _args: list[ArgT] = ["MEMORY", "USAGE", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("MEMORY USAGE", "count", count)
             _args.extend(("SAMPLES", count))
         return self._execute(_m.MEMORY_USAGE, tuple(_args), None)
 
@@ -1121,6 +1184,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if arg is None:
+            return self._execute(_m.MODULE_LOAD, ("MODULE", "LOAD", path), _rp.parse_ok)
         _args: list[ArgT] = ["MODULE", "LOAD", path]
         if arg is not None:
             _s1 = _enc.items("MODULE LOAD", "arg", arg)
@@ -1152,6 +1217,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if configs is None and args is None:
+            return self._execute(_m.MODULE_LOADEX, ("MODULE", "LOADEX", path), _rp.parse_ok)
         _args: list[ArgT] = ["MODULE", "LOADEX", path]
         if configs is not None:
             _s1 = _enc.items("MODULE LOADEX", "configs", configs)
@@ -1205,11 +1272,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
+        if (host_port is not None) + (no_one is not False) != 1:
+            _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["REPLICAOF"]
         if host_port is not None:
             _args.append(host_port[0])
-            _args.append(host_port[1])
+            _args.append(_enc.integer("REPLICAOF", "port", host_port[1]))
         if no_one:
             _args.extend(("NO", "ONE"))
         return self._execute(_m.REPLICAOF, tuple(_args), None)
@@ -1256,14 +1324,22 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if ttl.__class__ is not int:
+            ttl = _enc.integer("RESTORE-ASKING", "ttl", ttl)
+        if not replace and not absttl and seconds is None and frequency is None:
+            return self._execute(
+                _m.RESTORE_ASKING, ("RESTORE-ASKING", key, ttl, serialized_value), _rp.parse_ok
+            )
         _args: list[ArgT] = ["RESTORE-ASKING", key, ttl, serialized_value]
         if replace:
             _args.append("REPLACE")
         if absttl:
             _args.append("ABSTTL")
         if seconds is not None:
-            _args.extend(("IDLETIME", _enc.seconds(seconds)))
+            _args.extend(("IDLETIME", _enc.seconds("RESTORE-ASKING", "seconds", seconds)))
         if frequency is not None:
+            if frequency.__class__ is not int:
+                frequency = _enc.integer("RESTORE-ASKING", "frequency", frequency)
             _args.extend(("FREQ", frequency))
         return self._execute(_m.RESTORE_ASKING, tuple(_args), _rp.parse_ok)
 
@@ -1330,6 +1406,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if save_selector is None and not now and not force and not abort:
+            return self._execute(_m.SHUTDOWN, ("SHUTDOWN",), _rp.parse_ok)
         _args: list[ArgT] = ["SHUTDOWN"]
         if save_selector is not None:
             _args.append(
@@ -1369,11 +1447,12 @@ class ServerCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        _enc.exactly_one("SLAVEOF", ("host_port", host_port), ("no_one", no_one))
+        if (host_port is not None) + (no_one is not False) != 1:
+            _enc.exactly_one("SLAVEOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["SLAVEOF"]
         if host_port is not None:
             _args.append(host_port[0])
-            _args.append(host_port[1])
+            _args.append(_enc.integer("SLAVEOF", "port", host_port[1]))
         if no_one:
             _args.extend(("NO", "ONE"))
         return self._execute(_m.SLAVEOF, tuple(_args), None)
@@ -1398,8 +1477,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.SLOWLOG_GET, ("SLOWLOG", "GET"), _rp.parse_array_slowlog_entry)
         _args: list[ArgT] = ["SLOWLOG", "GET"]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SLOWLOG GET", "count", count)
             _args.append(count)
         return self._execute(_m.SLOWLOG_GET, tuple(_args), _rp.parse_array_slowlog_entry)
 
@@ -1470,6 +1553,10 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if index1.__class__ is not int:
+            index1 = _enc.integer("SWAPDB", "index1", index1)
+        if index2.__class__ is not int:
+            index2 = _enc.integer("SWAPDB", "index2", index2)
         return self._execute(_m.SWAPDB, ("SWAPDB", index1, index2), _rp.parse_ok)
 
     def time(self) -> Awaitable[tuple[int, int]]:

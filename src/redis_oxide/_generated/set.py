@@ -7,6 +7,7 @@ from typing import overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
+from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
@@ -152,6 +153,8 @@ class SetCommands(CommandsBase[StrT]):
         _args.append(len(key))
         _args.extend(key)
         if limit is not None:
+            if limit.__class__ is not int:
+                limit = _enc.integer("SINTERCARD", "limit", limit)
             _args.extend(("LIMIT", limit))
         return self._execute(_m.SINTERCARD, tuple(_args), None)
 
@@ -291,8 +294,12 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.SPOP, ("SPOP", key), None)
         _args: list[ArgT] = ["SPOP", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SPOP", "count", count)
             _args.append(count)
         if count is not None:
             return self._execute(_m.SPOP, tuple(_args), _rp.parse_set_bulk)
@@ -330,8 +337,12 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.SRANDMEMBER, ("SRANDMEMBER", key), None)
         _args: list[ArgT] = ["SRANDMEMBER", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SRANDMEMBER", "count", count)
             _args.append(count)
         if count is not None:
             return self._execute(_m.SRANDMEMBER, tuple(_args), None)
@@ -386,10 +397,16 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if cursor.__class__ is not int:
+            cursor = _enc.integer("SSCAN", "cursor", cursor)
+        if pattern is None and count is None:
+            return self._execute(_m.SSCAN, ("SSCAN", key, cursor), _rp.parse_pair_numstr_array_bulk)
         _args: list[ArgT] = ["SSCAN", key, cursor]
         if pattern is not None:
             _args.extend(("MATCH", pattern))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("SSCAN", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.SSCAN, tuple(_args), _rp.parse_pair_numstr_array_bulk)
 

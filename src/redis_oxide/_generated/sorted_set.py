@@ -12,7 +12,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, StrT
 
 __all__ = ["SortedSetCommands"]
 
@@ -51,12 +51,14 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _args: list[ArgT] = ["BZMPOP", _enc.seconds_float(timeout)]
+        _args: list[ArgT] = ["BZMPOP", _enc.seconds_float("BZMPOP", "timeout", timeout)]
         _s1 = _enc.items("BZMPOP", "key", key)
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("BZMPOP", "where", where, ("MIN", "MAX")))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("BZMPOP", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(
             _m.BZMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_pair_bulk_double
@@ -90,7 +92,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BZPOPMAX"]
         _s1 = _enc.items("BZPOPMAX", "key", key)
         _args.extend(_s1)
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BZPOPMAX", "timeout", timeout))
         return self._execute(_m.BZPOPMAX, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
 
     def bzpopmin(
@@ -121,14 +123,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BZPOPMIN"]
         _s1 = _enc.items("BZPOPMIN", "key", key)
         _args.extend(_s1)
-        _args.append(_enc.seconds_float(timeout))
+        _args.append(_enc.seconds_float("BZPOPMIN", "timeout", timeout))
         return self._execute(_m.BZPOPMIN, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
 
     @overload
     def zadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, float],
+        data: Mapping[MappingFieldT, float],
         *,
         condition: Literal["NX", "XX"] | None = None,
         comparison: Literal["GT", "LT"] | None = None,
@@ -139,7 +141,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, float],
+        data: Mapping[MappingFieldT, float],
         *,
         condition: Literal["NX", "XX"] | None = None,
         comparison: Literal["GT", "LT"] | None = None,
@@ -150,7 +152,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, float],
+        data: Mapping[MappingFieldT, float],
         *,
         condition: Literal["NX", "XX"] | None = None,
         comparison: Literal["GT", "LT"] | None = None,
@@ -160,7 +162,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, float],
+        data: Mapping[MappingFieldT, float],
         *,
         condition: Literal["NX", "XX"] | None = None,
         comparison: Literal["GT", "LT"] | None = None,
@@ -204,8 +206,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append("CH")
         if increment:
             _args.append("INCR")
-        _m1 = _enc.pairs("ZADD", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("ZADD", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
+            if _v.__class__ is not float and _v.__class__ is not int:
+                _v = _enc.double("ZADD", "score", _v)
             _args.extend((_v, _k))
         if increment:
             return self._execute(_m.ZADD, tuple(_args), _rp.parse_opt_double)
@@ -230,7 +236,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.ZCARD, ("ZCARD", key), None)
 
-    def zcount(self, key: KeyT, min: float, max: float) -> Awaitable[int]:
+    def zcount(self, key: KeyT, min: float | str, max: float | str) -> Awaitable[int]:
         """Returns the count of members in a sorted set that have scores within a range.
 
         Time complexity: O(log(N)) with N being the number of elements in the sorted set.
@@ -334,13 +340,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if increment.__class__ is not int:
+            increment = _enc.integer("ZINCRBY", "increment", increment)
         return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), _rp.parse_double)
 
     @overload
     def zinter(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[True],
     ) -> Awaitable[list[tuple[StrT, float]]]: ...
@@ -348,7 +356,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zinter(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
@@ -356,14 +364,14 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zinter(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: bool = False,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zinter(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: bool = False,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
@@ -395,7 +403,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             _s1 = _enc.items("ZINTER", "weight", weight)
             if _s1:
                 _args.append("WEIGHTS")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not float and _x2.__class__ is not int:
+                    _x2 = _enc.double("ZINTER", "weight", _x2)
+                _args.append(_x2)
         if aggregate is not None:
             _args.extend(
                 ("AGGREGATE", _enc.choice("ZINTER", "aggregate", aggregate, ("SUM", "MIN", "MAX")))
@@ -429,6 +440,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args.append(len(key))
         _args.extend(key)
         if limit is not None:
+            if limit.__class__ is not int:
+                limit = _enc.integer("ZINTERCARD", "limit", limit)
             _args.extend(("LIMIT", limit))
         return self._execute(_m.ZINTERCARD, tuple(_args), None)
 
@@ -436,7 +449,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         self,
         destination: KeyT,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
     ) -> Awaitable[int]:
         """Stores the intersect of multiple sorted sets in a key.
@@ -467,7 +480,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             _s1 = _enc.items("ZINTERSTORE", "weight", weight)
             if _s1:
                 _args.append("WEIGHTS")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not float and _x2.__class__ is not int:
+                    _x2 = _enc.double("ZINTERSTORE", "weight", _x2)
+                _args.append(_x2)
         if aggregate is not None:
             _args.extend(
                 (
@@ -527,6 +543,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args.extend(_s1)
         _args.append(_enc.choice("ZMPOP", "where", where, ("MIN", "MAX")))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ZMPOP", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.ZMPOP, tuple(_args), _rp.parse_opt_pair_bulk_array_pair_bulk_double)
 
@@ -574,8 +592,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.ZPOPMAX, ("ZPOPMAX", key), _rp.parse_array_pair_bulk_double)
         _args: list[ArgT] = ["ZPOPMAX", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ZPOPMAX", "count", count)
             _args.append(count)
         return self._execute(_m.ZPOPMAX, tuple(_args), _rp.parse_array_pair_bulk_double)
 
@@ -601,8 +623,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(_m.ZPOPMIN, ("ZPOPMIN", key), _rp.parse_array_pair_bulk_double)
         _args: list[ArgT] = ["ZPOPMIN", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ZPOPMIN", "count", count)
             _args.append(count)
         return self._execute(_m.ZPOPMIN, tuple(_args), _rp.parse_array_pair_bulk_double)
 
@@ -643,10 +669,14 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None and not withscores:
+            return self._execute(_m.ZRANDMEMBER, ("ZRANDMEMBER", key), None)
         if withscores and count is None:
             raise TypeError("ZRANDMEMBER: withscores needs count")
         _args: list[ArgT] = ["ZRANDMEMBER", key]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ZRANDMEMBER", "count", count)
             _args.append(count)
         if withscores:
             _args.append("WITHSCORES")
@@ -729,6 +759,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if sortby is None and not rev and limit is None and not withscores:
+            return self._execute(_m.ZRANGE, ("ZRANGE", key, start, stop), None)
         _args: list[ArgT] = ["ZRANGE", key, start, stop]
         if sortby is not None:
             _args.append(_enc.choice("ZRANGE", "sortby", sortby, ("BYSCORE", "BYLEX")))
@@ -736,8 +768,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append("REV")
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZRANGE", "offset", limit[0]))
+            _args.append(_enc.integer("ZRANGE", "count", limit[1]))
         if withscores:
             _args.append("WITHSCORES")
         if withscores:
@@ -774,19 +806,21 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if limit is None:
+            return self._execute(_m.ZRANGEBYLEX, ("ZRANGEBYLEX", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYLEX", key, min, max]
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZRANGEBYLEX", "offset", limit[0]))
+            _args.append(_enc.integer("ZRANGEBYLEX", "count", limit[1]))
         return self._execute(_m.ZRANGEBYLEX, tuple(_args), None)
 
     @overload
     def zrangebyscore(
         self,
         key: KeyT,
-        min: float,
-        max: float,
+        min: float | str,
+        max: float | str,
         *,
         withscores: Literal[True],
         limit: tuple[int, int] | None = None,
@@ -795,8 +829,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrangebyscore(
         self,
         key: KeyT,
-        min: float,
-        max: float,
+        min: float | str,
+        max: float | str,
         *,
         withscores: Literal[False] = False,
         limit: tuple[int, int] | None = None,
@@ -805,8 +839,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrangebyscore(
         self,
         key: KeyT,
-        min: float,
-        max: float,
+        min: float | str,
+        max: float | str,
         *,
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
@@ -814,8 +848,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrangebyscore(
         self,
         key: KeyT,
-        min: float,
-        max: float,
+        min: float | str,
+        max: float | str,
         *,
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
@@ -851,13 +885,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if not withscores and limit is None:
+            return self._execute(_m.ZRANGEBYSCORE, ("ZRANGEBYSCORE", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYSCORE", key, min, max]
         if withscores:
             _args.append("WITHSCORES")
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZRANGEBYSCORE", "offset", limit[0]))
+            _args.append(_enc.integer("ZRANGEBYSCORE", "count", limit[1]))
         if withscores:
             return self._execute(_m.ZRANGEBYSCORE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZRANGEBYSCORE, tuple(_args), None)
@@ -896,6 +932,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if sortby is None and not rev and limit is None:
+            return self._execute(_m.ZRANGESTORE, ("ZRANGESTORE", dst, src, min, max), None)
         _args: list[ArgT] = ["ZRANGESTORE", dst, src, min, max]
         if sortby is not None:
             _args.append(_enc.choice("ZRANGESTORE", "sortby", sortby, ("BYSCORE", "BYLEX")))
@@ -903,8 +941,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append("REV")
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZRANGESTORE", "offset", limit[0]))
+            _args.append(_enc.integer("ZRANGESTORE", "count", limit[1]))
         return self._execute(_m.ZRANGESTORE, tuple(_args), None)
 
     @overload
@@ -943,6 +981,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not withscore:
+            return self._execute(_m.ZRANK, ("ZRANK", key, member), None)
         _args: list[ArgT] = ["ZRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
@@ -1021,9 +1061,13 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if start.__class__ is not int:
+            start = _enc.integer("ZREMRANGEBYRANK", "start", start)
+        if stop.__class__ is not int:
+            stop = _enc.integer("ZREMRANGEBYRANK", "stop", stop)
         return self._execute(_m.ZREMRANGEBYRANK, ("ZREMRANGEBYRANK", key, start, stop), None)
 
-    def zremrangebyscore(self, key: KeyT, min: float, max: float) -> Awaitable[int]:
+    def zremrangebyscore(self, key: KeyT, min: float | str, max: float | str) -> Awaitable[int]:
         """Removes members in a sorted set within a range of scores. Deletes the sorted set if all
         members were removed.
 
@@ -1087,6 +1131,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if start.__class__ is not int:
+            start = _enc.integer("ZREVRANGE", "start", start)
+        if stop.__class__ is not int:
+            stop = _enc.integer("ZREVRANGE", "stop", stop)
+        if not withscores:
+            return self._execute(_m.ZREVRANGE, ("ZREVRANGE", key, start, stop), None)
         _args: list[ArgT] = ["ZREVRANGE", key, start, stop]
         if withscores:
             _args.append("WITHSCORES")
@@ -1124,19 +1174,21 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if limit is None:
+            return self._execute(_m.ZREVRANGEBYLEX, ("ZREVRANGEBYLEX", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYLEX", key, max, min]
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZREVRANGEBYLEX", "offset", limit[0]))
+            _args.append(_enc.integer("ZREVRANGEBYLEX", "count", limit[1]))
         return self._execute(_m.ZREVRANGEBYLEX, tuple(_args), None)
 
     @overload
     def zrevrangebyscore(
         self,
         key: KeyT,
-        max: float,
-        min: float,
+        max: float | str,
+        min: float | str,
         *,
         withscores: Literal[True],
         limit: tuple[int, int] | None = None,
@@ -1145,8 +1197,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrevrangebyscore(
         self,
         key: KeyT,
-        max: float,
-        min: float,
+        max: float | str,
+        min: float | str,
         *,
         withscores: Literal[False] = False,
         limit: tuple[int, int] | None = None,
@@ -1155,8 +1207,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrevrangebyscore(
         self,
         key: KeyT,
-        max: float,
-        min: float,
+        max: float | str,
+        min: float | str,
         *,
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
@@ -1164,8 +1216,8 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrevrangebyscore(
         self,
         key: KeyT,
-        max: float,
-        min: float,
+        max: float | str,
+        min: float | str,
         *,
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
@@ -1201,13 +1253,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if not withscores and limit is None:
+            return self._execute(_m.ZREVRANGEBYSCORE, ("ZREVRANGEBYSCORE", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYSCORE", key, max, min]
         if withscores:
             _args.append("WITHSCORES")
         if limit is not None:
             _args.append("LIMIT")
-            _args.append(limit[0])
-            _args.append(limit[1])
+            _args.append(_enc.integer("ZREVRANGEBYSCORE", "offset", limit[0]))
+            _args.append(_enc.integer("ZREVRANGEBYSCORE", "count", limit[1]))
         if withscores:
             return self._execute(
                 _m.ZREVRANGEBYSCORE, tuple(_args), _rp.parse_array_pair_bulk_double
@@ -1250,6 +1304,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not withscore:
+            return self._execute(_m.ZREVRANK, ("ZREVRANK", key, member), None)
         _args: list[ArgT] = ["ZREVRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
@@ -1281,10 +1337,18 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if cursor.__class__ is not int:
+            cursor = _enc.integer("ZSCAN", "cursor", cursor)
+        if pattern is None and count is None:
+            return self._execute(
+                _m.ZSCAN, ("ZSCAN", key, cursor), _rp.parse_pair_numstr_array_pair_bulk_double
+            )
         _args: list[ArgT] = ["ZSCAN", key, cursor]
         if pattern is not None:
             _args.extend(("MATCH", pattern))
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("ZSCAN", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.ZSCAN, tuple(_args), _rp.parse_pair_numstr_array_pair_bulk_double)
 
@@ -1312,7 +1376,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zunion(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[True],
     ) -> Awaitable[list[tuple[StrT, float]]]: ...
@@ -1320,7 +1384,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zunion(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: Literal[False] = False,
     ) -> Awaitable[list[StrT]]: ...
@@ -1328,14 +1392,14 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zunion(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: bool = False,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
     def zunion(
         self,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
         withscores: bool = False,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
@@ -1366,7 +1430,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             _s1 = _enc.items("ZUNION", "weight", weight)
             if _s1:
                 _args.append("WEIGHTS")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not float and _x2.__class__ is not int:
+                    _x2 = _enc.double("ZUNION", "weight", _x2)
+                _args.append(_x2)
         if aggregate is not None:
             _args.extend(
                 ("AGGREGATE", _enc.choice("ZUNION", "aggregate", aggregate, ("SUM", "MIN", "MAX")))
@@ -1381,7 +1448,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         self,
         destination: KeyT,
         *key: KeyT,
-        weight: Iterable[int] | None = None,
+        weight: Iterable[float] | None = None,
         aggregate: Literal["SUM", "MIN", "MAX"] | None = None,
     ) -> Awaitable[int]:
         """Stores the union of multiple sorted sets in a key.
@@ -1411,7 +1478,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             _s1 = _enc.items("ZUNIONSTORE", "weight", weight)
             if _s1:
                 _args.append("WEIGHTS")
-            _args.extend(_s1)
+            for _x2 in _s1:
+                if _x2.__class__ is not float and _x2.__class__ is not int:
+                    _x2 = _enc.double("ZUNIONSTORE", "weight", _x2)
+                _args.append(_x2)
         if aggregate is not None:
             _args.extend(
                 (

@@ -11,7 +11,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingFieldT, MappingKeyT, StrT
 from ._models import (
     XAutoClaim,
     XAutoClaimIds,
@@ -59,12 +59,11 @@ class StreamCommands(CommandsBase[StrT]):
     def xadd(
         self,
         key: KeyT,
-        data: Mapping[ValueT, ValueT],
+        data: Mapping[MappingFieldT, ValueT],
         *,
         nomkstream: bool = False,
         trim: XaddTrim | None = None,
-        auto_id: bool = False,
-        id: ValueT | None = None,
+        id: ValueT = "*",
     ) -> Awaitable[StrT | None]:
         """Appends a new message to a stream. Creates the key if it doesn't exist.
 
@@ -83,8 +82,7 @@ class StreamCommands(CommandsBase[StrT]):
             data: The ``data`` argument.
             nomkstream: The ``nomkstream`` argument (``NOMKSTREAM``).
             trim: The ``trim`` argument.
-            auto_id: The ``auto-id`` argument (``*``).
-            id: The ``id`` argument.
+            id: The ``id`` argument. Defaults to ``*`` (auto-id).
 
         Returns:
             An awaitable of the reply, typed ``StrT | None``.
@@ -93,7 +91,6 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("XADD", ("auto_id", auto_id), ("id", id))
         _args: list[ArgT] = ["XADD", key]
         if nomkstream:
             _args.append("NOMKSTREAM")
@@ -103,12 +100,11 @@ class StreamCommands(CommandsBase[StrT]):
                 _args.append(_enc.choice("XADD", "operator", trim.operator, ("=", "~")))
             _args.append(trim.threshold)
             if trim.count is not None:
-                _args.extend(("LIMIT", trim.count))
-        if auto_id:
-            _args.append("*")
-        if id is not None:
-            _args.append(id)
-        _m1 = _enc.pairs("XADD", "data", data)
+                _args.extend(("LIMIT", _enc.integer("XADD", "count", trim.count)))
+        _args.append(id)
+        if data.__class__ is not dict:
+            _enc.mapping("XADD", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.XADD, tuple(_args), None)
@@ -187,8 +183,16 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None and not justid:
+            return self._execute(
+                _m.XAUTOCLAIM,
+                ("XAUTOCLAIM", key, group, consumer, min_idle_time, start),
+                _rp.parse_xauto_claim,
+            )
         _args: list[ArgT] = ["XAUTOCLAIM", key, group, consumer, min_idle_time, start]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XAUTOCLAIM", "count", count)
             _args.extend(("COUNT", count))
         if justid:
             _args.append("JUSTID")
@@ -289,10 +293,21 @@ class StreamCommands(CommandsBase[StrT]):
         _s1 = _enc.items("XCLAIM", "id", id)
         _args.extend(_s1)
         if ms is not None:
+            if ms.__class__ is not int:
+                ms = _enc.integer("XCLAIM", "ms", ms)
             _args.extend(("IDLE", ms))
         if unix_time_milliseconds is not None:
-            _args.extend(("TIME", _enc.unix_milliseconds(unix_time_milliseconds)))
+            _args.extend(
+                (
+                    "TIME",
+                    _enc.unix_milliseconds(
+                        "XCLAIM", "unix_time_milliseconds", unix_time_milliseconds
+                    ),
+                ),
+            )
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XCLAIM", "count", count)
             _args.extend(("RETRYCOUNT", count))
         if force:
             _args.append("FORCE")
@@ -332,8 +347,7 @@ class StreamCommands(CommandsBase[StrT]):
         key: KeyT,
         group: ValueT,
         *,
-        id: ValueT | None = None,
-        new_id: bool = False,
+        id: ValueT = "$",
         mkstream: bool = False,
         entriesread: int | None = None,
     ) -> Awaitable[bool]:
@@ -349,8 +363,7 @@ class StreamCommands(CommandsBase[StrT]):
         Args:
             key: The ``key`` argument.
             group: The ``group`` argument.
-            id: The ``id`` argument.
-            new_id: The ``new-id`` argument (``$``).
+            id: The ``id`` argument. Defaults to ``$`` (new-id).
             mkstream: The ``mkstream`` argument (``MKSTREAM``).
             entriesread: The ``entries-read`` argument (``ENTRIESREAD``).
 
@@ -361,15 +374,16 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("XGROUP CREATE", ("id", id), ("new_id", new_id))
-        _args: list[ArgT] = ["XGROUP", "CREATE", key, group]
-        if id is not None:
-            _args.append(id)
-        if new_id:
-            _args.append("$")
+        if not mkstream and entriesread is None:
+            return self._execute(
+                _m.XGROUP_CREATE, ("XGROUP", "CREATE", key, group, id), _rp.parse_ok
+            )
+        _args: list[ArgT] = ["XGROUP", "CREATE", key, group, id]
         if mkstream:
             _args.append("MKSTREAM")
         if entriesread is not None:
+            if entriesread.__class__ is not int:
+                entriesread = _enc.integer("XGROUP CREATE", "entriesread", entriesread)
             _args.extend(("ENTRIESREAD", entriesread))
         return self._execute(_m.XGROUP_CREATE, tuple(_args), _rp.parse_ok)
 
@@ -459,13 +473,7 @@ class StreamCommands(CommandsBase[StrT]):
         return self._execute(_m.XGROUP_HELP, ("XGROUP", "HELP"), None)
 
     def xgroup_setid(
-        self,
-        key: KeyT,
-        group: ValueT,
-        *,
-        id: ValueT | None = None,
-        new_id: bool = False,
-        entriesread: int | None = None,
+        self, key: KeyT, group: ValueT, *, id: ValueT = "$", entriesread: int | None = None
     ) -> Awaitable[bool]:
         """Sets the last-delivered ID of a consumer group.
 
@@ -479,8 +487,7 @@ class StreamCommands(CommandsBase[StrT]):
         Args:
             key: The ``key`` argument.
             group: The ``group`` argument.
-            id: The ``id`` argument.
-            new_id: The ``new-id`` argument (``$``).
+            id: The ``id`` argument. Defaults to ``$`` (new-id).
             entriesread: The ``entries-read`` argument (``ENTRIESREAD``).
 
         Returns:
@@ -490,13 +497,12 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exactly_one("XGROUP SETID", ("id", id), ("new_id", new_id))
-        _args: list[ArgT] = ["XGROUP", "SETID", key, group]
-        if id is not None:
-            _args.append(id)
-        if new_id:
-            _args.append("$")
+        if entriesread is None:
+            return self._execute(_m.XGROUP_SETID, ("XGROUP", "SETID", key, group, id), _rp.parse_ok)
+        _args: list[ArgT] = ["XGROUP", "SETID", key, group, id]
         if entriesread is not None:
+            if entriesread.__class__ is not int:
+                entriesread = _enc.integer("XGROUP SETID", "entriesread", entriesread)
             _args.extend(("ENTRIESREAD", entriesread))
         return self._execute(_m.XGROUP_SETID, tuple(_args), _rp.parse_ok)
 
@@ -601,11 +607,13 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if full_block is None:
+            return self._execute(_m.XINFO_STREAM, ("XINFO", "STREAM", key), _rp.parse_xinfo_stream)
         _args: list[ArgT] = ["XINFO", "STREAM", key]
         if full_block is not None:
             _args.append("FULL")
             if full_block.count is not None:
-                _args.extend(("COUNT", full_block.count))
+                _args.extend(("COUNT", _enc.integer("XINFO STREAM", "count", full_block.count)))
         if full_block is not None:
             return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream_full)
         return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream)
@@ -669,13 +677,17 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if filters is None:
+            return self._execute(_m.XPENDING, ("XPENDING", key, group), _rp.parse_xpending_summary)
         _args: list[ArgT] = ["XPENDING", key, group]
         if filters is not None:
             if filters.min_idle_time is not None:
-                _args.extend(("IDLE", filters.min_idle_time))
+                _args.extend(
+                    ("IDLE", _enc.integer("XPENDING", "min_idle_time", filters.min_idle_time))
+                )
             _args.append(filters.start)
             _args.append(filters.end)
-            _args.append(filters.count)
+            _args.append(_enc.integer("XPENDING", "count", filters.count))
             if filters.consumer is not None:
                 _args.append(filters.consumer)
         if filters is not None:
@@ -708,14 +720,20 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(
+                _m.XRANGE, ("XRANGE", key, start, end), _rp.parse_array_pair_bulk_map_bulk_bulk
+            )
         _args: list[ArgT] = ["XRANGE", key, start, end]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XRANGE", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.XRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xread(
         self,
-        streams: Mapping[KeyT, ValueT],
+        streams: Mapping[MappingKeyT, ValueT],
         *,
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
@@ -741,10 +759,14 @@ class StreamCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["XREAD"]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XREAD", "count", count)
             _args.extend(("COUNT", count))
         if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds(milliseconds)))
-        _m1 = _enc.pairs("XREAD", "streams", streams)
+            _args.extend(("BLOCK", _enc.milliseconds("XREAD", "milliseconds", milliseconds)))
+        if streams.__class__ is not dict:
+            _enc.mapping("XREAD", "streams", streams)
+        _m1 = streams.items()
         if _m1:
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
@@ -756,7 +778,7 @@ class StreamCommands(CommandsBase[StrT]):
     def xreadgroup(
         self,
         group_block: tuple[ValueT, ValueT],
-        streams: Mapping[KeyT, ValueT],
+        streams: Mapping[MappingKeyT, ValueT],
         *,
         count: int | None = None,
         milliseconds: int | timedelta | None = None,
@@ -792,12 +814,16 @@ class StreamCommands(CommandsBase[StrT]):
         _args.append(group_block[0])
         _args.append(group_block[1])
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XREADGROUP", "count", count)
             _args.extend(("COUNT", count))
         if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds(milliseconds)))
+            _args.extend(("BLOCK", _enc.milliseconds("XREADGROUP", "milliseconds", milliseconds)))
         if noack:
             _args.append("NOACK")
-        _m1 = _enc.pairs("XREADGROUP", "streams", streams)
+        if streams.__class__ is not dict:
+            _enc.mapping("XREADGROUP", "streams", streams)
+        _m1 = streams.items()
         if _m1:
             _args.append("STREAMS")
         _args.extend(_k for _k, _ in _m1)
@@ -832,8 +858,16 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if count is None:
+            return self._execute(
+                _m.XREVRANGE,
+                ("XREVRANGE", key, end, start),
+                _rp.parse_array_pair_bulk_map_bulk_bulk,
+            )
         _args: list[ArgT] = ["XREVRANGE", key, end, start]
         if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("XREVRANGE", "count", count)
             _args.extend(("COUNT", count))
         return self._execute(_m.XREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
@@ -867,8 +901,12 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if entries_added is None and max_deleted_id is None:
+            return self._execute(_m.XSETID, ("XSETID", key, last_id), _rp.parse_ok)
         _args: list[ArgT] = ["XSETID", key, last_id]
         if entries_added is not None:
+            if entries_added.__class__ is not int:
+                entries_added = _enc.integer("XSETID", "entries_added", entries_added)
             _args.extend(("ENTRIESADDED", entries_added))
         if max_deleted_id is not None:
             _args.extend(("MAXDELETEDID", max_deleted_id))
@@ -903,5 +941,5 @@ class StreamCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("XTRIM", "operator", trim.operator, ("=", "~")))
         _args.append(trim.threshold)
         if trim.count is not None:
-            _args.extend(("LIMIT", trim.count))
+            _args.extend(("LIMIT", _enc.integer("XTRIM", "count", trim.count)))
         return self._execute(_m.XTRIM, tuple(_args), None)

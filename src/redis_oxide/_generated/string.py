@@ -12,7 +12,7 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from . import _reply_parsers as _rp
-from ._base import CommandsBase, StrT
+from ._base import CommandsBase, MappingKeyT, StrT
 from ._models import LcsIdx
 
 __all__ = ["StringCommands"]
@@ -84,6 +84,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if decrement.__class__ is not int:
+            decrement = _enc.integer("DECRBY", "decrement", decrement)
         return self._execute(_m.DECRBY, ("DECRBY", key, decrement), None)
 
     def get(self, key: KeyT) -> Awaitable[StrT | None]:
@@ -155,23 +157,47 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exclusive(
-            "GETEX",
-            ("seconds", seconds),
-            ("milliseconds", milliseconds),
-            ("unix_time_seconds", unix_time_seconds),
-            ("unix_time_milliseconds", unix_time_milliseconds),
-            ("persist", persist),
-        )
+        if (
+            seconds is None
+            and milliseconds is None
+            and unix_time_seconds is None
+            and unix_time_milliseconds is None
+            and not persist
+        ):
+            return self._execute(_m.GETEX, ("GETEX", key), None)
+        if (
+            (seconds is not None)
+            + (milliseconds is not None)
+            + (unix_time_seconds is not None)
+            + (unix_time_milliseconds is not None)
+            + (persist is not False)
+        ) > 1:
+            _enc.exclusive(
+                "GETEX",
+                ("seconds", seconds),
+                ("milliseconds", milliseconds),
+                ("unix_time_seconds", unix_time_seconds),
+                ("unix_time_milliseconds", unix_time_milliseconds),
+                ("persist", persist),
+            )
         _args: list[ArgT] = ["GETEX", key]
         if seconds is not None:
-            _args.extend(("EX", _enc.seconds(seconds)))
+            _args.extend(("EX", _enc.seconds("GETEX", "seconds", seconds)))
         if milliseconds is not None:
-            _args.extend(("PX", _enc.milliseconds(milliseconds)))
+            _args.extend(("PX", _enc.milliseconds("GETEX", "milliseconds", milliseconds)))
         if unix_time_seconds is not None:
-            _args.extend(("EXAT", _enc.unix_seconds(unix_time_seconds)))
+            _args.extend(
+                ("EXAT", _enc.unix_seconds("GETEX", "unix_time_seconds", unix_time_seconds))
+            )
         if unix_time_milliseconds is not None:
-            _args.extend(("PXAT", _enc.unix_milliseconds(unix_time_milliseconds)))
+            _args.extend(
+                (
+                    "PXAT",
+                    _enc.unix_milliseconds(
+                        "GETEX", "unix_time_milliseconds", unix_time_milliseconds
+                    ),
+                ),
+            )
         if persist:
             _args.append("PERSIST")
         return self._execute(_m.GETEX, tuple(_args), None)
@@ -197,6 +223,10 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if start.__class__ is not int:
+            start = _enc.integer("GETRANGE", "start", start)
+        if end.__class__ is not int:
+            end = _enc.integer("GETRANGE", "end", end)
         return self._execute(_m.GETRANGE, ("GETRANGE", key, start, end), None)
 
     def getset(self, key: KeyT, value: ValueT) -> Awaitable[StrT | None]:
@@ -264,6 +294,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if increment.__class__ is not int:
+            increment = _enc.integer("INCRBY", "increment", increment)
         return self._execute(_m.INCRBY, ("INCRBY", key, increment), None)
 
     def incrbyfloat(self, key: KeyT, increment: float) -> Awaitable[float]:
@@ -285,6 +317,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if increment.__class__ is not float and increment.__class__ is not int:
+            increment = _enc.double("INCRBYFLOAT", "increment", increment)
         return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), _rp.parse_double)
 
     @overload
@@ -362,12 +396,16 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not len and not idx and min_match_len is None and not withmatchlen:
+            return self._execute(_m.LCS, ("LCS", key1, key2), None)
         _args: list[ArgT] = ["LCS", key1, key2]
         if len:
             _args.append("LEN")
         if idx:
             _args.append("IDX")
         if min_match_len is not None:
+            if min_match_len.__class__ is not int:
+                min_match_len = _enc.integer("LCS", "min_match_len", min_match_len)
             _args.extend(("MINMATCHLEN", min_match_len))
         if withmatchlen:
             _args.append("WITHMATCHLEN")
@@ -398,7 +436,7 @@ class StringCommands(CommandsBase[StrT]):
             raise TypeError("MGET takes at least one key")
         return self._execute(_m.MGET, ("MGET", *key), None)
 
-    def mset(self, data: Mapping[KeyT, ValueT]) -> Awaitable[bool]:
+    def mset(self, data: Mapping[MappingKeyT, ValueT]) -> Awaitable[bool]:
         """Atomically creates or modifies the string values of one or more keys.
 
         Time complexity: O(N) where N is the number of keys to set.
@@ -416,12 +454,14 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["MSET"]
-        _m1 = _enc.pairs("MSET", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("MSET", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
 
-    def msetnx(self, data: Mapping[KeyT, ValueT]) -> Awaitable[bool]:
+    def msetnx(self, data: Mapping[MappingKeyT, ValueT]) -> Awaitable[bool]:
         """Atomically modifies the string values of one or more keys only when all keys don't exist.
 
         Time complexity: O(N) where N is the number of keys to set.
@@ -439,7 +479,9 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["MSETNX"]
-        _m1 = _enc.pairs("MSETNX", "data", data)
+        if data.__class__ is not dict:
+            _enc.mapping("MSETNX", "data", data)
+        _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
         return self._execute(_m.MSETNX, tuple(_args), _rp.parse_bool)
@@ -471,7 +513,9 @@ class StringCommands(CommandsBase[StrT]):
             stacklevel=2,
         )
         return self._execute(
-            _m.PSETEX, ("PSETEX", key, _enc.milliseconds(milliseconds), value), _rp.parse_ok
+            _m.PSETEX,
+            ("PSETEX", key, _enc.milliseconds("PSETEX", "milliseconds", milliseconds), value),
+            _rp.parse_ok,
         )
 
     @overload
@@ -560,27 +604,49 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        _enc.exclusive(
-            "SET",
-            ("seconds", seconds),
-            ("milliseconds", milliseconds),
-            ("unix_time_seconds", unix_time_seconds),
-            ("unix_time_milliseconds", unix_time_milliseconds),
-            ("keepttl", keepttl),
-        )
+        if (
+            condition is None
+            and not get
+            and seconds is None
+            and milliseconds is None
+            and unix_time_seconds is None
+            and unix_time_milliseconds is None
+            and not keepttl
+        ):
+            return self._execute(_m.SET, ("SET", key, value), _rp.parse_opt_ok)
+        if (
+            (seconds is not None)
+            + (milliseconds is not None)
+            + (unix_time_seconds is not None)
+            + (unix_time_milliseconds is not None)
+            + (keepttl is not False)
+        ) > 1:
+            _enc.exclusive(
+                "SET",
+                ("seconds", seconds),
+                ("milliseconds", milliseconds),
+                ("unix_time_seconds", unix_time_seconds),
+                ("unix_time_milliseconds", unix_time_milliseconds),
+                ("keepttl", keepttl),
+            )
         _args: list[ArgT] = ["SET", key, value]
         if condition is not None:
             _args.append(_enc.choice("SET", "condition", condition, ("NX", "XX")))
         if get:
             _args.append("GET")
         if seconds is not None:
-            _args.extend(("EX", _enc.seconds(seconds)))
+            _args.extend(("EX", _enc.seconds("SET", "seconds", seconds)))
         if milliseconds is not None:
-            _args.extend(("PX", _enc.milliseconds(milliseconds)))
+            _args.extend(("PX", _enc.milliseconds("SET", "milliseconds", milliseconds)))
         if unix_time_seconds is not None:
-            _args.extend(("EXAT", _enc.unix_seconds(unix_time_seconds)))
+            _args.extend(("EXAT", _enc.unix_seconds("SET", "unix_time_seconds", unix_time_seconds)))
         if unix_time_milliseconds is not None:
-            _args.extend(("PXAT", _enc.unix_milliseconds(unix_time_milliseconds)))
+            _args.extend(
+                (
+                    "PXAT",
+                    _enc.unix_milliseconds("SET", "unix_time_milliseconds", unix_time_milliseconds),
+                ),
+            )
         if keepttl:
             _args.append("KEEPTTL")
         if get:
@@ -612,7 +678,9 @@ class StringCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.SETEX, ("SETEX", key, _enc.seconds(seconds), value), _rp.parse_ok)
+        return self._execute(
+            _m.SETEX, ("SETEX", key, _enc.seconds("SETEX", "seconds", seconds), value), _rp.parse_ok
+        )
 
     def setnx(self, key: KeyT, value: ValueT) -> Awaitable[bool]:
         """Set the string value of a key only when the key doesn't exist.
@@ -662,6 +730,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if offset.__class__ is not int:
+            offset = _enc.integer("SETRANGE", "offset", offset)
         return self._execute(_m.SETRANGE, ("SETRANGE", key, offset, value), None)
 
     def strlen(self, key: KeyT) -> Awaitable[int]:
@@ -710,4 +780,8 @@ class StringCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if start.__class__ is not int:
+            start = _enc.integer("SUBSTR", "start", start)
+        if end.__class__ is not int:
+            end = _enc.integer("SUBSTR", "end", end)
         return self._execute(_m.SUBSTR, ("SUBSTR", key, start, end), None)
