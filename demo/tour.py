@@ -72,7 +72,7 @@ async def sorted_sets(r: redis_oxide.Redis[str]) -> None:
 
 async def streams(r: redis_oxide.Redis[str]) -> None:
     print("Streams")
-    first = await r.xadd("tour:events", {"kind": "login", "user": "ada"}, auto_id=True)
+    first = await r.xadd("tour:events", {"kind": "login", "user": "ada"})
     show("xadd('tour:events', {...}) -> entry id", first)
     show("xlen('tour:events') -> int", await r.xlen("tour:events"))
     show("xrange('tour:events', '-', '+')", await r.xrange("tour:events", "-", "+"))

@@ -247,7 +247,7 @@ async def geo(r: Redis[bytes]) -> None:
 
 
 async def streams(r: Redis[bytes]) -> None:
-    assert_type(await r.xadd("s", {"f": "v"}, auto_id=True), bytes | None)
+    assert_type(await r.xadd("s", {"f": "v"}), bytes | None)
     assert_type(await r.xlen("s"), int)
     assert_type(await r.xrange("s", "-", "+"), list[Entry])
     assert_type(await r.xrevrange("s", "+", "-", count=1), list[Entry])

@@ -246,7 +246,7 @@ async def geo(r: Redis[str]) -> None:
 
 
 async def streams(r: Redis[str]) -> None:
-    assert_type(await r.xadd("s", {"f": "v"}, auto_id=True), str | None)
+    assert_type(await r.xadd("s", {"f": "v"}), str | None)
     assert_type(await r.xlen("s"), int)
     assert_type(await r.xrange("s", "-", "+"), list[Entry])
     assert_type(await r.xrevrange("s", "+", "-", count=1), list[Entry])

@@ -27,7 +27,7 @@ ENTRIES = [
     E("xadd", lambda r: r.xadd("xadd:s", {"f": "v", "n": 1}, id="5-1")),
     E(
         "xadd",
-        lambda r: r.xadd("xadd:s", {"f": "v"}, nomkstream=True, auto_id=True),
+        lambda r: r.xadd("xadd:s", {"f": "v"}, nomkstream=True),
         variant="nomkstream",
     ),
     E(
