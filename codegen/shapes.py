@@ -1,7 +1,7 @@
 """Argument grammar -> Python value shapes, and the statements that put them on the wire.
 
 A shape knows the annotation of the Python value a caller passes for one spec argument and how
-to append that value to the wire argument list. The rules (see docs/decisions/codegen.md):
+to append that value to the wire argument list. The rules (see docs/decisions.md, "Code generator"):
 
 - scalars map to ``KeyT``/``ValueT``/``int``/``float``; ``unix-time`` also takes ``datetime``;
   ``seconds``/``milliseconds``/double ``timeout`` also take ``timedelta``;

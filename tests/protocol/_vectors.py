@@ -2,7 +2,7 @@
 
 Each vector is (wire bytes, RESP version, the replies it decodes to, id). Where the expected
 value differs from ideal RESP3 it is pinned to hiredis 3.5's behaviour, which the pure decoder
-copies; those rows say why in a comment (docs/decisions/protocol.md has the full list).
+copies; those rows say why in a comment (docs/decisions.md, "Protocol layer" has the full list).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def _containers(children: st.SearchStrategy[Item]) -> st.SearchStrategy[Item]:
         st.lists(children, max_size=4).map(_array),
         st.lists(children, max_size=4).map(lambda items: _array(items, b"~")),
         # Distinct keys: Redis never repeats one, and hiredis mis-assigns values when a key
-        # repeats non-consecutively (docs/decisions/protocol.md).
+        # repeats non-consecutively (docs/decisions.md, "Protocol layer").
         st.lists(
             st.tuples(_keys, children), max_size=3, unique_by=lambda kv: (type(kv[0][1]), kv[0][1])
         ).map(_map),
@@ -128,7 +128,7 @@ def _feed_garbage(impl: Literal["hiredis", "python"], chunks: list[bytes]) -> No
     except ProtocolError:
         pass
     except TypeError as exc:
-        # Pinned hiredis divergence (docs/decisions/protocol.md): an aggregate used as a map
+        # Pinned hiredis divergence (docs/decisions.md, "Protocol layer"): an aggregate used as a map
         # key makes hiredis raise the dict's TypeError from C. The pure decoder must not.
         if impl != "hiredis" or "unhashable" not in str(exc):
             raise

@@ -6,7 +6,7 @@ Rules of this package:
   and ``_command`` (a test walks the imports). Only ``_hiredis.py`` imports hiredis.
 - Two interchangeable decoders implement :class:`Decoder`: hiredis (default, C speed) and a
   pure-Python one. They return equal values for every input in the test vector table,
-  including where hiredis departs from ideal RESP3 (docs/decisions/protocol.md).
+  including where hiredis departs from ideal RESP3 (docs/decisions.md, "Protocol layer").
 - Server error replies are :class:`~redis_oxide._exceptions.ServerError` values, not raised.
 - Push frames are exactly of type :data:`PushMessage`.
 """

@@ -2,7 +2,7 @@
 
 It exists for platforms without hiredis and as a second opinion in tests: one vector table
 runs against both. Where hiredis 3.5 departs from ideal RESP3 this decoder copies it, so a
-reply never changes shape with the implementation (docs/decisions/protocol.md lists them):
+reply never changes shape with the implementation (docs/decisions.md, "Protocol layer" lists them):
 
 - sets (``~``) decode to ``list``; big numbers (``(``) to ``bytes`` (``str`` with an encoding);
 - an attribute (``|``) is returned as a flat ``[key, value, ...]`` list standing where it
