@@ -3,7 +3,10 @@
 Rules this module keeps:
 
 - ``_execute`` is the one path every command takes. The fast path (a ready shared
-  connection, no failure) costs one coroutine, one future, one deque append and one encode.
+  connection) returns the connection's future itself: no coroutine, one future, one deque
+  append and one encode. The retry rule rides along as a ``LostHook`` that the connection
+  calls only if it is lost; the hook then re-runs the command in a task that resolves the
+  caller's future. Slow paths (connecting, blocking commands) are coroutines.
 - A command whose meta says ``binary_reply`` (DUMP) is read undecoded, so it returns
   ``bytes`` even on ``Redis[str]``; the flag rides along to the connection, which reads
   other replies on the plain fast loop.
@@ -33,9 +36,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, overlo
 from redis_oxide._client_commands import command_info
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._command import ArgT, CommandMeta, KeyT
-from redis_oxide._connection import Connection
+from redis_oxide._connection import Connection, LostHook
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
-from redis_oxide._exceptions import CommandTimeoutError, ConnectionLostError
+from redis_oxide._exceptions import CommandTimeoutError, ConnectionLostError, RedisError
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._parsers import Reply
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, Lease, MultiplexedPool, PoolStats
@@ -163,6 +166,8 @@ class Redis(Commands[StrT], Generic[StrT]):
             )
         self._is_view = False
         self._closed = False
+        # Re-runs of commands whose connection was lost; asyncio keeps tasks only weakly.
+        self._rerunning: set[asyncio.Task[None]] = set()
 
     # -- construction helpers ---------------------------------------------------------------
 
@@ -228,9 +233,8 @@ class Redis(Commands[StrT], Generic[StrT]):
         args: tuple[ArgT, ...],
         parser: Callable[[Any], T] | None,
     ) -> Awaitable[T]:
-        blocking = meta.is_blocking and _blocks_with(meta.name, args)
-        return self._call(
-            meta.name, args, parser, meta.is_readonly, blocking, binary=meta.binary_reply
+        return self._dispatch(
+            meta.name, args, parser, meta.is_readonly, meta.is_blocking, meta.binary_reply
         )
 
     async def execute_command(self, *args: ArgT) -> Reply:
@@ -255,36 +259,92 @@ class Redis(Commands[StrT], Generic[StrT]):
         if not args:
             raise TypeError("execute_command() needs at least the command name")
         name, readonly, blocking, binary = command_info(args)
-        blocking = blocking and _blocks_with(name, args)
-        reply: Reply = await self._call(name, args, None, readonly, blocking, binary=binary)
+        reply: Reply = await self._dispatch(name, args, None, readonly, blocking, binary)
         return reply
 
-    async def _call(
+    def _dispatch(
         self,
         name: str,
         args: Sequence[ArgT],
         parser: Callable[[Any], T] | None,
         readonly: bool,
         blocking: bool,
-        *,
-        binary: bool = False,
-    ) -> T:
-        timeout = None if blocking else self._command_timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not blocking:
-            conn = self._strategy.ready_connection()
-            if conn is not None:
-                try:
-                    result: T = await conn.send(args, parser, name, timeout, binary)
-                    return result
-                except ConnectionLostError as exc:
-                    if exc.may_have_executed and not readonly:
-                        raise
-                    logger.debug("%s: connection lost, retrying", name)
-                return await self._call_slow(
-                    name, args, parser, readonly, blocking, binary, deadline, 1
-                )
-        return await self._call_slow(name, args, parser, readonly, blocking, binary, deadline, 0)
+        binary: bool,
+    ) -> Awaitable[T]:
+        if blocking and _blocks_with(name, args):
+            return self._call_slow(name, args, parser, readonly, True, binary, None, 0)
+        conn = self._strategy.ready_connection()
+        timeout = self._command_timeout
+        if conn is None:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            return self._call_slow(name, args, parser, readonly, False, binary, deadline, 0)
+        on_lost: LostHook = self._rerun_read if readonly else self._rerun_unsent
+        result: Awaitable[T] = conn.send(args, parser, name, timeout, binary, on_lost)
+        return result
+
+    def _rerun_read(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        binary: bool,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool:
+        # A read-only command cannot do harm twice: re-run it whether or not it was written.
+        return self._rerun(future, args, parser, name, True, binary, deadline, error)
+
+    def _rerun_unsent(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        binary: bool,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool:
+        # A write is re-run only when its bytes never left the client.
+        if not isinstance(error, ConnectionLostError) or error.may_have_executed:
+            return False
+        return self._rerun(future, args, parser, name, False, binary, deadline, error)
+
+    def _rerun(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        readonly: bool,
+        binary: bool,
+        deadline: float | None,
+        error: RedisError,
+    ) -> bool:
+        """Take over ``future`` after a lost connection: re-run the command in a task.
+
+        Called by the connection, synchronously, while it fails its pending commands;
+        ``deadline`` is on the loop's clock. Returns False to leave ``error`` to the caller.
+        """
+        if not isinstance(error, ConnectionLostError) or self._retry.attempts <= 1:
+            return False
+        logger.debug("%s: connection lost, retrying", name)
+        loop = future.get_loop()
+        if deadline is not None:
+            deadline = time.monotonic() + (deadline - loop.time())
+        rerun = self._call_slow(name, args, parser, readonly, False, binary, deadline, 1)
+        task = loop.create_task(_resolve(future, rerun))
+        self._rerunning.add(task)
+        task.add_done_callback(self._rerunning.discard)
+
+        def cancel_rerun(done: asyncio.Future[Any]) -> None:
+            if done.cancelled():
+                task.cancel()  # the caller gave up
+
+        future.add_done_callback(cancel_rerun)
+        return True
 
     async def _call_slow(
         self,
@@ -556,6 +616,21 @@ def _ssl_context(options: ClientOptions) -> _ssl.SSLContext | None:
         cert_reqs=options.get("ssl_cert_reqs", "required"),
         check_hostname=options.get("ssl_check_hostname"),
     )
+
+
+async def _resolve(future: asyncio.Future[Any], work: Awaitable[Any]) -> None:
+    # Runs a command's re-run and hands its outcome to the future its caller awaits.
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    except BaseException as exc:
+        if not future.done():
+            future.set_exception(exc)
+    else:
+        if not future.done():
+            future.set_result(result)
 
 
 def _blocks_with(name: str, args: Sequence[ArgT]) -> bool:

@@ -9,8 +9,13 @@ Rules this module keeps:
   read and dropped, so the stream never desynchronises and a cancellation never costs a
   reconnect.
 - A command is encoded when it is issued (bad arguments raise ``TypeError`` before anything
-  is queued) and all commands issued during one event-loop turn leave in ONE
-  ``transport.write`` at the start of the next turn.
+  is queued). All commands issued during one event-loop turn leave in ONE
+  ``transport.write`` at the start of the next turn; with ``write_when_idle`` (set by the
+  strategies once the handshake is done) a lone caller's command (nothing pending, last
+  write carried one command) is written at once instead, saving it a loop turn.
+- A command may carry a ``LostHook``: when the connection is lost before its reply, the hook
+  is offered the command (and may take its future over, to re-run it elsewhere) before the
+  caller is failed. Only the failure path pays for it.
 - Push frames go to the push handler, never to a caller.
 - A batch (``send_batch``, pipelines) keeps one FIFO entry per command but one future for
   all of them: its entries share a collector that resolves once, with every slot filled.
@@ -32,14 +37,18 @@ import enum
 import logging
 from collections.abc import Callable, Collection, Sequence
 from itertools import repeat
-from typing import Any, Final, Protocol, cast
+from typing import Any, Final, cast
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection_replies import (
     BatchReplies,
     BatchTail,
+    Entry,
+    LostHook,
     Undecoded,
     decode_text,
+    future_factory,
+    offer_lost,
     refusal_error,
     unanswered_error,
 )
@@ -56,25 +65,13 @@ from redis_oxide._protocol import (
     encode_command,
 )
 
-__all__ = ["Connection", "ConnectionState", "PushHandler"]
+__all__ = ["Connection", "ConnectionState", "LostHook", "PushHandler"]
 
 logger = logging.getLogger("redis_oxide.connection")
 
 #: Receives RESP3 push frames (and, in raw mode, unsolicited replies).
 PushHandler = Callable[[Any], None]
 
-
-class _ReplySink(Protocol):
-    """Where one reply goes: a future, or the shared collector of a batch."""
-
-    def done(self) -> bool: ...
-    def set_result(self, result: Any, /) -> None: ...
-    def set_exception(self, exception: BaseException, /) -> None: ...
-
-
-# One pending entry: (future or batch sink, parser or None, command name, absolute deadline or
-# None). A plain tuple is the cheapest record CPython can build on the hot path.
-_Entry = tuple[_ReplySink, Callable[[Any], Any] | None, str, float | None]
 
 # The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
 _DEADLINE_SLACK: Final = 0.001
@@ -100,7 +97,10 @@ _LEGAL: Final[dict[ConnectionState, frozenset[ConnectionState]]] = {
     _S.CLOSED: frozenset(),
     _S.BROKEN: frozenset(),
 }
-_SENDABLE: Final = frozenset({_S.HANDSHAKING, _S.READY})
+# States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
+# frozenset membership test would cost a frame per command.
+_READY: Final = _S.READY
+_HANDSHAKING: Final = _S.HANDSHAKING
 
 
 class Connection(asyncio.Protocol):
@@ -120,7 +120,9 @@ class Connection(asyncio.Protocol):
         "_encoding",
         "_errors",
         "_flush_scheduled",
+        "_lone",
         "_loop",
+        "_new_future",
         "_pending",
         "_state",
         "_timer",
@@ -135,6 +137,7 @@ class Connection(asyncio.Protocol):
         "raw_replies",
         "server_info",
         "write_count",
+        "write_when_idle",
     )
 
     def __init__(
@@ -156,9 +159,10 @@ class Connection(asyncio.Protocol):
         # Pending entries marked Undecoded; only meaningful when _encoding is set.
         self._binary = 0
         self._loop = loop
+        self._new_future = future_factory(loop)
         self._state = ConnectionState.CONNECTING
         self._transport: asyncio.Transport | None = None
-        self._pending: collections.deque[_Entry] = collections.deque()
+        self._pending: collections.deque[Entry] = collections.deque()
         self._wbuf: list[bytes] = []
         # Entries at the tail of the FIFO whose bytes are still in _wbuf: if the connection
         # dies now they certainly did not run.
@@ -181,6 +185,12 @@ class Connection(asyncio.Protocol):
         self.created_at = loop.time()
         #: ``transport.write`` calls so far; tests and metrics read it to see coalescing.
         self.write_count = 0
+        #: Write a command at once when nothing is pending and the last write carried one
+        #: command (a lone caller): no loop turn of latency. Off during the handshake.
+        self.write_when_idle = False
+        # Whether the last write carried a single command: only a lone caller writes at
+        # once. Under concurrency an early write would split each wave of callers in two.
+        self._lone = True
 
     # -- state -----------------------------------------------------------------------------
 
@@ -257,6 +267,7 @@ class Connection(asyncio.Protocol):
         name: str,
         timeout: float | None = None,
         binary: bool = False,
+        on_lost: LostHook | None = None,
     ) -> asyncio.Future[Any]:
         """Queue one command and return the future of its (parsed) reply.
 
@@ -269,6 +280,8 @@ class Connection(asyncio.Protocol):
                 lives.
             binary: Read the reply undecoded (``bytes``) even when this connection decodes
                 text: the reply is binary data (DUMP).
+            on_lost: Offered the command if the connection is lost before its reply; it
+                may take the future over (the client re-runs retryable commands so).
 
         Returns:
             A future resolving to the reply. Cancelling it leaves the connection intact.
@@ -277,10 +290,11 @@ class Connection(asyncio.Protocol):
             TypeError: An argument cannot be encoded; nothing was queued.
             ConnectionClosedError: The connection no longer accepts commands.
         """
-        if self._state not in _SENDABLE:
+        state = self._state
+        if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
         data = encode_command(args)
-        fut: asyncio.Future[Any] = self._loop.create_future()
+        fut: asyncio.Future[Any] = self._new_future()
         deadline = None
         if timeout is not None:
             deadline = self._loop.time() + timeout
@@ -289,7 +303,14 @@ class Connection(asyncio.Protocol):
         if binary and self._encoding is not None:
             parser = Undecoded(parser)
             self._binary += 1
-        self._pending.append((fut, parser, name, deadline))
+        pending = self._pending
+        if not pending and self._lone and self.write_when_idle and not self._wbuf:
+            # Idle: no reply is due, so waiting a loop turn to coalesce would only add
+            # latency; commands issued after this one in the same turn still coalesce.
+            pending.append((fut, parser, name, deadline, on_lost, args))
+            self._write_now(data)
+            return fut
+        pending.append((fut, parser, name, deadline, on_lost, args))
         self._wbuf.append(data)
         self._unsent += 1
         if not self._flush_scheduled:
@@ -327,14 +348,16 @@ class Connection(asyncio.Protocol):
         count = len(parsers)
         if count == 0 or count != len(names):
             raise ValueError("send_batch needs one parser and one name per command")
-        if self._state not in _SENDABLE:
+        state = self._state
+        if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
         if binary:
             parsers = self._mark_binary(list(parsers), binary)
-        future: asyncio.Future[list[Any]] = self._loop.create_future()
+        future: asyncio.Future[list[Any]] = self._new_future()
         replies: list[Any] = []
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
+        idle = not pending and self.write_when_idle and state is _READY and not self._wbuf
         if count > 1:
             body = BatchReplies(future, replies)
             pending.extend(
@@ -343,12 +366,17 @@ class Connection(asyncio.Protocol):
                     parsers[:-1],
                     names[:-1],
                     repeat(deadline),
+                    repeat(None),
+                    repeat(None),
                     strict=False,
                 )
             )
-        pending.append((BatchTail(future, replies), parsers[-1], names[-1], deadline))
+        pending.append((BatchTail(future, replies), parsers[-1], names[-1], deadline, None, None))
         if deadline is not None and (self._timer is None or deadline < self._timer_when):
             self._arm_timer(deadline)
+        if idle:
+            self._write_now(data)
+            return future
         self._wbuf.append(data)
         self._unsent += count
         if not self._flush_scheduled:
@@ -393,7 +421,8 @@ class Connection(asyncio.Protocol):
             TypeError: An argument cannot be encoded.
             ConnectionClosedError: The connection no longer accepts commands.
         """
-        if self._state not in _SENDABLE:
+        state = self._state
+        if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
         self._wbuf.append(encode_command(args))
         if not self._flush_scheduled:
@@ -407,11 +436,27 @@ class Connection(asyncio.Protocol):
             return
         data = buf[0] if len(buf) == 1 else b"".join(buf)
         buf.clear()
+        self._lone = self._unsent <= 1
         self._unsent = 0
+        state = self._state
         transport = self._transport
-        if transport is not None and (self._state in _SENDABLE or self._state is _S.CLOSING):
+        if transport is not None and (
+            state is _READY or state is _HANDSHAKING or state is _S.CLOSING
+        ):
             transport.write(data)
             self.write_count += 1
+
+    def _write_now(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None:  # not attached yet: the flush writes once it is
+            self._wbuf.append(data)
+            self._unsent += 1
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self._loop.call_soon(self._flush)
+            return
+        transport.write(data)
+        self.write_count += 1
 
     # -- per-command deadlines --------------------------------------------------------------
 
@@ -427,7 +472,7 @@ class Connection(asyncio.Protocol):
         self._timer = None
         now = self._loop.time() + _DEADLINE_SLACK
         nearest: float | None = None
-        for fut, _, name, deadline in self._pending:
+        for fut, _, name, deadline, _, _ in self._pending:
             if deadline is None or fut.done():
                 continue
             if deadline <= now:
@@ -468,7 +513,7 @@ class Connection(asyncio.Protocol):
                     raise ProtocolError(
                         f"{self._address} sent a reply with no command waiting for it"
                     )
-                fut, parser, name, _ = pending.popleft()
+                fut, parser, name, _, _, _ = pending.popleft()
                 if fut.done():
                     continue  # its caller was cancelled or timed out: drop the late reply
                 if isinstance(reply, ServerError):
@@ -506,7 +551,7 @@ class Connection(asyncio.Protocol):
                 continue
             if not pending:
                 raise ProtocolError(f"{self._address} sent a reply with no command waiting for it")
-            fut, parser, name, _ = pending.popleft()
+            fut, parser, name, _, _, _ = pending.popleft()
             if undecoded:
                 self._binary -= 1
             if fut.done():
@@ -568,12 +613,17 @@ class Connection(asyncio.Protocol):
         on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
         index = 0
         while pending:
-            fut, _, name, _ = pending.popleft()
+            fut, parser, name, deadline, on_lost, args = pending.popleft()
             if not fut.done():
                 err = unanswered_error(
                     name, self._address, index < sent, cause, on_purpose=on_purpose
                 )
-                fut.set_exception(err)
+                if (
+                    on_lost is None
+                    or args is None
+                    or not offer_lost(on_lost, fut, args, parser, name, deadline, err)
+                ):
+                    fut.set_exception(err)
             index += 1
 
     def _cancel_timer(self) -> None:

@@ -14,14 +14,20 @@ Rules this module keeps:
 - ``decode_text`` turns a reply read undecoded into what the decoder would have returned
   with its encoding; it is used for push frames read while a binary reply was expected and
   for the slots of an undecoded EXEC reply that are not binary.
+- A pending ``Entry`` carries a ``LostHook`` and the wire arguments only for the failure
+  path: ``offer_lost`` hands a lost command to its hook (the client re-runs retryable
+  commands so) and a failing hook never keeps the other callers from their errors.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, Final
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol, cast
 
+from redis_oxide._command import ArgT
 from redis_oxide._exceptions import (
     CommandTimeoutError,
     ConnectionClosedError,
@@ -33,13 +39,79 @@ from redis_oxide._protocol import PushMessage
 __all__ = [
     "BatchReplies",
     "BatchTail",
+    "Entry",
+    "LostHook",
+    "ReplySink",
     "Undecoded",
     "decode_text",
+    "future_factory",
+    "offer_lost",
     "refusal_error",
     "unanswered_error",
 ]
 
+logger = logging.getLogger("redis_oxide.connection")
+
 _CONNECTION_FAILURES: Final = (ConnectionLostError, ConnectionClosedError, CommandTimeoutError)
+
+
+class ReplySink(Protocol):
+    """Where one reply goes: a future, or the shared collector of a batch."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+class LostHook(Protocol):
+    """Offered a command whose connection was lost before its reply arrived.
+
+    Returns True when it took the future over (it will resolve it, e.g. by re-running the
+    command on another connection); False leaves the error to the connection.
+    """
+
+    def __call__(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        name: str,
+        binary: bool,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool: ...
+
+
+# One pending entry: (future or batch sink, parser or None, command name, absolute deadline or
+# None, lost hook or None, wire arguments or None). A plain tuple is the cheapest record
+# CPython can build on the hot path; the last two only matter when the connection is lost.
+Entry = tuple[
+    ReplySink,
+    Callable[[Any], Any] | None,
+    str,
+    float | None,
+    LostHook | None,
+    Sequence[ArgT] | None,
+]
+
+
+def future_factory(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
+    """Return the cheapest way to make a future bound to ``loop``.
+
+    asyncio's ``create_future`` is a Python method around the C ``Future``; calling the
+    class through a ``functools.partial`` skips that frame (one per command). Other loops
+    (uvloop) keep their own ``create_future``, already C.
+
+    Args:
+        loop: The loop the futures belong to.
+
+    Returns:
+        A no-argument callable returning a new future.
+    """
+    if type(loop).create_future is asyncio.BaseEventLoop.create_future:
+        return functools.partial(asyncio.Future, loop=loop)
+    return loop.create_future
 
 
 class BatchReplies:
@@ -180,3 +252,36 @@ def unanswered_error(
     err.command = name
     err.address = address
     return err
+
+
+def offer_lost(
+    on_lost: LostHook,
+    fut: ReplySink,
+    args: Sequence[ArgT],
+    parser: Callable[[Any], Any] | None,
+    name: str,
+    deadline: float | None,
+    err: RedisError,
+) -> bool:
+    """Offer a command whose reply will never come to its ``LostHook``.
+
+    Args:
+        on_lost: The hook the command was sent with.
+        fut: The command's future.
+        args: Its wire arguments.
+        parser: Its parser, possibly wrapped in ``Undecoded`` (unwrapped for the hook).
+        name: The command name.
+        deadline: Its absolute deadline on the loop's clock, or None.
+        err: The error the caller gets unless the hook takes the future over.
+
+    Returns:
+        True when the hook took the future over.
+    """
+    binary = type(parser) is Undecoded
+    if binary:
+        parser = cast(Undecoded, parser).parser
+    try:
+        return on_lost(cast("asyncio.Future[Any]", fut), args, parser, name, binary, deadline, err)
+    except Exception:  # a faulty hook must not keep the other callers from their errors
+        logger.exception("lost-command hook failed for %s", name)
+        return False

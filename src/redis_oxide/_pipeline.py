@@ -165,6 +165,9 @@ class PipelineResult(Generic[T]):
         return f"<PipelineResult {name} {batch.results[self._index]!r}>"
 
 
+_new_handle = object.__new__
+
+
 def _take_error(results: list[object]) -> BaseException | None:
     for value in results:
         if isinstance(value, BaseException):
@@ -409,17 +412,23 @@ class Pipeline(_Queueing[StrT]):
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> PipelineResult[T]:
-        # The hot path of a pipeline: _queue inlined, one Python call per command.
+        # The hot path of a pipeline: _queue inlined, and the handle built without running
+        # an __init__ frame (slots set directly): one Python call per command, the encoder.
         batch = self._batch
+        data = encode_command(args)
+        names = batch.names
+        index = len(names)
         if meta.is_blocking:
             batch.blocking = True
         if meta.binary_reply:
-            batch.binary.append(len(batch.names))
-        batch.data.append(encode_command(args))
+            batch.binary.append(index)
+        batch.data.append(data)
         batch.parsers.append(parser)
-        names = batch.names
         names.append(meta.name)
-        return PipelineResult(batch, len(names) - 1)
+        handle: PipelineResult[T] = _new_handle(PipelineResult)
+        handle._batch = batch
+        handle._index = index
+        return handle
 
     @overload
     def run_script(

@@ -128,7 +128,7 @@ def _feed_garbage(impl: Literal["hiredis", "python"], chunks: list[bytes]) -> No
     except ProtocolError:
         pass
     except TypeError as exc:
-        # Pinned hiredis divergence (docs/decisions.md, "Protocol layer"): an aggregate used as a map
+        # Pinned hiredis divergence (docs/decisions.md, protocol): an aggregate used as a map
         # key makes hiredis raise the dict's TypeError from C. The pure decoder must not.
         if impl != "hiredis" or "unhashable" not in str(exc):
             raise

@@ -158,6 +158,7 @@ class MultiplexedPool:
                     raise
                 continue
             self._failures = 0
+            conn.write_when_idle = True  # a lone caller's command need not wait a loop turn
             if self._closed:
                 await conn.aclose()
                 raise ConnectionClosedError("the client was closed while connecting")

@@ -163,6 +163,7 @@ class ConnectionPool:
             self._cancel_reservation()
             raise
         self._reserved -= 1
+        conn.write_when_idle = True  # a leased connection mostly has one caller
         if self._closed:
             self._close_now([conn])
             raise ConnectionClosedError("the connection pool is closed")

@@ -40,7 +40,7 @@ NOT_ENOUGH: Final[NeedMoreData] = NeedMoreData()
 
 
 #: A decoded reply. Text is ``bytes``, or ``str`` when the decoder has an encoding. RESP3 sets
-#: decode to ``list`` and big numbers to ``bytes``/``str`` (see docs/decisions.md, "Protocol layer");
+#: decode to ``list`` and big numbers to ``bytes``/``str`` (docs/decisions.md, "Protocol layer");
 #: server errors are :class:`ServerError` values.
 RespValue: TypeAlias = (
     "bytes | str | int | float | bool | ServerError | list[RespValue] "
