@@ -13,6 +13,7 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import InvalidUsageError, ServerError, WrongTypeError
 from redis_oxide._pipeline import PipelineResult
 from redis_oxide.testing._info import RedisServerInfo
+from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,7 +23,7 @@ def _client(info: RedisServerInfo, **options: Any) -> Redis[bytes]:
 
 
 async def test_large_pipeline_is_sent_in_few_writes_in_order(
-    flushed_stack: RedisServerInfo,
+    flushed_stack: RedisServerInfo, figures: Figure
 ) -> None:
     async with _client(flushed_stack) as client:
         await client.execute_command("SET", "text", "hello")
@@ -34,6 +35,7 @@ async def test_large_pipeline_is_sent_in_few_writes_in_order(
         writes_before = conn.write_count
         results = await pipe.execute()
         writes = conn.write_count - writes_before
+        figures("writes for a 10,000-command pipeline", writes)
         assert len(results) == 10_000
         assert 1 <= writes <= math.ceil(10_000 / 1024)
         assert results[:3] == [1, 1, 1]

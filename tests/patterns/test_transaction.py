@@ -11,12 +11,13 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import ExecAbortError, InvalidUsageError, WatchError
 from redis_oxide._transaction import Transaction, TransactionState
 from redis_oxide.testing._info import RedisServerInfo
+from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(30)
 
 
 async def test_concurrent_transactions_retry_until_the_counter_is_exact(
-    flushed_stack: RedisServerInfo,
+    flushed_stack: RedisServerInfo, figures: Figure
 ) -> None:
     async with Redis(flushed_stack.host, flushed_stack.port, max_connections=10) as client:
         attempts = 0
@@ -33,7 +34,10 @@ async def test_concurrent_transactions_retry_until_the_counter_is_exact(
         values = await asyncio.gather(
             *(client.transaction(increment, "counter", retries=200) for _ in range(50))
         )
-        assert await client.get("counter") == b"50"
+        final = await client.get("counter")
+        figures("counter after 50 transactions", final)
+        figures("attempts", attempts)
+        assert final == b"50"
         assert sorted(values) == list(range(1, 51))
         assert attempts > 50  # the races really happened and were retried
         assert client.stats().leased == 0

@@ -10,6 +10,7 @@ import pytest
 
 from redis_oxide._client import Redis
 from redis_oxide.testing.plugin import ServerFactory
+from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -18,7 +19,7 @@ BATCHES = 110
 
 
 async def test_random_cancellations_never_mismatch_replies(
-    redis_server_factory: ServerFactory,
+    redis_server_factory: ServerFactory, figures: Figure
 ) -> None:
     info = redis_server_factory("7")
     run = uuid.uuid4().hex[:8]
@@ -62,6 +63,10 @@ async def test_random_cancellations_never_mismatch_replies(
         assert await client.execute_command("ECHO", b"last") == b"last"
 
     total_units = UNITS_PER_BATCH * BATCHES
+    figures("commands issued", issued)
+    figures("units cancelled", f"{cancelled} of {total_units}")
+    figures("mismatched replies", mismatched)
+    figures("reconnects", stats.reconnects)
     assert issued >= 100_000
     assert mismatched == 0
     assert cancelled >= total_units // 10

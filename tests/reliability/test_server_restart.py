@@ -13,6 +13,7 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import RedisError
 from redis_oxide._retry import Retry
 from redis_oxide.testing.plugin import ServerFactory
+from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -25,7 +26,7 @@ SLACK = 0.25
 
 @pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
 async def test_restart_mid_workload_bounds_every_call_and_recovers(
-    redis_server_factory: ServerFactory, strategy: Any
+    redis_server_factory: ServerFactory, strategy: Any, figures: Figure
 ) -> None:
     info = redis_server_factory("7")
     assert info.process is not None
@@ -77,6 +78,10 @@ async def test_restart_mid_workload_bounds_every_call_and_recovers(
         recovered_after = time.monotonic() - back
         await asyncio.gather(*workers)
 
+    figures("calls", sum(outcomes.values()))
+    figures("outcomes", dict(outcomes))
+    figures("slowest call (s)", round(slowest, 3))
+    figures("serving again after restart (s)", round(recovered_after, 3))
     assert recovered_after < 2.0
     assert sum(outcomes.values()) == WORKERS * PER_WORKER
     assert outcomes["ok"] > WORKERS * PER_WORKER // 2
