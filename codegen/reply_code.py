@@ -3,9 +3,17 @@
 Rules kept here:
 - a type that decodes identically under RESP2 and RESP3 gets no parser: the method passes
   ``None`` and the executor returns the decoded reply untouched;
+- a type whose whole conversion is one builtin call (``double``, ``numstr``, ``bool``, ``ok``)
+  is parsed by that builtin itself (``float``, ``int``, ``bool``): a C call per reply, no
+  Python frame. ``float`` reads RESP2 text (``b"1.5"``, ``b"inf"``, ``b"-inf"``) as well as a
+  RESP3 double; ``bool`` is ``True`` for the OK status and ``False`` for nil;
 - every other type gets one small function in ``_generated/_reply_parsers.py``, named after
   the type (``parse_array_pair_bulk_double``); nested containers that need work get their own
   function, so each body is one short expression;
+- arrays of pairs/tuples (WITHSCORES and friends, often thousands of items) are converted
+  column-wise in C: a flat RESP2 array with ``zip`` over stride slices and ``map`` of the
+  column's converter, a nested RESP3 array with ``map(tuple, ...)`` when its first group
+  shows that the doubles already arrived as doubles (a reply never mixes the two);
 - structure is normalised by helpers in ``redis_oxide._parsers`` (RESP2 flat pairs, RESP3
   maps, hiredis sets as lists); models are built with ``model_validate`` from a record whose
   keys are snake_case, after the fields that need work are converted.
@@ -13,6 +21,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +32,7 @@ from codegen.replies import ReplyNode, mangle
 __all__ = ["ModelFields", "ParserBuilder"]
 
 _SCALAR_EXPR = {
-    "double": "_p.to_float({})",
+    "double": "float({})",
     "numstr": "int({})",
     "bool": "bool({})",
     "str": "_p.text({})",
@@ -33,6 +42,10 @@ _SCALAR_EXPR = {
 }
 _CONTAINERS = ("array", "set", "map", "lines", "pair", "tuple")
 _RECORDS = {"map": "_r.record({})", "kv": "_r.kv_record({})"}
+# A parser that is one call of a builtin on the reply is that builtin.
+_BUILTIN_PARSER = re.compile(r"(bool|float|int)\(x\)")
+# A conversion that is one call of a named function on the value.
+_ONE_CALL = re.compile(r"([A-Za-z_][\w.]*)\(v\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +67,12 @@ class ParserBuilder:
     functions: dict[str, ParserFunction] = field(default_factory=dict)
 
     def parser_for(self, node: ReplyNode) -> str:
-        """Return the parser argument for a reply type: ``None`` or ``_rp.<function>``."""
+        """Return the parser argument: ``None``, a builtin name or ``_rp.<function>``."""
         if not node.needs_work():
             return "None"
+        builtin = _BUILTIN_PARSER.fullmatch(self._expr(node, "x"))
+        if builtin is not None:
+            return builtin.group(1)
         return "_rp." + self._function(node)
 
     def _function(self, node: ReplyNode) -> str:
@@ -73,6 +89,8 @@ class ParserBuilder:
             head = f"def {name}(x: Any) -> Any:"
         if node.is_model and not node.nullable:
             body = self._model_body(self.models[node.name])
+        elif _is_group_array(node):
+            body = self._groups_body(node)
         else:
             body = _statement("return ", self._expr(node, "x"), 4)
         self.functions[name] = ParserFunction(name, (head, *("    " + b for b in body)))
@@ -98,15 +116,46 @@ class ParserBuilder:
         lines.append(f"return _models.{model.name}.model_validate(d)")
         return lines
 
+    def _groups_body(self, node: ReplyNode) -> list[str]:
+        """Body for an array of pairs/tuples: flat (RESP2, RESP3 single pair) or nested."""
+        parts = node.args[0].args
+        size = len(parts)
+        columns = []
+        for index, part in enumerate(parts):
+            column = f"x[{index}::{size}]"
+            convert = self._converter(part)
+            columns.append(column if convert is None else f"map({convert}, {column})")
+        # strict: a flat array that does not divide into groups is malformed.
+        flat = f"list(zip({', '.join(columns)}, strict=True))"
+        lines = ["if not x:", "    return []", "if not isinstance(x[0], list):"]
+        lines += ["    " + line for line in _statement("return ", flat, 8)]
+        worked = [i for i, part in enumerate(parts) if part.needs_work()]
+        if all(parts[i].name == "double" and not parts[i].nullable for i in worked):
+            # Nested groups whose doubles are already floats need no conversion at all.
+            checks = " and ".join(f"x[0][{i}].__class__ is float" for i in worked)
+            if not checks:
+                return [*lines, "return list(map(tuple, x))"]
+            lines += [f"if {checks}:", "    return list(map(tuple, x))"]
+        items = ", ".join(self._child(part, f"g[{i}]") for i, part in enumerate(parts))
+        return lines + _statement("return ", f"[({items}) for g in x]", 4)
+
+    def _converter(self, node: ReplyNode) -> str | None:
+        """A callable converting one value to the type, or None when none is needed."""
+        if not node.needs_work():
+            return None
+        call = _ONE_CALL.fullmatch(self._child(node, "v"))
+        return call.group(1) if call is not None else self._function(node)
+
     def _expr(self, node: ReplyNode, x: str) -> str:
         """Return an expression converting the decoded value named ``x`` to the type."""
         if not node.needs_work():
             return x
         if node.name == "ok":
-            return f"{x} is not None"
+            # Only OK (truthy) or nil reaches an ``ok`` parser: errors are raised before.
+            return f"bool({x})"
         if node.nullable:
             return f"None if {x} is None else {self._child(_required(node), x)}"
-        if node.is_model:
+        if node.is_model or _is_group_array(node):
             return f"{self._function(node)}({x})"
         if node.name in _SCALAR_EXPR:
             return _SCALAR_EXPR[node.name].format(x)
@@ -114,9 +163,6 @@ class ParserBuilder:
             items = ", ".join(self._child(a, f"{x}[{i}]") for i, a in enumerate(node.args))
             return f"({items})"
         element = node.args[0]
-        if node.name == "array" and element.name in ("pair", "tuple") and not element.nullable:
-            group = self._expr(element, "g")
-            return f"[{group} for g in _p.groups({x}, {len(element.args)})]"
         if node.name == "map":
             key, value = (self._child(a, n) for a, n in zip(node.args, "kv", strict=True))
             if key == "k" and value == "v":
@@ -152,6 +198,16 @@ def _statement(start: str, expr: str, indent: int) -> list[str]:
 def _names(names: Sequence[str]) -> str:
     quoted = ", ".join(f'"{n}"' for n in names)
     return f"({quoted},)" if len(names) == 1 else f"({quoted})"
+
+
+def _is_group_array(node: ReplyNode) -> bool:
+    element = node.args[0] if node.name == "array" else None
+    return (
+        element is not None
+        and not node.nullable
+        and element.name in ("pair", "tuple")
+        and not element.nullable
+    )
 
 
 def _required(node: ReplyNode) -> ReplyNode:

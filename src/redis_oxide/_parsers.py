@@ -25,7 +25,6 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "Reply",
-    "groups",
     "info",
     "lines",
     "map_items",
@@ -33,7 +32,6 @@ __all__ = [
     "scalar",
     "text",
     "to_dict",
-    "to_float",
     "to_set",
 ]
 
@@ -41,19 +39,6 @@ __all__ = [
 Reply: TypeAlias = (
     "str | bytes | int | float | bool | list[Reply] | dict[Reply, Reply] | set[Reply] | None"
 )
-
-_INFINITIES = {b"inf": float("inf"), b"+inf": float("inf"), b"-inf": float("-inf")}
-
-
-def to_float(reply: Any) -> float:
-    """Return a double reply: a RESP3 double, or a RESP2 bulk string such as ``b"1.5"``."""
-    if isinstance(reply, float):
-        return reply
-    if isinstance(reply, int):
-        return float(reply)
-    raw = reply.encode() if isinstance(reply, str) else bytes(reply)
-    special = _INFINITIES.get(raw.lower())
-    return special if special is not None else float(raw)
 
 
 def text(reply: Any) -> str:
@@ -93,17 +78,6 @@ def map_items(reply: Any) -> Iterable[tuple[Any, Any]]:
 def to_dict(reply: Any) -> dict[Any, Any]:
     """Return a map reply as a dict: a RESP3 map as is, a RESP2 flat array paired up."""
     return reply if isinstance(reply, dict) else dict(map_items(reply))
-
-
-def groups(reply: Any, size: int) -> list[Any]:
-    """Return the groups of an array of pairs (or triples): nested (RESP3), or flat (RESP2).
-
-    An array is flat when its first item is a plain value; nested items are arrays (or nil,
-    as in GEOPOS). A flat array is cut into lists of ``size`` items.
-    """
-    if not reply or isinstance(reply[0], list | tuple) or reply[0] is None:
-        return list(reply)
-    return [reply[i : i + size] for i in range(0, len(reply), size)]
 
 
 def lines(reply: Any) -> list[Any]:

@@ -8,6 +8,7 @@ runtime tests.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,68 @@ def test_plain_replies_need_no_parser_and_shapes_that_differ_are_normalised(
     expected = {b"s": [(b"1-1", {b"f": b"v"}), (b"2-1", None)]}
     assert _parse(streams, resp2) == _parse(streams, resp3) == expected
     assert _parse(streams, None) is None
+
+
+def test_single_call_conversions_are_the_builtins_themselves(tmp_path: Path) -> None:
+    names = ["SCORE", "MAYBE", "SETOK", "SETNX", "FLAG", "CURSOR"]
+    spec = {n: command(n, [KEY]) for n in names}
+    replies = (
+        '[replies]\nSCORE = "double"\nMAYBE = "double?"\nSETOK = "ok"\nSETNX = "ok?"\n'
+        'FLAG = "bool"\nCURSOR = "numstr"\n'
+    )
+    client, _, _ = _client(tmp_path, spec, replies=replies)
+    # A C call per reply instead of a Python function wrapping it.
+    assert client.score("k").parser is float
+    assert client.setok("k").parser is bool
+    assert client.setnx("k").parser is bool
+    assert client.flag("k").parser is bool
+    assert client.cursor("k").parser is int
+    score = client.score("k")
+    assert [_parse(score, r) for r in (b"1.5", "2", 3.0, 4)] == [1.5, 2.0, 3.0, 4.0]
+    assert [_parse(score, r) for r in (b"inf", b"-inf", "+inf")] == [math.inf, -math.inf, math.inf]
+    maybe = client.maybe("k")
+    assert maybe.parser is not None
+    assert (_parse(maybe, None), _parse(maybe, b"0.5")) == (None, 0.5)
+    assert (_parse(client.setok("k"), b"OK"), _parse(client.setok("k"), "OK")) == (True, True)
+    assert (_parse(client.setnx("k"), b"OK"), _parse(client.setnx("k"), None)) == (True, False)
+    assert (_parse(client.flag("k"), 0), _parse(client.flag("k"), True)) == (False, True)
+
+
+def test_arrays_of_groups_accept_every_shape_and_give_tuples(tmp_path: Path) -> None:
+    spec = {n: command(n, [KEY]) for n in ("SCORES", "NEAR", "PAIRS", "CONFIGS")}
+    replies = (
+        '[replies]\nSCORES = "array<pair<bulk,double>>"\n'
+        'NEAR = "array<tuple<bulk,double,int>>"\nPAIRS = "array<pair<bulk,int>>"\n'
+        'CONFIGS = "array<pair<str,str>>"\n'
+    )
+    client, _, _ = _client(tmp_path, spec, replies=replies)
+    scores = client.scores("k")
+    expected = [(b"a", 1.5), (b"b", -math.inf)]
+    shapes = {
+        "RESP2 flat text": [b"a", b"1.5", b"b", b"-inf"],
+        "RESP3 nested doubles": [[b"a", 1.5], [b"b", -math.inf]],
+        "nested text (GEO distances in RESP3)": [[b"a", b"1.5"], [b"b", b"-inf"]],
+    }
+    for shape, reply in shapes.items():
+        parsed = _parse(scores, reply)
+        assert parsed == expected, shape
+        assert all(type(group) is tuple for group in parsed), shape
+        assert all(type(score) is float for _, score in parsed), shape
+    # RESP3 sends a lone pair flat (ZPOPMIN without a count), with a double.
+    assert _parse(scores, [b"a", 2.5]) == [(b"a", 2.5)]
+    assert _parse(scores, []) == []
+    with pytest.raises(ValueError, match="zip"):
+        _parse(scores, [b"a", b"1", b"b"])  # a flat array that does not divide into pairs
+    near = client.near("k")
+    flat = [b"a", b"0.25", 9, b"b", b"1", 10]
+    nested = [[b"a", b"0.25", 9], [b"b", b"1", 10]]
+    assert _parse(near, flat) == _parse(near, nested) == [(b"a", 0.25, 9), (b"b", 1.0, 10)]
+    pairs = client.pairs("k")
+    assert _parse(pairs, [b"x", 1, b"y", 2]) == _parse(pairs, [[b"x", 1], [b"y", 2]])
+    assert _parse(pairs, [[b"x", 1]]) == [(b"x", 1)]
+    configs = client.configs("k")
+    assert _parse(configs, [b"maxmemory", b"0"]) == [("maxmemory", "0")]
+    assert _parse(configs, [["maxmemory", "0"]]) == [("maxmemory", "0")]
 
 
 MODELS = """

@@ -20,16 +20,13 @@ __all__ = [
     "parse_array_reader_group",
     "parse_array_slow_call",
     "parse_array_tuple3_bulk_double_int",
-    "parse_bool",
     "parse_connection",
     "parse_info",
     "parse_lines_connection",
     "parse_map_bulk_array_pair_bulk_map_bulk_bulk",
     "parse_map_bulk_bulk",
-    "parse_ok",
     "parse_opt_double",
     "parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk",
-    "parse_opt_ok",
     "parse_opt_pair_bulk_bulk",
     "parse_opt_pair_double_double",
     "parse_pair_bulk_bulk",
@@ -46,19 +43,37 @@ def parse_array_opt_pair_double_double(x: Any) -> list[tuple[float, float] | Non
 
 
 def parse_array_pair_bulk_bulk(x: Any) -> list[tuple[Any, Any]]:
-    return [(g[0], g[1]) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
 
 
 def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
-    return [(g[0], _p.to_float(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1])) for g in x]
 
 
 def parse_array_pair_bulk_int(x: Any) -> list[tuple[Any, int]]:
-    return [(g[0], g[1]) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
 
 
 def parse_array_pair_bulk_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any]]]:
-    return [(g[0], parse_map_bulk_bulk(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(parse_map_bulk_bulk, x[1::2]), strict=True))
+    return [(g[0], parse_map_bulk_bulk(g[1])) for g in x]
 
 
 def parse_array_reader_group(x: Any) -> list[_models.ReaderGroup[Any]]:
@@ -70,11 +85,13 @@ def parse_array_slow_call(x: Any) -> list[_models.SlowCall[Any]]:
 
 
 def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
-    return [(g[0], _p.to_float(g[1]), g[2]) for g in _p.groups(x, 3)]
-
-
-def parse_bool(x: Any) -> bool:
-    return bool(x)
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1]), g[2]) for g in x]
 
 
 def parse_connection(x: Any) -> _models.Connection:
@@ -102,20 +119,12 @@ def parse_map_bulk_bulk(x: Any) -> dict[Any, Any]:
     return _p.to_dict(x)
 
 
-def parse_ok(x: Any) -> bool:
-    return x is not None
-
-
 def parse_opt_double(x: Any) -> float | None:
-    return None if x is None else _p.to_float(x)
+    return None if x is None else float(x)
 
 
 def parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk(x: Any) -> Any:
     return None if x is None else parse_map_bulk_array_pair_bulk_map_bulk_bulk(x)
-
-
-def parse_opt_ok(x: Any) -> bool:
-    return x is not None
 
 
 def parse_opt_pair_bulk_bulk(x: Any) -> tuple[Any, Any] | None:
@@ -131,7 +140,7 @@ def parse_pair_bulk_bulk(x: Any) -> tuple[Any, Any]:
 
 
 def parse_pair_double_double(x: Any) -> tuple[float, float]:
-    return (_p.to_float(x[0]), _p.to_float(x[1]))
+    return (float(x[0]), float(x[1]))
 
 
 def parse_pair_numstr_numstr(x: Any) -> tuple[int, int]:
@@ -152,5 +161,5 @@ def parse_set_bulk(x: Any) -> set[Any]:
 def parse_slow_call(x: Any) -> _models.SlowCall[Any]:
     d = _r.positional(x, ("id", "took_us", "args"), rest=True)
     if (v := d.get("took_us")) is not None:
-        d["took_us"] = _p.to_float(v)
+        d["took_us"] = float(v)
     return _models.SlowCall.model_validate(d)

@@ -10,7 +10,6 @@ from redis_oxide._command import ArgT, KeyT
 
 from . import _encode as _enc
 from . import _meta as _m
-from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["GenericCommands"]
@@ -74,7 +73,7 @@ class GenericCommands(CommandsBase[StrT]):
                     key,
                     _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
                 ),
-                _rp.parse_bool,
+                bool,
             )
         _args: list[ArgT] = [
             "EXPIREAT",
@@ -83,7 +82,7 @@ class GenericCommands(CommandsBase[StrT]):
         ]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "GT")))
-        return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.EXPIREAT, tuple(_args), bool)
 
     def snapshot(self, key: KeyT) -> Awaitable[bytes | None]:
         """Serializes the value of a key to opaque bytes.

@@ -73,7 +73,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append(_enc.integer("REPLICAOF", "port", host_port[1]))
         if no_one:
             _args.extend(("NO", "ONE"))
-        return self._execute(_m.REPLICAOF, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.REPLICAOF, tuple(_args), bool)
 
     def slowlist(self, *, count: int | None = None) -> Awaitable[list[SlowCall[StrT]]]:
         """Lists the slowest recent commands.

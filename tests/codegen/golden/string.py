@@ -10,7 +10,6 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 
 from . import _encode as _enc
 from . import _meta as _m
-from . import _reply_parsers as _rp
 from ._base import CommandsBase, MappingKeyT, StrT
 
 __all__ = ["StringCommands"]
@@ -62,7 +61,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.MSET, tuple(_args), bool)
 
     @overload
     def set(
@@ -150,7 +149,7 @@ class StringCommands(CommandsBase[StrT]):
             and unix_time_seconds is None
             and not keepttl
         ):
-            return self._execute(_m.SET, ("SET", key, value), _rp.parse_opt_ok)
+            return self._execute(_m.SET, ("SET", key, value), bool)
         if (
             (seconds is not None)
             + (milliseconds is not None)
@@ -179,4 +178,4 @@ class StringCommands(CommandsBase[StrT]):
             _args.append("KEEPTTL")
         if get:
             return self._execute(_m.SET, tuple(_args), None)
-        return self._execute(_m.SET, tuple(_args), _rp.parse_opt_ok)
+        return self._execute(_m.SET, tuple(_args), bool)
