@@ -34,6 +34,7 @@ __all__ = [
     "parse_array_pair_bulk_pair_double_double",
     "parse_array_pair_bulk_set_str",
     "parse_array_pair_int_int",
+    "parse_array_pair_str_str",
     "parse_array_slowlog_entry",
     "parse_array_tuple3_bulk_double_int",
     "parse_array_tuple3_bulk_double_pair_double_double",
@@ -42,7 +43,6 @@ __all__ = [
     "parse_array_xinfo_consumer",
     "parse_array_xinfo_group",
     "parse_array_xpending_entry",
-    "parse_bool",
     "parse_client_info",
     "parse_client_tracking_info",
     "parse_cluster_link",
@@ -56,7 +56,6 @@ __all__ = [
     "parse_command_info",
     "parse_command_key_search",
     "parse_command_key_spec",
-    "parse_double",
     "parse_function_engine_stats",
     "parse_function_info",
     "parse_function_library",
@@ -77,13 +76,11 @@ __all__ = [
     "parse_map_str_str",
     "parse_memory_stats",
     "parse_module_info",
-    "parse_ok",
     "parse_opt_acl_user",
     "parse_opt_double",
     "parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk",
     "parse_opt_map_bulk_array_pair_bulk_opt_map_bulk_bulk",
     "parse_opt_map_bulk_bulk",
-    "parse_opt_ok",
     "parse_opt_pair_bulk_array_bulk",
     "parse_opt_pair_bulk_array_pair_bulk_double",
     "parse_opt_pair_bulk_bulk",
@@ -134,7 +131,7 @@ def parse_acl_log_entry(x: Any) -> _models.AclLogEntry:
     if (v := d.get("username")) is not None:
         d["username"] = _p.text(v)
     if (v := d.get("age_seconds")) is not None:
-        d["age_seconds"] = _p.to_float(v)
+        d["age_seconds"] = float(v)
     if (v := d.get("client_info")) is not None:
         d["client_info"] = parse_client_info(v)
     return _models.AclLogEntry.model_validate(d)
@@ -198,7 +195,7 @@ def parse_array_opt_command_info(x: Any) -> list[_models.CommandInfo | None]:
 
 
 def parse_array_opt_double(x: Any) -> list[float | None]:
-    return [None if e is None else _p.to_float(e) for e in x]
+    return [None if e is None else float(e) for e in x]
 
 
 def parse_array_opt_pair_double_double(x: Any) -> list[tuple[float, float] | None]:
@@ -206,35 +203,77 @@ def parse_array_opt_pair_double_double(x: Any) -> list[tuple[float, float] | Non
 
 
 def parse_array_pair_bulk_bulk(x: Any) -> list[tuple[Any, Any]]:
-    return [(g[0], g[1]) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
 
 
 def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
-    return [(g[0], _p.to_float(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1])) for g in x]
 
 
 def parse_array_pair_bulk_int(x: Any) -> list[tuple[Any, int]]:
-    return [(g[0], g[1]) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
 
 
 def parse_array_pair_bulk_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any]]]:
-    return [(g[0], parse_map_bulk_bulk(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(parse_map_bulk_bulk, x[1::2]), strict=True))
+    return [(g[0], parse_map_bulk_bulk(g[1])) for g in x]
 
 
 def parse_array_pair_bulk_opt_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any] | None]]:
-    return [(g[0], parse_opt_map_bulk_bulk(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(parse_opt_map_bulk_bulk, x[1::2]), strict=True))
+    return [(g[0], parse_opt_map_bulk_bulk(g[1])) for g in x]
 
 
 def parse_array_pair_bulk_pair_double_double(x: Any) -> list[tuple[Any, tuple[float, float]]]:
-    return [(g[0], parse_pair_double_double(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(parse_pair_double_double, x[1::2]), strict=True))
+    return [(g[0], parse_pair_double_double(g[1])) for g in x]
 
 
 def parse_array_pair_bulk_set_str(x: Any) -> list[tuple[Any, set[str]]]:
-    return [(g[0], parse_set_str(g[1])) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(parse_set_str, x[1::2]), strict=True))
+    return [(g[0], parse_set_str(g[1])) for g in x]
 
 
 def parse_array_pair_int_int(x: Any) -> list[tuple[int, int]]:
-    return [(g[0], g[1]) for g in _p.groups(x, 2)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
+
+
+def parse_array_pair_str_str(x: Any) -> list[tuple[str, str]]:
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(map(_p.text, x[0::2]), map(_p.text, x[1::2]), strict=True))
+    return [(_p.text(g[0]), _p.text(g[1])) for g in x]
 
 
 def parse_array_slowlog_entry(x: Any) -> list[_models.SlowlogEntry[Any]]:
@@ -242,21 +281,47 @@ def parse_array_slowlog_entry(x: Any) -> list[_models.SlowlogEntry[Any]]:
 
 
 def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
-    return [(g[0], _p.to_float(g[1]), g[2]) for g in _p.groups(x, 3)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1]), g[2]) for g in x]
 
 
 def parse_array_tuple3_bulk_double_pair_double_double(x: Any) -> Any:
-    return [(g[0], _p.to_float(g[1]), parse_pair_double_double(g[2])) for g in _p.groups(x, 3)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(
+            zip(x[0::3], map(float, x[1::3]), map(parse_pair_double_double, x[2::3]), strict=True)
+        )
+    return [(g[0], float(g[1]), parse_pair_double_double(g[2])) for g in x]
 
 
 def parse_array_tuple3_bulk_int_pair_double_double(x: Any) -> Any:
-    return [(g[0], g[1], parse_pair_double_double(g[2])) for g in _p.groups(x, 3)]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::3], x[1::3], map(parse_pair_double_double, x[2::3]), strict=True))
+    return [(g[0], g[1], parse_pair_double_double(g[2])) for g in x]
 
 
 def parse_array_tuple4_bulk_double_int_pair_double_double(x: Any) -> Any:
-    return [
-        (g[0], _p.to_float(g[1]), g[2], parse_pair_double_double(g[3])) for g in _p.groups(x, 4)
-    ]
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(
+            zip(
+                x[0::4],
+                map(float, x[1::4]),
+                x[2::4],
+                map(parse_pair_double_double, x[3::4]),
+                strict=True,
+            ),
+        )
+    return [(g[0], float(g[1]), g[2], parse_pair_double_double(g[3])) for g in x]
 
 
 def parse_array_xinfo_consumer(x: Any) -> list[_models.XInfoConsumer[Any]]:
@@ -269,10 +334,6 @@ def parse_array_xinfo_group(x: Any) -> list[_models.XInfoGroup[Any]]:
 
 def parse_array_xpending_entry(x: Any) -> list[_models.XPendingEntry[Any]]:
     return [parse_xpending_entry(e) for e in x]
-
-
-def parse_bool(x: Any) -> bool:
-    return bool(x)
 
 
 def parse_client_info(x: Any) -> _models.ClientInfo:
@@ -433,7 +494,7 @@ def parse_command_doc(x: Any) -> _models.CommandDoc:
     if (v := d.get("replaced_by")) is not None:
         d["replaced_by"] = _p.text(v)
     if (v := d.get("history")) is not None:
-        d["history"] = [(_p.text(g[0]), _p.text(g[1])) for g in _p.groups(v, 2)]
+        d["history"] = parse_array_pair_str_str(v)
     if (v := d.get("arguments")) is not None:
         d["arguments"] = [parse_command_argument_doc(e) for e in v]
     if (v := d.get("subcommands")) is not None:
@@ -493,10 +554,6 @@ def parse_command_key_spec(x: Any) -> _models.CommandKeySpec:
     if (v := d.get("find_keys")) is not None:
         d["find_keys"] = parse_command_key_search(v)
     return _models.CommandKeySpec.model_validate(d)
-
-
-def parse_double(x: Any) -> float:
-    return _p.to_float(x)
 
 
 def parse_function_engine_stats(x: Any) -> _models.FunctionEngineStats:
@@ -602,17 +659,17 @@ def parse_map_str_str(x: Any) -> dict[str, str]:
 def parse_memory_stats(x: Any) -> _models.MemoryStats:
     d = _r.record(x)
     if (v := d.get("dataset_percentage")) is not None:
-        d["dataset_percentage"] = _p.to_float(v)
+        d["dataset_percentage"] = float(v)
     if (v := d.get("peak_percentage")) is not None:
-        d["peak_percentage"] = _p.to_float(v)
+        d["peak_percentage"] = float(v)
     if (v := d.get("allocator_fragmentation_ratio")) is not None:
-        d["allocator_fragmentation_ratio"] = _p.to_float(v)
+        d["allocator_fragmentation_ratio"] = float(v)
     if (v := d.get("allocator_rss_ratio")) is not None:
-        d["allocator_rss_ratio"] = _p.to_float(v)
+        d["allocator_rss_ratio"] = float(v)
     if (v := d.get("rss_overhead_ratio")) is not None:
-        d["rss_overhead_ratio"] = _p.to_float(v)
+        d["rss_overhead_ratio"] = float(v)
     if (v := d.get("fragmentation")) is not None:
-        d["fragmentation"] = _p.to_float(v)
+        d["fragmentation"] = float(v)
     return _models.MemoryStats.model_validate(d)
 
 
@@ -625,16 +682,12 @@ def parse_module_info(x: Any) -> _models.ModuleInfo[Any]:
     return _models.ModuleInfo.model_validate(d)
 
 
-def parse_ok(x: Any) -> bool:
-    return x is not None
-
-
 def parse_opt_acl_user(x: Any) -> _models.AclUser | None:
     return None if x is None else parse_acl_user(x)
 
 
 def parse_opt_double(x: Any) -> float | None:
-    return None if x is None else _p.to_float(x)
+    return None if x is None else float(x)
 
 
 def parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk(x: Any) -> Any:
@@ -647,10 +700,6 @@ def parse_opt_map_bulk_array_pair_bulk_opt_map_bulk_bulk(x: Any) -> Any:
 
 def parse_opt_map_bulk_bulk(x: Any) -> dict[Any, Any] | None:
     return None if x is None else parse_map_bulk_bulk(x)
-
-
-def parse_opt_ok(x: Any) -> bool:
-    return x is not None
 
 
 def parse_opt_pair_bulk_array_bulk(x: Any) -> tuple[Any, list[Any]] | None:
@@ -690,11 +739,11 @@ def parse_pair_bulk_bulk(x: Any) -> tuple[Any, Any]:
 
 
 def parse_pair_double_double(x: Any) -> tuple[float, float]:
-    return (_p.to_float(x[0]), _p.to_float(x[1]))
+    return (float(x[0]), float(x[1]))
 
 
 def parse_pair_int_double(x: Any) -> tuple[int, float]:
-    return (x[0], _p.to_float(x[1]))
+    return (x[0], float(x[1]))
 
 
 def parse_pair_int_int(x: Any) -> tuple[int, int]:
@@ -773,13 +822,13 @@ def parse_slowlog_entry(x: Any) -> _models.SlowlogEntry[Any]:
 
 
 def parse_tuple3_bulk_bulk_double(x: Any) -> tuple[Any, Any, float]:
-    return (x[0], x[1], _p.to_float(x[2]))
+    return (x[0], x[1], float(x[2]))
 
 
 def parse_xauto_claim(x: Any) -> _models.XAutoClaim[Any]:
     d = _r.positional(x, ("next_start_id", "claimed", "deleted_ids"), rest=False)
     if (v := d.get("claimed")) is not None:
-        d["claimed"] = [(g[0], parse_map_bulk_bulk(g[1])) for g in _p.groups(v, 2)]
+        d["claimed"] = parse_array_pair_bulk_map_bulk_bulk(v)
     return _models.XAutoClaim.model_validate(d)
 
 
@@ -822,7 +871,7 @@ def parse_xinfo_stream_consumer_pending(x: Any) -> _models.XInfoStreamConsumerPe
 def parse_xinfo_stream_full(x: Any) -> _models.XInfoStreamFull[Any]:
     d = _r.record(x)
     if (v := d.get("entries")) is not None:
-        d["entries"] = [(g[0], parse_map_bulk_bulk(g[1])) for g in _p.groups(v, 2)]
+        d["entries"] = parse_array_pair_bulk_map_bulk_bulk(v)
     if (v := d.get("groups")) is not None:
         d["groups"] = [parse_xinfo_stream_group(e) for e in v]
     return _models.XInfoStreamFull.model_validate(d)

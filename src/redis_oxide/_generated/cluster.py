@@ -36,7 +36,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ASKING, ("ASKING",), _rp.parse_ok)
+        return self._execute(_m.ASKING, ("ASKING",), bool)
 
     def cluster_addslots(self, *slot: int) -> Awaitable[bool]:
         """Assigns new hash slots to a node.
@@ -63,7 +63,7 @@ class ClusterCommands(CommandsBase[StrT]):
             if _x2.__class__ is not int:
                 _x2 = _enc.integer("CLUSTER ADDSLOTS", "slot", _x2)
             _args.append(_x2)
-        return self._execute(_m.CLUSTER_ADDSLOTS, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_ADDSLOTS, tuple(_args), bool)
 
     def cluster_addslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Assigns new hash slot ranges to a node.
@@ -88,7 +88,7 @@ class ClusterCommands(CommandsBase[StrT]):
         for _x2 in _s1:
             _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "start_slot", _x2[0]))
             _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "end_slot", _x2[1]))
-        return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), bool)
 
     def cluster_bumpepoch(self) -> Awaitable[StrT]:
         """Advances the cluster config epoch.
@@ -173,7 +173,7 @@ class ClusterCommands(CommandsBase[StrT]):
             if _x2.__class__ is not int:
                 _x2 = _enc.integer("CLUSTER DELSLOTS", "slot", _x2)
             _args.append(_x2)
-        return self._execute(_m.CLUSTER_DELSLOTS, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_DELSLOTS, tuple(_args), bool)
 
     def cluster_delslotsrange(self, range: Iterable[tuple[int, int]]) -> Awaitable[bool]:
         """Sets hash slot ranges as unbound for a node.
@@ -198,7 +198,7 @@ class ClusterCommands(CommandsBase[StrT]):
         for _x2 in _s1:
             _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "start_slot", _x2[0]))
             _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "end_slot", _x2[1]))
-        return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), bool)
 
     def cluster_failover(
         self, *, options: Literal["FORCE", "TAKEOVER"] | None = None
@@ -220,11 +220,11 @@ class ClusterCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if options is None:
-            return self._execute(_m.CLUSTER_FAILOVER, ("CLUSTER", "FAILOVER"), _rp.parse_ok)
+            return self._execute(_m.CLUSTER_FAILOVER, ("CLUSTER", "FAILOVER"), bool)
         _args: list[ArgT] = ["CLUSTER", "FAILOVER"]
         if options is not None:
             _args.append(_enc.choice("CLUSTER FAILOVER", "options", options, ("FORCE", "TAKEOVER")))
-        return self._execute(_m.CLUSTER_FAILOVER, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_FAILOVER, tuple(_args), bool)
 
     def cluster_flushslots(self) -> Awaitable[bool]:
         """Deletes all slots information from a node.
@@ -240,7 +240,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_FLUSHSLOTS, ("CLUSTER", "FLUSHSLOTS"), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_FLUSHSLOTS, ("CLUSTER", "FLUSHSLOTS"), bool)
 
     def cluster_forget(self, node_id: ValueT) -> Awaitable[bool]:
         """Removes a node from the nodes table.
@@ -259,7 +259,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_FORGET, ("CLUSTER", "FORGET", node_id), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_FORGET, ("CLUSTER", "FORGET", node_id), bool)
 
     def cluster_getkeysinslot(self, slot: int, count: int) -> Awaitable[list[StrT]]:
         """Returns the key names in a hash slot.
@@ -381,7 +381,7 @@ class ClusterCommands(CommandsBase[StrT]):
         if port.__class__ is not int:
             port = _enc.integer("CLUSTER MEET", "port", port)
         if cluster_bus_port is None:
-            return self._execute(_m.CLUSTER_MEET, ("CLUSTER", "MEET", ip, port), _rp.parse_ok)
+            return self._execute(_m.CLUSTER_MEET, ("CLUSTER", "MEET", ip, port), bool)
         _args: list[ArgT] = ["CLUSTER", "MEET", ip, port]
         if cluster_bus_port is not None:
             if cluster_bus_port.__class__ is not int:
@@ -389,7 +389,7 @@ class ClusterCommands(CommandsBase[StrT]):
                     "CLUSTER MEET", "cluster_bus_port", cluster_bus_port
                 )
             _args.append(cluster_bus_port)
-        return self._execute(_m.CLUSTER_MEET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_MEET, tuple(_args), bool)
 
     def cluster_myid(self) -> Awaitable[StrT]:
         """Returns the ID of a node.
@@ -477,7 +477,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_REPLICATE, ("CLUSTER", "REPLICATE", node_id), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_REPLICATE, ("CLUSTER", "REPLICATE", node_id), bool)
 
     def cluster_reset(
         self, *, reset_type: Literal["HARD", "SOFT"] | None = None
@@ -500,11 +500,11 @@ class ClusterCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if reset_type is None:
-            return self._execute(_m.CLUSTER_RESET, ("CLUSTER", "RESET"), _rp.parse_ok)
+            return self._execute(_m.CLUSTER_RESET, ("CLUSTER", "RESET"), bool)
         _args: list[ArgT] = ["CLUSTER", "RESET"]
         if reset_type is not None:
             _args.append(_enc.choice("CLUSTER RESET", "reset_type", reset_type, ("HARD", "SOFT")))
-        return self._execute(_m.CLUSTER_RESET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_RESET, tuple(_args), bool)
 
     def cluster_saveconfig(self) -> Awaitable[bool]:
         """Forces a node to save the cluster configuration to disk.
@@ -520,7 +520,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_SAVECONFIG, ("CLUSTER", "SAVECONFIG"), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_SAVECONFIG, ("CLUSTER", "SAVECONFIG"), bool)
 
     def cluster_set_config_epoch(self, config_epoch: int) -> Awaitable[bool]:
         """Sets the configuration epoch for a new node.
@@ -542,7 +542,7 @@ class ClusterCommands(CommandsBase[StrT]):
         if config_epoch.__class__ is not int:
             config_epoch = _enc.integer("CLUSTER SET-CONFIG-EPOCH", "config_epoch", config_epoch)
         return self._execute(
-            _m.CLUSTER_SET_CONFIG_EPOCH, ("CLUSTER", "SET-CONFIG-EPOCH", config_epoch), _rp.parse_ok
+            _m.CLUSTER_SET_CONFIG_EPOCH, ("CLUSTER", "SET-CONFIG-EPOCH", config_epoch), bool
         )
 
     def cluster_setslot(
@@ -598,7 +598,7 @@ class ClusterCommands(CommandsBase[StrT]):
             _args.extend(("NODE", node))
         if stable:
             _args.append("STABLE")
-        return self._execute(_m.CLUSTER_SETSLOT, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLUSTER_SETSLOT, tuple(_args), bool)
 
     def cluster_shards(self) -> Awaitable[list[ClusterShard]]:
         """Returns the mapping of cluster slots to shards.

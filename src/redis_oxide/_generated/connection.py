@@ -41,7 +41,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "CACHING"]
         _args.append(_enc.choice("CLIENT CACHING", "mode", mode, ("YES", "NO")))
-        return self._execute(_m.CLIENT_CACHING, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLIENT_CACHING, tuple(_args), bool)
 
     def client_getname(self) -> Awaitable[StrT | None]:
         """Returns the name of the connection.
@@ -180,7 +180,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             for _x2 in _s1:
                 _args.extend(_enc.items("CLIENT KILL", "new_format", _x2))
         if old_format is not None:
-            return self._execute(_m.CLIENT_KILL, tuple(_args), _rp.parse_ok)
+            return self._execute(_m.CLIENT_KILL, tuple(_args), bool)
         return self._execute(_m.CLIENT_KILL, tuple(_args), None)
 
     def client_list(
@@ -259,7 +259,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "NO-EVICT"]
         _args.append(_enc.choice("CLIENT NO-EVICT", "enabled", enabled, ("ON", "OFF")))
-        return self._execute(_m.CLIENT_NO_EVICT, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLIENT_NO_EVICT, tuple(_args), bool)
 
     def client_no_touch(self, enabled: Literal["ON", "OFF"]) -> Awaitable[bool]:
         """Controls whether commands sent by the client affect the LRU/LFU of accessed keys.
@@ -280,7 +280,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLIENT", "NO-TOUCH"]
         _args.append(_enc.choice("CLIENT NO-TOUCH", "enabled", enabled, ("ON", "OFF")))
-        return self._execute(_m.CLIENT_NO_TOUCH, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLIENT_NO_TOUCH, tuple(_args), bool)
 
     def client_pause(
         self, timeout: int, *, mode: Literal["WRITE", "ALL"] | None = None
@@ -308,11 +308,11 @@ class ConnectionCommands(CommandsBase[StrT]):
         if timeout.__class__ is not int:
             timeout = _enc.integer("CLIENT PAUSE", "timeout", timeout)
         if mode is None:
-            return self._execute(_m.CLIENT_PAUSE, ("CLIENT", "PAUSE", timeout), _rp.parse_ok)
+            return self._execute(_m.CLIENT_PAUSE, ("CLIENT", "PAUSE", timeout), bool)
         _args: list[ArgT] = ["CLIENT", "PAUSE", timeout]
         if mode is not None:
             _args.append(_enc.choice("CLIENT PAUSE", "mode", mode, ("WRITE", "ALL")))
-        return self._execute(_m.CLIENT_PAUSE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLIENT_PAUSE, tuple(_args), bool)
 
     def client_setinfo(
         self, *, libname: ValueT | None = None, libver: ValueT | None = None
@@ -341,7 +341,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             _args.extend(("LIB-NAME", libname))
         if libver is not None:
             _args.extend(("LIB-VER", libver))
-        return self._execute(_m.CLIENT_SETINFO, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CLIENT_SETINFO, tuple(_args), bool)
 
     def client_setname(self, connection_name: ValueT) -> Awaitable[bool]:
         """Sets the connection name.
@@ -360,9 +360,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(
-            _m.CLIENT_SETNAME, ("CLIENT", "SETNAME", connection_name), _rp.parse_ok
-        )
+        return self._execute(_m.CLIENT_SETNAME, ("CLIENT", "SETNAME", connection_name), bool)
 
     def client_trackinginfo(self) -> Awaitable[ClientTrackingInfo[StrT]]:
         """Returns information about server-assisted client-side caching for the connection.
@@ -405,15 +403,13 @@ class ConnectionCommands(CommandsBase[StrT]):
         if client_id.__class__ is not int:
             client_id = _enc.integer("CLIENT UNBLOCK", "client_id", client_id)
         if unblock_type is None:
-            return self._execute(
-                _m.CLIENT_UNBLOCK, ("CLIENT", "UNBLOCK", client_id), _rp.parse_bool
-            )
+            return self._execute(_m.CLIENT_UNBLOCK, ("CLIENT", "UNBLOCK", client_id), bool)
         _args: list[ArgT] = ["CLIENT", "UNBLOCK", client_id]
         if unblock_type is not None:
             _args.append(
                 _enc.choice("CLIENT UNBLOCK", "unblock_type", unblock_type, ("TIMEOUT", "ERROR"))
             )
-        return self._execute(_m.CLIENT_UNBLOCK, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.CLIENT_UNBLOCK, tuple(_args), bool)
 
     def client_unpause(self) -> Awaitable[bool]:
         """Resumes processing commands from paused clients.
@@ -429,7 +425,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLIENT_UNPAUSE, ("CLIENT", "UNPAUSE"), _rp.parse_ok)
+        return self._execute(_m.CLIENT_UNPAUSE, ("CLIENT", "UNPAUSE"), bool)
 
     def echo(self, message: ValueT) -> Awaitable[StrT]:
         """Returns the given string.

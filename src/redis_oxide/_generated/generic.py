@@ -50,7 +50,7 @@ class GenericCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if destination_db is None and not replace:
-            return self._execute(_m.COPY, ("COPY", source, destination), _rp.parse_bool)
+            return self._execute(_m.COPY, ("COPY", source, destination), bool)
         _args: list[ArgT] = ["COPY", source, destination]
         if destination_db is not None:
             if destination_db.__class__ is not int:
@@ -58,7 +58,7 @@ class GenericCommands(CommandsBase[StrT]):
             _args.extend(("DB", destination_db))
         if replace:
             _args.append("REPLACE")
-        return self._execute(_m.COPY, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.COPY, tuple(_args), bool)
 
     def delete(self, *key: KeyT) -> Awaitable[int]:
         """Deletes one or more keys.
@@ -159,14 +159,12 @@ class GenericCommands(CommandsBase[StrT]):
         """
         if condition is None:
             return self._execute(
-                _m.EXPIRE,
-                ("EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)),
-                _rp.parse_bool,
+                _m.EXPIRE, ("EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)), bool
             )
         _args: list[ArgT] = ["EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)]
         if condition is not None:
             _args.append(_enc.choice("EXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.EXPIRE, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.EXPIRE, tuple(_args), bool)
 
     def expireat(
         self,
@@ -204,7 +202,7 @@ class GenericCommands(CommandsBase[StrT]):
                     key,
                     _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
                 ),
-                _rp.parse_bool,
+                bool,
             )
         _args: list[ArgT] = [
             "EXPIREAT",
@@ -213,7 +211,7 @@ class GenericCommands(CommandsBase[StrT]):
         ]
         if condition is not None:
             _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.EXPIREAT, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.EXPIREAT, tuple(_args), bool)
 
     def expiretime(self, key: KeyT) -> Awaitable[int]:
         """Returns the expiration time of a key as a Unix timestamp.
@@ -357,7 +355,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         if db.__class__ is not int:
             db = _enc.integer("MOVE", "db", db)
-        return self._execute(_m.MOVE, ("MOVE", key, db), _rp.parse_bool)
+        return self._execute(_m.MOVE, ("MOVE", key, db), bool)
 
     def object_encoding(self, key: KeyT) -> Awaitable[StrT | None]:
         """Returns the internal encoding of a Redis object.
@@ -468,7 +466,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.PERSIST, ("PERSIST", key), _rp.parse_bool)
+        return self._execute(_m.PERSIST, ("PERSIST", key), bool)
 
     def pexpire(
         self,
@@ -502,7 +500,7 @@ class GenericCommands(CommandsBase[StrT]):
             return self._execute(
                 _m.PEXPIRE,
                 ("PEXPIRE", key, _enc.milliseconds("PEXPIRE", "milliseconds", milliseconds)),
-                _rp.parse_bool,
+                bool,
             )
         _args: list[ArgT] = [
             "PEXPIRE",
@@ -511,7 +509,7 @@ class GenericCommands(CommandsBase[StrT]):
         ]
         if condition is not None:
             _args.append(_enc.choice("PEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.PEXPIRE, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.PEXPIRE, tuple(_args), bool)
 
     def pexpireat(
         self,
@@ -551,7 +549,7 @@ class GenericCommands(CommandsBase[StrT]):
                         "PEXPIREAT", "unix_time_milliseconds", unix_time_milliseconds
                     ),
                 ),
-                _rp.parse_bool,
+                bool,
             )
         _args: list[ArgT] = [
             "PEXPIREAT",
@@ -560,7 +558,7 @@ class GenericCommands(CommandsBase[StrT]):
         ]
         if condition is not None:
             _args.append(_enc.choice("PEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
-        return self._execute(_m.PEXPIREAT, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.PEXPIREAT, tuple(_args), bool)
 
     def pexpiretime(self, key: KeyT) -> Awaitable[int]:
         """Returns the expiration time of a key as a Unix milliseconds timestamp.
@@ -637,7 +635,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.RENAME, ("RENAME", key, newkey), _rp.parse_ok)
+        return self._execute(_m.RENAME, ("RENAME", key, newkey), bool)
 
     def renamenx(self, key: KeyT, newkey: KeyT) -> Awaitable[bool]:
         """Renames a key only when the target key name doesn't exist.
@@ -661,7 +659,7 @@ class GenericCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.RENAMENX, ("RENAMENX", key, newkey), _rp.parse_bool)
+        return self._execute(_m.RENAMENX, ("RENAMENX", key, newkey), bool)
 
     def restore(
         self,
@@ -708,7 +706,7 @@ class GenericCommands(CommandsBase[StrT]):
         if ttl.__class__ is not int:
             ttl = _enc.integer("RESTORE", "ttl", ttl)
         if not replace and not absttl and seconds is None and frequency is None:
-            return self._execute(_m.RESTORE, ("RESTORE", key, ttl, serialized_value), _rp.parse_ok)
+            return self._execute(_m.RESTORE, ("RESTORE", key, ttl, serialized_value), bool)
         _args: list[ArgT] = ["RESTORE", key, ttl, serialized_value]
         if replace:
             _args.append("REPLACE")
@@ -720,7 +718,7 @@ class GenericCommands(CommandsBase[StrT]):
             if frequency.__class__ is not int:
                 frequency = _enc.integer("RESTORE", "frequency", frequency)
             _args.extend(("FREQ", frequency))
-        return self._execute(_m.RESTORE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.RESTORE, tuple(_args), bool)
 
     def scan(
         self,

@@ -66,7 +66,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HEXISTS, ("HEXISTS", key, field), _rp.parse_bool)
+        return self._execute(_m.HEXISTS, ("HEXISTS", key, field), bool)
 
     def hexpire(
         self,
@@ -254,9 +254,7 @@ class HashCommands(CommandsBase[StrT]):
         """
         if increment.__class__ is not float and increment.__class__ is not int:
             increment = _enc.double("HINCRBYFLOAT", "increment", increment)
-        return self._execute(
-            _m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), _rp.parse_double
-        )
+        return self._execute(_m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), float)
 
     def hkeys(self, key: KeyT) -> Awaitable[list[StrT]]:
         """Returns all fields in a hash.
@@ -348,7 +346,7 @@ class HashCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.HMSET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.HMSET, tuple(_args), bool)
 
     def hpersist(self, key: KeyT, fields: Iterable[ValueT]) -> Awaitable[list[int]]:
         """Removes the expiration time for each specified field
@@ -690,7 +688,7 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.HSETNX, ("HSETNX", key, field, value), _rp.parse_bool)
+        return self._execute(_m.HSETNX, ("HSETNX", key, field, value), bool)
 
     def hstrlen(self, key: KeyT, field: ValueT) -> Awaitable[int]:
         """Returns the length of the value of a field.

@@ -9,7 +9,6 @@ from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
-from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 
 __all__ = ["HyperloglogCommands"]
@@ -39,12 +38,12 @@ class HyperloglogCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if element is None:
-            return self._execute(_m.PFADD, ("PFADD", key), _rp.parse_bool)
+            return self._execute(_m.PFADD, ("PFADD", key), bool)
         _args: list[ArgT] = ["PFADD", key]
         if element is not None:
             _s1 = _enc.items("PFADD", "element", element)
             _args.extend(_s1)
-        return self._execute(_m.PFADD, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.PFADD, tuple(_args), bool)
 
     def pfcount(self, *key: KeyT) -> Awaitable[int]:
         """Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).
@@ -108,12 +107,12 @@ class HyperloglogCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if sourcekey is None:
-            return self._execute(_m.PFMERGE, ("PFMERGE", destkey), _rp.parse_ok)
+            return self._execute(_m.PFMERGE, ("PFMERGE", destkey), bool)
         _args: list[ArgT] = ["PFMERGE", destkey]
         if sourcekey is not None:
             _s1 = _enc.items("PFMERGE", "sourcekey", sourcekey)
             _args.extend(_s1)
-        return self._execute(_m.PFMERGE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.PFMERGE, tuple(_args), bool)
 
     def pfselftest(self) -> Awaitable[bool]:
         """An internal command for testing HyperLogLog values.
@@ -129,4 +128,4 @@ class HyperloglogCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.PFSELFTEST, ("PFSELFTEST",), _rp.parse_ok)
+        return self._execute(_m.PFSELFTEST, ("PFSELFTEST",), bool)

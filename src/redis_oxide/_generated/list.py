@@ -583,7 +583,7 @@ class ListCommands(CommandsBase[StrT]):
         """
         if index.__class__ is not int:
             index = _enc.integer("LSET", "index", index)
-        return self._execute(_m.LSET, ("LSET", key, index, element), _rp.parse_ok)
+        return self._execute(_m.LSET, ("LSET", key, index, element), bool)
 
     def ltrim(self, key: KeyT, start: int, stop: int) -> Awaitable[bool]:
         """Removes elements from both ends a list. Deletes the list if all elements were trimmed.
@@ -608,7 +608,7 @@ class ListCommands(CommandsBase[StrT]):
             start = _enc.integer("LTRIM", "start", start)
         if stop.__class__ is not int:
             stop = _enc.integer("LTRIM", "stop", stop)
-        return self._execute(_m.LTRIM, ("LTRIM", key, start, stop), _rp.parse_ok)
+        return self._execute(_m.LTRIM, ("LTRIM", key, start, stop), bool)
 
     @overload
     def rpop(self, key: KeyT, *, count: int) -> Awaitable[list[StrT] | None]: ...

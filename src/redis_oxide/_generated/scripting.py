@@ -219,7 +219,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_DELETE, ("FUNCTION", "DELETE", library_name), _rp.parse_ok)
+        return self._execute(_m.FUNCTION_DELETE, ("FUNCTION", "DELETE", library_name), bool)
 
     def function_dump(self) -> Awaitable[bytes]:
         """Dumps all libraries into a serialized binary payload.
@@ -257,11 +257,11 @@ class ScriptingCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if flush_type is None:
-            return self._execute(_m.FUNCTION_FLUSH, ("FUNCTION", "FLUSH"), _rp.parse_ok)
+            return self._execute(_m.FUNCTION_FLUSH, ("FUNCTION", "FLUSH"), bool)
         _args: list[ArgT] = ["FUNCTION", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("FUNCTION FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FUNCTION_FLUSH, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.FUNCTION_FLUSH, tuple(_args), bool)
 
     def function_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
@@ -293,7 +293,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_KILL, ("FUNCTION", "KILL"), _rp.parse_ok)
+        return self._execute(_m.FUNCTION_KILL, ("FUNCTION", "KILL"), bool)
 
     def function_list(
         self, *, library_name_pattern: ValueT | None = None, withcode: bool = False
@@ -375,14 +375,14 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         if policy is None:
             return self._execute(
-                _m.FUNCTION_RESTORE, ("FUNCTION", "RESTORE", serialized_value), _rp.parse_ok
+                _m.FUNCTION_RESTORE, ("FUNCTION", "RESTORE", serialized_value), bool
             )
         _args: list[ArgT] = ["FUNCTION", "RESTORE", serialized_value]
         if policy is not None:
             _args.append(
                 _enc.choice("FUNCTION RESTORE", "policy", policy, ("FLUSH", "APPEND", "REPLACE"))
             )
-        return self._execute(_m.FUNCTION_RESTORE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.FUNCTION_RESTORE, tuple(_args), bool)
 
     def function_stats(self) -> Awaitable[FunctionStats[StrT]]:
         """Returns information about a function during execution.
@@ -419,7 +419,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["SCRIPT", "DEBUG"]
         _args.append(_enc.choice("SCRIPT DEBUG", "mode", mode, ("YES", "SYNC", "NO")))
-        return self._execute(_m.SCRIPT_DEBUG, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.SCRIPT_DEBUG, tuple(_args), bool)
 
     def script_exists(self, *sha1: ValueT) -> Awaitable[list[bool]]:
         """Determines whether server-side Lua scripts exist in the script cache.
@@ -466,11 +466,11 @@ class ScriptingCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if flush_type is None:
-            return self._execute(_m.SCRIPT_FLUSH, ("SCRIPT", "FLUSH"), _rp.parse_ok)
+            return self._execute(_m.SCRIPT_FLUSH, ("SCRIPT", "FLUSH"), bool)
         _args: list[ArgT] = ["SCRIPT", "FLUSH"]
         if flush_type is not None:
             _args.append(_enc.choice("SCRIPT FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.SCRIPT_FLUSH, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.SCRIPT_FLUSH, tuple(_args), bool)
 
     def script_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
@@ -502,7 +502,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SCRIPT_KILL, ("SCRIPT", "KILL"), _rp.parse_ok)
+        return self._execute(_m.SCRIPT_KILL, ("SCRIPT", "KILL"), bool)
 
     def script_load(self, script: ValueT) -> Awaitable[StrT]:
         """Loads a server-side Lua script to the script cache.

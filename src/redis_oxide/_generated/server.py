@@ -207,7 +207,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_LOAD, ("ACL", "LOAD"), _rp.parse_ok)
+        return self._execute(_m.ACL_LOAD, ("ACL", "LOAD"), bool)
 
     @overload
     def acl_log(self, *, count: int | None = None, reset: Literal[True]) -> Awaitable[bool]: ...
@@ -254,7 +254,7 @@ class ServerCommands(CommandsBase[StrT]):
         if reset:
             _args.append("RESET")
         if reset:
-            return self._execute(_m.ACL_LOG, tuple(_args), _rp.parse_ok)
+            return self._execute(_m.ACL_LOG, tuple(_args), bool)
         return self._execute(_m.ACL_LOG, tuple(_args), _rp.parse_array_acl_log_entry)
 
     def acl_save(self) -> Awaitable[bool]:
@@ -271,7 +271,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_SAVE, ("ACL", "SAVE"), _rp.parse_ok)
+        return self._execute(_m.ACL_SAVE, ("ACL", "SAVE"), bool)
 
     def acl_setuser(
         self, username: ValueT, *, rule: Iterable[ValueT] | None = None
@@ -298,12 +298,12 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if rule is None:
-            return self._execute(_m.ACL_SETUSER, ("ACL", "SETUSER", username), _rp.parse_ok)
+            return self._execute(_m.ACL_SETUSER, ("ACL", "SETUSER", username), bool)
         _args: list[ArgT] = ["ACL", "SETUSER", username]
         if rule is not None:
             _s1 = _enc.items("ACL SETUSER", "rule", rule)
             _args.extend(_s1)
-        return self._execute(_m.ACL_SETUSER, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.ACL_SETUSER, tuple(_args), bool)
 
     def acl_users(self) -> Awaitable[list[StrT]]:
         """Lists all ACL users.
@@ -635,7 +635,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CONFIG_RESETSTAT, ("CONFIG", "RESETSTAT"), _rp.parse_ok)
+        return self._execute(_m.CONFIG_RESETSTAT, ("CONFIG", "RESETSTAT"), bool)
 
     def config_rewrite(self) -> Awaitable[bool]:
         """Persists the effective configuration to file.
@@ -651,7 +651,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CONFIG_REWRITE, ("CONFIG", "REWRITE"), _rp.parse_ok)
+        return self._execute(_m.CONFIG_REWRITE, ("CONFIG", "REWRITE"), bool)
 
     def config_set(self, data: Mapping[MappingFieldT, ValueT]) -> Awaitable[bool]:
         """Sets configuration parameters in-flight.
@@ -679,7 +679,7 @@ class ServerCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.CONFIG_SET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.CONFIG_SET, tuple(_args), bool)
 
     def dbsize(self) -> Awaitable[int]:
         """Returns the number of keys in the database.
@@ -739,7 +739,7 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if target is None and not abort and milliseconds is None:
-            return self._execute(_m.FAILOVER, ("FAILOVER",), _rp.parse_ok)
+            return self._execute(_m.FAILOVER, ("FAILOVER",), bool)
         _args: list[ArgT] = ["FAILOVER"]
         if target is not None:
             _args.append("TO")
@@ -751,7 +751,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("ABORT")
         if milliseconds is not None:
             _args.extend(("TIMEOUT", _enc.milliseconds("FAILOVER", "milliseconds", milliseconds)))
-        return self._execute(_m.FAILOVER, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.FAILOVER, tuple(_args), bool)
 
     def flushall(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
         """Removes all keys from all databases.
@@ -775,11 +775,11 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if flush_type is None:
-            return self._execute(_m.FLUSHALL, ("FLUSHALL",), _rp.parse_ok)
+            return self._execute(_m.FLUSHALL, ("FLUSHALL",), bool)
         _args: list[ArgT] = ["FLUSHALL"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHALL", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FLUSHALL, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.FLUSHALL, tuple(_args), bool)
 
     def flushdb(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
         """Remove all keys from the current database.
@@ -803,11 +803,11 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if flush_type is None:
-            return self._execute(_m.FLUSHDB, ("FLUSHDB",), _rp.parse_ok)
+            return self._execute(_m.FLUSHDB, ("FLUSHDB",), bool)
         _args: list[ArgT] = ["FLUSHDB"]
         if flush_type is not None:
             _args.append(_enc.choice("FLUSHDB", "flush_type", flush_type, ("ASYNC", "SYNC")))
-        return self._execute(_m.FLUSHDB, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.FLUSHDB, tuple(_args), bool)
 
     def info(
         self, *, section: Iterable[ValueT] | None = None
@@ -1089,7 +1089,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MEMORY_PURGE, ("MEMORY", "PURGE"), _rp.parse_ok)
+        return self._execute(_m.MEMORY_PURGE, ("MEMORY", "PURGE"), bool)
 
     def memory_stats(self) -> Awaitable[MemoryStats]:
         """Returns details about memory usage.
@@ -1185,12 +1185,12 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if arg is None:
-            return self._execute(_m.MODULE_LOAD, ("MODULE", "LOAD", path), _rp.parse_ok)
+            return self._execute(_m.MODULE_LOAD, ("MODULE", "LOAD", path), bool)
         _args: list[ArgT] = ["MODULE", "LOAD", path]
         if arg is not None:
             _s1 = _enc.items("MODULE LOAD", "arg", arg)
             _args.extend(_s1)
-        return self._execute(_m.MODULE_LOAD, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.MODULE_LOAD, tuple(_args), bool)
 
     def module_loadex(
         self,
@@ -1218,7 +1218,7 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if configs is None and args is None:
-            return self._execute(_m.MODULE_LOADEX, ("MODULE", "LOADEX", path), _rp.parse_ok)
+            return self._execute(_m.MODULE_LOADEX, ("MODULE", "LOADEX", path), bool)
         _args: list[ArgT] = ["MODULE", "LOADEX", path]
         if configs is not None:
             _s1 = _enc.items("MODULE LOADEX", "configs", configs)
@@ -1231,7 +1231,7 @@ class ServerCommands(CommandsBase[StrT]):
             if _s3:
                 _args.append("ARGS")
             _args.extend(_s3)
-        return self._execute(_m.MODULE_LOADEX, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.MODULE_LOADEX, tuple(_args), bool)
 
     def module_unload(self, name: ValueT) -> Awaitable[bool]:
         """Unloads a module.
@@ -1250,7 +1250,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MODULE_UNLOAD, ("MODULE", "UNLOAD", name), _rp.parse_ok)
+        return self._execute(_m.MODULE_UNLOAD, ("MODULE", "UNLOAD", name), bool)
 
     def replicaof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
@@ -1328,7 +1328,7 @@ class ServerCommands(CommandsBase[StrT]):
             ttl = _enc.integer("RESTORE-ASKING", "ttl", ttl)
         if not replace and not absttl and seconds is None and frequency is None:
             return self._execute(
-                _m.RESTORE_ASKING, ("RESTORE-ASKING", key, ttl, serialized_value), _rp.parse_ok
+                _m.RESTORE_ASKING, ("RESTORE-ASKING", key, ttl, serialized_value), bool
             )
         _args: list[ArgT] = ["RESTORE-ASKING", key, ttl, serialized_value]
         if replace:
@@ -1341,7 +1341,7 @@ class ServerCommands(CommandsBase[StrT]):
             if frequency.__class__ is not int:
                 frequency = _enc.integer("RESTORE-ASKING", "frequency", frequency)
             _args.extend(("FREQ", frequency))
-        return self._execute(_m.RESTORE_ASKING, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.RESTORE_ASKING, tuple(_args), bool)
 
     def role(self) -> Awaitable[Role]:
         """Returns the replication role.
@@ -1373,7 +1373,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SAVE, ("SAVE",), _rp.parse_ok)
+        return self._execute(_m.SAVE, ("SAVE",), bool)
 
     def shutdown(
         self,
@@ -1407,7 +1407,7 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if save_selector is None and not now and not force and not abort:
-            return self._execute(_m.SHUTDOWN, ("SHUTDOWN",), _rp.parse_ok)
+            return self._execute(_m.SHUTDOWN, ("SHUTDOWN",), bool)
         _args: list[ArgT] = ["SHUTDOWN"]
         if save_selector is not None:
             _args.append(
@@ -1419,7 +1419,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("FORCE")
         if abort:
             _args.append("ABORT")
-        return self._execute(_m.SHUTDOWN, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.SHUTDOWN, tuple(_args), bool)
 
     def slaveof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
@@ -1532,7 +1532,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SLOWLOG_RESET, ("SLOWLOG", "RESET"), _rp.parse_ok)
+        return self._execute(_m.SLOWLOG_RESET, ("SLOWLOG", "RESET"), bool)
 
     def swapdb(self, index1: int, index2: int) -> Awaitable[bool]:
         """Swaps two Redis databases.
@@ -1557,7 +1557,7 @@ class ServerCommands(CommandsBase[StrT]):
             index1 = _enc.integer("SWAPDB", "index1", index1)
         if index2.__class__ is not int:
             index2 = _enc.integer("SWAPDB", "index2", index2)
-        return self._execute(_m.SWAPDB, ("SWAPDB", index1, index2), _rp.parse_ok)
+        return self._execute(_m.SWAPDB, ("SWAPDB", index1, index2), bool)
 
     def time(self) -> Awaitable[tuple[int, int]]:
         """Returns the server time.

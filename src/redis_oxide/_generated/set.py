@@ -199,7 +199,7 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), _rp.parse_bool)
+        return self._execute(_m.SISMEMBER, ("SISMEMBER", key, member), bool)
 
     def smembers(self, key: KeyT) -> Awaitable[set[StrT]]:
         """Returns all members of a set.
@@ -261,7 +261,7 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.SMOVE, ("SMOVE", source, destination, member), _rp.parse_bool)
+        return self._execute(_m.SMOVE, ("SMOVE", source, destination, member), bool)
 
     @overload
     def spop(self, key: KeyT, *, count: int) -> Awaitable[set[StrT]]: ...

@@ -342,7 +342,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if increment.__class__ is not int:
             increment = _enc.integer("ZINCRBY", "increment", increment)
-        return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), _rp.parse_double)
+        return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), float)
 
     @overload
     def zinter(

@@ -375,9 +375,7 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if not mkstream and entriesread is None:
-            return self._execute(
-                _m.XGROUP_CREATE, ("XGROUP", "CREATE", key, group, id), _rp.parse_ok
-            )
+            return self._execute(_m.XGROUP_CREATE, ("XGROUP", "CREATE", key, group, id), bool)
         _args: list[ArgT] = ["XGROUP", "CREATE", key, group, id]
         if mkstream:
             _args.append("MKSTREAM")
@@ -385,7 +383,7 @@ class StreamCommands(CommandsBase[StrT]):
             if entriesread.__class__ is not int:
                 entriesread = _enc.integer("XGROUP CREATE", "entriesread", entriesread)
             _args.extend(("ENTRIESREAD", entriesread))
-        return self._execute(_m.XGROUP_CREATE, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.XGROUP_CREATE, tuple(_args), bool)
 
     def xgroup_createconsumer(self, key: KeyT, group: ValueT, consumer: ValueT) -> Awaitable[bool]:
         """Creates a consumer in a consumer group.
@@ -407,9 +405,7 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.XGROUP_CREATECONSUMER,
-            ("XGROUP", "CREATECONSUMER", key, group, consumer),
-            _rp.parse_bool,
+            _m.XGROUP_CREATECONSUMER, ("XGROUP", "CREATECONSUMER", key, group, consumer), bool
         )
 
     def xgroup_delconsumer(self, key: KeyT, group: ValueT, consumer: ValueT) -> Awaitable[int]:
@@ -454,7 +450,7 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.XGROUP_DESTROY, ("XGROUP", "DESTROY", key, group), _rp.parse_bool)
+        return self._execute(_m.XGROUP_DESTROY, ("XGROUP", "DESTROY", key, group), bool)
 
     def xgroup_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
@@ -498,13 +494,13 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if entriesread is None:
-            return self._execute(_m.XGROUP_SETID, ("XGROUP", "SETID", key, group, id), _rp.parse_ok)
+            return self._execute(_m.XGROUP_SETID, ("XGROUP", "SETID", key, group, id), bool)
         _args: list[ArgT] = ["XGROUP", "SETID", key, group, id]
         if entriesread is not None:
             if entriesread.__class__ is not int:
                 entriesread = _enc.integer("XGROUP SETID", "entriesread", entriesread)
             _args.extend(("ENTRIESREAD", entriesread))
-        return self._execute(_m.XGROUP_SETID, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.XGROUP_SETID, tuple(_args), bool)
 
     def xinfo_consumers(self, key: KeyT, group: ValueT) -> Awaitable[list[XInfoConsumer[StrT]]]:
         """Returns a list of the consumers in a consumer group.
@@ -902,7 +898,7 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if entries_added is None and max_deleted_id is None:
-            return self._execute(_m.XSETID, ("XSETID", key, last_id), _rp.parse_ok)
+            return self._execute(_m.XSETID, ("XSETID", key, last_id), bool)
         _args: list[ArgT] = ["XSETID", key, last_id]
         if entries_added is not None:
             if entries_added.__class__ is not int:
@@ -910,7 +906,7 @@ class StreamCommands(CommandsBase[StrT]):
             _args.extend(("ENTRIESADDED", entries_added))
         if max_deleted_id is not None:
             _args.extend(("MAXDELETEDID", max_deleted_id))
-        return self._execute(_m.XSETID, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.XSETID, tuple(_args), bool)
 
     def xtrim(self, key: KeyT, trim: XtrimTrim) -> Awaitable[int]:
         """Deletes messages from the beginning of a stream.

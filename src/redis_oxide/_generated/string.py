@@ -319,7 +319,7 @@ class StringCommands(CommandsBase[StrT]):
         """
         if increment.__class__ is not float and increment.__class__ is not int:
             increment = _enc.double("INCRBYFLOAT", "increment", increment)
-        return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), _rp.parse_double)
+        return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), float)
 
     @overload
     def lcs(
@@ -459,7 +459,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSET, tuple(_args), _rp.parse_ok)
+        return self._execute(_m.MSET, tuple(_args), bool)
 
     def msetnx(self, data: Mapping[MappingKeyT, ValueT]) -> Awaitable[bool]:
         """Atomically modifies the string values of one or more keys only when all keys don't exist.
@@ -484,7 +484,7 @@ class StringCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
-        return self._execute(_m.MSETNX, tuple(_args), _rp.parse_bool)
+        return self._execute(_m.MSETNX, tuple(_args), bool)
 
     def psetex(self, key: KeyT, milliseconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets both string value and expiration time in milliseconds of a key. The key is created
@@ -515,7 +515,7 @@ class StringCommands(CommandsBase[StrT]):
         return self._execute(
             _m.PSETEX,
             ("PSETEX", key, _enc.milliseconds("PSETEX", "milliseconds", milliseconds), value),
-            _rp.parse_ok,
+            bool,
         )
 
     @overload
@@ -613,7 +613,7 @@ class StringCommands(CommandsBase[StrT]):
             and unix_time_milliseconds is None
             and not keepttl
         ):
-            return self._execute(_m.SET, ("SET", key, value), _rp.parse_opt_ok)
+            return self._execute(_m.SET, ("SET", key, value), bool)
         if (
             (seconds is not None)
             + (milliseconds is not None)
@@ -651,7 +651,7 @@ class StringCommands(CommandsBase[StrT]):
             _args.append("KEEPTTL")
         if get:
             return self._execute(_m.SET, tuple(_args), None)
-        return self._execute(_m.SET, tuple(_args), _rp.parse_opt_ok)
+        return self._execute(_m.SET, tuple(_args), bool)
 
     def setex(self, key: KeyT, seconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
@@ -679,7 +679,7 @@ class StringCommands(CommandsBase[StrT]):
             stacklevel=2,
         )
         return self._execute(
-            _m.SETEX, ("SETEX", key, _enc.seconds("SETEX", "seconds", seconds), value), _rp.parse_ok
+            _m.SETEX, ("SETEX", key, _enc.seconds("SETEX", "seconds", seconds), value), bool
         )
 
     def setnx(self, key: KeyT, value: ValueT) -> Awaitable[bool]:
@@ -706,7 +706,7 @@ class StringCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.SETNX, ("SETNX", key, value), _rp.parse_bool)
+        return self._execute(_m.SETNX, ("SETNX", key, value), bool)
 
     def setrange(self, key: KeyT, offset: int, value: ValueT) -> Awaitable[int]:
         """Overwrites a part of a string value with another by an offset. Creates the key if it
