@@ -43,7 +43,7 @@ def server_url() -> Iterator[str]:
 
 async def strings(r: redis_oxide.Redis[str]) -> None:
     print("Strings")
-    show("set('tour:greeting', 'hello') -> bool | None", await r.set("tour:greeting", "hello"))
+    show("set('tour:greeting', 'hello') -> bool", await r.set("tour:greeting", "hello"))
     greeting: str | None = await r.get("tour:greeting")
     show("get('tour:greeting') -> str | None", greeting)
     show("incr('tour:visits') -> int", await r.incr("tour:visits"))
