@@ -64,6 +64,7 @@ from redis_oxide._protocol import (
     PushMessage,
     encode_command,
 )
+from redis_oxide._protocol._hiredis import PLAIN_TYPES, pack_plain
 
 __all__ = ["Connection", "ConnectionState", "LostHook", "PushHandler"]
 
@@ -293,7 +294,13 @@ class Connection(asyncio.Protocol):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
-        data = encode_command(args)
+        # encode_command's type check inline: no Python frame per command on the hot path.
+        for arg in args:
+            if type(arg) not in PLAIN_TYPES:
+                data = encode_command(args)
+                break
+        else:
+            data = pack_plain(args) if args and type(args) is tuple else encode_command(args)
         fut: asyncio.Future[Any] = self._new_future()
         deadline = None
         if timeout is not None:

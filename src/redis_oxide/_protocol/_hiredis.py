@@ -27,10 +27,12 @@ from redis_oxide._protocol._types import NOT_ENOUGH, NeedMoreData, RespValue
 
 __all__ = [
     "HIREDIS_AVAILABLE",
+    "PLAIN_TYPES",
     "PUSH_CLASS",
     "HiredisDecoder",
     "encode_command",
     "encode_commands",
+    "pack_plain",
 ]
 
 PUSH_CLASS: type[list[Any]] | None
@@ -109,6 +111,14 @@ if HIREDIS_AVAILABLE:
 # their __repr__ (NumPy 2 prints "np.float64(0.1)"), and hiredis reads a memoryview's raw
 # buffer even when it is not contiguous, so those are normalised first.
 _PLAIN_TYPES: Final = frozenset({bytes, str, int, float})
+
+#: The argument types :data:`pack_plain` encodes as-is; empty without hiredis, so a caller's
+#: type check then always falls back to ``encode_command``.
+PLAIN_TYPES: Final[frozenset[type]] = _PLAIN_TYPES if HIREDIS_AVAILABLE else frozenset()
+#: ``hiredis.pack_command`` itself, for hot paths that run the type check of
+#: :func:`encode_command` inline (a Python frame less per command). Only valid for a
+#: non-empty tuple whose argument types are all in :data:`PLAIN_TYPES`.
+pack_plain: Final = _pack_command
 
 
 def encode_command(args: Sequence[ArgT]) -> bytes:
