@@ -95,49 +95,6 @@ __all__ = [
     "WrongTypeError",
 ]
 
-for _cls in (
-    AskError,
-    AuthenticationError,
-    BusyError,
-    BusyGroupError,
-    BusyKeyError,
-    ClusterDownError,
-    CommandError,
-    CommandTimeoutError,
-    ConnectFailedError,
-    ConnectTimeoutError,
-    ConnectionClosedError,
-    ConnectionError,
-    ConnectionLostError,
-    CrossSlotError,
-    ExecAbortError,
-    InvalidUsageError,
-    LoadingError,
-    MasterDownError,
-    MisconfError,
-    MovedError,
-    NoAuthError,
-    NoGroupError,
-    NoPermError,
-    NoProtoError,
-    NoReplicasError,
-    NoScriptError,
-    NotBusyError,
-    OutOfMemoryError,
-    PoolTimeoutError,
-    ProtocolError,
-    PubSubError,
-    ReadOnlyError,
-    RedirectError,
-    RedisError,
-    ServerError,
-    TimeoutError,
-    TryAgainError,
-    UnblockedError,
-    UnkillableError,
-    WatchError,
-    WrongPassError,
-    WrongTypeError,
-):
-    _cls.__module__ = __name__
-del _cls
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
