@@ -7,7 +7,7 @@ import gc
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,7 +23,9 @@ from redis_oxide._exceptions import (
     WrongTypeError,
 )
 from redis_oxide.testing._info import ACLServerInfo, RedisServerInfo, TLSServerInfo
-from tests.conftest import Figure
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(30)
 

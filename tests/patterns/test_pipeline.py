@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,7 +13,9 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import InvalidUsageError, ServerError, WrongTypeError
 from redis_oxide._pipeline import PipelineResult
 from redis_oxide.testing._info import RedisServerInfo
-from tests.conftest import Figure
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -11,7 +11,9 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import ExecAbortError, InvalidUsageError, WatchError
 from redis_oxide._transaction import Transaction, TransactionState
 from redis_oxide.testing._info import RedisServerInfo
-from tests.conftest import Figure
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 
 from redis_oxide._client import Redis
 from redis_oxide.testing.plugin import ServerFactory
-from tests.conftest import Figure
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,7 +13,9 @@ from redis_oxide._client import Redis
 from redis_oxide._exceptions import RedisError
 from redis_oxide._retry import Retry
 from redis_oxide.testing.plugin import ServerFactory
-from tests.conftest import Figure
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(60)
 
