@@ -168,6 +168,12 @@ class Redis(Commands[StrT], Generic[StrT]):
         self._closed = False
         # Re-runs of commands whose connection was lost; asyncio keeps tasks only weakly.
         self._rerunning: set[asyncio.Task[None]] = set()
+        self._bind_hooks()
+
+    def _bind_hooks(self) -> None:
+        # Bound once, not per command: the hot path hands one of these to every send.
+        self._lost_read: LostHook = self._rerun_read
+        self._lost_unsent: LostHook = self._rerun_unsent
 
     # -- construction helpers ---------------------------------------------------------------
 
@@ -221,6 +227,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         """
         view = copy.copy(self)
         view._is_view = True
+        view._bind_hooks()
         if command_timeout is not _UNSET:
             view._command_timeout = command_timeout
         return view
@@ -233,6 +240,22 @@ class Redis(Commands[StrT], Generic[StrT]):
         args: tuple[ArgT, ...],
         parser: Callable[[Any], T] | None,
     ) -> Awaitable[T]:
+        # _dispatch inlined for the common case (a ready shared connection, no blocking
+        # command): one Python frame less per command.
+        if not meta.is_blocking:
+            conn = self._strategy.sole
+            if conn is None or not conn.available:
+                conn = self._strategy.ready_connection()
+            if conn is not None:
+                result: Awaitable[T] = conn.send(
+                    args,
+                    parser,
+                    meta.name,
+                    self._command_timeout,
+                    meta.binary_reply,
+                    self._lost_read if meta.is_readonly else self._lost_unsent,
+                )
+                return result
         return self._dispatch(
             meta.name, args, parser, meta.is_readonly, meta.is_blocking, meta.binary_reply
         )
@@ -278,7 +301,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         if conn is None:
             deadline = None if timeout is None else time.monotonic() + timeout
             return self._call_slow(name, args, parser, readonly, False, binary, deadline, 0)
-        on_lost: LostHook = self._rerun_read if readonly else self._rerun_unsent
+        on_lost = self._lost_read if readonly else self._lost_unsent
         result: Awaitable[T] = conn.send(args, parser, name, timeout, binary, on_lost)
         return result
 

@@ -17,8 +17,10 @@ Rules this module keeps:
   is offered the command (and may take its future over, to re-run it elsewhere) before the
   caller is failed. Only the failure path pays for it.
 - Push frames go to the push handler, never to a caller.
-- A batch (``send_batch``, pipelines) keeps one FIFO entry per command but one future for
-  all of them: its entries share a collector that resolves once, with every slot filled.
+- A batch (``send_batch``: pipeline chunks, transactions) is ONE FIFO entry with one future:
+  the reader collects its replies in a tight loop and the entry leaves the FIFO once all are
+  in. Only a batch holding binary replies on a decoding connection keeps one entry per
+  command (each reply needs its own decode flag), sharing one collector.
 - A binary reply (``binary=True``: DUMP payloads) is read undecoded even when the decoder
   decodes text. ``_binary`` counts such entries in the FIFO; while it is zero,
   ``data_received`` runs the plain loop, which never looks for them, and only while it is
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import enum
 import logging
 from collections.abc import Callable, Collection, Sequence
 from itertools import repeat
@@ -41,19 +42,21 @@ from typing import Any, Final, cast
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection_replies import (
+    BatchChunk,
     BatchReplies,
     BatchTail,
     Entry,
     LostHook,
     Undecoded,
     decode_text,
+    fail_entries,
     future_factory,
-    offer_lost,
+    pending_commands,
     refusal_error,
-    unanswered_error,
+    time_out_entries,
 )
+from redis_oxide._connection_state import LEGAL, ConnectionState
 from redis_oxide._exceptions import (
-    CommandTimeoutError,
     ProtocolError,
     RedisError,
     ServerError,
@@ -64,7 +67,7 @@ from redis_oxide._protocol import (
     PushMessage,
     encode_command,
 )
-from redis_oxide._protocol._hiredis import PLAIN_TYPES, pack_plain
+from redis_oxide._protocol._templates import pack_args
 
 __all__ = ["Connection", "ConnectionState", "LostHook", "PushHandler"]
 
@@ -78,26 +81,7 @@ PushHandler = Callable[[Any], None]
 _DEADLINE_SLACK: Final = 0.001
 
 
-class ConnectionState(enum.Enum):
-    """Where a connection is in its life."""
-
-    CONNECTING = "connecting"
-    HANDSHAKING = "handshaking"
-    READY = "ready"
-    CLOSING = "closing"
-    CLOSED = "closed"
-    BROKEN = "broken"
-
-
 _S = ConnectionState
-_LEGAL: Final[dict[ConnectionState, frozenset[ConnectionState]]] = {
-    _S.CONNECTING: frozenset({_S.HANDSHAKING, _S.CLOSING, _S.CLOSED, _S.BROKEN}),
-    _S.HANDSHAKING: frozenset({_S.READY, _S.CLOSING, _S.CLOSED, _S.BROKEN}),
-    _S.READY: frozenset({_S.CLOSING, _S.CLOSED, _S.BROKEN}),
-    _S.CLOSING: frozenset({_S.CLOSED, _S.BROKEN}),
-    _S.CLOSED: frozenset(),
-    _S.BROKEN: frozenset(),
-}
 # States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
 # frozenset membership test would cost a frame per command.
 _READY: Final = _S.READY
@@ -131,6 +115,7 @@ class Connection(asyncio.Protocol):
         "_transport",
         "_unsent",
         "_wbuf",
+        "available",
         "created_at",
         "lease_generation",
         "max_lifetime",
@@ -162,6 +147,9 @@ class Connection(asyncio.Protocol):
         self._loop = loop
         self._new_future = future_factory(loop)
         self._state = ConnectionState.CONNECTING
+        #: Whether new commands may be sent (the state is READY); a plain attribute so the
+        #: strategies can test it per command without a call.
+        self.available = False
         self._transport: asyncio.Transport | None = None
         self._pending: collections.deque[Entry] = collections.deque()
         self._wbuf: list[bytes] = []
@@ -208,13 +196,14 @@ class Connection(asyncio.Protocol):
     @property
     def pending_count(self) -> int:
         """Commands sent or queued whose replies have not been read yet."""
-        return len(self._pending)
+        return pending_commands(self._pending)
 
     def _transition(self, new: ConnectionState) -> None:
-        if new not in _LEGAL[self._state]:
+        if new not in LEGAL[self._state]:
             raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
         logger.debug("connection %s: %s -> %s", self._address, self._state.name, new.name)
         self._state = new
+        self.available = new is _READY
 
     def begin_handshake(self) -> None:
         """Allow the handshake commands; only ``open_connection`` calls this."""
@@ -226,7 +215,7 @@ class Connection(asyncio.Protocol):
 
     def is_available(self) -> bool:
         """Whether new commands may be sent."""
-        return self._state is ConnectionState.READY
+        return self.available
 
     def is_idle(self) -> bool:
         """Whether no reply is outstanding."""
@@ -294,13 +283,7 @@ class Connection(asyncio.Protocol):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
-        # encode_command's type check inline: no Python frame per command on the hot path.
-        for arg in args:
-            if type(arg) not in PLAIN_TYPES:
-                data = encode_command(args)
-                break
-        else:
-            data = pack_plain(args) if args and type(args) is tuple else encode_command(args)
+        data = pack_args(args) if type(args) is tuple else encode_command(args)
         fut: asyncio.Future[Any] = self._new_future()
         deadline = None
         if timeout is not None:
@@ -358,13 +341,41 @@ class Connection(asyncio.Protocol):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
-        if binary:
-            parsers = self._mark_binary(list(parsers), binary)
         future: asyncio.Future[list[Any]] = self._new_future()
-        replies: list[Any] = []
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
         idle = not pending and self.write_when_idle and state is _READY and not self._wbuf
+        if not binary or self._encoding is None:
+            # One FIFO entry for the whole batch; its replies are collected in one go.
+            chunk = BatchChunk(future, parsers, names)
+            pending.append((chunk, None, names[0], deadline, None, None))
+            count = 1
+        else:
+            self._send_marked(future, self._mark_binary(list(parsers), binary), names, deadline)
+        if deadline is not None and (self._timer is None or deadline < self._timer_when):
+            self._arm_timer(deadline)
+        if idle:
+            self._write_now(data)
+            return future
+        self._wbuf.append(data)
+        self._unsent += count
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+        return future
+
+    def _send_marked(
+        self,
+        future: asyncio.Future[list[Any]],
+        parsers: list[Callable[[Any], Any] | None],
+        names: Sequence[str],
+        deadline: float | None,
+    ) -> None:
+        # A batch holding binary replies on a decoding connection: one entry per command, so
+        # the mixed reader can pick each reply's decode flag.
+        count = len(parsers)
+        replies: list[Any] = []
+        pending = self._pending
         if count > 1:
             body = BatchReplies(future, replies)
             pending.extend(
@@ -379,17 +390,6 @@ class Connection(asyncio.Protocol):
                 )
             )
         pending.append((BatchTail(future, replies), parsers[-1], names[-1], deadline, None, None))
-        if deadline is not None and (self._timer is None or deadline < self._timer_when):
-            self._arm_timer(deadline)
-        if idle:
-            self._write_now(data)
-            return future
-        self._wbuf.append(data)
-        self._unsent += count
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
-        return future
 
     def _mark_binary(
         self, parsers: list[Callable[[Any], Any] | None], binary: Collection[int]
@@ -478,17 +478,7 @@ class Connection(asyncio.Protocol):
     def _on_timer(self) -> None:
         self._timer = None
         now = self._loop.time() + _DEADLINE_SLACK
-        nearest: float | None = None
-        for fut, _, name, deadline, _, _ in self._pending:
-            if deadline is None or fut.done():
-                continue
-            if deadline <= now:
-                err = CommandTimeoutError(f"{name} got no reply from {self._address} in time")
-                err.command = name
-                err.address = self._address
-                fut.set_exception(err)
-            elif nearest is None or deadline < nearest:
-                nearest = deadline
+        nearest = time_out_entries(self._pending, now, self._address)
         if nearest is not None:
             self._arm_timer(nearest)
 
@@ -520,6 +510,16 @@ class Connection(asyncio.Protocol):
                     raise ProtocolError(
                         f"{self._address} sent a reply with no command waiting for it"
                     )
+                fut = pending[0][0]
+                if type(fut) is BatchChunk:
+                    if not fut.collect(reply, next_reply, self._dispatch_push):
+                        break
+                    pending.popleft()
+                    fut.finish(self._address)
+                    if self._binary:  # a push handler sent a binary command meanwhile
+                        self._read_mixed()
+                        return
+                    continue
                 fut, parser, name, _, _, _ = pending.popleft()
                 if fut.done():
                     continue  # its caller was cancelled or timed out: drop the late reply
@@ -558,6 +558,13 @@ class Connection(asyncio.Protocol):
                 continue
             if not pending:
                 raise ProtocolError(f"{self._address} sent a reply with no command waiting for it")
+            head = pending[0][0]
+            if type(head) is BatchChunk:
+                head.replies.append(reply)
+                if len(head.replies) == head.count:
+                    pending.popleft()
+                    head.finish(self._address)
+                continue
             fut, parser, name, _, _, _ = pending.popleft()
             if undecoded:
                 self._binary -= 1
@@ -618,20 +625,7 @@ class Connection(asyncio.Protocol):
         self._binary = 0
         # No cause and a close under way: aclose/abort ended it, nothing was lost.
         on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
-        index = 0
-        while pending:
-            fut, parser, name, deadline, on_lost, args = pending.popleft()
-            if not fut.done():
-                err = unanswered_error(
-                    name, self._address, index < sent, cause, on_purpose=on_purpose
-                )
-                if (
-                    on_lost is None
-                    or args is None
-                    or not offer_lost(on_lost, fut, args, parser, name, deadline, err)
-                ):
-                    fut.set_exception(err)
-            index += 1
+        fail_entries(pending, sent, cause, self._address, on_purpose=on_purpose)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

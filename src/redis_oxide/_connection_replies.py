@@ -2,9 +2,10 @@
 
 Rules this module keeps:
 
-- A batch (pipelines) holds one FIFO entry per command but one future for the whole batch.
-  Server and parser errors are slot values; the errors a connection raises about itself
-  (lost, closed, timed out) fail the batch as a whole, once.
+- A batch (pipelines, transactions) has one future for the whole batch, and one FIFO entry
+  (``BatchChunk``) unless its binary replies need one entry per command. Server and parser
+  errors are slot values; the errors a connection raises about itself (lost, closed, timed
+  out) fail the batch as a whole, once.
 - A pending entry whose parser is an ``Undecoded`` is read with ``next_reply(False)``: its
   text stays ``bytes`` on a decoding connection (DUMP payloads are not text). The marker is
   itself a valid parser, so a reader that does not look for it still gets a correct value,
@@ -22,9 +23,10 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final, Protocol, cast
 
 from redis_oxide._command import ArgT
@@ -34,9 +36,10 @@ from redis_oxide._exceptions import (
     ConnectionLostError,
     RedisError,
 )
-from redis_oxide._protocol import PushMessage
+from redis_oxide._protocol import NOT_ENOUGH, PushMessage
 
 __all__ = [
+    "BatchChunk",
     "BatchReplies",
     "BatchTail",
     "Entry",
@@ -44,9 +47,12 @@ __all__ = [
     "ReplySink",
     "Undecoded",
     "decode_text",
+    "fail_entries",
     "future_factory",
     "offer_lost",
+    "pending_commands",
     "refusal_error",
+    "time_out_entries",
     "unanswered_error",
 ]
 
@@ -112,6 +118,105 @@ def future_factory(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Futu
     if type(loop).create_future is asyncio.BaseEventLoop.create_future:
         return functools.partial(asyncio.Future, loop=loop)
     return loop.create_future
+
+
+class BatchChunk:
+    """The single FIFO entry of a whole batch (a pipeline chunk, a transaction).
+
+    The reader puts the batch's replies in ``replies`` as they come (``collect``) and the
+    entry leaves the FIFO once all ``count`` are in; ``finish`` then turns them into the
+    batch's values in one pass and resolves the future once. Server errors and parser
+    failures become slot values; the errors a connection raises about itself (lost, closed,
+    timed out) reach ``set_exception`` and fail the whole batch.
+    """
+
+    __slots__ = ("count", "done", "future", "names", "parsers", "replies")
+
+    def __init__(
+        self,
+        future: asyncio.Future[list[Any]],
+        parsers: Sequence[Callable[[Any], Any] | None],
+        names: Sequence[str],
+    ) -> None:
+        self.future = future
+        self.parsers = parsers
+        self.names = names
+        self.count = len(parsers)
+        self.replies: list[Any] = []
+        self.done = future.done
+
+    def set_result(self, result: Any, /) -> None:
+        raise AssertionError("a batch is resolved by finish(), not reply by reply")
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        if not self.future.done():
+            self.future.set_exception(exception)
+
+    def collect(
+        self, reply: Any, next_reply: Callable[[], Any], on_push: Callable[[Any], None]
+    ) -> bool:
+        """Take ``reply`` and every further one already buffered, up to ``count``.
+
+        Returns:
+            True once all the batch's replies are in.
+        """
+        replies = self.replies
+        append = replies.append
+        append(reply)
+        missing = self.count - len(replies)
+        while missing:
+            reply = next_reply()
+            if reply is NOT_ENOUGH:
+                return False
+            if type(reply) is PushMessage:
+                on_push(reply)
+                continue
+            append(reply)
+            missing -= 1
+        return True
+
+    def finish(self, address: str) -> None:
+        """Resolve the future with one value per command (unless it is already done)."""
+        future = self.future
+        if future.done():  # the caller was cancelled or timed out: drop the replies
+            return
+        replies = self.replies
+        parsers = self.parsers
+        # The distinct reply types first, in C: a batch without errors (the common case)
+        # then has its parsers applied column-wise, with no per-reply isinstance.
+        if any(issubclass(kind, BaseException) for kind in set(map(type, replies))):
+            future.set_result(self._slot_by_slot(address))
+            return
+        first = parsers[0]
+        try:
+            if parsers.count(first) == len(parsers):
+                results = replies if first is None else list(map(first, replies))
+            else:
+                results = [
+                    reply if parser is None else parser(reply)
+                    for reply, parser in zip(replies, parsers, strict=True)
+                ]
+        except Exception:  # a parser failed: find its slot
+            results = self._slot_by_slot(address)
+        future.set_result(results)
+
+    def _slot_by_slot(self, address: str) -> list[Any]:
+        results: list[Any] = []
+        append = results.append
+        for reply, parser, name in zip(self.replies, self.parsers, self.names, strict=True):
+            if isinstance(reply, BaseException):
+                if isinstance(reply, RedisError):
+                    reply.command = name
+                    reply.address = address
+                append(reply)
+            elif parser is None:
+                append(reply)
+            else:
+                try:
+                    append(parser(reply))
+                except Exception as exc:  # a parser bug fails its slot, not the batch
+                    append(exc)
+        return results
 
 
 class BatchReplies:
@@ -202,6 +307,76 @@ def decode_text(value: Any, encoding: str, errors: str) -> Any:
             for key, item in value.items()
         }
     return value
+
+
+def pending_commands(pending: Collection[Entry]) -> int:
+    """Count the commands behind FIFO entries (a batch entry stands for many).
+
+    Args:
+        pending: A connection's FIFO.
+
+    Returns:
+        How many commands still wait for their reply.
+    """
+    return len(pending) + sum(
+        sink.count - len(sink.replies) - 1 for sink, *_ in pending if type(sink) is BatchChunk
+    )
+
+
+def time_out_entries(pending: Collection[Entry], now: float, address: str) -> float | None:
+    """Fail the entries whose deadline has passed with ``CommandTimeoutError``.
+
+    Args:
+        pending: A connection's FIFO; the entries stay in it (their replies are still due).
+        now: The loop time, slack included.
+        address: The server address, for the errors.
+
+    Returns:
+        The nearest deadline still ahead, or None.
+    """
+    nearest: float | None = None
+    for fut, _, name, deadline, _, _ in pending:
+        if deadline is None or fut.done():
+            continue
+        if deadline <= now:
+            err = CommandTimeoutError(f"{name} got no reply from {address} in time")
+            err.command = name
+            err.address = address
+            fut.set_exception(err)
+        elif nearest is None or deadline < nearest:
+            nearest = deadline
+    return nearest
+
+
+def fail_entries(
+    pending: collections.deque[Entry],
+    sent: int,
+    cause: BaseException | None,
+    address: str,
+    *,
+    on_purpose: bool,
+) -> None:
+    """Empty the FIFO of a connection that ended, failing (or handing over) every entry.
+
+    Args:
+        pending: The FIFO; emptied.
+        sent: How many entries, from the head, had their bytes written.
+        cause: Why the connection ended; None when it was closed on purpose.
+        address: The server address, for the errors.
+        on_purpose: The connection was closed by ``aclose``/``abort``, not lost.
+    """
+    index = 0
+    while pending:
+        fut, parser, name, deadline, on_lost, args = pending.popleft()
+        if not fut.done():
+            err = unanswered_error(name, address, index < sent, cause, on_purpose=on_purpose)
+            if (
+                on_lost is None
+                or args is None
+                or not offer_lost(on_lost, fut, args, parser, name, deadline, err)
+            ):
+                fut.set_exception(err)
+        index += 1
 
 
 def refusal_error(address: str, state: str) -> RedisError:

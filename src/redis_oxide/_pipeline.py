@@ -45,7 +45,7 @@ from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
 from redis_oxide._protocol import encode_command
-from redis_oxide._protocol._hiredis import PLAIN_TYPES, pack_plain
+from redis_oxide._protocol._templates import pack_args
 
 if TYPE_CHECKING:
     from redis_oxide._scripting import Script
@@ -417,17 +417,10 @@ class Pipeline(_Queueing[StrT]):
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> PipelineResult[T]:
-        # The hot path of a pipeline: _queue and the encoder's type check inlined, and the
-        # handle built without running an __init__ frame (slots set directly): no Python
-        # call per command. Generated methods always pass a tuple with the name first, the
-        # two things hiredis needs beyond plain argument types.
+        # The hot path of a pipeline: _queue inlined, and the handle built without running
+        # an __init__ frame (slots set directly). Generated methods always pass a tuple.
         batch = self._batch
-        for arg in args:
-            if type(arg) not in PLAIN_TYPES:
-                data = encode_command(args)
-                break
-        else:
-            data = pack_plain(args)
+        data = pack_args(args)
         names = batch.names
         index = len(names)
         if meta.is_blocking:

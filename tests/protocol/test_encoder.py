@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from redis_oxide._command import ArgT
-from redis_oxide._protocol import _encode, _hiredis, encode_command, encode_commands
+from redis_oxide._protocol import _encode, _hiredis, _templates, encode_command, encode_commands
 
 Encoder = Callable[[Sequence[ArgT]], bytes]
 ENCODERS: dict[str, Encoder] = {
     "hiredis": _hiredis.encode_command,
     "python": _encode.encode_command,
+    # The hot paths' encoder takes tuples only.
+    "templates": lambda args: _templates.pack_args(tuple(args)),
 }
 
 
@@ -83,6 +85,11 @@ ENCODE_TABLE: list[tuple[str, tuple[Any, ...], bytes]] = [
     ("str-enum-as-value", ("X", Mode.NX, LegacyMode.XX), command(b"X", b"NX", b"XX")),
     ("float-subclass-as-float", ("X", LoudFloat(0.5)), command(b"X", b"0.5")),
     ("bytes-subclass", ("X", TaggedBytes(b"t")), command(b"X", b"t")),
+    ("bytes-key-and-value", ("SET", b"k", b"v" * 300), command(b"SET", b"k", b"v" * 300)),
+    ("bytes-key", ("GET", b"\r\n%s"), command(b"GET", b"\r\n%s")),
+    ("percent-in-name", ("A%dB%%", b"%b", b""), command(b"A%dB%%", b"%b", b"")),
+    ("non-ascii-name", ("\u00e9", b"x"), command("\u00e9".encode(), b"x")),
+    ("bytes-subclass-key", ("GET", TaggedBytes(b"t")), command(b"GET", b"t")),
 ]
 
 
@@ -126,6 +133,16 @@ def test_bool_error_names_the_argument(encoder: Encoder) -> None:
 
 def test_public_encoder_is_the_hiredis_one() -> None:
     assert encode_command is _hiredis.encode_command
+
+
+def test_short_command_templates_stay_bounded() -> None:
+    # Raw commands with ever-new names must not grow the template caches without bound.
+    for index in range(_templates._MAX_NAMES + 50):
+        name = f"CMD{index}"
+        assert _templates.pack_args((name, b"k", b"v")) == command(name.encode(), b"k", b"v")
+        assert _templates.pack_args((name, b"k")) == command(name.encode(), b"k")
+    assert len(_templates._THREE) <= _templates._MAX_NAMES
+    assert len(_templates._TWO) <= _templates._MAX_NAMES
 
 
 def test_encode_commands_concatenates() -> None:

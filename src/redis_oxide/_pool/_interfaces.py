@@ -69,6 +69,10 @@ class PoolStats:
 class ConnectionStrategy(Protocol):
     """How the client gets commands onto connections."""
 
+    #: The shared connection when the strategy has exactly one (it may have stopped being
+    #: ``available``), else None: the client's fast path reads it without a call.
+    sole: Connection | None
+
     def ready_connection(self) -> Connection | None:
         """Return a shared connection that can take a command right now, if there is one."""
         ...

@@ -64,6 +64,7 @@ class MultiplexedPool:
         self._retry = retry
         self._push_handler = push_handler
         self._slots: list[Connection | None] = [None] * connections
+        self.sole: Connection | None = None
         self._tasks: list[asyncio.Task[Connection] | None] = [None] * connections
         self._ever_connected = [False] * connections
         self._failures = 0
@@ -84,7 +85,7 @@ class MultiplexedPool:
         slots = self._slots
         if len(slots) == 1:
             conn = slots[0]
-            if conn is not None and conn.is_available():
+            if conn is not None and conn.available:
                 return conn
             return None
         count = len(slots)
@@ -92,7 +93,7 @@ class MultiplexedPool:
         self._next = (index + 1) % count
         for offset in range(count):
             conn = slots[(index + offset) % count]
-            if conn is not None and conn.is_available():
+            if conn is not None and conn.available:
                 return conn
             if not self._closed:
                 # Fill (or refill) the slot in the background; meanwhile the others serve.
@@ -163,6 +164,8 @@ class MultiplexedPool:
                 await conn.aclose()
                 raise ConnectionClosedError("the client was closed while connecting")
             self._slots[index] = conn
+            if len(self._slots) == 1:
+                self.sole = conn
             if self._ever_connected[index]:
                 self._reconnects += 1
                 logger.info("reconnected to %s", conn.address)
@@ -240,6 +243,7 @@ class MultiplexedPool:
             await asyncio.gather(*tasks, return_exceptions=True)
         shared = [c for c in self._slots if c is not None]
         self._slots = [None] * len(self._slots)
+        self.sole = None
         await asyncio.shield(
             asyncio.gather(*(c.aclose(grace) for c in shared), self._dedicated.aclose())
         )

@@ -60,6 +60,7 @@ class ConnectionPool:
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         self._config = config
+        self.sole: Connection | None = None  # nothing is shared
         self._max = max_connections
         self._pool_timeout = pool_timeout
         self._idle: collections.deque[Connection] = collections.deque()

@@ -1,0 +1,116 @@
+"""Batches (one FIFO entry, one future for many commands) against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from redis_oxide._connection import Connection
+from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._exceptions import ServerError
+from redis_oxide._protocol import encode_commands
+from redis_oxide.testing._info import RedisServerInfo
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _key() -> str:
+    return f"batch-test:{uuid.uuid4().hex}"
+
+
+async def _open(info: RedisServerInfo, **options: Any) -> Connection:
+    return await open_connection(ConnectionConfig(host=info.host, port=info.port), **options)
+
+
+def _batch(conn: Connection, commands: list[tuple[Any, ...]], parsers: list[Any]) -> Any:
+    names = [str(command[0]) for command in commands]
+    return conn.send_batch(encode_commands(commands), parsers, names)
+
+
+async def test_slots_hold_values_server_errors_and_parser_failures_in_order(
+    redis_stack: RedisServerInfo,
+) -> None:
+    conn = await _open(redis_stack)
+    key, text = _key(), _key()
+    try:
+        commands: list[tuple[Any, ...]] = [
+            ("SET", text, "abc"),
+            ("INCR", text),  # a server error in the middle
+            ("GET", text),
+            ("GET", text),  # its parser fails
+            ("INCR", key),
+        ]
+        replies = await _batch(conn, commands, [bool, None, bytes.decode, int, None])
+        assert replies[0] is True
+        assert isinstance(replies[1], ServerError)
+        assert replies[1].code == "ERR"
+        assert replies[1].command == "INCR"
+        assert replies[1].address == conn.address
+        assert replies[2] == "abc"
+        assert isinstance(replies[3], ValueError)
+        assert replies[4] == 1
+        # The stream is still in step afterwards.
+        assert await conn.send(("GET", key), None, "GET") == b"1"
+    finally:
+        await conn.aclose()
+
+
+async def test_a_batch_spread_over_many_reads_counts_as_its_commands(
+    redis_stack: RedisServerInfo,
+) -> None:
+    conn = await _open(redis_stack)
+    key = _key()
+    try:
+        count = 20_000
+        commands: list[tuple[Any, ...]] = [("RPUSH", key, b"x" * 50)] * count
+        future = _batch(conn, commands, [None] * count)
+        assert conn.pending_count == count
+        single = conn.send(("LLEN", key), None, "LLEN")
+        assert conn.pending_count == count + 1
+        replies = await future
+        assert replies == list(range(1, count + 1))
+        assert await single == count
+        assert conn.pending_count == 0
+    finally:
+        await conn.aclose()
+
+
+async def test_push_frames_inside_a_batch_go_to_the_handler(
+    redis_stack: RedisServerInfo,
+) -> None:
+    # The connection tracks the keys it reads, so its own SET invalidates one: the server's
+    # push frame lands between the replies of the same batch.
+    frames: list[Any] = []
+    conn = await _open(redis_stack, push_handler=frames.append)
+    key = _key()
+    try:
+        assert await conn.send(("CLIENT", "TRACKING", "ON"), None, "CLIENT") == b"OK"
+        commands: list[tuple[Any, ...]] = []
+        for index in range(50):
+            commands += [("GET", key), ("SET", key, str(index))]
+        replies = await _batch(conn, commands, [None] * len(commands))
+        assert replies[0::2] == [None] + [str(i).encode() for i in range(49)]
+        assert replies[1::2] == [b"OK"] * 50
+        assert frames, "no invalidation arrived"
+        assert all(frame[0] == b"invalidate" for frame in frames)
+        assert await conn.send(("ECHO", "after"), None, "ECHO") == b"after"
+    finally:
+        await conn.aclose()
+
+
+async def test_cancelled_batch_leaves_the_stream_in_step(redis_stack: RedisServerInfo) -> None:
+    conn = await _open(redis_stack)
+    key = _key()
+    try:
+        commands: list[tuple[Any, ...]] = [("INCR", key)] * 5_000
+        future = _batch(conn, commands, [None] * len(commands))
+        future.cancel()
+        assert await conn.send(("GET", key), None, "GET") == b"5000"
+        with pytest.raises(asyncio.CancelledError):
+            await future
+        assert not isinstance(await conn.send(("PING",), None, "PING"), ServerError)
+    finally:
+        await conn.aclose()
