@@ -294,11 +294,19 @@ class Connection(asyncio.Protocol):
             parser = Undecoded(parser)
             self._binary += 1
         pending = self._pending
-        if not pending and self._lone and self.write_when_idle and not self._wbuf:
+        transport = self._transport
+        if (
+            not pending
+            and self._lone
+            and self.write_when_idle
+            and not self._wbuf
+            and transport is not None
+        ):
             # Idle: no reply is due, so waiting a loop turn to coalesce would only add
             # latency; commands issued after this one in the same turn still coalesce.
             pending.append((fut, parser, name, deadline, on_lost, args))
-            self._write_now(data)
+            transport.write(data)
+            self.write_count += 1
             return fut
         pending.append((fut, parser, name, deadline, on_lost, args))
         self._wbuf.append(data)
