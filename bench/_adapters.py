@@ -223,8 +223,7 @@ class BareAdapter(ClientAdapter):
         return await self._bare.get(key)
 
     async def pipeline_set(self, keys: Sequence[bytes], value: bytes) -> int:
-        bare = self._bare
-        return len(await asyncio.gather(*[bare.execute(b"SET", key, value) for key in keys]))
+        return len(await self._bare.execute_many([(b"SET", key, value) for key in keys]))
 
     async def hgetall(self, key: bytes) -> Sized:
         return await self._bare.hgetall(key)

@@ -9,6 +9,8 @@ Rules and invariants:
 - Commands issued during one loop turn leave in one `transport.write`: the
   first command of a turn schedules the flush with `call_soon`, later ones
   only append. That is the auto-pipelining every multiplexed client aims for.
+- A batch (`execute_many`, its pipeline) is one FIFO entry with one future for
+  all its replies: no future, no callback and no task wake-up per command.
 - A lost connection fails every pending future; nothing is retried.
 """
 
@@ -33,6 +35,17 @@ class _NeedData:
 _NEED_DATA = _NeedData()
 
 
+class _Batch:
+    """One FIFO entry standing for `count` commands; resolves its future once."""
+
+    __slots__ = ("count", "future", "replies")
+
+    def __init__(self, future: asyncio.Future[list[object]], count: int) -> None:
+        self.future = future
+        self.count = count
+        self.replies: list[object] = []
+
+
 def _pack(args: Sequence[_Arg]) -> bytes:
     # hiredis's stub types the argument as a one-element tuple; any tuple works.
     return cast(bytes, hiredis.pack_command(cast(tuple[bytes], tuple(args))))
@@ -42,7 +55,7 @@ class _BareProtocol(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
-        self._pending: collections.deque[asyncio.Future[object]] = collections.deque()
+        self._pending: collections.deque[asyncio.Future[object] | _Batch] = collections.deque()
         self._outgoing: list[bytes] = []
         self._transport: asyncio.Transport | None = None
         self._lost: BaseException | None = None
@@ -60,6 +73,16 @@ class _BareProtocol(asyncio.Protocol):
         self._outgoing.append(_pack(args))
         return future
 
+    def send_many(self, commands: Sequence[Sequence[_Arg]]) -> asyncio.Future[list[object]]:
+        if self._lost is not None:
+            raise ConnectionError("connection lost") from self._lost
+        future: asyncio.Future[list[object]] = self._loop.create_future()
+        self._pending.append(_Batch(future, len(commands)))
+        if not self._outgoing:
+            self._loop.call_soon(self._flush)
+        self._outgoing.append(b"".join([_pack(args) for args in commands]))
+        return future
+
     def _flush(self) -> None:
         if self._transport is not None and self._outgoing:
             self._transport.write(b"".join(self._outgoing))
@@ -71,7 +94,16 @@ class _BareProtocol(asyncio.Protocol):
             reply: object = self._reader.gets()
             if reply is _NEED_DATA:
                 return
-            future = self._pending.popleft()
+            head = self._pending[0]
+            if isinstance(head, _Batch):
+                head.replies.append(reply)  # errors stay in their slots
+                if len(head.replies) == head.count:
+                    self._pending.popleft()
+                    if not head.future.done():
+                        head.future.set_result(head.replies)
+                continue
+            self._pending.popleft()
+            future = head
             if future.done():
                 continue
             if isinstance(reply, Exception):
@@ -82,7 +114,8 @@ class _BareProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = exc or ConnectionError("connection closed")
         while self._pending:
-            future = self._pending.popleft()
+            entry = self._pending.popleft()
+            future = entry.future if isinstance(entry, _Batch) else entry
             if not future.done():
                 future.set_exception(ConnectionError("connection lost"))
 
@@ -122,6 +155,17 @@ class BareClient:
             A future resolved with the decoded reply.
         """
         return self._protocol.send(args)
+
+    def execute_many(self, commands: Sequence[Sequence[_Arg]]) -> asyncio.Future[list[object]]:
+        """Queue a batch of commands for this loop turn's write, with one future.
+
+        Args:
+            commands: Each command's name and arguments.
+
+        Returns:
+            A future resolved with the decoded replies, in order.
+        """
+        return self._protocol.send_many(commands)
 
     async def set(self, key: bytes, value: bytes) -> object:
         """SET key value."""

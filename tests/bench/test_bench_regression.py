@@ -20,14 +20,15 @@ from bench._spec import Status, Workload
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(110)]
 
-# redis-oxide's ops/s as a multiple of redis-py's that it is held to. Measured on a loaded
-# two-core machine it runs at 2.8-5x on 1,000-command pipelines (one encode and one future per
-# batch, against redis-py's per-command Python work) and 8-22x with 100 concurrent tasks (one
-# auto-pipelined multiplexed connection against a pool of 100 connections); the targets sit
-# below the worst of those runs so that only a real loss of the design's advantage fails.
+# redis-oxide's ops/s as a multiple of redis-py's that it is held to: the default-loop goals
+# of the benchmark (docs/performance.md). In this small configuration it measured 6.8-11.7x on
+# 1,000-command pipelines (one FIFO entry and one future per batch, against redis-py's
+# per-command Python work) and 17-21x with 100 concurrent tasks (one auto-pipelined
+# multiplexed connection against a pool of 100 connections) on a loaded two-core machine; only
+# a fall below half the goal fails, so noise does not, but losing either design point does.
 TARGET_RATIO = {
-    Workload.PIPELINE_SET: 2.0,
-    Workload.CONCURRENT_GET: 4.0,
+    Workload.PIPELINE_SET: 7.0,
+    Workload.CONCURRENT_GET: 12.0,
 }
 # Fail only when a figure falls below half its target.
 FLOOR = 0.5
