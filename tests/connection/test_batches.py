@@ -114,3 +114,27 @@ async def test_cancelled_batch_leaves_the_stream_in_step(redis_stack: RedisServe
         assert not isinstance(await conn.send(("PING",), None, "PING"), ServerError)
     finally:
         await conn.aclose()
+
+
+async def test_batch_read_while_a_binary_reply_is_pending(redis_stack: RedisServerInfo) -> None:
+    # A DUMP behind the batch switches the connection to its mixed reader (one decode flag
+    # per reply) while the batch's replies are still coming: the batch entry must still
+    # collect exactly its own replies, decoded, and the DUMP payload must stay bytes.
+    conn = await open_connection(
+        ConnectionConfig(host=redis_stack.host, port=redis_stack.port, encoding="utf-8")
+    )
+    key = _key()
+    try:
+        assert await conn.send(("SET", key, "v"), None, "SET") == "OK"
+        count = 5_000
+        commands: list[tuple[Any, ...]] = [("ECHO", str(i)) for i in range(count)]
+        batch = _batch(conn, commands, [None] * count)
+        dumped = conn.send(("DUMP", key), None, "DUMP", binary=True)
+        after = conn.send(("ECHO", "after"), None, "ECHO")
+        assert await batch == [str(i) for i in range(count)]
+        payload = await dumped
+        assert isinstance(payload, bytes)
+        assert await after == "after"
+        assert conn.pending_count == 0
+    finally:
+        await conn.aclose()
