@@ -286,6 +286,34 @@ async def test_readonly_command_is_retried_but_a_sent_write_is_not(
         assert client.stats().reconnects == 1
 
 
+async def test_write_issued_as_the_connection_dies_is_rerun_unsent(
+    redis_stack: RedisServerInfo, tcp_proxy: Any
+) -> None:
+    # A write still in the client's write buffer when the connection is lost never reached
+    # the server: it is re-run on the new connection, and its caller never sees the loss.
+    key = _key()
+    proxy = await tcp_proxy(redis_stack)
+    async with Redis(proxy.host, proxy.port) as client:
+        await client._execute(SET, ("SET", key, "1"), None)
+        proxy.stall()
+        read = client._execute(GET, ("GET", key), None)  # written at once, held by the proxy
+        await asyncio.sleep(0.05)
+        conn = client._strategy.sole
+        assert conn is not None
+        assert conn.pending_count == 1
+        transport = conn._transport
+        assert transport is not None
+        transport.abort()  # the socket dies; asyncio reports the loss in the next loop turn
+        write = client._execute(SET, ("SET", key, "2"), None)  # queued behind the read
+        assert "unsent=1" in repr(conn)
+        proxy.resume()
+        assert await write == b"OK"
+        assert await read in (b"1", b"2")  # re-run too: a read is retried whether sent or not
+        assert await client._execute(GET, ("GET", key), None) == b"2"
+        assert client.stats().reconnects == 1
+        assert client._strategy.sole is not conn
+
+
 async def test_blocking_command_does_not_delay_others(
     redis_stack: RedisServerInfo, figures: Figure
 ) -> None:
