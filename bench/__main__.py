@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench", description="Benchmark redis-oxide against its peers."
     )
     parser.add_argument("--quick", action="store_true", help="CI-sized run (about 3 minutes)")
-    parser.add_argument("--rounds", type=int, help="rounds per client and loop (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, help="rounds per client and loop (default 5; 3 with --quick)"
+    )
     parser.add_argument("--duration", type=float, help="seconds per measurement (default 1)")
     parser.add_argument(
         "--loops",

@@ -50,7 +50,7 @@ class Options:
         quick: Recorded in the output; the caller has already shrunk the sizes.
     """
 
-    rounds: int = 3
+    rounds: int = 5
     loops: tuple[str, ...] = LOOPS
     clients: tuple[str, ...] = CLIENTS
     workloads: tuple[Workload, ...] = tuple(Workload)
@@ -63,7 +63,7 @@ class Options:
     @classmethod
     def quick_defaults(cls) -> Options:
         """The CI-sized run: same shape, a fraction of the time."""
-        return cls(duration=0.25, concurrent_ops=10_000, limit_requests=4_000, quick=True)
+        return cls(rounds=3, duration=0.25, concurrent_ops=10_000, limit_requests=4_000, quick=True)
 
 
 @dataclasses.dataclass
