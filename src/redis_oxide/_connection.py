@@ -19,10 +19,10 @@ Rules this module keeps:
 - Push frames go to the push handler, never to a caller.
 - A batch (``send_batch``: pipeline chunks, transactions) is ONE FIFO entry with one future:
   the reader collects its replies in a tight loop and the entry leaves the FIFO once all are
-  in. Only a batch holding binary replies on a decoding connection keeps one entry per
-  command (each reply needs its own decode flag), sharing one collector.
+  in.
 - A binary reply (``binary=True``: DUMP payloads) is read undecoded even when the decoder
-  decodes text. ``_binary`` counts such entries in the FIFO; while it is zero,
+  decodes text. ``_binary`` counts such replies still due (an entry's, or positions of a
+  batch); while it is zero,
   ``data_received`` runs the plain loop, which never looks for them, and only while it is
   non-zero does the slower ``_read_mixed`` pick the decode flag reply by reply.
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
@@ -37,14 +37,11 @@ import asyncio
 import collections
 import logging
 from collections.abc import Callable, Collection, Sequence
-from itertools import repeat
 from typing import Any, Final, cast
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection_replies import (
     BatchChunk,
-    BatchReplies,
-    BatchTail,
     Entry,
     LostHook,
     Undecoded,
@@ -82,6 +79,7 @@ _DEADLINE_SLACK: Final = 0.001
 
 
 _S = ConnectionState
+_NONE: Final[frozenset[int]] = frozenset()
 # States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
 # frozenset membership test would cost a frame per command.
 _READY: Final = _S.READY
@@ -349,66 +347,30 @@ class Connection(asyncio.Protocol):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
+        # Only a decoding connection reads binary replies differently: without an encoding
+        # every reply already is bytes.
+        undecoded = frozenset(binary) if binary and self._encoding is not None else _NONE
+        if undecoded and not all(0 <= index < count for index in undecoded):
+            raise ValueError("send_batch: a binary position is outside the batch")
         future: asyncio.Future[list[Any]] = self._new_future()
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
         idle = not pending and self.write_when_idle and state is _READY and not self._wbuf
-        if not binary or self._encoding is None:
-            # One FIFO entry for the whole batch; its replies are collected in one go.
-            chunk = BatchChunk(future, parsers, names)
-            pending.append((chunk, None, names[0], deadline, None, None))
-            count = 1
-        else:
-            self._send_marked(future, self._mark_binary(list(parsers), binary), names, deadline)
+        # One FIFO entry for the whole batch; its replies are collected in one go.
+        chunk = BatchChunk(future, parsers, names, undecoded)
+        pending.append((chunk, None, names[0], deadline, None, None))
+        self._binary += len(undecoded)
         if deadline is not None and (self._timer is None or deadline < self._timer_when):
             self._arm_timer(deadline)
         if idle:
             self._write_now(data)
             return future
         self._wbuf.append(data)
-        self._unsent += count
+        self._unsent += 1
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
         return future
-
-    def _send_marked(
-        self,
-        future: asyncio.Future[list[Any]],
-        parsers: list[Callable[[Any], Any] | None],
-        names: Sequence[str],
-        deadline: float | None,
-    ) -> None:
-        # A batch holding binary replies on a decoding connection: one entry per command, so
-        # the mixed reader can pick each reply's decode flag.
-        count = len(parsers)
-        replies: list[Any] = []
-        pending = self._pending
-        if count > 1:
-            body = BatchReplies(future, replies)
-            pending.extend(
-                zip(
-                    repeat(body, count - 1),
-                    parsers[:-1],
-                    names[:-1],
-                    repeat(deadline),
-                    repeat(None),
-                    repeat(None),
-                    strict=False,
-                )
-            )
-        pending.append((BatchTail(future, replies), parsers[-1], names[-1], deadline, None, None))
-
-    def _mark_binary(
-        self, parsers: list[Callable[[Any], Any] | None], binary: Collection[int]
-    ) -> list[Callable[[Any], Any] | None]:
-        # Only a decoding connection needs the marker: without an encoding every reply
-        # already is bytes, and the plain read loop stays in use.
-        if binary and self._encoding is not None:
-            for index in binary:
-                parsers[index] = Undecoded(parsers[index])
-            self._binary += len(binary)
-        return parsers
 
     def decode_reply(self, value: Any) -> Any:
         """Decode a reply that was read undecoded, as this connection's decoder would have.
@@ -557,7 +519,11 @@ class Connection(asyncio.Protocol):
         next_reply = self._decoder.next_reply
         pending = self._pending
         while True:
-            undecoded = bool(pending) and type(pending[0][1]) is Undecoded
+            head = pending[0][0] if pending else None
+            if type(head) is BatchChunk:
+                undecoded = len(head.replies) in head.binary
+            else:
+                undecoded = head is not None and type(pending[0][1]) is Undecoded
             reply = next_reply(not undecoded)
             if reply is NOT_ENOUGH:
                 break
@@ -566,7 +532,8 @@ class Connection(asyncio.Protocol):
                 continue
             if not pending:
                 raise ProtocolError(f"{self._address} sent a reply with no command waiting for it")
-            head = pending[0][0]
+            if undecoded:
+                self._binary -= 1
             if type(head) is BatchChunk:
                 head.replies.append(reply)
                 if len(head.replies) == head.count:
@@ -574,8 +541,6 @@ class Connection(asyncio.Protocol):
                     head.finish(self._address)
                 continue
             fut, parser, name, _, _, _ = pending.popleft()
-            if undecoded:
-                self._binary -= 1
             if fut.done():
                 continue
             if isinstance(reply, ServerError):

@@ -2,14 +2,13 @@
 
 Rules this module keeps:
 
-- A batch (pipelines, transactions) has one future for the whole batch, and one FIFO entry
-  (``BatchChunk``) unless its binary replies need one entry per command. Server and parser
-  errors are slot values; the errors a connection raises about itself (lost, closed, timed
-  out) fail the batch as a whole, once.
-- A pending entry whose parser is an ``Undecoded`` is read with ``next_reply(False)``: its
-  text stays ``bytes`` on a decoding connection (DUMP payloads are not text). The marker is
-  itself a valid parser, so a reader that does not look for it still gets a correct value,
-  only decoded.
+- A batch (pipelines, transactions) is one FIFO entry (``BatchChunk``) with one future.
+  Server and parser errors are slot values; the errors a connection raises about itself
+  (lost, closed, timed out) fail the batch as a whole, once.
+- A pending entry whose parser is an ``Undecoded``, or a batch position in
+  ``BatchChunk.binary``, is read with ``next_reply(False)``: its text stays ``bytes`` on a
+  decoding connection (DUMP payloads are not text). The marker is itself a valid parser, so a
+  reader that does not look for it still gets a correct value, only decoded.
 - The errors a caller gets instead of a reply are built here, each with the command name
   and the address, chained ``from`` the cause.
 - ``decode_text`` turns a reply read undecoded into what the decoder would have returned
@@ -27,7 +26,7 @@ import collections
 import functools
 import logging
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Final, Protocol, cast
+from typing import Any, Protocol, cast
 
 from redis_oxide._command import ArgT
 from redis_oxide._exceptions import (
@@ -40,8 +39,6 @@ from redis_oxide._protocol import NOT_ENOUGH, PushMessage
 
 __all__ = [
     "BatchChunk",
-    "BatchReplies",
-    "BatchTail",
     "Entry",
     "LostHook",
     "ReplySink",
@@ -57,8 +54,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("redis_oxide.connection")
-
-_CONNECTION_FAILURES: Final = (ConnectionLostError, ConnectionClosedError, CommandTimeoutError)
 
 
 class ReplySink(Protocol):
@@ -130,17 +125,20 @@ class BatchChunk:
     timed out) reach ``set_exception`` and fail the whole batch.
     """
 
-    __slots__ = ("count", "done", "future", "names", "parsers", "replies")
+    __slots__ = ("binary", "count", "done", "future", "names", "parsers", "replies")
 
     def __init__(
         self,
         future: asyncio.Future[list[Any]],
         parsers: Sequence[Callable[[Any], Any] | None],
         names: Sequence[str],
+        binary: frozenset[int] = frozenset(),
     ) -> None:
         self.future = future
         self.parsers = parsers
         self.names = names
+        #: Positions whose replies are read undecoded (binary data on a decoding connection).
+        self.binary = binary
         self.count = len(parsers)
         self.replies: list[Any] = []
         self.done = future.done
@@ -217,50 +215,6 @@ class BatchChunk:
                 except Exception as exc:  # a parser bug fails its slot, not the batch
                     append(exc)
         return results
-
-
-class BatchReplies:
-    """Stands in for a future in the FIFO for every command of a batch but the last.
-
-    Replies arrive in order, so appending is enough to put each in its slot; ``done`` and
-    ``set_result`` are the C methods of the batch's future and list, so a reply costs no
-    Python call.
-    """
-
-    __slots__ = ("_future", "_replies", "done", "set_result")
-
-    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
-        self._future = future
-        self._replies = replies
-        self.done = future.done
-        self.set_result = replies.append
-
-    def set_exception(self, exception: BaseException, /) -> None:
-        if isinstance(exception, _CONNECTION_FAILURES):
-            self._future.set_exception(exception)
-        else:
-            self._replies.append(exception)
-
-
-class BatchTail:
-    """The FIFO stand-in for the last command of a batch: its reply resolves the batch."""
-
-    __slots__ = ("_future", "_replies", "done")
-
-    def __init__(self, future: asyncio.Future[list[Any]], replies: list[Any]) -> None:
-        self._future = future
-        self._replies = replies
-        self.done = future.done
-
-    def set_result(self, result: Any, /) -> None:
-        self._replies.append(result)
-        self._future.set_result(self._replies)
-
-    def set_exception(self, exception: BaseException, /) -> None:
-        if isinstance(exception, _CONNECTION_FAILURES):
-            self._future.set_exception(exception)
-        else:
-            self.set_result(exception)
 
 
 class Undecoded:

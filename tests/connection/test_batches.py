@@ -138,3 +138,17 @@ async def test_batch_read_while_a_binary_reply_is_pending(redis_stack: RedisServ
         assert conn.pending_count == 0
     finally:
         await conn.aclose()
+
+
+async def test_binary_position_outside_the_batch_is_refused(redis_stack: RedisServerInfo) -> None:
+    conn = await open_connection(
+        ConnectionConfig(host=redis_stack.host, port=redis_stack.port, encoding="utf-8")
+    )
+    try:
+        data = encode_commands([("ECHO", "a")])
+        with pytest.raises(ValueError, match="outside the batch"):
+            conn.send_batch(data, [None], ["ECHO"], binary=[1])
+        assert conn.pending_count == 0
+        assert await conn.send(("ECHO", "b"), None, "ECHO") == "b"
+    finally:
+        await conn.aclose()
