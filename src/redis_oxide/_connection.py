@@ -347,11 +347,11 @@ class Connection(asyncio.Protocol):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
+        if binary and not all(0 <= index < count for index in binary):
+            raise ValueError("send_batch: a binary position is outside the batch")
         # Only a decoding connection reads binary replies differently: without an encoding
         # every reply already is bytes.
         undecoded = frozenset(binary) if binary and self._encoding is not None else _NONE
-        if undecoded and not all(0 <= index < count for index in undecoded):
-            raise ValueError("send_batch: a binary position is outside the batch")
         future: asyncio.Future[list[Any]] = self._new_future()
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
