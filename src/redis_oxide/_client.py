@@ -241,7 +241,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         parser: Callable[[Any], T] | None,
     ) -> Awaitable[T]:
         # _dispatch inlined for the common case (a ready shared connection, no blocking
-        # command): one Python frame less per command.
+        # command): no _dispatch, ready_connection or is_available frame per command.
         if not meta.is_blocking:
             conn = self._strategy.sole
             if conn is None or not conn.available:
