@@ -2,8 +2,12 @@
 
 Rules this module keeps:
 
-- A command is encoded when it is queued, so a bad argument raises ``TypeError`` at the
+- A command is checked when it is queued, so a bad argument raises ``TypeError`` at the
   call, never at ``execute()``. Queuing never awaits and never touches a connection.
+- Short commands of ``bytes`` arguments (``SET k v``, ``GET k``) are queued unframed and
+  framed by ``execute()``, chunk by chunk, once the previous chunk is on the wire: the server
+  runs chunk k while the client frames chunk k + 1. Anything else is framed when queued.
+  ``_protocol._templates.is_late`` is the rule (inlined in ``Pipeline._execute``).
 - A run takes the queue as it is (``_Batch``) and leaves a fresh one behind: the pipeline is
   reusable, and the handles of a run only ever see that run's replies.
 - On a shared (multiplexed) connection a plain pipeline is written in chunks of
@@ -45,7 +49,7 @@ from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
 from redis_oxide._protocol import encode_command
-from redis_oxide._protocol._templates import pack_args
+from redis_oxide._protocol._templates import THREE_TOKENS, TWO_TOKENS, join_frames, pack_args
 
 if TYPE_CHECKING:
     from redis_oxide._scripting import Script
@@ -54,11 +58,13 @@ __all__ = ["Pipeline", "PipelineResult"]
 
 T = TypeVar("T")
 
-# 1,024 commands of typical size (100-byte values) are ~150 KB: one socket write, and the
-# longest another caller of the shared connection waits behind a pipeline is about two such
-# chunks of server work. redis-py sends a pipeline in one write however long it is.
-_CHUNK_COMMANDS = 1024
-# Two chunks in flight keep the server busy while the client decodes the previous chunk.
+# 512 commands of typical size (100-byte values) are ~70 KB. A 1,000-command pipeline goes
+# out in two writes: the server runs the first half while the client frames the second.
+# Smaller chunks cost a write and a server wake-up each and measured slower.
+_CHUNK_COMMANDS = 512
+# Two chunks in flight keep the server busy while the client frames the next chunk and reads
+# the replies of the previous one; another caller of the shared connection waits behind at
+# most that much server work. redis-py sends a pipeline in one write however long it is.
 _WINDOW = 2
 
 _MULTI = encode_command(("MULTI",))
@@ -71,7 +77,8 @@ class _Batch:
     __slots__ = ("binary", "blocking", "data", "error", "names", "parsers", "results", "scripts")
 
     def __init__(self) -> None:
-        self.data: list[bytes] = []
+        #: Frames, or commands that ``join_frames`` frames at execute (see the module rules).
+        self.data: list[bytes | tuple[ArgT, ...]] = []
         self.parsers: list[Callable[[Any], Any] | None] = []
         self.names: list[str] = []
         #: sha1 -> script, for every script an EVALSHA of this batch runs.
@@ -221,14 +228,14 @@ async def _send_chunks(
             chunk_names = names[start:end]
             shift = -start
             if start == 0 and prefix:
-                chunk_data = prefix + chunk_data
+                chunk_data = [*prefix, *chunk_data]
                 chunk_parsers = [*([None] * len(prefix)), *chunk_parsers]
                 chunk_names = prefix_names + chunk_names
                 shift = len(prefix)
             binary = [i + shift for i in batch.binary if start <= i < end]
             in_flight.append(
                 conn.send_batch(
-                    b"".join(chunk_data), chunk_parsers, chunk_names, reply_timeout, binary
+                    join_frames(chunk_data), chunk_parsers, chunk_names, reply_timeout, binary
                 )
             )
             if len(in_flight) >= _WINDOW:
@@ -253,7 +260,7 @@ async def _send_transaction(
     """Send ``MULTI``, the batch and ``EXEC`` in one write; return the EXEC slots."""
     prefix, prefix_names = _script_prefix(batch)
     count = len(batch.names)
-    data = b"".join([*prefix, _MULTI, *batch.data, _EXEC])
+    data = join_frames([*prefix, _MULTI, *batch.data, _EXEC])
     names = [*prefix_names, "MULTI", *batch.names, "EXEC"]
     parsers: list[Callable[[Any], Any] | None] = [None] * len(names)
     binary = [len(names) - 1] if batch.binary else []
@@ -420,7 +427,17 @@ class Pipeline(_Queueing[StrT]):
         # The hot path of a pipeline: _queue inlined, and the handle built without running
         # an __init__ frame (slots set directly). Generated methods always pass a tuple.
         batch = self._batch
-        data = pack_args(args)
+        count = len(args)
+        # is_late(args), inlined: such a command is framed by execute().
+        if (
+            count == 3
+            and type(args[1]) is bytes
+            and type(args[2]) is bytes
+            and args[0] in THREE_TOKENS
+        ) or (count == 2 and type(args[1]) is bytes and args[0] in TWO_TOKENS):
+            data: bytes | tuple[ArgT, ...] = args
+        else:
+            data = pack_args(args)
         names = batch.names
         index = len(names)
         if meta.is_blocking:

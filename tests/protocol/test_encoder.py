@@ -19,7 +19,14 @@ ENCODERS: dict[str, Encoder] = {
     "python": _encode.encode_command,
     # The hot paths' encoder takes tuples only.
     "templates": lambda args: _templates.pack_args(tuple(args)),
+    # A pipeline's: frames late what is_late allows (its template exists after pack_args).
+    "late": lambda args: _late_frame(tuple(args)),
 }
+
+
+def _late_frame(args: tuple[Any, ...]) -> bytes:
+    frame = _templates.pack_args(args)
+    return _templates.join_frames([args]) if _templates.is_late(args) else frame
 
 
 @pytest.fixture(params=sorted(ENCODERS))
@@ -152,3 +159,43 @@ def test_encode_commands_concatenates() -> None:
     assert encode_commands(iter(commands)) == expected
     assert _encode.encode_commands(commands) == expected
     assert encode_commands([]) == b""
+
+
+def test_join_frames_frames_late_commands_among_framed_ones() -> None:
+    _templates.pack_args(("SET", b"k", b"v"))
+    _templates.pack_args(("GET", b"k"))
+    items = [
+        ("SET", b"key", b"x" * 300),
+        command(b"INCR", b"n"),
+        ("GET", b"key"),
+        ("SET", b"", b"%d%b"),
+    ]
+    assert all(_templates.is_late(item) for item in items if type(item) is tuple)
+    assert _templates.join_frames(items) == (
+        command(b"SET", b"key", b"x" * 300)
+        + command(b"INCR", b"n")
+        + command(b"GET", b"key")
+        + command(b"SET", b"", b"%d%b")
+    )
+    assert _templates.join_frames([]) == b""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("SET", "k", b"v"),
+        ("SET", b"k", "v"),
+        ("SET", b"k", 1),
+        ("SET", b"k", memoryview(b"v")),
+        ("GET", "k"),
+        ("MSET", b"a", b"1", b"b"),
+        ("PING",),
+        ("NEVER-FRAMED-BEFORE", b"k", b"v"),
+        (b"SET", b"k", b"v"),
+    ],
+    ids=repr,
+)
+def test_is_late_only_for_bytes_arguments_of_a_known_name(args: tuple[Any, ...]) -> None:
+    _templates.pack_args(("SET", b"k", b"v"))
+    _templates.pack_args(("GET", b"k"))
+    assert not _templates.is_late(args)

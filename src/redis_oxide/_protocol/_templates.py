@@ -9,23 +9,32 @@ Rules this module keeps:
   made once per command name: about half the time of ``hiredis.pack_command``, which formats
   every length with ``sprintf``. Anything else goes to ``encode_command``'s rules.
 - A template escapes ``%`` in the name; at most ``_MAX_NAMES`` names get one per arity, so
-  raw commands with ever-new names cannot grow the caches without bound.
+  raw commands with ever-new names cannot grow the caches without bound. A template, once
+  made, stays: a name found in ``THREE_TOKENS`` / ``TWO_TOKENS`` can be framed later.
+- ``join_frames`` takes frames and *unframed* commands: a command may be left unframed only
+  when its name is a key of the template cache of its arity and every other argument is
+  ``bytes`` (what ``is_late(args)`` checks), so framing it later cannot fail and gives the
+  bytes ``pack_args`` would have given.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
 from redis_oxide._command import ArgT
 from redis_oxide._protocol._hiredis import PLAIN_TYPES, encode_command, pack_plain
 
-__all__ = ["pack_args"]
+__all__ = ["THREE_TOKENS", "TWO_TOKENS", "is_late", "join_frames", "pack_args"]
 
 _MAX_NAMES: Final = 512
 
 # name -> frame template with the name filled in and ``%d``/``%b`` slots for the rest.
 _TWO: dict[str, bytes] = {}
 _THREE: dict[str, bytes] = {}
+#: The caches, for hot paths that test ``is_late``'s rule inline.
+TWO_TOKENS: Final = _TWO
+THREE_TOKENS: Final = _THREE
 
 
 def _template(name: str, count: int, cache: dict[str, bytes]) -> bytes | None:
@@ -73,3 +82,44 @@ def pack_args(args: tuple[ArgT, ...]) -> bytes:
     if not count:
         return encode_command(args)
     return pack_plain(args)
+
+
+def is_late(args: tuple[ArgT, ...]) -> bool:
+    """Whether ``join_frames`` can frame ``args`` itself (the rule the pipeline inlines).
+
+    Args:
+        args: The command's wire arguments.
+
+    Returns:
+        True when the name has a template of this arity and the other arguments are bytes.
+    """
+    count = len(args)
+    if count == 3:
+        return type(args[1]) is bytes and type(args[2]) is bytes and args[0] in _THREE
+    if count == 2:
+        return type(args[1]) is bytes and args[0] in _TWO
+    return False
+
+
+def join_frames(items: Sequence[Any]) -> bytes:
+    """Concatenate frames, framing on the way the commands that were queued unframed.
+
+    Args:
+        items: Each either the bytes of a framed command or a command tuple for which
+            ``is_late`` held when it was queued.
+
+    Returns:
+        The bytes to write.
+    """
+    three = _THREE
+    two = _TWO
+    return b"".join(
+        [
+            item
+            if type(item) is bytes
+            else three[item[0]] % (len(item[1]), item[1], len(item[2]), item[2])
+            if len(item) == 3
+            else two[item[0]] % (len(item[1]), item[1])
+            for item in items
+        ]
+    )
