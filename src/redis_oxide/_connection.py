@@ -1,33 +1,20 @@
 """One Redis connection: a socket as an ``asyncio.Protocol`` with a FIFO of pending replies.
 
-Rules this module keeps:
+Rules this module keeps (``ConnectionCore`` in ``_connection_core.py`` reads the replies,
+keeps the deadlines and ends the connection; its rules hold here too):
 
-- This file owns every connection state transition; ``_transition`` is the only place that
-  assigns ``_state`` and it refuses illegal moves. ``CLOSED`` and ``BROKEN`` are terminal.
-- Replies are matched to commands strictly in order. An entry stays in the FIFO until its
-  reply has been read, even when its caller was cancelled or timed out: the late reply is
-  read and dropped, so the stream never desynchronises and a cancellation never costs a
-  reconnect.
 - A command is encoded when it is issued (bad arguments raise ``TypeError`` before anything
   is queued). All commands issued during one event-loop turn leave in ONE
   ``transport.write`` at the start of the next turn; with ``write_when_idle`` (set by the
   strategies once the handshake is done) a lone caller's command (nothing pending, last
   write carried one command) is written at once instead, saving it a loop turn.
-- A command may carry a ``LostHook``: when the connection is lost before its reply, the hook
-  is offered the command (and may take its future over, to re-run it elsewhere) before the
-  caller is failed. Only the failure path pays for it.
-- Push frames go to the push handler, never to a caller.
-- A batch (``send_batch``: pipeline chunks, transactions) is ONE FIFO entry with one future:
-  the reader collects its replies in a tight loop and the entry leaves the FIFO once all are
-  in.
-- A binary reply (``binary=True``: DUMP payloads) is read undecoded even when the decoder
-  decodes text. ``_binary`` counts such replies still due (an entry's, or positions of a
-  batch); while it is zero,
-  ``data_received`` runs the plain loop, which never looks for them, and only while it is
-  non-zero does the slower ``_read_mixed`` pick the decode flag reply by reply.
-- Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
-  every pending caller fails with the cause, the transport is aborted and new commands are
-  refused. The connection never limps on.
+- A command travels with its ``CommandMeta`` and may carry a ``FailureHook`` (offered the
+  command when the connection is lost before its reply, or when the reply is a
+  ``reroutable`` server error). Only the failure path pays for it.
+- A batch (``send_batch``: pipeline chunks, transactions) is ONE FIFO entry with one future.
+- A reply whose text does not decode (``encoding_errors="strict"``) fails only the command
+  that read it: the decoder records the failure (``_connection_replies.RECORDING_ERRORS``)
+  and finishes the reply, so the stream stays in step.
 - Nothing here knows about pools or topology, and no secret is ever stored here.
 """
 
@@ -37,92 +24,43 @@ import asyncio
 import collections
 import logging
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._connection_core import ConnectionCore, PushHandler
 from redis_oxide._connection_replies import (
     BatchChunk,
     Entry,
-    LostHook,
+    FailureHook,
     Undecoded,
-    decode_text,
-    fail_entries,
     future_factory,
     pending_commands,
     refusal_error,
-    time_out_entries,
 )
-from redis_oxide._connection_state import LEGAL, ConnectionState
-from redis_oxide._exceptions import (
-    ProtocolError,
-    RedisError,
-    ServerError,
-)
-from redis_oxide._protocol import (
-    NOT_ENOUGH,
-    Decoder,
-    PushMessage,
-    encode_command,
-)
+from redis_oxide._connection_state import ConnectionState
+from redis_oxide._connection_text import decode_failures, decode_text, take_failure
+from redis_oxide._exceptions import RedisError
+from redis_oxide._protocol import Decoder, encode_command
 from redis_oxide._protocol._templates import pack_args
 
-__all__ = ["Connection", "ConnectionState", "LostHook", "PushHandler"]
+__all__ = ["Connection", "ConnectionState", "FailureHook", "PushHandler"]
 
 logger = logging.getLogger("redis_oxide.connection")
 
-#: Receives RESP3 push frames (and, in raw mode, unsolicited replies).
-PushHandler = Callable[[Any], None]
-
-
-# The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
-_DEADLINE_SLACK: Final = 0.001
-
-
 _S = ConnectionState
 _NONE: Final[frozenset[int]] = frozenset()
-# States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
-# frozenset membership test would cost a frame per command.
 _READY: Final = _S.READY
 _HANDSHAKING: Final = _S.HANDSHAKING
 
 
-class Connection(asyncio.Protocol):
+class Connection(ConnectionCore):
     """A single Redis connection with pipelined, FIFO-matched replies.
 
     Built by ``open_connection``; the transport is attached by asyncio through
     ``connection_made``.
     """
 
-    __slots__ = (
-        "_address",
-        "_binary",
-        "_cause",
-        "_closed",
-        "_decoder",
-        "_drained",
-        "_encoding",
-        "_errors",
-        "_flush_scheduled",
-        "_lone",
-        "_loop",
-        "_new_future",
-        "_pending",
-        "_state",
-        "_timer",
-        "_timer_when",
-        "_transport",
-        "_unsent",
-        "_wbuf",
-        "available",
-        "created_at",
-        "lease_generation",
-        "max_lifetime",
-        "push_handler",
-        "raw_replies",
-        "server_info",
-        "write_count",
-        "write_when_idle",
-    )
+    __slots__ = ()
 
     def __init__(
         self,
@@ -140,6 +78,9 @@ class Connection(asyncio.Protocol):
         # The decoder's own text settings, needed to decode what was read undecoded.
         self._encoding = encoding
         self._errors = encoding_errors
+        # Where the decoder records text that did not decode (RECORDING_ERRORS); checked
+        # after each reply, and empty unless something failed.
+        self._failures = decode_failures()
         # Pending entries marked Undecoded; only meaningful when _encoding is set.
         self._binary = 0
         self._loop = loop
@@ -196,13 +137,6 @@ class Connection(asyncio.Protocol):
         """Commands sent or queued whose replies have not been read yet."""
         return pending_commands(self._pending)
 
-    def _transition(self, new: ConnectionState) -> None:
-        if new not in LEGAL[self._state]:
-            raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
-        logger.debug("connection %s: %s -> %s", self._address, self._state.name, new.name)
-        self._state = new
-        self.available = new is _READY
-
     def begin_handshake(self) -> None:
         """Allow the handshake commands; only ``open_connection`` calls this."""
         self._transition(ConnectionState.HANDSHAKING)
@@ -218,10 +152,6 @@ class Connection(asyncio.Protocol):
     def is_idle(self) -> bool:
         """Whether no reply is outstanding."""
         return not self._pending
-
-    def is_closed(self) -> bool:
-        """Whether the connection has ended, on purpose or not."""
-        return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
 
     def is_finished(self) -> bool:
         """Whether the transport is gone too (nothing left to wait for)."""
@@ -252,10 +182,9 @@ class Connection(asyncio.Protocol):
         self,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
-        name: str,
+        meta: CommandMeta,
         timeout: float | None = None,
-        binary: bool = False,
-        on_lost: LostHook | None = None,
+        hook: FailureHook | None = None,
     ) -> asyncio.Future[Any]:
         """Queue one command and return the future of its (parsed) reply.
 
@@ -263,13 +192,12 @@ class Connection(asyncio.Protocol):
             args: The wire arguments, command name first.
             parser: Applied to the decoded reply before it resolves the future; None keeps
                 the decoded value.
-            name: The command name attached to errors.
+            meta: The command's metadata: its name for errors, and ``binary_reply`` (read
+                the reply undecoded even when this connection decodes text: DUMP).
             timeout: Seconds to wait for the reply; None waits as long as the connection
                 lives.
-            binary: Read the reply undecoded (``bytes``) even when this connection decodes
-                text: the reply is binary data (DUMP).
-            on_lost: Offered the command if the connection is lost before its reply; it
-                may take the future over (the client re-runs retryable commands so).
+            hook: Offered the command if the connection is lost before its reply, or if the
+                reply is a reroutable server error; it may take the future over.
 
         Returns:
             A future resolving to the reply. Cancelling it leaves the connection intact.
@@ -288,7 +216,7 @@ class Connection(asyncio.Protocol):
             deadline = self._loop.time() + timeout
             if self._timer is None or deadline < self._timer_when:
                 self._arm_timer(deadline)
-        if binary and self._encoding is not None:
+        if meta.binary_reply and self._encoding is not None:
             parser = Undecoded(parser)
             self._binary += 1
         pending = self._pending
@@ -302,11 +230,11 @@ class Connection(asyncio.Protocol):
         ):
             # Idle: no reply is due, so waiting a loop turn to coalesce would only add
             # latency; commands issued after this one in the same turn still coalesce.
-            pending.append((fut, parser, name, deadline, on_lost, args))
+            pending.append((fut, parser, meta, deadline, hook, args))
             transport.write(data)
             self.write_count += 1
             return fut
-        pending.append((fut, parser, name, deadline, on_lost, args))
+        pending.append((fut, parser, meta, deadline, hook, args))
         self._wbuf.append(data)
         self._unsent += 1
         if not self._flush_scheduled:
@@ -318,7 +246,7 @@ class Connection(asyncio.Protocol):
         self,
         data: bytes,
         parsers: Sequence[Callable[[Any], Any] | None],
-        names: Sequence[str],
+        metas: Sequence[CommandMeta],
         timeout: float | None = None,
         binary: Collection[int] = (),
     ) -> asyncio.Future[list[Any]]:
@@ -327,7 +255,7 @@ class Connection(asyncio.Protocol):
         Args:
             data: The encoded commands, back to back; they leave in one write.
             parsers: One parser (or None) per command, in order.
-            names: One command name per command, in order.
+            metas: One command's metadata per command, in order.
             timeout: Seconds to wait for the whole block; None waits as long as the
                 connection lives.
             binary: Positions of the commands whose replies are read undecoded.
@@ -338,12 +266,12 @@ class Connection(asyncio.Protocol):
             future itself.
 
         Raises:
-            ValueError: ``parsers`` is empty or its length differs from ``names``.
+            ValueError: ``parsers`` is empty or its length differs from ``metas``.
             ConnectionClosedError: The connection no longer accepts commands.
         """
         count = len(parsers)
-        if count == 0 or count != len(names):
-            raise ValueError("send_batch needs one parser and one name per command")
+        if count == 0 or count != len(metas):
+            raise ValueError("send_batch needs one parser and one meta per command")
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
@@ -357,8 +285,8 @@ class Connection(asyncio.Protocol):
         pending = self._pending
         idle = not pending and self.write_when_idle and state is _READY and not self._wbuf
         # One FIFO entry for the whole batch; its replies are collected in one go.
-        chunk = BatchChunk(future, parsers, names, undecoded)
-        pending.append((chunk, None, names[0], deadline, None, None))
+        chunk = BatchChunk(future, parsers, metas, undecoded)
+        pending.append((chunk, None, metas[0], deadline, None, None))
         self._binary += len(undecoded)
         if deadline is not None and (self._timer is None or deadline < self._timer_when):
             self._arm_timer(deadline)
@@ -372,21 +300,24 @@ class Connection(asyncio.Protocol):
             self._loop.call_soon(self._flush)
         return future
 
-    def decode_reply(self, value: Any) -> Any:
+    def decode_reply(self, value: Any, meta: CommandMeta) -> Any:
         """Decode a reply that was read undecoded, as this connection's decoder would have.
 
         Args:
             value: The undecoded reply (or part of one, such as one EXEC slot).
+            meta: The command it answers.
 
         Returns:
-            ``value`` with its text decoded; unchanged when the connection keeps ``bytes``.
-
-        Raises:
-            UnicodeDecodeError: Text did not decode under ``encoding_errors="strict"``.
+            ``value`` with its text decoded (unchanged when the connection keeps ``bytes``),
+            or, when text did not decode under ``encoding_errors="strict"``, the
+            ``ReplyDecodeError`` that command gets.
         """
         if self._encoding is None:
             return value
-        return decode_text(value, self._encoding, self._errors)
+        decoded = decode_text(value, self._encoding, self._errors)
+        if self._failures:
+            return take_failure(self._failures, meta, None, self._address)
+        return decoded
 
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answer arrives as push frames (RESP3 SUBSCRIBE and kin).
@@ -434,189 +365,6 @@ class Connection(asyncio.Protocol):
             return
         transport.write(data)
         self.write_count += 1
-
-    # -- per-command deadlines --------------------------------------------------------------
-
-    def _arm_timer(self, deadline: float) -> None:
-        # One timer per connection, aimed at the nearest deadline. With a uniform timeout the
-        # deadlines only grow, so the timer is armed once per timeout period, not per command.
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_at(deadline, self._on_timer)
-        self._timer_when = deadline
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        now = self._loop.time() + _DEADLINE_SLACK
-        nearest = time_out_entries(self._pending, now, self._address)
-        if nearest is not None:
-            self._arm_timer(nearest)
-
-    # -- asyncio.Protocol -------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self._transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self._decoder.feed(data)
-            if self._binary:
-                self._read_mixed()
-                return
-            next_reply = self._decoder.next_reply
-            pending = self._pending
-            while True:
-                reply = next_reply()
-                if reply is NOT_ENOUGH:
-                    break
-                if type(reply) is PushMessage or (not pending and self.raw_replies):
-                    self._dispatch_push(reply)
-                    if self._binary:  # the handler sent a binary command
-                        self._read_mixed()
-                        return
-                    continue
-                if not pending:
-                    raise ProtocolError(
-                        f"{self._address} sent a reply with no command waiting for it"
-                    )
-                fut = pending[0][0]
-                if type(fut) is BatchChunk:
-                    if not fut.collect(reply, next_reply, self._dispatch_push):
-                        break
-                    pending.popleft()
-                    fut.finish(self._address)
-                    if self._binary:  # a push handler sent a binary command meanwhile
-                        self._read_mixed()
-                        return
-                    continue
-                fut, parser, name, _, _, _ = pending.popleft()
-                if fut.done():
-                    continue  # its caller was cancelled or timed out: drop the late reply
-                if isinstance(reply, ServerError):
-                    reply.command = name
-                    reply.address = self._address
-                    fut.set_exception(reply)
-                elif parser is None:
-                    fut.set_result(reply)
-                else:
-                    try:
-                        value = parser(reply)
-                    except Exception as exc:  # a parser bug fails its caller, not the stream
-                        fut.set_exception(exc)
-                    else:
-                        fut.set_result(value)
-            if not pending and self._drained is not None and not self._drained.done():
-                self._drained.set_result(None)
-        except Exception as exc:
-            self._break(exc)
-
-    def _read_mixed(self) -> None:
-        # The read loop while a binary reply is outstanding: each reply is read with the
-        # decode flag of the entry at the head of the FIFO. The head only changes once a
-        # reply is complete, so a reply split across reads is always asked for alike.
-        # Exceptions go to data_received, which breaks the connection.
-        next_reply = self._decoder.next_reply
-        pending = self._pending
-        while True:
-            head = pending[0][0] if pending else None
-            if type(head) is BatchChunk:
-                undecoded = len(head.replies) in head.binary
-            else:
-                undecoded = head is not None and type(pending[0][1]) is Undecoded
-            reply = next_reply(not undecoded)
-            if reply is NOT_ENOUGH:
-                break
-            if type(reply) is PushMessage or (not pending and self.raw_replies):
-                self._dispatch_push(self.decode_reply(reply) if undecoded else reply)
-                continue
-            if not pending:
-                raise ProtocolError(f"{self._address} sent a reply with no command waiting for it")
-            if undecoded:
-                self._binary -= 1
-            if type(head) is BatchChunk:
-                head.replies.append(reply)
-                if len(head.replies) == head.count:
-                    pending.popleft()
-                    head.finish(self._address)
-                continue
-            fut, parser, name, _, _, _ = pending.popleft()
-            if fut.done():
-                continue
-            if isinstance(reply, ServerError):
-                reply.command = name
-                reply.address = self._address
-                fut.set_exception(reply)
-                continue
-            try:
-                value = reply if parser is None else parser(reply)
-            except Exception as exc:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(value)
-        if not pending and self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
-
-    def _dispatch_push(self, frame: Any) -> None:
-        handler = self.push_handler
-        if handler is None:
-            logger.debug("connection %s: dropped push frame with no handler", self._address)
-            return
-        try:
-            handler(frame)
-        except Exception:  # a faulty handler must not tear down a healthy stream
-            logger.exception("connection %s: push handler failed", self._address)
-
-    def eof_received(self) -> bool | None:
-        return None  # let the transport close itself; connection_lost does the rest
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timer()
-        state = self._state
-        if state is _S.CLOSING:
-            self._transition(_S.CLOSED)
-        elif state is not _S.CLOSED and state is not _S.BROKEN:
-            self._cause = exc or ConnectionResetError("server closed the connection")
-            self._transition(_S.BROKEN)
-            logger.info("connection %s lost: %r", self._address, self._cause)
-        self._fail_pending(self._cause)
-        self._transport = None
-        if not self._closed.done():
-            self._closed.set_result(None)
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
-
-    # -- ending -----------------------------------------------------------------------------
-
-    def _fail_pending(self, cause: BaseException | None) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        sent = len(pending) - self._unsent
-        self._wbuf.clear()
-        self._unsent = 0
-        self._binary = 0
-        # No cause and a close under way: aclose/abort ended it, nothing was lost.
-        on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
-        fail_entries(pending, sent, cause, self._address, on_purpose=on_purpose)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _break(self, cause: BaseException) -> None:
-        if self.is_closed():
-            return
-        logger.warning("connection %s broken: %r", self._address, cause)
-        self._cause = cause
-        self._transition(_S.BROKEN)
-        self._cancel_timer()
-        self._fail_pending(cause)
-        if self._transport is not None:
-            self._transport.abort()
-        elif not self._closed.done():
-            self._closed.set_result(None)
 
     def abort(self) -> None:
         """Close at once: pending callers fail with ``ConnectionClosedError``."""

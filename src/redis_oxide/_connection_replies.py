@@ -14,9 +14,12 @@ Rules this module keeps:
 - ``decode_text`` turns a reply read undecoded into what the decoder would have returned
   with its encoding; it is used for push frames read while a binary reply was expected and
   for the slots of an undecoded EXEC reply that are not binary.
-- A pending ``Entry`` carries a ``LostHook`` and the wire arguments only for the failure
-  path: ``offer_lost`` hands a lost command to its hook (the client re-runs retryable
-  commands so) and a failing hook never keeps the other callers from their errors.
+- A pending ``Entry`` carries a ``FailureHook`` and the wire arguments only for the failure
+  path: ``offer_failure`` hands a lost or redirected command to its hook (executors re-run
+  retryable commands so) and a failing hook never keeps the other callers from their errors.
+- A reply whose text does not decode fails only the command that read it
+  (``ReplyDecodeError``, built by ``decode_failure``); the decoder has consumed the whole
+  reply, so the stream stays in step.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol, cast
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._connection_text import take_failure
 from redis_oxide._exceptions import (
     CommandTimeoutError,
     ConnectionClosedError,
@@ -40,13 +44,12 @@ from redis_oxide._protocol import NOT_ENOUGH, PushMessage
 __all__ = [
     "BatchChunk",
     "Entry",
-    "LostHook",
+    "FailureHook",
     "ReplySink",
     "Undecoded",
-    "decode_text",
     "fail_entries",
     "future_factory",
-    "offer_lost",
+    "offer_failure",
     "pending_commands",
     "refusal_error",
     "time_out_entries",
@@ -64,11 +67,14 @@ class ReplySink(Protocol):
     def set_exception(self, exception: BaseException, /) -> None: ...
 
 
-class LostHook(Protocol):
-    """Offered a command whose connection was lost before its reply arrived.
+class FailureHook(Protocol):
+    """Offered a command that failed in a way another try may fix.
 
-    Returns True when it took the future over (it will resolve it, e.g. by re-running the
-    command on another connection); False leaves the error to the connection.
+    Called, synchronously, when the connection is lost before the command's reply arrived
+    (``error`` is the ``ConnectionLostError`` the caller would get) or when the reply is a
+    server error whose class is ``reroutable`` (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY,
+    LOADING, MASTERDOWN). Returns True when it took the future over (it will resolve it, by
+    re-running the command where it belongs); False leaves ``error`` to the caller.
     """
 
     def __call__(
@@ -76,23 +82,23 @@ class LostHook(Protocol):
         future: asyncio.Future[Any],
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
-        name: str,
-        binary: bool,
+        meta: CommandMeta,
         deadline: float | None,
         error: RedisError,
         /,
     ) -> bool: ...
 
 
-# One pending entry: (future or batch sink, parser or None, command name, absolute deadline or
-# None, lost hook or None, wire arguments or None). A plain tuple is the cheapest record
-# CPython can build on the hot path; the last two only matter when the connection is lost.
+# One pending entry: (future or batch sink, parser or None, command metadata, absolute
+# deadline or None, failure hook or None, wire arguments or None). A plain tuple is the
+# cheapest record CPython can build on the hot path; the metadata only names the command in
+# errors, and the last two only matter when the command fails.
 Entry = tuple[
     ReplySink,
     Callable[[Any], Any] | None,
-    str,
+    CommandMeta,
     float | None,
-    LostHook | None,
+    FailureHook | None,
     Sequence[ArgT] | None,
 ]
 
@@ -125,18 +131,18 @@ class BatchChunk:
     timed out) reach ``set_exception`` and fail the whole batch.
     """
 
-    __slots__ = ("binary", "count", "done", "future", "names", "parsers", "replies")
+    __slots__ = ("binary", "count", "done", "future", "metas", "parsers", "replies")
 
     def __init__(
         self,
         future: asyncio.Future[list[Any]],
         parsers: Sequence[Callable[[Any], Any] | None],
-        names: Sequence[str],
+        metas: Sequence[CommandMeta],
         binary: frozenset[int] = frozenset(),
     ) -> None:
         self.future = future
         self.parsers = parsers
-        self.names = names
+        self.metas = metas
         #: Positions whose replies are read undecoded (binary data on a decoding connection).
         self.binary = binary
         self.count = len(parsers)
@@ -151,9 +157,17 @@ class BatchChunk:
             self.future.set_exception(exception)
 
     def collect(
-        self, reply: Any, next_reply: Callable[[], Any], on_push: Callable[[Any], None]
+        self,
+        reply: Any,
+        next_reply: Callable[[], Any],
+        on_push: Callable[[Any], None],
+        failures: list[UnicodeDecodeError],
+        address: str,
     ) -> bool:
         """Take ``reply`` and every further one already buffered, up to ``count``.
+
+        ``reply`` has been checked for decoding failures; later replies are checked here: a
+        reply that did not decode fills its slot with a ``ReplyDecodeError``.
 
         Returns:
             True once all the batch's replies are in.
@@ -169,6 +183,8 @@ class BatchChunk:
             if type(reply) is PushMessage:
                 on_push(reply)
                 continue
+            if failures:
+                reply = take_failure(failures, self.metas[len(replies)], None, address)
             append(reply)
             missing -= 1
         return True
@@ -201,10 +217,10 @@ class BatchChunk:
     def _slot_by_slot(self, address: str) -> list[Any]:
         results: list[Any] = []
         append = results.append
-        for reply, parser, name in zip(self.replies, self.parsers, self.names, strict=True):
+        for reply, parser, meta in zip(self.replies, self.parsers, self.metas, strict=True):
             if isinstance(reply, BaseException):
                 if isinstance(reply, RedisError):
-                    reply.command = name
+                    reply.command = meta.name
                     reply.address = address
                 append(reply)
             elif parser is None:
@@ -234,35 +250,6 @@ class Undecoded:
         return reply if parser is None else parser(reply)
 
 
-def decode_text(value: Any, encoding: str, errors: str) -> Any:
-    """Decode every ``bytes`` inside a reply that was read undecoded.
-
-    Args:
-        value: The reply, as ``next_reply(False)`` returned it.
-        encoding: The codec the connection's decoder uses.
-        errors: The codec error handler.
-
-    Returns:
-        The reply as the decoder would have returned it with ``encoding``; a push frame
-        stays a ``PushMessage``.
-
-    Raises:
-        UnicodeDecodeError: Text did not decode under ``errors="strict"``.
-    """
-    kind = type(value)
-    if kind is bytes:
-        return value.decode(encoding, errors)
-    if kind is list or kind is PushMessage:
-        items = [decode_text(item, encoding, errors) for item in value]
-        return items if kind is list else PushMessage(items)
-    if kind is dict:
-        return {
-            decode_text(key, encoding, errors): decode_text(item, encoding, errors)
-            for key, item in value.items()
-        }
-    return value
-
-
 def pending_commands(pending: Collection[Entry]) -> int:
     """Count the commands behind FIFO entries (a batch entry stands for many).
 
@@ -289,10 +276,11 @@ def time_out_entries(pending: Collection[Entry], now: float, address: str) -> fl
         The nearest deadline still ahead, or None.
     """
     nearest: float | None = None
-    for fut, _, name, deadline, _, _ in pending:
+    for fut, _, meta, deadline, _, _ in pending:
         if deadline is None or fut.done():
             continue
         if deadline <= now:
+            name = meta.name
             err = CommandTimeoutError(f"{name} got no reply from {address} in time")
             err.command = name
             err.address = address
@@ -321,13 +309,13 @@ def fail_entries(
     """
     index = 0
     while pending:
-        fut, parser, name, deadline, on_lost, args = pending.popleft()
+        fut, parser, meta, deadline, hook, args = pending.popleft()
         if not fut.done():
-            err = unanswered_error(name, address, index < sent, cause, on_purpose=on_purpose)
+            err = unanswered_error(meta.name, address, index < sent, cause, on_purpose=on_purpose)
             if (
-                on_lost is None
+                hook is None
                 or args is None
-                or not offer_lost(on_lost, fut, args, parser, name, deadline, err)
+                or not offer_failure(hook, fut, args, parser, meta, deadline, err)
             ):
                 fut.set_exception(err)
         index += 1
@@ -383,34 +371,33 @@ def unanswered_error(
     return err
 
 
-def offer_lost(
-    on_lost: LostHook,
+def offer_failure(
+    hook: FailureHook,
     fut: ReplySink,
     args: Sequence[ArgT],
     parser: Callable[[Any], Any] | None,
-    name: str,
+    meta: CommandMeta,
     deadline: float | None,
     err: RedisError,
 ) -> bool:
-    """Offer a command whose reply will never come to its ``LostHook``.
+    """Offer a failed command to its ``FailureHook``.
 
     Args:
-        on_lost: The hook the command was sent with.
+        hook: The hook the command was sent with.
         fut: The command's future.
         args: Its wire arguments.
         parser: Its parser, possibly wrapped in ``Undecoded`` (unwrapped for the hook).
-        name: The command name.
+        meta: The command's metadata.
         deadline: Its absolute deadline on the loop's clock, or None.
         err: The error the caller gets unless the hook takes the future over.
 
     Returns:
         True when the hook took the future over.
     """
-    binary = type(parser) is Undecoded
-    if binary:
-        parser = cast(Undecoded, parser).parser
+    if type(parser) is Undecoded:
+        parser = parser.parser
     try:
-        return on_lost(cast("asyncio.Future[Any]", fut), args, parser, name, binary, deadline, err)
+        return hook(cast("asyncio.Future[Any]", fut), args, parser, meta, deadline, err)
     except Exception:  # a faulty hook must not keep the other callers from their errors
-        logger.exception("lost-command hook failed for %s", name)
+        logger.exception("failure hook failed for %s", meta.name)
         return False

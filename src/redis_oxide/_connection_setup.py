@@ -10,6 +10,11 @@ Rules this module keeps:
 - The password lives only in ``ConnectionConfig`` (hidden from its repr) and in the bytes
   of the AUTH/HELLO command; it is never logged and never put into an exception.
 - Foreign errors (OSError, ssl.SSLError, timeouts) become redis-oxide errors here.
+- Strategies open connections through a ``Connector``, which knows where "the server" is at
+  the moment of connecting (a fixed address here; Sentinel or a cluster slot map elsewhere):
+  strategies never hold an address themselves.
+- On a decoding connection, ``encoding_errors="strict"`` becomes the recording handler
+  (``RECORDING_ERRORS``), so text that does not decode fails one command, not the stream.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ import importlib.metadata
 import logging
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._connection_text import RECORDING_ERRORS
 from redis_oxide._exceptions import (
     ConnectFailedError,
     ConnectionLostError,
@@ -30,9 +36,17 @@ from redis_oxide._exceptions import (
     RedisError,
     ServerError,
 )
+from redis_oxide._generated import _meta as _m
 from redis_oxide._protocol import make_decoder
 
-__all__ = ["CertReqs", "ConnectionConfig", "build_ssl_context", "open_connection"]
+__all__ = [
+    "CertReqs",
+    "ConnectionConfig",
+    "Connector",
+    "FixedConnector",
+    "build_ssl_context",
+    "open_connection",
+]
 
 logger = logging.getLogger("redis_oxide.connection")
 
@@ -142,9 +156,10 @@ async def open_connection(
     """
     loop = asyncio.get_running_loop()
     address = config.address
-    decoder = make_decoder(
-        encoding=config.encoding, errors=config.encoding_errors, implementation=config.decoder
-    )
+    errors = config.encoding_errors
+    if errors == "strict":
+        errors = RECORDING_ERRORS
+    decoder = make_decoder(encoding=config.encoding, errors=errors, implementation=config.decoder)
     conn = Connection(
         address=address,
         decoder=decoder,
@@ -152,7 +167,7 @@ async def open_connection(
         push_handler=push_handler,
         max_lifetime=config.max_lifetime,
         encoding=config.encoding,
-        encoding_errors=config.encoding_errors,
+        encoding_errors=errors,
     )
     try:
         async with asyncio.timeout(config.connect_timeout):
@@ -216,19 +231,22 @@ async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
             hello += ["AUTH", config.username or "default", config.password]
         if config.client_name:
             hello += ["SETNAME", config.client_name]
-        required.append(conn.send(hello, None, "HELLO"))
+        required.append(conn.send(hello, None, _m.HELLO))
     else:
         if config.password is not None:
             auth: list[ArgT] = ["AUTH", config.password]
             if config.username is not None:
                 auth.insert(1, config.username)
-            required.append(conn.send(auth, None, "AUTH"))
+            required.append(conn.send(auth, None, _m.AUTH))
         if config.client_name:
-            required.append(conn.send(["CLIENT", "SETNAME", config.client_name], None, "CLIENT"))
+            setname = ["CLIENT", "SETNAME", config.client_name]
+            required.append(conn.send(setname, None, _m.CLIENT_SETNAME))
     if config.db:
-        required.append(conn.send(["SELECT", config.db], None, "SELECT"))
-    optional.append(conn.send(["CLIENT", "SETINFO", "LIB-NAME", _LIB_NAME], None, "CLIENT"))
-    optional.append(conn.send(["CLIENT", "SETINFO", "LIB-VER", _LIB_VER], None, "CLIENT"))
+        required.append(conn.send(["SELECT", config.db], None, _m.SELECT))
+    optional.append(
+        conn.send(["CLIENT", "SETINFO", "LIB-NAME", _LIB_NAME], None, _m.CLIENT_SETINFO)
+    )
+    optional.append(conn.send(["CLIENT", "SETINFO", "LIB-VER", _LIB_VER], None, _m.CLIENT_SETINFO))
     # Wait for every reply so no future is left with an unretrieved exception.
     results = await asyncio.gather(*required, *optional, return_exceptions=True)
     for result in results[: len(required)]:
@@ -242,3 +260,57 @@ async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
     if config.protocol == 3:
         conn.server_info = results[0]
     conn.mark_ready()
+
+
+class Connector(Protocol):
+    """Opens connections to wherever the server is at the moment of connecting.
+
+    Strategies hold a connector, never an address: a fixed server, the primary a Sentinel
+    reports, or a cluster node are all a connector.
+    """
+
+    @property
+    def address(self) -> str:
+        """The address the last (or next) connection goes to, for messages."""
+        ...
+
+    async def connect(self, *, push_handler: PushHandler | None = None) -> Connection:
+        """Open and set up one connection; see ``open_connection`` for the errors."""
+        ...
+
+
+class FixedConnector:
+    """A ``Connector`` for one server at a fixed address.
+
+    Args:
+        config: Where to connect and how to set each connection up.
+    """
+
+    __slots__ = ("config",)
+
+    def __init__(self, config: ConnectionConfig) -> None:
+        self.config = config
+
+    @property
+    def address(self) -> str:
+        """``host:port`` or the unix socket path."""
+        return self.config.address
+
+    async def connect(self, *, push_handler: PushHandler | None = None) -> Connection:
+        """Open a connection to the configured server.
+
+        Args:
+            push_handler: Receives push frames arriving on it.
+
+        Returns:
+            A ready connection.
+
+        Raises:
+            ConnectTimeoutError: Connecting took longer than ``connect_timeout``.
+            ConnectFailedError: The server cannot be reached.
+            ServerError: The server refused the handshake.
+        """
+        return await open_connection(self.config, push_handler=push_handler)
+
+    def __repr__(self) -> str:
+        return f"<FixedConnector {self.config.address}>"

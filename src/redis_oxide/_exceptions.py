@@ -62,6 +62,7 @@ __all__ = [
     "ReadOnlyError",
     "RedirectError",
     "RedisError",
+    "ReplyDecodeError",
     "ServerError",
     "TimeoutError",
     "TryAgainError",
@@ -88,12 +89,15 @@ class RedisError(Exception):
         command: Name of the command involved (``"GET"``, ``"CLIENT LIST"``), never its
             arguments, or ``None`` when not known.
         address: ``"host:port"`` or unix socket path of the node involved, or ``None``.
+        position: For an error of a command run in a pipeline or transaction, the command's
+            position in it (0 for the first queued command), else ``None``.
     """
 
     message: str
     code: str | None
     command: str | None
     address: str | None
+    position: int | None
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class RedisError(Exception):
         self.code = code
         self.command = command
         self.address = address
+        self.position = None
 
     def with_context(self, *, command: str | None = None, address: str | None = None) -> Self:
         """Fill in the command name and node address, keeping values already set.
@@ -135,6 +140,8 @@ class RedisError(Exception):
             context.append(f"command={self.command}")
         if self.address is not None:
             context.append(f"address={self.address}")
+        if self.position is not None:
+            context.append(f"position={self.position}")
         if not context:
             return self.message
         return f"{self.message} [{' '.join(context)}]"
@@ -208,6 +215,15 @@ class ProtocolError(RedisError):
     """The byte stream from the server is not valid RESP; the connection cannot continue."""
 
 
+class ReplyDecodeError(RedisError, ValueError):
+    """A reply's text did not decode with the client's encoding (``encoding_errors="strict"``).
+
+    Only the command that read the reply fails; the connection and every other caller go on.
+    The ``UnicodeDecodeError`` is the ``__cause__``. Read such values with a client that keeps
+    ``bytes`` (``decode_responses=False``) or choose another ``encoding_errors``.
+    """
+
+
 # --- runtime refusals (not from the server) ----------------------------------------------------
 
 
@@ -241,6 +257,10 @@ class ServerError(RedisError):
     """
 
     prefix: ClassVar[str] = ""
+    #: The command was not run and may be run again elsewhere or later (a redirect, a node
+    #: still loading, a demoted primary): executors are offered these errors when they
+    #: arrive, before the caller sees them.
+    reroutable: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -338,24 +358,28 @@ class MovedError(RedirectError):
     """``MOVED``: the slot lives on another node for good; refresh the slot map."""
 
     prefix = "MOVED"
+    reroutable = True
 
 
 class AskError(RedirectError):
     """``ASK``: the slot is migrating; retry this one command on the target after ``ASKING``."""
 
     prefix = "ASK"
+    reroutable = True
 
 
 class TryAgainError(ServerError):
     """``TRYAGAIN``: a multi-key command hit a slot being migrated; retry after a moment."""
 
     prefix = "TRYAGAIN"
+    reroutable = True
 
 
 class ClusterDownError(ServerError):
     """``CLUSTERDOWN``: the cluster cannot serve the slot right now."""
 
     prefix = "CLUSTERDOWN"
+    reroutable = True
 
 
 class CrossSlotError(ServerError):
@@ -414,12 +438,14 @@ class ReadOnlyError(ServerError):
     """``READONLY``: a write was sent to a read-only replica."""
 
     prefix = "READONLY"
+    reroutable = True
 
 
 class LoadingError(ServerError):
     """``LOADING``: the server is loading its dataset into memory."""
 
     prefix = "LOADING"
+    reroutable = True
 
 
 class BusyError(ServerError):
@@ -450,6 +476,7 @@ class MasterDownError(ServerError):
     """``MASTERDOWN``: the replica lost its primary and ``replica-serve-stale-data`` is off."""
 
     prefix = "MASTERDOWN"
+    reroutable = True
 
 
 class NoReplicasError(ServerError):

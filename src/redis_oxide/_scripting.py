@@ -7,6 +7,12 @@ Rules this module keeps:
   the script is loaded and the call retried once; a second NOSCRIPT is raised.
 - In a pipeline or transaction the script is loaded at the head of the batch by the
   pipeline itself (``run_script``), so the queued EVALSHA cannot meet NOSCRIPT.
+- A library is loaded again only when the server says the function is missing AND the
+  library is not there (restart, FUNCTION FLUSH), and never with REPLACE unless asked: a
+  misspelled function name, or an error text a function returns, never reloads anything,
+  and an old ``Library`` object never replaces a newer deployed library.
+- Scripts and libraries run through any ``CommandExecutor`` (a client, a cluster client):
+  they never reach into a client's internals.
 - Reply types of scripts and functions are unknown to redis-oxide: the value is the
   recursive ``Reply``, unless the caller gives a parser, whose return type becomes the
   call's type.
@@ -19,7 +25,6 @@ import re
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar, overload
 
-from redis_oxide._client import Redis
 from redis_oxide._command import ArgT, CommandExecutor, CommandMeta, KeyT, ReplyParser, ValueT
 from redis_oxide._exceptions import NoScriptError, ServerError
 from redis_oxide._generated import _meta as _m
@@ -30,6 +35,8 @@ __all__ = ["Library", "Script", "ScriptRunner"]
 T = TypeVar("T")
 
 _LIBRARY_NAME = re.compile(rb"^#!\s*lua\b[^\n]*?\bname=([^\s]+)")
+# The server's exact reply to FCALL of a function it does not know (Redis 7.0 to 7.4).
+_FUNCTION_NOT_FOUND = "ERR Function not found"
 
 
 class ScriptRunner(Protocol):
@@ -63,7 +70,7 @@ class Script:
     Built by ``Redis.register_script``.
 
     Args:
-        client: The client that runs it when no pipeline is given.
+        client: What runs it when no pipeline is given (a client's executor).
         source: The Lua source.
         read_only: Run with EVALSHA_RO (the script must not write; replicas may serve it).
     """
@@ -71,14 +78,15 @@ class Script:
     __slots__ = ("_client", "read_only", "sha", "source")
 
     def __init__(
-        self, client: Redis[bytes] | Redis[str], source: str | bytes, *, read_only: bool = False
+        self, client: CommandExecutor, source: str | bytes, *, read_only: bool = False
     ) -> None:
         self._client = client
         #: The Lua source as sent to the server.
         self.source: bytes = source.encode() if isinstance(source, str) else bytes(source)
         #: The SHA1 digest (hex) the server knows the script by.
         self.sha: str = hashlib.sha1(self.source).hexdigest()
-        self.read_only = read_only
+        #: Whether it runs with EVALSHA_RO.
+        self.read_only: bool = read_only
 
     @overload
     def __call__(
@@ -129,7 +137,7 @@ class Script:
     async def _run(self, keys: list[ArgT], args: list[ArgT], parser: Any) -> Any:
         meta = _m.EVALSHA_RO if self.read_only else _m.EVALSHA
         wire = (meta.name, self.sha, len(keys), *keys, *args)
-        client: CommandExecutor = self._client
+        client = self._client
         try:
             return await client._execute(meta, wire, parser)
         except NoScriptError:
@@ -145,8 +153,7 @@ class Script:
         Raises:
             ServerError: The script does not compile.
         """
-        client: CommandExecutor = self._client
-        sha: bytes | str = await client._execute(
+        sha: bytes | str = await self._client._execute(
             _m.SCRIPT_LOAD, ("SCRIPT", "LOAD", self.source), None
         )
         return sha.decode() if isinstance(sha, bytes) else sha
@@ -159,12 +166,14 @@ class Script:
 class Library:
     """A Redis function library (``#!lua name=...``) and typed calls of its functions.
 
-    Calling a function of a library the server does not have (restart, FUNCTION FLUSH)
-    loads the library (FUNCTION LOAD REPLACE) and retries once. Calls queued in a pipeline
-    are not retried: ``await library.load()`` first.
+    Calling a function when the server has no library of this name (restart, FUNCTION
+    FLUSH) loads the library (FUNCTION LOAD, without REPLACE) and retries once. When the
+    library is there but the function is not (a misspelled name, another version deployed),
+    the server's error is raised and nothing is loaded. Calls queued in a pipeline are not
+    retried: ``await library.load()`` first.
 
     Args:
-        client: The client that loads it and calls its functions.
+        client: What loads it and calls its functions (a client's executor).
         code: The library source, starting with a ``#!lua name=<library>`` line.
 
     Raises:
@@ -173,7 +182,7 @@ class Library:
 
     __slots__ = ("_client", "code", "name")
 
-    def __init__(self, client: Redis[bytes] | Redis[str], code: str | bytes) -> None:
+    def __init__(self, client: CommandExecutor, code: str | bytes) -> None:
         self._client = client
         #: The library source as sent to the server.
         self.code: bytes = code.encode() if isinstance(code, str) else bytes(code)
@@ -183,11 +192,12 @@ class Library:
         #: The library name from the code's first line.
         self.name: str = match.group(1).decode()
 
-    async def load(self, *, replace: bool = True) -> str:
-        """Load the library (FUNCTION LOAD, with REPLACE by default).
+    async def load(self, *, replace: bool = False) -> str:
+        """Load the library (FUNCTION LOAD).
 
         Args:
-            replace: Replace a loaded library of the same name.
+            replace: Replace a loaded library of the same name (FUNCTION LOAD REPLACE);
+                without it, loading a library the server already has is an error.
 
         Returns:
             The library name the server reports.
@@ -197,9 +207,23 @@ class Library:
                 ``replace`` is False.
         """
         args: tuple[ArgT, ...] = ("FUNCTION", "LOAD", *(["REPLACE"] if replace else []))
-        client: CommandExecutor = self._client
-        name: bytes | str = await client._execute(_m.FUNCTION_LOAD, (*args, self.code), None)
+        name: bytes | str = await self._client._execute(_m.FUNCTION_LOAD, (*args, self.code), None)
         return name.decode() if isinstance(name, bytes) else name
+
+    async def is_loaded(self) -> bool:
+        """Whether the server has a library of this name (any version of it).
+
+        Returns:
+            True when ``FUNCTION LIST LIBRARYNAME <name>`` lists it.
+        """
+        wire = ("FUNCTION", "LIST", "LIBRARYNAME", self.name)
+        listed: list[Any] = await self._client._execute(_m.FUNCTION_LIST, wire, None)
+        for library in listed:
+            entry = library if isinstance(library, dict) else _pairs(library)
+            found = entry.get("library_name", entry.get(b"library_name"))
+            if found in (self.name, self.name.encode()):
+                return True
+        return False
 
     @overload
     def call(
@@ -258,14 +282,24 @@ class Library:
         return self._run(meta, wire, parser)
 
     async def _run(self, meta: CommandMeta, wire: tuple[ArgT, ...], parser: Any) -> Any:
-        client: CommandExecutor = self._client
+        client = self._client
         try:
             return await client._execute(meta, wire, parser)
         except ServerError as exc:
-            if "function not found" not in exc.message.lower():
+            if exc.message != _FUNCTION_NOT_FOUND or await self.is_loaded():
                 raise
+        try:
             await self.load()
+        except ServerError:
+            if not await self.is_loaded():  # loaded meanwhile by someone else is fine
+                raise
         return await client._execute(meta, wire, parser)
 
     def __repr__(self) -> str:
         return f"<redis_oxide.Library {self.name!r}>"
+
+
+def _pairs(flat: Any) -> dict[Any, Any]:
+    # A RESP2 FUNCTION LIST entry is a flat [name, value, ...] list.
+    items = list(flat) if isinstance(flat, list) else []
+    return dict(zip(items[0::2], items[1::2], strict=False))

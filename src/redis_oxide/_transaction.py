@@ -7,38 +7,53 @@ Rules this module keeps:
   WATCHING (commands run at once: the reads before MULTI) -> QUEUING (after ``multi()``,
   commands are queued) -> DONE (after EXEC, or abandoned). A DONE transaction refuses work.
 - MULTI, the queued commands and EXEC leave in one write; EXEC null raises ``WatchError``.
-- ``run_transaction`` retries only on ``WatchError``. A lease whose transaction never reached
-  EXEC (the callable raised, a read failed) is released with ``discard=True``: the connection
-  may still watch keys, and a fresh connection is cheaper than proving it clean.
+- ``run_transaction`` retries on ``WatchError`` however it arises (from the EXEC it runs, or
+  from an ``execute()`` the callable awaits itself), after a jittered pause that grows with
+  each lost race, so contenders spread out instead of colliding again. An attempt that did
+  not reach EXEC is followed by UNWATCH: a dirty WATCH survives a new WATCH.
+- A lease whose transaction never reached EXEC (the callable raised, a read failed) is
+  released with ``discard=True``: the connection may still watch keys, and a fresh
+  connection is cheaper than proving it clean.
+- Raw commands (``execute_command``) follow the state like generated ones: run at once
+  while watching, queued after ``multi()``, refused once done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
-from redis_oxide._client import Redis
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError, NoScriptError, WatchError
+from redis_oxide._executor import Executor
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
-from redis_oxide._pipeline import _Queueing, _send_transaction, _take_error
+from redis_oxide._pipeline import _Queueing, finish_run
 from redis_oxide._pool import Lease
+from redis_oxide._pool._batch import send_transaction
+from redis_oxide._raw_commands import command_meta
 
 if TYPE_CHECKING:
     from redis_oxide._scripting import Script
 
-__all__ = ["Transaction", "TransactionState", "run_transaction", "watch"]
+__all__ = ["Transaction", "TransactionState", "WatchBlock", "run_transaction"]
 
 T = TypeVar("T")
 
-# Each retry is one more round trip after losing a race on a watched key; a transaction that
-# loses this many times in a row is in a contention pattern retries will not fix, and the
-# caller should hear about it. redis-py's transaction() retries without limit.
-DEFAULT_RETRIES: Final = 16
+# Each retry is one more round trip after losing a race on a watched key; with the jittered
+# pauses below, 50 tasks incrementing one key all commit within a few dozen attempts each. A
+# transaction that loses this many times in a row is in a contention pattern retries will not
+# fix, and the caller should hear about it. redis-py's transaction() retries without limit.
+DEFAULT_RETRIES: Final = 64
+# Pause before retry n: uniform in [0, min(cap, base * 2**n)] ("full jitter"). 1 ms is about a
+# local round trip; 100 ms bounds the pause when contention is heavy.
+_BACKOFF_BASE: Final = 0.001
+_BACKOFF_CAP: Final = 0.1
 
 
 class TransactionState(enum.Enum):
@@ -99,14 +114,35 @@ class Transaction(_Queueing[StrT]):
             return self._queue(meta, args, parser)
         if state is TransactionState.WATCHING:
             timeout = None if meta.is_blocking else self._timeout
-            result: Awaitable[T] = self._lease.send(
-                args, parser, meta.name, timeout, binary=meta.binary_reply
-            )
+            result: Awaitable[T] = self._lease.send(args, parser, meta, timeout)
             return result
         raise InvalidUsageError(
             f"Transaction: {meta.name} called after the transaction ran; start a new one",
             command=meta.name,
         )
+
+    @overload
+    def execute_command(self, *args: ArgT) -> Awaitable[Reply]: ...
+    @overload
+    def execute_command(self, *args: ArgT, parser: ReplyParser[T]) -> Awaitable[T]: ...
+    def execute_command(self, *args: ArgT, parser: Any = None) -> Awaitable[Any]:
+        """Run a raw command now (while watching) or queue it (after ``multi()``).
+
+        Args:
+            *args: The command name and its arguments.
+            parser: Applied to the reply; by default the decoded reply is the value.
+
+        Returns:
+            An awaitable of the reply (a handle once queuing).
+
+        Raises:
+            TypeError: No command name, or an argument cannot be sent.
+            InvalidUsageError: The command changes connection state (MULTI, WATCH,
+                SELECT ...), or the transaction already ran.
+        """
+        if not args:
+            raise TypeError("execute_command() needs at least the command name")
+        return self._execute(command_meta(args), args, parser)
 
     def multi(self) -> None:
         """Start queuing: later commands run atomically at ``execute()``.
@@ -163,10 +199,11 @@ class Transaction(_Queueing[StrT]):
         meta = _m.EVALSHA_RO if script.read_only else _m.EVALSHA
         wire = (meta.name, script.sha, len(keys), *keys, *args)
         try:
-            return await self._lease.send(wire, parser, meta.name, self._timeout)
+            return await self._lease.send(wire, parser, meta, self._timeout)
         except NoScriptError:
-            await self._lease.send(("SCRIPT", "LOAD", script.source), None, "SCRIPT LOAD")
-            return await self._lease.send(wire, parser, meta.name, self._timeout)
+            load = ("SCRIPT", "LOAD", script.source)
+            await self._lease.send(load, None, _m.SCRIPT_LOAD, self._timeout)
+            return await self._lease.send(wire, parser, meta, self._timeout)
 
     async def execute(self) -> list[object]:
         """Send MULTI, the queued commands and EXEC in one write.
@@ -183,25 +220,15 @@ class Transaction(_Queueing[StrT]):
         """
         self._transition(TransactionState.DONE, "execute")
         batch = self._take()
-        try:
-            results = await _send_transaction(self._lease.connection, batch, self._timeout)
-        except BaseException as exc:
-            if batch.results is None and batch.error is None:
-                batch.error = exc
-            raise
-        batch.results = results
-        if self._raise_on_error:
-            error = _take_error(results)
-            if error is not None:
-                raise error
-        return results
+        run = send_transaction(self._lease.connection, batch, self._timeout)
+        return await finish_run(batch, run, self._raise_on_error)
 
     def __repr__(self) -> str:
         return f"<redis_oxide.Transaction {self._state.value} queued={len(self)}>"
 
 
 async def run_transaction(
-    client: Redis[StrT],
+    executor: Executor,
     func: Callable[[Transaction[StrT]], Awaitable[T]],
     keys: Sequence[KeyT],
     *,
@@ -211,7 +238,7 @@ async def run_transaction(
     """Run ``func`` in a WATCH/MULTI/EXEC loop until EXEC succeeds; see ``Redis.transaction``.
 
     Args:
-        client: Where the lease comes from.
+        executor: Where the lease comes from.
         func: Reads through the transaction, calls ``multi()``, queues commands.
         keys: Keys to WATCH before each attempt.
         retries: Attempts after the first one that may follow a ``WatchError``.
@@ -226,17 +253,21 @@ async def run_transaction(
     """
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
-    lease = await client._lease()
+    timeout = executor.command_timeout
+    lease = await executor.lease(keys)
     tx: Transaction[StrT] | None = None
     try:
         for attempt in range(retries + 1):
+            if attempt:
+                if _unclean(tx):
+                    await lease.execute("UNWATCH", reply_timeout=timeout)
+                ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(attempt, 16))
+                await asyncio.sleep(random.uniform(0, ceiling))
             if keys:
-                await lease.execute("WATCH", *keys, reply_timeout=client.command_timeout)
-            tx = Transaction[StrT](
-                lease, raise_on_error=raise_on_error, command_timeout=client.command_timeout
-            )
-            value = await func(tx)
+                await lease.execute("WATCH", *keys, reply_timeout=timeout)
+            tx = Transaction[StrT](lease, raise_on_error=raise_on_error, command_timeout=timeout)
             try:
+                value = await func(tx)
                 if tx.state is not TransactionState.DONE:
                     await tx.execute()
             except WatchError:
@@ -255,35 +286,59 @@ def _unclean(tx: Transaction[Any] | None) -> bool:
     return tx is None or tx.state is not TransactionState.DONE
 
 
-@asynccontextmanager
-async def watch(
-    client: Redis[StrT], keys: Sequence[KeyT], *, raise_on_error: bool = True
-) -> AsyncIterator[Transaction[StrT]]:
-    """WATCH ``keys`` on a lease and yield a transaction; see ``Redis.watch``.
+class WatchBlock(Generic[StrT]):
+    """``async with client.watch(*keys) as tx``: WATCH on a lease, EXEC when the block ends.
+
+    Built by ``Redis.watch``.
 
     Args:
-        client: Where the lease comes from.
+        executor: Where the lease comes from.
         keys: Keys to WATCH.
         raise_on_error: Raise the first error of a queued command.
 
-    Yields:
-        The transaction, in the WATCHING state.
-
     Raises:
         ValueError: No key was given.
-        WatchError: At the end of the block, a watched key had changed.
     """
-    if not keys:
-        raise ValueError("watch() needs at least one key")
-    lease = await client._lease()
-    tx: Transaction[StrT] | None = None
-    try:
-        await lease.execute("WATCH", *keys, reply_timeout=client.command_timeout)
-        tx = Transaction[StrT](
-            lease, raise_on_error=raise_on_error, command_timeout=client.command_timeout
+
+    __slots__ = ("_executor", "_keys", "_lease", "_raise_on_error", "_tx")
+
+    def __init__(
+        self, executor: Executor, keys: Sequence[KeyT], *, raise_on_error: bool = True
+    ) -> None:
+        if not keys:
+            raise ValueError("watch() needs at least one key")
+        self._executor = executor
+        self._keys = keys
+        self._raise_on_error = raise_on_error
+        self._lease: Lease | None = None
+        self._tx: Transaction[StrT] | None = None
+
+    async def __aenter__(self) -> Transaction[StrT]:
+        if self._lease is not None:
+            raise InvalidUsageError("a watch() block cannot be entered twice")
+        timeout = self._executor.command_timeout
+        lease = self._lease = await self._executor.lease(self._keys)
+        try:
+            await lease.execute("WATCH", *self._keys, reply_timeout=timeout)
+        except BaseException:
+            lease.release(discard=True)
+            raise
+        self._tx = Transaction[StrT](
+            lease, raise_on_error=self._raise_on_error, command_timeout=timeout
         )
-        yield tx
-        if tx.state is not TransactionState.DONE:
-            await tx.execute()
-    finally:
-        lease.release(discard=_unclean(tx))
+        return self._tx
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        tx, lease = self._tx, self._lease
+        if lease is None or tx is None:
+            return
+        try:
+            if exc_type is None and tx.state is not TransactionState.DONE:
+                await tx.execute()
+        finally:
+            lease.release(discard=_unclean(tx))

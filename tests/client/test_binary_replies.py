@@ -11,6 +11,7 @@ import pytest
 
 from redis_oxide._client import Redis
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._generated import _meta as _m
 from redis_oxide.testing._info import RedisServerInfo
 
 pytestmark = pytest.mark.timeout(30)
@@ -106,14 +107,14 @@ async def test_connection_reads_only_binary_entries_undecoded(
     )
     try:
         futures = [
-            conn.send(["ECHO", "a"], None, "ECHO"),
-            conn.send(["DUMP", key], None, "DUMP", binary=True),
-            conn.send(["ECHO", "b"], None, "ECHO"),
+            conn.send(["ECHO", "a"], None, _m.ECHO),
+            conn.send(["DUMP", key], None, _m.DUMP),
+            conn.send(["ECHO", "b"], None, _m.ECHO),
         ]
         batch = conn.send_batch(
             b"".join([b"*2\r\n$4\r\nECHO\r\n$1\r\nc\r\n", b"*2\r\n$4\r\nDUMP\r\n" + _bulk(key)]),
             [None, None],
-            ["ECHO", "DUMP"],
+            [_m.ECHO, _m.DUMP],
             binary=[1],
         )
         echo_a, dumped, echo_b = await asyncio.gather(*futures)
@@ -122,7 +123,7 @@ async def test_connection_reads_only_binary_entries_undecoded(
         assert isinstance(dumped, bytes)
         assert dumped == dumped_again
         assert "pending=0" in repr(conn)
-        assert await conn.send(["ECHO", "d"], None, "ECHO") == "d"
+        assert await conn.send(["ECHO", "d"], None, _m.ECHO) == "d"
     finally:
         await conn.aclose()
 

@@ -7,12 +7,14 @@ import gc
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from redis_oxide._client import Redis, from_url
 from redis_oxide._command import CommandFlag, CommandMeta
+from redis_oxide._connection import Connection
 from redis_oxide._exceptions import (
     CommandTimeoutError,
     ConnectionClosedError,
@@ -296,22 +298,23 @@ async def test_write_issued_as_the_connection_dies_is_rerun_unsent(
     async with Redis(proxy.host, proxy.port) as client:
         await client._execute(SET, ("SET", key, "1"), None)
         proxy.stall()
-        read = client._execute(GET, ("GET", key), None)  # written at once, held by the proxy
+        # Written at once, held by the proxy.
+        read: Awaitable[bytes | None] = client._execute(GET, ("GET", key), None)
         await asyncio.sleep(0.05)
-        conn = client._strategy.sole
+        conn = cast(Connection | None, client._executor.strategy.sole)
         assert conn is not None
         assert conn.pending_count == 1
         transport = conn._transport
         assert transport is not None
         transport.abort()  # the socket dies; asyncio reports the loss in the next loop turn
-        write = client._execute(SET, ("SET", key, "2"), None)  # queued behind the read
+        write: Awaitable[bytes] = client._execute(SET, ("SET", key, "2"), None)  # queued
         assert "unsent=1" in repr(conn)
         proxy.resume()
         assert await write == b"OK"
         assert await read in (b"1", b"2")  # re-run too: a read is retried whether sent or not
         assert await client._execute(GET, ("GET", key), None) == b"2"
         assert client.stats().reconnects == 1
-        assert client._strategy.sole is not conn
+        assert client._executor.strategy.sole is not conn
 
 
 async def test_blocking_command_does_not_delay_others(

@@ -11,7 +11,9 @@ import pytest
 from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
 from redis_oxide._exceptions import ServerError
+from redis_oxide._generated import _meta as _m
 from redis_oxide._protocol import encode_commands
+from redis_oxide._raw_commands import lookup_meta
 from redis_oxide.testing._info import RedisServerInfo
 
 pytestmark = pytest.mark.timeout(30)
@@ -26,8 +28,8 @@ async def _open(info: RedisServerInfo, **options: Any) -> Connection:
 
 
 def _batch(conn: Connection, commands: list[tuple[Any, ...]], parsers: list[Any]) -> Any:
-    names = [str(command[0]) for command in commands]
-    return conn.send_batch(encode_commands(commands), parsers, names)
+    metas = [lookup_meta(command) for command in commands]
+    return conn.send_batch(encode_commands(commands), parsers, metas)
 
 
 async def test_slots_hold_values_server_errors_and_parser_failures_in_order(
@@ -53,7 +55,7 @@ async def test_slots_hold_values_server_errors_and_parser_failures_in_order(
         assert isinstance(replies[3], ValueError)
         assert replies[4] == 1
         # The stream is still in step afterwards.
-        assert await conn.send(("GET", key), None, "GET") == b"1"
+        assert await conn.send(("GET", key), None, _m.GET) == b"1"
     finally:
         await conn.aclose()
 
@@ -68,7 +70,7 @@ async def test_a_batch_spread_over_many_reads_counts_as_its_commands(
         commands: list[tuple[Any, ...]] = [("RPUSH", key, b"x" * 50)] * count
         future = _batch(conn, commands, [None] * count)
         assert conn.pending_count == count
-        single = conn.send(("LLEN", key), None, "LLEN")
+        single = conn.send(("LLEN", key), None, _m.LLEN)
         assert conn.pending_count == count + 1
         replies = await future
         assert replies == list(range(1, count + 1))
@@ -87,7 +89,7 @@ async def test_push_frames_inside_a_batch_go_to_the_handler(
     conn = await _open(redis_stack, push_handler=frames.append)
     key = _key()
     try:
-        assert await conn.send(("CLIENT", "TRACKING", "ON"), None, "CLIENT") == b"OK"
+        assert await conn.send(("CLIENT", "TRACKING", "ON"), None, _m.CLIENT_TRACKING) == b"OK"
         commands: list[tuple[Any, ...]] = []
         for index in range(50):
             commands += [("GET", key), ("SET", key, str(index))]
@@ -96,7 +98,7 @@ async def test_push_frames_inside_a_batch_go_to_the_handler(
         assert replies[1::2] == [b"OK"] * 50
         assert frames, "no invalidation arrived"
         assert all(frame[0] == b"invalidate" for frame in frames)
-        assert await conn.send(("ECHO", "after"), None, "ECHO") == b"after"
+        assert await conn.send(("ECHO", "after"), None, _m.ECHO) == b"after"
     finally:
         await conn.aclose()
 
@@ -108,10 +110,10 @@ async def test_cancelled_batch_leaves_the_stream_in_step(redis_stack: RedisServe
         commands: list[tuple[Any, ...]] = [("INCR", key)] * 5_000
         future = _batch(conn, commands, [None] * len(commands))
         future.cancel()
-        assert await conn.send(("GET", key), None, "GET") == b"5000"
+        assert await conn.send(("GET", key), None, _m.GET) == b"5000"
         with pytest.raises(asyncio.CancelledError):
             await future
-        assert not isinstance(await conn.send(("PING",), None, "PING"), ServerError)
+        assert not isinstance(await conn.send(("PING",), None, _m.PING), ServerError)
     finally:
         await conn.aclose()
 
@@ -125,12 +127,12 @@ async def test_batch_read_while_a_binary_reply_is_pending(redis_stack: RedisServ
     )
     key = _key()
     try:
-        assert await conn.send(("SET", key, "v"), None, "SET") == "OK"
+        assert await conn.send(("SET", key, "v"), None, _m.SET) == "OK"
         count = 5_000
         commands: list[tuple[Any, ...]] = [("ECHO", str(i)) for i in range(count)]
         batch = _batch(conn, commands, [None] * count)
-        dumped = conn.send(("DUMP", key), None, "DUMP", binary=True)
-        after = conn.send(("ECHO", "after"), None, "ECHO")
+        dumped = conn.send(("DUMP", key), None, _m.DUMP)
+        after = conn.send(("ECHO", "after"), None, _m.ECHO)
         assert await batch == [str(i) for i in range(count)]
         payload = await dumped
         assert isinstance(payload, bytes)
@@ -150,8 +152,8 @@ async def test_binary_position_outside_the_batch_is_refused(
     try:
         data = encode_commands([("ECHO", "a")])
         with pytest.raises(ValueError, match="outside the batch"):
-            conn.send_batch(data, [None], ["ECHO"], binary=[1])
+            conn.send_batch(data, [None], [_m.ECHO], binary=[1])
         assert conn.pending_count == 0
-        assert await conn.send(("ECHO", "b"), None, "ECHO") in (b"b", "b")
+        assert await conn.send(("ECHO", "b"), None, _m.ECHO) in (b"b", "b")
     finally:
         await conn.aclose()

@@ -20,6 +20,7 @@ from redis_oxide._exceptions import (
     ProtocolError,
     WrongTypeError,
 )
+from redis_oxide._generated import _meta as _m
 from redis_oxide._protocol import make_decoder
 from redis_oxide.testing._info import RedisServerInfo
 
@@ -39,7 +40,7 @@ async def test_resp3_handshake_reports_protocol_and_library(redis_stack: RedisSe
     try:
         assert conn.state is ConnectionState.READY
         assert conn.server_info[b"proto"] == 3
-        info = await conn.send(["CLIENT", "INFO"], None, "CLIENT INFO")
+        info = await conn.send(["CLIENT", "INFO"], None, _m.CLIENT_INFO)
         assert b"lib-name=redis-oxide" in info
         assert b"name=oxide-conn" in info
         assert b"resp=3" in info
@@ -53,7 +54,7 @@ async def test_resp2_handshake_selects_db_and_names_client(redis_7: RedisServerI
     # 7.0 has no CLIENT SETINFO: its error must be ignored.
     conn = await _open(redis_7, protocol=2, db=3, client_name="oxide-resp2")
     try:
-        info = await conn.send(["CLIENT", "INFO"], None, "CLIENT INFO")
+        info = await conn.send(["CLIENT", "INFO"], None, _m.CLIENT_INFO)
         assert b" db=3 " in info
         assert b"name=oxide-resp2" in info
         assert b"resp=2" in info
@@ -65,7 +66,7 @@ async def test_resp2_handshake_selects_db_and_names_client(redis_7: RedisServerI
 async def test_replies_match_commands_in_order(redis_stack: RedisServerInfo) -> None:
     conn = await _open(redis_stack)
     try:
-        futures = [conn.send(["ECHO", str(i)], None, "ECHO") for i in range(500)]
+        futures = [conn.send(["ECHO", str(i)], None, _m.ECHO) for i in range(500)]
         assert await asyncio.gather(*futures) == [str(i).encode() for i in range(500)]
     finally:
         await conn.aclose()
@@ -76,7 +77,7 @@ async def test_commands_of_one_loop_turn_are_flushed_together(
 ) -> None:
     conn = await _open(redis_stack)
     try:
-        futures = [conn.send(["PING"], None, "PING") for _ in range(50)]
+        futures = [conn.send(["PING"], None, _m.PING) for _ in range(50)]
         assert "unsent=50" in repr(conn)
         await asyncio.sleep(0)
         assert "unsent=0" in repr(conn)
@@ -91,9 +92,9 @@ async def test_bad_argument_raises_before_anything_is_queued(
     conn = await _open(redis_stack)
     try:
         with pytest.raises(TypeError):
-            conn.send(["SET", _key(), None], None, "SET")  # type: ignore[list-item]
+            conn.send(["SET", _key(), None], None, _m.SET)  # type: ignore[list-item]
         assert conn.pending_count == 0
-        assert await conn.send(["PING"], None, "PING") == b"PONG"
+        assert await conn.send(["PING"], None, _m.PING) == b"PONG"
     finally:
         await conn.aclose()
 
@@ -106,9 +107,9 @@ async def test_parser_is_applied_and_a_parser_bug_fails_only_its_caller(
 
     conn = await _open(redis_stack)
     try:
-        ok = conn.send(["ECHO", "12"], int, "ECHO")
-        bad = conn.send(["PING"], broken, "PING")
-        after = conn.send(["ECHO", "x"], None, "ECHO")
+        ok = conn.send(["ECHO", "12"], int, _m.ECHO)
+        bad = conn.send(["PING"], broken, _m.PING)
+        after = conn.send(["ECHO", "x"], None, _m.ECHO)
         assert await ok == 12
         with pytest.raises(ValueError, match="parser bug"):
             await bad
@@ -121,8 +122,8 @@ async def test_parser_is_applied_and_a_parser_bug_fails_only_its_caller(
 async def test_cancelled_caller_leaves_the_stream_in_sync(redis_stack: RedisServerInfo) -> None:
     conn = await _open(redis_stack)
     try:
-        blocked = conn.send(["BLPOP", _key(), "0.2"], None, "BLPOP")
-        after = conn.send(["ECHO", "mine"], None, "ECHO")
+        blocked = conn.send(["BLPOP", _key(), "0.2"], None, _m.BLPOP)
+        after = conn.send(["ECHO", "mine"], None, _m.ECHO)
         blocked.cancel()
         # The late BLPOP reply is read and dropped; ECHO still gets its own reply.
         assert await after == b"mine"
@@ -138,9 +139,9 @@ async def test_server_error_carries_command_address_and_code(
     conn = await _open(redis_stack)
     key = _key()
     try:
-        await conn.send(["LPUSH", key, "a"], None, "LPUSH")
+        await conn.send(["LPUSH", key, "a"], None, _m.LPUSH)
         with pytest.raises(WrongTypeError) as caught:
-            await conn.send(["GET", key], None, "GET")
+            await conn.send(["GET", key], None, _m.GET)
         assert caught.value.command == "GET"
         assert caught.value.address == f"{redis_stack.host}:{redis_stack.port}"
         assert caught.value.code == "WRONGTYPE"
@@ -160,12 +161,12 @@ async def test_push_frames_go_to_the_handler_never_to_callers(
     )
     writer = await _open(redis_stack)
     try:
-        assert await tracked.send(["CLIENT", "TRACKING", "ON"], None, "CLIENT") == b"OK"
-        await tracked.send(["GET", key], None, "GET")
-        await writer.send(["SET", key, "v"], None, "SET")
+        assert await tracked.send(["CLIENT", "TRACKING", "ON"], None, _m.CLIENT_TRACKING) == b"OK"
+        await tracked.send(["GET", key], None, _m.GET)
+        await writer.send(["SET", key, "v"], None, _m.SET)
         # Each reply below must be its own, whatever push frames arrive in between.
         for i in range(20):
-            assert await tracked.send(["ECHO", str(i)], None, "ECHO") == str(i).encode()
+            assert await tracked.send(["ECHO", str(i)], None, _m.ECHO) == str(i).encode()
             if frames:
                 break
             await asyncio.sleep(0.01)
@@ -183,10 +184,10 @@ async def test_server_killing_the_connection_fails_pending_and_breaks(
     conn = await _open(redis_stack)
     admin = await _open(redis_stack)
     try:
-        client_id = await conn.send(["CLIENT", "ID"], None, "CLIENT ID")
-        blocked = conn.send(["BLPOP", _key(), "5"], None, "BLPOP")
+        client_id = await conn.send(["CLIENT", "ID"], None, _m.CLIENT_ID)
+        blocked = conn.send(["BLPOP", _key(), "5"], None, _m.BLPOP)
         await asyncio.sleep(0.05)
-        await admin.send(["CLIENT", "KILL", "ID", client_id], None, "CLIENT KILL")
+        await admin.send(["CLIENT", "KILL", "ID", client_id], None, _m.CLIENT_KILL)
         with pytest.raises(ConnectionLostError) as caught:
             await blocked
         assert caught.value.may_have_executed is True
@@ -194,7 +195,7 @@ async def test_server_killing_the_connection_fails_pending_and_breaks(
         await conn.wait_closed()
         assert conn.state is ConnectionState.BROKEN
         with pytest.raises(ConnectionClosedError, match="broken"):
-            conn.send(["PING"], None, "PING")
+            conn.send(["PING"], None, _m.PING)
     finally:
         await conn.aclose()
         await admin.aclose()
@@ -216,15 +217,15 @@ async def test_garbage_from_the_server_breaks_the_connection() -> None:
         await loop.create_connection(lambda: conn, "127.0.0.1", port)
         conn.begin_handshake()
         conn.mark_ready()
-        first = conn.send(["PING"], None, "PING")
-        second = conn.send(["PING"], None, "PING")
+        first = conn.send(["PING"], None, _m.PING)
+        second = conn.send(["PING"], None, _m.PING)
         for fut in (first, second):
             with pytest.raises(ConnectionLostError) as caught:
                 await fut
             assert isinstance(caught.value.__cause__, ProtocolError)
         assert conn.state is ConnectionState.BROKEN
         with pytest.raises(ConnectionClosedError, match="broken"):
-            conn.send(["PING"], None, "PING")
+            conn.send(["PING"], None, _m.PING)
     finally:
         await conn.aclose()
         server.close()
@@ -238,8 +239,8 @@ async def test_per_command_timeout_fails_that_call_alone(
     conn = await _open(proxy)
     try:
         proxy.stall()
-        short = conn.send(["ECHO", "short"], None, "ECHO", timeout=0.2)
-        patient = conn.send(["ECHO", "patient"], None, "ECHO", timeout=10)
+        short = conn.send(["ECHO", "short"], None, _m.ECHO, timeout=0.2)
+        patient = conn.send(["ECHO", "patient"], None, _m.ECHO, timeout=10)
         started = time.monotonic()
         with pytest.raises(CommandTimeoutError) as caught:
             await short
@@ -248,7 +249,7 @@ async def test_per_command_timeout_fails_that_call_alone(
         assert isinstance(caught.value, TimeoutError)
         proxy.resume()
         assert await patient == b"patient"
-        assert await conn.send(["ECHO", "next"], None, "ECHO", timeout=1) == b"next"
+        assert await conn.send(["ECHO", "next"], None, _m.ECHO, timeout=1) == b"next"
         assert conn.state is ConnectionState.READY
     finally:
         await conn.aclose()
@@ -256,17 +257,17 @@ async def test_per_command_timeout_fails_that_call_alone(
 
 async def test_graceful_close_drains_replies_in_flight(redis_stack: RedisServerInfo) -> None:
     conn = await _open(redis_stack)
-    futures = [conn.send(["ECHO", str(i)], None, "ECHO") for i in range(100)]
+    futures = [conn.send(["ECHO", str(i)], None, _m.ECHO) for i in range(100)]
     await conn.aclose()
     assert conn.state is ConnectionState.CLOSED
     assert [f.result() for f in futures] == [str(i).encode() for i in range(100)]
     with pytest.raises(ConnectionClosedError):
-        conn.send(["PING"], None, "PING")
+        conn.send(["PING"], None, _m.PING)
 
 
 async def test_abort_fails_pending_commands(redis_stack: RedisServerInfo) -> None:
     conn = await _open(redis_stack)
-    blocked = conn.send(["BLPOP", _key(), "5"], None, "BLPOP")
+    blocked = conn.send(["BLPOP", _key(), "5"], None, _m.BLPOP)
     await asyncio.sleep(0.02)
     conn.abort()
     with pytest.raises(ConnectionClosedError):
@@ -287,7 +288,7 @@ async def test_unix_socket(redis_stack: RedisServerInfo) -> None:
     conn = await open_connection(ConnectionConfig(unix_path=redis_stack.unix_path))
     try:
         assert conn.address == redis_stack.unix_path
-        assert await conn.send(["PING"], None, "PING") == b"PONG"
+        assert await conn.send(["PING"], None, _m.PING) == b"PONG"
     finally:
         await conn.aclose()
 
@@ -317,6 +318,6 @@ async def test_silent_server_raises_connect_timeout(
 async def test_decoded_connection_returns_str(redis_stack: RedisServerInfo) -> None:
     conn = await _open(redis_stack, encoding="utf-8")
     try:
-        assert await conn.send(["ECHO", "héllo"], None, "ECHO") == "héllo"
+        assert await conn.send(["ECHO", "héllo"], None, _m.ECHO) == "héllo"
     finally:
         await conn.aclose()

@@ -9,6 +9,7 @@ import pytest
 
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context, open_connection
 from redis_oxide._exceptions import ConnectFailedError, NoPermError, WrongPassError
+from redis_oxide._generated import _meta as _m
 from redis_oxide.testing._info import ACLServerInfo, TLSServerInfo
 
 pytestmark = pytest.mark.timeout(30)
@@ -30,7 +31,7 @@ async def test_mutual_tls_with_client_certificate(redis_tls: TLSServerInfo) -> N
     )
     conn = await open_connection(config)
     try:
-        assert await conn.send(["PING"], None, "PING") == b"PONG"
+        assert await conn.send(["PING"], None, _m.PING) == b"PONG"
     finally:
         await conn.aclose()
 
@@ -55,7 +56,7 @@ async def test_tls_without_client_certificate_where_none_is_required(
     )
     conn = await open_connection(config)
     try:
-        assert await conn.send(["PING"], None, "PING") == b"PONG"
+        assert await conn.send(["PING"], None, _m.PING) == b"PONG"
     finally:
         await conn.aclose()
 
@@ -83,10 +84,10 @@ async def test_acl_user_is_authenticated_and_refused_admin_commands(
         )
         conn = await open_connection(config)
         try:
-            info = await conn.send(["CLIENT", "INFO"], None, "CLIENT INFO")
+            info = await conn.send(["CLIENT", "INFO"], None, _m.CLIENT_INFO)
             assert f" user={redis_acl.username} ".encode() in info
             with pytest.raises(NoPermError) as caught:
-                await conn.send(["FLUSHALL"], None, "FLUSHALL")
+                await conn.send(["FLUSHALL"], None, _m.FLUSHALL)
             assert caught.value.code == "NOPERM"
             assert caught.value.command == "FLUSHALL"
             assert caught.value.address == f"{redis_acl.host}:{redis_acl.port}"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from redis_oxide._client import Redis
+from redis_oxide._connection import Connection
 from redis_oxide._exceptions import InvalidUsageError, ServerError, WrongTypeError
-from redis_oxide._pipeline import _CHUNK_COMMANDS, PipelineResult
+from redis_oxide._pipeline import PipelineResult
+from redis_oxide._pool._batch import CHUNK_COMMANDS as _CHUNK_COMMANDS
 from redis_oxide.testing._info import RedisServerInfo
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ async def test_large_pipeline_is_sent_in_few_writes_in_order(
 ) -> None:
     async with _client(flushed_stack) as client:
         await client.execute_command("SET", "text", "hello")
-        conn = await client._shared_connection()
+        conn = cast(Connection, await client._executor.strategy.shared_connection(None))
         assert conn is not None
         pipe = client.pipeline()
         counters = [pipe.incr(f"counter:{i % 100}") for i in range(9_999)]

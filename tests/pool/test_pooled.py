@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from redis_oxide._connection_setup import ConnectionConfig
+from redis_oxide._connection_setup import ConnectionConfig, FixedConnector
 from redis_oxide._exceptions import InvalidUsageError, PoolTimeoutError
 from redis_oxide._pool import ConnectionPool
 from redis_oxide.testing._info import RedisServerInfo
@@ -18,7 +18,9 @@ def _pool(
     info: RedisServerInfo, *, max_connections: int, pool_timeout: float | None = 5.0
 ) -> ConnectionPool:
     config = ConnectionConfig(host=info.host, port=info.port)
-    return ConnectionPool(config, max_connections=max_connections, pool_timeout=pool_timeout)
+    return ConnectionPool(
+        FixedConnector(config), max_connections=max_connections, pool_timeout=pool_timeout
+    )
 
 
 async def test_pool_waits_when_exhausted(redis_stack: RedisServerInfo) -> None:

@@ -185,7 +185,14 @@ def test_public_module_exports_every_class_under_its_own_name() -> None:
 
 def test_errors_never_store_arguments() -> None:
     error = ConnectionLostError("lost", command="AUTH", address="h:1")
-    assert set(vars(error)) == {"message", "code", "command", "address", "may_have_executed"}
+    assert set(vars(error)) == {
+        "message",
+        "code",
+        "command",
+        "address",
+        "position",
+        "may_have_executed",
+    }
 
 
 def test_docs_show_every_public_class() -> None:

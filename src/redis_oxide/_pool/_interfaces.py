@@ -1,22 +1,24 @@
-"""What the pool layer sees of a connection, and what the client sees of a strategy.
+"""What the pool layer sees of a connection, and what executors see of a strategy.
 
-Two small protocols keep the layers apart: strategies only ask connections the predicate
-questions below, and the client only talks to a strategy through ``ConnectionStrategy``.
+Small protocols keep the layers apart: strategies only ask connections the predicate
+questions of ``PoolConnection``; executors and patterns only talk to a strategy through
+``ConnectionStrategy`` and to the connections it hands out through ``CommandConnection``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._connection import FailureHook
 
 if TYPE_CHECKING:
-    from redis_oxide._connection import Connection
     from redis_oxide._pool._lease import Lease
 
-__all__ = ["ConnectionStrategy", "PoolConnection", "PoolStats"]
+__all__ = ["CommandConnection", "ConnectionStrategy", "PoolConnection", "PoolStats"]
 
 
 class PoolConnection(Protocol):
@@ -66,26 +68,89 @@ class PoolStats:
     reconnects: int
 
 
+class CommandConnection(Protocol):
+    """What executors and patterns may do with a connection a strategy hands out.
+
+    ``Connection`` is the implementation; nothing above the pool layer names it.
+    """
+
+    #: Whether new commands may be sent (a plain attribute, read per command).
+    available: bool
+
+    @property
+    def address(self) -> str:
+        """``host:port`` or the unix socket path of the server."""
+        ...
+
+    def send(
+        self,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        meta: CommandMeta,
+        timeout: float | None = None,
+        hook: FailureHook | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one command; see ``Connection.send``."""
+        ...
+
+    def send_batch(
+        self,
+        data: bytes,
+        parsers: Sequence[Callable[[Any], Any] | None],
+        metas: Sequence[CommandMeta],
+        timeout: float | None = None,
+        binary: Collection[int] = (),
+    ) -> asyncio.Future[list[Any]]:
+        """Queue encoded commands with one future; see ``Connection.send_batch``."""
+        ...
+
+    def decode_reply(self, value: Any, meta: CommandMeta) -> Any:
+        """Decode a reply read undecoded; see ``Connection.decode_reply``."""
+        ...
+
+    def is_idle(self) -> bool:
+        """Whether no reply is outstanding."""
+        ...
+
+
 class ConnectionStrategy(Protocol):
-    """How the client gets commands onto connections."""
+    """How an executor gets commands onto connections (multiplexed or pooled).
 
-    #: The shared connection when the strategy has exactly one (it may have stopped being
-    #: ``available``), else None: the client's fast path reads it without a call.
-    sole: Connection | None
+    Strategies open connections through a ``Connector`` and hold no address of their own.
+    """
 
-    def ready_connection(self) -> Connection | None:
+    @property
+    def sole(self) -> CommandConnection | None:
+        """The shared connection when the strategy has exactly one (it may have stopped
+        being ``available``), else None; strategies keep it as a plain attribute, which the
+        executor's fast path reads without a call."""
+        ...
+
+    @property
+    def address(self) -> str:
+        """Where the strategy's connector connects (for messages)."""
+        ...
+
+    def ready_connection(self) -> CommandConnection | None:
         """Return a shared connection that can take a command right now, if there is one."""
+        ...
+
+    async def shared_connection(self, wait_timeout: float | None) -> CommandConnection | None:
+        """Return a shared connection, waiting for one up to ``wait_timeout``.
+
+        Returns None when the strategy shares no connections (pooled): batches then run on
+        a lease.
+        """
         ...
 
     async def execute(
         self,
+        meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
-        name: str,
         reply_timeout: float | None,
         *,
         blocking: bool = False,
-        binary: bool = False,
     ) -> Any:
         """Run one command on a suitable connection and return its parsed reply."""
         ...
@@ -94,10 +159,16 @@ class ConnectionStrategy(Protocol):
         """Lease a dedicated connection."""
         ...
 
+    def invalidate(self, cause: BaseException) -> None:
+        """Give up every connection now (the server moved): shared ones fail their pending
+        commands as lost, idle ones close, leased ones are closed when released. The next
+        command connects again through the connector."""
+        ...
+
     def stats(self) -> PoolStats:
         """Return current counts."""
         ...
 
-    async def aclose(self) -> None:
-        """Close every connection; no task is left behind."""
+    async def aclose(self, grace: float | None = None) -> None:
+        """Close every connection, giving replies in flight up to ``grace`` seconds."""
         ...

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._exceptions import InvalidUsageError
 from redis_oxide._parsers import Reply
+from redis_oxide._raw_commands import lookup_meta
 
 __all__ = ["Lease"]
 
@@ -64,18 +65,16 @@ class Lease:
         self,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None = None,
-        name: str | None = None,
+        meta: CommandMeta | None = None,
         timeout: float | None = None,
-        binary: bool = False,
     ) -> asyncio.Future[Any]:
         """Queue one command on the leased connection.
 
         Args:
             args: Wire arguments, command name first.
             parser: Applied to the decoded reply; None keeps it as decoded.
-            name: Command name for errors; defaults to the first argument.
+            meta: The command's metadata; looked up from ``args`` when None.
             timeout: Seconds to wait for the reply; None waits as long as needed.
-            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The future of the reply.
@@ -86,7 +85,7 @@ class Lease:
             TypeError: An argument cannot be encoded.
         """
         conn = self._checked("send")
-        return conn.send(args, parser, name or _command_name(args), timeout, binary)
+        return conn.send(args, parser, meta or lookup_meta(args), timeout)
 
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answers arrive as push frames.
@@ -141,7 +140,7 @@ class Lease:
             ConnectionClosedError: The connection is closed.
             ServerError: The server answered with an error.
         """
-        return await self._checked("execute").send(args, parser, _command_name(args), reply_timeout)
+        return await self._checked("execute").send(args, parser, lookup_meta(args), reply_timeout)
 
     def release(self, *, discard: bool = False) -> None:
         """End the lease; calling it again does nothing.
@@ -174,10 +173,3 @@ class Lease:
     def __repr__(self) -> str:
         state = "released" if self._released else "active"
         return f"<Lease {state} gen={self._generation} {self._connection!r}>"
-
-
-def _command_name(args: Sequence[ArgT]) -> str:
-    first = args[0]
-    if isinstance(first, bytes | memoryview):
-        return bytes(first).decode("latin-1").upper()
-    return str(first).upper()

@@ -10,6 +10,8 @@ Rules this module keeps:
   every caller that needs it and shielded from their cancellations. Consecutive failures
   back off exponentially with jitter (``Retry``); a success resets the count and counts as
   a reconnect if the slot had been connected before.
+- Connections are opened through the ``Connector``; ``invalidate`` gives up every
+  connection at once (the server moved) so the next command connects afresh.
 - Nothing here parses commands.
 """
 
@@ -20,9 +22,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection, PushHandler
-from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import CommandTimeoutError, ConnectionClosedError, RedisError
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
@@ -40,7 +42,7 @@ class MultiplexedPool:
     """Shares ``connections`` connections between all callers; leases for blocking work.
 
     Args:
-        config: How to open each connection.
+        connector: Opens each connection.
         connections: How many shared connections to spread commands over.
         max_dedicated: Upper bound on dedicated (leased) connections at a time.
         pool_timeout: Longest wait for a dedicated lease in seconds.
@@ -50,7 +52,7 @@ class MultiplexedPool:
 
     def __init__(
         self,
-        config: ConnectionConfig,
+        connector: Connector,
         *,
         connections: int = 1,
         max_dedicated: int,
@@ -60,7 +62,7 @@ class MultiplexedPool:
     ) -> None:
         if connections < 1:
             raise ValueError(f"connections must be >= 1, got {connections}")
-        self._config = config
+        self._connector = connector
         self._retry = retry
         self._push_handler = push_handler
         self._slots: list[Connection | None] = [None] * connections
@@ -68,17 +70,24 @@ class MultiplexedPool:
         self._tasks: list[asyncio.Task[Connection] | None] = [None] * connections
         self._ever_connected = [False] * connections
         self._failures = 0
+        # Bumped by invalidate(): a connection opened before then is not used.
+        self._generation = 0
         self._next = 0
         self._reconnects = 0
         self._closed = False
         self._dedicated = ConnectionPool(
-            config, max_connections=max_dedicated, pool_timeout=pool_timeout
+            connector, max_connections=max_dedicated, pool_timeout=pool_timeout
         )
 
     @property
     def reconnects(self) -> int:
         """Times a shared connection was replaced after being lost."""
         return self._reconnects
+
+    @property
+    def address(self) -> str:
+        """Where the connector connects (for messages)."""
+        return self._connector.address
 
     def ready_connection(self) -> Connection | None:
         """Return a shared connection that can take a command now, or None."""
@@ -139,10 +148,9 @@ class MultiplexedPool:
         except RedisError:
             raise  # the connect task's own failure, shared by every waiter
         except TimeoutError as exc:
-            err = CommandTimeoutError(
-                f"no connection to {self._config.address} within {wait_timeout} s"
-            )
-            err.address = self._config.address
+            address = self._connector.address
+            err = CommandTimeoutError(f"no connection to {address} within {wait_timeout} s")
+            err.address = address
             raise err from exc
 
     async def _connect(self, index: int) -> Connection:
@@ -150,8 +158,9 @@ class MultiplexedPool:
         while True:
             if self._failures:
                 await asyncio.sleep(self._retry.delay(self._failures))
+            generation = self._generation
             try:
-                conn = await open_connection(self._config, push_handler=self._push_handler)
+                conn = await self._connector.connect(push_handler=self._push_handler)
             except (RedisConnectionError, RedisTimeoutError):
                 self._failures += 1
                 attempt += 1
@@ -163,6 +172,10 @@ class MultiplexedPool:
             if self._closed:
                 await conn.aclose()
                 raise ConnectionClosedError("the client was closed while connecting")
+            if generation != self._generation:
+                # Invalidated while connecting: this connection may go to the old server.
+                await conn.aclose()
+                continue
             self._slots[index] = conn
             if len(self._slots) == 1:
                 self.sole = conn
@@ -174,23 +187,21 @@ class MultiplexedPool:
 
     async def execute(
         self,
+        meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
-        name: str,
         reply_timeout: float | None,
         *,
         blocking: bool = False,
-        binary: bool = False,
     ) -> Any:
         """Run one command: shared connection, or a dedicated lease when ``blocking``.
 
         Args:
+            meta: The command's metadata.
             args: Wire arguments, command name first.
             parser: Applied to the decoded reply.
-            name: Command name for errors.
             reply_timeout: Seconds to wait for a connection and then for the reply.
             blocking: The command may block the connection (BLPOP, XREAD BLOCK …).
-            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The parsed reply.
@@ -200,9 +211,9 @@ class MultiplexedPool:
             ConnectFailedError: The server cannot be reached.
         """
         if blocking:
-            return await self._dedicated.execute(args, parser, name, reply_timeout, binary=binary)
+            return await self._dedicated.execute(meta, args, parser, reply_timeout)
         conn = await self._shared_connection(reply_timeout)
-        return await conn.send(args, parser, name, reply_timeout, binary)
+        return await conn.send(args, parser, meta, reply_timeout)
 
     async def lease(self) -> Lease:
         """Lease a dedicated connection (never one of the shared ones).
@@ -214,6 +225,20 @@ class MultiplexedPool:
             PoolTimeoutError: All dedicated connections stayed in use for ``pool_timeout``.
         """
         return await self._dedicated.lease()
+
+    def invalidate(self, cause: BaseException) -> None:
+        """Give up every connection now; the next command connects through the connector.
+
+        Args:
+            cause: Why (e.g. the primary moved); pending commands fail as lost from it.
+        """
+        self._generation += 1
+        shared = [c for c in self._slots if c is not None]
+        self._slots = [None] * len(self._slots)
+        self.sole = None
+        for conn in shared:
+            conn.fail(cause)
+        self._dedicated.invalidate(cause)
 
     def stats(self) -> PoolStats:
         """Return current counts (dedicated connections count as leased or idle)."""

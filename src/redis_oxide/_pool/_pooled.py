@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from redis_oxide._command import ArgT
+from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection
-from redis_oxide._connection_setup import ConnectionConfig, open_connection
+from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import (
     CommandTimeoutError,
     ConnectionClosedError,
@@ -45,21 +45,21 @@ class ConnectionPool:
     """Leases whole connections; callers wait when all ``max_connections`` are in use.
 
     Args:
-        config: How to open each connection.
+        connector: Opens each connection.
         max_connections: Upper bound on open connections, leased or idle.
         pool_timeout: Longest wait for a lease in seconds; None waits indefinitely.
     """
 
     def __init__(
         self,
-        config: ConnectionConfig,
+        connector: Connector,
         *,
         max_connections: int,
         pool_timeout: float | None,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
-        self._config = config
+        self._connector = connector
         self.sole: Connection | None = None  # nothing is shared
         self._max = max_connections
         self._pool_timeout = pool_timeout
@@ -70,6 +70,9 @@ class ConnectionPool:
         self._waiters: collections.deque[asyncio.Future[Connection | None]] = collections.deque()
         self._closing: list[Connection] = []
         self._closed = False
+        # Bumped by invalidate(): connections of an older generation are not reused.
+        self._generation = 0
+        self._born: dict[Connection, int] = {}
 
     # -- bookkeeping (synchronous) --------------------------------------------------------
 
@@ -101,6 +104,7 @@ class ConnectionPool:
 
     def _close_now(self, connections: list[Connection]) -> None:
         for conn in connections:
+            self._born.pop(conn, None)
             conn.abort()
             self._closing.append(conn)
         if len(self._closing) > 64:
@@ -110,7 +114,8 @@ class ConnectionPool:
         self._leased.discard(conn)
         conn.lease_generation += 1
         to_close: list[Connection] = []
-        if discard or self._closed or not conn.is_available() or conn.has_expired():
+        stale = self._born.get(conn, self._generation) != self._generation
+        if discard or stale or self._closed or not conn.is_available() or conn.has_expired():
             to_close.append(conn)
         else:
             self._idle.append(conn)
@@ -158,12 +163,14 @@ class ConnectionPool:
         conn = waiter.result()
         if conn is not None:
             return conn
+        generation = self._generation
         try:
-            conn = await open_connection(self._config)
+            conn = await self._connector.connect()
         except BaseException:
             self._cancel_reservation()
             raise
         self._reserved -= 1
+        self._born[conn] = generation
         conn.write_when_idle = True  # a leased connection mostly has one caller
         if self._closed:
             self._close_now([conn])
@@ -187,29 +194,40 @@ class ConnectionPool:
 
     # -- the strategy surface ---------------------------------------------------------------
 
+    @property
+    def address(self) -> str:
+        """Where the connector connects (for messages)."""
+        return self._connector.address
+
     def ready_connection(self) -> Connection | None:
         """Pooled connections are never shared, so there is never one to borrow."""
         return None
 
+    async def shared_connection(self, wait_timeout: float | None) -> None:
+        """Pooled connections are never shared: batches run on a lease.
+
+        Args:
+            wait_timeout: Unused.
+        """
+        return None
+
     async def execute(
         self,
+        meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
-        name: str,
         reply_timeout: float | None,
         *,
         blocking: bool = False,
-        binary: bool = False,
     ) -> Any:
         """Lease a connection, run one command on it and give it back.
 
         Args:
+            meta: The command's metadata.
             args: Wire arguments, command name first.
             parser: Applied to the decoded reply.
-            name: Command name for errors.
             reply_timeout: Seconds to wait for the reply.
             blocking: Ignored here: every pooled command has its own connection.
-            binary: Read the reply undecoded (``CommandMeta.binary_reply``).
 
         Returns:
             The parsed reply.
@@ -226,19 +244,31 @@ class ConnectionPool:
             if isinstance(exc, RedisError):
                 raise  # pool_timeout or connect_timeout ran out first
             raise CommandTimeoutError(
-                f"{name}: no pooled connection within {reply_timeout} s",
-                command=name,
-                address=self._config.address,
+                f"{meta.name}: no pooled connection within {reply_timeout} s",
+                command=meta.name,
+                address=self._connector.address,
             ) from exc
         if reply_timeout is not None:
             reply_timeout = max(0.0, reply_timeout - (time.monotonic() - started))
         try:
-            fut = conn.send(args, parser, name, reply_timeout, binary)
+            fut = conn.send(args, parser, meta, reply_timeout)
             return await fut
         finally:
             # A reply still outstanding (cancelled or timed out) means the connection is
             # discarded: the next holder must not wait behind someone else's blocked command.
             self._give_back(conn, discard=not conn.is_idle())
+
+    def invalidate(self, cause: BaseException) -> None:
+        """Close idle connections now; leased ones are closed when released.
+
+        Args:
+            cause: Why (e.g. the primary moved); only logged here.
+        """
+        logger.info("pool for %s invalidated: %r", self._connector.address, cause)
+        self._generation += 1
+        idle = list(self._idle)
+        self._idle.clear()
+        self._close_now(idle)
 
     def stats(self) -> PoolStats:
         """Return current counts."""
@@ -252,8 +282,13 @@ class ConnectionPool:
             reconnects=0,
         )
 
-    async def aclose(self) -> None:
-        """Close idle connections, abort leased ones, fail waiters; idempotent."""
+    async def aclose(self, grace: float | None = None) -> None:
+        """Close idle connections, abort leased ones, fail waiters; idempotent.
+
+        Args:
+            grace: Unused: a pooled connection's replies belong to its holder, which is
+                failed at once.
+        """
         self._closed = True
         while self._waiters:
             waiter = self._waiters.popleft()

@@ -1,0 +1,149 @@
+"""From client options to configuration: validation, defaults, and the strategy they ask for.
+
+Rules this module keeps:
+
+- Every option is validated here, before any connection exists: an unknown option is a
+  ``TypeError``, a bad value a ``ValueError``.
+- Every default lives here, with its reason; clients of every topology (one server, cluster
+  nodes, Sentinel-resolved servers) build their configuration and their strategies through
+  these functions, so an option means the same everywhere.
+- Nothing here does I/O; TLS material files are read when the SSL context is built.
+"""
+
+from __future__ import annotations
+
+import ssl as _ssl
+from dataclasses import dataclass
+
+from redis_oxide._client_options import ClientOptions, StrategyName
+from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
+from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
+from redis_oxide._retry import Retry
+
+__all__ = ["ClientConfig", "build_config", "make_strategy"]
+
+# Pooled clients: 10 connections serves a typical web worker; redis-py's
+# BlockingConnectionPool defaults to 50, asyncpg's pool to 10.
+_DEFAULT_MAX_CONNECTIONS = 10
+# A caller waiting this long for a pooled connection is better told the pool is too small;
+# redis-py's BlockingConnectionPool waits 20 s.
+_DEFAULT_POOL_TIMEOUT = 10.0
+# ConnectionConfig's own default, with its reasoning there.
+_DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """A validated client configuration.
+
+    Attributes:
+        connection: How each connection is opened and set up (its address included).
+        retry: Reconnect and re-run policy.
+        command_timeout: Seconds each non-blocking command waits; None waits indefinitely.
+        strategy: ``"multiplexed"`` or ``"pooled"``.
+        max_connections: Upper bound on pooled (or dedicated) connections.
+        multiplexed_connections: Shared connections of the multiplexed strategy.
+        pool_timeout: Longest wait for a pooled connection.
+    """
+
+    connection: ConnectionConfig
+    retry: Retry
+    command_timeout: float | None
+    strategy: StrategyName
+    max_connections: int
+    multiplexed_connections: int
+    pool_timeout: float | None
+
+
+def build_config(
+    host: str, port: int, *, decode_responses: bool, options: ClientOptions
+) -> ClientConfig:
+    """Validate client options and fill in the defaults.
+
+    Args:
+        host: Server host name or address.
+        port: Server TCP port.
+        decode_responses: Decode string replies to ``str`` (with ``encoding``).
+        options: The keyword options given to the client.
+
+    Returns:
+        The configuration.
+
+    Raises:
+        TypeError: An option is unknown.
+        ValueError: An option has an invalid value.
+    """
+    unknown = set(options) - set(ClientOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"got unknown options: {', '.join(sorted(unknown))}")
+    protocol = options.get("protocol", 3)
+    if protocol not in (2, 3):
+        raise ValueError(f"protocol must be 2 or 3, got {protocol!r}")
+    strategy = options.get("strategy", "multiplexed")
+    if strategy not in ("multiplexed", "pooled"):
+        raise ValueError(f"strategy must be 'multiplexed' or 'pooled', not {strategy!r}")
+    max_connections = options.get("max_connections", _DEFAULT_MAX_CONNECTIONS)
+    multiplexed = options.get("multiplexed_connections", 1)
+    if max_connections < 1 or multiplexed < 1:
+        raise ValueError("max_connections and multiplexed_connections must be >= 1")
+    connection = ConnectionConfig(
+        host=host,
+        port=port,
+        unix_path=options.get("unix_socket_path"),
+        ssl_context=_ssl_context(options),
+        username=options.get("username"),
+        password=options.get("password"),
+        db=options.get("db", 0),
+        protocol=protocol,
+        client_name=options.get("client_name"),
+        encoding=options.get("encoding", "utf-8") if decode_responses else None,
+        encoding_errors=options.get("encoding_errors", "strict"),
+        connect_timeout=options.get("connect_timeout", _DEFAULT_CONNECT_TIMEOUT),
+    )
+    return ClientConfig(
+        connection=connection,
+        retry=options.get("retry", Retry()),
+        command_timeout=options.get("command_timeout"),
+        strategy=strategy,
+        max_connections=max_connections,
+        multiplexed_connections=multiplexed,
+        pool_timeout=options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT),
+    )
+
+
+def make_strategy(config: ClientConfig, connector: Connector) -> ConnectionStrategy:
+    """Build the connection strategy the configuration asks for.
+
+    Args:
+        config: The client configuration.
+        connector: Opens connections to wherever the server is.
+
+    Returns:
+        A multiplexed or pooled strategy; no connection is opened yet.
+    """
+    if config.strategy == "pooled":
+        return ConnectionPool(
+            connector, max_connections=config.max_connections, pool_timeout=config.pool_timeout
+        )
+    return MultiplexedPool(
+        connector,
+        connections=config.multiplexed_connections,
+        max_dedicated=config.max_connections,
+        pool_timeout=config.pool_timeout,
+        retry=config.retry,
+    )
+
+
+def _ssl_context(options: ClientOptions) -> _ssl.SSLContext | None:
+    ssl_option = options.get("ssl", False)
+    if isinstance(ssl_option, _ssl.SSLContext):
+        return ssl_option
+    if not ssl_option:
+        return None
+    return build_ssl_context(
+        ca_certs=options.get("ssl_ca_certs"),
+        certfile=options.get("ssl_certfile"),
+        keyfile=options.get("ssl_keyfile"),
+        cert_reqs=options.get("ssl_cert_reqs", "required"),
+        check_hostname=options.get("ssl_check_hostname"),
+    )

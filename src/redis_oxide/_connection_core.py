@@ -1,0 +1,363 @@
+"""The receiving side of a connection, its deadlines, and the end of its life.
+
+Rules this module keeps (``Connection`` in ``_connection.py`` adds the sending side):
+
+- ``ConnectionCore._transition`` is the only place that assigns the state, and it refuses
+  illegal moves. ``CLOSED`` and ``BROKEN`` are terminal.
+- Replies are matched to commands strictly in order. An entry stays in the FIFO until its
+  reply has been read, even when its caller was cancelled or timed out: the late reply is
+  read and dropped, so the stream never desynchronises and a cancellation never costs a
+  reconnect.
+- A batch entry (``BatchChunk``) collects its replies in a tight loop and leaves the FIFO
+  once all are in.
+- A binary reply is read undecoded. ``_binary`` counts such replies still due; while it is
+  zero ``data_received`` runs the plain loop, and only while it is not does the slower
+  ``_read_mixed`` pick the decode flag reply by reply.
+- A reply whose text did not decode (recorded in ``_failures``) fails only its command with
+  ``ReplyDecodeError``; a push frame with such text is delivered with U+FFFD and logged.
+- A ``reroutable`` server error, or the loss of the connection, is first offered to the
+  command's ``FailureHook``, which may take the caller's future over.
+- Push frames go to the push handler, never to a caller.
+- Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
+  every pending caller fails with the cause, the transport is aborted and new commands are
+  refused. The connection never limps on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Callable
+from typing import Any, Final, cast
+
+from redis_oxide._connection_replies import (
+    BatchChunk,
+    Entry,
+    Undecoded,
+    fail_entries,
+    offer_failure,
+    time_out_entries,
+)
+from redis_oxide._connection_state import LEGAL, ConnectionState
+from redis_oxide._connection_text import decode_text, take_failure
+from redis_oxide._exceptions import ProtocolError, ServerError
+from redis_oxide._protocol import NOT_ENOUGH, Decoder, PushMessage
+
+__all__ = ["ConnectionCore", "PushHandler"]
+
+logger = logging.getLogger("redis_oxide.connection")
+
+#: Receives RESP3 push frames (and, in raw mode, unsolicited replies).
+PushHandler = Callable[[Any], None]
+
+# The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
+_DEADLINE_SLACK: Final = 0.001
+
+_S = ConnectionState
+# States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
+# frozenset membership test would cost a frame per command.
+_READY: Final = _S.READY
+_HANDSHAKING: Final = _S.HANDSHAKING
+
+
+class ConnectionCore(asyncio.Protocol):
+    """The reading and ending half of ``Connection``; never used on its own.
+
+    Every slot of a connection is declared here; ``Connection.__init__`` sets them.
+    """
+
+    __slots__ = (
+        "_address",
+        "_binary",
+        "_cause",
+        "_closed",
+        "_decoder",
+        "_drained",
+        "_encoding",
+        "_errors",
+        "_failures",
+        "_flush_scheduled",
+        "_lone",
+        "_loop",
+        "_new_future",
+        "_pending",
+        "_state",
+        "_timer",
+        "_timer_when",
+        "_transport",
+        "_unsent",
+        "_wbuf",
+        "available",
+        "created_at",
+        "lease_generation",
+        "max_lifetime",
+        "push_handler",
+        "raw_replies",
+        "server_info",
+        "write_count",
+        "write_when_idle",
+    )
+
+    _address: str
+    _binary: int
+    _cause: BaseException | None
+    _closed: asyncio.Future[None]
+    _decoder: Decoder
+    _drained: asyncio.Future[None] | None
+    _encoding: str | None
+    _errors: str
+    _failures: list[UnicodeDecodeError]
+    _loop: asyncio.AbstractEventLoop
+    _pending: collections.deque[Entry]
+    _state: ConnectionState
+    _timer: asyncio.TimerHandle | None
+    _timer_when: float
+    _transport: asyncio.Transport | None
+    _unsent: int
+    _wbuf: list[bytes]
+    available: bool
+    push_handler: PushHandler | None
+    raw_replies: bool
+
+    def _transition(self, new: ConnectionState) -> None:
+        if new not in LEGAL[self._state]:
+            raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
+        logger.debug("connection %s: %s -> %s", self._address, self._state.name, new.name)
+        self._state = new
+        self.available = new is _READY
+
+    def is_closed(self) -> bool:
+        """Whether the connection has ended, on purpose or not."""
+        return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
+
+    def _arm_timer(self, deadline: float) -> None:
+        # One timer per connection, aimed at the nearest deadline. With a uniform timeout the
+        # deadlines only grow, so the timer is armed once per timeout period, not per command.
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer_when = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self._loop.time() + _DEADLINE_SLACK
+        nearest = time_out_entries(self._pending, now, self._address)
+        if nearest is not None:
+            self._arm_timer(nearest)
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._decoder.feed(data)
+            if self._binary:
+                self._read_mixed()
+                return
+            next_reply = self._decoder.next_reply
+            pending = self._pending
+            failures = self._failures
+            address = self._address
+            while True:
+                reply = next_reply()
+                if reply is NOT_ENOUGH:
+                    break
+                if type(reply) is PushMessage or (not pending and self.raw_replies):
+                    self._dispatch_push(reply)
+                    if self._binary:  # the handler sent a binary command
+                        self._read_mixed()
+                        return
+                    continue
+                if not pending:
+                    raise ProtocolError(f"{address} sent a reply with no command waiting for it")
+                fut = pending[0][0]
+                if type(fut) is BatchChunk:
+                    slot: Any = reply
+                    if failures:
+                        slot = take_failure(failures, fut.metas[len(fut.replies)], None, address)
+                    if not fut.collect(slot, next_reply, self._dispatch_push, failures, address):
+                        break
+                    pending.popleft()
+                    fut.finish(address)
+                    if self._binary:  # a push handler sent a binary command meanwhile
+                        self._read_mixed()
+                        return
+                    continue
+                fut, parser, meta, deadline, hook, args = pending.popleft()
+                if failures:
+                    error = take_failure(failures, meta, args, address)
+                    if not fut.done():
+                        fut.set_exception(error)
+                elif fut.done():
+                    continue  # its caller was cancelled or timed out: drop the late reply
+                elif isinstance(reply, ServerError):
+                    if not (
+                        reply.reroutable
+                        and hook is not None
+                        and args is not None
+                        and offer_failure(hook, fut, args, parser, meta, deadline, reply)
+                    ):
+                        reply.command = meta.name
+                        reply.address = address
+                        fut.set_exception(reply)
+                elif parser is None:
+                    fut.set_result(reply)
+                else:
+                    try:
+                        value = parser(reply)
+                    except Exception as exc:  # a parser bug fails its caller, not the stream
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(value)
+            if not pending and self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
+        except Exception as exc:
+            self._break(exc)
+
+    def _read_mixed(self) -> None:
+        # The read loop while a binary reply is outstanding: each reply is read with the
+        # decode flag of the entry at the head of the FIFO. The head only changes once a
+        # reply is complete, so a reply split across reads is always asked for alike.
+        # Exceptions go to data_received, which breaks the connection.
+        next_reply = self._decoder.next_reply
+        pending = self._pending
+        failures = self._failures
+        address = self._address
+        while True:
+            head = pending[0][0] if pending else None
+            if type(head) is BatchChunk:
+                undecoded = len(head.replies) in head.binary
+            else:
+                undecoded = head is not None and type(pending[0][1]) is Undecoded
+            reply = next_reply(not undecoded)
+            if reply is NOT_ENOUGH:
+                break
+            if type(reply) is PushMessage or (not pending and self.raw_replies):
+                if undecoded and self._encoding is not None:
+                    reply = decode_text(reply, self._encoding, self._errors)
+                self._dispatch_push(reply)
+                continue
+            if not pending:
+                raise ProtocolError(f"{address} sent a reply with no command waiting for it")
+            if undecoded:
+                self._binary -= 1
+            if type(head) is BatchChunk:
+                slot: Any = reply
+                if failures:
+                    slot = take_failure(failures, head.metas[len(head.replies)], None, address)
+                head.replies.append(slot)
+                if len(head.replies) == head.count:
+                    pending.popleft()
+                    head.finish(address)
+                continue
+            fut, parser, meta, deadline, hook, args = pending.popleft()
+            if failures:
+                error = take_failure(failures, meta, args, address)
+                if not fut.done():
+                    fut.set_exception(error)
+                continue
+            if fut.done():
+                continue
+            if isinstance(reply, ServerError):
+                if not (
+                    reply.reroutable
+                    and hook is not None
+                    and args is not None
+                    and offer_failure(hook, fut, args, parser, meta, deadline, reply)
+                ):
+                    reply.command = meta.name
+                    reply.address = address
+                    fut.set_exception(reply)
+                continue
+            try:
+                value = reply if parser is None else parser(reply)
+            except Exception as exc:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(value)
+        if not pending and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def _dispatch_push(self, frame: Any) -> None:
+        if self._failures:
+            # A push frame holds text that did not decode: it is delivered with U+FFFD in
+            # place of the bad bytes, as no caller waits for it.
+            self._failures.clear()
+            logger.warning("connection %s: push frame with undecodable text", self._address)
+        handler = self.push_handler
+        if handler is None:
+            logger.debug("connection %s: dropped push frame with no handler", self._address)
+            return
+        try:
+            handler(frame)
+        except Exception:  # a faulty handler must not tear down a healthy stream
+            logger.exception("connection %s: push handler failed", self._address)
+
+    def eof_received(self) -> bool | None:
+        return None  # let the transport close itself; connection_lost does the rest
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        state = self._state
+        if state is _S.CLOSING:
+            self._transition(_S.CLOSED)
+        elif state is not _S.CLOSED and state is not _S.BROKEN:
+            self._cause = exc or ConnectionResetError("server closed the connection")
+            self._transition(_S.BROKEN)
+            logger.info("connection %s lost: %r", self._address, self._cause)
+        self._fail_pending(self._cause)
+        self._transport = None
+        if not self._closed.done():
+            self._closed.set_result(None)
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    # -- ending ------------------------------------------------------------------------------
+
+    def _fail_pending(self, cause: BaseException | None) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        sent = len(pending) - self._unsent
+        self._wbuf.clear()
+        self._unsent = 0
+        self._binary = 0
+        # No cause and a close under way: aclose/abort ended it, nothing was lost.
+        on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
+        fail_entries(pending, sent, cause, self._address, on_purpose=on_purpose)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _break(self, cause: BaseException) -> None:
+        if not self.is_closed():
+            logger.warning("connection %s broken: %r", self._address, cause)
+            self.fail(cause)
+
+    def fail(self, cause: BaseException) -> None:
+        """End the connection now as lost, e.g. because its server is no longer the right one.
+
+        Pending callers get ``ConnectionLostError`` chained from ``cause`` (their failure
+        hooks are offered the commands first, so retryable ones run again elsewhere); new
+        commands are refused.
+
+        Args:
+            cause: Why the connection is given up.
+        """
+        if self.is_closed():
+            return
+        logger.info("connection %s given up: %r", self._address, cause)
+        self._cause = cause
+        self._transition(_S.BROKEN)
+        self._cancel_timer()
+        self._fail_pending(cause)
+        if self._transport is not None:
+            self._transport.abort()
+        elif not self._closed.done():
+            self._closed.set_result(None)

@@ -1,0 +1,358 @@
+"""The single-server executor: where every command of a one-server topology runs.
+
+Rules this module keeps:
+
+- ``ServerExecutor._execute`` is the one path every command takes. The fast path (a ready
+  shared connection) returns the connection's future itself: no coroutine, one future, one
+  deque append and one encode. The executor's failure hooks ride along with the command and
+  only run when it fails: on a lost connection (the retry rule below) or on a ``reroutable``
+  server error (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN), which go
+  to the pluggable ``Reroute`` (cluster and Sentinel topologies plug theirs in). Slow paths
+  (connecting, blocking commands) are coroutines.
+- After a lost connection a command is retried on the same server only when that cannot run
+  it twice: it is read-only, or its bytes never left the client. A reroutable error means
+  the command did not run, so the ``Reroute`` may re-run any command.
+- Blocking commands go to a dedicated lease and are not bound by ``command_timeout`` (their
+  own timeout argument bounds them); everything else shares connections.
+- Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
+  a lease for a pooled strategy or a batch holding a blocking command.
+- The executor owns nothing but references: the strategy owns the connections, and
+  ``with_timeout`` views share the strategy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._exceptions import (
+    CommandTimeoutError,
+    ConnectionLostError,
+    RedisError,
+    ServerError,
+)
+from redis_oxide._pool import ConnectionStrategy, Lease, PoolStats
+from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
+from redis_oxide._raw_commands import blocks_with
+from redis_oxide._retry import Retry
+
+__all__ = ["Executor", "Reroute", "ServerExecutor"]
+
+logger = logging.getLogger("redis_oxide.client")
+
+T = TypeVar("T")
+
+
+class Reroute(Protocol):
+    """Decides where a command goes after a ``reroutable`` server error.
+
+    Returns an awaitable of the command's value (the command re-run where it now belongs,
+    e.g. on the node a MOVED names), or None to give ``error`` to the caller. ``deadline``
+    is on the ``time.monotonic`` clock. Called synchronously when the error arrives.
+    """
+
+    def __call__(
+        self,
+        error: ServerError,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any] | None: ...
+
+
+class Executor(Protocol):
+    """What patterns (pipelines, transactions, scripts) need from the topology they run on."""
+
+    @property
+    def command_timeout(self) -> float | None:
+        """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
+        ...
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        """Run one command; see ``CommandExecutor``."""
+        ...
+
+    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
+        """Run a batch where it belongs; return one value or error per command."""
+        ...
+
+    async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
+        """Lease a dedicated connection to the server that holds ``keys``."""
+        ...
+
+
+class ServerExecutor:
+    """Runs commands on one server (fixed, Sentinel-resolved or a cluster node).
+
+    Args:
+        strategy: Gets commands onto connections (multiplexed or pooled).
+        retry: How often to re-run a command after a lost connection.
+        command_timeout: Seconds each non-blocking command waits; None waits indefinitely.
+        reroute: What to do with reroutable server errors; None gives them to the caller.
+    """
+
+    __slots__ = (
+        "_hook_read",
+        "_hook_write",
+        "_reroute",
+        "_rerunning",
+        "_retry",
+        "_strategy",
+        "command_timeout",
+    )
+
+    def __init__(
+        self,
+        strategy: ConnectionStrategy,
+        *,
+        retry: Retry,
+        command_timeout: float | None,
+        reroute: Reroute | None = None,
+    ) -> None:
+        self._strategy = strategy
+        self._retry = retry
+        #: Seconds each non-blocking command waits for its reply; None waits indefinitely.
+        self.command_timeout = command_timeout
+        self._reroute = reroute
+        # Re-runs of failed commands; asyncio keeps tasks only weakly.
+        self._rerunning: set[asyncio.Task[None]] = set()
+        # Bound once, not per command: the hot path hands one of these to every send.
+        self._hook_read = self._failed_read
+        self._hook_write = self._failed_write
+
+    @property
+    def strategy(self) -> ConnectionStrategy:
+        """The connection strategy commands run through."""
+        return self._strategy
+
+    def with_timeout(self, command_timeout: float | None) -> ServerExecutor:
+        """Return an executor sharing this one's strategy with another ``command_timeout``.
+
+        Args:
+            command_timeout: Seconds each non-blocking command waits; None waits
+                indefinitely.
+
+        Returns:
+            The new executor.
+        """
+        return ServerExecutor(
+            self._strategy,
+            retry=self._retry,
+            command_timeout=command_timeout,
+            reroute=self._reroute,
+        )
+
+    # -- one command ---------------------------------------------------------------------------
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        # The common case inlined: a ready shared connection and no blocking command, with
+        # no _dispatch, ready_connection or is_available frame per command.
+        if not meta.is_blocking:
+            conn = self._strategy.sole
+            if conn is None or not conn.available:
+                conn = self._strategy.ready_connection()
+            if conn is not None:
+                result: Awaitable[T] = conn.send(
+                    args,
+                    parser,
+                    meta,
+                    self.command_timeout,
+                    self._hook_read if meta.is_readonly else self._hook_write,
+                )
+                return result
+        return self._dispatch(meta, args, parser)
+
+    def _dispatch(
+        self, meta: CommandMeta, args: Sequence[ArgT], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        if blocks_with(meta, args):
+            return self._call_slow(meta, args, parser, None, 0, blocking=True)
+        conn = self._strategy.ready_connection()
+        timeout = self.command_timeout
+        if conn is None:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            return self._call_slow(meta, args, parser, deadline, 0, blocking=False)
+        hook = self._hook_read if meta.is_readonly else self._hook_write
+        result: Awaitable[T] = conn.send(args, parser, meta, timeout, hook)
+        return result
+
+    def _failed_read(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        meta: CommandMeta,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool:
+        # A read-only command cannot do harm twice: re-run it whether or not it was written.
+        return self._take_over(future, args, parser, meta, deadline, error)
+
+    def _failed_write(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        meta: CommandMeta,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool:
+        # A write is re-run after a lost connection only when its bytes never left the client.
+        if isinstance(error, ConnectionLostError) and error.may_have_executed:
+            return False
+        return self._take_over(future, args, parser, meta, deadline, error)
+
+    def _take_over(
+        self,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        meta: CommandMeta,
+        deadline: float | None,
+        error: RedisError,
+    ) -> bool:
+        """Re-run a failed command in a task that resolves ``future``; False declines.
+
+        Called by the connection, synchronously; ``deadline`` is on the loop's clock.
+        """
+        loop = future.get_loop()
+        if deadline is not None:
+            deadline = time.monotonic() + (deadline - loop.time())
+        work: Awaitable[Any] | None = None
+        if isinstance(error, ServerError):
+            if self._reroute is not None:
+                work = self._reroute(error, meta, args, parser, deadline)
+        elif isinstance(error, ConnectionLostError) and self._retry.attempts > 1:
+            logger.debug("%s: connection lost, retrying", meta.name)
+            work = self._call_slow(meta, args, parser, deadline, 1, blocking=False)
+        if work is None:
+            return False
+        task = loop.create_task(_resolve(future, work))
+        self._rerunning.add(task)
+        task.add_done_callback(self._rerunning.discard)
+
+        def cancel_rerun(done: asyncio.Future[Any]) -> None:
+            if done.cancelled():
+                task.cancel()  # the caller gave up
+
+        future.add_done_callback(cancel_rerun)
+        return True
+
+    async def _call_slow(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: ReplyParser[T] | None,
+        deadline: float | None,
+        failures: int,
+        *,
+        blocking: bool,
+    ) -> T:
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise CommandTimeoutError(
+                    f"{meta.name} did not complete within command_timeout={self.command_timeout} s",
+                    command=meta.name,
+                    address=self._strategy.address,
+                )
+            try:
+                result: T = await self._strategy.execute(
+                    meta, args, parser, remaining, blocking=blocking
+                )
+                return result
+            except ConnectionLostError as exc:
+                failures += 1
+                if (exc.may_have_executed and not meta.is_readonly) or (
+                    failures >= self._retry.attempts
+                ):
+                    raise
+            except ServerError as exc:
+                work = None
+                if exc.reroutable and self._reroute is not None:
+                    work = self._reroute(exc, meta, args, parser, deadline)
+                if work is None:
+                    raise
+                value: T = await work
+                return value
+            delay = self._retry.delay(failures)
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(delay)
+
+    # -- batches and leases --------------------------------------------------------------------
+
+    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
+        """Run a batch on the shared connection, or on a lease when it must have its own.
+
+        Args:
+            batch: The queued commands.
+            transaction: Wrap them in MULTI/EXEC.
+
+        Returns:
+            One value or error per command.
+
+        Raises:
+            ConnectionLostError: The connection died; nothing is retried.
+            CommandTimeoutError: The replies did not arrive within ``command_timeout``.
+            WatchError: A transaction's watched key changed.
+            ExecAbortError: A transaction's command was refused.
+        """
+        timeout = self.command_timeout
+        send = send_transaction if transaction else send_chunks
+        strategy = self._strategy
+        if not batch.blocking:
+            conn = strategy.ready_connection() or await strategy.shared_connection(timeout)
+            if conn is not None:
+                return await send(conn, batch, timeout)
+        # A pooled strategy, or a blocking command that must not stall a shared connection.
+        async with await strategy.lease() as lease:
+            return await send(lease.connection, batch, None if batch.blocking else timeout)
+
+    async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
+        """Lease a dedicated connection (transactions with WATCH, pub/sub).
+
+        Args:
+            keys: The keys the lease is for; one server holds them all here.
+
+        Returns:
+            A lease on a connection nobody else uses until it is released.
+
+        Raises:
+            PoolTimeoutError: No dedicated connection became free within ``pool_timeout``.
+        """
+        return await self._strategy.lease()
+
+    def stats(self) -> PoolStats:
+        """Return the strategy's connection counts."""
+        return self._strategy.stats()
+
+    async def aclose(self, grace: float | None) -> None:
+        """Close every connection, giving replies in flight up to ``grace`` seconds."""
+        await self._strategy.aclose(grace)
+
+
+async def _resolve(future: asyncio.Future[Any], work: Awaitable[Any]) -> None:
+    # Runs a command's re-run and hands its outcome to the future its caller awaits.
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    except BaseException as exc:
+        if not future.done():
+            future.set_exception(exc)
+    else:
+        if not future.done():
+            future.set_result(result)
