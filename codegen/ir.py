@@ -45,12 +45,14 @@ class ReplyType:
 
     ``parser`` is source text: ``None`` when the decoded reply already is the value.
     ``binary`` marks a reply the runtime must read undecoded (it holds ``bytes``).
+    ``description`` is the type in words for docstrings (``list of strings``).
     """
 
     notation: str
     annotation: str
     parser: str
     binary: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from codegen.docstrings import build_docstring
+from codegen.docstrings import build_docstring, describe_parameter
 from codegen.ir import Argument, Method, ParamKind, ReplyType
 from codegen.naming import PythonIdentifier, escape_spec_text, param_name
 from codegen.overloads import Variant, dispatch_tests, overload_overrides, union
@@ -65,13 +65,6 @@ def _unique(name: PythonIdentifier, taken: set[str]) -> PythonIdentifier:
     return name
 
 
-def _doc_for(arg: ArgumentSpec) -> str:
-    if arg.summary:
-        return arg.summary
-    token = f" (``{arg.token}``)" if arg.token else ""
-    return f"The ``{arg.display_text or arg.name}`` argument{token}."
-
-
 def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
     """Turn a command's top-level arguments into parameters and emission steps.
 
@@ -110,7 +103,8 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
             plan.steps.append(_Step("", shape, False))
             continue
         name = _unique(param_name(arg.name), taken)
-        doc = _doc_for(arg)
+        count = args[index - 1].name if counted else None
+        doc = describe_parameter(arg, shape, ctx, arg.name, optional=arg.optional, count=count)
         if not arg.optional:
             variadic = (
                 index == last_required
@@ -174,17 +168,19 @@ def _plan_flattened(
     """Spread an optional block into keywords; later parts need the first one."""
     first: PythonIdentifier | None = None
     for part in arg.arguments:
-        shape = shape_of(part, ctx, f"{arg.name}/{part.name}")
+        path = f"{arg.name}/{part.name}"
+        shape = shape_of(part, ctx, path)
         name = _unique(param_name(part.name), taken)
         if shape.kind in ("const", "flag"):
             shape.kind = "flag"
-            plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", _doc_for(part)))
+        needs = (f"Needs ``{first}``.",) if first is not None else ()
+        doc = describe_parameter(part, shape, ctx, path, optional=True, parent=arg, notes=needs)
+        if shape.kind == "flag":
+            plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", doc))
             given: str = name
         else:
             annotation = f"{shape.annotation} | None"
-            plan.params.append(
-                Argument(name, annotation, ParamKind.KEYWORD, "None", _doc_for(part))
-            )
+            plan.params.append(Argument(name, annotation, ParamKind.KEYWORD, "None", doc))
             given = f"{name} is not None"
         plan.steps.append(_Step(name, shape, True))
         if first is None:
@@ -208,10 +204,12 @@ def _plan_token_default(
         )
         return
     token, value = tokens[0], values[0]
-    shape = shape_of(value, ctx, f"{arg.name}/{value.name}")
+    path = f"{arg.name}/{value.name}"
+    shape = shape_of(value, ctx, path)
     name = _unique(param_name(value.name), taken)
     default = escape_spec_text(token.token or "")
-    doc = f"{_doc_for(value)} Defaults to ``{token.token}`` ({token.name})."
+    note = f"Defaults to ``{token.token}`` ({token.name}), which is sent when it is not given."
+    doc = describe_parameter(value, shape, ctx, path, optional=False, parent=arg, notes=(note,))
     plan.params.append(Argument(name, shape.annotation, ParamKind.KEYWORD, default, doc))
     plan.steps.append(_Step(name, shape, False))
 
@@ -221,17 +219,22 @@ def _plan_alternatives(
 ) -> None:
     names: list[PythonIdentifier] = []
     given: list[str] = []
+    rule = "at most one may" if arg.optional else "exactly one must"
+    notes = (f"One of the ``{arg.name}`` options: {rule} be given.",)
     for alt in arg.arguments:
-        shape = shape_of(alt, ctx, f"{arg.name}/{alt.name}")
+        path = f"{arg.name}/{alt.name}"
+        shape = shape_of(alt, ctx, path)
         name = _unique(param_name(alt.name), taken)
         names.append(name)
         if shape.kind in ("const", "flag"):
             shape.kind = "flag"
-            plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", _doc_for(alt)))
+        doc = describe_parameter(alt, shape, ctx, path, optional=True, parent=arg, notes=notes)
+        if shape.kind == "flag":
+            plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", doc))
             given.append(f"({name} is not False)")
         else:
             annotation = f"{shape.annotation} | None"
-            plan.params.append(Argument(name, annotation, ParamKind.KEYWORD, "None", _doc_for(alt)))
+            plan.params.append(Argument(name, annotation, ParamKind.KEYWORD, "None", doc))
             given.append(f"({name} is not None)")
         plan.steps.append(_Step(name, shape, True, arg.token))
     helper = "_enc.exclusive" if arg.optional else "_enc.exactly_one"
@@ -395,7 +398,7 @@ def build_method(
             alias = hoist_alias(ctx, returns, "reply")
             returns = f"{alias}[StrT]" if "StrT" in returns else alias
         overloads.append(("@overload", *_signature(name, plan.params, returns, stub=True)))
-    docstring = build_docstring(spec, ctx.command, reply, plan)
+    docstring = build_docstring(spec, ctx.command, reply, plan, variants)
     return Method(
         name=name,
         overloads=tuple(overloads),

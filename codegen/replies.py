@@ -49,6 +49,22 @@ _SCALARS = {
     "props": "dict[str, str | int | float]",
     "scalar": "str | int | float",
 }
+#: Scalar -> (singular, plural) noun for docstrings.
+_NOUNS = {
+    "bulk": ("string", "strings"),
+    "status": ("string", "strings"),
+    "str": ("string", "strings"),
+    "bytes": ("binary string", "binary strings"),
+    "int": ("integer", "integers"),
+    "numstr": ("integer", "integers"),
+    "double": ("float", "floats"),
+    "bool": ("boolean", "booleans"),
+    "ok": ("``True`` (OK)", "``True`` values (OK)"),
+    "reply": ("reply value", "reply values"),
+    "info": ("dict of INFO sections", "dicts of INFO sections"),
+    "props": ("dict of properties", "dicts of properties"),
+    "scalar": ("number or string", "numbers or strings"),
+}
 _CONTAINERS = {"array": 1, "set": 1, "map": 2, "pair": 2, "tuple": -1, "lines": 1}
 # Scalars that decode differently under RESP2 and RESP3, or need a conversion.
 _SCALAR_WORK = {"double", "numstr", "bool", "ok", "str", "info", "props", "scalar"}
@@ -99,6 +115,37 @@ class ReplyNode:
         # A nil OK means "condition not met", which the parser reports as False.
         plain = self.name in ("reply", "ok")
         return f"{text} | None" if self.nullable and not plain else text
+
+    def describe(self, plural: bool = False) -> str:
+        """Return the type in words, as a noun phrase without article (``list of strings``).
+
+        Args:
+            plural: Whether to return the plural (``lists of strings``).
+
+        Returns:
+            Plain text for a docstring (model names in double backquotes).
+        """
+        if self.is_model:
+            text = f"``{self.name}``" + (" models" if plural else "")
+        elif self.name in _NOUNS:
+            text = _NOUNS[self.name][plural]
+        else:
+            text = self._describe_container(plural)
+        if not self.nullable or self.name == "reply":
+            return text
+        if self.name == "ok":
+            return "``True`` on OK, ``False`` on a nil reply"
+        return f"optional {text}" if plural else f"{text} or ``None``"
+
+    def _describe_container(self, plural: bool) -> str:
+        if self.name in ("pair", "tuple"):
+            inner = ", ".join(a.describe() for a in self.args)
+            return f"({inner}) {self.name}" + ("s" if plural else "")
+        if self.name == "map":
+            key, value = (a.describe(plural=True) for a in self.args)
+            return ("dicts" if plural else "dict") + f" of {key} to {value}"
+        noun = {"array": "list", "lines": "list", "set": "set"}[self.name]
+        return f"{noun}{'s' if plural else ''} of {self.args[0].describe(plural=True)}"
 
     def needs_work(self) -> bool:
         """Whether decoding alone does not give the promised value."""

@@ -57,6 +57,7 @@ class ReplyTable:
             node.annotation(),
             self._builder.parser_for(node),
             node.is_binary(),
+            node.describe(),
         )
 
     def of_command(self, name: str, spec: CommandSpec, has_method: bool) -> ReplyType:

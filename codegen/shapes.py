@@ -39,6 +39,7 @@ __all__ = [
     "ShapeContext",
     "hoist_alias",
     "is_count",
+    "is_token",
     "literal_tuple",
     "shape_of",
 ]
@@ -121,7 +122,8 @@ class Shape:
     ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, multiple, mapping,
     parallel, raw. ``convert`` is a format string applied to the value expression; ``check``
     (``int`` or ``float``) asks for a call-time type test of a scalar that has no conversion.
-    A mapping keeps its key and value shapes in ``parts``.
+    A mapping keeps its key and value shapes in ``parts``. ``note`` says, for the docstring,
+    what a conversion accepts besides the plain value.
     """
 
     kind: str
@@ -136,6 +138,7 @@ class Shape:
     counted: bool = False
     name: str = ""
     check: str = ""
+    note: str = ""
 
     @property
     def is_simple_value(self) -> bool:
@@ -296,6 +299,22 @@ def _converter(helper: str, arg: ArgumentSpec, ctx: ShapeContext) -> str:
     return f"_enc.{helper}({names.replace('{', '{{').replace('}', '}}')}, {{}})"
 
 
+#: Conversion helper -> what the docstring says it accepts besides the plain number.
+_CONVERSION_NOTES = {
+    "seconds": "a ``timedelta`` must be a whole number of seconds",
+    "milliseconds": "a ``timedelta`` must be a whole number of milliseconds",
+    "seconds_float": "a ``timedelta`` is sent in seconds",
+    "unix_seconds": "a ``datetime`` is sent as Unix seconds (a naive one is local time)",
+    "unix_milliseconds": "a ``datetime`` is sent as Unix milliseconds (a naive one is local time)",
+}
+
+
+def _converted(helper: str, annotation: str, arg: ArgumentSpec, ctx: ShapeContext) -> Shape:
+    conv = _converter(helper, arg, ctx)
+    note = _CONVERSION_NOTES[helper]
+    return Shape("scalar", annotation, arg.token, conv, name=arg.name, note=note)
+
+
 def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
     name = arg.name.lower()
     kind = arg.type
@@ -309,20 +328,17 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
     if kind == "integer":
         if name in ("seconds", "milliseconds"):
             ctx.imports.add("timedelta")
-            conv = _converter(name, arg, ctx)
-            return Shape("scalar", "int | timedelta", arg.token, conv, name=arg.name)
+            return _converted(name, "int | timedelta", arg, ctx)
         return Shape("scalar", "int", token=arg.token, name=arg.name, check="int")
     if kind == "double":
         if name == "timeout":
             ctx.imports.add("timedelta")
-            conv = _converter("seconds_float", arg, ctx)
-            return Shape("scalar", "float | timedelta", arg.token, conv, name=arg.name)
+            return _converted("seconds_float", "float | timedelta", arg, ctx)
         return Shape("scalar", "float", token=arg.token, name=arg.name, check="float")
     if kind == "unix-time":
         ctx.imports.add("datetime")
         helper = "unix_milliseconds" if "milli" in name else "unix_seconds"
-        conv = _converter(helper, arg, ctx)
-        return Shape("scalar", "int | datetime", arg.token, conv, name=arg.name)
+        return _converted(helper, "int | datetime", arg, ctx)
     if kind != "string":
         ctx.diagnostics.warning(ctx.command, f"argument {arg.name!r}: unknown type {kind!r}")
     return Shape("scalar", "ValueT", token=arg.token, name=arg.name)
@@ -332,7 +348,7 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
 MAPPING_KEYS = {"KeyT": "MappingKeyT", "ValueT": "MappingFieldT"}
 
 
-def _is_token(arg: ArgumentSpec) -> bool:
+def is_token(arg: ArgumentSpec) -> bool:
     """A pure token, or an empty block/oneof that carries a token (newer module specs)."""
     bare = arg.type == "pure-token" or (arg.type in ("block", "oneof") and not arg.arguments)
     return bare and arg.token is not None
@@ -340,7 +356,7 @@ def _is_token(arg: ArgumentSpec) -> bool:
 
 def _choice_of(arg: ArgumentSpec) -> tuple[str, ...] | None:
     alternatives = arg.arguments
-    if alternatives and all(_is_token(a) and not a.multiple for a in alternatives):
+    if alternatives and all(is_token(a) and not a.multiple for a in alternatives):
         return tuple(a.token or "" for a in alternatives)
     return None
 
@@ -398,7 +414,7 @@ def _mapping_key(annotation: str) -> str:
 
 
 def _single_shape(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
-    if _is_token(arg) or arg.type == "pure-token":
+    if is_token(arg) or arg.type == "pure-token":
         return Shape("flag" if arg.optional else "const", "bool", token=arg.token, name=arg.name)
     if arg.type == "oneof":
         choices = _choice_of(arg)

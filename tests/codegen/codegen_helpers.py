@@ -98,3 +98,31 @@ def command(name: str, arguments: list[dict[str, Any]], **extra: Any) -> dict[st
     }
     entry.update(extra)
     return entry
+
+
+#: An optional ``LIMIT offset count`` block, as the range commands have it.
+LIMIT_BLOCK = {
+    "name": "limit",
+    "type": "block",
+    "token": "LIMIT",
+    "optional": True,
+    "arguments": [{"name": "offset", "type": "integer"}, {"name": "count", "type": "integer"}],
+}
+
+#: A ZADD entry (a key, then repeated score-member pairs) for tests of Mapping parameters.
+ZADD_SPEC = command(
+    "ZADD",
+    [
+        {"name": "key", "type": "key", "key_spec_index": 0},
+        {
+            "name": "data",
+            "type": "block",
+            "multiple": True,
+            "arguments": [
+                {"name": "score", "type": "double"},
+                {"name": "member", "type": "string"},
+            ],
+        },
+    ],
+    group="sorted-set",
+)

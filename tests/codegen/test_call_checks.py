@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_helpers import ROOT, command, generate_into
+from codegen_helpers import LIMIT_BLOCK, ROOT, ZADD_SPEC, command, generate_into
 
 from codegen.diagnostics import Level
 from redis_oxide._generated import Commands
@@ -74,36 +74,12 @@ NUMBERS_SPEC = {
         [
             KEY,
             {"name": "min", "type": "double"},
-            {
-                "name": "limit",
-                "type": "block",
-                "token": "LIMIT",
-                "optional": True,
-                "arguments": [
-                    {"name": "offset", "type": "integer"},
-                    {"name": "count", "type": "integer"},
-                ],
-            },
+            LIMIT_BLOCK,
             {"name": "weight", "type": "integer", "token": "W", "optional": True, "multiple": True},
         ],
         group="sorted-set",
     ),
-    "ZADD": command(
-        "ZADD",
-        [
-            KEY,
-            {
-                "name": "data",
-                "type": "block",
-                "multiple": True,
-                "arguments": [
-                    {"name": "score", "type": "double"},
-                    {"name": "member", "type": "string"},
-                ],
-            },
-        ],
-        group="sorted-set",
-    ),
+    "ZADD": ZADD_SPEC,
 }
 NUMBERS_HINTS = '[mappings]\n"ZADD/data" = "member"\n[numbers]\n"RANGE/min" = "text"\n'
 
@@ -151,6 +127,26 @@ def test_numbers_inside_blocks_collections_and_mappings_are_checked(tmp_path: Pa
         ("RANGE", "k", "(1.5", "LIMIT", 0, 10, "W", 1, 2),
         ("ZADD", "z", 1, "a", 2.5, b"b"),
     ]
+
+
+def test_double_hint_lets_an_integer_of_the_spec_take_fractions(tmp_path: Path) -> None:
+    spec = {
+        "BUMP": command(
+            "BUMP",
+            [KEY, {"name": "increment", "type": "integer"}, {"name": "member", "type": "string"}],
+        ),
+        "STEP": command("STEP", [KEY, {"name": "increment", "type": "integer"}]),
+    }
+    client, sink = _client(tmp_path, spec, mappings='[numbers]\n"BUMP/increment" = "double"\n')
+    client.bump("z", 1.5, "m")
+    client.bump("z", 2, "m")
+    client.bump("z", Fraction(1, 2), "m")
+    assert sink.sent == [("BUMP", "z", 1.5, "m"), ("BUMP", "z", 2, "m"), ("BUMP", "z", 0.5, "m")]
+    with pytest.raises(TypeError, match=r"^BUMP: increment must be a float, not str$"):
+        client.bump("z", "1.5", "m")
+    with pytest.raises(TypeError, match=r"^STEP: increment must be an int, not float$"):
+        client.step("z", 1.5)
+    assert len(sink.sent) == 3
 
 
 def test_conversions_name_the_command_and_argument(tmp_path: Path) -> None:
@@ -328,9 +324,13 @@ def test_committed_surface_refuses_wrong_numbers_before_sending() -> None:
     assert sink.sent == []
     client.zcount("z", "(1", "+inf")
     client.zunionstore("d", "a", weight=[0.5])
+    client.zincrby("z", 1.5, "m")
+    client.bitfield_ro("b", get_block=[("u8", "#1")])
     assert sink.sent == [
         ("ZCOUNT", "z", "(1", "+inf"),
         ("ZUNIONSTORE", "d", 1, "a", "WEIGHTS", 0.5),
+        ("ZINCRBY", "z", 1.5, "m"),
+        ("BITFIELD_RO", "b", "GET", "u8", "#1"),
     ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_helpers import command, generate_into, recorder
+from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder
 
 from codegen.diagnostics import Diagnostics
 
@@ -125,22 +125,7 @@ def test_counts_are_computed_and_pairs_take_a_mapping(tmp_path: Path) -> None:
             ],
             group="scripting",
         ),
-        "ZADD": command(
-            "ZADD",
-            [
-                KEY,
-                {
-                    "name": "data",
-                    "type": "block",
-                    "multiple": True,
-                    "arguments": [
-                        {"name": "score", "type": "double"},
-                        {"name": "member", "type": "string"},
-                    ],
-                },
-            ],
-            group="sorted-set",
-        ),
+        "ZADD": ZADD_SPEC,
     }
     client, _ = _client(tmp_path, spec, mappings='[mappings]\n"ZADD/data" = "member"\n')
     assert client.eval("return 1").args == ("EVAL", "return 1", 0)
@@ -151,13 +136,6 @@ def test_counts_are_computed_and_pairs_take_a_mapping(tmp_path: Path) -> None:
 
 
 def test_blocks_become_tuples_or_dataclasses(tmp_path: Path) -> None:
-    limit = {
-        "name": "limit",
-        "type": "block",
-        "token": "LIMIT",
-        "optional": True,
-        "arguments": [{"name": "offset", "type": "integer"}, {"name": "count", "type": "integer"}],
-    }
     count = {
         "name": "count",
         "type": "block",
@@ -167,7 +145,7 @@ def test_blocks_become_tuples_or_dataclasses(tmp_path: Path) -> None:
             {"name": "any", "type": "pure-token", "token": "ANY", "optional": True},
         ],
     }
-    module, _ = generate_into(tmp_path, {"FIND": command("FIND", [KEY, limit, count])})
+    module, _ = generate_into(tmp_path, {"FIND": command("FIND", [KEY, LIMIT_BLOCK, count])})
     client = recorder(module.Commands)
     assert client.find("k", limit=(0, 10)).args == ("FIND", "k", "LIMIT", 0, 10)
     block = module._types.FindCount(count=3, any=True)

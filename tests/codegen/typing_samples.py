@@ -48,3 +48,10 @@ async def score_bounds_take_text(r: Redis[str]) -> None:
     assert_type(await r.zcount("z", "(1", "+inf"), int)
     assert_type(await r.zremrangebyscore("z", "-inf", 2.5), int)
     assert_type(await r.zunionstore("d", "a", "b", weight=[0.5, 2]), int)
+
+
+async def numbers_take_what_redis_parses(r: Redis[str]) -> None:
+    assert_type(await r.zincrby("z", 1.5, "m"), float)
+    assert_type(await r.zincrby("z", 2, "m"), float)
+    assert_type(await r.bitfield_ro("b", get_block=[("u8", "#1"), ("u8", 0)]), list[int])
+    await r.lrange("l", 0.5, 1)  # type: ignore[arg-type]

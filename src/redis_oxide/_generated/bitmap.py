@@ -31,11 +31,12 @@ class BitmapCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `BYTE|BIT` option.
 
         Args:
-            key: The ``key`` argument.
-            range: The ``range`` argument.
+            key: ``key`` (key).
+            range: ``start end [BYTE | BIT]`` (block of integer ``start``, integer ``end``, optional
+                oneof ``unit``). Optional; a ``BitcountRange``, sent as ``<start> <end> [<unit>]``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -61,11 +62,13 @@ class BitmapCommands(CommandsBase[StrT]):
         ACL categories: @write, @bitmap, @slow.
 
         Args:
-            key: The ``key`` argument.
-            operation: The ``operation`` argument.
+            key: ``key`` (key).
+            operation: ``<GET <get-block> | <write>> [<GET <get-block> | <write>> ...]`` (oneof of
+                block ``get-block``, block ``write``). Optional; each item's parts are sent in
+                order, as given.
 
         Returns:
-            An awaitable of the reply, typed ``list[int | None]``.
+            An awaitable of a list of optional integers, typed ``list[int | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -81,7 +84,7 @@ class BitmapCommands(CommandsBase[StrT]):
         return self._execute(_m.BITFIELD, tuple(_args), None)
 
     def bitfield_ro(
-        self, key: KeyT, *, get_block: Iterable[tuple[ValueT, int]] | None = None
+        self, key: KeyT, *, get_block: Iterable[tuple[ValueT, int | str]] | None = None
     ) -> Awaitable[list[int]]:
         """Performs arbitrary read-only bitfield integer operations on strings.
 
@@ -90,11 +93,13 @@ class BitmapCommands(CommandsBase[StrT]):
         ACL categories: @read, @bitmap, @fast.
 
         Args:
-            key: The ``key`` argument.
-            get_block: The ``get-block`` argument (``GET``).
+            key: ``key`` (key).
+            get_block: ``GET encoding offset [GET encoding offset ...]`` (block of string
+                ``encoding``, integer or string ``offset``). Optional; each item is a tuple
+                ``(encoding, offset)`` sent as ``GET <encoding> <offset>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -108,7 +113,7 @@ class BitmapCommands(CommandsBase[StrT]):
             for _x2 in _s1:
                 _args.append("GET")
                 _args.append(_x2[0])
-                _args.append(_enc.integer("BITFIELD_RO", "offset", _x2[1]))
+                _args.append(_x2[1])
         return self._execute(_m.BITFIELD_RO, tuple(_args), None)
 
     def bitop(
@@ -121,12 +126,12 @@ class BitmapCommands(CommandsBase[StrT]):
         ACL categories: @write, @bitmap, @slow.
 
         Args:
-            operation: The ``operation`` argument.
-            destkey: The ``destkey`` argument.
-            key: The ``key`` argument.
+            operation: ``AND | OR | XOR | NOT`` (oneof of pure tokens). Sends the chosen token.
+            destkey: ``destkey`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -152,12 +157,14 @@ class BitmapCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `BYTE|BIT` option.
 
         Args:
-            key: The ``key`` argument.
-            bit: The ``bit`` argument.
-            range: The ``range`` argument.
+            key: ``key`` (key).
+            bit: ``bit`` (integer).
+            range: ``start [end [<unit>]]`` (block of integer ``start``, optional block
+                ``end-unit-block``). Optional; a ``BitposRange``, sent as
+                ``<start> [<end> [<unit>]]``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -186,11 +193,11 @@ class BitmapCommands(CommandsBase[StrT]):
         ACL categories: @read, @bitmap, @fast.
 
         Args:
-            key: The ``key`` argument.
-            offset: The ``offset`` argument.
+            key: ``key`` (key).
+            offset: ``offset`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -209,12 +216,12 @@ class BitmapCommands(CommandsBase[StrT]):
         ACL categories: @write, @bitmap, @slow.
 
         Args:
-            key: The ``key`` argument.
-            offset: The ``offset`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            offset: ``offset`` (integer).
+            value: ``value`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -30,7 +30,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @fast, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -46,10 +46,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            slot: The ``slot`` argument.
+            slot: ``slot [slot ...]`` (integer). One or more; each item is sent as ``<slot>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -74,10 +74,12 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            range: The ``range`` argument.
+            range: ``start-slot end-slot [start-slot end-slot ...]`` (block of integer
+                ``start-slot``, integer ``end-slot``). One or more; each item is a tuple
+                ``(start_slot, end_slot)`` sent as ``<start-slot> <end-slot>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -98,7 +100,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -114,10 +116,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            node_id: The ``node-id`` argument.
+            node_id: ``node-id`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -135,10 +137,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            slot: The ``slot`` argument.
+            slot: ``slot`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -156,10 +158,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            slot: The ``slot`` argument.
+            slot: ``slot [slot ...]`` (integer). One or more; each item is sent as ``<slot>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -184,10 +186,12 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            range: The ``range`` argument.
+            range: ``start-slot end-slot [start-slot end-slot ...]`` (block of integer
+                ``start-slot``, integer ``end-slot``). One or more; each item is a tuple
+                ``(start_slot, end_slot)`` sent as ``<start-slot> <end-slot>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -210,10 +214,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            options: The ``options`` argument.
+            options: ``FORCE | TAKEOVER`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -234,7 +238,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -250,10 +254,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            node_id: The ``node-id`` argument.
+            node_id: ``node-id`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -269,11 +273,11 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            slot: The ``slot`` argument.
-            count: The ``count`` argument.
+            slot: ``slot`` (integer).
+            count: ``count`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -295,7 +299,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -311,7 +315,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``dict[str, str | int | float]``.
+            An awaitable of a dict of properties, typed ``dict[str, str | int | float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -327,10 +331,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -346,7 +350,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterLink]``.
+            An awaitable of a list of ``ClusterLink`` models, typed ``list[ClusterLink]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -367,12 +371,12 @@ class ClusterCommands(CommandsBase[StrT]):
             - 4.0.0: Added the optional `cluster_bus_port` argument.
 
         Args:
-            ip: The ``ip`` argument.
-            port: The ``port`` argument.
-            cluster_bus_port: The ``cluster-bus-port`` argument.
+            ip: ``ip`` (string).
+            port: ``port`` (integer).
+            cluster_bus_port: ``cluster-bus-port`` (integer, since Redis 4.0.0). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -399,7 +403,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -415,7 +419,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -431,7 +435,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterNode]``.
+            An awaitable of a list of ``ClusterNode`` models, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -447,10 +451,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            node_id: The ``node-id`` argument.
+            node_id: ``node-id`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterNode]``.
+            An awaitable of a list of ``ClusterNode`` models, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -468,10 +472,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            node_id: The ``node-id`` argument.
+            node_id: ``node-id`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -490,10 +494,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            reset_type: The ``reset-type`` argument.
+            reset_type: ``HARD | SOFT`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -514,7 +518,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -530,10 +534,10 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            config_epoch: The ``config-epoch`` argument.
+            config_epoch: ``config-epoch`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -561,14 +565,18 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            slot: The ``slot`` argument.
-            importing: The ``node-id`` argument (``IMPORTING``).
-            migrating: The ``node-id`` argument (``MIGRATING``).
-            node: The ``node-id`` argument (``NODE``).
-            stable: The ``stable`` argument (``STABLE``).
+            slot: ``slot`` (integer).
+            importing: ``IMPORTING node-id`` (string). Optional; sent as ``IMPORTING <node-id>``.
+                One of the ``subcommand`` options: exactly one must be given.
+            migrating: ``MIGRATING node-id`` (string). Optional; sent as ``MIGRATING <node-id>``.
+                One of the ``subcommand`` options: exactly one must be given.
+            node: ``NODE node-id`` (string). Optional; sent as ``NODE <node-id>``. One of the
+                ``subcommand`` options: exactly one must be given.
+            stable: ``STABLE`` (pure token). Flag: sends ``STABLE`` when true. One of the
+                ``subcommand`` options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -608,7 +616,7 @@ class ClusterCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterShard]``.
+            An awaitable of a list of ``ClusterShard`` models, typed ``list[ClusterShard]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -627,10 +635,10 @@ class ClusterCommands(CommandsBase[StrT]):
         Deprecated since Redis 5.0.0; use `CLUSTER REPLICAS` instead.
 
         Args:
-            node_id: The ``node-id`` argument.
+            node_id: ``node-id`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterNode]``.
+            An awaitable of a list of ``ClusterNode`` models, typed ``list[ClusterNode]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -658,7 +666,7 @@ class ClusterCommands(CommandsBase[StrT]):
             - 7.0.0: Added additional networking metadata field.
 
         Returns:
-            An awaitable of the reply, typed ``list[ClusterSlotRange]``.
+            An awaitable of a list of ``ClusterSlotRange`` models, typed ``list[ClusterSlotRange]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

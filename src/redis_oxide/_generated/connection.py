@@ -30,10 +30,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            mode: The ``mode`` argument.
+            mode: ``YES | NO`` (oneof of pure tokens). Sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -51,7 +51,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -67,7 +67,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -83,7 +83,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -99,7 +99,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -115,7 +115,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``ClientInfo``.
+            An awaitable of a ``ClientInfo``, typed ``ClientInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -160,11 +160,17 @@ class ConnectionCommands(CommandsBase[StrT]):
             - 7.4.0: `MAXAGE` option.
 
         Args:
-            old_format: The ``ip:port`` argument.
-            new_format: The ``new-format`` argument.
+            old_format: ``ip:port`` (string). Optional. One of the ``filter`` options: exactly one
+                must be given. Deprecated since Redis 2.8.12.
+            new_format: ``<new-format> [<new-format> ...]`` (oneof of ``client-id``,
+                ``client-type``, ``username``, ``ip:port``, ``ip:port``, ``skipme`` and 1 more).
+                Optional; each item's parts are sent in order, as given. One of the ``filter``
+                options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of the reply, which depends on the options given:
+            With ``old_format`` given: ``True`` (OK), typed ``bool``.
+            Otherwise: an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -205,11 +211,13 @@ class ConnectionCommands(CommandsBase[StrT]):
             - 7.0.3: Added `ssub` field.
 
         Args:
-            client_type: The ``client-type`` argument (``TYPE``).
-            client_id: The ``client-id`` argument (``ID``).
+            client_type: ``TYPE <NORMAL | MASTER | REPLICA | PUBSUB>`` (oneof of pure tokens, since
+                Redis 5.0.0). Optional; sends the chosen token after ``TYPE``.
+            client_id: ``ID client-id [client-id ...]`` (integer, since Redis 6.2.0). Optional; sent
+                as ``ID <client-id> [<client-id> ...]``.
 
         Returns:
-            An awaitable of the reply, typed ``list[ClientInfo]``.
+            An awaitable of a list of ``ClientInfo`` models, typed ``list[ClientInfo]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -248,10 +256,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous, @connection.
 
         Args:
-            enabled: The ``enabled`` argument.
+            enabled: ``ON | OFF`` (oneof of pure tokens). Sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -269,10 +277,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            enabled: The ``enabled`` argument.
+            enabled: ``ON | OFF`` (oneof of pure tokens). Sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -295,11 +303,12 @@ class ConnectionCommands(CommandsBase[StrT]):
             - 6.2.0: `CLIENT PAUSE WRITE` mode added along with the `mode` option.
 
         Args:
-            timeout: The ``timeout`` argument.
-            mode: The ``mode`` argument.
+            timeout: ``timeout`` (integer).
+            mode: ``WRITE | ALL`` (oneof of pure tokens, since Redis 6.2.0). Optional; sends the
+                chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -324,11 +333,13 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            libname: The ``libname`` argument (``LIB-NAME``).
-            libver: The ``libver`` argument (``LIB-VER``).
+            libname: ``LIB-NAME libname`` (string). Optional; sent as ``LIB-NAME <libname>``. One of
+                the ``attr`` options: exactly one must be given.
+            libver: ``LIB-VER libver`` (string). Optional; sent as ``LIB-VER <libver>``. One of the
+                ``attr`` options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -351,10 +362,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            connection_name: The ``connection-name`` argument.
+            connection_name: ``connection-name`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -370,7 +381,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``ClientTrackingInfo[StrT]``.
+            An awaitable of a ``ClientTrackingInfo``, typed ``ClientTrackingInfo[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -390,11 +401,12 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous, @connection.
 
         Args:
-            client_id: The ``client-id`` argument.
-            unblock_type: The ``unblock-type`` argument.
+            client_id: ``client-id`` (integer).
+            unblock_type: ``TIMEOUT | ERROR`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -419,7 +431,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -435,10 +447,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @fast, @connection.
 
         Args:
-            message: The ``message`` argument.
+            message: ``message`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -454,10 +466,10 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @fast, @connection.
 
         Args:
-            message: The ``message`` argument.
+            message: ``message`` (string). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

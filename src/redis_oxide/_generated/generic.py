@@ -37,13 +37,14 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @slow.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
-            destination_db: The ``destination-db`` argument (``DB``).
-            replace: The ``replace`` argument (``REPLACE``).
+            source: ``source`` (key).
+            destination: ``destination`` (key).
+            destination_db: ``DB destination-db`` (integer). Optional; sent as
+                ``DB <destination-db>``.
+            replace: ``REPLACE`` (pure token). Flag: sends ``REPLACE`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -71,10 +72,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -94,10 +95,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``bytes | None``.
+            An awaitable of a binary string or ``None``, typed ``bytes | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -116,10 +117,10 @@ class GenericCommands(CommandsBase[StrT]):
             - 3.0.3: Accepts multiple `key` arguments.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -146,12 +147,13 @@ class GenericCommands(CommandsBase[StrT]):
             - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
 
         Args:
-            key: The ``key`` argument.
-            seconds: The ``seconds`` argument.
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            seconds: ``seconds`` (integer). A ``timedelta`` must be a whole number of seconds.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens, since Redis 7.0.0). Optional;
+                sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -183,12 +185,14 @@ class GenericCommands(CommandsBase[StrT]):
             - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
 
         Args:
-            key: The ``key`` argument.
-            unix_time_seconds: The ``unix-time-seconds`` argument.
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            unix_time_seconds: ``unix-time-seconds`` (unix-time). A ``datetime`` is sent as Unix
+                seconds (a naive one is local time).
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens, since Redis 7.0.0). Optional;
+                sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -221,10 +225,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -241,10 +245,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow, @dangerous.
 
         Args:
-            pattern: The ``pattern`` argument.
+            pattern: ``pattern`` (pattern).
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -282,20 +286,28 @@ class GenericCommands(CommandsBase[StrT]):
             - 6.0.0: Added the `AUTH2` option.
 
         Args:
-            host: The ``host`` argument.
-            port: The ``port`` argument.
-            destination_db: The ``destination-db`` argument.
-            timeout: The ``timeout`` argument.
-            key: The ``key`` argument.
-            empty_string: The ``empty-string`` argument.
-            copy: The ``copy`` argument (``COPY``).
-            replace: The ``replace`` argument (``REPLACE``).
-            auth: The ``password`` argument (``AUTH``).
-            auth2: The ``auth2`` argument (``AUTH2``).
-            keys: The ``key`` argument (``KEYS``).
+            host: ``host`` (string).
+            port: ``port`` (integer).
+            destination_db: ``destination-db`` (integer).
+            timeout: ``timeout`` (integer).
+            key: ``key`` (key). Optional. One of the ``key-selector`` options: exactly one must be
+                given.
+            empty_string: ``\"\"`` (pure token). Flag: sends ``\"\"`` when true. One of the
+                ``key-selector`` options: exactly one must be given.
+            copy: ``COPY`` (pure token, since Redis 3.0.0). Flag: sends ``COPY`` when true.
+            replace: ``REPLACE`` (pure token, since Redis 3.0.0). Flag: sends ``REPLACE`` when true.
+            auth: ``AUTH password`` (string, since Redis 4.0.7). Optional; sent as
+                ``AUTH <password>``. One of the ``authentication`` options: at most one may be
+                given.
+            auth2: ``AUTH2 username password`` (block of string ``username``, string ``password``,
+                since Redis 6.0.0). Optional; a tuple ``(username, password)``, sent as
+                ``AUTH2 <username> <password>``. One of the ``authentication`` options: at most one
+                may be given.
+            keys: ``KEYS key [key ...]`` (key, since Redis 3.0.6). Optional; sent as
+                ``KEYS <key> [<key> ...]``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -343,11 +355,11 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @fast.
 
         Args:
-            key: The ``key`` argument.
-            db: The ``db`` argument.
+            key: ``key`` (key).
+            db: ``db`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -365,10 +377,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -384,10 +396,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -403,7 +415,7 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -419,10 +431,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -438,10 +450,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -457,10 +469,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -485,12 +497,14 @@ class GenericCommands(CommandsBase[StrT]):
             - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
 
         Args:
-            key: The ``key`` argument.
-            milliseconds: The ``milliseconds`` argument.
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            milliseconds: ``milliseconds`` (integer). A ``timedelta`` must be a whole number of
+                milliseconds.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens, since Redis 7.0.0). Optional;
+                sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -528,12 +542,14 @@ class GenericCommands(CommandsBase[StrT]):
             - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
 
         Args:
-            key: The ``key`` argument.
-            unix_time_milliseconds: The ``unix-time-milliseconds`` argument.
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            unix_time_milliseconds: ``unix-time-milliseconds`` (unix-time). A ``datetime`` is sent
+                as Unix milliseconds (a naive one is local time).
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens, since Redis 7.0.0). Optional;
+                sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -568,10 +584,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -590,10 +606,10 @@ class GenericCommands(CommandsBase[StrT]):
             - 2.8.0: Added the -2 reply.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -609,7 +625,7 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -625,11 +641,11 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @slow.
 
         Args:
-            key: The ``key`` argument.
-            newkey: The ``newkey`` argument.
+            key: ``key`` (key).
+            newkey: ``newkey`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -649,11 +665,11 @@ class GenericCommands(CommandsBase[StrT]):
                   the same.
 
         Args:
-            key: The ``key`` argument.
-            newkey: The ``newkey`` argument.
+            key: ``key`` (key).
+            newkey: ``newkey`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -688,16 +704,18 @@ class GenericCommands(CommandsBase[StrT]):
             - 5.0.0: Added the `IDLETIME` and `FREQ` options.
 
         Args:
-            key: The ``key`` argument.
-            ttl: The ``ttl`` argument.
-            serialized_value: The ``serialized-value`` argument.
-            replace: The ``replace`` argument (``REPLACE``).
-            absttl: The ``absttl`` argument (``ABSTTL``).
-            seconds: The ``seconds`` argument (``IDLETIME``).
-            frequency: The ``frequency`` argument (``FREQ``).
+            key: ``key`` (key).
+            ttl: ``ttl`` (integer).
+            serialized_value: ``serialized-value`` (string).
+            replace: ``REPLACE`` (pure token, since Redis 3.0.0). Flag: sends ``REPLACE`` when true.
+            absttl: ``ABSTTL`` (pure token, since Redis 5.0.0). Flag: sends ``ABSTTL`` when true.
+            seconds: ``IDLETIME seconds`` (integer, since Redis 5.0.0). Optional; sent as
+                ``IDLETIME <seconds>``; a ``timedelta`` must be a whole number of seconds.
+            frequency: ``FREQ frequency`` (integer, since Redis 5.0.0). Optional; sent as
+                ``FREQ <frequency>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -740,13 +758,13 @@ class GenericCommands(CommandsBase[StrT]):
             - 6.0.0: Added the `TYPE` subcommand.
 
         Args:
-            cursor: The ``cursor`` argument.
-            pattern: The ``pattern`` argument (``MATCH``).
-            count: The ``count`` argument (``COUNT``).
-            type: The ``type`` argument (``TYPE``).
+            cursor: ``cursor`` (integer).
+            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            type: ``TYPE type`` (string, since Redis 6.0.0). Optional; sent as ``TYPE <type>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, list[StrT]]``.
+            An awaitable of an (integer, list of strings) pair, typed ``tuple[int, list[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -822,16 +840,20 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @write, @set, @sortedset, @list, @slow, @dangerous.
 
         Args:
-            key: The ``key`` argument.
-            by_pattern: The ``pattern`` argument (``BY``).
-            limit: The ``limit`` argument (``LIMIT``).
-            get_pattern: The ``pattern`` argument (``GET``).
-            order: The ``order`` argument.
-            sorting: The ``sorting`` argument (``ALPHA``).
-            destination: The ``destination`` argument (``STORE``).
+            key: ``key`` (key).
+            by_pattern: ``BY pattern`` (pattern). Optional; sent as ``BY <pattern>``.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
+            get_pattern: ``GET pattern [GET pattern ...]`` (pattern). Optional; each item is sent as
+                ``GET <pattern>``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            sorting: ``ALPHA`` (pure token). Flag: sends ``ALPHA`` when true.
+            destination: ``STORE destination`` (key). Optional; sent as ``STORE <destination>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``destination`` given: an integer, typed ``int``.
+            Otherwise: a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -886,15 +908,17 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @sortedset, @list, @slow, @dangerous.
 
         Args:
-            key: The ``key`` argument.
-            by_pattern: The ``pattern`` argument (``BY``).
-            limit: The ``limit`` argument (``LIMIT``).
-            get_pattern: The ``pattern`` argument (``GET``).
-            order: The ``order`` argument.
-            sorting: The ``sorting`` argument (``ALPHA``).
+            key: ``key`` (key).
+            by_pattern: ``BY pattern`` (pattern). Optional; sent as ``BY <pattern>``.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
+            get_pattern: ``GET pattern [GET pattern ...]`` (pattern). Optional; each item is sent as
+                ``GET <pattern>``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            sorting: ``ALPHA`` (pure token). Flag: sends ``ALPHA`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -935,10 +959,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -959,10 +983,10 @@ class GenericCommands(CommandsBase[StrT]):
             - 2.8.0: Added the -2 reply.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -978,10 +1002,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -999,10 +1023,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1021,11 +1045,11 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @slow, @blocking, @connection.
 
         Args:
-            numreplicas: The ``numreplicas`` argument.
-            timeout: The ``timeout`` argument.
+            numreplicas: ``numreplicas`` (integer).
+            timeout: ``timeout`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1046,12 +1070,12 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @slow, @blocking, @connection.
 
         Args:
-            numlocal: The ``numlocal`` argument.
-            numreplicas: The ``numreplicas`` argument.
-            timeout: The ``timeout`` argument.
+            numlocal: ``numlocal`` (integer).
+            numreplicas: ``numreplicas`` (integer).
+            timeout: ``timeout`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, int]``.
+            An awaitable of an (integer, integer) pair, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

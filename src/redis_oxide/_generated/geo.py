@@ -53,13 +53,16 @@ class GeoCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `CH`, `NX` and `XX` options.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
-            condition: The ``condition`` argument.
-            change: The ``change`` argument (``CH``).
+            key: ``key`` (key).
+            data: ``longitude latitude member [longitude latitude member ...]`` (block of double
+                ``longitude``, double ``latitude``, string ``member``). One or more; each item is a
+                tuple ``(longitude, latitude, member)`` sent as ``<longitude> <latitude> <member>``.
+            condition: ``NX | XX`` (oneof of pure tokens, since Redis 6.2.0). Optional; sends the
+                chosen token.
+            change: ``CH`` (pure token, since Redis 6.2.0). Flag: sends ``CH`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -92,13 +95,13 @@ class GeoCommands(CommandsBase[StrT]):
         ACL categories: @read, @geo, @slow.
 
         Args:
-            key: The ``key`` argument.
-            member1: The ``member1`` argument.
-            member2: The ``member2`` argument.
-            unit: The ``unit`` argument.
+            key: ``key`` (key).
+            member1: ``member1`` (string).
+            member2: ``member2`` (string).
+            unit: ``M | KM | FT | MI`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``float | None``.
+            An awaitable of a float or ``None``, typed ``float | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -123,11 +126,11 @@ class GeoCommands(CommandsBase[StrT]):
         ACL categories: @read, @geo, @slow.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). Optional; each item is sent as ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -151,11 +154,12 @@ class GeoCommands(CommandsBase[StrT]):
         ACL categories: @read, @geo, @slow.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). Optional; each item is sent as ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[float, float] | None]``.
+            An awaitable of a list of optional (float, float) pairs, typed
+                ``list[tuple[float, float] | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -388,21 +392,42 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            key: The ``key`` argument.
-            longitude: The ``longitude`` argument.
-            latitude: The ``latitude`` argument.
-            radius: The ``radius`` argument.
-            unit: The ``unit`` argument.
-            withcoord: The ``withcoord`` argument (``WITHCOORD``).
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
-            count_block: The ``count-block`` argument.
-            order: The ``order`` argument.
-            storekey: The ``key`` argument (``STORE``).
-            storedistkey: The ``key`` argument (``STOREDIST``).
+            key: ``key`` (key).
+            longitude: ``longitude`` (double).
+            latitude: ``latitude`` (double).
+            radius: ``radius`` (double).
+            unit: ``M | KM | FT | MI`` (oneof of pure tokens). Sends the chosen token.
+            withcoord: ``WITHCOORD`` (pure token). Flag: sends ``WITHCOORD`` when true.
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeoradiusCountBlock``, sent as ``COUNT <count> [ANY]``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            storekey: ``STORE key`` (key). Optional; sent as ``STORE <key>``. One of the ``store``
+                options: at most one may be given.
+            storedistkey: ``STOREDIST key`` (key). Optional; sent as ``STOREDIST <key>``. One of the
+                ``store`` options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcoord=True`` and ``withdist=True`` and ``withhash=True``: a list of (string,
+                float, integer, (float, float) pair) tuples, typed ``list[tuple[StrT, float, int,
+                tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withdist=True``: a list of (string, float, (float, float)
+                pair) tuples, typed ``list[tuple[StrT, float, tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withhash=True``: a list of (string, integer, (float,
+                float) pair) tuples, typed ``list[tuple[StrT, int, tuple[float, float]]]``.
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withcoord=True``: a list of (string, (float, float) pair) pairs, typed
+                ``list[tuple[StrT, tuple[float, float]]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            With ``storekey`` given: an integer, typed ``int``.
+            With ``storedistkey`` given: an integer, typed ``int``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -633,19 +658,36 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            key: The ``key`` argument.
-            longitude: The ``longitude`` argument.
-            latitude: The ``latitude`` argument.
-            radius: The ``radius`` argument.
-            unit: The ``unit`` argument.
-            withcoord: The ``withcoord`` argument (``WITHCOORD``).
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
-            count_block: The ``count-block`` argument.
-            order: The ``order`` argument.
+            key: ``key`` (key).
+            longitude: ``longitude`` (double).
+            latitude: ``latitude`` (double).
+            radius: ``radius`` (double).
+            unit: ``M | KM | FT | MI`` (oneof of pure tokens). Sends the chosen token.
+            withcoord: ``WITHCOORD`` (pure token). Flag: sends ``WITHCOORD`` when true.
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeoradiusRoCountBlock``, sent as ``COUNT <count> [ANY]``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcoord=True`` and ``withdist=True`` and ``withhash=True``: a list of (string,
+                float, integer, (float, float) pair) tuples, typed ``list[tuple[StrT, float, int,
+                tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withdist=True``: a list of (string, float, (float, float)
+                pair) tuples, typed ``list[tuple[StrT, float, tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withhash=True``: a list of (string, integer, (float,
+                float) pair) tuples, typed ``list[tuple[StrT, int, tuple[float, float]]]``.
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withcoord=True``: a list of (string, (float, float) pair) pairs, typed
+                ``list[tuple[StrT, tuple[float, float]]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -911,20 +953,41 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
-            radius: The ``radius`` argument.
-            unit: The ``unit`` argument.
-            withcoord: The ``withcoord`` argument (``WITHCOORD``).
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
-            count_block: The ``count-block`` argument.
-            order: The ``order`` argument.
-            storekey: The ``key`` argument (``STORE``).
-            storedistkey: The ``key`` argument (``STOREDIST``).
+            key: ``key`` (key).
+            member: ``member`` (string).
+            radius: ``radius`` (double).
+            unit: ``M | KM | FT | MI`` (oneof of pure tokens). Sends the chosen token.
+            withcoord: ``WITHCOORD`` (pure token). Flag: sends ``WITHCOORD`` when true.
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeoradiusbymemberCountBlock``, sent as ``COUNT <count> [ANY]``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            storekey: ``STORE key`` (key). Optional; sent as ``STORE <key>``. One of the ``store``
+                options: at most one may be given.
+            storedistkey: ``STOREDIST key`` (key). Optional; sent as ``STOREDIST <key>``. One of the
+                ``store`` options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcoord=True`` and ``withdist=True`` and ``withhash=True``: a list of (string,
+                float, integer, (float, float) pair) tuples, typed ``list[tuple[StrT, float, int,
+                tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withdist=True``: a list of (string, float, (float, float)
+                pair) tuples, typed ``list[tuple[StrT, float, tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withhash=True``: a list of (string, integer, (float,
+                float) pair) tuples, typed ``list[tuple[StrT, int, tuple[float, float]]]``.
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withcoord=True``: a list of (string, (float, float) pair) pairs, typed
+                ``list[tuple[StrT, tuple[float, float]]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            With ``storekey`` given: an integer, typed ``int``.
+            With ``storedistkey`` given: an integer, typed ``int``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1152,18 +1215,35 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
-            radius: The ``radius`` argument.
-            unit: The ``unit`` argument.
-            withcoord: The ``withcoord`` argument (``WITHCOORD``).
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
-            count_block: The ``count-block`` argument.
-            order: The ``order`` argument.
+            key: ``key`` (key).
+            member: ``member`` (string).
+            radius: ``radius`` (double).
+            unit: ``M | KM | FT | MI`` (oneof of pure tokens). Sends the chosen token.
+            withcoord: ``WITHCOORD`` (pure token). Flag: sends ``WITHCOORD`` when true.
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeoradiusbymemberRoCountBlock``, sent as ``COUNT <count> [ANY]``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcoord=True`` and ``withdist=True`` and ``withhash=True``: a list of (string,
+                float, integer, (float, float) pair) tuples, typed ``list[tuple[StrT, float, int,
+                tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withdist=True``: a list of (string, float, (float, float)
+                pair) tuples, typed ``list[tuple[StrT, float, tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withhash=True``: a list of (string, integer, (float,
+                float) pair) tuples, typed ``list[tuple[StrT, int, tuple[float, float]]]``.
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withcoord=True``: a list of (string, (float, float) pair) pairs, typed
+                ``list[tuple[StrT, tuple[float, float]]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1390,19 +1470,45 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument (``FROMMEMBER``).
-            fromlonlat: The ``fromlonlat`` argument (``FROMLONLAT``).
-            circle: The ``circle`` argument.
-            box: The ``box`` argument.
-            order: The ``order`` argument.
-            count_block: The ``count-block`` argument.
-            withcoord: The ``withcoord`` argument (``WITHCOORD``).
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
+            key: ``key`` (key).
+            member: ``FROMMEMBER member`` (string). Optional; sent as ``FROMMEMBER <member>``. One
+                of the ``from`` options: exactly one must be given.
+            fromlonlat: ``FROMLONLAT longitude latitude`` (block of double ``longitude``, double
+                ``latitude``). Optional; a tuple ``(longitude, latitude)``, sent as
+                ``FROMLONLAT <longitude> <latitude>``. One of the ``from`` options: exactly one must
+                be given.
+            circle: ``BYRADIUS radius <M | KM | FT | MI>`` (block of double ``radius``, oneof
+                ``unit``). Optional; a tuple ``(radius, unit)``, sent as
+                ``BYRADIUS <radius> <unit>``. One of the ``by`` options: exactly one must be given.
+            box: ``BYBOX width height <M | KM | FT | MI>`` (block of double ``width``, double
+                ``height``, oneof ``unit``). Optional; a tuple ``(width, height, unit)``, sent as
+                ``BYBOX <width> <height> <unit>``. One of the ``by`` options: exactly one must be
+                given.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeosearchCountBlock``, sent as ``COUNT <count> [ANY]``.
+            withcoord: ``WITHCOORD`` (pure token). Flag: sends ``WITHCOORD`` when true.
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcoord=True`` and ``withdist=True`` and ``withhash=True``: a list of (string,
+                float, integer, (float, float) pair) tuples, typed ``list[tuple[StrT, float, int,
+                tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withdist=True``: a list of (string, float, (float, float)
+                pair) tuples, typed ``list[tuple[StrT, float, tuple[float, float]]]``.
+            With ``withcoord=True`` and ``withhash=True``: a list of (string, integer, (float,
+                float) pair) tuples, typed ``list[tuple[StrT, int, tuple[float, float]]]``.
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withcoord=True``: a list of (string, (float, float) pair) pairs, typed
+                ``list[tuple[StrT, tuple[float, float]]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1490,18 +1596,28 @@ class GeoCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for uppercase unit names.
 
         Args:
-            destination: The ``destination`` argument.
-            source: The ``source`` argument.
-            member: The ``member`` argument (``FROMMEMBER``).
-            fromlonlat: The ``fromlonlat`` argument (``FROMLONLAT``).
-            circle: The ``circle`` argument.
-            box: The ``box`` argument.
-            order: The ``order`` argument.
-            count_block: The ``count-block`` argument.
-            storedist: The ``storedist`` argument (``STOREDIST``).
+            destination: ``destination`` (key).
+            source: ``source`` (key).
+            member: ``FROMMEMBER member`` (string). Optional; sent as ``FROMMEMBER <member>``. One
+                of the ``from`` options: exactly one must be given.
+            fromlonlat: ``FROMLONLAT longitude latitude`` (block of double ``longitude``, double
+                ``latitude``). Optional; a tuple ``(longitude, latitude)``, sent as
+                ``FROMLONLAT <longitude> <latitude>``. One of the ``from`` options: exactly one must
+                be given.
+            circle: ``BYRADIUS radius <M | KM | FT | MI>`` (block of double ``radius``, oneof
+                ``unit``). Optional; a tuple ``(radius, unit)``, sent as
+                ``BYRADIUS <radius> <unit>``. One of the ``by`` options: exactly one must be given.
+            box: ``BYBOX width height <M | KM | FT | MI>`` (block of double ``width``, double
+                ``height``, oneof ``unit``). Optional; a tuple ``(width, height, unit)``, sent as
+                ``BYBOX <width> <height> <unit>``. One of the ``by`` options: exactly one must be
+                given.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
+                Optional; a ``GeosearchstoreCountBlock``, sent as ``COUNT <count> [ANY]``.
+            storedist: ``STOREDIST`` (pure token). Flag: sends ``STOREDIST`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

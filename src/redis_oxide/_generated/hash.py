@@ -34,11 +34,11 @@ class HashCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple `field` arguments.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
+            key: ``key`` (key).
+            field: ``field [field ...]`` (string). One or more; each item is sent as ``<field>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -56,11 +56,11 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -83,13 +83,16 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            seconds: The ``seconds`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            seconds: ``seconds`` (integer). A ``timedelta`` must be a whole number of seconds.
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -119,13 +122,17 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            unix_time_seconds: The ``unix-time-seconds`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            unix_time_seconds: ``unix-time-seconds`` (unix-time). A ``datetime`` is sent as Unix
+                seconds (a naive one is local time).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -152,11 +159,13 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
+            key: ``key`` (key).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -177,11 +186,11 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -197,10 +206,10 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, StrT]``.
+            An awaitable of a dict of strings to strings, typed ``dict[StrT, StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -217,12 +226,12 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
-            increment: The ``increment`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
+            increment: ``increment`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -241,12 +250,12 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
-            increment: The ``increment`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
+            increment: ``increment`` (double).
 
         Returns:
-            An awaitable of the reply, typed ``float``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -264,10 +273,10 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -283,10 +292,10 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -302,11 +311,11 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
+            key: ``key`` (key).
+            field: ``field [field ...]`` (string). One or more; each item is sent as ``<field>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -325,11 +334,12 @@ class HashCommands(CommandsBase[StrT]):
         Deprecated since Redis 4.0.0; use `HSET` with multiple field-value pairs instead.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
+            key: ``key`` (key).
+            data: ``field value [field value ...]`` (block of string ``field``, string ``value``). A
+                mapping of ``field`` to ``value``; each item is sent as ``<field> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -356,11 +366,13 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
+            key: ``key`` (key).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -388,13 +400,17 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            milliseconds: The ``milliseconds`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            milliseconds: ``milliseconds`` (integer). A ``timedelta`` must be a whole number of
+                milliseconds.
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -428,13 +444,17 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            unix_time_milliseconds: The ``unix-time-milliseconds`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            unix_time_milliseconds: ``unix-time-milliseconds`` (unix-time). A ``datetime`` is sent
+                as Unix milliseconds (a naive one is local time).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
+            condition: ``NX | XX | GT | LT`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -463,11 +483,13 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
+            key: ``key`` (key).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -488,11 +510,13 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
+            key: ``key`` (key).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -531,12 +555,17 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @slow.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
-            withvalues: The ``withvalues`` argument (``WITHVALUES``).
+            key: ``key`` (key).
+            count: ``count`` (integer). Optional.
+            withvalues: ``WITHVALUES`` (pure token). Flag: sends ``WITHVALUES`` when true. Needs
+                ``count``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given and ``withvalues=True``: a list of (string, string) pairs, typed
+                ``list[tuple[StrT, StrT]]``.
+            With ``count`` given: a list of strings, typed ``list[StrT]``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -607,14 +636,18 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @slow.
 
         Args:
-            key: The ``key`` argument.
-            cursor: The ``cursor`` argument.
-            pattern: The ``pattern`` argument (``MATCH``).
-            count: The ``count`` argument (``COUNT``).
-            novalues: The ``novalues`` argument (``NOVALUES``).
+            key: ``key`` (key).
+            cursor: ``cursor`` (integer).
+            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            novalues: ``NOVALUES`` (pure token). Flag: sends ``NOVALUES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, dict[StrT, StrT]]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``novalues=True``: an (integer, list of strings) pair, typed
+                ``tuple[int, list[StrT]]``.
+            Otherwise: an (integer, dict of strings to strings) pair, typed
+                ``tuple[int, dict[StrT, StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -651,11 +684,12 @@ class HashCommands(CommandsBase[StrT]):
             - 4.0.0: Accepts multiple `field` and `value` arguments.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
+            key: ``key`` (key).
+            data: ``field value [field value ...]`` (block of string ``field``, string ``value``). A
+                mapping of ``field`` to ``value``; each item is sent as ``<field> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -677,12 +711,12 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @write, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -698,11 +732,11 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            field: The ``field`` argument.
+            key: ``key`` (key).
+            field: ``field`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -718,11 +752,13 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @fast.
 
         Args:
-            key: The ``key`` argument.
-            fields: The ``fields`` argument (``FIELDS``).
+            key: ``key`` (key).
+            fields: ``FIELDS numfields field [field ...]`` (block of integer ``numfields``, string
+                ``field``). Sent as ``FIELDS <numfields> <field> [<field> ...]``; ``numfields`` is
+                computed.
 
         Returns:
-            An awaitable of the reply, typed ``list[int]``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -743,10 +779,10 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -27,11 +27,12 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @write, @hyperloglog, @fast.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). Optional; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -55,10 +56,10 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @read, @hyperloglog, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -76,11 +77,11 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @write, @hyperloglog, @admin, @slow, @dangerous.
 
         Args:
-            subcommand: The ``subcommand`` argument.
-            key: The ``key`` argument.
+            subcommand: ``subcommand`` (string).
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -96,11 +97,12 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @write, @hyperloglog, @slow.
 
         Args:
-            destkey: The ``destkey`` argument.
-            sourcekey: The ``sourcekey`` argument.
+            destkey: ``destkey`` (key).
+            sourcekey: ``sourcekey [sourcekey ...]`` (key). Optional; each item is sent as
+                ``<sourcekey>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -122,7 +124,7 @@ class HyperloglogCommands(CommandsBase[StrT]):
         ACL categories: @hyperloglog, @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -38,14 +38,14 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow, @blocking.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
-            wherefrom: The ``wherefrom`` argument.
-            whereto: The ``whereto`` argument.
-            timeout: The ``timeout`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
+            wherefrom: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
+            whereto: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -74,13 +74,15 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow, @blocking.
 
         Args:
-            timeout: The ``timeout`` argument.
-            key: The ``key`` argument.
-            where: The ``where`` argument.
-            count: The ``count`` argument (``COUNT``).
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            where: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, list[StrT]] | None``.
+            An awaitable of a (string, list of strings) pair or ``None``, typed
+                ``tuple[StrT, list[StrT]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -111,11 +113,11 @@ class ListCommands(CommandsBase[StrT]):
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 
         Args:
-            key: The ``key`` argument.
-            timeout: The ``timeout`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, StrT] | None``.
+            An awaitable of a (string, string) pair or ``None``, typed ``tuple[StrT, StrT] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -141,11 +143,11 @@ class ListCommands(CommandsBase[StrT]):
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 
         Args:
-            key: The ``key`` argument.
-            timeout: The ``timeout`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, StrT] | None``.
+            An awaitable of a (string, string) pair or ``None``, typed ``tuple[StrT, StrT] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -172,12 +174,12 @@ class ListCommands(CommandsBase[StrT]):
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
-            timeout: The ``timeout`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -208,11 +210,11 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @read, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            index: The ``index`` argument.
+            key: ``key`` (key).
+            index: ``index`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -234,13 +236,13 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            where: The ``where`` argument.
-            pivot: The ``pivot`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            where: ``BEFORE | AFTER`` (oneof of pure tokens). Sends the chosen token.
+            pivot: ``pivot`` (string).
+            element: ``element`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -260,10 +262,10 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @read, @list, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -286,13 +288,13 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
-            wherefrom: The ``wherefrom`` argument.
-            whereto: The ``whereto`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
+            wherefrom: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
+            whereto: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -315,12 +317,14 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            where: The ``where`` argument.
-            count: The ``count`` argument (``COUNT``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            where: ``LEFT | RIGHT`` (oneof of pure tokens). Sends the chosen token.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, list[StrT]] | None``.
+            An awaitable of a (string, list of strings) pair or ``None``, typed
+                ``tuple[StrT, list[StrT]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -357,11 +361,13 @@ class ListCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `count` argument.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer, since Redis 6.2.0). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given: a list of strings or ``None``, typed ``list[StrT] | None``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -426,14 +432,16 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @read, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
-            rank: The ``rank`` argument (``RANK``).
-            num_matches: The ``num-matches`` argument (``COUNT``).
-            len: The ``len`` argument (``MAXLEN``).
+            key: ``key`` (key).
+            element: ``element`` (string).
+            rank: ``RANK rank`` (integer). Optional; sent as ``RANK <rank>``.
+            num_matches: ``COUNT num-matches`` (integer). Optional; sent as ``COUNT <num-matches>``.
+            len: ``MAXLEN len`` (integer). Optional; sent as ``MAXLEN <len>``.
 
         Returns:
-            An awaitable of the reply, typed ``int | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``num_matches`` given: a list of integers, typed ``list[int]``.
+            Otherwise: an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -470,11 +478,12 @@ class ListCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple `element` arguments.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). One or more; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -496,11 +505,12 @@ class ListCommands(CommandsBase[StrT]):
             - 4.0.0: Accepts multiple `element` arguments.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). One or more; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -520,12 +530,12 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @read, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            stop: ``stop`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -546,12 +556,12 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer).
+            element: ``element`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -570,12 +580,12 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            index: The ``index`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            index: ``index`` (integer).
+            element: ``element`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -593,12 +603,12 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write, @list, @slow.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            stop: ``stop`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -630,11 +640,13 @@ class ListCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `count` argument.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer, since Redis 6.2.0). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given: a list of strings or ``None``, typed ``list[StrT] | None``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -661,11 +673,11 @@ class ListCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `LMOVE` with the `RIGHT` and `LEFT` arguments instead.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -690,11 +702,12 @@ class ListCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple `element` arguments.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). One or more; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -716,11 +729,12 @@ class ListCommands(CommandsBase[StrT]):
             - 4.0.0: Accepts multiple `element` arguments.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). One or more; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -28,11 +28,11 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @fast.
 
         Args:
-            channel: The ``channel`` argument.
-            message: The ``message`` argument.
+            channel: ``channel`` (string).
+            message: ``message`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -49,10 +49,10 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @slow.
 
         Args:
-            pattern: The ``pattern`` argument.
+            pattern: ``pattern`` (pattern). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -73,7 +73,7 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -89,7 +89,7 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -107,10 +107,11 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @slow.
 
         Args:
-            channel: The ``channel`` argument.
+            channel: ``channel [channel ...]`` (string). Optional; each item is sent as
+                ``<channel>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, int]``.
+            An awaitable of a dict of strings to integers, typed ``dict[StrT, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -133,10 +134,10 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @slow.
 
         Args:
-            pattern: The ``pattern`` argument.
+            pattern: ``pattern`` (pattern). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -160,10 +161,11 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @slow.
 
         Args:
-            shardchannel: The ``shardchannel`` argument.
+            shardchannel: ``shardchannel [shardchannel ...]`` (string). Optional; each item is sent
+                as ``<shardchannel>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, int]``.
+            An awaitable of a dict of strings to integers, typed ``dict[StrT, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -188,11 +190,11 @@ class PubsubCommands(CommandsBase[StrT]):
         ACL categories: @pubsub, @fast.
 
         Args:
-            shardchannel: The ``shardchannel`` argument.
-            message: The ``message`` argument.
+            shardchannel: ``shardchannel`` (string).
+            message: ``message`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

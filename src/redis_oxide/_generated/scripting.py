@@ -32,12 +32,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            script: The ``script`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            script: ``script`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -62,12 +63,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            script: The ``script`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            script: ``script`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -92,12 +94,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            sha1: The ``sha1`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            sha1: ``sha1`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -122,12 +125,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            sha1: The ``sha1`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            sha1: ``sha1`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -152,12 +156,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            function: The ``function`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            function: ``function`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -182,12 +187,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            function: The ``function`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            function: ``function`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -210,10 +216,10 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @write, @slow, @scripting.
 
         Args:
-            library_name: The ``library-name`` argument.
+            library_name: ``library-name`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -229,7 +235,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``bytes``.
+            An awaitable of a binary string, typed ``bytes``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -247,10 +253,10 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @write, @slow, @scripting.
 
         Args:
-            flush_type: The ``flush-type`` argument.
+            flush_type: ``ASYNC | SYNC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -271,7 +277,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -287,7 +293,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -305,11 +311,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            library_name_pattern: The ``library-name-pattern`` argument (``LIBRARYNAME``).
-            withcode: The ``withcode`` argument (``WITHCODE``).
+            library_name_pattern: ``LIBRARYNAME library-name-pattern`` (string). Optional; sent as
+                ``LIBRARYNAME <library-name-pattern>``.
+            withcode: ``WITHCODE`` (pure token). Flag: sends ``WITHCODE`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[FunctionLibrary[StrT]]``.
+            An awaitable of a list of ``FunctionLibrary`` models, typed
+                ``list[FunctionLibrary[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -334,11 +342,11 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @write, @slow, @scripting.
 
         Args:
-            function_code: The ``function-code`` argument.
-            replace: The ``replace`` argument (``REPLACE``).
+            function_code: ``function-code`` (string).
+            replace: ``REPLACE`` (pure token). Flag: sends ``REPLACE`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -363,11 +371,12 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @write, @slow, @scripting.
 
         Args:
-            serialized_value: The ``serialized-value`` argument.
-            policy: The ``policy`` argument.
+            serialized_value: ``serialized-value`` (string).
+            policy: ``FLUSH | APPEND | REPLACE`` (oneof of pure tokens). Optional; sends the chosen
+                token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -392,7 +401,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``FunctionStats[StrT]``.
+            An awaitable of a ``FunctionStats``, typed ``FunctionStats[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -408,10 +417,10 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            mode: The ``mode`` argument.
+            mode: ``YES | SYNC | NO`` (oneof of pure tokens). Sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -430,10 +439,10 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            sha1: The ``sha1`` argument.
+            sha1: ``sha1 [sha1 ...]`` (string). One or more; each item is sent as ``<sha1>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[bool]``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -456,10 +465,11 @@ class ScriptingCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `ASYNC` and `SYNC` flushing mode modifiers.
 
         Args:
-            flush_type: The ``flush-type`` argument.
+            flush_type: ``ASYNC | SYNC`` (oneof of pure tokens, since Redis 6.2.0). Optional; sends
+                the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -480,7 +490,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -496,7 +506,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -512,10 +522,10 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            script: The ``script`` argument.
+            script: ``script`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

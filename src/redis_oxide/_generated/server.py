@@ -44,10 +44,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            category: The ``category`` argument.
+            category: ``category`` (string). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -68,10 +68,11 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            username: The ``username`` argument.
+            username: ``username [username ...]`` (string). One or more; each item is sent as
+                ``<username>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -91,12 +92,12 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            username: The ``username`` argument.
-            command: The ``command`` argument.
-            arg: The ``arg`` argument.
+            username: ``username`` (string).
+            command: ``command`` (string).
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -118,10 +119,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            bits: The ``bits`` argument.
+            bits: ``bits`` (integer). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -150,10 +151,10 @@ class ServerCommands(CommandsBase[StrT]):
                   to their rule representation.
 
         Args:
-            username: The ``username`` argument.
+            username: ``username`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``AclUser | None``.
+            An awaitable of an ``AclUser`` or ``None``, typed ``AclUser | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -169,7 +170,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -185,7 +186,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -201,7 +202,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -232,11 +233,15 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.2.0: Added entry ID, timestamp created, and timestamp last updated.
 
         Args:
-            count: The ``count`` argument.
-            reset: The ``reset`` argument (``RESET``).
+            count: ``count`` (integer). Optional. One of the ``operation`` options: at most one may
+                be given.
+            reset: ``RESET`` (pure token). Flag: sends ``RESET`` when true. One of the ``operation``
+                options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``list[AclLogEntry]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``reset=True``: ``True`` (OK), typed ``bool``.
+            Otherwise: a list of ``AclLogEntry`` models, typed ``list[AclLogEntry]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -265,7 +270,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -287,11 +292,11 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Added selectors and key based permissions.
 
         Args:
-            username: The ``username`` argument.
-            rule: The ``rule`` argument.
+            username: ``username`` (string).
+            rule: ``rule [rule ...]`` (string). Optional; each item is sent as ``<rule>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -313,7 +318,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -329,7 +334,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -345,7 +350,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -364,10 +369,11 @@ class ServerCommands(CommandsBase[StrT]):
             - 3.2.2: Added the `SCHEDULE` option.
 
         Args:
-            schedule: The ``schedule`` argument (``SCHEDULE``).
+            schedule: ``SCHEDULE`` (pure token, since Redis 3.2.2). Flag: sends ``SCHEDULE`` when
+                true.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -388,7 +394,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -406,10 +412,12 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            command_name: The ``command-name`` argument.
+            command_name: ``command-name [command-name ...]`` (string). Optional; each item is sent
+                as ``<command-name>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, CommandDoc]``.
+            An awaitable of a dict of strings to ``CommandDoc`` models, typed
+                ``dict[StrT, CommandDoc]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -435,11 +443,11 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            command: The ``command`` argument.
-            arg: The ``arg`` argument.
+            command: ``command`` (string).
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -463,11 +471,12 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            command: The ``command`` argument.
-            arg: The ``arg`` argument.
+            command: ``command`` (string).
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, set[str]]]``.
+            An awaitable of a list of (string, set of strings) pairs, typed
+                ``list[tuple[StrT, set[str]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -495,7 +504,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -516,10 +525,12 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Allowed to be called with no argument to get info on all commands.
 
         Args:
-            command_name: The ``command-name`` argument.
+            command_name: ``command-name [command-name ...]`` (string). Optional; each item is sent
+                as ``<command-name>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[CommandInfo | None]``.
+            An awaitable of a list of optional ``CommandInfo`` models, typed
+                ``list[CommandInfo | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -549,12 +560,18 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow, @connection.
 
         Args:
-            module_name: The ``module-name`` argument (``MODULE``).
-            category: The ``category`` argument (``ACLCAT``).
-            pattern: The ``pattern`` argument (``PATTERN``).
+            module_name: ``FILTERBY MODULE module-name`` (string). Optional; sent as
+                ``FILTERBY MODULE <module-name>``. One of the ``filterby`` options: at most one may
+                be given.
+            category: ``FILTERBY ACLCAT category`` (string). Optional; sent as
+                ``FILTERBY ACLCAT <category>``. One of the ``filterby`` options: at most one may be
+                given.
+            pattern: ``FILTERBY PATTERN pattern`` (pattern). Optional; sent as
+                ``FILTERBY PATTERN <pattern>``. One of the ``filterby`` options: at most one may be
+                given.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -592,10 +609,11 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Added the ability to pass multiple pattern parameters in one call
 
         Args:
-            parameter: The ``parameter`` argument.
+            parameter: ``parameter [parameter ...]`` (string). One or more; each item is sent as
+                ``<parameter>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, StrT]``.
+            An awaitable of a dict of strings to strings, typed ``dict[StrT, StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -613,7 +631,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -629,7 +647,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -645,7 +663,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -664,10 +682,12 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Added the ability to set multiple parameters in one call.
 
         Args:
-            data: The ``data`` argument.
+            data: ``parameter value [parameter value ...]`` (block of string ``parameter``, string
+                ``value``). A mapping of ``parameter`` to ``value``; each item is sent as
+                ``<parameter> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -689,7 +709,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @read, @fast.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -705,7 +725,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -727,12 +747,15 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            target: The ``target`` argument (``TO``).
-            abort: The ``abort`` argument (``ABORT``).
-            milliseconds: The ``milliseconds`` argument (``TIMEOUT``).
+            target: ``TO host port [FORCE]`` (block of string ``host``, integer ``port``, optional
+                token ``FORCE``). Optional; a ``FailoverTarget``, sent as
+                ``TO <host> <port> [FORCE]``.
+            abort: ``ABORT`` (pure token). Flag: sends ``ABORT`` when true.
+            milliseconds: ``TIMEOUT milliseconds`` (integer). Optional; sent as
+                ``TIMEOUT <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -765,10 +788,10 @@ class ServerCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `SYNC` flushing mode modifier.
 
         Args:
-            flush_type: The ``flush-type`` argument.
+            flush_type: ``ASYNC | SYNC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -793,10 +816,10 @@ class ServerCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `SYNC` flushing mode modifier.
 
         Args:
-            flush_type: The ``flush-type`` argument.
+            flush_type: ``ASYNC | SYNC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -822,10 +845,12 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for taking multiple section arguments.
 
         Args:
-            section: The ``section`` argument.
+            section: ``section [section ...]`` (string). Optional; each item is sent as
+                ``<section>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[str, dict[str, str | int | float]]``.
+            An awaitable of a dict of INFO sections, typed
+                ``dict[str, dict[str, str | int | float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -847,7 +872,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @fast, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -863,7 +888,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -879,10 +904,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            event: The ``event`` argument.
+            event: ``event`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -898,7 +923,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -917,10 +942,12 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            command: The ``command`` argument.
+            command: ``command [command ...]`` (string). Optional; each item is sent as
+                ``<command>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, LatencyHistogram]``.
+            An awaitable of a dict of strings to ``LatencyHistogram`` models, typed
+                ``dict[StrT, LatencyHistogram]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -946,10 +973,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            event: The ``event`` argument.
+            event: ``event`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[int, int]]``.
+            An awaitable of a list of (integer, integer) pairs, typed ``list[tuple[int, int]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -967,7 +994,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``list[LatencyEvent]``.
+            An awaitable of a list of ``LatencyEvent`` models, typed ``list[LatencyEvent]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -985,10 +1012,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            event: The ``event`` argument.
+            event: ``event [event ...]`` (string). Optional; each item is sent as ``<event>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1009,10 +1036,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @read, @fast.
 
         Args:
-            version: The ``version`` argument (``VERSION``).
+            version: ``VERSION version`` (integer). Optional; sent as ``VERSION <version>``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1035,7 +1062,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1051,7 +1078,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1067,7 +1094,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1083,7 +1110,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1099,7 +1126,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``MemoryStats``.
+            An awaitable of a ``MemoryStats``, typed ``MemoryStats``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1115,11 +1142,11 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @read, @slow.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument (``SAMPLES``).
+            key: ``key`` (key).
+            count: ``SAMPLES count`` (integer). Optional; sent as ``SAMPLES <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``int | None``.
+            An awaitable of an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1142,7 +1169,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1158,7 +1185,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``list[ModuleInfo[StrT]]``.
+            An awaitable of a list of ``ModuleInfo`` models, typed ``list[ModuleInfo[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1174,11 +1201,11 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            path: The ``path`` argument.
-            arg: The ``arg`` argument.
+            path: ``path`` (string).
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1206,12 +1233,14 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            path: The ``path`` argument.
-            configs: The ``configs`` argument (``CONFIG``).
-            args: The ``args`` argument (``ARGS``).
+            path: ``path`` (string).
+            configs: ``CONFIG name value [CONFIG name value ...]`` (block of string ``name``, string
+                ``value``). Optional; each item is a tuple ``(name, value)`` sent as
+                ``CONFIG <name> <value>``.
+            args: ``ARGS args [args ...]`` (string). Optional; sent as ``ARGS <args> [<args> ...]``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1241,10 +1270,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            name: The ``name`` argument.
+            name: ``name`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1262,11 +1291,14 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Args:
-            host_port: The ``host-port`` argument.
-            no_one: The ``no-one`` argument.
+            host_port: ``host port`` (block of string ``host``, integer ``port``). Optional; a tuple
+                ``(host, port)``, sent as ``<host> <port>``. One of the ``args`` options: exactly
+                one must be given.
+            no_one: ``NO ONE`` (block of token ``NO``, token ``ONE``). Flag: sends ``NO ONE`` when
+                true. One of the ``args`` options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1309,16 +1341,18 @@ class ServerCommands(CommandsBase[StrT]):
             - 5.0.0: Added the `IDLETIME` and `FREQ` options.
 
         Args:
-            key: The ``key`` argument.
-            ttl: The ``ttl`` argument.
-            serialized_value: The ``serialized-value`` argument.
-            replace: The ``replace`` argument (``REPLACE``).
-            absttl: The ``absttl`` argument (``ABSTTL``).
-            seconds: The ``seconds`` argument (``IDLETIME``).
-            frequency: The ``frequency`` argument (``FREQ``).
+            key: ``key`` (key).
+            ttl: ``ttl`` (integer).
+            serialized_value: ``serialized-value`` (string).
+            replace: ``REPLACE`` (pure token, since Redis 3.0.0). Flag: sends ``REPLACE`` when true.
+            absttl: ``ABSTTL`` (pure token, since Redis 5.0.0). Flag: sends ``ABSTTL`` when true.
+            seconds: ``IDLETIME seconds`` (integer, since Redis 5.0.0). Optional; sent as
+                ``IDLETIME <seconds>``; a ``timedelta`` must be a whole number of seconds.
+            frequency: ``FREQ frequency`` (integer, since Redis 5.0.0). Optional; sent as
+                ``FREQ <frequency>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1351,7 +1385,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @fast, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``Role``.
+            An awaitable of a ``Role``, typed ``Role``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1367,7 +1401,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1394,13 +1428,14 @@ class ServerCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `NOW`, `FORCE` and `ABORT` modifiers.
 
         Args:
-            save_selector: The ``save-selector`` argument.
-            now: The ``now`` argument (``NOW``).
-            force: The ``force`` argument (``FORCE``).
-            abort: The ``abort`` argument (``ABORT``).
+            save_selector: ``NOSAVE | SAVE`` (oneof of pure tokens). Optional; sends the chosen
+                token.
+            now: ``NOW`` (pure token, since Redis 7.0.0). Flag: sends ``NOW`` when true.
+            force: ``FORCE`` (pure token, since Redis 7.0.0). Flag: sends ``FORCE`` when true.
+            abort: ``ABORT`` (pure token, since Redis 7.0.0). Flag: sends ``ABORT`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1432,11 +1467,14 @@ class ServerCommands(CommandsBase[StrT]):
         Deprecated since Redis 5.0.0; use `REPLICAOF` instead.
 
         Args:
-            host_port: The ``host-port`` argument.
-            no_one: The ``no-one`` argument.
+            host_port: ``host port`` (block of string ``host``, integer ``port``). Optional; a tuple
+                ``(host, port)``, sent as ``<host> <port>``. One of the ``args`` options: exactly
+                one must be given.
+            no_one: ``NO ONE`` (block of token ``NO``, token ``ONE``). Flag: sends ``NO ONE`` when
+                true. One of the ``args`` options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1468,10 +1506,10 @@ class ServerCommands(CommandsBase[StrT]):
             - 4.0.0: Added client IP address, port and name to the reply.
 
         Args:
-            count: The ``count`` argument.
+            count: ``count`` (integer). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[SlowlogEntry[StrT]]``.
+            An awaitable of a list of ``SlowlogEntry`` models, typed ``list[SlowlogEntry[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1494,7 +1532,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1510,7 +1548,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1526,7 +1564,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @dangerous.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1543,11 +1581,11 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write, @fast, @dangerous.
 
         Args:
-            index1: The ``index1`` argument.
-            index2: The ``index2`` argument.
+            index1: ``index1`` (integer).
+            index2: ``index2`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1567,7 +1605,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @fast.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, int]``.
+            An awaitable of an (integer, integer) pair, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

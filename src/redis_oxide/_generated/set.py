@@ -32,11 +32,12 @@ class SetCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple `member` arguments.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). One or more; each item is sent as
+                ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -54,10 +55,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -73,10 +74,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``set[StrT]``.
+            An awaitable of a set of strings, typed ``set[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -94,11 +95,11 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @write, @set, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -117,10 +118,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``set[StrT]``.
+            An awaitable of a set of strings, typed ``set[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -139,11 +140,12 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            limit: ``LIMIT limit`` (integer). Optional; sent as ``LIMIT <limit>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -167,11 +169,11 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @write, @set, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -189,11 +191,11 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @fast.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -209,10 +211,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``set[StrT]``.
+            An awaitable of a set of strings, typed ``set[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -228,11 +230,12 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @fast.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). One or more; each item is sent as
+                ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[bool]``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -250,12 +253,12 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @write, @set, @fast.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
-            member: The ``member`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -284,11 +287,13 @@ class SetCommands(CommandsBase[StrT]):
             - 3.2.0: Added the `count` argument.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer, since Redis 3.2.0). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given: a set of strings, typed ``set[StrT]``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -327,11 +332,13 @@ class SetCommands(CommandsBase[StrT]):
             - 2.6.0: Added the optional `count` argument.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer, since Redis 2.6.0). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given: a list of strings, typed ``list[StrT]``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -359,11 +366,12 @@ class SetCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple `member` arguments.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). One or more; each item is sent as
+                ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -385,13 +393,13 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
-            cursor: The ``cursor`` argument.
-            pattern: The ``pattern`` argument (``MATCH``).
-            count: The ``count`` argument (``COUNT``).
+            key: ``key`` (key).
+            cursor: ``cursor`` (integer).
+            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, list[StrT]]``.
+            An awaitable of an (integer, list of strings) pair, typed ``tuple[int, list[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -418,10 +426,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read, @set, @slow.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``set[StrT]``.
+            An awaitable of a set of strings, typed ``set[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -439,11 +447,11 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @write, @set, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -39,13 +39,15 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow, @blocking.
 
         Args:
-            timeout: The ``timeout`` argument.
-            key: The ``key`` argument.
-            where: The ``where`` argument.
-            count: The ``count`` argument (``COUNT``).
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            where: ``MIN | MAX`` (oneof of pure tokens). Sends the chosen token.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, list[tuple[StrT, float]]] | None``.
+            An awaitable of a (string, list of (string, float) pairs) pair or ``None``, typed
+                ``tuple[StrT, list[tuple[StrT, float]]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -79,11 +81,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 
         Args:
-            key: The ``key`` argument.
-            timeout: The ``timeout`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, StrT, float] | None``.
+            An awaitable of a (string, string, float) tuple or ``None``, typed
+                ``tuple[StrT, StrT, float] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -110,11 +113,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 
         Args:
-            key: The ``key`` argument.
-            timeout: The ``timeout`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, StrT, float] | None``.
+            An awaitable of a (string, string, float) tuple or ``None``, typed
+                ``tuple[StrT, StrT, float] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -183,15 +187,21 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `GT` and `LT` options.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
-            condition: The ``condition`` argument.
-            comparison: The ``comparison`` argument.
-            change: The ``change`` argument (``CH``).
-            increment: The ``increment`` argument (``INCR``).
+            key: ``key`` (key).
+            data: ``score member [score member ...]`` (block of double ``score``, string
+                ``member``). A mapping of ``member`` to ``score``; each item is sent as
+                ``<score> <member>``.
+            condition: ``NX | XX`` (oneof of pure tokens, since Redis 3.0.2). Optional; sends the
+                chosen token.
+            comparison: ``GT | LT`` (oneof of pure tokens, since Redis 6.2.0). Optional; sends the
+                chosen token.
+            change: ``CH`` (pure token, since Redis 3.0.2). Flag: sends ``CH`` when true.
+            increment: ``INCR`` (pure token, since Redis 3.0.2). Flag: sends ``INCR`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of the reply, which depends on the options given:
+            With ``increment=True``: a float or ``None``, typed ``float | None``.
+            Otherwise: an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -225,10 +235,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -244,12 +254,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
+            key: ``key`` (key).
+            min: ``min`` (double or string).
+            max: ``max`` (double or string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -278,11 +288,15 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -306,11 +320,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -321,7 +336,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args.extend(key)
         return self._execute(_m.ZDIFFSTORE, tuple(_args), None)
 
-    def zincrby(self, key: KeyT, increment: int, member: ValueT) -> Awaitable[float]:
+    def zincrby(self, key: KeyT, increment: float, member: ValueT) -> Awaitable[float]:
         """Increments the score of a member in a sorted set.
 
         Time complexity: O(log(N)) where N is the number of elements in the sorted set.
@@ -329,19 +344,19 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            increment: The ``increment`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            increment: ``increment`` (double).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``float``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if increment.__class__ is not int:
-            increment = _enc.integer("ZINCRBY", "increment", increment)
+        if increment.__class__ is not float and increment.__class__ is not int:
+            increment = _enc.double("ZINCRBY", "increment", increment)
         return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), float)
 
     @overload
@@ -384,13 +399,19 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            weight: The ``weight`` argument (``WEIGHTS``).
-            aggregate: The ``aggregate`` argument (``AGGREGATE``).
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            weight: ``WEIGHTS weight [weight ...]`` (double). Optional; sent as
+                ``WEIGHTS <weight> [<weight> ...]``.
+            aggregate: ``AGGREGATE <SUM | MIN | MAX>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``AGGREGATE``.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -426,11 +447,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            limit: ``LIMIT limit`` (integer). Optional; sent as ``LIMIT <limit>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -461,13 +483,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
-            weight: The ``weight`` argument (``WEIGHTS``).
-            aggregate: The ``aggregate`` argument (``AGGREGATE``).
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            weight: ``WEIGHTS weight [weight ...]`` (double). Optional; sent as
+                ``WEIGHTS <weight> [<weight> ...]``.
+            aggregate: ``AGGREGATE <SUM | MIN | MAX>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``AGGREGATE``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -501,12 +526,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
+            key: ``key`` (key).
+            min: ``min`` (string).
+            max: ``max`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -526,12 +551,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            where: The ``where`` argument.
-            count: The ``count`` argument (``COUNT``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            where: ``MIN | MAX`` (oneof of pure tokens). Sends the chosen token.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, list[tuple[StrT, float]]] | None``.
+            An awaitable of a (string, list of (string, float) pairs) pair or ``None``, typed
+                ``tuple[StrT, list[tuple[StrT, float]]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -556,11 +583,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). One or more; each item is sent as
+                ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[float | None]``.
+            An awaitable of a list of optional floats, typed ``list[float | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -582,11 +610,11 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, float]]``.
+            An awaitable of a list of (string, float) pairs, typed ``list[tuple[StrT, float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -613,11 +641,11 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
+            key: ``key`` (key).
+            count: ``count`` (integer). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, float]]``.
+            An awaitable of a list of (string, float) pairs, typed ``list[tuple[StrT, float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -658,12 +686,17 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key`` (key).
+            count: ``count`` (integer). Optional.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true. Needs
+                ``count``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given and ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``count`` given: a list of strings, typed ``list[StrT]``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -744,16 +777,22 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
-            sortby: The ``sortby`` argument.
-            rev: The ``rev`` argument (``REV``).
-            limit: The ``limit`` argument (``LIMIT``).
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key`` (key).
+            start: ``start`` (string).
+            stop: ``stop`` (string).
+            sortby: ``BYSCORE | BYLEX`` (oneof of pure tokens, since Redis 6.2.0). Optional; sends
+                the chosen token.
+            rev: ``REV`` (pure token, since Redis 6.2.0). Flag: sends ``REV`` when true.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``, since
+                Redis 6.2.0). Optional; a tuple ``(offset, count)``, sent as
+                ``LIMIT <offset> <count>``.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -789,13 +828,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `ZRANGE` with the `BYLEX` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key`` (key).
+            min: ``min`` (string).
+            max: ``max`` (string).
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -867,14 +907,19 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 2.0.0: Added the `WITHSCORES` modifier.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
-            withscores: The ``withscores`` argument (``WITHSCORES``).
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key`` (key).
+            min: ``min`` (double or string).
+            max: ``max`` (double or string).
+            withscores: ``WITHSCORES`` (pure token, since Redis 2.0.0). Flag: sends ``WITHSCORES``
+                when true.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -917,16 +962,17 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            dst: The ``dst`` argument.
-            src: The ``src`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
-            sortby: The ``sortby`` argument.
-            rev: The ``rev`` argument (``REV``).
-            limit: The ``limit`` argument (``LIMIT``).
+            dst: ``dst`` (key).
+            src: ``src`` (key).
+            min: ``min`` (string).
+            max: ``max`` (string).
+            sortby: ``BYSCORE | BYLEX`` (oneof of pure tokens). Optional; sends the chosen token.
+            rev: ``REV`` (pure token). Flag: sends ``REV`` when true.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -970,12 +1016,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 7.2.0: Added the optional `WITHSCORE` argument.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
-            withscore: The ``withscore`` argument (``WITHSCORE``).
+            key: ``key`` (key).
+            member: ``member`` (string).
+            withscore: ``WITHSCORE`` (pure token). Flag: sends ``WITHSCORE`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscore=True``: an (integer, float) pair or ``None``, typed
+                ``tuple[int, float] | None``.
+            Otherwise: an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1003,11 +1052,12 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 2.4.0: Accepts multiple elements.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). One or more; each item is sent as
+                ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1027,12 +1077,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
+            key: ``key`` (key).
+            min: ``min`` (string).
+            max: ``max`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1050,12 +1100,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            stop: ``stop`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1077,12 +1127,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            min: The ``min`` argument.
-            max: The ``max`` argument.
+            key: ``key`` (key).
+            min: ``min`` (double or string).
+            max: ``max`` (double or string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1114,13 +1164,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `ZRANGE` with the `REV` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            stop: ``stop`` (integer).
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1157,13 +1210,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `ZRANGE` with the `REV` and `BYLEX` arguments instead.
 
         Args:
-            key: The ``key`` argument.
-            max: The ``max`` argument.
-            min: The ``min`` argument.
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key`` (key).
+            max: ``max`` (string).
+            min: ``min`` (string).
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1235,14 +1289,18 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 2.1.6: `min` and `max` can be exclusive.
 
         Args:
-            key: The ``key`` argument.
-            max: The ``max`` argument.
-            min: The ``min`` argument.
-            withscores: The ``withscores`` argument (``WITHSCORES``).
-            limit: The ``limit`` argument (``LIMIT``).
+            key: ``key`` (key).
+            max: ``max`` (double or string).
+            min: ``min`` (double or string).
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1293,12 +1351,15 @@ class SortedSetCommands(CommandsBase[StrT]):
             - 7.2.0: Added the optional `WITHSCORE` argument.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
-            withscore: The ``withscore`` argument (``WITHSCORE``).
+            key: ``key`` (key).
+            member: ``member`` (string).
+            withscore: ``WITHSCORE`` (pure token). Flag: sends ``WITHSCORE`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscore=True``: an (integer, float) pair or ``None``, typed
+                ``tuple[int, float] | None``.
+            Otherwise: an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1325,13 +1386,14 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            cursor: The ``cursor`` argument.
-            pattern: The ``pattern`` argument (``MATCH``).
-            count: The ``count`` argument (``COUNT``).
+            key: ``key`` (key).
+            cursor: ``cursor`` (integer).
+            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, list[tuple[StrT, float]]]``.
+            An awaitable of an (integer, list of (string, float) pairs) pair, typed
+                ``tuple[int, list[tuple[StrT, float]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1360,11 +1422,11 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @fast.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``float | None``.
+            An awaitable of a float or ``None``, typed ``float | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1411,13 +1473,19 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read, @sortedset, @slow.
 
         Args:
-            key: The ``key`` argument.
-            weight: The ``weight`` argument (``WEIGHTS``).
-            aggregate: The ``aggregate`` argument (``AGGREGATE``).
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            weight: ``WEIGHTS weight [weight ...]`` (double). Optional; sent as
+                ``WEIGHTS <weight> [<weight> ...]``.
+            aggregate: ``AGGREGATE <SUM | MIN | MAX>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``AGGREGATE``.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1459,13 +1527,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write, @sortedset, @slow.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
-            weight: The ``weight`` argument (``WEIGHTS``).
-            aggregate: The ``aggregate`` argument (``AGGREGATE``).
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            weight: ``WEIGHTS weight [weight ...]`` (double). Optional; sent as
+                ``WEIGHTS <weight> [<weight> ...]``.
+            aggregate: ``AGGREGATE <SUM | MIN | MAX>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``AGGREGATE``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

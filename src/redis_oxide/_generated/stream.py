@@ -41,12 +41,12 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @fast.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            id: The ``id`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
+            id: ``id [id ...]`` (string). One or more; each item is sent as ``<id>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -78,14 +78,19 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.0.0: Added support for the `<ms>-*` explicit ID form.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
-            nomkstream: The ``nomkstream`` argument (``NOMKSTREAM``).
-            trim: The ``trim`` argument.
-            id: The ``id`` argument. Defaults to ``*`` (auto-id).
+            key: ``key`` (key).
+            data: ``field value [field value ...]`` (block of string ``field``, string ``value``). A
+                mapping of ``field`` to ``value``; each item is sent as ``<field> <value>``.
+            nomkstream: ``NOMKSTREAM`` (pure token, since Redis 6.2.0). Flag: sends ``NOMKSTREAM``
+                when true.
+            trim: ``<MAXLEN | MINID> [= | ~] threshold [LIMIT count]`` (block of oneof ``strategy``,
+                optional oneof ``operator``, string ``threshold``, optional integer ``count``).
+                Optional; a ``XaddTrim``, sent as ``<strategy> [<operator>] <threshold> [LIMIT
+                <count>]``.
+            id: ``id`` (string). Defaults to ``*`` (auto-id), which is sent when it is not given.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -168,16 +173,18 @@ class StreamCommands(CommandsBase[StrT]):
                   cleared from the PEL
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            consumer: The ``consumer`` argument.
-            min_idle_time: The ``min-idle-time`` argument.
-            start: The ``start`` argument.
-            count: The ``count`` argument (``COUNT``).
-            justid: The ``justid`` argument (``JUSTID``).
+            key: ``key`` (key).
+            group: ``group`` (string).
+            consumer: ``consumer`` (string).
+            min_idle_time: ``min-idle-time`` (string).
+            start: ``start`` (string).
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            justid: ``JUSTID`` (pure token). Flag: sends ``JUSTID`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``XAutoClaim[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``justid=True``: a ``XAutoClaimIds``, typed ``XAutoClaimIds[StrT]``.
+            Otherwise: a ``XAutoClaim``, typed ``XAutoClaim[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -268,20 +275,25 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @fast.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            consumer: The ``consumer`` argument.
-            min_idle_time: The ``min-idle-time`` argument.
-            id: The ``id`` argument.
-            ms: The ``ms`` argument (``IDLE``).
-            unix_time_milliseconds: The ``unix-time-milliseconds`` argument (``TIME``).
-            count: The ``count`` argument (``RETRYCOUNT``).
-            force: The ``force`` argument (``FORCE``).
-            justid: The ``justid`` argument (``JUSTID``).
-            lastid: The ``lastid`` argument (``LASTID``).
+            key: ``key`` (key).
+            group: ``group`` (string).
+            consumer: ``consumer`` (string).
+            min_idle_time: ``min-idle-time`` (string).
+            id: ``id [id ...]`` (string). One or more; each item is sent as ``<id>``.
+            ms: ``IDLE ms`` (integer). Optional; sent as ``IDLE <ms>``.
+            unix_time_milliseconds: ``TIME unix-time-milliseconds`` (unix-time). Optional; sent as
+                ``TIME <unix-time-milliseconds>``; a ``datetime`` is sent as Unix milliseconds (a
+                naive one is local time).
+            count: ``RETRYCOUNT count`` (integer). Optional; sent as ``RETRYCOUNT <count>``.
+            force: ``FORCE`` (pure token). Flag: sends ``FORCE`` when true.
+            justid: ``JUSTID`` (pure token). Flag: sends ``JUSTID`` when true.
+            lastid: ``LASTID lastid`` (string). Optional; sent as ``LASTID <lastid>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``justid=True``: a list of strings, typed ``list[StrT]``.
+            Otherwise: a list of (string, dict of strings to strings) pairs, typed
+                ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -328,11 +340,11 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @fast.
 
         Args:
-            key: The ``key`` argument.
-            id: The ``id`` argument.
+            key: ``key`` (key).
+            id: ``id [id ...]`` (string). One or more; each item is sent as ``<id>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -361,14 +373,15 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `entries_read` named argument.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            id: The ``id`` argument. Defaults to ``$`` (new-id).
-            mkstream: The ``mkstream`` argument (``MKSTREAM``).
-            entriesread: The ``entries-read`` argument (``ENTRIESREAD``).
+            key: ``key`` (key).
+            group: ``group`` (string).
+            id: ``id`` (string). Defaults to ``$`` (new-id), which is sent when it is not given.
+            mkstream: ``MKSTREAM`` (pure token). Flag: sends ``MKSTREAM`` when true.
+            entriesread: ``ENTRIESREAD entries-read`` (integer). Optional; sent as
+                ``ENTRIESREAD <entries-read>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -393,12 +406,12 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @slow.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            consumer: The ``consumer`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
+            consumer: ``consumer`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -416,12 +429,12 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @slow.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            consumer: The ``consumer`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
+            consumer: ``consumer`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -440,11 +453,11 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @slow.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -460,7 +473,7 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @stream, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -481,13 +494,14 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.0.0: Added the optional `entries_read` argument.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            id: The ``id`` argument. Defaults to ``$`` (new-id).
-            entriesread: The ``entries-read`` argument (``ENTRIESREAD``).
+            key: ``key`` (key).
+            group: ``group`` (string).
+            id: ``id`` (string). Defaults to ``$`` (new-id), which is sent when it is not given.
+            entriesread: ``ENTRIESREAD entries-read`` (integer). Optional; sent as
+                ``ENTRIESREAD <entries-read>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -513,11 +527,11 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.2.0: Added the `inactive` field, and changed the meaning of `idle`.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``list[XInfoConsumer[StrT]]``.
+            An awaitable of a list of ``XInfoConsumer`` models, typed ``list[XInfoConsumer[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -538,10 +552,10 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `entries-read` and `lag` fields
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``list[XInfoGroup[StrT]]``.
+            An awaitable of a list of ``XInfoGroup`` models, typed ``list[XInfoGroup[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -557,7 +571,7 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @stream, @slow.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -593,11 +607,14 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.2.0: Added the `active-time` field, and changed the meaning of `seen-time`.
 
         Args:
-            key: The ``key`` argument.
-            full_block: The ``full-block`` argument.
+            key: ``key`` (key).
+            full_block: ``FULL [COUNT count]`` (block of token ``FULL``, optional integer
+                ``count``). Optional; a ``XinfoStreamFullBlock``, sent as ``FULL [COUNT <count>]``.
 
         Returns:
-            An awaitable of the reply, typed ``XInfoStream[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``full_block`` given: a ``XInfoStreamFull``, typed ``XInfoStreamFull[StrT]``.
+            Otherwise: a ``XInfoStream``, typed ``XInfoStream[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -622,10 +639,10 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @read, @stream, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -662,12 +679,18 @@ class StreamCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `IDLE` option and exclusive range intervals.
 
         Args:
-            key: The ``key`` argument.
-            group: The ``group`` argument.
-            filters: The ``filters`` argument.
+            key: ``key`` (key).
+            group: ``group`` (string).
+            filters: ``[IDLE min-idle-time] start end count [consumer]`` (block of optional integer
+                ``min-idle-time``, string ``start``, string ``end``, integer ``count``, optional
+                string ``consumer``). Optional; a ``XpendingFilters``, sent as ``[IDLE
+                <min-idle-time>] <start> <end> <count> [<consumer>]``.
 
         Returns:
-            An awaitable of the reply, typed ``XPendingSummary[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``filters`` given: a list of ``XPendingEntry`` models, typed
+                ``list[XPendingEntry[StrT]]``.
+            Otherwise: a ``XPendingSummary``, typed ``XPendingSummary[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -704,13 +727,14 @@ class StreamCommands(CommandsBase[StrT]):
             - 6.2.0: Added exclusive ranges.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            end: The ``end`` argument.
-            count: The ``count`` argument (``COUNT``).
+            key: ``key`` (key).
+            start: ``start`` (string).
+            end: ``end`` (string).
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
+            An awaitable of a list of (string, dict of strings to strings) pairs, typed
+                ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -741,13 +765,15 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @read, @stream, @slow, @blocking.
 
         Args:
-            streams: The ``streams`` argument (``STREAMS``).
-            count: The ``count`` argument (``COUNT``).
-            milliseconds: The ``milliseconds`` argument (``BLOCK``).
+            streams: ``STREAMS key [key ...] id [id ...]`` (block of key ``key``, string ``id``). A
+                mapping of ``key`` to ``id``, sent as ``STREAMS <key> ... <id> ...``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            milliseconds: ``BLOCK milliseconds`` (integer). Optional; sent as
+                ``BLOCK <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] |
-                None``.
+            An awaitable of a dict of strings to lists of (string, dict of strings to strings) pairs
+                or ``None``, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -791,14 +817,18 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream, @slow, @blocking.
 
         Args:
-            group_block: The ``group-block`` argument (``GROUP``).
-            streams: The ``streams`` argument (``STREAMS``).
-            count: The ``count`` argument (``COUNT``).
-            milliseconds: The ``milliseconds`` argument (``BLOCK``).
-            noack: The ``noack`` argument (``NOACK``).
+            group_block: ``GROUP group consumer`` (block of string ``group``, string ``consumer``).
+                A tuple ``(group, consumer)``, sent as ``GROUP <group> <consumer>``.
+            streams: ``STREAMS key [key ...] id [id ...]`` (block of key ``key``, string ``id``). A
+                mapping of ``key`` to ``id``, sent as ``STREAMS <key> ... <id> ...``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            milliseconds: ``BLOCK milliseconds`` (integer). Optional; sent as
+                ``BLOCK <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
+            noack: ``NOACK`` (pure token). Flag: sends ``NOACK`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT] |
+            An awaitable of a dict of strings to lists of (string, dict of strings to strings or
+                ``None``) pairs or ``None``, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT] |
                 None]]] | None``.
 
         Raises:
@@ -842,13 +872,14 @@ class StreamCommands(CommandsBase[StrT]):
             - 6.2.0: Added exclusive ranges.
 
         Args:
-            key: The ``key`` argument.
-            end: The ``end`` argument.
-            start: The ``start`` argument.
-            count: The ``count`` argument (``COUNT``).
+            key: ``key`` (key).
+            end: ``end`` (string).
+            start: ``start`` (string).
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[StrT, dict[StrT, StrT]]]``.
+            An awaitable of a list of (string, dict of strings to strings) pairs, typed
+                ``list[tuple[StrT, dict[StrT, StrT]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -885,13 +916,15 @@ class StreamCommands(CommandsBase[StrT]):
             - 7.0.0: Added the `entries_added` and `max_deleted_entry_id` arguments.
 
         Args:
-            key: The ``key`` argument.
-            last_id: The ``last-id`` argument.
-            entries_added: The ``entries-added`` argument (``ENTRIESADDED``).
-            max_deleted_id: The ``max-deleted-id`` argument (``MAXDELETEDID``).
+            key: ``key`` (key).
+            last_id: ``last-id`` (string).
+            entries_added: ``ENTRIESADDED entries-added`` (integer, since Redis 7.0.0). Optional;
+                sent as ``ENTRIESADDED <entries-added>``.
+            max_deleted_id: ``MAXDELETEDID max-deleted-id`` (string, since Redis 7.0.0). Optional;
+                sent as ``MAXDELETEDID <max-deleted-id>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -921,11 +954,13 @@ class StreamCommands(CommandsBase[StrT]):
             - 6.2.0: Added the `MINID` trimming strategy and the `LIMIT` option.
 
         Args:
-            key: The ``key`` argument.
-            trim: The ``trim`` argument.
+            key: ``key`` (key).
+            trim: ``<MAXLEN | MINID> [= | ~] threshold [LIMIT count]`` (block of oneof ``strategy``,
+                optional oneof ``operator``, string ``threshold``, optional integer ``count``). A
+                ``XtrimTrim``, sent as ``<strategy> [<operator>] <threshold> [LIMIT <count>]``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -33,11 +33,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -54,10 +54,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -74,11 +74,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
-            decrement: The ``decrement`` argument.
+            key: ``key`` (key).
+            decrement: ``decrement`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -96,10 +96,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -115,10 +115,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -143,15 +143,25 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
-            seconds: The ``seconds`` argument (``EX``).
-            milliseconds: The ``milliseconds`` argument (``PX``).
-            unix_time_seconds: The ``unix-time-seconds`` argument (``EXAT``).
-            unix_time_milliseconds: The ``unix-time-milliseconds`` argument (``PXAT``).
-            persist: The ``persist`` argument (``PERSIST``).
+            key: ``key`` (key).
+            seconds: ``EX seconds`` (integer). Optional; sent as ``EX <seconds>``; a ``timedelta``
+                must be a whole number of seconds. One of the ``expiration`` options: at most one
+                may be given.
+            milliseconds: ``PX milliseconds`` (integer). Optional; sent as ``PX <milliseconds>``; a
+                ``timedelta`` must be a whole number of milliseconds. One of the ``expiration``
+                options: at most one may be given.
+            unix_time_seconds: ``EXAT unix-time-seconds`` (unix-time). Optional; sent as
+                ``EXAT <unix-time-seconds>``; a ``datetime`` is sent as Unix seconds (a naive one is
+                local time). One of the ``expiration`` options: at most one may be given.
+            unix_time_milliseconds: ``PXAT unix-time-milliseconds`` (unix-time). Optional; sent as
+                ``PXAT <unix-time-milliseconds>``; a ``datetime`` is sent as Unix milliseconds (a
+                naive one is local time). One of the ``expiration`` options: at most one may be
+                given.
+            persist: ``PERSIST`` (pure token). Flag: sends ``PERSIST`` when true. One of the
+                ``expiration`` options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -212,12 +222,12 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @slow.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            end: The ``end`` argument.
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            end: ``end`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -238,11 +248,11 @@ class StringCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `SET` with the `!GET` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -264,10 +274,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -284,11 +294,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
-            increment: The ``increment`` argument.
+            key: ``key`` (key).
+            increment: ``increment`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -307,11 +317,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
-            increment: The ``increment`` argument.
+            key: ``key`` (key).
+            increment: ``increment`` (double).
 
         Returns:
-            An awaitable of the reply, typed ``float``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -382,15 +392,19 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @slow.
 
         Args:
-            key1: The ``key1`` argument.
-            key2: The ``key2`` argument.
-            len: The ``len`` argument (``LEN``).
-            idx: The ``idx`` argument (``IDX``).
-            min_match_len: The ``min-match-len`` argument (``MINMATCHLEN``).
-            withmatchlen: The ``withmatchlen`` argument (``WITHMATCHLEN``).
+            key1: ``key1`` (key).
+            key2: ``key2`` (key).
+            len: ``LEN`` (pure token). Flag: sends ``LEN`` when true.
+            idx: ``IDX`` (pure token). Flag: sends ``IDX`` when true.
+            min_match_len: ``MINMATCHLEN min-match-len`` (integer). Optional; sent as
+                ``MINMATCHLEN <min-match-len>``.
+            withmatchlen: ``WITHMATCHLEN`` (pure token). Flag: sends ``WITHMATCHLEN`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of the reply, which depends on the options given:
+            With ``len=True``: an integer, typed ``int``.
+            With ``idx=True``: a ``LcsIdx``, typed ``LcsIdx``.
+            Otherwise: a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -423,10 +437,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -444,10 +458,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @slow.
 
         Args:
-            data: The ``data`` argument.
+            data: ``key value [key value ...]`` (block of key ``key``, string ``value``). A mapping
+                of ``key`` to ``value``; each item is sent as ``<key> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -469,10 +484,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @slow.
 
         Args:
-            data: The ``data`` argument.
+            data: ``key value [key value ...]`` (block of key ``key``, string ``value``). A mapping
+                of ``key`` to ``value``; each item is sent as ``<key> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -496,12 +512,13 @@ class StringCommands(CommandsBase[StrT]):
         Deprecated since Redis 2.6.12; use `SET` with the `PX` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            milliseconds: The ``milliseconds`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            milliseconds: ``milliseconds`` (integer). A ``timedelta`` must be a whole number of
+                milliseconds.
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -587,18 +604,32 @@ class StringCommands(CommandsBase[StrT]):
             - 7.0.0: Allowed the `NX` and `GET` options to be used together.
 
         Args:
-            key: The ``key`` argument.
-            value: The ``value`` argument.
-            condition: The ``condition`` argument.
-            get: The ``get`` argument (``GET``).
-            seconds: The ``seconds`` argument (``EX``).
-            milliseconds: The ``milliseconds`` argument (``PX``).
-            unix_time_seconds: The ``unix-time-seconds`` argument (``EXAT``).
-            unix_time_milliseconds: The ``unix-time-milliseconds`` argument (``PXAT``).
-            keepttl: The ``keepttl`` argument (``KEEPTTL``).
+            key: ``key`` (key).
+            value: ``value`` (string).
+            condition: ``NX | XX`` (oneof of pure tokens, since Redis 2.6.12). Optional; sends the
+                chosen token.
+            get: ``GET`` (pure token, since Redis 6.2.0). Flag: sends ``GET`` when true.
+            seconds: ``EX seconds`` (integer, since Redis 2.6.12). Optional; sent as
+                ``EX <seconds>``; a ``timedelta`` must be a whole number of seconds. One of the
+                ``expiration`` options: at most one may be given.
+            milliseconds: ``PX milliseconds`` (integer, since Redis 2.6.12). Optional; sent as
+                ``PX <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds. One
+                of the ``expiration`` options: at most one may be given.
+            unix_time_seconds: ``EXAT unix-time-seconds`` (unix-time, since Redis 6.2.0). Optional;
+                sent as ``EXAT <unix-time-seconds>``; a ``datetime`` is sent as Unix seconds (a
+                naive one is local time). One of the ``expiration`` options: at most one may be
+                given.
+            unix_time_milliseconds: ``PXAT unix-time-milliseconds`` (unix-time, since Redis 6.2.0).
+                Optional; sent as ``PXAT <unix-time-milliseconds>``; a ``datetime`` is sent as Unix
+                milliseconds (a naive one is local time). One of the ``expiration`` options: at most
+                one may be given.
+            keepttl: ``KEEPTTL`` (pure token, since Redis 6.0.0). Flag: sends ``KEEPTTL`` when true.
+                One of the ``expiration`` options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of the reply, which depends on the options given:
+            With ``get=True``: a string or ``None``, typed ``StrT | None``.
+            Otherwise: ``True`` on OK, ``False`` on a nil reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -662,12 +693,12 @@ class StringCommands(CommandsBase[StrT]):
         Deprecated since Redis 2.6.12; use `SET` with the `EX` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            seconds: The ``seconds`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            seconds: ``seconds`` (integer). A ``timedelta`` must be a whole number of seconds.
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -691,11 +722,11 @@ class StringCommands(CommandsBase[StrT]):
         Deprecated since Redis 2.6.12; use `SET` with the `NX` argument instead.
 
         Args:
-            key: The ``key`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -719,12 +750,12 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write, @string, @slow.
 
         Args:
-            key: The ``key`` argument.
-            offset: The ``offset`` argument.
-            value: The ``value`` argument.
+            key: ``key`` (key).
+            offset: ``offset`` (integer).
+            value: ``value`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -742,10 +773,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -764,12 +795,12 @@ class StringCommands(CommandsBase[StrT]):
         Deprecated since Redis 2.0.0; use `GETRANGE` instead.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            end: The ``end`` argument.
+            key: ``key`` (key).
+            start: ``start`` (integer).
+            end: ``end`` (integer).
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -33,11 +33,13 @@ class ConnectionCommands(CommandsBase[StrT]):
         ACL categories: @admin, @slow, @connection.
 
         Args:
-            client_type: The ``client-type`` argument (``TYPE``).
-            client_id: The ``client-id`` argument (``ID``).
+            client_type: ``TYPE <NORMAL | PUBSUB>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``TYPE``. Deprecated since Redis 7.0.0.
+            client_id: ``ID client-id [client-id ...]`` (integer, since Redis 6.2.0). Optional; sent
+                as ``ID <client-id> [<client-id> ...]``.
 
         Returns:
-            An awaitable of the reply, typed ``list[Connection]``.
+            An awaitable of a list of ``Connection`` models, typed ``list[Connection]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -28,10 +28,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @keyspace, @write.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -54,12 +54,14 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            key: The ``key`` argument.
-            unix_time_seconds: The ``unix-time-seconds`` argument.
-            condition: The ``condition`` argument.
+            key: ``key`` (key).
+            unix_time_seconds: ``unix-time-seconds`` (unix-time). A ``datetime`` is sent as Unix
+                seconds (a naive one is local time).
+            condition: ``NX | GT`` (oneof of pure tokens, since Redis 7.0.0). Optional; sends the
+                chosen token.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -91,10 +93,10 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @read, @keyspace.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``bytes | None``.
+            An awaitable of a binary string or ``None``, typed ``bytes | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -117,14 +119,15 @@ class GenericCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            key: The ``key`` argument.
-            pattern: The ``pattern`` argument (``BY``).
-            get_pattern: The ``get-pattern`` argument (``GET``).
-            order: The ``order`` argument.
-            sorting: The ``sorting`` argument (``ALPHA``).
+            key: ``key`` (key).
+            pattern: ``BY pattern`` (pattern). Optional; sent as ``BY <pattern>``.
+            get_pattern: ``GET get-pattern [GET get-pattern ...]`` (pattern). Optional; each item is
+                sent as ``GET <get-pattern>``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
+            sorting: ``ALPHA`` (pure token). Flag: sends ``ALPHA`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT | None]``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

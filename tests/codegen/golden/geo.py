@@ -30,11 +30,12 @@ class GeoCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member [member ...]`` (string). Optional; each item is sent as ``<member>``.
 
         Returns:
-            An awaitable of the reply, typed ``list[tuple[float, float] | None]``.
+            An awaitable of a list of optional (float, float) pairs, typed
+                ``list[tuple[float, float] | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -82,13 +83,20 @@ class GeoCommands(CommandsBase[StrT]):
         ACL categories: @read, @geo.
 
         Args:
-            key: The ``key`` argument.
-            radius: The ``radius`` argument.
-            withdist: The ``withdist`` argument (``WITHDIST``).
-            withhash: The ``withhash`` argument (``WITHHASH``).
+            key: ``key`` (key).
+            radius: ``radius`` (double).
+            withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
+            withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withdist=True`` and ``withhash=True``: a list of (string, float, integer) tuples,
+                typed ``list[tuple[StrT, float, int]]``.
+            With ``withdist=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withhash=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

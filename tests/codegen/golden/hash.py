@@ -27,10 +27,10 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, StrT]``.
+            An awaitable of a dict of strings to strings, typed ``dict[StrT, StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -63,12 +63,17 @@ class HashCommands(CommandsBase[StrT]):
         ACL categories: @read, @hash.
 
         Args:
-            key: The ``key`` argument.
-            count: The ``count`` argument.
-            withvalues: The ``withvalues`` argument (``WITHVALUES``).
+            key: ``key`` (key).
+            count: ``count`` (integer). Optional.
+            withvalues: ``WITHVALUES`` (pure token). Flag: sends ``WITHVALUES`` when true. Needs
+                ``count``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``count`` given and ``withvalues=True``: a list of (string, string) pairs, typed
+                ``list[tuple[StrT, StrT]]``.
+            With ``count`` given: a list of strings, typed ``list[StrT]``.
+            Otherwise: a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

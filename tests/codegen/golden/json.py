@@ -27,12 +27,12 @@ class JsonCommands(CommandsBase[StrT]):
         ACL categories: @json, @read.
 
         Args:
-            key: The ``key`` argument.
-            indent: The ``indent`` argument (``INDENT``).
-            path: The ``path`` argument.
+            key: ``key`` (key).
+            indent: ``INDENT indent`` (string). Optional; sent as ``INDENT <indent>``.
+            path: ``path [path ...]`` (string). Optional; each item is sent as ``<path>``.
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -30,11 +30,11 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @blocking.
 
         Args:
-            key: The ``key`` argument.
-            timeout: The ``timeout`` argument.
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``.
+            timeout: ``timeout`` (double). A ``timedelta`` is sent in seconds.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[StrT, StrT] | None``.
+            An awaitable of a (string, string) pair or ``None``, typed ``tuple[StrT, StrT] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -53,11 +53,12 @@ class ListCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            key: The ``key`` argument.
-            element: The ``element`` argument.
+            key: ``key`` (key).
+            element: ``element [element ...]`` (string). One or more; each item is sent as
+                ``<element>``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -75,11 +76,11 @@ class ListCommands(CommandsBase[StrT]):
         Deprecated since Redis 6.2.0; use `LMOVE` with `RIGHT` and `LEFT` instead.
 
         Args:
-            source: The ``source`` argument.
-            destination: The ``destination`` argument.
+            source: ``source`` (key).
+            destination: ``destination`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

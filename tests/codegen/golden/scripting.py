@@ -28,12 +28,13 @@ class ScriptingCommands(CommandsBase[StrT]):
         ACL categories: @slow, @scripting.
 
         Args:
-            script: The ``script`` argument.
-            key: The ``key`` argument.
-            arg: The ``arg`` argument.
+            script: ``script`` (string).
+            key: ``key [key ...]`` (key). Optional; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            arg: ``arg [arg ...]`` (string). Optional; each item is sent as ``<arg>``.
 
         Returns:
-            An awaitable of the reply, typed ``Reply``.
+            An awaitable of a reply value, typed ``Reply``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

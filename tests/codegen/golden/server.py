@@ -29,10 +29,12 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @slow.
 
         Args:
-            section: The ``section`` argument.
+            section: ``section [section ...]`` (string). Optional; each item is sent as
+                ``<section>``.
 
         Returns:
-            An awaitable of the reply, typed ``dict[str, dict[str, str | int | float]]``.
+            An awaitable of a dict of INFO sections, typed
+                ``dict[str, dict[str, str | int | float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -55,11 +57,14 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin.
 
         Args:
-            host_port: The ``host-port`` argument.
-            no_one: The ``no-one`` argument.
+            host_port: ``host port`` (block of string ``host``, integer ``port``). Optional; a tuple
+                ``(host, port)``, sent as ``<host> <port>``. One of the ``args`` options: exactly
+                one must be given.
+            no_one: ``NO ONE`` (block of token ``NO``, token ``ONE``). Flag: sends ``NO ONE`` when
+                true. One of the ``args`` options: exactly one must be given.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -82,10 +87,10 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @admin.
 
         Args:
-            count: The ``count`` argument.
+            count: ``count`` (integer). Optional.
 
         Returns:
-            An awaitable of the reply, typed ``list[SlowCall[StrT]]``.
+            An awaitable of a list of ``SlowCall`` models, typed ``list[SlowCall[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -107,7 +112,7 @@ class ServerCommands(CommandsBase[StrT]):
         ACL categories: @fast.
 
         Returns:
-            An awaitable of the reply, typed ``tuple[int, int]``.
+            An awaitable of an (integer, integer) pair, typed ``tuple[int, int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

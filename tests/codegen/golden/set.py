@@ -25,11 +25,11 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -44,10 +44,10 @@ class SetCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``set[StrT]``.
+            An awaitable of a set of strings, typed ``set[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -34,13 +34,15 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
-            condition: The ``condition`` argument.
-            change: The ``change`` argument (``CH``).
+            key: ``key`` (key).
+            data: ``score member [score member ...]`` (block of double ``score``, string
+                ``member``). A mapping of ``member`` to ``score``; each item is sent as
+                ``<score> <member>``.
+            condition: ``NX | XX`` (oneof of pure tokens). Optional; sends the chosen token.
+            change: ``CH`` (pure token). Flag: sends ``CH`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -109,15 +111,19 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
-            start: The ``start`` argument.
-            stop: The ``stop`` argument.
-            rev: The ``rev`` argument (``REV``).
-            limit: The ``limit`` argument (``LIMIT``).
-            withscores: The ``withscores`` argument (``WITHSCORES``).
+            key: ``key`` (key).
+            start: ``start`` (string).
+            stop: ``stop`` (string).
+            rev: ``REV`` (pure token). Flag: sends ``REV`` when true.
+            limit: ``LIMIT offset count`` (block of integer ``offset``, integer ``count``).
+                Optional; a tuple ``(offset, count)``, sent as ``LIMIT <offset> <count>``.
+            withscores: ``WITHSCORES`` (pure token). Flag: sends ``WITHSCORES`` when true.
 
         Returns:
-            An awaitable of the reply, typed ``list[StrT]``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -145,11 +151,11 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            key: The ``key`` argument.
-            member: The ``member`` argument.
+            key: ``key`` (key).
+            member: ``member`` (string).
 
         Returns:
-            An awaitable of the reply, typed ``float | None``.
+            An awaitable of a float or ``None``, typed ``float | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -170,13 +176,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            destination: The ``destination`` argument.
-            key: The ``key`` argument.
-            weight: The ``weight`` argument (``WEIGHTS``).
-            aggregate: The ``aggregate`` argument (``AGGREGATE``).
+            destination: ``destination`` (key).
+            key: ``key [key ...]`` (key). One or more; each item is sent as ``<key>``; their count
+                ``numkeys`` is computed and sent first.
+            weight: ``WEIGHTS weight [weight ...]`` (double). Optional; sent as
+                ``WEIGHTS <weight> [<weight> ...]``.
+            aggregate: ``AGGREGATE <SUM | MIN | MAX>`` (oneof of pure tokens). Optional; sends the
+                chosen token after ``AGGREGATE``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

@@ -29,10 +29,10 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @read, @stream.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``list[ReaderGroup[StrT]]``.
+            An awaitable of a list of ``ReaderGroup`` models, typed ``list[ReaderGroup[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -49,12 +49,13 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write, @stream.
 
         Args:
-            key: The ``key`` argument.
-            data: The ``data`` argument.
-            id: The ``id`` argument. Defaults to ``*`` (auto-id).
+            key: ``key`` (key).
+            data: ``field value [field value ...]`` (block of string ``field``, string ``value``). A
+                mapping of ``field`` to ``value``; each item is sent as ``<field> <value>``.
+            id: ``id`` (string). Defaults to ``*`` (auto-id), which is sent when it is not given.
 
         Returns:
-            An awaitable of the reply, typed ``StrT``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -81,13 +82,15 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @read.
 
         Args:
-            streams: The ``streams`` argument (``STREAMS``).
-            count: The ``count`` argument (``COUNT``).
-            milliseconds: The ``milliseconds`` argument (``BLOCK``).
+            streams: ``STREAMS key [key ...] id [id ...]`` (block of key ``key``, string ``id``). A
+                mapping of ``key`` to ``id``, sent as ``STREAMS <key> ... <id> ...``.
+            count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
+            milliseconds: ``BLOCK milliseconds`` (integer). Optional; sent as
+                ``BLOCK <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
 
         Returns:
-            An awaitable of the reply, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] |
-                None``.
+            An awaitable of a dict of strings to lists of (string, dict of strings to strings) pairs
+                or ``None``, typed ``dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -118,11 +121,13 @@ class StreamCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            key: The ``key`` argument.
-            trim: The ``trim`` argument.
+            key: ``key`` (key).
+            trim: ``<MAXLEN | MINID> [= | ~] threshold [LIMIT count]`` (block of oneof ``strategy``,
+                optional oneof ``operator``, string ``threshold``, optional integer ``count``). A
+                ``XtrimTrim``, sent as ``<strategy> [<operator>] <threshold> [LIMIT <count>]``.
 
         Returns:
-            An awaitable of the reply, typed ``int``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

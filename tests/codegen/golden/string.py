@@ -28,10 +28,10 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @read, @string, @fast.
 
         Args:
-            key: The ``key`` argument.
+            key: ``key`` (key).
 
         Returns:
-            An awaitable of the reply, typed ``StrT | None``.
+            An awaitable of a string or ``None``, typed ``StrT | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -46,10 +46,11 @@ class StringCommands(CommandsBase[StrT]):
         ACL categories: @write.
 
         Args:
-            data: The ``data`` argument.
+            data: ``key value [key value ...]`` (block of key ``key``, string ``value``). A mapping
+                of ``key`` to ``value``; each item is sent as ``<key> <value>``.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -125,17 +126,27 @@ class StringCommands(CommandsBase[StrT]):
             - 6.2.0: Gained `GET`, a back\\slash and '''triple''' quotes.
 
         Args:
-            key: The ``key`` argument.
-            value: The ``value`` argument.
-            condition: The ``condition`` argument.
-            get: The ``get`` argument (``GET``).
-            seconds: The ``seconds`` argument (``EX``).
-            milliseconds: The ``milliseconds`` argument (``PX``).
-            unix_time_seconds: The ``unix-time-seconds`` argument (``EXAT``).
-            keepttl: The ``keepttl`` argument (``KEEPTTL``).
+            key: ``key`` (key).
+            value: The text to keep, \"quoted\" or not. ``value`` (string).
+            condition: ``NX | XX`` (oneof of pure tokens). Optional; sends the chosen token.
+            get: ``GET`` (pure token, since Redis 6.2.0). Flag: sends ``GET`` when true.
+            seconds: ``EX seconds`` (integer). Optional; sent as ``EX <seconds>``; a ``timedelta``
+                must be a whole number of seconds. One of the ``expiration`` options: at most one
+                may be given.
+            milliseconds: ``PX milliseconds`` (integer). Optional; sent as ``PX <milliseconds>``; a
+                ``timedelta`` must be a whole number of milliseconds. One of the ``expiration``
+                options: at most one may be given.
+            unix_time_seconds: ``EXAT unix-time-seconds`` (unix-time, since Redis 6.2.0). Optional;
+                sent as ``EXAT <unix-time-seconds>``; a ``datetime`` is sent as Unix seconds (a
+                naive one is local time). One of the ``expiration`` options: at most one may be
+                given.
+            keepttl: ``KEEPTTL`` (pure token). Flag: sends ``KEEPTTL`` when true. One of the
+                ``expiration`` options: at most one may be given.
 
         Returns:
-            An awaitable of the reply, typed ``bool``.
+            An awaitable of the reply, which depends on the options given:
+            With ``get=True``: a string or ``None``, typed ``StrT | None``.
+            Otherwise: ``True`` on OK, ``False`` on a nil reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
