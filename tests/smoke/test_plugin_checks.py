@@ -101,6 +101,26 @@ async def test_drops_a_failed_task() -> None:
     del task
 """
 
+# pytest-asyncio reuses a wider-scoped loop only while the factory compares equal.
+_MODULE_LOOP_TESTS = """
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+LOOPS = []
+
+
+async def test_first() -> None:
+    LOOPS.append(asyncio.get_running_loop())
+
+
+async def test_second_shares_the_loop() -> None:
+    LOOPS.append(asyncio.get_running_loop())
+    assert LOOPS[0] is LOOPS[1]
+    assert LOOPS[1].get_exception_handler() is not None
+"""
+
 _NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
 
 
@@ -144,6 +164,13 @@ def test_loop_check_watches_a_conftest_loop_factory(pytester: pytest.Pytester) -
             "*FAILED test_factory.py::test_drops_a_failed_task*",
         ]
     )
+
+
+def test_loop_check_keeps_a_module_scoped_loop_for_the_module(pytester: pytest.Pytester) -> None:
+    pytester.makeini(_LOOP_CHECK_INI)
+    pytester.makepyfile(test_module_loop=_MODULE_LOOP_TESTS)
+    result = pytester.runpytest_subprocess(*_NO_PLUGINS)
+    result.assert_outcomes(passed=2)
 
 
 def test_loop_check_without_pytest_asyncio_is_a_usage_error(pytester: pytest.Pytester) -> None:
