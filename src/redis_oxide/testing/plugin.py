@@ -1,15 +1,22 @@
-"""The redis-oxide pytest plugin: real servers as fixtures, and a clean-loop check.
+"""The redis-oxide pytest plugin: real servers as fixtures, and an opt-in clean-loop check.
 
 Registered through the ``pytest11`` entry point, so any project with
 redis-oxide installed gets these fixtures without a conftest import.
 
 Rules:
+- Importing this module (which pytest does in every project that has
+  redis-oxide installed) needs only pytest and the standard library. What
+  single fixtures need comes with the ``testing`` extra and is imported when
+  the fixture is set up; without it the fixture fails with the install
+  command (``pip install 'redis-oxide[testing]'``), never at collection.
+- The plugin touches no test that does not request one of its fixtures. The
+  loop check (`redis_oxide.testing._loopcheck`) changes every async test's
+  loop factory, so it runs only where the ini option ``redis_oxide_loop_check``
+  is true.
 - Session fixtures start each kind of server once per run and stop it in
   their finaliser, also when tests fail; tests must not stop or kill them
   (use ``redis_server_factory`` for servers a test may break).
 - A missing binary or a server that does not start is an error, never a skip.
-- Every async test runs on a loop whose exception handler records reports;
-  a test after which something was reported fails.
 - At session end no server started by the run may still be alive: leftovers
   are killed and the run is marked failed.
 - Start-up times of the session servers are listed in the terminal summary.
@@ -17,18 +24,18 @@ Rules:
 
 from __future__ import annotations
 
-import gc
+import importlib.util
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from typing import NoReturn, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
-import pytest_asyncio
 
 from redis_oxide.testing import _registry
 from redis_oxide.testing._cluster import start_cluster
+from redis_oxide.testing._errors import TESTING_EXTRA, MissingDependencyError
 from redis_oxide.testing._info import (
     ACLServerInfo,
     ClusterInfo,
@@ -36,8 +43,7 @@ from redis_oxide.testing._info import (
     SentinelInfo,
     TLSServerInfo,
 )
-from redis_oxide.testing._loopguard import LoopExceptionRecorder
-from redis_oxide.testing._proxy import ProxyTarget, TcpProxy
+from redis_oxide.testing._proxy import ProxyFactory
 from redis_oxide.testing._raw import Endpoint, parse_info, raw_command
 from redis_oxide.testing._sentinel import start_sentinel_group
 from redis_oxide.testing._servers import ConfigItems, ServerProcess
@@ -57,14 +63,13 @@ __all__ = [
     "redis_tls",
     "redis_tls_material",
     "redis_tls_no_client_cert",
-    "tcp_proxy",
 ]
 
 TEST_URL_ENV = "REDIS_OXIDE_TEST_URL"
+LOOP_CHECK_INI = "redis_oxide_loop_check"
 
 _T = TypeVar("_T")
 
-_recorder = LoopExceptionRecorder()
 _startup_seconds: dict[str, float] = {}
 _leaked_pids: list[int] = []
 
@@ -86,9 +91,6 @@ class ServerFactory(Protocol):
             The running server, with its process handle.
         """
         ...
-
-
-ProxyFactory = Callable[[ProxyTarget], Awaitable[TcpProxy]]
 
 
 def _timed(name: str, start: Callable[[], _T]) -> _T:
@@ -202,7 +204,10 @@ def redis_tls_material() -> Iterator[TLSMaterial]:
     Yields:
         The PEM file paths.
     """
-    material = generate_tls_material()
+    try:
+        material = generate_tls_material()
+    except MissingDependencyError as exc:
+        pytest.fail(str(exc), pytrace=False)
     try:
         yield material
     finally:
@@ -285,72 +290,44 @@ def redis_server_factory() -> Iterator[ServerFactory]:
         _close_all(list(started))
 
 
-@pytest_asyncio.fixture
-async def tcp_proxy() -> AsyncIterator[ProxyFactory]:
-    """Fault-injecting proxies, created in the test's event loop.
+if importlib.util.find_spec("pytest_asyncio") is not None:
+    # The async fixture lives in a module of its own, imported only when pytest-asyncio is.
+    pytest_plugins = ["redis_oxide.testing._proxy_fixture"]
+else:
 
-    Yields:
-        ``async def make(target) -> TcpProxy``; every proxy is closed when the test ends.
-    """
-    proxies: list[TcpProxy] = []
+    @pytest.fixture
+    def tcp_proxy() -> NoReturn:
+        """Stand in for the proxy fixture when pytest-asyncio, which runs it, is missing.
 
-    async def make(target: ProxyTarget) -> TcpProxy:
-        proxy = await TcpProxy.start(target)
-        proxies.append(proxy)
-        return proxy
-
-    try:
-        yield make
-    finally:
-        for proxy in proxies:
-            await proxy.aclose()
+        Raises:
+            pytest.fail.Exception: Always, naming the command that installs it.
+        """
+        pytest.fail(f"the tcp_proxy fixture needs pytest-asyncio: {TESTING_EXTRA}", pytrace=False)
 
 
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> dict[str, Callable[[], object]]:
-    """Create every test loop with the recording exception handler.
-
-    Args:
-        config: The pytest config.
-        item: The test being set up.
-
-    Returns:
-        A single factory, so test ids stay unchanged.
-    """
-    return {"asyncio": _recorder.new_loop}
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ini option that turns the loop check on."""
+    parser.addini(
+        LOOP_CHECK_INI,
+        type="bool",
+        default=False,
+        help="fail an async test whose event loop reported an unhandled error "
+        "(needs pytest-asyncio; redis-oxide[testing] brings it)",
+    )
 
 
-def _fail_on_loop_reports(when: str) -> None:
-    reports = _recorder.take()
-    if reports:
-        lines = "\n  ".join(reports)
-        pytest.fail(f"the event loop reported unhandled errors {when}:\n  {lines}", pytrace=False)
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the loop check where the ini option asks for it."""
+    if not config.getini(LOOP_CHECK_INI):
+        return
+    # The hook it implements exists from pytest-asyncio 1.4 on, while that plugin is active.
+    if not hasattr(config.hook, "pytest_asyncio_loop_factories"):
+        raise pytest.UsageError(
+            f"{LOOP_CHECK_INI} needs the pytest-asyncio plugin, 1.4 or newer: {TESTING_EXTRA}"
+        )
+    from redis_oxide.testing import _loopcheck
 
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
-    """Forget reports made before this test (they were charged to the previous one)."""
-    _recorder.take()
-    return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Fail a passing test if its loop recorded an unhandled error while it ran."""
-    result = yield
-    _fail_on_loop_reports("during the test")
-    return result
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    """Collect garbage once fixtures are gone, so unretrieved task errors surface here."""
-    result = yield
-    if pytest_asyncio.is_async_test(item):
-        gc.collect()
-        _fail_on_loop_reports("while tearing down")
-    return result
+    config.pluginmanager.register(_loopcheck, "redis_oxide_loop_check")
 
 
 _OUTER_PIDS = pytest.StashKey[frozenset[int]]()

