@@ -39,7 +39,6 @@ KNOWN_BEING_FIXED: dict[str, tuple[frozenset[str], str]] = {
     "info-default": (ALL, _MODULE_LINES),
     "info-everything": (ALL, _MODULE_LINES),
     "memory_stats-keys": (RESP2, "memory_stats() gives db.0 as a flat list under RESP2"),
-    "zincrby-float": (ALL, "numeric parameters such as ZINCRBY's increment refuse floats"),
 }
 
 _DOCS = Path(__file__).parents[2] / "docs" / "differences.md"
