@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
 
-from redis_oxide._client_config import build_config, make_strategy
+from redis_oxide._client_config import ClientConfig, build_config, make_strategy
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._connection_setup import FixedConnector
-from redis_oxide._executor import ServerExecutor
+from redis_oxide._connection_setup import Connector, FixedConnector
+from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
@@ -101,15 +101,32 @@ class Redis(Commands[StrT], Generic[StrT]):
         **options: Unpack[ClientOptions],
     ) -> None:
         config = build_config(host, port, decode_responses=decode_responses, options=options)
+        self._setup(config, FixedConnector(config.connection), None)
+
+    def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
         self._executor = ServerExecutor(
-            make_strategy(config, FixedConnector(config.connection)),
+            make_strategy(config, connector),
             retry=config.retry,
             command_timeout=config.command_timeout,
+            reroute=reroute,
         )
         self._execute = self._executor._execute
         self._is_view = False
         self._closed = False
+
+    @classmethod
+    def _over(
+        cls, config: ClientConfig, connector: Connector, reroute: Reroute | None = None
+    ) -> Redis[Any]:
+        """Build a client whose connections come from ``connector`` (Sentinel, cluster node).
+
+        The caller types the result (``Redis[bytes]`` or ``Redis[str]`` following
+        ``config.connection.encoding``).
+        """
+        client: Redis[Any] = object.__new__(cls)
+        client._setup(config, connector, reroute)
+        return client
 
     # -- construction helpers ---------------------------------------------------------------
 
