@@ -236,3 +236,49 @@ async def test_transaction_pipeline_runs_atomically_with_typed_slots(
         assert await added == 2
         assert await members == {b"a", b"b"}
         assert await score == 2.0
+
+
+async def test_errors_name_their_position_in_the_pipeline(flushed_stack: RedisServerInfo) -> None:
+    async with _client(flushed_stack) as client:
+        await client.execute_command("SET", "text", "hello")
+        pipe = client.pipeline()
+        pipe.set("a", "1")
+        pipe.incr("text")  # position 1: not an integer
+        pipe.lpush("text", "x")  # position 2: wrong type
+        with pytest.raises(ServerError) as caught:
+            await pipe.execute()
+        assert caught.value.position == 1
+        assert "position=1" in str(caught.value)
+        again = client.pipeline(raise_on_error=False)
+        again.get("a")
+        bad = again.lpush("text", "x")
+        results = await again.execute()
+        assert isinstance(results[1], WrongTypeError)
+        assert results[1].position == 1
+        with pytest.raises(WrongTypeError) as from_handle:
+            await bad
+        assert from_handle.value.position == 1
+
+
+async def test_handles_of_a_cancelled_run_raise_a_clear_error(
+    flushed_stack: RedisServerInfo, tcp_proxy: Any
+) -> None:
+    proxy = await tcp_proxy(flushed_stack)
+    async with Redis(proxy.host, proxy.port) as client:
+        await client.ping()
+        proxy.stall()
+        pipe = client.pipeline()
+        handle = pipe.get("a")
+        run = asyncio.ensure_future(pipe.execute())
+        await asyncio.sleep(0.05)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+        async def reader() -> object:
+            return await handle
+
+        # Another task awaits the handle: it must not see a cancellation of its own.
+        with pytest.raises(InvalidUsageError, match="cancelled"):
+            await asyncio.ensure_future(reader())
+        proxy.resume()

@@ -96,3 +96,54 @@ def test_library_code_needs_a_name_line(redis_stack: RedisServerInfo) -> None:
     client = Redis(redis_stack.host, redis_stack.port)
     with pytest.raises(ValueError, match="name="):
         client.library("redis.register_function('f', function() return 1 end)")
+
+
+COUNTING = """#!lua name=oxidecounting
+redis.register_function('count_then_fail', function(keys, args)
+  redis.call('INCR', keys[1])
+  return redis.error_reply('ERR Function not found')
+end)
+"""
+
+
+def _versioned(version: int) -> str:
+    return (
+        "#!lua name=oxideversioned\n"
+        f"redis.register_function('version', function(keys, args) return {version} end)\n"
+    )
+
+
+async def test_function_returning_the_not_found_text_runs_once(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        lib = client.library(COUNTING)
+        await lib.load(replace=True)
+        with pytest.raises(ServerError, match="Function not found"):
+            await lib.call("count_then_fail", ["runs"])
+        assert await client.get("runs") == b"1"  # not reloaded, not run a second time
+
+
+async def test_old_library_never_replaces_a_newer_deployed_one(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        old, new = client.library(_versioned(1)), client.library(_versioned(2))
+        await new.load(replace=True)
+        with pytest.raises(ServerError, match="Function not found"):
+            await old.call("verison")  # a misspelled function of an older copy
+        assert await new.call("version") == 2
+        assert await old.call("version") == 2  # the deployed library answers
+
+
+async def test_library_loads_without_replace_unless_asked(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        await client.execute_command("FUNCTION", "FLUSH")
+        lib = client.library(_versioned(3))
+        assert await lib.call("version") == 3  # missing library: loaded, then called
+        with pytest.raises(ServerError, match="already exists"):
+            await lib.load()
+        assert await client.library(_versioned(4)).load(replace=True) == "oxideversioned"
+        assert await lib.call("version") == 4

@@ -127,3 +127,66 @@ async def test_runtime_error_inside_exec_stays_in_its_slot(
         results = await tx.execute()
         assert isinstance(results[0], Exception)
         assert results[1] == 1
+
+
+async def test_fifty_concurrent_increments_commit_with_default_settings(
+    flushed_stack: RedisServerInfo, figures: Figure
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        attempts = 0
+
+        async def increment(tx: Transaction[bytes]) -> None:
+            nonlocal attempts
+            attempts += 1
+            current = int(await tx.get("hot") or 0)
+            await asyncio.sleep(0)  # every contender reads the same value first
+            tx.multi()
+            tx.set("hot", current + 1)
+
+        await asyncio.gather(*(client.transaction(increment, "hot") for _ in range(50)))
+        figures("attempts for 50 increments with default retries", attempts)
+        assert await client.get("hot") == b"50"
+
+
+async def test_transaction_retries_a_watch_error_from_an_execute_the_callable_awaits(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        attempts = 0
+
+        async def increment(tx: Transaction[bytes]) -> list[object]:
+            nonlocal attempts
+            attempts += 1
+            current = int(await tx.get("balance") or 0)
+            if attempts == 1:
+                await client.set("balance", 100)  # another writer wins the race once
+            tx.multi()
+            tx.set("balance", current + 1)
+            return await tx.execute()  # raises WatchError in the first attempt
+
+        assert await client.transaction(increment, "balance") == [True]
+        assert attempts == 2
+        assert await client.get("balance") == b"101"
+
+
+async def test_raw_commands_follow_the_transaction_state(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        await client.set("k", "before")
+        async with client.watch("k") as tx:
+            # While watching, a raw command runs at once and returns its reply.
+            assert await tx.execute_command("GET", "k") == b"before"
+            tx.multi()
+            queued = tx.execute_command("SET", "k", "after")
+            assert await client.get("k") == b"before"  # queued, not run
+        assert await queued == b"OK"
+        assert await client.get("k") == b"after"
+        with pytest.raises(InvalidUsageError, match="after the transaction ran"):
+            tx.execute_command("GET", "k")
+        with pytest.raises(InvalidUsageError, match="WATCH"):
+            tx.execute_command("WATCH", "k")
+
+
+async def test_watch_without_keys_is_refused_at_the_call(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        with pytest.raises(ValueError, match="at least one key"):
+            client.watch()

@@ -4,7 +4,8 @@ Rules and invariants:
 - It runs in the event loop of the test that created it and must be closed
   there (`aclose`); every task it starts is tracked and awaited on close, and
   no exception escapes a task, so it never trips the loop exception check.
-- Bytes are forwarded unchanged in both directions (TLS passes through).
+- Bytes are forwarded unchanged in both directions (TLS passes through), except for the
+  one-shot rewrites a test asks for with ``rewrite_reply`` (server to client only).
 - ``stall()`` stops forwarding and holds what arrives: each direction keeps at
   most one chunk plus the stream reader's buffer, after which the kernel's
   flow control pushes back on the sender. ``resume()`` delivers the held
@@ -110,6 +111,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._rewrites: list[tuple[bytes, bytes]] = []
 
     def __repr__(self) -> str:
         return (
@@ -176,6 +178,23 @@ class TcpProxy:
         self._set_state(ProxyState.FLOWING)
         self._flowing.set()
 
+    def rewrite_reply(self, old: bytes, new: bytes) -> None:
+        """Replace the next occurrence of ``old`` sent by the server with ``new``, once.
+
+        For forging one reply (a ``-MOVED`` redirect, say): ``old`` must arrive within one
+        read from the server, which holds for a short reply to a single command.
+
+        Args:
+            old: Bytes as the server sends them (e.g. ``b"$1\r\nv\r\n"``).
+            new: What the client gets instead.
+        """
+        self._rewrites.append((old, new))
+
+    @property
+    def pending_rewrites(self) -> int:
+        """Rewrites asked for that have not happened yet."""
+        return len(self._rewrites)
+
     def cut(self) -> None:
         """Close every current connection now (FIN); new connections are still accepted."""
         for link in list(self._links):
@@ -230,13 +249,20 @@ class TcpProxy:
             link.close(abort=True)
             return
         self._links.add(link)
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.get_running_loop().create_task(self._pump(source, sink, link))
+        for source, sink, replies in ((reader, up_writer, False), (up_reader, writer, True)):
+            task = asyncio.get_running_loop().create_task(
+                self._pump(source, sink, link, replies=replies)
+            )
             link.tasks.append(task)
             self._track(task)
 
     async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        link: _Link,
+        *,
+        replies: bool,
     ) -> None:
         try:
             while not link.closed:
@@ -246,6 +272,8 @@ class TcpProxy:
                 await self._flowing.wait()
                 if link.closed:
                     break
+                if replies and self._rewrites:
+                    data = self._rewrite(data)
                 sink.write(data)
                 await sink.drain()
         except (OSError, asyncio.CancelledError):
@@ -254,6 +282,13 @@ class TcpProxy:
             self._links.discard(link)
             with contextlib.suppress(OSError, RuntimeError):
                 link.close()
+
+    def _rewrite(self, data: bytes) -> bytes:
+        for index, (old, new) in enumerate(self._rewrites):
+            if old in data:
+                del self._rewrites[index]
+                return data.replace(old, new, 1)
+        return data
 
 
 #: What the ``tcp_proxy`` fixture yields: ``await make(target)`` starts a proxy to ``target``.
