@@ -9,6 +9,7 @@ pytest: `start_stack_server` runs an embedded Redis Stack for scripts, and
 `raw_command` talks RESP over a plain socket. See ``docs/testing.md``.
 """
 
+from redis_oxide.testing._binaries import Launcher
 from redis_oxide.testing._cluster import start_cluster
 from redis_oxide.testing._errors import (
     MissingBinaryError,
@@ -28,6 +29,7 @@ from redis_oxide.testing._info import (
 from redis_oxide.testing._proxy import ProxyState, ProxyTarget, TcpProxy
 from redis_oxide.testing._raw import (
     Endpoint,
+    RawArg,
     RawConnection,
     RawValue,
     encode_command,
@@ -36,8 +38,13 @@ from redis_oxide.testing._raw import (
     raw_command,
 )
 from redis_oxide.testing._sentinel import start_sentinel_group
-from redis_oxide.testing._servers import ProcessState, ServerProcess
-from redis_oxide.testing._standalone import new_server, start_acl_server, start_stack_server
+from redis_oxide.testing._servers import ConfigItems, ProcessState, ServerProcess
+from redis_oxide.testing._standalone import (
+    ServerKind,
+    new_server,
+    start_acl_server,
+    start_stack_server,
+)
 from redis_oxide.testing._tls import TLSMaterial, generate_tls_material, start_tls_server
 
 __all__ = [
@@ -49,7 +56,10 @@ __all__ = [
     "SentinelInfo",
     "TLSServerInfo",
     # Processes
+    "ConfigItems",
+    "Launcher",
     "ProcessState",
+    "ServerKind",
     "ServerProcess",
     "new_server",
     "start_acl_server",
@@ -65,6 +75,7 @@ __all__ = [
     "TcpProxy",
     # Raw RESP
     "Endpoint",
+    "RawArg",
     "RawConnection",
     "RawValue",
     "encode_command",
