@@ -30,6 +30,7 @@ format:
 
 typecheck:
 	$(PY) -m mypy src codegen tests/typing tests/bench demo bench
+	$(PY) -m pyright
 
 check: lint typecheck check-generated
 

@@ -57,7 +57,9 @@ def generate_files(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m codegen", description=(__doc__ or "").split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     for action in ("generate", "check"):
         cmd = sub.add_parser(action, help=f"{action} the command surface")

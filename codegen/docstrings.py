@@ -85,10 +85,11 @@ def _token(text: str | None) -> str:
 
 def _documented(arg: ArgumentSpec) -> str:
     """Return the argument as Redis documents it (``EX seconds``), shallower when it is long."""
-    for limit in range(_SYNTAX_DEPTH, -1, -1):
-        text = _syntax(arg, wire=False, limit=limit)
+    text = _syntax(arg, wire=False, limit=_SYNTAX_DEPTH)
+    for limit in range(_SYNTAX_DEPTH - 1, -1, -1):
         if len(text) <= _MAX_SYNTAX:
             break
+        text = _syntax(arg, wire=False, limit=limit)
     return text
 
 

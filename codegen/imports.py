@@ -28,6 +28,7 @@ IMPORTS = {
     "ArgT": (5, "from redis_oxide._command import {}"),
     "KeyT": (5, "from redis_oxide._command import {}"),
     "ValueT": (5, "from redis_oxide._command import {}"),
+    "InfoValue": (6, "from redis_oxide._parsers import {}"),
     "Reply": (6, "from redis_oxide._parsers import {}"),
     "_p": (6, "from redis_oxide import _parsers as _p"),
     "_r": (6, "from redis_oxide import _replies as _r"),

@@ -355,8 +355,11 @@ def build_method(
                 leading.append(step.shape.checked(step.expr, guards, ctx))
         body += wrap_statements(guards.lines)
         optional = all(s.optional and s.shape.kind != "const" for s in steps)
-        if steps and optional and not plan.needs_option:
+        fast = bool(steps) and optional and not plan.needs_option
+        if fast:
             body += _fast_path(steps, leading, meta, reply.parser)
+        # Past the fast path a lone option is given: testing it again is dead code.
+        given = fast and len(steps) == 1
         body += plan.checks
         head = Bracket("_args: list[ArgT] = [", tuple(leading), "]")
         out.lines += _lay(head)
@@ -365,26 +368,34 @@ def build_method(
                 step.shape.emit("", out, ctx)
             elif step.lead is not None:
                 flag = step.shape.kind == "flag"
-                out.add(f"if {step.expr}:" if flag else f"if {step.expr} is not None:")
-                out.depth += 1
+                if not given:
+                    out.add(f"if {step.expr}:" if flag else f"if {step.expr} is not None:")
+                    out.depth += 1
                 out.add(f"_args.append({escape_spec_text(step.lead)})")
                 shape = replace(step.shape, kind="const") if flag else step.shape
                 shape.emit(step.expr, out, ctx)
-                out.depth -= 1
+                out.depth -= not given
             elif step.optional and step.shape.kind != "flag":
-                out.add(f"if {step.expr} is not None:")
-                out.depth += 1
+                if not given:
+                    out.add(f"if {step.expr} is not None:")
+                    out.depth += 1
                 step.shape.emit(step.expr, out, ctx)
-                out.depth -= 1
+                out.depth -= not given
             else:
                 step.shape.emit(step.expr, out, ctx)
         body += wrap_statements(out.lines)
+        parser = reply.parser
         for test, variant in zip(dispatch_tests(plan.params, variants), variants, strict=True):
+            if given:
+                # The lone option is given, so its variant is the reply: no test, no fallback.
+                parser = variant.reply.parser
+                continue
             body.append(f"if {test}:")
-            parser = variant.reply.parser
-            call = Bracket("return self._execute(", (meta, "tuple(_args)", parser), ")")
+            call = Bracket(
+                "return self._execute(", (meta, "tuple(_args)", variant.reply.parser), ")"
+            )
             body += _lay(call, 4)
-        call = Bracket("return self._execute(", (meta, "tuple(_args)", reply.parser), ")")
+        call = Bracket("return self._execute(", (meta, "tuple(_args)", parser), ")")
         body += _lay(call)
     overloads: list[tuple[str, ...]] = []
     returns = reply.annotation

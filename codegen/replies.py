@@ -6,11 +6,11 @@ Notation: ``name[<arg, ...>][?]``. Scalars: ``bulk`` (a string reply, ``StrT``),
 SCAN cursor), ``double`` (``float``, RESP2 sends text), ``bool`` (0/1
 meant as a truth value), ``ok`` (a status that can only be OK, as ``bool``), ``reply`` (any
 value, for replies that are arbitrary by nature such as script results), ``info`` (INFO text
-as sections), ``props`` (``name:value`` lines) and ``scalar`` (a number or server
-vocabulary: ``str | int | float``). Containers: ``array<T>``, ``set<T>``,
-``map<K,V>``, ``pair<A,B>``, ``tuple<A,...>`` and ``lines<T>`` (text, one ``T`` per line). A
-name starting with a capital letter is a model from ``specs/reply_models.toml``. A trailing
-``?`` admits nil.
+as sections; a name repeated in a section holds the list of its values), ``props``
+(``name:value`` lines) and ``scalar`` (a number or server vocabulary: ``str | int | float``).
+Containers: ``array<T>``, ``set<T>``, ``map<K,V>``, ``pair<A,B>``, ``tuple<A,...>`` and
+``lines<T>`` (text, one ``T`` per line). A name starting with a capital letter is a model
+from ``specs/reply_models.toml``. A trailing ``?`` admits nil.
 
 Rules kept here: a type whose RESP2 and RESP3 shapes decode to the same Python value needs no
 parser; ``bytes`` may only appear in a reply with no ``StrT`` part, because the runtime reads
@@ -45,7 +45,7 @@ _SCALARS = {
     "bool": "bool",
     "ok": "bool",
     "reply": "Reply",
-    "info": "dict[str, dict[str, str | int | float]]",
+    "info": "dict[str, dict[str, InfoValue]]",
     "props": "dict[str, str | int | float]",
     "scalar": "str | int | float",
 }
@@ -157,7 +157,7 @@ class ReplyNode:
 
     def walk(self) -> list[ReplyNode]:
         """Return this node and every node below it, depth first."""
-        found = [self]
+        found: list[ReplyNode] = [self]
         for arg in self.args:
             found += arg.walk()
         return found

@@ -57,6 +57,7 @@ class ModelFields:
     fields: tuple[tuple[str, ReplyNode], ...]
     rest: bool = False
     tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    numbered: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -88,7 +89,7 @@ class ParserBuilder:
             # on the generated method, so a name that long keeps a short signature.
             head = f"def {name}(x: Any) -> Any:"
         if node.is_model and not node.nullable:
-            body = self._model_body(self.models[node.name])
+            body = self._model_body(self.models[node.name], node.generic)
         elif _is_group_array(node):
             body = self._groups_body(node)
         else:
@@ -96,7 +97,7 @@ class ParserBuilder:
         self.functions[name] = ParserFunction(name, (head, *("    " + b for b in body)))
         return name
 
-    def _model_body(self, model: ModelFields) -> list[str]:
+    def _model_body(self, model: ModelFields, generic: bool) -> list[str]:
         if model.shape in _RECORDS:
             record = _RECORDS[model.shape].format("x")
         elif model.tags:
@@ -107,14 +108,19 @@ class ParserBuilder:
             names = _names([n for n, _ in model.fields])
             record = f"{helper}(x, {names}, rest={model.rest})"
         lines = layout(parse_node(f"d = {record}"), 0)
+        lines += [f'd["{fname}"] = _r.numbered(d, "{prefix}")' for fname, prefix in model.numbered]
         for fname, fnode in model.fields:
             if not fnode.needs_work():
                 continue
             value = self._expr(_required(fnode), "v")
             lines.append(f'if (v := d.get("{fname}")) is not None:')
             lines += ["    " + line for line in _statement(f'd["{fname}"] = ', value, 8)]
-        lines.append(f"return _models.{model.name}.model_validate(d)")
-        return lines
+        built = f"return _models.{model.name}.model_validate(d)"
+        if not generic:
+            return [*lines, built]
+        # pyright leaves the StrT of a bare generic class unsolved (mypy reads it as Any); the
+        # generated method's signature carries the precise type.
+        return [*lines, f"{built}  # pyright: ignore[reportUnknownVariableType]"]
 
     def _groups_body(self, node: ReplyNode) -> list[str]:
         """Body for an array of pairs/tuples: flat (RESP2, RESP3 single pair) or nested."""

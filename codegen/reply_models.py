@@ -12,6 +12,8 @@ notation. Rules kept here:
   ``array`` (positional), ``kv`` (``name=value`` text) or ``words`` (space-separated text,
   positional); with ``rest`` a final ``array`` field takes the remaining items, and ``tags``
   pick the positional fields by the first item (ROLE's ``master``/``slave``/``sentinel``);
+  ``numbered`` gathers the keys ``<prefix><n>`` of a map into one field ``{n: value}``, so
+  per-database entries are typed and alike under RESP2 and RESP3;
 - text shapes (``kv``, ``words``) give text, so their fields are ``str``, never ``bulk``.
 """
 
@@ -45,6 +47,9 @@ class ModelSpec(BaseModel):
     rest: bool = False
     #: Positional shapes: first item -> the fields that reply holds (ROLE).
     tags: dict[str, list[str]] = {}
+    #: Map shape: field -> key prefix; the keys ``<prefix><n>`` become that field's map
+    #: ``{n: value}`` (MEMORY STATS ``db.0``, ``db.1`` ...).
+    numbered: dict[str, str] = {}
     fields: dict[str, str]
 
 
@@ -130,6 +135,10 @@ def build_models(
         last = list(nodes[name].values())[-1:]
         if spec.rest and (spec.shape not in ("array", "words") or last[0].name != "array"):
             diagnostics.error("", f"reply_models.toml: {name}: rest needs a positional array")
+        for fname, prefix in spec.numbered.items():
+            target = nodes[name].get(fname)
+            if spec.shape != "map" or target is None or target.name != "map" or not prefix:
+                diagnostics.error("", f"reply_models.toml: {name}: bad numbered {fname!r}")
         for tag, names in spec.tags.items():
             if spec.shape != "array" or not set(names) <= set(spec.fields):
                 diagnostics.error("", f"reply_models.toml: {name}: bad tag {tag!r}")
@@ -152,5 +161,8 @@ def build_models(
             )
         )
         tags = tuple((tag, tuple(names)) for tag, names in sorted(spec.tags.items()))
-        inputs[name] = ModelFields(name, spec.shape, tuple(nodes[name].items()), spec.rest, tags)
+        numbered = tuple(sorted(spec.numbered.items()))
+        inputs[name] = ModelFields(
+            name, spec.shape, tuple(nodes[name].items()), spec.rest, tags, numbered
+        )
     return flags, tuple(models), inputs

@@ -1,14 +1,15 @@
 """redis-oxide: a fully typed asyncio Redis client.
 
 The command surface is generated from Redis's command spec; the runtime underneath is small and
-handwritten. Everything users need is importable from here; ``redis_oxide.exceptions`` holds
-the error tree and ``redis_oxide.testing`` the pytest plugin with real-server fixtures.
+handwritten. Everything users need is importable from here or from one of the public submodules:
+``redis_oxide.types`` (every type a public signature names), ``redis_oxide.exceptions`` (the
+error tree) and ``redis_oxide.testing`` (the pytest plugin with real-server fixtures).
 """
 
-from redis_oxide import exceptions
+import redis_oxide._generated._models as _models
+from redis_oxide import exceptions, types
 from redis_oxide._client import Redis, from_url
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
-from redis_oxide._generated._models import __all__ as _model_names
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._retry import Retry
@@ -31,8 +32,9 @@ __all__ = [
     "__version__",
     "exceptions",
     "from_url",
-    *_model_names,
+    "types",
 ]
+__all__ += _models.__all__
 
 for _public in (
     Library,

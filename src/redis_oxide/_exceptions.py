@@ -135,7 +135,7 @@ class RedisError(Exception):
         return self
 
     def __str__(self) -> str:
-        context = []
+        context: list[str] = []
         if self.command is not None:
             context.append(f"command={self.command}")
         if self.address is not None:
@@ -296,7 +296,8 @@ def server_error_from_message(message: str) -> ServerError:
     prefix = message.partition(" ")[0]
     cls = _REGISTRY.get(prefix)
     if cls is not None:
-        return cls._from_message(message)
+        # The per-class parsing hook is this module's own machinery, not API.
+        return cls._from_message(message)  # pyright: ignore[reportPrivateUsage]
     code = prefix if _CODE_PATTERN.fullmatch(prefix) else None
     return ServerError(message, code=code)
 

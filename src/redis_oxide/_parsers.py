@@ -21,10 +21,14 @@ helpers. Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ForwardRef, TypeAlias
+
+from redis_oxide._exceptions import ServerError
 
 __all__ = [
+    "InfoValue",
     "Reply",
+    "ReplyItem",
     "info",
     "lines",
     "map_items",
@@ -35,18 +39,47 @@ __all__ = [
     "to_set",
 ]
 
-#: A reply that is arbitrary by nature (a script's result): any decoded RESP value.
+if TYPE_CHECKING:
+    #: One element of a reply, at any depth below the top. Besides every decoded value it
+    #: may be a server error: a script's table can hold one (``redis.error_reply``, the
+    #: result of ``redis.pcall``), and it stays a :class:`ServerError` value in its slot.
+    ReplyItem: TypeAlias = (
+        str
+        | bytes
+        | int
+        | float
+        | bool
+        | ServerError
+        | list["ReplyItem"]
+        | dict["ReplyItem", "ReplyItem"]
+        | set["ReplyItem"]
+        | None
+    )
+else:
+    # The same alias for run-time introspection (``typing.get_type_hints``): the recursive
+    # reference names this module, so it resolves wherever the alias is used.
+    _ITEM = ForwardRef("ReplyItem", module=__name__)
+    ReplyItem = (
+        str | bytes | int | float | bool | ServerError | list[_ITEM] | dict[_ITEM, _ITEM]
+    ) | (set[_ITEM] | None)
+
+#: A reply that is arbitrary by nature (a script's result, a raw command): any decoded RESP
+#: value. A server error at the top is raised, never returned; below it, items may be errors.
 Reply: TypeAlias = (
-    "str | bytes | int | float | bool | list[Reply] | dict[Reply, Reply] | set[Reply] | None"
-)
+    str | bytes | int | float | bool | list[ReplyItem] | dict[ReplyItem, ReplyItem]
+) | (set[ReplyItem] | None)
+
+#: The value of one INFO line: a number when the text is one, else text. A name that repeats
+#: within a section (``module``, one line per loaded module) holds the list of its values.
+InfoValue: TypeAlias = str | int | float | list[str | int | float]
 
 
 def text(reply: Any) -> str:
     """Return server vocabulary as ``str`` whatever the client decodes."""
     if isinstance(reply, str):
         return reply
-    if isinstance(reply, bytes | bytearray | memoryview):
-        return bytes(reply).decode("utf-8", "surrogateescape")
+    if isinstance(reply, bytes | bytearray):
+        return reply.decode("utf-8", "surrogateescape")
     return str(reply)
 
 
@@ -55,9 +88,14 @@ def scalar(reply: Any) -> str | int | float:
     return reply if isinstance(reply, int | float) else text(reply)
 
 
+# The container tests below compare ``__class__`` rather than call ``isinstance``: decoders
+# build exact builtins, and a type checker keeps the helpers' ``Any`` instead of inventing
+# unknown item types.
+
+
 def to_set(reply: Any) -> set[Any]:
     """Return a set reply: a RESP3 set, or an array (RESP2, and hiredis for RESP3 sets)."""
-    return reply if isinstance(reply, set) else set(reply)
+    return reply if reply.__class__ is set else set(reply)
 
 
 def map_items(reply: Any) -> Iterable[tuple[Any, Any]]:
@@ -67,7 +105,7 @@ def map_items(reply: Any) -> Iterable[tuple[Any, Any]]:
     pairs (RESP2 XREAD, XPENDING consumers): keys are never arrays, so a first item that is
     an array means pairs.
     """
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return reply.items()
     if reply and isinstance(reply[0], list | tuple):
         return ((key, value) for key, value in reply)
@@ -77,14 +115,14 @@ def map_items(reply: Any) -> Iterable[tuple[Any, Any]]:
 
 def to_dict(reply: Any) -> dict[Any, Any]:
     """Return a map reply as a dict: a RESP3 map as is, a RESP2 flat array paired up."""
-    return reply if isinstance(reply, dict) else dict(map_items(reply))
+    return reply if reply.__class__ is dict else dict(map_items(reply))
 
 
 def lines(reply: Any) -> list[Any]:
     """Return the non-empty lines of a text reply, in the reply's string type."""
-    newline = b"\n" if isinstance(reply, bytes) else "\n"
-    cr = b"\r" if isinstance(reply, bytes) else "\r"
-    return [line.rstrip(cr) for line in reply.split(newline) if line.strip()]
+    if isinstance(reply, bytes):
+        return [line.rstrip(b"\r") for line in reply.split(b"\n") if line.strip()]
+    return [line.rstrip("\r") for line in text(reply).split("\n") if line.strip()]
 
 
 def _number(value: str) -> str | int | float:
@@ -113,13 +151,15 @@ def props(reply: Any) -> dict[str, str | int | float]:
     return found
 
 
-def info(reply: Any) -> dict[str, dict[str, str | int | float]]:
-    """Return INFO text as sections: lower-case section name -> ``props`` of its lines.
+def info(reply: Any) -> dict[str, dict[str, InfoValue]]:
+    """Return INFO text as sections: lower-case section name -> its ``name: value`` lines.
 
-    Lines before any ``# Section`` header go to the section ``""``.
+    Values are converted as in ``props``. Lines before any ``# Section`` header go to the
+    section ``""``. A name that repeats within a section (``INFO modules`` has one ``module``
+    line per loaded module) keeps every value: it maps to the list of them, in order.
     """
-    sections: dict[str, dict[str, str | int | float]] = {}
-    current: dict[str, str | int | float] | None = None
+    sections: dict[str, dict[str, InfoValue]] = {}
+    current: dict[str, InfoValue] | None = None
     for line in lines(text(reply)):
         if line.startswith("#"):
             current = sections.setdefault(line.lstrip("#").strip().lower(), {})
@@ -129,5 +169,14 @@ def info(reply: Any) -> dict[str, dict[str, str | int | float]]:
             continue
         if current is None:
             current = sections.setdefault("", {})
-        current[name.strip()] = _number(value.strip())
+        name = name.strip()
+        number = _number(value.strip())
+        if name not in current:
+            current[name] = number
+            continue
+        previous = current[name]
+        if isinstance(previous, list):
+            previous.append(number)
+        else:
+            current[name] = [previous, number]
     return sections

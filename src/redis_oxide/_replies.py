@@ -9,6 +9,7 @@ need it, then calls ``model_validate``. Rules:
   (``positional``), ``name=value`` text (``kv_record``) or space-separated words
   (``words_record``); reply keys are normalised to snake_case (``last-delivered-id`` ->
   ``last_delivered_id``, ``peak.allocated`` -> ``peak_allocated``);
+- ``numbered`` gathers numbered keys (``db_0``, ``db_1``) into one map field keyed by number;
 - models keep fields they do not declare (``model_extra``): a newer server may add fields,
   and dropping them would hide data from users;
 - pydantic's lax mode turns the remaining text into ``int``/``float``/``str`` fields.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +28,7 @@ from redis_oxide._parsers import map_items, text
 __all__ = [
     "ReplyModel",
     "kv_record",
+    "numbered",
     "positional",
     "record",
     "snake",
@@ -40,7 +42,7 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 class ReplyModel(BaseModel):
     """Base of every generated reply model: frozen, keeps undeclared fields."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="allow")
 
 
 def snake(key: Any) -> str:
@@ -92,3 +94,10 @@ def kv_record(reply: Any) -> dict[str, Any]:
 def words_record(reply: Any, names: Sequence[str], rest: bool = False) -> dict[str, Any]:
     """Return space-separated words (a CLUSTER NODES line) as a record, as ``positional``."""
     return positional(text(reply).split(), names, rest)
+
+
+def numbered(found: dict[str, Any], prefix: str) -> dict[int, Any]:
+    """Remove the keys ``<prefix><n>`` from a record and return them as ``{n: value}``."""
+    size = len(prefix)
+    keys = [key for key in found if key.startswith(prefix) and key[size:].isdigit()]
+    return {int(key[size:]): found.pop(key) for key in keys}

@@ -97,6 +97,11 @@ __all__ = [
     "WrongTypeError",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+
+def _rename_module() -> None:
+    for name in __all__:
+        globals()[name].__module__ = __name__
+
+
+_rename_module()
+del _rename_module

@@ -12,6 +12,7 @@ import pytest
 
 from redis_oxide._exceptions import ProtocolError, ServerError, server_error_from_message
 from redis_oxide._protocol import (
+    HIREDIS_AVAILABLE,
     NOT_ENOUGH,
     Decoder,
     NeedMoreData,
@@ -26,6 +27,8 @@ IMPLEMENTATIONS: list[Literal["hiredis", "python"]] = ["hiredis", "python"]
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def impl(request: pytest.FixtureRequest) -> Literal["hiredis", "python"]:
+    # "hiredis" falls back to the pure decoder without hiredis; here it must be the real one.
+    assert HIREDIS_AVAILABLE or request.param != "hiredis", "hiredis is a dependency"
     return request.param  # type: ignore[no-any-return]
 
 

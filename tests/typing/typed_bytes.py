@@ -7,10 +7,9 @@ alters a public type fails here. ``typed_str.py`` mirrors this file for ``Redis[
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import TypeAlias, assert_type
 
-from redis_oxide import Redis
-from redis_oxide._generated._models import (
+from redis_oxide import (
     AclLogEntry,
     AclUser,
     ClientInfo,
@@ -24,6 +23,7 @@ from redis_oxide._generated._models import (
     LcsIdx,
     MemoryStats,
     ModuleInfo,
+    Redis,
     Role,
     SlowlogEntry,
     XAutoClaim,
@@ -35,8 +35,10 @@ from redis_oxide._generated._models import (
     XPendingEntry,
     XPendingSummary,
 )
-from redis_oxide._generated._types import XinfoStreamFullBlock, XpendingFilters
+from redis_oxide.exceptions import ServerError
+from redis_oxide.types import InfoValue, Reply, XinfoStreamFullBlock, XpendingFilters
 
+Scored: TypeAlias = list[tuple[bytes, float]]
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
@@ -136,41 +138,40 @@ async def sets(r: Redis[bytes]) -> None:
 
 
 async def sorted_sets(r: Redis[bytes]) -> None:
-    scored = list[tuple[bytes, float]]
     assert_type(await r.zadd("z", {"a": 1.0}), int)
     assert_type(await r.zadd("z", {"a": 1.0}, increment=True), float | None)
     assert_type(await r.zscore("z", "a"), float | None)
     assert_type(await r.zmscore("z", "a", "b"), list[float | None])
     assert_type(await r.zincrby("z", 1, "a"), float)
     assert_type(await r.zrange("z", 0, -1), list[bytes])
-    assert_type(await r.zrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrange("z", 0, -1, withscores=True), Scored)
     assert_type(await r.zrange("z", "(1", "+inf", sortby="BYSCORE", limit=(0, 5)), list[bytes])
     assert_type(await r.zrangebyscore("z", 0, 10), list[bytes])
-    assert_type(await r.zrangebyscore("z", 0, 10, withscores=True), scored)
+    assert_type(await r.zrangebyscore("z", 0, 10, withscores=True), Scored)
     assert_type(await r.zrevrange("z", 0, -1), list[bytes])
-    assert_type(await r.zrevrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrevrange("z", 0, -1, withscores=True), Scored)
     assert_type(await r.zrevrangebyscore("z", 10, 0), list[bytes])
-    assert_type(await r.zrevrangebyscore("z", 10, 0, withscores=True), scored)
+    assert_type(await r.zrevrangebyscore("z", 10, 0, withscores=True), Scored)
     assert_type(await r.zrangebylex("z", "-", "+"), list[bytes])
     assert_type(await r.zunion("a", "b"), list[bytes])
-    assert_type(await r.zunion("a", "b", withscores=True), scored)
+    assert_type(await r.zunion("a", "b", withscores=True), Scored)
     assert_type(await r.zinter("a", "b"), list[bytes])
-    assert_type(await r.zinter("a", "b", withscores=True), scored)
+    assert_type(await r.zinter("a", "b", withscores=True), Scored)
     assert_type(await r.zdiff("a", "b"), list[bytes])
-    assert_type(await r.zdiff("a", "b", withscores=True), scored)
+    assert_type(await r.zdiff("a", "b", withscores=True), Scored)
     assert_type(await r.zrandmember("z"), bytes | None)
     assert_type(await r.zrandmember("z", count=2), list[bytes])
-    assert_type(await r.zrandmember("z", count=2, withscores=True), scored)
+    assert_type(await r.zrandmember("z", count=2, withscores=True), Scored)
     assert_type(await r.zrank("z", "a"), int | None)
     assert_type(await r.zrank("z", "a", withscore=True), tuple[int, float] | None)
     assert_type(await r.zrevrank("z", "a"), int | None)
     assert_type(await r.zrevrank("z", "a", withscore=True), tuple[int, float] | None)
-    assert_type(await r.zpopmin("z"), scored)
-    assert_type(await r.zpopmax("z", count=2), scored)
+    assert_type(await r.zpopmin("z"), Scored)
+    assert_type(await r.zpopmax("z", count=2), Scored)
     assert_type(await r.bzpopmin(["z"], 1), tuple[bytes, bytes, float] | None)
-    assert_type(await r.zmpop(["z"], "MIN"), tuple[bytes, scored] | None)
-    assert_type(await r.bzmpop(1, ["z"], "MAX", count=2), tuple[bytes, scored] | None)
-    assert_type(await r.zscan("z", 0), tuple[int, scored])
+    assert_type(await r.zmpop(["z"], "MIN"), tuple[bytes, Scored] | None)
+    assert_type(await r.bzmpop(1, ["z"], "MAX", count=2), tuple[bytes, Scored] | None)
+    assert_type(await r.zscan("z", 0), tuple[int, Scored])
 
 
 async def geo(r: Redis[bytes]) -> None:
@@ -304,6 +305,20 @@ async def scripting_and_pubsub(r: Redis[bytes]) -> None:
     assert_type(await r.pubsub_numpat(), int)
 
 
+async def script_replies_hold_server_errors(r: Redis[bytes]) -> None:
+    # A script's table may hold an error (redis.error_reply, redis.pcall): a ServerError value.
+    reply = await r.eval("return {1, redis.error_reply('boom')}")
+    assert_type(reply, Reply)
+    assert_type(await r.fcall("f"), Reply)
+    assert_type(await r.execute_command("EVAL", "return 1", 0), Reply)
+    if isinstance(reply, list):
+        item = reply[1]
+        if isinstance(item, ServerError):
+            assert_type(item, ServerError)
+    table: Reply = [1, ServerError("boom"), [ServerError("nested")]]
+    assert table
+
+
 async def connection(r: Redis[bytes]) -> None:
     assert_type(await r.ping(), bytes)
     assert_type(await r.echo("hi"), bytes)
@@ -322,7 +337,7 @@ async def connection(r: Redis[bytes]) -> None:
 async def server(r: Redis[bytes]) -> None:
     assert_type(await r.dbsize(), int)
     assert_type(await r.flushall(flush_type="SYNC"), bool)
-    assert_type(await r.info(section=["server"]), dict[str, dict[str, str | int | float]])
+    assert_type(await r.info(section=["server"]), dict[str, dict[str, InfoValue]])
     assert_type(await r.config_get("maxmemory"), dict[bytes, bytes])
     assert_type(await r.config_set({"maxmemory": 0}), bool)
     assert_type(await r.time(), tuple[int, int])

@@ -6,10 +6,9 @@ are binary whatever the client decodes (DUMP, FUNCTION DUMP) stay ``bytes``.
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import TypeAlias, assert_type
 
-from redis_oxide import Redis
-from redis_oxide._generated._models import (
+from redis_oxide import (
     AclLogEntry,
     AclUser,
     ClientInfo,
@@ -23,6 +22,7 @@ from redis_oxide._generated._models import (
     LcsIdx,
     MemoryStats,
     ModuleInfo,
+    Redis,
     Role,
     SlowlogEntry,
     XAutoClaim,
@@ -34,8 +34,9 @@ from redis_oxide._generated._models import (
     XPendingEntry,
     XPendingSummary,
 )
-from redis_oxide._generated._types import XinfoStreamFullBlock, XpendingFilters
+from redis_oxide.types import InfoValue, XinfoStreamFullBlock, XpendingFilters
 
+Scored: TypeAlias = list[tuple[str, float]]
 Entry = tuple[str, dict[str, str]]
 
 
@@ -135,41 +136,40 @@ async def sets(r: Redis[str]) -> None:
 
 
 async def sorted_sets(r: Redis[str]) -> None:
-    scored = list[tuple[str, float]]
     assert_type(await r.zadd("z", {"a": 1.0}), int)
     assert_type(await r.zadd("z", {"a": 1.0}, increment=True), float | None)
     assert_type(await r.zscore("z", "a"), float | None)
     assert_type(await r.zmscore("z", "a", "b"), list[float | None])
     assert_type(await r.zincrby("z", 1, "a"), float)
     assert_type(await r.zrange("z", 0, -1), list[str])
-    assert_type(await r.zrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrange("z", 0, -1, withscores=True), Scored)
     assert_type(await r.zrange("z", "(1", "+inf", sortby="BYSCORE", limit=(0, 5)), list[str])
     assert_type(await r.zrangebyscore("z", 0, 10), list[str])
-    assert_type(await r.zrangebyscore("z", 0, 10, withscores=True), scored)
+    assert_type(await r.zrangebyscore("z", 0, 10, withscores=True), Scored)
     assert_type(await r.zrevrange("z", 0, -1), list[str])
-    assert_type(await r.zrevrange("z", 0, -1, withscores=True), scored)
+    assert_type(await r.zrevrange("z", 0, -1, withscores=True), Scored)
     assert_type(await r.zrevrangebyscore("z", 10, 0), list[str])
-    assert_type(await r.zrevrangebyscore("z", 10, 0, withscores=True), scored)
+    assert_type(await r.zrevrangebyscore("z", 10, 0, withscores=True), Scored)
     assert_type(await r.zrangebylex("z", "-", "+"), list[str])
     assert_type(await r.zunion("a", "b"), list[str])
-    assert_type(await r.zunion("a", "b", withscores=True), scored)
+    assert_type(await r.zunion("a", "b", withscores=True), Scored)
     assert_type(await r.zinter("a", "b"), list[str])
-    assert_type(await r.zinter("a", "b", withscores=True), scored)
+    assert_type(await r.zinter("a", "b", withscores=True), Scored)
     assert_type(await r.zdiff("a", "b"), list[str])
-    assert_type(await r.zdiff("a", "b", withscores=True), scored)
+    assert_type(await r.zdiff("a", "b", withscores=True), Scored)
     assert_type(await r.zrandmember("z"), str | None)
     assert_type(await r.zrandmember("z", count=2), list[str])
-    assert_type(await r.zrandmember("z", count=2, withscores=True), scored)
+    assert_type(await r.zrandmember("z", count=2, withscores=True), Scored)
     assert_type(await r.zrank("z", "a"), int | None)
     assert_type(await r.zrank("z", "a", withscore=True), tuple[int, float] | None)
     assert_type(await r.zrevrank("z", "a"), int | None)
     assert_type(await r.zrevrank("z", "a", withscore=True), tuple[int, float] | None)
-    assert_type(await r.zpopmin("z"), scored)
-    assert_type(await r.zpopmax("z", count=2), scored)
+    assert_type(await r.zpopmin("z"), Scored)
+    assert_type(await r.zpopmax("z", count=2), Scored)
     assert_type(await r.bzpopmin(["z"], 1), tuple[str, str, float] | None)
-    assert_type(await r.zmpop(["z"], "MIN"), tuple[str, scored] | None)
-    assert_type(await r.bzmpop(1, ["z"], "MAX", count=2), tuple[str, scored] | None)
-    assert_type(await r.zscan("z", 0), tuple[int, scored])
+    assert_type(await r.zmpop(["z"], "MIN"), tuple[str, Scored] | None)
+    assert_type(await r.bzmpop(1, ["z"], "MAX", count=2), tuple[str, Scored] | None)
+    assert_type(await r.zscan("z", 0), tuple[int, Scored])
 
 
 async def geo(r: Redis[str]) -> None:
@@ -321,7 +321,7 @@ async def connection(r: Redis[str]) -> None:
 async def server(r: Redis[str]) -> None:
     assert_type(await r.dbsize(), int)
     assert_type(await r.flushall(flush_type="SYNC"), bool)
-    assert_type(await r.info(section=["server"]), dict[str, dict[str, str | int | float]])
+    assert_type(await r.info(section=["server"]), dict[str, dict[str, InfoValue]])
     assert_type(await r.config_get("maxmemory"), dict[str, str])
     assert_type(await r.config_set({"maxmemory": 0}), bool)
     assert_type(await r.time(), tuple[int, int])

@@ -81,7 +81,7 @@ def integer(command: str, name: str, value: object, also: str = "") -> int:
     """
     if type(value) is int:
         return value
-    if isinstance(value, Integral) and not isinstance(value, bool):
+    if not isinstance(value, bool) and isinstance(value, Integral):
         return operator.index(value)
     raise TypeError(f"{command}: {name} must be an int{also}, not {type(value).__name__}")
 
@@ -90,9 +90,9 @@ def double(command: str, name: str, value: object, also: str = "") -> float:
     """Return ``value`` as a float or int: any real number but ``bool``, else raise TypeError."""
     if type(value) is float or type(value) is int:
         return value
-    if isinstance(value, Integral) and not isinstance(value, bool):
+    if not isinstance(value, bool) and isinstance(value, Integral):
         return operator.index(value)
-    if isinstance(value, Real) and not isinstance(value, bool):
+    if not isinstance(value, bool) and isinstance(value, Real):
         return float(value)
     raise TypeError(f"{command}: {name} must be a float{also}, not {type(value).__name__}")
 

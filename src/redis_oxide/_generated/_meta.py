@@ -4095,7 +4095,7 @@ ZUNIONSTORE: Final = CommandMeta(
 COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
     {
         meta.name: meta
-        for meta in (
+        for meta in [
             ACL,
             ACL_CAT,
             ACL_DELUSER,
@@ -4475,7 +4475,7 @@ COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
             ZSCORE,
             ZUNION,
             ZUNIONSTORE,
-        )
+        ]
     }
 )
 

@@ -35,6 +35,7 @@ __all__ = [
     "LcsIdx",
     "LcsMatch",
     "MemoryStats",
+    "MemoryStatsDb",
     "ModuleInfo",
     "Role",
     "RoleReplica",
@@ -321,8 +322,15 @@ class LcsIdx(ReplyModel):
     len: int
 
 
+class MemoryStatsDb(ReplyModel):
+    """MEMORY STATS: the hash table overhead of one database (``db.<n>``)."""
+
+    overhead_hashtable_main: int
+    overhead_hashtable_expires: int
+
+
 class MemoryStats(ReplyModel):
-    """MEMORY STATS: memory usage by area; per-database entries stay in model_extra."""
+    """MEMORY STATS: memory usage by area; db maps a database number to its overhead."""
 
     peak_allocated: int
     total_allocated: int
@@ -351,6 +359,7 @@ class MemoryStats(ReplyModel):
     rss_overhead_bytes: int | None = None
     fragmentation: float | None = None
     fragmentation_bytes: int | None = None
+    db: dict[int, MemoryStatsDb]
 
 
 class ModuleInfo(ReplyModel, Generic[StrT]):

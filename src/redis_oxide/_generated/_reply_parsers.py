@@ -8,6 +8,7 @@ from typing import Any
 
 from redis_oxide import _parsers as _p
 from redis_oxide import _replies as _r
+from redis_oxide._parsers import InfoValue
 
 from . import _models
 
@@ -75,6 +76,7 @@ __all__ = [
     "parse_map_bulk_latency_histogram",
     "parse_map_str_str",
     "parse_memory_stats",
+    "parse_memory_stats_db",
     "parse_module_info",
     "parse_opt_acl_user",
     "parse_opt_double",
@@ -363,7 +365,7 @@ def parse_client_tracking_info(x: Any) -> _models.ClientTrackingInfo[Any]:
     d = _r.record(x)
     if (v := d.get("flags")) is not None:
         d["flags"] = {_p.text(e) for e in v}
-    return _models.ClientTrackingInfo.model_validate(d)
+    return _models.ClientTrackingInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_cluster_link(x: Any) -> _models.ClusterLink:
@@ -565,7 +567,7 @@ def parse_function_info(x: Any) -> _models.FunctionInfo[Any]:
     d = _r.record(x)
     if (v := d.get("flags")) is not None:
         d["flags"] = {_p.text(e) for e in v}
-    return _models.FunctionInfo.model_validate(d)
+    return _models.FunctionInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_function_library(x: Any) -> _models.FunctionLibrary[Any]:
@@ -574,7 +576,7 @@ def parse_function_library(x: Any) -> _models.FunctionLibrary[Any]:
         d["engine"] = _p.text(v)
     if (v := d.get("functions")) is not None:
         d["functions"] = [parse_function_info(e) for e in v]
-    return _models.FunctionLibrary.model_validate(d)
+    return _models.FunctionLibrary.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_function_stats(x: Any) -> _models.FunctionStats[Any]:
@@ -583,10 +585,10 @@ def parse_function_stats(x: Any) -> _models.FunctionStats[Any]:
         d["running_script"] = parse_running_function(v)
     if (v := d.get("engines")) is not None:
         d["engines"] = {_p.text(k): parse_function_engine_stats(v) for k, v in _p.map_items(v)}
-    return _models.FunctionStats.model_validate(d)
+    return _models.FunctionStats.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
-def parse_info(x: Any) -> dict[str, dict[str, str | int | float]]:
+def parse_info(x: Any) -> dict[str, dict[str, InfoValue]]:
     return _p.info(x)
 
 
@@ -658,6 +660,7 @@ def parse_map_str_str(x: Any) -> dict[str, str]:
 
 def parse_memory_stats(x: Any) -> _models.MemoryStats:
     d = _r.record(x)
+    d["db"] = _r.numbered(d, "db_")
     if (v := d.get("dataset_percentage")) is not None:
         d["dataset_percentage"] = float(v)
     if (v := d.get("peak_percentage")) is not None:
@@ -670,7 +673,14 @@ def parse_memory_stats(x: Any) -> _models.MemoryStats:
         d["rss_overhead_ratio"] = float(v)
     if (v := d.get("fragmentation")) is not None:
         d["fragmentation"] = float(v)
+    if (v := d.get("db")) is not None:
+        d["db"] = {k: parse_memory_stats_db(v) for k, v in _p.map_items(v)}
     return _models.MemoryStats.model_validate(d)
+
+
+def parse_memory_stats_db(x: Any) -> _models.MemoryStatsDb:
+    d = _r.record(x)
+    return _models.MemoryStatsDb.model_validate(d)
 
 
 def parse_module_info(x: Any) -> _models.ModuleInfo[Any]:
@@ -679,7 +689,7 @@ def parse_module_info(x: Any) -> _models.ModuleInfo[Any]:
         d["name"] = _p.text(v)
     if (v := d.get("path")) is not None:
         d["path"] = _p.text(v)
-    return _models.ModuleInfo.model_validate(d)
+    return _models.ModuleInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_opt_acl_user(x: Any) -> _models.AclUser | None:
@@ -801,7 +811,7 @@ def parse_role_replica(x: Any) -> _models.RoleReplica:
 
 def parse_running_function(x: Any) -> _models.RunningFunction[Any]:
     d = _r.record(x)
-    return _models.RunningFunction.model_validate(d)
+    return _models.RunningFunction.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_set_bulk(x: Any) -> set[Any]:
@@ -818,7 +828,7 @@ def parse_slowlog_entry(x: Any) -> _models.SlowlogEntry[Any]:
     )
     if (v := d.get("client_address")) is not None:
         d["client_address"] = _p.text(v)
-    return _models.SlowlogEntry.model_validate(d)
+    return _models.SlowlogEntry.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_tuple3_bulk_bulk_double(x: Any) -> tuple[Any, Any, float]:
@@ -829,22 +839,22 @@ def parse_xauto_claim(x: Any) -> _models.XAutoClaim[Any]:
     d = _r.positional(x, ("next_start_id", "claimed", "deleted_ids"), rest=False)
     if (v := d.get("claimed")) is not None:
         d["claimed"] = parse_array_pair_bulk_map_bulk_bulk(v)
-    return _models.XAutoClaim.model_validate(d)
+    return _models.XAutoClaim.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xauto_claim_ids(x: Any) -> _models.XAutoClaimIds[Any]:
     d = _r.positional(x, ("next_start_id", "claimed", "deleted_ids"), rest=False)
-    return _models.XAutoClaimIds.model_validate(d)
+    return _models.XAutoClaimIds.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_consumer(x: Any) -> _models.XInfoConsumer[Any]:
     d = _r.record(x)
-    return _models.XInfoConsumer.model_validate(d)
+    return _models.XInfoConsumer.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_group(x: Any) -> _models.XInfoGroup[Any]:
     d = _r.record(x)
-    return _models.XInfoGroup.model_validate(d)
+    return _models.XInfoGroup.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream(x: Any) -> _models.XInfoStream[Any]:
@@ -853,19 +863,19 @@ def parse_xinfo_stream(x: Any) -> _models.XInfoStream[Any]:
         d["first_entry"] = (v[0], parse_map_bulk_bulk(v[1]))
     if (v := d.get("last_entry")) is not None:
         d["last_entry"] = (v[0], parse_map_bulk_bulk(v[1]))
-    return _models.XInfoStream.model_validate(d)
+    return _models.XInfoStream.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream_consumer(x: Any) -> _models.XInfoStreamConsumer[Any]:
     d = _r.record(x)
     if (v := d.get("pending")) is not None:
         d["pending"] = [parse_xinfo_stream_consumer_pending(e) for e in v]
-    return _models.XInfoStreamConsumer.model_validate(d)
+    return _models.XInfoStreamConsumer.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream_consumer_pending(x: Any) -> _models.XInfoStreamConsumerPending[Any]:
     d = _r.positional(x, ("id", "delivery_time", "delivery_count"), rest=False)
-    return _models.XInfoStreamConsumerPending.model_validate(d)
+    return _models.XInfoStreamConsumerPending.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream_full(x: Any) -> _models.XInfoStreamFull[Any]:
@@ -874,7 +884,7 @@ def parse_xinfo_stream_full(x: Any) -> _models.XInfoStreamFull[Any]:
         d["entries"] = parse_array_pair_bulk_map_bulk_bulk(v)
     if (v := d.get("groups")) is not None:
         d["groups"] = [parse_xinfo_stream_group(e) for e in v]
-    return _models.XInfoStreamFull.model_validate(d)
+    return _models.XInfoStreamFull.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream_group(x: Any) -> _models.XInfoStreamGroup[Any]:
@@ -883,21 +893,21 @@ def parse_xinfo_stream_group(x: Any) -> _models.XInfoStreamGroup[Any]:
         d["pending"] = [parse_xinfo_stream_group_pending(e) for e in v]
     if (v := d.get("consumers")) is not None:
         d["consumers"] = [parse_xinfo_stream_consumer(e) for e in v]
-    return _models.XInfoStreamGroup.model_validate(d)
+    return _models.XInfoStreamGroup.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xinfo_stream_group_pending(x: Any) -> _models.XInfoStreamGroupPending[Any]:
     d = _r.positional(x, ("id", "consumer", "delivery_time", "delivery_count"), rest=False)
-    return _models.XInfoStreamGroupPending.model_validate(d)
+    return _models.XInfoStreamGroupPending.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xpending_entry(x: Any) -> _models.XPendingEntry[Any]:
     d = _r.positional(x, ("id", "consumer", "idle_ms", "delivery_count"), rest=False)
-    return _models.XPendingEntry.model_validate(d)
+    return _models.XPendingEntry.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_xpending_summary(x: Any) -> _models.XPendingSummary[Any]:
     d = _r.positional(x, ("count", "min_id", "max_id", "consumers"), rest=False)
     if (v := d.get("consumers")) is not None:
         d["consumers"] = {k: int(v) for k, v in _p.map_items(v)}
-    return _models.XPendingSummary.model_validate(d)
+    return _models.XPendingSummary.model_validate(d)  # pyright: ignore[reportUnknownVariableType]

@@ -45,11 +45,10 @@ class BitmapCommands(CommandsBase[StrT]):
         if range is None:
             return self._execute(_m.BITCOUNT, ("BITCOUNT", key), None)
         _args: list[ArgT] = ["BITCOUNT", key]
-        if range is not None:
-            _args.append(_enc.integer("BITCOUNT", "start", range.start))
-            _args.append(_enc.integer("BITCOUNT", "end", range.end))
-            if range.unit is not None:
-                _args.append(_enc.choice("BITCOUNT", "unit", range.unit, ("BYTE", "BIT")))
+        _args.append(_enc.integer("BITCOUNT", "start", range.start))
+        _args.append(_enc.integer("BITCOUNT", "end", range.end))
+        if range.unit is not None:
+            _args.append(_enc.choice("BITCOUNT", "unit", range.unit, ("BYTE", "BIT")))
         return self._execute(_m.BITCOUNT, tuple(_args), None)
 
     def bitfield(
@@ -77,10 +76,9 @@ class BitmapCommands(CommandsBase[StrT]):
         if operation is None:
             return self._execute(_m.BITFIELD, ("BITFIELD", key), None)
         _args: list[ArgT] = ["BITFIELD", key]
-        if operation is not None:
-            _s1 = _enc.items("BITFIELD", "operation", operation)
-            for _x2 in _s1:
-                _args.extend(_enc.items("BITFIELD", "operation", _x2))
+        _s1 = _enc.items("BITFIELD", "operation", operation)
+        for _x2 in _s1:
+            _args.extend(_enc.items("BITFIELD", "operation", _x2))
         return self._execute(_m.BITFIELD, tuple(_args), None)
 
     def bitfield_ro(
@@ -108,12 +106,11 @@ class BitmapCommands(CommandsBase[StrT]):
         if get_block is None:
             return self._execute(_m.BITFIELD_RO, ("BITFIELD_RO", key), None)
         _args: list[ArgT] = ["BITFIELD_RO", key]
-        if get_block is not None:
-            _s1 = _enc.items("BITFIELD_RO", "get_block", get_block)
-            for _x2 in _s1:
-                _args.append("GET")
-                _args.append(_x2[0])
-                _args.append(_x2[1])
+        _s1 = _enc.items("BITFIELD_RO", "get_block", get_block)
+        for _x2 in _s1:
+            _args.append("GET")
+            _args.append(_x2[0])
+            _args.append(_x2[1])
         return self._execute(_m.BITFIELD_RO, tuple(_args), None)
 
     def bitop(
@@ -175,14 +172,13 @@ class BitmapCommands(CommandsBase[StrT]):
         if range is None:
             return self._execute(_m.BITPOS, ("BITPOS", key, bit), None)
         _args: list[ArgT] = ["BITPOS", key, bit]
-        if range is not None:
-            _args.append(_enc.integer("BITPOS", "start", range.start))
-            if range.end_unit_block is not None:
-                _args.append(_enc.integer("BITPOS", "end", range.end_unit_block.end))
-                if range.end_unit_block.unit is not None:
-                    _args.append(
-                        _enc.choice("BITPOS", "unit", range.end_unit_block.unit, ("BYTE", "BIT"))
-                    )
+        _args.append(_enc.integer("BITPOS", "start", range.start))
+        if range.end_unit_block is not None:
+            _args.append(_enc.integer("BITPOS", "end", range.end_unit_block.end))
+            if range.end_unit_block.unit is not None:
+                _args.append(
+                    _enc.choice("BITPOS", "unit", range.end_unit_block.unit, ("BYTE", "BIT"))
+                )
         return self._execute(_m.BITPOS, tuple(_args), None)
 
     def getbit(self, key: KeyT, offset: int) -> Awaitable[int]:

@@ -226,8 +226,7 @@ class ClusterCommands(CommandsBase[StrT]):
         if options is None:
             return self._execute(_m.CLUSTER_FAILOVER, ("CLUSTER", "FAILOVER"), bool)
         _args: list[ArgT] = ["CLUSTER", "FAILOVER"]
-        if options is not None:
-            _args.append(_enc.choice("CLUSTER FAILOVER", "options", options, ("FORCE", "TAKEOVER")))
+        _args.append(_enc.choice("CLUSTER FAILOVER", "options", options, ("FORCE", "TAKEOVER")))
         return self._execute(_m.CLUSTER_FAILOVER, tuple(_args), bool)
 
     def cluster_flushslots(self) -> Awaitable[bool]:
@@ -387,12 +386,9 @@ class ClusterCommands(CommandsBase[StrT]):
         if cluster_bus_port is None:
             return self._execute(_m.CLUSTER_MEET, ("CLUSTER", "MEET", ip, port), bool)
         _args: list[ArgT] = ["CLUSTER", "MEET", ip, port]
-        if cluster_bus_port is not None:
-            if cluster_bus_port.__class__ is not int:
-                cluster_bus_port = _enc.integer(
-                    "CLUSTER MEET", "cluster_bus_port", cluster_bus_port
-                )
-            _args.append(cluster_bus_port)
+        if cluster_bus_port.__class__ is not int:
+            cluster_bus_port = _enc.integer("CLUSTER MEET", "cluster_bus_port", cluster_bus_port)
+        _args.append(cluster_bus_port)
         return self._execute(_m.CLUSTER_MEET, tuple(_args), bool)
 
     def cluster_myid(self) -> Awaitable[StrT]:
@@ -506,8 +502,7 @@ class ClusterCommands(CommandsBase[StrT]):
         if reset_type is None:
             return self._execute(_m.CLUSTER_RESET, ("CLUSTER", "RESET"), bool)
         _args: list[ArgT] = ["CLUSTER", "RESET"]
-        if reset_type is not None:
-            _args.append(_enc.choice("CLUSTER RESET", "reset_type", reset_type, ("HARD", "SOFT")))
+        _args.append(_enc.choice("CLUSTER RESET", "reset_type", reset_type, ("HARD", "SOFT")))
         return self._execute(_m.CLUSTER_RESET, tuple(_args), bool)
 
     def cluster_saveconfig(self) -> Awaitable[bool]:

@@ -319,8 +319,7 @@ class ConnectionCommands(CommandsBase[StrT]):
         if mode is None:
             return self._execute(_m.CLIENT_PAUSE, ("CLIENT", "PAUSE", timeout), bool)
         _args: list[ArgT] = ["CLIENT", "PAUSE", timeout]
-        if mode is not None:
-            _args.append(_enc.choice("CLIENT PAUSE", "mode", mode, ("WRITE", "ALL")))
+        _args.append(_enc.choice("CLIENT PAUSE", "mode", mode, ("WRITE", "ALL")))
         return self._execute(_m.CLIENT_PAUSE, tuple(_args), bool)
 
     def client_setinfo(
@@ -417,10 +416,9 @@ class ConnectionCommands(CommandsBase[StrT]):
         if unblock_type is None:
             return self._execute(_m.CLIENT_UNBLOCK, ("CLIENT", "UNBLOCK", client_id), bool)
         _args: list[ArgT] = ["CLIENT", "UNBLOCK", client_id]
-        if unblock_type is not None:
-            _args.append(
-                _enc.choice("CLIENT UNBLOCK", "unblock_type", unblock_type, ("TIMEOUT", "ERROR"))
-            )
+        _args.append(
+            _enc.choice("CLIENT UNBLOCK", "unblock_type", unblock_type, ("TIMEOUT", "ERROR"))
+        )
         return self._execute(_m.CLIENT_UNBLOCK, tuple(_args), bool)
 
     def client_unpause(self) -> Awaitable[bool]:
@@ -478,6 +476,5 @@ class ConnectionCommands(CommandsBase[StrT]):
         if message is None:
             return self._execute(_m.PING, ("PING",), None)
         _args: list[ArgT] = ["PING"]
-        if message is not None:
-            _args.append(message)
+        _args.append(message)
         return self._execute(_m.PING, tuple(_args), None)

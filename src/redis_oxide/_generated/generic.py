@@ -164,8 +164,7 @@ class GenericCommands(CommandsBase[StrT]):
                 _m.EXPIRE, ("EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)), bool
             )
         _args: list[ArgT] = ["EXPIRE", key, _enc.seconds("EXPIRE", "seconds", seconds)]
-        if condition is not None:
-            _args.append(_enc.choice("EXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
+        _args.append(_enc.choice("EXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.EXPIRE, tuple(_args), bool)
 
     def expireat(
@@ -213,8 +212,7 @@ class GenericCommands(CommandsBase[StrT]):
             key,
             _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
         ]
-        if condition is not None:
-            _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
+        _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.EXPIREAT, tuple(_args), bool)
 
     def expiretime(self, key: KeyT) -> Awaitable[int]:
@@ -521,8 +519,7 @@ class GenericCommands(CommandsBase[StrT]):
             key,
             _enc.milliseconds("PEXPIRE", "milliseconds", milliseconds),
         ]
-        if condition is not None:
-            _args.append(_enc.choice("PEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
+        _args.append(_enc.choice("PEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.PEXPIRE, tuple(_args), bool)
 
     def pexpireat(
@@ -572,8 +569,7 @@ class GenericCommands(CommandsBase[StrT]):
             key,
             _enc.unix_milliseconds("PEXPIREAT", "unix_time_milliseconds", unix_time_milliseconds),
         ]
-        if condition is not None:
-            _args.append(_enc.choice("PEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
+        _args.append(_enc.choice("PEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         return self._execute(_m.PEXPIREAT, tuple(_args), bool)
 
     def pexpiretime(self, key: KeyT) -> Awaitable[int]:

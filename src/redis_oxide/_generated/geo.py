@@ -112,8 +112,7 @@ class GeoCommands(CommandsBase[StrT]):
                 _m.GEODIST, ("GEODIST", key, member1, member2), _rp.parse_opt_double
             )
         _args: list[ArgT] = ["GEODIST", key, member1, member2]
-        if unit is not None:
-            _args.append(_enc.choice("GEODIST", "unit", unit, ("M", "KM", "FT", "MI")))
+        _args.append(_enc.choice("GEODIST", "unit", unit, ("M", "KM", "FT", "MI")))
         return self._execute(_m.GEODIST, tuple(_args), _rp.parse_opt_double)
 
     def geohash(
@@ -139,9 +138,8 @@ class GeoCommands(CommandsBase[StrT]):
         if member is None:
             return self._execute(_m.GEOHASH, ("GEOHASH", key), None)
         _args: list[ArgT] = ["GEOHASH", key]
-        if member is not None:
-            _s1 = _enc.items("GEOHASH", "member", member)
-            _args.extend(_s1)
+        _s1 = _enc.items("GEOHASH", "member", member)
+        _args.extend(_s1)
         return self._execute(_m.GEOHASH, tuple(_args), None)
 
     def geopos(
@@ -168,9 +166,8 @@ class GeoCommands(CommandsBase[StrT]):
         if member is None:
             return self._execute(_m.GEOPOS, ("GEOPOS", key), _rp.parse_array_opt_pair_double_double)
         _args: list[ArgT] = ["GEOPOS", key]
-        if member is not None:
-            _s1 = _enc.items("GEOPOS", "member", member)
-            _args.extend(_s1)
+        _s1 = _enc.items("GEOPOS", "member", member)
+        _args.extend(_s1)
         return self._execute(_m.GEOPOS, tuple(_args), _rp.parse_array_opt_pair_double_double)
 
     @overload

@@ -41,9 +41,8 @@ class HyperloglogCommands(CommandsBase[StrT]):
         if element is None:
             return self._execute(_m.PFADD, ("PFADD", key), bool)
         _args: list[ArgT] = ["PFADD", key]
-        if element is not None:
-            _s1 = _enc.items("PFADD", "element", element)
-            _args.extend(_s1)
+        _s1 = _enc.items("PFADD", "element", element)
+        _args.extend(_s1)
         return self._execute(_m.PFADD, tuple(_args), bool)
 
     def pfcount(self, *key: KeyT) -> Awaitable[int]:
@@ -111,9 +110,8 @@ class HyperloglogCommands(CommandsBase[StrT]):
         if sourcekey is None:
             return self._execute(_m.PFMERGE, ("PFMERGE", destkey), bool)
         _args: list[ArgT] = ["PFMERGE", destkey]
-        if sourcekey is not None:
-            _s1 = _enc.items("PFMERGE", "sourcekey", sourcekey)
-            _args.extend(_s1)
+        _s1 = _enc.items("PFMERGE", "sourcekey", sourcekey)
+        _args.extend(_s1)
         return self._execute(_m.PFMERGE, tuple(_args), bool)
 
     def pfselftest(self) -> Awaitable[bool]:

@@ -376,12 +376,9 @@ class ListCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.LPOP, ("LPOP", key), None)
         _args: list[ArgT] = ["LPOP", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("LPOP", "count", count)
-            _args.append(count)
-        if count is not None:
-            return self._execute(_m.LPOP, tuple(_args), None)
+        if count.__class__ is not int:
+            count = _enc.integer("LPOP", "count", count)
+        _args.append(count)
         return self._execute(_m.LPOP, tuple(_args), None)
 
     @overload
@@ -655,12 +652,9 @@ class ListCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.RPOP, ("RPOP", key), None)
         _args: list[ArgT] = ["RPOP", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("RPOP", "count", count)
-            _args.append(count)
-        if count is not None:
-            return self._execute(_m.RPOP, tuple(_args), None)
+        if count.__class__ is not int:
+            count = _enc.integer("RPOP", "count", count)
+        _args.append(count)
         return self._execute(_m.RPOP, tuple(_args), None)
 
     def rpoplpush(self, source: KeyT, destination: KeyT) -> Awaitable[StrT | None]:

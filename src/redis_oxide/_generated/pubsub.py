@@ -61,8 +61,7 @@ class PubsubCommands(CommandsBase[StrT]):
         if pattern is None:
             return self._execute(_m.PUBSUB_CHANNELS, ("PUBSUB", "CHANNELS"), None)
         _args: list[ArgT] = ["PUBSUB", "CHANNELS"]
-        if pattern is not None:
-            _args.append(pattern)
+        _args.append(pattern)
         return self._execute(_m.PUBSUB_CHANNELS, tuple(_args), None)
 
     def pubsub_help(self) -> Awaitable[list[StrT]]:
@@ -120,9 +119,8 @@ class PubsubCommands(CommandsBase[StrT]):
         if channel is None:
             return self._execute(_m.PUBSUB_NUMSUB, ("PUBSUB", "NUMSUB"), _rp.parse_map_bulk_int)
         _args: list[ArgT] = ["PUBSUB", "NUMSUB"]
-        if channel is not None:
-            _s1 = _enc.items("PUBSUB NUMSUB", "channel", channel)
-            _args.extend(_s1)
+        _s1 = _enc.items("PUBSUB NUMSUB", "channel", channel)
+        _args.extend(_s1)
         return self._execute(_m.PUBSUB_NUMSUB, tuple(_args), _rp.parse_map_bulk_int)
 
     def pubsub_shardchannels(self, *, pattern: KeyT | None = None) -> Awaitable[list[StrT]]:
@@ -146,8 +144,7 @@ class PubsubCommands(CommandsBase[StrT]):
         if pattern is None:
             return self._execute(_m.PUBSUB_SHARDCHANNELS, ("PUBSUB", "SHARDCHANNELS"), None)
         _args: list[ArgT] = ["PUBSUB", "SHARDCHANNELS"]
-        if pattern is not None:
-            _args.append(pattern)
+        _args.append(pattern)
         return self._execute(_m.PUBSUB_SHARDCHANNELS, tuple(_args), None)
 
     def pubsub_shardnumsub(
@@ -176,9 +173,8 @@ class PubsubCommands(CommandsBase[StrT]):
                 _m.PUBSUB_SHARDNUMSUB, ("PUBSUB", "SHARDNUMSUB"), _rp.parse_map_bulk_int
             )
         _args: list[ArgT] = ["PUBSUB", "SHARDNUMSUB"]
-        if shardchannel is not None:
-            _s1 = _enc.items("PUBSUB SHARDNUMSUB", "shardchannel", shardchannel)
-            _args.extend(_s1)
+        _s1 = _enc.items("PUBSUB SHARDNUMSUB", "shardchannel", shardchannel)
+        _args.extend(_s1)
         return self._execute(_m.PUBSUB_SHARDNUMSUB, tuple(_args), _rp.parse_map_bulk_int)
 
     def spublish(self, shardchannel: ValueT, message: ValueT) -> Awaitable[int]:

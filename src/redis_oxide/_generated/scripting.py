@@ -265,8 +265,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         if flush_type is None:
             return self._execute(_m.FUNCTION_FLUSH, ("FUNCTION", "FLUSH"), bool)
         _args: list[ArgT] = ["FUNCTION", "FLUSH"]
-        if flush_type is not None:
-            _args.append(_enc.choice("FUNCTION FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
+        _args.append(_enc.choice("FUNCTION FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
         return self._execute(_m.FUNCTION_FLUSH, tuple(_args), bool)
 
     def function_help(self) -> Awaitable[list[StrT]]:
@@ -387,10 +386,9 @@ class ScriptingCommands(CommandsBase[StrT]):
                 _m.FUNCTION_RESTORE, ("FUNCTION", "RESTORE", serialized_value), bool
             )
         _args: list[ArgT] = ["FUNCTION", "RESTORE", serialized_value]
-        if policy is not None:
-            _args.append(
-                _enc.choice("FUNCTION RESTORE", "policy", policy, ("FLUSH", "APPEND", "REPLACE"))
-            )
+        _args.append(
+            _enc.choice("FUNCTION RESTORE", "policy", policy, ("FLUSH", "APPEND", "REPLACE"))
+        )
         return self._execute(_m.FUNCTION_RESTORE, tuple(_args), bool)
 
     def function_stats(self) -> Awaitable[FunctionStats[StrT]]:
@@ -478,8 +476,7 @@ class ScriptingCommands(CommandsBase[StrT]):
         if flush_type is None:
             return self._execute(_m.SCRIPT_FLUSH, ("SCRIPT", "FLUSH"), bool)
         _args: list[ArgT] = ["SCRIPT", "FLUSH"]
-        if flush_type is not None:
-            _args.append(_enc.choice("SCRIPT FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
+        _args.append(_enc.choice("SCRIPT FLUSH", "flush_type", flush_type, ("ASYNC", "SYNC")))
         return self._execute(_m.SCRIPT_FLUSH, tuple(_args), bool)
 
     def script_help(self) -> Awaitable[list[StrT]]:

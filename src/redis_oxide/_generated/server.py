@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Literal, overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
+from redis_oxide._parsers import InfoValue, Reply
 
 from . import _encode as _enc
 from . import _meta as _m
@@ -56,8 +56,7 @@ class ServerCommands(CommandsBase[StrT]):
         if category is None:
             return self._execute(_m.ACL_CAT, ("ACL", "CAT"), None)
         _args: list[ArgT] = ["ACL", "CAT"]
-        if category is not None:
-            _args.append(category)
+        _args.append(category)
         return self._execute(_m.ACL_CAT, tuple(_args), None)
 
     def acl_deluser(self, *username: ValueT) -> Awaitable[int]:
@@ -106,9 +105,8 @@ class ServerCommands(CommandsBase[StrT]):
         if arg is None:
             return self._execute(_m.ACL_DRYRUN, ("ACL", "DRYRUN", username, command), None)
         _args: list[ArgT] = ["ACL", "DRYRUN", username, command]
-        if arg is not None:
-            _s1 = _enc.items("ACL DRYRUN", "arg", arg)
-            _args.extend(_s1)
+        _s1 = _enc.items("ACL DRYRUN", "arg", arg)
+        _args.extend(_s1)
         return self._execute(_m.ACL_DRYRUN, tuple(_args), None)
 
     def acl_genpass(self, *, bits: int | None = None) -> Awaitable[StrT]:
@@ -131,10 +129,9 @@ class ServerCommands(CommandsBase[StrT]):
         if bits is None:
             return self._execute(_m.ACL_GENPASS, ("ACL", "GENPASS"), None)
         _args: list[ArgT] = ["ACL", "GENPASS"]
-        if bits is not None:
-            if bits.__class__ is not int:
-                bits = _enc.integer("ACL GENPASS", "bits", bits)
-            _args.append(bits)
+        if bits.__class__ is not int:
+            bits = _enc.integer("ACL GENPASS", "bits", bits)
+        _args.append(bits)
         return self._execute(_m.ACL_GENPASS, tuple(_args), None)
 
     def acl_getuser(self, username: ValueT) -> Awaitable[AclUser | None]:
@@ -305,9 +302,8 @@ class ServerCommands(CommandsBase[StrT]):
         if rule is None:
             return self._execute(_m.ACL_SETUSER, ("ACL", "SETUSER", username), bool)
         _args: list[ArgT] = ["ACL", "SETUSER", username]
-        if rule is not None:
-            _s1 = _enc.items("ACL SETUSER", "rule", rule)
-            _args.extend(_s1)
+        _s1 = _enc.items("ACL SETUSER", "rule", rule)
+        _args.extend(_s1)
         return self._execute(_m.ACL_SETUSER, tuple(_args), bool)
 
     def acl_users(self) -> Awaitable[list[StrT]]:
@@ -428,9 +424,8 @@ class ServerCommands(CommandsBase[StrT]):
                 _m.COMMAND_DOCS, ("COMMAND", "DOCS"), _rp.parse_map_bulk_command_doc
             )
         _args: list[ArgT] = ["COMMAND", "DOCS"]
-        if command_name is not None:
-            _s1 = _enc.items("COMMAND DOCS", "command_name", command_name)
-            _args.extend(_s1)
+        _s1 = _enc.items("COMMAND DOCS", "command_name", command_name)
+        _args.extend(_s1)
         return self._execute(_m.COMMAND_DOCS, tuple(_args), _rp.parse_map_bulk_command_doc)
 
     def command_getkeys(
@@ -456,9 +451,8 @@ class ServerCommands(CommandsBase[StrT]):
         if arg is None:
             return self._execute(_m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", command), None)
         _args: list[ArgT] = ["COMMAND", "GETKEYS", command]
-        if arg is not None:
-            _s1 = _enc.items("COMMAND GETKEYS", "arg", arg)
-            _args.extend(_s1)
+        _s1 = _enc.items("COMMAND GETKEYS", "arg", arg)
+        _args.extend(_s1)
         return self._execute(_m.COMMAND_GETKEYS, tuple(_args), None)
 
     def command_getkeysandflags(
@@ -489,9 +483,8 @@ class ServerCommands(CommandsBase[StrT]):
                 _rp.parse_array_pair_bulk_set_str,
             )
         _args: list[ArgT] = ["COMMAND", "GETKEYSANDFLAGS", command]
-        if arg is not None:
-            _s1 = _enc.items("COMMAND GETKEYSANDFLAGS", "arg", arg)
-            _args.extend(_s1)
+        _s1 = _enc.items("COMMAND GETKEYSANDFLAGS", "arg", arg)
+        _args.extend(_s1)
         return self._execute(
             _m.COMMAND_GETKEYSANDFLAGS, tuple(_args), _rp.parse_array_pair_bulk_set_str
         )
@@ -541,9 +534,8 @@ class ServerCommands(CommandsBase[StrT]):
                 _m.COMMAND_INFO, ("COMMAND", "INFO"), _rp.parse_array_opt_command_info
             )
         _args: list[ArgT] = ["COMMAND", "INFO"]
-        if command_name is not None:
-            _s1 = _enc.items("COMMAND INFO", "command_name", command_name)
-            _args.extend(_s1)
+        _s1 = _enc.items("COMMAND INFO", "command_name", command_name)
+        _args.extend(_s1)
         return self._execute(_m.COMMAND_INFO, tuple(_args), _rp.parse_array_opt_command_info)
 
     def command_list(
@@ -800,8 +792,7 @@ class ServerCommands(CommandsBase[StrT]):
         if flush_type is None:
             return self._execute(_m.FLUSHALL, ("FLUSHALL",), bool)
         _args: list[ArgT] = ["FLUSHALL"]
-        if flush_type is not None:
-            _args.append(_enc.choice("FLUSHALL", "flush_type", flush_type, ("ASYNC", "SYNC")))
+        _args.append(_enc.choice("FLUSHALL", "flush_type", flush_type, ("ASYNC", "SYNC")))
         return self._execute(_m.FLUSHALL, tuple(_args), bool)
 
     def flushdb(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
@@ -828,13 +819,12 @@ class ServerCommands(CommandsBase[StrT]):
         if flush_type is None:
             return self._execute(_m.FLUSHDB, ("FLUSHDB",), bool)
         _args: list[ArgT] = ["FLUSHDB"]
-        if flush_type is not None:
-            _args.append(_enc.choice("FLUSHDB", "flush_type", flush_type, ("ASYNC", "SYNC")))
+        _args.append(_enc.choice("FLUSHDB", "flush_type", flush_type, ("ASYNC", "SYNC")))
         return self._execute(_m.FLUSHDB, tuple(_args), bool)
 
     def info(
         self, *, section: Iterable[ValueT] | None = None
-    ) -> Awaitable[dict[str, dict[str, str | int | float]]]:
+    ) -> Awaitable[dict[str, dict[str, InfoValue]]]:
         """Returns information and statistics about the server.
 
         Time complexity: O(1)
@@ -849,8 +839,7 @@ class ServerCommands(CommandsBase[StrT]):
                 ``<section>``.
 
         Returns:
-            An awaitable of a dict of INFO sections, typed
-                ``dict[str, dict[str, str | int | float]]``.
+            An awaitable of a dict of INFO sections, typed ``dict[str, dict[str, InfoValue]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -859,9 +848,8 @@ class ServerCommands(CommandsBase[StrT]):
         if section is None:
             return self._execute(_m.INFO, ("INFO",), _rp.parse_info)
         _args: list[ArgT] = ["INFO"]
-        if section is not None:
-            _s1 = _enc.items("INFO", "section", section)
-            _args.extend(_s1)
+        _s1 = _enc.items("INFO", "section", section)
+        _args.extend(_s1)
         return self._execute(_m.INFO, tuple(_args), _rp.parse_info)
 
     def lastsave(self) -> Awaitable[int]:
@@ -958,9 +946,8 @@ class ServerCommands(CommandsBase[StrT]):
                 _m.LATENCY_HISTOGRAM, ("LATENCY", "HISTOGRAM"), _rp.parse_map_bulk_latency_histogram
             )
         _args: list[ArgT] = ["LATENCY", "HISTOGRAM"]
-        if command is not None:
-            _s1 = _enc.items("LATENCY HISTOGRAM", "command", command)
-            _args.extend(_s1)
+        _s1 = _enc.items("LATENCY HISTOGRAM", "command", command)
+        _args.extend(_s1)
         return self._execute(
             _m.LATENCY_HISTOGRAM, tuple(_args), _rp.parse_map_bulk_latency_histogram
         )
@@ -1024,9 +1011,8 @@ class ServerCommands(CommandsBase[StrT]):
         if event is None:
             return self._execute(_m.LATENCY_RESET, ("LATENCY", "RESET"), None)
         _args: list[ArgT] = ["LATENCY", "RESET"]
-        if event is not None:
-            _s1 = _enc.items("LATENCY RESET", "event", event)
-            _args.extend(_s1)
+        _s1 = _enc.items("LATENCY RESET", "event", event)
+        _args.extend(_s1)
         return self._execute(_m.LATENCY_RESET, tuple(_args), None)
 
     def lolwut(self, *, version: int | None = None) -> Awaitable[StrT]:
@@ -1048,10 +1034,9 @@ class ServerCommands(CommandsBase[StrT]):
         if version is None:
             return self._execute(_m.LOLWUT, ("LOLWUT",), None)
         _args: list[ArgT] = ["LOLWUT"]
-        if version is not None:
-            if version.__class__ is not int:
-                version = _enc.integer("LOLWUT", "version", version)
-            _args.extend(("VERSION", version))
+        if version.__class__ is not int:
+            version = _enc.integer("LOLWUT", "version", version)
+        _args.extend(("VERSION", version))
         return self._execute(_m.LOLWUT, tuple(_args), None)
 
     def memory_doctor(self) -> Awaitable[StrT]:
@@ -1155,10 +1140,9 @@ class ServerCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.MEMORY_USAGE, ("MEMORY", "USAGE", key), None)
         _args: list[ArgT] = ["MEMORY", "USAGE", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("MEMORY USAGE", "count", count)
-            _args.extend(("SAMPLES", count))
+        if count.__class__ is not int:
+            count = _enc.integer("MEMORY USAGE", "count", count)
+        _args.extend(("SAMPLES", count))
         return self._execute(_m.MEMORY_USAGE, tuple(_args), None)
 
     def module_help(self) -> Awaitable[list[StrT]]:
@@ -1214,9 +1198,8 @@ class ServerCommands(CommandsBase[StrT]):
         if arg is None:
             return self._execute(_m.MODULE_LOAD, ("MODULE", "LOAD", path), bool)
         _args: list[ArgT] = ["MODULE", "LOAD", path]
-        if arg is not None:
-            _s1 = _enc.items("MODULE LOAD", "arg", arg)
-            _args.extend(_s1)
+        _s1 = _enc.items("MODULE LOAD", "arg", arg)
+        _args.extend(_s1)
         return self._execute(_m.MODULE_LOAD, tuple(_args), bool)
 
     def module_loadex(
@@ -1518,10 +1501,9 @@ class ServerCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.SLOWLOG_GET, ("SLOWLOG", "GET"), _rp.parse_array_slowlog_entry)
         _args: list[ArgT] = ["SLOWLOG", "GET"]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("SLOWLOG GET", "count", count)
-            _args.append(count)
+        if count.__class__ is not int:
+            count = _enc.integer("SLOWLOG GET", "count", count)
+        _args.append(count)
         return self._execute(_m.SLOWLOG_GET, tuple(_args), _rp.parse_array_slowlog_entry)
 
     def slowlog_help(self) -> Awaitable[list[StrT]]:

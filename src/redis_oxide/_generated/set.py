@@ -302,13 +302,10 @@ class SetCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.SPOP, ("SPOP", key), None)
         _args: list[ArgT] = ["SPOP", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("SPOP", "count", count)
-            _args.append(count)
-        if count is not None:
-            return self._execute(_m.SPOP, tuple(_args), _rp.parse_set_bulk)
-        return self._execute(_m.SPOP, tuple(_args), None)
+        if count.__class__ is not int:
+            count = _enc.integer("SPOP", "count", count)
+        _args.append(count)
+        return self._execute(_m.SPOP, tuple(_args), _rp.parse_set_bulk)
 
     @overload
     def srandmember(self, key: KeyT, *, count: int) -> Awaitable[list[StrT]]: ...
@@ -347,12 +344,9 @@ class SetCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.SRANDMEMBER, ("SRANDMEMBER", key), None)
         _args: list[ArgT] = ["SRANDMEMBER", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("SRANDMEMBER", "count", count)
-            _args.append(count)
-        if count is not None:
-            return self._execute(_m.SRANDMEMBER, tuple(_args), None)
+        if count.__class__ is not int:
+            count = _enc.integer("SRANDMEMBER", "count", count)
+        _args.append(count)
         return self._execute(_m.SRANDMEMBER, tuple(_args), None)
 
     def srem(self, key: KeyT, *member: ValueT) -> Awaitable[int]:

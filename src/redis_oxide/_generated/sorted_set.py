@@ -623,10 +623,9 @@ class SortedSetCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.ZPOPMAX, ("ZPOPMAX", key), _rp.parse_array_pair_bulk_double)
         _args: list[ArgT] = ["ZPOPMAX", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("ZPOPMAX", "count", count)
-            _args.append(count)
+        if count.__class__ is not int:
+            count = _enc.integer("ZPOPMAX", "count", count)
+        _args.append(count)
         return self._execute(_m.ZPOPMAX, tuple(_args), _rp.parse_array_pair_bulk_double)
 
     def zpopmin(
@@ -654,10 +653,9 @@ class SortedSetCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.ZPOPMIN, ("ZPOPMIN", key), _rp.parse_array_pair_bulk_double)
         _args: list[ArgT] = ["ZPOPMIN", key]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("ZPOPMIN", "count", count)
-            _args.append(count)
+        if count.__class__ is not int:
+            count = _enc.integer("ZPOPMIN", "count", count)
+        _args.append(count)
         return self._execute(_m.ZPOPMIN, tuple(_args), _rp.parse_array_pair_bulk_double)
 
     @overload
@@ -849,10 +847,9 @@ class SortedSetCommands(CommandsBase[StrT]):
         if limit is None:
             return self._execute(_m.ZRANGEBYLEX, ("ZRANGEBYLEX", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYLEX", key, min, max]
-        if limit is not None:
-            _args.append("LIMIT")
-            _args.append(_enc.integer("ZRANGEBYLEX", "offset", limit[0]))
-            _args.append(_enc.integer("ZRANGEBYLEX", "count", limit[1]))
+        _args.append("LIMIT")
+        _args.append(_enc.integer("ZRANGEBYLEX", "offset", limit[0]))
+        _args.append(_enc.integer("ZRANGEBYLEX", "count", limit[1]))
         return self._execute(_m.ZRANGEBYLEX, tuple(_args), None)
 
     @overload
@@ -1035,9 +1032,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
-        if withscore:
-            return self._execute(_m.ZRANK, tuple(_args), _rp.parse_opt_pair_int_double)
-        return self._execute(_m.ZRANK, tuple(_args), None)
+        return self._execute(_m.ZRANK, tuple(_args), _rp.parse_opt_pair_int_double)
 
     def zrem(self, key: KeyT, *member: ValueT) -> Awaitable[int]:
         """Removes one or more members from a sorted set. Deletes the sorted set if all members were
@@ -1193,9 +1188,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZREVRANGE", key, start, stop]
         if withscores:
             _args.append("WITHSCORES")
-        if withscores:
-            return self._execute(_m.ZREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
-        return self._execute(_m.ZREVRANGE, tuple(_args), None)
+        return self._execute(_m.ZREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
 
     def zrevrangebylex(
         self, key: KeyT, max: ValueT, min: ValueT, *, limit: tuple[int, int] | None = None
@@ -1231,10 +1224,9 @@ class SortedSetCommands(CommandsBase[StrT]):
         if limit is None:
             return self._execute(_m.ZREVRANGEBYLEX, ("ZREVRANGEBYLEX", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYLEX", key, max, min]
-        if limit is not None:
-            _args.append("LIMIT")
-            _args.append(_enc.integer("ZREVRANGEBYLEX", "offset", limit[0]))
-            _args.append(_enc.integer("ZREVRANGEBYLEX", "count", limit[1]))
+        _args.append("LIMIT")
+        _args.append(_enc.integer("ZREVRANGEBYLEX", "offset", limit[0]))
+        _args.append(_enc.integer("ZREVRANGEBYLEX", "count", limit[1]))
         return self._execute(_m.ZREVRANGEBYLEX, tuple(_args), None)
 
     @overload
@@ -1370,9 +1362,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["ZREVRANK", key, member]
         if withscore:
             _args.append("WITHSCORE")
-        if withscore:
-            return self._execute(_m.ZREVRANK, tuple(_args), _rp.parse_opt_pair_int_double)
-        return self._execute(_m.ZREVRANK, tuple(_args), None)
+        return self._execute(_m.ZREVRANK, tuple(_args), _rp.parse_opt_pair_int_double)
 
     def zscan(
         self, key: KeyT, cursor: int, *, pattern: KeyT | None = None, count: int | None = None

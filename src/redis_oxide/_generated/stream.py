@@ -510,10 +510,9 @@ class StreamCommands(CommandsBase[StrT]):
         if entriesread is None:
             return self._execute(_m.XGROUP_SETID, ("XGROUP", "SETID", key, group, id), bool)
         _args: list[ArgT] = ["XGROUP", "SETID", key, group, id]
-        if entriesread is not None:
-            if entriesread.__class__ is not int:
-                entriesread = _enc.integer("XGROUP SETID", "entriesread", entriesread)
-            _args.extend(("ENTRIESREAD", entriesread))
+        if entriesread.__class__ is not int:
+            entriesread = _enc.integer("XGROUP SETID", "entriesread", entriesread)
+        _args.extend(("ENTRIESREAD", entriesread))
         return self._execute(_m.XGROUP_SETID, tuple(_args), bool)
 
     def xinfo_consumers(self, key: KeyT, group: ValueT) -> Awaitable[list[XInfoConsumer[StrT]]]:
@@ -623,13 +622,10 @@ class StreamCommands(CommandsBase[StrT]):
         if full_block is None:
             return self._execute(_m.XINFO_STREAM, ("XINFO", "STREAM", key), _rp.parse_xinfo_stream)
         _args: list[ArgT] = ["XINFO", "STREAM", key]
-        if full_block is not None:
-            _args.append("FULL")
-            if full_block.count is not None:
-                _args.extend(("COUNT", _enc.integer("XINFO STREAM", "count", full_block.count)))
-        if full_block is not None:
-            return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream_full)
-        return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream)
+        _args.append("FULL")
+        if full_block.count is not None:
+            _args.extend(("COUNT", _enc.integer("XINFO STREAM", "count", full_block.count)))
+        return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream_full)
 
     def xlen(self, key: KeyT) -> Awaitable[int]:
         """Return the number of messages in a stream.
@@ -699,19 +695,14 @@ class StreamCommands(CommandsBase[StrT]):
         if filters is None:
             return self._execute(_m.XPENDING, ("XPENDING", key, group), _rp.parse_xpending_summary)
         _args: list[ArgT] = ["XPENDING", key, group]
-        if filters is not None:
-            if filters.min_idle_time is not None:
-                _args.extend(
-                    ("IDLE", _enc.integer("XPENDING", "min_idle_time", filters.min_idle_time))
-                )
-            _args.append(filters.start)
-            _args.append(filters.end)
-            _args.append(_enc.integer("XPENDING", "count", filters.count))
-            if filters.consumer is not None:
-                _args.append(filters.consumer)
-        if filters is not None:
-            return self._execute(_m.XPENDING, tuple(_args), _rp.parse_array_xpending_entry)
-        return self._execute(_m.XPENDING, tuple(_args), _rp.parse_xpending_summary)
+        if filters.min_idle_time is not None:
+            _args.extend(("IDLE", _enc.integer("XPENDING", "min_idle_time", filters.min_idle_time)))
+        _args.append(filters.start)
+        _args.append(filters.end)
+        _args.append(_enc.integer("XPENDING", "count", filters.count))
+        if filters.consumer is not None:
+            _args.append(filters.consumer)
+        return self._execute(_m.XPENDING, tuple(_args), _rp.parse_array_xpending_entry)
 
     def xrange(
         self, key: KeyT, start: ValueT, end: ValueT, *, count: int | None = None
@@ -745,10 +736,9 @@ class StreamCommands(CommandsBase[StrT]):
                 _m.XRANGE, ("XRANGE", key, start, end), _rp.parse_array_pair_bulk_map_bulk_bulk
             )
         _args: list[ArgT] = ["XRANGE", key, start, end]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("XRANGE", "count", count)
-            _args.extend(("COUNT", count))
+        if count.__class__ is not int:
+            count = _enc.integer("XRANGE", "count", count)
+        _args.extend(("COUNT", count))
         return self._execute(_m.XRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xread(
@@ -892,10 +882,9 @@ class StreamCommands(CommandsBase[StrT]):
                 _rp.parse_array_pair_bulk_map_bulk_bulk,
             )
         _args: list[ArgT] = ["XREVRANGE", key, end, start]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("XREVRANGE", "count", count)
-            _args.extend(("COUNT", count))
+        if count.__class__ is not int:
+            count = _enc.integer("XREVRANGE", "count", count)
+        _args.extend(("COUNT", count))
         return self._execute(_m.XREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_map_bulk_bulk)
 
     def xsetid(

@@ -7,6 +7,9 @@ Rules of this package:
 - Two interchangeable decoders implement :class:`Decoder`: hiredis (default, C speed) and a
   pure-Python one. They return equal values for every input in the test vector table,
   including where hiredis departs from ideal RESP3 (docs/decisions.md, "Protocol layer").
+- hiredis is a declared dependency, but a platform or install without it still works: the
+  encoders and the default decoder fall back to the pure-Python ones, chosen once at import
+  (``HIREDIS_AVAILABLE``), so the hiredis paths pay nothing for the fallback.
 - Server error replies are :class:`~redis_oxide._exceptions.ServerError` values, not raised.
 - Push frames are exactly of type :data:`PushMessage`.
 """
@@ -50,23 +53,23 @@ def make_decoder(
             with this codec; ``None`` returns ``bytes``. Error replies are always UTF-8 text.
         errors: Codec error handler. With ``"strict"`` an undecodable value raises
             ``UnicodeDecodeError`` from ``next_reply`` and the decoder must be discarded.
-        implementation: ``"hiredis"`` (C, the default) or ``"python"``.
+        implementation: ``"hiredis"`` (the default): the C decoder, or the pure-Python one
+            when hiredis>=3.2 cannot be imported, the rule the encoders follow too; code
+            that must have hiredis checks ``HIREDIS_AVAILABLE``. ``"python"``: always the
+            pure-Python decoder.
         reply_error: Builds the value of a ``-`` reply from its text.
 
     Returns:
         A fresh decoder with an empty buffer.
 
     Raises:
-        ImportError: ``"hiredis"`` was asked for but hiredis>=3.2 is not installed.
         LookupError: Unknown ``encoding`` or ``errors``.
         ValueError: Unknown ``implementation``.
     """
-    if implementation == "hiredis":
-        if not HIREDIS_AVAILABLE:
-            raise ImportError(
-                "hiredis>=3.2 is not installed; install it or use implementation='python'"
-            )
+    if implementation == "hiredis" and HIREDIS_AVAILABLE:
         return HiredisDecoder(encoding=encoding, errors=errors, reply_error=reply_error)
+    if implementation == "hiredis":
+        return PythonDecoder(encoding=encoding, errors=errors, reply_error=reply_error)
     if implementation == "python":
         return PythonDecoder(encoding=encoding, errors=errors, reply_error=reply_error)
     raise ValueError(f"unknown decoder implementation {implementation!r}")
@@ -75,6 +78,6 @@ def make_decoder(
 if HIREDIS_AVAILABLE:
     encode_command = _hiredis.encode_command
     encode_commands = _hiredis.encode_commands
-else:  # pragma: no cover - hiredis is a dependency
+else:
     encode_command = _encode.encode_command
     encode_commands = _encode.encode_commands

@@ -17,7 +17,7 @@ Rules (identical for this encoder and the hiredis one, checked by one test table
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from redis_oxide._command import ArgT
 
@@ -43,8 +43,9 @@ def _normalize(arg: object, index: int) -> PlainArg:
     if isinstance(arg, float):
         return arg if type(arg) is float else float(arg)
     if isinstance(arg, memoryview):
+        view = cast("memoryview", arg)  # isinstance cannot know the item type
         # ``c_contiguous`` also raises ValueError on a released view, before any send.
-        return arg if arg.c_contiguous else arg.tobytes()
+        return view if view.c_contiguous else view.tobytes()
     raise TypeError(
         f"command argument {index} has type {type(arg).__name__}; "
         "expected str, bytes, memoryview, int or float"

@@ -35,14 +35,27 @@ __all__ = [
     "pack_plain",
 ]
 
-PUSH_CLASS: type[list[Any]] | None
+
+def _hiredis_missing(args: tuple[PlainArg, ...]) -> bytes:
+    raise ImportError("hiredis>=3.2 is not installed; use the pure-Python encoder")
+
+
+_push_class: type[list[Any]] | None = None
+# The stub's 1-tuple parameter and missing return type, restated.
+_pack_command: Callable[[tuple[PlainArg, ...]], bytes] = _hiredis_missing
 try:
     import hiredis
-except ImportError:  # pragma: no cover - hiredis is a dependency; this guards odd platforms
-    PUSH_CLASS = None
+except ImportError:  # hiredis is a dependency; this guards odd platforms and broken installs
+    pass
 else:
-    PUSH_CLASS = getattr(hiredis, "PushNotification", None)
+    _push_class = getattr(hiredis, "PushNotification", None)
+    if _push_class is not None:
+        # getattr: the stubbed type is the wrong one restated here, not worth reading.
+        pack = getattr(hiredis, "pack_command")  # noqa: B009
+        _pack_command = cast("Callable[[tuple[PlainArg, ...]], bytes]", pack)
 
+#: hiredis' class of push frames, or None without hiredis>=3.2.
+PUSH_CLASS: Final = _push_class
 #: Whether the hiredis decoder and encoder can be used.
 HIREDIS_AVAILABLE: Final[bool] = PUSH_CLASS is not None
 
@@ -82,6 +95,8 @@ class HiredisDecoder:
         errors: str = "strict",
         reply_error: Callable[[str], ServerError] = server_error_from_message,
     ) -> None:
+        import hiredis  # bound at module level only when importable
+
         reader = hiredis.Reader(
             protocolError=ProtocolError,
             replyError=reply_error,
@@ -96,15 +111,6 @@ class HiredisDecoder:
     def __repr__(self) -> str:
         return "<HiredisDecoder>"
 
-
-def _hiredis_missing(args: tuple[PlainArg, ...]) -> bytes:
-    raise ImportError("hiredis>=3.2 is not installed; use the pure-Python encoder")
-
-
-# The stub's 1-tuple parameter and missing return type, restated.
-_pack_command: Callable[[tuple[PlainArg, ...]], bytes] = _hiredis_missing
-if HIREDIS_AVAILABLE:
-    _pack_command = cast("Callable[[tuple[PlainArg, ...]], bytes]", hiredis.pack_command)
 
 # Argument types hiredis encodes exactly as the pure encoder does. bool is a different type,
 # so it takes the slow path and is refused there; float/int subclasses would be sent through
@@ -148,7 +154,11 @@ def encode_command(args: Sequence[ArgT]) -> bytes:
     if not args:
         # Redis answers nothing to "*0": the reply queue would wait forever.
         raise ValueError("a command needs at least one argument (its name)")
-    return _pack_command(args if type(args) is tuple else tuple(args))
+    # ``type() is`` (cheaper than isinstance for a list) loses the item type for pyright; the
+    # loop above checked each item.
+    return _pack_command(
+        args if type(args) is tuple else tuple(args)  # pyright: ignore[reportUnknownArgumentType]
+    )
 
 
 def encode_commands(commands: Iterable[Sequence[ArgT]]) -> bytes:

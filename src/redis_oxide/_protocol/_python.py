@@ -26,7 +26,7 @@ import codecs
 import math
 import re
 from collections.abc import Callable
-from typing import Final
+from typing import ClassVar, Final, TypeAlias
 
 from redis_oxide._exceptions import ProtocolError, ServerError, server_error_from_message
 from redis_oxide._protocol._push import PushMessage
@@ -70,7 +70,9 @@ def _int64(line: bytearray, what: str) -> int:
         value = int(line)
     except ValueError:
         raise ProtocolError(what) from None
-    if b"%d" % value != line or not _INT64_MIN <= value <= _INT64_MAX:
+    # bytearray == bytes compares contents, which the stubs do not say.
+    canonical = line == b"%d" % value  # pyright: ignore[reportUnnecessaryComparison]
+    if not canonical or not _INT64_MIN <= value <= _INT64_MAX:
         raise ProtocolError(what)
     return value
 
@@ -98,6 +100,9 @@ class _Aggregate:
         self.items = items
         self.remaining = remaining
         self.is_map = is_map
+
+
+_LineParser: TypeAlias = "Callable[[PythonDecoder, bytearray, str | None], RespValue]"
 
 
 class PythonDecoder:
@@ -200,7 +205,7 @@ class PythonDecoder:
                     stop = after + length
                     if stop + 2 > end:
                         break
-                    if buf[stop : stop + 2] != b"\r\n":
+                    if not buf.startswith(b"\r\n", stop):
                         raise ProtocolError("Bulk string is not terminated by CRLF")
                     if kind == _VERBATIM:
                         if length < 4 or buf[after + 3] != 0x3A:  # "txt:" / "mkd:"
@@ -233,7 +238,7 @@ class PythonDecoder:
                         continue
                     value = items
             else:
-                value = _LINE_KINDS[kind](self, line, encoding)
+                value = self._LINE_KINDS[kind](self, line, encoding)
             pos = after
             # Attach the finished value to the aggregates it completes, innermost first.
             while stack:
@@ -290,6 +295,17 @@ class PythonDecoder:
             raise ProtocolError("Bad bignum value")
         return line.decode(encoding, self._errors) if encoding else bytes(line)
 
+    # The single-line kinds; bulk and aggregate kinds are handled inline in ``_parse``.
+    _LINE_KINDS: ClassVar[dict[int, _LineParser]] = {
+        _SIMPLE: _simple,
+        _ERROR: _error,
+        _INTEGER: _integer,
+        _DOUBLE_T: _double,
+        _NULL: _null,
+        _BOOL: _bool,
+        _BIGNUM_T: _bignum,
+    }
+
 
 def _finish(aggregate: _Aggregate) -> RespValue:
     if not aggregate.is_map:
@@ -301,16 +317,3 @@ def _finish(aggregate: _Aggregate) -> RespValue:
         # hiredis raises the bare TypeError and leaves its reader broken; Redis never sends
         # an aggregate as a map key.
         raise ProtocolError("Aggregate used as a map key") from None
-
-
-_LineParser = Callable[[PythonDecoder, bytearray, "str | None"], RespValue]
-# The single-line kinds; bulk and aggregate kinds are handled inline in ``_parse``.
-_LINE_KINDS: Final[dict[int, _LineParser]] = {
-    _SIMPLE: PythonDecoder._simple,
-    _ERROR: PythonDecoder._error,
-    _INTEGER: PythonDecoder._integer,
-    _DOUBLE_T: PythonDecoder._double,
-    _NULL: PythonDecoder._null,
-    _BOOL: PythonDecoder._bool,
-    _BIGNUM_T: PythonDecoder._bignum,
-}

@@ -8,6 +8,8 @@ Rules this module keeps:
   ``bytes`` (``GET k``, ``SET k v``, ``HGET k f`` ...) is framed by one ``%`` on a template
   made once per command name: about half the time of ``hiredis.pack_command``, which formats
   every length with ``sprintf``. Anything else goes to ``encode_command``'s rules.
+- Without hiredis every command that no template takes goes to the pure encoder; with it,
+  the fast path does exactly the work it did before (no extra test).
 - A template escapes ``%`` in the name; at most ``_MAX_NAMES`` names get one per arity, so
   raw commands with ever-new names cannot grow the caches without bound. A template, once
   made, stays: a name found in ``THREE_TOKENS`` / ``TWO_TOKENS`` can be framed later.
@@ -23,7 +25,8 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from redis_oxide._command import ArgT
-from redis_oxide._protocol._hiredis import PLAIN_TYPES, encode_command, pack_plain
+from redis_oxide._protocol import _encode, _hiredis
+from redis_oxide._protocol._hiredis import HIREDIS_AVAILABLE, PLAIN_TYPES, pack_plain
 
 __all__ = ["THREE_TOKENS", "TWO_TOKENS", "is_late", "join_frames", "pack_args"]
 
@@ -35,6 +38,10 @@ _THREE: dict[str, bytes] = {}
 #: The caches, for hot paths that test ``is_late``'s rule inline.
 TWO_TOKENS: Final = _TWO
 THREE_TOKENS: Final = _THREE
+
+# What neither a template nor ``pack_plain`` takes. Without hiredis ``PLAIN_TYPES`` is empty,
+# so every such command comes here and the pure encoder frames it.
+encode_command: Final = _hiredis.encode_command if HIREDIS_AVAILABLE else _encode.encode_command
 
 
 def _template(name: str, count: int, cache: dict[str, bytes]) -> bytes | None:

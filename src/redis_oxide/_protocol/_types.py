@@ -43,8 +43,15 @@ NOT_ENOUGH: Final[NeedMoreData] = NeedMoreData()
 #: decode to ``list`` and big numbers to ``bytes``/``str`` (docs/decisions.md, "Protocol layer");
 #: server errors are :class:`ServerError` values.
 RespValue: TypeAlias = (
-    "bytes | str | int | float | bool | ServerError | list[RespValue] "
-    "| dict[RespValue, RespValue] | None"
+    bytes
+    | str
+    | int
+    | float
+    | bool
+    | ServerError
+    | list["RespValue"]
+    | dict["RespValue", "RespValue"]
+    | None
 )
 
 

@@ -13,6 +13,7 @@ plain socket. Importing this package needs only the standard library. See
 ``docs/testing.md``.
 """
 
+from redis_oxide.testing._binaries import Launcher
 from redis_oxide.testing._cluster import start_cluster
 from redis_oxide.testing._errors import (
     MissingBinaryError,
@@ -33,6 +34,7 @@ from redis_oxide.testing._info import (
 from redis_oxide.testing._proxy import ProxyFactory, ProxyState, ProxyTarget, TcpProxy
 from redis_oxide.testing._raw import (
     Endpoint,
+    RawArg,
     RawConnection,
     RawValue,
     encode_command,
@@ -41,8 +43,13 @@ from redis_oxide.testing._raw import (
     raw_command,
 )
 from redis_oxide.testing._sentinel import start_sentinel_group
-from redis_oxide.testing._servers import ProcessState, ServerProcess
-from redis_oxide.testing._standalone import new_server, start_acl_server, start_stack_server
+from redis_oxide.testing._servers import ConfigItems, ProcessState, ServerProcess
+from redis_oxide.testing._standalone import (
+    ServerKind,
+    new_server,
+    start_acl_server,
+    start_stack_server,
+)
 from redis_oxide.testing._tls import TLSMaterial, generate_tls_material, start_tls_server
 
 __all__ = [
@@ -54,7 +61,10 @@ __all__ = [
     "SentinelInfo",
     "TLSServerInfo",
     # Processes
+    "ConfigItems",
+    "Launcher",
     "ProcessState",
+    "ServerKind",
     "ServerProcess",
     "new_server",
     "start_acl_server",
@@ -71,6 +81,7 @@ __all__ = [
     "TcpProxy",
     # Raw RESP
     "Endpoint",
+    "RawArg",
     "RawConnection",
     "RawValue",
     "encode_command",

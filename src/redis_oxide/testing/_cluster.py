@@ -87,7 +87,7 @@ def _wait(
 
 
 def _everyone_known(nodes: list[ServerProcess]) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for node in nodes:
         table = _cluster_nodes(node)
         bad = [row[0] for row in table if {"handshake", "noaddr"} & set(row[2].split(","))]
@@ -99,7 +99,7 @@ def _everyone_known(nodes: list[ServerProcess]) -> list[str]:
 def _converged(
     nodes: list[ServerProcess], ids: dict[int, str], pairs: list[tuple[int, int]]
 ) -> list[str]:
-    problems = []
+    problems: list[str] = []
     expected = {ids[replica]: ids[primary] for primary, replica in pairs}
     for node in nodes:
         info = parse_info(raw_command(node.endpoint, "CLUSTER", "INFO"))
@@ -151,7 +151,7 @@ def start_cluster(
     pairs = [(i, i + PRIMARY_COUNT) for i in range(PRIMARY_COUNT)]
     try:
         start_all(nodes, timeout)
-        ids = {}
+        ids: dict[int, str] = {}
         for index, node in enumerate(nodes):
             node_id = raw_command(node.endpoint, "CLUSTER", "MYID")
             if not isinstance(node_id, bytes):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 
 import pytest
 import pytest_asyncio
@@ -74,14 +74,14 @@ def _fail_on_loop_reports(when: str) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     """Forget reports made before this test (they were charged to the previous one)."""
     _recorder.take()
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Fail a passing test if its loop recorded an unhandled error while it ran."""
     result = yield
     _fail_on_loop_reports("during the test")
@@ -89,7 +89,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     """Collect garbage once fixtures are gone, so unretrieved task errors surface here."""
     result = yield
     if pytest_asyncio.is_async_test(item):

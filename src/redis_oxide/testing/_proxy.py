@@ -54,7 +54,7 @@ class ProxyState(enum.Enum):
     CLOSED = "closed"
 
 
-_TRANSITIONS = {
+_TRANSITIONS: dict[ProxyState, set[ProxyState]] = {
     ProxyState.NEW: {ProxyState.FLOWING, ProxyState.CLOSED},
     ProxyState.FLOWING: {ProxyState.STALLED, ProxyState.CLOSED},
     ProxyState.STALLED: {ProxyState.FLOWING, ProxyState.CLOSED},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeAlias
@@ -157,7 +157,7 @@ def _connect_socket(endpoint: Endpoint, use_unix: bool, timeout: float) -> socke
 @contextmanager
 def open_raw(
     endpoint: Endpoint, *, use_unix: bool = False, timeout: float = DEFAULT_TIMEOUT
-) -> Iterator[RawConnection]:
+) -> Generator[RawConnection, None, None]:
     """Open a connection, AUTH if the endpoint has a password, and close it on exit.
 
     Args:

@@ -66,7 +66,7 @@ def kill_all(keep: frozenset[int] = frozenset()) -> list[int]:
         candidates = [p for pid, p in _processes.items() if pid not in keep]
         for process in candidates:
             del _processes[process.pid]
-    killed = []
+    killed: list[int] = []
     for process in candidates:
         if process.poll() is None:
             killed.append(process.pid)

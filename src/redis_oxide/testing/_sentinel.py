@@ -35,7 +35,7 @@ def _pairs(reply: RawValue) -> list[dict[str, str]]:
     """Turn SENTINEL REPLICAS/SENTINELS (a list of flat field lists) into dicts."""
     if not isinstance(reply, list):
         raise ServerStartError(f"unexpected sentinel reply {reply!r}")
-    entries = []
+    entries: list[dict[str, str]] = []
     for item in reply:
         if not isinstance(item, list):
             raise ServerStartError(f"unexpected sentinel entry {item!r}")
@@ -47,7 +47,7 @@ def _pairs(reply: RawValue) -> list[dict[str, str]]:
 def _sentinel_problems(
     sentinels: list[ServerProcess], primary: ServerProcess, replica: ServerProcess
 ) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for sentinel in sentinels:
         endpoint = sentinel.endpoint
         address = raw_command(endpoint, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME)

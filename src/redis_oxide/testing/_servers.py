@@ -56,7 +56,7 @@ class ProcessState(enum.Enum):
     CLOSED = "closed"
 
 
-_TRANSITIONS = {
+_TRANSITIONS: dict[ProcessState, set[ProcessState]] = {
     ProcessState.NEW: {ProcessState.RUNNING, ProcessState.CLOSED},
     ProcessState.RUNNING: {ProcessState.STOPPED},
     ProcessState.STOPPED: {ProcessState.RUNNING, ProcessState.CLOSED},
@@ -104,15 +104,17 @@ class ServerProcess:
             probe: Builds the readiness endpoint from port and unix path (for
                 TLS or AUTH); default is plain TCP.
         """
-        self.name = name
-        self.launcher = launcher
-        self.directory = Path(tempfile.mkdtemp(prefix=f"redis-oxide-{name}-"))
-        self.config_path = self.directory / "redis.conf"
-        self.log_path = self.directory / "server.log"
-        self.host = LOOPBACK
-        self.port = 0
-        self.version = ""
-        self.unix_path = str(self.directory / "redis.sock") if unix_socket else None
+        self.name: str = name
+        self.launcher: Launcher = launcher
+        self.directory: Path = Path(tempfile.mkdtemp(prefix=f"redis-oxide-{name}-"))
+        self.config_path: Path = self.directory / "redis.conf"
+        self.log_path: Path = self.directory / "server.log"
+        self.host: str = LOOPBACK
+        #: The TCP port, once chosen (0 before the first start).
+        self.port: int = 0
+        #: ``redis_version`` as the running server reports it ("" before it answered).
+        self.version: str = ""
+        self.unix_path: str | None = str(self.directory / "redis.sock") if unix_socket else None
         self._config = config
         self._tls = tls
         self._sentinel = sentinel
@@ -219,7 +221,7 @@ class ServerProcess:
         Returns:
             The text, with a header per file.
         """
-        parts = []
+        parts: list[str] = []
         for path in (self.log_path, self.directory / "stdout.log"):
             try:
                 text = path.read_text(errors="replace").splitlines()[-lines:]
@@ -346,15 +348,16 @@ def start_all(processes: Sequence[ServerProcess], timeout: float = STARTUP_TIMEO
     """
     deadline = time.monotonic() + timeout
     pending = list(processes)
+    # This is the class's batch start, beside it: it drives the private steps of each process.
     try:
         for _attempt in range(_PORT_ATTEMPTS):
             for process in pending:
-                process._write_config(free_port())
-                process._spawn()
-            lost_race = []
+                process._write_config(free_port())  # pyright: ignore[reportPrivateUsage]
+                process._spawn()  # pyright: ignore[reportPrivateUsage]
+            lost_race: list[ServerProcess] = []
             for process in pending:
                 try:
-                    process._wait_ready(deadline)
+                    process._wait_ready(deadline)  # pyright: ignore[reportPrivateUsage]
                 except PortInUseError:
                     lost_race.append(process)
             if not lost_race:

@@ -7,7 +7,7 @@ caller (a fixture finaliser or `start_stack_server`'s context manager).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
@@ -85,7 +85,7 @@ def new_server(
 @contextmanager
 def start_stack_server(
     *, modules: bool = True, config: Sequence[tuple[str, ...]] = ()
-) -> Iterator[RedisServerInfo]:
+) -> Generator[RedisServerInfo, None, None]:
     """Run a Redis Stack server for the duration of a ``with`` block.
 
     Usable outside pytest, for example by scripts that need a live server.

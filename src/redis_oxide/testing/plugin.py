@@ -331,6 +331,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _OUTER_PIDS = pytest.StashKey[frozenset[int]]()
+_NO_PIDS: frozenset[int] = frozenset()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -341,7 +342,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Kill any server process still alive after every fixture was torn down."""
-    leaked = _registry.kill_all(keep=session.stash.get(_OUTER_PIDS, frozenset()))
+    leaked = _registry.kill_all(keep=session.stash.get(_OUTER_PIDS, _NO_PIDS))
     if leaked:
         _leaked_pids.extend(leaked)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -413,7 +413,7 @@ _SECRET_DEBUG: Final = CommandMeta(
 COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
     {
         meta.name: meta
-        for meta in (
+        for meta in [
             BLPOP,
             CLIENT,
             CLIENT_LIST,
@@ -449,7 +449,7 @@ COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
             ZSCORE,
             ZUNIONSTORE,
             _SECRET_DEBUG,
-        )
+        ]
     }
 )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from redis_oxide import _parsers as _p
 from redis_oxide import _replies as _r
+from redis_oxide._parsers import InfoValue
 
 from . import _models
 
@@ -103,7 +104,7 @@ def parse_connection(x: Any) -> _models.Connection:
     return _models.Connection.model_validate(d)
 
 
-def parse_info(x: Any) -> dict[str, dict[str, str | int | float]]:
+def parse_info(x: Any) -> dict[str, dict[str, InfoValue]]:
     return _p.info(x)
 
 
@@ -151,7 +152,7 @@ def parse_reader_group(x: Any) -> _models.ReaderGroup[Any]:
     d = _r.record(x)
     if (v := d.get("history")) is not None:
         d["history"] = [parse_slow_call(e) for e in v]
-    return _models.ReaderGroup.model_validate(d)
+    return _models.ReaderGroup.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
 def parse_set_bulk(x: Any) -> set[Any]:
@@ -162,4 +163,4 @@ def parse_slow_call(x: Any) -> _models.SlowCall[Any]:
     d = _r.positional(x, ("id", "took_us", "args"), rest=True)
     if (v := d.get("took_us")) is not None:
         d["took_us"] = float(v)
-    return _models.SlowCall.model_validate(d)
+    return _models.SlowCall.model_validate(d)  # pyright: ignore[reportUnknownVariableType]

@@ -82,8 +82,7 @@ class GenericCommands(CommandsBase[StrT]):
             key,
             _enc.unix_seconds("EXPIREAT", "unix_time_seconds", unix_time_seconds),
         ]
-        if condition is not None:
-            _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "GT")))
+        _args.append(_enc.choice("EXPIREAT", "condition", condition, ("NX", "GT")))
         return self._execute(_m.EXPIREAT, tuple(_args), bool)
 
     def snapshot(self, key: KeyT) -> Awaitable[bytes | None]:

@@ -44,9 +44,8 @@ class GeoCommands(CommandsBase[StrT]):
         if member is None:
             return self._execute(_m.GEOPOS, ("GEOPOS", key), _rp.parse_array_opt_pair_double_double)
         _args: list[ArgT] = ["GEOPOS", key]
-        if member is not None:
-            _s1 = _enc.items("GEOPOS", "member", member)
-            _args.extend(_s1)
+        _s1 = _enc.items("GEOPOS", "member", member)
+        _args.extend(_s1)
         return self._execute(_m.GEOPOS, tuple(_args), _rp.parse_array_opt_pair_double_double)
 
     @overload

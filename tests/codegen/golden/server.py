@@ -5,6 +5,7 @@
 from collections.abc import Awaitable, Iterable
 
 from redis_oxide._command import ArgT, ValueT
+from redis_oxide._parsers import InfoValue
 
 from . import _encode as _enc
 from . import _meta as _m
@@ -22,7 +23,7 @@ class ServerCommands(CommandsBase[StrT]):
 
     def info(
         self, *, section: Iterable[ValueT] | None = None
-    ) -> Awaitable[dict[str, dict[str, str | int | float]]]:
+    ) -> Awaitable[dict[str, dict[str, InfoValue]]]:
         """Reports about the server, by section.
 
         Available since Redis 1.0.0.
@@ -33,8 +34,7 @@ class ServerCommands(CommandsBase[StrT]):
                 ``<section>``.
 
         Returns:
-            An awaitable of a dict of INFO sections, typed
-                ``dict[str, dict[str, str | int | float]]``.
+            An awaitable of a dict of INFO sections, typed ``dict[str, dict[str, InfoValue]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -43,9 +43,8 @@ class ServerCommands(CommandsBase[StrT]):
         if section is None:
             return self._execute(_m.INFO, ("INFO",), _rp.parse_info)
         _args: list[ArgT] = ["INFO"]
-        if section is not None:
-            _s1 = _enc.items("INFO", "section", section)
-            _args.extend(_s1)
+        _s1 = _enc.items("INFO", "section", section)
+        _args.extend(_s1)
         return self._execute(_m.INFO, tuple(_args), _rp.parse_info)
 
     def replicaof(
@@ -99,10 +98,9 @@ class ServerCommands(CommandsBase[StrT]):
         if count is None:
             return self._execute(_m.SLOWLIST, ("SLOWLIST",), _rp.parse_array_slow_call)
         _args: list[ArgT] = ["SLOWLIST"]
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("SLOWLIST", "count", count)
-            _args.append(count)
+        if count.__class__ is not int:
+            count = _enc.integer("SLOWLIST", "count", count)
+        _args.append(count)
         return self._execute(_m.SLOWLIST, tuple(_args), _rp.parse_array_slow_call)
 
     def time(self) -> Awaitable[tuple[int, int]]:
