@@ -55,7 +55,7 @@ class Verdict:
     Attributes:
         case_id: The case.
         status: ``same``, ``documented`` (a documented difference, and the rest agrees),
-            ``known`` (listed as being fixed), ``differs`` (a finding) or ``stale`` (a
+            ``known`` (listed as a known issue), ``differs`` (a finding) or ``stale`` (a
             documented or known difference that no longer shows).
         detail: For a finding or a stale entry, what happened.
         differences: The documented differences that applied.
@@ -117,7 +117,7 @@ def judge(pair: Pair, config: Config, known: Mapping[str, frozenset[str]]) -> Ve
     Args:
         pair: Both outcomes.
         config: The configuration they ran in.
-        known: Case ids listed as being fixed elsewhere, with the configurations affected.
+        known: Case ids listed as known issues, with the configurations affected.
 
     Returns:
         The verdict.

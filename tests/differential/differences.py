@@ -25,7 +25,7 @@ from typing import Any, Literal
 from redis_oxide.exceptions import ReplyDecodeError
 
 from . import _reshape as r
-from ._adapt import decoded, is_ok, plain, text, timestamp
+from ._adapt import decoded, is_ok, model, plain, text, timestamp
 
 __all__ = [
     "ALL",
@@ -51,6 +51,15 @@ RESP2_BYTES = frozenset({"resp2-bytes"})
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _databases_as_keys(stats: Any) -> Any:
+    """MemoryStats' ``db`` mapping as the ``db.<n>`` entries redis-py keeps."""
+    if isinstance(stats, dict) and isinstance(stats.get("db"), dict):
+        stats = dict(stats)
+        for number, entry in stats.pop("db").items():
+            stats[f"db.{number}"] = entry
+    return stats
 
 
 def _decode_error(value: Any) -> Any:
@@ -254,8 +263,9 @@ DIFFERENCES: dict[str, Difference] = {
     "model-memory-stats": D(
         "choice",
         ("memory_stats", "memory_stats-keys"),
-        "a MemoryStats model with float ratios; redis-py leaves the RESP2 ratios as text",
-        oxide=plain,
+        "a MemoryStats model with float ratios and the databases under db (by number); "
+        "redis-py leaves the RESP2 ratios as text and keeps db.<n> keys",
+        oxide=lambda value: plain(_databases_as_keys(model(value))),
         py=lambda value: r.py_numbers(plain(value)),
     ),
     "model-module-list": D(

@@ -5,7 +5,7 @@ Every case of ``tables`` runs on both clients in four configurations (RESP2/RESP
 cluster for the read-only cluster commands. The values are compared after normalising
 container shapes only (``_compare``); each difference is either documented
 (``differences.py``, ``docs/differences.md``) and compared through its adapters, or listed
-below as known and being fixed, or it fails the test.
+below as a known issue, or it fails the test.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from redis_oxide.testing import ClusterInfo, RedisServerInfo
 
 from ._judge import judge
 from ._run import CONFIGS, Config, run_cases
-from .differences import ALL, DIFFERENCES, FIXED, RESP2
+from .differences import DIFFERENCES, FIXED
 from .tables import CASES, CLUSTER, SHARED
 
 if TYPE_CHECKING:
@@ -30,16 +30,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.timeout(120)
 
-_MODULE_LINES = "info() keeps only the last of several `module` lines"
-
-#: redis-oxide issues being fixed on other branches: case id -> (configurations, issue).
-#: Remove an entry once its fix is merged; an entry whose case agrees again fails the run.
-KNOWN_BEING_FIXED: dict[str, tuple[frozenset[str], str]] = {
-    "info-modules": (ALL, _MODULE_LINES),
-    "info-default": (ALL, _MODULE_LINES),
-    "info-everything": (ALL, _MODULE_LINES),
-    "memory_stats-keys": (RESP2, "memory_stats() gives db.0 as a flat list under RESP2"),
-}
+#: Known redis-oxide issues not fixed yet: case id -> (configurations, issue). An entry whose
+#: case agrees again fails the run, so a fixed issue is moved to ``FIXED``.
+KNOWN_ISSUES: dict[str, tuple[frozenset[str], str]] = {}
 
 _DOCS = Path(__file__).parents[2] / "docs" / "differences.md"
 
@@ -54,7 +47,7 @@ async def test_redis_oxide_agrees_with_redis_py(
     pairs += await run_cases(CLUSTER, config, node.host, node.port, shared=False)
     elapsed = time.perf_counter() - started
 
-    known = {case: configs for case, (configs, _) in KNOWN_BEING_FIXED.items()}
+    known = {case: configs for case, (configs, _) in KNOWN_ISSUES.items()}
     verdicts = [judge(pair, config, known) for pair in pairs]
     statuses = Counter(verdict.status for verdict in verdicts)
     documented = {name for verdict in verdicts for name in verdict.differences}
@@ -64,7 +57,7 @@ async def test_redis_oxide_agrees_with_redis_py(
     figures("agree as they are", statuses["same"])
     figures("agree through a documented difference", statuses["documented"])
     figures("documented differences that showed", len(documented))
-    figures("known, being fixed elsewhere", statuses["known"])
+    figures("known issues", statuses["known"])
     figures("seconds", round(elapsed, 2))
 
     problems = [
@@ -85,7 +78,7 @@ def test_every_difference_is_documented_and_names_real_cases(figures: Figure) ->
     ids = {case.id for case in CASES}
     for name, entry in DIFFERENCES.items():
         assert set(entry.cases) <= ids, f"{name} names unknown cases {set(entry.cases) - ids}"
-    assert set(KNOWN_BEING_FIXED) <= ids
+    assert set(KNOWN_ISSUES) <= ids
     documented_cases = {case for entry in DIFFERENCES.values() for case in entry.cases}
     for name, cases in FIXED.items():
         assert set(cases) <= ids - documented_cases, f"fixed {name} names {cases}"
