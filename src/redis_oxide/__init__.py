@@ -14,7 +14,7 @@ from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._retry import Retry
 from redis_oxide._scripting import Library, Script, ScriptRunner
-from redis_oxide._transaction import Transaction, TransactionState
+from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
 
 __version__ = "0.1.0"
 
@@ -29,6 +29,7 @@ __all__ = [
     "ScriptRunner",
     "Transaction",
     "TransactionState",
+    "WatchBlock",
     "__version__",
     "exceptions",
     "from_url",
@@ -47,6 +48,7 @@ for _public in (
     ScriptRunner,
     Transaction,
     TransactionState,
+    WatchBlock,
 ):
     _public.__module__ = "redis_oxide"
 from_url.__module__ = "redis_oxide"

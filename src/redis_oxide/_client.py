@@ -15,6 +15,10 @@ Rules this module keeps:
   config, whose repr hides it.
 """
 
+# pyright: reportPrivateUsage=false
+# (Private names used across modules by design: the facade binds its executor's
+# ``_execute`` and builds patterns with their private constructors.)
+
 from __future__ import annotations
 
 import copy
@@ -70,6 +74,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         TypeError: An unknown option was given.
     """
 
+    # Bound per instance to the executor's method (module rules).
     _execute: _Execute
 
     @overload
@@ -111,7 +116,9 @@ class Redis(Commands[StrT], Generic[StrT]):
             command_timeout=config.command_timeout,
             reroute=reroute,
         )
-        self._execute = self._executor._execute
+        # The same call signature as the base's method; pyright does not compare a callable
+        # attribute with a method.
+        self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
         self._is_view = False
         self._closed = False
 
@@ -224,7 +231,9 @@ class Redis(Commands[StrT], Generic[StrT]):
         Returns:
             A pipeline; use ``async with`` or call ``await pipeline.execute()``.
         """
-        return Pipeline(self._executor, transaction=transaction, raise_on_error=raise_on_error)
+        return Pipeline[StrT]._over(
+            self._executor, transaction=transaction, raise_on_error=raise_on_error
+        )
 
     async def transaction(
         self,
@@ -277,7 +286,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         Raises:
             ValueError: No key was given.
         """
-        return WatchBlock[StrT](self._executor, keys, raise_on_error=raise_on_error)
+        return WatchBlock[StrT]._over(self._executor, keys, raise_on_error=raise_on_error)
 
     def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
         """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).

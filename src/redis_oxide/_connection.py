@@ -108,14 +108,14 @@ class Connection(ConnectionCore):
         #: The server's HELLO reply (RESP3) once the handshake is done.
         self.server_info: Any = None
         #: Owned by the pool: bumped every time a lease on this connection ends.
-        self.lease_generation = 0
-        self.max_lifetime = max_lifetime
-        self.created_at = loop.time()
+        self.lease_generation: int = 0
+        self.max_lifetime: float | None = max_lifetime
+        self.created_at: float = loop.time()
         #: ``transport.write`` calls so far; tests and metrics read it to see coalescing.
-        self.write_count = 0
+        self.write_count: int = 0
         #: Write a command at once when nothing is pending and the last write carried one
         #: command (a lone caller): no loop turn of latency. Off during the handshake.
-        self.write_when_idle = False
+        self.write_when_idle: bool = False
         # Whether the last write carried a single command: only a lone caller writes at
         # once. Under concurrency an early write would split each wave of callers in two.
         self._lone = True
@@ -209,7 +209,8 @@ class Connection(ConnectionCore):
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
-        data = pack_args(args) if type(args) is tuple else encode_command(args)
+        # An exact-type test, not isinstance: the cheapest check on the hot path.
+        data = pack_args(args) if type(args) is tuple else encode_command(args)  # pyright: ignore[reportUnknownArgumentType]
         fut: asyncio.Future[Any] = self._new_future()
         deadline = None
         if timeout is not None:
@@ -230,11 +231,11 @@ class Connection(ConnectionCore):
         ):
             # Idle: no reply is due, so waiting a loop turn to coalesce would only add
             # latency; commands issued after this one in the same turn still coalesce.
-            pending.append((fut, parser, meta, deadline, hook, args))
+            pending.append((fut, parser, meta, deadline, hook, args))  # pyright: ignore[reportUnknownArgumentType]
             transport.write(data)
             self.write_count += 1
             return fut
-        pending.append((fut, parser, meta, deadline, hook, args))
+        pending.append((fut, parser, meta, deadline, hook, args))  # pyright: ignore[reportUnknownArgumentType]
         self._wbuf.append(data)
         self._unsent += 1
         if not self._flush_scheduled:

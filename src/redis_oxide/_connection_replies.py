@@ -117,7 +117,9 @@ def future_factory(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Futu
         A no-argument callable returning a new future.
     """
     if type(loop).create_future is asyncio.BaseEventLoop.create_future:
-        return functools.partial(asyncio.Future, loop=loop)
+        return cast(
+            "Callable[[], asyncio.Future[Any]]", functools.partial(asyncio.Future, loop=loop)
+        )
     return loop.create_future
 
 
@@ -394,7 +396,7 @@ def offer_failure(
     Returns:
         True when the hook took the future over.
     """
-    if type(parser) is Undecoded:
+    if isinstance(parser, Undecoded):
         parser = parser.parser
     try:
         return hook(cast("asyncio.Future[Any]", fut), args, parser, meta, deadline, err)

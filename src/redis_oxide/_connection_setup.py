@@ -52,12 +52,17 @@ logger = logging.getLogger("redis_oxide.connection")
 
 CertReqs = Literal["required", "optional", "none"]
 
+
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version("redis-oxide")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
 # Library identity sent with CLIENT SETINFO so that CLIENT LIST shows who is connected.
 _LIB_NAME = "redis-oxide"
-try:
-    _LIB_VER = importlib.metadata.version("redis-oxide")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    _LIB_VER = "0+unknown"
+_LIB_VER = _library_version()
 
 
 @dataclass(frozen=True, slots=True)

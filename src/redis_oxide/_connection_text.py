@@ -73,7 +73,7 @@ def decode_text(value: Any, encoding: str, errors: str) -> Any:
     Raises:
         UnicodeDecodeError: Text did not decode under ``errors="strict"``.
     """
-    kind = type(value)
+    kind: object = value.__class__
     if kind is bytes:
         return value.decode(encoding, errors)
     if kind is list or kind is PushMessage:

@@ -17,12 +17,16 @@ Rules this module keeps:
   cancelled.
 """
 
+# pyright: reportPrivateUsage=false
+# (Private names used across modules by design: a pipeline sets its handles' slots
+# directly on the hot path.)
+
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline", "PipelineResult", "finish_run"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class PipelineResult(Generic[T]):
@@ -51,12 +56,14 @@ class PipelineResult(Generic[T]):
 
     __slots__ = ("_batch", "_index")
 
-    def __init__(self, batch: Batch, index: int) -> None:
-        self._batch = batch
-        self._index = index
+    _batch: Batch
+    _index: int
+
+    def __init__(self) -> None:
+        raise TypeError("PipelineResult handles come from a pipeline's command methods")
 
     @staticmethod
-    def of(handle: Awaitable[T]) -> PipelineResult[T]:
+    def of(handle: Awaitable[R]) -> PipelineResult[R]:
         """Return ``handle`` typed as a ``PipelineResult``.
 
         Queued commands are typed ``Awaitable[T]`` by the command surface they share with
@@ -104,7 +111,15 @@ class PipelineResult(Generic[T]):
         return f"<PipelineResult {name} {batch.results[self._index]!r}>"
 
 
-_new_handle = object.__new__
+# object.__new__ typed for the one class it builds: a handle without an __init__ frame.
+_new_handle: Callable[[type[PipelineResult[Any]]], PipelineResult[Any]] = object.__new__
+
+
+def _handle(batch: Batch, index: int) -> PipelineResult[Any]:
+    handle: PipelineResult[Any] = _new_handle(PipelineResult)
+    handle._batch = batch
+    handle._index = index
+    return handle
 
 
 async def finish_run(
@@ -140,19 +155,18 @@ async def finish_run(
     return results
 
 
-class _Queueing(Commands[StrT]):
+class Queueing(Commands[StrT]):
     """Queues commands into a batch and hands out typed handles (pipelines, transactions)."""
 
     __slots__ = ("_batch",)
 
-    def __init__(self) -> None:
-        self._batch = Batch()
+    _batch: Batch
 
     def _queue(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> PipelineResult[T]:
         batch = self._batch
-        return PipelineResult(batch, batch.queue(meta, args, parser))
+        return _handle(batch, batch.queue(meta, args, parser))
 
     def __len__(self) -> int:
         return len(self._batch)
@@ -178,7 +192,7 @@ class _Queueing(Commands[StrT]):
         batch.scripts.setdefault(script.sha, script.source)
         meta = _m.EVALSHA_RO if script.read_only else _m.EVALSHA
         wire = (meta.name, script.sha, len(keys), *keys, *args)
-        return PipelineResult(batch, batch.queue(meta, wire, parser))
+        return _handle(batch, batch.queue(meta, wire, parser))
 
     def _take(self) -> Batch:
         batch = self._batch
@@ -186,28 +200,38 @@ class _Queueing(Commands[StrT]):
         return batch
 
 
-class Pipeline(_Queueing[StrT]):
+class Pipeline(Queueing[StrT]):
     """Commands queued now, sent together by ``execute()``; each call returns a handle.
 
-    Built by ``Redis.pipeline()``. Reusable: each ``execute()`` sends what was queued since
+    Built by ``client.pipeline()``. Reusable: each ``execute()`` sends what was queued since
     the previous one.
-
-    Args:
-        executor: Where the batch runs (the client's executor).
-        transaction: Wrap the batch in MULTI/EXEC.
-        raise_on_error: Raise the first command error from ``execute()`` (after every
-            handle has its value); otherwise errors are returned in their slots.
     """
 
     __slots__ = ("_executor", "_raise_on_error", "_transaction")
 
-    def __init__(
-        self, executor: Executor, *, transaction: bool = False, raise_on_error: bool = True
-    ) -> None:
-        super().__init__()
-        self._executor = executor
-        self._transaction = transaction
-        self._raise_on_error = raise_on_error
+    _executor: Executor
+    _raise_on_error: bool
+    _transaction: bool
+
+    def __init__(self) -> None:
+        raise TypeError("pipelines are made by client.pipeline()")
+
+    @classmethod
+    def _over(cls, executor: Executor, *, transaction: bool, raise_on_error: bool) -> Self:
+        """Build a pipeline whose batches run on ``executor``.
+
+        Args:
+            executor: Where the batch runs (the client's executor).
+            transaction: Wrap the batch in MULTI/EXEC.
+            raise_on_error: Raise the first command error from ``execute()`` (after every
+                handle has its value); otherwise errors are returned in their slots.
+        """
+        pipe = object.__new__(cls)
+        pipe._batch = Batch()
+        pipe._executor = executor
+        pipe._transaction = transaction
+        pipe._raise_on_error = raise_on_error
+        return pipe
 
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None

@@ -18,12 +18,16 @@ Rules this module keeps:
   call's type.
 """
 
+# pyright: reportPrivateUsage=false
+# (Private names used across modules by design: scripts run through the executor seam,
+# ``_execute``.)
+
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, cast, overload
 
 from redis_oxide._command import ArgT, CommandExecutor, CommandMeta, KeyT, ReplyParser, ValueT
 from redis_oxide._exceptions import NoScriptError, ServerError
@@ -217,9 +221,13 @@ class Library:
             True when ``FUNCTION LIST LIBRARYNAME <name>`` lists it.
         """
         wire = ("FUNCTION", "LIST", "LIBRARYNAME", self.name)
-        listed: list[Any] = await self._client._execute(_m.FUNCTION_LIST, wire, None)
+        listed: list[object] = await self._client._execute(_m.FUNCTION_LIST, wire, None)
         for library in listed:
-            entry = library if isinstance(library, dict) else _pairs(library)
+            entry: dict[object, object] = (
+                cast("dict[object, object]", library)
+                if isinstance(library, dict)
+                else _pairs(library)
+            )
             found = entry.get("library_name", entry.get(b"library_name"))
             if found in (self.name, self.name.encode()):
                 return True
@@ -299,7 +307,7 @@ class Library:
         return f"<redis_oxide.Library {self.name!r}>"
 
 
-def _pairs(flat: Any) -> dict[Any, Any]:
+def _pairs(flat: object) -> dict[object, object]:
     # A RESP2 FUNCTION LIST entry is a flat [name, value, ...] list.
-    items = list(flat) if isinstance(flat, list) else []
+    items: list[object] = list(cast("list[object]", flat)) if isinstance(flat, list) else []
     return dict(zip(items[0::2], items[1::2], strict=False))

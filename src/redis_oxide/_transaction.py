@@ -18,6 +18,10 @@ Rules this module keeps:
   while watching, queued after ``multi()``, refused once done.
 """
 
+# pyright: reportPrivateUsage=false
+# (Private names used across modules by design: transactions are built with their
+# private constructor.)
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +29,7 @@ import enum
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, overload
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError, NoScriptError, WatchError
@@ -33,9 +37,9 @@ from redis_oxide._executor import Executor
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
-from redis_oxide._pipeline import _Queueing, finish_run
+from redis_oxide._pipeline import Queueing, finish_run
 from redis_oxide._pool import Lease
-from redis_oxide._pool._batch import send_transaction
+from redis_oxide._pool._batch import Batch, send_transaction
 from redis_oxide._raw_commands import command_meta
 
 if TYPE_CHECKING:
@@ -71,28 +75,40 @@ _LEGAL: Final = {
 }
 
 
-class Transaction(_Queueing[StrT]):
+class Transaction(Queueing[StrT]):
     """A transaction on a dedicated connection: read while watching, then queue and EXEC.
 
     Commands called before ``multi()`` run immediately (await them); after ``multi()``
-    they are queued and return handles that resolve after ``execute()``.
-
-    Args:
-        lease: The dedicated connection, with the keys already watched.
-        raise_on_error: Raise the first error of a queued command from ``execute()``.
-        command_timeout: Seconds to wait for each reply (the batch counts as one).
+    they are queued and return handles that resolve after ``execute()``. Built by
+    ``client.transaction()`` and ``client.watch()``.
     """
 
     __slots__ = ("_lease", "_raise_on_error", "_state", "_timeout")
 
-    def __init__(
-        self, lease: Lease, *, raise_on_error: bool = True, command_timeout: float | None = None
-    ) -> None:
-        super().__init__()
-        self._lease = lease
-        self._raise_on_error = raise_on_error
-        self._timeout = command_timeout
-        self._state = TransactionState.WATCHING
+    _lease: Lease
+    _raise_on_error: bool
+    _state: TransactionState
+    _timeout: float | None
+
+    def __init__(self) -> None:
+        raise TypeError("transactions are made by client.transaction() or client.watch()")
+
+    @classmethod
+    def _over(cls, lease: Lease, *, raise_on_error: bool, command_timeout: float | None) -> Self:
+        """Build a transaction on ``lease``, whose keys are already watched.
+
+        Args:
+            lease: The dedicated connection.
+            raise_on_error: Raise the first error of a queued command from ``execute()``.
+            command_timeout: Seconds to wait for each reply (the batch counts as one).
+        """
+        tx = object.__new__(cls)
+        tx._batch = Batch()
+        tx._lease = lease
+        tx._raise_on_error = raise_on_error
+        tx._timeout = command_timeout
+        tx._state = TransactionState.WATCHING
+        return tx
 
     @property
     def state(self) -> TransactionState:
@@ -265,7 +281,9 @@ async def run_transaction(
                 await asyncio.sleep(random.uniform(0, ceiling))
             if keys:
                 await lease.execute("WATCH", *keys, reply_timeout=timeout)
-            tx = Transaction[StrT](lease, raise_on_error=raise_on_error, command_timeout=timeout)
+            tx = Transaction[StrT]._over(
+                lease, raise_on_error=raise_on_error, command_timeout=timeout
+            )
             try:
                 value = await func(tx)
                 if tx.state is not TransactionState.DONE:
@@ -289,29 +307,41 @@ def _unclean(tx: Transaction[Any] | None) -> bool:
 class WatchBlock(Generic[StrT]):
     """``async with client.watch(*keys) as tx``: WATCH on a lease, EXEC when the block ends.
 
-    Built by ``Redis.watch``.
-
-    Args:
-        executor: Where the lease comes from.
-        keys: Keys to WATCH.
-        raise_on_error: Raise the first error of a queued command.
-
-    Raises:
-        ValueError: No key was given.
+    Built by ``client.watch()``.
     """
 
     __slots__ = ("_executor", "_keys", "_lease", "_raise_on_error", "_tx")
 
-    def __init__(
-        self, executor: Executor, keys: Sequence[KeyT], *, raise_on_error: bool = True
-    ) -> None:
+    _executor: Executor
+    _keys: Sequence[KeyT]
+    _raise_on_error: bool
+    _lease: Lease | None
+    _tx: Transaction[StrT] | None
+
+    def __init__(self) -> None:
+        raise TypeError("watch blocks are made by client.watch()")
+
+    @classmethod
+    def _over(cls, executor: Executor, keys: Sequence[KeyT], *, raise_on_error: bool) -> Self:
+        """Build the block; nothing is sent until it is entered.
+
+        Args:
+            executor: Where the lease comes from.
+            keys: Keys to WATCH.
+            raise_on_error: Raise the first error of a queued command.
+
+        Raises:
+            ValueError: No key was given.
+        """
         if not keys:
             raise ValueError("watch() needs at least one key")
-        self._executor = executor
-        self._keys = keys
-        self._raise_on_error = raise_on_error
-        self._lease: Lease | None = None
-        self._tx: Transaction[StrT] | None = None
+        block = object.__new__(cls)
+        block._executor = executor
+        block._keys = keys
+        block._raise_on_error = raise_on_error
+        block._lease = None
+        block._tx = None
+        return block
 
     async def __aenter__(self) -> Transaction[StrT]:
         if self._lease is not None:
@@ -323,7 +353,7 @@ class WatchBlock(Generic[StrT]):
         except BaseException:
             lease.release(discard=True)
             raise
-        self._tx = Transaction[StrT](
+        self._tx = Transaction[StrT]._over(
             lease, raise_on_error=self._raise_on_error, command_timeout=timeout
         )
         return self._tx

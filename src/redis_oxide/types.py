@@ -18,7 +18,7 @@
 
 import redis_oxide._generated._types as _types
 from redis_oxide._client_options import ClientOptions, StrategyName
-from redis_oxide._command import ArgT, KeyT, ReplyParser, ValueT
+from redis_oxide._command import ArgT, CommandExecutor, KeyT, ReplyParser, ValueT
 from redis_oxide._generated._base import StrT
 from redis_oxide._generated._types import *  # noqa: F403  (see __all__ below)
 from redis_oxide._parsers import InfoValue, Reply, ReplyItem
@@ -28,6 +28,8 @@ __all__ = [
     # Client options
     "ClientOptions",
     "StrategyName",
+    # What runs commands: a client, a pipeline, a transaction
+    "CommandExecutor",
     # Values a command takes
     "ArgT",
     "KeyT",

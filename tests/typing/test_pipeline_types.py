@@ -28,10 +28,8 @@ def test_queued_commands_carry_their_return_types() -> None:
     assert_type(value, Awaitable[bytes | None])
     assert_type(pipe.result(value), PipelineResult[bytes | None])
     assert_type(pipe.result(pipe.incr("n")), PipelineResult[int])
-    # PipelineResult.of is a staticmethod typed with the class's T, which pyright leaves
-    # unsolved; it wants a method-scoped type variable (docs/decisions.md, pending runtime fixes).
-    handle = PipelineResult.of(text.pipeline().get("k"))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    assert_type(handle, PipelineResult[str | None])  # pyright: ignore[reportAssertTypeFailure]
+    handle = PipelineResult.of(text.pipeline().get("k"))
+    assert_type(handle, PipelineResult[str | None])
     assert_type(pipe.execute_command("PING"), PipelineResult[Reply])
     assert_type(pipe.execute_command("PING", parser=bytes), PipelineResult[bytes])
     pipe.reset()

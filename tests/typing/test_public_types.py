@@ -101,17 +101,9 @@ def _defining_namespace(cls: type) -> dict[str, Any]:
     return found
 
 
-# Found in runtime modules under rewrite; each entry must still be a finding (so a fix
-# shows up here and is removed) and nothing reached only through it is walked meanwhile.
-_PENDING = frozenset(
-    {
-        # Constructors users never call, naming the runtime's internals.
-        "Transaction.__init__: redis_oxide._pool._lease.Lease",
-        "PipelineResult.__init__: redis_oxide._pipeline._Batch",
-        # Should name a public type (Pipeline | Transaction, as Script's ScriptRunner does).
-        "Library.call: redis_oxide._command.CommandExecutor",
-    }
-)
+# Known findings not fixed yet; each entry must still be a finding (so a fix shows up here and
+# is removed) and nothing reached only through it is walked meanwhile.
+_PENDING: frozenset[str] = frozenset()
 
 
 class _Walk:

@@ -263,9 +263,10 @@ async def send_transaction(
         raise multi
     if binary and isinstance(exec_reply, list):
         keep = set(batch.binary)
+        slots: list[Any] = exec_reply  # pyright: ignore[reportUnknownVariableType]
         exec_reply = [
             raw if i in keep else conn.decode_reply(raw, meta)
-            for i, (raw, meta) in enumerate(zip(exec_reply, batch.metas, strict=True))
+            for i, (raw, meta) in enumerate(zip(slots, batch.metas, strict=True))
         ]
     results = _exec_slots(batch, queued, exec_reply, conn.address)
     if batch.metas:

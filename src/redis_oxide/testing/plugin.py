@@ -292,7 +292,7 @@ def redis_server_factory() -> Iterator[ServerFactory]:
 
 if importlib.util.find_spec("pytest_asyncio") is not None:
     # The async fixture lives in a module of its own, imported only when pytest-asyncio is.
-    pytest_plugins = ["redis_oxide.testing._proxy_fixture"]
+    pytest_plugins: list[str] = ["redis_oxide.testing._proxy_fixture"]
 else:
 
     @pytest.fixture
