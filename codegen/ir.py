@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from codegen.naming import ClassName, PythonIdentifier
+from codegen.pyfmt import Chain, Node, flat
 
 __all__ = [
     "Argument",
@@ -109,19 +110,33 @@ class Argument:
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
-    """A key specification: the keyword arguments of the ``KeySpec`` constructor, as source."""
+    """A key specification: the keyword arguments of the ``KeySpec`` constructor, as source.
+
+    ``flags`` holds the ``KeySpecFlag`` members (``KeySpecFlag.RW``) that ``flags=`` combines.
+    """
 
     fields: tuple[str, ...]
+    flags: tuple[str, ...] = ()
+
+    @property
+    def arguments(self) -> tuple[Node, ...]:
+        """Return the keyword arguments, ``flags=`` last, as layout nodes."""
+        if not self.flags:
+            return self.fields
+        return (*self.fields, Chain("flags=", self.flags))
 
     @property
     def source(self) -> str:
         """Return the constructor call on one line."""
-        return f"KeySpec({', '.join(self.fields)})"
+        return f"KeySpec({', '.join(flat(a) for a in self.arguments)})"
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Cluster request and response policies from the command's hints."""
+    """Cluster request and response policies from the command's tips.
+
+    Each is an enum member in source form (``RequestPolicy.ALL_SHARDS``), or None without the tip.
+    """
 
     request: str | None
     response: str | None
@@ -205,3 +220,4 @@ class Package:
     parsers: tuple[ParserFunction, ...] = ()
     parser_imports: tuple[str, ...] = ()
     model_imports: tuple[str, ...] = ()
+    meta_imports: tuple[str, ...] = ()

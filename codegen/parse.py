@@ -38,7 +38,7 @@ from codegen.naming import (
     method_name,
     param_name,
 )
-from codegen.pyfmt import Bracket, layout
+from codegen.pyfmt import Bracket, Chain, layout
 from codegen.reply_table import ReplyTable
 from codegen.shapes import ShapeContext
 from codegen.spec import KNOWN_ARGUMENT_TYPES, ArgumentSpec, CommandSpec, KeySpecSpec, SpecTable
@@ -59,7 +59,47 @@ FLAGS = {
     "denyoom": "DENYOOM",
     "no_multi": "NO_MULTI",
     "movablekeys": "MOVABLEKEYS",
+    "no_mandatory_keys": "NO_MANDATORY_KEYS",
 }
+#: Key-spec flag as the spec spells it -> KeySpecFlag member, in the enum's order.
+KEY_SPEC_FLAGS = {
+    name: name.upper()
+    for name in (
+        "RO",
+        "RW",
+        "OW",
+        "RM",
+        "access",
+        "update",
+        "insert",
+        "delete",
+        "not_key",
+        "incomplete",
+        "variable_flags",
+    )
+}
+#: Policy tip values (``request_policy:all_shards``) -> RequestPolicy / ResponsePolicy member.
+REQUEST_POLICIES = {v: v.upper() for v in ("all_nodes", "all_shards", "multi_shard", "special")}
+RESPONSE_POLICIES = {
+    v: v.upper()
+    for v in (
+        "one_succeeded",
+        "all_succeeded",
+        "agg_logical_and",
+        "agg_logical_or",
+        "agg_min",
+        "agg_max",
+        "agg_sum",
+        "special",
+    )
+}
+#: Policy tip kind -> the enum its values become and the known values.
+POLICY_TIPS = {
+    "request_policy": ("RequestPolicy", REQUEST_POLICIES),
+    "response_policy": ("ResponsePolicy", RESPONSE_POLICIES),
+}
+#: Tips that concern no router and are deliberately not carried into the metadata.
+IGNORED_TIPS = frozenset({"nondeterministic_output", "nondeterministic_output_order", "dont_cache"})
 #: Module name -> generated module name for its commands.
 MODULE_GROUPS = {"ReJSON": "json", "bf": "bloom", "search": "search", "timeseries": "timeseries"}
 #: Method names the runtime classes use themselves; a command may not take them.
@@ -85,7 +125,7 @@ def _group_module(spec: CommandSpec) -> PythonIdentifier:
     return param_name(spec.group)
 
 
-def _key_spec(ks: KeySpecSpec) -> KeySpec:
+def _key_spec(name: str, ks: KeySpecSpec, diagnostics: Diagnostics) -> KeySpec:
     fields: list[str] = []
     begin, find = ks.begin_search, ks.find_keys
     if begin.type == "index":
@@ -93,6 +133,8 @@ def _key_spec(ks: KeySpecSpec) -> KeySpec:
     elif begin.type == "keyword":
         fields.append(f"begin_keyword={escape_spec_text(str(begin.spec.get('keyword', '')))}")
         fields.append(f"begin_keyword_start={int(begin.spec.get('startfrom', 0))}")
+    elif begin.type != "unknown":
+        diagnostics.error(name, f"key spec has unknown begin_search type {begin.type!r}")
     if find.type == "range":
         fields.append(f"last_key={int(find.spec.get('lastkey', 0))}")
         step, limit = int(find.spec.get("keystep", 1)), int(find.spec.get("limit", 0))
@@ -101,57 +143,64 @@ def _key_spec(ks: KeySpecSpec) -> KeySpec:
         fields.append(f"first_key={int(find.spec.get('firstkey', 1))}")
         step, limit = int(find.spec.get("keystep", 1)), 0
     else:
+        if find.type != "unknown":
+            diagnostics.error(name, f"key spec has unknown find_keys type {find.type!r}")
         fields.append("last_key=None")
         step, limit = 1, 0
+    if step < 1 or limit < 0:
+        diagnostics.error(name, f"key spec has keystep {step} and limit {limit}")
     if step != 1:
         fields.append(f"step={step}")
     if limit:
         fields.append(f"limit={limit}")
-    flags = ks.flag_names()
-    if flags:
-        fields.append(f"flags=frozenset({{{', '.join(escape_spec_text(f) for f in flags)}}})")
-    return KeySpec(tuple(fields))
+    members = []
+    for flag in ks.flag_names():
+        if flag in KEY_SPEC_FLAGS:
+            members.append(KEY_SPEC_FLAGS[flag])
+        else:
+            diagnostics.error(name, f"key spec has unknown flag {flag!r}")
+    members.sort(key=list(KEY_SPEC_FLAGS.values()).index)
+    return KeySpec(tuple(fields), tuple(f"KeySpecFlag.{m}" for m in members))
 
 
-def _policy(spec: CommandSpec) -> Policy:
+def _policy(name: str, spec: CommandSpec, diagnostics: Diagnostics) -> Policy:
     found: dict[str, str] = {}
     for hint in spec.hints:
         kind, _, value = hint.partition(":")
-        if kind in ("request_policy", "response_policy") and value:
-            found[kind] = value
+        if kind in POLICY_TIPS:
+            enum_name, members = POLICY_TIPS[kind]
+            if value in members:
+                found[kind] = f"{enum_name}.{members[value]}"
+            else:
+                diagnostics.error(name, f"unknown {kind} {value!r}")
+        elif hint not in IGNORED_TIPS:
+            diagnostics.warning(name, f"unknown command tip {hint!r}")
     return Policy(found.get("request_policy"), found.get("response_policy"))
 
 
 def _meta_fields(
-    name: str, spec: CommandSpec, key_specs: Sequence[KeySpec], binary: bool
+    name: str, spec: CommandSpec, key_specs: Sequence[KeySpec], policy: Policy, binary: bool
 ) -> list[str]:
     flags = sorted(
         {FLAGS[f] for f in spec.command_flags if f in FLAGS}, key=list(FLAGS.values()).index
     )
-    policy = _policy(spec)
     lines = [
         f"    name={escape_spec_text(name)},",
         f"    token_count={len(name.split(' '))},",
         f"    arity={spec.arity},",
     ]
-    operands = [f"CommandFlag.{f}" for f in flags] or ["CommandFlag.NONE"]
-    joined = " | ".join(operands)
-    if len(f"    flags={joined},") <= 100:
-        lines.append(f"    flags={joined},")
-    else:
-        lines += ["    flags=(", f"        {operands[0]}"]
-        lines += [f"        | {op}" for op in operands[1:]]
-        lines.append("    ),")
+    operands = tuple(f"CommandFlag.{f}" for f in flags) or ("CommandFlag.NONE",)
+    lines += layout(Chain("flags=", operands), 4, ",")
     lines.append(f"    group={escape_spec_text(spec.group)},")
     lines.append(f"    since={escape_spec_text(spec.since or '')},")
     if key_specs:
-        items = tuple(Bracket("KeySpec(", k.fields, ")") for k in key_specs)
+        items = tuple(Bracket("KeySpec(", k.arguments, ")") for k in key_specs)
         specs = Bracket("key_specs=(", items, ")", len(key_specs) == 1)
         lines += layout(specs, 4, ",")
     if policy.request:
-        lines.append(f"    request_policy={escape_spec_text(policy.request)},")
+        lines.append(f"    request_policy={policy.request},")
     if policy.response:
-        lines.append(f"    response_policy={escape_spec_text(policy.response)},")
+        lines.append(f"    response_policy={policy.response},")
     if spec.module:
         lines.append(f"    module={escape_spec_text(spec.module)},")
     if "readonly" in spec.command_flags:
@@ -239,7 +288,8 @@ def build_package(
         if constant in constants:
             diagnostics.error(name, f"constant {constant} already used by {constants[constant]}")
         constants[constant] = name
-        key_specs = tuple(_key_spec(k) for k in spec.key_specs)
+        key_specs = tuple(_key_spec(name, k, diagnostics) for k in spec.key_specs)
+        policy = _policy(name, spec, diagnostics)
         has_method = not (name in owned or is_container(name, table) or is_internal(name))
         reply = replies.of_command(name, spec, has_method)
         method = None
@@ -274,9 +324,9 @@ def build_package(
                 name=name,
                 constant=constant,
                 group_module=_group_module(spec),
-                meta_fields=tuple(_meta_fields(name, spec, key_specs, reply.binary)),
+                meta_fields=tuple(_meta_fields(name, spec, key_specs, policy, reply.binary)),
                 key_specs=key_specs,
-                policy=_policy(spec),
+                policy=policy,
                 reply=reply,
                 arguments=arguments,
                 method=method,
@@ -299,6 +349,11 @@ def build_package(
         parsers=replies.parsers,
         parser_imports=replies.parser_imports(),
         model_imports=replies.model_imports(),
+        meta_imports=imports_for(
+            ["CommandMeta, Final, Mapping, MappingProxyType"]
+            + [line for c in commands for line in c.meta_fields],
+            relative=False,
+        ),
     )
 
 

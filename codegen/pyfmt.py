@@ -14,7 +14,9 @@ from dataclasses import dataclass
 __all__ = [
     "LINE_LENGTH",
     "Bracket",
+    "Chain",
     "Node",
+    "flat",
     "layout",
     "layout_alias",
     "parse_node",
@@ -45,7 +47,23 @@ class Bracket:
         return self.head + body + self.tail
 
 
-Node = str | Bracket
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """``head`` followed by operands joined with `` | `` (``flags=A | B``).
+
+    Too long for its line, it goes in parentheses with one operand per line, each after the
+    first led by ``| ``, as ruff keeps it.
+    """
+
+    head: str
+    operands: tuple[str, ...]
+
+    def flat(self) -> str:
+        """Return the one-line text."""
+        return self.head + " | ".join(self.operands)
+
+
+Node = str | Bracket | Chain
 
 
 def flat(node: Node) -> str:
@@ -66,9 +84,14 @@ def layout(node: Node, indent: int, suffix: str = "") -> list[str]:
     """
     pad = " " * indent
     one_line = pad + flat(node) + suffix
-    if isinstance(node, str) or len(one_line) <= LINE_LENGTH or not node.items:
-        return [one_line]
     inner = " " * (indent + 4)
+    if isinstance(node, Chain) and len(one_line) > LINE_LENGTH and len(node.operands) > 1:
+        first, *rest = node.operands
+        lines = [pad + node.head + "(", inner + first]
+        lines += [inner + "| " + operand for operand in rest]
+        return [*lines, pad + ")" + suffix]
+    if not isinstance(node, Bracket) or len(one_line) <= LINE_LENGTH or not node.items:
+        return [one_line]
     body = ", ".join(flat(i) for i in node.items)
     if node.one_tuple:
         body += ","

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "_parsers",
             "_replies",
             "_raw_commands",
+            "_keys",
         ),
     ),
     ("protocol", ("_protocol",)),
@@ -43,8 +44,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: Extra, stricter rules: for modules under the key, the only allowed ``redis_oxide`` imports
 #: (by first component) and the forbidden standard-library modules.
-PROTOCOL_MAY_IMPORT = frozenset({"_protocol", "_exceptions", "_command"})
-PROTOCOL_MUST_NOT_IMPORT = frozenset({"asyncio", "socket", "ssl", "selectors"})
+#: The sans-IO modules, with what each may import of the package; none may touch I/O.
+SANS_IO_MAY_IMPORT = {
+    "_protocol": frozenset({"_protocol", "_exceptions", "_command"}),
+    "_keys": frozenset({"_command"}),
+}
+SANS_IO_MUST_NOT_IMPORT = frozenset({"asyncio", "socket", "ssl", "selectors"})
 GENERATED_MAY_IMPORT = frozenset({"_generated", "_command", "_exceptions", "_replies", "_parsers"})
 
 
@@ -105,13 +110,12 @@ def _violations(path: Path, root: Path = SOURCE) -> list[str]:
     for line, target in _imports(path, root):
         where = f"{path.relative_to(root.parent)}:{line} imports {target}"
         other = _component(target)
-        if own == "_protocol":
-            if target.split(".")[0] in PROTOCOL_MUST_NOT_IMPORT:
-                problems.append(f"{where}: the protocol layer is sans-IO")
-            if other is not None and other not in PROTOCOL_MAY_IMPORT:
-                problems.append(
-                    f"{where}: the protocol layer may only import {PROTOCOL_MAY_IMPORT}"
-                )
+        if own in SANS_IO_MAY_IMPORT:
+            allowed = SANS_IO_MAY_IMPORT[own]
+            if target.split(".")[0] in SANS_IO_MUST_NOT_IMPORT:
+                problems.append(f"{where}: {own} is sans-IO")
+            if other is not None and other not in allowed:
+                problems.append(f"{where}: {own} may only import {sorted(allowed)}")
         if own == "_generated" and other is not None and other not in GENERATED_MAY_IMPORT:
             problems.append(f"{where}: generated code may only import {GENERATED_MAY_IMPORT}")
         if own_layer is None or other is None:
@@ -137,6 +141,7 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     (fake / "_protocol" / "__init__.py").write_text(
         "import asyncio\nfrom redis_oxide._connection import Connection\n"
     )
+    (fake / "_keys.py").write_text("import socket\nfrom redis_oxide import _exceptions\n")
     (fake / "_connection.py").write_text("from ._pool import Pool\nfrom . import _exceptions\n")
     (fake / "_generated").mkdir()
     (fake / "_generated" / "strings.py").write_text("from redis_oxide import _client\n")
@@ -147,3 +152,8 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
         "import the higher layer 'pool'"
     ]
     assert len(found["strings.py"]) == 1
+    assert found["_keys.py"] == [
+        "redis_oxide/_keys.py:1 imports socket: _keys is sans-IO",
+        "redis_oxide/_keys.py:2 imports redis_oxide._exceptions: _keys may only import "
+        "['_command']",
+    ]

@@ -19,8 +19,11 @@ __all__ = [
     "CommandFlag",
     "CommandMeta",
     "KeySpec",
+    "KeySpecFlag",
     "KeyT",
     "ReplyParser",
+    "RequestPolicy",
+    "ResponsePolicy",
     "ValueT",
 ]
 
@@ -53,6 +56,55 @@ class CommandFlag(enum.Flag):
     DENYOOM = enum.auto()
     NO_MULTI = enum.auto()
     MOVABLEKEYS = enum.auto()
+    #: Keys may be absent (EVAL with numkeys 0): a key count of zero is valid, not a mistake.
+    NO_MANDATORY_KEYS = enum.auto()
+
+
+class RequestPolicy(enum.Enum):
+    """Where a cluster client sends a keyless command (the ``request_policy`` tip).
+
+    Without a tip, a command goes to the node of its keys' slot, or anywhere when keyless.
+    """
+
+    ALL_NODES = "all_nodes"
+    ALL_SHARDS = "all_shards"
+    MULTI_SHARD = "multi_shard"
+    SPECIAL = "special"
+
+
+class ResponsePolicy(enum.Enum):
+    """How a cluster client merges the replies of a fanned-out command (``response_policy``)."""
+
+    ONE_SUCCEEDED = "one_succeeded"
+    ALL_SUCCEEDED = "all_succeeded"
+    AGG_LOGICAL_AND = "agg_logical_and"
+    AGG_LOGICAL_OR = "agg_logical_or"
+    AGG_MIN = "agg_min"
+    AGG_MAX = "agg_max"
+    AGG_SUM = "agg_sum"
+    SPECIAL = "special"
+
+
+class KeySpecFlag(enum.Flag):
+    """Flags of a key specification, as Redis names them (``RW``, ``access`` ...).
+
+    ``NOT_KEY`` marks an argument that is routed like a key but is not one (shard channels);
+    ``INCOMPLETE`` a spec that may miss keys, so the server's own key finder must decide;
+    ``VARIABLE_FLAGS`` a spec whose access flags depend on the arguments.
+    """
+
+    NONE = 0
+    RO = enum.auto()
+    RW = enum.auto()
+    OW = enum.auto()
+    RM = enum.auto()
+    ACCESS = enum.auto()
+    UPDATE = enum.auto()
+    INSERT = enum.auto()
+    DELETE = enum.auto()
+    NOT_KEY = enum.auto()
+    INCOMPLETE = enum.auto()
+    VARIABLE_FLAGS = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +115,9 @@ class KeySpec:
     for subcommands from the container name) or a keyword search (``begin_keyword`` scanned
     from ``begin_keyword_start``, negative meaning from the end). ``find_keys`` is either a
     range (``last_key``, ``step``, ``limit``) or a key count (``keynum_index``,
-    ``first_key``, ``step``), relative to where the search began.
+    ``first_key``, ``step``), relative to where the search began. A spec the grammar cannot
+    describe (Redis's ``unknown`` type) has neither a begin index nor a keyword, or neither a
+    last key nor a key-count index; ``redis_oxide._keys`` then leaves the answer to the server.
     """
 
     begin_index: int | None = None
@@ -74,7 +128,7 @@ class KeySpec:
     limit: int = 0
     keynum_index: int | None = None
     first_key: int = 1
-    flags: frozenset[str] = frozenset()
+    flags: KeySpecFlag = KeySpecFlag.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +148,8 @@ class CommandMeta:
     group: str
     since: str
     key_specs: tuple[KeySpec, ...] = ()
-    request_policy: str | None = None
-    response_policy: str | None = None
+    request_policy: RequestPolicy | None = None
+    response_policy: ResponsePolicy | None = None
     module: str | None = None
     # Precomputed for the hot path: the executor reads these instead of testing flags.
     is_readonly: bool = False

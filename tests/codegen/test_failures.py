@@ -108,6 +108,34 @@ CASES = {
             "error: GET: arguments.toml: token_default 'key' is not a required oneof of one token",
         ],
     ),
+    "unknown_tips_and_key_specs": (
+        {
+            "GET": command(
+                "GET",
+                [KEY],
+                hints=["request_policy:everywhere", "response_policy:agg_median", "new_tip"],
+                key_specs=[
+                    {
+                        "begin_search": {"type": "index", "spec": {"index": 1}},
+                        "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 0}},
+                        "RW": True,
+                        "sometimes": True,
+                    },
+                    {"begin_search": {"type": "regex"}, "find_keys": {"type": "glob"}},
+                ],
+            )
+        },
+        {},
+        [
+            "error: GET: key spec has keystep 0 and limit 0",
+            "error: GET: key spec has unknown begin_search type 'regex'",
+            "error: GET: key spec has unknown find_keys type 'glob'",
+            "error: GET: key spec has unknown flag 'sometimes'",
+            "error: GET: unknown request_policy 'everywhere'",
+            "error: GET: unknown response_policy 'agg_median'",
+            "warning: GET: unknown command tip 'new_tip'",
+        ],
+    ),
     "invalid_entry": (
         {"GET": {"summary": "no group", "arity": "two"}},
         {},

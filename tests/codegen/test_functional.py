@@ -15,6 +15,7 @@ import pytest
 from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder
 
 from codegen.diagnostics import Diagnostics
+from redis_oxide._command import CommandFlag, KeySpecFlag, RequestPolicy, ResponsePolicy
 
 KEY = {"name": "key", "type": "key", "key_spec_index": 0}
 TOKENS = [{"name": n.lower(), "type": "pure-token", "token": n} for n in ("NX", "XX")]
@@ -214,3 +215,37 @@ def test_reply_variant_picks_the_parser(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert scored.parser([[b"a", 1.5]]) == [(b"a", 1.5)]
+
+
+def test_metadata_carries_policies_and_key_spec_flags_as_enums(tmp_path: Path) -> None:
+    key_spec = {
+        "begin_search": {"type": "keyword", "spec": {"keyword": "STORE", "startfrom": -2}},
+        "find_keys": {"type": "range", "spec": {"lastkey": -1, "keystep": 2, "limit": 0}},
+        "OW": True,
+        "update": True,
+        "incomplete": True,
+    }
+    spec = {
+        "DEL": command(
+            "DEL",
+            [KEY],
+            group="generic",
+            key_specs=[key_spec],
+            hints=["request_policy:multi_shard", "response_policy:agg_sum", "dont_cache"],
+            command_flags=["write", "no_mandatory_keys"],
+        )
+    }
+    module, diagnostics = generate_into(tmp_path, spec)
+    meta = module._meta.COMMANDS["DEL"]
+    assert meta.request_policy is RequestPolicy.MULTI_SHARD
+    assert meta.response_policy is ResponsePolicy.AGG_SUM
+    assert meta.flags == CommandFlag.WRITE | CommandFlag.NO_MANDATORY_KEYS
+    (found,) = meta.key_specs
+    assert (found.begin_keyword, found.begin_keyword_start, found.last_key, found.step) == (
+        "STORE",
+        -2,
+        -1,
+        2,
+    )
+    assert found.flags == KeySpecFlag.OW | KeySpecFlag.UPDATE | KeySpecFlag.INCOMPLETE
+    assert not [d for d in diagnostics if "tip" in d.message]

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from redis_oxide._command import CommandFlag, CommandMeta, KeySpec
+from redis_oxide._command import (
+    CommandFlag,
+    CommandMeta,
+    KeySpec,
+    KeySpecFlag,
+    RequestPolicy,
+    ResponsePolicy,
+)
 
 __all__ = ["COMMANDS", "RUNTIME_OWNED"]
 
@@ -40,8 +47,8 @@ ACL_DELUSER: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="6.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 ACL_DRYRUN: Final = CommandMeta(
@@ -114,8 +121,8 @@ ACL_SAVE: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="6.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 ACL_SETUSER: Final = CommandMeta(
@@ -125,8 +132,8 @@ ACL_SETUSER: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="6.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 ACL_USERS: Final = CommandMeta(
@@ -154,7 +161,7 @@ APPEND: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 ASKING: Final = CommandMeta(
@@ -200,7 +207,7 @@ BITCOUNT: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="bitmap",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -213,7 +220,14 @@ BITFIELD: Final = CommandMeta(
     since="3.2.0",
     key_specs=(
         KeySpec(
-            begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update", "variable_flags"})
+            begin_index=1,
+            last_key=0,
+            flags=(
+                KeySpecFlag.RW
+                | KeySpecFlag.ACCESS
+                | KeySpecFlag.UPDATE
+                | KeySpecFlag.VARIABLE_FLAGS
+            ),
         ),
     ),
 )
@@ -225,7 +239,7 @@ BITFIELD_RO: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="bitmap",
     since="6.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -237,8 +251,8 @@ BITOP: Final = CommandMeta(
     group="bitmap",
     since="2.6.0",
     key_specs=(
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=3, last_key=-1, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=3, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -249,7 +263,7 @@ BITPOS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="bitmap",
     since="2.8.7",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -261,8 +275,12 @@ BLMOVE: Final = CommandMeta(
     group="list",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),
     ),
     is_blocking=True,
 )
@@ -280,7 +298,7 @@ BLMPOP: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "delete"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
         ),
     ),
     is_blocking=True,
@@ -293,7 +311,13 @@ BLPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.BLOCKING,
     group="list",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-2, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-2,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
     is_blocking=True,
 )
 
@@ -304,7 +328,13 @@ BRPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.BLOCKING,
     group="list",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-2, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-2,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
     is_blocking=True,
 )
 
@@ -316,8 +346,12 @@ BRPOPLPUSH: Final = CommandMeta(
     group="list",
     since="2.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),
     ),
     is_blocking=True,
 )
@@ -335,7 +369,7 @@ BZMPOP: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "delete"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
         ),
     ),
     is_blocking=True,
@@ -348,7 +382,13 @@ BZPOPMAX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.BLOCKING | CommandFlag.FAST,
     group="sorted-set",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-2, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-2,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
     is_blocking=True,
 )
 
@@ -359,7 +399,13 @@ BZPOPMIN: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.BLOCKING | CommandFlag.FAST,
     group="sorted-set",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-2, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-2,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
     is_blocking=True,
 )
 
@@ -487,8 +533,8 @@ CLIENT_SETINFO: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
     group="connection",
     since="7.2.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 CLIENT_SETNAME: Final = CommandMeta(
@@ -498,8 +544,8 @@ CLIENT_SETNAME: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
     group="connection",
     since="2.6.9",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 CLIENT_TRACKING: Final = CommandMeta(
@@ -905,8 +951,8 @@ CONFIG_RESETSTAT: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 CONFIG_REWRITE: Final = CommandMeta(
@@ -916,8 +962,8 @@ CONFIG_REWRITE: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 CONFIG_SET: Final = CommandMeta(
@@ -927,8 +973,8 @@ CONFIG_SET: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 COPY: Final = CommandMeta(
@@ -939,8 +985,8 @@ COPY: Final = CommandMeta(
     group="generic",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
     ),
 )
 
@@ -951,8 +997,8 @@ DBSIZE: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="server",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="agg_sum",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.AGG_SUM,
     is_readonly=True,
 )
 
@@ -972,7 +1018,13 @@ DECR: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 DECRBY: Final = CommandMeta(
@@ -982,7 +1034,13 @@ DECRBY: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 DEL: Final = CommandMeta(
@@ -992,9 +1050,9 @@ DEL: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RM", "delete"})),),
-    request_policy="multi_shard",
-    response_policy="agg_sum",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RM | KeySpecFlag.DELETE),),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.AGG_SUM,
 )
 
 DISCARD: Final = CommandMeta(
@@ -1013,7 +1071,7 @@ DUMP: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
     binary_reply=True,
 )
@@ -1031,7 +1089,12 @@ EVAL: Final = CommandMeta(
     name="EVAL",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="2.6.0",
     key_specs=(
@@ -1040,7 +1103,7 @@ EVAL: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "update"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -1049,7 +1112,12 @@ EVALSHA: Final = CommandMeta(
     name="EVALSHA",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="2.6.0",
     key_specs=(
@@ -1058,7 +1126,7 @@ EVALSHA: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "update"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -1067,7 +1135,13 @@ EVALSHA_RO: Final = CommandMeta(
     name="EVALSHA_RO",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY | CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.READONLY
+        | CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="7.0.0",
     key_specs=(
@@ -1076,7 +1150,7 @@ EVALSHA_RO: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -1086,7 +1160,13 @@ EVAL_RO: Final = CommandMeta(
     name="EVAL_RO",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY | CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.READONLY
+        | CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="7.0.0",
     key_specs=(
@@ -1095,7 +1175,7 @@ EVAL_RO: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -1117,9 +1197,9 @@ EXISTS: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO"})),),
-    request_policy="multi_shard",
-    response_policy="agg_sum",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO),),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.AGG_SUM,
     is_readonly=True,
 )
 
@@ -1130,7 +1210,7 @@ EXPIRE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 EXPIREAT: Final = CommandMeta(
@@ -1140,7 +1220,7 @@ EXPIREAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 EXPIRETIME: Final = CommandMeta(
@@ -1150,7 +1230,7 @@ EXPIRETIME: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1167,7 +1247,12 @@ FCALL: Final = CommandMeta(
     name="FCALL",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="7.0.0",
     key_specs=(
@@ -1176,7 +1261,7 @@ FCALL: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "update"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -1185,7 +1270,13 @@ FCALL_RO: Final = CommandMeta(
     name="FCALL_RO",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY | CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.MOVABLEKEYS,
+    flags=(
+        CommandFlag.READONLY
+        | CommandFlag.NOSCRIPT
+        | CommandFlag.STALE
+        | CommandFlag.MOVABLEKEYS
+        | CommandFlag.NO_MANDATORY_KEYS
+    ),
     group="scripting",
     since="7.0.0",
     key_specs=(
@@ -1194,7 +1285,7 @@ FCALL_RO: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -1207,8 +1298,8 @@ FLUSHALL: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="server",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FLUSHDB: Final = CommandMeta(
@@ -1218,8 +1309,8 @@ FLUSHDB: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="server",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FUNCTION: Final = CommandMeta(
@@ -1238,8 +1329,8 @@ FUNCTION_DELETE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.NOSCRIPT,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FUNCTION_DUMP: Final = CommandMeta(
@@ -1259,8 +1350,8 @@ FUNCTION_FLUSH: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.NOSCRIPT,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FUNCTION_HELP: Final = CommandMeta(
@@ -1279,8 +1370,8 @@ FUNCTION_KILL: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="one_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ONE_SUCCEEDED,
 )
 
 FUNCTION_LIST: Final = CommandMeta(
@@ -1299,8 +1390,8 @@ FUNCTION_LOAD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.NOSCRIPT | CommandFlag.DENYOOM,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FUNCTION_RESTORE: Final = CommandMeta(
@@ -1310,8 +1401,8 @@ FUNCTION_RESTORE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.NOSCRIPT | CommandFlag.DENYOOM,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 FUNCTION_STATS: Final = CommandMeta(
@@ -1321,8 +1412,8 @@ FUNCTION_STATS: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="7.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 GEOADD: Final = CommandMeta(
@@ -1332,7 +1423,7 @@ GEOADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="geo",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 GEODIST: Final = CommandMeta(
@@ -1342,7 +1433,7 @@ GEODIST: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1353,7 +1444,7 @@ GEOHASH: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1364,7 +1455,7 @@ GEOPOS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1376,18 +1467,18 @@ GEORADIUS: Final = CommandMeta(
     group="geo",
     since="3.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
         KeySpec(
             begin_keyword="STORE",
             begin_keyword_start=6,
             last_key=0,
-            flags=frozenset({"OW", "update"}),
+            flags=KeySpecFlag.OW | KeySpecFlag.UPDATE,
         ),
         KeySpec(
             begin_keyword="STOREDIST",
             begin_keyword_start=6,
             last_key=0,
-            flags=frozenset({"OW", "update"}),
+            flags=KeySpecFlag.OW | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -1400,18 +1491,18 @@ GEORADIUSBYMEMBER: Final = CommandMeta(
     group="geo",
     since="3.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
         KeySpec(
             begin_keyword="STORE",
             begin_keyword_start=5,
             last_key=0,
-            flags=frozenset({"OW", "update"}),
+            flags=KeySpecFlag.OW | KeySpecFlag.UPDATE,
         ),
         KeySpec(
             begin_keyword="STOREDIST",
             begin_keyword_start=5,
             last_key=0,
-            flags=frozenset({"OW", "update"}),
+            flags=KeySpecFlag.OW | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -1423,7 +1514,7 @@ GEORADIUSBYMEMBER_RO: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.10",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1434,7 +1525,7 @@ GEORADIUS_RO: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.10",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1445,7 +1536,7 @@ GEOSEARCH: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1457,8 +1548,8 @@ GEOSEARCHSTORE: Final = CommandMeta(
     group="geo",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -1469,7 +1560,7 @@ GET: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1480,7 +1571,7 @@ GETBIT: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="bitmap",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1491,7 +1582,13 @@ GETDEL: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="string",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 GETEX: Final = CommandMeta(
@@ -1501,7 +1598,13 @@ GETEX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="string",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 GETRANGE: Final = CommandMeta(
@@ -1511,7 +1614,7 @@ GETRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="string",
     since="2.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1522,7 +1625,13 @@ GETSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 HDEL: Final = CommandMeta(
@@ -1532,7 +1641,7 @@ HDEL: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 HELLO: Final = CommandMeta(
@@ -1551,7 +1660,7 @@ HEXISTS: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -1562,7 +1671,7 @@ HEXPIRE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HEXPIREAT: Final = CommandMeta(
@@ -1572,7 +1681,7 @@ HEXPIREAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HEXPIRETIME: Final = CommandMeta(
@@ -1582,7 +1691,7 @@ HEXPIRETIME: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1593,7 +1702,7 @@ HGET: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1604,7 +1713,7 @@ HGETALL: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1615,7 +1724,13 @@ HINCRBY: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 HINCRBYFLOAT: Final = CommandMeta(
@@ -1625,7 +1740,13 @@ HINCRBYFLOAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 HKEYS: Final = CommandMeta(
@@ -1635,7 +1756,7 @@ HKEYS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1646,7 +1767,7 @@ HLEN: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -1657,7 +1778,7 @@ HMGET: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1668,7 +1789,7 @@ HMSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HPERSIST: Final = CommandMeta(
@@ -1678,7 +1799,7 @@ HPERSIST: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HPEXPIRE: Final = CommandMeta(
@@ -1688,7 +1809,7 @@ HPEXPIRE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HPEXPIREAT: Final = CommandMeta(
@@ -1698,7 +1819,7 @@ HPEXPIREAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HPEXPIRETIME: Final = CommandMeta(
@@ -1708,7 +1829,7 @@ HPEXPIRETIME: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1719,7 +1840,7 @@ HPTTL: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1730,7 +1851,7 @@ HRANDFIELD: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1741,7 +1862,7 @@ HSCAN: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="2.8.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1752,7 +1873,7 @@ HSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 HSETNX: Final = CommandMeta(
@@ -1762,7 +1883,7 @@ HSETNX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 HSTRLEN: Final = CommandMeta(
@@ -1772,7 +1893,7 @@ HSTRLEN: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -1783,7 +1904,7 @@ HTTL: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="hash",
     since="7.4.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1794,7 +1915,7 @@ HVALS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1805,7 +1926,13 @@ INCR: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 INCRBY: Final = CommandMeta(
@@ -1815,7 +1942,13 @@ INCRBY: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 INCRBYFLOAT: Final = CommandMeta(
@@ -1825,7 +1958,13 @@ INCRBYFLOAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 INFO: Final = CommandMeta(
@@ -1835,8 +1974,8 @@ INFO: Final = CommandMeta(
     flags=CommandFlag.LOADING | CommandFlag.STALE,
     group="server",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 KEYS: Final = CommandMeta(
@@ -1846,7 +1985,7 @@ KEYS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="1.0.0",
-    request_policy="all_shards",
+    request_policy=RequestPolicy.ALL_SHARDS,
     is_readonly=True,
 )
 
@@ -1875,8 +2014,8 @@ LATENCY_DOCTOR: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.13",
-    request_policy="all_nodes",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 LATENCY_GRAPH: Final = CommandMeta(
@@ -1886,8 +2025,8 @@ LATENCY_GRAPH: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.13",
-    request_policy="all_nodes",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 LATENCY_HELP: Final = CommandMeta(
@@ -1906,8 +2045,8 @@ LATENCY_HISTOGRAM: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="7.0.0",
-    request_policy="all_nodes",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 LATENCY_HISTORY: Final = CommandMeta(
@@ -1917,8 +2056,8 @@ LATENCY_HISTORY: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.13",
-    request_policy="all_nodes",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 LATENCY_LATEST: Final = CommandMeta(
@@ -1928,8 +2067,8 @@ LATENCY_LATEST: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.13",
-    request_policy="all_nodes",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 LATENCY_RESET: Final = CommandMeta(
@@ -1939,8 +2078,8 @@ LATENCY_RESET: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.8.13",
-    request_policy="all_nodes",
-    response_policy="agg_sum",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.AGG_SUM,
 )
 
 LCS: Final = CommandMeta(
@@ -1950,7 +2089,7 @@ LCS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="string",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=1, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1961,7 +2100,7 @@ LINDEX: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -1972,7 +2111,7 @@ LINSERT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="list",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 LLEN: Final = CommandMeta(
@@ -1982,7 +2121,7 @@ LLEN: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -1994,8 +2133,12 @@ LMOVE: Final = CommandMeta(
     group="list",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),
     ),
 )
 
@@ -2012,7 +2155,7 @@ LMPOP: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "delete"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
         ),
     ),
 )
@@ -2034,7 +2177,13 @@ LPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 LPOS: Final = CommandMeta(
@@ -2044,7 +2193,7 @@ LPOS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="list",
     since="6.0.6",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2055,7 +2204,7 @@ LPUSH: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 LPUSHX: Final = CommandMeta(
@@ -2065,7 +2214,7 @@ LPUSHX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="list",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 LRANGE: Final = CommandMeta(
@@ -2075,7 +2224,7 @@ LRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2086,7 +2235,7 @@ LREM: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 LSET: Final = CommandMeta(
@@ -2096,7 +2245,7 @@ LSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 LTRIM: Final = CommandMeta(
@@ -2106,7 +2255,7 @@ LTRIM: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 MEMORY: Final = CommandMeta(
@@ -2125,8 +2274,8 @@ MEMORY_DOCTOR: Final = CommandMeta(
     flags=CommandFlag.NONE,
     group="server",
     since="4.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 MEMORY_HELP: Final = CommandMeta(
@@ -2145,8 +2294,8 @@ MEMORY_MALLOC_STATS: Final = CommandMeta(
     flags=CommandFlag.NONE,
     group="server",
     since="4.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 MEMORY_PURGE: Final = CommandMeta(
@@ -2156,8 +2305,8 @@ MEMORY_PURGE: Final = CommandMeta(
     flags=CommandFlag.NONE,
     group="server",
     since="4.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 MEMORY_STATS: Final = CommandMeta(
@@ -2167,8 +2316,8 @@ MEMORY_STATS: Final = CommandMeta(
     flags=CommandFlag.NONE,
     group="server",
     since="4.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
 )
 
 MEMORY_USAGE: Final = CommandMeta(
@@ -2178,7 +2327,7 @@ MEMORY_USAGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="server",
     since="4.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2189,8 +2338,8 @@ MGET: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO", "access"})),),
-    request_policy="multi_shard",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
+    request_policy=RequestPolicy.MULTI_SHARD,
     is_readonly=True,
 )
 
@@ -2202,12 +2351,16 @@ MIGRATE: Final = CommandMeta(
     group="generic",
     since="2.6.0",
     key_specs=(
-        KeySpec(begin_index=3, last_key=0, flags=frozenset({"RW", "access", "delete"})),
+        KeySpec(
+            begin_index=3,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
         KeySpec(
             begin_keyword="KEYS",
             begin_keyword_start=-2,
             last_key=-1,
-            flags=frozenset({"RW", "access", "delete", "incomplete"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE | KeySpecFlag.INCOMPLETE,
         ),
     ),
 )
@@ -2282,7 +2435,13 @@ MOVE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 MSET: Final = CommandMeta(
@@ -2292,9 +2451,11 @@ MSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="1.0.1",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, step=2, flags=frozenset({"OW", "update"})),),
-    request_policy="multi_shard",
-    response_policy="all_succeeded",
+    key_specs=(
+        KeySpec(begin_index=1, last_key=-1, step=2, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+    ),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 MSETNX: Final = CommandMeta(
@@ -2304,7 +2465,9 @@ MSETNX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="1.0.1",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, step=2, flags=frozenset({"OW", "insert"})),),
+    key_specs=(
+        KeySpec(begin_index=1, last_key=-1, step=2, flags=KeySpecFlag.OW | KeySpecFlag.INSERT),
+    ),
 )
 
 MULTI: Final = CommandMeta(
@@ -2332,7 +2495,7 @@ OBJECT_ENCODING: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.2.3",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2343,7 +2506,7 @@ OBJECT_FREQ: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="4.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2363,7 +2526,7 @@ OBJECT_IDLETIME: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.2.3",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2374,7 +2537,7 @@ OBJECT_REFCOUNT: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.2.3",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2385,7 +2548,7 @@ PERSIST: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 PEXPIRE: Final = CommandMeta(
@@ -2395,7 +2558,7 @@ PEXPIRE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 PEXPIREAT: Final = CommandMeta(
@@ -2405,7 +2568,7 @@ PEXPIREAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 PEXPIRETIME: Final = CommandMeta(
@@ -2415,7 +2578,7 @@ PEXPIRETIME: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2426,7 +2589,7 @@ PFADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="hyperloglog",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 PFCOUNT: Final = CommandMeta(
@@ -2436,7 +2599,7 @@ PFCOUNT: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hyperloglog",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RW", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RW | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2447,7 +2610,7 @@ PFDEBUG: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.ADMIN | CommandFlag.DENYOOM,
     group="hyperloglog",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "access"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.ACCESS),),
 )
 
 PFMERGE: Final = CommandMeta(
@@ -2458,8 +2621,12 @@ PFMERGE: Final = CommandMeta(
     group="hyperloglog",
     since="2.8.9",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "insert"})),
-        KeySpec(begin_index=2, last_key=-1, flags=frozenset({"RO", "access"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.INSERT,
+        ),
+        KeySpec(begin_index=2, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -2479,8 +2646,8 @@ PING: Final = CommandMeta(
     flags=CommandFlag.FAST,
     group="connection",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 PSETEX: Final = CommandMeta(
@@ -2490,7 +2657,7 @@ PSETEX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),),
 )
 
 PSUBSCRIBE: Final = CommandMeta(
@@ -2518,7 +2685,7 @@ PTTL: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2619,8 +2786,8 @@ RANDOMKEY: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="1.0.0",
-    request_policy="all_shards",
-    response_policy="special",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.SPECIAL,
     is_readonly=True,
 )
 
@@ -2650,8 +2817,12 @@ RENAME: Final = CommandMeta(
     group="generic",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
     ),
 )
 
@@ -2663,8 +2834,12 @@ RENAMENX: Final = CommandMeta(
     group="generic",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"OW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.INSERT),
     ),
 )
 
@@ -2702,7 +2877,7 @@ RESTORE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),),
 )
 
 RESTORE_ASKING: Final = CommandMeta(
@@ -2712,7 +2887,7 @@ RESTORE_ASKING: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="server",
     since="3.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),),
 )
 
 ROLE: Final = CommandMeta(
@@ -2731,7 +2906,13 @@ RPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 RPOPLPUSH: Final = CommandMeta(
@@ -2742,8 +2923,12 @@ RPOPLPUSH: Final = CommandMeta(
     group="list",
     since="1.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),
     ),
 )
 
@@ -2754,7 +2939,7 @@ RPUSH: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 RPUSHX: Final = CommandMeta(
@@ -2764,7 +2949,7 @@ RPUSHX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="list",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 SADD: Final = CommandMeta(
@@ -2774,7 +2959,7 @@ SADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 SAVE: Final = CommandMeta(
@@ -2793,8 +2978,8 @@ SCAN: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.8.0",
-    request_policy="special",
-    response_policy="special",
+    request_policy=RequestPolicy.SPECIAL,
+    response_policy=ResponsePolicy.SPECIAL,
     is_readonly=True,
 )
 
@@ -2805,7 +2990,7 @@ SCARD: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -2834,8 +3019,8 @@ SCRIPT_EXISTS: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="2.6.0",
-    request_policy="all_shards",
-    response_policy="agg_logical_and",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.AGG_LOGICAL_AND,
 )
 
 SCRIPT_FLUSH: Final = CommandMeta(
@@ -2845,8 +3030,8 @@ SCRIPT_FLUSH: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="2.6.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 SCRIPT_HELP: Final = CommandMeta(
@@ -2865,8 +3050,8 @@ SCRIPT_KILL: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT,
     group="scripting",
     since="2.6.0",
-    request_policy="all_shards",
-    response_policy="one_succeeded",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.ONE_SUCCEEDED,
 )
 
 SCRIPT_LOAD: Final = CommandMeta(
@@ -2876,8 +3061,8 @@ SCRIPT_LOAD: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.STALE,
     group="scripting",
     since="2.6.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 SDIFF: Final = CommandMeta(
@@ -2887,7 +3072,7 @@ SDIFF: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -2899,8 +3084,8 @@ SDIFFSTORE: Final = CommandMeta(
     group="set",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=2, last_key=-1, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=2, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -2922,7 +3107,14 @@ SET: Final = CommandMeta(
     since="1.0.0",
     key_specs=(
         KeySpec(
-            begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update", "variable_flags"})
+            begin_index=1,
+            last_key=0,
+            flags=(
+                KeySpecFlag.RW
+                | KeySpecFlag.ACCESS
+                | KeySpecFlag.UPDATE
+                | KeySpecFlag.VARIABLE_FLAGS
+            ),
         ),
     ),
 )
@@ -2934,7 +3126,13 @@ SETBIT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="bitmap",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 SETEX: Final = CommandMeta(
@@ -2944,7 +3142,7 @@ SETEX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),),
 )
 
 SETNX: Final = CommandMeta(
@@ -2954,7 +3152,7 @@ SETNX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.INSERT),),
 )
 
 SETRANGE: Final = CommandMeta(
@@ -2964,7 +3162,7 @@ SETRANGE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 SHUTDOWN: Final = CommandMeta(
@@ -2989,7 +3187,7 @@ SINTER: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3006,7 +3204,7 @@ SINTERCARD: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -3020,8 +3218,8 @@ SINTERSTORE: Final = CommandMeta(
     group="set",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=2, last_key=-1, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=2, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -3032,7 +3230,7 @@ SISMEMBER: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -3061,7 +3259,7 @@ SLOWLOG_GET: Final = CommandMeta(
     flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.2.12",
-    request_policy="all_nodes",
+    request_policy=RequestPolicy.ALL_NODES,
 )
 
 SLOWLOG_HELP: Final = CommandMeta(
@@ -3080,8 +3278,8 @@ SLOWLOG_LEN: Final = CommandMeta(
     flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.2.12",
-    request_policy="all_nodes",
-    response_policy="agg_sum",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.AGG_SUM,
 )
 
 SLOWLOG_RESET: Final = CommandMeta(
@@ -3091,8 +3289,8 @@ SLOWLOG_RESET: Final = CommandMeta(
     flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="2.2.12",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 SMEMBERS: Final = CommandMeta(
@@ -3102,7 +3300,7 @@ SMEMBERS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3113,7 +3311,7 @@ SMISMEMBER: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="set",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3125,8 +3323,12 @@ SMOVE: Final = CommandMeta(
     group="set",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),
     ),
 )
 
@@ -3138,9 +3340,9 @@ SORT: Final = CommandMeta(
     group="generic",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
-        KeySpec(last_key=None, flags=frozenset({"RO", "access"})),
-        KeySpec(last_key=None, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
+        KeySpec(last_key=None, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
+        KeySpec(last_key=None, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
     ),
 )
 
@@ -3152,8 +3354,8 @@ SORT_RO: Final = CommandMeta(
     group="generic",
     since="7.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
-        KeySpec(last_key=None, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
+        KeySpec(last_key=None, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
     is_readonly=True,
 )
@@ -3165,7 +3367,13 @@ SPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 SPUBLISH: Final = CommandMeta(
@@ -3175,7 +3383,7 @@ SPUBLISH: Final = CommandMeta(
     flags=CommandFlag.PUBSUB | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
     group="pubsub",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"not_key"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.NOT_KEY),),
 )
 
 SRANDMEMBER: Final = CommandMeta(
@@ -3185,7 +3393,7 @@ SRANDMEMBER: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3196,7 +3404,7 @@ SREM: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 SSCAN: Final = CommandMeta(
@@ -3206,7 +3414,7 @@ SSCAN: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="2.8.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3217,7 +3425,7 @@ SSUBSCRIBE: Final = CommandMeta(
     flags=CommandFlag.PUBSUB | CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
     group="pubsub",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"not_key"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.NOT_KEY),),
 )
 
 STRLEN: Final = CommandMeta(
@@ -3227,7 +3435,7 @@ STRLEN: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="string",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -3247,7 +3455,7 @@ SUBSTR: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3258,7 +3466,7 @@ SUNION: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3270,8 +3478,8 @@ SUNIONSTORE: Final = CommandMeta(
     group="set",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=2, last_key=-1, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=2, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -3282,7 +3490,7 @@ SUNSUBSCRIBE: Final = CommandMeta(
     flags=CommandFlag.PUBSUB | CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
     group="pubsub",
     since="7.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"not_key"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.NOT_KEY),),
 )
 
 SWAPDB: Final = CommandMeta(
@@ -3319,9 +3527,9 @@ TOUCH: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="3.2.1",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO"})),),
-    request_policy="multi_shard",
-    response_policy="agg_sum",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO),),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.AGG_SUM,
     is_readonly=True,
 )
 
@@ -3332,7 +3540,7 @@ TTL: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3343,7 +3551,7 @@ TYPE: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -3354,9 +3562,9 @@ UNLINK: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="4.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RM", "delete"})),),
-    request_policy="multi_shard",
-    response_policy="agg_sum",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RM | KeySpecFlag.DELETE),),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.AGG_SUM,
 )
 
 UNSUBSCRIBE: Final = CommandMeta(
@@ -3384,8 +3592,8 @@ WAIT: Final = CommandMeta(
     flags=CommandFlag.BLOCKING,
     group="generic",
     since="3.0.0",
-    request_policy="all_shards",
-    response_policy="agg_min",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.AGG_MIN,
     is_blocking=True,
 )
 
@@ -3396,8 +3604,8 @@ WAITAOF: Final = CommandMeta(
     flags=CommandFlag.BLOCKING,
     group="generic",
     since="7.2.0",
-    request_policy="all_shards",
-    response_policy="agg_min",
+    request_policy=RequestPolicy.ALL_SHARDS,
+    response_policy=ResponsePolicy.AGG_MIN,
     is_blocking=True,
 )
 
@@ -3408,7 +3616,7 @@ WATCH: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
     group="transactions",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RO),),
 )
 
 XACK: Final = CommandMeta(
@@ -3418,7 +3626,7 @@ XACK: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XADD: Final = CommandMeta(
@@ -3428,7 +3636,7 @@ XADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XAUTOCLAIM: Final = CommandMeta(
@@ -3438,7 +3646,7 @@ XAUTOCLAIM: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="stream",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 XCLAIM: Final = CommandMeta(
@@ -3448,7 +3656,7 @@ XCLAIM: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XDEL: Final = CommandMeta(
@@ -3458,7 +3666,7 @@ XDEL: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 XGROUP: Final = CommandMeta(
@@ -3477,7 +3685,7 @@ XGROUP_CREATE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 XGROUP_CREATECONSUMER: Final = CommandMeta(
@@ -3487,7 +3695,7 @@ XGROUP_CREATECONSUMER: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="stream",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 XGROUP_DELCONSUMER: Final = CommandMeta(
@@ -3497,7 +3705,7 @@ XGROUP_DELCONSUMER: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 XGROUP_DESTROY: Final = CommandMeta(
@@ -3507,7 +3715,7 @@ XGROUP_DESTROY: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 XGROUP_HELP: Final = CommandMeta(
@@ -3526,7 +3734,7 @@ XGROUP_SETID: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XINFO: Final = CommandMeta(
@@ -3545,7 +3753,7 @@ XINFO_CONSUMERS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3556,7 +3764,7 @@ XINFO_GROUPS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3576,7 +3784,7 @@ XINFO_STREAM: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3587,7 +3795,7 @@ XLEN: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -3598,7 +3806,7 @@ XPENDING: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3609,7 +3817,7 @@ XRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3626,7 +3834,7 @@ XREAD: Final = CommandMeta(
             begin_keyword_start=1,
             last_key=-1,
             limit=2,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -3646,7 +3854,7 @@ XREADGROUP: Final = CommandMeta(
             begin_keyword_start=4,
             last_key=-1,
             limit=2,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_blocking=True,
@@ -3659,7 +3867,7 @@ XREVRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3670,7 +3878,7 @@ XSETID: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XTRIM: Final = CommandMeta(
@@ -3680,7 +3888,7 @@ XTRIM: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZADD: Final = CommandMeta(
@@ -3690,7 +3898,7 @@ ZADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 ZCARD: Final = CommandMeta(
@@ -3700,7 +3908,7 @@ ZCARD: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO),),
     is_readonly=True,
 )
 
@@ -3711,7 +3919,7 @@ ZCOUNT: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3728,7 +3936,7 @@ ZDIFF: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -3742,13 +3950,13 @@ ZDIFFSTORE: Final = CommandMeta(
     group="sorted-set",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
         KeySpec(
             begin_index=2,
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
 )
@@ -3760,7 +3968,13 @@ ZINCRBY: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
 )
 
 ZINTER: Final = CommandMeta(
@@ -3776,7 +3990,7 @@ ZINTER: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -3795,7 +4009,7 @@ ZINTERCARD: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -3809,13 +4023,13 @@ ZINTERSTORE: Final = CommandMeta(
     group="sorted-set",
     since="2.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
         KeySpec(
             begin_index=2,
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
 )
@@ -3827,7 +4041,7 @@ ZLEXCOUNT: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3844,7 +4058,7 @@ ZMPOP: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "delete"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
         ),
     ),
 )
@@ -3856,7 +4070,7 @@ ZMSCORE: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3867,7 +4081,13 @@ ZPOPMAX: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="sorted-set",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 ZPOPMIN: Final = CommandMeta(
@@ -3877,7 +4097,13 @@ ZPOPMIN: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="sorted-set",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 ZRANDMEMBER: Final = CommandMeta(
@@ -3887,7 +4113,7 @@ ZRANDMEMBER: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3898,7 +4124,7 @@ ZRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3909,7 +4135,7 @@ ZRANGEBYLEX: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3920,7 +4146,7 @@ ZRANGEBYSCORE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="1.0.5",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3932,8 +4158,8 @@ ZRANGESTORE: Final = CommandMeta(
     group="sorted-set",
     since="6.2.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
-        KeySpec(begin_index=2, last_key=0, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+        KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -3944,7 +4170,7 @@ ZRANK: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -3955,7 +4181,7 @@ ZREM: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZREMRANGEBYLEX: Final = CommandMeta(
@@ -3965,7 +4191,7 @@ ZREMRANGEBYLEX: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="sorted-set",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZREMRANGEBYRANK: Final = CommandMeta(
@@ -3975,7 +4201,7 @@ ZREMRANGEBYRANK: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="sorted-set",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZREMRANGEBYSCORE: Final = CommandMeta(
@@ -3985,7 +4211,7 @@ ZREMRANGEBYSCORE: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZREVRANGE: Final = CommandMeta(
@@ -3995,7 +4221,7 @@ ZREVRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4006,7 +4232,7 @@ ZREVRANGEBYLEX: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="2.8.9",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4017,7 +4243,7 @@ ZREVRANGEBYSCORE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4028,7 +4254,7 @@ ZREVRANK: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4039,7 +4265,7 @@ ZSCAN: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="2.8.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4050,7 +4276,7 @@ ZSCORE: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -4067,7 +4293,7 @@ ZUNION: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -4081,13 +4307,13 @@ ZUNIONSTORE: Final = CommandMeta(
     group="sorted-set",
     since="2.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
         KeySpec(
             begin_index=2,
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
 )

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from redis_oxide._command import CommandFlag, CommandMeta, KeySpec
+from redis_oxide._command import (
+    CommandFlag,
+    CommandMeta,
+    KeySpec,
+    KeySpecFlag,
+    RequestPolicy,
+    ResponsePolicy,
+)
 
 __all__ = ["COMMANDS", "RUNTIME_OWNED"]
 
@@ -22,7 +29,13 @@ BLPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.BLOCKING,
     group="list",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-2, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-2,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
     is_blocking=True,
 )
 
@@ -60,9 +73,9 @@ DEL: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="generic",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=frozenset({"RM", "delete"})),),
-    request_policy="multi_shard",
-    response_policy="agg_sum",
+    key_specs=(KeySpec(begin_index=1, last_key=-1, flags=KeySpecFlag.RM | KeySpecFlag.DELETE),),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.AGG_SUM,
 )
 
 EVAL: Final = CommandMeta(
@@ -78,7 +91,7 @@ EVAL: Final = CommandMeta(
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RW", "access", "update"}),
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
 )
@@ -90,7 +103,7 @@ EXPIREAT: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST,
     group="generic",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 GEOPOS: Final = CommandMeta(
@@ -100,7 +113,7 @@ GEOPOS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="3.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -111,7 +124,7 @@ GET: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="string",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -122,7 +135,7 @@ GROUPINFO: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -133,7 +146,7 @@ HGETALL: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="2.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -153,7 +166,7 @@ JSON_GET: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     module="ReJSON",
     is_readonly=True,
 )
@@ -165,7 +178,7 @@ LPUSH: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="list",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "insert"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.INSERT),),
 )
 
 MSET: Final = CommandMeta(
@@ -175,7 +188,9 @@ MSET: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="string",
     since="1.0.1",
-    key_specs=(KeySpec(begin_index=1, last_key=-1, step=2, flags=frozenset({"OW", "update"})),),
+    key_specs=(
+        KeySpec(begin_index=1, last_key=-1, step=2, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
+    ),
 )
 
 NEARBY: Final = CommandMeta(
@@ -185,7 +200,7 @@ NEARBY: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="geo",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -196,7 +211,13 @@ OLDPOP: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="list",
     since="2.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "access", "delete"})),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.DELETE,
+        ),
+    ),
 )
 
 PICK: Final = CommandMeta(
@@ -206,7 +227,7 @@ PICK: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="hash",
     since="6.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -217,8 +238,8 @@ REPLICAOF: Final = CommandMeta(
     flags=CommandFlag.NOSCRIPT | CommandFlag.STALE | CommandFlag.ADMIN,
     group="server",
     since="5.0.0",
-    request_policy="all_nodes",
-    response_policy="all_succeeded",
+    request_policy=RequestPolicy.ALL_NODES,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
 )
 
 SELECT: Final = CommandMeta(
@@ -239,7 +260,14 @@ SET: Final = CommandMeta(
     since="1.0.0",
     key_specs=(
         KeySpec(
-            begin_index=1, last_key=0, flags=frozenset({"RW", "access", "update", "variable_flags"})
+            begin_index=1,
+            last_key=0,
+            flags=(
+                KeySpecFlag.RW
+                | KeySpecFlag.ACCESS
+                | KeySpecFlag.UPDATE
+                | KeySpecFlag.VARIABLE_FLAGS
+            ),
         ),
     ),
 )
@@ -251,7 +279,7 @@ SISMEMBER: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -271,7 +299,7 @@ SMEMBERS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="set",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -282,7 +310,7 @@ SNAPSHOT: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="generic",
     since="2.6.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
     binary_reply=True,
 )
@@ -295,8 +323,8 @@ SORT: Final = CommandMeta(
     group="generic",
     since="1.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),
-        KeySpec(last_key=None, flags=frozenset({"RO", "access"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
+        KeySpec(last_key=None, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),
     ),
 )
 
@@ -316,7 +344,7 @@ XADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 XREAD: Final = CommandMeta(
@@ -332,7 +360,7 @@ XREAD: Final = CommandMeta(
             begin_keyword_start=1,
             last_key=-1,
             limit=2,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
     is_readonly=True,
@@ -346,7 +374,7 @@ XTRIM: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="stream",
     since="5.0.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "delete"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
 )
 
 ZADD: Final = CommandMeta(
@@ -356,7 +384,7 @@ ZADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RW", "update"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
 )
 
 ZRANGE: Final = CommandMeta(
@@ -366,7 +394,7 @@ ZRANGE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -377,7 +405,7 @@ ZSCORE: Final = CommandMeta(
     flags=CommandFlag.READONLY | CommandFlag.FAST,
     group="sorted-set",
     since="1.2.0",
-    key_specs=(KeySpec(begin_index=1, last_key=0, flags=frozenset({"RO", "access"})),),
+    key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
     is_readonly=True,
 )
 
@@ -389,13 +417,13 @@ ZUNIONSTORE: Final = CommandMeta(
     group="sorted-set",
     since="2.0.0",
     key_specs=(
-        KeySpec(begin_index=1, last_key=0, flags=frozenset({"OW", "update"})),
+        KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.OW | KeySpecFlag.UPDATE),
         KeySpec(
             begin_index=2,
             last_key=None,
             keynum_index=0,
             first_key=1,
-            flags=frozenset({"RO", "access"}),
+            flags=KeySpecFlag.RO | KeySpecFlag.ACCESS,
         ),
     ),
 )
