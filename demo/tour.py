@@ -67,6 +67,7 @@ async def sorted_sets(r: redis_oxide.Redis[str]) -> None:
     show("zadd('tour:board', {...}) -> int", await r.zadd("tour:board", {"ada": 3, "bob": 1.5}))
     top: list[tuple[str, float]] = await r.zrange("tour:board", 0, -1, withscores=True)
     show("zrange(..., withscores=True) -> list[(str, float)]", top)
+    show("zincrby('tour:board', 0.5, 'bob') -> float", await r.zincrby("tour:board", 0.5, "bob"))
     show("zscore('tour:board', 'ada') -> float | None", await r.zscore("tour:board", "ada"))
 
 
@@ -121,6 +122,19 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
         await r.set("tour:flag", True)  # Redis has no booleans: refused locally
     except TypeError as error:
         show("TypeError before anything is sent", str(error)[:60])
+    pipe = r.pipeline()
+    pipe.set("tour:n2", "1")
+    pipe.lpush("tour:greeting", "x")  # the second queued command: a WRONGTYPE error
+    try:
+        await pipe.execute()
+    except RedisError as error:
+        show("a pipeline error says where it was", f"{error.code} at position={error.position}")
+    await r.set("tour:raw", b"\xff\xfe")  # not UTF-8: this client decodes replies
+    try:
+        await r.get("tour:raw")
+    except RedisError as error:
+        show(type(error).__name__ + ", only that call fails", f"{error.command} -> ValueError")
+    show("the connection goes on: get('tour:n2')", await r.get("tour:n2"))
 
 
 async def tour(url: str) -> None:
