@@ -10,6 +10,10 @@ Rules and invariants:
 - The workers get the harness environment minus asyncio debug switches
   (``PYTHONASYNCIODEBUG``, ``PYTHONDEVMODE``), which slow pure-Python
   clients far more than the others and would skew every ratio.
+- A redis-oxide worker gets its source tree first on ``PYTHONPATH``: the
+  working tree's ``src`` for ``redis-oxide``, ``--baseline-src`` for
+  ``redis-oxide-baseline``, and nothing else differs between the two rows.
+  The worker refuses a ``redis_oxide`` imported from elsewhere.
 - Everything is bounded: workers by a subprocess timeout, redis-benchmark by
   its request count and a timeout; the server is stopped on every exit path.
 """
@@ -26,11 +30,13 @@ from pathlib import Path
 
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
-from bench._spec import CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
+from bench._spec import BASELINE, CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
 
 __all__ = ["BenchRun", "Options", "run_benchmark"]
 
 _ROOT = Path(__file__).resolve().parent.parent
+SOURCE = _ROOT / "src"
+"""The working tree's source, where the ``redis-oxide`` row imports redis_oxide from."""
 _SCRUBBED_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")
 
 
@@ -41,13 +47,16 @@ class Options:
     Attributes:
         rounds: Rounds per (loop, client); figures are medians over them.
         loops: Event loops, from `bench._spec.LOOPS`.
-        clients: Clients, from `bench._spec.CLIENTS`; the first-round order.
+        clients: Clients, from `bench._spec.CLIENTS` and `bench._spec.BASELINE`; the
+            first-round order.
         workloads: Workloads to run, in order.
         duration: Seconds per time-bounded measurement.
         concurrent_ops: Total GETs of the concurrency workload.
         limit_requests: redis-benchmark base request count; 0 skips the limits.
         server: The redis-server binary.
         quick: Recorded in the output; the caller has already shrunk the sizes.
+        baseline_src: The source tree (a directory holding ``redis_oxide/``) the
+            ``redis-oxide-baseline`` row imports redis_oxide from.
     """
 
     rounds: int = 5
@@ -59,6 +68,13 @@ class Options:
     limit_requests: int = 20_000
     server: Path = DEFAULT_SERVER
     quick: bool = False
+    baseline_src: Path | None = None
+
+    def source(self, client: str) -> str:
+        """The source tree a client's worker must import redis_oxide from ("" for peers)."""
+        if client == BASELINE:
+            return str(self.baseline_src or "")
+        return str(SOURCE) if client == "redis-oxide" else ""
 
     @classmethod
     def quick_defaults(cls) -> Options:
@@ -85,10 +101,28 @@ class BenchRun:
     limit_error: str = ""
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(source: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+    path = (source, str(_ROOT), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     return env
+
+
+def _revision(source: Path) -> str:
+    """``<path> @ <commit>`` of a source tree, ``+changes`` when it differs from the commit."""
+    git = ("git", "-C", str(source))
+    try:
+        commit = subprocess.run(
+            (*git, "rev-parse", "--short", "HEAD"), capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            (*git, "status", "--porcelain", "--", "."), capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return str(source)
+    if not commit:
+        return str(source)
+    return f"{source} @ {commit}{' +changes' if dirty else ''}"
 
 
 def _worker_timeout(job: Job) -> float:
@@ -115,7 +149,7 @@ def run_worker(job: Job, scratch: Path, tag: str) -> WorkerResult:
         done = subprocess.run(
             argv,
             cwd=_ROOT,
-            env=_worker_env(),
+            env=_worker_env(job.source),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -170,6 +204,10 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         platform=platform.platform(terse=True),
         cpus=str(os.cpu_count()),
     )
+    if "redis-oxide" in options.clients:
+        run.environment["redis-oxide source"] = _revision(SOURCE)
+    if BASELINE in options.clients and options.baseline_src is not None:
+        run.environment["baseline source"] = _revision(options.baseline_src)
     stopped: set[tuple[str, str]] = set()
     with BenchServer(options.server) as server:
         server.seed()
@@ -190,6 +228,7 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
                         workloads=workloads,
                         duration=options.duration,
                         concurrent_ops=options.concurrent_ops,
+                        source=options.source(client),
                     )
                     tag = f"{round_index}-{loop}-{client}"
                     result = run_worker(job, server.scratch, tag)

@@ -198,13 +198,16 @@ _WORKLOADS: dict[Workload, Callable[[ClientAdapter, Job, list[str]], Awaitable[S
 
 
 async def _run_one(job: Job, workload: Workload, result: WorkerResult) -> None:
-    adapter = load_adapter(job.client)
+    adapter = load_adapter(job.client, job.source)
     result.version = adapter.version
+    result.source = adapter.source
     await adapter.open(job.host, job.port)
     try:
         for note in adapter.notes:
             if note not in result.notes:
                 result.notes.append(note)
+        if result.protocol is None:
+            result.protocol = await adapter.protocol()
         async with asyncio.timeout(job.duration * _DEADLINE_FACTOR + 30):
             result.samples[workload.value] = await _WORKLOADS[workload](adapter, job, result.notes)
     finally:
