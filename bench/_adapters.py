@@ -191,6 +191,10 @@ class CoredisAdapter(ClientAdapter):
     async def zrange_withscores(self, key: bytes) -> Sized:
         return cast(Sized, await self._client.zrange(key, 0, -1, withscores=True))
 
+    async def protocol(self) -> int | None:
+        info = await self._client.client_info()
+        return int(info["resp"]) if "resp" in info else None
+
     async def close(self) -> None:
         await self._stack.aclose()
 
