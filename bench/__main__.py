@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from bench._placement import PLACEMENTS
 from bench._report import summarize
 from bench._runner import Options, run_benchmark
 from bench._server import ServerError
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         type=lambda t: _names(t, workloads, "workload"),
         help=f"comma-separated, from {','.join(workloads)} (default all)",
     )
+    parser.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="shared",
+        help="shared: redis-server and clients on one CPU (default); split: redis-server "
+        "alone on one CPU, clients on the others; free: not pinned",
+    )
     parser.add_argument("--no-limits", action="store_true", help="skip redis-benchmark")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON output path")
     return parser
@@ -99,6 +107,7 @@ def _options(args: argparse.Namespace) -> Options:
         loops=args.loops or base.loops,
         clients=_clients(args, base.clients),
         baseline_src=args.baseline_src.resolve() if args.baseline_src else None,
+        placement=args.placement,
         workloads=tuple(Workload(w) for w in args.workloads) if args.workloads else base.workloads,
         limit_requests=0 if args.no_limits else base.limit_requests,
     )

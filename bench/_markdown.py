@@ -54,7 +54,7 @@ def render(summary: Summary) -> str:
         f"{options.concurrent_ops:,} GETs for the 100-task workload"
         + (" · quick mode" if options.quick else ""),
     ]
-    for key in ("redis-oxide source", "baseline source"):
+    for key in ("placement", "redis-oxide source", "baseline source"):
         if key in env:
             lines += ["", f"{key}: {env[key]}"]
     for workload in options.workloads:

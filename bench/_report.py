@@ -200,6 +200,7 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
                 **dataclasses.asdict(s),
                 "ops_per_second": s.ops_per_second,
                 "cpu_us_per_op": s.cpu_us_per_op,
+                "sleeps_per_op": s.sleeps / s.ops,
             }
             for s in cell.samples
         ],

@@ -16,6 +16,8 @@ Rules and invariants:
   The worker refuses a ``redis_oxide`` imported from elsewhere.
 - Everything is bounded: workers by a subprocess timeout, redis-benchmark by
   its request count and a timeout; the server is stopped on every exit path.
+- Server, workers and redis-benchmark run on the CPUs `bench._placement`
+  gives them (default: all on one CPU, the same for every client).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
+from bench._placement import Placement, plan
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
 from bench._spec import BASELINE, CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
 
@@ -57,6 +60,7 @@ class Options:
         quick: Recorded in the output; the caller has already shrunk the sizes.
         baseline_src: The source tree (a directory holding ``redis_oxide/``) the
             ``redis-oxide-baseline`` row imports redis_oxide from.
+        placement: Where server and clients run, from `bench._placement.PLACEMENTS`.
     """
 
     rounds: int = 5
@@ -69,6 +73,7 @@ class Options:
     server: Path = DEFAULT_SERVER
     quick: bool = False
     baseline_src: Path | None = None
+    placement: str = "shared"
 
     def source(self, client: str) -> str:
         """The source tree a client's worker must import redis_oxide from ("" for peers)."""
@@ -171,14 +176,15 @@ def _rotated(items: tuple[str, ...], by: int) -> list[str]:
     return [*items[shift:], *items[:shift]]
 
 
-def _run_limits(run: BenchRun, port: int) -> None:
+def _run_limits(run: BenchRun, port: int, placement: Placement) -> None:
     options = run.options
+    prefix = placement.prefix(placement.clients)
     try:
         binary = find_binary()
         run.environment["redis-benchmark"] = str(binary.path)
         for workload in LIMIT_WORKLOADS:
             if workload in options.workloads:
-                rate = measure_limit(binary, port, workload, options.limit_requests)
+                rate = measure_limit(binary, port, workload, options.limit_requests, prefix)
                 run.limits.setdefault(workload, []).append(rate)
     except LimitError as exc:
         run.limit_error = str(exc)
@@ -208,8 +214,10 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         run.environment["redis-oxide source"] = _revision(SOURCE)
     if BASELINE in options.clients and options.baseline_src is not None:
         run.environment["baseline source"] = _revision(options.baseline_src)
+    placement = plan(options.placement)
+    run.environment["placement"] = placement.describe()
     stopped: set[tuple[str, str]] = set()
-    with BenchServer(options.server) as server:
+    with BenchServer(options.server, placement.prefix(placement.server)) as server:
         server.seed()
         run.environment["redis-server"] = server.info("redis_version")
         say(f"redis-server {run.environment['redis-server']} on {HOST}:{server.port}")
@@ -229,6 +237,7 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
                         duration=options.duration,
                         concurrent_ops=options.concurrent_ops,
                         source=options.source(client),
+                        cpus=placement.clients,
                     )
                     tag = f"{round_index}-{loop}-{client}"
                     result = run_worker(job, server.scratch, tag)
@@ -238,5 +247,5 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
                         stopped.add((loop, client))
             if options.limit_requests > 0 and not run.limit_error:
                 say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
-                _run_limits(run, server.port)
+                _run_limits(run, server.port, placement)
     return run

@@ -160,6 +160,7 @@ class Job:
         concurrency: Tasks of the concurrency workload.
         source: For redis-oxide rows, the source tree ``redis_oxide`` must be imported
             from (the runner puts it first on the worker's ``PYTHONPATH``); empty for peers.
+        cpus: CPUs the worker pins itself to before loading its client; empty: unpinned.
     """
 
     client: str
@@ -171,6 +172,7 @@ class Job:
     concurrent_ops: int
     concurrency: int = 100
     source: str = ""
+    cpus: tuple[int, ...] = ()
 
     def to_json(self) -> str:
         """Serialise for the worker's command line file."""
@@ -181,6 +183,7 @@ class Job:
         """Parse what `to_json` wrote."""
         raw = json.loads(text)
         raw["workloads"] = tuple(raw["workloads"])
+        raw["cpus"] = tuple(raw.get("cpus", ()))
         return cls(**raw)
 
 
@@ -192,11 +195,13 @@ class Sample:
         ops: Commands completed (a 1,000-command pipeline counts 1,000).
         seconds: Wall-clock time of the measured section.
         cpu_seconds: Process CPU time (all threads) of the measured section.
+        sleeps: Voluntary context switches of the process in the section.
     """
 
     ops: int
     seconds: float
     cpu_seconds: float
+    sleeps: int = 0
 
     @property
     def ops_per_second(self) -> float:

@@ -1,8 +1,9 @@
-"""The rows of a run: redis-py's two protocols as references, a baseline beside the working tree."""
+"""The rows of a run: redis-py's two protocols as references, a baseline tree, pinned CPUs."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench._adapters import ClientUnavailable, load_adapter
+from bench._placement import plan
 from bench._report import summarize
 from bench._runner import BenchRun, Options
 from bench._spec import BASELINE, Sample, Status, WorkerResult, Workload
@@ -71,6 +73,19 @@ def test_redis_oxide_from_another_tree_is_refused() -> None:
         load_adapter("redis-oxide", source=str(ROOT / "bench"))
     assert caught.value.status is Status.UNAVAILABLE
     assert "not from" in caught.value.reason
+
+
+def test_placements_pin_the_server_apart_from_or_with_the_clients() -> None:
+    allowed = tuple(sorted(os.sched_getaffinity(0)))
+    split, shared, free = plan("split"), plan("shared"), plan("free")
+    assert (free.server, free.clients) == ((), ())
+    assert shared.server == shared.clients == allowed[:1]
+    if len(allowed) > 1:
+        assert (split.server, split.clients) == (allowed[:1], allowed[1:])
+    else:
+        assert split == shared
+    with pytest.raises(ValueError, match="unknown placement"):
+        plan("spread")
 
 
 def _bench(*args: str, json_path: Path) -> subprocess.CompletedProcess[str]:
