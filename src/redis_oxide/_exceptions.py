@@ -64,6 +64,7 @@ __all__ = [
     "RedisError",
     "ReplyDecodeError",
     "ServerError",
+    "SlowConsumerError",
     "TimeoutError",
     "TryAgainError",
     "UnblockedError",
@@ -237,6 +238,31 @@ class InvalidUsageError(RedisError):
 
 class PubSubError(RedisError):
     """A pub/sub object was used in a way its state does not allow."""
+
+
+class SlowConsumerError(PubSubError):
+    """A subscription's queue overflowed with ``on_overflow="error"``: its reader was too slow.
+
+    The messages received before the overflow are still delivered; this error comes after
+    them, and the subscription is closed.
+
+    Attributes:
+        max_pending: The queue bound that was exceeded.
+    """
+
+    max_pending: int | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        max_pending: int | None = None,
+        code: str | None = None,
+        command: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, command=command, address=address)
+        self.max_pending = max_pending
 
 
 class WatchError(RedisError):
