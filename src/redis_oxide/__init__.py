@@ -12,6 +12,8 @@ from redis_oxide._client import Redis, from_url
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
+from redis_oxide._pubsub import PubSub, SubscriptionState
+from redis_oxide._pubsub_types import Message, Resubscribed
 from redis_oxide._retry import Retry
 from redis_oxide._scripting import Library, Script, ScriptRunner
 from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
@@ -20,13 +22,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Library",
+    "Message",
     "Pipeline",
     "PipelineResult",
     "PoolStats",
+    "PubSub",
     "Redis",
+    "Resubscribed",
     "Retry",
     "Script",
     "ScriptRunner",
+    "SubscriptionState",
     "Transaction",
     "TransactionState",
     "WatchBlock",
@@ -39,13 +45,17 @@ __all__ += _models.__all__
 
 for _public in (
     Library,
+    Message,
     Pipeline,
     PipelineResult,
     PoolStats,
+    PubSub,
     Redis,
+    Resubscribed,
     Retry,
     Script,
     ScriptRunner,
+    SubscriptionState,
     Transaction,
     TransactionState,
     WatchBlock,

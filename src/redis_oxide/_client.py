@@ -35,6 +35,7 @@ from redis_oxide._generated import Commands, StrT
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._pool import PoolStats
+from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._raw_commands import command_meta
 from redis_oxide._scripting import Library, Script
 from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
@@ -287,6 +288,37 @@ class Redis(Commands[StrT], Generic[StrT]):
             ValueError: No key was given.
         """
         return WatchBlock[StrT]._over(self._executor, keys, raise_on_error=raise_on_error)
+
+    def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
+        """Start a subscription on a connection of its own.
+
+        ``async with client.pubsub() as p:``, then ``await p.subscribe("news")`` (returns
+        once the server confirmed) and ``async for message in p:``. A lost connection is
+        replaced and every subscription restored; the loop goes on.
+
+        Args:
+            **options: ``max_pending`` (messages that may wait for the reader, 10,000),
+                ``on_overflow`` (``"block"``: stop reading from the socket when the reader
+                falls behind, the default; ``"error"``: raise ``SlowConsumerError``),
+                ``health_check_interval`` (seconds of silence after which the link is
+                declared dead, 5.0; None turns it off), ``reconnect_retry`` (a ``Retry``
+                bounding consecutive failed reconnects; None retries until closed),
+                ``on_reconnect`` (called in stream order after a reconnect). See ``PubSub``.
+
+        Returns:
+            The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        config = self._config.connection
+        return PubSub[StrT](
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            **options,
+        )
 
     def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
         """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).

@@ -1,0 +1,444 @@
+"""Pub/sub: ``client.pubsub()``, an async iterator of typed messages that survives reconnects.
+
+Rules this module keeps:
+
+- A subscription runs on connections of its own (``Subscriber``, one per connection; one
+  here, one per node for a cluster), leased through a ``SubscriberSource``. ``subscribe()``
+  and its kin return once the server confirmed; bad names raise before anything is sent.
+- Messages wait in ONE bounded queue, in the order the server sent them. The reader takes
+  them through ``async for``, ``get_message()`` or ``run()``; a message whose channel has a
+  handler goes to the handler instead, in the same order.
+- Back-pressure never loses a message silently. With ``on_overflow="block"`` (the default)
+  a full queue pauses reading from the socket, so the server buffers, and its own
+  ``client-output-buffer-limit`` applies; a disconnect that causes is a reconnect like any
+  other. With ``"error"`` the first message that does not fit closes the subscription and
+  the reader gets ``SlowConsumerError`` after the messages before it.
+- After a lost connection every channel, pattern and shard channel is subscribed again; the
+  reader's loop goes on. Messages published meanwhile are lost (Redis pub/sub delivers at
+  most once); ``on_reconnect`` is told, in stream order, where that gap is.
+- ``SubscriptionState`` changes only in ``_transition``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from types import TracebackType
+from typing import Final, Generic, Unpack, cast
+
+from redis_oxide._exceptions import PubSubError, RedisError
+from redis_oxide._generated import StrT
+from redis_oxide._pubsub_inbox import Inbox
+from redis_oxide._pubsub_link import Subscriber
+from redis_oxide._pubsub_types import (
+    Kind,
+    Message,
+    MessageHandler,
+    PubSubOptions,
+    Resubscribed,
+    Settings,
+    SubscriberSource,
+)
+
+__all__ = ["PubSub", "PubSubOptions", "SubscriptionState"]
+
+
+class SubscriptionState(enum.Enum):
+    """Where a subscription is in its life."""
+
+    OPEN = "open"
+    FAILED = "failed"  # reconnecting gave up, or the reader was too slow ("error" policy)
+    CLOSED = "closed"
+
+
+_LEGAL: Final = {
+    SubscriptionState.OPEN: frozenset({SubscriptionState.FAILED, SubscriptionState.CLOSED}),
+    SubscriptionState.FAILED: frozenset({SubscriptionState.CLOSED}),
+    SubscriptionState.CLOSED: frozenset(),
+}
+
+
+class PubSub(Generic[StrT]):
+    """A subscription to channels, patterns and shard channels; see ``Redis.pubsub()``.
+
+    ``async with client.pubsub() as p: await p.subscribe("news"); async for m in p: ...``.
+    Messages are ``Message[str]`` on a client that decodes responses, ``Message[bytes]``
+    otherwise.
+
+    Args:
+        source: Leases the dedicated connections (an executor).
+        encoding: The client's text encoding (None keeps bytes), to match handler names.
+        encoding_errors: The client's decoding error handler.
+        **options: ``max_pending`` (messages that may wait for the reader; 10,000),
+            ``on_overflow`` (``"block"``: pause reading from the socket so the server
+            buffers; ``"error"``: close and raise ``SlowConsumerError``), ``health_check_interval``
+            (seconds of silence after which a link is dead, a PING being sent half-way;
+            5.0, None turns it off), ``reconnect_retry`` (a ``Retry``: give up after its
+            ``attempts`` consecutive failed reconnects; None retries until closed),
+            ``on_reconnect`` (called with a ``Resubscribed`` in stream order after a lost
+            connection was replaced).
+
+    Raises:
+        TypeError: An unknown option was given.
+        ValueError: An option has an invalid value.
+    """
+
+    def __init__(
+        self,
+        source: SubscriberSource,
+        *,
+        encoding: str | None = None,
+        encoding_errors: str = "strict",
+        **options: Unpack[PubSubOptions],
+    ) -> None:
+        settings = Settings.of(options)
+        self._encoding = encoding
+        # The decoder turns "strict" into U+FFFD for push frames, so names are matched alike.
+        self._errors = "replace" if encoding_errors == "strict" else encoding_errors
+        self._on_reconnect = settings.on_reconnect
+        self._state = SubscriptionState.OPEN
+        self._error: RedisError | None = None
+        self._handlers: dict[Kind, dict[object, MessageHandler[StrT]]] = {k: {} for k in Kind}
+        self._handled = False  # whether any handler is registered (a per-message test)
+        self._inbox = Inbox(
+            max_pending=settings.max_pending,
+            fail_on_overflow=settings.fail_on_overflow,
+            keep_notices=self._on_reconnect is not None,
+            pause=lambda: self._link.pause(),
+            resume=lambda: self._link.resume(),
+            failed=self._fail,
+        )
+        self._link = Subscriber(
+            source,
+            self._inbox,
+            health_check_interval=settings.health_check_interval,
+            reconnect_retry=settings.reconnect_retry,
+        )
+
+    # -- subscribing -----------------------------------------------------------------------
+
+    async def subscribe(
+        self, *channels: str | bytes, handler: MessageHandler[StrT] | None = None
+    ) -> None:
+        """Subscribe to channels; returns once the server confirmed every one.
+
+        Args:
+            *channels: Channel names.
+            handler: Called with each message of these channels instead of the reader
+                getting it (a function or a coroutine function); None removes a handler
+                an earlier call gave them.
+
+        Raises:
+            TypeError: A name is not ``str`` or ``bytes``.
+            ValueError: No name was given.
+            PubSubError: The subscription is closed or failed.
+            ServerError: The server refused (e.g. ``NoPermError``).
+        """
+        await self._subscribe(Kind.CHANNEL, channels, handler, "subscribe")
+
+    async def psubscribe(
+        self, *patterns: str | bytes, handler: MessageHandler[StrT] | None = None
+    ) -> None:
+        """Subscribe to glob-style patterns (``news.*``); see ``subscribe``.
+
+        Args:
+            *patterns: Patterns.
+            handler: Called with each message matching these patterns instead of the reader.
+
+        Raises:
+            TypeError: A pattern is not ``str`` or ``bytes``.
+            ValueError: No pattern was given.
+            PubSubError: The subscription is closed or failed.
+            ServerError: The server refused.
+        """
+        await self._subscribe(Kind.PATTERN, patterns, handler, "psubscribe")
+
+    async def ssubscribe(
+        self, *channels: str | bytes, handler: MessageHandler[StrT] | None = None
+    ) -> None:
+        """Subscribe to shard channels (SSUBSCRIBE, Redis 7); see ``subscribe``.
+
+        Args:
+            *channels: Shard channel names.
+            handler: Called with each message of these channels instead of the reader.
+
+        Raises:
+            TypeError: A name is not ``str`` or ``bytes``.
+            ValueError: No name was given.
+            PubSubError: The subscription is closed or failed.
+            ServerError: The server refused.
+        """
+        await self._subscribe(Kind.SHARD, channels, handler, "ssubscribe")
+
+    async def unsubscribe(self, *channels: str | bytes) -> None:
+        """Unsubscribe from channels (all of them when none is given); returns once confirmed.
+
+        Args:
+            *channels: Channel names.
+
+        Raises:
+            TypeError: A name is not ``str`` or ``bytes``.
+            PubSubError: The subscription is closed or failed.
+        """
+        await self._unsubscribe(Kind.CHANNEL, channels, "unsubscribe")
+
+    async def punsubscribe(self, *patterns: str | bytes) -> None:
+        """Unsubscribe from patterns (all of them when none is given).
+
+        Args:
+            *patterns: Patterns.
+
+        Raises:
+            TypeError: A pattern is not ``str`` or ``bytes``.
+            PubSubError: The subscription is closed or failed.
+        """
+        await self._unsubscribe(Kind.PATTERN, patterns, "punsubscribe")
+
+    async def sunsubscribe(self, *channels: str | bytes) -> None:
+        """Unsubscribe from shard channels (all of them when none is given).
+
+        Args:
+            *channels: Shard channel names.
+
+        Raises:
+            TypeError: A name is not ``str`` or ``bytes``.
+            PubSubError: The subscription is closed or failed.
+        """
+        await self._unsubscribe(Kind.SHARD, channels, "sunsubscribe")
+
+    async def _subscribe(
+        self,
+        kind: Kind,
+        names: tuple[str | bytes, ...],
+        handler: MessageHandler[StrT] | None,
+        method: str,
+    ) -> None:
+        wires = _wires(names, method)
+        if not wires:
+            raise ValueError(f"{method}() needs at least one name")
+        if handler is not None and not callable(handler):
+            raise TypeError(f"{method}() handler must be callable, got {type(handler).__name__}")
+        self._check_open(method)
+        table = self._handlers[kind]
+        for wire in wires:
+            if handler is None:
+                table.pop(self._delivered(wire), None)
+            else:
+                table[self._delivered(wire)] = handler
+        self._handled = any(self._handlers.values())
+        try:
+            await asyncio.gather(*(link.subscribe(kind, part) for link, part in self._route(wires)))
+        except RedisError:
+            still = set(self._link.wanted(kind))
+            for wire in wires:
+                if wire not in still:
+                    table.pop(self._delivered(wire), None)
+            self._handled = any(self._handlers.values())
+            raise
+
+    async def _unsubscribe(self, kind: Kind, names: tuple[str | bytes, ...], method: str) -> None:
+        wires = _wires(names, method)
+        self._check_open(method)
+        table = self._handlers[kind]
+        if wires:
+            for wire in wires:
+                table.pop(self._delivered(wire), None)
+        else:
+            table.clear()
+        self._handled = any(self._handlers.values())
+        await asyncio.gather(
+            *(link.unsubscribe(kind, part or None) for link, part in self._route(wires))
+        )
+
+    def _route(self, wires: tuple[bytes, ...]) -> list[tuple[Subscriber, tuple[bytes, ...]]]:
+        # One connection serves every kind on a single server; a cluster subscription would
+        # split shard channels by the node that owns their slot.
+        return [(self._link, wires)]
+
+    def _delivered(self, wire: bytes) -> object:
+        # A name the way messages carry it: decoded as the connection decodes text.
+        return wire if self._encoding is None else wire.decode(self._encoding, self._errors)
+
+    def _check_open(self, method: str) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._state is not SubscriptionState.OPEN:
+            raise PubSubError(f"PubSub.{method}() called after the subscription was closed")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __aiter__(self) -> PubSub[StrT]:
+        return self
+
+    async def __anext__(self) -> Message[StrT]:
+        message = await self._next(None)
+        if message is None:
+            raise StopAsyncIteration
+        return message
+
+    # redis-py's signature, which its users know.
+    async def get_message(self, timeout: float | None = 0.0) -> Message[StrT] | None:  # noqa: ASYNC109
+        """Return the next message, or None if none arrives within ``timeout``.
+
+        For redis-py users: subscribe confirmations are never returned (``subscribe()``
+        awaits them), so there is no ``ignore_subscribe_messages``.
+
+        Args:
+            timeout: Seconds to wait; 0 does not wait, None waits until a message arrives or
+                the subscription is closed.
+
+        Returns:
+            The message, or None (timeout, or the subscription was closed).
+
+        Raises:
+            ValueError: ``timeout`` is negative.
+            SlowConsumerError: Messages were dropped (``on_overflow="error"``).
+            ConnectionError: Reconnecting gave up (``reconnect_retry``).
+        """
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+        return await self._next(timeout)
+
+    async def run(self) -> None:
+        """Hand every message to its handler until the subscription is closed.
+
+        Raises:
+            PubSubError: A message arrived for a subscription without a handler.
+            SlowConsumerError: Messages were dropped (``on_overflow="error"``).
+            ConnectionError: Reconnecting gave up (``reconnect_retry``).
+        """
+        async for message in self:
+            raise PubSubError(
+                f"a {message.kind} on {message.channel!r} has no handler; "
+                "give one to subscribe(), or read with `async for`"
+            )
+
+    async def _next(self, wait: float | None) -> Message[StrT] | None:
+        deadline = None if wait is None else asyncio.get_running_loop().time() + wait
+        while True:
+            item = await self._inbox.take(deadline)
+            if item is None:
+                return None
+            if type(item) is Resubscribed:
+                if self._on_reconnect is not None:
+                    done = self._on_reconnect(item)
+                    if done is not None:
+                        await done
+                continue
+            message = cast(Message[StrT], item)
+            if self._handled:
+                handler = self._handler_of(message)
+                if handler is not None:
+                    outcome = handler(message)
+                    if outcome is not None:
+                        await outcome
+                    continue
+            return message
+
+    def _handler_of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:
+        if message.kind == "pmessage":
+            return self._handlers[Kind.PATTERN].get(message.pattern)
+        if message.kind == "smessage":
+            return self._handlers[Kind.SHARD].get(message.channel)
+        return self._handlers[Kind.CHANNEL].get(message.channel)
+
+    def _fail(self, error: RedisError) -> None:
+        # Overflow ("error" policy) or a connection that gave up: the reader gets the
+        # messages queued before, then the error.
+        if self._state is not SubscriptionState.OPEN:
+            return
+        self._transition(SubscriptionState.FAILED)
+        self._error = error
+        self._link.abort()
+        self._inbox.fail(error)
+
+    def _transition(self, new: SubscriptionState) -> None:
+        if new not in _LEGAL[self._state]:
+            raise RuntimeError(f"illegal subscription transition {self._state.name} -> {new.name}")
+        self._state = new
+
+    # -- introspection and lifecycle -----------------------------------------------------------
+
+    @property
+    def state(self) -> SubscriptionState:
+        """The current state."""
+        return self._state
+
+    @property
+    def channels(self) -> frozenset[StrT]:
+        """The channels subscribed to (or being subscribed to again after a loss)."""
+        return self._names(Kind.CHANNEL)
+
+    @property
+    def patterns(self) -> frozenset[StrT]:
+        """The patterns subscribed to."""
+        return self._names(Kind.PATTERN)
+
+    @property
+    def shard_channels(self) -> frozenset[StrT]:
+        """The shard channels subscribed to."""
+        return self._names(Kind.SHARD)
+
+    def _names(self, kind: Kind) -> frozenset[StrT]:
+        return frozenset(cast(StrT, self._delivered(wire)) for wire in self._link.wanted(kind))
+
+    @property
+    def pending(self) -> int:
+        """Messages waiting for the reader."""
+        return self._inbox.pending
+
+    @property
+    def reconnects(self) -> int:
+        """How many times a lost connection was replaced and its subscriptions restored."""
+        return self._link.reconnects
+
+    def is_reading_paused(self) -> bool:
+        """Whether reading from the socket is paused because the queue is full."""
+        return self._inbox.is_paused()
+
+    def __repr__(self) -> str:
+        link = self._link
+        counts = " ".join(f"{kind.name.lower()}={len(link.wanted(kind))}" for kind in Kind)
+        return (
+            f"<redis_oxide.PubSub {self._state.name} link={link.state.name} {counts} "
+            f"pending={self._inbox.pending} paused={self._inbox.is_paused()} "
+            f"reconnects={link.reconnects}>"
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection and end the subscription; calling it again does nothing.
+
+        A reader waiting in ``async for`` stops; ``get_message()`` returns None.
+        """
+        if self._state is SubscriptionState.CLOSED:
+            return
+        self._transition(SubscriptionState.CLOSED)
+        self._inbox.close()
+        await self._link.aclose()
+
+    async def __aenter__(self) -> PubSub[StrT]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _wires(names: tuple[object, ...], method: str) -> tuple[bytes, ...]:
+    """Channel names as sent (UTF-8 for ``str``, as every command argument), without repeats."""
+    wires: list[bytes] = []
+    for position, name in enumerate(names):
+        if isinstance(name, str):
+            wires.append(name.encode())
+        elif isinstance(name, bytes):
+            wires.append(bytes(name))
+        else:
+            raise TypeError(
+                f"{method}() takes names as str or bytes, got {type(name).__name__} at "
+                f"position {position}; pass several names as separate arguments"
+            )
+    return tuple(dict.fromkeys(wires))
