@@ -3,11 +3,12 @@
 The command surface is generated from Redis's command spec; the runtime underneath is small and
 handwritten. Everything users need is importable from here or from one of the public submodules:
 ``redis_oxide.types`` (every type a public signature names), ``redis_oxide.exceptions`` (the
-error tree) and ``redis_oxide.testing`` (the pytest plugin with real-server fixtures).
+error tree), ``redis_oxide.streams`` (stream workers) and ``redis_oxide.testing`` (the pytest
+plugin with real-server fixtures).
 """
 
 import redis_oxide._generated._models as _models
-from redis_oxide import exceptions, types
+from redis_oxide import exceptions, streams, types
 from redis_oxide._client import Redis, from_url
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._pipeline import Pipeline, PipelineResult
@@ -17,10 +18,13 @@ from redis_oxide._pubsub_types import Message, Resubscribed
 from redis_oxide._retry import Retry
 from redis_oxide._scripting import Library, Script, ScriptRunner
 from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
+from redis_oxide.streams import ConsumerStats, GroupConsumer, StreamEntry, StreamProducer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConsumerStats",
+    "GroupConsumer",
     "Library",
     "Message",
     "Pipeline",
@@ -32,6 +36,8 @@ __all__ = [
     "Retry",
     "Script",
     "ScriptRunner",
+    "StreamEntry",
+    "StreamProducer",
     "SubscriptionState",
     "Transaction",
     "TransactionState",
@@ -39,6 +45,7 @@ __all__ = [
     "__version__",
     "exceptions",
     "from_url",
+    "streams",
     "types",
 ]
 __all__ += _models.__all__

@@ -1,0 +1,14 @@
+"""Stream consumer groups: ``from redis_oxide.streams import GroupConsumer, StreamProducer``.
+
+A public module because stream workers are a pattern of their own, documented in
+``docs/streams.md``; the classes live in ``redis_oxide._streams`` and are also importable
+from ``redis_oxide``.
+"""
+
+from redis_oxide._streams import ConsumerStats, GroupConsumer, StreamEntry, StreamProducer
+
+__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "StreamProducer"]
+
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
