@@ -8,6 +8,7 @@ static type (the comments name it), which ``mypy --strict`` checks as part of ``
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 
 import redis_oxide
 from redis_oxide.exceptions import RedisError
+from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
 
 
 def show(label: str, value: object) -> None:
@@ -112,6 +114,62 @@ async def scripts(r: redis_oxide.Redis[str]) -> None:
     show("after SCRIPT FLUSH, same call", await script(keys=["tour:n"], args=[5]))
 
 
+async def pubsub(r: redis_oxide.Redis[str]) -> None:
+    print("Pub/sub: subscribe() returns once confirmed; messages are typed")
+    async with r.pubsub() as p:
+        await p.subscribe("tour:news")
+        await p.psubscribe("tour:sport.*")
+        await r.publish("tour:news", "hello")
+        await r.publish("tour:sport.chess", "check")
+        for _ in range(2):
+            message: redis_oxide.Message[str] | None = await p.get_message(timeout=1.0)
+            show("get_message() -> Message[str] | None", message)
+
+    print("Keyspace notifications: a __keyevent@<db>__:expired subscription")
+    db = (await r.client_info()).db
+    previous = (await r.config_get("notify-keyspace-events")).get("notify-keyspace-events", "")
+    await r.config_set({"notify-keyspace-events": "Ex"})
+    try:
+        async with r.pubsub() as p:
+            await p.subscribe(f"__keyevent@{db}__:expired")
+            await r.set("tour:session", "x", milliseconds=100)
+            async with asyncio.timeout(5):
+                async for event in p:  # one loop; a reconnect would not interrupt it
+                    show(f"{event.channel}", event.data)
+                    break
+    finally:
+        await r.config_set({"notify-keyspace-events": previous})
+
+
+async def stream_worker(r: redis_oxide.Redis[str]) -> None:
+    print("A stream worker: acknowledges what it handled, dead-letters what keeps failing")
+    producer = StreamProducer(r, "tour:orders", maxlen=1_000)  # XADD ... MAXLEN ~ 1000
+    for item in ("book", "pen", "poison"):
+        await producer.add({"item": item})
+    worker = GroupConsumer(
+        r, "tour:orders", "billing", "worker-1", group_start="0",
+        min_idle=0.2, max_deliveries=2, block_timeout=0.1,
+    )  # fmt: skip
+    handled: list[str] = []
+
+    async def handle(entry: StreamEntry[str]) -> None:
+        if entry.fields["item"] == "poison":
+            raise ValueError("cannot bill this")  # left pending, retried after min_idle
+        handled.append(entry.fields["item"])
+
+    running = asyncio.ensure_future(worker.run(handle))
+    for _ in range(200):  # up to 10 s: two failed deliveries, min_idle apart
+        if await r.xlen("tour:orders:dead-letter"):
+            break
+        await asyncio.sleep(0.05)
+    worker.stop()
+    await running
+    show("handled and acknowledged", handled)
+    dead = await r.xrange("tour:orders:dead-letter", "-", "+")
+    show("dead letter (max_deliveries=2)", dead[0][1])
+    show("worker.stats", worker.stats)
+
+
 async def errors(r: redis_oxide.Redis[str]) -> None:
     print("Errors carry the command, the node and the server's code")
     try:
@@ -148,12 +206,16 @@ async def tour(url: str) -> None:
         await streams(r)
         await pipelines(r)
         await scripts(r)
+        await pubsub(r)
+        await stream_worker(r)
         await errors(r)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
 
 
 def main() -> int:
+    # The tour's poison entry fails on purpose; its logged traceback would only be noise.
+    logging.getLogger("redis_oxide.streams").disabled = True
     with server_url() as url:
         asyncio.run(tour(url))
     return 0
