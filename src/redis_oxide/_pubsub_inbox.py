@@ -149,7 +149,11 @@ class Inbox:
             else:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    return None
+                    # A loop polling with timeout=0 must still let the loop run.
+                    await asyncio.sleep(0)
+                    if not queue:
+                        return None
+                    break
                 await asyncio.wait((wakeup,), timeout=remaining)
         item = queue.popleft()
         if self._paused and len(queue) <= self._resume_at:

@@ -9,10 +9,9 @@ Rules this module keeps:
   (messages, confirmations, PONGs, error replies) reaches ``_on_frame``: RESP2 (raw replies)
   and RESP3 (push frames) differ in framing only. ``Answers`` tells which command an answer
   belongs to; one that fits none means the stream is out of step: the connection is replaced.
-- One supervisor task connects, restores the subscriptions, checks the link's health and
-  reconnects with backoff after a loss. State changes happen in synchronous methods
-  (``_attach``, ``_detach``, ``_on_frame``, ``_restored``) with no ``await`` inside, and only
-  ``_transition`` assigns the state.
+- One supervisor task connects, restores, checks the link's health and reconnects with
+  backoff. State changes happen in synchronous methods (``_attach``, ``_detach``,
+  ``_on_frame``, ``_restored``); only ``_transition`` assigns the state.
 - It hands messages and link events to its ``SubscriberSink``. A cluster subscription would
   run one per node; only ``_restore_groups`` would change, to group shard channels by slot.
 """
@@ -261,8 +260,8 @@ class Subscriber:
         if self._state is not _S.IDLE:
             return  # a supervisor is running and will take the deferred requests
         self._transition(_S.CONNECTING)
-        self._task = asyncio.get_running_loop().create_task(self._supervise())
-        self._task.add_done_callback(self._supervisor_ended)
+        self._task = task = asyncio.get_running_loop().create_task(self._supervise())
+        task.add_done_callback(self._supervisor_ended)
 
     def _supervisor_ended(self, task: asyncio.Task[None]) -> None:
         error = None if task.cancelled() else task.exception()
@@ -305,7 +304,8 @@ class Subscriber:
         self._fail_deferred(error)
         if self._state is not _S.FAILED:
             self._transition(_S.FAILED)
-        logger.error("subscriber %s: gave up reconnecting: %s", self._address, error)
+        closed = isinstance(error, ConnectionClosedError)  # the client was closed: no failure
+        logger.log(logging.INFO if closed else logging.ERROR, "subscriber gave up: %s", error)
         self._sink.link_failed(error)
 
     def _fail_deferred(self, error: BaseException) -> None:

@@ -11,6 +11,7 @@ import pytest
 from redis_oxide import Message, PubSub, Redis, SubscriptionState
 from redis_oxide._exceptions import (
     ConnectFailedError,
+    ConnectionClosedError,
     InvalidUsageError,
     NoPermError,
     PubSubError,
@@ -249,3 +250,34 @@ async def test_a_first_connection_that_fails_raises_to_the_caller() -> None:
         assert p.channels == frozenset()
         assert p.state is SubscriptionState.OPEN  # it may be tried again
         await p.aclose()
+
+
+async def test_polling_with_timeout_zero_lets_the_loop_run(redis_stack: RedisServerInfo) -> None:
+    channel = _name("poll")
+    async with Redis(redis_stack.host, redis_stack.port) as r, r.pubsub() as p:
+        await p.subscribe(channel)
+        publishing = asyncio.ensure_future(r.publish(channel, "polled"))
+        message = None
+        for _ in range(100_000):  # redis-py style: poll without waiting
+            message = await p.get_message()
+            if message is not None:
+                break
+        assert message is not None
+        assert message.data == b"polled"
+        await publishing
+
+
+async def test_closing_the_client_ends_the_reader_with_connection_closed(
+    redis_stack: RedisServerInfo,
+) -> None:
+    r = Redis(redis_stack.host, redis_stack.port)
+    p = r.pubsub()
+    await p.subscribe(_name("closing"))
+    reader = asyncio.ensure_future(p.get_message(timeout=None))
+    await asyncio.sleep(0.05)
+    await r.aclose()
+    with pytest.raises(ConnectionClosedError):
+        await asyncio.wait_for(reader, 5)
+    assert p.state is SubscriptionState.FAILED
+    await p.aclose()
+    assert p.state is SubscriptionState.CLOSED
