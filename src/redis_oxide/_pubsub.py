@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Final, Generic, Unpack, cast
 
+from redis_oxide._command import KeyT
 from redis_oxide._exceptions import PubSubError, RedisError
 from redis_oxide._generated import StrT
+from redis_oxide._pubsub_frames import wire_names
 from redis_oxide._pubsub_inbox import Inbox
 from redis_oxide._pubsub_link import Subscriber
 from redis_oxide._pubsub_types import (
@@ -69,14 +72,8 @@ class PubSub(Generic[StrT]):
         source: Leases the dedicated connections (an executor).
         encoding: The client's text encoding (None keeps bytes), to match handler names.
         encoding_errors: The client's decoding error handler.
-        **options: ``max_pending`` (messages that may wait for the reader; 10,000),
-            ``on_overflow`` (``"block"``: pause reading from the socket so the server
-            buffers; ``"error"``: close and raise ``SlowConsumerError``), ``health_check_interval``
-            (seconds of silence after which a link is dead, a PING being sent half-way;
-            5.0, None turns it off), ``reconnect_retry`` (a ``Retry``: give up after its
-            ``attempts`` consecutive failed reconnects; None retries until closed),
-            ``on_reconnect`` (called with a ``Resubscribed`` in stream order after a lost
-            connection was replaced).
+        **options: ``max_pending``, ``on_overflow``, ``health_check_interval``,
+            ``reconnect_retry``, ``on_reconnect``; see ``Redis.pubsub()`` and docs/pubsub.md.
 
     Raises:
         TypeError: An unknown option was given.
@@ -104,16 +101,15 @@ class PubSub(Generic[StrT]):
             max_pending=settings.max_pending,
             fail_on_overflow=settings.fail_on_overflow,
             keep_notices=self._on_reconnect is not None,
-            pause=lambda: self._link.pause(),
-            resume=lambda: self._link.resume(),
+            pause=self._pause_links,
+            resume=self._resume_links,
             failed=self._fail,
         )
-        self._link = Subscriber(
-            source,
-            self._inbox,
-            health_check_interval=settings.health_check_interval,
-            reconnect_retry=settings.reconnect_retry,
-        )
+        self._source = source
+        self._settings = settings
+        # One connection per server the subscription needs: one here; a cluster subscription
+        # would add one per node that owns a subscribed shard channel (see ``_route``).
+        self._links: list[Subscriber] = [self._new_link()]
 
     # -- subscribing -----------------------------------------------------------------------
 
@@ -213,7 +209,7 @@ class PubSub(Generic[StrT]):
         handler: MessageHandler[StrT] | None,
         method: str,
     ) -> None:
-        wires = _wires(names, method)
+        wires = wire_names(names, method)
         if not wires:
             raise ValueError(f"{method}() needs at least one name")
         if handler is not None and not callable(handler):
@@ -227,9 +223,10 @@ class PubSub(Generic[StrT]):
                 table[self._delivered(wire)] = handler
         self._handled = any(self._handlers.values())
         try:
-            await asyncio.gather(*(link.subscribe(kind, part) for link, part in self._route(wires)))
+            routes = self._route(kind, wires)
+            await asyncio.gather(*(link.subscribe(kind, part) for link, part in routes))
         except RedisError:
-            still = set(self._link.wanted(kind))
+            still = self._wanted(kind)
             for wire in wires:
                 if wire not in still:
                     table.pop(self._delivered(wire), None)
@@ -237,7 +234,7 @@ class PubSub(Generic[StrT]):
             raise
 
     async def _unsubscribe(self, kind: Kind, names: tuple[str | bytes, ...], method: str) -> None:
-        wires = _wires(names, method)
+        wires = wire_names(names, method)
         self._check_open(method)
         table = self._handlers[kind]
         if wires:
@@ -246,14 +243,37 @@ class PubSub(Generic[StrT]):
         else:
             table.clear()
         self._handled = any(self._handlers.values())
-        await asyncio.gather(
-            *(link.unsubscribe(kind, part or None) for link, part in self._route(wires))
+        routes = self._route(kind, wires) if wires else [(link, ()) for link in self._links]
+        await asyncio.gather(*(link.unsubscribe(kind, part or None) for link, part in routes))
+
+    def _route(
+        self, kind: Kind, wires: tuple[bytes, ...]
+    ) -> list[tuple[Subscriber, tuple[bytes, ...]]]:
+        # Which connection subscribes which names: one serves every kind on a single server.
+        # A cluster subscription would send shard channels to the node owning their slot,
+        # through a link made by ``_new_link(keys=(channel,))``.
+        return [(self._links[0], wires)]
+
+    def _new_link(self, keys: Sequence[KeyT] = ()) -> Subscriber:
+        settings = self._settings
+        return Subscriber(
+            self._source,
+            self._inbox,
+            keys=keys,
+            health_check_interval=settings.health_check_interval,
+            reconnect_retry=settings.reconnect_retry,
         )
 
-    def _route(self, wires: tuple[bytes, ...]) -> list[tuple[Subscriber, tuple[bytes, ...]]]:
-        # One connection serves every kind on a single server; a cluster subscription would
-        # split shard channels by the node that owns their slot.
-        return [(self._link, wires)]
+    def _pause_links(self) -> None:
+        for link in self._links:
+            link.pause()
+
+    def _resume_links(self) -> None:
+        for link in self._links:
+            link.resume()
+
+    def _wanted(self, kind: Kind) -> set[bytes]:
+        return {wire for link in self._links for wire in link.wanted(kind)}
 
     def _delivered(self, wire: bytes) -> object:
         # A name the way messages carry it: decoded as the connection decodes text.
@@ -349,7 +369,8 @@ class PubSub(Generic[StrT]):
             return
         self._transition(SubscriptionState.FAILED)
         self._error = error
-        self._link.abort()
+        for link in self._links:
+            link.abort()
         self._inbox.fail(error)
 
     def _transition(self, new: SubscriptionState) -> None:
@@ -380,7 +401,7 @@ class PubSub(Generic[StrT]):
         return self._names(Kind.SHARD)
 
     def _names(self, kind: Kind) -> frozenset[StrT]:
-        return frozenset(cast(StrT, self._delivered(wire)) for wire in self._link.wanted(kind))
+        return frozenset(cast(StrT, self._delivered(wire)) for wire in self._wanted(kind))
 
     @property
     def pending(self) -> int:
@@ -390,19 +411,19 @@ class PubSub(Generic[StrT]):
     @property
     def reconnects(self) -> int:
         """How many times a lost connection was replaced and its subscriptions restored."""
-        return self._link.reconnects
+        return sum(link.reconnects for link in self._links)
 
     def is_reading_paused(self) -> bool:
         """Whether reading from the socket is paused because the queue is full."""
         return self._inbox.is_paused()
 
     def __repr__(self) -> str:
-        link = self._link
-        counts = " ".join(f"{kind.name.lower()}={len(link.wanted(kind))}" for kind in Kind)
+        counts = " ".join(f"{kind.name.lower()}={len(self._wanted(kind))}" for kind in Kind)
+        links = ",".join(link.state.name for link in self._links)
         return (
-            f"<redis_oxide.PubSub {self._state.name} link={link.state.name} {counts} "
+            f"<redis_oxide.PubSub {self._state.name} links={links} {counts} "
             f"pending={self._inbox.pending} paused={self._inbox.is_paused()} "
-            f"reconnects={link.reconnects}>"
+            f"reconnects={self.reconnects}>"
         )
 
     async def aclose(self) -> None:
@@ -414,7 +435,7 @@ class PubSub(Generic[StrT]):
             return
         self._transition(SubscriptionState.CLOSED)
         self._inbox.close()
-        await self._link.aclose()
+        await asyncio.gather(*(link.aclose() for link in self._links))
 
     async def __aenter__(self) -> PubSub[StrT]:
         return self
@@ -426,19 +447,3 @@ class PubSub(Generic[StrT]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _wires(names: tuple[object, ...], method: str) -> tuple[bytes, ...]:
-    """Channel names as sent (UTF-8 for ``str``, as every command argument), without repeats."""
-    wires: list[bytes] = []
-    for position, name in enumerate(names):
-        if isinstance(name, str):
-            wires.append(name.encode())
-        elif isinstance(name, bytes):
-            wires.append(bytes(name))
-        else:
-            raise TypeError(
-                f"{method}() takes names as str or bytes, got {type(name).__name__} at "
-                f"position {position}; pass several names as separate arguments"
-            )
-    return tuple(dict.fromkeys(wires))

@@ -8,6 +8,8 @@ Rules this module keeps:
   (or one PONG, or one error reply for the whole command), with messages in between.
   ``Answers`` is the FIFO that tells which command an answer belongs to; an answer that does
   not fit its head means the stream is out of step.
+- Names are kept as sent: ``str`` encoded as UTF-8 (as every command argument), so a ``str``
+  and a ``bytes`` name are the same channel.
 - Nothing here does I/O or awaits.
 """
 
@@ -30,6 +32,7 @@ __all__ = [
     "Request",
     "frame_name",
     "is_pong",
+    "wire_names",
 ]
 
 MESSAGE: Final = "message"
@@ -146,3 +149,19 @@ class Answers:
         requests = list(self._fifo)
         self._fifo.clear()
         return requests
+
+
+def wire_names(names: tuple[object, ...], method: str) -> tuple[bytes, ...]:
+    """Channel names as sent (UTF-8 for ``str``, as every command argument), without repeats."""
+    wires: list[bytes] = []
+    for position, name in enumerate(names):
+        if isinstance(name, str):
+            wires.append(name.encode())
+        elif isinstance(name, bytes):
+            wires.append(bytes(name))
+        else:
+            raise TypeError(
+                f"{method}() takes names as str or bytes, got {type(name).__name__} at "
+                f"position {position}; pass several names as separate arguments"
+            )
+    return tuple(dict.fromkeys(wires))

@@ -100,11 +100,13 @@ async def test_a_silent_link_is_found_by_ping_and_replaced(
     ):
         await p.subscribe(channel)
         await asyncio.sleep(interval)  # idle but healthy: PINGs are answered
-        assert p._link.state is LinkState.ACTIVE
+        assert p._links[0].state is LinkState.ACTIVE
         proxy.stall()
-        detected = await until(lambda: p._link.state is not LinkState.ACTIVE, 5, "the dead link")
+        detected = await until(
+            lambda: p._links[0].state is not LinkState.ACTIVE, 5, "the dead link"
+        )
         proxy.resume()
-        await until(lambda: p._link.state is LinkState.ACTIVE, 10, "a new link")
+        await until(lambda: p._links[0].state is LinkState.ACTIVE, 10, "a new link")
         await publisher.publish(channel, "through")
         message = await p.get_message(timeout=5)
         assert message is not None
@@ -166,7 +168,7 @@ async def test_subscribing_while_reconnecting_waits_for_the_new_connection(
         p = r.pubsub()
         await p.subscribe("first")
         await asyncio.to_thread(info.process.kill)
-        await until(lambda: p._link.state is LinkState.CONNECTING, 5, "the loss")
+        await until(lambda: p._links[0].state is LinkState.CONNECTING, 5, "the loss")
         late = asyncio.ensure_future(p.subscribe("late"))
         await asyncio.sleep(0.1)
         assert not late.done()  # nothing confirms it while the server is down
