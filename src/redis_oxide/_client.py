@@ -313,11 +313,11 @@ class Redis(Commands[StrT], Generic[StrT]):
             ValueError: An option has an invalid value.
         """
         config = self._config.connection
-        return PubSub[StrT](
+        return PubSub[StrT]._over(
             self._executor,
             encoding=config.encoding,
             encoding_errors=config.encoding_errors,
-            **options,
+            options=options,
         )
 
     def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:

@@ -25,13 +25,13 @@ import asyncio
 import enum
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Final, Generic, Unpack, cast
+from typing import Final, Generic, Self, cast
 
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import PubSubError, RedisError
 from redis_oxide._generated import StrT
 from redis_oxide._pubsub_frames import wire_names
-from redis_oxide._pubsub_inbox import Inbox
+from redis_oxide._pubsub_inbox import Handlers, Inbox
 from redis_oxide._pubsub_link import Subscriber
 from redis_oxide._pubsub_types import (
     Kind,
@@ -54,7 +54,7 @@ class SubscriptionState(enum.Enum):
     CLOSED = "closed"
 
 
-_LEGAL: Final = {
+_LEGAL: Final[dict[SubscriptionState, frozenset[SubscriptionState]]] = {
     SubscriptionState.OPEN: frozenset({SubscriptionState.FAILED, SubscriptionState.CLOSED}),
     SubscriptionState.FAILED: frozenset({SubscriptionState.CLOSED}),
     SubscriptionState.CLOSED: frozenset(),
@@ -68,35 +68,50 @@ class PubSub(Generic[StrT]):
     Messages are ``Message[str]`` on a client that decodes responses, ``Message[bytes]``
     otherwise.
 
-    Args:
-        source: Leases the dedicated connections (an executor).
-        encoding: The client's text encoding (None keeps bytes), to match handler names.
-        encoding_errors: The client's decoding error handler.
-        **options: ``max_pending``, ``on_overflow``, ``health_check_interval``,
-            ``reconnect_retry``, ``on_reconnect``; see ``Redis.pubsub()`` and docs/pubsub.md.
-
-    Raises:
-        TypeError: An unknown option was given.
-        ValueError: An option has an invalid value.
+    Built by ``client.pubsub()``; the options are documented there and in docs/pubsub.md.
     """
 
-    def __init__(
-        self,
+    def __init__(self) -> None:
+        raise TypeError("subscriptions are made by client.pubsub()")
+
+    @classmethod
+    def _over(
+        cls,
         source: SubscriberSource,
         *,
-        encoding: str | None = None,
-        encoding_errors: str = "strict",
-        **options: Unpack[PubSubOptions],
+        encoding: str | None,
+        encoding_errors: str,
+        options: PubSubOptions,
+    ) -> Self:
+        """Build a subscription whose connections ``source`` leases.
+
+        Args:
+            source: Leases the dedicated connections (an executor).
+            encoding: The client's text encoding (None keeps bytes), to match handler names.
+            encoding_errors: The client's decoding error handler.
+            options: What the user gave ``pubsub()``.
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        pubsub = object.__new__(cls)
+        pubsub._setup(source, encoding, encoding_errors, Settings.of(options))
+        return pubsub
+
+    def _setup(
+        self,
+        source: SubscriberSource,
+        encoding: str | None,
+        encoding_errors: str,
+        settings: Settings,
     ) -> None:
-        settings = Settings.of(options)
-        self._encoding = encoding
-        # The decoder turns "strict" into U+FFFD for push frames, so names are matched alike.
-        self._errors = "replace" if encoding_errors == "strict" else encoding_errors
         self._on_reconnect = settings.on_reconnect
         self._state = SubscriptionState.OPEN
         self._error: RedisError | None = None
-        self._handlers: dict[Kind, dict[object, MessageHandler[StrT]]] = {k: {} for k in Kind}
-        self._handled = False  # whether any handler is registered (a per-message test)
+        # The decoder turns "strict" into U+FFFD for push frames, so names are matched alike.
+        errors = "replace" if encoding_errors == "strict" else encoding_errors
+        self._handlers: Handlers[StrT] = Handlers(encoding, errors)
         self._inbox = Inbox(
             max_pending=settings.max_pending,
             fail_on_overflow=settings.fail_on_overflow,
@@ -215,34 +230,19 @@ class PubSub(Generic[StrT]):
         if handler is not None and not callable(handler):
             raise TypeError(f"{method}() handler must be callable, got {type(handler).__name__}")
         self._check_open(method)
-        table = self._handlers[kind]
-        for wire in wires:
-            if handler is None:
-                table.pop(self._delivered(wire), None)
-            else:
-                table[self._delivered(wire)] = handler
-        self._handled = any(self._handlers.values())
+        self._handlers.set(kind, wires, handler)
         try:
             routes = self._route(kind, wires)
             await asyncio.gather(*(link.subscribe(kind, part) for link, part in routes))
         except RedisError:
-            still = self._wanted(kind)
-            for wire in wires:
-                if wire not in still:
-                    table.pop(self._delivered(wire), None)
-            self._handled = any(self._handlers.values())
+            wanted = self._wanted(kind)
+            self._handlers.drop(kind, tuple(wire for wire in wires if wire not in wanted))
             raise
 
     async def _unsubscribe(self, kind: Kind, names: tuple[str | bytes, ...], method: str) -> None:
         wires = wire_names(names, method)
         self._check_open(method)
-        table = self._handlers[kind]
-        if wires:
-            for wire in wires:
-                table.pop(self._delivered(wire), None)
-        else:
-            table.clear()
-        self._handled = any(self._handlers.values())
+        self._handlers.drop(kind, wires or None)
         routes = self._route(kind, wires) if wires else [(link, ()) for link in self._links]
         await asyncio.gather(*(link.unsubscribe(kind, part or None) for link, part in routes))
 
@@ -274,10 +274,6 @@ class PubSub(Generic[StrT]):
 
     def _wanted(self, kind: Kind) -> set[bytes]:
         return {wire for link in self._links for wire in link.wanted(kind)}
-
-    def _delivered(self, wire: bytes) -> object:
-        # A name the way messages carry it: decoded as the connection decodes text.
-        return wire if self._encoding is None else wire.decode(self._encoding, self._errors)
 
     def _check_open(self, method: str) -> None:
         if self._error is not None:
@@ -346,21 +342,14 @@ class PubSub(Generic[StrT]):
                         await done
                 continue
             message = cast(Message[StrT], item)
-            if self._handled:
-                handler = self._handler_of(message)
+            if self._handlers:
+                handler = self._handlers.of(message)
                 if handler is not None:
                     outcome = handler(message)
                     if outcome is not None:
                         await outcome
                     continue
             return message
-
-    def _handler_of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:
-        if message.kind == "pmessage":
-            return self._handlers[Kind.PATTERN].get(message.pattern)
-        if message.kind == "smessage":
-            return self._handlers[Kind.SHARD].get(message.channel)
-        return self._handlers[Kind.CHANNEL].get(message.channel)
 
     def _fail(self, error: RedisError) -> None:
         # Overflow ("error" policy) or a connection that gave up: the reader gets the
@@ -401,7 +390,8 @@ class PubSub(Generic[StrT]):
         return self._names(Kind.SHARD)
 
     def _names(self, kind: Kind) -> frozenset[StrT]:
-        return frozenset(cast(StrT, self._delivered(wire)) for wire in self._wanted(kind))
+        delivered = self._handlers.delivered
+        return frozenset(cast(StrT, delivered(wire)) for wire in self._wanted(kind))
 
     @property
     def pending(self) -> int:

@@ -10,6 +10,8 @@ Rules this module keeps:
 - With the "error" policy, a message that does not fit ends the subscription: the reader
   gets the messages before it, then ``SlowConsumerError``.
 - Only ``take`` awaits; everything a connection calls is synchronous.
+- A message whose name has a handler goes to the handler when the reader reaches it, so
+  handled and unhandled messages keep one order and one bound.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic
 
 from redis_oxide._exceptions import RedisError, SlowConsumerError
-from redis_oxide._pubsub_types import Message, Resubscribed
+from redis_oxide._generated import StrT
+from redis_oxide._pubsub_types import Kind, Message, MessageHandler, Resubscribed
 
-__all__ = ["Inbox"]
+__all__ = ["Handlers", "Inbox"]
 
 
 class Inbox:
@@ -160,3 +163,54 @@ class Inbox:
             self._paused = False
             self._resume()
         return item
+
+
+class Handlers(Generic[StrT]):
+    """The handlers of a subscription, by kind and by name as messages carry it.
+
+    Args:
+        encoding: The client's text encoding; None when names stay ``bytes``.
+        errors: The decoding error handler matching the connection's.
+    """
+
+    def __init__(self, encoding: str | None, errors: str) -> None:
+        self._encoding = encoding
+        self._errors = errors
+        self._tables: dict[Kind, dict[object, MessageHandler[StrT]]] = {k: {} for k in Kind}
+        self._any = False  # tested per message: a bool, not a walk over the tables
+
+    def __bool__(self) -> bool:
+        return self._any
+
+    def delivered(self, wire: bytes) -> object:
+        """A name as messages carry it: decoded as the connection decodes text."""
+        return wire if self._encoding is None else wire.decode(self._encoding, self._errors)
+
+    def set(
+        self, kind: Kind, wires: tuple[bytes, ...], handler: MessageHandler[StrT] | None
+    ) -> None:
+        """Give ``wires`` to ``handler``; None gives them back to the reader."""
+        if handler is None:
+            self.drop(kind, wires)
+            return
+        table = self._tables[kind]
+        for wire in wires:
+            table[self.delivered(wire)] = handler
+        self._any = True
+
+    def drop(self, kind: Kind, wires: tuple[bytes, ...] | None) -> None:
+        """Forget the handlers of ``wires`` (None: of every name of ``kind``)."""
+        table = self._tables[kind]
+        if wires is None:
+            table.clear()
+        for wire in wires or ():
+            table.pop(self.delivered(wire), None)
+        self._any = any(self._tables.values())
+
+    def of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:
+        """The handler that takes ``message``, if any."""
+        if message.kind == "pmessage":
+            return self._tables[Kind.PATTERN].get(message.pattern)
+        if message.kind == "smessage":
+            return self._tables[Kind.SHARD].get(message.channel)
+        return self._tables[Kind.CHANNEL].get(message.channel)

@@ -2,9 +2,8 @@
 
 Rules this module keeps:
 
-- A ``Subscriber`` holds at most one leased connection at a time, and the sets of channels,
-  patterns and shard channels it should be subscribed to, by their wire bytes. The sets are
-  the truth: every new connection is subscribed to all of them, whatever became of the last.
+- A ``Subscriber`` holds at most one leased connection, and the sets of names it should be
+  subscribed to (wire bytes): every new connection is subscribed to all of them.
 - Everything is written with ``send_without_reply`` and every frame the server sends
   (messages, confirmations, PONGs, error replies) reaches ``_on_frame``: RESP2 (raw replies)
   and RESP3 (push frames) differ in framing only. ``Answers`` tells which command an answer
@@ -206,19 +205,20 @@ class Subscriber:
 
     def _on_frame(self, frame: Any) -> None:
         self._heard += 1
-        if isinstance(frame, list) and frame:
-            name = frame_name(frame[0])
-            size = len(frame)
+        if isinstance(frame, list):
+            items: list[Any] = frame  # pyright: ignore[reportUnknownVariableType]  # no cast call
+            size = len(items)
+            name = frame_name(items[0]) if size else None
             if name is MESSAGE and size == 3:
-                self._sink.deliver(Message(MESSAGE, frame[1], frame[2]))
+                self._sink.deliver(Message(MESSAGE, items[1], items[2]))
             elif name is PMESSAGE and size == 4:
-                self._sink.deliver(Message(PMESSAGE, frame[2], frame[3], frame[1]))
+                self._sink.deliver(Message(PMESSAGE, items[2], items[3], items[1]))
             elif name is SMESSAGE and size == 3:
-                self._sink.deliver(Message(SMESSAGE, frame[1], frame[2]))
+                self._sink.deliver(Message(SMESSAGE, items[1], items[2]))
             elif name in ANSWERS:
                 self._answered(name)
             else:
-                self._out_of_step(f"an unexpected frame {frame!r:.80}")
+                self._out_of_step(f"an unexpected frame {items!r:.80}")
         elif isinstance(frame, ServerError):
             self._refused(frame)
         elif is_pong(frame):

@@ -65,7 +65,7 @@ class LinkState(enum.Enum):
 
 _S = LinkState
 #: The moves ``Subscriber._transition`` allows.
-LINK_TRANSITIONS: Final = {
+LINK_TRANSITIONS: Final[dict[LinkState, frozenset[LinkState]]] = {
     _S.IDLE: frozenset({_S.CONNECTING, _S.CLOSED}),
     _S.CONNECTING: frozenset({_S.RESTORING, _S.IDLE, _S.FAILED, _S.CLOSED}),
     _S.RESTORING: frozenset({_S.ACTIVE, _S.CONNECTING, _S.CLOSED}),

@@ -166,7 +166,7 @@ class GroupConsumer(Generic[StrT]):
         self._group_ready = False
         self._stopping = False
         #: What this worker has done so far.
-        self.stats = ConsumerStats()
+        self.stats: ConsumerStats = ConsumerStats()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ class GroupConsumer(Generic[StrT]):
                 for id, _ in found
             )
         )
-        entries = []
+        entries: list[StreamEntry[StrT]] = []
         for (id, fields), info in zip(found, pending, strict=True):
             if not info:
                 continue  # acknowledged by another worker meanwhile

@@ -9,6 +9,11 @@ from redis_oxide._streams import ConsumerStats, GroupConsumer, StreamEntry, Stre
 
 __all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "StreamProducer"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+
+def _rename_module() -> None:
+    for name in __all__:
+        globals()[name].__module__ = __name__
+
+
+_rename_module()
+del _rename_module

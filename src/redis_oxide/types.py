@@ -19,17 +19,25 @@
 import redis_oxide._generated._types as _types
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._command import ArgT, CommandExecutor, KeyT, ReplyParser, ValueT
+from redis_oxide._generated import Commands
 from redis_oxide._generated._base import StrT
 from redis_oxide._generated._types import *  # noqa: F403  (see __all__ below)
 from redis_oxide._parsers import InfoValue, Reply, ReplyItem
+from redis_oxide._pubsub_types import (
+    MessageHandler,
+    OverflowPolicy,
+    PubSubOptions,
+    ReconnectHandler,
+)
 from redis_oxide._replies import ReplyModel
 
 __all__ = [
     # Client options
     "ClientOptions",
     "StrategyName",
-    # What runs commands: a client, a pipeline, a transaction
+    # What runs commands: a client, a pipeline, a transaction; the typed command surface
     "CommandExecutor",
+    "Commands",
     # Values a command takes
     "ArgT",
     "KeyT",
@@ -41,6 +49,11 @@ __all__ = [
     "ReplyModel",
     "ReplyParser",
     "StrT",
+    # Pub/sub
+    "MessageHandler",
+    "OverflowPolicy",
+    "PubSubOptions",
+    "ReconnectHandler",
 ]
 # The argument types of the generated command surface.
 __all__ += _types.__all__

@@ -205,6 +205,8 @@ async def test_bad_names_raise_before_anything_is_sent(redis_stack: RedisServerI
             await p.get_message(timeout=-1)
         assert r.stats().connections == 0  # nothing was opened
         await p.aclose()
+    with pytest.raises(TypeError, match=r"client\.pubsub\(\)"):
+        PubSub()
     with pytest.raises(TypeError, match="unknown options"):
         Redis().pubsub(max_pendng=1)  # type: ignore[call-arg]  # the mistake under test
     with pytest.raises(ValueError, match="max_pending"):

@@ -2,8 +2,9 @@
 
 ``assert_type`` lines are the contract: messages and entries follow the client's string type
 (``Message[str]`` from ``Redis[str]``, ``Message[bytes]`` from ``Redis[bytes]``), handlers
-are checked against it, and the options are typed. The ``_examples`` coroutines are only
-type-checked; the test functions run without a server (nothing is sent).
+are checked against it, and the options are typed. The ``*_examples`` coroutines are only
+type-checked (by mypy and pyright, each with its own ignore on the lines that must fail);
+the test functions run without a server (nothing is sent).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_subscriptions_and_workers_follow_the_client_type() -> None:
     assert_type(StreamProducer(raw, "s", maxlen=10), StreamProducer[bytes])
 
 
-async def _pubsub_examples(text: Redis[str], raw: Redis[bytes]) -> None:
+async def pubsub_examples(text: Redis[str], raw: Redis[bytes]) -> None:
     async with text.pubsub(health_check_interval=None, on_reconnect=on_reconnect) as p:
         await p.subscribe("news", b"alerts", handler=on_text)
         await p.psubscribe("news.*")
@@ -67,23 +68,25 @@ async def _pubsub_examples(text: Redis[str], raw: Redis[bytes]) -> None:
         assert_type(p.channels, frozenset[str])
         await p.unsubscribe()
         await p.run()
-        await p.subscribe("news", handler=on_bytes)  # type: ignore[arg-type]  # bytes handler, str client
-        await p.subscribe(["a", "b"])  # type: ignore[arg-type]  # names are separate arguments
+        # A bytes handler on a str client; names as a list instead of separate arguments.
+        await p.subscribe("news", handler=on_bytes)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+        await p.subscribe(["a", "b"])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
     async with raw.pubsub(reconnect_retry=Retry(attempts=5)) as pb:
         await pb.subscribe("news", handler=on_bytes)
         got = await pb.get_message(timeout=None)
         if got is not None:
             assert_type(got.data, bytes)
-    raw.pubsub(on_overflow="drop")  # type: ignore[arg-type]  # not a policy
-    raw.pubsub(max_pendin=1)  # type: ignore[call-arg]  # not an option
+    # Not a policy; not an option.
+    raw.pubsub(on_overflow="drop")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    raw.pubsub(max_pendin=1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     try:
         await raw.pubsub(on_overflow="error").get_message()
     except SlowConsumerError as error:
         assert_type(error.max_pending, int | None)
 
 
-async def _stream_examples(text: Redis[str], raw: Redis[bytes]) -> None:
+async def stream_examples(text: Redis[str], raw: Redis[bytes]) -> None:
     worker = GroupConsumer(text, "orders", "billing", "worker-1", min_idle=30.0)
     async with worker:
         async for entry in worker:
@@ -93,7 +96,8 @@ async def _stream_examples(text: Redis[str], raw: Redis[bytes]) -> None:
     await worker.run(handle)
     assert_type(await worker.ensure_group(), bool)
     raw_worker = GroupConsumer(raw, "orders", "billing", "worker-2")
-    await raw_worker.run(handle)  # type: ignore[arg-type]  # a str handler for a bytes worker
+    # A str handler for a bytes worker.
+    await raw_worker.run(handle)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     producer = StreamProducer(text, "orders", max_age=3600.0)
     assert_type(await producer.add({"item": "book", "qty": 2}), str)
     assert_type(await StreamProducer(raw, "orders", maxlen=1000).add({b"k": b"v"}), bytes)
