@@ -42,7 +42,7 @@ check-generated:
 
 spec:
 	$(PY) scripts/with_stack_server.py $(if $(SPEC_URL),--url $(SPEC_URL)) -- \
-		$(PY) -m codegen spec --url {url} --out specs/commands.json
+		$(PY) -m codegen spec --url {url} --out specs/commands.json --modules specs/modules
 
 regen-golden:
 	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden \
