@@ -48,6 +48,7 @@ IMPORTS = {
     "_rp": (8, "from . import _reply_parsers as _rp"),
     "_models": (8, "from . import {}"),
     "CommandsBase": (9, "from ._base import {}"),
+    "NamespaceBase": (9, "from ._base import {}"),
     "StrT": (9, "from ._base import {}"),
     "MappingKeyT": (9, "from ._base import {}"),
     "MappingFieldT": (9, "from ._base import {}"),

@@ -22,6 +22,7 @@ __all__ = [
     "KeySpec",
     "Method",
     "ModelField",
+    "Namespace",
     "Package",
     "ParserFunction",
     "ParamKind",
@@ -170,6 +171,8 @@ class Command:
     reply: ReplyType
     arguments: tuple[Argument, ...]
     method: Method | None
+    #: The client namespace of a module command (``json`` for ``JSON.SET``), or None.
+    namespace: PythonIdentifier | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,21 @@ class GroupModule:
 
 
 @dataclass(frozen=True, slots=True)
+class Namespace:
+    """One namespace of module commands on the client (``r.json``), a module of its own.
+
+    ``name`` is the property of ``Commands`` and the module's file name; ``doc`` is the
+    docstring-safe text naming the command prefix and the modules it holds.
+    """
+
+    name: PythonIdentifier
+    class_name: ClassName
+    doc: str
+    imports: tuple[str, ...]
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeOwned:
     """A command the runtime owns, with the reason as a finished string literal."""
 
@@ -221,3 +239,8 @@ class Package:
     parser_imports: tuple[str, ...] = ()
     model_imports: tuple[str, ...] = ()
     meta_imports: tuple[str, ...] = ()
+    namespaces: tuple[Namespace, ...] = ()
+    #: (module, class name) of every group and namespace, sorted by module for the imports.
+    class_modules: tuple[tuple[PythonIdentifier, ClassName], ...] = ()
+    #: The names ``__init__`` exports, sorted.
+    exports: tuple[str, ...] = ()

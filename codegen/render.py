@@ -53,6 +53,9 @@ def render_package(package: Package) -> dict[str, str]:
     group = env.get_template("group.py.jinja")
     for module in package.groups:
         files[f"{module.module}.py"] = group.render(package=package, module=module)
+    namespace = env.get_template("namespace.py.jinja")
+    for space in package.namespaces:
+        files[f"{space.name}.py"] = namespace.render(package=package, namespace=space)
     return dict(sorted(files.items()))
 
 
