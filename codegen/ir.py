@@ -45,7 +45,9 @@ class ParamKind(enum.Enum):
 class ReplyType:
     """A reply type: its notation, its Python annotation and the parser that builds it.
 
-    ``parser`` is source text: ``None`` when the decoded reply already is the value.
+    ``parser`` is source text: ``None`` when the decoded reply already is the value, or a
+    ``_partial(...)`` (``functools.partial``) binding ``call_args`` when the parser needs
+    values of the call.
     ``binary`` marks a reply the runtime must read undecoded (it holds ``bytes``).
     ``description`` is the type in words for docstrings (``list of strings``).
     """
@@ -55,6 +57,8 @@ class ReplyType:
     parser: str
     binary: bool = False
     description: str = ""
+    #: Parameters of the call the parser takes (a reshape's), which the method must have.
+    call_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +248,5 @@ class Package:
     class_modules: tuple[tuple[PythonIdentifier, ClassName], ...] = ()
     #: The names ``__init__`` exports, sorted.
     exports: tuple[str, ...] = ()
+    #: ``NamespaceBase`` and the namespace classes, sorted: what ``_namespaces`` exports.
+    namespace_exports: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from codegen.config import Overrides
-from codegen.diagnostics import Diagnostics
+from codegen.diagnostics import Diagnostics, stale
 from codegen.imports import imports_for
 from codegen.ir import (
     Argument,
@@ -40,6 +40,7 @@ from codegen.naming import (
     param_name,
 )
 from codegen.pyfmt import Bracket, Chain, layout
+from codegen.replies import PROVISIONAL
 from codegen.reply_table import ReplyTable
 from codegen.shapes import ShapeContext
 from codegen.spec import KNOWN_ARGUMENT_TYPES, ArgumentSpec, CommandSpec, KeySpecSpec, SpecTable
@@ -231,18 +232,19 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
     def unknown(kind: str, names: Sequence[str]) -> None:
         for name in sorted(names):
             if name not in table:
-                diagnostics.error(name, f"{kind} names a command that is not in the spec")
+                stale(diagnostics, name, f"{kind} names a command that is not in the spec")
 
     unknown("names.toml", list(overrides.names.methods))
     unknown("runtime_owned.toml", list(overrides.runtime_owned.commands))
     unknown("replies.toml", list(overrides.replies.replies))
     unknown("replies.toml variants", list(overrides.replies.variants))
+    unknown("replies.toml reshape", list(overrides.replies.reshape))
     argument_keys = _argument_paths(overrides)
     unknown("arguments.toml", sorted({k.split("/")[0] for k in argument_keys}))
     for path in sorted(argument_keys):
         command, _, rest = path.partition("/")
         if command in table and not _has_argument(table[command].arguments, rest.split("/")):
-            diagnostics.error(command, f"arguments.toml: {path} names no argument of the command")
+            stale(diagnostics, command, f"arguments.toml: {path} names no argument of the command")
     for path in overrides.arguments.token_default:
         if path.count("/") != 1:
             diagnostics.error(
@@ -252,7 +254,14 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
 
 def _argument_paths(overrides: Overrides) -> list[str]:
     hints = overrides.arguments
-    return [*hints.mappings, *hints.flatten, *hints.token_default, *hints.numbers]
+    return [
+        *hints.mappings,
+        *hints.flatten,
+        *hints.token_default,
+        *hints.numbers,
+        *hints.json_values,
+        *hints.variadic,
+    ]
 
 
 def _has_argument(args: Sequence[ArgumentSpec], path: Sequence[str]) -> bool:
@@ -310,6 +319,8 @@ def build_package(
                 path: hints.numbers[f"{name}/{path}"]
                 for path in _paths_of(name, list(hints.numbers))
             },
+            json=_paths_of(name, hints.json_values),
+            variadic=_paths_of(name, hints.variadic),
         )
         if has_method:
             mname = PythonIdentifier(overrides.names.methods.get(name) or method_name(local))
@@ -322,7 +333,11 @@ def build_package(
                 )
             method_owner[owner_key] = name
             plan = plan_arguments(spec, ctx)
-            variants = replies.variants(name, plan.params)
+            missing = sorted(set(reply.call_args) - {p.name for p in plan.params})
+            if missing:
+                stale(diagnostics, name, f"the reply parser needs parameters {missing}")
+                reply = replies.reply(name, PROVISIONAL, reshape=False)
+            variants = [] if missing else replies.variants(name, plan.params)
             meta = f"_m.{constant}"
             method = build_method(mname, spec, ctx, plan, reply, variants, meta)
             arguments = tuple(plan.params)
@@ -352,6 +367,7 @@ def build_package(
         header=tuple(header),
         groups=groups,
         namespaces=namespaces,
+        namespace_exports=tuple(sorted(["NamespaceBase", *(n.class_name for n in namespaces)])),
         exports=tuple(
             sorted(
                 ["Commands", "CommandsBase", "NamespaceBase", "StrT"]
