@@ -375,6 +375,7 @@ BF_SCANDUMP: Final = CommandMeta(
     ),
     module="bf",
     is_readonly=True,
+    binary_reply=True,
 )
 
 BGREWRITEAOF: Final = CommandMeta(
@@ -847,6 +848,7 @@ CF_SCANDUMP: Final = CommandMeta(
     ),
     module="bf",
     is_readonly=True,
+    binary_reply=True,
 )
 
 CLIENT: Final = CommandMeta(

@@ -15,6 +15,8 @@ from ._base import StrT
 __all__ = [
     "AclLogEntry",
     "AclUser",
+    "AggregateResult",
+    "BloomInfo",
     "ClientInfo",
     "ClientTrackingInfo",
     "ClusterLink",
@@ -28,10 +30,16 @@ __all__ = [
     "CommandInfo",
     "CommandKeySearch",
     "CommandKeySpec",
+    "ConfigOptionHelp",
+    "CountMinInfo",
+    "CuckooInfo",
     "FunctionEngineStats",
     "FunctionInfo",
     "FunctionLibrary",
     "FunctionStats",
+    "IndexAttribute",
+    "IndexDefinition",
+    "IndexInfo",
     "LatencyEvent",
     "LatencyHistogram",
     "LcsIdx",
@@ -39,10 +47,23 @@ __all__ = [
     "MemoryStats",
     "MemoryStatsDb",
     "ModuleInfo",
+    "ProfileDetails",
+    "ProfileIterator",
+    "ProfileProcessor",
     "Role",
     "RoleReplica",
     "RunningFunction",
+    "SearchDocument",
+    "SearchProfile",
+    "SearchResult",
     "SlowlogEntry",
+    "TDigestInfo",
+    "TimeSeriesChunk",
+    "TimeSeriesInfo",
+    "TimeSeriesLatest",
+    "TimeSeriesRange",
+    "TimeSeriesRule",
+    "TopKInfo",
     "XAutoClaim",
     "XAutoClaimIds",
     "XInfoConsumer",
@@ -118,6 +139,23 @@ class AclUser(ReplyModel):
     keys: str
     channels: str
     selectors: list[dict[str, str]]
+
+
+class AggregateResult(ReplyModel, Generic[StrT]):
+    """FT.AGGREGATE: the row count RediSearch reports, and the rows of this batch."""
+
+    total: int
+    rows: list[dict[StrT, StrT | list[StrT]]]
+
+
+class BloomInfo(ReplyModel):
+    """BF.INFO: the parameters and fill of a Bloom filter."""
+
+    capacity: int
+    size: int
+    number_of_filters: int
+    number_of_items_inserted: int
+    expansion_rate: int | None = None
 
 
 class ClientTrackingInfo(ReplyModel, Generic[StrT]):
@@ -254,6 +292,34 @@ class CommandInfo(ReplyModel):
     subcommands: list[CommandInfo] | None = None
 
 
+class ConfigOptionHelp(ReplyModel, Generic[StrT]):
+    """FT.CONFIG HELP: the description and value of one option."""
+
+    description: StrT
+    value: StrT | None = None
+
+
+class CountMinInfo(ReplyModel):
+    """CMS.INFO: the dimensions and total count of a count-min sketch."""
+
+    width: int
+    depth: int
+    count: int
+
+
+class CuckooInfo(ReplyModel):
+    """CF.INFO: the parameters and fill of a cuckoo filter."""
+
+    size: int
+    number_of_buckets: int
+    number_of_filters: int
+    number_of_items_inserted: int
+    number_of_items_deleted: int
+    bucket_size: int
+    expansion_rate: int
+    max_iterations: int
+
+
 class FunctionEngineStats(ReplyModel):
     """Libraries and functions of one engine in FUNCTION STATS."""
 
@@ -291,6 +357,68 @@ class FunctionStats(ReplyModel, Generic[StrT]):
 
     running_script: RunningFunction[StrT] | None = None
     engines: dict[str, FunctionEngineStats]
+
+
+class IndexAttribute(ReplyModel, Generic[StrT]):
+    """One field of an index inside FT.INFO; options of its type land in model_extra."""
+
+    identifier: StrT
+    attribute: StrT
+    type: str
+    weight: float | None = None
+    separator: StrT | None = None
+    flags: list[str]
+
+
+class IndexDefinition(ReplyModel, Generic[StrT]):
+    """The definition of an index inside FT.INFO: key type, prefixes and defaults."""
+
+    key_type: str
+    prefixes: list[StrT]
+    default_score: float
+    filter: StrT | None = None
+    default_language: str | None = None
+    language_field: StrT | None = None
+    score_field: StrT | None = None
+    payload_field: StrT | None = None
+
+
+class IndexInfo(ReplyModel, Generic[StrT]):
+    """FT.INFO: the definition, schema and statistics of an index."""
+
+    index_name: StrT
+    index_options: list[str]
+    index_definition: IndexDefinition[StrT]
+    attributes: list[IndexAttribute[StrT]]
+    num_docs: int
+    max_doc_id: int
+    num_terms: int
+    num_records: int
+    inverted_sz_mb: float
+    vector_index_sz_mb: float
+    total_inverted_index_blocks: int
+    offset_vectors_sz_mb: float
+    doc_table_size_mb: float
+    sortable_values_size_mb: float
+    key_table_size_mb: float
+    tag_overhead_sz_mb: float | None = None
+    text_overhead_sz_mb: float | None = None
+    total_index_memory_sz_mb: float | None = None
+    geoshapes_sz_mb: float | None = None
+    records_per_doc_avg: float
+    bytes_per_record_avg: float
+    offsets_per_term_avg: float
+    offset_bits_per_record_avg: float
+    hash_indexing_failures: int
+    total_indexing_time: float
+    indexing: bool
+    percent_indexed: float
+    number_of_uses: int
+    cleaning: int
+    gc_stats: dict[str, float]
+    cursor_stats: dict[str, int]
+    dialect_stats: dict[str, int] | None = None
+    index_errors: dict[str, str | int | float] | None = None
 
 
 class LatencyEvent(ReplyModel):
@@ -373,6 +501,36 @@ class ModuleInfo(ReplyModel, Generic[StrT]):
     args: list[StrT] | None = None
 
 
+class ProfileIterator(ReplyModel, Generic[StrT]):
+    """One query iterator inside FT.PROFILE, with the iterators it combines."""
+
+    type: str
+    term: StrT | None = None
+    time: float
+    counter: int
+    size: int | None = None
+    child_iterators: list[ProfileIterator[StrT]] | None = None
+
+
+class ProfileProcessor(ReplyModel):
+    """One result processor inside FT.PROFILE."""
+
+    type: str
+    time: float
+    counter: int
+
+
+class ProfileDetails(ReplyModel, Generic[StrT]):
+    """The timings of FT.PROFILE: parsing, building, and each iterator and processor."""
+
+    total_profile_time: float
+    parsing_time: float
+    pipeline_creation_time: float
+    warning: str | None = None
+    iterators_profile: list[ProfileIterator[StrT]]
+    result_processors_profile: list[ProfileProcessor]
+
+
 class RoleReplica(ReplyModel):
     """A replica as its primary lists it in ROLE."""
 
@@ -393,6 +551,31 @@ class Role(ReplyModel):
     master_names: list[str] | None = None
 
 
+class SearchDocument(ReplyModel, Generic[StrT]):
+    """One document of FT.SEARCH; fields is None with NOCONTENT (or RETURN 0)."""
+
+    id: StrT
+    score: float | None = None
+    explanation: list[str] | None = None
+    payload: StrT | None = None
+    sortkey: StrT | None = None
+    fields: dict[StrT, StrT] | None = None
+
+
+class SearchProfile(ReplyModel, Generic[StrT]):
+    """FT.PROFILE: the result count of the profiled query and the timings of its steps."""
+
+    total: int
+    profile: ProfileDetails[StrT]
+
+
+class SearchResult(ReplyModel, Generic[StrT]):
+    """FT.SEARCH: how many documents match, and the documents of the requested page."""
+
+    total: int
+    documents: list[SearchDocument[StrT]]
+
+
 class SlowlogEntry(ReplyModel, Generic[StrT]):
     """SLOWLOG GET: one slow command."""
 
@@ -402,6 +585,84 @@ class SlowlogEntry(ReplyModel, Generic[StrT]):
     args: list[StrT]
     client_address: str
     client_name: StrT
+
+
+class TDigestInfo(ReplyModel):
+    """TDIGEST.INFO: the parameters and counters of a t-digest sketch."""
+
+    compression: int
+    capacity: int
+    merged_nodes: int
+    unmerged_nodes: int
+    merged_weight: int
+    unmerged_weight: int
+    observations: int
+    total_compressions: int
+    memory_usage: int
+
+
+class TimeSeriesChunk(ReplyModel):
+    """A memory chunk inside TS.INFO DEBUG."""
+
+    start_timestamp: int
+    end_timestamp: int
+    samples: int
+    size: int
+    bytes_per_sample: float
+
+
+class TimeSeriesRule(ReplyModel):
+    """A compaction rule inside TS.INFO, keyed there by its destination series."""
+
+    bucket_duration: int
+    aggregator: str
+    align_timestamp: int | None = None
+
+
+class TimeSeriesInfo(ReplyModel, Generic[StrT]):
+    """TS.INFO: the parameters, statistics, labels and rules of a time series."""
+
+    total_samples: int
+    memory_usage: int
+    first_timestamp: int
+    last_timestamp: int
+    retention_time: int
+    chunk_count: int
+    chunk_size: int
+    chunk_type: str
+    duplicate_policy: str | None = None
+    labels: dict[StrT, StrT]
+    source_key: StrT | None = None
+    rules: dict[StrT, TimeSeriesRule]
+    ignore_max_time_diff: int | None = None
+    ignore_max_val_diff: float | None = None
+    key_self_name: StrT | None = None
+    chunks: list[TimeSeriesChunk] | None = None
+
+
+class TimeSeriesLatest(ReplyModel, Generic[StrT]):
+    """TS.MGET: the labels and latest sample (None when empty) of one series."""
+
+    labels: dict[StrT, StrT | None]
+    sample: tuple[int, float] | None = None
+
+
+class TimeSeriesRange(ReplyModel, Generic[StrT]):
+    """TS.MRANGE: one series or GROUPBY group; reducers and sources need WITHLABELS."""
+
+    labels: dict[StrT, StrT | None]
+    samples: list[tuple[int, float]]
+    reducers: list[str] | None = None
+    sources: list[StrT] | None = None
+
+
+class TopKInfo(ReplyModel):
+    """TOPK.INFO: the parameters of a top-k sketch."""
+
+    k: int
+    width: int
+    depth: int
+    decay: float
 
 
 class XAutoClaim(ReplyModel, Generic[StrT]):

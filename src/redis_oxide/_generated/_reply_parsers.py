@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis_oxide import _json as _j
 from redis_oxide import _parsers as _p
 from redis_oxide import _replies as _r
+from redis_oxide import _search as _rs
+from redis_oxide import _timeseries as _rt
+from redis_oxide._json import JsonValue
 from redis_oxide._parsers import InfoValue
 
 from . import _models
@@ -17,35 +21,46 @@ from . import _models
 __all__ = [
     "parse_acl_log_entry",
     "parse_acl_user",
+    "parse_aggregate_aggregate_result",
+    "parse_aggregate_pair_aggregate_result_int",
+    "parse_aggregate_result",
     "parse_array_acl_log_entry",
     "parse_array_bool",
     "parse_array_cluster_link",
     "parse_array_cluster_node",
     "parse_array_cluster_shard",
     "parse_array_cluster_slot_range",
+    "parse_array_double",
     "parse_array_function_library",
     "parse_array_latency_event",
     "parse_array_module_info",
+    "parse_array_one",
     "parse_array_opt_command_info",
     "parse_array_opt_double",
+    "parse_array_opt_json",
+    "parse_array_opt_map_bulk_bulk",
     "parse_array_opt_pair_double_double",
     "parse_array_pair_bulk_bulk",
     "parse_array_pair_bulk_double",
     "parse_array_pair_bulk_int",
     "parse_array_pair_bulk_map_bulk_bulk",
+    "parse_array_pair_bulk_opt_bulk",
     "parse_array_pair_bulk_opt_map_bulk_bulk",
     "parse_array_pair_bulk_pair_double_double",
     "parse_array_pair_bulk_set_str",
+    "parse_array_pair_int_double",
     "parse_array_pair_int_int",
     "parse_array_pair_str_str",
     "parse_array_slowlog_entry",
     "parse_array_tuple3_bulk_double_int",
+    "parse_array_tuple3_bulk_double_opt_bulk",
     "parse_array_tuple3_bulk_double_pair_double_double",
     "parse_array_tuple3_bulk_int_pair_double_double",
     "parse_array_tuple4_bulk_double_int_pair_double_double",
     "parse_array_xinfo_consumer",
     "parse_array_xinfo_group",
     "parse_array_xpending_entry",
+    "parse_bloom_info",
     "parse_client_info",
     "parse_client_tracking_info",
     "parse_cluster_link",
@@ -59,29 +74,50 @@ __all__ = [
     "parse_command_info",
     "parse_command_key_search",
     "parse_command_key_spec",
+    "parse_config_help_map_bulk_config_option_help",
+    "parse_config_option_help",
+    "parse_count_min_info",
+    "parse_cuckoo_info",
     "parse_function_engine_stats",
     "parse_function_info",
     "parse_function_library",
     "parse_function_stats",
+    "parse_get_opt_pair_int_double",
+    "parse_index_attribute",
+    "parse_index_definition",
+    "parse_index_info",
     "parse_info",
+    "parse_info_index_info",
+    "parse_info_time_series_info",
     "parse_latency_event",
     "parse_latency_histogram",
     "parse_lcs_idx",
     "parse_lcs_match",
     "parse_lines_client_info",
     "parse_lines_cluster_node",
+    "parse_map_bulk_array_bulk",
+    "parse_map_bulk_array_pair_bulk_double",
     "parse_map_bulk_array_pair_bulk_map_bulk_bulk",
     "parse_map_bulk_array_pair_bulk_opt_map_bulk_bulk",
     "parse_map_bulk_bulk",
     "parse_map_bulk_command_doc",
+    "parse_map_bulk_config_option_help",
     "parse_map_bulk_int",
     "parse_map_bulk_latency_histogram",
+    "parse_map_bulk_opt_bulk",
+    "parse_map_bulk_time_series_latest",
+    "parse_map_bulk_time_series_range",
+    "parse_map_bulk_union_bulk_array_bulk",
     "parse_map_str_str",
     "parse_memory_stats",
     "parse_memory_stats_db",
+    "parse_mget_map_bulk_time_series_latest",
     "parse_module_info",
+    "parse_mrange_map_bulk_time_series_range",
+    "parse_only_int",
     "parse_opt_acl_user",
     "parse_opt_double",
+    "parse_opt_json",
     "parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk",
     "parse_opt_map_bulk_array_pair_bulk_opt_map_bulk_bulk",
     "parse_opt_map_bulk_bulk",
@@ -91,24 +127,47 @@ __all__ = [
     "parse_opt_pair_double_double",
     "parse_opt_pair_int_double",
     "parse_opt_tuple3_bulk_bulk_double",
+    "parse_pair_aggregate_result_int",
     "parse_pair_bulk_array_bulk",
     "parse_pair_bulk_array_pair_bulk_double",
     "parse_pair_bulk_bulk",
     "parse_pair_double_double",
+    "parse_pair_int_bytes",
     "parse_pair_int_double",
     "parse_pair_int_int",
     "parse_pair_numstr_array_bulk",
     "parse_pair_numstr_array_pair_bulk_double",
     "parse_pair_numstr_map_bulk_bulk",
     "parse_pair_numstr_numstr",
+    "parse_path_bool",
+    "parse_path_json",
+    "parse_path_str",
+    "parse_profile_details",
+    "parse_profile_iterator",
+    "parse_profile_processor",
+    "parse_profile_search_profile",
     "parse_props",
     "parse_role",
     "parse_role_replica",
     "parse_running_function",
+    "parse_search_document",
+    "parse_search_profile",
+    "parse_search_result",
+    "parse_search_search_result",
     "parse_set_bulk",
     "parse_set_str",
     "parse_slowlog_entry",
+    "parse_spellcheck_map_bulk_array_pair_bulk_double",
+    "parse_tdigest_info",
+    "parse_time_series_chunk",
+    "parse_time_series_info",
+    "parse_time_series_latest",
+    "parse_time_series_range",
+    "parse_time_series_rule",
+    "parse_toggle_reply_path_bool",
+    "parse_top_kinfo",
     "parse_tuple3_bulk_bulk_double",
+    "parse_type_reply_path_str",
     "parse_xauto_claim",
     "parse_xauto_claim_ids",
     "parse_xinfo_consumer",
@@ -158,6 +217,23 @@ def parse_acl_user(x: Any) -> _models.AclUser:
     return _models.AclUser.model_validate(d)
 
 
+def parse_aggregate_aggregate_result(x: Any) -> _models.AggregateResult[Any]:
+    r = _rs.aggregate(x)
+    return parse_aggregate_result(r)
+
+
+def parse_aggregate_pair_aggregate_result_int(x: Any) -> tuple[_models.AggregateResult[Any], int]:
+    r = _rs.aggregate(x)
+    return parse_pair_aggregate_result_int(r)
+
+
+def parse_aggregate_result(x: Any) -> _models.AggregateResult[Any]:
+    d = _r.record(x)
+    if (v := d.get("rows")) is not None:
+        d["rows"] = [parse_map_bulk_union_bulk_array_bulk(e) for e in v]
+    return _models.AggregateResult.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
 def parse_array_acl_log_entry(x: Any) -> list[_models.AclLogEntry]:
     return [parse_acl_log_entry(e) for e in x]
 
@@ -182,6 +258,10 @@ def parse_array_cluster_slot_range(x: Any) -> list[_models.ClusterSlotRange]:
     return [parse_cluster_slot_range(e) for e in x]
 
 
+def parse_array_double(x: Any) -> list[float]:
+    return [float(e) for e in x]
+
+
 def parse_array_function_library(x: Any) -> list[_models.FunctionLibrary[Any]]:
     return [parse_function_library(e) for e in x]
 
@@ -194,12 +274,24 @@ def parse_array_module_info(x: Any) -> list[_models.ModuleInfo[Any]]:
     return [parse_module_info(e) for e in x]
 
 
+def parse_array_one(x: Any) -> list[bool]:
+    return [e == 1 for e in x]
+
+
 def parse_array_opt_command_info(x: Any) -> list[_models.CommandInfo | None]:
     return [None if e is None else parse_command_info(e) for e in x]
 
 
 def parse_array_opt_double(x: Any) -> list[float | None]:
     return [None if e is None else float(e) for e in x]
+
+
+def parse_array_opt_json(x: Any) -> list[JsonValue | None]:
+    return [None if e is None else _j.decode(e) for e in x]
+
+
+def parse_array_opt_map_bulk_bulk(x: Any) -> list[dict[Any, Any] | None]:
+    return [parse_opt_map_bulk_bulk(e) for e in x]
 
 
 def parse_array_opt_pair_double_double(x: Any) -> list[tuple[float, float] | None]:
@@ -240,6 +332,14 @@ def parse_array_pair_bulk_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any
     return [(g[0], parse_map_bulk_bulk(g[1])) for g in x]
 
 
+def parse_array_pair_bulk_opt_bulk(x: Any) -> list[tuple[Any, Any | None]]:
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], x[1::2], strict=True))
+    return list(map(tuple, x))
+
+
 def parse_array_pair_bulk_opt_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any] | None]]:
     if not x:
         return []
@@ -264,6 +364,16 @@ def parse_array_pair_bulk_set_str(x: Any) -> list[tuple[Any, set[str]]]:
     return [(g[0], parse_set_str(g[1])) for g in x]
 
 
+def parse_array_pair_int_double(x: Any) -> list[tuple[int, float]]:
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1])) for g in x]
+
+
 def parse_array_pair_int_int(x: Any) -> list[tuple[int, int]]:
     if not x:
         return []
@@ -285,6 +395,16 @@ def parse_array_slowlog_entry(x: Any) -> list[_models.SlowlogEntry[Any]]:
 
 
 def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
+    if not x:
+        return []
+    if not isinstance(x[0], list):
+        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+    if x[0][1].__class__ is float:
+        return list(map(tuple, x))
+    return [(g[0], float(g[1]), g[2]) for g in x]
+
+
+def parse_array_tuple3_bulk_double_opt_bulk(x: Any) -> list[tuple[Any, float, Any | None]]:
     if not x:
         return []
     if not isinstance(x[0], list):
@@ -338,6 +458,11 @@ def parse_array_xinfo_group(x: Any) -> list[_models.XInfoGroup[Any]]:
 
 def parse_array_xpending_entry(x: Any) -> list[_models.XPendingEntry[Any]]:
     return [parse_xpending_entry(e) for e in x]
+
+
+def parse_bloom_info(x: Any) -> _models.BloomInfo:
+    d = _r.record(x)
+    return _models.BloomInfo.model_validate(d)
 
 
 def parse_client_info(x: Any) -> _models.ClientInfo:
@@ -560,6 +685,26 @@ def parse_command_key_spec(x: Any) -> _models.CommandKeySpec:
     return _models.CommandKeySpec.model_validate(d)
 
 
+def parse_config_help_map_bulk_config_option_help(x: Any) -> Any:
+    r = _rs.config_help(x)
+    return parse_map_bulk_config_option_help(r)
+
+
+def parse_config_option_help(x: Any) -> _models.ConfigOptionHelp[Any]:
+    d = _r.record(x)
+    return _models.ConfigOptionHelp.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_count_min_info(x: Any) -> _models.CountMinInfo:
+    d = _r.record(x)
+    return _models.CountMinInfo.model_validate(d)
+
+
+def parse_cuckoo_info(x: Any) -> _models.CuckooInfo:
+    d = _r.record(x)
+    return _models.CuckooInfo.model_validate(d)
+
+
 def parse_function_engine_stats(x: Any) -> _models.FunctionEngineStats:
     d = _r.record(x)
     return _models.FunctionEngineStats.model_validate(d)
@@ -590,8 +735,98 @@ def parse_function_stats(x: Any) -> _models.FunctionStats[Any]:
     return _models.FunctionStats.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
+def parse_get_opt_pair_int_double(x: Any) -> tuple[int, float] | None:
+    r = _rt.get(x)
+    return parse_opt_pair_int_double(r)
+
+
+def parse_index_attribute(x: Any) -> _models.IndexAttribute[Any]:
+    d = _r.record(x)
+    if (v := d.get("type")) is not None:
+        d["type"] = _p.text(v)
+    if (v := d.get("weight")) is not None:
+        d["weight"] = float(v)
+    if (v := d.get("flags")) is not None:
+        d["flags"] = [_p.text(e) for e in v]
+    return _models.IndexAttribute.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_index_definition(x: Any) -> _models.IndexDefinition[Any]:
+    d = _r.record(x)
+    if (v := d.get("key_type")) is not None:
+        d["key_type"] = _p.text(v)
+    if (v := d.get("default_score")) is not None:
+        d["default_score"] = float(v)
+    if (v := d.get("default_language")) is not None:
+        d["default_language"] = _p.text(v)
+    return _models.IndexDefinition.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_index_info(x: Any) -> _models.IndexInfo[Any]:
+    d = _r.record(x)
+    if (v := d.get("index_options")) is not None:
+        d["index_options"] = [_p.text(e) for e in v]
+    if (v := d.get("index_definition")) is not None:
+        d["index_definition"] = parse_index_definition(v)
+    if (v := d.get("attributes")) is not None:
+        d["attributes"] = [parse_index_attribute(e) for e in v]
+    if (v := d.get("inverted_sz_mb")) is not None:
+        d["inverted_sz_mb"] = float(v)
+    if (v := d.get("vector_index_sz_mb")) is not None:
+        d["vector_index_sz_mb"] = float(v)
+    if (v := d.get("offset_vectors_sz_mb")) is not None:
+        d["offset_vectors_sz_mb"] = float(v)
+    if (v := d.get("doc_table_size_mb")) is not None:
+        d["doc_table_size_mb"] = float(v)
+    if (v := d.get("sortable_values_size_mb")) is not None:
+        d["sortable_values_size_mb"] = float(v)
+    if (v := d.get("key_table_size_mb")) is not None:
+        d["key_table_size_mb"] = float(v)
+    if (v := d.get("tag_overhead_sz_mb")) is not None:
+        d["tag_overhead_sz_mb"] = float(v)
+    if (v := d.get("text_overhead_sz_mb")) is not None:
+        d["text_overhead_sz_mb"] = float(v)
+    if (v := d.get("total_index_memory_sz_mb")) is not None:
+        d["total_index_memory_sz_mb"] = float(v)
+    if (v := d.get("geoshapes_sz_mb")) is not None:
+        d["geoshapes_sz_mb"] = float(v)
+    if (v := d.get("records_per_doc_avg")) is not None:
+        d["records_per_doc_avg"] = float(v)
+    if (v := d.get("bytes_per_record_avg")) is not None:
+        d["bytes_per_record_avg"] = float(v)
+    if (v := d.get("offsets_per_term_avg")) is not None:
+        d["offsets_per_term_avg"] = float(v)
+    if (v := d.get("offset_bits_per_record_avg")) is not None:
+        d["offset_bits_per_record_avg"] = float(v)
+    if (v := d.get("total_indexing_time")) is not None:
+        d["total_indexing_time"] = float(v)
+    if (v := d.get("indexing")) is not None:
+        d["indexing"] = bool(v)
+    if (v := d.get("percent_indexed")) is not None:
+        d["percent_indexed"] = float(v)
+    if (v := d.get("gc_stats")) is not None:
+        d["gc_stats"] = {_p.text(k): float(v) for k, v in _p.map_items(v)}
+    if (v := d.get("cursor_stats")) is not None:
+        d["cursor_stats"] = {_p.text(k): v for k, v in _p.map_items(v)}
+    if (v := d.get("dialect_stats")) is not None:
+        d["dialect_stats"] = {_p.text(k): v for k, v in _p.map_items(v)}
+    if (v := d.get("index_errors")) is not None:
+        d["index_errors"] = {_p.text(k): _p.scalar(v) for k, v in _p.map_items(v)}
+    return _models.IndexInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
 def parse_info(x: Any) -> dict[str, dict[str, InfoValue]]:
     return _p.info(x)
+
+
+def parse_info_index_info(x: Any) -> _models.IndexInfo[Any]:
+    r = _rs.info(x)
+    return parse_index_info(r)
+
+
+def parse_info_time_series_info(x: Any) -> _models.TimeSeriesInfo[Any]:
+    r = _rt.info(x)
+    return parse_time_series_info(r)
 
 
 def parse_latency_event(x: Any) -> _models.LatencyEvent:
@@ -632,6 +867,14 @@ def parse_lines_cluster_node(x: Any) -> list[_models.ClusterNode]:
     return [parse_cluster_node(e) for e in _p.lines(x)]
 
 
+def parse_map_bulk_array_bulk(x: Any) -> dict[Any, list[Any]]:
+    return _p.to_dict(x)
+
+
+def parse_map_bulk_array_pair_bulk_double(x: Any) -> dict[Any, list[tuple[Any, float]]]:
+    return {k: parse_array_pair_bulk_double(v) for k, v in _p.map_items(x)}
+
+
 def parse_map_bulk_array_pair_bulk_map_bulk_bulk(x: Any) -> Any:
     return {k: parse_array_pair_bulk_map_bulk_bulk(v) for k, v in _p.map_items(x)}
 
@@ -648,12 +891,32 @@ def parse_map_bulk_command_doc(x: Any) -> dict[Any, _models.CommandDoc]:
     return {k: parse_command_doc(v) for k, v in _p.map_items(x)}
 
 
+def parse_map_bulk_config_option_help(x: Any) -> dict[Any, _models.ConfigOptionHelp[Any]]:
+    return {k: parse_config_option_help(v) for k, v in _p.map_items(x)}
+
+
 def parse_map_bulk_int(x: Any) -> dict[Any, int]:
     return _p.to_dict(x)
 
 
 def parse_map_bulk_latency_histogram(x: Any) -> dict[Any, _models.LatencyHistogram]:
     return {k: parse_latency_histogram(v) for k, v in _p.map_items(x)}
+
+
+def parse_map_bulk_opt_bulk(x: Any) -> dict[Any, Any | None]:
+    return _p.to_dict(x)
+
+
+def parse_map_bulk_time_series_latest(x: Any) -> dict[Any, _models.TimeSeriesLatest[Any]]:
+    return {k: parse_time_series_latest(v) for k, v in _p.map_items(x)}
+
+
+def parse_map_bulk_time_series_range(x: Any) -> dict[Any, _models.TimeSeriesRange[Any]]:
+    return {k: parse_time_series_range(v) for k, v in _p.map_items(x)}
+
+
+def parse_map_bulk_union_bulk_array_bulk(x: Any) -> dict[Any, Any | list[Any]]:
+    return _p.to_dict(x)
 
 
 def parse_map_str_str(x: Any) -> dict[str, str]:
@@ -685,6 +948,11 @@ def parse_memory_stats_db(x: Any) -> _models.MemoryStatsDb:
     return _models.MemoryStatsDb.model_validate(d)
 
 
+def parse_mget_map_bulk_time_series_latest(x: Any) -> dict[Any, _models.TimeSeriesLatest[Any]]:
+    r = _rt.mget(x)
+    return parse_map_bulk_time_series_latest(r)
+
+
 def parse_module_info(x: Any) -> _models.ModuleInfo[Any]:
     d = _r.record(x)
     if (v := d.get("name")) is not None:
@@ -694,12 +962,25 @@ def parse_module_info(x: Any) -> _models.ModuleInfo[Any]:
     return _models.ModuleInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
+def parse_mrange_map_bulk_time_series_range(withlabels: Any, x: Any) -> Any:
+    r = _rt.mrange(withlabels, x)
+    return parse_map_bulk_time_series_range(r)
+
+
+def parse_only_int(x: Any) -> Any:
+    return _p.only(x)
+
+
 def parse_opt_acl_user(x: Any) -> _models.AclUser | None:
     return None if x is None else parse_acl_user(x)
 
 
 def parse_opt_double(x: Any) -> float | None:
     return None if x is None else float(x)
+
+
+def parse_opt_json(x: Any) -> JsonValue | None:
+    return None if x is None else _j.decode(x)
 
 
 def parse_opt_map_bulk_array_pair_bulk_map_bulk_bulk(x: Any) -> Any:
@@ -738,6 +1019,10 @@ def parse_opt_tuple3_bulk_bulk_double(x: Any) -> tuple[Any, Any, float] | None:
     return None if x is None else parse_tuple3_bulk_bulk_double(x)
 
 
+def parse_pair_aggregate_result_int(x: Any) -> tuple[_models.AggregateResult[Any], int]:
+    return (parse_aggregate_result(x[0]), x[1])
+
+
 def parse_pair_bulk_array_bulk(x: Any) -> tuple[Any, list[Any]]:
     return (x[0], x[1])
 
@@ -752,6 +1037,10 @@ def parse_pair_bulk_bulk(x: Any) -> tuple[Any, Any]:
 
 def parse_pair_double_double(x: Any) -> tuple[float, float]:
     return (float(x[0]), float(x[1]))
+
+
+def parse_pair_int_bytes(x: Any) -> tuple[int, bytes]:
+    return (x[0], x[1])
 
 
 def parse_pair_int_double(x: Any) -> tuple[int, float]:
@@ -776,6 +1065,66 @@ def parse_pair_numstr_map_bulk_bulk(x: Any) -> tuple[int, dict[Any, Any]]:
 
 def parse_pair_numstr_numstr(x: Any) -> tuple[int, int]:
     return (int(x[0]), int(x[1]))
+
+
+def parse_path_bool(x: Any) -> bool | list[bool | None] | None:
+    if x.__class__ is list:
+        return [None if v is None else bool(v) for v in x]
+    return None if x is None else bool(x)
+
+
+def parse_path_json(x: Any) -> JsonValue | list[JsonValue | None] | None:
+    if x.__class__ is list:
+        return [None if v is None else _j.decode(v) for v in x]
+    return None if x is None else _j.decode(x)
+
+
+def parse_path_str(x: Any) -> str | list[str | None] | None:
+    if x.__class__ is list:
+        return [None if v is None else _p.text(v) for v in x]
+    return None if x is None else _p.text(x)
+
+
+def parse_profile_details(x: Any) -> _models.ProfileDetails[Any]:
+    d = _r.record(x)
+    if (v := d.get("total_profile_time")) is not None:
+        d["total_profile_time"] = float(v)
+    if (v := d.get("parsing_time")) is not None:
+        d["parsing_time"] = float(v)
+    if (v := d.get("pipeline_creation_time")) is not None:
+        d["pipeline_creation_time"] = float(v)
+    if (v := d.get("warning")) is not None:
+        d["warning"] = _p.text(v)
+    if (v := d.get("iterators_profile")) is not None:
+        d["iterators_profile"] = [parse_profile_iterator(e) for e in v]
+    if (v := d.get("result_processors_profile")) is not None:
+        d["result_processors_profile"] = [parse_profile_processor(e) for e in v]
+    return _models.ProfileDetails.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_profile_iterator(x: Any) -> _models.ProfileIterator[Any]:
+    d = _r.record(x)
+    if (v := d.get("type")) is not None:
+        d["type"] = _p.text(v)
+    if (v := d.get("time")) is not None:
+        d["time"] = float(v)
+    if (v := d.get("child_iterators")) is not None:
+        d["child_iterators"] = [parse_profile_iterator(e) for e in v]
+    return _models.ProfileIterator.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_profile_processor(x: Any) -> _models.ProfileProcessor:
+    d = _r.record(x)
+    if (v := d.get("type")) is not None:
+        d["type"] = _p.text(v)
+    if (v := d.get("time")) is not None:
+        d["time"] = float(v)
+    return _models.ProfileProcessor.model_validate(d)
+
+
+def parse_profile_search_profile(x: Any) -> _models.SearchProfile[Any]:
+    r = _rs.profile(x)
+    return parse_search_profile(r)
 
 
 def parse_props(x: Any) -> dict[str, str | int | float]:
@@ -816,6 +1165,38 @@ def parse_running_function(x: Any) -> _models.RunningFunction[Any]:
     return _models.RunningFunction.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
+def parse_search_document(x: Any) -> _models.SearchDocument[Any]:
+    d = _r.record(x)
+    if (v := d.get("score")) is not None:
+        d["score"] = float(v)
+    if (v := d.get("explanation")) is not None:
+        d["explanation"] = [_p.text(e) for e in v]
+    if (v := d.get("fields")) is not None:
+        d["fields"] = _p.to_dict(v)
+    return _models.SearchDocument.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_search_profile(x: Any) -> _models.SearchProfile[Any]:
+    d = _r.record(x)
+    if (v := d.get("profile")) is not None:
+        d["profile"] = parse_profile_details(v)
+    return _models.SearchProfile.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_search_result(x: Any) -> _models.SearchResult[Any]:
+    d = _r.record(x)
+    if (v := d.get("documents")) is not None:
+        d["documents"] = [parse_search_document(e) for e in v]
+    return _models.SearchResult.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_search_search_result(
+    withscores: Any, withpayloads: Any, withsortkeys: Any, x: Any
+) -> Any:
+    r = _rs.search(withscores, withpayloads, withsortkeys, x)
+    return parse_search_result(r)
+
+
 def parse_set_bulk(x: Any) -> set[Any]:
     return _p.to_set(x)
 
@@ -833,8 +1214,86 @@ def parse_slowlog_entry(x: Any) -> _models.SlowlogEntry[Any]:
     return _models.SlowlogEntry.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
+def parse_spellcheck_map_bulk_array_pair_bulk_double(x: Any) -> dict[Any, list[tuple[Any, float]]]:
+    r = _rs.spellcheck(x)
+    return parse_map_bulk_array_pair_bulk_double(r)
+
+
+def parse_tdigest_info(x: Any) -> _models.TDigestInfo:
+    d = _r.record(x)
+    return _models.TDigestInfo.model_validate(d)
+
+
+def parse_time_series_chunk(x: Any) -> _models.TimeSeriesChunk:
+    d = _r.record(x)
+    if (v := d.get("bytes_per_sample")) is not None:
+        d["bytes_per_sample"] = float(v)
+    return _models.TimeSeriesChunk.model_validate(d)
+
+
+def parse_time_series_info(x: Any) -> _models.TimeSeriesInfo[Any]:
+    d = _r.record(x)
+    if (v := d.get("chunk_type")) is not None:
+        d["chunk_type"] = _p.text(v)
+    if (v := d.get("duplicate_policy")) is not None:
+        d["duplicate_policy"] = _p.text(v)
+    if (v := d.get("labels")) is not None:
+        d["labels"] = _p.to_dict(v)
+    if (v := d.get("rules")) is not None:
+        d["rules"] = {k: parse_time_series_rule(v) for k, v in _p.map_items(v)}
+    if (v := d.get("ignore_max_val_diff")) is not None:
+        d["ignore_max_val_diff"] = float(v)
+    if (v := d.get("chunks")) is not None:
+        d["chunks"] = [parse_time_series_chunk(e) for e in v]
+    return _models.TimeSeriesInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_time_series_latest(x: Any) -> _models.TimeSeriesLatest[Any]:
+    d = _r.positional(x, ("labels", "sample"), rest=False)
+    if (v := d.get("labels")) is not None:
+        d["labels"] = _p.to_dict(v)
+    if (v := d.get("sample")) is not None:
+        d["sample"] = (v[0], float(v[1]))
+    return _models.TimeSeriesLatest.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_time_series_range(x: Any) -> _models.TimeSeriesRange[Any]:
+    d = _r.record(x)
+    if (v := d.get("labels")) is not None:
+        d["labels"] = _p.to_dict(v)
+    if (v := d.get("samples")) is not None:
+        d["samples"] = parse_array_pair_int_double(v)
+    if (v := d.get("reducers")) is not None:
+        d["reducers"] = [_p.text(e) for e in v]
+    return _models.TimeSeriesRange.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+def parse_time_series_rule(x: Any) -> _models.TimeSeriesRule:
+    d = _r.positional(x, ("bucket_duration", "aggregator", "align_timestamp"), rest=False)
+    if (v := d.get("aggregator")) is not None:
+        d["aggregator"] = _p.text(v)
+    return _models.TimeSeriesRule.model_validate(d)
+
+
+def parse_toggle_reply_path_bool(x: Any) -> bool | list[bool | None] | None:
+    r = _j.toggle_reply(x)
+    return parse_path_bool(r)
+
+
+def parse_top_kinfo(x: Any) -> _models.TopKInfo:
+    d = _r.record(x)
+    if (v := d.get("decay")) is not None:
+        d["decay"] = float(v)
+    return _models.TopKInfo.model_validate(d)
+
+
 def parse_tuple3_bulk_bulk_double(x: Any) -> tuple[Any, Any, float]:
     return (x[0], x[1], float(x[2]))
+
+
+def parse_type_reply_path_str(path: Any, x: Any) -> str | list[str | None] | None:
+    r = _j.type_reply(path, x)
+    return parse_path_str(r)
 
 
 def parse_xauto_claim(x: Any) -> _models.XAutoClaim[Any]:

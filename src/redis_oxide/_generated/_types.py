@@ -21,20 +21,16 @@ __all__ = [
     "BitposRangeEndUnitBlock",
     "ClientListClientType",
     "FailoverTarget",
-    "FtAggregateCursor",
     "FtAggregateGroupby",
     "FtAggregateGroupbyReduce",
-    "FtAggregateLoad",
-    "FtAggregateParams",
     "FtAggregateSortby",
     "FtCreateField",
     "FtCreateFieldSortable",
     "FtSearchGeoFilter",
     "FtSearchHighlight",
-    "FtSearchParams",
-    "FtSearchSortby",
     "FtSearchSummarize",
     "FtSpellcheckTerms",
+    "FtSuggetReply",
     "GeoradiusCountBlock",
     "GeoradiusReply",
     "GeoradiusRoCountBlock",
@@ -46,8 +42,6 @@ __all__ = [
     "GeosearchCountBlock",
     "GeosearchReply",
     "GeosearchstoreCountBlock",
-    "JsonArrindexRange",
-    "JsonArrpopPath",
     "TsAddDuplicatePolicy",
     "TsAddOnDuplicate",
     "TsAlterDuplicatePolicy",
@@ -113,18 +107,9 @@ class FailoverTarget:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FtAggregateCursor:
-    """The ``cursor`` block of ``FT.AGGREGATE``."""
-
-    read_size: int | None = None
-    idle_time: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class FtAggregateGroupby:
     """The ``groupby`` block of ``FT.AGGREGATE``."""
 
-    nargs: int
     property: Iterable[ValueT]
     reduce: Iterable[FtAggregateGroupbyReduce] | None = None
 
@@ -134,32 +119,14 @@ class FtAggregateGroupbyReduce:
     """The ``reduce`` block of ``FT.AGGREGATE``."""
 
     function: ValueT
-    nargs: int
     arg: Iterable[ValueT]
     name: ValueT | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FtAggregateLoad:
-    """The ``load`` block of ``FT.AGGREGATE``."""
-
-    nargs: int
-    field: Iterable[ValueT]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FtAggregateParams:
-    """The ``params`` block of ``FT.AGGREGATE``."""
-
-    nargs: int
-    values: Iterable[tuple[ValueT, ValueT]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FtAggregateSortby:
     """The ``sortby`` block of ``FT.AGGREGATE``."""
 
-    nargs: int
     fields: Iterable[tuple[ValueT, Literal["ASC", "DESC"]]]
     max: int | None = None
 
@@ -196,22 +163,6 @@ class FtSearchHighlight:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FtSearchParams:
-    """The ``params`` block of ``FT.SEARCH``."""
-
-    nargs: int
-    values: Iterable[tuple[ValueT, ValueT]]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FtSearchSortby:
-    """The ``sortby`` block of ``FT.SEARCH``."""
-
-    sortby: ValueT
-    order: Literal["ASC", "DESC"] | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class FtSearchSummarize:
     """The ``summarize`` block of ``FT.SEARCH``."""
 
@@ -228,6 +179,14 @@ class FtSpellcheckTerms:
     inclusion: Literal["INCLUDE", "EXCLUDE"]
     dictionary: ValueT
     terms: Iterable[ValueT] | None = None
+
+
+FtSuggetReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, StrT | None]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, StrT | None]]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -338,22 +297,6 @@ class GeosearchstoreCountBlock:
 
     count: int
     any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JsonArrindexRange:
-    """The ``range`` block of ``JSON.ARRINDEX``."""
-
-    start: int
-    stop: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JsonArrpopPath:
-    """The ``path`` block of ``JSON.ARRPOP``."""
-
-    path: ValueT
-    index: int | None = None
 
 
 TsAddDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]

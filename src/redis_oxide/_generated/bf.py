@@ -5,13 +5,15 @@
 """The ``BF.*`` commands of the bf module, reached as ``client.bf``."""
 
 from collections.abc import Awaitable
+from typing import overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import NamespaceBase, StrT
+from ._models import BloomInfo
 from ._types import BfInfoSingleValue
 
 __all__ = ["BfCommands"]
@@ -22,7 +24,7 @@ class BfCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def add(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def add(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Adds an item to a Bloom filter, creating the filter if needed.
 
         Time complexity: O(k), k being the number of hash functions
@@ -33,15 +35,15 @@ class BfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.BF_ADD, ("BF.ADD", key, item), None)
+        return self._execute(_m.BF_ADD, ("BF.ADD", key, item), bool)
 
-    def card(self, key: KeyT) -> Awaitable[Reply]:
+    def card(self, key: KeyT) -> Awaitable[int]:
         """Returns how many items were added to a Bloom filter (its cardinality).
 
         Time complexity: O(1)
@@ -51,7 +53,7 @@ class BfCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -59,7 +61,7 @@ class BfCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.BF_CARD, ("BF.CARD", key), None)
 
-    def debug(self, key: KeyT) -> Awaitable[Reply]:
+    def debug(self, key: KeyT) -> Awaitable[list[StrT]]:
         """Returns diagnostic lines about a Bloom filter and its sub-filters.
 
         Time complexity: O(n), n being the number of sub-filters
@@ -69,7 +71,7 @@ class BfCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -77,7 +79,7 @@ class BfCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.BF_DEBUG, ("BF.DEBUG", key), None)
 
-    def exists(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def exists(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Tells whether an item may have been added to a Bloom filter.
 
         Time complexity: O(k), k being the number of hash functions
@@ -88,15 +90,25 @@ class BfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.BF_EXISTS, ("BF.EXISTS", key, item), None)
+        return self._execute(_m.BF_EXISTS, ("BF.EXISTS", key, item), bool)
 
-    def info(self, key: KeyT, *, single_value: BfInfoSingleValue | None = None) -> Awaitable[Reply]:
+    @overload
+    def info(self, key: KeyT, *, single_value: BfInfoSingleValue) -> Awaitable[int]: ...
+    @overload
+    def info(self, key: KeyT, *, single_value: None = None) -> Awaitable[BloomInfo]: ...
+    @overload
+    def info(
+        self, key: KeyT, *, single_value: BfInfoSingleValue | None = None
+    ) -> Awaitable[BloomInfo | int]: ...
+    def info(
+        self, key: KeyT, *, single_value: BfInfoSingleValue | None = None
+    ) -> Awaitable[BloomInfo | int]:
         """Returns the parameters and fill of a Bloom filter, or one of them.
 
         Time complexity: O(1)
@@ -108,14 +120,16 @@ class BfCommands(NamespaceBase[StrT]):
                 Optional; sends the chosen token.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of the reply, which depends on the options given:
+            With ``single_value`` given: an integer, typed ``int``.
+            Otherwise: a ``BloomInfo``, typed ``BloomInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if single_value is None:
-            return self._execute(_m.BF_INFO, ("BF.INFO", key), None)
+            return self._execute(_m.BF_INFO, ("BF.INFO", key), _rp.parse_bloom_info)
         _args: list[ArgT] = ["BF.INFO", key]
         _args.append(
             _enc.choice(
@@ -125,7 +139,7 @@ class BfCommands(NamespaceBase[StrT]):
                 ("CAPACITY", "SIZE", "FILTERS", "ITEMS", "EXPANSION"),
             ),
         )
-        return self._execute(_m.BF_INFO, tuple(_args), None)
+        return self._execute(_m.BF_INFO, tuple(_args), _rp.parse_only_int)
 
     def insert(
         self,
@@ -136,7 +150,7 @@ class BfCommands(NamespaceBase[StrT]):
         expansion: int | None = None,
         nocreate: bool = False,
         nonscaling: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[bool]]:
         """Adds items to a Bloom filter, creating it with the given parameters if needed.
 
         Time complexity: O(k*n), k being the number of hash functions and n the number of items
@@ -158,7 +172,7 @@ class BfCommands(NamespaceBase[StrT]):
                 sends ``NONSCALING`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -187,9 +201,9 @@ class BfCommands(NamespaceBase[StrT]):
         if _s1:
             _args.append("ITEMS")
         _args.extend(_s1)
-        return self._execute(_m.BF_INSERT, tuple(_args), None)
+        return self._execute(_m.BF_INSERT, tuple(_args), _rp.parse_array_bool)
 
-    def loadchunk(self, key: KeyT, iterator: int, data: ValueT) -> Awaitable[Reply]:
+    def loadchunk(self, key: KeyT, iterator: int, data: ValueT) -> Awaitable[bool]:
         """Restores a chunk of a Bloom filter saved with BF.SCANDUMP.
 
         Time complexity: O(n), n being the chunk's size
@@ -201,7 +215,7 @@ class BfCommands(NamespaceBase[StrT]):
             data: The chunk's bytes. ``data`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -209,9 +223,9 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if iterator.__class__ is not int:
             iterator = _enc.integer("BF.LOADCHUNK", "iterator", iterator)
-        return self._execute(_m.BF_LOADCHUNK, ("BF.LOADCHUNK", key, iterator, data), None)
+        return self._execute(_m.BF_LOADCHUNK, ("BF.LOADCHUNK", key, iterator, data), bool)
 
-    def madd(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def madd(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
         """Adds items to a Bloom filter, creating the filter if needed.
 
         Time complexity: O(k*n), k being the number of hash functions and n the number of items
@@ -223,7 +237,7 @@ class BfCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -231,9 +245,9 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("BF.MADD takes at least one items")
-        return self._execute(_m.BF_MADD, ("BF.MADD", key, *items), None)
+        return self._execute(_m.BF_MADD, ("BF.MADD", key, *items), _rp.parse_array_bool)
 
-    def mexists(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def mexists(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
         """Tells for each item whether it may have been added to a Bloom filter.
 
         Time complexity: O(k*n), k being the number of hash functions and n the number of items
@@ -245,7 +259,7 @@ class BfCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -253,7 +267,7 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("BF.MEXISTS takes at least one items")
-        return self._execute(_m.BF_MEXISTS, ("BF.MEXISTS", key, *items), None)
+        return self._execute(_m.BF_MEXISTS, ("BF.MEXISTS", key, *items), _rp.parse_array_bool)
 
     def reserve(
         self,
@@ -263,7 +277,7 @@ class BfCommands(NamespaceBase[StrT]):
         *,
         expansion: int | None = None,
         nonscaling: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates an empty Bloom filter with a capacity and a false-positive rate.
 
         Time complexity: O(1)
@@ -279,7 +293,7 @@ class BfCommands(NamespaceBase[StrT]):
                 ``NONSCALING`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -290,7 +304,7 @@ class BfCommands(NamespaceBase[StrT]):
         if capacity.__class__ is not int:
             capacity = _enc.integer("BF.RESERVE", "capacity", capacity)
         if expansion is None and not nonscaling:
-            return self._execute(_m.BF_RESERVE, ("BF.RESERVE", key, error_rate, capacity), None)
+            return self._execute(_m.BF_RESERVE, ("BF.RESERVE", key, error_rate, capacity), bool)
         _args: list[ArgT] = ["BF.RESERVE", key, error_rate, capacity]
         if expansion is not None:
             if expansion.__class__ is not int:
@@ -298,9 +312,9 @@ class BfCommands(NamespaceBase[StrT]):
             _args.extend(("EXPANSION", expansion))
         if nonscaling:
             _args.append("NONSCALING")
-        return self._execute(_m.BF_RESERVE, tuple(_args), None)
+        return self._execute(_m.BF_RESERVE, tuple(_args), bool)
 
-    def scandump(self, key: KeyT, iterator: int) -> Awaitable[Reply]:
+    def scandump(self, key: KeyT, iterator: int) -> Awaitable[tuple[int, bytes]]:
         """Returns the next chunk of a Bloom filter, for saving it piece by piece.
 
         Time complexity: O(n), n being the chunk's size
@@ -312,7 +326,7 @@ class BfCommands(NamespaceBase[StrT]):
                 (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an (integer, binary string) pair, typed ``tuple[int, bytes]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -320,4 +334,6 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if iterator.__class__ is not int:
             iterator = _enc.integer("BF.SCANDUMP", "iterator", iterator)
-        return self._execute(_m.BF_SCANDUMP, ("BF.SCANDUMP", key, iterator), None)
+        return self._execute(
+            _m.BF_SCANDUMP, ("BF.SCANDUMP", key, iterator), _rp.parse_pair_int_bytes
+        )

@@ -7,11 +7,12 @@
 from collections.abc import Awaitable
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import NamespaceBase, StrT
+from ._models import CuckooInfo
 
 __all__ = ["CfCommands"]
 
@@ -21,7 +22,7 @@ class CfCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def add(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def add(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Adds an item to a cuckoo filter, creating the filter if needed.
 
         Time complexity: O(k + i), k being the number of sub-filters and i the kick-out iterations
@@ -32,15 +33,15 @@ class CfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_ADD, ("CF.ADD", key, item), None)
+        return self._execute(_m.CF_ADD, ("CF.ADD", key, item), bool)
 
-    def addnx(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def addnx(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Adds an item to a cuckoo filter unless it may already be there.
 
         Time complexity: O(k + i), k being the number of sub-filters and i the kick-out iterations
@@ -51,15 +52,15 @@ class CfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_ADDNX, ("CF.ADDNX", key, item), None)
+        return self._execute(_m.CF_ADDNX, ("CF.ADDNX", key, item), bool)
 
-    def compact(self, key: KeyT) -> Awaitable[Reply]:
+    def compact(self, key: KeyT) -> Awaitable[bool]:
         """Rebuilds a cuckoo filter's buckets to reclaim the space of deleted items.
 
         Time complexity: O(n), n being the filter's size
@@ -69,15 +70,15 @@ class CfCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_COMPACT, ("CF.COMPACT", key), None)
+        return self._execute(_m.CF_COMPACT, ("CF.COMPACT", key), bool)
 
-    def count(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def count(self, key: KeyT, item: ValueT) -> Awaitable[int]:
         """Returns an upper bound of how many times an item was added to a cuckoo filter.
 
         Time complexity: O(k), k being the number of sub-filters
@@ -88,7 +89,7 @@ class CfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -96,7 +97,7 @@ class CfCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.CF_COUNT, ("CF.COUNT", key, item), None)
 
-    def debug(self, key: KeyT) -> Awaitable[Reply]:
+    def debug(self, key: KeyT) -> Awaitable[StrT]:
         """Returns a diagnostic line about a cuckoo filter's buckets and counters.
 
         Time complexity: O(1)
@@ -106,7 +107,7 @@ class CfCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -114,7 +115,7 @@ class CfCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.CF_DEBUG, ("CF.DEBUG", key), None)
 
-    def delete(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def delete(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Removes one occurrence of an item from a cuckoo filter.
 
         Time complexity: O(k), k being the number of sub-filters
@@ -125,15 +126,15 @@ class CfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_DEL, ("CF.DEL", key, item), None)
+        return self._execute(_m.CF_DEL, ("CF.DEL", key, item), bool)
 
-    def exists(self, key: KeyT, item: ValueT) -> Awaitable[Reply]:
+    def exists(self, key: KeyT, item: ValueT) -> Awaitable[bool]:
         """Tells whether an item may be in a cuckoo filter.
 
         Time complexity: O(k), k being the number of sub-filters
@@ -144,15 +145,15 @@ class CfCommands(NamespaceBase[StrT]):
             item: The item. ``item`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_EXISTS, ("CF.EXISTS", key, item), None)
+        return self._execute(_m.CF_EXISTS, ("CF.EXISTS", key, item), bool)
 
-    def info(self, key: KeyT) -> Awaitable[Reply]:
+    def info(self, key: KeyT) -> Awaitable[CuckooInfo]:
         """Returns the parameters and fill of a cuckoo filter.
 
         Time complexity: O(1)
@@ -162,17 +163,17 @@ class CfCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``CuckooInfo``, typed ``CuckooInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_INFO, ("CF.INFO", key), None)
+        return self._execute(_m.CF_INFO, ("CF.INFO", key), _rp.parse_cuckoo_info)
 
     def insert(
         self, key: KeyT, *items: ValueT, capacity: int | None = None, nocreate: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[bool]]:
         """Adds items to a cuckoo filter, creating it with a capacity if needed.
 
         Time complexity: O(n * (k + i)), n being the number of items
@@ -188,7 +189,7 @@ class CfCommands(NamespaceBase[StrT]):
                 ``NOCREATE`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans (whether 1), typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -207,11 +208,11 @@ class CfCommands(NamespaceBase[StrT]):
         if _s1:
             _args.append("ITEMS")
         _args.extend(_s1)
-        return self._execute(_m.CF_INSERT, tuple(_args), None)
+        return self._execute(_m.CF_INSERT, tuple(_args), _rp.parse_array_one)
 
     def insertnx(
         self, key: KeyT, *items: ValueT, capacity: int | None = None, nocreate: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[int]]:
         """Adds each item to a cuckoo filter unless it may already be there.
 
         Time complexity: O(n * (k + i)), n being the number of items
@@ -227,7 +228,7 @@ class CfCommands(NamespaceBase[StrT]):
                 ``NOCREATE`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -248,7 +249,7 @@ class CfCommands(NamespaceBase[StrT]):
         _args.extend(_s1)
         return self._execute(_m.CF_INSERTNX, tuple(_args), None)
 
-    def loadchunk(self, key: KeyT, iterator: int, data: ValueT) -> Awaitable[Reply]:
+    def loadchunk(self, key: KeyT, iterator: int, data: ValueT) -> Awaitable[bool]:
         """Restores a chunk of a cuckoo filter saved with CF.SCANDUMP.
 
         Time complexity: O(n), n being the chunk's size
@@ -260,7 +261,7 @@ class CfCommands(NamespaceBase[StrT]):
             data: The chunk's bytes. ``data`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -268,9 +269,9 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if iterator.__class__ is not int:
             iterator = _enc.integer("CF.LOADCHUNK", "iterator", iterator)
-        return self._execute(_m.CF_LOADCHUNK, ("CF.LOADCHUNK", key, iterator, data), None)
+        return self._execute(_m.CF_LOADCHUNK, ("CF.LOADCHUNK", key, iterator, data), bool)
 
-    def mexists(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def mexists(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
         """Tells for each item whether it may be in a cuckoo filter.
 
         Time complexity: O(k * n), n being the number of items
@@ -282,7 +283,7 @@ class CfCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -290,7 +291,7 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("CF.MEXISTS takes at least one items")
-        return self._execute(_m.CF_MEXISTS, ("CF.MEXISTS", key, *items), None)
+        return self._execute(_m.CF_MEXISTS, ("CF.MEXISTS", key, *items), _rp.parse_array_bool)
 
     def reserve(
         self,
@@ -300,7 +301,7 @@ class CfCommands(NamespaceBase[StrT]):
         bucketsize: int | None = None,
         maxiterations: int | None = None,
         expansion: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates an empty cuckoo filter with a capacity.
 
         Time complexity: O(1)
@@ -318,7 +319,7 @@ class CfCommands(NamespaceBase[StrT]):
                 Optional; sent as ``EXPANSION <expansion>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -327,7 +328,7 @@ class CfCommands(NamespaceBase[StrT]):
         if capacity.__class__ is not int:
             capacity = _enc.integer("CF.RESERVE", "capacity", capacity)
         if bucketsize is None and maxiterations is None and expansion is None:
-            return self._execute(_m.CF_RESERVE, ("CF.RESERVE", key, capacity), None)
+            return self._execute(_m.CF_RESERVE, ("CF.RESERVE", key, capacity), bool)
         _args: list[ArgT] = ["CF.RESERVE", key, capacity]
         if bucketsize is not None:
             if bucketsize.__class__ is not int:
@@ -341,9 +342,9 @@ class CfCommands(NamespaceBase[StrT]):
             if expansion.__class__ is not int:
                 expansion = _enc.integer("CF.RESERVE", "expansion", expansion)
             _args.extend(("EXPANSION", expansion))
-        return self._execute(_m.CF_RESERVE, tuple(_args), None)
+        return self._execute(_m.CF_RESERVE, tuple(_args), bool)
 
-    def scandump(self, key: KeyT, iterator: int) -> Awaitable[Reply]:
+    def scandump(self, key: KeyT, iterator: int) -> Awaitable[tuple[int, bytes]]:
         """Returns the next chunk of a cuckoo filter, for saving it piece by piece.
 
         Time complexity: O(n), n being the chunk's size
@@ -355,7 +356,7 @@ class CfCommands(NamespaceBase[StrT]):
                 (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an (integer, binary string) pair, typed ``tuple[int, bytes]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -363,4 +364,6 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if iterator.__class__ is not int:
             iterator = _enc.integer("CF.SCANDUMP", "iterator", iterator)
-        return self._execute(_m.CF_SCANDUMP, ("CF.SCANDUMP", key, iterator), None)
+        return self._execute(
+            _m.CF_SCANDUMP, ("CF.SCANDUMP", key, iterator), _rp.parse_pair_int_bytes
+        )

@@ -4,14 +4,15 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The ``CMS.*`` commands of the bf module, reached as ``client.cms``."""
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
-from ._base import NamespaceBase, StrT
+from . import _reply_parsers as _rp
+from ._base import MappingFieldT, NamespaceBase, StrT
+from ._models import CountMinInfo
 
 __all__ = ["CmsCommands"]
 
@@ -21,7 +22,7 @@ class CmsCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def incrby(self, key: KeyT, items: Iterable[tuple[ValueT, int]]) -> Awaitable[Reply]:
+    def incrby(self, key: KeyT, items: Mapping[MappingFieldT, int]) -> Awaitable[list[int]]:
         """Adds amounts to the counts of items in a count-min sketch.
 
         Time complexity: O(n), n being the number of items
@@ -30,24 +31,27 @@ class CmsCommands(NamespaceBase[StrT]):
         Args:
             key: ``key`` (key).
             items: Item and amount to add to its count. ``item increment [item increment ...]``
-                (block of string ``item``, integer ``increment``). One or more; each item is a tuple
-                ``(item, increment)`` sent as ``<item> <increment>``.
+                (block of string ``item``, integer ``increment``). A mapping of ``item`` to
+                ``increment``; each item is sent as ``<item> <increment>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["CMS.INCRBY", key]
-        _s1 = _enc.items("CMS.INCRBY", "items", items)
-        for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_enc.integer("CMS.INCRBY", "increment", _x2[1]))
+        if items.__class__ is not dict:
+            _enc.mapping("CMS.INCRBY", "items", items)
+        _m1 = items.items()
+        for _k, _v in _m1:
+            if _v.__class__ is not int:
+                _v = _enc.integer("CMS.INCRBY", "increment", _v)
+            _args.extend((_k, _v))
         return self._execute(_m.CMS_INCRBY, tuple(_args), None)
 
-    def info(self, key: KeyT) -> Awaitable[Reply]:
+    def info(self, key: KeyT) -> Awaitable[CountMinInfo]:
         """Returns the width, depth and total count of a count-min sketch.
 
         Time complexity: O(1)
@@ -57,15 +61,15 @@ class CmsCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``CountMinInfo``, typed ``CountMinInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CMS_INFO, ("CMS.INFO", key), None)
+        return self._execute(_m.CMS_INFO, ("CMS.INFO", key), _rp.parse_count_min_info)
 
-    def initbydim(self, key: KeyT, width: int, depth: int) -> Awaitable[Reply]:
+    def initbydim(self, key: KeyT, width: int, depth: int) -> Awaitable[bool]:
         """Creates a count-min sketch of a given width and depth.
 
         Time complexity: O(1)
@@ -77,7 +81,7 @@ class CmsCommands(NamespaceBase[StrT]):
             depth: Number of rows. ``depth`` (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -87,9 +91,9 @@ class CmsCommands(NamespaceBase[StrT]):
             width = _enc.integer("CMS.INITBYDIM", "width", width)
         if depth.__class__ is not int:
             depth = _enc.integer("CMS.INITBYDIM", "depth", depth)
-        return self._execute(_m.CMS_INITBYDIM, ("CMS.INITBYDIM", key, width, depth), None)
+        return self._execute(_m.CMS_INITBYDIM, ("CMS.INITBYDIM", key, width, depth), bool)
 
-    def initbyprob(self, key: KeyT, error: float, probability: float) -> Awaitable[Reply]:
+    def initbyprob(self, key: KeyT, error: float, probability: float) -> Awaitable[bool]:
         """Creates a count-min sketch sized for an error bound and a probability.
 
         Time complexity: O(1)
@@ -102,7 +106,7 @@ class CmsCommands(NamespaceBase[StrT]):
                 (double).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -112,11 +116,11 @@ class CmsCommands(NamespaceBase[StrT]):
             error = _enc.double("CMS.INITBYPROB", "error", error)
         if probability.__class__ is not float and probability.__class__ is not int:
             probability = _enc.double("CMS.INITBYPROB", "probability", probability)
-        return self._execute(_m.CMS_INITBYPROB, ("CMS.INITBYPROB", key, error, probability), None)
+        return self._execute(_m.CMS_INITBYPROB, ("CMS.INITBYPROB", key, error, probability), bool)
 
     def merge(
-        self, destination: KeyT, *sources: KeyT, weights: Iterable[float] | None = None
-    ) -> Awaitable[Reply]:
+        self, destination: KeyT, *sources: KeyT, weights: Iterable[int] | None = None
+    ) -> Awaitable[bool]:
         """Merges count-min sketches of equal size into a destination sketch.
 
         Time complexity: O(n), n being the number of sketches
@@ -127,11 +131,11 @@ class CmsCommands(NamespaceBase[StrT]):
             sources: ``sources [sources ...]`` (key). One or more; each item is sent as
                 ``<sources>``; their count ``numkeys`` is computed and sent first.
             weights: Factor of each source sketch, in the order of the sources.
-                ``WEIGHTS weights [weights ...]`` (double). Optional; sent as
+                ``WEIGHTS weights [weights ...]`` (integer). Optional; sent as
                 ``WEIGHTS <weights> [<weights> ...]``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -145,12 +149,12 @@ class CmsCommands(NamespaceBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
-                    _x2 = _enc.double("CMS.MERGE", "weights", _x2)
+                if _x2.__class__ is not int:
+                    _x2 = _enc.integer("CMS.MERGE", "weights", _x2)
                 _args.append(_x2)
-        return self._execute(_m.CMS_MERGE, tuple(_args), None)
+        return self._execute(_m.CMS_MERGE, tuple(_args), bool)
 
-    def query(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def query(self, key: KeyT, *items: ValueT) -> Awaitable[list[int]]:
         """Returns the counts of items in a count-min sketch.
 
         Time complexity: O(n), n being the number of items
@@ -162,7 +166,7 @@ class CmsCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

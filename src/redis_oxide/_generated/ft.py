@@ -5,28 +5,26 @@
 """The ``FT.*`` commands of the search module, reached as ``client.ft``."""
 
 import warnings
-from collections.abc import Awaitable, Iterable
-from typing import Literal
+from collections.abc import Awaitable, Iterable, Mapping
+from functools import partial as _partial
+from typing import Literal, overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
-from ._base import NamespaceBase, StrT
+from . import _reply_parsers as _rp
+from ._base import MappingFieldT, NamespaceBase, StrT
+from ._models import AggregateResult, ConfigOptionHelp, IndexInfo, SearchProfile, SearchResult
 from ._types import (
-    FtAggregateCursor,
     FtAggregateGroupby,
-    FtAggregateLoad,
-    FtAggregateParams,
     FtAggregateSortby,
     FtCreateField,
     FtSearchGeoFilter,
     FtSearchHighlight,
-    FtSearchParams,
-    FtSearchSortby,
     FtSearchSummarize,
     FtSpellcheckTerms,
+    FtSuggetReply,
 )
 
 __all__ = ["FtCommands"]
@@ -42,7 +40,7 @@ class FtCommands(NamespaceBase[StrT]):
         index: ValueT,
         doc_id: KeyT,
         score: float,
-        fields: Iterable[tuple[ValueT, ValueT]],
+        fields: Mapping[MappingFieldT, ValueT],
         *,
         nosave: bool = False,
         replace: bool = False,
@@ -50,7 +48,7 @@ class FtCommands(NamespaceBase[StrT]):
         language: ValueT | None = None,
         payload: ValueT | None = None,
         if_: ValueT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Adds a document to an index as a hash (RediSearch 1.x).
 
         Time complexity: O(N), N being the number of fields
@@ -62,7 +60,8 @@ class FtCommands(NamespaceBase[StrT]):
             doc_id: The document's key. ``doc_id`` (key).
             score: Document score, between 0 and 1. ``score`` (double).
             fields: ``FIELDS field value [field value ...]`` (block of string ``field``, string
-                ``value``). One or more; sent as ``FIELDS <field> <value> [<field> <value> ...]``.
+                ``value``). A mapping of ``field`` to ``value``; each item is sent as
+                ``<field> <value>``.
             nosave: Index the document without storing it. ``NOSAVE`` (pure token). Flag: sends
                 ``NOSAVE`` when true.
             replace: Replace an existing document. ``REPLACE`` (pure token). Flag: sends ``REPLACE``
@@ -75,7 +74,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``IF <if>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -101,21 +100,23 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(("PAYLOAD", payload))
         if if_ is not None:
             _args.extend(("IF", if_))
-        _s1 = _enc.items("FT.ADD", "fields", fields)
-        if _s1:
+        if fields.__class__ is not dict:
+            _enc.mapping("FT.ADD", "fields", fields)
+        _m1 = fields.items()
+        if _m1:
             _args.append("FIELDS")
-        for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_x2[1])
-        return self._execute(_m.FT_ADD, tuple(_args), None)
+        for _k, _v in _m1:
+            _args.extend((_k, _v))
+        return self._execute(_m.FT_ADD, tuple(_args), bool)
 
+    @overload
     def aggregate(
         self,
         index: ValueT,
         query: ValueT,
         *,
         verbatim: bool = False,
-        load: FtAggregateLoad | None = None,
+        load: Iterable[ValueT] | None = None,
         loadall: bool = False,
         timeout: int | None = None,
         groupby: Iterable[FtAggregateGroupby] | None = None,
@@ -123,10 +124,74 @@ class FtCommands(NamespaceBase[StrT]):
         apply: Iterable[tuple[ValueT, ValueT]] | None = None,
         limit: tuple[int, int] | None = None,
         filter: ValueT | None = None,
-        cursor: FtAggregateCursor | None = None,
-        params: FtAggregateParams | None = None,
+        withcursor: Literal[True],
+        read_size: int | None = None,
+        idle_time: int | None = None,
+        params: Mapping[MappingFieldT, ValueT] | None = None,
         dialect: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[tuple[AggregateResult[StrT], int]]: ...
+    @overload
+    def aggregate(
+        self,
+        index: ValueT,
+        query: ValueT,
+        *,
+        verbatim: bool = False,
+        load: Iterable[ValueT] | None = None,
+        loadall: bool = False,
+        timeout: int | None = None,
+        groupby: Iterable[FtAggregateGroupby] | None = None,
+        sortby: FtAggregateSortby | None = None,
+        apply: Iterable[tuple[ValueT, ValueT]] | None = None,
+        limit: tuple[int, int] | None = None,
+        filter: ValueT | None = None,
+        withcursor: Literal[False] = False,
+        read_size: int | None = None,
+        idle_time: int | None = None,
+        params: Mapping[MappingFieldT, ValueT] | None = None,
+        dialect: int | None = None,
+    ) -> Awaitable[AggregateResult[StrT]]: ...
+    @overload
+    def aggregate(
+        self,
+        index: ValueT,
+        query: ValueT,
+        *,
+        verbatim: bool = False,
+        load: Iterable[ValueT] | None = None,
+        loadall: bool = False,
+        timeout: int | None = None,
+        groupby: Iterable[FtAggregateGroupby] | None = None,
+        sortby: FtAggregateSortby | None = None,
+        apply: Iterable[tuple[ValueT, ValueT]] | None = None,
+        limit: tuple[int, int] | None = None,
+        filter: ValueT | None = None,
+        withcursor: bool = False,
+        read_size: int | None = None,
+        idle_time: int | None = None,
+        params: Mapping[MappingFieldT, ValueT] | None = None,
+        dialect: int | None = None,
+    ) -> Awaitable[AggregateResult[StrT] | tuple[AggregateResult[StrT], int]]: ...
+    def aggregate(
+        self,
+        index: ValueT,
+        query: ValueT,
+        *,
+        verbatim: bool = False,
+        load: Iterable[ValueT] | None = None,
+        loadall: bool = False,
+        timeout: int | None = None,
+        groupby: Iterable[FtAggregateGroupby] | None = None,
+        sortby: FtAggregateSortby | None = None,
+        apply: Iterable[tuple[ValueT, ValueT]] | None = None,
+        limit: tuple[int, int] | None = None,
+        filter: ValueT | None = None,
+        withcursor: bool = False,
+        read_size: int | None = None,
+        idle_time: int | None = None,
+        params: Mapping[MappingFieldT, ValueT] | None = None,
+        dialect: int | None = None,
+    ) -> Awaitable[AggregateResult[StrT] | tuple[AggregateResult[StrT], int]]:
         """Runs a query and transforms its results through grouping, sorting and expressions.
 
         Time complexity: O(1) to start; the pipeline's steps add their own costs
@@ -138,23 +203,21 @@ class FtCommands(NamespaceBase[StrT]):
             verbatim: Do not expand query terms. ``VERBATIM`` (pure token). Flag: sends ``VERBATIM``
                 when true.
             load: Document fields to load into each row. ``LOAD nargs field [field ...]`` (block of
-                integer ``nargs``, string ``field``). Optional; a ``FtAggregateLoad``, sent as
-                ``LOAD <nargs> <field> [<field> ...]``.
+                integer ``nargs``, string ``field``). Optional; sent as
+                ``LOAD <nargs> <field> [<field> ...]``; ``nargs`` is computed.
             loadall: Load every field of the documents. ``LOAD *`` (block of token ``*``). Flag:
                 sends ``LOAD *`` when true.
             timeout: Milliseconds before giving up. ``TIMEOUT timeout`` (integer). Optional; sent as
                 ``TIMEOUT <timeout>``.
             groupby: Groups rows by properties, each reducer adding a property per group.
-                ``GROUPBY <groupby> [<groupby> ...]`` (block of integer ``nargs``, string
-                ``property``, optional block ``reduce``). Optional; sent as ``GROUPBY <nargs>
-                <property> [<property> ...] [REDUCE <function> <nargs> <arg> [<arg> ...] [AS <name>]
-                [<function> <nargs> <arg> [<arg> ...] [AS <name>] ...]] [<nargs> <property>
-                [<property> ...] [REDUCE <function> <nargs> <arg> [<arg> ...] [AS <name>]
-                [<function> <nargs> <arg> [<arg> ...] [AS <name>] ...]] ...]``.
+                ``GROUPBY <groupby> [GROUPBY <groupby> ...]`` (block of integer ``nargs``, string
+                ``property``, optional block ``reduce``). Optional; each item is sent as ``GROUPBY
+                <nargs> <property> [<property> ...] [REDUCE <function> <nargs> <arg> [<arg> ...] [AS
+                <name>] [REDUCE <function> <nargs> <arg> [<arg> ...] [AS <name>] ...]]``.
             sortby: Sorts rows by properties. ``SORTBY nargs property <order> [property <order> ...]
                 [MAX max]`` (block of integer ``nargs``, block ``fields``, optional integer
                 ``max``). Optional; a ``FtAggregateSortby``, sent as ``SORTBY <nargs> <property>
-                <order> [<property> <order> ...] [MAX <max>]``.
+                <order> [<property> <order> ...] [MAX <max>]``; ``nargs`` is computed.
             apply: Adds a property computed by an expression. ``APPLY expression AS name [APPLY
                 expression AS name ...]`` (block of string ``expression``, string ``name``).
                 Optional; each item is a tuple ``(expression, name)`` sent as
@@ -164,19 +227,23 @@ class FtCommands(NamespaceBase[StrT]):
                 ``LIMIT <offset> <num>``.
             filter: Keeps the rows an expression accepts. ``FILTER filter`` (string). Optional; sent
                 as ``FILTER <filter>``.
-            cursor: Return the rows in batches through a cursor. ``WITHCURSOR [COUNT read_size]
-                [MAXIDLE idle_time]`` (block of token ``WITHCURSOR``, optional integer
-                ``read_size``, optional integer ``idle_time``). Optional; a ``FtAggregateCursor``,
-                sent as ``WITHCURSOR [COUNT <read_size>] [MAXIDLE <idle_time>]``.
+            withcursor: ``WITHCURSOR`` (pure token). Flag: sends ``WITHCURSOR`` when true.
+            read_size: Rows per cursor read. ``COUNT read_size`` (integer). Optional; sent as
+                ``COUNT <read_size>``. Needs ``withcursor``.
+            idle_time: Milliseconds an unread cursor lives. ``MAXIDLE idle_time`` (integer).
+                Optional; sent as ``MAXIDLE <idle_time>``. Needs ``withcursor``.
             params: Values for the `$name` parameters of the query.
                 ``PARAMS nargs name value [name value ...]`` (block of integer ``nargs``, block
-                ``values``). Optional; a ``FtAggregateParams``, sent as ``PARAMS <nargs> <name>
-                <value> [<name> <value> ...]``.
+                ``values``). Optional; sent as ``PARAMS <nargs> <name> <value> [<name> <value>
+                ...]``; ``nargs`` is computed.
             dialect: Query dialect version. ``DIALECT dialect`` (integer, since Redis 2.4.3).
                 Optional; sent as ``DIALECT <dialect>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcursor=True``: an (``AggregateResult``, integer) pair, typed
+                ``tuple[AggregateResult[StrT], int]``.
+            Otherwise: an ``AggregateResult``, typed ``AggregateResult[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -192,18 +259,28 @@ class FtCommands(NamespaceBase[StrT]):
             and apply is None
             and limit is None
             and filter is None
-            and cursor is None
+            and not withcursor
+            and read_size is None
+            and idle_time is None
             and params is None
             and dialect is None
         ):
-            return self._execute(_m.FT_AGGREGATE, ("FT.AGGREGATE", index, query), None)
+            return self._execute(
+                _m.FT_AGGREGATE,
+                ("FT.AGGREGATE", index, query),
+                _rp.parse_aggregate_aggregate_result,
+            )
+        if read_size is not None and not withcursor:
+            raise TypeError("FT.AGGREGATE: read_size needs withcursor")
+        if idle_time is not None and not withcursor:
+            raise TypeError("FT.AGGREGATE: idle_time needs withcursor")
         _args: list[ArgT] = ["FT.AGGREGATE", index, query]
         if verbatim:
             _args.append("VERBATIM")
         if load is not None:
             _args.append("LOAD")
-            _args.append(_enc.integer("FT.AGGREGATE", "nargs", load.nargs))
-            _s1 = _enc.items("FT.AGGREGATE", "field", load.field)
+            _s1 = _enc.items("FT.AGGREGATE", "field", load)
+            _args.append(len(_s1))
             _args.extend(_s1)
         if loadall:
             _args.extend(("LOAD", "*"))
@@ -213,27 +290,25 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(("TIMEOUT", timeout))
         if groupby is not None:
             _s2 = _enc.items("FT.AGGREGATE", "groupby", groupby)
-            if _s2:
-                _args.append("GROUPBY")
             for _x3 in _s2:
-                _args.append(_enc.integer("FT.AGGREGATE", "nargs", _x3.nargs))
+                _args.append("GROUPBY")
                 _s4 = _enc.items("FT.AGGREGATE", "property", _x3.property)
+                _args.append(len(_s4))
                 _args.extend(_s4)
                 if _x3.reduce is not None:
                     _s5 = _enc.items("FT.AGGREGATE", "reduce", _x3.reduce)
-                    if _s5:
-                        _args.append("REDUCE")
                     for _x6 in _s5:
+                        _args.append("REDUCE")
                         _args.append(_x6.function)
-                        _args.append(_enc.integer("FT.AGGREGATE", "nargs", _x6.nargs))
                         _s7 = _enc.items("FT.AGGREGATE", "arg", _x6.arg)
+                        _args.append(len(_s7))
                         _args.extend(_s7)
                         if _x6.name is not None:
                             _args.extend(("AS", _x6.name))
         if sortby is not None:
             _args.append("SORTBY")
-            _args.append(_enc.integer("FT.AGGREGATE", "nargs", sortby.nargs))
             _s8 = _enc.items("FT.AGGREGATE", "fields", sortby.fields)
+            _args.append(len(_s8) * 2)
             for _x9 in _s8:
                 _args.append(_x9[0])
                 _args.append(_enc.choice("FT.AGGREGATE", "order", _x9[1], ("ASC", "DESC")))
@@ -250,28 +325,35 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("FT.AGGREGATE", "num", limit[1]))
         if filter is not None:
             _args.extend(("FILTER", filter))
-        if cursor is not None:
+        if withcursor:
             _args.append("WITHCURSOR")
-            if cursor.read_size is not None:
-                _args.extend(("COUNT", _enc.integer("FT.AGGREGATE", "read_size", cursor.read_size)))
-            if cursor.idle_time is not None:
-                _args.extend(
-                    ("MAXIDLE", _enc.integer("FT.AGGREGATE", "idle_time", cursor.idle_time))
-                )
+        if read_size is not None:
+            if read_size.__class__ is not int:
+                read_size = _enc.integer("FT.AGGREGATE", "read_size", read_size)
+            _args.extend(("COUNT", read_size))
+        if idle_time is not None:
+            if idle_time.__class__ is not int:
+                idle_time = _enc.integer("FT.AGGREGATE", "idle_time", idle_time)
+            _args.extend(("MAXIDLE", idle_time))
         if params is not None:
             _args.append("PARAMS")
-            _args.append(_enc.integer("FT.AGGREGATE", "nargs", params.nargs))
-            _s12 = _enc.items("FT.AGGREGATE", "values", params.values)
-            for _x13 in _s12:
-                _args.append(_x13[0])
-                _args.append(_x13[1])
+            if params.__class__ is not dict:
+                _enc.mapping("FT.AGGREGATE", "values", params)
+            _m12 = params.items()
+            _args.append(len(_m12) * 2)
+            for _k, _v in _m12:
+                _args.extend((_k, _v))
         if dialect is not None:
             if dialect.__class__ is not int:
                 dialect = _enc.integer("FT.AGGREGATE", "dialect", dialect)
             _args.extend(("DIALECT", dialect))
-        return self._execute(_m.FT_AGGREGATE, tuple(_args), None)
+        if withcursor:
+            return self._execute(
+                _m.FT_AGGREGATE, tuple(_args), _rp.parse_aggregate_pair_aggregate_result_int
+            )
+        return self._execute(_m.FT_AGGREGATE, tuple(_args), _rp.parse_aggregate_aggregate_result)
 
-    def aliasadd(self, alias: ValueT, index: ValueT) -> Awaitable[Reply]:
+    def aliasadd(self, alias: ValueT, index: ValueT) -> Awaitable[bool]:
         """Adds an alias to an index.
 
         Time complexity: O(1)
@@ -282,15 +364,15 @@ class FtCommands(NamespaceBase[StrT]):
             index: The index name. ``index`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_ALIASADD, ("FT.ALIASADD", alias, index), None)
+        return self._execute(_m.FT_ALIASADD, ("FT.ALIASADD", alias, index), bool)
 
-    def aliasdel(self, alias: ValueT) -> Awaitable[Reply]:
+    def aliasdel(self, alias: ValueT) -> Awaitable[bool]:
         """Removes an alias.
 
         Time complexity: O(1)
@@ -300,15 +382,15 @@ class FtCommands(NamespaceBase[StrT]):
             alias: The alias. ``alias`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_ALIASDEL, ("FT.ALIASDEL", alias), None)
+        return self._execute(_m.FT_ALIASDEL, ("FT.ALIASDEL", alias), bool)
 
-    def aliasupdate(self, alias: ValueT, index: ValueT) -> Awaitable[Reply]:
+    def aliasupdate(self, alias: ValueT, index: ValueT) -> Awaitable[bool]:
         """Points an alias to an index, moving it from its previous index if needed.
 
         Time complexity: O(1)
@@ -319,17 +401,17 @@ class FtCommands(NamespaceBase[StrT]):
             index: The index name. ``index`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_ALIASUPDATE, ("FT.ALIASUPDATE", alias, index), None)
+        return self._execute(_m.FT_ALIASUPDATE, ("FT.ALIASUPDATE", alias, index), bool)
 
     def alter(
         self, index: ValueT, field: ValueT, *options: ValueT, skipinitialscan: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Adds a field to the schema of an index.
 
         Time complexity: O(N), N being the number of keys to index when the initial scan runs
@@ -344,7 +426,7 @@ class FtCommands(NamespaceBase[StrT]):
                 token). Flag: sends ``SKIPINITIALSCAN`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -360,9 +442,9 @@ class FtCommands(NamespaceBase[StrT]):
         _args.append(field)
         _s1 = _enc.items("FT.ALTER", "options", options)
         _args.extend(_s1)
-        return self._execute(_m.FT_ALTER, tuple(_args), None)
+        return self._execute(_m.FT_ALTER, tuple(_args), bool)
 
-    def config_get(self, option: ValueT) -> Awaitable[Reply]:
+    def config_get(self, option: ValueT) -> Awaitable[dict[StrT, StrT | None]]:
         """Returns the values of RediSearch configuration options.
 
         Time complexity: O(1)
@@ -372,15 +454,18 @@ class FtCommands(NamespaceBase[StrT]):
             option: An option name, or `*` for all. ``option`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to optional strings, typed
+                ``dict[StrT, StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_CONFIG_GET, ("FT.CONFIG", "GET", option), None)
+        return self._execute(
+            _m.FT_CONFIG_GET, ("FT.CONFIG", "GET", option), _rp.parse_map_bulk_opt_bulk
+        )
 
-    def config_help(self, option: ValueT) -> Awaitable[Reply]:
+    def config_help(self, option: ValueT) -> Awaitable[dict[StrT, ConfigOptionHelp[StrT]]]:
         """Describes RediSearch configuration options.
 
         Time complexity: O(1)
@@ -390,15 +475,20 @@ class FtCommands(NamespaceBase[StrT]):
             option: An option name, or `*` for all. ``option`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to ``ConfigOptionHelp`` models, typed
+                ``dict[StrT, ConfigOptionHelp[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_CONFIG_HELP, ("FT.CONFIG", "HELP", option), None)
+        return self._execute(
+            _m.FT_CONFIG_HELP,
+            ("FT.CONFIG", "HELP", option),
+            _rp.parse_config_help_map_bulk_config_option_help,
+        )
 
-    def config_set(self, option: ValueT, value: ValueT) -> Awaitable[Reply]:
+    def config_set(self, option: ValueT, value: ValueT) -> Awaitable[bool]:
         """Sets a RediSearch configuration option.
 
         Time complexity: O(1)
@@ -409,13 +499,13 @@ class FtCommands(NamespaceBase[StrT]):
             value: Its new value. ``value`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_CONFIG_SET, ("FT.CONFIG", "SET", option, value), None)
+        return self._execute(_m.FT_CONFIG_SET, ("FT.CONFIG", "SET", option, value), bool)
 
     def create(
         self,
@@ -438,7 +528,7 @@ class FtCommands(NamespaceBase[StrT]):
         nofreqs: bool = False,
         stopwords: Iterable[ValueT] | None = None,
         skipinitialscan: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates an index over the hashes or JSON documents whose keys have given prefixes.
 
         Time complexity: O(K) at creation, K being the number of fields; the initial scan is O(N) in
@@ -492,7 +582,7 @@ class FtCommands(NamespaceBase[StrT]):
                 token). Flag: sends ``SKIPINITIALSCAN`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -554,9 +644,9 @@ class FtCommands(NamespaceBase[StrT]):
                     _args.append("UNF")
             if _x4.noindex:
                 _args.append("NOINDEX")
-        return self._execute(_m.FT_CREATE, tuple(_args), None)
+        return self._execute(_m.FT_CREATE, tuple(_args), bool)
 
-    def cursor_del(self, index: ValueT, cursor_id: int) -> Awaitable[Reply]:
+    def cursor_del(self, index: ValueT, cursor_id: int) -> Awaitable[bool]:
         """Deletes an aggregation cursor.
 
         Time complexity: O(1)
@@ -567,7 +657,7 @@ class FtCommands(NamespaceBase[StrT]):
             cursor_id: The cursor's id. ``cursor_id`` (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -575,11 +665,11 @@ class FtCommands(NamespaceBase[StrT]):
         """
         if cursor_id.__class__ is not int:
             cursor_id = _enc.integer("FT.CURSOR DEL", "cursor_id", cursor_id)
-        return self._execute(_m.FT_CURSOR_DEL, ("FT.CURSOR", "DEL", index, cursor_id), None)
+        return self._execute(_m.FT_CURSOR_DEL, ("FT.CURSOR", "DEL", index, cursor_id), bool)
 
     def cursor_read(
         self, index: ValueT, cursor_id: int, *, read_size: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[tuple[AggregateResult[StrT], int]]:
         """Returns the next rows of an aggregation cursor.
 
         Time complexity: O(1)
@@ -592,7 +682,8 @@ class FtCommands(NamespaceBase[StrT]):
                 ``COUNT <read_size>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an (``AggregateResult``, integer) pair, typed
+                ``tuple[AggregateResult[StrT], int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -601,14 +692,20 @@ class FtCommands(NamespaceBase[StrT]):
         if cursor_id.__class__ is not int:
             cursor_id = _enc.integer("FT.CURSOR READ", "cursor_id", cursor_id)
         if read_size is None:
-            return self._execute(_m.FT_CURSOR_READ, ("FT.CURSOR", "READ", index, cursor_id), None)
+            return self._execute(
+                _m.FT_CURSOR_READ,
+                ("FT.CURSOR", "READ", index, cursor_id),
+                _rp.parse_aggregate_pair_aggregate_result_int,
+            )
         _args: list[ArgT] = ["FT.CURSOR", "READ", index, cursor_id]
         if read_size.__class__ is not int:
             read_size = _enc.integer("FT.CURSOR READ", "read_size", read_size)
         _args.extend(("COUNT", read_size))
-        return self._execute(_m.FT_CURSOR_READ, tuple(_args), None)
+        return self._execute(
+            _m.FT_CURSOR_READ, tuple(_args), _rp.parse_aggregate_pair_aggregate_result_int
+        )
 
-    def delete(self, index: ValueT, doc_id: KeyT, *, dd: bool = False) -> Awaitable[Reply]:
+    def delete(self, index: ValueT, doc_id: KeyT, *, dd: bool = False) -> Awaitable[bool]:
         """Deletes a document from an index (RediSearch 1.x).
 
         Time complexity: O(1)
@@ -622,7 +719,7 @@ class FtCommands(NamespaceBase[StrT]):
                 sends ``DD`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -634,13 +731,13 @@ class FtCommands(NamespaceBase[StrT]):
             stacklevel=2,
         )
         if not dd:
-            return self._execute(_m.FT_DEL, ("FT.DEL", index, doc_id), None)
+            return self._execute(_m.FT_DEL, ("FT.DEL", index, doc_id), bool)
         _args: list[ArgT] = ["FT.DEL", index, doc_id]
         if dd:
             _args.append("DD")
-        return self._execute(_m.FT_DEL, tuple(_args), None)
+        return self._execute(_m.FT_DEL, tuple(_args), bool)
 
-    def dictadd(self, dict: ValueT, *terms: ValueT) -> Awaitable[Reply]:
+    def dictadd(self, dict: ValueT, *terms: ValueT) -> Awaitable[int]:
         """Adds terms to a spelling dictionary.
 
         Time complexity: O(1) per term
@@ -652,7 +749,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``<terms>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -662,7 +759,7 @@ class FtCommands(NamespaceBase[StrT]):
             raise TypeError("FT.DICTADD takes at least one terms")
         return self._execute(_m.FT_DICTADD, ("FT.DICTADD", dict, *terms), None)
 
-    def dictdel(self, dict: ValueT, *terms: ValueT) -> Awaitable[Reply]:
+    def dictdel(self, dict: ValueT, *terms: ValueT) -> Awaitable[int]:
         """Removes terms from a spelling dictionary.
 
         Time complexity: O(1) per term
@@ -674,7 +771,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``<terms>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -684,7 +781,7 @@ class FtCommands(NamespaceBase[StrT]):
             raise TypeError("FT.DICTDEL takes at least one terms")
         return self._execute(_m.FT_DICTDEL, ("FT.DICTDEL", dict, *terms), None)
 
-    def dictdump(self, dict: ValueT) -> Awaitable[Reply]:
+    def dictdump(self, dict: ValueT) -> Awaitable[list[StrT]]:
         """Returns the terms of a spelling dictionary.
 
         Time complexity: O(N), N being the size of the dictionary
@@ -694,7 +791,7 @@ class FtCommands(NamespaceBase[StrT]):
             dict: The dictionary name. ``dict`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -702,7 +799,7 @@ class FtCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.FT_DICTDUMP, ("FT.DICTDUMP", dict), None)
 
-    def drop(self, index: ValueT, *, keepdocs: bool = False) -> Awaitable[Reply]:
+    def drop(self, index: ValueT, *, keepdocs: bool = False) -> Awaitable[bool]:
         """Deletes an index and its documents (RediSearch 1.x).
 
         Time complexity: O(N), N being the number of documents
@@ -715,7 +812,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``KEEPDOCS`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -727,13 +824,13 @@ class FtCommands(NamespaceBase[StrT]):
             stacklevel=2,
         )
         if not keepdocs:
-            return self._execute(_m.FT_DROP, ("FT.DROP", index), None)
+            return self._execute(_m.FT_DROP, ("FT.DROP", index), bool)
         _args: list[ArgT] = ["FT.DROP", index]
         if keepdocs:
             _args.append("KEEPDOCS")
-        return self._execute(_m.FT_DROP, tuple(_args), None)
+        return self._execute(_m.FT_DROP, tuple(_args), bool)
 
-    def dropindex(self, index: ValueT, *, dd: bool = False) -> Awaitable[Reply]:
+    def dropindex(self, index: ValueT, *, dd: bool = False) -> Awaitable[bool]:
         """Deletes an index, and its documents with DD.
 
         Time complexity: O(1), or O(N) with DD, N being the number of documents
@@ -745,22 +842,22 @@ class FtCommands(NamespaceBase[StrT]):
                 true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if not dd:
-            return self._execute(_m.FT_DROPINDEX, ("FT.DROPINDEX", index), None)
+            return self._execute(_m.FT_DROPINDEX, ("FT.DROPINDEX", index), bool)
         _args: list[ArgT] = ["FT.DROPINDEX", index]
         if dd:
             _args.append("DD")
-        return self._execute(_m.FT_DROPINDEX, tuple(_args), None)
+        return self._execute(_m.FT_DROPINDEX, tuple(_args), bool)
 
     def explain(
         self, index: ValueT, query: ValueT, *, dialect: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[StrT]:
         """Returns the execution plan of a query as text.
 
         Time complexity: O(1)
@@ -773,7 +870,7 @@ class FtCommands(NamespaceBase[StrT]):
                 Optional; sent as ``DIALECT <dialect>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -789,7 +886,7 @@ class FtCommands(NamespaceBase[StrT]):
 
     def explaincli(
         self, index: ValueT, query: ValueT, *, dialect: int | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[StrT]]:
         """Returns the execution plan of a query, one line per item.
 
         Time complexity: O(1)
@@ -802,7 +899,7 @@ class FtCommands(NamespaceBase[StrT]):
                 Optional; sent as ``DIALECT <dialect>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -816,7 +913,7 @@ class FtCommands(NamespaceBase[StrT]):
         _args.extend(("DIALECT", dialect))
         return self._execute(_m.FT_EXPLAINCLI, tuple(_args), None)
 
-    def get(self, index: ValueT, doc_id: KeyT) -> Awaitable[Reply]:
+    def get(self, index: ValueT, doc_id: KeyT) -> Awaitable[dict[StrT, StrT] | None]:
         """Returns the fields of an indexed document (RediSearch 1.x).
 
         Time complexity: O(1)
@@ -828,7 +925,8 @@ class FtCommands(NamespaceBase[StrT]):
             doc_id: The document's key. ``doc_id`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to strings or ``None``, typed
+                ``dict[StrT, StrT] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -839,9 +937,9 @@ class FtCommands(NamespaceBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(_m.FT_GET, ("FT.GET", index, doc_id), None)
+        return self._execute(_m.FT_GET, ("FT.GET", index, doc_id), _rp.parse_opt_map_bulk_bulk)
 
-    def info(self, index: ValueT) -> Awaitable[Reply]:
+    def info(self, index: ValueT) -> Awaitable[IndexInfo[StrT]]:
         """Returns the definition, schema and statistics of an index.
 
         Time complexity: O(1)
@@ -851,22 +949,22 @@ class FtCommands(NamespaceBase[StrT]):
             index: The index name. ``index`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an ``IndexInfo``, typed ``IndexInfo[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_INFO, ("FT.INFO", index), None)
+        return self._execute(_m.FT_INFO, ("FT.INFO", index), _rp.parse_info_index_info)
 
-    def list_indexes(self) -> Awaitable[Reply]:
+    def list_indexes(self) -> Awaitable[list[StrT]]:
         """Returns the names of every index.
 
         Time complexity: O(1)
         Available since search module 2.0.0.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -874,7 +972,7 @@ class FtCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.FT__LIST, ("FT._LIST",), None)
 
-    def mget(self, index: ValueT, *doc_ids: KeyT) -> Awaitable[Reply]:
+    def mget(self, index: ValueT, *doc_ids: KeyT) -> Awaitable[list[dict[StrT, StrT] | None]]:
         """Returns the fields of several indexed documents (RediSearch 1.x).
 
         Time complexity: O(N), N being the number of documents
@@ -887,7 +985,8 @@ class FtCommands(NamespaceBase[StrT]):
                 sent as ``<doc_ids>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of optional dicts of strings to strings, typed
+                ``list[dict[StrT, StrT] | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -900,7 +999,9 @@ class FtCommands(NamespaceBase[StrT]):
         )
         if not doc_ids:
             raise TypeError("FT.MGET takes at least one doc_ids")
-        return self._execute(_m.FT_MGET, ("FT.MGET", index, *doc_ids), None)
+        return self._execute(
+            _m.FT_MGET, ("FT.MGET", index, *doc_ids), _rp.parse_array_opt_map_bulk_bulk
+        )
 
     def profile(
         self,
@@ -910,7 +1011,7 @@ class FtCommands(NamespaceBase[StrT]):
         *,
         limited: bool = False,
         arguments: Iterable[ValueT] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[SearchProfile[StrT]]:
         """Runs a search or aggregation and returns its results with timings of each step.
 
         Time complexity: As the profiled query
@@ -928,7 +1029,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``<arguments>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``SearchProfile``, typed ``SearchProfile[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -942,14 +1043,14 @@ class FtCommands(NamespaceBase[StrT]):
         if arguments is not None:
             _s1 = _enc.items("FT.PROFILE", "arguments", arguments)
             _args.extend(_s1)
-        return self._execute(_m.FT_PROFILE, tuple(_args), None)
+        return self._execute(_m.FT_PROFILE, tuple(_args), _rp.parse_profile_search_profile)
 
     def safeadd(
         self,
         index: ValueT,
         doc_id: KeyT,
         score: float,
-        fields: Iterable[tuple[ValueT, ValueT]],
+        fields: Mapping[MappingFieldT, ValueT],
         *,
         nosave: bool = False,
         replace: bool = False,
@@ -957,7 +1058,7 @@ class FtCommands(NamespaceBase[StrT]):
         language: ValueT | None = None,
         payload: ValueT | None = None,
         if_: ValueT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Adds a document to an index under the index lock (RediSearch 1.x).
 
         Time complexity: O(N), N being the number of fields
@@ -969,7 +1070,8 @@ class FtCommands(NamespaceBase[StrT]):
             doc_id: The document's key. ``doc_id`` (key).
             score: Document score, between 0 and 1. ``score`` (double).
             fields: ``FIELDS field value [field value ...]`` (block of string ``field``, string
-                ``value``). One or more; sent as ``FIELDS <field> <value> [<field> <value> ...]``.
+                ``value``). A mapping of ``field`` to ``value``; each item is sent as
+                ``<field> <value>``.
             nosave: Index the document without storing it. ``NOSAVE`` (pure token). Flag: sends
                 ``NOSAVE`` when true.
             replace: Replace an existing document. ``REPLACE`` (pure token). Flag: sends ``REPLACE``
@@ -982,7 +1084,7 @@ class FtCommands(NamespaceBase[StrT]):
                 ``IF <if>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1008,13 +1110,14 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(("PAYLOAD", payload))
         if if_ is not None:
             _args.extend(("IF", if_))
-        _s1 = _enc.items("FT.SAFEADD", "fields", fields)
-        if _s1:
+        if fields.__class__ is not dict:
+            _enc.mapping("FT.SAFEADD", "fields", fields)
+        _m1 = fields.items()
+        if _m1:
             _args.append("FIELDS")
-        for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_x2[1])
-        return self._execute(_m.FT_SAFEADD, tuple(_args), None)
+        for _k, _v in _m1:
+            _args.extend((_k, _v))
+        return self._execute(_m.FT_SAFEADD, tuple(_args), bool)
 
     def search(
         self,
@@ -1027,7 +1130,7 @@ class FtCommands(NamespaceBase[StrT]):
         withscores: bool = False,
         withpayloads: bool = False,
         withsortkeys: bool = False,
-        filter: Iterable[tuple[ValueT, float, float]] | None = None,
+        filter: Iterable[tuple[ValueT, float | str, float | str]] | None = None,
         geo_filter: FtSearchGeoFilter | None = None,
         in_keys: Iterable[ValueT] | None = None,
         in_fields: Iterable[ValueT] | None = None,
@@ -1042,11 +1145,12 @@ class FtCommands(NamespaceBase[StrT]):
         scorer: ValueT | None = None,
         explainscore: bool = False,
         payload: ValueT | None = None,
-        sortby: FtSearchSortby | None = None,
+        sortby: ValueT | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
         limit: tuple[int, int] | None = None,
-        params: FtSearchParams | None = None,
+        params: Mapping[MappingFieldT, ValueT] | None = None,
         dialect: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[SearchResult[StrT]]:
         """Searches an index with a query and returns the matching documents.
 
         Time complexity: O(N) for a single-term query, N being the number of results; more complex
@@ -1070,8 +1174,9 @@ class FtCommands(NamespaceBase[StrT]):
                 token). Flag: sends ``WITHSORTKEYS`` when true.
             filter: Numeric field, minimum and maximum; `(` before a bound excludes it. ``FILTER
                 numeric_field min max [FILTER numeric_field min max ...]`` (block of string
-                ``numeric_field``, double ``min``, double ``max``). Optional; each item is a tuple
-                ``(numeric_field, min, max)`` sent as ``FILTER <numeric_field> <min> <max>``.
+                ``numeric_field``, double or string ``min``, double or string ``max``). Optional;
+                each item is a tuple ``(numeric_field, min, max)`` sent as
+                ``FILTER <numeric_field> <min> <max>``.
             geo_filter: Geo field, longitude, latitude, radius and unit.
                 ``<geo_filter> [<geo_filter> ...]`` (block of string ``geo_field``, double ``lon``,
                 double ``lat``, double ``radius``, oneof ``radius_type``). Optional; each item is a
@@ -1112,21 +1217,21 @@ class FtCommands(NamespaceBase[StrT]):
                 sends ``EXPLAINSCORE`` when true.
             payload: Payload passed to the scorer. ``PAYLOAD payload`` (string). Optional; sent as
                 ``PAYLOAD <payload>``.
-            sortby: Sort by a sortable field instead of by score. ``SORTBY sortby [ASC | DESC]``
-                (block of string ``sortby``, optional oneof ``order``). Optional; a
-                ``FtSearchSortby``, sent as ``SORTBY <sortby> [<order>]``.
+            sortby: ``SORTBY sortby`` (string). Optional; sent as ``SORTBY <sortby>``.
+            order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token. Needs
+                ``sortby``.
             limit: Skips and returns documents: offset and count (10 by default).
                 ``LIMIT offset num`` (block of integer ``offset``, integer ``num``). Optional; a
                 tuple ``(offset, num)``, sent as ``LIMIT <offset> <num>``.
             params: Values for the `$name` parameters of the query.
                 ``PARAMS nargs name value [name value ...]`` (block of integer ``nargs``, block
-                ``values``). Optional; a ``FtSearchParams``, sent as ``PARAMS <nargs> <name> <value>
-                [<name> <value> ...]``.
+                ``values``). Optional; sent as ``PARAMS <nargs> <name> <value> [<name> <value>
+                ...]``; ``nargs`` is computed.
             dialect: Query dialect version. ``DIALECT dialect`` (integer, since Redis 2.4.3).
                 Optional; sent as ``DIALECT <dialect>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``SearchResult``, typed ``SearchResult[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1155,11 +1260,18 @@ class FtCommands(NamespaceBase[StrT]):
             and not explainscore
             and payload is None
             and sortby is None
+            and order is None
             and limit is None
             and params is None
             and dialect is None
         ):
-            return self._execute(_m.FT_SEARCH, ("FT.SEARCH", index, query), None)
+            return self._execute(
+                _m.FT_SEARCH,
+                ("FT.SEARCH", index, query),
+                _partial(_rp.parse_search_search_result, withscores, withpayloads, withsortkeys),
+            )
+        if order is not None and sortby is None:
+            raise TypeError("FT.SEARCH: order needs sortby")
         _args: list[ArgT] = ["FT.SEARCH", index, query]
         if nocontent:
             _args.append("NOCONTENT")
@@ -1177,8 +1289,8 @@ class FtCommands(NamespaceBase[StrT]):
             _s1 = _enc.items("FT.SEARCH", "filter", filter)
             for _x2 in _s1:
                 _args.extend(("FILTER", _x2[0]))
-                _args.append(_enc.double("FT.SEARCH", "min", _x2[1]))
-                _args.append(_enc.double("FT.SEARCH", "max", _x2[2]))
+                _args.append(_x2[1])
+                _args.append(_x2[2])
         if geo_filter is not None:
             _s3 = _enc.items("FT.SEARCH", "geo_filter", geo_filter)
             for _x4 in _s3:
@@ -1249,25 +1361,30 @@ class FtCommands(NamespaceBase[StrT]):
         if payload is not None:
             _args.extend(("PAYLOAD", payload))
         if sortby is not None:
-            _args.extend(("SORTBY", sortby.sortby))
-            if sortby.order is not None:
-                _args.append(_enc.choice("FT.SEARCH", "order", sortby.order, ("ASC", "DESC")))
+            _args.extend(("SORTBY", sortby))
+        if order is not None:
+            _args.append(_enc.choice("FT.SEARCH", "order", order, ("ASC", "DESC")))
         if limit is not None:
             _args.append("LIMIT")
             _args.append(_enc.integer("FT.SEARCH", "offset", limit[0]))
             _args.append(_enc.integer("FT.SEARCH", "num", limit[1]))
         if params is not None:
             _args.append("PARAMS")
-            _args.append(_enc.integer("FT.SEARCH", "nargs", params.nargs))
-            _s10 = _enc.items("FT.SEARCH", "values", params.values)
-            for _x11 in _s10:
-                _args.append(_x11[0])
-                _args.append(_x11[1])
+            if params.__class__ is not dict:
+                _enc.mapping("FT.SEARCH", "values", params)
+            _m10 = params.items()
+            _args.append(len(_m10) * 2)
+            for _k, _v in _m10:
+                _args.extend((_k, _v))
         if dialect is not None:
             if dialect.__class__ is not int:
                 dialect = _enc.integer("FT.SEARCH", "dialect", dialect)
             _args.extend(("DIALECT", dialect))
-        return self._execute(_m.FT_SEARCH, tuple(_args), None)
+        return self._execute(
+            _m.FT_SEARCH,
+            tuple(_args),
+            _partial(_rp.parse_search_search_result, withscores, withpayloads, withsortkeys),
+        )
 
     def spellcheck(
         self,
@@ -1277,7 +1394,7 @@ class FtCommands(NamespaceBase[StrT]):
         distance: int | None = None,
         terms: Iterable[FtSpellcheckTerms] | None = None,
         dialect: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, list[tuple[StrT, float]]]]:
         """Suggests corrections for the misspelled terms of a query.
 
         Time complexity: O(1) per term of the query
@@ -1297,14 +1414,19 @@ class FtCommands(NamespaceBase[StrT]):
                 Optional; sent as ``DIALECT <dialect>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to lists of (string, float) pairs, typed
+                ``dict[StrT, list[tuple[StrT, float]]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if distance is None and terms is None and dialect is None:
-            return self._execute(_m.FT_SPELLCHECK, ("FT.SPELLCHECK", index, query), None)
+            return self._execute(
+                _m.FT_SPELLCHECK,
+                ("FT.SPELLCHECK", index, query),
+                _rp.parse_spellcheck_map_bulk_array_pair_bulk_double,
+            )
         _args: list[ArgT] = ["FT.SPELLCHECK", index, query]
         if distance is not None:
             if distance.__class__ is not int:
@@ -1326,7 +1448,9 @@ class FtCommands(NamespaceBase[StrT]):
             if dialect.__class__ is not int:
                 dialect = _enc.integer("FT.SPELLCHECK", "dialect", dialect)
             _args.extend(("DIALECT", dialect))
-        return self._execute(_m.FT_SPELLCHECK, tuple(_args), None)
+        return self._execute(
+            _m.FT_SPELLCHECK, tuple(_args), _rp.parse_spellcheck_map_bulk_array_pair_bulk_double
+        )
 
     def sugadd(
         self,
@@ -1336,7 +1460,7 @@ class FtCommands(NamespaceBase[StrT]):
         *,
         incr: bool = False,
         payload: ValueT | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[int]:
         """Adds a suggestion string to an auto-complete dictionary.
 
         Time complexity: O(1)
@@ -1352,7 +1476,7 @@ class FtCommands(NamespaceBase[StrT]):
                 as ``PAYLOAD <payload>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1369,7 +1493,7 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(("PAYLOAD", payload))
         return self._execute(_m.FT_SUGADD, tuple(_args), None)
 
-    def sugdel(self, key: KeyT, string: ValueT) -> Awaitable[Reply]:
+    def sugdel(self, key: KeyT, string: ValueT) -> Awaitable[bool]:
         """Removes a suggestion string from an auto-complete dictionary.
 
         Time complexity: O(1)
@@ -1380,14 +1504,59 @@ class FtCommands(NamespaceBase[StrT]):
             string: The suggestion. ``string`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_SUGDEL, ("FT.SUGDEL", key, string), None)
+        return self._execute(_m.FT_SUGDEL, ("FT.SUGDEL", key, string), bool)
 
+    @overload
+    def sugget(
+        self,
+        key: KeyT,
+        prefix: ValueT,
+        *,
+        fuzzy: bool = False,
+        withscores: Literal[True],
+        withpayloads: Literal[True],
+        max: int | None = None,
+    ) -> Awaitable[list[tuple[StrT, float, StrT | None]]]: ...
+    @overload
+    def sugget(
+        self,
+        key: KeyT,
+        prefix: ValueT,
+        *,
+        fuzzy: bool = False,
+        withscores: Literal[True],
+        withpayloads: Literal[False] = False,
+        max: int | None = None,
+    ) -> Awaitable[list[tuple[StrT, float]]]: ...
+    @overload
+    def sugget(
+        self,
+        key: KeyT,
+        prefix: ValueT,
+        *,
+        fuzzy: bool = False,
+        withscores: Literal[False] = False,
+        withpayloads: Literal[True],
+        max: int | None = None,
+    ) -> Awaitable[list[tuple[StrT, StrT | None]]]: ...
+    @overload
+    def sugget(
+        self,
+        key: KeyT,
+        prefix: ValueT,
+        *,
+        fuzzy: bool = False,
+        withscores: Literal[False] = False,
+        withpayloads: Literal[False] = False,
+        max: int | None = None,
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
     def sugget(
         self,
         key: KeyT,
@@ -1397,7 +1566,17 @@ class FtCommands(NamespaceBase[StrT]):
         withscores: bool = False,
         withpayloads: bool = False,
         max: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[FtSuggetReply[StrT]]: ...
+    def sugget(
+        self,
+        key: KeyT,
+        prefix: ValueT,
+        *,
+        fuzzy: bool = False,
+        withscores: bool = False,
+        withpayloads: bool = False,
+        max: int | None = None,
+    ) -> Awaitable[FtSuggetReply[StrT]]:
         """Returns the suggestions of an auto-complete dictionary that complete a prefix.
 
         Time complexity: O(1)
@@ -1416,7 +1595,14 @@ class FtCommands(NamespaceBase[StrT]):
                 ``MAX <max>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withscores=True`` and ``withpayloads=True``: a list of (string, float, string or
+                ``None``) tuples, typed ``list[tuple[StrT, float, StrT | None]]``.
+            With ``withscores=True``: a list of (string, float) pairs, typed
+                ``list[tuple[StrT, float]]``.
+            With ``withpayloads=True``: a list of (string, string or ``None``) pairs, typed
+                ``list[tuple[StrT, StrT | None]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1435,9 +1621,17 @@ class FtCommands(NamespaceBase[StrT]):
             if max.__class__ is not int:
                 max = _enc.integer("FT.SUGGET", "max", max)
             _args.extend(("MAX", max))
+        if withscores and withpayloads:
+            return self._execute(
+                _m.FT_SUGGET, tuple(_args), _rp.parse_array_tuple3_bulk_double_opt_bulk
+            )
+        if withscores:
+            return self._execute(_m.FT_SUGGET, tuple(_args), _rp.parse_array_pair_bulk_double)
+        if withpayloads:
+            return self._execute(_m.FT_SUGGET, tuple(_args), _rp.parse_array_pair_bulk_opt_bulk)
         return self._execute(_m.FT_SUGGET, tuple(_args), None)
 
-    def suglen(self, key: KeyT) -> Awaitable[Reply]:
+    def suglen(self, key: KeyT) -> Awaitable[int]:
         """Returns the size of an auto-complete dictionary.
 
         Time complexity: O(1)
@@ -1447,7 +1641,7 @@ class FtCommands(NamespaceBase[StrT]):
             key: The suggestion dictionary. ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1455,7 +1649,7 @@ class FtCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.FT_SUGLEN, ("FT.SUGLEN", key), None)
 
-    def syndump(self, index: ValueT) -> Awaitable[Reply]:
+    def syndump(self, index: ValueT) -> Awaitable[dict[StrT, list[StrT]]]:
         """Returns the synonym groups of an index, by term.
 
         Time complexity: O(1)
@@ -1465,17 +1659,17 @@ class FtCommands(NamespaceBase[StrT]):
             index: The index name. ``index`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to lists of strings, typed ``dict[StrT, list[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_SYNDUMP, ("FT.SYNDUMP", index), None)
+        return self._execute(_m.FT_SYNDUMP, ("FT.SYNDUMP", index), _rp.parse_map_bulk_array_bulk)
 
     def synupdate(
         self, index: ValueT, synonym_group_id: ValueT, *terms: ValueT, skipinitialscan: bool = False
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates or extends a synonym group of an index.
 
         Time complexity: O(1)
@@ -1490,7 +1684,7 @@ class FtCommands(NamespaceBase[StrT]):
                 (pure token). Flag: sends ``SKIPINITIALSCAN`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1503,9 +1697,9 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append("SKIPINITIALSCAN")
         _s1 = _enc.items("FT.SYNUPDATE", "terms", terms)
         _args.extend(_s1)
-        return self._execute(_m.FT_SYNUPDATE, tuple(_args), None)
+        return self._execute(_m.FT_SYNUPDATE, tuple(_args), bool)
 
-    def tagvals(self, index: ValueT, field_name: ValueT) -> Awaitable[Reply]:
+    def tagvals(self, index: ValueT, field_name: ValueT) -> Awaitable[list[StrT]]:
         """Returns the distinct values of a tag field of an index.
 
         Time complexity: O(N), N being the number of distinct values
@@ -1516,7 +1710,7 @@ class FtCommands(NamespaceBase[StrT]):
             field_name: The tag field. ``field_name`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.

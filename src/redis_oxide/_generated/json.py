@@ -6,15 +6,18 @@
 
 import warnings
 from collections.abc import Awaitable, Iterable
+from functools import partial as _partial
 from typing import Literal
 
+from redis_oxide import _json as _j
 from redis_oxide._command import ArgT, KeyT, ValueT
+from redis_oxide._json import JsonInput, JsonValue
 from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import NamespaceBase, StrT
-from ._types import JsonArrindexRange, JsonArrpopPath
 
 __all__ = ["JsonCommands"]
 
@@ -24,7 +27,9 @@ class JsonCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def arrappend(self, key: KeyT, path: ValueT, *values: ValueT) -> Awaitable[Reply]:
+    def arrappend(
+        self, key: KeyT, path: ValueT, *values: JsonInput
+    ) -> Awaitable[int | list[int | None] | None]:
         """Appends JSON values to the end of the arrays a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -38,7 +43,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 item is sent as ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -46,11 +52,21 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         if not values:
             raise TypeError("JSON.ARRAPPEND takes at least one values")
-        return self._execute(_m.JSON_ARRAPPEND, ("JSON.ARRAPPEND", key, path, *values), None)
+        _args: list[ArgT] = ["JSON.ARRAPPEND", key, path]
+        _s1 = _enc.items("JSON.ARRAPPEND", "values", values)
+        for _x2 in _s1:
+            _args.append(_j.encode("JSON.ARRAPPEND", "values", _x2))
+        return self._execute(_m.JSON_ARRAPPEND, tuple(_args), None)
 
     def arrindex(
-        self, key: KeyT, path: ValueT, value: ValueT, *, range: JsonArrindexRange | None = None
-    ) -> Awaitable[Reply]:
+        self,
+        key: KeyT,
+        path: ValueT,
+        value: JsonInput,
+        *,
+        start: int | None = None,
+        stop: int | None = None,
+    ) -> Awaitable[int | list[int | None] | None]:
         """Returns the position of the first array element equal to a JSON scalar, or -1.
 
         Time complexity: O(N) for each array the path matches, N being the array's length
@@ -61,25 +77,40 @@ class JsonCommands(NamespaceBase[StrT]):
             path: Where in the document: a JSONPath starting with `$` or a legacy path. ``path``
                 (string).
             value: The JSON scalar to look for. ``value`` (string).
-            range: ``start [stop]`` (block of integer ``start``, optional integer ``stop``).
-                Optional; a ``JsonArrindexRange``, sent as ``<start> [<stop>]``.
+            start: First position to search (inclusive). ``start`` (integer). Optional.
+            stop: Last position to search (exclusive). ``stop`` (integer). Optional. Needs
+                ``start``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if range is None:
-            return self._execute(_m.JSON_ARRINDEX, ("JSON.ARRINDEX", key, path, value), None)
-        _args: list[ArgT] = ["JSON.ARRINDEX", key, path, value]
-        _args.append(_enc.integer("JSON.ARRINDEX", "start", range.start))
-        if range.stop is not None:
-            _args.append(_enc.integer("JSON.ARRINDEX", "stop", range.stop))
+        if start is None and stop is None:
+            return self._execute(
+                _m.JSON_ARRINDEX,
+                ("JSON.ARRINDEX", key, path, _j.encode("JSON.ARRINDEX", "value", value)),
+                None,
+            )
+        if stop is not None and start is None:
+            raise TypeError("JSON.ARRINDEX: stop needs start")
+        _args: list[ArgT] = ["JSON.ARRINDEX", key, path, _j.encode("JSON.ARRINDEX", "value", value)]
+        if start is not None:
+            if start.__class__ is not int:
+                start = _enc.integer("JSON.ARRINDEX", "start", start)
+            _args.append(start)
+        if stop is not None:
+            if stop.__class__ is not int:
+                stop = _enc.integer("JSON.ARRINDEX", "stop", stop)
+            _args.append(stop)
         return self._execute(_m.JSON_ARRINDEX, tuple(_args), None)
 
-    def arrinsert(self, key: KeyT, path: ValueT, index: int, *values: ValueT) -> Awaitable[Reply]:
+    def arrinsert(
+        self, key: KeyT, path: ValueT, index: int, *values: JsonInput
+    ) -> Awaitable[int | list[int | None] | None]:
         """Inserts JSON values into the arrays a path matches, before a position.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -94,19 +125,26 @@ class JsonCommands(NamespaceBase[StrT]):
                 item is sent as ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if not values:
-            raise TypeError("JSON.ARRINSERT takes at least one values")
         if index.__class__ is not int:
             index = _enc.integer("JSON.ARRINSERT", "index", index)
-        return self._execute(_m.JSON_ARRINSERT, ("JSON.ARRINSERT", key, path, index, *values), None)
+        if not values:
+            raise TypeError("JSON.ARRINSERT takes at least one values")
+        _args: list[ArgT] = ["JSON.ARRINSERT", key, path, index]
+        _s1 = _enc.items("JSON.ARRINSERT", "values", values)
+        for _x2 in _s1:
+            _args.append(_j.encode("JSON.ARRINSERT", "values", _x2))
+        return self._execute(_m.JSON_ARRINSERT, tuple(_args), None)
 
-    def arrlen(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def arrlen(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[int | list[int | None] | None]:
         """Returns the lengths of the arrays a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -118,7 +156,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -130,7 +169,9 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_ARRLEN, tuple(_args), None)
 
-    def arrpop(self, key: KeyT, *, path: JsonArrpopPath | None = None) -> Awaitable[Reply]:
+    def arrpop(
+        self, key: KeyT, *, path: ValueT | None = None, index: int | None = None
+    ) -> Awaitable[JsonValue | list[JsonValue | None] | None]:
         """Removes an element from the arrays a path matches and returns it.
 
         Time complexity: O(N) for each array the path matches, N being the array's length (O(1) for
@@ -139,25 +180,35 @@ class JsonCommands(NamespaceBase[StrT]):
 
         Args:
             key: ``key`` (key).
-            path: ``path [index]`` (block of string ``path``, optional integer ``index``). Optional;
-                a ``JsonArrpopPath``, sent as ``<path> [<index>]``.
+            path: Where in the document: a JSONPath starting with `$` or a legacy path. ``path``
+                (string). Optional.
+            index: Position to pop; the last element by default. ``index`` (integer). Optional.
+                Needs ``path``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a JSON value for a legacy path, a list of JSON values (``None`` where a
+                JSONPath match has none), typed ``JsonValue | list[JsonValue | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if path is None:
-            return self._execute(_m.JSON_ARRPOP, ("JSON.ARRPOP", key), None)
+        if path is None and index is None:
+            return self._execute(_m.JSON_ARRPOP, ("JSON.ARRPOP", key), _rp.parse_path_json)
+        if index is not None and path is None:
+            raise TypeError("JSON.ARRPOP: index needs path")
         _args: list[ArgT] = ["JSON.ARRPOP", key]
-        _args.append(path.path)
-        if path.index is not None:
-            _args.append(_enc.integer("JSON.ARRPOP", "index", path.index))
-        return self._execute(_m.JSON_ARRPOP, tuple(_args), None)
+        if path is not None:
+            _args.append(path)
+        if index is not None:
+            if index.__class__ is not int:
+                index = _enc.integer("JSON.ARRPOP", "index", index)
+            _args.append(index)
+        return self._execute(_m.JSON_ARRPOP, tuple(_args), _rp.parse_path_json)
 
-    def arrtrim(self, key: KeyT, path: ValueT, start: int, stop: int) -> Awaitable[Reply]:
+    def arrtrim(
+        self, key: KeyT, path: ValueT, start: int, stop: int
+    ) -> Awaitable[int | list[int | None] | None]:
         """Keeps only the elements between two positions of the arrays a path matches.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -171,7 +222,8 @@ class JsonCommands(NamespaceBase[StrT]):
             stop: Last position kept (inclusive). ``stop`` (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -183,7 +235,7 @@ class JsonCommands(NamespaceBase[StrT]):
             stop = _enc.integer("JSON.ARRTRIM", "stop", stop)
         return self._execute(_m.JSON_ARRTRIM, ("JSON.ARRTRIM", key, path, start, stop), None)
 
-    def clear(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def clear(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[int]:
         """Empties the arrays and objects a path matches and sets its numbers to 0.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -195,7 +247,7 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -207,14 +259,14 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_CLEAR, tuple(_args), None)
 
-    def debug_help(self) -> Awaitable[Reply]:
+    def debug_help(self) -> Awaitable[list[StrT]]:
         """Lists the JSON.DEBUG subcommands.
 
         Time complexity: O(1)
         Available since ReJSON module 1.0.0.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -222,7 +274,9 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.JSON_DEBUG_HELP, ("JSON.DEBUG", "HELP"), None)
 
-    def debug_memory(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def debug_memory(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[int | list[int | None] | None]:
         """Returns the memory, in bytes, the values a path matches use.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -234,7 +288,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -246,7 +301,7 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_DEBUG_MEMORY, tuple(_args), None)
 
-    def delete(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def delete(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[int]:
         """Deletes the values a path matches; the whole key without a path.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -258,7 +313,7 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -270,7 +325,7 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_DEL, tuple(_args), None)
 
-    def forget(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def forget(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[int]:
         """Deletes the values a path matches (another name of JSON.DEL).
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -282,7 +337,7 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -297,12 +352,11 @@ class JsonCommands(NamespaceBase[StrT]):
     def get(
         self,
         key: KeyT,
-        *,
+        *paths: ValueT,
         indent: ValueT | None = None,
         newline: ValueT | None = None,
         space: ValueT | None = None,
-        paths: Iterable[ValueT] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[JsonValue | None]:
         """Returns the JSON text of the values one or more paths match.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -310,24 +364,22 @@ class JsonCommands(NamespaceBase[StrT]):
 
         Args:
             key: ``key`` (key).
+            paths: JSONPaths (`$`) or legacy paths; the root when none is given.
+                ``paths [paths ...]`` (string). Optional; each item is sent as ``<paths>``.
             indent: Indentation of nested levels. ``INDENT indent`` (string). Optional; sent as
                 ``INDENT <indent>``.
             newline: Text printed at the end of each line. ``NEWLINE newline`` (string). Optional;
                 sent as ``NEWLINE <newline>``.
             space: Text printed between a key and its value. ``SPACE space`` (string). Optional;
                 sent as ``SPACE <space>``.
-            paths: JSONPaths (`$`) or legacy paths; the root when none is given.
-                ``paths [paths ...]`` (string). Optional; each item is sent as ``<paths>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a JSON value or ``None``, typed ``JsonValue | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if indent is None and newline is None and space is None and paths is None:
-            return self._execute(_m.JSON_GET, ("JSON.GET", key), None)
         _args: list[ArgT] = ["JSON.GET", key]
         if indent is not None:
             _args.extend(("INDENT", indent))
@@ -335,12 +387,11 @@ class JsonCommands(NamespaceBase[StrT]):
             _args.extend(("NEWLINE", newline))
         if space is not None:
             _args.extend(("SPACE", space))
-        if paths is not None:
-            _s1 = _enc.items("JSON.GET", "paths", paths)
-            _args.extend(_s1)
-        return self._execute(_m.JSON_GET, tuple(_args), None)
+        _s1 = _enc.items("JSON.GET", "paths", paths)
+        _args.extend(_s1)
+        return self._execute(_m.JSON_GET, tuple(_args), _rp.parse_opt_json)
 
-    def merge(self, key: KeyT, path: ValueT, value: ValueT) -> Awaitable[Reply]:
+    def merge(self, key: KeyT, path: ValueT, value: JsonInput) -> Awaitable[bool]:
         """Merges a JSON value into the values a path matches (RFC 7386 merge patch).
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -353,15 +404,17 @@ class JsonCommands(NamespaceBase[StrT]):
             value: The JSON merge patch; null members delete. ``value`` (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.JSON_MERGE, ("JSON.MERGE", key, path, value), None)
+        return self._execute(
+            _m.JSON_MERGE, ("JSON.MERGE", key, path, _j.encode("JSON.MERGE", "value", value)), bool
+        )
 
-    def mget(self, keys: Iterable[KeyT], path: ValueT) -> Awaitable[Reply]:
+    def mget(self, keys: Iterable[KeyT], path: ValueT) -> Awaitable[list[JsonValue | None]]:
         """Returns the JSON text of the values a path matches in several keys.
 
         Time complexity: O(M*N), M being the number of keys and N the size of each matched value
@@ -373,7 +426,7 @@ class JsonCommands(NamespaceBase[StrT]):
                 (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of optional JSON values, typed ``list[JsonValue | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -383,9 +436,9 @@ class JsonCommands(NamespaceBase[StrT]):
         _s1 = _enc.items("JSON.MGET", "keys", keys)
         _args.extend(_s1)
         _args.append(path)
-        return self._execute(_m.JSON_MGET, tuple(_args), None)
+        return self._execute(_m.JSON_MGET, tuple(_args), _rp.parse_array_opt_json)
 
-    def mset(self, triplet: Iterable[tuple[KeyT, ValueT, ValueT]]) -> Awaitable[Reply]:
+    def mset(self, triplet: Iterable[tuple[KeyT, ValueT, JsonInput]]) -> Awaitable[bool]:
         """Sets JSON values at paths of several keys, atomically.
 
         Time complexity: O(K*(M+N)) for K triplets, M being the size of the document and N of the
@@ -398,7 +451,7 @@ class JsonCommands(NamespaceBase[StrT]):
                 ``<key> <path> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -409,10 +462,12 @@ class JsonCommands(NamespaceBase[StrT]):
         for _x2 in _s1:
             _args.append(_x2[0])
             _args.append(_x2[1])
-            _args.append(_x2[2])
-        return self._execute(_m.JSON_MSET, tuple(_args), None)
+            _args.append(_j.encode("JSON.MSET", "value", _x2[2]))
+        return self._execute(_m.JSON_MSET, tuple(_args), bool)
 
-    def numincrby(self, key: KeyT, path: ValueT, value: float) -> Awaitable[Reply]:
+    def numincrby(
+        self, key: KeyT, path: ValueT, value: float
+    ) -> Awaitable[int | float | list[int | float | None] | None]:
         """Adds a number to the numbers a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -425,7 +480,8 @@ class JsonCommands(NamespaceBase[StrT]):
             value: The number to add. ``value`` (double).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a number for a legacy path, a list of numbers (``None`` where a JSONPath
+                match has none), typed ``int | float | list[int | float | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -433,9 +489,13 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         if value.__class__ is not float and value.__class__ is not int:
             value = _enc.double("JSON.NUMINCRBY", "value", value)
-        return self._execute(_m.JSON_NUMINCRBY, ("JSON.NUMINCRBY", key, path, value), None)
+        return self._execute(
+            _m.JSON_NUMINCRBY, ("JSON.NUMINCRBY", key, path, value), _partial(_j.number_reply, path)
+        )
 
-    def nummultby(self, key: KeyT, path: ValueT, value: float) -> Awaitable[Reply]:
+    def nummultby(
+        self, key: KeyT, path: ValueT, value: float
+    ) -> Awaitable[int | float | list[int | float | None] | None]:
         """Multiplies the numbers a path matches by a number.
 
         Time complexity: O(1) for each value the path matches
@@ -449,7 +509,8 @@ class JsonCommands(NamespaceBase[StrT]):
             value: The factor. ``value`` (double).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a number for a legacy path, a list of numbers (``None`` where a JSONPath
+                match has none), typed ``int | float | list[int | float | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -462,9 +523,13 @@ class JsonCommands(NamespaceBase[StrT]):
         )
         if value.__class__ is not float and value.__class__ is not int:
             value = _enc.double("JSON.NUMMULTBY", "value", value)
-        return self._execute(_m.JSON_NUMMULTBY, ("JSON.NUMMULTBY", key, path, value), None)
+        return self._execute(
+            _m.JSON_NUMMULTBY, ("JSON.NUMMULTBY", key, path, value), _partial(_j.number_reply, path)
+        )
 
-    def numpowby(self, key: KeyT, path: ValueT, value: float) -> Awaitable[Reply]:
+    def numpowby(
+        self, key: KeyT, path: ValueT, value: float
+    ) -> Awaitable[int | float | list[int | float | None] | None]:
         """Raises the numbers a path matches to a power.
 
         Time complexity: O(1) for each value the path matches
@@ -477,7 +542,8 @@ class JsonCommands(NamespaceBase[StrT]):
             value: The exponent. ``value`` (double).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a number for a legacy path, a list of numbers (``None`` where a JSONPath
+                match has none), typed ``int | float | list[int | float | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -485,9 +551,13 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         if value.__class__ is not float and value.__class__ is not int:
             value = _enc.double("JSON.NUMPOWBY", "value", value)
-        return self._execute(_m.JSON_NUMPOWBY, ("JSON.NUMPOWBY", key, path, value), None)
+        return self._execute(
+            _m.JSON_NUMPOWBY, ("JSON.NUMPOWBY", key, path, value), _partial(_j.number_reply, path)
+        )
 
-    def objkeys(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def objkeys(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[list[StrT] | list[list[StrT] | None] | None]:
         """Returns the member names of the objects a path matches.
 
         Time complexity: O(N) for each object the path matches, N being its number of members
@@ -499,7 +569,9 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings for a legacy path, a list of lists of strings
+                (``None`` where a JSONPath match has none), typed
+                ``list[StrT] | list[list[StrT] | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -511,7 +583,9 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_OBJKEYS, tuple(_args), None)
 
-    def objlen(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def objlen(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[int | list[int | None] | None]:
         """Returns the number of members of the objects a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -523,7 +597,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -569,10 +644,10 @@ class JsonCommands(NamespaceBase[StrT]):
         self,
         key: KeyT,
         path: ValueT,
-        value: ValueT,
+        value: JsonInput,
         *,
         condition: Literal["NX", "XX"] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Sets the JSON value at a path, creating the key at the root.
 
         Time complexity: O(M+N), M being the size of the document and N of the value
@@ -586,21 +661,23 @@ class JsonCommands(NamespaceBase[StrT]):
             condition: ``NX | XX`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` on OK, ``False`` on a nil reply, typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if condition is None:
-            return self._execute(_m.JSON_SET, ("JSON.SET", key, path, value), None)
-        _args: list[ArgT] = ["JSON.SET", key, path, value]
+            return self._execute(
+                _m.JSON_SET, ("JSON.SET", key, path, _j.encode("JSON.SET", "value", value)), bool
+            )
+        _args: list[ArgT] = ["JSON.SET", key, path, _j.encode("JSON.SET", "value", value)]
         _args.append(_enc.choice("JSON.SET", "condition", condition, ("NX", "XX")))
-        return self._execute(_m.JSON_SET, tuple(_args), None)
+        return self._execute(_m.JSON_SET, tuple(_args), bool)
 
     def strappend(
-        self, key: KeyT, value: ValueT, *, path: ValueT | None = None
-    ) -> Awaitable[Reply]:
+        self, key: KeyT, value: JsonInput, *, path: ValueT | None = None
+    ) -> Awaitable[int | list[int | None] | None]:
         """Appends text to the JSON strings a path matches.
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
@@ -613,7 +690,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -622,10 +700,12 @@ class JsonCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["JSON.STRAPPEND", key]
         if path is not None:
             _args.append(path)
-        _args.append(value)
+        _args.append(_j.encode("JSON.STRAPPEND", "value", value))
         return self._execute(_m.JSON_STRAPPEND, tuple(_args), None)
 
-    def strlen(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def strlen(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[int | list[int | None] | None]:
         """Returns the lengths of the JSON strings a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -637,7 +717,8 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer for a legacy path, a list of integers (``None`` where a
+                JSONPath match has none), typed ``int | list[int | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -649,7 +730,7 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_STRLEN, tuple(_args), None)
 
-    def toggle(self, key: KeyT, path: ValueT) -> Awaitable[Reply]:
+    def toggle(self, key: KeyT, path: ValueT) -> Awaitable[bool | list[bool | None] | None]:
         """Flips the booleans a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -661,15 +742,20 @@ class JsonCommands(NamespaceBase[StrT]):
                 (string).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a boolean for a legacy path, a list of booleans (``None`` where a
+                JSONPath match has none), typed ``bool | list[bool | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.JSON_TOGGLE, ("JSON.TOGGLE", key, path), None)
+        return self._execute(
+            _m.JSON_TOGGLE, ("JSON.TOGGLE", key, path), _rp.parse_toggle_reply_path_bool
+        )
 
-    def type(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
+    def type(
+        self, key: KeyT, *, path: ValueT | None = None
+    ) -> Awaitable[str | list[str | None] | None]:
         """Returns the JSON type names of the values a path matches.
 
         Time complexity: O(1) for each value the path matches
@@ -681,14 +767,19 @@ class JsonCommands(NamespaceBase[StrT]):
                 when omitted. ``path`` (string). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a string for a legacy path, a list of strings (``None`` where a JSONPath
+                match has none), typed ``str | list[str | None] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if path is None:
-            return self._execute(_m.JSON_TYPE, ("JSON.TYPE", key), None)
+            return self._execute(
+                _m.JSON_TYPE, ("JSON.TYPE", key), _partial(_rp.parse_type_reply_path_str, path)
+            )
         _args: list[ArgT] = ["JSON.TYPE", key]
         _args.append(path)
-        return self._execute(_m.JSON_TYPE, tuple(_args), None)
+        return self._execute(
+            _m.JSON_TYPE, tuple(_args), _partial(_rp.parse_type_reply_path_str, path)
+        )

@@ -7,11 +7,12 @@
 from collections.abc import Awaitable
 
 from redis_oxide._command import ArgT, KeyT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
+from . import _reply_parsers as _rp
 from ._base import NamespaceBase, StrT
+from ._models import TDigestInfo
 
 __all__ = ["TdigestCommands"]
 
@@ -21,7 +22,7 @@ class TdigestCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def add(self, key: KeyT, *values: float) -> Awaitable[Reply]:
+    def add(self, key: KeyT, *values: float) -> Awaitable[bool]:
         """Adds observations to a t-digest sketch.
 
         Time complexity: O(n), n being the number of observations
@@ -33,7 +34,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 sent as ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -47,9 +48,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             if _x2.__class__ is not float and _x2.__class__ is not int:
                 _x2 = _enc.double("TDIGEST.ADD", "values", _x2)
             _args.append(_x2)
-        return self._execute(_m.TDIGEST_ADD, tuple(_args), None)
+        return self._execute(_m.TDIGEST_ADD, tuple(_args), bool)
 
-    def byrank(self, key: KeyT, *ranks: int) -> Awaitable[Reply]:
+    def byrank(self, key: KeyT, *ranks: int) -> Awaitable[list[float]]:
         """Returns the estimated values at ranks of a t-digest sketch (rank 0 is the smallest).
 
         Time complexity: O(n), n being the number of ranks
@@ -61,7 +62,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 more; each item is sent as ``<ranks>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of floats, typed ``list[float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -75,9 +76,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             if _x2.__class__ is not int:
                 _x2 = _enc.integer("TDIGEST.BYRANK", "ranks", _x2)
             _args.append(_x2)
-        return self._execute(_m.TDIGEST_BYRANK, tuple(_args), None)
+        return self._execute(_m.TDIGEST_BYRANK, tuple(_args), _rp.parse_array_double)
 
-    def byrevrank(self, key: KeyT, *reverse_ranks: int) -> Awaitable[Reply]:
+    def byrevrank(self, key: KeyT, *reverse_ranks: int) -> Awaitable[list[float]]:
         """Returns the estimated values at reverse ranks of a t-digest sketch (0 is the largest).
 
         Time complexity: O(n), n being the number of ranks
@@ -90,7 +91,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 ``<reverse_ranks>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of floats, typed ``list[float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -104,9 +105,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             if _x2.__class__ is not int:
                 _x2 = _enc.integer("TDIGEST.BYREVRANK", "reverse_ranks", _x2)
             _args.append(_x2)
-        return self._execute(_m.TDIGEST_BYREVRANK, tuple(_args), None)
+        return self._execute(_m.TDIGEST_BYREVRANK, tuple(_args), _rp.parse_array_double)
 
-    def cdf(self, key: KeyT, *values: float) -> Awaitable[Reply]:
+    def cdf(self, key: KeyT, *values: float) -> Awaitable[list[float]]:
         """Returns, for each value, the estimated share of observations at or below it.
 
         Time complexity: O(n), n being the number of values
@@ -118,7 +119,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of floats, typed ``list[float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -132,9 +133,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             if _x2.__class__ is not float and _x2.__class__ is not int:
                 _x2 = _enc.double("TDIGEST.CDF", "values", _x2)
             _args.append(_x2)
-        return self._execute(_m.TDIGEST_CDF, tuple(_args), None)
+        return self._execute(_m.TDIGEST_CDF, tuple(_args), _rp.parse_array_double)
 
-    def create(self, key: KeyT, *, compression: int | None = None) -> Awaitable[Reply]:
+    def create(self, key: KeyT, *, compression: int | None = None) -> Awaitable[bool]:
         """Creates an empty t-digest sketch.
 
         Time complexity: O(1)
@@ -146,21 +147,21 @@ class TdigestCommands(NamespaceBase[StrT]):
                 (integer). Optional; sent as ``COMPRESSION <compression>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if compression is None:
-            return self._execute(_m.TDIGEST_CREATE, ("TDIGEST.CREATE", key), None)
+            return self._execute(_m.TDIGEST_CREATE, ("TDIGEST.CREATE", key), bool)
         _args: list[ArgT] = ["TDIGEST.CREATE", key]
         if compression.__class__ is not int:
             compression = _enc.integer("TDIGEST.CREATE", "compression", compression)
         _args.extend(("COMPRESSION", compression))
-        return self._execute(_m.TDIGEST_CREATE, tuple(_args), None)
+        return self._execute(_m.TDIGEST_CREATE, tuple(_args), bool)
 
-    def info(self, key: KeyT) -> Awaitable[Reply]:
+    def info(self, key: KeyT) -> Awaitable[TDigestInfo]:
         """Returns the parameters and counters of a t-digest sketch.
 
         Time complexity: O(1)
@@ -170,15 +171,15 @@ class TdigestCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``TDigestInfo``, typed ``TDigestInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TDIGEST_INFO, ("TDIGEST.INFO", key), None)
+        return self._execute(_m.TDIGEST_INFO, ("TDIGEST.INFO", key), _rp.parse_tdigest_info)
 
-    def max(self, key: KeyT) -> Awaitable[Reply]:
+    def max(self, key: KeyT) -> Awaitable[float]:
         """Returns the largest observation of a t-digest sketch.
 
         Time complexity: O(1)
@@ -188,13 +189,13 @@ class TdigestCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TDIGEST_MAX, ("TDIGEST.MAX", key), None)
+        return self._execute(_m.TDIGEST_MAX, ("TDIGEST.MAX", key), float)
 
     def merge(
         self,
@@ -202,7 +203,7 @@ class TdigestCommands(NamespaceBase[StrT]):
         *source_keys: KeyT,
         compression: int | None = None,
         override: bool = False,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Merges t-digest sketches into a destination sketch.
 
         Time complexity: O(N*K), N being the number of centroids and K the number of sketches
@@ -219,7 +220,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 (pure token). Flag: sends ``OVERRIDE`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -234,9 +235,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             _args.extend(("COMPRESSION", compression))
         if override:
             _args.append("OVERRIDE")
-        return self._execute(_m.TDIGEST_MERGE, tuple(_args), None)
+        return self._execute(_m.TDIGEST_MERGE, tuple(_args), bool)
 
-    def min(self, key: KeyT) -> Awaitable[Reply]:
+    def min(self, key: KeyT) -> Awaitable[float]:
         """Returns the smallest observation of a t-digest sketch.
 
         Time complexity: O(1)
@@ -246,15 +247,15 @@ class TdigestCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TDIGEST_MIN, ("TDIGEST.MIN", key), None)
+        return self._execute(_m.TDIGEST_MIN, ("TDIGEST.MIN", key), float)
 
-    def quantile(self, key: KeyT, *quantiles: float) -> Awaitable[Reply]:
+    def quantile(self, key: KeyT, *quantiles: float) -> Awaitable[list[float]]:
         """Returns the estimated values below which given shares of the observations fall.
 
         Time complexity: O(n), n being the number of quantiles
@@ -266,7 +267,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 each item is sent as ``<quantiles>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of floats, typed ``list[float]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -280,9 +281,9 @@ class TdigestCommands(NamespaceBase[StrT]):
             if _x2.__class__ is not float and _x2.__class__ is not int:
                 _x2 = _enc.double("TDIGEST.QUANTILE", "quantiles", _x2)
             _args.append(_x2)
-        return self._execute(_m.TDIGEST_QUANTILE, tuple(_args), None)
+        return self._execute(_m.TDIGEST_QUANTILE, tuple(_args), _rp.parse_array_double)
 
-    def rank(self, key: KeyT, *values: float) -> Awaitable[Reply]:
+    def rank(self, key: KeyT, *values: float) -> Awaitable[list[int]]:
         """Returns, for each value, the estimated number of observations below it.
 
         Time complexity: O(n), n being the number of values
@@ -294,7 +295,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -310,7 +311,7 @@ class TdigestCommands(NamespaceBase[StrT]):
             _args.append(_x2)
         return self._execute(_m.TDIGEST_RANK, tuple(_args), None)
 
-    def reset(self, key: KeyT) -> Awaitable[Reply]:
+    def reset(self, key: KeyT) -> Awaitable[bool]:
         """Empties a t-digest sketch, keeping its compression.
 
         Time complexity: O(1)
@@ -320,15 +321,15 @@ class TdigestCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TDIGEST_RESET, ("TDIGEST.RESET", key), None)
+        return self._execute(_m.TDIGEST_RESET, ("TDIGEST.RESET", key), bool)
 
-    def revrank(self, key: KeyT, *values: float) -> Awaitable[Reply]:
+    def revrank(self, key: KeyT, *values: float) -> Awaitable[list[int]]:
         """Returns, for each value, the estimated number of observations above it.
 
         Time complexity: O(n), n being the number of values
@@ -340,7 +341,7 @@ class TdigestCommands(NamespaceBase[StrT]):
                 ``<values>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -358,7 +359,7 @@ class TdigestCommands(NamespaceBase[StrT]):
 
     def trimmed_mean(
         self, key: KeyT, low_cut_quantile: float, high_cut_quantile: float
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[float]:
         """Returns the mean of the observations between two quantiles.
 
         Time complexity: O(N), N being the number of centroids
@@ -370,7 +371,7 @@ class TdigestCommands(NamespaceBase[StrT]):
             high_cut_quantile: Upper share bound, between 0 and 1. ``high_cut_quantile`` (double).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a float, typed ``float``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -387,5 +388,5 @@ class TdigestCommands(NamespaceBase[StrT]):
         return self._execute(
             _m.TDIGEST_TRIMMED_MEAN,
             ("TDIGEST.TRIMMED_MEAN", key, low_cut_quantile, high_cut_quantile),
-            None,
+            float,
         )

@@ -5,14 +5,16 @@
 """The ``TOPK.*`` commands of the bf module, reached as ``client.topk``."""
 
 import warnings
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Mapping
+from typing import Literal, overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
-from ._base import NamespaceBase, StrT
+from . import _reply_parsers as _rp
+from ._base import MappingFieldT, NamespaceBase, StrT
+from ._models import TopKInfo
 
 __all__ = ["TopkCommands"]
 
@@ -22,7 +24,7 @@ class TopkCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
-    def add(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def add(self, key: KeyT, *items: ValueT) -> Awaitable[list[StrT | None]]:
         """Adds items to a top-k sketch; returns the items they pushed out of the top.
 
         Time complexity: O(n * k), n being the number of items and k the sketch's depth
@@ -34,7 +36,7 @@ class TopkCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -44,7 +46,7 @@ class TopkCommands(NamespaceBase[StrT]):
             raise TypeError("TOPK.ADD takes at least one items")
         return self._execute(_m.TOPK_ADD, ("TOPK.ADD", key, *items), None)
 
-    def count(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def count(self, key: KeyT, *items: ValueT) -> Awaitable[list[int]]:
         """Returns the estimated counts of items in a top-k sketch.
 
         Time complexity: O(n), n being the number of items
@@ -57,7 +59,7 @@ class TopkCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -72,7 +74,7 @@ class TopkCommands(NamespaceBase[StrT]):
             raise TypeError("TOPK.COUNT takes at least one items")
         return self._execute(_m.TOPK_COUNT, ("TOPK.COUNT", key, *items), None)
 
-    def incrby(self, key: KeyT, items: Iterable[tuple[ValueT, int]]) -> Awaitable[Reply]:
+    def incrby(self, key: KeyT, items: Mapping[MappingFieldT, int]) -> Awaitable[list[StrT | None]]:
         """Adds amounts to the counts of items in a top-k sketch; returns the items pushed out.
 
         Time complexity: O(n * k * incr), n being the number of items
@@ -81,24 +83,27 @@ class TopkCommands(NamespaceBase[StrT]):
         Args:
             key: ``key`` (key).
             items: Item and amount to add to its count. ``item increment [item increment ...]``
-                (block of string ``item``, integer ``increment``). One or more; each item is a tuple
-                ``(item, increment)`` sent as ``<item> <increment>``.
+                (block of string ``item``, integer ``increment``). A mapping of ``item`` to
+                ``increment``; each item is sent as ``<item> <increment>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of optional strings, typed ``list[StrT | None]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["TOPK.INCRBY", key]
-        _s1 = _enc.items("TOPK.INCRBY", "items", items)
-        for _x2 in _s1:
-            _args.append(_x2[0])
-            _args.append(_enc.integer("TOPK.INCRBY", "increment", _x2[1]))
+        if items.__class__ is not dict:
+            _enc.mapping("TOPK.INCRBY", "items", items)
+        _m1 = items.items()
+        for _k, _v in _m1:
+            if _v.__class__ is not int:
+                _v = _enc.integer("TOPK.INCRBY", "increment", _v)
+            _args.extend((_k, _v))
         return self._execute(_m.TOPK_INCRBY, tuple(_args), None)
 
-    def info(self, key: KeyT) -> Awaitable[Reply]:
+    def info(self, key: KeyT) -> Awaitable[TopKInfo]:
         """Returns the parameters of a top-k sketch.
 
         Time complexity: O(1)
@@ -108,15 +113,29 @@ class TopkCommands(NamespaceBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``TopKInfo``, typed ``TopKInfo``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TOPK_INFO, ("TOPK.INFO", key), None)
+        return self._execute(_m.TOPK_INFO, ("TOPK.INFO", key), _rp.parse_top_kinfo)
 
-    def list_items(self, key: KeyT, *, withcount: bool = False) -> Awaitable[Reply]:
+    @overload
+    def list_items(
+        self, key: KeyT, *, withcount: Literal[True]
+    ) -> Awaitable[list[tuple[StrT, int]]]: ...
+    @overload
+    def list_items(
+        self, key: KeyT, *, withcount: Literal[False] = False
+    ) -> Awaitable[list[StrT]]: ...
+    @overload
+    def list_items(
+        self, key: KeyT, *, withcount: bool = False
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, int]]]: ...
+    def list_items(
+        self, key: KeyT, *, withcount: bool = False
+    ) -> Awaitable[list[StrT] | list[tuple[StrT, int]]]:
         """Returns the items of a top-k sketch, optionally with their counts.
 
         Time complexity: O(k), k being the sketch's size
@@ -128,7 +147,10 @@ class TopkCommands(NamespaceBase[StrT]):
                 sends ``WITHCOUNT`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of the reply, which depends on the options given:
+            With ``withcount=True``: a list of (string, integer) pairs, typed
+                ``list[tuple[StrT, int]]``.
+            Otherwise: a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -139,9 +161,9 @@ class TopkCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["TOPK.LIST", key]
         if withcount:
             _args.append("WITHCOUNT")
-        return self._execute(_m.TOPK_LIST, tuple(_args), None)
+        return self._execute(_m.TOPK_LIST, tuple(_args), _rp.parse_array_pair_bulk_int)
 
-    def query(self, key: KeyT, *items: ValueT) -> Awaitable[Reply]:
+    def query(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
         """Tells for each item whether it is in a top-k sketch.
 
         Time complexity: O(n), n being the number of items
@@ -153,7 +175,7 @@ class TopkCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of booleans, typed ``list[bool]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -161,11 +183,11 @@ class TopkCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("TOPK.QUERY takes at least one items")
-        return self._execute(_m.TOPK_QUERY, ("TOPK.QUERY", key, *items), None)
+        return self._execute(_m.TOPK_QUERY, ("TOPK.QUERY", key, *items), _rp.parse_array_bool)
 
     def reserve(
         self, key: KeyT, topk: int, *, params: tuple[int, int, float] | None = None
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates an empty top-k sketch keeping the k most frequent items.
 
         Time complexity: O(1)
@@ -179,7 +201,7 @@ class TopkCommands(NamespaceBase[StrT]):
                 ``<width> <depth> <decay>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -188,9 +210,9 @@ class TopkCommands(NamespaceBase[StrT]):
         if topk.__class__ is not int:
             topk = _enc.integer("TOPK.RESERVE", "topk", topk)
         if params is None:
-            return self._execute(_m.TOPK_RESERVE, ("TOPK.RESERVE", key, topk), None)
+            return self._execute(_m.TOPK_RESERVE, ("TOPK.RESERVE", key, topk), bool)
         _args: list[ArgT] = ["TOPK.RESERVE", key, topk]
         _args.append(_enc.integer("TOPK.RESERVE", "width", params[0]))
         _args.append(_enc.integer("TOPK.RESERVE", "depth", params[1]))
         _args.append(_enc.double("TOPK.RESERVE", "decay", params[2]))
-        return self._execute(_m.TOPK_RESERVE, tuple(_args), None)
+        return self._execute(_m.TOPK_RESERVE, tuple(_args), bool)

@@ -4,15 +4,17 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The ``TS.*`` commands of the timeseries module, reached as ``client.ts``."""
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
+from functools import partial as _partial
 from typing import Literal
 
 from redis_oxide._command import ArgT, KeyT, ValueT
-from redis_oxide._parsers import Reply
 
 from . import _encode as _enc
 from . import _meta as _m
-from ._base import NamespaceBase, StrT
+from . import _reply_parsers as _rp
+from ._base import MappingFieldT, NamespaceBase, StrT
+from ._models import TimeSeriesInfo, TimeSeriesLatest, TimeSeriesRange
 from ._types import (
     TsAddDuplicatePolicy,
     TsAddOnDuplicate,
@@ -49,8 +51,8 @@ class TsCommands(NamespaceBase[StrT]):
         duplicate_policy: TsAddDuplicatePolicy | None = None,
         on_duplicate: TsAddOnDuplicate | None = None,
         ignore: tuple[int, float] | None = None,
-        labels: Iterable[tuple[ValueT, ValueT]] | None = None,
-    ) -> Awaitable[Reply]:
+        labels: Mapping[MappingFieldT, ValueT] | None = None,
+    ) -> Awaitable[int]:
         """Appends a sample to a time series, creating the series if needed.
 
         Time complexity: O(M), M being the number of compaction rules (O(log N) for an out-of-order
@@ -82,11 +84,11 @@ class TsCommands(NamespaceBase[StrT]):
                 Optional; a tuple ``(ignore_max_time_diff, ignore_max_val_diff)``, sent as ``IGNORE
                 <ignore_max_time_diff> <ignore_max_val_diff>``.
             labels: Labels of the series, for filtering. ``LABELS label value [label value ...]``
-                (block of string ``label``, string ``value``). Optional; sent as
-                ``LABELS <label> <value> [<label> <value> ...]``.
+                (block of string ``label``, string ``value``). Optional; a mapping of ``label`` to
+                ``value``; each item is sent as ``<label> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -149,12 +151,13 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("TS.ADD", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.ADD", "ignore_max_val_diff", ignore[1]))
         if labels is not None:
-            _s1 = _enc.items("TS.ADD", "labels", labels)
-            if _s1:
+            if labels.__class__ is not dict:
+                _enc.mapping("TS.ADD", "labels", labels)
+            _m1 = labels.items()
+            if _m1:
                 _args.append("LABELS")
-            for _x2 in _s1:
-                _args.append(_x2[0])
-                _args.append(_x2[1])
+            for _k, _v in _m1:
+                _args.extend((_k, _v))
         return self._execute(_m.TS_ADD, tuple(_args), None)
 
     def alter(
@@ -165,8 +168,8 @@ class TsCommands(NamespaceBase[StrT]):
         chunk_size: int | None = None,
         duplicate_policy: TsAlterDuplicatePolicy | None = None,
         ignore: tuple[int, float] | None = None,
-        labels: Iterable[tuple[ValueT, ValueT]] | None = None,
-    ) -> Awaitable[Reply]:
+        labels: Mapping[MappingFieldT, ValueT] | None = None,
+    ) -> Awaitable[bool]:
         """Changes the retention, chunk size, duplicate policy or labels of a time series.
 
         Time complexity: O(N), N being the number of labels when they change
@@ -186,11 +189,11 @@ class TsCommands(NamespaceBase[StrT]):
                 Optional; a tuple ``(ignore_max_time_diff, ignore_max_val_diff)``, sent as ``IGNORE
                 <ignore_max_time_diff> <ignore_max_val_diff>``.
             labels: Labels of the series, for filtering. ``LABELS label value [label value ...]``
-                (block of string ``label``, string ``value``). Optional; sent as
-                ``LABELS <label> <value> [<label> <value> ...]``.
+                (block of string ``label``, string ``value``). Optional; a mapping of ``label`` to
+                ``value``; each item is sent as ``<label> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -203,7 +206,7 @@ class TsCommands(NamespaceBase[StrT]):
             and ignore is None
             and labels is None
         ):
-            return self._execute(_m.TS_ALTER, ("TS.ALTER", key), None)
+            return self._execute(_m.TS_ALTER, ("TS.ALTER", key), bool)
         _args: list[ArgT] = ["TS.ALTER", key]
         if retention is not None:
             if retention.__class__ is not int:
@@ -230,13 +233,14 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("TS.ALTER", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.ALTER", "ignore_max_val_diff", ignore[1]))
         if labels is not None:
-            _s1 = _enc.items("TS.ALTER", "labels", labels)
-            if _s1:
+            if labels.__class__ is not dict:
+                _enc.mapping("TS.ALTER", "labels", labels)
+            _m1 = labels.items()
+            if _m1:
                 _args.append("LABELS")
-            for _x2 in _s1:
-                _args.append(_x2[0])
-                _args.append(_x2[1])
-        return self._execute(_m.TS_ALTER, tuple(_args), None)
+            for _k, _v in _m1:
+                _args.extend((_k, _v))
+        return self._execute(_m.TS_ALTER, tuple(_args), bool)
 
     def create(
         self,
@@ -247,8 +251,8 @@ class TsCommands(NamespaceBase[StrT]):
         chunk_size: int | None = None,
         duplicate_policy: TsCreateDuplicatePolicy | None = None,
         ignore: tuple[int, float] | None = None,
-        labels: Iterable[tuple[ValueT, ValueT]] | None = None,
-    ) -> Awaitable[Reply]:
+        labels: Mapping[MappingFieldT, ValueT] | None = None,
+    ) -> Awaitable[bool]:
         """Creates an empty time series.
 
         Time complexity: O(1)
@@ -270,11 +274,11 @@ class TsCommands(NamespaceBase[StrT]):
                 Optional; a tuple ``(ignore_max_time_diff, ignore_max_val_diff)``, sent as ``IGNORE
                 <ignore_max_time_diff> <ignore_max_val_diff>``.
             labels: Labels of the series, for filtering. ``LABELS label value [label value ...]``
-                (block of string ``label``, string ``value``). Optional; sent as
-                ``LABELS <label> <value> [<label> <value> ...]``.
+                (block of string ``label``, string ``value``). Optional; a mapping of ``label`` to
+                ``value``; each item is sent as ``<label> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -288,7 +292,7 @@ class TsCommands(NamespaceBase[StrT]):
             and ignore is None
             and labels is None
         ):
-            return self._execute(_m.TS_CREATE, ("TS.CREATE", key), None)
+            return self._execute(_m.TS_CREATE, ("TS.CREATE", key), bool)
         _args: list[ArgT] = ["TS.CREATE", key]
         if retention is not None:
             if retention.__class__ is not int:
@@ -322,13 +326,14 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("TS.CREATE", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.CREATE", "ignore_max_val_diff", ignore[1]))
         if labels is not None:
-            _s1 = _enc.items("TS.CREATE", "labels", labels)
-            if _s1:
+            if labels.__class__ is not dict:
+                _enc.mapping("TS.CREATE", "labels", labels)
+            _m1 = labels.items()
+            if _m1:
                 _args.append("LABELS")
-            for _x2 in _s1:
-                _args.append(_x2[0])
-                _args.append(_x2[1])
-        return self._execute(_m.TS_CREATE, tuple(_args), None)
+            for _k, _v in _m1:
+                _args.extend((_k, _v))
+        return self._execute(_m.TS_CREATE, tuple(_args), bool)
 
     def createrule(
         self,
@@ -338,7 +343,7 @@ class TsCommands(NamespaceBase[StrT]):
         bucket_duration: int,
         *,
         align_timestamp: int | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[bool]:
         """Creates a compaction rule that aggregates one series into another.
 
         Time complexity: O(1)
@@ -354,7 +359,7 @@ class TsCommands(NamespaceBase[StrT]):
                 ``align_timestamp`` (integer, since Redis 1.8.0). Optional.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -393,7 +398,7 @@ class TsCommands(NamespaceBase[StrT]):
             if align_timestamp.__class__ is not int:
                 align_timestamp = _enc.integer("TS.CREATERULE", "align_timestamp", align_timestamp)
             _args.append(align_timestamp)
-        return self._execute(_m.TS_CREATERULE, tuple(_args), None)
+        return self._execute(_m.TS_CREATERULE, tuple(_args), bool)
 
     def decrby(
         self,
@@ -406,8 +411,8 @@ class TsCommands(NamespaceBase[StrT]):
         chunk_size: int | None = None,
         duplicate_policy: TsDecrbyDuplicatePolicy | None = None,
         ignore: tuple[int, float] | None = None,
-        labels: Iterable[tuple[ValueT, ValueT]] | None = None,
-    ) -> Awaitable[Reply]:
+        labels: Mapping[MappingFieldT, ValueT] | None = None,
+    ) -> Awaitable[int]:
         """Subtracts a number from the latest value of a time series and appends the result as a
         sample.
 
@@ -434,11 +439,11 @@ class TsCommands(NamespaceBase[StrT]):
                 Optional; a tuple ``(ignore_max_time_diff, ignore_max_val_diff)``, sent as ``IGNORE
                 <ignore_max_time_diff> <ignore_max_val_diff>``.
             labels: Labels of the series, for filtering. ``LABELS label value [label value ...]``
-                (block of string ``label``, string ``value``). Optional; sent as
-                ``LABELS <label> <value> [<label> <value> ...]``.
+                (block of string ``label``, string ``value``). Optional; a mapping of ``label`` to
+                ``value``; each item is sent as ``<label> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -491,15 +496,16 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("TS.DECRBY", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.DECRBY", "ignore_max_val_diff", ignore[1]))
         if labels is not None:
-            _s1 = _enc.items("TS.DECRBY", "labels", labels)
-            if _s1:
+            if labels.__class__ is not dict:
+                _enc.mapping("TS.DECRBY", "labels", labels)
+            _m1 = labels.items()
+            if _m1:
                 _args.append("LABELS")
-            for _x2 in _s1:
-                _args.append(_x2[0])
-                _args.append(_x2[1])
+            for _k, _v in _m1:
+                _args.extend((_k, _v))
         return self._execute(_m.TS_DECRBY, tuple(_args), None)
 
-    def delete(self, key: KeyT, from_timestamp: int, to_timestamp: int) -> Awaitable[Reply]:
+    def delete(self, key: KeyT, from_timestamp: int, to_timestamp: int) -> Awaitable[int]:
         """Deletes the samples of a time series between two timestamps (inclusive).
 
         Time complexity: O(N), N being the number of deleted samples
@@ -511,7 +517,7 @@ class TsCommands(NamespaceBase[StrT]):
             to_timestamp: ``to_timestamp`` (integer).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -523,7 +529,7 @@ class TsCommands(NamespaceBase[StrT]):
             to_timestamp = _enc.integer("TS.DEL", "to_timestamp", to_timestamp)
         return self._execute(_m.TS_DEL, ("TS.DEL", key, from_timestamp, to_timestamp), None)
 
-    def deleterule(self, source_key: KeyT, dest_key: KeyT) -> Awaitable[Reply]:
+    def deleterule(self, source_key: KeyT, dest_key: KeyT) -> Awaitable[bool]:
         """Deletes a compaction rule.
 
         Time complexity: O(1)
@@ -534,15 +540,15 @@ class TsCommands(NamespaceBase[StrT]):
             dest_key: ``dest_key`` (key).
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of ``True`` (OK), typed ``bool``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TS_DELETERULE, ("TS.DELETERULE", source_key, dest_key), None)
+        return self._execute(_m.TS_DELETERULE, ("TS.DELETERULE", source_key, dest_key), bool)
 
-    def get(self, key: KeyT, *, latest: bool = False) -> Awaitable[Reply]:
+    def get(self, key: KeyT, *, latest: bool = False) -> Awaitable[tuple[int, float] | None]:
         """Returns the latest sample of a time series.
 
         Time complexity: O(1)
@@ -554,18 +560,19 @@ class TsCommands(NamespaceBase[StrT]):
                 token, since Redis 1.8.0). Flag: sends ``LATEST`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an (integer, float) pair or ``None``, typed
+                ``tuple[int, float] | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if not latest:
-            return self._execute(_m.TS_GET, ("TS.GET", key), None)
+            return self._execute(_m.TS_GET, ("TS.GET", key), _rp.parse_get_opt_pair_int_double)
         _args: list[ArgT] = ["TS.GET", key]
         if latest:
             _args.append("LATEST")
-        return self._execute(_m.TS_GET, tuple(_args), None)
+        return self._execute(_m.TS_GET, tuple(_args), _rp.parse_get_opt_pair_int_double)
 
     def incrby(
         self,
@@ -578,8 +585,8 @@ class TsCommands(NamespaceBase[StrT]):
         chunk_size: int | None = None,
         duplicate_policy: TsIncrbyDuplicatePolicy | None = None,
         ignore: tuple[int, float] | None = None,
-        labels: Iterable[tuple[ValueT, ValueT]] | None = None,
-    ) -> Awaitable[Reply]:
+        labels: Mapping[MappingFieldT, ValueT] | None = None,
+    ) -> Awaitable[int]:
         """Adds a number to the latest value of a time series and appends the result as a sample.
 
         Time complexity: O(M), M being the number of compaction rules
@@ -605,11 +612,11 @@ class TsCommands(NamespaceBase[StrT]):
                 Optional; a tuple ``(ignore_max_time_diff, ignore_max_val_diff)``, sent as ``IGNORE
                 <ignore_max_time_diff> <ignore_max_val_diff>``.
             labels: Labels of the series, for filtering. ``LABELS label value [label value ...]``
-                (block of string ``label``, string ``value``). Optional; sent as
-                ``LABELS <label> <value> [<label> <value> ...]``.
+                (block of string ``label``, string ``value``). Optional; a mapping of ``label`` to
+                ``value``; each item is sent as ``<label> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of an integer, typed ``int``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -662,15 +669,16 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append(_enc.integer("TS.INCRBY", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.INCRBY", "ignore_max_val_diff", ignore[1]))
         if labels is not None:
-            _s1 = _enc.items("TS.INCRBY", "labels", labels)
-            if _s1:
+            if labels.__class__ is not dict:
+                _enc.mapping("TS.INCRBY", "labels", labels)
+            _m1 = labels.items()
+            if _m1:
                 _args.append("LABELS")
-            for _x2 in _s1:
-                _args.append(_x2[0])
-                _args.append(_x2[1])
+            for _k, _v in _m1:
+                _args.extend((_k, _v))
         return self._execute(_m.TS_INCRBY, tuple(_args), None)
 
-    def info(self, key: KeyT, *, debug: bool = False) -> Awaitable[Reply]:
+    def info(self, key: KeyT, *, debug: bool = False) -> Awaitable[TimeSeriesInfo[StrT]]:
         """Returns the parameters, statistics, labels and rules of a time series.
 
         Time complexity: O(1)
@@ -682,20 +690,20 @@ class TsCommands(NamespaceBase[StrT]):
                 ``DEBUG`` when true.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a ``TimeSeriesInfo``, typed ``TimeSeriesInfo[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if not debug:
-            return self._execute(_m.TS_INFO, ("TS.INFO", key), None)
+            return self._execute(_m.TS_INFO, ("TS.INFO", key), _rp.parse_info_time_series_info)
         _args: list[ArgT] = ["TS.INFO", key]
         if debug:
             _args.append("DEBUG")
-        return self._execute(_m.TS_INFO, tuple(_args), None)
+        return self._execute(_m.TS_INFO, tuple(_args), _rp.parse_info_time_series_info)
 
-    def madd(self, samples: Iterable[tuple[KeyT, ValueT, float]]) -> Awaitable[Reply]:
+    def madd(self, samples: Iterable[tuple[KeyT, ValueT, float]]) -> Awaitable[list[int]]:
         """Appends samples to several time series.
 
         Time complexity: O(N*M), N being the number of samples and M the number of compaction rules
@@ -708,7 +716,7 @@ class TsCommands(NamespaceBase[StrT]):
                 ``<key> <timestamp> <value>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of integers, typed ``list[int]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -728,7 +736,7 @@ class TsCommands(NamespaceBase[StrT]):
         latest: bool = False,
         withlabels: bool = False,
         selected_labels: Iterable[ValueT] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, TimeSeriesLatest[StrT]]]:
         """Returns the latest sample of every time series whose labels match filters.
 
         Time complexity: O(n), n being the number of matching series
@@ -747,7 +755,8 @@ class TsCommands(NamespaceBase[StrT]):
                 [<selected_labels> ...]``. One of the ``labels`` options: at most one may be given.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to ``TimeSeriesLatest`` models, typed
+                ``dict[StrT, TimeSeriesLatest[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -773,7 +782,7 @@ class TsCommands(NamespaceBase[StrT]):
         if _s2:
             _args.append("FILTER")
         _args.extend(_s2)
-        return self._execute(_m.TS_MGET, tuple(_args), None)
+        return self._execute(_m.TS_MGET, tuple(_args), _rp.parse_mget_map_bulk_time_series_latest)
 
     def mrange(
         self,
@@ -788,7 +797,7 @@ class TsCommands(NamespaceBase[StrT]):
         count: int | None = None,
         aggregation: TsMrangeAggregation | None = None,
         groupby: tuple[ValueT, TsMrangeGroupbyReducer] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, TimeSeriesRange[StrT]]]:
         """Returns the samples between two timestamps of every series whose labels match filters,
         oldest first.
 
@@ -826,7 +835,8 @@ class TsCommands(NamespaceBase[StrT]):
                 ``GROUPBY <label> REDUCE <reducer>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to ``TimeSeriesRange`` models, typed
+                ``dict[StrT, TimeSeriesRange[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -928,7 +938,11 @@ class TsCommands(NamespaceBase[StrT]):
                     ),
                 ),
             )
-        return self._execute(_m.TS_MRANGE, tuple(_args), None)
+        return self._execute(
+            _m.TS_MRANGE,
+            tuple(_args),
+            _partial(_rp.parse_mrange_map_bulk_time_series_range, withlabels),
+        )
 
     def mrevrange(
         self,
@@ -943,7 +957,7 @@ class TsCommands(NamespaceBase[StrT]):
         count: int | None = None,
         aggregation: TsMrevrangeAggregation | None = None,
         groupby: tuple[ValueT, TsMrevrangeGroupbyReducer] | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[dict[StrT, TimeSeriesRange[StrT]]]:
         """Returns the samples between two timestamps of every series whose labels match filters,
         newest first.
 
@@ -981,7 +995,8 @@ class TsCommands(NamespaceBase[StrT]):
                 ``GROUPBY <label> REDUCE <reducer>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a dict of strings to ``TimeSeriesRange`` models, typed
+                ``dict[StrT, TimeSeriesRange[StrT]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1085,9 +1100,13 @@ class TsCommands(NamespaceBase[StrT]):
                     ),
                 ),
             )
-        return self._execute(_m.TS_MREVRANGE, tuple(_args), None)
+        return self._execute(
+            _m.TS_MREVRANGE,
+            tuple(_args),
+            _partial(_rp.parse_mrange_map_bulk_time_series_range, withlabels),
+        )
 
-    def queryindex(self, *filters: ValueT) -> Awaitable[Reply]:
+    def queryindex(self, *filters: ValueT) -> Awaitable[list[StrT]]:
         """Returns the keys of the time series whose labels match filters.
 
         Time complexity: O(n), n being the number of matching series
@@ -1098,7 +1117,7 @@ class TsCommands(NamespaceBase[StrT]):
                 ``filters [filters ...]`` (string). One or more; each item is sent as ``<filters>``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of strings, typed ``list[StrT]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1119,7 +1138,7 @@ class TsCommands(NamespaceBase[StrT]):
         filter_by_value: tuple[float, float] | None = None,
         count: int | None = None,
         aggregation: TsRangeAggregation | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[int, float]]]:
         """Returns the samples of a time series between two timestamps, oldest first.
 
         Time complexity: O(n/m+k), n data points, m chunk size, k returned samples
@@ -1145,7 +1164,7 @@ class TsCommands(NamespaceBase[StrT]):
                 <buckettimestamp>] [EMPTY]``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of (integer, float) pairs, typed ``list[tuple[int, float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1158,7 +1177,11 @@ class TsCommands(NamespaceBase[StrT]):
             and count is None
             and aggregation is None
         ):
-            return self._execute(_m.TS_RANGE, ("TS.RANGE", key, from_timestamp, to_timestamp), None)
+            return self._execute(
+                _m.TS_RANGE,
+                ("TS.RANGE", key, from_timestamp, to_timestamp),
+                _rp.parse_array_pair_int_double,
+            )
         _args: list[ArgT] = ["TS.RANGE", key, from_timestamp, to_timestamp]
         if latest:
             _args.append("LATEST")
@@ -1211,7 +1234,7 @@ class TsCommands(NamespaceBase[StrT]):
                 _args.extend(("BUCKETTIMESTAMP", aggregation.buckettimestamp))
             if aggregation.empty:
                 _args.append("EMPTY")
-        return self._execute(_m.TS_RANGE, tuple(_args), None)
+        return self._execute(_m.TS_RANGE, tuple(_args), _rp.parse_array_pair_int_double)
 
     def revrange(
         self,
@@ -1224,7 +1247,7 @@ class TsCommands(NamespaceBase[StrT]):
         filter_by_value: tuple[float, float] | None = None,
         count: int | None = None,
         aggregation: TsRevrangeAggregation | None = None,
-    ) -> Awaitable[Reply]:
+    ) -> Awaitable[list[tuple[int, float]]]:
         """Returns the samples of a time series between two timestamps, newest first.
 
         Time complexity: O(n/m+k), n data points, m chunk size, k returned samples
@@ -1250,7 +1273,7 @@ class TsCommands(NamespaceBase[StrT]):
                 <buckettimestamp>] [EMPTY]``.
 
         Returns:
-            An awaitable of a reply value, typed ``Reply``.
+            An awaitable of a list of (integer, float) pairs, typed ``list[tuple[int, float]]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -1264,7 +1287,9 @@ class TsCommands(NamespaceBase[StrT]):
             and aggregation is None
         ):
             return self._execute(
-                _m.TS_REVRANGE, ("TS.REVRANGE", key, from_timestamp, to_timestamp), None
+                _m.TS_REVRANGE,
+                ("TS.REVRANGE", key, from_timestamp, to_timestamp),
+                _rp.parse_array_pair_int_double,
             )
         _args: list[ArgT] = ["TS.REVRANGE", key, from_timestamp, to_timestamp]
         if latest:
@@ -1320,4 +1345,4 @@ class TsCommands(NamespaceBase[StrT]):
                 _args.extend(("BUCKETTIMESTAMP", aggregation.buckettimestamp))
             if aggregation.empty:
                 _args.append("EMPTY")
-        return self._execute(_m.TS_REVRANGE, tuple(_args), None)
+        return self._execute(_m.TS_REVRANGE, tuple(_args), _rp.parse_array_pair_int_double)
