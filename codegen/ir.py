@@ -248,5 +248,6 @@ class Package:
     class_modules: tuple[tuple[PythonIdentifier, ClassName], ...] = ()
     #: The names ``__init__`` exports, sorted.
     exports: tuple[str, ...] = ()
-    #: ``NamespaceBase`` and the namespace classes, sorted: what ``_namespaces`` exports.
+    #: ``NamespaceBase``, its ``BoundExecute`` and the namespace classes, sorted: what
+    #: ``_namespaces`` exports.
     namespace_exports: tuple[str, ...] = ()

@@ -367,7 +367,9 @@ def build_package(
         header=tuple(header),
         groups=groups,
         namespaces=namespaces,
-        namespace_exports=tuple(sorted(["NamespaceBase", *(n.class_name for n in namespaces)])),
+        namespace_exports=tuple(
+            sorted(["BoundExecute", "NamespaceBase", *(n.class_name for n in namespaces)])
+        ),
         exports=tuple(
             sorted(
                 ["Commands", "CommandsBase", "NamespaceBase", "StrT"]

@@ -188,7 +188,8 @@ class ReplyNode:
             return " or ".join(a.describe(plural) for a in self.args)
         if self.name == "path":
             one, many = self.args[0].describe(), self.args[0].describe(plural=True)
-            return f"{one} for a legacy path, a list of {many} (``None`` where a JSONPath match has none)"
+            listed = f"a list of {many} (``None`` where a JSONPath match has none)"
+            return f"{one} for a legacy path, {listed}"
         if self.name in ("pair", "tuple"):
             inner = ", ".join(a.describe() for a in self.args)
             return f"({inner}) {self.name}" + ("s" if plural else "")

@@ -87,30 +87,32 @@ def is_jsonpath(path: object) -> bool:
     """Whether a path argument is a JSONPath (``$...``) rather than a legacy path."""
     if isinstance(path, str):
         return path.startswith("$")
-    if isinstance(path, bytes | bytearray | memoryview):
-        return bytes(path[:1]) == b"$"
+    if isinstance(path, bytes | bytearray):
+        return path[:1] == b"$"
+    if isinstance(path, memoryview):
+        return path[:1].tobytes() == b"$"
     return False
 
 
 def type_reply(path: object, reply: Any) -> Any:
     """JSON.TYPE: unwrap the array RESP3 adds around the RESP2 reply."""
-    if not isinstance(reply, list):
+    if reply.__class__ is not list:
         return reply  # RESP2, legacy path or missing key
     if is_jsonpath(path):
         # RESP3 gives [[types...]] or [nil]; RESP2 [types...] (types are never nil).
-        return reply[0] if reply and (reply[0] is None or isinstance(reply[0], list)) else reply
+        return reply[0] if reply and (reply[0] is None or reply[0].__class__ is list) else reply
     return reply[0]
 
 
 def number_reply(path: object, reply: Any) -> Any:
     """JSON.NUMINCRBY/NUMMULTBY/NUMPOWBY: the new numbers, as RESP2's JSON text says them."""
-    if not isinstance(reply, list):
+    if reply.__class__ is not list:
         return decode(reply)  # RESP2 sends JSON text: a number, or an array for a JSONPath
     return reply if is_jsonpath(path) else reply[0]
 
 
 def toggle_reply(reply: Any) -> Any:
     """JSON.TOGGLE: a legacy path answers JSON text (``true``), a JSONPath 1/0 per match."""
-    if isinstance(reply, list):
+    if reply.__class__ is list:
         return [None if v is None else bool(v) for v in reply]
     return None if reply is None else decode(reply)

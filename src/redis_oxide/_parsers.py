@@ -94,7 +94,7 @@ def only(reply: Any) -> Any:
 
     BF.INFO with one field answers ``[100]`` in RESP2 and ``{"Capacity": 100}`` in RESP3.
     """
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return next(iter(reply.values()))
     return reply[0]
 

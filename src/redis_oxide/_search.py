@@ -45,8 +45,8 @@ def _named(reply: Any) -> dict[str, Any]:
 
 
 def _explanation(tree: Any, depth: int, lines: list[str]) -> None:
-    for item in tree if isinstance(tree, list) else [tree]:
-        if isinstance(item, list):
+    for item in tree if tree.__class__ is list else [tree]:
+        if item.__class__ is list:
             _explanation(item, depth + 1, lines)
         else:
             lines.append("  " * depth + text(item))
@@ -54,7 +54,7 @@ def _explanation(tree: Any, depth: int, lines: list[str]) -> None:
 
 def _document(doc_id: Any, score: Any, payload: Any, sortkey: Any, fields: Any) -> dict[str, Any]:
     explanation: list[str] | None = None
-    if isinstance(score, list):
+    if score.__class__ is list:
         score, tree = score[0], score[1] if len(score) == 2 else score[1:]
         explanation = []
         _explanation(tree, 0, explanation)
@@ -70,9 +70,9 @@ def _document(doc_id: Any, score: Any, payload: Any, sortkey: Any, fields: Any) 
 
 def search(withscores: bool, withpayloads: bool, withsortkeys: bool, reply: Any) -> Any:
     """FT.SEARCH: ``{"total": n, "documents": [{id, score, ..., fields}]}``."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         found = _named(reply)
-        documents = []
+        documents: list[dict[str, Any]] = []
         for result in found["results"]:
             item = _named(result)
             fields = item.get("extra_attributes")
@@ -86,7 +86,8 @@ def search(withscores: bool, withpayloads: bool, withsortkeys: bool, reply: Any)
                 )
             )
         return {"total": found["total_results"], "documents": documents}
-    items, index, documents = reply, 1, []
+    items, index = reply, 1
+    documents = []
     while index < len(items):
         doc_id = items[index]
         index += 1
@@ -98,7 +99,7 @@ def search(withscores: bool, withpayloads: bool, withsortkeys: bool, reply: Any)
         if withsortkeys:
             sortkey, index = items[index], index + 1
         fields = None
-        if index < len(items) and isinstance(items[index], list):
+        if index < len(items) and items[index].__class__ is list:
             fields = dict(map_items(items[index]))
             index += 1
         documents.append(_document(doc_id, score, payload, sortkey, fields))
@@ -106,7 +107,7 @@ def search(withscores: bool, withpayloads: bool, withsortkeys: bool, reply: Any)
 
 
 def _rows(reply: Any) -> dict[str, Any]:
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         found = _named(reply)
         rows = [dict(map_items(_named(r).get("extra_attributes") or {})) for r in found["results"]]
         return {"total": found["total_results"], "rows": rows}
@@ -115,14 +116,14 @@ def _rows(reply: Any) -> dict[str, Any]:
 
 def aggregate(reply: Any) -> Any:
     """FT.AGGREGATE, FT.CURSOR READ: ``{total, rows}``, or ``[that, cursor id]``."""
-    if isinstance(reply, list) and reply and isinstance(reply[0], list | dict):
+    if reply.__class__ is list and reply and reply[0].__class__ in (list, dict):
         return [_rows(reply[0]), reply[1]]
     return _rows(reply)
 
 
 def spellcheck(reply: Any) -> Any:
     """FT.SPELLCHECK: misspelled term -> ``[[suggestion, score], ...]``."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         terms = _named(reply)["results"]
         return {
             term: [list(pair) for suggestion in found for pair in map_items(suggestion)]
@@ -133,13 +134,13 @@ def spellcheck(reply: Any) -> Any:
 
 def config_help(reply: Any) -> Any:
     """FT.CONFIG HELP: option name -> its description fields (RESP2: ``[name, k, v, ...]``)."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return reply
     return {entry[0]: entry[1:] for entry in reply}
 
 
 def _attribute(reply: Any) -> dict[str, Any]:
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return _named(reply)
     found: dict[str, Any] = {"flags": []}
     items = iter(reply)
@@ -155,7 +156,8 @@ def _attribute(reply: Any) -> dict[str, Any]:
 def info(reply: Any) -> Any:
     """FT.INFO: the reply as a map, its attributes with their flags in a ``flags`` list."""
     found = _named(reply)
-    found["attributes"] = [_attribute(a) for a in found.get("attributes") or []]
+    attributes: list[Any] = found.get("attributes") or []
+    found["attributes"] = [_attribute(a) for a in attributes]
     return found
 
 
@@ -171,7 +173,7 @@ def _profile_entry(entry: list[Any]) -> tuple[str, Any]:
 
 def _iterator(reply: Any) -> dict[str, Any]:
     """An iterator profile; RESP2 lists child iterators as the items after their key."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         found = _named(reply)
     else:
         found, items, index = {}, reply, 0
@@ -194,7 +196,7 @@ def profile(reply: Any) -> Any:
     RESP3 merges the profiled reply and a ``profile`` map; RESP2 pairs them in an array and
     writes the profile as entries of a name and its values, a lone name for no value.
     """
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         found = _named(reply)
         total, details = found["total_results"], _named(found["profile"])
     else:
@@ -214,4 +216,4 @@ def profile(reply: Any) -> Any:
 
 def _listed(value: Any) -> list[Any]:
     """A list of entries, where RESP2 may send a lone entry (a flat name/value list)."""
-    return value if value and isinstance(value[0], list | dict) else [value]
+    return value if value and value[0].__class__ in (list, dict) else [value]

@@ -42,8 +42,8 @@ def get(reply: Any) -> Any:
 def info(reply: Any) -> Any:
     """TS.INFO (with DEBUG, its chunks too) with snake_case names."""
     found = _snaked(reply)
-    rules = found.get("rules")
-    if isinstance(rules, list):
+    rules: Any = found.get("rules")
+    if rules.__class__ is list:
         found["rules"] = {rule[0]: rule[1:] for rule in rules}
     chunks = found.get("chunks")
     if chunks is not None:
@@ -53,7 +53,7 @@ def info(reply: Any) -> Any:
 
 def mget(reply: Any) -> Any:
     """TS.MGET: series name -> ``[labels, latest sample or nil]``."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return {key: [entry[0], entry[-1] or None] for key, entry in reply.items()}
     return {entry[0]: [entry[1], entry[2] or None] for entry in reply}
 
@@ -64,14 +64,14 @@ def _series(labels: Any, samples: Any, reducers: Any, sources: Any) -> dict[str,
 
 def _resp2_series(entry: list[Any]) -> dict[str, Any]:
     labels: dict[Any, Any] = {}
-    reducers = sources = None
+    reducers: list[Any] | None = None
+    sources: list[Any] | None = None
     for name, value in map_items(entry[1]):
         key = text(name)
         if key == "__reducer__":
             reducers = [value]
         elif key == "__source__":
-            separator = b"," if isinstance(value, bytes) else ","
-            sources = value.split(separator) if value else []
+            sources = value.split(b"," if value.__class__ is bytes else ",") if value else []
         else:
             labels[name] = value
     return _series(labels, entry[2], reducers, sources)
@@ -87,6 +87,6 @@ def _resp3_series(entry: list[Any], withlabels: bool) -> dict[str, Any]:
 
 def mrange(withlabels: bool, reply: Any) -> Any:
     """TS.MRANGE, TS.MREVRANGE: series name -> labels, samples, reducers and sources."""
-    if isinstance(reply, dict):
+    if reply.__class__ is dict:
         return {key: _resp3_series(entry, withlabels) for key, entry in reply.items()}
     return {entry[0]: _resp2_series(entry) for entry in reply}

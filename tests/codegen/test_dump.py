@@ -162,7 +162,7 @@ def test_dump_matches_reference_spec(reference_spec: Path, spec: dict[str, Any])
     assert (missing, differ) == ([], []), f"extra entries: {extra}"
 
 
-MODULE_SPECS = REPO_ROOT / "specs" / "modules"
+MODULE_SPECS = Path(__file__).resolve().parents[2] / "specs" / "modules"
 
 
 def test_module_specs_are_what_make_spec_writes(redis_stack: Any) -> None:

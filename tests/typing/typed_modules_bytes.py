@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from redis_oxide import JsonValue, Redis
-from redis_oxide._generated._models import (
+from redis_oxide import (
     AggregateResult,
     BloomInfo,
     ConfigOptionHelp,
     CountMinInfo,
     CuckooInfo,
     IndexInfo,
+    Redis,
     SearchProfile,
     SearchResult,
     TDigestInfo,
@@ -25,10 +25,11 @@ from redis_oxide._generated._models import (
     TimeSeriesRange,
     TopKInfo,
 )
-from redis_oxide._generated._types import (
+from redis_oxide.types import (
     FtAggregateGroupby,
     FtAggregateGroupbyReduce,
     FtCreateField,
+    JsonValue,
     TsRangeAggregation,
 )
 

@@ -2,10 +2,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The namespace classes of module commands (``client.json`` is a ``JsonCommands``)."""
 
-from ._base import NamespaceBase
+from ._base import BoundExecute, NamespaceBase
 from .json import JsonCommands
 
 __all__ = [
+    "BoundExecute",
     "JsonCommands",
     "NamespaceBase",
 ]
