@@ -9,7 +9,7 @@ from typing import Generic, Protocol, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, ValueT
 
-__all__ = ["CommandsBase", "Executor", "MappingFieldT", "MappingKeyT", "NamespaceBase", "StrT"]
+__all__ = ["BoundExecute", "CommandsBase", "MappingFieldT", "MappingKeyT", "NamespaceBase", "StrT"]
 
 #: The string type of replies: ``bytes``, or ``str`` when the client decodes responses.
 StrT = TypeVar("StrT", str, bytes)
@@ -35,7 +35,7 @@ class CommandsBase(Generic[StrT]):
         raise NotImplementedError
 
 
-class Executor(Protocol):
+class BoundExecute(Protocol):
     """An owner's bound ``_execute``: what a namespace runs its commands through."""
 
     def __call__(
@@ -48,13 +48,16 @@ class Executor(Protocol):
         ...
 
 
-class NamespaceBase(CommandsBase[StrT]):
+class NamespaceBase(Generic[StrT]):
     """Base of a namespace of module commands (``client.json``), generic in the string type.
 
     Its one slot holds the owner's bound ``_execute`` (client, pipeline, transaction), so a
     namespaced call runs exactly what a core call runs, with no frame of its own in between.
-    ``Commands`` builds a namespace per property access.
+    ``Commands`` builds a namespace per property access. It does not derive from
+    ``CommandsBase``: its executor is an attribute, not a method to override.
     """
 
     __slots__ = ("_execute",)
-    _execute: Executor
+
+    def __init__(self, execute: BoundExecute) -> None:
+        self._execute = execute

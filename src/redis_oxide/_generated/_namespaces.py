@@ -4,7 +4,7 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The namespace classes of module commands (``client.json`` is a ``JsonCommands``)."""
 
-from ._base import NamespaceBase
+from ._base import BoundExecute, NamespaceBase
 from .bf import BfCommands
 from .cf import CfCommands
 from .cms import CmsCommands
@@ -16,6 +16,7 @@ from .ts import TsCommands
 
 __all__ = [
     "BfCommands",
+    "BoundExecute",
     "CfCommands",
     "CmsCommands",
     "FtCommands",
