@@ -3,7 +3,8 @@
 Rules:
 
 - A value going out (``JSON.SET``, ``JSON.ARRAPPEND`` ...) is any JSON-serialisable Python
-  value (``JsonInput``), sent as compact JSON text. ``bytes`` are sent as they are: they are
+  value (``JsonInput``: a scalar, a sequence or a string-keyed mapping), sent as compact JSON
+  text. ``bytes`` are sent as they are: they are
   already-encoded JSON (what ``orjson.dumps`` returns), so a caller who encodes with a faster
   library does not pay twice. A ``str`` is a JSON string, never JSON text to be parsed.
 - Encoding fails with ``TypeError`` (an unserialisable value) or ``ValueError`` (NaN or an
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from typing_extensions import TypeAliasType
 
@@ -41,10 +42,11 @@ __all__ = [
 JsonValue = TypeAliasType(
     "JsonValue", "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 )
-#: A Python value that can be sent as JSON; ``bytes`` are already-encoded JSON text.
-JsonInput = TypeAliasType(
-    "JsonInput",
-    "bool | int | float | str | bytes | Sequence[JsonInput] | Mapping[str, JsonInput] | None",
+#: A Python value that can be sent as JSON; ``bytes`` are already-encoded JSON text. Containers
+#: hold ``object``: mypy infers ``dict[str, object]`` for a literal mixing value types, which a
+#: recursive alias would refuse; what JSON cannot hold is refused when the call is made.
+JsonInput: TypeAlias = (
+    bool | int | float | str | bytes | Sequence[object] | Mapping[str, object] | None
 )
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
