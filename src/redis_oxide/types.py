@@ -9,8 +9,9 @@
   ``XtrimTrim``, ``Literal`` choices such as ``ClientListClientType``) come from the generator's
   own list, so a new Redis release extends this module with no edit here.
 - The namespaces of module commands (``client.json`` is a ``JsonCommands``) come from the
-  generator's list too, and so does their base, ``NamespaceBase``; the JSON values RedisJSON
-  commands take and return are ``JsonInput`` and ``JsonValue``.
+  generator's list too, and so do their base, ``NamespaceBase``, and the owner's executor it
+  holds, ``BoundExecute`` (whose signature brings ``CommandMeta`` and its enums here); the JSON
+  values RedisJSON commands take and return are ``JsonInput`` and ``JsonValue``.
 - Reply models live in ``redis_oxide`` itself (``from redis_oxide import ClientInfo``); their
   base, ``ReplyModel``, is here.
 - Unlike ``redis_oxide``'s classes, the classes here keep the ``__module__`` they were defined
@@ -22,7 +23,19 @@
 import redis_oxide._generated._namespaces as _namespaces
 import redis_oxide._generated._types as _types
 from redis_oxide._client_options import ClientOptions, StrategyName
-from redis_oxide._command import ArgT, CommandExecutor, KeyT, ReplyParser, ValueT
+from redis_oxide._command import (
+    ArgT,
+    CommandExecutor,
+    CommandFlag,
+    CommandMeta,
+    KeySpec,
+    KeySpecFlag,
+    KeyT,
+    ReplyParser,
+    RequestPolicy,
+    ResponsePolicy,
+    ValueT,
+)
 from redis_oxide._generated import Commands
 from redis_oxide._generated._base import StrT
 from redis_oxide._generated._namespaces import *  # noqa: F403  (see __all__ below)
@@ -44,6 +57,13 @@ __all__ = [
     # What runs commands: a client, a pipeline, a transaction; the typed command surface
     "CommandExecutor",
     "Commands",
+    # What a module namespace's executor is given: the static facts of a command
+    "CommandFlag",
+    "CommandMeta",
+    "KeySpec",
+    "KeySpecFlag",
+    "RequestPolicy",
+    "ResponsePolicy",
     # Values a command takes
     "ArgT",
     "KeyT",
