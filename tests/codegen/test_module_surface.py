@@ -2,8 +2,8 @@
 
 Every described module command has a method in its namespace, or a recorded reason why not;
 the server's module commands the specs leave out are listed with theirs in
-``specs/modules/overrides.toml``. The key-spec checks are sans-server: a small extractor reads
-the generated ``KeySpec`` values the way a cluster router would.
+``specs/modules/overrides.toml``. The key-spec checks are sans-server: the cluster router's
+key extractor reads the generated ``KeySpec`` values.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from codegen.diagnostics import Diagnostics, Level
 from codegen.dump_modules import load_module_overrides
 from codegen.naming import method_name
 from codegen.parse import is_container
-from redis_oxide._command import CommandMeta, KeySpec
+from redis_oxide._command import CommandMeta
 from redis_oxide._generated import Commands, _meta
+from redis_oxide._keys import command_keys
 
 MODULES = ROOT / "specs" / "modules"
 NAMESPACES = ("json", "ft", "bf", "cf", "cms", "topk", "tdigest", "ts")
@@ -105,26 +106,6 @@ def test_no_namespaced_signature_mentions_any() -> None:
     assert checked >= 130
 
 
-def _keys(meta: CommandMeta, args: tuple[str, ...]) -> list[str]:
-    """The keys of a call as a router reads them from the key specs (index/range/keynum)."""
-    keys: list[str] = []
-    for spec in meta.key_specs:
-        # Indexes count from the command name, a subcommand's from its container's name.
-        assert spec.begin_index is not None, "keyword searches are not used by these commands"
-        keys += _found(spec, args, spec.begin_index)
-    return keys
-
-
-def _found(spec: KeySpec, words: tuple[str, ...], start: int) -> list[str]:
-    if spec.keynum_index is not None:
-        count = int(words[start + spec.keynum_index])
-        first = start + spec.first_key
-        return list(words[first : first + count * spec.step : spec.step])
-    assert spec.last_key is not None
-    last = start + spec.last_key if spec.last_key >= 0 else len(words) + spec.last_key
-    return list(words[start : last + 1 : spec.step])
-
-
 @pytest.mark.parametrize(
     ("meta", "args", "keys"),
     [
@@ -158,8 +139,9 @@ def test_key_specs_name_the_keys_a_router_needs(
     meta: CommandMeta, args: tuple[str, ...], keys: list[str]
 ) -> None:
     # JSON.MGET: the module declares only its first key; FT.SEARCH: it declares the index
-    # name, which is no key. specs/modules/overrides.toml corrects both, with the reason.
-    assert _keys(meta, args) == keys
+    # name, which is no key. specs/modules/overrides.toml corrects both, with the reason; the
+    # cluster router's extractor reads the corrected specs.
+    assert command_keys(meta, args) == (tuple(keys), True)
 
 
 def test_every_module_override_applies_to_the_project_specs() -> None:
