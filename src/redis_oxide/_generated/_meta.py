@@ -1988,13 +1988,6 @@ FT_CURSOR: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.1.0",
-    key_specs=(
-        KeySpec(
-            begin_index=2,
-            last_key=0,
-            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
-        ),
-    ),
     module="search",
     is_readonly=True,
 )
@@ -3092,13 +3085,6 @@ JSON_DEBUG: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
-    key_specs=(
-        KeySpec(
-            begin_index=2,
-            last_key=0,
-            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
-        ),
-    ),
     module="ReJSON",
     is_readonly=True,
 )
