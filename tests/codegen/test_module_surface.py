@@ -48,7 +48,7 @@ def _described() -> dict[str, dict[str, Any]]:
 
 
 def _namespace_class(name: str) -> type:
-    return type(getattr(Commands, name).fget(_Null()))  # type: ignore[no-any-return]
+    return type(getattr(Commands, name).fget(_Null()))
 
 
 class _Null(Commands[bytes]):

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from redis_oxide import Redis
 from redis_oxide._command import ArgT
 from redis_oxide._generated import NamespaceBase
 
@@ -47,7 +48,9 @@ class Recorder:
         prefix: ``json.`` for a namespace, so its calls are named as ``Entry.method`` is.
     """
 
-    def __init__(self, client: Any, context: dict[str, Any], prefix: str = "") -> None:
+    def __init__(
+        self, client: Redis[Any] | NamespaceBase[Any], context: dict[str, Any], prefix: str = ""
+    ) -> None:
         self.client = client
         self.context = context
         self.calls: list[Call] = []
@@ -71,6 +74,7 @@ class Recorder:
 
     async def raw(self, *args: ArgT) -> Any:
         """Run a raw command without recording it (setup and clean-up)."""
+        assert isinstance(self.client, Redis), "raw commands run on the client, not a namespace"
         return await self.client.execute_command(*args)
 
 
