@@ -18,6 +18,10 @@ from contextlib import contextmanager
 import redis_oxide
 from redis_oxide.exceptions import RedisError
 from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
+from redis_oxide.types import FtCreateField, FtCreateFieldSortable, TsRangeAggregation
+
+# The modules of Redis Stack the module tour needs.
+MODULES = frozenset({"ReJSON", "search", "bf", "timeseries"})
 
 
 def show(label: str, value: object) -> None:
@@ -170,6 +174,78 @@ async def stream_worker(r: redis_oxide.Redis[str]) -> None:
     show("worker.stats", worker.stats)
 
 
+async def json_documents(r: redis_oxide.Redis[str]) -> None:
+    print("RedisJSON (client.json): Python values in, parsed JSON out")
+    doc = {"name": "Ada", "langs": ["python", "c"], "age": 36}
+    show("json.set('tour:doc', '$', {...}) -> bool", await r.json.set("tour:doc", "$", doc))
+    show("json.get('tour:doc') -> JsonValue", await r.json.get("tour:doc"))
+    show("json.get('tour:doc', '$.langs[0]')", await r.json.get("tour:doc", "$.langs[0]"))
+    show(
+        "json.arrappend(..., '$.langs', 'rust')",
+        await r.json.arrappend("tour:doc", "$.langs", "rust"),
+    )
+    show("json.numincrby(..., '.age', 1)", await r.json.numincrby("tour:doc", ".age", 1))
+
+
+async def search(r: redis_oxide.Redis[str]) -> None:
+    print("RediSearch (client.ft): an index over hashes, a search, an aggregation")
+    schema = [
+        FtCreateField(field_name="name", field_type=["TEXT"]),
+        FtCreateField(field_name="age", field_type=["NUMERIC"], sortable=FtCreateFieldSortable()),
+    ]
+    await r.ft.create("tour:people", schema, prefix=["tour:person:"])
+    await r.hset("tour:person:1", {"name": "Ada Lovelace", "age": 36})
+    await r.hset("tour:person:2", {"name": "Alan Turing", "age": 41})
+    found = await r.ft.search("tour:people", "@age:[30 40]", withscores=True)
+    show("ft.search(...).total -> int", found.total)
+    show("ft.search(...).documents[0].fields", found.documents[0].fields)
+    rows = await r.ft.aggregate("tour:people", "*", load=["@name"], limit=(0, 5))
+    show("ft.aggregate(...).rows -> list[dict]", rows.rows)
+    await r.ft.dropindex("tour:people")
+
+
+async def probabilistic(r: redis_oxide.Redis[str]) -> None:
+    print("RedisBloom (client.bf, cf, cms, topk, tdigest): sketches with plain Python replies")
+    show("bf.madd('tour:seen', 'a', 'b') -> list[bool]", await r.bf.madd("tour:seen", "a", "b"))
+    show("bf.mexists(..., 'a', 'z') -> list[bool]", await r.bf.mexists("tour:seen", "a", "z"))
+    await r.topk.reserve("tour:top", 2)
+    await r.topk.incrby("tour:top", {"python": 5, "c": 3, "rust": 4})
+    show(
+        "topk.list_items(..., withcount=True)", await r.topk.list_items("tour:top", withcount=True)
+    )
+    await r.tdigest.create("tour:latency")
+    await r.tdigest.add("tour:latency", 12.5, 14.0, 15.5, 120.0)
+    show("tdigest.quantile(..., 0.5) -> list[float]", await r.tdigest.quantile("tour:latency", 0.5))
+
+
+async def time_series(r: redis_oxide.Redis[str]) -> None:
+    print("RedisTimeSeries (client.ts): samples as (timestamp, value), labels as a dict")
+    await r.ts.create("tour:temp:a", labels={"kind": "temp", "room": "a"})
+    await r.ts.create("tour:temp:b", labels={"kind": "temp", "room": "b"})
+    await r.ts.madd(
+        [("tour:temp:a", 1000, 20.5), ("tour:temp:a", 2000, 21), ("tour:temp:b", 1000, 18)]
+    )
+    show("ts.range('tour:temp:a', '-', '+')", await r.ts.range("tour:temp:a", "-", "+"))
+    by_hour = TsRangeAggregation(aggregator="AVG", bucket_duration=3_600_000)
+    show(
+        "ts.range(..., aggregation=AVG per hour)",
+        await r.ts.range("tour:temp:a", 0, "+", aggregation=by_hour),
+    )
+    latest = await r.ts.mget("kind=temp", withlabels=True)
+    show("ts.mget('kind=temp') -> {key: latest}", {k: v.sample for k, v in latest.items()})
+
+
+async def modules(r: redis_oxide.Redis[str]) -> None:
+    loaded = {module.name for module in await r.module_list()}
+    if not loaded >= MODULES:
+        print(f"Modules: skipped, the server lacks {sorted(MODULES - loaded)}")
+        return
+    await json_documents(r)
+    await search(r)
+    await probabilistic(r)
+    await time_series(r)
+
+
 async def errors(r: redis_oxide.Redis[str]) -> None:
     print("Errors carry the command, the node and the server's code")
     try:
@@ -208,6 +284,7 @@ async def tour(url: str) -> None:
         await scripts(r)
         await pubsub(r)
         await stream_worker(r)
+        await modules(r)
         await errors(r)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
