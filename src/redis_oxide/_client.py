@@ -367,7 +367,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         closed = " closed" if self._closed else ""
         view = " view" if self._is_view else ""
         return (
-            f"<redis_oxide.Redis {config.address} db={config.db} "
+            f"<redis_oxide.Redis {self._executor.strategy.address} db={config.db} "
             f"protocol={config.protocol} strategy={s.strategy} "
             f"connections={s.connections} pending={s.pending} leased={s.leased} "
             f"reconnects={s.reconnects}{view}{closed}>"

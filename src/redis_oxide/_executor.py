@@ -185,6 +185,32 @@ class ServerExecutor:
         result: Awaitable[T] = conn.send(args, parser, meta, timeout, hook)
         return result
 
+    def rerun(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any]:
+        """Run a command again from the start, as a ``Reroute`` does once the topology moved.
+
+        It waits for a connection, follows the retry rule and the reroute like any command,
+        and is bounded by the original ``deadline`` (``time.monotonic`` clock); a blocking
+        command goes to a lease again, bound only by its own timeout argument.
+
+        Args:
+            meta: The command's metadata.
+            args: Its wire arguments.
+            parser: Its reply parser.
+            deadline: When the caller stops waiting; None waits indefinitely.
+
+        Returns:
+            An awaitable of the command's value.
+        """
+        if blocks_with(meta, args):
+            return self._call_slow(meta, args, parser, None, 0, blocking=True)
+        return self._call_slow(meta, args, parser, deadline, 0, blocking=False)
+
     def _failed_read(
         self,
         future: asyncio.Future[Any],
