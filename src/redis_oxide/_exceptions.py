@@ -43,6 +43,7 @@ __all__ = [
     "ConnectionLostError",
     "CrossSlotError",
     "ExecAbortError",
+    "FailoverError",
     "InvalidUsageError",
     "LoadingError",
     "MasterDownError",
@@ -57,12 +58,15 @@ __all__ = [
     "NotBusyError",
     "OutOfMemoryError",
     "PoolTimeoutError",
+    "PrimaryNotFoundError",
     "ProtocolError",
     "PubSubError",
     "ReadOnlyError",
     "RedirectError",
     "RedisError",
+    "ReplicaNotFoundError",
     "ReplyDecodeError",
+    "SentinelError",
     "ServerError",
     "SlowConsumerError",
     "TimeoutError",
@@ -193,6 +197,28 @@ class ConnectionLostError(ConnectionError):
 
 class ConnectionClosedError(ConnectionError):
     """The client, pool or connection was closed by the user; no new work is accepted."""
+
+
+class SentinelError(ConnectionError):
+    """The sentinels could not give a server to connect to (none of them answered).
+
+    The message lists each sentinel tried and why it failed.
+    """
+
+
+class PrimaryNotFoundError(SentinelError):
+    """No usable primary: no sentinel monitors the name, or the primary they name could not
+    be reached as a primary within ``resolve_timeout``."""
+
+
+class ReplicaNotFoundError(SentinelError):
+    """No healthy replica could be reached, and falling back to the primary was not asked for."""
+
+
+class FailoverError(SentinelError):
+    """The primary changed (a ``+switch-master`` notice, or a ``READONLY`` reply from a demoted
+    primary). Commands in flight on the old server fail with ``ConnectionLostError`` whose
+    ``__cause__`` is this error; reads are re-run on the new primary instead."""
 
 
 # Shadows and subclasses the builtin, like ConnectionError above.
