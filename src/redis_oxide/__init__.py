@@ -10,6 +10,7 @@ plugin with real-server fixtures).
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, streams, types
 from redis_oxide._client import Redis, from_url
+from redis_oxide._client_sentinel import Sentinel
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
@@ -17,6 +18,12 @@ from redis_oxide._pubsub import PubSub, SubscriptionState
 from redis_oxide._pubsub_types import Message, Resubscribed
 from redis_oxide._retry import Retry
 from redis_oxide._scripting import Library, Script, ScriptRunner
+from redis_oxide._sentinel_report import (
+    MonitoredPrimary,
+    ReplicaStatus,
+    SentinelReport,
+    SentinelStatus,
+)
 from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
 from redis_oxide.streams import ConsumerStats, GroupConsumer, StreamEntry, StreamProducer
 
@@ -27,15 +34,20 @@ __all__ = [
     "GroupConsumer",
     "Library",
     "Message",
+    "MonitoredPrimary",
     "Pipeline",
     "PipelineResult",
     "PoolStats",
     "PubSub",
     "Redis",
+    "ReplicaStatus",
     "Resubscribed",
     "Retry",
     "Script",
     "ScriptRunner",
+    "Sentinel",
+    "SentinelReport",
+    "SentinelStatus",
     "StreamEntry",
     "StreamProducer",
     "SubscriptionState",
@@ -53,15 +65,20 @@ __all__ += _models.__all__
 for _public in (
     Library,
     Message,
+    MonitoredPrimary,
     Pipeline,
     PipelineResult,
     PoolStats,
     PubSub,
     Redis,
+    ReplicaStatus,
     Resubscribed,
     Retry,
     Script,
     ScriptRunner,
+    Sentinel,
+    SentinelReport,
+    SentinelStatus,
     SubscriptionState,
     Transaction,
     TransactionState,
