@@ -15,6 +15,7 @@ from redis_oxide import (
     PubSub,
     Redis,
     Script,
+    Sentinel,
     StreamProducer,
     Transaction,
 )
@@ -53,6 +54,7 @@ def _public_callables() -> Iterator[tuple[str, Callable[..., object]]]:
         PubSub,
         GroupConsumer,
         StreamProducer,
+        Sentinel,
     ):
         for name, function in inspect.getmembers(cls, callable):
             if name.startswith("_") and name != "__call__":
