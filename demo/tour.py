@@ -1,7 +1,9 @@
 """A typed tour of redis-oxide.
 
 Runs against the server named by ``REDIS_URL``; without it, starts an embedded Redis Stack
-server on a free loopback port and stops it afterwards. Every value printed below has a precise
+server on a free loopback port and stops it afterwards. Then the Sentinel part
+(``sentinel_tour.py``): against ``REDIS_SENTINELS``, or a local group it starts, fails over
+and stops. Every value printed below has a precise
 static type (the comments name it), which ``mypy --strict`` checks as part of ``make test``.
 """
 
@@ -14,6 +16,8 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from sentinel_tour import sentinel_tour
 
 import redis_oxide
 from redis_oxide.exceptions import RedisError
@@ -295,6 +299,7 @@ def main() -> int:
     logging.getLogger("redis_oxide.streams").disabled = True
     with server_url() as url:
         asyncio.run(tour(url))
+    asyncio.run(sentinel_tour())
     return 0
 
 
