@@ -185,8 +185,9 @@ class SentinelConnector:
                 self._last_failure = now
                 waited = now - self._outage_since
                 if self._resolve_timeout is not None and waited >= self._resolve_timeout:
+                    wanted = "replica or primary" if self.replica else "primary"
                     raise PrimaryNotFoundError(
-                        f"no usable primary for {self.name!r} within resolve_timeout="
+                        f"no usable {wanted} for {self.name!r} within resolve_timeout="
                         f"{self._resolve_timeout} s (last: {describe(exc)})",
                         address=self._address,
                     ) from exc

@@ -116,21 +116,28 @@ class SwitchWatcher:
     async def _run(self) -> None:
         failures = 0
         while not self._closed:
-            conn = await self._subscribe()
-            if conn is None:
-                failures += 1
-                await asyncio.sleep(_RESUBSCRIBE.delay(failures))
-                continue
-            failures = 0
-            self.subscribed = True
+            try:
+                conn = await self._subscribe()
+                if conn is not None:
+                    failures = 0
+                    await self._follow(conn)
+            except Exception:  # a bug here must not end the following for good
+                logger.exception("sentinel %s: subscription failed", format_address(self.address))
+            failures += 1
+            await asyncio.sleep(_RESUBSCRIBE.delay(failures))
+
+    async def _follow(self, conn: Connection) -> None:
+        self.subscribed = True
+        try:
             try:
                 await self._reconcile()
             except RedisError as exc:
                 logger.info("sentinel: catching up after subscribing failed: %r", exc)
             await self._watch(conn)
+        finally:
             self.subscribed = False
-            logger.info("sentinel %s: subscription ended", format_address(self.address))
-            await asyncio.sleep(_RESUBSCRIBE.delay(1))
+            conn.abort()
+        logger.info("sentinel %s: subscription ended", format_address(self.address))
 
     async def _subscribe(self) -> Connection | None:
         where = format_address(self.address)

@@ -14,9 +14,15 @@ from typing import Any, Literal
 
 import pytest
 
-from redis_oxide import Sentinel
+from redis_oxide import Retry, Sentinel
 from redis_oxide._sentinel import SentinelConnector
-from redis_oxide.exceptions import ConnectionLostError, FailoverError, SentinelError
+from redis_oxide.exceptions import (
+    CommandTimeoutError,
+    ConnectionLostError,
+    FailoverError,
+    PrimaryNotFoundError,
+    SentinelError,
+)
 from redis_oxide.testing import RedisServerInfo, SentinelInfo, raw_command
 from redis_oxide.testing.plugin import SentinelFactory
 from tests.sentinel._failover import SetGetLoop, eventually, looping, switch_log
@@ -75,7 +81,7 @@ async def test_failover_switches_at_the_notice_and_reads_nothing_wrong(
             else:
                 old.process.suspend()
             switched = await switches.wait_first(group.master_name, 20)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.3)
         assert _server(client) == _on(new)
     first_write = loop.first_write_after(disrupted)
     assert first_write is not None
@@ -222,3 +228,43 @@ async def test_lost_sentinels_do_not_disturb_and_all_down_is_a_clear_error(
         f"{len(loop.failures())}",
     )
     assert loop.failures() == []
+
+
+async def test_with_no_primary_reachable_callers_wait_within_their_own_timeout(
+    redis_sentinel_factory: SentinelFactory, figures: Any
+) -> None:
+    group = redis_sentinel_factory()
+    # Primary and replica gone: the sentinels keep naming the dead primary, no failover.
+    for server in (group.primary, group.replica):
+        assert server.process is not None
+        server.process.kill()
+    resolve_timeout = 1.5
+    async with Sentinel(_sentinels(group), resolve_timeout=resolve_timeout) as sentinel:
+        quick = sentinel.primary_for(group.master_name, command_timeout=0.4)
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            await quick.ping()
+        quick_waited = time.monotonic() - started
+        # No command_timeout; no strategy-level retries or long pauses, to see the connector's.
+        patient = sentinel.primary_for(
+            group.master_name, retry=Retry(attempts=1, backoff_base=0.05, backoff_cap=0.1)
+        )
+        started = time.monotonic()
+        with pytest.raises(PrimaryNotFoundError, match=r"resolve_timeout=1\.5") as caught:
+            await patient.ping()
+        patient_waited = time.monotonic() - started
+        # The outage is over its budget now: the next call fails after a single round of tries.
+        started = time.monotonic()
+        with pytest.raises(PrimaryNotFoundError):
+            await patient.ping()
+        then_waited = time.monotonic() - started
+    figures(
+        "no primary reachable",
+        f"command_timeout=0.4 caller waited {quick_waited:.2f} s (CommandTimeoutError); "
+        f"caller without one waited {patient_waited:.2f} s (PrimaryNotFoundError, "
+        f"resolve_timeout={resolve_timeout}); next call failed after {then_waited:.2f} s",
+    )
+    assert "ConnectFailedError" in caught.value.message
+    assert 0.4 <= quick_waited < 0.4 + SLACK
+    assert resolve_timeout <= patient_waited < resolve_timeout + 1.0
+    assert then_waited < 0.5

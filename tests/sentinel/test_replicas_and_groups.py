@@ -97,7 +97,7 @@ async def test_failover_of_one_name_leaves_the_other_alone(
             killed = time.monotonic()
             a.primary.process.kill()
             switched = await switches.wait_first("oxide-a", 20)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.3)
         other = loops["oxide-b"]
         during = [c for c in other.calls if killed <= c.started <= switched + 0.5]
         assert other.client.stats().reconnects == 0
