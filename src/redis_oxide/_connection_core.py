@@ -42,6 +42,7 @@ from redis_oxide._connection_replies import (
 from redis_oxide._connection_state import LEGAL, ConnectionState
 from redis_oxide._connection_text import decode_text, take_failure
 from redis_oxide._exceptions import ProtocolError, ServerError
+from redis_oxide._logs import log_fields
 from redis_oxide._protocol import NOT_ENOUGH, Decoder, PushMessage
 
 __all__ = ["ConnectionCore", "PushHandler"]
@@ -123,7 +124,13 @@ class ConnectionCore(asyncio.Protocol):
     def _transition(self, new: ConnectionState) -> None:
         if new not in LEGAL[self._state]:
             raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
-        logger.debug("connection %s: %s -> %s", self._address, self._state.name, new.name)
+        logger.debug(
+            "connection %s: %s -> %s",
+            self._address,
+            self._state.name,
+            new.name,
+            extra=log_fields("state", self._address, state=new.value),
+        )
         self._state = new
         self.available = new is _READY
 
@@ -287,15 +294,27 @@ class ConnectionCore(asyncio.Protocol):
             # A push frame holds text that did not decode: it is delivered with U+FFFD in
             # place of the bad bytes, as no caller waits for it.
             self._failures.clear()
-            logger.warning("connection %s: push frame with undecodable text", self._address)
+            logger.warning(
+                "connection %s: push frame with undecodable text",
+                self._address,
+                extra=log_fields("push_undecodable", self._address),
+            )
         handler = self.push_handler
         if handler is None:
-            logger.debug("connection %s: dropped push frame with no handler", self._address)
+            logger.debug(
+                "connection %s: dropped push frame with no handler",
+                self._address,
+                extra=log_fields("push_dropped", self._address),
+            )
             return
         try:
             handler(frame)
         except Exception:  # a faulty handler must not tear down a healthy stream
-            logger.exception("connection %s: push handler failed", self._address)
+            logger.exception(
+                "connection %s: push handler failed",
+                self._address,
+                extra=log_fields("push_handler_failed", self._address),
+            )
 
     def eof_received(self) -> bool | None:
         return None  # let the transport close itself; connection_lost does the rest
@@ -308,7 +327,12 @@ class ConnectionCore(asyncio.Protocol):
         elif state is not _S.CLOSED and state is not _S.BROKEN:
             self._cause = exc or ConnectionResetError("server closed the connection")
             self._transition(_S.BROKEN)
-            logger.info("connection %s lost: %r", self._address, self._cause)
+            logger.info(
+                "connection %s lost: %r",
+                self._address,
+                self._cause,
+                extra=log_fields("connection_lost", self._address, error=self._cause),
+            )
         self._fail_pending(self._cause)
         self._transport = None
         if not self._closed.done():
@@ -337,7 +361,12 @@ class ConnectionCore(asyncio.Protocol):
 
     def _break(self, cause: BaseException) -> None:
         if not self.is_closed():
-            logger.warning("connection %s broken: %r", self._address, cause)
+            logger.warning(
+                "connection %s broken: %r",
+                self._address,
+                cause,
+                extra=log_fields("connection_broken", self._address, error=cause),
+            )
             self.fail(cause)
 
     def fail(self, cause: BaseException) -> None:
@@ -352,7 +381,12 @@ class ConnectionCore(asyncio.Protocol):
         """
         if self.is_closed():
             return
-        logger.info("connection %s given up: %r", self._address, cause)
+        logger.info(
+            "connection %s given up: %r",
+            self._address,
+            cause,
+            extra=log_fields("connection_given_up", self._address, error=cause),
+        )
         self._cause = cause
         self._transition(_S.BROKEN)
         self._cancel_timer()

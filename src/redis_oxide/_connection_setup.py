@@ -37,6 +37,7 @@ from redis_oxide._exceptions import (
     ServerError,
 )
 from redis_oxide._generated import _meta as _m
+from redis_oxide._logs import log_fields
 from redis_oxide._protocol import make_decoder
 
 __all__ = [
@@ -216,7 +217,13 @@ async def open_connection(
     except BaseException:
         conn.abort()
         raise
-    logger.debug("connected to %s (protocol %d, db %d)", address, config.protocol, config.db)
+    logger.debug(
+        "connected to %s (protocol %d, db %d)",
+        address,
+        config.protocol,
+        config.db,
+        extra=log_fields("connected", address, protocol=config.protocol, db=config.db),
+    )
     return conn
 
 
@@ -259,7 +266,12 @@ async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
             raise result
     for result in results[len(required) :]:
         if isinstance(result, ServerError):
-            logger.debug("CLIENT SETINFO refused by %s: %s", conn.address, result.code)
+            logger.debug(
+                "CLIENT SETINFO refused by %s: %s",
+                conn.address,
+                result.code,
+                extra=log_fields("setinfo_refused", conn.address, error=result),
+            )
         elif isinstance(result, BaseException):
             raise result
     if config.protocol == 3:
@@ -291,15 +303,17 @@ class FixedConnector:
         config: Where to connect and how to set each connection up.
     """
 
-    __slots__ = ("config",)
+    __slots__ = ("_address", "config")
 
     def __init__(self, config: ConnectionConfig) -> None:
         self.config = config
+        # Built once: telemetry reads it per command and compares it by identity.
+        self._address = config.address
 
     @property
     def address(self) -> str:
         """``host:port`` or the unix socket path."""
-        return self.config.address
+        return self._address
 
     async def connect(self, *, push_handler: PushHandler | None = None) -> Connection:
         """Open a connection to the configured server.

@@ -35,6 +35,7 @@ from redis_oxide._exceptions import (
     RedisError,
     ServerError,
 )
+from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy, Lease, PoolStats
 from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
 from redis_oxide._raw_commands import blocks_with
@@ -260,7 +261,11 @@ class ServerExecutor:
             if self._reroute is not None:
                 work = self._reroute(error, meta, args, parser, deadline)
         elif isinstance(error, ConnectionLostError) and self._retry.attempts > 1:
-            logger.debug("%s: connection lost, retrying", meta.name)
+            logger.debug(
+                "%s: connection lost, retrying",
+                meta.name,
+                extra=log_fields("retry", self._strategy.address, command=meta.name, error=error),
+            )
             work = self._call_slow(meta, args, parser, deadline, 1, blocking=False)
         if work is None:
             return False

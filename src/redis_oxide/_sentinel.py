@@ -54,6 +54,7 @@ from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
+from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy
 from redis_oxide._retry import Retry
 from redis_oxide._sentinel_discovery import Address, as_text, describe, format_address, items
@@ -192,7 +193,12 @@ class SentinelConnector:
                         address=self._address,
                     ) from exc
                 failures += 1
-                logger.debug("%s: no usable server yet (%s)", self.name, describe(exc))
+                logger.debug(
+                    "%s: no usable server yet (%s)",
+                    self.name,
+                    describe(exc),
+                    extra=log_fields("no_usable_server", self._address, name=self.name, error=exc),
+                )
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._retry.delay(failures)):
                         await asyncio.shield(switched)  # a notice ends the pause
@@ -337,7 +343,13 @@ class SentinelConnector:
         stale = [c for c in self._connections if not c.is_closed() and not (keep and keep(c))]
         if not stale:
             return
-        logger.info("%s: giving up %d connection(s): %s", self.name, len(stale), cause.message)
+        logger.info(
+            "%s: giving up %d connection(s): %s",
+            self.name,
+            len(stale),
+            cause.message,
+            extra=log_fields("give_up_server", self._address, name=self.name, error=cause),
+        )
         if self._strategy is not None:
             self._strategy.invalidate(cause)
         for conn in stale:

@@ -40,6 +40,7 @@ from redis_oxide._exceptions import (
 )
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
+from redis_oxide._logs import log_fields
 from redis_oxide._raw_commands import lookup_meta
 
 __all__ = [
@@ -148,7 +149,11 @@ class SentinelLinks:
             except (SentinelError, KeyError, ValueError):
                 continue
             if peer not in self._order:
-                logger.info("learnt sentinel %s", format_address(peer))
+                logger.info(
+                    "learnt sentinel %s",
+                    format_address(peer),
+                    extra=log_fields("sentinel_learnt", format_address(peer)),
+                )
                 self._order.append(peer)
 
     # -- asking ------------------------------------------------------------------------------

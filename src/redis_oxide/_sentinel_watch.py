@@ -34,6 +34,7 @@ from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import open_connection
 from redis_oxide._exceptions import RedisError
 from redis_oxide._generated import _meta as _m
+from redis_oxide._logs import log_fields
 from redis_oxide._retry import Retry
 from redis_oxide._sentinel_discovery import (
     Address,
@@ -122,7 +123,11 @@ class SwitchWatcher:
                     failures = 0
                     await self._follow(conn)
             except Exception:  # a bug here must not end the following for good
-                logger.exception("sentinel %s: subscription failed", format_address(self.address))
+                logger.exception(
+                    "sentinel %s: subscription failed",
+                    format_address(self.address),
+                    extra=log_fields("subscription_failed", format_address(self.address)),
+                )
             failures += 1
             await asyncio.sleep(_RESUBSCRIBE.delay(failures))
 
@@ -132,12 +137,20 @@ class SwitchWatcher:
             try:
                 await self._reconcile()
             except RedisError as exc:
-                logger.info("sentinel: catching up after subscribing failed: %r", exc)
+                logger.info(
+                    "sentinel: catching up after subscribing failed: %r",
+                    exc,
+                    extra=log_fields("catch_up_failed", error=exc),
+                )
             await self._watch(conn)
         finally:
             self.subscribed = False
             conn.abort()
-        logger.info("sentinel %s: subscription ended", format_address(self.address))
+        logger.info(
+            "sentinel %s: subscription ended",
+            format_address(self.address),
+            extra=log_fields("subscription_ended", format_address(self.address)),
+        )
 
     async def _subscribe(self) -> Connection | None:
         where = format_address(self.address)
@@ -146,7 +159,12 @@ class SwitchWatcher:
             config = self._links.config_for(self.address)
             conn = await open_connection(config, push_handler=self._frame)
         except RedisError as exc:
-            logger.debug("sentinel %s: cannot subscribe: %r", where, exc)
+            logger.debug(
+                "sentinel %s: cannot subscribe: %r",
+                where,
+                exc,
+                extra=log_fields("subscribe_failed", where, error=exc),
+            )
             return None
         self._conn = conn
         try:
@@ -154,10 +172,20 @@ class SwitchWatcher:
             async with asyncio.timeout(self._timeout):
                 await asyncio.shield(self._confirmed)
         except (RedisError, TimeoutError) as exc:
-            logger.debug("sentinel %s: subscription refused: %r", where, exc)
+            logger.debug(
+                "sentinel %s: subscription refused: %r",
+                where,
+                exc,
+                extra=log_fields("subscribe_refused", where, error=exc),
+            )
             conn.abort()
             return None
-        logger.debug("sentinel %s: subscribed to %s", where, CHANNEL)
+        logger.debug(
+            "sentinel %s: subscribed to %s",
+            where,
+            CHANNEL,
+            extra=log_fields("subscribed", where, channel=CHANNEL),
+        )
         return conn
 
     async def _watch(self, conn: Connection) -> None:
@@ -169,7 +197,12 @@ class SwitchWatcher:
             try:
                 await conn.send(("PING",), None, _m.PING, self._timeout)
             except RedisError as exc:
-                logger.info("sentinel %s did not answer PING: %r", conn.address, exc)
+                logger.info(
+                    "sentinel %s did not answer PING: %r",
+                    conn.address,
+                    exc,
+                    extra=log_fields("ping_failed", conn.address, error=exc),
+                )
                 conn.abort()
                 await conn.wait_closed()
                 return
@@ -187,7 +220,12 @@ class SwitchWatcher:
             return
         words = as_text(frame[2]).split()
         if len(words) != 5 or not words[2].isdigit() or not words[4].isdigit():
-            logger.warning("sentinel: malformed %s notice %r", CHANNEL, frame[2])
+            logger.warning(
+                "sentinel: malformed %s notice %r",
+                CHANNEL,
+                frame[2],
+                extra=log_fields("malformed_notice", channel=CHANNEL),
+            )
             return
         name, old_host, old_port, new_host, new_port = words
         self._on_switch(name, (old_host, int(old_port)), (new_host, int(new_port)))
@@ -248,7 +286,13 @@ class SentinelTopology:
             return
         self._last[name] = (old, new)
         logger.info(
-            "sentinel: %s switched from %s to %s", name, format_address(old), format_address(new)
+            "sentinel: %s switched from %s to %s",
+            name,
+            format_address(old),
+            format_address(new),
+            extra=log_fields(
+                "switch_master", format_address(new), name=name, previous=format_address(old)
+            ),
         )
         for connector in list(self._connectors):
             if connector.name == name:
