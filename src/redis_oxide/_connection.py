@@ -33,6 +33,7 @@ from redis_oxide._connection_replies import (
     Entry,
     FailureHook,
     Undecoded,
+    blocking_pending,
     future_factory,
     pending_commands,
     refusal_error,
@@ -40,6 +41,7 @@ from redis_oxide._connection_replies import (
 from redis_oxide._connection_state import ConnectionState
 from redis_oxide._connection_text import decode_failures, decode_text, take_failure
 from redis_oxide._exceptions import RedisError
+from redis_oxide._logs import log_fields
 from redis_oxide._protocol import Decoder, encode_command
 from redis_oxide._protocol._templates import pack_args
 
@@ -152,6 +154,10 @@ class Connection(ConnectionCore):
     def is_idle(self) -> bool:
         """Whether no reply is outstanding."""
         return not self._pending
+
+    def is_blocked(self) -> bool:
+        """Whether a blocking command (BLPOP, XREAD BLOCK …) waits for its reply here."""
+        return blocking_pending(self._pending)
 
     def is_finished(self) -> bool:
         """Whether the transport is gone too (nothing left to wait for)."""
@@ -404,6 +410,11 @@ class Connection(ConnectionCore):
             if not self._closed.done():
                 self._closed.set_result(None)
 
+    def stop_accepting(self) -> None:
+        """Refuse new commands from now on (``CLOSING``); replies in flight still arrive."""
+        if self._state is _S.READY or self._state is _S.HANDSHAKING:
+            self._transition(_S.CLOSING)
+
     async def aclose(self, grace: float | None = None) -> None:
         """Close gracefully: refuse new commands, wait for replies in flight, then close.
 
@@ -411,15 +422,18 @@ class Connection(ConnectionCore):
             grace: Longest wait for replies in flight, in seconds; then the connection is
                 aborted. None waits for all of them.
         """
-        if self._state is _S.READY or self._state is _S.HANDSHAKING:
-            self._transition(_S.CLOSING)
+        self.stop_accepting()
         if self._state is _S.CLOSING and self._pending:
             self._drained = self._loop.create_future()
             try:
                 async with asyncio.timeout(grace):
                     await asyncio.shield(self._drained)
             except TimeoutError:
-                logger.info("connection %s: replies still in flight, aborting", self._address)
+                logger.info(
+                    "connection %s: replies still in flight, aborting",
+                    self._address,
+                    extra=log_fields("drain_timeout", self._address, pending=len(self._pending)),
+                )
         if self._state is _S.CLOSING:
             if self._pending:
                 self.abort()

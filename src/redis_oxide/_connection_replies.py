@@ -28,7 +28,7 @@ import asyncio
 import collections
 import functools
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from redis_oxide._command import ArgT, CommandMeta
@@ -47,6 +47,7 @@ __all__ = [
     "FailureHook",
     "ReplySink",
     "Undecoded",
+    "blocking_pending",
     "fail_entries",
     "future_factory",
     "offer_failure",
@@ -403,3 +404,22 @@ def offer_failure(
     except Exception:  # a faulty hook must not keep the other callers from their errors
         logger.exception("failure hook failed for %s", meta.name)
         return False
+
+
+def blocking_pending(pending: Iterable[Entry]) -> bool:
+    """Whether a blocking command (BLPOP, XREAD BLOCK …) is among ``pending``.
+
+    A graceful close does not wait for these: they wait for data, not for the server.
+
+    Args:
+        pending: A connection's FIFO.
+
+    Returns:
+        True when one entry, or one command of a batch entry, is blocking.
+    """
+    for entry in pending:
+        head = entry[0]
+        metas = head.metas if type(head) is BatchChunk else (entry[2],)
+        if any(meta.is_blocking for meta in metas):
+            return True
+    return False

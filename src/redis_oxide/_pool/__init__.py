@@ -4,7 +4,12 @@ Both satisfy ``ConnectionStrategy``; both hand out dedicated ``Lease`` objects f
 commands, transactions and pub/sub.
 """
 
-from redis_oxide._pool._interfaces import ConnectionStrategy, PoolConnection, PoolStats
+from redis_oxide._pool._interfaces import (
+    ConnectionStrategy,
+    PoolConnection,
+    PoolObserver,
+    PoolStats,
+)
 from redis_oxide._pool._lease import Lease
 from redis_oxide._pool._multiplexed import MultiplexedPool
 from redis_oxide._pool._pooled import ConnectionPool
@@ -15,5 +20,6 @@ __all__ = [
     "Lease",
     "MultiplexedPool",
     "PoolConnection",
+    "PoolObserver",
     "PoolStats",
 ]

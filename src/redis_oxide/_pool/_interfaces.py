@@ -18,7 +18,13 @@ from redis_oxide._connection import FailureHook
 if TYPE_CHECKING:
     from redis_oxide._pool._lease import Lease
 
-__all__ = ["CommandConnection", "ConnectionStrategy", "PoolConnection", "PoolStats"]
+__all__ = [
+    "CommandConnection",
+    "ConnectionStrategy",
+    "PoolConnection",
+    "PoolObserver",
+    "PoolStats",
+]
 
 
 class PoolConnection(Protocol):
@@ -57,6 +63,11 @@ class PoolStats:
         waiting: Callers waiting for a lease.
         pending: Replies outstanding on the shared connections.
         reconnects: Times a shared connection was replaced after it was lost.
+        max_connections: Upper bound on leased connections (dedicated ones for a
+            multiplexed strategy).
+        bytes_written: Bytes written by the strategy's connections so far, counted only
+            while telemetry is on (0 otherwise: counting costs every command).
+        bytes_read: Bytes read by them so far, likewise.
     """
 
     strategy: str
@@ -66,6 +77,29 @@ class PoolStats:
     waiting: int
     pending: int
     reconnects: int
+    max_connections: int = 0
+    bytes_written: int = 0
+    bytes_read: int = 0
+
+
+class PoolObserver(Protocol):
+    """Told about waits, pool timeouts and connects; set only while telemetry is on.
+
+    Strategies call it from their slow paths (a lease, a connect), never per command on a
+    ready shared connection.
+    """
+
+    def waited(self, seconds: float) -> None:
+        """A caller waited ``seconds`` for a connection (a lease, or a shared connect)."""
+        ...
+
+    def timed_out(self) -> None:
+        """A caller gave up waiting for a lease (``pool_timeout``)."""
+        ...
+
+    def connected(self, seconds: float) -> None:
+        """A new connection took ``seconds`` to open and set up."""
+        ...
 
 
 class CommandConnection(Protocol):
@@ -165,10 +199,15 @@ class ConnectionStrategy(Protocol):
         command connects again through the connector."""
         ...
 
+    def observe(self, observer: PoolObserver | None) -> None:
+        """Report waits, pool timeouts and connects to ``observer`` (None stops it)."""
+        ...
+
     def stats(self) -> PoolStats:
         """Return current counts."""
         ...
 
     async def aclose(self, grace: float | None = None) -> None:
-        """Close every connection, giving replies in flight up to ``grace`` seconds."""
+        """Refuse new work, let commands in flight finish for up to ``grace`` seconds (None
+        waits for them all), then close every connection."""
         ...

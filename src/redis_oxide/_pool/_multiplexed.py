@@ -12,6 +12,9 @@ Rules this module keeps:
   a reconnect if the slot had been connected before.
 - Connections are opened through the ``Connector``; ``invalidate`` gives up every
   connection at once (the server moved) so the next command connects afresh.
+- Closing is graceful: shared connections stop taking commands at once and drain the ones
+  in flight; a connect already under way may finish within the grace period, for the
+  callers already waiting for it only (it never becomes a shared slot again).
 - Nothing here parses commands.
 """
 
@@ -19,16 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._connection_io import IoCounters, count_io
 from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import CommandTimeoutError, ConnectionClosedError, RedisError
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
-from redis_oxide._pool._interfaces import PoolStats
+from redis_oxide._logs import log_fields
+from redis_oxide._pool._interfaces import PoolObserver, PoolStats
 from redis_oxide._pool._lease import Lease
 from redis_oxide._pool._pooled import ConnectionPool
 from redis_oxide._retry import Retry
@@ -75,8 +81,12 @@ class MultiplexedPool:
         self._next = 0
         self._reconnects = 0
         self._closed = False
+        # Connections that came up while closing: handed to their waiters, then drained.
+        self._late: list[Connection] = []
+        self.io = IoCounters()
+        self._observer: PoolObserver | None = None
         self._dedicated = ConnectionPool(
-            connector, max_connections=max_dedicated, pool_timeout=pool_timeout
+            connector, max_connections=max_dedicated, pool_timeout=pool_timeout, io=self.io
         )
 
     @property
@@ -140,11 +150,16 @@ class MultiplexedPool:
         if conn is not None:
             return conn
         if self._closed:
-            raise ConnectionClosedError("the client is closed")
+            raise ConnectionClosedError("the client is closed (aclose() was called)")
         task = self._connect_task(self._next % len(self._slots))
+        observer = self._observer
+        started = time.monotonic()
         try:
             async with asyncio.timeout(wait_timeout):
-                return await asyncio.shield(task)
+                conn = await asyncio.shield(task)
+            if observer is not None:
+                observer.waited(time.monotonic() - started)
+            return conn
         except RedisError:
             raise  # the connect task's own failure, shared by every waiter
         except TimeoutError as exc:
@@ -159,6 +174,7 @@ class MultiplexedPool:
             if self._failures:
                 await asyncio.sleep(self._retry.delay(self._failures))
             generation = self._generation
+            started = time.monotonic()
             try:
                 conn = await self._connector.connect(push_handler=self._push_handler)
             except (RedisConnectionError, RedisTimeoutError):
@@ -167,11 +183,16 @@ class MultiplexedPool:
                 if attempt >= self._retry.attempts or self._closed:
                     raise
                 continue
+            if self._observer is not None:
+                self._observer.connected(time.monotonic() - started)
+                count_io(conn, self.io)
             self._failures = 0
             conn.write_when_idle = True  # a lone caller's command need not wait a loop turn
             if self._closed:
-                await conn.aclose()
-                raise ConnectionClosedError("the client was closed while connecting")
+                # Closing: the callers already waiting for this connect get it (they were
+                # in flight before the close); aclose drains it with the others.
+                self._late.append(conn)
+                return conn
             if generation != self._generation:
                 # Invalidated while connecting: this connection may go to the old server.
                 await conn.aclose()
@@ -181,7 +202,11 @@ class MultiplexedPool:
                 self.sole = conn
             if self._ever_connected[index]:
                 self._reconnects += 1
-                logger.info("reconnected to %s", conn.address)
+                logger.info(
+                    "reconnected to %s",
+                    conn.address,
+                    extra=log_fields("reconnected", conn.address, reconnects=self._reconnects),
+                )
             self._ever_connected[index] = True
             return conn
 
@@ -240,6 +265,15 @@ class MultiplexedPool:
             conn.fail(cause)
         self._dedicated.invalidate(cause)
 
+    def observe(self, observer: PoolObserver | None) -> None:
+        """Report shared-connection waits, lease waits, timeouts and connects to ``observer``.
+
+        Args:
+            observer: Where to report; None stops reporting.
+        """
+        self._observer = observer
+        self._dedicated.observe(observer)
+
     def stats(self) -> PoolStats:
         """Return current counts (dedicated connections count as leased or idle)."""
         shared = [c for c in self._slots if c is not None and not c.is_closed()]
@@ -252,25 +286,42 @@ class MultiplexedPool:
             waiting=dedicated.waiting,
             pending=sum(c.pending_count for c in shared),
             reconnects=self._reconnects,
+            max_connections=dedicated.max_connections,
+            bytes_written=self.io.written,
+            bytes_read=self.io.read,
         )
 
     async def aclose(self, grace: float | None = None) -> None:
-        """Stop reconnecting, drain the shared connections, close the dedicated pool.
+        """Refuse new commands, drain the ones in flight, then close every connection.
+
+        Shared connections stop taking commands at once and get up to ``grace`` seconds for
+        their replies; a connect under way may finish within it, serving only the callers
+        already waiting for it; the dedicated pool closes gracefully alongside.
 
         Args:
-            grace: Longest wait for replies in flight on each shared connection.
+            grace: Longest wait in seconds for commands in flight; None waits for them all,
+                0 closes at once.
         """
         self._closed = True
+        deadline = None if grace is None else time.monotonic() + grace
+        shared = [c for c in self._slots if c is not None]
+        self._slots = [None] * len(self._slots)
+        self.sole = None
+        for conn in shared:
+            conn.stop_accepting()
+        dedicated = asyncio.ensure_future(self._dedicated.aclose(grace))
         tasks = [t for t in self._tasks if t is not None and not t.done()]
+        if tasks and grace != 0:
+            await asyncio.wait(tasks, timeout=grace)
+            await asyncio.sleep(0)  # the waiters of a connect that just finished send now
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        shared = [c for c in self._slots if c is not None]
-        self._slots = [None] * len(self._slots)
-        self.sole = None
+        late, self._late = self._late, []
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         await asyncio.shield(
-            asyncio.gather(*(c.aclose(grace) for c in shared), self._dedicated.aclose())
+            asyncio.gather(*(c.aclose(remaining) for c in (*shared, *late)), dedicated)
         )
 
     def __repr__(self) -> str:

@@ -11,7 +11,9 @@ Rules this module keeps:
 - A waiter granted a *reservation* (``None``) instead of a connection opens the connection
   itself; a failed open gives the reservation back.
 - Closing is never interrupted by cancellation: connections are aborted synchronously and
-  ``aclose`` waits for their transports under ``asyncio.shield``.
+  ``aclose`` waits for their transports under ``asyncio.shield``. A graceful close first
+  refuses new callers and lets those already admitted (waiting, connecting, or holding a
+  connection with a reply due) finish within the grace period.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection
+from redis_oxide._connection_io import IoCounters, count_io
 from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import (
     CommandTimeoutError,
@@ -33,12 +36,17 @@ from redis_oxide._exceptions import (
     PoolTimeoutError,
     RedisError,
 )
-from redis_oxide._pool._interfaces import PoolStats
+from redis_oxide._logs import log_fields
+from redis_oxide._pool._interfaces import PoolObserver, PoolStats
 from redis_oxide._pool._lease import Lease
 
 __all__ = ["ConnectionPool"]
 
 logger = logging.getLogger("redis_oxide.pool")
+
+# How often a graceful close looks whether the callers it admitted are done: a lease holder
+# tells the pool when it releases, not when its reply arrives.
+_DRAIN_POLL = 0.01
 
 
 class ConnectionPool:
@@ -48,6 +56,8 @@ class ConnectionPool:
         connector: Opens each connection.
         max_connections: Upper bound on open connections, leased or idle.
         pool_timeout: Longest wait for a lease in seconds; None waits indefinitely.
+        io: Byte counters the pool's connections add to (a multiplexed strategy shares its
+            own with its dedicated pool).
     """
 
     def __init__(
@@ -56,6 +66,7 @@ class ConnectionPool:
         *,
         max_connections: int,
         pool_timeout: float | None,
+        io: IoCounters | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
@@ -70,6 +81,10 @@ class ConnectionPool:
         self._waiters: collections.deque[asyncio.Future[Connection | None]] = collections.deque()
         self._closing: list[Connection] = []
         self._closed = False
+        # Set by aclose(): new callers are refused, admitted ones are still served.
+        self._draining = False
+        self.io = io or IoCounters()
+        self.observer: PoolObserver | None = None
         # Bumped by invalidate(): connections of an older generation are not reused.
         self._generation = 0
         self._born: dict[Connection, int] = {}
@@ -142,33 +157,43 @@ class ConnectionPool:
         return Lease(await self._acquire(), self._give_back)
 
     async def _acquire(self) -> Connection:
-        if self._closed:
-            raise ConnectionClosedError("the connection pool is closed")
+        if self._closed or self._draining:
+            raise ConnectionClosedError("the client is closed (aclose() was called)")
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Connection | None] = loop.create_future()
         self._waiters.append(waiter)
         self._close_now(self._assign())
+        observer = self.observer
         if not waiter.done():
+            started = time.monotonic()
             try:
                 async with asyncio.timeout(self._pool_timeout):
                     await waiter
             except BaseException as exc:
                 self._abandon(waiter)
                 if isinstance(exc, TimeoutError) and not isinstance(exc, PoolTimeoutError):
+                    if observer is not None:
+                        observer.timed_out()
                     raise PoolTimeoutError(
                         f"no connection free within pool_timeout={self._pool_timeout} s "
                         f"(max_connections={self._max})"
                     ) from exc
                 raise
+            if observer is not None:
+                observer.waited(time.monotonic() - started)
         conn = waiter.result()
         if conn is not None:
             return conn
         generation = self._generation
+        started = time.monotonic()
         try:
             conn = await self._connector.connect()
         except BaseException:
             self._cancel_reservation()
             raise
+        if observer is not None:
+            observer.connected(time.monotonic() - started)
+            count_io(conn, self.io)
         self._reserved -= 1
         self._born[conn] = generation
         conn.write_when_idle = True  # a leased connection mostly has one caller
@@ -176,7 +201,11 @@ class ConnectionPool:
             self._close_now([conn])
             raise ConnectionClosedError("the connection pool is closed")
         self._leased.add(conn)
-        logger.debug("pool opened a connection to %s", conn.address)
+        logger.debug(
+            "pool opened a connection to %s",
+            conn.address,
+            extra=log_fields("connected", conn.address, pool="pooled"),
+        )
         return conn
 
     def _abandon(self, waiter: asyncio.Future[Connection | None]) -> None:
@@ -264,11 +293,24 @@ class ConnectionPool:
         Args:
             cause: Why (e.g. the primary moved); only logged here.
         """
-        logger.info("pool for %s invalidated: %r", self._connector.address, cause)
+        logger.info(
+            "pool for %s invalidated: %r",
+            self._connector.address,
+            cause,
+            extra=log_fields("pool_invalidated", self._connector.address, error=cause),
+        )
         self._generation += 1
         idle = list(self._idle)
         self._idle.clear()
         self._close_now(idle)
+
+    def observe(self, observer: PoolObserver | None) -> None:
+        """Report lease waits, pool timeouts and connects to ``observer``.
+
+        Args:
+            observer: Where to report; None stops reporting.
+        """
+        self.observer = observer
 
     def stats(self) -> PoolStats:
         """Return current counts."""
@@ -280,15 +322,46 @@ class ConnectionPool:
             waiting=sum(1 for w in self._waiters if not w.done()),
             pending=0,
             reconnects=0,
+            max_connections=self._max,
+            bytes_written=self.io.written,
+            bytes_read=self.io.read,
         )
 
-    async def aclose(self, grace: float | None = None) -> None:
-        """Close idle connections, abort leased ones, fail waiters; idempotent.
+    def _busy(self) -> bool:
+        # Admitted callers not done yet: queued, connecting, or holding a reply still due
+        # (a blocking command's reply waits for data, not for the server: not waited for).
+        return (
+            any(not w.done() for w in self._waiters)
+            or self._reserved > 0
+            or any(not c.is_idle() and not c.is_blocked() for c in self._leased)
+        )
+
+    async def aclose(self, grace: float | None = 0.0) -> None:
+        """Refuse new callers, let admitted ones finish, then close everything; idempotent.
+
+        Callers already waiting for a connection are still served, and leased connections
+        with a reply due get the grace period; a lease held with nothing in flight (a
+        subscription, a WATCH block between commands) or waiting in a blocking command
+        (BLPOP, XREAD BLOCK …) is not waited for. Then idle connections close, leased ones
+        are aborted and waiters still queued fail.
 
         Args:
-            grace: Unused: a pooled connection's replies belong to its holder, which is
-                failed at once.
+            grace: Longest wait in seconds for the callers admitted before the call; None
+                waits for them all, 0 (the default) closes at once.
         """
+        self._draining = True
+        if grace is None or grace > 0:
+            deadline = None if grace is None else time.monotonic() + grace
+            while self._busy() and not self._closed:
+                if deadline is not None and time.monotonic() >= deadline:
+                    logger.info(
+                        "pool for %s: callers still in flight after %s s, closing",
+                        self._connector.address,
+                        grace,
+                        extra=log_fields("drain_timeout", self._connector.address),
+                    )
+                    break
+                await asyncio.sleep(_DRAIN_POLL)
         self._closed = True
         while self._waiters:
             waiter = self._waiters.popleft()
