@@ -9,9 +9,17 @@ plugin with real-server fixtures).
 
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, streams, types
-from redis_oxide._client import Redis, from_url
+from redis_oxide._client import Redis
 from redis_oxide._client_sentinel import Sentinel
+from redis_oxide._client_url import from_url
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
+from redis_oxide._health import (
+    ClusterHealth,
+    HealthReport,
+    NodeHealth,
+    ReplicaLink,
+    ReplicationState,
+)
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, SubscriptionState
@@ -24,23 +32,29 @@ from redis_oxide._sentinel_report import (
     SentinelReport,
     SentinelStatus,
 )
+from redis_oxide._telemetry import Telemetry, configure_telemetry
 from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
 from redis_oxide.streams import ConsumerStats, GroupConsumer, StreamEntry, StreamProducer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterHealth",
     "ConsumerStats",
     "GroupConsumer",
+    "HealthReport",
     "Library",
     "Message",
     "MonitoredPrimary",
+    "NodeHealth",
     "Pipeline",
     "PipelineResult",
     "PoolStats",
     "PubSub",
     "Redis",
+    "ReplicaLink",
     "ReplicaStatus",
+    "ReplicationState",
     "Resubscribed",
     "Retry",
     "Script",
@@ -51,10 +65,12 @@ __all__ = [
     "StreamEntry",
     "StreamProducer",
     "SubscriptionState",
+    "Telemetry",
     "Transaction",
     "TransactionState",
     "WatchBlock",
     "__version__",
+    "configure_telemetry",
     "exceptions",
     "from_url",
     "streams",
@@ -63,15 +79,20 @@ __all__ = [
 __all__ += _models.__all__
 
 for _public in (
+    ClusterHealth,
+    HealthReport,
     Library,
     Message,
     MonitoredPrimary,
+    NodeHealth,
     Pipeline,
     PipelineResult,
     PoolStats,
     PubSub,
     Redis,
+    ReplicaLink,
     ReplicaStatus,
+    ReplicationState,
     Resubscribed,
     Retry,
     Script,
@@ -80,10 +101,12 @@ for _public in (
     SentinelReport,
     SentinelStatus,
     SubscriptionState,
+    Telemetry,
     Transaction,
     TransactionState,
     WatchBlock,
 ):
     _public.__module__ = "redis_oxide"
 from_url.__module__ = "redis_oxide"
+configure_telemetry.__module__ = "redis_oxide"
 del _public

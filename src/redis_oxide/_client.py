@@ -10,7 +10,8 @@ Rules this module keeps:
   calls, with the API to use instead (``_raw_commands``).
 - Pipelines, transactions and scripts are built here over the executor; they depend on the
   executor's protocol, never on this class.
-- ``with_options`` views share the root's strategy; only the root closes it.
+- ``with_options`` views share the root's strategy; only the root closes it (gracefully).
+- Telemetry on wraps the executor in a ``TracedExecutor`` before binding; off, nothing does.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
 """
@@ -30,18 +31,21 @@ from redis_oxide._client_config import ClientConfig, build_config, make_strategy
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection_setup import Connector, FixedConnector
-from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._executor import Executor, Reroute, ServerExecutor
 from redis_oxide._generated import Commands, StrT
+from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._raw_commands import command_meta
 from redis_oxide._scripting import Library, Script
+from redis_oxide._sentinel_report import SentinelReport
+from redis_oxide._telemetry_executor import instrument
 from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
 from redis_oxide._url import parse_url
 
-__all__ = ["Redis", "StrT", "from_url"]
+__all__ = ["Redis", "StrT"]
 
 T = TypeVar("T")
 
@@ -68,11 +72,13 @@ class Redis(Commands[StrT], Generic[StrT]):
             ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
             ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
             ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``.
+            ``encoding``, ``encoding_errors``, ``telemetry`` (a ``Telemetry``, True for
+            the defaults; see ``configure_telemetry`` for the process-wide default).
 
     Raises:
         ValueError: An option has an invalid value.
         TypeError: An unknown option was given.
+        ImportError: ``telemetry`` is on and ``opentelemetry-api`` is not installed.
     """
 
     # Bound per instance to the executor's method (module rules).
@@ -111,15 +117,20 @@ class Redis(Commands[StrT], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        self._executor = ServerExecutor(
+        self._server = ServerExecutor(
             make_strategy(config, connector),
             retry=config.retry,
             command_timeout=config.command_timeout,
             reroute=reroute,
         )
+        # What patterns run on: the server executor, or its traced wrapper.
+        self._executor: Executor = instrument(self._server, config.telemetry, config.connection.db)
         # The same call signature as the base's method; pyright does not compare a callable
         # attribute with a method.
         self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
+        # Set by Sentinel: the sentinels' report and the role this client needs, for health().
+        self._sentinel_report: Callable[[], Awaitable[SentinelReport]] | None = None
+        self._expected_role: str | None = None
         self._is_view = False
         self._closed = False
 
@@ -189,7 +200,8 @@ class Redis(Commands[StrT], Generic[StrT]):
         view = copy.copy(self)
         view._is_view = True
         if command_timeout is not _UNSET:
-            view._executor = self._executor.with_timeout(command_timeout)
+            view._server = server = self._server.with_timeout(command_timeout)
+            view._executor = instrument(server, self._config.telemetry, self._config.connection.db)
             view._execute = view._executor._execute
         return view
 
@@ -351,37 +363,71 @@ class Redis(Commands[StrT], Generic[StrT]):
     @property
     def command_timeout(self) -> float | None:
         """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
-        return self._executor.command_timeout
+        return self._server.command_timeout
 
     def stats(self) -> PoolStats:
-        """Return connection counts (connections, pending, leased, reconnects ...).
+        """Return connection counts (connections, pending, leased, reconnects, bytes ...).
 
         Returns:
             A snapshot of the strategy's bookkeeping.
         """
-        return self._executor.stats()
+        return self._server.stats()
+
+    async def health(self, *, check_timeout: float = DEFAULT_HEALTH_TIMEOUT) -> HealthReport:
+        """Check the server (and, for a Sentinel client, the sentinels) in ``check_timeout``.
+
+        Never raises for an unhealthy target: what is wrong is in ``report.problems``.
+
+        Args:
+            check_timeout: Longest time the check may take, in seconds (default 2).
+
+        Returns:
+            The round-trip latency (``PING``), the server's role and replication state and,
+            for a Sentinel client, the quorum, replicas and sentinels.
+
+        Raises:
+            ValueError: ``check_timeout`` is not positive.
+        """
+        return await server_report(
+            self._server,
+            check_timeout,
+            expected_role=self._expected_role,
+            sentinel=self._sentinel_report,
+        )
 
     def __repr__(self) -> str:
-        s = self._executor.stats()
+        s = self._server.stats()
         config = self._config.connection
         closed = " closed" if self._closed else ""
         view = " view" if self._is_view else ""
         return (
-            f"<redis_oxide.Redis {self._executor.strategy.address} db={config.db} "
+            f"<redis_oxide.Redis {self._server.strategy.address} db={config.db} "
             f"protocol={config.protocol} strategy={s.strategy} "
             f"connections={s.connections} pending={s.pending} leased={s.leased} "
             f"reconnects={s.reconnects}{view}{closed}>"
         )
 
-    async def aclose(self) -> None:
-        """Close every connection; replies in flight get a short grace period.
+    async def aclose(self, *, grace: float | None = _CLOSE_GRACE) -> None:
+        """Close gracefully: refuse new commands, let those in flight finish, then close.
 
-        Calling it on a ``with_options`` view does nothing; calling it twice is harmless.
+        From the call on, a new command raises ``ConnectionClosedError``; commands already
+        sent (or waiting for a connection) get up to ``grace`` seconds, then whatever is
+        left is aborted. Calling it on a ``with_options`` view does nothing; calling it
+        twice is harmless.
+
+        Args:
+            grace: Seconds commands in flight may take (default 5); 0 aborts them at once,
+                None waits for them all.
+
+        Raises:
+            ValueError: ``grace`` is negative.
         """
+        if grace is not None and grace < 0:
+            raise ValueError(f"grace must be >= 0 or None, got {grace!r}")
         if self._is_view or self._closed:
             return
         self._closed = True
-        await self._executor.aclose(_CLOSE_GRACE)
+        await self._server.aclose(grace)
 
     async def __aenter__(self) -> Redis[StrT]:
         return self
@@ -401,47 +447,3 @@ class _Execute(Protocol):
     def __call__(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]: ...
-
-
-@overload
-def from_url(
-    url: str, *, decode_responses: Literal[False] = ..., **options: Unpack[ClientOptions]
-) -> Redis[bytes]: ...
-
-
-@overload
-def from_url(
-    url: str, *, decode_responses: Literal[True], **options: Unpack[ClientOptions]
-) -> Redis[str]: ...
-
-
-def from_url(
-    url: str, *, decode_responses: bool = _UNSET, **options: Unpack[ClientOptions]
-) -> Redis[bytes] | Redis[str]:
-    """Build a client from a URL.
-
-    ``redis://[[user]:password@]host[:port][/db][?option=value...]``, ``rediss://`` for TLS,
-    ``unix://[[user]:password@]/path/to.sock[?db=N]``. Query options: ``db``,
-    ``protocol``, ``decode_responses``, ``command_timeout`` (alias ``socket_timeout``),
-    ``connect_timeout`` (alias ``socket_connect_timeout``), ``pool_timeout``,
-    ``client_name``, ``strategy``, ``max_connections``, ``ssl_cert_reqs``,
-    ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``, ``ssl_check_hostname``.
-    ``decode_responses`` in the URL takes effect at run time; type checkers only see the
-    keyword argument, so pass ``decode_responses=True`` to get ``Redis[str]`` statically.
-
-    Args:
-        url: The URL.
-        decode_responses: Decode string replies to ``str``; overrides the URL.
-        **options: Client options overriding those in the URL.
-
-    Returns:
-        A new client.
-
-    Raises:
-        ValueError: The URL is malformed or has an unknown option.
-    """
-    if decode_responses is _UNSET:
-        return Redis.from_url(url, **options)
-    if decode_responses:
-        return Redis.from_url(url, decode_responses=True, **options)
-    return Redis.from_url(url, decode_responses=False, **options)

@@ -19,6 +19,7 @@ from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
 from redis_oxide._retry import Retry
+from redis_oxide._telemetry import Telemetry, default_telemetry, resolve_telemetry
 
 __all__ = ["ClientConfig", "build_config", "make_strategy"]
 
@@ -44,6 +45,7 @@ class ClientConfig:
         max_connections: Upper bound on pooled (or dedicated) connections.
         multiplexed_connections: Shared connections of the multiplexed strategy.
         pool_timeout: Longest wait for a pooled connection.
+        telemetry: What the client reports to OpenTelemetry; None when telemetry is off.
     """
 
     connection: ConnectionConfig
@@ -53,6 +55,7 @@ class ClientConfig:
     max_connections: int
     multiplexed_connections: int
     pool_timeout: float | None
+    telemetry: Telemetry | None = None
 
 
 def build_config(
@@ -72,6 +75,7 @@ def build_config(
     Raises:
         TypeError: An option is unknown.
         ValueError: An option has an invalid value.
+        ImportError: Telemetry is on and ``opentelemetry-api`` is not installed.
     """
     unknown = set(options) - set(ClientOptions.__annotations__)
     if unknown:
@@ -108,6 +112,11 @@ def build_config(
         max_connections=max_connections,
         multiplexed_connections=multiplexed,
         pool_timeout=options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT),
+        telemetry=(
+            resolve_telemetry(options["telemetry"])
+            if "telemetry" in options
+            else default_telemetry()
+        ),
     )
 
 

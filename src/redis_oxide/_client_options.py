@@ -10,6 +10,7 @@ import ssl as _ssl
 from typing import Literal, TypedDict
 
 from redis_oxide._retry import Retry
+from redis_oxide._telemetry import Telemetry
 
 __all__ = ["ClientOptions", "StrategyName"]
 
@@ -40,3 +41,4 @@ class ClientOptions(TypedDict, total=False):
     client_name: str | None
     encoding: str
     encoding_errors: str
+    telemetry: Telemetry | bool | None

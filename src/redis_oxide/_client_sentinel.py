@@ -18,6 +18,8 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ssl as _ssl
 import weakref
 from collections.abc import Iterable
@@ -221,9 +223,11 @@ class Sentinel:
         )
         reroute = SentinelReroute(connector)
         client = Redis._over(config, connector, reroute)
-        executor = client._executor
+        executor = client._server
         connector.bind(executor.strategy)
         reroute.attach(executor)
+        client._sentinel_report = functools.partial(self.check, name)
+        client._expected_role = None if fallback else "replica" if replica else "primary"
         self._topology.register(connector)
         self._clients.add(client)
         return client
@@ -284,13 +288,24 @@ class Sentinel:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def aclose(self) -> None:
-        """Close the clients this object made, then the sentinel connections; idempotent."""
+    async def aclose(self, *, grace: float | None = 5.0) -> None:
+        """Close the clients this object made, gracefully, then the sentinel connections.
+
+        The clients refuse new commands at once and close together, each giving the
+        commands in flight up to ``grace`` seconds (see ``Redis.aclose``); idempotent.
+
+        Args:
+            grace: Seconds commands in flight may take; 0 aborts them, None waits for all.
+
+        Raises:
+            ValueError: ``grace`` is negative.
+        """
+        if grace is not None and grace < 0:
+            raise ValueError(f"grace must be >= 0 or None, got {grace!r}")
         if self._closed:
             return
         self._closed = True
-        for client in list(self._clients):
-            await client.aclose()
+        await asyncio.gather(*(client.aclose(grace=grace) for client in list(self._clients)))
         await self._topology.aclose()
 
     async def __aenter__(self) -> Sentinel:

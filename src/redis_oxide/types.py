@@ -49,6 +49,7 @@ from redis_oxide._pubsub_types import (
     ReconnectHandler,
 )
 from redis_oxide._replies import ReplyModel
+from redis_oxide._telemetry import StatementMode
 
 __all__ = [
     # Client options
@@ -82,6 +83,8 @@ __all__ = [
     "OverflowPolicy",
     "PubSubOptions",
     "ReconnectHandler",
+    # Telemetry
+    "StatementMode",
 ]
 # The argument types of the generated command surface, and its module namespaces.
 __all__ += _types.__all__

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from redis_oxide._client import Redis, from_url
+from redis_oxide._client import Redis
+from redis_oxide._client_url import from_url
 from redis_oxide._command import CommandFlag, CommandMeta
 from redis_oxide._connection import Connection
 from redis_oxide._exceptions import (
@@ -301,7 +302,7 @@ async def test_write_issued_as_the_connection_dies_is_rerun_unsent(
         # Written at once, held by the proxy.
         read: Awaitable[bytes | None] = client._execute(GET, ("GET", key), None)
         await asyncio.sleep(0.05)
-        conn = cast(Connection | None, client._executor.strategy.sole)
+        conn = cast(Connection | None, client._server.strategy.sole)
         assert conn is not None
         assert conn.pending_count == 1
         transport = conn._transport
@@ -314,7 +315,7 @@ async def test_write_issued_as_the_connection_dies_is_rerun_unsent(
         assert await read in (b"1", b"2")  # re-run too: a read is retried whether sent or not
         assert await client._execute(GET, ("GET", key), None) == b"2"
         assert client.stats().reconnects == 1
-        assert client._executor.strategy.sole is not conn
+        assert client._server.strategy.sole is not conn
 
 
 async def test_blocking_command_does_not_delay_others(

@@ -69,13 +69,13 @@ async def test_moved_reply_is_rerouted_without_losing_the_connection(
         # The first command connects (slow path); the forged reply arrives on it.
         proxy.rewrite_reply(b"$6\r\nfrom-a\r\n", moved)
         assert await client.get("rr:k") == b"from-b"
-        conn = cast(Connection, client._executor.strategy.sole)
+        conn = cast(Connection, client._server.strategy.sole)
         # Now on the fast path: the hook takes the caller's future over.
         proxy.rewrite_reply(b"$6\r\nfrom-a\r\n", moved)
         assert await client.get("rr:k") == b"from-b"
         assert proxy.pending_rewrites == 0
         assert reroute.calls == [("GET", 1234, flushed_stack.port)] * 2
-        assert client._executor.strategy.sole is conn
+        assert client._server.strategy.sole is conn
         assert conn.is_available()
         assert client.stats().reconnects == 0
         assert await client.get("rr:k") == b"from-a"  # unforged replies come from A

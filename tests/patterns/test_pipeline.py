@@ -31,7 +31,7 @@ async def test_large_pipeline_is_sent_in_few_writes_in_order(
 ) -> None:
     async with _client(flushed_stack) as client:
         await client.execute_command("SET", "text", "hello")
-        conn = cast(Connection, await client._executor.strategy.shared_connection(None))
+        conn = cast(Connection, await client._server.strategy.shared_connection(None))
         assert conn is not None
         pipe = client.pipeline()
         counters = [pipe.incr(f"counter:{i % 100}") for i in range(9_999)]

@@ -39,7 +39,7 @@ def _sentinels(group: SentinelInfo) -> list[tuple[str, int]]:
 
 
 def _server(client: Any) -> tuple[str, int] | None:
-    connector = client._executor.strategy._connector  # white box: where it connected last
+    connector = client._server.strategy._connector  # white box: where it connected last
     assert isinstance(connector, SentinelConnector)
     return connector.server
 

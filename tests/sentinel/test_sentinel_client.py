@@ -38,7 +38,7 @@ def _address_reply(host: str, port: int) -> bytes:
 
 
 def _connector(client: Redis[Any]) -> SentinelConnector:
-    connector = client._executor.strategy._connector  # type: ignore[attr-defined]  # white box
+    connector = client._server.strategy._connector  # type: ignore[attr-defined]  # white box
     assert isinstance(connector, SentinelConnector)
     return connector
 

@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import opentelemetry.metrics
+import opentelemetry.trace
+
 import redis_oxide
 import redis_oxide.exceptions
 import redis_oxide.streams
@@ -34,8 +37,15 @@ PUBLIC_MODULES: tuple[types.ModuleType, ...] = (
     redis_oxide.streams,
     redis_oxide.testing,
 )
-# Where the names of annotations may come from without being redis-oxide's to export.
-_FOREIGN: tuple[types.ModuleType, ...] = (builtins, typing, collections.abc)
+# Where the names of annotations may come from without being redis-oxide's to export
+# (``Telemetry`` names the OpenTelemetry providers an application passes in).
+_FOREIGN: tuple[types.ModuleType, ...] = (
+    builtins,
+    typing,
+    collections.abc,
+    opentelemetry.trace,
+    opentelemetry.metrics,
+)
 
 
 def _public_index() -> dict[int, str]:
@@ -51,6 +61,9 @@ def _namespace() -> dict[str, object]:
     """Every exported name, for annotations a module imports only for type checking."""
     # The standard library names the client imports only for type checking.
     found: dict[str, object] = {"AbstractAsyncContextManager": AbstractAsyncContextManager}
+    # The OpenTelemetry providers ``Telemetry`` takes, imported only for type checking there.
+    found["TracerProvider"] = opentelemetry.trace.TracerProvider
+    found["MeterProvider"] = opentelemetry.metrics.MeterProvider
     for module in PUBLIC_MODULES:
         found.update({name: getattr(module, name) for name in module.__all__})
     return found

@@ -1,0 +1,334 @@
+"""The traced executor: a span and a duration point per command, pipeline and transaction.
+
+Rules this module keeps:
+
+- ``TracedExecutor`` wraps any executor and implements the same ``Executor`` protocol; a
+  client binds it only while telemetry is on, so the hot path with telemetry off is the
+  wrapped executor's own.
+- A span starts in the caller's context when the command is issued (so it is a child of
+  the caller's span, across the multiplexer) and ends when the caller has the reply: the
+  command is sent at once, and the awaitable returned is a coroutine around its future (a
+  done callback would cost a loop callback per command, more than the coroutine). A slow
+  path (connecting, blocking commands, cluster fan-out) runs with the span current, so
+  spans below it (a node's command, a redirect) are its children.
+- Attributes follow OpenTelemetry's database conventions for Redis. A failure sets
+  ``error.type`` (the server's error code, or the exception class) and the span status,
+  never the error's message: Redis echoes arguments in some messages.
+- ``db.query.text`` only with ``Telemetry(statement=...)``: ``"redacted"`` keeps the
+  command name and its keys, ``"full"`` the arguments, except for commands that carry
+  credentials, which are always redacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._exceptions import CommandTimeoutError, ServerError
+from redis_oxide._executor import Executor, ServerExecutor
+from redis_oxide._keys import command_keys
+from redis_oxide._pool import Lease
+from redis_oxide._pool._batch import Batch
+from redis_oxide._telemetry import Instruments, Telemetry, instruments_for, server_attributes
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+__all__ = ["TracedExecutor", "batch_name", "instrument", "statement_text"]
+
+T = TypeVar("T")
+
+# Commands whose arguments may hold credentials: never shown, whatever the setting.
+_SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
+# A statement is for reading, not for replaying: long values and pipelines are cut.
+_ARGUMENT_CHARS = 128
+_BATCH_COMMANDS = 32
+
+
+class _Where(Protocol):
+    """Where a wrapped executor's commands go, for ``server.*`` attributes."""
+
+    @property
+    def address(self) -> str: ...
+
+
+class TracedExecutor:
+    """Reports every command and batch of ``inner`` to OpenTelemetry.
+
+    Args:
+        inner: The executor that runs the commands.
+        instruments: The tracer and metrics to report to.
+        where: Tells the server address (read per command: a Sentinel client moves).
+        db: The database index (``db.namespace``), None for a cluster.
+    """
+
+    __slots__ = ("_address", "_attributes", "_db", "_inner", "_ins", "_metrics", "_where")
+
+    def __init__(
+        self, inner: Executor, instruments: Instruments, where: _Where, db: int | None
+    ) -> None:
+        self._inner = inner
+        self._ins = instruments
+        self._metrics = instruments.metrics
+        self._where = where
+        self._db = db
+        self._address = ""
+        # Attributes per operation name for the current address (spans and the duration).
+        self._attributes: dict[str, dict[str, Any]] = {}
+
+    @property
+    def inner(self) -> Executor:
+        """The executor whose commands are reported."""
+        return self._inner
+
+    @property
+    def command_timeout(self) -> float | None:
+        """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
+        return self._inner.command_timeout
+
+    def _attributes_of(self, name: str) -> dict[str, Any]:
+        address = self._where.address
+        if address is not self._address:
+            self._address = address
+            self._attributes = {}
+        found = self._attributes.get(name)
+        if found is None:
+            found = server_attributes(address, self._db)
+            found["db.operation.name"] = name
+            self._attributes[name] = found
+        return found
+
+    def _start(self, name: str, attributes: dict[str, Any]) -> Span:
+        ins = self._ins
+        return ins.tracer.start_span(
+            name,
+            kind=ins.client_kind,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+
+    # -- one command -------------------------------------------------------------------------
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        attributes = self._attributes_of(meta.name)
+        mode = self._ins.telemetry.statement
+        span = self._start(
+            meta.name,
+            attributes
+            if mode == "off"
+            else {**attributes, "db.query.text": statement_text(meta, args, mode)},
+        )
+        started = perf_counter()
+        try:
+            result = self._inner._execute(meta, args, parser)  # pyright: ignore[reportPrivateUsage]
+        except BaseException as exc:  # refused before sending (bad argument, closed client)
+            self._end(span, started, attributes, exc)
+            raise
+        if isinstance(result, asyncio.Future):
+            return self._reply(result, span, started, attributes)
+        return self._slow(result, span, started, attributes)
+
+    async def _reply(
+        self, future: asyncio.Future[T], span: Span, started: float, attributes: dict[str, Any]
+    ) -> T:
+        # The fast path's future, awaited in the caller's task: ending the span needs no
+        # done callback (which would cost a loop callback per command).
+        try:
+            value = await future
+        except BaseException as exc:
+            self._end(span, started, attributes, exc)
+            raise
+        self._end(span, started, attributes, None)
+        return value
+
+    async def _slow(
+        self, work: Awaitable[T], span: Span, started: float, attributes: dict[str, Any]
+    ) -> T:
+        ins = self._ins
+        token = ins.attach(ins.in_context(span))
+        try:
+            value = await work
+        except BaseException as exc:
+            self._end(span, started, attributes, exc)
+            raise
+        finally:
+            ins.detach(token)
+        self._end(span, started, attributes, None)
+        return value
+
+    def _end(
+        self, span: Span, started: float, attributes: dict[str, Any], error: BaseException | None
+    ) -> None:
+        duration = perf_counter() - started
+        if error is not None:
+            attributes = self._failed(span, attributes, error)
+        self._metrics.duration.record(duration, attributes)
+        span.end()
+
+    def _failed(
+        self, span: Span, attributes: dict[str, Any], error: BaseException
+    ) -> dict[str, Any]:
+        code = error.code if isinstance(error, ServerError) else None
+        kind = code or type(error).__name__
+        failed = {**attributes, "error.type": kind}
+        if code is not None:
+            failed["db.response.status_code"] = code
+        span.set_attributes(failed)
+        span.set_status(self._ins.error_status)
+        metrics = self._metrics
+        if isinstance(error, CommandTimeoutError):
+            metrics.timeouts.add(1, attributes)
+        if not isinstance(error, asyncio.CancelledError):
+            metrics.errors.add(1, failed)
+        return failed
+
+    # -- batches and leases ------------------------------------------------------------------
+
+    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
+        """Run a batch through the wrapped executor inside one span.
+
+        Args:
+            batch: The queued commands.
+            transaction: Wrap them in MULTI/EXEC.
+
+        Returns:
+            One value or error per command.
+        """
+        name = batch_name(batch.metas, transaction)
+        attributes = self._attributes_of(name)
+        span_attributes = dict(attributes)
+        if len(batch) > 1:
+            span_attributes["db.operation.batch.size"] = len(batch)
+        mode = self._ins.telemetry.statement
+        if mode != "off":
+            span_attributes["db.query.text"] = batch_text(batch, mode)
+        span = self._start(name, span_attributes)
+        started = perf_counter()
+        ins = self._ins
+        token = ins.attach(ins.in_context(span))
+        try:
+            results = await self._inner.run_batch(batch, transaction=transaction)
+        except BaseException as exc:
+            self._end(span, started, attributes, exc)
+            raise
+        finally:
+            ins.detach(token)
+        self._count_slot_errors(results)
+        self._end(span, started, attributes, None)
+        return results
+
+    def _count_slot_errors(self, results: list[object]) -> None:
+        if not any(issubclass(kind, BaseException) for kind in set(map(type, results))):
+            return
+        errors = self._metrics.errors
+        for value in results:
+            if isinstance(value, ServerError):
+                command = value.command or ""
+                attributes = {**self._attributes_of(command), "error.type": value.code or "ERR"}
+                if value.code:
+                    attributes["db.response.status_code"] = value.code
+                errors.add(1, attributes)
+
+    async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
+        """Lease a dedicated connection from the wrapped executor (not traced).
+
+        Args:
+            keys: The keys the lease is for.
+
+        Returns:
+            The lease.
+        """
+        return await self._inner.lease(keys)
+
+
+def instrument(server: ServerExecutor, telemetry: Telemetry | None, db: int | None) -> Executor:
+    """What a client runs commands on: ``server`` itself, or, with telemetry on, ``server``
+    wrapped in a ``TracedExecutor`` whose pool is observed by the metrics.
+
+    Args:
+        server: The client's (or a cluster node's) executor.
+        telemetry: The client's setting; None when telemetry is off.
+        db: The database index (``db.namespace``), None for a cluster node.
+
+    Returns:
+        The executor to bind.
+    """
+    if telemetry is None:
+        return server
+    instruments = instruments_for(telemetry)
+    instruments.metrics.watch_pool(server.strategy, db)
+    return TracedExecutor(server, instruments, server.strategy, db)
+
+
+def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
+    """The operation name of a batch: ``MULTI`` or ``PIPELINE``, then the command when all
+    commands are the same (``PIPELINE SET``), as the conventions for Redis ask.
+
+    Args:
+        metas: The batch's commands.
+        transaction: Whether it runs in MULTI/EXEC.
+
+    Returns:
+        The name.
+    """
+    kind = "MULTI" if transaction else "PIPELINE"
+    names = {meta.name for meta in metas}
+    return f"{kind} {names.pop()}" if len(names) == 1 else kind
+
+
+def statement_text(meta: CommandMeta, args: Sequence[ArgT], mode: str) -> str:
+    """The ``db.query.text`` of one command.
+
+    Args:
+        meta: The command.
+        args: Its wire arguments.
+        mode: ``"redacted"`` (name and keys, other arguments ``?``) or ``"full"``.
+
+    Returns:
+        The text; arguments of credential-carrying commands are always ``?``.
+    """
+    head = 2 if " " in meta.name else 1
+    words = [_text(a) for a in args[:head]]
+    rest = args[head:]
+    if mode == "full" and meta.name.partition(" ")[0] not in _SECRET:
+        words += [_text(a) for a in rest]
+    else:
+        keys, _ = command_keys(meta, args)
+        shown = {id(k) for k in keys}
+        words += [_text(a) if id(a) in shown else "?" for a in rest]
+    return " ".join(words)
+
+
+def batch_text(batch: Batch, mode: str) -> str:
+    """The ``db.query.text`` of a batch: one line per command, the first 32 commands.
+
+    Args:
+        batch: The batch.
+        mode: ``"redacted"`` or ``"full"``.
+
+    Returns:
+        The text.
+    """
+    lines = [
+        statement_text(meta, args, mode)
+        for meta, args in zip(
+            batch.metas[:_BATCH_COMMANDS], batch.args[:_BATCH_COMMANDS], strict=True
+        )
+    ]
+    if len(batch) > _BATCH_COMMANDS:
+        lines.append(f"... ({len(batch) - _BATCH_COMMANDS} more)")
+    return "\n".join(lines)
+
+
+def _text(arg: ArgT) -> str:
+    if isinstance(arg, bytes | bytearray | memoryview):
+        text = bytes(arg).decode("utf-8", "backslashreplace")
+    else:
+        text = str(arg)
+    return text if len(text) <= _ARGUMENT_CHARS else text[:_ARGUMENT_CHARS] + "..."
