@@ -21,7 +21,7 @@ from bench._placement import PLACEMENTS
 from bench._report import summarize
 from bench._runner import Options, run_benchmark
 from bench._server import ServerError
-from bench._spec import BASELINE, CLIENTS, LOOPS, Workload
+from bench._spec import BASELINE, CLIENTS, LOOPS, TELEMETRY, Workload
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -52,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--clients",
-        type=lambda t: _names(t, (*CLIENTS, BASELINE), "client"),
-        help=f"comma-separated, from {','.join(CLIENTS)} (default all), and {BASELINE}",
+        type=lambda t: _names(t, (*CLIENTS, BASELINE, TELEMETRY), "client"),
+        help=f"comma-separated, from {','.join(CLIENTS)} (default all), {BASELINE} and "
+        f"{TELEMETRY} (redis-oxide with telemetry on, into the OpenTelemetry SDK)",
     )
     parser.add_argument(
         "--baseline-src",

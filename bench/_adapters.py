@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from bench._bare import BareClient
-from bench._spec import BASELINE, Status
+from bench._spec import BASELINE, TELEMETRY, Status
 
 __all__ = ["ClientAdapter", "ClientUnavailable", "load_adapter"]
 
@@ -307,10 +307,14 @@ class OxideAdapter(ClientAdapter):
 
     Args:
         source: The source tree ``redis_oxide`` must come from; empty accepts any.
+        telemetry: Turn telemetry on, recording into the OpenTelemetry SDK.
     """
 
-    def __init__(self, source: str = "") -> None:
+    def __init__(self, source: str = "", *, telemetry: bool = False) -> None:
         module = _import("redis_oxide", "redis-oxide")
+        self._options: dict[str, object] = (
+            {"telemetry": _sdk_telemetry(module)} if telemetry else {}
+        )
         self.source = _imported_from(module, source)
         factory = getattr(module, "Redis", None)
         if factory is None:
@@ -320,7 +324,7 @@ class OxideAdapter(ClientAdapter):
             raise ClientUnavailable(
                 Status.UNAVAILABLE, f"redis_oxide.Redis has no {', '.join(missing)}"
             )
-        self._factory: Callable[[str, int], _OxideClient] = factory
+        self._factory: Callable[..., _OxideClient] = factory
         self.version = _version("redis-oxide")
         self._client: _OxideClient | None = None
         self._pipeline: Callable[..., _OxidePipeline] | None = None
@@ -332,7 +336,7 @@ class OxideAdapter(ClientAdapter):
         return self._client
 
     async def open(self, host: str, port: int) -> None:
-        client = self._factory(host, port)
+        client = self._factory(host, port, **self._options)
         self._client = client
         self._pipeline = getattr(client, "pipeline", None)
         if self._pipeline is None:
@@ -381,7 +385,39 @@ _ADAPTERS: dict[str, Callable[[str], ClientAdapter]] = {
     "bare": lambda _source: BareAdapter(),
     "redis-oxide": OxideAdapter,
     BASELINE: OxideAdapter,
+    TELEMETRY: lambda source: OxideAdapter(source, telemetry=True),
 }
+
+
+def _sdk_telemetry(module: Any) -> object:
+    """A ``Telemetry`` recording into the OpenTelemetry SDK, exporting nothing.
+
+    Spans go through the SDK's batch processor (as an application would export them) to an
+    exporter that drops them; metrics are aggregated for an in-memory reader nobody reads.
+    """
+    telemetry = getattr(module, "Telemetry", None)
+    if telemetry is None:
+        raise ClientUnavailable(Status.UNAVAILABLE, "redis_oxide.Telemetry does not exist")
+    try:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+        from opentelemetry.sdk.trace.export import (
+            BatchSpanProcessor,
+            SpanExporter,
+            SpanExportResult,
+        )
+    except ImportError as exc:
+        raise ClientUnavailable(Status.NOT_INSTALLED, f"not installed: {exc}") from exc
+
+    class DroppingExporter(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(DroppingExporter()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    return telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
 
 def load_adapter(client: str, source: str = "") -> ClientAdapter:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bench._spec import BASELINE, Status, Workload, label
+from bench._spec import BASELINE, TELEMETRY, Status, Workload, label
 
 if TYPE_CHECKING:
     from bench._report import Cell, Summary
@@ -61,6 +61,8 @@ def render(summary: Summary) -> str:
         lines += ["", *_workload_table(summary, workload)]
     if all(c in options.clients for c in _OXIDE_ROWS):
         lines += ["", *_baseline_table(summary)]
+    if all(c in options.clients for c in ("redis-oxide", TELEMETRY)):
+        lines += ["", *_telemetry_table(summary)]
     if summary.references:
         lines += ["", *_readme_tables(summary)]
     lines += ["", *_footnotes(summary)]
@@ -127,23 +129,47 @@ def _change(before: float | None, after: float | None) -> str:
 
 
 def _baseline_table(summary: Summary) -> list[str]:
+    return _comparison(
+        summary,
+        (BASELINE, "redis-oxide"),
+        ("baseline", "working tree"),
+        [
+            "## redis-oxide against its baseline",
+            "",
+            "Client CPU µs per command of redis-oxide imported from the baseline source and "
+            "from the working tree, measured in the same run; the ops/s ratio is working tree "
+            "over baseline.",
+        ],
+    )
+
+
+def _telemetry_table(summary: Summary) -> list[str]:
+    return _comparison(
+        summary,
+        ("redis-oxide", TELEMETRY),
+        ("telemetry off", "on"),
+        [
+            "## redis-oxide with telemetry on",
+            "",
+            "Client CPU µs per command of the working tree with telemetry off (the default) and "
+            "on, recording every span and metric into the OpenTelemetry SDK (spans dropped by "
+            "the exporter); the ops/s ratio is on over off.",
+        ],
+    )
+
+
+def _comparison(
+    summary: Summary, rows: tuple[str, str], names: tuple[str, str], intro: list[str]
+) -> list[str]:
     header = ["workload"]
     for loop in summary.run.options.loops:
-        header += [f"{loop} CPU µs/op baseline", "working tree", "change", "ops/s ratio"]
-    lines = [
-        "## redis-oxide against its baseline",
-        "",
-        "Client CPU µs per command of redis-oxide imported from the baseline source and from "
-        "the working tree, measured in the same run; the ops/s ratio is working tree over "
-        "baseline.",
-        "",
-        *_header(header),
-    ]
+        header += [f"{loop} CPU µs/op {names[0]}", names[1], "change", "ops/s ratio"]
+    lines = [*intro, "", *_header(header)]
     for workload in summary.run.options.workloads:
         row = [workload.title]
         for loop in summary.run.options.loops:
-            before = summary.cell(loop, workload, BASELINE)
-            after = summary.cell(loop, workload, "redis-oxide")
+            before = summary.cell(loop, workload, rows[0])
+            after = summary.cell(loop, workload, rows[1])
             rates = (before.ops_per_second, after.ops_per_second)
             row += [
                 _number(before.cpu_us_per_op, ".1f"),

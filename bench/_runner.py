@@ -33,7 +33,16 @@ from pathlib import Path
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
 from bench._placement import Placement, plan
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
-from bench._spec import BASELINE, CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
+from bench._spec import (
+    BASELINE,
+    CLIENTS,
+    LOOPS,
+    TELEMETRY,
+    Job,
+    Status,
+    WorkerResult,
+    Workload,
+)
 
 __all__ = ["BenchRun", "Options", "run_benchmark"]
 
@@ -79,7 +88,7 @@ class Options:
         """The source tree a client's worker must import redis_oxide from ("" for peers)."""
         if client == BASELINE:
             return str(self.baseline_src or "")
-        return str(SOURCE) if client == "redis-oxide" else ""
+        return str(SOURCE) if client in ("redis-oxide", TELEMETRY) else ""
 
     @classmethod
     def quick_defaults(cls) -> Options:

