@@ -9,9 +9,11 @@ deterministic to well under 1 % (docs/performance.md). The server runs outside v
         --workload get --workload pipeline_set --telemetry off --telemetry sdk
 
 ``--telemetry``: ``off`` (the default client), ``api`` (telemetry on with the OpenTelemetry
-API's no-op providers), ``sdk`` (the SDK's tracer and meter providers, spans going to an
-exporter that drops them, metrics to an in-memory reader nobody reads). A tree whose
-``Redis`` has no ``telemetry`` option only runs ``off``.
+API's no-op providers), ``sdk`` (the SDK's tracer and meter providers, spans going through
+a simple processor to an exporter that drops them, metrics to an in-memory reader nobody
+reads), ``sdk-metrics`` (the same with ``traces=False``), ``sdk-traces`` (``metrics=False``),
+``sdk-sampled`` (traces sampled at 1 % by ``ParentBased(TraceIdRatioBased(0.01))``). A tree
+whose ``Redis`` has no ``telemetry`` option only runs ``off``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 WORKLOADS = ("get", "pipeline_set")
-MODES = ("off", "api", "sdk")
+MODES = ("off", "api", "sdk", "sdk-metrics", "sdk-traces", "sdk-sampled")
 PIPELINE = 1000
 
 
@@ -67,15 +69,22 @@ def _telemetry(mode: str) -> object:
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     class _Dropping(SpanExporter):
         def export(self, spans: object) -> SpanExportResult:
             return SpanExportResult.SUCCESS
 
-    tracer = TracerProvider()
+    sampler = ParentBased(TraceIdRatioBased(0.01)) if mode == "sdk-sampled" else None
+    tracer = TracerProvider(sampler=sampler) if sampler else TracerProvider()
     tracer.add_span_processor(SimpleSpanProcessor(_Dropping()))
     meter = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    return redis_oxide.Telemetry(tracer_provider=tracer, meter_provider=meter)
+    return redis_oxide.Telemetry(
+        tracer_provider=tracer,
+        meter_provider=meter,
+        traces=mode != "sdk-metrics",
+        metrics=mode != "sdk-traces",
+    )
 
 
 def _inner(args: argparse.Namespace) -> None:
