@@ -11,6 +11,11 @@ Rules this module keeps:
   done callback would cost a loop callback per command, more than the coroutine). A slow
   path (connecting, blocking commands, cluster fan-out) runs with the span current, so
   spans below it (a node's command, a redirect) are its children.
+- A command the wrapped ``ServerExecutor`` takes over after a failure (a lost connection,
+  a reroutable error such as MOVED or READONLY) is re-run with its span current, so what
+  the re-run records is a child of it, and the span gets a ``redis.rerun`` event. The
+  executor's failure hooks are wrapped for that; the span of a command in flight is found
+  by its future (a dict entry per command, pruned of finished ones as it grows).
 - Attributes follow OpenTelemetry's database conventions for Redis. A failure sets
   ``error.type`` (the server's error code, or the exception class) and the span status,
   never the error's message: Redis echoes arguments in some messages.
@@ -22,12 +27,14 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._exceptions import CommandTimeoutError, ServerError
+from redis_oxide._connection import FailureHook
+from redis_oxide._exceptions import CommandTimeoutError, RedisError, ServerError
 from redis_oxide._executor import Executor, ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease
@@ -43,6 +50,8 @@ T = TypeVar("T")
 
 # Commands whose arguments may hold credentials: never shown, whatever the setting.
 _SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
+# Entries of the in-flight map before the first pruning (module rules).
+_PRUNE_AT = 4096
 # A statement is for reading, not for replaying: long values and pipelines are cut.
 _ARGUMENT_CHARS = 128
 _BATCH_COMMANDS = 32
@@ -65,7 +74,17 @@ class TracedExecutor:
         db: The database index (``db.namespace``), None for a cluster.
     """
 
-    __slots__ = ("_address", "_attributes", "_db", "_inner", "_ins", "_metrics", "_where")
+    __slots__ = (
+        "_address",
+        "_attributes",
+        "_db",
+        "_in_flight",
+        "_inner",
+        "_ins",
+        "_metrics",
+        "_prune_at",
+        "_where",
+    )
 
     def __init__(
         self, inner: Executor, instruments: Instruments, where: _Where, db: int | None
@@ -78,6 +97,13 @@ class TracedExecutor:
         self._address = ""
         # Attributes per operation name for the current address (spans and the duration).
         self._attributes: dict[str, dict[str, Any]] = {}
+        # The span of each fast-path command in flight, by its future (module rules).
+        self._in_flight: dict[asyncio.Future[Any], Span] = {}
+        self._prune_at = _PRUNE_AT
+        if isinstance(inner, ServerExecutor):
+            read, write = inner._hook_read, inner._hook_write  # pyright: ignore[reportPrivateUsage]
+            inner._hook_read = partial(self._offered, read)  # pyright: ignore[reportPrivateUsage]
+            inner._hook_write = partial(self._offered, write)  # pyright: ignore[reportPrivateUsage]
 
     @property
     def inner(self) -> Executor:
@@ -131,8 +157,45 @@ class TracedExecutor:
             self._end(span, started, attributes, exc)
             raise
         if isinstance(result, asyncio.Future):
+            in_flight = self._in_flight
+            in_flight[result] = span
+            if len(in_flight) > self._prune_at:
+                self._prune()
             return self._reply(result, span, started, attributes)
         return self._slow(result, span, started, attributes)
+
+    def _prune(self) -> None:
+        # Entries of awaitables nobody awaited; the bound grows with what is really in flight.
+        in_flight = {f: s for f, s in self._in_flight.items() if not f.done()}
+        self._in_flight = in_flight
+        self._prune_at = max(_PRUNE_AT, 2 * len(in_flight))
+
+    def _offered(
+        self,
+        hook: FailureHook,
+        future: asyncio.Future[Any],
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        meta: CommandMeta,
+        deadline: float | None,
+        error: RedisError,
+        /,
+    ) -> bool:
+        # The wrapped executor's failure hook, run with the command's span current: the
+        # re-run task it may start copies that context.
+        span = self._in_flight.get(future)
+        if span is None:
+            return hook(future, args, parser, meta, deadline, error)
+        ins = self._ins
+        token = ins.attach(ins.in_context(span))
+        try:
+            taken = hook(future, args, parser, meta, deadline, error)
+        finally:
+            ins.detach(token)
+        if taken:
+            code = error.code if isinstance(error, ServerError) else None
+            span.add_event("redis.rerun", {"error.type": code or type(error).__name__})
+        return taken
 
     async def _reply(
         self, future: asyncio.Future[T], span: Span, started: float, attributes: dict[str, Any]
@@ -144,6 +207,8 @@ class TracedExecutor:
         except BaseException as exc:
             self._end(span, started, attributes, exc)
             raise
+        finally:
+            self._in_flight.pop(future, None)
         self._end(span, started, attributes, None)
         return value
 

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from redis_oxide import Redis, Telemetry
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing import ACLServerInfo, RedisServerInfo
+from redis_oxide.testing._proxy import ProxyFactory
 from tests.conftest import Figure
 from tests.observability.conftest import Recorded
 
@@ -190,3 +191,25 @@ async def test_telemetry_off_binds_the_plain_executor(redis_stack: RedisServerIn
     async with Redis(redis_stack.host, redis_stack.port, telemetry=Telemetry()) as r:
         assert r._execute != r._server._execute
         await r.ping()  # the global (no-op) providers: nothing recorded, nothing fails
+
+
+async def test_a_command_re_run_after_a_lost_connection_keeps_its_span(
+    redis_stack: RedisServerInfo, otel: Recorded, tcp_proxy: ProxyFactory
+) -> None:
+    proxy = await tcp_proxy(redis_stack)
+    key = f"otel:{uuid.uuid4().hex}"
+    async with Redis(proxy.host, proxy.port, telemetry=otel.telemetry) as r:
+        await r.set(key, "v")
+        proxy.stall()
+        read = asyncio.ensure_future(r.get(key))
+        await asyncio.sleep(0.05)
+        proxy.cut()  # lost before its reply: a read is re-run on a new connection
+        await asyncio.sleep(0.05)
+        proxy.resume()
+        assert await asyncio.wait_for(read, 5) == b"v"
+        await r.delete(key)
+    get = otel.span("GET")
+    assert get.status.status_code is StatusCode.UNSET
+    assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
+        ("redis.rerun", {"error.type": "ConnectionLostError"})
+    ]
