@@ -43,7 +43,7 @@ async def test_aclose_lets_a_thousand_commands_in_flight_finish(
 ) -> None:
     proxy = await tcp_proxy(redis_stack)
     key = f"shutdown:{uuid.uuid4().hex}"
-    r = Redis(proxy.host, proxy.port, strategy=strategy, max_connections=4)
+    r = Redis(proxy.host, proxy.port, strategy=strategy, max_connections=20)
     await r.set(key, "v")
     proxy.stall()
     calls = [asyncio.ensure_future(r.get(key)) for _ in range(IN_FLIGHT)]
