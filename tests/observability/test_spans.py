@@ -17,7 +17,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from redis_oxide import Redis, Telemetry
+from redis_oxide import Redis, Telemetry, configure_telemetry
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing import ACLServerInfo, RedisServerInfo
 from redis_oxide.testing._proxy import ProxyFactory
@@ -213,3 +213,23 @@ async def test_a_command_re_run_after_a_lost_connection_keeps_its_span(
     assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
         ("redis.rerun", {"error.type": "ConnectionLostError"})
     ]
+
+
+async def test_configure_telemetry_sets_the_default_of_clients_built_afterwards(
+    redis_stack: RedisServerInfo, otel: Recorded
+) -> None:
+    configure_telemetry(otel.telemetry)
+    try:
+        on = Redis(redis_stack.host, redis_stack.port)
+        off = Redis(redis_stack.host, redis_stack.port, telemetry=False)
+    finally:
+        configure_telemetry(None)
+    later = Redis(redis_stack.host, redis_stack.port)
+    for client in (on, off, later):
+        async with client:
+            await client.echo("which")
+    assert [s.name for s in otel.spans()] == ["ECHO"]
+    with pytest.raises(TypeError, match="telemetry must be"):
+        Redis(redis_stack.host, redis_stack.port, telemetry="yes")  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="statement must be"):
+        Telemetry(statement="all")  # type: ignore[arg-type]
