@@ -44,7 +44,7 @@ from redis_oxide._telemetry import Instruments, Telemetry, instruments_for, serv
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["TracedExecutor", "batch_name", "instrument", "statement_text"]
+__all__ = ["TracedExecutor", "batch_name", "error_type", "instrument", "statement_text"]
 
 T = TypeVar("T")
 
@@ -193,8 +193,7 @@ class TracedExecutor:
         finally:
             ins.detach(token)
         if taken:
-            code = error.code if isinstance(error, ServerError) else None
-            span.add_event("redis.rerun", {"error.type": code or type(error).__name__})
+            span.add_event("redis.rerun", {"error.type": error_type(error)[0]})
         return taken
 
     async def _reply(
@@ -239,8 +238,7 @@ class TracedExecutor:
     def _failed(
         self, span: Span, attributes: dict[str, Any], error: BaseException
     ) -> dict[str, Any]:
-        code = error.code if isinstance(error, ServerError) else None
-        kind = code or type(error).__name__
+        kind, code = error_type(error)
         failed = {**attributes, "error.type": kind}
         if code is not None:
             failed["db.response.status_code"] = code
@@ -329,6 +327,13 @@ def instrument(server: ServerExecutor, telemetry: Telemetry | None, db: int | No
     instruments = instruments_for(telemetry)
     instruments.metrics.watch_pool(server.strategy, db)
     return TracedExecutor(server, instruments, server.strategy, db)
+
+
+def error_type(error: BaseException) -> tuple[str, str | None]:
+    """The ``error.type`` of a failure (the server's code, else the exception class) and the
+    server's code (``db.response.status_code``) when there is one."""
+    code = error.code if isinstance(error, ServerError) else None
+    return code or type(error).__name__, code
 
 
 def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
