@@ -273,6 +273,23 @@ class TracedExecutor:
         Returns:
             One value or error per command.
         """
+        return await self.observe_batch(
+            batch, transaction, self._inner.run_batch(batch, transaction=transaction)
+        )
+
+    async def observe_batch(
+        self, batch: Batch, transaction: bool, run: Awaitable[list[object]]
+    ) -> list[object]:
+        """Await ``run``, the replies of ``batch``, inside one span (``BatchObserver``).
+
+        Args:
+            batch: The commands.
+            transaction: Whether they run in MULTI/EXEC.
+            run: Their run, not awaited yet.
+
+        Returns:
+            One value or error per command.
+        """
         name = batch_name(batch.metas, transaction)
         attributes = self._attributes_of(name)
         span_attributes = dict(attributes)
@@ -286,7 +303,7 @@ class TracedExecutor:
         ins = self._ins
         token = ins.attach(ins.in_context(span))
         try:
-            results = await self._inner.run_batch(batch, transaction=transaction)
+            results = await run
         except BaseException as exc:
             self._end(span, started, attributes, exc)
             raise
@@ -309,7 +326,10 @@ class TracedExecutor:
                 errors.add(1, attributes)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
-        """Lease a dedicated connection from the wrapped executor (not traced).
+        """Lease a dedicated connection from the wrapped executor.
+
+        A transaction's EXEC on the lease is reported as a batch (its ``observer``); the
+        other commands sent on a lease are not traced.
 
         Args:
             keys: The keys the lease is for.
@@ -317,7 +337,9 @@ class TracedExecutor:
         Returns:
             The lease.
         """
-        return await self._inner.lease(keys)
+        lease = await self._inner.lease(keys)
+        lease.observer = self
+        return lease
 
 
 def instrument(server: ServerExecutor, telemetry: Telemetry | None, db: int | None) -> Executor:

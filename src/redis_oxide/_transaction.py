@@ -236,7 +236,12 @@ class Transaction(Queueing[StrT]):
         """
         self._transition(TransactionState.DONE, "execute")
         batch = self._take()
-        run = send_transaction(self._lease.connection, batch, self._timeout)
+        run: Awaitable[list[object]] = send_transaction(
+            self._lease.connection, batch, self._timeout
+        )
+        observer = self._lease.observer
+        if observer is not None:
+            run = observer.observe_batch(batch, True, run)
         return await finish_run(batch, run, self._raise_on_error)
 
     def __repr__(self) -> str:

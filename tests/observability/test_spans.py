@@ -17,7 +17,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from redis_oxide import Redis, Telemetry, configure_telemetry
+from redis_oxide import Redis, Telemetry, Transaction, configure_telemetry
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing import ACLServerInfo, RedisServerInfo
 from redis_oxide.testing._proxy import ProxyFactory
@@ -233,3 +233,30 @@ async def test_configure_telemetry_sets_the_default_of_clients_built_afterwards(
         Redis(redis_stack.host, redis_stack.port, telemetry="yes")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="statement must be"):
         Telemetry(statement="all")  # type: ignore[arg-type]
+
+
+async def test_a_watch_transaction_reports_each_exec_as_a_batch(
+    redis_stack: RedisServerInfo, otel: Recorded
+) -> None:
+    key = f"otel:{uuid.uuid4().hex}"
+    async with Redis(redis_stack.host, redis_stack.port, telemetry=otel.telemetry) as r:
+        await r.set(key, "1")
+        attempts = 0
+
+        async def bump(tx: Transaction[bytes]) -> None:
+            nonlocal attempts
+            attempts += 1
+            value = await tx.get(key)
+            if attempts == 1:
+                await r.set(key, "5")  # the watched key moves: this EXEC is refused
+            tx.multi()
+            tx.set(key, int(value or 0) + 1)
+            tx.get(key)
+
+        await r.transaction(bump, key)
+        await r.delete(key)
+    execs = [s for s in otel.spans() if s.name == "MULTI"]
+    assert len(execs) == attempts == 2
+    assert (execs[0].attributes or {})["error.type"] == "WatchError"
+    assert execs[1].status.status_code is StatusCode.UNSET
+    assert (execs[1].attributes or {})["db.operation.batch.size"] == 2

@@ -4,22 +4,27 @@ A lease remembers the connection's lease generation at the moment it was granted
 bumps the generation on every release, so a lease that outlives its release can never act
 on a connection that now serves someone else: every guarded method compares generations
 first and raises an error naming the method.
+
+A lease may carry a ``BatchObserver`` (set by a traced executor while telemetry is on):
+patterns that run a batch on the lease themselves (a WATCH transaction's EXEC) hand the run
+to it, so it is reported like a batch the executor runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Protocol, TypeVar, overload
 
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._exceptions import InvalidUsageError
 from redis_oxide._parsers import Reply
+from redis_oxide._pool._batch import Batch
 from redis_oxide._raw_commands import lookup_meta
 
-__all__ = ["Lease"]
+__all__ = ["BatchObserver", "Lease"]
 
 #: Called with (connection, discard) when a lease ends.
 ReleaseHook = Callable[[Connection, bool], None]
@@ -27,16 +32,28 @@ ReleaseHook = Callable[[Connection, bool], None]
 T = TypeVar("T")
 
 
+class BatchObserver(Protocol):
+    """Reports a batch run on a lease (telemetry); see the module docstring."""
+
+    def observe_batch(
+        self, batch: Batch, transaction: bool, run: Awaitable[list[object]]
+    ) -> Awaitable[list[object]]:
+        """Return ``run`` (the batch's replies), reported."""
+        ...
+
+
 class Lease:
     """Exclusive use of one connection (blocking commands, transactions, pub/sub)."""
 
-    __slots__ = ("_connection", "_generation", "_release_hook", "_released")
+    __slots__ = ("_connection", "_generation", "_release_hook", "_released", "observer")
 
     def __init__(self, connection: Connection, release_hook: ReleaseHook) -> None:
         self._connection = connection
         self._generation = connection.lease_generation
         self._release_hook = release_hook
         self._released = False
+        #: Reports batches run on this lease by its holder; None unless telemetry is on.
+        self.observer: BatchObserver | None = None
 
     def _checked(self, method: str) -> Connection:
         conn = self._connection
