@@ -2,8 +2,9 @@
 
 One file per concern: ``overrides/names.toml`` (Python-forced method renames),
 ``overrides/runtime_owned.toml`` (commands with no method, and why), ``overrides/arguments.toml``
-(argument-shape hints), ``specs/replies.toml`` (reply types) and the
-``reply_models.toml`` beside it (structured reply models). The parser applies them; an
+(argument-shape hints), ``overrides/tips.toml`` (command tips a spec lacks),
+``specs/replies.toml`` (reply types) and the ``reply_models.toml`` beside it (structured reply
+models). The parser applies them; an
 entry naming a command absent from the spec is an error there, so stale entries cannot pile up.
 """
 
@@ -73,6 +74,19 @@ class RepliesFile(_Strict):
     variants: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
+class TipsFile(_Strict):
+    """``tips.toml``: full command name -> command tips the spec lacks.
+
+    Only tips that change what the runtime does may be added (the cache's
+    ``nondeterministic_output`` and ``dont_cache``). An entry whose tip the spec already
+    has is reported (info) and changes nothing, so a newer spec is digested unchanged.
+    """
+
+    commands: dict[str, list[Literal["nondeterministic_output", "dont_cache"]]] = Field(
+        default_factory=dict
+    )
+
+
 class Overrides(_Strict):
     """Every override, merged."""
 
@@ -81,6 +95,7 @@ class Overrides(_Strict):
     arguments: ArgumentsFile = ArgumentsFile()
     replies: RepliesFile = RepliesFile(replies={})
     models: ModelTable = ModelTable()
+    tips: TipsFile = TipsFile()
 
 
 def _load(model: type[_M], path: Path, diagnostics: Diagnostics) -> _M | None:
@@ -102,7 +117,8 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     """Load the override files from ``directory`` and the reply types from ``replies``.
 
     Args:
-        directory: Holds names.toml, runtime_owned.toml and arguments.toml.
+        directory: Holds names.toml, runtime_owned.toml, arguments.toml and (optional)
+            tips.toml.
         replies: The reply-types file.
         diagnostics: Where problems are recorded; a broken file counts as empty.
 
@@ -115,10 +131,13 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     reply_file = _load(RepliesFile, replies, diagnostics)
     models_path = replies.with_name("reply_models.toml")
     models = _load(ModelTable, models_path, diagnostics) if models_path.exists() else None
+    tips_path = directory / "tips.toml"
+    tips = _load(TipsFile, tips_path, diagnostics) if tips_path.exists() else None
     return Overrides(
         names=names or NamesFile(),
         runtime_owned=owned or RuntimeOwnedFile(commands={}),
         arguments=arguments or ArgumentsFile(),
         replies=reply_file or RepliesFile(replies={}),
         models=models or ModelTable(),
+        tips=tips or TipsFile(),
     )
