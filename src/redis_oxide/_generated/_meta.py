@@ -467,7 +467,12 @@ CLIENT_INFO: Final = CommandMeta(
     name="CLIENT INFO",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="connection",
     since="6.2.0",
 )
@@ -485,7 +490,13 @@ CLIENT_LIST: Final = CommandMeta(
     name="CLIENT LIST",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="connection",
     since="2.4.0",
 )
@@ -615,7 +626,7 @@ CLUSTER_BUMPEPOCH: Final = CommandMeta(
     name="CLUSTER BUMPEPOCH",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -624,7 +635,7 @@ CLUSTER_COUNT_FAILURE_REPORTS: Final = CommandMeta(
     name="CLUSTER COUNT-FAILURE-REPORTS",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -687,7 +698,7 @@ CLUSTER_GETKEYSINSLOT: Final = CommandMeta(
     name="CLUSTER GETKEYSINSLOT",
     token_count=2,
     arity=4,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -705,7 +716,7 @@ CLUSTER_INFO: Final = CommandMeta(
     name="CLUSTER INFO",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -723,7 +734,7 @@ CLUSTER_LINKS: Final = CommandMeta(
     name="CLUSTER LINKS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.0.0",
 )
@@ -750,7 +761,7 @@ CLUSTER_MYSHARDID: Final = CommandMeta(
     name="CLUSTER MYSHARDID",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.2.0",
 )
@@ -759,7 +770,7 @@ CLUSTER_NODES: Final = CommandMeta(
     name="CLUSTER NODES",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -768,7 +779,7 @@ CLUSTER_REPLICAS: Final = CommandMeta(
     name="CLUSTER REPLICAS",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="5.0.0",
 )
@@ -822,7 +833,7 @@ CLUSTER_SHARDS: Final = CommandMeta(
     name="CLUSTER SHARDS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.0.0",
 )
@@ -831,7 +842,7 @@ CLUSTER_SLAVES: Final = CommandMeta(
     name="CLUSTER SLAVES",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -840,7 +851,7 @@ CLUSTER_SLOTS: Final = CommandMeta(
     name="CLUSTER SLOTS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1068,7 +1079,7 @@ DUMP: Final = CommandMeta(
     name="DUMP",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -1409,7 +1420,7 @@ FUNCTION_STATS: Final = CommandMeta(
     name="FUNCTION STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT,
+    flags=CommandFlag.NOSCRIPT | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="scripting",
     since="7.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -1837,7 +1848,7 @@ HPTTL: Final = CommandMeta(
     name="HPTTL",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="7.4.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -1848,7 +1859,7 @@ HRANDFIELD: Final = CommandMeta(
     name="HRANDFIELD",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -1859,7 +1870,7 @@ HSCAN: Final = CommandMeta(
     name="HSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -1901,7 +1912,7 @@ HTTL: Final = CommandMeta(
     name="HTTL",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="7.4.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -1971,7 +1982,7 @@ INFO: Final = CommandMeta(
     name="INFO",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="1.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -1993,7 +2004,12 @@ LASTSAVE: Final = CommandMeta(
     name="LASTSAVE",
     token_count=1,
     arity=1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.FAST
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="1.0.0",
 )
@@ -2011,7 +2027,13 @@ LATENCY_DOCTOR: Final = CommandMeta(
     name="LATENCY DOCTOR",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -2022,7 +2044,13 @@ LATENCY_GRAPH: Final = CommandMeta(
     name="LATENCY GRAPH",
     token_count=2,
     arity=3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -2042,7 +2070,13 @@ LATENCY_HISTOGRAM: Final = CommandMeta(
     name="LATENCY HISTOGRAM",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="7.0.0",
     request_policy=RequestPolicy.ALL_NODES,
@@ -2053,7 +2087,13 @@ LATENCY_HISTORY: Final = CommandMeta(
     name="LATENCY HISTORY",
     token_count=2,
     arity=3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -2064,7 +2104,13 @@ LATENCY_LATEST: Final = CommandMeta(
     name="LATENCY LATEST",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -2271,7 +2317,7 @@ MEMORY_DOCTOR: Final = CommandMeta(
     name="MEMORY DOCTOR",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -2291,7 +2337,7 @@ MEMORY_MALLOC_STATS: Final = CommandMeta(
     name="MEMORY MALLOC-STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -2313,7 +2359,7 @@ MEMORY_STATS: Final = CommandMeta(
     name="MEMORY STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -2347,7 +2393,7 @@ MIGRATE: Final = CommandMeta(
     name="MIGRATE",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.MOVABLEKEYS,
+    flags=CommandFlag.WRITE | CommandFlag.MOVABLEKEYS | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(
@@ -2492,7 +2538,7 @@ OBJECT_ENCODING: Final = CommandMeta(
     name="OBJECT ENCODING",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -2503,7 +2549,7 @@ OBJECT_FREQ: Final = CommandMeta(
     name="OBJECT FREQ",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="4.0.0",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -2523,7 +2569,7 @@ OBJECT_IDLETIME: Final = CommandMeta(
     name="OBJECT IDLETIME",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -2534,7 +2580,7 @@ OBJECT_REFCOUNT: Final = CommandMeta(
     name="OBJECT REFCOUNT",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -2682,7 +2728,7 @@ PTTL: Final = CommandMeta(
     name="PTTL",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2783,7 +2829,7 @@ RANDOMKEY: Final = CommandMeta(
     name="RANDOMKEY",
     token_count=1,
     arity=1,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="1.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -2975,7 +3021,7 @@ SCAN: Final = CommandMeta(
     name="SCAN",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.8.0",
     request_policy=RequestPolicy.SPECIAL,
@@ -3256,7 +3302,12 @@ SLOWLOG_GET: Final = CommandMeta(
     name="SLOWLOG GET",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.2.12",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3275,7 +3326,12 @@ SLOWLOG_LEN: Final = CommandMeta(
     name="SLOWLOG LEN",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.2.12",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3364,7 +3420,7 @@ SPOP: Final = CommandMeta(
     name="SPOP",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="1.0.0",
     key_specs=(
@@ -3390,7 +3446,7 @@ SRANDMEMBER: Final = CommandMeta(
     name="SRANDMEMBER",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -3411,7 +3467,7 @@ SSCAN: Final = CommandMeta(
     name="SSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -3515,7 +3571,12 @@ TIME: Final = CommandMeta(
     name="TIME",
     token_count=1,
     arity=1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.FAST
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.6.0",
 )
@@ -3537,7 +3598,7 @@ TTL: Final = CommandMeta(
     name="TTL",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -3633,7 +3694,12 @@ XADD: Final = CommandMeta(
     name="XADD",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
+    flags=(
+        CommandFlag.WRITE
+        | CommandFlag.FAST
+        | CommandFlag.DENYOOM
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
@@ -3643,7 +3709,7 @@ XAUTOCLAIM: Final = CommandMeta(
     name="XAUTOCLAIM",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
@@ -3653,7 +3719,7 @@ XCLAIM: Final = CommandMeta(
     name="XCLAIM",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
@@ -3750,7 +3816,7 @@ XINFO_CONSUMERS: Final = CommandMeta(
     name="XINFO CONSUMERS",
     token_count=2,
     arity=4,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -3803,7 +3869,7 @@ XPENDING: Final = CommandMeta(
     name="XPENDING",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -3885,7 +3951,7 @@ XTRIM: Final = CommandMeta(
     name="XTRIM",
     token_count=1,
     arity=-4,
-    flags=CommandFlag.WRITE,
+    flags=CommandFlag.WRITE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
@@ -4110,7 +4176,7 @@ ZRANDMEMBER: Final = CommandMeta(
     name="ZRANDMEMBER",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="sorted-set",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -4262,7 +4328,7 @@ ZSCAN: Final = CommandMeta(
     name="ZSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="sorted-set",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -4709,7 +4775,7 @@ RUNTIME_OWNED: Final[Mapping[str, str]] = MappingProxyType(
     {
         "AUTH": "connection credentials are set with Redis(username=..., password=...)",
         "CLIENT REPLY": "every reply is read; use pipeline() to send many commands at once",
-        "CLIENT TRACKING": "tracking changes how replies arrive; it is not a per-call option",
+        "CLIENT TRACKING": "use Redis(cache=True) or cache=CacheConfig(...)",
         "DISCARD": "use pipeline(transaction=True), transaction() or watch()",
         "EXEC": "use pipeline(transaction=True), or transaction()/watch() for WATCH",
         "HELLO": "the protocol is chosen with Redis(protocol=...)",
