@@ -8,6 +8,8 @@ error tree) and ``redis_oxide.testing`` (the pytest plugin with real-server fixt
 
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, types
+from redis_oxide._cache_config import CacheConfig
+from redis_oxide._cache_store import Cache
 from redis_oxide._client import Redis, from_url
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._pipeline import Pipeline, PipelineResult
@@ -19,6 +21,8 @@ from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cache",
+    "CacheConfig",
     "Library",
     "Pipeline",
     "PipelineResult",
@@ -38,6 +42,8 @@ __all__ = [
 __all__ += _models.__all__
 
 for _public in (
+    Cache,
+    CacheConfig,
     Library,
     Pipeline,
     PipelineResult,

@@ -11,6 +11,8 @@ Rules this module keeps:
 - Pipelines, transactions and scripts are built here over the executor; they depend on the
   executor's protocol, never on this class.
 - ``with_options`` views share the root's strategy; only the root closes it.
+- With ``cache=`` the executor is a ``CachingExecutor`` in front of the ``ServerExecutor``
+  and its ``_execute`` is bound instead; without it nothing of the cache runs.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
 """
@@ -26,6 +28,8 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
 
+from redis_oxide._cache import CachingExecutor, caching_executor, with_cache
+from redis_oxide._cache_store import Cache
 from redis_oxide._client_config import ClientConfig, build_config, make_strategy
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
@@ -67,7 +71,8 @@ class Redis(Commands[StrT], Generic[StrT]):
             ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
             ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
             ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``.
+            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``: a
+            client-side cache kept coherent by RESP3 tracking; see ``Redis.cache``).
 
     Raises:
         ValueError: An option has an invalid value.
@@ -110,12 +115,17 @@ class Redis(Commands[StrT], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        self._executor = ServerExecutor(
+        executor = ServerExecutor(
             make_strategy(config, connector),
             retry=config.retry,
             command_timeout=config.command_timeout,
             reroute=reroute,
         )
+        self._executor: ServerExecutor | CachingExecutor = executor
+        if config.cache is not None:
+            self._executor = caching_executor(
+                executor, connector, config.cache, config.connection, config.retry
+            )
         # The same call signature as the base's method; pyright does not compare a callable
         # attribute with a method.
         self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -173,23 +183,32 @@ class Redis(Commands[StrT], Generic[StrT]):
             return Redis(host, port, decode_responses=True, **merged)
         return Redis(host, port, decode_responses=False, **merged)
 
-    def with_options(self, *, command_timeout: float | None = _UNSET) -> Redis[StrT]:
+    def with_options(
+        self, *, command_timeout: float | None = _UNSET, cache: bool = _UNSET
+    ) -> Redis[StrT]:
         """Return a view of this client with other per-call settings.
 
-        The view shares this client's connections; closing the view does nothing, closing
-        this client closes both.
+        The view shares this client's connections (and cache); closing the view does
+        nothing, closing this client closes both.
 
         Args:
             command_timeout: Seconds to wait for each reply; None waits indefinitely.
+            cache: False sends the view's reads to the server, bypassing the cache (its
+                writes still invalidate it); True uses the cache again.
 
         Returns:
             A light client view.
+
+        Raises:
+            ValueError: ``cache=True`` on a client built without a cache.
         """
         view = copy.copy(self)
         view._is_view = True
         if command_timeout is not _UNSET:
             view._executor = self._executor.with_timeout(command_timeout)
-            view._execute = view._executor._execute
+        if cache is not _UNSET:
+            view._executor = with_cache(view._executor, cache)
+        view._execute = view._executor._execute
         return view
 
     # -- executing --------------------------------------------------------------------------
@@ -320,6 +339,12 @@ class Redis(Commands[StrT], Generic[StrT]):
     def command_timeout(self) -> float | None:
         """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
         return self._executor.command_timeout
+
+    @property
+    def cache(self) -> Cache | None:
+        """The cache of ``Redis(cache=...)`` (counters, ``clear()``), or None without one."""
+        executor = self._executor
+        return executor.cache if isinstance(executor, CachingExecutor) else None
 
     def stats(self) -> PoolStats:
         """Return connection counts (connections, pending, leased, reconnects ...).

@@ -17,6 +17,7 @@
 """
 
 import redis_oxide._generated._types as _types
+from redis_oxide._cache_config import TrackingMode
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._command import ArgT, CommandExecutor, KeyT, ReplyParser, ValueT
 from redis_oxide._generated._base import StrT
@@ -28,6 +29,7 @@ __all__ = [
     # Client options
     "ClientOptions",
     "StrategyName",
+    "TrackingMode",
     # What runs commands: a client, a pipeline, a transaction
     "CommandExecutor",
     # Values a command takes
