@@ -102,6 +102,7 @@ class CachingExecutor:
         "_cache",
         "_connector",
         "_entries",
+        "_fill",
         "_inner",
         "_inner_execute",
         "_plan",
@@ -131,6 +132,7 @@ class CachingExecutor:
         self._inner_execute = inner._execute
         self._tracked_execute = tracked._execute
         self._entries = cache._entries
+        self._fill = cache._fill
 
     @property
     def cache(self) -> Cache:
@@ -235,7 +237,7 @@ class CachingExecutor:
             return self._inner_execute(meta, args, parser)  # no invalidation would come
         cache = self._cache
         cache.misses += 1
-        fill = functools.partial(cache._fill, rkey, args, parser, cache._tick, cache._epoch)
+        fill = functools.partial(self._fill, rkey, args, parser, cache._tick, cache._epoch)
         return self._tracked_execute(meta, args, fill)
 
     def _write(
