@@ -4,7 +4,7 @@
 with the test, see ``Cells``) and keeps its writes at one for every nine reads the test has
 counted there, each write setting one of the hot keys to its next version. Once the server
 acknowledged a write, its version goes into the key's cell, for the test's staleness check.
-It stops when the test sets the stop cell.
+It writes nothing while the test sets the pause cell, and stops when it sets the stop cell.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from redis_oxide import Redis
 
 KEYS = 1000
 #: Cell indices after the KEYS acknowledged versions.
-READS, WRITES, STOP, READY = KEYS, KEYS + 1, KEYS + 2, KEYS + 3
-CELLS = KEYS + 4
+READS, WRITES, STOP, READY, PAUSE = KEYS, KEYS + 1, KEYS + 2, KEYS + 3, KEYS + 4
+CELLS = KEYS + 5
 #: Writes per read: 10 % of all operations.
 WRITES_PER_READ = 1 / 9
 # Concurrent writers: enough to keep up with a cached reader on one shared connection.
@@ -49,7 +49,7 @@ async def write(cells: memoryview, host: str, port: int) -> None:
 
         async def writer() -> None:
             while not cells[STOP]:
-                if cells[WRITES] >= cells[READS] * WRITES_PER_READ:
+                if cells[PAUSE] or cells[WRITES] >= cells[READS] * WRITES_PER_READ:
                     await asyncio.sleep(0.0005)
                     continue
                 key = rng.randrange(KEYS)
