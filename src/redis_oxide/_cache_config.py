@@ -119,9 +119,10 @@ class CacheConfig:
         mode: ``"default"`` (the server invalidates the keys this client read) or
             ``"bcast"`` (every key under ``prefixes``; only such keys are cached).
         prefixes: Key prefixes of ``"bcast"`` mode; empty means every key.
-        health_check_interval: Seconds between PINGs on the tracking connection; one not
-            answered within the interval counts as lost (the cache is flushed). None turns
-            the check off.
+        health_check_interval: Seconds between checks of the tracking connection: a PING
+            when it is idle, or that some read was answered when it is busy. Silent for an
+            interval, it counts as lost and the cache is flushed (a single read slower than
+            that counts as silence too). None turns the check off.
 
     Raises:
         ValueError: A bound is not positive, a command is unknown or not cacheable, or

@@ -89,6 +89,7 @@ class Cache:
     """
 
     __slots__ = (
+        "_answered",
         "_by_key",
         "_bytes",
         "_encoding",
@@ -123,6 +124,7 @@ class Cache:
         cache._invalidated = {}
         cache._tick = 0
         cache._epoch = 0
+        cache._answered = 0
         cache._bytes = 0
         cache._max_entries = config.max_entries
         cache._max_bytes = config.max_bytes
@@ -143,6 +145,8 @@ class Cache:
     _invalidated: dict[bytes, int]
     _tick: int
     _epoch: int
+    #: Replies of cache reads so far: the tracking connection's watcher reads it.
+    _answered: int
     _bytes: int
     _max_entries: int
     _max_bytes: int | None
@@ -185,6 +189,7 @@ class Cache:
         the reply is read, in stream order with the push frames around it, and only for a
         caller still waiting.
         """
+        self._answered += 1
         value = reply if parser is None else parser(reply)
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change

@@ -8,10 +8,11 @@ Rules this module keeps:
   the connection: one round trip per connect, and no change to the handshake every other
   connection makes.
 - Every push frame of the connection goes to the cache.
-- A task watches each connection: it PINGs it every ``health_check_interval`` (a connection
-  that stays silent is failed) and flushes the cache when the connection ends, since the
-  server forgot what it tracked for it. A new connection after a lost one empties the cache
-  too, in case the watcher has not run yet.
+- A task watches each connection: every ``health_check_interval`` it PINGs an idle one, or
+  checks that a busy one answered something, and fails a connection that stayed silent; it
+  flushes the cache when the connection ends, since the server forgot what it tracked for
+  it. A new connection after a lost one empties the cache too, in case the watcher has not
+  run yet.
 """
 
 # pyright: reportPrivateUsage=false
@@ -100,6 +101,7 @@ class TrackingConnector:
 
     async def _watch(self, conn: Connection) -> None:
         interval = self._interval
+        answered = -1  # replies the cache had counted when reads were last seen waiting
         try:
             while True:
                 try:
@@ -108,16 +110,29 @@ class TrackingConnector:
                     return
                 except TimeoutError:
                     pass
+                if conn.pending_count:
+                    # Reads are waiting: a PING would wait behind them. Silent only if none
+                    # was answered for a whole interval (a read slower than that, e.g. a huge
+                    # LRANGE, is taken for silence too).
+                    if answered == self._cache._answered:
+                        self._give_up(conn, f"no reply for {interval} s")
+                    answered = self._cache._answered
+                    continue
+                answered = -1
                 try:
                     await conn.send(_PING, None, _m.PING, interval)
-                except CommandTimeoutError as exc:
-                    logger.warning("tracking connection %s silent: %s", conn.address, exc)
-                    conn.fail(exc)
+                except CommandTimeoutError:
+                    self._give_up(conn, f"no PONG within {interval} s")
                 except RedisError:
                     pass  # it ended meanwhile: wait_closed returns at once
         finally:
             # Its invalidations are gone with it: nothing cached may outlive it.
             self._cache._flush()
+
+    @staticmethod
+    def _give_up(conn: Connection, why: str) -> None:
+        logger.warning("tracking connection %s silent: %s", conn.address, why)
+        conn.fail(CommandTimeoutError(f"tracking connection silent: {why}", address=conn.address))
 
     async def stop(self) -> None:
         """Stop watching (the client is closing)."""

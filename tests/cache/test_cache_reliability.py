@@ -94,3 +94,24 @@ async def test_a_silent_tracking_connection_is_found_by_its_health_check(
         proxy.resume()
         assert await client.get(key) == b"1"
         assert cache.hits == 1
+
+
+async def test_a_silent_connection_with_reads_waiting_is_found_too(
+    redis_stack: RedisServerInfo, tcp_proxy: ProxyFactory
+) -> None:
+    proxy = await tcp_proxy(redis_stack)
+    cached_key, waiting_key = (f"busy:{uuid.uuid4().hex}" for _ in range(2))
+    config = CacheConfig(health_check_interval=0.2)
+    async with Redis(proxy.host, proxy.port, cache=config) as client:
+        await client.mset({cached_key: "1", waiting_key: "2"})
+        assert await client.get(cached_key) == b"1"
+        cache = client.cache
+        assert cache is not None
+        proxy.stall()
+        # A read that will not be answered keeps a PING from being the test of silence.
+        waiting = asyncio.ensure_future(client.get(waiting_key))
+        await settled(lambda: len(cache) == 0, within=5.0)
+        assert not waiting.done()
+        proxy.resume()
+        assert await waiting == b"2"  # re-run on a new tracking connection
+        assert await client.get(cached_key) == b"1"
