@@ -25,7 +25,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -135,7 +135,7 @@ class CacheConfig:
     ttl: float | None = None
     commands: Collection[str] | None = None
     mode: TrackingMode = "default"
-    prefixes: tuple[str | bytes, ...] = ()
+    prefixes: Sequence[str | bytes] = ()
     health_check_interval: float | None = _DEFAULT_HEALTH_CHECK
     # Per cacheable command name, the index of its key (computed, not an option).
     _key_index: Mapping[str, int] = field(init=False, repr=False, compare=False)

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from redis_oxide import CacheConfig, Redis, Transaction
+from redis_oxide._cache import CachingExecutor
+from redis_oxide._executor import ServerExecutor
 from redis_oxide.exceptions import InvalidUsageError
 from redis_oxide.testing._info import RedisServerInfo
 
@@ -317,5 +319,18 @@ def test_resp2_and_lossy_decoding_are_refused() -> None:
     with pytest.raises(ValueError, match="encoding_errors='ignore'"):
         Redis(decode_responses=True, encoding_errors="ignore", cache=True)
     with pytest.raises(TypeError, match="CacheConfig"):
-        Redis(cache="yes")  # type: ignore[typeddict-item]
+        Redis(cache="yes")  # type: ignore[call-overload]
     assert Redis(cache=False).cache is None
+
+
+def test_without_a_cache_the_client_binds_the_server_executor() -> None:
+    # The hot path pays nothing for a cache it does not have: the executor's own bound method.
+    plain, cached = Redis(), Redis(cache=True)
+    view = plain.with_options(command_timeout=1.0)
+    for client, kind in (
+        (plain, ServerExecutor),
+        (view, ServerExecutor),
+        (cached, CachingExecutor),
+    ):
+        assert type(client._executor) is kind
+        assert client._execute == client._executor._execute

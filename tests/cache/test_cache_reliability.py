@@ -18,7 +18,7 @@ from redis_oxide.testing.plugin import ServerFactory
 from tests.cache.test_cache import settled
 
 if TYPE_CHECKING:
-    from redis_oxide.testing._proxy_fixture import ProxyFactory
+    from redis_oxide.testing.plugin import ProxyFactory
     from tests.conftest import Figure
 
 pytestmark = pytest.mark.timeout(60)

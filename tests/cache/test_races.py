@@ -25,7 +25,7 @@ from redis_oxide.testing._info import RedisServerInfo
 from redis_oxide.testing._proxy import TcpProxy
 
 if TYPE_CHECKING:
-    from redis_oxide.testing._proxy_fixture import ProxyFactory
+    from redis_oxide.testing.plugin import ProxyFactory
 
 pytestmark = pytest.mark.timeout(30)
 

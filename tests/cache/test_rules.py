@@ -72,7 +72,7 @@ def test_plan_kinds_for_writes_flushes_and_tracking_reports() -> None:
 
 
 def test_configuration_is_validated() -> None:
-    assert CacheConfig(commands=["get", b"hgetall"]).commands == frozenset({"GET", "HGETALL"})
+    assert CacheConfig(commands=["get", "hgetall"]).commands == frozenset({"GET", "HGETALL"})
     assert set(command_plan(CacheConfig(commands={"GET"})).values()) >= {1}
     with pytest.raises(ValueError, match="MGET is not cacheable"):
         CacheConfig(commands={"MGET"})
