@@ -35,8 +35,8 @@ import asyncio
 import copy
 import functools
 import time
-from collections.abc import Awaitable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final, TypeVar, cast
 
 from redis_oxide._cache_config import (
     FLUSH,
@@ -50,14 +50,15 @@ from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import ConnectionConfig, Connector
-from redis_oxide._executor import ServerExecutor
+from redis_oxide._exceptions import ServerError
+from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
 from redis_oxide._pool._batch import Batch
 from redis_oxide._pool._interfaces import ConnectionStrategy
 from redis_oxide._retry import Retry
 
-__all__ = ["CachingExecutor", "caching_executor", "with_cache"]
+__all__ = ["Cache", "CachingExecutor", "caching_executor", "with_cache"]
 
 T = TypeVar("T")
 
@@ -303,6 +304,21 @@ class CachingExecutor:
 
         return Lease(lease.connection, ended)
 
+    def rerun(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any]:
+        """``ServerExecutor.rerun`` on the client's executor, past the cache.
+
+        A topology's ``Reroute`` calls it once the server moved (Sentinel failover). The
+        cache's own misses come here without their fill (``_unfilled``): a reply read on a
+        connection that does not track must never be kept.
+        """
+        return self._inner.rerun(meta, args, parser, deadline)
+
     def stats(self) -> PoolStats:
         """Return the client strategy's connection counts."""
         return self._inner.stats()
@@ -336,18 +352,47 @@ def caching_executor(
     tracking = TrackingConnector(connector, cache, connection.connect_timeout)
     # The tracking connection leases nothing; its dedicated pool stays empty.
     pool = MultiplexedPool(tracking, connections=1, max_dedicated=1, pool_timeout=0, retry=retry)
-    tracked = ServerExecutor(pool, retry=retry, command_timeout=inner.command_timeout)
+    tracked = ServerExecutor(
+        pool,
+        retry=retry,
+        command_timeout=inner.command_timeout,
+        reroute=_unfilled(inner._reroute, cache),
+    )
     return CachingExecutor(inner, tracked, pool, cache, tracking)
 
 
+def _unfilled(reroute: Reroute | None, cache: Cache) -> Reroute | None:
+    """The client's ``Reroute`` for the cache's misses, given their parser without the fill.
+
+    A miss the server refused for a reason of topology (a Sentinel primary demoted, LOADING)
+    is re-run where the client's ``Reroute`` sends it: through the client's connections,
+    which track nothing, so its reply must not be kept.
+    """
+    if reroute is None:
+        return None
+
+    def rerouted(
+        error: ServerError,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any] | None:
+        if getattr(parser, "func", None) == cache._fill:  # a miss: its fill is a partial
+            parser = cast("functools.partial[Any]", parser).args[2]
+        return reroute(error, meta, args, parser, deadline)
+
+    return rerouted
+
+
 def with_cache(
-    executor: ServerExecutor | CachingExecutor, use: bool
+    executor: ServerExecutor | CachingExecutor, use: bool | None
 ) -> ServerExecutor | CachingExecutor:
     """Return ``executor`` with its reads through the cache (``use``) or past it.
 
     Args:
         executor: A client's executor.
-        use: Whether cacheable reads use the cache.
+        use: Whether cacheable reads use the cache; None leaves the executor as it is.
 
     Returns:
         An executor sharing ``executor``'s connections (and cache).
@@ -355,6 +400,8 @@ def with_cache(
     Raises:
         ValueError: ``use`` on an executor without a cache.
     """
+    if use is None:
+        return executor
     if isinstance(executor, CachingExecutor):
         return executor.bypassing(not use)
     if use:

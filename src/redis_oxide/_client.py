@@ -3,16 +3,14 @@
 Rules this module keeps:
 
 - ``Redis`` holds no connection logic. ``build_config`` validates the options,
-  ``make_strategy`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
+  ``make_executor`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
   runs every command. The executor's ``_execute`` is bound onto the client as an instance
   attribute, so a generated method calls it directly: the facade costs no frame per command.
 - Commands that change connection state (SELECT, MULTI, SUBSCRIBE …) are refused as raw
   calls, with the API to use instead (``_raw_commands``).
 - Pipelines, transactions and scripts are built here over the executor; they depend on the
   executor's protocol, never on this class.
-- ``with_options`` views share the root's strategy; only the root closes it.
-- With ``cache=`` the executor is a ``CachingExecutor`` in front of the ``ServerExecutor``
-  and its ``_execute`` is bound instead; without it nothing of the cache runs.
+- ``with_options`` views share the root's strategy (and cache); only the root closes it.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
 """
@@ -26,19 +24,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 
-from redis_oxide._cache import CachingExecutor, caching_executor, with_cache
-from redis_oxide._cache_store import Cache
-from redis_oxide._client_config import ClientConfig, build_config, make_strategy
+from redis_oxide._cache import Cache, CachingExecutor, with_cache
+from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._command import ArgT, KeyT
 from redis_oxide._connection_setup import Connector, FixedConnector
-from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._executor import Reroute
 from redis_oxide._generated import Commands, StrT
+from redis_oxide._generated._base import BoundExecute
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._pool import PoolStats
+from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._raw_commands import command_meta
 from redis_oxide._scripting import Library, Script
 from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
@@ -71,8 +70,7 @@ class Redis(Commands[StrT], Generic[StrT]):
             ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
             ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
             ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``: a
-            client-side cache kept coherent by RESP3 tracking; see ``Redis.cache``).
+            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``).
 
     Raises:
         ValueError: An option has an invalid value.
@@ -80,7 +78,9 @@ class Redis(Commands[StrT], Generic[StrT]):
     """
 
     # Bound per instance to the executor's method (module rules).
-    _execute: _Execute
+    _execute: BoundExecute
+    #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
+    cache: Cache | None
 
     @overload
     def __init__(
@@ -115,17 +115,8 @@ class Redis(Commands[StrT], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        executor = ServerExecutor(
-            make_strategy(config, connector),
-            retry=config.retry,
-            command_timeout=config.command_timeout,
-            reroute=reroute,
-        )
-        self._executor: ServerExecutor | CachingExecutor = executor
-        if config.cache is not None:
-            self._executor = caching_executor(
-                executor, connector, config.cache, config.connection, config.retry
-            )
+        self._executor = executor = make_executor(config, connector, reroute)
+        self.cache = executor.cache if isinstance(executor, CachingExecutor) else None
         # The same call signature as the base's method; pyright does not compare a callable
         # attribute with a method.
         self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -184,7 +175,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         return Redis(host, port, decode_responses=False, **merged)
 
     def with_options(
-        self, *, command_timeout: float | None = _UNSET, cache: bool = _UNSET
+        self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
     ) -> Redis[StrT]:
         """Return a view of this client with other per-call settings.
 
@@ -193,8 +184,7 @@ class Redis(Commands[StrT], Generic[StrT]):
 
         Args:
             command_timeout: Seconds to wait for each reply; None waits indefinitely.
-            cache: False sends the view's reads to the server, bypassing the cache (its
-                writes still invalidate it); True uses the cache again.
+            cache: False reads past the cache (writes still invalidate it); True uses it.
 
         Returns:
             A light client view.
@@ -206,8 +196,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         view._is_view = True
         if command_timeout is not _UNSET:
             view._executor = self._executor.with_timeout(command_timeout)
-        if cache is not _UNSET:
-            view._executor = with_cache(view._executor, cache)
+        view._executor = with_cache(view._executor, cache)
         view._execute = view._executor._execute
         return view
 
@@ -307,6 +296,37 @@ class Redis(Commands[StrT], Generic[StrT]):
         """
         return WatchBlock[StrT]._over(self._executor, keys, raise_on_error=raise_on_error)
 
+    def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
+        """Start a subscription on a connection of its own.
+
+        ``async with client.pubsub() as p:``, then ``await p.subscribe("news")`` (returns
+        once the server confirmed) and ``async for message in p:``. A lost connection is
+        replaced and every subscription restored; the loop goes on.
+
+        Args:
+            **options: ``max_pending`` (messages that may wait for the reader, 10,000),
+                ``on_overflow`` (``"block"``: stop reading from the socket when the reader
+                falls behind, the default; ``"error"``: raise ``SlowConsumerError``),
+                ``health_check_interval`` (seconds of silence after which the link is
+                declared dead, 5.0; None turns it off), ``reconnect_retry`` (a ``Retry``
+                bounding consecutive failed reconnects; None retries until closed),
+                ``on_reconnect`` (called in stream order after a reconnect). See ``PubSub``.
+
+        Returns:
+            The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        config = self._config.connection
+        return PubSub[StrT]._over(
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            options=options,
+        )
+
     def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
         """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).
 
@@ -340,12 +360,6 @@ class Redis(Commands[StrT], Generic[StrT]):
         """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
         return self._executor.command_timeout
 
-    @property
-    def cache(self) -> Cache | None:
-        """The cache of ``Redis(cache=...)`` (counters, ``clear()``), or None without one."""
-        executor = self._executor
-        return executor.cache if isinstance(executor, CachingExecutor) else None
-
     def stats(self) -> PoolStats:
         """Return connection counts (connections, pending, leased, reconnects ...).
 
@@ -360,7 +374,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         closed = " closed" if self._closed else ""
         view = " view" if self._is_view else ""
         return (
-            f"<redis_oxide.Redis {config.address} db={config.db} "
+            f"<redis_oxide.Redis {self._executor.strategy.address} db={config.db} "
             f"protocol={config.protocol} strategy={s.strategy} "
             f"connections={s.connections} pending={s.pending} leased={s.leased} "
             f"reconnects={s.reconnects}{view}{closed}>"
@@ -386,14 +400,6 @@ class Redis(Commands[StrT], Generic[StrT]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-class _Execute(Protocol):
-    """The type of the executor method bound onto a client (see the module rules)."""
-
-    def __call__(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Awaitable[T]: ...
 
 
 @overload

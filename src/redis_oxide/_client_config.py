@@ -15,13 +15,15 @@ from __future__ import annotations
 import ssl as _ssl
 from dataclasses import dataclass
 
+from redis_oxide._cache import CachingExecutor, caching_executor
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
+from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
 from redis_oxide._retry import Retry
 
-__all__ = ["ClientConfig", "build_config", "make_strategy"]
+__all__ = ["ClientConfig", "build_config", "make_executor", "make_strategy"]
 
 # Pooled clients: 10 connections serves a typical web worker; redis-py's
 # BlockingConnectionPool defaults to 50, asyncpg's pool to 10.
@@ -138,6 +140,30 @@ def _cache(option: CacheConfig | bool | None, connection: ConnectionConfig) -> C
             "invalidated keys that do not decode; use 'strict', 'replace' or 'surrogateescape'"
         )
     return config
+
+
+def make_executor(
+    config: ClientConfig, connector: Connector, reroute: Reroute | None
+) -> ServerExecutor | CachingExecutor:
+    """Build the executor a client binds: its strategy's, behind the cache if it has one.
+
+    Args:
+        config: The client configuration.
+        connector: Opens connections to wherever the server is.
+        reroute: What the executor does with reroutable server errors.
+
+    Returns:
+        A ``ServerExecutor``, or a ``CachingExecutor`` in front of one; nothing connects yet.
+    """
+    executor = ServerExecutor(
+        make_strategy(config, connector),
+        retry=config.retry,
+        command_timeout=config.command_timeout,
+        reroute=reroute,
+    )
+    if config.cache is None:
+        return executor
+    return caching_executor(executor, connector, config.cache, config.connection, config.retry)
 
 
 def make_strategy(config: ClientConfig, connector: Connector) -> ConnectionStrategy:

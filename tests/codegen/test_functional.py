@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder
+from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder, write_inputs
 
+from codegen.__main__ import generate_files
 from codegen.diagnostics import Diagnostics, Level
 from redis_oxide._command import CommandFlag, KeySpecFlag, RequestPolicy, ResponsePolicy
 
@@ -182,8 +183,46 @@ def test_subcommand_and_module_command_names(tmp_path: Path) -> None:
     client, _ = _client(tmp_path, spec)
     assert client.client_list().args == ("CLIENT", "LIST")
     assert client.client_list().meta.token_count == 2
-    assert client.json_get("k").args == ("JSON.GET", "k")
+    assert client.json.get("k").args == ("JSON.GET", "k")
     assert not hasattr(client, "client")
+
+
+def test_module_commands_live_in_namespaces_named_by_their_prefix(tmp_path: Path) -> None:
+    spec = {
+        "FT.CONFIG": command("FT.CONFIG", [], group="module", module="search"),
+        "FT.CONFIG GET": command("FT.CONFIG GET", [KEY], group="module", module="search"),
+        "FT._LIST": command("FT._LIST", [], group="module", module="search"),
+        "FT._INTERNAL": command("FT._INTERNAL", [], group="module", module="search"),
+        "TDIGEST.ADD": command("TDIGEST.ADD", [KEY], group="module", module="bf"),
+        "VADD": command("VADD", [KEY], group="module", module="vectorset"),
+    }
+    client, diagnostics = _client(tmp_path, spec, names='[methods]\n"FT._LIST" = "list_indexes"\n')
+    assert client.ft.config_get("k").args == ("FT.CONFIG", "GET", "k")
+    assert client.ft.list_indexes().args == ("FT._LIST",)
+    assert not hasattr(client.ft, "_internal")
+    assert client.tdigest.add("k").meta.name == "TDIGEST.ADD"
+    # Without a dotted prefix a module command stands beside the core commands.
+    assert client.vadd("k").args == ("VADD", "k")
+    assert type(client.ft).__name__ == "FtCommands"
+    # The namespace runs the owner's executor itself, not a wrapper around it.
+    assert client.ft._execute.__self__ is client
+    assert not diagnostics.count(Level.ERROR)
+
+
+def test_namespace_names_may_not_clash_or_hide_builtins(tmp_path: Path) -> None:
+    spec = {
+        "JSON": command("JSON", [KEY], group="generic"),
+        "JSON.GET": command("JSON.GET", [KEY], group="module", module="ReJSON"),
+        "TOPK.LIST": command("TOPK.LIST", [KEY], group="module", module="bf"),
+        "TOPK.QUERY": command("TOPK.QUERY", [KEY], group="module", module="bf"),
+    }
+    replies = '[replies]\n"TOPK.QUERY" = "array<bool>"\n'
+    spec_path, overrides, replies_path = write_inputs(tmp_path, spec, replies=replies)
+    diagnostics = Diagnostics()
+    generate_files([spec_path], diagnostics, overrides, replies_path)
+    errors = [d.message for d in diagnostics if d.level is Level.ERROR]
+    assert "namespace json clashes with a method of the client" in errors
+    assert any("topk.list hides the builtin" in e for e in errors)
 
 
 def test_deprecated_command_warns_with_replacement(tmp_path: Path) -> None:
