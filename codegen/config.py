@@ -2,11 +2,12 @@
 
 One file per concern: ``overrides/names.toml`` (Python-forced method renames),
 ``overrides/runtime_owned.toml`` (commands with no method, and why), ``overrides/arguments.toml``
-(argument-shape hints), ``specs/replies.toml`` (reply types) and the
-``reply_models.toml`` beside it (structured reply models), and ``modules/*.replies.toml`` beside
-it (the reply types, variants, reshapes and models of each module's commands, merged in; a
-name defined twice is an error). The parser applies them; an entry naming a core command
-absent from the spec is an error there, so stale entries cannot pile up.
+(argument-shape hints), ``overrides/tips.toml`` (command tips a spec lacks),
+``specs/replies.toml`` (reply types) and the ``reply_models.toml`` beside it (structured reply
+models), and ``modules/*.replies.toml`` beside it (the reply types, variants, reshapes and
+models of each module's commands, merged in; a name defined twice is an error). The parser
+applies them; an entry naming a core command absent from the spec is an error there, so stale
+entries cannot pile up.
 """
 
 from __future__ import annotations
@@ -92,6 +93,19 @@ class ModuleRepliesFile(RepliesFile):
     models: dict[str, ModelSpec] = Field(default_factory=dict)
 
 
+class TipsFile(_Strict):
+    """``tips.toml``: full command name -> command tips the spec lacks.
+
+    Only tips that change what the runtime does may be added (the cache's
+    ``nondeterministic_output`` and ``dont_cache``). An entry whose tip the spec already
+    has is reported (info) and changes nothing, so a newer spec is digested unchanged.
+    """
+
+    commands: dict[str, list[Literal["nondeterministic_output", "dont_cache"]]] = Field(
+        default_factory=dict
+    )
+
+
 class Overrides(_Strict):
     """Every override, merged."""
 
@@ -100,6 +114,7 @@ class Overrides(_Strict):
     arguments: ArgumentsFile = ArgumentsFile()
     replies: RepliesFile = RepliesFile(replies={})
     models: ModelTable = ModelTable()
+    tips: TipsFile = TipsFile()
 
 
 def _load(model: type[_M], path: Path, diagnostics: Diagnostics) -> _M | None:
@@ -121,7 +136,8 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     """Load the override files from ``directory`` and the reply types from ``replies``.
 
     Args:
-        directory: Holds names.toml, runtime_owned.toml and arguments.toml.
+        directory: Holds names.toml, runtime_owned.toml, arguments.toml and (optional)
+            tips.toml.
         replies: The reply-types file.
         diagnostics: Where problems are recorded; a broken file counts as empty.
 
@@ -134,6 +150,8 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     reply_file = _load(RepliesFile, replies, diagnostics)
     models_path = replies.with_name("reply_models.toml")
     models = _load(ModelTable, models_path, diagnostics) if models_path.exists() else None
+    tips_path = directory / "tips.toml"
+    tips = _load(TipsFile, tips_path, diagnostics) if tips_path.exists() else None
     merged_replies, merged_models = _merge_modules(
         reply_file or RepliesFile(replies={}),
         models or ModelTable(),
@@ -146,6 +164,7 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
         arguments=arguments or ArgumentsFile(),
         replies=merged_replies,
         models=merged_models,
+        tips=tips or TipsFile(),
     )
 
 

@@ -275,6 +275,50 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
     show("the connection goes on: get('tour:n2')", await r.get("tour:n2"))
 
 
+async def caching(url: str) -> None:
+    print("Client-side caching: RESP3 tracking keeps the cache coherent")
+    config = redis_oxide.CacheConfig(max_entries=1_000)
+    async with (
+        redis_oxide.from_url(url, decode_responses=True, cache=config) as r,
+        redis_oxide.from_url(url, decode_responses=True) as other,
+    ):
+        cache = r.cache
+        assert cache is not None
+        await other.mset({f"tour:hot:{i}": "0" for i in range(50)})
+        show("get twice -> str | None (hit the second time)", await r.get("tour:hot:0"))
+        await r.get("tour:hot:0")
+        show("cache after one miss and one hit", cache)
+        await other.set("tour:hot:0", "1")  # another client writes: the server invalidates
+        for _ in range(100):  # the invalidation arrives as a push frame on the next reads
+            if not len(cache):
+                break
+            await asyncio.sleep(0.01)
+        show("get after another client's SET", await r.get("tour:hot:0"))
+        await r.set("tour:hot:0", "2")  # this client's own write invalidates at once
+        show("get after our own SET", await r.get("tour:hot:0"))
+
+        # A hot-key workload: 20 tasks, 2,000 reads each over 50 keys, while the other client
+        # writes one operation in twenty; then the same through a view that skips the cache.
+        async def workload(client: redis_oxide.Redis[str]) -> float:
+            async def reader(seed: int) -> None:
+                for n in range(2_000):
+                    key = f"tour:hot:{(seed * 7 + n * 13) % 50}"
+                    await (other.incr(key) if n % 20 == 19 else client.get(key))
+
+            started = time.perf_counter()
+            await asyncio.gather(*(reader(seed) for seed in range(20)))
+            return 20 * 1_900 / (time.perf_counter() - started)
+
+        before = cache.hits, cache.misses
+        cached = await workload(r)
+        uncached = await workload(r.with_options(cache=False))
+        hits, misses = cache.hits - before[0], cache.misses - before[1]
+        show("hot keys: cache hit rate", f"{hits / (hits + misses):.1%} of {hits + misses:,}")
+        show("hot keys: reads/s cached / uncached", f"{cached:,.0f} / {uncached:,.0f}")
+        show("counters", cache)
+        show("client_trackinginfo().flags", sorted((await r.client_trackinginfo()).flags))
+
+
 async def tour(url: str) -> None:
     async with redis_oxide.from_url(url, decode_responses=True) as r:
         keys = await r.keys("tour:*")
@@ -290,6 +334,7 @@ async def tour(url: str) -> None:
         await stream_worker(r)
         await modules(r)
         await errors(r)
+        await caching(url)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
 

@@ -38,7 +38,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("protocol", ("_protocol",)),
     ("connection", ("_connection*",)),
     ("pool", ("_pool*",)),
-    ("topology", ("_executor*", "_cluster*", "_sentinel*", "_telemetry*", "_health*")),
+    (
+        "topology",
+        ("_executor*", "_cache*", "_cluster*", "_sentinel*", "_telemetry*", "_health*"),
+    ),
     ("patterns", ("_pipeline*", "_transaction*", "_pubsub*", "_scripting*", "_streams*", "_lock*")),
     ("clients", ("_client*", "_url")),
 )

@@ -9,6 +9,8 @@ plugin with real-server fixtures).
 
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, streams, types
+from redis_oxide._cache_config import CacheConfig
+from redis_oxide._cache_store import Cache
 from redis_oxide._client import Redis
 from redis_oxide._client_sentinel import Sentinel
 from redis_oxide._client_url import from_url
@@ -39,6 +41,8 @@ from redis_oxide.streams import ConsumerStats, GroupConsumer, StreamEntry, Strea
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cache",
+    "CacheConfig",
     "ClusterHealth",
     "ConsumerStats",
     "GroupConsumer",
@@ -79,6 +83,8 @@ __all__ = [
 __all__ += _models.__all__
 
 for _public in (
+    Cache,
+    CacheConfig,
     ClusterHealth,
     HealthReport,
     Library,

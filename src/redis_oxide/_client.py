@@ -3,14 +3,14 @@
 Rules this module keeps:
 
 - ``Redis`` holds no connection logic. ``build_config`` validates the options,
-  ``make_strategy`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
+  ``make_executor`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
   runs every command. The executor's ``_execute`` is bound onto the client as an instance
   attribute, so a generated method calls it directly: the facade costs no frame per command.
 - Commands that change connection state (SELECT, MULTI, SUBSCRIBE …) are refused as raw
   calls, with the API to use instead (``_raw_commands``).
 - Pipelines, transactions and scripts are built here over the executor; they depend on the
   executor's protocol, never on this class.
-- ``with_options`` views share the root's strategy; only the root closes it (gracefully).
+- ``with_options`` views share the root's strategy and cache; only the root closes it.
 - Telemetry on wraps the executor in a ``TracedExecutor`` before binding; off, nothing does.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
@@ -25,14 +25,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 
-from redis_oxide._client_config import ClientConfig, build_config, make_strategy
+from redis_oxide._cache import Cache, CachingExecutor, with_cache
+from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._command import ArgT, KeyT
 from redis_oxide._connection_setup import Connector, FixedConnector
-from redis_oxide._executor import Executor, Reroute, ServerExecutor
+from redis_oxide._executor import Executor, Reroute
 from redis_oxide._generated import Commands, StrT
+from redis_oxide._generated._base import BoundExecute
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
@@ -72,8 +74,9 @@ class Redis(Commands[StrT], Generic[StrT]):
             ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
             ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
             ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``, ``telemetry`` (a ``Telemetry``, True for
-            the defaults; see ``configure_telemetry`` for the process-wide default).
+            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``),
+            ``telemetry`` (a ``Telemetry``, True for the defaults; see
+            ``configure_telemetry`` for the process-wide default).
 
     Raises:
         ValueError: An option has an invalid value.
@@ -82,7 +85,9 @@ class Redis(Commands[StrT], Generic[StrT]):
     """
 
     # Bound per instance to the executor's method (module rules).
-    _execute: _Execute
+    _execute: BoundExecute
+    #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
+    cache: Cache | None
 
     @overload
     def __init__(
@@ -117,14 +122,10 @@ class Redis(Commands[StrT], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        self._server = ServerExecutor(
-            make_strategy(config, connector),
-            retry=config.retry,
-            command_timeout=config.command_timeout,
-            reroute=reroute,
-        )
-        # What patterns run on: the server executor, or its traced wrapper.
-        self._executor: Executor = instrument(self._server, config.telemetry, config.connection.db)
+        self._server = server = make_executor(config, connector, reroute)
+        self.cache = server.cache if isinstance(server, CachingExecutor) else None
+        # What patterns run on: the executor above, or its traced wrapper.
+        self._executor: Executor = instrument(server, config.telemetry, config.connection.db)
         # The same call signature as the base's method; pyright does not compare a callable
         # attribute with a method.
         self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -185,24 +186,34 @@ class Redis(Commands[StrT], Generic[StrT]):
             return Redis(host, port, decode_responses=True, **merged)
         return Redis(host, port, decode_responses=False, **merged)
 
-    def with_options(self, *, command_timeout: float | None = _UNSET) -> Redis[StrT]:
+    def with_options(
+        self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
+    ) -> Redis[StrT]:
         """Return a view of this client with other per-call settings.
 
-        The view shares this client's connections; closing the view does nothing, closing
-        this client closes both.
+        The view shares this client's connections (and cache); closing the view does
+        nothing, closing this client closes both.
 
         Args:
             command_timeout: Seconds to wait for each reply; None waits indefinitely.
+            cache: False reads past the cache (writes still invalidate it); True uses it.
 
         Returns:
             A light client view.
+
+        Raises:
+            ValueError: ``cache=True`` on a client built without a cache.
         """
         view = copy.copy(self)
         view._is_view = True
+        server = self._server
         if command_timeout is not _UNSET:
-            view._server = server = self._server.with_timeout(command_timeout)
+            server = server.with_timeout(command_timeout)
+        server = with_cache(server, cache)
+        if server is not self._server:  # else the view keeps the root's (traced) executor
+            view._server = server
             view._executor = instrument(server, self._config.telemetry, self._config.connection.db)
-            view._execute = view._executor._execute
+        view._execute = view._executor._execute
         return view
 
     # -- executing --------------------------------------------------------------------------
@@ -388,11 +399,9 @@ class Redis(Commands[StrT], Generic[StrT]):
         Raises:
             ValueError: ``check_timeout`` is not positive.
         """
+        role, sentinel = self._expected_role, self._sentinel_report
         return await server_report(
-            self._server,
-            check_timeout,
-            expected_role=self._expected_role,
-            sentinel=self._sentinel_report,
+            self._server, check_timeout, expected_role=role, sentinel=sentinel
         )
 
     def __repr__(self) -> str:
@@ -411,9 +420,8 @@ class Redis(Commands[StrT], Generic[StrT]):
         """Close gracefully: refuse new commands, let those in flight finish, then close.
 
         From the call on, a new command raises ``ConnectionClosedError``; commands already
-        sent (or waiting for a connection) get up to ``grace`` seconds, then whatever is
-        left is aborted. Calling it on a ``with_options`` view does nothing; calling it
-        twice is harmless.
+        sent (or waiting for a connection) get up to ``grace`` seconds, then the rest is
+        aborted. On a ``with_options`` view it does nothing; a second call is harmless.
 
         Args:
             grace: Seconds commands in flight may take (default 5); 0 aborts them at once,
@@ -439,11 +447,3 @@ class Redis(Commands[StrT], Generic[StrT]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-class _Execute(Protocol):
-    """The type of the executor method bound onto a client (see the module rules)."""
-
-    def __call__(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Awaitable[T]: ...

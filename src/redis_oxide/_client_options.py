@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl as _ssl
 from typing import Literal, TypedDict
 
+from redis_oxide._cache_config import CacheConfig
 from redis_oxide._retry import Retry
 from redis_oxide._telemetry import Telemetry
 
@@ -41,4 +42,5 @@ class ClientOptions(TypedDict, total=False):
     client_name: str | None
     encoding: str
     encoding_errors: str
+    cache: CacheConfig | bool | None
     telemetry: Telemetry | bool | None

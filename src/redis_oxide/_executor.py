@@ -41,7 +41,7 @@ from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
 from redis_oxide._raw_commands import blocks_with
 from redis_oxide._retry import Retry
 
-__all__ = ["Executor", "Reroute", "ServerExecutor"]
+__all__ = ["Executor", "Reroute", "Rerunner", "ServerExecutor"]
 
 logger = logging.getLogger("redis_oxide.client")
 
@@ -64,6 +64,21 @@ class Reroute(Protocol):
         parser: Callable[[Any], Any] | None,
         deadline: float | None,
     ) -> Awaitable[Any] | None: ...
+
+
+class Rerunner(Protocol):
+    """What a ``Reroute`` re-runs a command through: a ``ServerExecutor``, or the cache in
+    front of one (which re-runs it uncached)."""
+
+    def rerun(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any]:
+        """Run the command again from the start; see ``ServerExecutor.rerun``."""
+        ...
 
 
 class Executor(Protocol):

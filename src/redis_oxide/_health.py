@@ -17,14 +17,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Protocol
 
 from redis_oxide._exceptions import RedisError
-from redis_oxide._executor import ServerExecutor
+from redis_oxide._executor import Rerunner
 from redis_oxide._generated import _meta as _m
+from redis_oxide._pool import ConnectionStrategy
 from redis_oxide._sentinel_report import SentinelReport
 
 __all__ = [
     "DEFAULT_HEALTH_TIMEOUT",
+    "CheckedExecutor",
     "ClusterHealth",
     "HealthReport",
     "NodeHealth",
@@ -42,6 +45,16 @@ __all__ = [
 DEFAULT_HEALTH_TIMEOUT = 2.0
 
 _ROLES = {"master": "primary", "slave": "replica"}
+
+
+class CheckedExecutor(Rerunner, Protocol):
+    """What a check runs its commands through: a server's executor (or the cache in front
+    of one), which names its strategy for the address."""
+
+    @property
+    def strategy(self) -> ConnectionStrategy:
+        """The strategy whose connections the executor uses."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +231,7 @@ def parse_replication(info: str) -> ReplicationState:
 
 
 async def check_node(
-    executor: ServerExecutor, check_timeout: float, *, expected_role: str | None = None
+    executor: CheckedExecutor, check_timeout: float, *, expected_role: str | None = None
 ) -> NodeHealth:
     """Check one server through ``executor``'s connections within ``check_timeout``.
 
@@ -293,7 +306,7 @@ def sentinel_problems(report: SentinelReport) -> list[str]:
 
 
 async def server_report(
-    executor: ServerExecutor,
+    executor: CheckedExecutor,
     check_timeout: float,
     *,
     expected_role: str | None = None,

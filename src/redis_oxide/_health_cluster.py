@@ -21,9 +21,14 @@ from dataclasses import dataclass
 from time import perf_counter
 
 from redis_oxide._exceptions import RedisError
-from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
-from redis_oxide._health import ClusterHealth, HealthReport, NodeHealth, check_node
+from redis_oxide._health import (
+    CheckedExecutor,
+    ClusterHealth,
+    HealthReport,
+    NodeHealth,
+    check_node,
+)
 
 __all__ = ["SLOTS", "ShardPlan", "cluster_report"]
 
@@ -49,7 +54,7 @@ class ShardPlan:
 
 
 async def cluster_report(
-    executors: Mapping[str, ServerExecutor],
+    executors: Mapping[str, CheckedExecutor],
     shards: Sequence[ShardPlan],
     check_timeout: float,
 ) -> HealthReport:
@@ -106,7 +111,7 @@ async def cluster_report(
     )
 
 
-async def _cluster_state(executors: Sequence[ServerExecutor], remaining: float) -> str:
+async def _cluster_state(executors: Sequence[CheckedExecutor], remaining: float) -> str:
     # CLUSTER INFO of the first node that answers; "unknown" when none does in time.
     for executor in executors:
         if remaining <= 0:

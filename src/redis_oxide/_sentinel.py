@@ -52,7 +52,7 @@ from redis_oxide._exceptions import (
 )
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
-from redis_oxide._executor import ServerExecutor
+from redis_oxide._executor import Rerunner
 from redis_oxide._generated import _meta as _m
 from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy
@@ -365,9 +365,9 @@ class SentinelReroute:
 
     def __init__(self, connector: SentinelConnector) -> None:
         self._connector = connector
-        self._executor: ServerExecutor | None = None
+        self._executor: Rerunner | None = None
 
-    def attach(self, executor: ServerExecutor) -> None:
+    def attach(self, executor: Rerunner) -> None:
         """Name the executor that re-runs commands."""
         self._executor = executor
 
@@ -396,7 +396,7 @@ class SentinelReroute:
 
 
 async def _rerun(
-    executor: ServerExecutor,
+    executor: Rerunner,
     meta: CommandMeta,
     args: Sequence[ArgT],
     parser: Callable[[Any], Any] | None,

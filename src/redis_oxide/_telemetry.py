@@ -12,15 +12,23 @@ Rules this module keeps:
   otherwise; ``METRICS`` lists them all (the docs and the dashboard test read it).
 - Gauges (connections, in-flight commands, bytes, reconnects) are observed from the
   strategies' ``stats()`` when the SDK collects, never counted per command.
-- No attribute holds a command argument, a password or a server error's message.
+- No attribute holds a command argument, a password or a server error's message;
+  ``db.query.text`` (only with ``Telemetry(statement=...)``) keeps keys and puts ``?`` for
+  other arguments, or with ``"full"`` shows them, except those of credential commands.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._exceptions import ServerError
+from redis_oxide._keys import command_keys
+from redis_oxide._pool._batch import Batch
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -35,12 +43,16 @@ __all__ = [
     "MetricSpec",
     "StatementMode",
     "Telemetry",
+    "batch_name",
+    "batch_text",
     "configure_telemetry",
     "default_telemetry",
+    "error_type",
     "instruments_for",
     "resolve_telemetry",
     "version",
     "server_attributes",
+    "statement_text",
 ]
 
 StatementMode = Literal["off", "redacted", "full"]
@@ -315,3 +327,85 @@ def version() -> str:
         return importlib.metadata.version("redis-oxide")
     except importlib.metadata.PackageNotFoundError:
         return "0"
+
+
+# Commands whose arguments may hold credentials: never shown, whatever the setting.
+_SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
+# A statement is for reading, not for replaying: long values and pipelines are cut.
+_ARGUMENT_CHARS = 128
+_BATCH_COMMANDS = 32
+
+
+def statement_text(meta: CommandMeta, args: Sequence[ArgT], mode: str) -> str:
+    """The ``db.query.text`` of one command.
+
+    Args:
+        meta: The command.
+        args: Its wire arguments.
+        mode: ``"redacted"`` (name and keys, other arguments ``?``) or ``"full"``.
+
+    Returns:
+        The text; arguments of credential-carrying commands are always ``?``.
+    """
+    head = 2 if " " in meta.name else 1
+    words = [_text(a) for a in args[:head]]
+    rest = args[head:]
+    if mode == "full" and meta.name.partition(" ")[0] not in _SECRET:
+        words += [_text(a) for a in rest]
+    else:
+        keys, _ = command_keys(meta, args)
+        shown = {id(k) for k in keys}
+        words += [_text(a) if id(a) in shown else "?" for a in rest]
+    return " ".join(words)
+
+
+def batch_text(batch: Batch, mode: str) -> str:
+    """The ``db.query.text`` of a batch: one line per command, the first 32 commands.
+
+    Args:
+        batch: The batch.
+        mode: ``"redacted"`` or ``"full"``.
+
+    Returns:
+        The text.
+    """
+    lines = [
+        statement_text(meta, args, mode)
+        for meta, args in zip(
+            batch.metas[:_BATCH_COMMANDS], batch.args[:_BATCH_COMMANDS], strict=True
+        )
+    ]
+    if len(batch) > _BATCH_COMMANDS:
+        lines.append(f"... ({len(batch) - _BATCH_COMMANDS} more)")
+    return "\n".join(lines)
+
+
+def _text(arg: ArgT) -> str:
+    if isinstance(arg, bytes | bytearray | memoryview):
+        text = bytes(arg).decode("utf-8", "backslashreplace")
+    else:
+        text = str(arg)
+    return text if len(text) <= _ARGUMENT_CHARS else text[:_ARGUMENT_CHARS] + "..."
+
+
+def error_type(error: BaseException) -> tuple[str, str | None]:
+    """The ``error.type`` of a failure (the server's code, else the exception class) and the
+    server's code (``db.response.status_code``) when there is one."""
+    code = error.code if isinstance(error, ServerError) else None
+    return code or type(error).__name__, code
+
+
+def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
+    """The operation name of a batch: ``MULTI`` or ``PIPELINE``, then the command when all
+    commands are the same (``PIPELINE SET``), as the conventions for Redis ask.
+
+    Args:
+        metas: The batch's commands.
+        transaction: Whether it runs in MULTI/EXEC.
+
+    Returns:
+        The name.
+    """
+    kind = "MULTI" if transaction else "PIPELINE"
+    names = {meta.name for meta in metas}
+    return f"{kind} {names.pop()}" if len(names) == 1 else kind

@@ -36,25 +36,28 @@ from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection import FailureHook
 from redis_oxide._exceptions import CommandTimeoutError, RedisError, ServerError
 from redis_oxide._executor import Executor, ServerExecutor
-from redis_oxide._keys import command_keys
-from redis_oxide._pool import Lease
+from redis_oxide._pool import ConnectionStrategy, Lease
 from redis_oxide._pool._batch import Batch
-from redis_oxide._telemetry import Instruments, Telemetry, instruments_for, server_attributes
+from redis_oxide._telemetry import (
+    Instruments,
+    Telemetry,
+    batch_name,
+    batch_text,
+    error_type,
+    instruments_for,
+    server_attributes,
+    statement_text,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["TracedExecutor", "batch_name", "error_type", "instrument", "statement_text"]
+__all__ = ["Instrumentable", "TracedExecutor", "instrument"]
 
 T = TypeVar("T")
 
-# Commands whose arguments may hold credentials: never shown, whatever the setting.
-_SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
 # Entries of the in-flight map before the first pruning (module rules).
 _PRUNE_AT = 4096
-# A statement is for reading, not for replaying: long values and pipelines are cut.
-_ARGUMENT_CHARS = 128
-_BATCH_COMMANDS = 32
 
 
 class _Where(Protocol):
@@ -342,7 +345,17 @@ class TracedExecutor:
         return lease
 
 
-def instrument(server: ServerExecutor, telemetry: Telemetry | None, db: int | None) -> Executor:
+class Instrumentable(Executor, Protocol):
+    """An executor ``instrument`` can wrap: it names its strategy (a server's executor, or
+    the cache in front of one)."""
+
+    @property
+    def strategy(self) -> ConnectionStrategy:
+        """The strategy whose connections the executor uses."""
+        ...
+
+
+def instrument(server: Instrumentable, telemetry: Telemetry | None, db: int | None) -> Executor:
     """What a client runs commands on: ``server`` itself, or, with telemetry on, ``server``
     wrapped in a ``TracedExecutor`` whose pool is observed by the metrics.
 
@@ -359,78 +372,3 @@ def instrument(server: ServerExecutor, telemetry: Telemetry | None, db: int | No
     instruments = instruments_for(telemetry)
     instruments.metrics.watch_pool(server.strategy, db)
     return TracedExecutor(server, instruments, server.strategy, db)
-
-
-def error_type(error: BaseException) -> tuple[str, str | None]:
-    """The ``error.type`` of a failure (the server's code, else the exception class) and the
-    server's code (``db.response.status_code``) when there is one."""
-    code = error.code if isinstance(error, ServerError) else None
-    return code or type(error).__name__, code
-
-
-def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
-    """The operation name of a batch: ``MULTI`` or ``PIPELINE``, then the command when all
-    commands are the same (``PIPELINE SET``), as the conventions for Redis ask.
-
-    Args:
-        metas: The batch's commands.
-        transaction: Whether it runs in MULTI/EXEC.
-
-    Returns:
-        The name.
-    """
-    kind = "MULTI" if transaction else "PIPELINE"
-    names = {meta.name for meta in metas}
-    return f"{kind} {names.pop()}" if len(names) == 1 else kind
-
-
-def statement_text(meta: CommandMeta, args: Sequence[ArgT], mode: str) -> str:
-    """The ``db.query.text`` of one command.
-
-    Args:
-        meta: The command.
-        args: Its wire arguments.
-        mode: ``"redacted"`` (name and keys, other arguments ``?``) or ``"full"``.
-
-    Returns:
-        The text; arguments of credential-carrying commands are always ``?``.
-    """
-    head = 2 if " " in meta.name else 1
-    words = [_text(a) for a in args[:head]]
-    rest = args[head:]
-    if mode == "full" and meta.name.partition(" ")[0] not in _SECRET:
-        words += [_text(a) for a in rest]
-    else:
-        keys, _ = command_keys(meta, args)
-        shown = {id(k) for k in keys}
-        words += [_text(a) if id(a) in shown else "?" for a in rest]
-    return " ".join(words)
-
-
-def batch_text(batch: Batch, mode: str) -> str:
-    """The ``db.query.text`` of a batch: one line per command, the first 32 commands.
-
-    Args:
-        batch: The batch.
-        mode: ``"redacted"`` or ``"full"``.
-
-    Returns:
-        The text.
-    """
-    lines = [
-        statement_text(meta, args, mode)
-        for meta, args in zip(
-            batch.metas[:_BATCH_COMMANDS], batch.args[:_BATCH_COMMANDS], strict=True
-        )
-    ]
-    if len(batch) > _BATCH_COMMANDS:
-        lines.append(f"... ({len(batch) - _BATCH_COMMANDS} more)")
-    return "\n".join(lines)
-
-
-def _text(arg: ArgT) -> str:
-    if isinstance(arg, bytes | bytearray | memoryview):
-        text = bytes(arg).decode("utf-8", "backslashreplace")
-    else:
-        text = str(arg)
-    return text if len(text) <= _ARGUMENT_CHARS else text[:_ARGUMENT_CHARS] + "..."

@@ -22,6 +22,7 @@
 
 import redis_oxide._generated._namespaces as _namespaces
 import redis_oxide._generated._types as _types
+from redis_oxide._cache_config import TrackingMode
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._command import (
     ArgT,
@@ -55,6 +56,7 @@ __all__ = [
     # Client options
     "ClientOptions",
     "StrategyName",
+    "TrackingMode",
     # What runs commands: a client, a pipeline, a transaction; the typed command surface
     "CommandExecutor",
     "Commands",

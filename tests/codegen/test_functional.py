@@ -19,6 +19,13 @@ from codegen.diagnostics import Diagnostics, Level
 from redis_oxide._command import CommandFlag, KeySpecFlag, RequestPolicy, ResponsePolicy
 
 KEY = {"name": "key", "type": "key", "key_spec_index": 0}
+#: One key at index 1, read and returned (``RO`` + ``access``), as GET's.
+KEY_SPEC = {
+    "begin_search": {"type": "index", "spec": {"index": 1}},
+    "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 1, "limit": 0}},
+    "RO": True,
+    "access": True,
+}
 TOKENS = [{"name": n.lower(), "type": "pure-token", "token": n} for n in ("NX", "XX")]
 
 
@@ -278,7 +285,9 @@ def test_metadata_carries_policies_and_key_spec_flags_as_enums(tmp_path: Path) -
     meta = module._meta.COMMANDS["DEL"]
     assert meta.request_policy is RequestPolicy.MULTI_SHARD
     assert meta.response_policy is ResponsePolicy.AGG_SUM
-    assert meta.flags == CommandFlag.WRITE | CommandFlag.NO_MANDATORY_KEYS
+    assert meta.flags == (
+        CommandFlag.WRITE | CommandFlag.NO_MANDATORY_KEYS | CommandFlag.DONT_CACHE
+    )
     (found,) = meta.key_specs
     assert (found.begin_keyword, found.begin_keyword_start, found.last_key, found.step) == (
         "STORE",
@@ -288,3 +297,46 @@ def test_metadata_carries_policies_and_key_spec_flags_as_enums(tmp_path: Path) -
     )
     assert found.flags == KeySpecFlag.OW | KeySpecFlag.UPDATE | KeySpecFlag.INCOMPLETE
     assert not [d for d in diagnostics if "tip" in d.message]
+
+
+#: A read whose reply changes with the clock, as the spec marks TTL.
+TTL_SPEC = command(
+    "TTL",
+    [KEY],
+    key_specs=[KEY_SPEC],
+    command_flags=["readonly"],
+    hints=["nondeterministic_output"],
+)
+
+
+def test_cache_tips_become_flags_and_tips_toml_adds_missing_ones(tmp_path: Path) -> None:
+    spec = {
+        "GET": command("GET", [KEY], key_specs=[KEY_SPEC], command_flags=["readonly"]),
+        "TTL": TTL_SPEC,
+        "HGETALL": command(
+            "HGETALL",
+            [KEY],
+            key_specs=[KEY_SPEC],
+            command_flags=["readonly"],
+            hints=["nondeterministic_output_order"],
+        ),
+    }
+    tips = '[commands]\n"GET" = ["dont_cache"]\n'
+    module, diagnostics = generate_into(tmp_path, spec, tips=tips)
+    commands = module._meta.COMMANDS
+    assert commands["TTL"].flags == CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT
+    assert commands["GET"].flags == CommandFlag.READONLY | CommandFlag.DONT_CACHE
+    # Any order of a hash's fields is a valid reply: that tip changes nothing.
+    assert commands["HGETALL"].flags == CommandFlag.READONLY
+    assert not [d for d in diagnostics if "tip" in d.message]
+
+
+def test_tips_toml_refuses_unknown_commands_and_reports_tips_the_spec_has(tmp_path: Path) -> None:
+    spec = {"TTL": TTL_SPEC}
+    tips = '[commands]\n"TTL" = ["nondeterministic_output"]\n"NOPE" = ["dont_cache"]\n'
+    _, diagnostics = generate_into(tmp_path, spec, tips=tips)
+    found = [(d.level, d.command, d.message) for d in sorted(diagnostics) if "tips" in d.message]
+    assert found == [
+        (Level.ERROR, "NOPE", "tips.toml names a command that is not in the spec"),
+        (Level.INFO, "TTL", "tips.toml adds a tip the spec already has"),
+    ]

@@ -909,7 +909,12 @@ CLIENT_INFO: Final = CommandMeta(
     name="CLIENT INFO",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="connection",
     since="6.2.0",
 )
@@ -927,7 +932,13 @@ CLIENT_LIST: Final = CommandMeta(
     name="CLIENT LIST",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="connection",
     since="2.4.0",
 )
@@ -1057,7 +1068,7 @@ CLUSTER_BUMPEPOCH: Final = CommandMeta(
     name="CLUSTER BUMPEPOCH",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1066,7 +1077,7 @@ CLUSTER_COUNT_FAILURE_REPORTS: Final = CommandMeta(
     name="CLUSTER COUNT-FAILURE-REPORTS",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1129,7 +1140,7 @@ CLUSTER_GETKEYSINSLOT: Final = CommandMeta(
     name="CLUSTER GETKEYSINSLOT",
     token_count=2,
     arity=4,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1147,7 +1158,7 @@ CLUSTER_INFO: Final = CommandMeta(
     name="CLUSTER INFO",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1165,7 +1176,7 @@ CLUSTER_LINKS: Final = CommandMeta(
     name="CLUSTER LINKS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.0.0",
 )
@@ -1192,7 +1203,7 @@ CLUSTER_MYSHARDID: Final = CommandMeta(
     name="CLUSTER MYSHARDID",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.2.0",
 )
@@ -1201,7 +1212,7 @@ CLUSTER_NODES: Final = CommandMeta(
     name="CLUSTER NODES",
     token_count=2,
     arity=2,
-    flags=CommandFlag.STALE,
+    flags=CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1210,7 +1221,7 @@ CLUSTER_REPLICAS: Final = CommandMeta(
     name="CLUSTER REPLICAS",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="5.0.0",
 )
@@ -1264,7 +1275,7 @@ CLUSTER_SHARDS: Final = CommandMeta(
     name="CLUSTER SHARDS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="7.0.0",
 )
@@ -1273,7 +1284,7 @@ CLUSTER_SLAVES: Final = CommandMeta(
     name="CLUSTER SLAVES",
     token_count=2,
     arity=3,
-    flags=CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=CommandFlag.STALE | CommandFlag.ADMIN | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1282,7 +1293,7 @@ CLUSTER_SLOTS: Final = CommandMeta(
     name="CLUSTER SLOTS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="cluster",
     since="3.0.0",
 )
@@ -1617,7 +1628,7 @@ DUMP: Final = CommandMeta(
     name="DUMP",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2388,7 +2399,7 @@ FUNCTION_STATS: Final = CommandMeta(
     name="FUNCTION STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT,
+    flags=CommandFlag.NOSCRIPT | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="scripting",
     since="7.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -2816,7 +2827,7 @@ HPTTL: Final = CommandMeta(
     name="HPTTL",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="7.4.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2827,7 +2838,7 @@ HRANDFIELD: Final = CommandMeta(
     name="HRANDFIELD",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2838,7 +2849,7 @@ HSCAN: Final = CommandMeta(
     name="HSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2880,7 +2891,7 @@ HTTL: Final = CommandMeta(
     name="HTTL",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="hash",
     since="7.4.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -2950,7 +2961,7 @@ INFO: Final = CommandMeta(
     name="INFO",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE,
+    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="1.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -3424,7 +3435,12 @@ LASTSAVE: Final = CommandMeta(
     name="LASTSAVE",
     token_count=1,
     arity=1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.FAST
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="1.0.0",
 )
@@ -3442,7 +3458,13 @@ LATENCY_DOCTOR: Final = CommandMeta(
     name="LATENCY DOCTOR",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3453,7 +3475,13 @@ LATENCY_GRAPH: Final = CommandMeta(
     name="LATENCY GRAPH",
     token_count=2,
     arity=3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3473,7 +3501,13 @@ LATENCY_HISTOGRAM: Final = CommandMeta(
     name="LATENCY HISTOGRAM",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="7.0.0",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3484,7 +3518,13 @@ LATENCY_HISTORY: Final = CommandMeta(
     name="LATENCY HISTORY",
     token_count=2,
     arity=3,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3495,7 +3535,13 @@ LATENCY_LATEST: Final = CommandMeta(
     name="LATENCY LATEST",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.8.13",
     request_policy=RequestPolicy.ALL_NODES,
@@ -3702,7 +3748,7 @@ MEMORY_DOCTOR: Final = CommandMeta(
     name="MEMORY DOCTOR",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -3722,7 +3768,7 @@ MEMORY_MALLOC_STATS: Final = CommandMeta(
     name="MEMORY MALLOC-STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -3744,7 +3790,7 @@ MEMORY_STATS: Final = CommandMeta(
     name="MEMORY STATS",
     token_count=2,
     arity=2,
-    flags=CommandFlag.NONE,
+    flags=CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="server",
     since="4.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -3778,7 +3824,7 @@ MIGRATE: Final = CommandMeta(
     name="MIGRATE",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.MOVABLEKEYS,
+    flags=CommandFlag.WRITE | CommandFlag.MOVABLEKEYS | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(
@@ -3923,7 +3969,7 @@ OBJECT_ENCODING: Final = CommandMeta(
     name="OBJECT ENCODING",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -3934,7 +3980,7 @@ OBJECT_FREQ: Final = CommandMeta(
     name="OBJECT FREQ",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="4.0.0",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -3954,7 +4000,7 @@ OBJECT_IDLETIME: Final = CommandMeta(
     name="OBJECT IDLETIME",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -3965,7 +4011,7 @@ OBJECT_REFCOUNT: Final = CommandMeta(
     name="OBJECT REFCOUNT",
     token_count=2,
     arity=3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.2.3",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO),),
@@ -4113,7 +4159,7 @@ PTTL: Final = CommandMeta(
     name="PTTL",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.6.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -4214,7 +4260,7 @@ RANDOMKEY: Final = CommandMeta(
     name="RANDOMKEY",
     token_count=1,
     arity=1,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="1.0.0",
     request_policy=RequestPolicy.ALL_SHARDS,
@@ -4406,7 +4452,7 @@ SCAN: Final = CommandMeta(
     name="SCAN",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="2.8.0",
     request_policy=RequestPolicy.SPECIAL,
@@ -4687,7 +4733,12 @@ SLOWLOG_GET: Final = CommandMeta(
     name="SLOWLOG GET",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.2.12",
     request_policy=RequestPolicy.ALL_NODES,
@@ -4706,7 +4757,12 @@ SLOWLOG_LEN: Final = CommandMeta(
     name="SLOWLOG LEN",
     token_count=2,
     arity=2,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.2.12",
     request_policy=RequestPolicy.ALL_NODES,
@@ -4795,7 +4851,7 @@ SPOP: Final = CommandMeta(
     name="SPOP",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="1.0.0",
     key_specs=(
@@ -4821,7 +4877,7 @@ SRANDMEMBER: Final = CommandMeta(
     name="SRANDMEMBER",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -4842,7 +4898,7 @@ SSCAN: Final = CommandMeta(
     name="SSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="set",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -5197,7 +5253,12 @@ TIME: Final = CommandMeta(
     name="TIME",
     token_count=1,
     arity=1,
-    flags=CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.FAST,
+    flags=(
+        CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.FAST
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="server",
     since="2.6.0",
 )
@@ -5602,7 +5663,7 @@ TTL: Final = CommandMeta(
     name="TTL",
     token_count=1,
     arity=2,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.READONLY | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="generic",
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -5698,7 +5759,12 @@ XADD: Final = CommandMeta(
     name="XADD",
     token_count=1,
     arity=-5,
-    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.DENYOOM,
+    flags=(
+        CommandFlag.WRITE
+        | CommandFlag.FAST
+        | CommandFlag.DENYOOM
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
@@ -5708,7 +5774,7 @@ XAUTOCLAIM: Final = CommandMeta(
     name="XAUTOCLAIM",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
@@ -5718,7 +5784,7 @@ XCLAIM: Final = CommandMeta(
     name="XCLAIM",
     token_count=1,
     arity=-6,
-    flags=CommandFlag.WRITE | CommandFlag.FAST,
+    flags=CommandFlag.WRITE | CommandFlag.FAST | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
@@ -5815,7 +5881,7 @@ XINFO_CONSUMERS: Final = CommandMeta(
     name="XINFO CONSUMERS",
     token_count=2,
     arity=4,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -5868,7 +5934,7 @@ XPENDING: Final = CommandMeta(
     name="XPENDING",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -5950,7 +6016,7 @@ XTRIM: Final = CommandMeta(
     name="XTRIM",
     token_count=1,
     arity=-4,
-    flags=CommandFlag.WRITE,
+    flags=CommandFlag.WRITE | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="stream",
     since="5.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
@@ -6175,7 +6241,7 @@ ZRANDMEMBER: Final = CommandMeta(
     name="ZRANDMEMBER",
     token_count=1,
     arity=-2,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="sorted-set",
     since="6.2.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -6327,7 +6393,7 @@ ZSCAN: Final = CommandMeta(
     name="ZSCAN",
     token_count=1,
     arity=-3,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT,
     group="sorted-set",
     since="2.8.0",
     key_specs=(KeySpec(begin_index=1, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
@@ -6907,7 +6973,7 @@ RUNTIME_OWNED: Final[Mapping[str, str]] = MappingProxyType(
     {
         "AUTH": "connection credentials are set with Redis(username=..., password=...)",
         "CLIENT REPLY": "every reply is read; use pipeline() to send many commands at once",
-        "CLIENT TRACKING": "tracking changes how replies arrive; it is not a per-call option",
+        "CLIENT TRACKING": "use Redis(cache=True) or cache=CacheConfig(...)",
         "DISCARD": "use pipeline(transaction=True), transaction() or watch()",
         "EXEC": "use pipeline(transaction=True), or transaction()/watch() for WATCH",
         "HELLO": "the protocol is chosen with Redis(protocol=...)",
