@@ -260,3 +260,17 @@ async def test_a_watch_transaction_reports_each_exec_as_a_batch(
     assert (execs[0].attributes or {})["error.type"] == "WatchError"
     assert execs[1].status.status_code is StatusCode.UNSET
     assert (execs[1].attributes or {})["db.operation.batch.size"] == 2
+
+
+async def test_telemetry_wraps_a_cached_client(
+    redis_stack: RedisServerInfo, otel: Recorded
+) -> None:
+    key = f"otel:{uuid.uuid4().hex}"
+    async with Redis(redis_stack.host, redis_stack.port, cache=True, telemetry=otel.telemetry) as r:
+        await r.set(key, "v")
+        assert await r.get(key) == b"v"  # a miss, kept
+        assert await r.get(key) == b"v"  # a hit, from memory
+        assert r.cache is not None
+        assert r.cache.hits == 1
+        await r.delete(key)
+    assert [s.name for s in otel.spans()] == ["SET", "GET", "GET", "DEL"]
