@@ -9,6 +9,9 @@ error tree) and ``redis_oxide.testing`` (the pytest plugin with real-server fixt
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, types
 from redis_oxide._client import Redis, from_url
+from redis_oxide._client_cluster import RedisCluster
+from redis_oxide._client_cluster_view import ClusterStats, ClusterView
+from redis_oxide._cluster import ClusterMember
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
@@ -19,11 +22,15 @@ from redis_oxide._transaction import Transaction, TransactionState, WatchBlock
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterMember",
+    "ClusterStats",
+    "ClusterView",
     "Library",
     "Pipeline",
     "PipelineResult",
     "PoolStats",
     "Redis",
+    "RedisCluster",
     "Retry",
     "Script",
     "ScriptRunner",
@@ -38,11 +45,15 @@ __all__ = [
 __all__ += _models.__all__
 
 for _public in (
+    ClusterMember,
+    ClusterStats,
+    ClusterView,
     Library,
     Pipeline,
     PipelineResult,
     PoolStats,
     Redis,
+    RedisCluster,
     Retry,
     Script,
     ScriptRunner,

@@ -8,8 +8,8 @@ Rules this module keeps:
   attribute, so a generated method calls it directly: the facade costs no frame per command.
 - Commands that change connection state (SELECT, MULTI, SUBSCRIBE …) are refused as raw
   calls, with the API to use instead (``_raw_commands``).
-- Pipelines, transactions and scripts are built here over the executor; they depend on the
-  executor's protocol, never on this class.
+- Raw commands, pipelines, transactions and scripts come from ``ClientBase``, over the
+  executor; they depend on the executor's protocol, never on this class.
 - ``with_options`` views share the root's strategy; only the root closes it.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
@@ -22,27 +22,19 @@ Rules this module keeps:
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, Unpack, overload
 
+from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_strategy
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Reroute, ServerExecutor
-from redis_oxide._generated import Commands, StrT
-from redis_oxide._parsers import Reply
-from redis_oxide._pipeline import Pipeline
+from redis_oxide._generated import StrT
 from redis_oxide._pool import PoolStats
-from redis_oxide._raw_commands import command_meta
-from redis_oxide._scripting import Library, Script
-from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
 from redis_oxide._url import parse_url
 
 __all__ = ["Redis", "StrT", "from_url"]
-
-T = TypeVar("T")
 
 # How long aclose() lets replies in flight arrive before it aborts the shared connections.
 _CLOSE_GRACE = 5.0
@@ -50,7 +42,7 @@ _CLOSE_GRACE = 5.0
 _UNSET: Any = object()
 
 
-class Redis(Commands[StrT], Generic[StrT]):
+class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
     """An asyncio Redis client for one server (TCP, TLS or unix socket).
 
     ``Redis()`` returns ``Redis[bytes]``; ``Redis(decode_responses=True)`` returns
@@ -73,9 +65,6 @@ class Redis(Commands[StrT], Generic[StrT]):
         ValueError: An option has an invalid value.
         TypeError: An unknown option was given.
     """
-
-    # Bound per instance to the executor's method (module rules).
-    _execute: _Execute
 
     @overload
     def __init__(
@@ -110,15 +99,13 @@ class Redis(Commands[StrT], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        self._executor = ServerExecutor(
+        executor = ServerExecutor(
             make_strategy(config, connector),
             retry=config.retry,
             command_timeout=config.command_timeout,
             reroute=reroute,
         )
-        # The same call signature as the base's method; pyright does not compare a callable
-        # attribute with a method.
-        self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
+        self._bind(executor)
         self._is_view = False
         self._closed = False
 
@@ -188,138 +175,10 @@ class Redis(Commands[StrT], Generic[StrT]):
         view = copy.copy(self)
         view._is_view = True
         if command_timeout is not _UNSET:
-            view._executor = self._executor.with_timeout(command_timeout)
-            view._execute = view._executor._execute
+            view._bind(self._executor.with_timeout(command_timeout))
         return view
 
-    # -- executing --------------------------------------------------------------------------
-
-    async def execute_command(self, *args: ArgT) -> Reply:
-        """Send a raw command and return its decoded reply.
-
-        Args:
-            *args: The command name (``"GET"``, ``"CLIENT"``, ...) and its arguments.
-
-        Returns:
-            The reply as decoded (``bytes``/``str``, ``int``, ``float``, ``bool``, ``list``,
-            ``dict`` or None). Binary replies (DUMP) stay ``bytes`` on a decoding client.
-
-        Raises:
-            InvalidUsageError: The command changes connection state; the message names
-                the API to use instead.
-            TypeError: An argument cannot be sent (``bool``, ``None`` ...).
-            ServerError: The server refused the command.
-            CommandTimeoutError: No reply within ``command_timeout``.
-            ConnectionLostError: The connection died; ``may_have_executed`` tells whether
-                the command may have run.
-        """
-        if not args:
-            raise TypeError("execute_command() needs at least the command name")
-        reply: Reply = await self._execute(command_meta(args), args, None)
-        return reply
-
-    # -- patterns: pipelines, transactions, scripting ---------------------------------------
-
-    def pipeline(self, transaction: bool = False, *, raise_on_error: bool = True) -> Pipeline[StrT]:
-        """Start a pipeline: commands are queued and sent together.
-
-        Args:
-            transaction: Wrap the commands in MULTI/EXEC (atomic; no WATCH).
-            raise_on_error: Raise the first command error from ``execute()``; otherwise
-                errors are returned in their slots.
-
-        Returns:
-            A pipeline; use ``async with`` or call ``await pipeline.execute()``.
-        """
-        return Pipeline[StrT]._over(
-            self._executor, transaction=transaction, raise_on_error=raise_on_error
-        )
-
-    async def transaction(
-        self,
-        func: Callable[[Transaction[StrT]], Awaitable[T]],
-        *watch_keys: KeyT,
-        retries: int | None = None,
-        raise_on_error: bool = True,
-    ) -> T:
-        """Run ``func`` in an optimistic WATCH/MULTI/EXEC loop on a dedicated connection.
-
-        ``func`` reads through the transaction it is given (those commands run at once),
-        calls ``tx.multi()``, then queues commands; EXEC follows when it returns (or ``func``
-        awaits ``tx.execute()`` itself). If a watched key changed, the whole attempt
-        (``func`` included) is retried after a short, jittered pause.
-
-        Args:
-            func: The attempt; it may be run several times.
-            *watch_keys: Keys to WATCH before each attempt.
-            retries: Attempts after the first; None uses the default (64).
-            raise_on_error: Raise the first error of a queued command.
-
-        Returns:
-            What ``func`` returned in the attempt that committed.
-
-        Raises:
-            WatchError: Every attempt lost its race.
-            ExecAbortError: A queued command was invalid.
-        """
-        return await run_transaction(
-            self._executor,
-            func,
-            watch_keys,
-            retries=DEFAULT_RETRIES if retries is None else retries,
-            raise_on_error=raise_on_error,
-        )
-
-    def watch(self, *keys: KeyT, raise_on_error: bool = True) -> WatchBlock[StrT]:
-        """WATCH ``keys`` on a dedicated connection for a transaction written by hand.
-
-        ``async with client.watch("k") as tx:`` reads with ``await tx.get("k")``, then
-        ``tx.multi()`` and queued commands; EXEC runs when the block ends without error.
-
-        Args:
-            *keys: Keys to WATCH.
-            raise_on_error: Raise the first error of a queued command.
-
-        Returns:
-            An async context manager yielding the transaction.
-
-        Raises:
-            ValueError: No key was given.
-        """
-        return WatchBlock[StrT]._over(self._executor, keys, raise_on_error=raise_on_error)
-
-    def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
-        """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).
-
-        Args:
-            source: The Lua source.
-            read_only: Use EVALSHA_RO; the script must not write.
-
-        Returns:
-            The script; ``await script(keys=[...], args=[...])`` runs it.
-        """
-        return Script(self._executor, source, read_only=read_only)
-
-    def library(self, code: str | bytes) -> Library:
-        """Return a function library helper (FUNCTION LOAD, FCALL, FCALL_RO).
-
-        Args:
-            code: The library source, starting with ``#!lua name=<library>``.
-
-        Returns:
-            The library; ``await lib.load()`` loads it, ``await lib.call(...)`` calls.
-
-        Raises:
-            ValueError: The code has no ``#!lua name=...`` first line.
-        """
-        return Library(self._executor, code)
-
     # -- introspection and lifecycle --------------------------------------------------------
-
-    @property
-    def command_timeout(self) -> float | None:
-        """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
-        return self._executor.command_timeout
 
     def stats(self) -> PoolStats:
         """Return connection counts (connections, pending, leased, reconnects ...).
@@ -361,14 +220,6 @@ class Redis(Commands[StrT], Generic[StrT]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-class _Execute(Protocol):
-    """The type of the executor method bound onto a client (see the module rules)."""
-
-    def __call__(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Awaitable[T]: ...
 
 
 @overload

@@ -17,7 +17,9 @@
 """
 
 import redis_oxide._generated._types as _types
-from redis_oxide._client_options import ClientOptions, StrategyName
+from redis_oxide._client_cluster_config import StartupNode
+from redis_oxide._client_cluster_view import ClusterTarget
+from redis_oxide._client_options import ClientOptions, ClusterOptions, ReadFrom, StrategyName
 from redis_oxide._command import ArgT, CommandExecutor, KeyT, ReplyParser, ValueT
 from redis_oxide._generated._base import StrT
 from redis_oxide._generated._types import *  # noqa: F403  (see __all__ below)
@@ -27,7 +29,12 @@ from redis_oxide._replies import ReplyModel
 __all__ = [
     # Client options
     "ClientOptions",
+    "ClusterOptions",
+    "ReadFrom",
     "StrategyName",
+    # Cluster clients
+    "ClusterTarget",
+    "StartupNode",
     # What runs commands: a client, a pipeline, a transaction
     "CommandExecutor",
     # Values a command takes
