@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from redis_oxide import Redis
+from redis_oxide import Redis, RedisCluster
 from redis_oxide._command import ArgT
 
 __all__ = ["Call", "Entry", "Recorder", "Server", "Setup"]
@@ -46,7 +46,7 @@ class Recorder:
         context: Values an entry needs that are only known at run time (ports, ids).
     """
 
-    def __init__(self, client: Redis[Any], context: dict[str, Any]) -> None:
+    def __init__(self, client: Redis[Any] | RedisCluster[Any], context: dict[str, Any]) -> None:
         self.client = client
         self.context = context
         self.calls: list[Call] = []
