@@ -38,7 +38,7 @@ from redis_oxide.testing import (
     raw_command,
 )
 from tests.cluster.test_keys import _as_bytes, _calls, _pipelined, _wire
-from tests.conformance._entry import Recorder
+from tests.conformance._entry import Entry, Recorder
 from tests.conformance._runner import command_of
 from tests.conformance.tables import ENTRIES
 
@@ -115,10 +115,10 @@ async def test_every_keyed_command_reaches_the_node_of_its_server_slot(
     mismatches: list[str] = []
     checked = channels = parts_checked = cross_slot = 0
     per_primary: Counter[str] = Counter()
-    for (label, meta, args), keys in zip(calls, server_keys, strict=True):
-        if isinstance(keys, RawReplyError):
-            keys = []
-        assert isinstance(keys, list)
+    for (label, meta, args), reply in zip(calls, server_keys, strict=True):
+        listed = [] if isinstance(reply, RawReplyError) else reply
+        assert isinstance(listed, list)
+        keys = [key for key in listed if isinstance(key, bytes)]
         if not keys and not _shard_channel(meta):
             continue
         log.clear()
@@ -139,7 +139,7 @@ async def test_every_keyed_command_reaches_the_node_of_its_server_slot(
         slots = {raw_command(seed.endpoint, "CLUSTER", "KEYSLOT", key) for key in keys}
         theirs = raw_command(seed.endpoint, "CLUSTER", "KEYSLOT", keys[0])
         if ours is not None and ours != theirs:
-            mismatches.append(f"{label}: client slot {ours}, server slot {theirs}")
+            mismatches.append(f"{label}: client slot {ours}, server slot {theirs!r}")
         if len(slots) > 1 and meta.request_policy is not RequestPolicy.MULTI_SHARD:
             cross_slot += 1
             if refused is None or log:
@@ -150,12 +150,13 @@ async def test_every_keyed_command_reaches_the_node_of_its_server_slot(
         if not log:
             mismatches.append(f"{label}: nothing was sent ({refused!r})")
         for address, _, sent in log:
-            sent_keys = (
+            part_reply = (
                 keys
                 if len(log) == 1
                 else raw_command(seed.endpoint, "COMMAND", "GETKEYS", *_wire(sent))
             )
-            assert isinstance(sent_keys, list)
+            assert isinstance(part_reply, list)
+            sent_keys = [key for key in part_reply if isinstance(key, bytes)]
             for key in sent_keys:
                 slot = raw_command(seed.endpoint, "CLUSTER", "KEYSLOT", key)
                 assert isinstance(slot, int)
@@ -221,11 +222,11 @@ async def test_every_keyless_policy_fans_out_as_it_says(
     redis_cluster: ClusterInfo, figures: Figure
 ) -> None:
     wanted = _policy_commands()
-    entries = {}
-    for entry in ENTRIES:
-        name = command_of(entry.method)
-        if name in wanted and not entry.extra_config:
-            entries.setdefault(name, entry)
+    entries: dict[str, Entry] = {}
+    for candidate in ENTRIES:
+        name = command_of(candidate.method)
+        if name in wanted and not candidate.extra_config:
+            entries.setdefault(name, candidate)
     assert set(wanted) <= set(entries) | set(_RAW_CALLS), set(wanted) - set(entries)
     primaries = {f"{n.host}:{n.port}" for n in redis_cluster.primaries}
     everyone = {f"{n.host}:{n.port}" for n in redis_cluster.nodes}
@@ -235,7 +236,7 @@ async def test_every_keyless_policy_fans_out_as_it_says(
         await r.ping()  # connections open before the counters are reset
         for name, policy in sorted(wanted.items(), key=lambda item: item[0]):
             recorder = Recorder(r, {"host": "", "port": 0, "closers": []})
-            entry = entries.get(name)
+            entry: Entry | None = entries.get(name)
             if entry is not None:
                 for args in entry.setup:
                     await recorder.raw(*args)
