@@ -12,7 +12,14 @@ from collections.abc import Iterable
 
 from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 
-__all__ = ["begin_migration", "finish_migration", "migrate_keys", "move_slot", "owner_of"]
+__all__ = [
+    "begin_migration",
+    "finish_migration",
+    "migrate_keys",
+    "move_slot",
+    "owner_of",
+    "slot_owners",
+]
 
 _BATCH = 100
 
@@ -30,6 +37,23 @@ def owner_of(cluster: ClusterInfo, slot: int, asked: NodeInfo | None = None) -> 
         if first <= slot <= last:
             return next(n for n in cluster.nodes if n.port == primary[1])
     raise AssertionError(f"no node serves slot {slot}")
+
+
+def slot_owners(cluster: ClusterInfo) -> list[int]:
+    """Per slot, the port of the primary serving it (as the first node sees it)."""
+    owners = [0] * 16384
+    reply = raw_command(cluster.nodes[0].endpoint, "CLUSTER", "SLOTS")
+    assert isinstance(reply, list)
+    for entry in reply:
+        assert isinstance(entry, list)
+        first, last, primary = entry[0], entry[1], entry[2]
+        assert isinstance(first, int)
+        assert isinstance(last, int)
+        assert isinstance(primary, list)
+        port = primary[1]
+        assert isinstance(port, int)
+        owners[first : last + 1] = [port] * (last + 1 - first)
+    return owners
 
 
 def begin_migration(source: NodeInfo, target: NodeInfo, slot: int) -> None:
