@@ -19,7 +19,7 @@ from redis_oxide._command import ResponsePolicy
 from redis_oxide._exceptions import CrossSlotError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._generated._meta import COMMANDS
-from redis_oxide._keys import key_slot
+from redis_oxide._keys import command_keys, key_slot, single_key_index
 
 
 def _node(port: int, role: bytes, health: bytes, ident: bytes = b"0" * 40) -> list[Any]:
@@ -164,3 +164,14 @@ def test_every_special_response_policy_of_the_spec_has_a_rule() -> None:
 )
 def test_glob_matcher_follows_redis_glob_rules(pattern: str, key: Any, expected: bool) -> None:
     assert glob_matcher(pattern)(key) is expected
+
+
+def test_the_precomputed_key_index_agrees_with_the_key_extractor() -> None:
+    with_index = 0
+    for name, meta in COMMANDS.items():
+        assert meta.key_index == single_key_index(meta), name
+        if meta.key_index is not None:
+            with_index += 1
+            args = (*name.split(" "), *[f"a{i}" for i in range(8)])
+            assert command_keys(meta, args) == ((args[meta.key_index],), True), name
+    assert with_index > 120  # most keyed commands have one key at a fixed place

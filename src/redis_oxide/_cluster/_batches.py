@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from binascii import crc_hqx
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from redis_oxide._cluster._redirects import route_address, run_slow
 from redis_oxide._cluster._replies import combine
@@ -45,8 +46,9 @@ from redis_oxide._exceptions import (
     ServerError,
     TryAgainError,
 )
+from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
-from redis_oxide._keys import key_slot
+from redis_oxide._keys import SLOT_COUNT, key_slot
 from redis_oxide._pool._batch import Batch
 
 if TYPE_CHECKING:
@@ -56,13 +58,17 @@ __all__ = ["run_cluster_batch"]
 
 Parser = Callable[[Any], Any] | None
 
+_SLOT_MASK = SLOT_COUNT - 1
+
 
 class _Part:
-    __slots__ = ("address", "args", "index", "value")
+    """One part of a command that is split or fanned out, or that must run alone."""
 
-    def __init__(self, index: int, address: str | None, args: tuple[ArgT, ...]) -> None:
+    __slots__ = ("args", "index", "node", "value")
+
+    def __init__(self, index: int, node: ServerExecutor | None, args: tuple[ArgT, ...]) -> None:
         self.index = index  # the command it belongs to
-        self.address = address  # None: run alone through the slow path
+        self.node = node  # None: run alone through the slow path
         self.args = args
         self.value: Any = None
 
@@ -73,6 +79,11 @@ class _Command:
     def __init__(self, parts: list[_Part], merge: Callable[[list[Any]], Any] | None) -> None:
         self.parts = parts
         self.merge = merge  # None: one part, whose value is the command's
+
+
+#: A node's share of a batch: per sub-batch position, the index of a command that goes there
+#: whole (its frame is reused), or a part.
+_Entries = list[int | _Part]
 
 
 async def run_cluster_batch(
@@ -93,34 +104,57 @@ async def run_cluster_batch(
     """
     if transaction:
         return await _run_transaction(cluster, batch)
-    commands = [await _place(cluster, batch, i) for i in range(len(batch))]
-    by_node: dict[str, list[_Part]] = {}
+    metas, all_args = batch.metas, batch.args
+    primaries, readers = cluster.topology.primaries, cluster.topology.readers
+    results: list[object] = [None] * len(metas)
+    groups: dict[ServerExecutor, _Entries] = {}
+    with_parts: set[ServerExecutor] = set()
+    general: list[tuple[int, _Command]] = []
     alone: list[_Part] = []
-    for command in commands:
+    for index, meta in enumerate(metas):
+        # The common case as in ClusterExecutor._execute: one key at a fixed index, the
+        # slot's entry a node executor; the command goes whole, its frame reused.
+        key_index = meta.key_index
+        args = all_args[index]
+        if key_index is not None and len(args) > key_index:
+            key = args[key_index]
+            data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
+            slot = crc_hqx(data, 0) & _SLOT_MASK if b"{" not in data else key_slot(key)
+            target = (readers if meta.is_readonly else primaries)[slot]
+            if type(target) is ServerExecutor:
+                entries = groups.get(target)
+                if entries is None:
+                    entries = groups[target] = []
+                entries.append(index)
+                continue
+        command = await _place(cluster, batch, index)
+        general.append((index, command))
         for part in command.parts:
-            if part.address is None or part.address in cluster.topology.down:
+            if part.node is None:
                 alone.append(part)
             else:
-                by_node.setdefault(part.address, []).append(part)
+                groups.setdefault(part.node, []).append(part)
+                with_parts.add(part.node)
     timeout = cluster.command_timeout
-    nodes = list(by_node.items())
     deadline = None if timeout is None else time.monotonic() + timeout
     await asyncio.gather(
-        *(_run_node(cluster, batch, address, parts, deadline) for address, parts in nodes),
+        *(
+            _run_node(cluster, batch, node, e, node in with_parts, results, deadline)
+            for node, e in groups.items()
+        ),
         *(_run_alone(cluster, batch, part, deadline, None, None) for part in alone),
     )
-    results: list[object] = []
-    for index, command in enumerate(commands):
+    for index, command in general:
         values = [part.value for part in command.parts]
         if command.merge is None:
-            results.append(values[0])
+            results[index] = values[0]
             continue
         try:
             raw = command.merge(values)
             parser = batch.parsers[index]
-            results.append(raw if parser is None else parser(raw))
+            results[index] = raw if parser is None else parser(raw)
         except Exception as exc:  # a failed part, or a parser failure, fills the slot
-            results.append(exc)
+            results[index] = exc
     return results
 
 
@@ -133,37 +167,41 @@ async def _keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT
     )
 
 
+def _node_at(cluster: ClusterExecutor, address: str | None) -> ServerExecutor | None:
+    if address is None or address in cluster.topology.down:
+        return None
+    return cluster.registry.find(address)
+
+
 async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command:
     meta, args = batch.metas[index], batch.args[index]
     keys = await _keys_of(cluster, meta, args)
     if keys:
         slot = slot_of_keys(meta, keys)
         if slot is not None:
-            address = (
-                route_address(cluster, meta, args, False) if complete_keys(meta, args) else None
-            )
-            return _Command([_Part(index, address, args)], None)
+            complete = routing_keys(meta, args)[1]
+            address = route_address(cluster, meta, args, False) if complete else None
+            return _Command([_Part(index, _node_at(cluster, address), args)], None)
         split = split_by_slot(meta, args)
-        parts = [_Part(index, route_address(cluster, meta, sub, False), sub) for _, sub, _ in split]
+        parts = [
+            _Part(index, _node_at(cluster, route_address(cluster, meta, sub, False)), sub)
+            for _, sub, _ in split
+        ]
         if meta.response_policy is None:
             return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
         return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
     policy = meta.request_policy
     if policy is RequestPolicy.ALL_SHARDS or policy is RequestPolicy.ALL_NODES:
         nodes = cluster.topology_nodes("primaries" if policy is RequestPolicy.ALL_SHARDS else "all")
-        parts = [_Part(index, node.address, args) for node in nodes]
+        parts = [_Part(index, cluster.registry.of(node), args) for node in nodes]
         addresses = [node.address for node in nodes]
         return _Command(parts, lambda values: combine(meta, values, addresses))
     if policy is RequestPolicy.SPECIAL:
         return _Command([_Part(index, None, args)], None)  # SCAN: its own rule, alone
-    # Keyless without a policy: any primary.
-    address = cluster.topology_nodes("primaries")[0].address if cluster.topology.map else None
-    return _Command([_Part(index, address, args)], None)
-
-
-def complete_keys(meta: CommandMeta, args: tuple[ArgT, ...]) -> bool:
-    """Whether the key specs locate all of the command's keys (else the server told us)."""
-    return routing_keys(meta, args)[1]
+    # Keyless without a policy: any primary; the first keeps a batch on few connections.
+    primaries = cluster.topology_nodes("primaries")
+    node = cluster.registry.of(primaries[0]) if primaries else None
+    return _Command([_Part(index, node, args)], None)
 
 
 def _raise_any(values: list[Any]) -> list[Any]:
@@ -173,73 +211,112 @@ def _raise_any(values: list[Any]) -> list[Any]:
     return values
 
 
+def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool) -> Batch:
+    sub = Batch()
+    sub.scripts = batch.scripts
+    if not with_parts:
+        positions = cast("list[int]", entries)
+        sub.data = [batch.data[i] for i in positions]
+        sub.parsers = [batch.parsers[i] for i in positions]
+        sub.metas = [batch.metas[i] for i in positions]
+        sub.args = [batch.args[i] for i in positions]
+        if batch.binary:
+            sub.binary = [j for j, i in enumerate(positions) if batch.metas[i].binary_reply]
+        sub.blocking = batch.blocking and any(batch.metas[i].is_blocking for i in positions)
+        return sub
+    for entry in entries:
+        if isinstance(entry, int):
+            sub.queue(batch.metas[entry], batch.args[entry], batch.parsers[entry])
+        else:
+            sub.queue(batch.metas[entry.index], entry.args, _parser_of(batch, entry))
+    return sub
+
+
 async def _run_node(
     cluster: ClusterExecutor,
     batch: Batch,
-    address: str,
-    parts: list[_Part],
+    node: ServerExecutor,
+    entries: _Entries,
+    with_parts: bool,
+    results: list[object],
     deadline: float | None,
 ) -> None:
-    executor = cluster.registry.find(address)
-    sub = Batch()
-    sub.scripts = batch.scripts
-    for part in parts:
-        meta = batch.metas[part.index]
-        parser = batch.parsers[part.index] if _alone_in_command(batch, part) else None
-        sub.queue(meta, part.args, parser)
+    address = node.strategy.address
     try:
-        if executor is None:
-            raise ConnectFailedError(f"{address} is no longer part of the cluster", address=address)
-        values = await executor.run_batch(sub, transaction=False)
+        values = await node.run_batch(_sub_batch(batch, entries, with_parts), transaction=False)
     except (ConnectFailedError, ConnectTimeoutError) as exc:
-        # Nothing was sent: every part may run again where the topology now says.
+        # Nothing was sent: every entry may run again where the topology now says.
         cluster.topology.report_failure(address, exc)
-        await _rerun_all(cluster, batch, parts, deadline, exc, address)
+        await _rerun(cluster, batch, entries, results, deadline, exc, address)
         return
     except ConnectionLostError as exc:
         cluster.topology.report_failure(address, exc)
-        retry = [p for p in parts if batch.metas[p.index].is_readonly or not exc.may_have_executed]
-        for part in parts:
-            part.value = exc
-        await _rerun_all(cluster, batch, retry, deadline, exc, address)
+        for entry in entries:
+            _store(entry, results, exc)
+        again = [e for e in entries if _meta(batch, e).is_readonly or not exc.may_have_executed]
+        await _rerun(cluster, batch, again, results, deadline, exc, address)
         return
     except RedisError as exc:
-        for part in parts:
-            part.value = exc
+        for entry in entries:
+            _store(entry, results, exc)
         return
-    reruns: list[Any] = []
-    for part, value in zip(parts, values, strict=True):
-        part.value = value
-        if isinstance(value, ServerError) and value.reroutable and _keyed(batch, part):
-            reruns.append(_run_alone(cluster, batch, part, deadline, value, address))
-    if reruns:
-        await asyncio.gather(*reruns)
+    if not with_parts:
+        # The common case: whole commands, values straight to their places; only a batch
+        # with an error reply (a C-level test of the distinct types) looks at each value.
+        for position, value in zip(cast("list[int]", entries), values, strict=True):
+            results[position] = value
+        if not any(issubclass(kind, BaseException) for kind in set(map(type, values))):
+            return
+    redirected: list[tuple[int | _Part, ServerError]] = []
+    for entry, value in zip(entries, values, strict=True):
+        if isinstance(entry, int):
+            results[entry] = value
+        else:
+            entry.value = value
+        if isinstance(value, ServerError) and value.reroutable:
+            redirected.append((entry, value))
+    for entry, error in redirected:
+        # MOVED, ASK, TRYAGAIN ...: only these commands run again, each alone.
+        await _rerun(cluster, batch, [entry], results, deadline, error, address)
 
 
-async def _rerun_all(
+def _meta(batch: Batch, entry: int | _Part) -> CommandMeta:
+    return batch.metas[entry if isinstance(entry, int) else entry.index]
+
+
+def _store(entry: int | _Part, results: list[object], value: object) -> None:
+    if isinstance(entry, int):
+        results[entry] = value
+    else:
+        entry.value = value
+
+
+async def _rerun(
     cluster: ClusterExecutor,
     batch: Batch,
-    parts: list[_Part],
+    entries: _Entries,
+    results: list[object],
     deadline: float | None,
     error: RedisError,
     origin: str,
 ) -> None:
+    parts = [_Part(e, None, batch.args[e]) if isinstance(e, int) else e for e in entries]
     await asyncio.gather(*(_run_alone(cluster, batch, p, deadline, error, origin) for p in parts))
+    for entry, part in zip(entries, parts, strict=True):
+        if isinstance(entry, int):
+            results[entry] = part.value
 
 
-def _alone_in_command(batch: Batch, part: _Part) -> bool:
+def _parser_of(batch: Batch, part: _Part) -> Parser:
     # A part that is its command's only one gets the command's parser; parts of split or
     # fanned-out commands stay raw until they are combined.
     meta, args = batch.metas[part.index], batch.args[part.index]
-    return part.args is args and meta.request_policy not in (
+    if part.args is args and meta.request_policy not in (
         RequestPolicy.ALL_SHARDS,
         RequestPolicy.ALL_NODES,
-    )
-
-
-def _keyed(batch: Batch, part: _Part) -> bool:
-    keys, _ = routing_keys(batch.metas[part.index], part.args)
-    return bool(keys)
+    ):
+        return batch.parsers[part.index]
+    return None
 
 
 async def _run_alone(
@@ -251,9 +328,11 @@ async def _run_alone(
     origin: str | None,
 ) -> None:
     meta = batch.metas[part.index]
-    parser = batch.parsers[part.index] if _alone_in_command(batch, part) else None
+    parser = _parser_of(batch, part)
     try:
-        if not _keyed(batch, part):
+        if not routing_keys(meta, part.args)[0]:
+            if error is not None:
+                raise error  # keyless: it belongs to its node
             part.value = await cluster._execute(meta, part.args, parser)
         else:
             if isinstance(error, MovedError):

@@ -2,10 +2,11 @@
 
 Rules this module keeps:
 
-- The fast path is two table reads and the node's own fast path: a command with one key and
-  no request policy goes ``_execute`` -> ``command_keys`` -> ``key_slot`` -> the slot's entry
+- The fast path is one frame before the node's own fast path: for a command whose key specs
+  fix one key at one index (``CommandMeta.key_index``) and a key without a hash tag,
+  ``_execute`` reads the key, hashes it (CRC16, as ``key_slot``) and calls the slot's entry
   in the topology's table (a node's ``ServerExecutor``) -> ``ServerExecutor._execute``. No
-  coroutine, no extra future.
+  coroutine, no extra future. Anything else takes ``_dispatch``.
 - Everything else (several keys, keyless commands, a map not loaded yet) goes through
   ``_dispatch``: one slot; a ``multi_shard`` split per slot, sent concurrently and put back
   in key order; a fan-out by ``request_policy`` combined by ``response_policy``
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from binascii import crc_hqx
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
@@ -44,7 +46,7 @@ from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPo
 from redis_oxide._exceptions import ConnectFailedError
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import _meta as _m
-from redis_oxide._keys import command_keys, key_slot
+from redis_oxide._keys import SLOT_COUNT
 from redis_oxide._pool import Lease
 from redis_oxide._pool._batch import Batch
 from redis_oxide._retry import Retry
@@ -52,6 +54,8 @@ from redis_oxide._retry import Retry
 __all__ = ["ClusterExecutor", "ClusterCounters"]
 
 T = TypeVar("T")
+
+_SLOT_MASK = SLOT_COUNT - 1
 
 
 class ClusterCounters:
@@ -121,11 +125,17 @@ class ClusterExecutor:
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
-        if meta.request_policy is None:
-            keys, complete = command_keys(meta, args)
-            if complete and len(keys) == 1:
-                slot = key_slot(keys[0])
-                target = (self._readers if meta.is_readonly else self._primaries)[slot]
+        # The key extractor and key_slot inlined for a command with one key at a fixed
+        # index (``meta.key_index``) and no hash tag (module rules).
+        index = meta.key_index
+        if index is not None and len(args) > index:
+            key = args[index]
+            # Other key types (numbers, memoryview) take the general path.
+            data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
+            if b"{" not in data:
+                target = (self._readers if meta.is_readonly else self._primaries)[
+                    crc_hqx(data, 0) & _SLOT_MASK
+                ]
                 if target is not None:
                     result: Awaitable[T] = target._execute(meta, args, parser)
                     return result
