@@ -14,7 +14,7 @@ import pytest
 
 from redis_oxide import ClusterMember, RedisCluster, Transaction
 from redis_oxide._keys import key_slot
-from redis_oxide.exceptions import CrossSlotError, NoScriptError
+from redis_oxide.exceptions import ConnectionClosedError, CrossSlotError, NoScriptError
 from redis_oxide.testing import ClusterInfo, parse_info, raw_command
 from tests.cluster._migrate import owner_of
 
@@ -254,3 +254,28 @@ async def test_from_url_and_options(redis_cluster: ClusterInfo) -> None:
         RedisCluster()
     with pytest.raises(ValueError, match="redis:// or rediss://"):
         RedisCluster.from_url("unix:///tmp/redis.sock")
+
+
+async def test_every_strategy_runs_on_every_node(redis_cluster: ClusterInfo) -> None:
+    seed = redis_cluster.primaries[2]
+    keys = _keys_in_distinct_slots(20, "pooled")
+    async with RedisCluster(seed.host, seed.port, strategy="pooled", max_connections=4) as cluster:
+        await cluster.mset(dict.fromkeys(keys, "v"))
+        assert await cluster.mget(*keys) == [b"v"] * 20
+        async with cluster.pipeline() as pipe:
+            counts = [pipe.incr(f"{{pooled}}:{i}") for i in range(5)]
+        assert [await c for c in counts] == [1] * 5
+        tx = cluster.pipeline(transaction=True)
+        tx.incr("{pooled}:0")
+        assert await tx.execute() == [2]
+        assert {s.strategy for s in cluster.stats().nodes.values()} == {"pooled"}
+
+
+async def test_a_closed_cluster_client_refuses_commands(redis_cluster: ClusterInfo) -> None:
+    seed = redis_cluster.primaries[0]
+    cluster = RedisCluster(seed.host, seed.port)
+    assert await cluster.set("closed:k", "v")
+    await cluster.aclose()
+    await cluster.aclose()  # harmless
+    with pytest.raises(ConnectionClosedError):
+        await cluster.get("closed:k")

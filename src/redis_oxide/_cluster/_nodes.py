@@ -25,7 +25,7 @@ from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._command import ReplyParser
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._connection_setup import ConnectionConfig, FixedConnector
-from redis_oxide._exceptions import ConnectFailedError, RedisError
+from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError, RedisError
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import _meta as _m
 
@@ -112,10 +112,15 @@ class NodeRegistry:
 
         Returns:
             Its executor; no connection is opened yet.
+
+        Raises:
+            ConnectionClosedError: The client is closed.
         """
         address = ClusterMember(host, port).address
         executor = self._executors.get(address)
         if executor is None:
+            if self._closed:
+                raise ConnectionClosedError("the cluster client is closed", address=address)
             executor = self._factory(host, port, self._reroute_for(address))
             self._executors[address] = executor
         return executor

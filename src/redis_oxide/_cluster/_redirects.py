@@ -38,6 +38,7 @@ from redis_oxide._exceptions import (
     ClusterDownError,
     CommandTimeoutError,
     ConnectFailedError,
+    ConnectionClosedError,
     ConnectionLostError,
     ConnectTimeoutError,
     LoadingError,
@@ -100,8 +101,10 @@ async def run_slow(
     wait_until = deadline if deadline is not None else time.monotonic() + cluster._failover_timeout
     redirects = retries = 0
     to_primary = False
+    last = error  # the latest failure, for the error a caller gets in the end
     while True:
         ask: str | None = None
+        # Each failure is acted on once, when it arrives.
         if isinstance(error, MovedError | AskError):
             redirects += 1
             if redirects > cluster._max_redirects:
@@ -124,17 +127,19 @@ async def run_slow(
         elif error is not None and origin is not None:
             counters.rerouted += 1
             topology.report_failure(origin, error)
+        error = None
+        if topology.closed:
+            raise ConnectionClosedError(f"{meta.name}: the cluster client is closed")
         if time.monotonic() >= wait_until:
-            if error is None or deadline is not None:
-                raise _timed_out(meta, cluster.command_timeout, origin, error)
-            raise error
+            if last is None or deadline is not None:
+                raise _timed_out(meta, cluster.command_timeout, origin, last)
+            raise last
         address = ask or route_address(cluster, meta, args, to_primary)
-        if address is None or address in topology.down:
-            await _wait_for_node(cluster, address, wait_until)
-            if address is None or address in topology.down:
-                continue
-        executor = cluster.registry.find(address)
-        if executor is None:
+        executor = None if address is None else cluster.registry.find(address)
+        if address is None or executor is None or address in topology.down:
+            # No node serves the slot yet, or it is down: a new map, or the node answering
+            # a probe, ends the wait (at most a slice of it; the route is then looked at again).
+            await _wait_for_node(cluster, address if executor is not None else None, wait_until)
             continue
         remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
         try:
@@ -158,6 +163,7 @@ async def run_slow(
         except CommandTimeoutError as exc:
             topology.report_failure(address, exc)
             raise
+        last = error
 
 
 async def _pause(cluster: ClusterExecutor, retries: int, wait_until: float) -> None:

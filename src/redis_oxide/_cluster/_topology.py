@@ -391,14 +391,14 @@ class Topology:
         return True
 
     async def _poll(self) -> None:
-        while not self._closed and (self.down or time.monotonic() < self._trouble_until):
+        # Until _TROUBLE_SPAN after the last failure report; a node still down then (no
+        # failover came) is left to its callers' probes and the periodic refresh.
+        while not self._closed and time.monotonic() < self._trouble_until:
             try:
                 await self.refresh(force=False)
             except RedisError as exc:
                 logger.debug("cluster refresh failed: %r", exc)
             await asyncio.sleep(TROUBLE_INTERVAL)
-            if time.monotonic() > self._trouble_until:
-                break
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -415,9 +415,20 @@ class Topology:
             except RedisError as exc:
                 logger.warning("periodic cluster refresh failed: %r", exc)
 
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose`` was called."""
+        return self._closed
+
     async def aclose(self) -> None:
-        """Stop refreshing and probing; the registry closes the nodes."""
+        """Stop refreshing and probing, and wake callers waiting for a new map.
+
+        The registry closes the nodes.
+        """
         self._closed = True
+        future = self._changed
+        if future is not None and not future.done():
+            future.set_result(None)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
