@@ -12,8 +12,10 @@ PYTEST_ARGS ?=
 setup:
 	@bash scripts/setup.sh
 
+# The cluster tour uses $REDIS_CLUSTER_URL, or starts a local six-node cluster.
 demo: setup
 	@$(PY) demo/tour.py
+	@$(PY) demo/cluster.py
 
 test: setup check pytest
 
