@@ -285,8 +285,9 @@ def host_of(address: str | None) -> str:
 def _timed_out(
     meta: CommandMeta, timeout: float | None, origin: str | None, cause: RedisError | None
 ) -> CommandTimeoutError:
+    within = "the cluster's failover_timeout" if timeout is None else f"command_timeout={timeout} s"
     error = CommandTimeoutError(
-        f"{meta.name} did not complete within command_timeout={timeout} s"
+        f"{meta.name} did not complete within {within}"
         + (f" (last: {cause})" if cause is not None else ""),
         command=meta.name,
         address=origin,

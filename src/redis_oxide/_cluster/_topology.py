@@ -226,9 +226,7 @@ class Topology:
         if self.map is not None:
             for node in [*self.map.primaries(), *self.map.nodes()]:
                 (down if node.address in self.down else known).append(node.address)
-        for host, port in self._seeds:
-            self.registry.get(host, port)
-            known.append(ClusterMember(host, port).address)
+        known += [ClusterMember(host, port).address for host, port in self._seeds]
         return list(dict.fromkeys([*known, *down]))
 
     async def _ask_some(self, addresses: list[str], errors: list[BaseException]) -> SlotMap | None:
@@ -250,10 +248,11 @@ class Topology:
                 task.cancel()
 
     async def _ask(self, address: str) -> SlotMap:
-        executor = self.registry.find(address)
-        if executor is None:
-            raise ConnectFailedError(f"{address} is no longer known", address=address)
-        host = address.rpartition(":")[0].strip("[]")
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]")
+        # Made only when asked: a startup node the map does not list is closed again at the
+        # next change of the map, and made again only if it is asked again.
+        executor = self.registry.get(host, int(port))
         async with asyncio.timeout(_QUERY_TIMEOUT):
             try:
                 reply: Any = await executor._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None)
