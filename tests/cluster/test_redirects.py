@@ -5,6 +5,8 @@
 - ASK: a key already migrated out of a migrating slot is read from the target with ASKING,
   and the map is left alone.
 - TRYAGAIN: a multi-key command on a slot half migrated is retried until the migration ends.
+- CLUSTERDOWN: with a slot unserved the whole cluster refuses; a call is retried (backing
+  off) until the slot is served again.
 - In a pipeline, the commands that met MOVED are retried alone; the others keep their values.
 - ``max_redirects`` bounds the redirects of one call.
 - A server without ``CLUSTER SHARDS`` is mapped from ``CLUSTER SLOTS``.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -214,3 +217,42 @@ async def test_a_server_without_cluster_shards_is_mapped_from_cluster_slots(
     assert {n.port for n in found.primaries()} == {n.port for n in own_cluster.primaries}
     assert nodes[0].asked == ["CLUSTER SHARDS", "CLUSTER SLOTS"]
     await executor.aclose(None)
+
+
+async def test_clusterdown_is_retried_until_the_cluster_is_whole_again(
+    client: RedisCluster[bytes], own_cluster: ClusterInfo
+) -> None:
+    key = "down:k"
+    assert await client.set(key, "v")
+    hole = (key_slot(key) + 1) % 16384  # another slot: the whole cluster goes down
+    owner = owner_of(own_cluster, hole)
+    for node in own_cluster.nodes:
+        raw_command(node.endpoint, "CLUSTER", "DELSLOTS", hole)
+    keeper = owner_of(own_cluster, key_slot(key))
+    await _state_becomes(keeper, b"fail")
+    before = client.stats().retried
+
+    async def heal() -> None:
+        await asyncio.sleep(0.3)
+        raw_command(owner.endpoint, "CLUSTER", "ADDSLOTS", hole)
+
+    healer = asyncio.ensure_future(heal())
+    try:
+        assert await client.get(key) == b"v"  # CLUSTERDOWN until the slot is served again
+    finally:
+        await healer
+    assert client.stats().retried > before
+    await _state_becomes(keeper, b"ok")  # whole again for the tests that follow
+
+
+async def _state_becomes(node: NodeInfo, state: bytes) -> None:
+    deadline = time.monotonic() + 5
+    while f"cluster_state:{state.decode()}".encode() not in _cluster_info(node):
+        assert time.monotonic() < deadline, f"cluster_state never became {state!r}"
+        await asyncio.sleep(0.01)
+
+
+def _cluster_info(node: NodeInfo) -> bytes:
+    info = raw_command(node.endpoint, "CLUSTER", "INFO")
+    assert isinstance(info, bytes)
+    return info
