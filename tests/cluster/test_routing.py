@@ -9,6 +9,8 @@
   every node for ``all_nodes``, one node per call for SCAN's ``special``. (A replica also
   counts the writes its primary replicates, so a node counts only when a redis-oxide
   connection's last command, in ``CLIENT LIST``, is that command too.)
+- Fifty concurrent refreshes are one refresh, asking at most three nodes, and a startup node
+  the map does not list stays among the nodes to ask.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from redis_oxide.testing import (
     parse_info,
     raw_command,
 )
+from redis_oxide.testing._ports import free_port
 from tests.cluster.test_keys import _as_bytes, _calls, _pipelined, _wire
 from tests.conformance._entry import Entry, Recorder
 from tests.conformance._runner import command_of
@@ -273,3 +276,40 @@ async def test_every_keyless_policy_fans_out_as_it_says(
     figures("keyless commands with a policy", len(counted))
     figures("nodes that saw each", counted)
     assert wrong == []
+
+
+async def test_concurrent_refreshes_are_one_and_the_startup_nodes_stay(
+    redis_cluster: ClusterInfo,
+) -> None:
+    seed = redis_cluster.primaries[0]
+    log: list[tuple[str, CommandMeta, Any]] = []
+    asked: Counter[str] = Counter()
+
+    class Counting(_RecordingNode):
+        def _execute(self, meta: CommandMeta, args: tuple[ArgT, ...], parser: Any) -> Any:
+            if meta.name.startswith("CLUSTER"):
+                asked[self.address] += 1
+            return super()._execute(meta, args, parser)
+
+    def factory(host: str, port: int, reroute: Any) -> Any:
+        return Counting(host, port, log)
+
+    gone = ("127.0.0.1", free_port())
+    cluster = ClusterExecutor(
+        factory,
+        [gone, (seed.host, seed.port)],
+        read_from="primary",
+        command_timeout=5.0,
+        retry=Retry(),
+        max_redirects=5,
+        failover_timeout=1.0,
+        refresh_interval=None,
+        tls=False,
+    )
+    await asyncio.gather(*(cluster.topology.refresh() for _ in range(50)))
+    assert cluster.topology.refreshes == 1
+    assert sum(asked.values()) <= 3  # one refresh: at most three nodes asked, once each
+    candidates = cluster.topology._candidates()
+    assert f"{gone[0]}:{gone[1]}" in candidates  # a startup node the map lacks is kept
+    assert len(candidates) == 7
+    await cluster.aclose(None)
