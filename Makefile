@@ -1,6 +1,9 @@
 # redis-oxide developer commands. `make demo` and `make test` do their own set-up.
 PY := .venv/bin/python
-SPECS := --spec specs/commands.json
+# The core spec, then one hand-written grammar file per module (merged with live data by `make spec`).
+MODULE_SPECS := specs/modules/redisbloom.json specs/modules/redisearch.json \
+	specs/modules/redisjson.json specs/modules/redistimeseries.json
+SPECS := --spec specs/commands.json $(foreach f,$(MODULE_SPECS),--spec $(f))
 GENERATED := src/redis_oxide/_generated
 # Where `make spec` dumps from; empty means an embedded Redis Stack server started for the dump.
 SPEC_URL ?=
@@ -12,10 +15,8 @@ PYTEST_ARGS ?=
 setup:
 	@bash scripts/setup.sh
 
-# The cluster tour uses $REDIS_CLUSTER_URL, or starts a local six-node cluster.
 demo: setup
 	@$(PY) demo/tour.py
-	@$(PY) demo/cluster.py
 
 test: setup check pytest
 
@@ -44,7 +45,7 @@ check-generated:
 
 spec:
 	$(PY) scripts/with_stack_server.py $(if $(SPEC_URL),--url $(SPEC_URL)) -- \
-		$(PY) -m codegen spec --url {url} --out specs/commands.json
+		$(PY) -m codegen spec --url {url} --out specs/commands.json --modules specs/modules
 
 regen-golden:
 	$(PY) -m codegen generate --spec tests/codegen/golden_spec.json --out tests/codegen/golden \

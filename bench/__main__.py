@@ -1,4 +1,4 @@
-"""Command line: ``python -m bench [--quick] [--rounds N] [--loops ...] [--json PATH]``.
+"""Command line: ``python -m bench [--quick] [--rounds N] [--loops ...] [--baseline-src DIR]``.
 
 Rules: the Markdown report goes to stdout, progress to stderr, the JSON
 document to ``--json`` (default ``bench/results/latest.json``, ignored by git).
@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from bench._placement import PLACEMENTS
 from bench._report import summarize
 from bench._runner import Options, run_benchmark
 from bench._server import ServerError
-from bench._spec import CLIENTS, LOOPS, Workload
+from bench._spec import BASELINE, CLIENTS, LOOPS, Workload
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -51,8 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--clients",
-        type=lambda t: _names(t, CLIENTS, "client"),
-        help=f"comma-separated, from {','.join(CLIENTS)} (default all)",
+        type=lambda t: _names(t, (*CLIENTS, BASELINE), "client"),
+        help=f"comma-separated, from {','.join(CLIENTS)} (default all), and {BASELINE}",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        metavar="DIR",
+        help="also measure redis_oxide imported from DIR (another checkout's src), "
+        f"as the row {BASELINE}",
     )
     workloads = tuple(w.value for w in Workload)
     parser.add_argument(
@@ -60,21 +68,46 @@ def _parser() -> argparse.ArgumentParser:
         type=lambda t: _names(t, workloads, "workload"),
         help=f"comma-separated, from {','.join(workloads)} (default all)",
     )
+    parser.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="shared",
+        help="shared: redis-server and clients on one CPU (default); split: redis-server "
+        "alone on one CPU, clients on the others; free: not pinned",
+    )
     parser.add_argument("--no-limits", action="store_true", help="skip redis-benchmark")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON output path")
     return parser
 
 
+def _clients(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
+    clients: tuple[str, ...] = args.clients or default
+    baseline: Path | None = args.baseline_src
+    if baseline is None:
+        if BASELINE in clients:
+            raise ValueError(f"--clients {BASELINE} needs --baseline-src")
+        return clients
+    if not (baseline / "redis_oxide" / "__init__.py").is_file():
+        raise ValueError(f"--baseline-src {baseline}: no redis_oxide package there")
+    if BASELINE in clients:
+        return clients
+    # The baseline row sits next to the working tree's, or last when that is not measured.
+    at = clients.index("redis-oxide") if "redis-oxide" in clients else len(clients)
+    return (*clients[:at], BASELINE, *clients[at:])
+
+
 def _options(args: argparse.Namespace) -> Options:
     base = Options.quick_defaults() if args.quick else Options()
     if args.rounds is not None and args.rounds < 1:
-        raise SystemExit("--rounds must be at least 1")
+        raise ValueError("--rounds must be at least 1")
     return dataclasses.replace(
         base,
         rounds=base.rounds if args.rounds is None else args.rounds,
         duration=base.duration if args.duration is None else args.duration,
         loops=args.loops or base.loops,
-        clients=args.clients or base.clients,
+        clients=_clients(args, base.clients),
+        baseline_src=args.baseline_src.resolve() if args.baseline_src else None,
+        placement=args.placement,
         workloads=tuple(Workload(w) for w in args.workloads) if args.workloads else base.workloads,
         limit_requests=0 if args.no_limits else base.limit_requests,
     )
@@ -93,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The process exit status.
     """
-    args = _parser().parse_args(argv)
-    options = _options(args)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        options = _options(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         run = run_benchmark(options, progress=lambda line: print(line, file=sys.stderr))

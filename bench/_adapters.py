@@ -12,7 +12,12 @@ Rules and invariants:
   size, so no adapter pays for a normalisation the others skip.
 - redis-oxide is reached through `getattr` and small protocols: the adapter
   keeps working as its API grows, and reports "unavailable" (not a crash)
-  while `redis_oxide.Redis` does not exist.
+  while `redis_oxide.Redis` does not exist. Given a source tree, it refuses
+  (unavailable) a `redis_oxide` imported from anywhere else, so a baseline row
+  can never silently measure the working tree.
+- `ClientAdapter.protocol` asks the server which RESP version the connection
+  speaks (``resp=`` of CLIENT INFO), so the report states what was measured
+  instead of what a library's default is believed to be.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import asyncio
 import contextlib
 import importlib
 import importlib.metadata
+import re
 from collections.abc import Awaitable, Callable, Sequence, Sized
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from bench._bare import BareClient
-from bench._spec import Status
+from bench._spec import BASELINE, Status
 
 __all__ = ["ClientAdapter", "ClientUnavailable", "load_adapter"]
 
@@ -59,11 +66,26 @@ def _import(module: str, distribution: str) -> Any:
         ) from exc
 
 
+_RESP = re.compile(rb"(?:^| )resp=(\d+)")
+
+
+def _resp_version(client_info: object) -> int | None:
+    """Read ``resp=N`` from a CLIENT INFO reply (bytes or str); None if absent."""
+    text = client_info.encode() if isinstance(client_info, str) else client_info
+    found = _RESP.search(text) if isinstance(text, bytes) else None
+    return int(found.group(1)) if found else None
+
+
 class ClientAdapter(abc.ABC):
     """The surface the workloads drive; one instance per measured connection set."""
 
     version: str = ""
     notes: tuple[str, ...] = ()
+    source: str = ""
+
+    async def protocol(self) -> int | None:
+        """Return the RESP version of the open connection, None if this adapter cannot ask."""
+        return None
 
     @abc.abstractmethod
     async def open(self, host: str, port: int) -> None:
@@ -95,18 +117,26 @@ class ClientAdapter(abc.ABC):
 
 
 class RedisPyAdapter(ClientAdapter):
-    """redis-py's `redis.asyncio.Redis` with its hiredis parser."""
+    """redis-py's `redis.asyncio.Redis` with its hiredis parser.
 
-    def __init__(self) -> None:
+    Args:
+        protocol: ``protocol=`` for the client; None keeps redis-py's default.
+    """
+
+    def __init__(self, protocol: int | None = None) -> None:
         self._asyncio = _import("redis.asyncio", "redis")
         utils = _import("redis.utils", "redis")
         self.version = _version("redis")
         if not utils.HIREDIS_AVAILABLE:
             self.notes = ("pure-Python parser (hiredis missing)",)
+        self._options: dict[str, int] = {} if protocol is None else {"protocol": protocol}
         self._client: Any = None
 
     async def open(self, host: str, port: int) -> None:
-        self._client = self._asyncio.Redis(host=host, port=port)
+        self._client = self._asyncio.Redis(host=host, port=port, **self._options)
+
+    async def protocol(self) -> int | None:
+        return _resp_version(await self._client.execute_command("CLIENT", "INFO"))
 
     async def set(self, key: bytes, value: bytes) -> object:
         return await self._client.set(key, value)
@@ -161,6 +191,10 @@ class CoredisAdapter(ClientAdapter):
     async def zrange_withscores(self, key: bytes) -> Sized:
         return cast(Sized, await self._client.zrange(key, 0, -1, withscores=True))
 
+    async def protocol(self) -> int | None:
+        info = await self._client.client_info()
+        return int(info["resp"]) if "resp" in info else None
+
     async def close(self) -> None:
         await self._stack.aclose()
 
@@ -197,6 +231,9 @@ class GlideAdapter(ClientAdapter):
     async def zrange_withscores(self, key: bytes) -> Sized:
         return cast(Sized, await self._client.zrange_withscores(key, self._everything))
 
+    async def protocol(self) -> int | None:
+        return _resp_version(await self._client.custom_command(["CLIENT", "INFO"]))
+
     async def close(self) -> None:
         await self._client.close()
 
@@ -231,6 +268,9 @@ class BareAdapter(ClientAdapter):
     async def zrange_withscores(self, key: bytes) -> Sized:
         return await self._bare.zrange_withscores(key)
 
+    async def protocol(self) -> int | None:
+        return _resp_version(await self._bare.execute(b"CLIENT", b"INFO"))
+
     async def close(self) -> None:
         await self._bare.aclose()
 
@@ -249,14 +289,29 @@ class _OxideClient(Protocol):
     async def aclose(self) -> None: ...
 
 
+def _imported_from(module: Any, source: str) -> str:
+    """Check that a module was imported from inside ``source``; return its directory."""
+    location = Path(module.__file__).resolve().parent
+    if source and not location.is_relative_to(Path(source).resolve()):
+        raise ClientUnavailable(
+            Status.UNAVAILABLE, f"redis_oxide was imported from {location}, not from {source}"
+        )
+    return str(location)
+
+
 _OXIDE_METHODS = ("set", "get", "hgetall", "zrange", "aclose")
 
 
 class OxideAdapter(ClientAdapter):
-    """redis-oxide's `redis_oxide.Redis`."""
+    """redis-oxide's `redis_oxide.Redis`.
 
-    def __init__(self) -> None:
+    Args:
+        source: The source tree ``redis_oxide`` must come from; empty accepts any.
+    """
+
+    def __init__(self, source: str = "") -> None:
         module = _import("redis_oxide", "redis-oxide")
+        self.source = _imported_from(module, source)
         factory = getattr(module, "Redis", None)
         if factory is None:
             raise ClientUnavailable(Status.UNAVAILABLE, "redis_oxide.Redis does not exist")
@@ -310,30 +365,38 @@ class OxideAdapter(ClientAdapter):
     async def zrange_withscores(self, key: bytes) -> Sized:
         return await self._oxide.zrange(key, 0, -1, withscores=True)
 
+    async def protocol(self) -> int | None:
+        info = getattr(self._oxide, "execute_command", None)
+        return None if info is None else _resp_version(await info("CLIENT", "INFO"))
+
     async def close(self) -> None:
         await self._oxide.aclose()
 
 
-_ADAPTERS: dict[str, Callable[[], ClientAdapter]] = {
-    "redis-py": RedisPyAdapter,
-    "coredis": CoredisAdapter,
-    "valkey-glide": GlideAdapter,
-    "bare": BareAdapter,
+_ADAPTERS: dict[str, Callable[[str], ClientAdapter]] = {
+    "redis-py": lambda _source: RedisPyAdapter(),
+    "redis-py-resp2": lambda _source: RedisPyAdapter(protocol=2),
+    "coredis": lambda _source: CoredisAdapter(),
+    "valkey-glide": lambda _source: GlideAdapter(),
+    "bare": lambda _source: BareAdapter(),
     "redis-oxide": OxideAdapter,
+    BASELINE: OxideAdapter,
 }
 
 
-def load_adapter(client: str) -> ClientAdapter:
+def load_adapter(client: str, source: str = "") -> ClientAdapter:
     """Import the client's library and build its adapter.
 
     Args:
-        client: One of `bench._spec.CLIENTS`.
+        client: One of `bench._spec.CLIENTS` or `bench._spec.BASELINE`.
+        source: For redis-oxide rows, the source tree ``redis_oxide`` must come from.
 
     Returns:
         An adapter, not yet connected.
 
     Raises:
-        ClientUnavailable: The library is missing or lacks the needed API.
+        ClientUnavailable: The library is missing, lacks the needed API or (redis-oxide)
+            was imported from another tree than ``source``.
         KeyError: The client name is unknown.
     """
-    return _ADAPTERS[client]()
+    return _ADAPTERS[client](source)

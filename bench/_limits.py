@@ -9,7 +9,7 @@ Rules and invariants:
   two, since each pair costs one SET and one GET), 100 connections of GET,
   and one connection sending 1,000-SET pipelines. Values are 100 bytes.
 - Every invocation is bounded by its request count and by a subprocess
-  timeout.
+  timeout, and runs on the clients' CPUs (`bench._placement`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench._spec import VALUE, Workload
@@ -106,7 +107,13 @@ def _parse(output: str) -> dict[str, float]:
     return {row[0]: float(row[1]) for row in rows[1:] if len(row) >= 2}
 
 
-def measure_limit(binary: BenchmarkBinary, port: int, workload: Workload, requests: int) -> float:
+def measure_limit(
+    binary: BenchmarkBinary,
+    port: int,
+    workload: Workload,
+    requests: int,
+    prefix: Sequence[str] = (),
+) -> float:
     """Run redis-benchmark in the workload's shape.
 
     Args:
@@ -115,6 +122,7 @@ def measure_limit(binary: BenchmarkBinary, port: int, workload: Workload, reques
         workload: One of `LIMIT_WORKLOADS`.
         requests: Base request count; the concurrent and pipelined shapes use
             5x and 50x of it so each run lasts about as long.
+        prefix: A command redis-benchmark runs under (the clients' ``taskset``).
 
     Returns:
         Commands per second.
@@ -122,7 +130,8 @@ def measure_limit(binary: BenchmarkBinary, port: int, workload: Workload, reques
     Raises:
         LimitError: The run failed or its output could not be read.
     """
-    argv = [str(binary.path), "-h", "127.0.0.1", "-p", str(port), *_arguments(workload, requests)]
+    argv = [*prefix, str(binary.path), "-h", "127.0.0.1", "-p", str(port)]
+    argv += _arguments(workload, requests)
     try:
         done = subprocess.run(
             argv, env=binary.env, capture_output=True, text=True, timeout=_TIMEOUT, check=False

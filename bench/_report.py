@@ -1,16 +1,23 @@
-"""From raw rounds to medians, ratios, a Markdown table and a JSON document.
+"""From raw rounds to medians, ratios and a JSON document (`bench._markdown` renders them).
 
 Rules and invariants:
-- A figure is the median over the rounds that produced a sample; the ratio
-  is this client's median ops/s over redis-py's median ops/s on the same loop
-  and workload (no ratio without a redis-py figure).
+- A figure is the median over the rounds that produced a sample; a ratio is
+  this client's median ops/s over a reference's median ops/s on the same loop
+  and workload (no ratio without the reference's figure).
+- There are two references, redis-py with its default protocol (RESP3 since
+  redis-py 8) and redis-py with ``protocol=2`` (its fastest setting, which
+  the goals are stated against); every cell carries its ratio to each
+  reference that ran.
+- Client CPU per command (``time.process_time()`` of the worker over the
+  measured section, divided by the commands done) is a median like the
+  throughput, and is kept per sample in the JSON.
 - MB/s counts 10^6 bytes of value per second (the 1 MiB value is 1,048,576
   bytes).
 - A client that did not run still gets a row, saying why ("not installed:
   <reason>", "unavailable: <reason>", "failed: <reason>"): an absent row would
   read as "not benchmarked" and hide the cause.
 - The JSON document holds every per-round sample, so figures can be
-  recomputed; the Markdown table is for reading.
+  recomputed; the Markdown is for reading.
 """
 
 from __future__ import annotations
@@ -20,13 +27,15 @@ import statistics
 from typing import Any
 
 from bench._limits import command_line
+from bench._markdown import render
 from bench._runner import BenchRun
-from bench._spec import BIG_VALUE_SIZE, Sample, Status, Workload
+from bench._spec import BIG_VALUE_SIZE, Sample, Status, Workload, label, label_parts
 
-__all__ = ["Cell", "Summary", "summarize"]
+__all__ = ["REFERENCE", "REFERENCES", "Cell", "Summary", "summarize"]
 
 REFERENCE = "redis-py"
-_MAX_REASON = 70
+REFERENCES = (REFERENCE, "redis-py-resp2")
+"""The clients ratios are taken against, in column order."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +49,8 @@ class Cell:
         status: OK when at least one round produced a sample.
         reason: Why there is no figure (status not OK).
         samples: One per round that produced one.
-        ratio: ops/s relative to redis-py, when both have figures.
+        ratios: Reference client to this cell's ops/s relative to it, for each reference
+            with a figure.
     """
 
     loop: str
@@ -49,7 +59,12 @@ class Cell:
     status: Status
     reason: str
     samples: tuple[Sample, ...]
-    ratio: float | None = None
+    ratios: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        """ops/s relative to redis-py with its default protocol, None without figures."""
+        return self.ratios.get(REFERENCE)
 
     @property
     def ops_per_second(self) -> float | None:
@@ -83,12 +98,16 @@ class Summary:
         cells: (loop, workload, client) to its cell.
         versions: Client to library version.
         notes: Client to remarks qualifying its figures.
+        protocols: Client to the RESP version the server reported for it.
+        sources: redis-oxide row to the directory ``redis_oxide`` was imported from.
     """
 
     run: BenchRun
     cells: dict[tuple[str, Workload, str], Cell]
     versions: dict[str, str]
     notes: dict[str, list[str]]
+    protocols: dict[str, int] = dataclasses.field(default_factory=dict)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def cell(self, loop: str, workload: Workload, client: str) -> Cell:
         """Look up one cell (every requested combination has one)."""
@@ -98,6 +117,29 @@ class Summary:
         """Median redis-benchmark figure for a workload, if measured."""
         figures = self.run.limits.get(workload)
         return statistics.median(figures) if figures else None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The reference clients of this run, in column order."""
+        return tuple(r for r in REFERENCES if r in self.run.options.clients)
+
+    def name(self, client: str) -> str:
+        """A client's short name; redis-py's default row says which protocol it spoke."""
+        if client == REFERENCE and client in self.protocols:
+            return f"{client} (RESP{self.protocols[client]})"
+        return label(client)
+
+    def row_name(self, client: str) -> str:
+        """A client's row heading: library, version and what sets the row apart."""
+        name, qualifier = label_parts(client)
+        if not qualifier and client == REFERENCE and client in self.protocols:
+            qualifier = f"RESP{self.protocols[client]}, its default"
+        text = f"{name} {self.versions.get(client, '')}".strip()
+        return f"{text} ({qualifier})" if qualifier else text
+
+    def markdown(self) -> str:
+        """The human-readable report (see `bench._markdown`)."""
+        return render(self)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document written by ``--json``."""
@@ -113,9 +155,17 @@ class Summary:
                 "concurrent_ops": options.concurrent_ops,
                 "limit_requests": options.limit_requests,
                 "quick": options.quick,
+                "baseline_src": str(options.baseline_src) if options.baseline_src else None,
             },
+            "references": list(self.references),
             "clients": {
-                client: {"version": self.versions.get(client, ""), "notes": self.notes[client]}
+                client: {
+                    "label": label(client),
+                    "version": self.versions.get(client, ""),
+                    "protocol": self.protocols.get(client),
+                    "source": self.sources.get(client),
+                    "notes": self.notes[client],
+                }
                 for client in options.clients
             },
             "results": [_cell_json(cell) for cell in self.cells.values()],
@@ -132,79 +182,6 @@ class Summary:
             },
         }
 
-    def markdown(self) -> str:
-        """The human-readable report: one table per workload."""
-        options = self.run.options
-        env = self.run.environment
-        lines = [
-            "# redis-oxide benchmark",
-            "",
-            f"redis-server {env.get('redis-server', '?')} · Python {env.get('python', '?')} · "
-            f"{env.get('platform', '?')} · {env.get('cpus', '?')} CPUs · "
-            f"{options.rounds} rounds, medians · {options.duration:g} s per measurement · "
-            f"{options.concurrent_ops:,} GETs for the 100-task workload"
-            + (" · quick mode" if options.quick else ""),
-        ]
-        for workload in options.workloads:
-            lines += ["", *self._workload_table(workload)]
-        lines += ["", *self._footnotes()]
-        return "\n".join(lines) + "\n"
-
-    def _workload_table(self, workload: Workload) -> list[str]:
-        unit = "MB/s" if workload.reports_bandwidth else "ops/s"
-        header = ["client"]
-        for loop in self.run.options.loops:
-            header += [f"{loop} {unit}", "CPU µs/op", "vs redis-py"]
-        lines = [
-            f"## {workload.title}",
-            "",
-            "| " + " | ".join(header) + " |",
-            "|---" + "|---:" * (len(header) - 1) + "|",
-        ]
-        for client in self.run.options.clients:
-            row = [f"{client} {self.versions.get(client, '')}".strip()]
-            for loop in self.run.options.loops:
-                row += _cell_columns(self.cell(loop, workload, client))
-            lines.append("| " + " | ".join(row) + " |")
-        limit = self.limit(workload)
-        if limit is not None:
-            row = ["redis-benchmark (C, limit)"]
-            for loop in self.run.options.loops:
-                reference = self.cell(loop, workload, REFERENCE).ops_per_second
-                ratio = f"{limit / reference:.2f}x" if reference else ""
-                row += [f"{limit:,.0f}", "", ratio]
-            lines.append("| " + " | ".join(row) + " |")
-        return lines
-
-    def _footnotes(self) -> list[str]:
-        lines = ["Notes:", ""]
-        for client, notes in self.notes.items():
-            lines += [f"- {client}: {note}" for note in notes]
-        if self.run.limit_error:
-            lines.append(f"- redis-benchmark limits not measured: {self.run.limit_error}")
-        lines.append(
-            "- CPU µs/op is the client process's CPU time (all threads) per command; "
-            "the server's CPU is not included."
-        )
-        return lines
-
-
-def _fmt_rate(cell: Cell) -> str:
-    value = cell.mb_per_second if cell.workload.reports_bandwidth else cell.ops_per_second
-    return "" if value is None else f"{value:,.0f}"
-
-
-def _cell_columns(cell: Cell) -> list[str]:
-    if cell.status is not Status.OK:
-        reason = cell.reason if len(cell.reason) <= _MAX_REASON else cell.reason[:_MAX_REASON] + "…"
-        return [f"{cell.status.value}: {reason}".replace("|", "/"), "", ""]
-    cpu = cell.cpu_us_per_op
-    return [
-        _fmt_rate(cell),
-        "" if cpu is None else f"{cpu:.1f}",
-        "" if cell.ratio is None else f"{cell.ratio:.2f}x",
-    ]
-
 
 def _cell_json(cell: Cell) -> dict[str, Any]:
     return {
@@ -216,8 +193,17 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
         "ops_per_second": cell.ops_per_second,
         "mb_per_second": cell.mb_per_second,
         "cpu_us_per_op": cell.cpu_us_per_op,
-        "ratio_to_redis_py": cell.ratio,
-        "samples": [dataclasses.asdict(s) for s in cell.samples],
+        "ratio_to_redis_py": cell.ratios.get("redis-py"),
+        "ratio_to_redis_py_resp2": cell.ratios.get("redis-py-resp2"),
+        "samples": [
+            {
+                **dataclasses.asdict(s),
+                "ops_per_second": s.ops_per_second,
+                "cpu_us_per_op": s.cpu_us_per_op,
+                "sleeps_per_op": s.sleeps / s.ops,
+            }
+            for s in cell.samples
+        ],
     }
 
 
@@ -234,6 +220,16 @@ def _build_cell(run: BenchRun, loop: str, workload: Workload, client: str) -> Ce
     return Cell(loop, workload, client, Status.FAILED, "no result", ())
 
 
+def _with_ratios(built: dict[str, Cell]) -> dict[str, Cell]:
+    rates = {r: built[r].ops_per_second for r in REFERENCES if r in built}
+    done: dict[str, Cell] = {}
+    for client, cell in built.items():
+        rate = cell.ops_per_second
+        ratios = {r: rate / ref for r, ref in rates.items() if ref and rate is not None}
+        done[client] = dataclasses.replace(cell, ratios=ratios)
+    return done
+
+
 def summarize(run: BenchRun) -> Summary:
     """Compute medians and ratios for every requested combination.
 
@@ -248,24 +244,24 @@ def summarize(run: BenchRun) -> Summary:
     for loop in options.loops:
         for workload in options.workloads:
             built = {c: _build_cell(run, loop, workload, c) for c in options.clients}
-            reference = built[REFERENCE].ops_per_second if REFERENCE in built else None
-            for client, cell in built.items():
-                rate = cell.ops_per_second
-                if reference and rate is not None:
-                    cell = dataclasses.replace(cell, ratio=rate / reference)
+            for client, cell in _with_ratios(built).items():
                 cells[(loop, workload, client)] = cell
-    versions: dict[str, str] = {}
-    notes: dict[str, list[str]] = {client: [] for client in options.clients}
+    summary = Summary(run, cells, {}, {client: [] for client in options.clients})
     for (loop, client), results in run.results.items():
         for result in results:
-            versions[client] = versions.get(client) or result.version
+            summary.versions[client] = summary.versions.get(client) or result.version
+            if result.protocol is not None:
+                summary.protocols.setdefault(client, result.protocol)
+            if result.source:
+                summary.sources.setdefault(client, result.source)
+            notes = summary.notes[client]
             for note in result.notes:
-                if note not in notes[client]:
-                    notes[client].append(note)
+                if note not in notes:
+                    notes.append(note)
             for name, error in result.errors.items():
                 if name in result.samples:
                     continue
                 text = f"{name} failed on {loop}: {error}"
-                if text not in notes[client]:
-                    notes[client].append(text)
-    return Summary(run, cells, versions, notes)
+                if text not in notes:
+                    notes.append(text)
+    return summary

@@ -10,8 +10,14 @@ Rules and invariants:
 - The workers get the harness environment minus asyncio debug switches
   (``PYTHONASYNCIODEBUG``, ``PYTHONDEVMODE``), which slow pure-Python
   clients far more than the others and would skew every ratio.
+- A redis-oxide worker gets its source tree first on ``PYTHONPATH``: the
+  working tree's ``src`` for ``redis-oxide``, ``--baseline-src`` for
+  ``redis-oxide-baseline``, and nothing else differs between the two rows.
+  The worker refuses a ``redis_oxide`` imported from elsewhere.
 - Everything is bounded: workers by a subprocess timeout, redis-benchmark by
   its request count and a timeout; the server is stopped on every exit path.
+- Server, workers and redis-benchmark run on the CPUs `bench._placement`
+  gives them (default: all on one CPU, the same for every client).
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
+from bench._placement import Placement, plan
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
-from bench._spec import CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
+from bench._spec import BASELINE, CLIENTS, LOOPS, Job, Status, WorkerResult, Workload
 
 __all__ = ["BenchRun", "Options", "run_benchmark"]
 
 _ROOT = Path(__file__).resolve().parent.parent
+SOURCE = _ROOT / "src"
+"""The working tree's source, where the ``redis-oxide`` row imports redis_oxide from."""
 _SCRUBBED_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")
 
 
@@ -41,13 +50,17 @@ class Options:
     Attributes:
         rounds: Rounds per (loop, client); figures are medians over them.
         loops: Event loops, from `bench._spec.LOOPS`.
-        clients: Clients, from `bench._spec.CLIENTS`; the first-round order.
+        clients: Clients, from `bench._spec.CLIENTS` and `bench._spec.BASELINE`; the
+            first-round order.
         workloads: Workloads to run, in order.
         duration: Seconds per time-bounded measurement.
         concurrent_ops: Total GETs of the concurrency workload.
         limit_requests: redis-benchmark base request count; 0 skips the limits.
         server: The redis-server binary.
         quick: Recorded in the output; the caller has already shrunk the sizes.
+        baseline_src: The source tree (a directory holding ``redis_oxide/``) the
+            ``redis-oxide-baseline`` row imports redis_oxide from.
+        placement: Where server and clients run, from `bench._placement.PLACEMENTS`.
     """
 
     rounds: int = 5
@@ -59,6 +72,14 @@ class Options:
     limit_requests: int = 20_000
     server: Path = DEFAULT_SERVER
     quick: bool = False
+    baseline_src: Path | None = None
+    placement: str = "shared"
+
+    def source(self, client: str) -> str:
+        """The source tree a client's worker must import redis_oxide from ("" for peers)."""
+        if client == BASELINE:
+            return str(self.baseline_src or "")
+        return str(SOURCE) if client == "redis-oxide" else ""
 
     @classmethod
     def quick_defaults(cls) -> Options:
@@ -85,10 +106,28 @@ class BenchRun:
     limit_error: str = ""
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(source: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+    path = (source, str(_ROOT), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     return env
+
+
+def _revision(source: Path) -> str:
+    """``<path> @ <commit>`` of a source tree, ``+changes`` when it differs from the commit."""
+    git = ("git", "-C", str(source))
+    try:
+        commit = subprocess.run(
+            (*git, "rev-parse", "--short", "HEAD"), capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            (*git, "status", "--porcelain", "--", "."), capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return str(source)
+    if not commit:
+        return str(source)
+    return f"{source} @ {commit}{' +changes' if dirty else ''}"
 
 
 def _worker_timeout(job: Job) -> float:
@@ -115,7 +154,7 @@ def run_worker(job: Job, scratch: Path, tag: str) -> WorkerResult:
         done = subprocess.run(
             argv,
             cwd=_ROOT,
-            env=_worker_env(),
+            env=_worker_env(job.source),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -137,14 +176,15 @@ def _rotated(items: tuple[str, ...], by: int) -> list[str]:
     return [*items[shift:], *items[:shift]]
 
 
-def _run_limits(run: BenchRun, port: int) -> None:
+def _run_limits(run: BenchRun, port: int, placement: Placement) -> None:
     options = run.options
+    prefix = placement.prefix(placement.clients)
     try:
         binary = find_binary()
         run.environment["redis-benchmark"] = str(binary.path)
         for workload in LIMIT_WORKLOADS:
             if workload in options.workloads:
-                rate = measure_limit(binary, port, workload, options.limit_requests)
+                rate = measure_limit(binary, port, workload, options.limit_requests, prefix)
                 run.limits.setdefault(workload, []).append(rate)
     except LimitError as exc:
         run.limit_error = str(exc)
@@ -170,8 +210,14 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         platform=platform.platform(terse=True),
         cpus=str(os.cpu_count()),
     )
+    if "redis-oxide" in options.clients:
+        run.environment["redis-oxide source"] = _revision(SOURCE)
+    if BASELINE in options.clients and options.baseline_src is not None:
+        run.environment["baseline source"] = _revision(options.baseline_src)
+    placement = plan(options.placement)
+    run.environment["placement"] = placement.describe()
     stopped: set[tuple[str, str]] = set()
-    with BenchServer(options.server) as server:
+    with BenchServer(options.server, placement.prefix(placement.server)) as server:
         server.seed()
         run.environment["redis-server"] = server.info("redis_version")
         say(f"redis-server {run.environment['redis-server']} on {HOST}:{server.port}")
@@ -190,6 +236,8 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
                         workloads=workloads,
                         duration=options.duration,
                         concurrent_ops=options.concurrent_ops,
+                        source=options.source(client),
+                        cpus=placement.clients,
                     )
                     tag = f"{round_index}-{loop}-{client}"
                     result = run_worker(job, server.scratch, tag)
@@ -199,5 +247,5 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
                         stopped.add((loop, client))
             if options.limit_requests > 0 and not run.limit_error:
                 say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
-                _run_limits(run, server.port)
+                _run_limits(run, server.port, placement)
     return run

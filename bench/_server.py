@@ -21,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -66,12 +67,18 @@ def _free_port() -> int:
 
 
 class BenchServer:
-    """A redis-server process owned by one benchmark run."""
+    """A redis-server process owned by one benchmark run.
 
-    def __init__(self, binary: Path = DEFAULT_SERVER) -> None:
+    Args:
+        binary: The redis-server executable.
+        prefix: A command the server runs under (``taskset --cpu-list 0``), empty for none.
+    """
+
+    def __init__(self, binary: Path = DEFAULT_SERVER, prefix: Sequence[str] = ()) -> None:
         if not binary.exists():
             raise ServerError(f"redis-server not found at {binary}")
         self.binary = binary
+        self.prefix = list(prefix)
         self.port = 0
         self._dir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -127,6 +134,7 @@ class BenchServer:
         setpriv = shutil.which("setpriv")
         if setpriv is not None:
             command = [setpriv, "--pdeathsig", "KILL", "--", *command]
+        command = [*self.prefix, *command]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:

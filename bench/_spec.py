@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BASELINE",
     "BIG_KEY",
     "BIG_VALUE_SIZE",
     "CLIENTS",
@@ -39,6 +40,8 @@ __all__ = [
     "Workload",
     "WorkerResult",
     "hash_mapping",
+    "label",
+    "label_parts",
     "zset_members",
 ]
 
@@ -56,10 +59,33 @@ ZSET_MEMBERS = 1000
 PIPELINE_SIZE = 1000
 PIPELINE_KEYS = tuple(b"bench:pipe:%04d" % i for i in range(PIPELINE_SIZE))
 
-CLIENTS = ("redis-py", "coredis", "valkey-glide", "bare", "redis-oxide")
-"""Every client the harness knows, in the order of the first round."""
+CLIENTS = ("redis-py", "redis-py-resp2", "coredis", "valkey-glide", "bare", "redis-oxide")
+"""The clients of a default run, in the order of the first round.
+
+``redis-py`` runs with its default protocol (RESP3 since redis-py 8), ``redis-py-resp2``
+with ``protocol=2``, its fastest setting; both are references of the report.
+"""
 
 LOOPS = ("asyncio", "uvloop")
+
+BASELINE = "redis-oxide-baseline"
+"""redis-oxide imported from another source tree (``--baseline-src``), beside the working one."""
+
+_LABELS = {
+    "redis-py-resp2": ("redis-py", "RESP2"),
+    BASELINE: ("redis-oxide", "baseline"),
+}
+
+
+def label_parts(client: str) -> tuple[str, str]:
+    """Return a client's library name and what sets its row apart (may be empty)."""
+    return _LABELS.get(client, (client, ""))
+
+
+def label(client: str) -> str:
+    """Return the name a report shows for a client (``redis-py-resp2`` -> ``redis-py (RESP2)``)."""
+    name, qualifier = label_parts(client)
+    return f"{name} ({qualifier})" if qualifier else name
 
 
 def hash_mapping() -> dict[bytes, bytes]:
@@ -92,11 +118,18 @@ class Workload(enum.Enum):
         """Whether the headline figure is MB/s rather than ops/s."""
         return self is Workload.BIG_GET
 
+    @property
+    def unit(self) -> str:
+        """Unit of the headline figure (a pipeline's operations are its commands)."""
+        if self.reports_bandwidth:
+            return "MB/s"
+        return "commands/s" if self is Workload.PIPELINE_SET else "ops/s"
+
 
 _TITLES = {
     Workload.SET_GET: "1 task, SET/GET alternating",
     Workload.CONCURRENT_GET: "100 tasks, GET",
-    Workload.PIPELINE_SET: "1,000-SET pipelines (commands/s)",
+    Workload.PIPELINE_SET: "1,000-SET pipelines",
     Workload.BIG_GET: "GET 1 MiB value",
     Workload.HGETALL: "HGETALL 100 fields",
     Workload.ZRANGE: "ZRANGE 0 -1 WITHSCORES, 1,000 members",
@@ -125,6 +158,9 @@ class Job:
         duration: Seconds each time-bounded measurement lasts.
         concurrent_ops: Total GETs of the concurrency workload.
         concurrency: Tasks of the concurrency workload.
+        source: For redis-oxide rows, the source tree ``redis_oxide`` must be imported
+            from (the runner puts it first on the worker's ``PYTHONPATH``); empty for peers.
+        cpus: CPUs the worker pins itself to before loading its client; empty: unpinned.
     """
 
     client: str
@@ -135,6 +171,8 @@ class Job:
     duration: float
     concurrent_ops: int
     concurrency: int = 100
+    source: str = ""
+    cpus: tuple[int, ...] = ()
 
     def to_json(self) -> str:
         """Serialise for the worker's command line file."""
@@ -145,6 +183,7 @@ class Job:
         """Parse what `to_json` wrote."""
         raw = json.loads(text)
         raw["workloads"] = tuple(raw["workloads"])
+        raw["cpus"] = tuple(raw.get("cpus", ()))
         return cls(**raw)
 
 
@@ -156,11 +195,13 @@ class Sample:
         ops: Commands completed (a 1,000-command pipeline counts 1,000).
         seconds: Wall-clock time of the measured section.
         cpu_seconds: Process CPU time (all threads) of the measured section.
+        sleeps: Voluntary context switches of the process in the section.
     """
 
     ops: int
     seconds: float
     cpu_seconds: float
+    sleeps: int = 0
 
     @property
     def ops_per_second(self) -> float:
@@ -186,6 +227,9 @@ class WorkerResult:
         notes: Remarks that qualify the figures, e.g. "no pipeline API".
         samples: Workload name to its sample.
         errors: Workload name to the error that stopped it.
+        protocol: The RESP version the server reports for the client's connection
+            (``resp=`` of CLIENT INFO), None where the adapter cannot ask.
+        source: Where ``redis_oxide`` was imported from (redis-oxide rows only).
     """
 
     client: str
@@ -196,6 +240,8 @@ class WorkerResult:
     notes: list[str] = dataclasses.field(default_factory=list)
     samples: dict[str, Sample] = dataclasses.field(default_factory=dict)
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    protocol: int | None = None
+    source: str = ""
 
     def to_json(self) -> str:
         """Serialise for the result file."""

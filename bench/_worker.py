@@ -14,15 +14,20 @@ Rules and invariants:
   also stops at a deadline of five durations, counting only completed GETs.
 - CPU time is `time.process_time()` of this process (all threads, so a
   client's background threads are charged to it), divided by the commands
-  completed.
+  completed. Voluntary context switches over the same section are kept as
+  `Sample.sleeps`: about one per command means the client waited for every
+  reply asleep (see `bench._placement`).
 - A workload that raises is recorded as an error and the next one runs; the
   result file is always written, even when the client cannot be loaded.
+- The worker pins itself to `Job.cpus` first thing (see `bench._placement`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import resource
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -66,9 +71,14 @@ def _check(condition: bool, message: str) -> None:
         raise ValidationError(message)
 
 
+def _sleeps() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
 async def _timed(batch: Batch, duration: float) -> Sample:
     gc.collect()
     ops = 0
+    sleeps = _sleeps()
     cpu_start = time.process_time()
     start = time.perf_counter()
     deadline = start + duration
@@ -77,7 +87,8 @@ async def _timed(batch: Batch, duration: float) -> Sample:
         now = time.perf_counter()
         if now >= deadline:
             break
-    return Sample(ops=ops, seconds=now - start, cpu_seconds=time.process_time() - cpu_start)
+    cpu_seconds = time.process_time() - cpu_start
+    return Sample(ops, now - start, cpu_seconds, _sleeps() - sleeps)
 
 
 async def _warm(batch: Batch, duration: float) -> None:
@@ -121,10 +132,12 @@ async def _concurrent_get(client: ClientAdapter, job: Job, notes: list[str]) -> 
     # Warm-up lets pooled clients open their connections before the clock starts.
     await run(job.concurrency * 5, float("inf"))
     gc.collect()
+    sleeps = _sleeps()
     cpu_start = time.process_time()
     start = time.perf_counter()
     ops = await run(job.concurrent_ops, start + job.duration * _DEADLINE_FACTOR)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     if ops < job.concurrent_ops:
         note = (
             f"100-task GET hit its {job.duration * _DEADLINE_FACTOR:g} s deadline before "
@@ -132,7 +145,7 @@ async def _concurrent_get(client: ClientAdapter, job: Job, notes: list[str]) -> 
         )
         if note not in notes:
             notes.append(note)
-    return Sample(ops=ops, seconds=seconds, cpu_seconds=time.process_time() - cpu_start)
+    return Sample(ops, seconds, cpu_seconds, _sleeps() - sleeps)
 
 
 async def _pipeline_set(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
@@ -198,13 +211,16 @@ _WORKLOADS: dict[Workload, Callable[[ClientAdapter, Job, list[str]], Awaitable[S
 
 
 async def _run_one(job: Job, workload: Workload, result: WorkerResult) -> None:
-    adapter = load_adapter(job.client)
+    adapter = load_adapter(job.client, job.source)
     result.version = adapter.version
+    result.source = adapter.source
     await adapter.open(job.host, job.port)
     try:
         for note in adapter.notes:
             if note not in result.notes:
                 result.notes.append(note)
+        if result.protocol is None:
+            result.protocol = await adapter.protocol()
         async with asyncio.timeout(job.duration * _DEADLINE_FACTOR + 30):
             result.samples[workload.value] = await _WORKLOADS[workload](adapter, job, result.notes)
     finally:
@@ -249,6 +265,9 @@ def main(argv: list[str]) -> int:
         The process exit status: 0 whenever a result file was written.
     """
     job = Job.from_json(Path(argv[0]).read_text(encoding="utf-8"))
+    if job.cpus:
+        # Before any client is loaded, so threads a client starts inherit the CPUs.
+        os.sched_setaffinity(0, job.cpus)
     result = WorkerResult(client=job.client, loop=job.loop)
     try:
         _run_on_loop(job.loop, lambda: _run_job(job, result))

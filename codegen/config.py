@@ -2,9 +2,12 @@
 
 One file per concern: ``overrides/names.toml`` (Python-forced method renames),
 ``overrides/runtime_owned.toml`` (commands with no method, and why), ``overrides/arguments.toml``
-(argument-shape hints), ``specs/replies.toml`` (reply types) and the
-``reply_models.toml`` beside it (structured reply models). The parser applies them; an
-entry naming a command absent from the spec is an error there, so stale entries cannot pile up.
+(argument-shape hints), ``overrides/tips.toml`` (command tips a spec lacks),
+``specs/replies.toml`` (reply types) and the ``reply_models.toml`` beside it (structured reply
+models), and ``modules/*.replies.toml`` beside it (the reply types, variants, reshapes and
+models of each module's commands, merged in; a name defined twice is an error). The parser
+applies them; an entry naming a core command absent from the spec is an error there, so stale
+entries cannot pile up.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codegen.diagnostics import Diagnostics
 from codegen.naming import PythonIdentifier
-from codegen.reply_models import ModelTable
+from codegen.reply_models import ModelSpec, ModelTable
 
 __all__ = ["Overrides", "load_overrides"]
 
@@ -64,6 +67,12 @@ class ArgumentsFile(_Strict):
     #: ``double`` (an ``integer`` in the spec that takes fractions, ZUNION weights) or ``text``
     #: (also a string: ``(1.5`` exclusive score bounds, ``-inf``): ``float | str``, unchecked.
     numbers: dict[str, Literal["double", "text"]] = Field(default_factory=dict)
+    #: ``"COMMAND/arg"`` string arguments that take a JSON value (RedisJSON): any
+    #: JSON-serialisable Python value, sent as JSON text.
+    json_values: list[str] = Field(default_factory=list)
+    #: ``"COMMAND/arg"`` optional ``multiple`` arguments at the end of the grammar that become
+    #: ``*args`` (JSON.GET paths); none given means the option is absent.
+    variadic: list[str] = Field(default_factory=list)
 
 
 class RepliesFile(_Strict):
@@ -71,6 +80,30 @@ class RepliesFile(_Strict):
 
     replies: dict[str, str]
     variants: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: Command -> ``module.function`` or ``module.function(param, ...)``: a handwritten
+    #: function that brings the command's RESP2 and RESP3 replies to one form before the
+    #: notation's parser reads it, given the named parameters of the call first.
+    reshape: dict[str, str] = Field(default_factory=dict)
+
+
+class ModuleRepliesFile(RepliesFile):
+    """``modules/<module>.replies.toml``: a module's reply types and their models."""
+
+    replies: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, ModelSpec] = Field(default_factory=dict)
+
+
+class TipsFile(_Strict):
+    """``tips.toml``: full command name -> command tips the spec lacks.
+
+    Only tips that change what the runtime does may be added (the cache's
+    ``nondeterministic_output`` and ``dont_cache``). An entry whose tip the spec already
+    has is reported (info) and changes nothing, so a newer spec is digested unchanged.
+    """
+
+    commands: dict[str, list[Literal["nondeterministic_output", "dont_cache"]]] = Field(
+        default_factory=dict
+    )
 
 
 class Overrides(_Strict):
@@ -81,6 +114,7 @@ class Overrides(_Strict):
     arguments: ArgumentsFile = ArgumentsFile()
     replies: RepliesFile = RepliesFile(replies={})
     models: ModelTable = ModelTable()
+    tips: TipsFile = TipsFile()
 
 
 def _load(model: type[_M], path: Path, diagnostics: Diagnostics) -> _M | None:
@@ -102,7 +136,8 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     """Load the override files from ``directory`` and the reply types from ``replies``.
 
     Args:
-        directory: Holds names.toml, runtime_owned.toml and arguments.toml.
+        directory: Holds names.toml, runtime_owned.toml, arguments.toml and (optional)
+            tips.toml.
         replies: The reply-types file.
         diagnostics: Where problems are recorded; a broken file counts as empty.
 
@@ -115,10 +150,44 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
     reply_file = _load(RepliesFile, replies, diagnostics)
     models_path = replies.with_name("reply_models.toml")
     models = _load(ModelTable, models_path, diagnostics) if models_path.exists() else None
+    tips_path = directory / "tips.toml"
+    tips = _load(TipsFile, tips_path, diagnostics) if tips_path.exists() else None
+    merged_replies, merged_models = _merge_modules(
+        reply_file or RepliesFile(replies={}),
+        models or ModelTable(),
+        sorted((replies.parent / "modules").glob("*.replies.toml")),
+        diagnostics,
+    )
     return Overrides(
         names=names or NamesFile(),
         runtime_owned=owned or RuntimeOwnedFile(commands={}),
         arguments=arguments or ArgumentsFile(),
-        replies=reply_file or RepliesFile(replies={}),
-        models=models or ModelTable(),
+        replies=merged_replies,
+        models=merged_models,
+        tips=tips or TipsFile(),
+    )
+
+
+def _merge_modules(
+    replies: RepliesFile, models: ModelTable, paths: list[Path], diagnostics: Diagnostics
+) -> tuple[RepliesFile, ModelTable]:
+    """Merge the module reply files into the core tables; a name defined twice is an error."""
+    tables: dict[str, dict[str, object]] = {
+        "replies": dict(replies.replies),
+        "variants": dict(replies.variants),
+        "reshape": dict(replies.reshape),
+        "models": dict(models.models),
+    }
+    for path in paths:
+        module = _load(ModuleRepliesFile, path, diagnostics)
+        if module is None:
+            continue
+        for kind, table in tables.items():
+            for name, value in getattr(module, kind).items():
+                if name in table:
+                    diagnostics.error(name, f"{path.name}: {kind} entry defined again")
+                table[name] = value
+    return (
+        RepliesFile.model_validate({k: tables[k] for k in ("replies", "variants", "reshape")}),
+        ModelTable.model_validate({"models": tables["models"]}),
     )

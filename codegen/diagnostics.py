@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["Diagnostic", "Diagnostics", "Level"]
+__all__ = ["Diagnostic", "Diagnostics", "Level", "is_module_command", "stale"]
 
 
 class Level(enum.Enum):
@@ -77,3 +77,21 @@ class Diagnostics:
                 lines.append(f"{level.value}s ({len(chosen)}):")
                 lines.extend(f"  {d.format()}" for d in chosen)
         return lines
+
+
+def is_module_command(name: str) -> bool:
+    """Whether a command name is a module's: its first word has a dot (core names never do)."""
+    return "." in name.split(" ")[0]
+
+
+def stale(diagnostics: Diagnostics, name: str, message: str) -> None:
+    """Report an override entry that names nothing of the spec it is applied to.
+
+    An error for core commands. For module commands an info: module releases differ in their
+    commands and argument names, and a spec of another release (Redis 8's) must still
+    generate. The project's own module specs are held to the strict rule by a test.
+    """
+    if is_module_command(name):
+        diagnostics.info(name, message)
+    else:
+        diagnostics.error(name, message)

@@ -8,8 +8,9 @@
   maps, so an empty key-spec `spec` stays `{}` instead of becoming an indistinguishable `[]`.
 - Empty or absent values are left out, never written as `null` or `[]`; flag lists of arguments
   and key specs become `"flag": true` members, as in the published file.
-- Module commands are left out: the server knows their flags and key specs but not their
-  argument grammar, which comes from the module spec files instead.
+- Module commands are left out of `specs/commands.json`: the server knows their flags and key
+  specs but not their argument grammar. With `--modules DIR` their live fields are merged into
+  the hand-written module spec files there instead (see `codegen.dump_modules`).
 - Nothing here imports the redis-oxide runtime; the client is a socket and a `hiredis.Reader`.
 """
 
@@ -26,7 +27,9 @@ from urllib.parse import unquote, urlsplit
 
 import hiredis
 
-__all__ = ["DumpError", "dump_spec", "main", "render_spec"]
+from codegen.dump_modules import merge_module_specs
+
+__all__ = ["DumpError", "dump_module_specs", "dump_spec", "main", "render_spec"]
 
 _T = TypeVar("_T")
 
@@ -197,6 +200,30 @@ def _add_entries(info: list[object], docs: dict[str, object], out: dict[str, obj
         _add_entries(row, _docs_of(_expect(row[0], str), sub_docs), out)
 
 
+def _read(url: str) -> tuple[list[object], dict[str, object]]:
+    conn = _Connection(_parse_url(url))
+    try:
+        infos = _list(conn.call("COMMAND"))
+        docs = _map(conn.call("COMMAND", "DOCS"))
+    finally:
+        conn.close()
+    return infos, docs
+
+
+def _split(
+    infos: list[object], docs: dict[str, object]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Return the core entries and the module entries, each sorted by name."""
+    core: dict[str, object] = {}
+    modules: dict[str, object] = {}
+    for raw in infos:
+        info = _list(raw)
+        command_docs = _docs_of(_expect(info[0], str), docs)
+        target = modules if _is_module_command(command_docs) else core
+        _add_entries(info, command_docs, target)
+    return dict(sorted(core.items())), dict(sorted(modules.items()))
+
+
 def dump_spec(url: str) -> dict[str, object]:
     """Read a live server's command table in the format of Redis's published commands.json.
 
@@ -213,19 +240,33 @@ def dump_spec(url: str) -> dict[str, object]:
         DumpError: the server cannot be reached, refuses a command, or answers in an
             unexpected shape.
     """
-    conn = _Connection(_parse_url(url))
-    try:
-        infos = _list(conn.call("COMMAND"))
-        docs = _map(conn.call("COMMAND", "DOCS"))
-    finally:
-        conn.close()
-    out: dict[str, object] = {}
-    for raw in infos:
-        info = _list(raw)
-        command_docs = _docs_of(_expect(info[0], str), docs)
-        if not _is_module_command(command_docs):
-            _add_entries(info, command_docs, out)
-    return dict(sorted(out.items()))
+    return _split(*_read(url))[0]
+
+
+def dump_module_specs(url: str, directory: Path) -> dict[Path, str]:
+    """Merge a live server's module commands into the hand-written module spec files.
+
+    Args:
+        url: As for `dump_spec`; the server must have the modules the files describe.
+        directory: The folder of the module spec files (`specs/modules`).
+
+    Returns:
+        Path -> new text of every module spec file.
+
+    Raises:
+        ValueError: `url` is not a `redis://` URL.
+        DumpError: the server cannot be dumped, or it and the files disagree (each problem
+            is named in the message).
+    """
+    return _merge_modules(_split(*_read(url))[1], directory)
+
+
+def _merge_modules(modules: dict[str, object], directory: Path) -> dict[Path, str]:
+    live = {name: _map(entry) for name, entry in modules.items()}
+    files, problems = merge_module_specs(live, directory)
+    if problems:
+        raise DumpError("module specs do not match the server:\n  " + "\n  ".join(problems))
+    return files
 
 
 def render_spec(spec: dict[str, object]) -> str:
@@ -256,12 +297,20 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    parser.add_argument(
+        "--modules", type=Path, help="also merge module commands into the spec files there"
+    )
     args = parser.parse_args(argv)
     try:
-        text = render_spec(dump_spec(args.url))
+        core, module_entries = _split(*_read(args.url))
+        text = render_spec(core)
+        modules = {} if args.modules is None else _merge_modules(module_entries, args.modules)
     except (ValueError, DumpError) as exc:
         print(f"spec: {exc}", file=sys.stderr)
         return 1
+    for path, module_text in modules.items():
+        if path.read_text(encoding="utf-8") != module_text:
+            path.write_text(module_text, encoding="utf-8")
     if args.out is None:
         sys.stdout.write(text)
     else:

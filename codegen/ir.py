@@ -22,6 +22,7 @@ __all__ = [
     "KeySpec",
     "Method",
     "ModelField",
+    "Namespace",
     "Package",
     "ParserFunction",
     "ParamKind",
@@ -44,7 +45,9 @@ class ParamKind(enum.Enum):
 class ReplyType:
     """A reply type: its notation, its Python annotation and the parser that builds it.
 
-    ``parser`` is source text: ``None`` when the decoded reply already is the value.
+    ``parser`` is source text: ``None`` when the decoded reply already is the value, or a
+    ``_partial(...)`` (``functools.partial``) binding ``call_args`` when the parser needs
+    values of the call.
     ``binary`` marks a reply the runtime must read undecoded (it holds ``bytes``).
     ``description`` is the type in words for docstrings (``list of strings``).
     """
@@ -54,6 +57,8 @@ class ReplyType:
     parser: str
     binary: bool = False
     description: str = ""
+    #: Parameters of the call the parser takes (a reshape's), which the method must have.
+    call_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,8 @@ class Command:
     reply: ReplyType
     arguments: tuple[Argument, ...]
     method: Method | None
+    #: The client namespace of a module command (``json`` for ``JSON.SET``), or None.
+    namespace: PythonIdentifier | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +205,21 @@ class GroupModule:
 
 
 @dataclass(frozen=True, slots=True)
+class Namespace:
+    """One namespace of module commands on the client (``r.json``), a module of its own.
+
+    ``name`` is the property of ``Commands`` and the module's file name; ``doc`` is the
+    docstring-safe text naming the command prefix and the modules it holds.
+    """
+
+    name: PythonIdentifier
+    class_name: ClassName
+    doc: str
+    imports: tuple[str, ...]
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeOwned:
     """A command the runtime owns, with the reason as a finished string literal."""
 
@@ -221,3 +243,11 @@ class Package:
     parser_imports: tuple[str, ...] = ()
     model_imports: tuple[str, ...] = ()
     meta_imports: tuple[str, ...] = ()
+    namespaces: tuple[Namespace, ...] = ()
+    #: (module, class name) of every group and namespace, sorted by module for the imports.
+    class_modules: tuple[tuple[PythonIdentifier, ClassName], ...] = ()
+    #: The names ``__init__`` exports, sorted.
+    exports: tuple[str, ...] = ()
+    #: ``NamespaceBase``, its ``BoundExecute`` and the namespace classes, sorted: what
+    #: ``_namespaces`` exports.
+    namespace_exports: tuple[str, ...] = ()

@@ -29,6 +29,7 @@ from codegen.shapes import (
     Lines,
     Shape,
     ShapeContext,
+    counts_words,
     hoist_alias,
     is_count,
     shape_of,
@@ -99,12 +100,18 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
             continue
         shape = shape_of(arg, ctx, arg.name, top=True)
         shape.counted = counted
+        shape.count_words = counted and counts_words(args[index - 1])
         if shape.kind == "const":
             plan.steps.append(_Step("", shape, False))
             continue
         name = _unique(param_name(arg.name), taken)
         count = args[index - 1].name if counted else None
         doc = describe_parameter(arg, shape, ctx, arg.name, optional=arg.optional, count=count)
+        if arg.optional and arg.name in ctx.variadic and _plain_elements(shape) and not counted:
+            # An optional trailing list spelled as *args: none given means the option is absent.
+            plan.params.append(Argument(name, _element(shape), ParamKind.VARIADIC, None, doc))
+            plan.steps.append(_Step(f"*{name}", shape, False))
+            continue
         if not arg.optional:
             variadic = (
                 index == last_required
@@ -167,6 +174,7 @@ def _plan_flattened(
 ) -> None:
     """Spread an optional block into keywords; later parts need the first one."""
     first: PythonIdentifier | None = None
+    absent = ""
     for part in arg.arguments:
         path = f"{arg.name}/{part.name}"
         shape = shape_of(part, ctx, path)
@@ -185,9 +193,10 @@ def _plan_flattened(
         plan.steps.append(_Step(name, shape, True))
         if first is None:
             first = name
+            absent = f"not {name}" if shape.kind == "flag" else f"{name} is None"
             continue
         what = escape_spec_text(f"{ctx.command}: {name} needs {first}")
-        plan.checks += [f"if {given} and {first} is None:", f"    raise TypeError({what})"]
+        plan.checks += [f"if {given} and {absent}:", f"    raise TypeError({what})"]
 
 
 def _plan_token_default(
@@ -435,6 +444,11 @@ def _fast_path(steps: Sequence[_Step], leading: list[str], meta: str, parser: st
 
 def _and_chain(tests: Sequence[str]) -> list[str]:
     return [f"    {tests[0]}", *(f"    and {t}" for t in tests[1:])]
+
+
+def _element(shape: Shape) -> str:
+    assert shape.element is not None
+    return shape.element.annotation
 
 
 def _plain_elements(shape: Shape) -> bool:

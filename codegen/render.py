@@ -47,12 +47,16 @@ def render_package(package: Package) -> dict[str, str]:
         "_encode.py": env.get_template("encode.py.jinja").render(package=package),
         "_meta.py": env.get_template("meta.py.jinja").render(package=package),
         "_models.py": env.get_template("models.py.jinja").render(package=package),
+        "_namespaces.py": env.get_template("namespaces.py.jinja").render(package=package),
         "_reply_parsers.py": env.get_template("reply_parsers.py.jinja").render(package=package),
         "_types.py": env.get_template("types.py.jinja").render(package=package),
     }
     group = env.get_template("group.py.jinja")
     for module in package.groups:
         files[f"{module.module}.py"] = group.render(package=package, module=module)
+    namespace = env.get_template("namespace.py.jinja")
+    for space in package.namespaces:
+        files[f"{space.name}.py"] = namespace.render(package=package, namespace=space)
     return dict(sorted(files.items()))
 
 

@@ -12,6 +12,14 @@ Containers: ``array<T>``, ``set<T>``, ``map<K,V>``, ``pair<A,B>``, ``tuple<A,...
 ``lines<T>`` (text, one ``T`` per line). A name starting with a capital letter is a model
 from ``specs/reply_models.toml``. A trailing ``?`` admits nil.
 
+For module replies: ``json`` (JSON text, decoded to a ``JsonValue``), ``number`` (``int |
+float`` as decoded), ``one`` (``bool``: whether the value is 1, where RESP2 answers 1 or -1
+and RESP3 a boolean), ``path<T>`` (a RedisJSON path reply: one ``T`` for a legacy path, a list
+with a ``T`` or nil per match for a JSONPath, nil for a missing key; told apart by shape, so a
+``T`` that needs conversion may not itself be a list), ``only<T>`` (the one value of a
+one-element array or map) and ``union<A,B>`` (either type, as decoded: neither may need
+conversion, since nothing would tell which applies).
+
 Rules kept here: a type whose RESP2 and RESP3 shapes decode to the same Python value needs no
 parser; ``bytes`` may only appear in a reply with no ``StrT`` part, because the runtime reads
 such a reply undecoded as a whole.
@@ -22,6 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from codegen.overloads import union
 
 __all__ = [
     "PROVISIONAL",
@@ -48,6 +58,20 @@ _SCALARS = {
     "info": "dict[str, dict[str, InfoValue]]",
     "props": "dict[str, str | int | float]",
     "scalar": "str | int | float",
+    "json": "JsonValue",
+    "number": "int | float",
+    "one": "bool",
+}
+_CONTAINERS = {
+    "array": 1,
+    "set": 1,
+    "map": 2,
+    "pair": 2,
+    "tuple": -1,
+    "lines": 1,
+    "path": 1,
+    "only": 1,
+    "union": 2,
 }
 #: Scalar -> (singular, plural) noun for docstrings.
 _NOUNS = {
@@ -64,10 +88,23 @@ _NOUNS = {
     "info": ("dict of INFO sections", "dicts of INFO sections"),
     "props": ("dict of properties", "dicts of properties"),
     "scalar": ("number or string", "numbers or strings"),
+    "json": ("JSON value", "JSON values"),
+    "number": ("number", "numbers"),
+    "one": ("boolean (whether 1)", "booleans (whether 1)"),
 }
-_CONTAINERS = {"array": 1, "set": 1, "map": 2, "pair": 2, "tuple": -1, "lines": 1}
 # Scalars that decode differently under RESP2 and RESP3, or need a conversion.
-_SCALAR_WORK = {"double", "numstr", "bool", "ok", "str", "info", "props", "scalar"}
+_SCALAR_WORK = {
+    "double",
+    "numstr",
+    "bool",
+    "ok",
+    "str",
+    "info",
+    "props",
+    "scalar",
+    "json",
+    "one",
+}
 _STRT = {"bulk", "status"}
 
 
@@ -108,13 +145,20 @@ class ReplyNode:
             text = strt
         elif self.name in _SCALARS:
             text = _SCALARS[self.name]
+        elif self.name == "only":
+            text = self.args[0].annotation(strt, prefix)
+        elif self.name in ("path", "union"):
+            inner = [a.annotation(strt, prefix) for a in self.args]
+            if self.name == "path":
+                inner = [inner[0], f"list[{union(inner[0], 'None')}]", "None"]
+            text = union(*inner)
         else:
             inner = [a.annotation(strt, prefix) for a in self.args]
             python = {"array": "list", "lines": "list", "set": "set", "map": "dict"}
             text = f"{python.get(self.name, 'tuple')}[{', '.join(inner)}]"
         # A nil OK means "condition not met", which the parser reports as False.
         plain = self.name in ("reply", "ok")
-        return f"{text} | None" if self.nullable and not plain else text
+        return union(text, "None") if self.nullable and not plain else text
 
     def describe(self, plural: bool = False) -> str:
         """Return the type in words, as a noun phrase without article (``list of strings``).
@@ -138,6 +182,14 @@ class ReplyNode:
         return f"optional {text}" if plural else f"{text} or ``None``"
 
     def _describe_container(self, plural: bool) -> str:
+        if self.name == "only":
+            return self.args[0].describe(plural)
+        if self.name == "union":
+            return " or ".join(a.describe(plural) for a in self.args)
+        if self.name == "path":
+            one, many = self.args[0].describe(), self.args[0].describe(plural=True)
+            listed = f"a list of {many} (``None`` where a JSONPath match has none)"
+            return f"{one} for a legacy path, {listed}"
         if self.name in ("pair", "tuple"):
             inner = ", ".join(a.describe() for a in self.args)
             return f"({inner}) {self.name}" + ("s" if plural else "")
@@ -151,7 +203,7 @@ class ReplyNode:
         """Whether decoding alone does not give the promised value."""
         if self.is_model or self.name in _SCALAR_WORK:
             return True
-        if self.name in ("set", "map", "pair", "tuple", "lines"):
+        if self.name in ("set", "map", "pair", "tuple", "lines", "only"):
             return True
         return any(a.needs_work() for a in self.args)
 
@@ -242,6 +294,12 @@ def parse_notation(text: str, models: Mapping[str, bool]) -> ReplyNode:
     root = node()
     if pos != len(tokens):
         raise ReplyNotationError(f"trailing text in reply type {text!r}")
+    for found in root.walk():
+        if found.name == "union" and any(a.needs_work() for a in found.args):
+            raise ReplyNotationError(f"union<...> members may not need conversion in {text!r}")
+        inner = found.args[0] if found.name == "path" else None
+        if inner is not None and inner.needs_work() and inner.name in _CONTAINERS:
+            raise ReplyNotationError(f"path<T> with a converted container T in {text!r}")
     if root.is_binary() and root.uses_strt():
         raise ReplyNotationError(f"{text!r} mixes bytes with strings that follow the client")
     return root

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codegen.ir import ParserFunction
-from codegen.pyfmt import LINE_LENGTH, layout, parse_node
+from codegen.pyfmt import LINE_LENGTH, Bracket, layout, parse_node
 from codegen.replies import ReplyNode, mangle
 
 __all__ = ["ModelFields", "ParserBuilder"]
@@ -39,8 +39,10 @@ _SCALAR_EXPR = {
     "info": "_p.info({})",
     "props": "_p.props({})",
     "scalar": "_p.scalar({})",
+    "json": "_j.decode({})",
+    "one": "{} == 1",
 }
-_CONTAINERS = ("array", "set", "map", "lines", "pair", "tuple")
+_CONTAINERS = ("array", "set", "map", "lines", "pair", "tuple", "path", "only")
 _RECORDS = {"map": "_r.record({})", "kv": "_r.kv_record({})"}
 # A parser that is one call of a builtin on the reply is that builtin.
 _BUILTIN_PARSER = re.compile(r"(bool|float|int)\(x\)")
@@ -76,6 +78,28 @@ class ParserBuilder:
             return builtin.group(1)
         return "_rp." + self._function(node)
 
+    def reshaped(self, node: ReplyNode, function: str, args: tuple[str, ...]) -> str:
+        """Return the parser of a reply a handwritten ``function`` brings to one form first.
+
+        The function takes the call's ``args`` and then the reply; the result takes the
+        ``args`` too (the method binds them). Without conversion, the function is the parser.
+        """
+        if not node.needs_work():
+            return function
+        name = f"parse_{function.rpartition('.')[2]}_{mangle(node)}"
+        if name not in self.functions:
+            returns = node.annotation(strt="Any", prefix="_models.")
+            params = tuple(f"{arg}: Any" for arg in (*args, "x"))
+            head = layout(Bracket(f"def {name}(", params, f") -> {returns}:"), 0)
+            if len(head) > 1:
+                # Long signatures keep their parameters on one line and return Any (see above).
+                head = layout(Bracket(f"def {name}(", params, ") -> Any:"), 0)
+            call = f"r = {function}({', '.join([*args, 'x'])})"
+            body = [call, *_statement("return ", self._child(node, "r"), 4)]
+            lines = (*head, *("    " + b for b in body))
+            self.functions[name] = ParserFunction(name, lines)
+        return "_rp." + name
+
     def _function(self, node: ReplyNode) -> str:
         name = "parse_" + mangle(node)
         if name in self.functions:
@@ -84,7 +108,9 @@ class ParserBuilder:
         self.functions[name] = ParserFunction(name, ())
         returns = node.annotation(strt="Any", prefix="_models.")
         head = f"def {name}(x: Any) -> {returns}:"
-        if len(head) > LINE_LENGTH:
+        # ``only<T>`` of a T that needs no work returns what a helper typed Any returns.
+        bare_only = node.name == "only" and not node.args[0].needs_work()
+        if len(head) > LINE_LENGTH or bare_only:
             # The parsers take Any and mypy cannot check them closely; the precise type is
             # on the generated method, so a name that long keeps a short signature.
             head = f"def {name}(x: Any) -> Any:"
@@ -92,6 +118,21 @@ class ParserBuilder:
             body = self._model_body(self.models[node.name], node.generic)
         elif _is_group_array(node):
             body = self._groups_body(node)
+        elif node.name == "path" and not node.nullable:
+            # A legacy path gives one value, a JSONPath a list with nil for each non-match.
+            each = self._child(node.args[0], "v")
+            body = [
+                "if x.__class__ is list:",
+                *(
+                    "    " + line
+                    for line in _statement(
+                        "return ", f"[None if v is None else {each} for v in x]", 8
+                    )
+                ),
+                *_statement(
+                    "return ", f"None if x is None else {self._child(node.args[0], 'x')}", 4
+                ),
+            ]
         else:
             body = _statement("return ", self._expr(node, "x"), 4)
         self.functions[name] = ParserFunction(name, (head, *("    " + b for b in body)))
@@ -168,6 +209,10 @@ class ParserBuilder:
         if node.name in ("pair", "tuple"):
             items = ", ".join(self._child(a, f"{x}[{i}]") for i, a in enumerate(node.args))
             return f"({items})"
+        if node.name == "only":
+            return self._child(node.args[0], f"_p.only({x})")
+        if node.name == "path":
+            return f"{self._function(node)}({x})"
         element = node.args[0]
         if node.name == "map":
             key, value = (self._child(a, n) for a, n in zip(node.args, "kv", strict=True))

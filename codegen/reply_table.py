@@ -6,16 +6,21 @@ Rules kept here:
 - a module command (its spec names a ``module``) without an entry returns ``Reply`` quietly
   (an info diagnostic), until module reply entries exist;
 - a notation error is an error diagnostic and the command falls back to ``Reply``;
-- the reply is ``binary`` (read undecoded by the runtime) when its type holds ``bytes``.
+- the reply is ``binary`` (read undecoded by the runtime) when its type holds ``bytes``;
+- a ``reshape`` (``search.spellcheck``, ``json.type_reply(path)``) runs a handwritten function
+  of ``redis_oxide._json``/``_search``/``_timeseries`` on the reply first, for every variant of
+  the command; the parameters it names are bound from the call with ``functools.partial``;
+- a variant of a module command naming an option its spec lacks is an info, not an error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codegen.config import Overrides
-from codegen.diagnostics import Diagnostics
+from codegen.diagnostics import Diagnostics, is_module_command, stale
 from codegen.imports import imports_for
 from codegen.ir import Argument, ParserFunction, ReplyModel, ReplyType
 from codegen.overloads import Variant, read_variants
@@ -25,6 +30,10 @@ from codegen.reply_models import build_models
 from codegen.spec import CommandSpec
 
 __all__ = ["ReplyTable"]
+
+#: Modules reshapes may name -> their import alias in generated code.
+RESHAPE_MODULES = {"json": "_j", "search": "_rs", "timeseries": "_rt"}
+_RESHAPE = re.compile(r"^([a-z]+)\.([a-z_]+)(?:\(([a-z_, ]*)\))?$")
 
 
 @dataclass(slots=True)
@@ -45,20 +54,46 @@ class ReplyTable:
             # A model no command uses still gets its parser, so every model stays checked.
             self._builder.parser_for(parse_notation(model.name, self._flags))
 
-    def reply(self, command: str, notation: str) -> ReplyType:
-        """Return the reply type for a notation, recording notation errors."""
+    def reply(self, command: str, notation: str, reshape: bool = True) -> ReplyType:
+        """Return the reply type for a notation, recording notation errors.
+
+        Args:
+            command: The command, whose reshape (if any) applies unless ``reshape`` is False.
+            notation: The reply type in the notation.
+            reshape: Whether to apply the command's reshape.
+        """
         try:
             node = parse_notation(notation, self._flags)
         except ReplyNotationError as exc:
             self.diagnostics.error(command, f"replies.toml: {exc}")
             node = parse_notation(PROVISIONAL, self._flags)
+        parser = self._builder.parser_for(node)
+        args: tuple[str, ...] = ()
+        found = self._reshape_of(command) if reshape else None
+        if found is not None:
+            function, args = found
+            parser = self._builder.reshaped(node, function, args)
+            if args:
+                parser = f"_partial({parser}, {', '.join(args)})"
         return ReplyType(
             "".join(notation.split()),
             node.annotation(),
-            self._builder.parser_for(node),
+            parser,
             node.is_binary(),
             node.describe(),
+            args,
         )
+
+    def _reshape_of(self, command: str) -> tuple[str, tuple[str, ...]] | None:
+        text = self.overrides.replies.reshape.get(command)
+        if text is None:
+            return None
+        found = _RESHAPE.match(text)
+        if found is None or found.group(1) not in RESHAPE_MODULES:
+            self.diagnostics.error(command, f"replies: reshape {text!r} is not module.function")
+            return None
+        args = tuple(a.strip() for a in (found.group(3) or "").split(",") if a.strip())
+        return f"{RESHAPE_MODULES[found.group(1)]}.{found.group(2)}", args
 
     def of_command(self, name: str, spec: CommandSpec, has_method: bool) -> ReplyType:
         """Return a command's reply type; a missing entry is reported by ``finish``."""
@@ -76,7 +111,13 @@ class ReplyTable:
         raw = self.overrides.replies.variants.get(name, {})
         if not raw:
             return []
-        return read_variants(name, params, raw, lambda n: self.reply(name, n), self.diagnostics)
+        if not is_module_command(name):
+            return read_variants(name, params, raw, lambda n: self.reply(name, n), self.diagnostics)
+        found = Diagnostics()
+        variants = read_variants(name, params, raw, lambda n: self.reply(name, n), found)
+        for problem in found:
+            stale(self.diagnostics, problem.command, problem.message)
+        return variants
 
     def finish(self) -> None:
         """Report core commands that have no reply type."""

@@ -15,7 +15,10 @@ to append that value to the wire argument list. The rules (see docs/decisions.md
 - ``multiple`` is an iterable that refuses a bare string; pairs named in ``arguments.toml``
   are a ``Mapping`` whose key type is a method-scoped type variable (``Mapping`` is invariant
   in its key, so ``dict[str, str]`` would not match a union key); a ``num*`` integer right
-  before a ``multiple`` is computed from it;
+  before a ``multiple`` is computed from it (the number of items), and so is an ``nargs``
+  integer (the number of words the items take, RediSearch's convention);
+- a ``json`` hint makes a string a JSON value: any JSON-serialisable Python value, sent as
+  JSON text (``bytes`` pass as already-encoded JSON);
 - whatever the grammar nests beyond this (a oneof of values inside a block) is a raw
   ``Iterable[ArgT]`` passed through verbatim, with an info diagnostic.
 """
@@ -38,6 +41,7 @@ __all__ = [
     "Shape",
     "ShapeContext",
     "hoist_alias",
+    "counts_words",
     "is_count",
     "is_token",
     "literal_tuple",
@@ -59,7 +63,12 @@ def hoist_alias(ctx: ShapeContext, annotation: str, *words: str) -> str:
     return name
 
 
-_COUNT_NAME = re.compile(r"^num[a-z_-]*$", re.IGNORECASE)
+_COUNT_NAME = re.compile(r"^(num[a-z_-]*|nargs)$", re.IGNORECASE)
+
+
+def counts_words(arg: ArgumentSpec) -> bool:
+    """Whether a computed count is of words (``nargs``) rather than of items (``num*``)."""
+    return arg.name.lower() == "nargs"
 
 
 def is_count(arg: ArgumentSpec, following: ArgumentSpec | None) -> bool:
@@ -113,6 +122,10 @@ class ShapeContext:
     token_default: frozenset[str] = frozenset()
     #: Argument path -> ``double`` or ``text``: how the server really reads a spec number.
     numbers: dict[str, str] = field(default_factory=dict)
+    #: String arguments that take a JSON value.
+    json: frozenset[str] = frozenset()
+    #: Optional trailing ``multiple`` arguments that become ``*args``.
+    variadic: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -136,6 +149,8 @@ class Shape:
     per_element_token: bool = False
     key_first: bool = True
     counted: bool = False
+    #: The computed count is of the words the items take, not of the items.
+    count_words: bool = False
     name: str = ""
     check: str = ""
     note: str = ""
@@ -244,7 +259,8 @@ class Shape:
         if self.counted:
             if tok:
                 out.add(f"_args.append({tok})")
-            out.add(f"_args.append(len({items}))")
+            words = self._words_per_item(ctx) if self.count_words else 1
+            out.add(f"_args.append(len({items}){f' * {words}' if words != 1 else ''})")
         elif tok and not self.per_element_token:
             out.add(f"if {items}:")
             out.depth += 1
@@ -275,6 +291,33 @@ class Shape:
             out.add(f"_args.append({tok})")
         element.emit(var, out, ctx)
         out.depth -= 1
+
+    def _words_per_item(self, ctx: ShapeContext) -> int:
+        """How many wire words each item of a counted collection takes (fixed, or an error)."""
+        if self.kind in ("mapping", "parallel"):
+            return 2
+        element = self.element
+        words = element.fixed_words() if element is not None else None
+        if words is None:
+            ctx.diagnostics.error(ctx.command, f"{self.name}: nargs of items of varying length")
+            return 1
+        return words
+
+    def fixed_words(self) -> int | None:
+        """The number of wire words a value of this shape takes, when it does not vary."""
+        if self.kind in ("scalar", "choice"):
+            return 1 + (self.token is not None)
+        if self.kind == "const":
+            return len(self.choices or (self.token,))
+        if self.kind == "tuple":
+            total = int(self.token is not None)
+            for _, part, optional in self.parts:
+                words = None if optional else part.fixed_words()
+                if words is None:
+                    return None
+                total += words
+            return total
+        return None
 
 
 def _emit_optional(expr: str, shape: Shape, optional: bool, out: Lines, ctx: ShapeContext) -> None:
@@ -341,6 +384,10 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         return _converted(helper, "int | datetime", arg, ctx)
     if kind != "string":
         ctx.diagnostics.warning(ctx.command, f"argument {arg.name!r}: unknown type {kind!r}")
+    if path in ctx.json:
+        names = f"{escape_spec_text(ctx.command)}, {escape_spec_text(param_name(arg.name))}"
+        conv = f"_j.encode({names.replace('{', '{{').replace('}', '}}')}, {{}})"
+        return Shape("scalar", "JsonInput", arg.token, conv, name=arg.name)
     return Shape("scalar", "ValueT", token=arg.token, name=arg.name)
 
 
@@ -459,6 +506,7 @@ def _block(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         shape = shape_of(child, ctx, f"{path}/{child.name}")
         if index > 0 and is_count(children[index - 1], child):
             shape.counted = True
+            shape.count_words = counts_words(children[index - 1])
         pname = param_name(child.name)
         while pname in taken:
             pname = PythonIdentifier(pname + "_")

@@ -1,21 +1,33 @@
 """A typed tour of redis-oxide.
 
 Runs against the server named by ``REDIS_URL``; without it, starts an embedded Redis Stack
-server on a free loopback port and stops it afterwards. Every value printed below has a precise
+server on a free loopback port and stops it afterwards. Then the Sentinel part
+(``sentinel_tour.py``): against ``REDIS_SENTINELS``, or a local group it starts, fails over
+and stops; and the Redis Cluster part (``cluster_tour.py``): against ``REDIS_CLUSTER_URL``, or
+a local six-node cluster it starts and stops. Every value printed below has a precise
 static type (the comments name it), which ``mypy --strict`` checks as part of ``make test``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cluster_tour import cluster_tour
+from sentinel_tour import sentinel_tour
+
 import redis_oxide
 from redis_oxide.exceptions import RedisError
+from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
+from redis_oxide.types import FtCreateField, FtCreateFieldSortable, TsRangeAggregation
+
+# The modules of Redis Stack the module tour needs.
+MODULES = frozenset({"ReJSON", "search", "bf", "timeseries"})
 
 
 def show(label: str, value: object) -> None:
@@ -67,6 +79,7 @@ async def sorted_sets(r: redis_oxide.Redis[str]) -> None:
     show("zadd('tour:board', {...}) -> int", await r.zadd("tour:board", {"ada": 3, "bob": 1.5}))
     top: list[tuple[str, float]] = await r.zrange("tour:board", 0, -1, withscores=True)
     show("zrange(..., withscores=True) -> list[(str, float)]", top)
+    show("zincrby('tour:board', 0.5, 'bob') -> float", await r.zincrby("tour:board", 0.5, "bob"))
     show("zscore('tour:board', 'ada') -> float | None", await r.zscore("tour:board", "ada"))
 
 
@@ -111,6 +124,134 @@ async def scripts(r: redis_oxide.Redis[str]) -> None:
     show("after SCRIPT FLUSH, same call", await script(keys=["tour:n"], args=[5]))
 
 
+async def pubsub(r: redis_oxide.Redis[str]) -> None:
+    print("Pub/sub: subscribe() returns once confirmed; messages are typed")
+    async with r.pubsub() as p:
+        await p.subscribe("tour:news")
+        await p.psubscribe("tour:sport.*")
+        await r.publish("tour:news", "hello")
+        await r.publish("tour:sport.chess", "check")
+        for _ in range(2):
+            message: redis_oxide.Message[str] | None = await p.get_message(timeout=1.0)
+            show("get_message() -> Message[str] | None", message)
+
+    print("Keyspace notifications: a __keyevent@<db>__:expired subscription")
+    db = (await r.client_info()).db
+    previous = (await r.config_get("notify-keyspace-events")).get("notify-keyspace-events", "")
+    await r.config_set({"notify-keyspace-events": "Ex"})
+    try:
+        async with r.pubsub() as p:
+            await p.subscribe(f"__keyevent@{db}__:expired")
+            await r.set("tour:session", "x", milliseconds=100)
+            async with asyncio.timeout(5):
+                async for event in p:  # one loop; a reconnect would not interrupt it
+                    show(f"{event.channel}", event.data)
+                    break
+    finally:
+        await r.config_set({"notify-keyspace-events": previous})
+
+
+async def stream_worker(r: redis_oxide.Redis[str]) -> None:
+    print("A stream worker: acknowledges what it handled, dead-letters what keeps failing")
+    producer = StreamProducer(r, "tour:orders", maxlen=1_000)  # XADD ... MAXLEN ~ 1000
+    for item in ("book", "pen", "poison"):
+        await producer.add({"item": item})
+    worker = GroupConsumer(
+        r, "tour:orders", "billing", "worker-1", group_start="0",
+        min_idle=0.2, max_deliveries=2, block_timeout=0.1,
+    )  # fmt: skip
+    handled: list[str] = []
+
+    async def handle(entry: StreamEntry[str]) -> None:
+        if entry.fields["item"] == "poison":
+            raise ValueError("cannot bill this")  # left pending, retried after min_idle
+        handled.append(entry.fields["item"])
+
+    running = asyncio.ensure_future(worker.run(handle))
+    for _ in range(200):  # up to 10 s: two failed deliveries, min_idle apart
+        if await r.xlen("tour:orders:dead-letter"):
+            break
+        await asyncio.sleep(0.05)
+    worker.stop()
+    await running
+    show("handled and acknowledged", handled)
+    dead = await r.xrange("tour:orders:dead-letter", "-", "+")
+    show("dead letter (max_deliveries=2)", dead[0][1])
+    show("worker.stats", worker.stats)
+
+
+async def json_documents(r: redis_oxide.Redis[str]) -> None:
+    print("RedisJSON (client.json): Python values in, parsed JSON out")
+    doc = {"name": "Ada", "langs": ["python", "c"], "age": 36}
+    show("json.set('tour:doc', '$', {...}) -> bool", await r.json.set("tour:doc", "$", doc))
+    show("json.get('tour:doc') -> JsonValue", await r.json.get("tour:doc"))
+    show("json.get('tour:doc', '$.langs[0]')", await r.json.get("tour:doc", "$.langs[0]"))
+    show(
+        "json.arrappend(..., '$.langs', 'rust')",
+        await r.json.arrappend("tour:doc", "$.langs", "rust"),
+    )
+    show("json.numincrby(..., '.age', 1)", await r.json.numincrby("tour:doc", ".age", 1))
+
+
+async def search(r: redis_oxide.Redis[str]) -> None:
+    print("RediSearch (client.ft): an index over hashes, a search, an aggregation")
+    schema = [
+        FtCreateField(field_name="name", field_type=["TEXT"]),
+        FtCreateField(field_name="age", field_type=["NUMERIC"], sortable=FtCreateFieldSortable()),
+    ]
+    await r.ft.create("tour:people", schema, prefix=["tour:person:"])
+    await r.hset("tour:person:1", {"name": "Ada Lovelace", "age": 36})
+    await r.hset("tour:person:2", {"name": "Alan Turing", "age": 41})
+    found = await r.ft.search("tour:people", "@age:[30 40]", withscores=True)
+    show("ft.search(...).total -> int", found.total)
+    show("ft.search(...).documents[0].fields", found.documents[0].fields)
+    rows = await r.ft.aggregate("tour:people", "*", load=["@name"], limit=(0, 5))
+    show("ft.aggregate(...).rows -> list[dict]", rows.rows)
+    await r.ft.dropindex("tour:people")
+
+
+async def probabilistic(r: redis_oxide.Redis[str]) -> None:
+    print("RedisBloom (client.bf, cf, cms, topk, tdigest): sketches with plain Python replies")
+    show("bf.madd('tour:seen', 'a', 'b') -> list[bool]", await r.bf.madd("tour:seen", "a", "b"))
+    show("bf.mexists(..., 'a', 'z') -> list[bool]", await r.bf.mexists("tour:seen", "a", "z"))
+    await r.topk.reserve("tour:top", 2)
+    await r.topk.incrby("tour:top", {"python": 5, "c": 3, "rust": 4})
+    show(
+        "topk.list_items(..., withcount=True)", await r.topk.list_items("tour:top", withcount=True)
+    )
+    await r.tdigest.create("tour:latency")
+    await r.tdigest.add("tour:latency", 12.5, 14.0, 15.5, 120.0)
+    show("tdigest.quantile(..., 0.5) -> list[float]", await r.tdigest.quantile("tour:latency", 0.5))
+
+
+async def time_series(r: redis_oxide.Redis[str]) -> None:
+    print("RedisTimeSeries (client.ts): samples as (timestamp, value), labels as a dict")
+    await r.ts.create("tour:temp:a", labels={"kind": "temp", "room": "a"})
+    await r.ts.create("tour:temp:b", labels={"kind": "temp", "room": "b"})
+    await r.ts.madd(
+        [("tour:temp:a", 1000, 20.5), ("tour:temp:a", 2000, 21), ("tour:temp:b", 1000, 18)]
+    )
+    show("ts.range('tour:temp:a', '-', '+')", await r.ts.range("tour:temp:a", "-", "+"))
+    by_hour = TsRangeAggregation(aggregator="AVG", bucket_duration=3_600_000)
+    show(
+        "ts.range(..., aggregation=AVG per hour)",
+        await r.ts.range("tour:temp:a", 0, "+", aggregation=by_hour),
+    )
+    latest = await r.ts.mget("kind=temp", withlabels=True)
+    show("ts.mget('kind=temp') -> {key: latest}", {k: v.sample for k, v in latest.items()})
+
+
+async def modules(r: redis_oxide.Redis[str]) -> None:
+    loaded = {module.name for module in await r.module_list()}
+    if not loaded >= MODULES:
+        print(f"Modules: skipped, the server lacks {sorted(MODULES - loaded)}")
+        return
+    await json_documents(r)
+    await search(r)
+    await probabilistic(r)
+    await time_series(r)
+
+
 async def errors(r: redis_oxide.Redis[str]) -> None:
     print("Errors carry the command, the node and the server's code")
     try:
@@ -121,6 +262,63 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
         await r.set("tour:flag", True)  # Redis has no booleans: refused locally
     except TypeError as error:
         show("TypeError before anything is sent", str(error)[:60])
+    pipe = r.pipeline()
+    pipe.set("tour:n2", "1")
+    pipe.lpush("tour:greeting", "x")  # the second queued command: a WRONGTYPE error
+    try:
+        await pipe.execute()
+    except RedisError as error:
+        show("a pipeline error says where it was", f"{error.code} at position={error.position}")
+    await r.set("tour:raw", b"\xff\xfe")  # not UTF-8: this client decodes replies
+    try:
+        await r.get("tour:raw")
+    except RedisError as error:
+        show(type(error).__name__ + ", only that call fails", f"{error.command} -> ValueError")
+    show("the connection goes on: get('tour:n2')", await r.get("tour:n2"))
+
+
+async def caching(url: str) -> None:
+    print("Client-side caching: RESP3 tracking keeps the cache coherent")
+    config = redis_oxide.CacheConfig(max_entries=1_000)
+    async with (
+        redis_oxide.from_url(url, decode_responses=True, cache=config) as r,
+        redis_oxide.from_url(url, decode_responses=True) as other,
+    ):
+        cache = r.cache
+        assert cache is not None
+        await other.mset({f"tour:hot:{i}": "0" for i in range(50)})
+        show("get twice -> str | None (hit the second time)", await r.get("tour:hot:0"))
+        await r.get("tour:hot:0")
+        show("cache after one miss and one hit", cache)
+        await other.set("tour:hot:0", "1")  # another client writes: the server invalidates
+        for _ in range(100):  # the invalidation arrives as a push frame on the next reads
+            if not len(cache):
+                break
+            await asyncio.sleep(0.01)
+        show("get after another client's SET", await r.get("tour:hot:0"))
+        await r.set("tour:hot:0", "2")  # this client's own write invalidates at once
+        show("get after our own SET", await r.get("tour:hot:0"))
+
+        # A hot-key workload: 20 tasks, 2,000 reads each over 50 keys, while the other client
+        # writes one operation in twenty; then the same through a view that skips the cache.
+        async def workload(client: redis_oxide.Redis[str]) -> float:
+            async def reader(seed: int) -> None:
+                for n in range(2_000):
+                    key = f"tour:hot:{(seed * 7 + n * 13) % 50}"
+                    await (other.incr(key) if n % 20 == 19 else client.get(key))
+
+            started = time.perf_counter()
+            await asyncio.gather(*(reader(seed) for seed in range(20)))
+            return 20 * 1_900 / (time.perf_counter() - started)
+
+        before = cache.hits, cache.misses
+        cached = await workload(r)
+        uncached = await workload(r.with_options(cache=False))
+        hits, misses = cache.hits - before[0], cache.misses - before[1]
+        show("hot keys: cache hit rate", f"{hits / (hits + misses):.1%} of {hits + misses:,}")
+        show("hot keys: reads/s cached / uncached", f"{cached:,.0f} / {uncached:,.0f}")
+        show("counters", cache)
+        show("client_trackinginfo().flags", sorted((await r.client_trackinginfo()).flags))
 
 
 async def tour(url: str) -> None:
@@ -134,14 +332,22 @@ async def tour(url: str) -> None:
         await streams(r)
         await pipelines(r)
         await scripts(r)
+        await pubsub(r)
+        await stream_worker(r)
+        await modules(r)
         await errors(r)
+        await caching(url)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
 
 
 def main() -> int:
+    # The tour's poison entry fails on purpose; its logged traceback would only be noise.
+    logging.getLogger("redis_oxide.streams").disabled = True
     with server_url() as url:
         asyncio.run(tour(url))
+    asyncio.run(sentinel_tour())
+    cluster_tour()
     return 0
 
 

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("protocol", ("_protocol",)),
     ("connection", ("_connection*",)),
     ("pool", ("_pool*",)),
-    ("topology", ("_executor*", "_cluster*", "_sentinel*")),
+    ("topology", ("_executor*", "_cache*", "_cluster*", "_sentinel*")),
     ("patterns", ("_pipeline*", "_transaction*", "_pubsub*", "_scripting*", "_streams*", "_lock*")),
     ("clients", ("_client*", "_url")),
 )
@@ -50,7 +50,19 @@ SANS_IO_MAY_IMPORT = {
     "_keys": frozenset({"_command"}),
 }
 SANS_IO_MUST_NOT_IMPORT = frozenset({"asyncio", "socket", "ssl", "selectors"})
-GENERATED_MAY_IMPORT = frozenset({"_generated", "_command", "_exceptions", "_replies", "_parsers"})
+GENERATED_MAY_IMPORT = frozenset(
+    # The reply helpers below every layer; _json, _search and _timeseries hold module replies.
+    {
+        "_generated",
+        "_command",
+        "_exceptions",
+        "_replies",
+        "_parsers",
+        "_json",
+        "_search",
+        "_timeseries",
+    }
+)
 
 
 def _module_name(path: Path, root: Path) -> str:

@@ -3,14 +3,14 @@
 Rules this module keeps:
 
 - ``Redis`` holds no connection logic. ``build_config`` validates the options,
-  ``make_strategy`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
+  ``make_executor`` builds the strategy over a ``FixedConnector``, and a ``ServerExecutor``
   runs every command. The executor's ``_execute`` is bound onto the client as an instance
   attribute, so a generated method calls it directly: the facade costs no frame per command.
 - Commands that change connection state (SELECT, MULTI, SUBSCRIBE …) are refused as raw
   calls, with the API to use instead (``_raw_commands``).
 - Raw commands, pipelines, transactions and scripts come from ``ClientBase``, over the
   executor; they depend on the executor's protocol, never on this class.
-- ``with_options`` views share the root's strategy; only the root closes it.
+- ``with_options`` views share the root's strategy (and cache); only the root closes it.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
 """
@@ -25,13 +25,15 @@ import copy
 from types import TracebackType
 from typing import Any, Generic, Literal, Unpack, overload
 
+from redis_oxide._cache import Cache, CachingExecutor, with_cache
 from redis_oxide._client_base import ClientBase
-from redis_oxide._client_config import ClientConfig, build_config, make_strategy
+from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import StrT
 from redis_oxide._pool import PoolStats
+from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._url import parse_url
 
 __all__ = ["Redis", "StrT", "from_url"]
@@ -42,7 +44,7 @@ _CLOSE_GRACE = 5.0
 _UNSET: Any = object()
 
 
-class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
+class Redis(ClientBase[StrT, ServerExecutor | CachingExecutor], Generic[StrT]):
     """An asyncio Redis client for one server (TCP, TLS or unix socket).
 
     ``Redis()`` returns ``Redis[bytes]``; ``Redis(decode_responses=True)`` returns
@@ -59,12 +61,15 @@ class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
             ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
             ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
             ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``.
+            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``).
 
     Raises:
         ValueError: An option has an invalid value.
         TypeError: An unknown option was given.
     """
+
+    #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
+    cache: Cache | None
 
     @overload
     def __init__(
@@ -99,12 +104,8 @@ class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        executor = ServerExecutor(
-            make_strategy(config, connector),
-            retry=config.retry,
-            command_timeout=config.command_timeout,
-            reroute=reroute,
-        )
+        executor = make_executor(config, connector, reroute)
+        self.cache = executor.cache if isinstance(executor, CachingExecutor) else None
         self._bind(executor)
         self._is_view = False
         self._closed = False
@@ -160,23 +161,64 @@ class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
             return Redis(host, port, decode_responses=True, **merged)
         return Redis(host, port, decode_responses=False, **merged)
 
-    def with_options(self, *, command_timeout: float | None = _UNSET) -> Redis[StrT]:
+    def with_options(
+        self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
+    ) -> Redis[StrT]:
         """Return a view of this client with other per-call settings.
 
-        The view shares this client's connections; closing the view does nothing, closing
-        this client closes both.
+        The view shares this client's connections (and cache); closing the view does
+        nothing, closing this client closes both.
 
         Args:
             command_timeout: Seconds to wait for each reply; None waits indefinitely.
+            cache: False reads past the cache (writes still invalidate it); True uses it.
 
         Returns:
             A light client view.
+
+        Raises:
+            ValueError: ``cache=True`` on a client built without a cache.
         """
         view = copy.copy(self)
         view._is_view = True
+        executor = self._executor
         if command_timeout is not _UNSET:
-            view._bind(self._executor.with_timeout(command_timeout))
+            executor = executor.with_timeout(command_timeout)
+        view._bind(with_cache(executor, cache))
         return view
+
+    # -- subscriptions --------------------------------------------------------------------
+
+    def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
+        """Start a subscription on a connection of its own.
+
+        ``async with client.pubsub() as p:``, then ``await p.subscribe("news")`` (returns
+        once the server confirmed) and ``async for message in p:``. A lost connection is
+        replaced and every subscription restored; the loop goes on.
+
+        Args:
+            **options: ``max_pending`` (messages that may wait for the reader, 10,000),
+                ``on_overflow`` (``"block"``: stop reading from the socket when the reader
+                falls behind, the default; ``"error"``: raise ``SlowConsumerError``),
+                ``health_check_interval`` (seconds of silence after which the link is
+                declared dead, 5.0; None turns it off), ``reconnect_retry`` (a ``Retry``
+                bounding consecutive failed reconnects; None retries until closed),
+                ``on_reconnect`` (called in stream order after a reconnect). See ``PubSub``.
+
+        Returns:
+            The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        config = self._config.connection
+        return PubSub[StrT]._over(
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            options=options,
+        )
 
     # -- introspection and lifecycle --------------------------------------------------------
 
@@ -194,7 +236,7 @@ class Redis(ClientBase[StrT, ServerExecutor], Generic[StrT]):
         closed = " closed" if self._closed else ""
         view = " view" if self._is_view else ""
         return (
-            f"<redis_oxide.Redis {config.address} db={config.db} "
+            f"<redis_oxide.Redis {self._executor.strategy.address} db={config.db} "
             f"protocol={config.protocol} strategy={s.strategy} "
             f"connections={s.connections} pending={s.pending} leased={s.leased} "
             f"reconnects={s.reconnects}{view}{closed}>"

@@ -8,7 +8,8 @@ Rules this module keeps:
   differs between topologies (where a batch runs, where a lease comes from, where a script is
   loaded after NOSCRIPT) is the executor's business, or a hook a facade overrides.
 - The executor's ``_execute`` is bound onto each client as an instance attribute (typed by
-  ``_Execute``), so a generated method calls the executor directly.
+  ``BoundExecute``, as module namespaces see it), so a generated method calls the executor
+  directly.
 """
 
 # pyright: reportPrivateUsage=false
@@ -18,12 +19,13 @@ Rules this module keeps:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._command import ArgT, KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._executor import Executor
 from redis_oxide._generated import Commands, StrT
+from redis_oxide._generated._base import BoundExecute
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._raw_commands import command_meta
@@ -37,20 +39,12 @@ T = TypeVar("T")
 ExecutorT = TypeVar("ExecutorT", bound=Executor)
 
 
-class _Execute(Protocol):
-    """The type of the executor method bound onto a client (see the module rules)."""
-
-    def __call__(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Awaitable[T]: ...
-
-
 class ClientBase(Commands[StrT], Generic[StrT, ExecutorT]):
     """Raw commands and patterns over a client's executor (``Redis``, ``RedisCluster``)."""
 
     _executor: ExecutorT
     # Bound per instance to the executor's method (module rules).
-    _execute: _Execute
+    _execute: BoundExecute
 
     def _bind(self, executor: ExecutorT) -> None:
         self._executor = executor

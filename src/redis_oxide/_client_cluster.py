@@ -62,8 +62,8 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         port: That node's port.
         startup_nodes: More startup nodes: ``"host:port"``, ``(host, port)`` or members.
         decode_responses: Decode string replies to ``str`` (with ``encoding``).
-        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db`` and
-            ``unix_socket_path``, applied to every node; and ``read_from``
+        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db``,
+            ``unix_socket_path`` and ``cache``, applied to every node; and ``read_from``
             (``"primary"``, ``"prefer_replica"`` or ``"replica"``: where read-only commands
             with keys go), ``max_redirects`` (5), ``failover_timeout`` (20 s: how long a
             command without ``command_timeout`` waits for a failed node's slots to move) and

@@ -96,6 +96,8 @@ def build_cluster_config(
         raise ValueError("a Redis Cluster has one database: db must be 0")
     if common.get("unix_socket_path") is not None:
         raise ValueError("cluster nodes are reached over TCP: unix_socket_path is not used")
+    if common.get("cache") not in (None, False):
+        raise ValueError("a client-side cache is not available on RedisCluster yet")
     seeds = _seeds(host, port, startup_nodes)
     client = build_config(
         seeds[0][0], seeds[0][1], decode_responses=decode_responses, options=common

@@ -15,12 +15,15 @@ from __future__ import annotations
 import ssl as _ssl
 from dataclasses import dataclass
 
+from redis_oxide._cache import CachingExecutor, caching_executor
+from redis_oxide._cache_config import CacheConfig
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
+from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
 from redis_oxide._retry import Retry
 
-__all__ = ["ClientConfig", "build_config", "make_strategy"]
+__all__ = ["ClientConfig", "build_config", "make_executor", "make_strategy"]
 
 # Pooled clients: 10 connections serves a typical web worker; redis-py's
 # BlockingConnectionPool defaults to 50, asyncpg's pool to 10.
@@ -44,6 +47,7 @@ class ClientConfig:
         max_connections: Upper bound on pooled (or dedicated) connections.
         multiplexed_connections: Shared connections of the multiplexed strategy.
         pool_timeout: Longest wait for a pooled connection.
+        cache: The client-side cache's configuration; None without a cache.
     """
 
     connection: ConnectionConfig
@@ -53,6 +57,7 @@ class ClientConfig:
     max_connections: int
     multiplexed_connections: int
     pool_timeout: float | None
+    cache: CacheConfig | None = None
 
 
 def build_config(
@@ -108,7 +113,57 @@ def build_config(
         max_connections=max_connections,
         multiplexed_connections=multiplexed,
         pool_timeout=options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT),
+        cache=_cache(options.get("cache"), connection),
     )
+
+
+# Decoding error handlers whose result maps back to the bytes the server sent, as the cache
+# needs for the keys of invalidations ("strict" records the failure and gives U+FFFD).
+_REVERSIBLE_ERRORS = frozenset({"strict", "replace", "surrogateescape"})
+
+
+def _cache(option: CacheConfig | bool | None, connection: ConnectionConfig) -> CacheConfig | None:
+    if option is None or option is False:
+        return None
+    config = CacheConfig() if option is True else option
+    if not isinstance(config, CacheConfig):  # pyright: ignore[reportUnnecessaryIsInstance]
+        # Options also come from untyped code.
+        raise TypeError(f"cache must be True, False, None or a CacheConfig, not {option!r}")
+    if connection.protocol != 3:
+        raise ValueError(
+            "cache needs protocol=3: invalidations arrive as RESP3 push frames on the "
+            "connection that read the key (RESP2's redirect mode is not supported)"
+        )
+    if connection.encoding is not None and connection.encoding_errors not in _REVERSIBLE_ERRORS:
+        raise ValueError(
+            f"cache with encoding_errors={connection.encoding_errors!r} cannot match "
+            "invalidated keys that do not decode; use 'strict', 'replace' or 'surrogateescape'"
+        )
+    return config
+
+
+def make_executor(
+    config: ClientConfig, connector: Connector, reroute: Reroute | None
+) -> ServerExecutor | CachingExecutor:
+    """Build the executor a client binds: its strategy's, behind the cache if it has one.
+
+    Args:
+        config: The client configuration.
+        connector: Opens connections to wherever the server is.
+        reroute: What the executor does with reroutable server errors.
+
+    Returns:
+        A ``ServerExecutor``, or a ``CachingExecutor`` in front of one; nothing connects yet.
+    """
+    executor = ServerExecutor(
+        make_strategy(config, connector),
+        retry=config.retry,
+        command_timeout=config.command_timeout,
+        reroute=reroute,
+    )
+    if config.cache is None:
+        return executor
+    return caching_executor(executor, connector, config.cache, config.connection, config.retry)
 
 
 def make_strategy(config: ClientConfig, connector: Connector) -> ConnectionStrategy:

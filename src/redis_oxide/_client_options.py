@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl as _ssl
 from typing import Literal, TypedDict
 
+from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cluster import ReadFrom
 from redis_oxide._retry import Retry
 
@@ -42,11 +43,13 @@ class ClientOptions(TypedDict, total=False):
     client_name: str | None
     encoding: str
     encoding_errors: str
+    cache: CacheConfig | bool | None
 
 
 class ClusterOptions(ClientOptions, total=False):
     """Keyword options of ``RedisCluster(...)``: those of ``Redis`` (without ``db`` and
-    ``unix_socket_path``, which a cluster does not have) and the cluster's own."""
+    ``unix_socket_path``, which a cluster does not have, and ``cache``, not available on a
+    cluster yet) and the cluster's own."""
 
     read_from: ReadFrom
     max_redirects: int

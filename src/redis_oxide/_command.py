@@ -58,6 +58,14 @@ class CommandFlag(enum.Flag):
     MOVABLEKEYS = enum.auto()
     #: Keys may be absent (EVAL with numkeys 0): a key count of zero is valid, not a mistake.
     NO_MANDATORY_KEYS = enum.auto()
+    #: From the ``nondeterministic_output`` tip: the reply may differ between two calls on the
+    #: same data (random members, remaining TTLs, cursors), so a client-side cache never
+    #: keeps it. ``nondeterministic_output_order`` (HGETALL, SMEMBERS) is not carried: any
+    #: order is a valid reply.
+    NONDETERMINISTIC_OUTPUT = enum.auto()
+    #: From the ``dont_cache`` tip (Redis 8's module commands): the reply depends on more than
+    #: the keys the key specs name (a search over an index), so it is never cached.
+    DONT_CACHE = enum.auto()
 
 
 class RequestPolicy(enum.Enum):

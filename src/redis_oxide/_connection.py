@@ -338,6 +338,28 @@ class Connection(ConnectionCore):
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
 
+    def pause_reading(self) -> None:
+        """Stop reading from the socket until ``resume_reading`` (pub/sub back-pressure).
+
+        What the server sends meanwhile waits in the socket buffers and then in the server's
+        output buffer, where the server's own limits apply. Replies already read are still
+        delivered. Does nothing when reading is already paused or the connection is gone.
+        """
+        transport = self._transport
+        if transport is not None and transport.is_reading():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read from the socket again after ``pause_reading``; does nothing otherwise."""
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()
+
+    def is_reading(self) -> bool:
+        """Whether the socket is being read (attached, open and not paused)."""
+        transport = self._transport
+        return transport is not None and transport.is_reading()
+
     def _flush(self) -> None:
         self._flush_scheduled = False
         buf = self._wbuf

@@ -46,7 +46,7 @@ from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
 from redis_oxide._raw_commands import blocks_with
 from redis_oxide._retry import Retry
 
-__all__ = ["Executor", "Reroute", "ServerExecutor"]
+__all__ = ["Executor", "Reroute", "Rerunner", "ServerExecutor"]
 
 logger = logging.getLogger("redis_oxide.client")
 
@@ -73,6 +73,21 @@ class Reroute(Protocol):
         parser: Callable[[Any], Any] | None,
         deadline: float | None,
     ) -> Awaitable[Any] | None: ...
+
+
+class Rerunner(Protocol):
+    """What a ``Reroute`` re-runs a command through: a ``ServerExecutor``, or the cache in
+    front of one (which re-runs it uncached)."""
+
+    def rerun(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any]:
+        """Run the command again from the start; see ``ServerExecutor.rerun``."""
+        ...
 
 
 class Executor(Protocol):
@@ -194,6 +209,32 @@ class ServerExecutor:
         hook = self._hook_read if meta.is_readonly else self._hook_write
         result: Awaitable[T] = conn.send(args, parser, meta, timeout, hook)
         return result
+
+    def rerun(
+        self,
+        meta: CommandMeta,
+        args: Sequence[ArgT],
+        parser: Callable[[Any], Any] | None,
+        deadline: float | None,
+    ) -> Awaitable[Any]:
+        """Run a command again from the start, as a ``Reroute`` does once the topology moved.
+
+        It waits for a connection, follows the retry rule and the reroute like any command,
+        and is bounded by the original ``deadline`` (``time.monotonic`` clock); a blocking
+        command goes to a lease again, bound only by its own timeout argument.
+
+        Args:
+            meta: The command's metadata.
+            args: Its wire arguments.
+            parser: Its reply parser.
+            deadline: When the caller stops waiting; None waits indefinitely.
+
+        Returns:
+            An awaitable of the command's value.
+        """
+        if blocks_with(meta, args):
+            return self._call_slow(meta, args, parser, None, 0, blocking=True)
+        return self._call_slow(meta, args, parser, deadline, 0, blocking=False)
 
     def _failed_read(
         self,

@@ -32,6 +32,7 @@ __all__ = [
     "info",
     "lines",
     "map_items",
+    "only",
     "props",
     "scalar",
     "text",
@@ -86,6 +87,16 @@ def text(reply: Any) -> str:
 def scalar(reply: Any) -> str | int | float:
     """Return a plain value: numbers as they are, strings as text."""
     return reply if isinstance(reply, int | float) else text(reply)
+
+
+def only(reply: Any) -> Any:
+    """Return the one value of a one-element reply: a RESP2 array or a RESP3 map.
+
+    BF.INFO with one field answers ``[100]`` in RESP2 and ``{"Capacity": 100}`` in RESP3.
+    """
+    if reply.__class__ is dict:
+        return next(iter(reply.values()))
+    return reply[0]
 
 
 # The container tests below compare ``__class__`` rather than call ``isinstance``: decoders

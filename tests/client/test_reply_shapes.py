@@ -102,7 +102,7 @@ async def test_memory_stats_databases_are_typed_entries(
 async def test_memory_stats_is_the_same_under_both_protocols(
     flushed_stack: RedisServerInfo,
 ) -> None:
-    shapes = []
+    shapes: list[dict[int, object]] = []
     for protocol in PROTOCOLS:
         async with Redis(flushed_stack.host, flushed_stack.port, protocol=protocol) as client:
             await client.set("memory-stats", "v")

@@ -279,3 +279,20 @@ async def test_a_closed_cluster_client_refuses_commands(redis_cluster: ClusterIn
     await cluster.aclose()  # harmless
     with pytest.raises(ConnectionClosedError):
         await cluster.get("closed:k")
+
+
+async def test_a_command_keyed_only_for_the_server_follows_its_redirects(
+    cluster: RedisCluster[str],
+) -> None:
+    # RediSearch routes FT.* by the index name, which its module spec does not mark as a key:
+    # the client sends them anywhere and follows MOVED to the index's node.
+    created = [
+        await cluster.execute_command("FT.CREATE", f"idx:redirect:{i}", "SCHEMA", "f", "TEXT")
+        for i in range(6)
+    ]
+    assert created == ["OK"] * 6
+    infos = [await cluster.execute_command("FT.INFO", f"idx:redirect:{i}") for i in range(6)]
+    assert all(info for info in infos)
+    assert cluster.stats().moved > 0  # some went to another node first
+    for i in range(6):
+        assert await cluster.execute_command("FT.DROPINDEX", f"idx:redirect:{i}") == "OK"

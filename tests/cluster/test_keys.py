@@ -13,10 +13,12 @@ from __future__ import annotations
 import random
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from codegen.dump_modules import load_module_overrides
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._generated import Commands
 from redis_oxide._generated._meta import COMMANDS
@@ -47,7 +49,18 @@ CONTEXT: dict[str, Any] = {
     "dump": b"\x00",
     "module_path": "/nonexistent/module.so",
     "closers": [],
+    "chunks": [(1, b"\x00")],
+    "cursor": 1,
 }
+
+#: Module commands whose key specs specs/modules/overrides.toml corrects (JSON.MGET's other
+#: keys, index names that are not keys ...): the server's COMMAND GETKEYS follows the module's
+#: own, wrong, specs. tests/codegen/test_module_surface.py checks the corrected ones.
+CORRECTED = frozenset(
+    load_module_overrides(
+        Path(__file__).resolve().parents[2] / "specs" / "modules" / "overrides.toml"
+    ).named_commands()
+)
 
 #: Argument lists the tables lack: commands they cannot call and spec paths they do not reach.
 EXTRA: dict[str, tuple[ArgT, ...]] = {
@@ -140,8 +153,11 @@ def test_extracted_keys_match_command_getkeys(
     calls = _calls()
     with open_raw(redis_stack.endpoint) as conn:
         replies = list(_pipelined(conn, [("COMMAND", "GETKEYS", *_wire(a)) for _, _, a in calls]))
-    mismatches, incomplete, refused, with_keys = [], [], {}, 0
+    mismatches, incomplete, refused, with_keys, corrected = [], [], {}, 0, 0
     for (label, meta, args), reply in zip(calls, replies, strict=True):
+        if meta.name in CORRECTED:
+            corrected += 1  # the server's key specs are wrong there, and so is GETKEYS
+            continue
         if isinstance(reply, RawReplyError):
             if "has no key arguments" not in str(reply):
                 refused[label] = str(reply)
@@ -162,6 +178,7 @@ def test_extracted_keys_match_command_getkeys(
     figures("calls with keys", with_keys)
     figures("commands covered", len(covered))
     figures("commands with key specs covered", f"{len(with_specs & covered)}/{len(with_specs)}")
+    figures("module calls whose key specs the project corrects (not compared)", corrected)
     figures("mismatches", len(mismatches))
     figures("incomplete (left to the server)", len(incomplete))
     figures("GETKEYS refused", len(refused))

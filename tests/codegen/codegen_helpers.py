@@ -30,10 +30,12 @@ def write_inputs(
     owned: str = "[commands]\n",
     names: str = "[methods]\n",
     models: str | None = None,
+    tips: str | None = None,
 ) -> tuple[Path, Path, Path]:
     """Write a spec and override files into ``tmp``; return (spec, overrides dir, replies).
 
-    ``models`` is the text of ``reply_models.toml``, written beside the replies file.
+    ``models`` is the text of ``reply_models.toml``, written beside the replies file;
+    ``tips`` that of the optional ``tips.toml``.
     """
     spec_path = tmp / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -42,6 +44,8 @@ def write_inputs(
     (overrides / "names.toml").write_text(names, encoding="utf-8")
     (overrides / "runtime_owned.toml").write_text(owned, encoding="utf-8")
     (overrides / "arguments.toml").write_text(mappings, encoding="utf-8")
+    if tips is not None:
+        (overrides / "tips.toml").write_text(tips, encoding="utf-8")
     replies_path = tmp / "replies.toml"
     replies_path.write_text(replies, encoding="utf-8")
     if models is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from codegen.dump import DumpError, dump_spec, main, render_spec
+from codegen.dump import DumpError, dump_module_specs, dump_spec, main, render_spec
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -160,3 +160,65 @@ def test_dump_matches_reference_spec(reference_spec: Path, spec: dict[str, Any])
     extra = sorted(name for name in spec if name not in reference)
     # Extra entries can only be core commands (modules are left out) newer than the reference.
     assert (missing, differ) == ([], []), f"extra entries: {extra}"
+
+
+MODULE_SPECS = Path(__file__).resolve().parents[2] / "specs" / "modules"
+
+
+def test_module_specs_are_what_make_spec_writes(redis_stack: Any) -> None:
+    # `make spec` on the Stack server rewrites specs/modules/*.json; they must come out as
+    # committed, so that `make spec && make generate` leaves the tree clean.
+    files = dump_module_specs(redis_stack.url, MODULE_SPECS)
+    assert sorted(p.name for p in files) == sorted(p.name for p in MODULE_SPECS.glob("*.json"))
+    for path, text in files.items():
+        assert text == path.read_text(encoding="utf-8"), f"{path.name} differs from the dump"
+
+
+def test_module_entries_take_live_fields_and_key_spec_corrections(redis_stack: Any) -> None:
+    files = dump_module_specs(redis_stack.url, MODULE_SPECS)
+    search = json.loads(files[MODULE_SPECS / "redisearch.json"])
+    assert "key_specs" not in search["FT.SEARCH"]  # the index name is no key
+    assert search["FT.SEARCH"]["command_flags"] == ["readonly", "module"]
+    assert search["FT.SEARCH"]["module"] == "search"
+    # A subcommand the server only knows as one command takes its container's live fields.
+    assert search["FT.CONFIG GET"]["arity"] == search["FT.CONFIG"]["arity"]
+    mget = json.loads(files[MODULE_SPECS / "redisjson.json"])["JSON.MGET"]
+    assert mget["key_specs"][0]["find_keys"]["spec"]["lastkey"] == -2
+    assert [a["name"] for a in mget["arguments"]] == ["keys", "path"]
+
+
+def test_module_merge_reports_every_disagreement(redis_stack: Any, tmp_path: Path) -> None:
+    table = {
+        "JSON.GET": {"summary": "Reads a document.", "since": "1.0.0", "complexity": "O(N)"},
+        "JSON.NOPE": {"summary": "Not a command.", "since": "1.0.0", "complexity": "O(1)"},
+    }
+    (tmp_path / "redisjson.json").write_text(json.dumps(table), encoding="utf-8")
+    (tmp_path / "overrides.toml").write_text(
+        '[key_specs."JSON.GONE"]\nwhy = "a command nobody describes"\nspecs = []\n'
+        '[omitted]\n"FT.NOT-THERE" = "a command the server does not have"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DumpError) as caught:
+        dump_module_specs(redis_stack.url, tmp_path)
+    message = str(caught.value)
+    assert "JSON.NOPE is not a command of the server" in message
+    assert "JSON.SET: the server has it but no module spec describes it" in message
+    assert "JSON.GONE is not a described command" in message
+    assert "omitted FT.NOT-THERE is not a command of the server" in message
+
+
+def test_main_merges_module_specs_in_place(redis_stack: Any, tmp_path: Path) -> None:
+    for path in [*MODULE_SPECS.glob("*.json"), MODULE_SPECS / "overrides.toml"]:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            # Drop the live fields: the dump must put them back.
+            table = json.loads(text)
+            for entry in table.values():
+                for field in ("arity", "command_flags", "key_specs", "group", "module"):
+                    entry.pop(field, None)
+            text = json.dumps(table)
+        (tmp_path / path.name).write_text(text, encoding="utf-8")
+    out = tmp_path / "commands.json"
+    assert main(["--url", redis_stack.url, "--out", str(out), "--modules", str(tmp_path)]) == 0
+    for path in MODULE_SPECS.glob("*.json"):
+        assert (tmp_path / path.name).read_text("utf-8") == path.read_text("utf-8")

@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder
+from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder, write_inputs
 
-from codegen.diagnostics import Diagnostics
+from codegen.__main__ import generate_files
+from codegen.diagnostics import Diagnostics, Level
 from redis_oxide._command import CommandFlag, KeySpecFlag, RequestPolicy, ResponsePolicy
 
 KEY = {"name": "key", "type": "key", "key_spec_index": 0}
+#: One key at index 1, read and returned (``RO`` + ``access``), as GET's.
+KEY_SPEC = {
+    "begin_search": {"type": "index", "spec": {"index": 1}},
+    "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 1, "limit": 0}},
+    "RO": True,
+    "access": True,
+}
 TOKENS = [{"name": n.lower(), "type": "pure-token", "token": n} for n in ("NX", "XX")]
 
 
@@ -175,8 +183,46 @@ def test_subcommand_and_module_command_names(tmp_path: Path) -> None:
     client, _ = _client(tmp_path, spec)
     assert client.client_list().args == ("CLIENT", "LIST")
     assert client.client_list().meta.token_count == 2
-    assert client.json_get("k").args == ("JSON.GET", "k")
+    assert client.json.get("k").args == ("JSON.GET", "k")
     assert not hasattr(client, "client")
+
+
+def test_module_commands_live_in_namespaces_named_by_their_prefix(tmp_path: Path) -> None:
+    spec = {
+        "FT.CONFIG": command("FT.CONFIG", [], group="module", module="search"),
+        "FT.CONFIG GET": command("FT.CONFIG GET", [KEY], group="module", module="search"),
+        "FT._LIST": command("FT._LIST", [], group="module", module="search"),
+        "FT._INTERNAL": command("FT._INTERNAL", [], group="module", module="search"),
+        "TDIGEST.ADD": command("TDIGEST.ADD", [KEY], group="module", module="bf"),
+        "VADD": command("VADD", [KEY], group="module", module="vectorset"),
+    }
+    client, diagnostics = _client(tmp_path, spec, names='[methods]\n"FT._LIST" = "list_indexes"\n')
+    assert client.ft.config_get("k").args == ("FT.CONFIG", "GET", "k")
+    assert client.ft.list_indexes().args == ("FT._LIST",)
+    assert not hasattr(client.ft, "_internal")
+    assert client.tdigest.add("k").meta.name == "TDIGEST.ADD"
+    # Without a dotted prefix a module command stands beside the core commands.
+    assert client.vadd("k").args == ("VADD", "k")
+    assert type(client.ft).__name__ == "FtCommands"
+    # The namespace runs the owner's executor itself, not a wrapper around it.
+    assert client.ft._execute.__self__ is client
+    assert not diagnostics.count(Level.ERROR)
+
+
+def test_namespace_names_may_not_clash_or_hide_builtins(tmp_path: Path) -> None:
+    spec = {
+        "JSON": command("JSON", [KEY], group="generic"),
+        "JSON.GET": command("JSON.GET", [KEY], group="module", module="ReJSON"),
+        "TOPK.LIST": command("TOPK.LIST", [KEY], group="module", module="bf"),
+        "TOPK.QUERY": command("TOPK.QUERY", [KEY], group="module", module="bf"),
+    }
+    replies = '[replies]\n"TOPK.QUERY" = "array<bool>"\n'
+    spec_path, overrides, replies_path = write_inputs(tmp_path, spec, replies=replies)
+    diagnostics = Diagnostics()
+    generate_files([spec_path], diagnostics, overrides, replies_path)
+    errors = [d.message for d in diagnostics if d.level is Level.ERROR]
+    assert "namespace json clashes with a method of the client" in errors
+    assert any("topk.list hides the builtin" in e for e in errors)
 
 
 def test_deprecated_command_warns_with_replacement(tmp_path: Path) -> None:
@@ -239,7 +285,9 @@ def test_metadata_carries_policies_and_key_spec_flags_as_enums(tmp_path: Path) -
     meta = module._meta.COMMANDS["DEL"]
     assert meta.request_policy is RequestPolicy.MULTI_SHARD
     assert meta.response_policy is ResponsePolicy.AGG_SUM
-    assert meta.flags == CommandFlag.WRITE | CommandFlag.NO_MANDATORY_KEYS
+    assert meta.flags == (
+        CommandFlag.WRITE | CommandFlag.NO_MANDATORY_KEYS | CommandFlag.DONT_CACHE
+    )
     (found,) = meta.key_specs
     assert (found.begin_keyword, found.begin_keyword_start, found.last_key, found.step) == (
         "STORE",
@@ -249,3 +297,46 @@ def test_metadata_carries_policies_and_key_spec_flags_as_enums(tmp_path: Path) -
     )
     assert found.flags == KeySpecFlag.OW | KeySpecFlag.UPDATE | KeySpecFlag.INCOMPLETE
     assert not [d for d in diagnostics if "tip" in d.message]
+
+
+#: A read whose reply changes with the clock, as the spec marks TTL.
+TTL_SPEC = command(
+    "TTL",
+    [KEY],
+    key_specs=[KEY_SPEC],
+    command_flags=["readonly"],
+    hints=["nondeterministic_output"],
+)
+
+
+def test_cache_tips_become_flags_and_tips_toml_adds_missing_ones(tmp_path: Path) -> None:
+    spec = {
+        "GET": command("GET", [KEY], key_specs=[KEY_SPEC], command_flags=["readonly"]),
+        "TTL": TTL_SPEC,
+        "HGETALL": command(
+            "HGETALL",
+            [KEY],
+            key_specs=[KEY_SPEC],
+            command_flags=["readonly"],
+            hints=["nondeterministic_output_order"],
+        ),
+    }
+    tips = '[commands]\n"GET" = ["dont_cache"]\n'
+    module, diagnostics = generate_into(tmp_path, spec, tips=tips)
+    commands = module._meta.COMMANDS
+    assert commands["TTL"].flags == CommandFlag.READONLY | CommandFlag.NONDETERMINISTIC_OUTPUT
+    assert commands["GET"].flags == CommandFlag.READONLY | CommandFlag.DONT_CACHE
+    # Any order of a hash's fields is a valid reply: that tip changes nothing.
+    assert commands["HGETALL"].flags == CommandFlag.READONLY
+    assert not [d for d in diagnostics if "tip" in d.message]
+
+
+def test_tips_toml_refuses_unknown_commands_and_reports_tips_the_spec_has(tmp_path: Path) -> None:
+    spec = {"TTL": TTL_SPEC}
+    tips = '[commands]\n"TTL" = ["nondeterministic_output"]\n"NOPE" = ["dont_cache"]\n'
+    _, diagnostics = generate_into(tmp_path, spec, tips=tips)
+    found = [(d.level, d.command, d.message) for d in sorted(diagnostics) if "tips" in d.message]
+    assert found == [
+        (Level.ERROR, "NOPE", "tips.toml names a command that is not in the spec"),
+        (Level.INFO, "TTL", "tips.toml adds a tip the spec already has"),
+    ]

@@ -28,7 +28,16 @@ def test_redis_810_spec_generates_imports_and_passes_mypy(
     finally:
         sys.path.remove(str(tmp_path))
     client = recorder(gen810.Commands)
-    assert client.json_get("doc").args == ("JSON.GET", "doc")
+    assert client.json.get("doc").args == ("JSON.GET", "doc")
+    # The module commands land in the namespaces of the Stack modules' own specs.
+    namespaces = {
+        n for n in dir(gen810.Commands) if isinstance(getattr(gen810.Commands, n), property)
+    }
+    assert {"json", "ft", "bf", "cf", "cms", "topk", "tdigest", "ts"} <= namespaces
+    assert client.ft.search("idx", "q").args[:3] == ("FT.SEARCH", "idx", "q")
+    assert client.ts.mrange("-", "+", ["a=b"]).meta.name == "TS.MRANGE"
+    # Vector sets have no dotted prefix: their commands stand beside the core ones.
+    assert client.vcard("vs").args == ("VCARD", "vs")
     assert len(gen810._meta.COMMANDS) == 665
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gen810"],

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from redis_oxide import Redis, RedisCluster
 from redis_oxide._command import ArgT
+from redis_oxide._generated import NamespaceBase
 
 __all__ = ["Call", "Entry", "Recorder", "Server", "Setup"]
 
@@ -42,28 +43,43 @@ class Recorder:
     """Forwards attribute access to a client and records generated-method calls.
 
     Args:
-        client: The client under test.
+        client: The client under test (or one of its module namespaces).
         context: Values an entry needs that are only known at run time (ports, ids).
+        prefix: ``json.`` for a namespace, so its calls are named as ``Entry.method`` is.
     """
 
-    def __init__(self, client: Redis[Any] | RedisCluster[Any], context: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        client: Redis[Any] | RedisCluster[Any] | NamespaceBase[Any],
+        context: dict[str, Any],
+        prefix: str = "",
+    ) -> None:
         self.client = client
         self.context = context
         self.calls: list[Call] = []
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.client, name)
+        if isinstance(target, NamespaceBase):
+            # A module namespace (``r.json``): its calls are recorded as ``json.get``.
+            namespace = Recorder(target, self.context, f"{self._prefix}{name}.")
+            namespace.calls = self.calls
+            return namespace
         if name.startswith("_") or not callable(target):
             return target
 
         def record(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(Call(name, args, kwargs))
+            self.calls.append(Call(self._prefix + name, args, kwargs))
             return target(*args, **kwargs)
 
         return record
 
     async def raw(self, *args: ArgT) -> Any:
         """Run a raw command without recording it (setup and clean-up)."""
+        assert isinstance(self.client, Redis | RedisCluster), (
+            "raw commands run on the client, not a namespace"
+        )
         return await self.client.execute_command(*args)
 
 

@@ -14,6 +14,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import typing
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from functools import cache
@@ -28,7 +29,14 @@ from ._report import REPORT, Finding
 from ._validate import declared_type, shape, validate
 from .tables import VARYING
 
-__all__ = ["Endpoint", "command_of", "generated_methods", "run_entry", "run_in_new_loop"]
+__all__ = [
+    "Endpoint",
+    "command_of",
+    "function_of",
+    "generated_methods",
+    "run_entry",
+    "run_in_new_loop",
+]
 
 #: Opens (or reuses) the server for one run and returns (host, port).
 Endpoint = Callable[[], Awaitable[tuple[str, int]]]
@@ -36,14 +44,35 @@ Endpoint = Callable[[], Awaitable[tuple[str, int]]]
 T = TypeVar("T")
 
 
+def _public(cls: type) -> set[str]:
+    return {n for n, v in vars(cls).items() if not n.startswith("_") and callable(v)}
+
+
+def _namespaces() -> dict[str, type]:
+    """Namespace property name -> its generated class (``json`` -> ``JsonCommands``)."""
+    return {
+        name: typing.get_type_hints(prop.fget)["return"].__origin__
+        for name, prop in vars(Commands).items()
+        if isinstance(prop, property) and prop.fget is not None
+    }
+
+
 @cache
 def generated_methods() -> frozenset[str]:
-    """Names of every public method of the generated mixins."""
+    """Names of every public method of the generated mixins; ``json.get`` in a namespace."""
     names: set[str] = set()
     for cls in Commands.__mro__:
         if cls.__module__.startswith("redis_oxide._generated."):
-            names.update(n for n, v in vars(cls).items() if not n.startswith("_") and callable(v))
+            names.update(_public(cls))
+    for space, cls in _namespaces().items():
+        names.update(f"{space}.{name}" for name in _public(cls))
     return frozenset(names)
+
+
+def function_of(method: str) -> Any:
+    """The function of a generated method (``"json.get"`` is ``JsonCommands.get``)."""
+    space, _, name = method.rpartition(".")
+    return getattr(_namespaces()[space] if space else Commands, name)
 
 
 @cache
@@ -53,7 +82,7 @@ def command_of(method: str) -> str:
     Read from the names the method's code loads (``_m.CLIENT_KILL``), not from its source
     text, so that a regenerated file on disk cannot mislead it.
     """
-    code = getattr(Commands, method).__code__
+    code = function_of(method).__code__
     metas = {
         meta.name
         for name in code.co_names
@@ -123,7 +152,7 @@ async def _one_run(
                 close()
     calls = [call for call in recorder.calls if call.method == entry.method]
     assert len(calls) == 1, f"{entry.id}: the lambda must call {entry.method} once"
-    method = getattr(Commands, entry.method)
+    method = function_of(entry.method)
     declared = declared_type(method, calls[0].args, calls[0].kwargs, str if decode else bytes)
     if declared.provisional and protocol == 3 and not decode:
         REPORT.provisional.setdefault(command, _short(value))

@@ -321,3 +321,23 @@ async def test_decoded_connection_returns_str(redis_stack: RedisServerInfo) -> N
         assert await conn.send(["ECHO", "héllo"], None, _m.ECHO) == "héllo"
     finally:
         await conn.aclose()
+
+
+async def test_paused_reading_holds_replies_until_resumed(redis_stack: RedisServerInfo) -> None:
+    conn = await _open(redis_stack)
+    try:
+        assert conn.is_reading()
+        conn.pause_reading()
+        conn.pause_reading()  # idempotent
+        assert not conn.is_reading()
+        reply = conn.send(["ECHO", "held"], None, _m.ECHO)
+        await asyncio.sleep(0.1)  # the reply is in the socket buffer, not read
+        assert not reply.done()
+        conn.resume_reading()
+        conn.resume_reading()
+        assert conn.is_reading()
+        assert await asyncio.wait_for(reply, 5) == b"held"
+    finally:
+        await conn.aclose()
+    conn.resume_reading()  # a closed connection ignores it
+    assert not conn.is_reading()

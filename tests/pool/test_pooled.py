@@ -107,6 +107,8 @@ async def test_released_lease_refuses_use_and_names_the_method(
             await stale.execute("PING")
         with pytest.raises(InvalidUsageError, match=r"Lease\.send\(\)"):
             stale.send(["PING"])
+        with pytest.raises(InvalidUsageError, match=r"Lease\.pause_reading\(\)"):
+            stale.pause_reading()
         assert await fresh.execute("PING") == b"PONG"
         fresh.release()
     finally:
@@ -143,3 +145,20 @@ async def test_closed_pool_fails_waiters_and_refuses_leases(redis_stack: RedisSe
         await pool.lease()
     held.release()
     assert "closed" in repr(pool)
+
+
+async def test_lease_released_while_paused_reads_again_for_the_next_holder(
+    redis_stack: RedisServerInfo,
+) -> None:
+    pool = _pool(redis_stack, max_connections=1)
+    try:
+        lease = await pool.lease()
+        lease.pause_reading()
+        assert not lease.connection.is_reading()
+        lease.release()
+        fresh = await pool.lease()
+        assert fresh.connection.is_reading()
+        assert await asyncio.wait_for(fresh.execute("PING"), 5) == b"PONG"
+        fresh.release()
+    finally:
+        await pool.aclose()

@@ -38,6 +38,25 @@ def test_killed_server_restarts_on_the_same_port(redis_server_factory: ServerFac
     assert raw_command(info.endpoint, "GET", "k") is None
 
 
+def test_suspended_server_answers_nothing_until_resumed(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory()
+    process = info.process
+    assert process is not None
+    process.suspend()
+    assert process.state is ProcessState.SUSPENDED
+    assert process.is_running()
+    with pytest.raises(TimeoutError):
+        raw_command(info.endpoint, "PING", timeout=0.3)
+    process.resume()
+    assert process.state is ProcessState.RUNNING
+    assert raw_command(info.endpoint, "PING") == b"PONG"
+    process.suspend()
+    process.close()  # a frozen server still stops at once
+    assert process.state is ProcessState.CLOSED
+
+
 def test_closed_server_process_is_gone(redis_server_factory: ServerFactory) -> None:
     info = redis_server_factory()
     assert info.process is not None

@@ -8,7 +8,17 @@ import typing
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 
-from redis_oxide import Library, Pipeline, Redis, Script, Transaction
+from redis_oxide import (
+    GroupConsumer,
+    Library,
+    Pipeline,
+    PubSub,
+    Redis,
+    Script,
+    Sentinel,
+    StreamProducer,
+    Transaction,
+)
 from redis_oxide._parsers import Reply
 
 _BARE: frozenset[object] = frozenset(
@@ -35,7 +45,17 @@ def _problems(annotation: object) -> Iterator[str]:
 
 
 def _public_callables() -> Iterator[tuple[str, Callable[..., object]]]:
-    for cls in (Redis, Pipeline, Transaction, Script, Library):
+    for cls in (
+        Redis,
+        Pipeline,
+        Transaction,
+        Script,
+        Library,
+        PubSub,
+        GroupConsumer,
+        StreamProducer,
+        Sentinel,
+    ):
         for name, function in inspect.getmembers(cls, callable):
             if name.startswith("_") and name != "__call__":
                 continue

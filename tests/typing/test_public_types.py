@@ -1,10 +1,11 @@
 """Every type a public signature names is importable from a public module.
 
 The walk starts at the ``__all__`` of the public modules (``redis_oxide``, ``redis_oxide.types``,
-``redis_oxide.exceptions``, ``redis_oxide.testing``) and follows every redis-oxide class it
-meets: its public methods (each overload), properties and annotated fields. Two views of each
-annotation are checked: the names written in it (aliases such as ``XtrimTrim`` or ``KeyT``
-disappear once resolved) and the classes it resolves to with ``typing.get_type_hints``.
+``redis_oxide.exceptions``, ``redis_oxide.streams``, ``redis_oxide.testing``) and follows every
+redis-oxide class it meets: its public methods (each overload), properties and annotated
+fields. Two views of each annotation are checked: the names written in it (aliases such as
+``XtrimTrim`` or ``KeyT`` disappear once resolved) and the classes it resolves to with
+``typing.get_type_hints``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import redis_oxide
 import redis_oxide.exceptions
+import redis_oxide.streams
 import redis_oxide.testing
 import redis_oxide.types
 
@@ -29,6 +31,7 @@ PUBLIC_MODULES: tuple[types.ModuleType, ...] = (
     redis_oxide,
     redis_oxide.types,
     redis_oxide.exceptions,
+    redis_oxide.streams,
     redis_oxide.testing,
 )
 # Where the names of annotations may come from without being redis-oxide's to export.

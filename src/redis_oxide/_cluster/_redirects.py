@@ -57,7 +57,15 @@ from redis_oxide._raw_commands import blocks_with
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["DownTarget", "NoReplica", "NodeReroute", "host_of", "route_address", "run_slow"]
+__all__ = [
+    "DownTarget",
+    "NoReplica",
+    "NodeReroute",
+    "follow_redirects",
+    "host_of",
+    "route_address",
+    "run_slow",
+]
 
 T = TypeVar("T")
 
@@ -205,12 +213,53 @@ class NodeReroute:
             return None
         keys, complete = routing_keys(meta, args)
         if not keys or not complete:
+            if isinstance(error, MovedError | AskError):
+                # The server routes it by a key the specs do not show (a module command
+                # whose spec lacks key specs): its redirect is the authority.
+                return follow_redirects(
+                    cluster, meta, tuple(args), parser, deadline, error, self._address
+                )
             if isinstance(error, _LOST):
                 cluster.topology.report_failure(self._address, error)
             return None  # keyless: it belongs to this node
         if isinstance(error, MovedError):
             cluster.topology.moved(error.slot, error.host or host_of(self._address), error.port)
         return run_slow(cluster, meta, tuple(args), parser, deadline, error, self._address)
+
+
+async def follow_redirects(
+    cluster: ClusterExecutor,
+    meta: CommandMeta,
+    args: tuple[ArgT, ...],
+    parser: ReplyParser[T] | None,
+    deadline: float | None,
+    error: MovedError | AskError,
+    origin: str,
+) -> T:
+    """Run a command where its redirects say, up to ``max_redirects`` of them.
+
+    For commands whose keys the key specs do not show, so the map cannot place them.
+
+    Raises:
+        MovedError: The redirect limit ran out (or AskError).
+    """
+    for _ in range(cluster._max_redirects):
+        host = error.host or host_of(origin)
+        executor = cluster.registry.get(host, error.port)
+        remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+        try:
+            if isinstance(error, AskError):
+                cluster.counters.asked += 1
+                return await asking(executor, meta, args, parser, remaining)
+            cluster.counters.moved += 1
+            cluster.topology.moved(error.slot, host, error.port)
+            result: T = await executor.strategy.execute(
+                meta, args, parser, remaining, blocking=blocks_with(meta, args)
+            )
+            return result
+        except (MovedError, AskError) as exc:
+            error, origin = exc, executor.strategy.address
+    raise error
 
 
 class DownTarget:

@@ -113,6 +113,22 @@ class Lease:
         conn.push_handler = handler
         conn.raw_replies = raw_replies
 
+    def pause_reading(self) -> None:
+        """Stop reading from the leased connection's socket; see ``Connection.pause_reading``.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+        """
+        self._checked("pause_reading").pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read from the leased connection's socket again after ``pause_reading``.
+
+        Raises:
+            InvalidUsageError: The lease was released.
+        """
+        self._checked("resume_reading").resume_reading()
+
     @overload
     async def execute(self, *args: ArgT, reply_timeout: float | None = None) -> Reply: ...
     @overload
@@ -157,6 +173,7 @@ class Lease:
         conn = self._connection
         conn.push_handler = None
         conn.raw_replies = False
+        conn.resume_reading()  # a paused connection would stall its next holder
         self._release_hook(conn, discard or not conn.is_idle())
 
     async def __aenter__(self) -> Lease:

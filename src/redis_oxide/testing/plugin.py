@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -45,7 +45,7 @@ from redis_oxide.testing._info import (
 )
 from redis_oxide.testing._proxy import ProxyFactory
 from redis_oxide.testing._raw import Endpoint, parse_info, raw_command
-from redis_oxide.testing._sentinel import start_sentinel_group
+from redis_oxide.testing._sentinel import MASTER_NAME, start_sentinel_group
 from redis_oxide.testing._servers import ConfigItems, ServerProcess
 from redis_oxide.testing._standalone import ServerKind, new_server, start_acl_server
 from redis_oxide.testing._tls import TLSMaterial, generate_tls_material, start_tls_server
@@ -58,6 +58,7 @@ __all__ = [
     "redis_acl",
     "redis_cluster",
     "redis_sentinel",
+    "redis_sentinel_factory",
     "redis_server_factory",
     "redis_stack",
     "redis_tls",
@@ -72,6 +73,22 @@ _T = TypeVar("_T")
 
 _startup_seconds: dict[str, float] = {}
 _leaked_pids: list[int] = []
+
+
+class SentinelFactory(Protocol):
+    """The callable ``redis_sentinel_factory`` provides."""
+
+    def __call__(self, *, names: Sequence[str] = (MASTER_NAME,), replicas: int = 1) -> SentinelInfo:
+        """Start a disposable sentinel group (stopped at the end of the test).
+
+        Args:
+            names: The monitored names, one primary each (default ``oxide-primary``).
+            replicas: Replicas per primary.
+
+        Returns:
+            The running group, with its process handles.
+        """
+        ...
 
 
 class ServerFactory(Protocol):
@@ -192,9 +209,27 @@ def redis_sentinel() -> Iterator[SentinelInfo]:
     try:
         yield group
     finally:
-        _close_all(
-            [group.primary.process, group.replica.process, *(s.process for s in group.sentinels)]
-        )
+        _close_all(list(group.processes()))
+
+
+@pytest.fixture
+def redis_sentinel_factory() -> Iterator[SentinelFactory]:
+    """Start sentinel groups a test may break (kill, stop, fail over); closed afterwards.
+
+    Yields:
+        ``factory(*, names=("oxide-primary",), replicas=1) -> SentinelInfo``.
+    """
+    started: list[SentinelInfo] = []
+
+    def factory(*, names: Sequence[str] = (MASTER_NAME,), replicas: int = 1) -> SentinelInfo:
+        group = start_sentinel_group(names=names, replicas=replicas)
+        started.append(group)
+        return group
+
+    try:
+        yield factory
+    finally:
+        _close_all([process for group in started for process in group.processes()])
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,11 @@
 """The base every command mixin inherits: the string type variable and the executor slot."""
 
 from collections.abc import Awaitable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, ValueT
 
-__all__ = ["CommandsBase", "MappingFieldT", "MappingKeyT", "StrT"]
+__all__ = ["BoundExecute", "CommandsBase", "MappingFieldT", "MappingKeyT", "NamespaceBase", "StrT"]
 
 #: The string type of replies: ``bytes``, or ``str`` when the client decodes responses.
 StrT = TypeVar("StrT", str, bytes)
@@ -31,3 +31,31 @@ class CommandsBase(Generic[StrT]):
     ) -> Awaitable[_T]:
         """Send (or queue, or fan out) ``args``; resolve to ``parser(reply)`` or the reply."""
         raise NotImplementedError
+
+
+class BoundExecute(Protocol):
+    """An owner's bound ``_execute``: what a namespace runs its commands through."""
+
+    def __call__(
+        self,
+        meta: CommandMeta,
+        args: tuple[ArgT, ...],
+        parser: ReplyParser[_T] | None,
+    ) -> Awaitable[_T]:
+        """Run a command as the owner's ``_execute`` does."""
+        ...
+
+
+class NamespaceBase(Generic[StrT]):
+    """Base of a namespace of module commands (``client.json``), generic in the string type.
+
+    Its one slot holds the owner's bound ``_execute`` (client, pipeline, transaction), so a
+    namespaced call runs exactly what a core call runs, with no frame of its own in between.
+    ``Commands`` builds a namespace per property access. It does not derive from
+    ``CommandsBase``: its executor is an attribute, not a method to override.
+    """
+
+    __slots__ = ("_execute",)
+
+    def __init__(self, execute: BoundExecute) -> None:
+        self._execute = execute

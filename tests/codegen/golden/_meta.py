@@ -52,7 +52,13 @@ CLIENT_LIST: Final = CommandMeta(
     name="CLIENT LIST",
     token_count=2,
     arity=-2,
-    flags=CommandFlag.NOSCRIPT | CommandFlag.LOADING | CommandFlag.STALE | CommandFlag.ADMIN,
+    flags=(
+        CommandFlag.NOSCRIPT
+        | CommandFlag.LOADING
+        | CommandFlag.STALE
+        | CommandFlag.ADMIN
+        | CommandFlag.NONDETERMINISTIC_OUTPUT
+    ),
     group="connection",
     since="2.4.0",
 )

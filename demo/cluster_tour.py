@@ -1,4 +1,4 @@
-"""A typed tour of ``RedisCluster``.
+"""The Redis Cluster part of the typed tour (``tour.py`` runs it last).
 
 Runs against the cluster named by ``REDIS_CLUSTER_URL`` (any one node); without it, starts a
 local six-node cluster (three primaries, one replica each) on free loopback ports and stops it
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,7 +88,7 @@ async def patterns(r: redis_oxide.RedisCluster[str]) -> None:
     await r.delete(*seen, "{tour}dst", "{tour:acct}balance")
 
 
-async def tour(url: str) -> None:
+async def _tour(url: str) -> None:
     async with redis_oxide.RedisCluster.from_url(url, decode_responses=True) as r:
         await routing(r)
         await patterns(r)
@@ -97,11 +96,12 @@ async def tour(url: str) -> None:
         print(f"Client: {r!r}, {len(stats.nodes)} node connections, {stats.moved} MOVED")
 
 
-def main() -> int:
+def cluster_tour() -> None:
+    """Run the cluster tour against ``REDIS_CLUSTER_URL`` or a local cluster it starts."""
+    print("Redis Cluster")
     with cluster_url() as url:
-        asyncio.run(tour(url))
-    return 0
+        asyncio.run(_tour(url))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cluster_tour()

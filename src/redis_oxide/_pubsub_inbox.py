@@ -1,0 +1,216 @@
+"""The messages of a subscription that wait for its reader: bounded, in order, never lost silently.
+
+Rules this module keeps:
+
+- ONE queue per subscription holds messages (and ``Resubscribed`` notices) in the order the
+  server sent them, whichever connection brought them.
+- With the "block" policy, reaching ``max_pending`` asks the connections to stop reading
+  (the server buffers what follows); the queue may exceed the bound only by what the read in
+  progress still holds. Reading resumes once the reader has taken it down to half.
+- With the "error" policy, a message that does not fit ends the subscription: the reader
+  gets the messages before it, then ``SlowConsumerError``.
+- Only ``take`` awaits; everything a connection calls is synchronous.
+- A message whose name has a handler goes to the handler when the reader reaches it, so
+  handled and unhandled messages keep one order and one bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable
+from typing import Any, Generic
+
+from redis_oxide._exceptions import RedisError, SlowConsumerError
+from redis_oxide._generated import StrT
+from redis_oxide._pubsub_types import Kind, Message, MessageHandler, Resubscribed
+
+__all__ = ["Handlers", "Inbox"]
+
+
+class Inbox:
+    """The reader's side of a subscription; the ``SubscriberSink`` its connections feed.
+
+    Args:
+        max_pending: Messages that may wait for the reader.
+        fail_on_overflow: The "error" policy; otherwise "block".
+        keep_notices: Queue ``Resubscribed`` notices (someone listens for them).
+        pause: Stop reading from every connection of the subscription.
+        resume: Read from them again.
+        failed: End the subscription with an error (overflow, or reconnecting gave up).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_pending: int,
+        fail_on_overflow: bool,
+        keep_notices: bool,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+        failed: Callable[[RedisError], None],
+    ) -> None:
+        self._max = max_pending
+        self._resume_at = max_pending // 2
+        self._fail_on_overflow = fail_on_overflow
+        self._keep_notices = keep_notices
+        self._pause = pause
+        self._resume = resume
+        self._failed = failed
+        self._queue: collections.deque[Message[Any] | Resubscribed] = collections.deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._paused = False
+        self._error: RedisError | None = None
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        """Items waiting for the reader."""
+        return len(self._queue)
+
+    def is_paused(self) -> bool:
+        """Whether reading is paused because the queue is full."""
+        return self._paused
+
+    # -- fed by the connections (SubscriberSink) ------------------------------------------
+
+    def deliver(self, message: Message[Any]) -> None:
+        """Queue one message (called by a subscriber connection)."""
+        queue = self._queue
+        # With "block", reading is already paused past the bound and what still comes is
+        # from the read in progress: it is kept.
+        if self._fail_on_overflow and len(queue) >= self._max:
+            self._failed(
+                SlowConsumerError(
+                    f"more than max_pending={self._max} messages waited for the reader; "
+                    "the subscription was closed (on_overflow='error')",
+                    max_pending=self._max,
+                )
+            )
+            return
+        queue.append(message)
+        if len(queue) >= self._max and not self._paused and not self._fail_on_overflow:
+            self._paused = True
+            self._pause()
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def link_restored(self, notice: Resubscribed) -> None:
+        """Queue a restored-subscription notice, in stream order."""
+        if self._keep_notices and self._error is None and not self._closed:
+            self._queue.append(notice)
+            self._wake()
+
+    def link_failed(self, error: RedisError) -> None:
+        """A connection gave up reconnecting: the subscription ends with ``error``."""
+        self._failed(error)
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def fail(self, error: RedisError) -> None:
+        """Let the reader have what is queued, then ``error``."""
+        if self._error is None:
+            self._error = error
+        self._wake()
+
+    def close(self) -> None:
+        """Drop what is queued; the reader gets None from now on."""
+        self._closed = True
+        self._queue.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    # -- the reader ------------------------------------------------------------------------
+
+    async def take(self, deadline: float | None) -> Message[Any] | Resubscribed | None:
+        """Return the oldest item, waiting until ``deadline`` (loop clock; None: no limit).
+
+        Returns:
+            The item; None once the deadline passed or the subscription was closed.
+
+        Raises:
+            RedisError: The subscription failed, after everything queued before was taken.
+        """
+        queue = self._queue
+        loop = asyncio.get_running_loop()
+        while not queue:
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                return None
+            wakeup = self._wakeup
+            if wakeup is None or wakeup.done():
+                wakeup = self._wakeup = loop.create_future()
+            # asyncio.wait never cancels the future, which other readers may share.
+            if deadline is None:
+                await asyncio.wait((wakeup,))
+            else:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    # A loop polling with timeout=0 must still let the loop run.
+                    await asyncio.sleep(0)
+                    if not queue:
+                        return None
+                    break
+                await asyncio.wait((wakeup,), timeout=remaining)
+        item = queue.popleft()
+        if self._paused and len(queue) <= self._resume_at:
+            self._paused = False
+            self._resume()
+        return item
+
+
+class Handlers(Generic[StrT]):
+    """The handlers of a subscription, by kind and by name as messages carry it.
+
+    Args:
+        encoding: The client's text encoding; None when names stay ``bytes``.
+        errors: The decoding error handler matching the connection's.
+    """
+
+    def __init__(self, encoding: str | None, errors: str) -> None:
+        self._encoding = encoding
+        self._errors = errors
+        self._tables: dict[Kind, dict[object, MessageHandler[StrT]]] = {k: {} for k in Kind}
+        self._any = False  # tested per message: a bool, not a walk over the tables
+
+    def __bool__(self) -> bool:
+        return self._any
+
+    def delivered(self, wire: bytes) -> object:
+        """A name as messages carry it: decoded as the connection decodes text."""
+        return wire if self._encoding is None else wire.decode(self._encoding, self._errors)
+
+    def set(
+        self, kind: Kind, wires: tuple[bytes, ...], handler: MessageHandler[StrT] | None
+    ) -> None:
+        """Give ``wires`` to ``handler``; None gives them back to the reader."""
+        if handler is None:
+            self.drop(kind, wires)
+            return
+        table = self._tables[kind]
+        for wire in wires:
+            table[self.delivered(wire)] = handler
+        self._any = True
+
+    def drop(self, kind: Kind, wires: tuple[bytes, ...] | None) -> None:
+        """Forget the handlers of ``wires`` (None: of every name of ``kind``)."""
+        table = self._tables[kind]
+        if wires is None:
+            table.clear()
+        for wire in wires or ():
+            table.pop(self.delivered(wire), None)
+        self._any = any(self._tables.values())
+
+    def of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:
+        """The handler that takes ``message``, if any."""
+        if message.kind == "pmessage":
+            return self._tables[Kind.PATTERN].get(message.pattern)
+        if message.kind == "smessage":
+            return self._tables[Kind.SHARD].get(message.channel)
+        return self._tables[Kind.CHANNEL].get(message.channel)

@@ -1,0 +1,448 @@
+"""Stream consumer groups: a worker that reclaims and dead-letters, and a producer that trims.
+
+Rules this module keeps:
+
+- Everything goes through the generated commands of any client (``Commands[StrT]``): the
+  worker and the producer know no connection, so every topology can run them.
+- Delivery is at least once. An entry is acknowledged only after it was handled without
+  error; an entry that was not (its handler raised, its worker died or was cancelled) stays
+  pending, and after ``min_idle`` seconds any worker of the group claims it with XAUTOCLAIM.
+- Redis counts deliveries: a claimed entry delivered more than ``max_deliveries`` times
+  is moved to the dead-letter stream and acknowledged in ONE script, so it is acknowledged
+  exactly once even when two workers race for it.
+- Stopping finishes the entry in hand; entries fetched but not started are handed back
+  (XCLAIM ... IDLE min_idle JUSTID), so other workers claim them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Final, Generic, Literal, NamedTuple
+
+from redis_oxide._command import KeyT, ValueT
+from redis_oxide._exceptions import BusyGroupError, NoGroupError
+from redis_oxide._generated import Commands, StrT
+from redis_oxide._generated._base import MappingFieldT
+from redis_oxide._generated._types import XaddTrim, XpendingFilters
+
+__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "StreamProducer"]
+
+logger = logging.getLogger("redis_oxide.streams")
+
+# Moves one entry to the dead-letter stream and acknowledges it, atomically. XACK answering 0
+# means another worker already finished it: then nothing is moved. The entry's fields follow
+# the ones saying where it came from.
+_DEAD_LETTER_SCRIPT = """
+local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+local fields = {'dead-letter-stream', KEYS[1], 'dead-letter-id', ARGV[2],
+                'dead-letter-group', ARGV[1], 'dead-letter-deliveries', ARGV[3]}
+if entry[1] then for _, v in ipairs(entry[1][2]) do fields[#fields + 1] = v end end
+redis.call('XADD', KEYS[2], '*', unpack(fields))
+return 1
+"""
+# A worker's defaults. min_idle: an entry nobody acknowledged for a minute is presumed
+# abandoned; handlers that take longer need a larger value, or duplicates follow. Five
+# deliveries ride out transient failures without retrying a poison entry forever. Ten
+# entries per read amortise the round trip without hoarding work another worker could do.
+_MIN_IDLE: Final = 60.0
+_MAX_DELIVERIES: Final = 5
+_COUNT: Final = 10
+# XREADGROUP BLOCK: how often an idle worker wakes, and so how long stop() may wait.
+_BLOCK_TIMEOUT: Final = 1.0
+
+
+class StreamEntry(NamedTuple, Generic[StrT]):
+    """One stream entry handed to a worker.
+
+    Attributes:
+        id: The entry's ID (``1700000000000-0``).
+        fields: Its field-value pairs.
+        deliveries: How many times the group delivered it, this time included.
+    """
+
+    id: StrT
+    fields: dict[StrT, StrT]
+    deliveries: int
+
+
+@dataclass(slots=True)
+class ConsumerStats:
+    """What a worker has done so far.
+
+    Attributes:
+        handled: Entries handled without error and acknowledged.
+        failed: Entries whose handler raised (left pending, retried after ``min_idle``).
+        claimed: Entries taken over from idle consumers (or from itself) with XAUTOCLAIM.
+        dead_lettered: Entries moved to the dead-letter stream.
+        late_acks: Acknowledgements that found the entry already acknowledged by another
+            worker (it had been reclaimed while this one was still working on it).
+    """
+
+    handled: int = 0
+    failed: int = 0
+    claimed: int = 0
+    dead_lettered: int = 0
+    late_acks: int = 0
+
+
+class GroupConsumer(Generic[StrT]):
+    """One worker of a stream consumer group: read, handle, acknowledge, reclaim, dead-letter.
+
+    ``await worker.run(handler)`` handles entries until ``stop()``; or ``async with worker:``
+    and ``async for entry in worker:`` acknowledges each entry when the next one is asked for
+    (an entry in hand when the loop is left stays pending, and is delivered again after
+    ``min_idle``; leaving the ``async with`` hands the entries fetched with it back).
+
+    Args:
+        client: Any redis-oxide client; entries are typed like it (``str`` or ``bytes``).
+        stream: The stream's key.
+        group: The consumer group; created (with the stream) when missing.
+        consumer: This worker's name, unique in the group. A worker restarted under the
+            same name first gets the entries it had not acknowledged.
+        min_idle: Seconds an entry may stay unacknowledged before another worker claims it.
+        max_deliveries: Deliveries after which an entry goes to the dead-letter stream.
+        dead_letter: The dead-letter stream's key; ``<stream>:dead-letter`` by default. In a
+            cluster, give it the stream's hash tag.
+        count: Entries fetched per read.
+        block_timeout: Seconds one read waits for new entries.
+        group_start: Where a newly created group starts: ``"$"`` (new entries only) or
+            ``"0"`` (the whole stream).
+        claim_interval: Seconds between two XAUTOCLAIM sweeps; ``min_idle / 2`` by default.
+
+    Raises:
+        ValueError: An argument is out of range.
+    """
+
+    def __init__(
+        self,
+        client: Commands[StrT],
+        stream: KeyT,
+        group: str | bytes,
+        consumer: str | bytes,
+        *,
+        min_idle: float = _MIN_IDLE,
+        max_deliveries: int = _MAX_DELIVERIES,
+        dead_letter: KeyT | None = None,
+        count: int = _COUNT,
+        block_timeout: float = _BLOCK_TIMEOUT,
+        group_start: str = "$",
+        claim_interval: float | None = None,
+    ) -> None:
+        if not min_idle > 0 or max_deliveries < 1 or count < 1 or not block_timeout > 0:
+            raise ValueError("min_idle, max_deliveries, count and block_timeout must be > 0")
+        if claim_interval is not None and not claim_interval > 0:
+            raise ValueError(f"claim_interval must be > 0, got {claim_interval!r}")
+        self._client: Commands[StrT] = client
+        self._stream = stream
+        self._group = group
+        self._consumer = consumer
+        self._min_idle_ms = max(1, round(min_idle * 1000))
+        self._max_deliveries = max_deliveries
+        if dead_letter is None:
+            name = bytes(stream) if isinstance(stream, memoryview) else stream
+            dead_letter = (
+                name + b":dead-letter" if isinstance(name, bytes) else f"{name}:dead-letter"
+            )
+        self._dead_letter = dead_letter
+        self._count = count
+        self._block_ms = max(1, round(block_timeout * 1000))
+        self._group_start = group_start
+        self._claim_interval = min_idle / 2 if claim_interval is None else claim_interval
+        self._local: deque[StreamEntry[StrT]] = deque()  # fetched, not handed out yet
+        self._in_hand: StreamEntry[StrT] | None = None  # handed out, not acknowledged
+        # First this consumer's own unacknowledged entries (a restart under the same name),
+        # read from this ID on; None once they are all read.
+        self._history: str | bytes | None = "0"
+        self._cursor: str | bytes = "0-0"
+        self._next_claim = 0.0
+        self._group_ready = False
+        self._stopping = False
+        #: What this worker has done so far.
+        self.stats: ConsumerStats = ConsumerStats()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def ensure_group(self) -> bool:
+        """Create the group (and the stream) unless it exists.
+
+        Returns:
+            True when this call created it.
+        """
+        try:
+            await self._client.xgroup_create(
+                self._stream, self._group, id=self._group_start, mkstream=True
+            )
+        except BusyGroupError:
+            created = False
+        else:
+            created = True
+        self._group_ready = True
+        return created
+
+    def stop(self) -> None:
+        """Ask the worker to stop once the entry in hand is finished.
+
+        A worker waiting for new entries notices within ``block_timeout``.
+        """
+        self._stopping = True
+
+    async def run(self, handler: Callable[[StreamEntry[StrT]], Awaitable[object]]) -> None:
+        """Handle entries until ``stop()``: acknowledge each one its handler finished.
+
+        An entry whose handler raises stays pending and is delivered again after
+        ``min_idle`` (the error is logged); the loop goes on.
+
+        Args:
+            handler: Awaited with each entry.
+        """
+        while True:
+            entry = await self._next_entry()
+            if entry is None:
+                break
+            try:
+                await handler(entry)
+            except Exception:
+                self.stats.failed += 1
+                logger.exception("stream %r: handling entry %r failed", self._stream, entry.id)
+            else:
+                await self._ack(entry)
+        await self._hand_back()
+
+    async def aclose(self) -> None:
+        """Stop, and hand the fetched entries not yet handed out back to the group.
+
+        The entry in hand (``async for``) stays pending: it was not finished.
+        """
+        self._stopping = True
+        await self._hand_back()
+
+    async def __aenter__(self) -> GroupConsumer[StrT]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> GroupConsumer[StrT]:
+        return self
+
+    async def __anext__(self) -> StreamEntry[StrT]:
+        if self._in_hand is not None:
+            done, self._in_hand = self._in_hand, None
+            await self._ack(done)
+        entry = await self._next_entry()
+        if entry is None:
+            await self._hand_back()
+            raise StopAsyncIteration
+        self._in_hand = entry
+        return entry
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    async def _next_entry(self) -> StreamEntry[StrT] | None:
+        while not self._stopping:
+            if self._local:
+                return self._local.popleft()
+            try:
+                await self._fetch()
+            except NoGroupError:  # the stream or the group was deleted: create them again
+                logger.warning(
+                    "stream %r: group %r is gone; creating it", self._stream, self._group
+                )
+                self._group_ready = False
+        return None
+
+    async def _fetch(self) -> None:
+        if not self._group_ready:
+            await self.ensure_group()
+        if self._history is not None:
+            self._local.extend(await self._read(self._history, fresh=False))
+        elif time.monotonic() >= self._next_claim:
+            self._local.extend(await self._claim())
+        else:
+            self._local.extend(await self._read(">", fresh=True))
+
+    async def _read(self, start: str | bytes, *, fresh: bool) -> list[StreamEntry[StrT]]:
+        reply = await self._client.xreadgroup(
+            (self._group, self._consumer),
+            {self._stream: start},
+            count=self._count,
+            milliseconds=self._block_ms if fresh else None,
+        )
+        found = [item for entries in (reply or {}).values() for item in entries]
+        if fresh:
+            return [StreamEntry(id, fields or {}, 1) for id, fields in found]
+        # Read on after the last one, until none is left.
+        self._history = found[-1][0] if found else None
+        # Own history: entries deleted from the stream meanwhile have nothing to handle.
+        gone = [id for id, fields in found if fields is None]
+        if gone:
+            await self._client.xack(self._stream, self._group, *gone)
+        kept = [(id, fields) for id, fields in found if fields is not None]
+        return await self._count_deliveries(kept)
+
+    async def _claim(self) -> list[StreamEntry[StrT]]:
+        reply = await self._client.xautoclaim(
+            self._stream,
+            self._group,
+            self._consumer,
+            self._min_idle_ms,
+            self._cursor,
+            count=self._count,
+        )
+        cursor = self._cursor = reply.next_start_id
+        if (cursor.encode() if isinstance(cursor, str) else cursor) == b"0-0":
+            # A full sweep: the next one after the interval.
+            self._next_claim = time.monotonic() + self._claim_interval
+        self.stats.claimed += len(reply.claimed)
+        return await self._count_deliveries(reply.claimed)
+
+    async def _count_deliveries(
+        self, found: list[tuple[StrT, dict[StrT, StrT]]]
+    ) -> list[StreamEntry[StrT]]:
+        # One XPENDING per entry, sent together: on a multiplexed client they share a write.
+        pending = await asyncio.gather(
+            *(
+                self._client.xpending(
+                    self._stream, self._group, filters=XpendingFilters(start=id, end=id, count=1)
+                )
+                for id, _ in found
+            )
+        )
+        entries: list[StreamEntry[StrT]] = []
+        for (id, fields), info in zip(found, pending, strict=True):
+            if not info:
+                continue  # acknowledged by another worker meanwhile
+            deliveries = info[0].delivery_count
+            if deliveries > self._max_deliveries:
+                await self._bury(id, deliveries)
+            else:
+                entries.append(StreamEntry(id, fields, deliveries))
+        return entries
+
+    # -- finishing ---------------------------------------------------------------------------
+
+    async def _ack(self, entry: StreamEntry[StrT]) -> None:
+        if await self._client.xack(self._stream, self._group, entry.id):
+            self.stats.handled += 1
+        else:
+            self.stats.late_acks += 1
+
+    async def _bury(self, id: StrT, deliveries: int) -> None:
+        moved = await self._client.eval(
+            _DEAD_LETTER_SCRIPT,
+            key=[self._stream, self._dead_letter],
+            arg=[self._group, id, deliveries],
+        )
+        if moved:
+            self.stats.dead_lettered += 1
+            logger.warning(
+                "stream %r: entry %r delivered %d times, moved to %r",
+                self._stream,
+                id,
+                deliveries,
+                self._dead_letter,
+            )
+
+    async def _hand_back(self) -> None:
+        # Entries fetched but not started: their idle time is set to min_idle, so the next
+        # XAUTOCLAIM of any worker takes them (JUSTID: no delivery is counted for that).
+        if not self._local:
+            return
+        ids = [entry.id for entry in self._local]
+        self._local.clear()
+        await self._client.xclaim(
+            self._stream,
+            self._group,
+            self._consumer,
+            0,
+            *ids,
+            ms=self._min_idle_ms,
+            justid=True,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<redis_oxide.GroupConsumer stream={self._stream!r} group={self._group!r} "
+            f"consumer={self._consumer!r} local={len(self._local)} {self.stats}>"
+        )
+
+
+class StreamProducer(Generic[StrT]):
+    """Appends to a stream and keeps it trimmed (``MAXLEN ~`` or, by age, ``MINID ~``).
+
+    Args:
+        client: Any redis-oxide client; IDs are typed like it.
+        stream: The stream's key.
+        maxlen: Keep about this many entries.
+        max_age: Keep entries about this young (seconds or a ``timedelta``), by ID time.
+        exact: Trim exactly (``=``) instead of by whole macro nodes (``~``, much cheaper).
+        limit: At most this many entries evicted per append (``LIMIT``; only with ``~``).
+
+    Raises:
+        ValueError: Both or neither bound given, a bound out of range, or ``limit`` with
+            ``exact``.
+    """
+
+    def __init__(
+        self,
+        client: Commands[StrT],
+        stream: KeyT,
+        *,
+        maxlen: int | None = None,
+        max_age: float | timedelta | None = None,
+        exact: bool = False,
+        limit: int | None = None,
+    ) -> None:
+        if (maxlen is None) == (max_age is None):
+            raise ValueError("give exactly one of maxlen and max_age")
+        if maxlen is not None and maxlen < 0:
+            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+        age = max_age.total_seconds() if isinstance(max_age, timedelta) else max_age
+        if age is not None and not age > 0:
+            raise ValueError(f"max_age must be > 0, got {max_age!r}")
+        if limit is not None and (exact or limit < 1):
+            raise ValueError("limit must be >= 1 and needs approximate trimming (exact=False)")
+        self._client: Commands[StrT] = client
+        self._stream = stream
+        self._maxlen = maxlen
+        self._age_ms = None if age is None else round(age * 1000)
+        self._operator: Literal["=", "~"] = "=" if exact else "~"
+        self._limit = limit
+
+    def _trim(self) -> XaddTrim:
+        if self._age_ms is not None:
+            minid = f"{max(0, int(time.time() * 1000) - self._age_ms)}-0"
+            return XaddTrim(
+                strategy="MINID", threshold=minid, operator=self._operator, count=self._limit
+            )
+        assert self._maxlen is not None
+        return XaddTrim(
+            strategy="MAXLEN", threshold=self._maxlen, operator=self._operator, count=self._limit
+        )
+
+    async def add(self, fields: Mapping[MappingFieldT, ValueT], *, id: ValueT = "*") -> StrT:
+        """Append one entry, trimming the stream.
+
+        Args:
+            fields: The entry's field-value pairs.
+            id: The entry ID; ``*`` lets the server choose.
+
+        Returns:
+            The new entry's ID.
+        """
+        added = await self._client.xadd(self._stream, fields, trim=self._trim(), id=id)
+        assert added is not None  # only NOMKSTREAM gives None
+        return added

@@ -1,0 +1,188 @@
+"""Which commands the cache keeps, its configuration, and the store's rules (no server).
+
+The rule comes from the generated metadata; these tests pin what it gives for the 7.4 spec.
+The store tests drive ``Cache`` with real futures, in the order a connection would: a read
+noted when sent, an invalidation, the reply.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import pytest
+
+# Private names: the store's rules are tested below the executor that wires them.
+from redis_oxide import Cache, CacheConfig
+from redis_oxide._cache_config import FLUSH, TRACKING_INFO, WRITE_KEYS, cacheable, command_plan
+from redis_oxide._cache_store import key_bytes
+from redis_oxide._generated._meta import COMMANDS
+
+pytestmark = pytest.mark.timeout(10)
+
+GET = ("GET", "k")
+
+
+def _cacheable_names() -> set[str]:
+    return {name for name, kind in command_plan(CacheConfig()).items() if kind >= 0}
+
+
+def test_default_set_holds_the_single_key_reads_of_data() -> None:
+    names = _cacheable_names()
+    assert {"GET", "HGET", "HGETALL", "SMEMBERS", "ZRANGE", "LRANGE", "XRANGE"} <= names
+    assert len(names) == 43
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("TTL", "nondeterministic_output tip"),
+        ("PTTL", "nondeterministic_output tip"),
+        ("HTTL", "tip added by tips.toml"),
+        ("SRANDMEMBER", "random reply"),
+        ("MGET", "several keys"),
+        ("LCS", "two keys"),
+        ("EVAL_RO", "key count"),
+        ("SORT_RO", "two key specs"),
+        ("LLEN", "RO without ACCESS: facts about the key, not its data"),
+        ("MEMORY USAGE", "RO without ACCESS"),
+        ("OBJECT FREQ", "RO without ACCESS and a tip"),
+        ("XREAD", "blocking"),
+        ("SET", "a write"),
+        ("JSON.GET", "a module command"),
+    ],
+)
+def test_commands_outside_the_rule_are_not_cached(name: str, why: str) -> None:
+    assert name not in _cacheable_names(), why
+
+
+def test_the_rule_reads_the_metadata() -> None:
+    assert cacheable(COMMANDS["GET"]) == 1
+    assert cacheable(COMMANDS["XINFO STREAM"]) == 2  # counted from the container name
+    assert cacheable(COMMANDS["TTL"]) is None
+
+
+def test_plan_kinds_for_writes_flushes_and_tracking_reports() -> None:
+    plan = command_plan(CacheConfig())
+    assert plan["SET"] == plan["EVAL"] == plan["DEL"] == WRITE_KEYS
+    assert plan["FLUSHALL"] == plan["FLUSHDB"] == plan["SWAPDB"] == FLUSH
+    assert plan["CLIENT TRACKINGINFO"] == TRACKING_INFO
+    for passed in ("PING", "INFO", "TTL", "MGET"):
+        assert passed not in plan
+
+
+def test_configuration_is_validated() -> None:
+    assert CacheConfig(commands=["get", "hgetall"]).commands == frozenset({"GET", "HGETALL"})
+    assert set(command_plan(CacheConfig(commands={"GET"})).values()) >= {1}
+    with pytest.raises(ValueError, match="MGET is not cacheable"):
+        CacheConfig(commands={"MGET"})
+    with pytest.raises(ValueError, match="unknown command 'NOPE'"):
+        CacheConfig(commands={"nope"})
+    with pytest.raises(TypeError, match="bare string"):
+        CacheConfig(commands="GET")
+    with pytest.raises(ValueError, match="max_entries"):
+        CacheConfig(max_entries=0)
+    with pytest.raises(ValueError, match="ttl"):
+        CacheConfig(ttl=float("nan"))
+    with pytest.raises(ValueError, match="only for mode='bcast'"):
+        CacheConfig(prefixes=("user:",))
+    assert CacheConfig(mode="bcast", prefixes=["a:", b"b:"]).prefixes == ("a:", b"b:")
+
+
+def test_cache_objects_come_from_clients_only() -> None:
+    with pytest.raises(TypeError, match=r"Redis\(cache=...\)"):
+        Cache()
+
+
+def test_key_bytes_follow_the_encoder() -> None:
+    assert key_bytes("é") == "é".encode()
+    assert key_bytes(memoryview(b"ab")) == b"ab"
+    assert key_bytes(12) == b"12"
+    assert key_bytes(0.5) == b"0.5"
+    with pytest.raises(TypeError):
+        key_bytes(True)
+
+
+def _store(config: CacheConfig | None = None, encoding: str | None = None) -> Cache:
+    return Cache._new(config or CacheConfig(), encoding=encoding)
+
+
+def _read(cache: Cache, args: tuple[str, ...]) -> Callable[[object], object]:
+    """A read sent now; call the result with the reply, as the connection does."""
+    return functools.partial(cache._fill, key_bytes(args[1]), args, None, cache._tick, cache._epoch)
+
+
+def _answer(read: Callable[[object], object], reply: object) -> None:
+    assert read(reply) is reply  # the caller gets the reply whether or not it fills
+
+
+def test_a_read_answered_after_an_invalidation_does_not_fill() -> None:
+    cache = _store()
+    read = _read(cache, GET)
+    cache._on_push([b"invalidate", [b"k"]])
+    _answer(read, b"old")
+    assert len(cache) == 0
+    # The next read, sent after the invalidation, fills.
+    _answer(_read(cache, GET), b"new")
+    assert cache._entries[GET][0] == b"new"
+
+
+def test_an_invalidation_of_another_key_lets_the_read_fill() -> None:
+    cache = _store()
+    read = _read(cache, GET)
+    cache._invalidate([b"other"])
+    _answer(read, b"v")
+    assert len(cache) == 1
+
+
+def test_a_flush_refuses_every_read_in_flight() -> None:
+    cache = _store()
+    _answer(_read(cache, GET), b"v")
+    reads = [_read(cache, ("GET", f"k{i}")) for i in range(3)]
+    cache._on_push([b"invalidate", None])
+    for read in reads:
+        _answer(read, b"v")
+    assert len(cache) == 0
+    assert cache.flushes == 1
+
+
+def test_values_are_copied_in_and_out() -> None:
+    cache = _store()
+    value = {"f": [b"a"]}
+    _answer(_read(cache, ("HGETALL", "h")), value)
+    value["f"].append(b"b")
+    stored, _parser, _expires, copier, *_rest = cache._entries[("HGETALL", "h")]
+    assert stored == {"f": [b"a"]}
+    assert copier is not None
+    handed = copier(stored)
+    handed["f"].append(b"c")
+    assert stored == {"f": [b"a"]}
+
+
+def test_reply_models_are_not_kept() -> None:
+    cache = _store()
+    _answer(_read(cache, GET), object())
+    assert len(cache) == 0
+
+
+def test_bounds_evict_the_least_recently_used() -> None:
+    cache = _store(CacheConfig(max_entries=2))
+    for name in ("a", "b", "c"):
+        _answer(_read(cache, ("GET", name)), b"v")
+    assert list(cache._entries) == [("GET", "b"), ("GET", "c")]
+    assert cache.evictions == 1
+    small = _store(CacheConfig(max_bytes=400))
+    _answer(_read(small, ("GET", "big")), b"x" * 1000)
+    assert len(small) == 0  # one value over the whole bound is not kept
+
+
+def test_decoded_invalidations_map_back_to_bytes() -> None:
+    cache = _store(encoding="latin-1")
+    _answer(_read(cache, ("GET", "é")), "v")
+    cache._on_push(["invalidate", ["\xc3\xa9"]])  # UTF-8 bytes of "é" read as latin-1
+    assert len(cache) == 0
+    utf8 = _store(encoding="utf-8")
+    _answer(_read(utf8, GET), "v")
+    utf8._on_push(["invalidate", ["\ufffd"]])  # a key that did not decode: drop everything
+    assert len(utf8) == 0
+    assert utf8.flushes == 1

@@ -1,0 +1,238 @@
+"""The cache under load: a hot-key workload checked read by read, and its memory bound.
+
+Hot keys: 100 tasks read 1,000 keys through the client under test, while another client, in a
+process of its own (``_writer.py``), writes one operation in ten, each write setting a key to
+its next version. Every read is checked against the versions whose write was acknowledged
+and whose invalidation was delivered: a barrier task snapshots the acknowledged versions,
+makes one round trip on the connection that receives the reader's invalidations (they were
+queued before the write's acknowledgement, so they arrive before the barrier's reply), and
+only then raises the floor reads must meet. The cached and the uncached client run in
+alternating phases of the same run, against the same writer, so the machine's load falls on
+both alike; a last pair of phases runs with the writer paused. Read throughput is reported as
+figures, never asserted (a shared machine's timings are noise).
+
+Memory: a million distinct keys read through a cache of 10,000 entries; the process's
+resident size must stop growing once the cache is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from redis_oxide import CacheConfig, Redis
+from redis_oxide.testing.plugin import ServerFactory
+from tests.cache._writer import (
+    CELLS,
+    KEYS,
+    PAUSE,
+    READS,
+    READY,
+    STOP,
+    WRITES,
+    hot_key,
+    map_cells,
+)
+
+if TYPE_CHECKING:
+    from tests.conftest import Figure
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+TASKS = 100
+# Short phases, many rounds: the load of a shared machine drifts less within a round.
+ROUNDS = 6
+PHASE_SECONDS = 0.75
+# Reads a task makes between looks at the clock and between reports to the writer.
+CHUNK = 32
+
+
+class Phase:
+    """Counts of one phase: reads, reads below the floor, seconds."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.stale = 0
+        self.seconds = 0.0
+
+
+async def _phase(
+    reader: Redis[bytes], cells: memoryview, plans: list[list[int]], into: list[Phase]
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + PHASE_SECONDS
+    committed = [0] * KEYS
+    keys = [hot_key(i) for i in range(KEYS)]
+    result = Phase()
+
+    async def read(plan: list[int]) -> None:
+        get = reader.get
+        reads = stale = 0
+        while loop.time() < stop:
+            at = reads % len(plan)
+            for index in plan[at : at + CHUNK]:
+                floor = committed[index]
+                if int(await get(keys[index]) or -1) < floor:
+                    stale += 1
+            reads += CHUNK
+            cells[READS] += CHUNK
+        result.reads += reads
+        result.stale += stale
+
+    async def barrier() -> None:
+        while loop.time() < stop:
+            acknowledged = cells[:KEYS].tolist()
+            await reader.client_trackinginfo()  # on the connection that gets invalidations
+            committed[:] = acknowledged
+            await asyncio.sleep(0.002)
+
+    started = time.perf_counter()
+    await asyncio.gather(barrier(), *(read(plan) for plan in plans))
+    result.seconds = time.perf_counter() - started
+    into.append(result)
+
+
+async def test_hot_keys_are_never_read_stale_and_mostly_hit(
+    redis_server_factory: ServerFactory, tmp_path: Path, figures: Figure
+) -> None:
+    info = redis_server_factory("7")
+    path = tmp_path / "cells"
+    path.write_bytes(bytes(CELLS * 8))
+    mapped, cells = map_cells(path)
+    rng = random.Random(20260518)
+    plans = [[rng.randrange(KEYS) for _ in range(4096)] for _ in range(TASKS)]
+    # The writer must keep its pace: asyncio's debug mode (``make pytest``) is not for it.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")}
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.cache._writer",
+        str(path),
+        info.host,
+        str(info.port),
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        async with (
+            Redis(info.host, info.port) as plain,
+            Redis(info.host, info.port, cache=CacheConfig()) as cached,
+        ):
+            await plain.mset({hot_key(i): 0 for i in range(KEYS)})
+            async with asyncio.timeout(20):
+                while not cells[READY]:
+                    assert writer.returncode is None, "the writer process ended early"
+                    await asyncio.sleep(0.01)
+            runs: dict[str, list[Phase]] = {"cached": [], "uncached": []}
+            for _ in range(ROUNDS):
+                await _phase(cached, cells, plans, runs["cached"])
+                await _phase(plain, cells, plans, runs["uncached"])
+            cache = cached.cache
+            assert cache is not None
+            hits, misses = cache.hits, cache.misses
+            writes, total_reads = cells[WRITES], cells[READS]
+            # For comparison, the same reads with the writer paused: hits only, once warm.
+            cells[PAUSE] = 1
+            await asyncio.sleep(0.1)  # writes in flight land
+            await asyncio.gather(*(cached.get(hot_key(i)) for i in range(KEYS)))
+            quiet: dict[str, list[Phase]] = {"cached": [], "uncached": []}
+            for _ in range(2):
+                await _phase(cached, cells, plans, quiet["cached"])
+                await _phase(plain, cells, plans, quiet["uncached"])
+    finally:
+        cells[STOP] = 1
+        try:
+            async with asyncio.timeout(10):
+                await writer.wait()
+        finally:
+            if writer.returncode is None:
+                writer.kill()
+                await writer.wait()
+            cells.release()
+            mapped.close()
+
+    def rate(phases: list[Phase]) -> float:
+        return sum(p.reads for p in phases) / sum(p.seconds for p in phases)
+
+    stale = {mode: sum(p.stale for p in runs[mode] + quiet[mode]) for mode in runs}
+    hit_rate = hits / (hits + misses)
+    write_share = writes / (writes + total_reads)
+    cached_rate, uncached_rate = rate(runs["cached"]), rate(runs["uncached"])
+    figures("stale reads, cached / uncached", f"{stale['cached']} / {stale['uncached']}")
+    figures(
+        "reads checked, cached / uncached",
+        f"{sum(p.reads for p in runs['cached'])} / {sum(p.reads for p in runs['uncached'])}",
+    )
+    figures("hit rate", f"{hit_rate:.1%}")
+    figures("writes (other process), share of operations", f"{write_share:.1%}")
+    figures("reads/s cached", round(cached_rate))
+    figures("reads/s uncached", round(uncached_rate))
+    figures("read throughput cached / uncached", f"{cached_rate / uncached_rate:.2f}x")
+    quiet_rates = {mode: rate(phases) for mode, phases in quiet.items()}
+    figures(
+        "without writes: reads/s cached / uncached (ratio)",
+        f"{quiet_rates['cached']:.0f} / {quiet_rates['uncached']:.0f} "
+        f"({quiet_rates['cached'] / quiet_rates['uncached']:.2f}x)",
+    )
+    assert stale == {"cached": 0, "uncached": 0}
+    assert hit_rate >= 0.8
+    assert 0.08 <= write_share <= 0.12
+
+
+def _rss() -> int:
+    """Resident set size of this process now, in bytes (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+@pytest.mark.timeout(90)
+async def test_a_million_keys_through_ten_thousand_entries_keep_memory_bounded(
+    redis_server_factory: ServerFactory, figures: Figure
+) -> None:
+    info = redis_server_factory("7")
+    total, batch = 1_000_000, 5_000
+    keys = [f"m:{i}" for i in range(total)]
+    async with Redis(info.host, info.port) as loader:
+        for start in range(0, total, 50_000):
+            async with loader.pipeline() as pipe:
+                for key in keys[start : start + 50_000]:
+                    pipe.set(key, "v")
+    config = CacheConfig(max_entries=10_000)
+    samples: dict[int, int] = {}
+    started = time.perf_counter()
+    async with Redis(info.host, info.port, cache=config) as client:
+        for start in range(0, total, batch):
+            values = await asyncio.gather(*(client.get(k) for k in keys[start : start + batch]))
+            assert values[0] == b"v"
+            done = start + batch
+            if done in (50_000, 100_000, 250_000, 500_000, 750_000, 1_000_000):
+                gc.collect()
+                samples[done] = _rss()
+        cache = client.cache
+        assert cache is not None
+        assert len(cache) == 10_000
+        assert cache.misses == total
+        assert cache.evictions == total - 10_000
+        entries_bytes = cache.bytes_used
+    seconds = time.perf_counter() - started
+    growth = samples[1_000_000] - samples[100_000]
+    figures("reads (all misses), seconds", f"{total} in {seconds:.1f}")
+    figures(
+        "RSS after 100k / 500k / 1M reads (MiB)",
+        " / ".join(f"{samples[n] / 2**20:.1f}" for n in (100_000, 500_000, 1_000_000)),
+    )
+    figures("RSS growth from 100k to 1M reads (MiB)", f"{growth / 2**20:.1f}")
+    figures("cache bytes_used at the end (MiB)", f"{entries_bytes / 2**20:.2f}")
+    # The key list alone is ~70 MiB and was built before the first sample; the cache's share
+    # must stop growing once it holds its 10,000 entries.
+    assert growth < 16 * 2**20
