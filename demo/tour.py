@@ -3,7 +3,8 @@
 Runs against the server named by ``REDIS_URL``; without it, starts an embedded Redis Stack
 server on a free loopback port and stops it afterwards. Then the Sentinel part
 (``sentinel_tour.py``): against ``REDIS_SENTINELS``, or a local group it starts, fails over
-and stops. Every value printed below has a precise
+and stops; and the Redis Cluster part (``cluster_tour.py``): against ``REDIS_CLUSTER_URL``, or
+a local six-node cluster it starts and stops. Every value printed below has a precise
 static type (the comments name it), which ``mypy --strict`` checks as part of ``make test``.
 """
 
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cluster_tour import cluster_tour
 from sentinel_tour import sentinel_tour
 
 import redis_oxide
@@ -345,6 +347,7 @@ def main() -> int:
     with server_url() as url:
         asyncio.run(tour(url))
     asyncio.run(sentinel_tour())
+    cluster_tour()
     return 0
 
 

@@ -12,8 +12,11 @@ from redis_oxide import exceptions, streams, types
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_store import Cache
 from redis_oxide._client import Redis
+from redis_oxide._client_cluster import RedisCluster
+from redis_oxide._client_cluster_view import ClusterStats, ClusterView
 from redis_oxide._client_sentinel import Sentinel
 from redis_oxide._client_url import from_url
+from redis_oxide._cluster import ClusterMember
 from redis_oxide._generated._models import *  # noqa: F403  (reply models: see __all__ below)
 from redis_oxide._health import (
     ClusterHealth,
@@ -44,6 +47,9 @@ __all__ = [
     "Cache",
     "CacheConfig",
     "ClusterHealth",
+    "ClusterMember",
+    "ClusterStats",
+    "ClusterView",
     "ConsumerStats",
     "GroupConsumer",
     "HealthReport",
@@ -57,6 +63,7 @@ __all__ = [
     "PubSub",
     "Redis",
     "ReplicaLink",
+    "RedisCluster",
     "ReplicaStatus",
     "ReplicationState",
     "Resubscribed",
@@ -87,6 +94,9 @@ for _public in (
     CacheConfig,
     ClusterHealth,
     HealthReport,
+    ClusterMember,
+    ClusterStats,
+    ClusterView,
     Library,
     Message,
     MonitoredPrimary,
@@ -97,6 +107,7 @@ for _public in (
     PubSub,
     Redis,
     ReplicaLink,
+    RedisCluster,
     ReplicaStatus,
     ReplicationState,
     Resubscribed,

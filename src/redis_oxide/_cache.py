@@ -50,7 +50,7 @@ from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection import Connection
 from redis_oxide._connection_setup import ConnectionConfig, Connector
-from redis_oxide._exceptions import ServerError
+from redis_oxide._exceptions import RedisError
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
@@ -372,7 +372,7 @@ def _unfilled(reroute: Reroute | None, cache: Cache) -> Reroute | None:
         return None
 
     def rerouted(
-        error: ServerError,
+        error: RedisError,
         meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,

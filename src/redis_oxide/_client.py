@@ -8,8 +8,8 @@ Rules this module keeps:
   attribute, so a generated method calls it directly: the facade costs no frame per command.
 - Commands that change connection state (SELECT, MULTI, SUBSCRIBE …) are refused as raw
   calls, with the API to use instead (``_raw_commands``).
-- Pipelines, transactions and scripts are built here over the executor; they depend on the
-  executor's protocol, never on this class.
+- Raw commands, pipelines, transactions and scripts come from ``ClientBase``, over the
+  executor; they depend on the executor's protocol, never on this class.
 - ``with_options`` views share the root's strategy and cache; only the root closes it.
 - Telemetry on wraps the executor in a ``TracedExecutor`` before binding; off, nothing does.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
@@ -25,31 +25,23 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, Unpack, overload
 
 from redis_oxide._cache import Cache, CachingExecutor, with_cache
+from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._command import ArgT, KeyT
 from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Executor, Reroute
-from redis_oxide._generated import Commands, StrT
-from redis_oxide._generated._base import BoundExecute
+from redis_oxide._generated import StrT
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
-from redis_oxide._parsers import Reply
-from redis_oxide._pipeline import Pipeline
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, PubSubOptions
-from redis_oxide._raw_commands import command_meta
-from redis_oxide._scripting import Library, Script
 from redis_oxide._sentinel_report import SentinelReport
 from redis_oxide._telemetry_executor import instrument
-from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
 from redis_oxide._url import parse_url
 
 __all__ = ["Redis", "StrT"]
-
-T = TypeVar("T")
 
 # How long aclose() lets replies in flight arrive before it aborts the shared connections.
 _CLOSE_GRACE = 5.0
@@ -57,7 +49,7 @@ _CLOSE_GRACE = 5.0
 _UNSET: Any = object()
 
 
-class Redis(Commands[StrT], Generic[StrT]):
+class Redis(ClientBase[StrT, Executor], Generic[StrT]):
     """An asyncio Redis client for one server (TCP, TLS or unix socket).
 
     ``Redis()`` returns ``Redis[bytes]``; ``Redis(decode_responses=True)`` returns
@@ -84,8 +76,6 @@ class Redis(Commands[StrT], Generic[StrT]):
         ImportError: ``telemetry`` is on and ``opentelemetry-api`` is not installed.
     """
 
-    # Bound per instance to the executor's method (module rules).
-    _execute: BoundExecute
     #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
     cache: Cache | None
 
@@ -125,10 +115,7 @@ class Redis(Commands[StrT], Generic[StrT]):
         self._server = server = make_executor(config, connector, reroute)
         self.cache = server.cache if isinstance(server, CachingExecutor) else None
         # What patterns run on: the executor above, or its traced wrapper.
-        self._executor: Executor = instrument(server, config.telemetry, config.connection.db)
-        # The same call signature as the base's method; pyright does not compare a callable
-        # attribute with a method.
-        self._execute = self._executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
+        self._bind(instrument(server, config.telemetry, config.connection.db))
         # Set by Sentinel: the sentinels' report and the role this client needs, for health().
         self._sentinel_report: Callable[[], Awaitable[SentinelReport]] | None = None
         self._expected_role: str | None = None
@@ -212,105 +199,10 @@ class Redis(Commands[StrT], Generic[StrT]):
         server = with_cache(server, cache)
         if server is not self._server:  # else the view keeps the root's (traced) executor
             view._server = server
-            view._executor = instrument(server, self._config.telemetry, self._config.connection.db)
-        view._execute = view._executor._execute
+            view._bind(instrument(server, self._config.telemetry, self._config.connection.db))
         return view
 
-    # -- executing --------------------------------------------------------------------------
-
-    async def execute_command(self, *args: ArgT) -> Reply:
-        """Send a raw command and return its decoded reply.
-
-        Args:
-            *args: The command name (``"GET"``, ``"CLIENT"``, ...) and its arguments.
-
-        Returns:
-            The reply as decoded (``bytes``/``str``, ``int``, ``float``, ``bool``, ``list``,
-            ``dict`` or None). Binary replies (DUMP) stay ``bytes`` on a decoding client.
-
-        Raises:
-            InvalidUsageError: The command changes connection state; the message names
-                the API to use instead.
-            TypeError: An argument cannot be sent (``bool``, ``None`` ...).
-            ServerError: The server refused the command.
-            CommandTimeoutError: No reply within ``command_timeout``.
-            ConnectionLostError: The connection died; ``may_have_executed`` tells whether
-                the command may have run.
-        """
-        if not args:
-            raise TypeError("execute_command() needs at least the command name")
-        reply: Reply = await self._execute(command_meta(args), args, None)
-        return reply
-
-    # -- patterns: pipelines, transactions, scripting ---------------------------------------
-
-    def pipeline(self, transaction: bool = False, *, raise_on_error: bool = True) -> Pipeline[StrT]:
-        """Start a pipeline: commands are queued and sent together.
-
-        Args:
-            transaction: Wrap the commands in MULTI/EXEC (atomic; no WATCH).
-            raise_on_error: Raise the first command error from ``execute()``; otherwise
-                errors are returned in their slots.
-
-        Returns:
-            A pipeline; use ``async with`` or call ``await pipeline.execute()``.
-        """
-        return Pipeline[StrT]._over(
-            self._executor, transaction=transaction, raise_on_error=raise_on_error
-        )
-
-    async def transaction(
-        self,
-        func: Callable[[Transaction[StrT]], Awaitable[T]],
-        *watch_keys: KeyT,
-        retries: int | None = None,
-        raise_on_error: bool = True,
-    ) -> T:
-        """Run ``func`` in an optimistic WATCH/MULTI/EXEC loop on a dedicated connection.
-
-        ``func`` reads through the transaction it is given (those commands run at once),
-        calls ``tx.multi()``, then queues commands; EXEC follows when it returns (or ``func``
-        awaits ``tx.execute()`` itself). If a watched key changed, the whole attempt
-        (``func`` included) is retried after a short, jittered pause.
-
-        Args:
-            func: The attempt; it may be run several times.
-            *watch_keys: Keys to WATCH before each attempt.
-            retries: Attempts after the first; None uses the default (64).
-            raise_on_error: Raise the first error of a queued command.
-
-        Returns:
-            What ``func`` returned in the attempt that committed.
-
-        Raises:
-            WatchError: Every attempt lost its race.
-            ExecAbortError: A queued command was invalid.
-        """
-        return await run_transaction(
-            self._executor,
-            func,
-            watch_keys,
-            retries=DEFAULT_RETRIES if retries is None else retries,
-            raise_on_error=raise_on_error,
-        )
-
-    def watch(self, *keys: KeyT, raise_on_error: bool = True) -> WatchBlock[StrT]:
-        """WATCH ``keys`` on a dedicated connection for a transaction written by hand.
-
-        ``async with client.watch("k") as tx:`` reads with ``await tx.get("k")``, then
-        ``tx.multi()`` and queued commands; EXEC runs when the block ends without error.
-
-        Args:
-            *keys: Keys to WATCH.
-            raise_on_error: Raise the first error of a queued command.
-
-        Returns:
-            An async context manager yielding the transaction.
-
-        Raises:
-            ValueError: No key was given.
-        """
-        return WatchBlock[StrT]._over(self._executor, keys, raise_on_error=raise_on_error)
+    # -- subscriptions --------------------------------------------------------------------
 
     def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
         """Start a subscription on a connection of its own.
@@ -343,38 +235,7 @@ class Redis(Commands[StrT], Generic[StrT]):
             options=options,
         )
 
-    def register_script(self, source: str | bytes, *, read_only: bool = False) -> Script:
-        """Return a callable Lua script run by SHA1 (loaded on NOSCRIPT).
-
-        Args:
-            source: The Lua source.
-            read_only: Use EVALSHA_RO; the script must not write.
-
-        Returns:
-            The script; ``await script(keys=[...], args=[...])`` runs it.
-        """
-        return Script(self._executor, source, read_only=read_only)
-
-    def library(self, code: str | bytes) -> Library:
-        """Return a function library helper (FUNCTION LOAD, FCALL, FCALL_RO).
-
-        Args:
-            code: The library source, starting with ``#!lua name=<library>``.
-
-        Returns:
-            The library; ``await lib.load()`` loads it, ``await lib.call(...)`` calls.
-
-        Raises:
-            ValueError: The code has no ``#!lua name=...`` first line.
-        """
-        return Library(self._executor, code)
-
     # -- introspection and lifecycle --------------------------------------------------------
-
-    @property
-    def command_timeout(self) -> float | None:
-        """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
-        return self._server.command_timeout
 
     def stats(self) -> PoolStats:
         """Return connection counts (connections, pending, leased, reconnects, bytes ...).

@@ -1,7 +1,8 @@
-"""The keyword options of ``Redis`` and ``from_url``, as one typed dictionary.
+"""The keyword options of ``Redis``, ``RedisCluster`` and ``from_url``, as typed dictionaries.
 
 One definition serves the constructor overloads, ``from_url`` and the URL parser, so an
-option is added in exactly one place. Defaults live in ``Redis.__init__``.
+option is added in exactly one place. Defaults live in ``_client_config`` (and the cluster's
+own in ``_client_cluster``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import ssl as _ssl
 from typing import Literal, TypedDict
 
 from redis_oxide._cache_config import CacheConfig
+from redis_oxide._cluster import ReadFrom
 from redis_oxide._retry import Retry
 from redis_oxide._telemetry import Telemetry
 
-__all__ = ["ClientOptions", "StrategyName"]
+__all__ = ["ClientOptions", "ClusterOptions", "ReadFrom", "StrategyName"]
 
 StrategyName = Literal["multiplexed", "pooled"]
 
@@ -44,3 +46,14 @@ class ClientOptions(TypedDict, total=False):
     encoding_errors: str
     cache: CacheConfig | bool | None
     telemetry: Telemetry | bool | None
+
+
+class ClusterOptions(ClientOptions, total=False):
+    """Keyword options of ``RedisCluster(...)``: those of ``Redis`` (without ``db`` and
+    ``unix_socket_path``, which a cluster does not have, and ``cache``, not available on a
+    cluster yet) and the cluster's own."""
+
+    read_from: ReadFrom
+    max_redirects: int
+    failover_timeout: float
+    topology_refresh_interval: float | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 __all__ = [
@@ -163,6 +163,20 @@ class CommandMeta:
     is_readonly: bool = False
     is_blocking: bool = False
     binary_reply: bool = False
+    #: The index of the command's one key when its key specs fix exactly one key at one
+    #: index (GET, SET, HSET ...), else None; derived from ``key_specs`` here, equal to
+    #: ``_keys.single_key_index`` (a test checks every generated command). A cluster client
+    #: reads it instead of running the key extractor.
+    key_index: int | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        specs = [s for s in self.key_specs if not s.flags & KeySpecFlag.NOT_KEY]
+        index = None
+        if len(specs) == 1:
+            spec = specs[0]
+            if spec.last_key == 0 and not spec.flags & KeySpecFlag.INCOMPLETE:
+                index = spec.begin_index
+        object.__setattr__(self, "key_index", index)
 
 
 class CommandExecutor(Protocol):

@@ -16,7 +16,8 @@ Rules this module keeps (``Connection`` in ``_connection.py`` adds the sending s
 - A reply whose text did not decode (recorded in ``_failures``) fails only its command with
   ``ReplyDecodeError``; a push frame with such text is delivered with U+FFFD and logged.
 - A ``reroutable`` server error, or the loss of the connection, is first offered to the
-  command's ``FailureHook``, which may take the caller's future over.
+  command's ``FailureHook``, which may take the caller's future over. A passed deadline is
+  shown to the hook too, for notice only.
 - Push frames go to the push handler, never to a caller.
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
   every pending caller fails with the cause, the transport is aborted and new commands are

@@ -75,7 +75,9 @@ class FailureHook(Protocol):
     (``error`` is the ``ConnectionLostError`` the caller would get) or when the reply is a
     server error whose class is ``reroutable`` (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY,
     LOADING, MASTERDOWN). Returns True when it took the future over (it will resolve it, by
-    re-running the command where it belongs); False leaves ``error`` to the caller.
+    re-running the command where it belongs); False leaves ``error`` to the caller. It is also
+    shown a ``CommandTimeoutError`` when the command's deadline passes, for notice only: the
+    caller gets that error whatever the hook returns, and a hook must return False.
     """
 
     def __call__(
@@ -270,6 +272,9 @@ def pending_commands(pending: Collection[Entry]) -> int:
 def time_out_entries(pending: Collection[Entry], now: float, address: str) -> float | None:
     """Fail the entries whose deadline has passed with ``CommandTimeoutError``.
 
+    Each failed entry's hook is shown the error first, for notice only: a hook cannot take a
+    command over once its deadline has passed.
+
     Args:
         pending: A connection's FIFO; the entries stay in it (their replies are still due).
         now: The loop time, slack included.
@@ -279,7 +284,7 @@ def time_out_entries(pending: Collection[Entry], now: float, address: str) -> fl
         The nearest deadline still ahead, or None.
     """
     nearest: float | None = None
-    for fut, _, meta, deadline, _, _ in pending:
+    for fut, parser, meta, deadline, hook, args in pending:
         if deadline is None or fut.done():
             continue
         if deadline <= now:
@@ -287,6 +292,9 @@ def time_out_entries(pending: Collection[Entry], now: float, address: str) -> fl
             err = CommandTimeoutError(f"{name} got no reply from {address} in time")
             err.command = name
             err.address = address
+            if hook is not None and args is not None:
+                # For notice only (a cluster learns its node hangs); the caller gets the error.
+                offer_failure(hook, fut, args, parser, meta, deadline, err)
             fut.set_exception(err)
         elif nearest is None or deadline < nearest:
             nearest = deadline

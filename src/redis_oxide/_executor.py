@@ -9,9 +9,13 @@ Rules this module keeps:
   server error (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN), which go
   to the pluggable ``Reroute`` (cluster and Sentinel topologies plug theirs in). Slow paths
   (connecting, blocking commands) are coroutines.
-- After a lost connection a command is retried on the same server only when that cannot run
-  it twice: it is read-only, or its bytes never left the client. A reroutable error means
-  the command did not run, so the ``Reroute`` may re-run any command.
+- After a lost connection a command is retried only when that cannot run it twice: it is
+  read-only, or its bytes never left the client. With a ``Reroute`` set, such a command and
+  a failed connect are offered to it first (a cluster re-runs them where the topology now
+  puts their slot); when it declines, the command is retried on the same server. A
+  reroutable error means the command did not run, so the ``Reroute`` may re-run any command.
+- Command timeouts are shown to the ``Reroute`` too, for notice only (a cluster learns that a
+  node hangs): the caller always gets the timeout.
 - Blocking commands go to a dedicated lease and are not bound by ``command_timeout`` (their
   own timeout argument bounds them); everything else shares connections.
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
@@ -31,7 +35,9 @@ from typing import Any, Protocol, TypeVar
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import (
     CommandTimeoutError,
+    ConnectFailedError,
     ConnectionLostError,
+    ConnectTimeoutError,
     RedisError,
     ServerError,
 )
@@ -49,16 +55,20 @@ T = TypeVar("T")
 
 
 class Reroute(Protocol):
-    """Decides where a command goes after a ``reroutable`` server error.
+    """Decides where a command goes after a failure another server may not have.
 
-    Returns an awaitable of the command's value (the command re-run where it now belongs,
-    e.g. on the node a MOVED names), or None to give ``error`` to the caller. ``deadline``
-    is on the ``time.monotonic`` clock. Called synchronously when the error arrives.
+    Called synchronously with ``error``: a ``reroutable`` server error (the command did not
+    run); a ``ConnectionLostError`` of a command that may run again (read-only, or never
+    written); a ``ConnectFailedError`` or ``ConnectTimeoutError`` (nothing was sent); or a
+    ``CommandTimeoutError``, for notice only. Returns an awaitable of the command's value (the
+    command re-run where it now belongs, e.g. on the node a MOVED names), or None to decline:
+    the caller then gets ``error`` (a lost connection is first retried on the same server).
+    For a timeout it must return None. ``deadline`` is on the ``time.monotonic`` clock.
     """
 
     def __call__(
         self,
-        error: ServerError,
+        error: RedisError,
         meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,
@@ -272,10 +282,14 @@ class ServerExecutor:
         if deadline is not None:
             deadline = time.monotonic() + (deadline - loop.time())
         work: Awaitable[Any] | None = None
-        if isinstance(error, ServerError):
-            if self._reroute is not None:
-                work = self._reroute(error, meta, args, parser, deadline)
-        elif isinstance(error, ConnectionLostError) and self._retry.attempts > 1:
+        reroute = self._reroute
+        if isinstance(error, CommandTimeoutError):
+            if reroute is not None:
+                reroute(error, meta, args, parser, deadline)  # notice only (module rules)
+            return False
+        if reroute is not None and isinstance(error, ServerError | ConnectionLostError):
+            work = reroute(error, meta, args, parser, deadline)
+        if work is None and isinstance(error, ConnectionLostError) and self._retry.attempts > 1:
             logger.debug(
                 "%s: connection lost, retrying",
                 meta.name,
@@ -313,24 +327,39 @@ class ServerExecutor:
                     command=meta.name,
                     address=self._strategy.address,
                 )
+            reroute = self._reroute
             try:
                 result: T = await self._strategy.execute(
                     meta, args, parser, remaining, blocking=blocking
                 )
                 return result
             except ConnectionLostError as exc:
-                failures += 1
-                if (exc.may_have_executed and not meta.is_readonly) or (
-                    failures >= self._retry.attempts
-                ):
+                if exc.may_have_executed and not meta.is_readonly:
                     raise
-            except ServerError as exc:
-                work = None
-                if exc.reroutable and self._reroute is not None:
-                    work = self._reroute(exc, meta, args, parser, deadline)
+                work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
+                if work is not None:
+                    value: T = await work
+                    return value
+                failures += 1
+                if failures >= self._retry.attempts:
+                    raise
+            except (ConnectFailedError, ConnectTimeoutError) as exc:
+                work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
                 if work is None:
                     raise
-                value: T = await work
+                value = await work
+                return value
+            except CommandTimeoutError as exc:
+                if reroute is not None:
+                    reroute(exc, meta, args, parser, deadline)  # notice only
+                raise
+            except ServerError as exc:
+                work = None
+                if exc.reroutable and reroute is not None:
+                    work = reroute(exc, meta, args, parser, deadline)
+                if work is None:
+                    raise
+                value = await work
                 return value
             delay = self._retry.delay(failures)
             if deadline is not None:

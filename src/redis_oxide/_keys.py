@@ -36,7 +36,7 @@ from typing import TypeAlias
 
 from redis_oxide._command import ArgT, CommandFlag, CommandMeta, KeySpec, KeySpecFlag
 
-__all__ = ["SLOT_COUNT", "KeyExtraction", "command_keys", "key_slot"]
+__all__ = ["SLOT_COUNT", "KeyExtraction", "command_keys", "key_slot", "single_key_index"]
 
 #: Hash slots of a Redis Cluster.
 SLOT_COUNT = 16384
@@ -97,6 +97,22 @@ def command_keys(
         # One key at a fixed index, most commands: no second call.
         return ((args[plan],), True) if len(args) > plan else _UNKNOWN  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     return plan(args)  # pyright: ignore[reportUnknownArgumentType]
+
+
+def single_key_index(meta: CommandMeta) -> int | None:
+    """The index of the one key of ``meta``'s calls, when its key specs fix one (GET, SET).
+
+    For such a command ``command_keys`` answers ``((args[index],), True)`` whenever
+    ``len(args) > index``, so a router may read the key itself and skip the call.
+
+    Args:
+        meta: The command's metadata.
+
+    Returns:
+        The index, or None when the command has no key, several, or keys found otherwise.
+    """
+    plan = _compile(meta, False)
+    return plan if isinstance(plan, int) else None
 
 
 def key_slot(key: str | bytes | memoryview | int | float) -> int:

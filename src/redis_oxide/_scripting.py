@@ -4,7 +4,8 @@ Rules this module keeps:
 
 - A script is identified by the SHA1 of its source, computed locally: calling it never
   needs a round trip to learn the digest. On NOSCRIPT (the server restarted, SCRIPT FLUSH)
-  the script is loaded and the call retried once; a second NOSCRIPT is raised.
+  the script is loaded and the call retried once; a second NOSCRIPT is raised. A cluster
+  client loads it on the node that answered NOSCRIPT only (``_reload``).
 - In a pipeline or transaction the script is loaded at the head of the batch by the
   pipeline itself (``run_script``), so the queued EVALSHA cannot meet NOSCRIPT.
 - A library is loaded again only when the server says the function is missing AND the
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar, cast, overload
 
 from redis_oxide._command import ArgT, CommandExecutor, CommandMeta, KeyT, ReplyParser, ValueT
@@ -79,12 +80,15 @@ class Script:
         read_only: Run with EVALSHA_RO (the script must not write; replicas may serve it).
     """
 
-    __slots__ = ("_client", "read_only", "sha", "source")
+    __slots__ = ("_client", "_reload", "read_only", "sha", "source")
 
     def __init__(
         self, client: CommandExecutor, source: str | bytes, *, read_only: bool = False
     ) -> None:
         self._client = client
+        # Loads the script where a NOSCRIPT came from (a cluster node); None loads it with
+        # ``load()``, through the client.
+        self._reload: Callable[[NoScriptError, bytes], Awaitable[object]] | None = None
         #: The Lua source as sent to the server.
         self.source: bytes = source.encode() if isinstance(source, str) else bytes(source)
         #: The SHA1 digest (hex) the server knows the script by.
@@ -144,8 +148,11 @@ class Script:
         client = self._client
         try:
             return await client._execute(meta, wire, parser)
-        except NoScriptError:
-            await self.load()
+        except NoScriptError as exc:
+            if self._reload is None:
+                await self.load()
+            else:
+                await self._reload(exc, self.source)
         return await client._execute(meta, wire, parser)
 
     async def load(self) -> str:

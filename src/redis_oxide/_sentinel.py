@@ -46,6 +46,7 @@ from redis_oxide._exceptions import (
     NoPermError,
     PrimaryNotFoundError,
     ReadOnlyError,
+    RedisError,
     ReplicaNotFoundError,
     SentinelError,
     ServerError,
@@ -373,7 +374,7 @@ class SentinelReroute:
 
     def __call__(
         self,
-        error: ServerError,
+        error: RedisError,
         meta: CommandMeta,
         args: Sequence[ArgT],
         parser: Callable[[Any], Any] | None,

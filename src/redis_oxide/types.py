@@ -23,7 +23,9 @@
 import redis_oxide._generated._namespaces as _namespaces
 import redis_oxide._generated._types as _types
 from redis_oxide._cache_config import TrackingMode
-from redis_oxide._client_options import ClientOptions, StrategyName
+from redis_oxide._client_cluster_config import StartupNode
+from redis_oxide._client_cluster_view import ClusterTarget
+from redis_oxide._client_options import ClientOptions, ClusterOptions, ReadFrom, StrategyName
 from redis_oxide._command import (
     ArgT,
     CommandExecutor,
@@ -55,8 +57,13 @@ from redis_oxide._telemetry import StatementMode
 __all__ = [
     # Client options
     "ClientOptions",
+    "ClusterOptions",
+    "ReadFrom",
     "StrategyName",
     "TrackingMode",
+    # Cluster clients
+    "ClusterTarget",
+    "StartupNode",
     # What runs commands: a client, a pipeline, a transaction; the typed command surface
     "CommandExecutor",
     "Commands",

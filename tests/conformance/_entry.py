@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from redis_oxide import Redis
+from redis_oxide import Redis, RedisCluster
 from redis_oxide._command import ArgT
 from redis_oxide._generated import NamespaceBase
 
@@ -49,7 +49,10 @@ class Recorder:
     """
 
     def __init__(
-        self, client: Redis[Any] | NamespaceBase[Any], context: dict[str, Any], prefix: str = ""
+        self,
+        client: Redis[Any] | RedisCluster[Any] | NamespaceBase[Any],
+        context: dict[str, Any],
+        prefix: str = "",
     ) -> None:
         self.client = client
         self.context = context
@@ -74,7 +77,9 @@ class Recorder:
 
     async def raw(self, *args: ArgT) -> Any:
         """Run a raw command without recording it (setup and clean-up)."""
-        assert isinstance(self.client, Redis), "raw commands run on the client, not a namespace"
+        assert isinstance(self.client, Redis | RedisCluster), (
+            "raw commands run on the client, not a namespace"
+        )
         return await self.client.execute_command(*args)
 
 

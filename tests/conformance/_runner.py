@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import typing
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from redis_oxide import Redis
+from redis_oxide import Redis, RedisCluster
 from redis_oxide._command import CommandMeta
 from redis_oxide._generated import Commands, _meta
 
@@ -93,7 +93,13 @@ def command_of(method: str) -> str:
     return metas.pop()
 
 
-def _client(host: str, port: int, protocol: Literal[2, 3], decode: bool) -> Redis[Any]:
+def _client(
+    host: str, port: int, protocol: Literal[2, 3], decode: bool, cluster: bool
+) -> Redis[Any] | RedisCluster[Any]:
+    if cluster:
+        if decode:
+            return RedisCluster(host, port, protocol=protocol, decode_responses=True)
+        return RedisCluster(host, port, protocol=protocol)
     if decode:
         return Redis(host, port, protocol=protocol, decode_responses=True)
     return Redis(host, port, protocol=protocol)
@@ -112,12 +118,13 @@ async def _one_run(
     flush: bool,
     context: dict[str, Any],
     problems: list[str],
+    cluster: bool,
 ) -> tuple[bool, Any]:
     run = f"RESP{protocol} {'str' if decode else 'bytes'}"
     command = command_of(entry.method)
     host, port = await endpoint()
     context.update(host=host, port=port, closers=[])
-    async with _client(host, port, protocol, decode) as client:
+    async with _client(host, port, protocol, decode, cluster) as client:
         recorder = Recorder(client, context)
         if flush:
             await recorder.raw("FLUSHALL", "SYNC")
@@ -159,15 +166,23 @@ async def _one_run(
 
 
 async def run_entry(
-    entry: Entry, endpoint: Endpoint, *, flush: bool, context: dict[str, Any]
+    entry: Entry,
+    endpoint: Endpoint,
+    *,
+    flush: bool,
+    context: dict[str, Any],
+    cluster: bool = False,
+    varying: Collection[str] = (),
 ) -> list[str]:
     """Run ``entry`` on both protocols, bytes and decoded, and return every problem found.
 
     Args:
         entry: The table entry.
-        endpoint: Gives the server of each run.
+        endpoint: Gives the server of each run (a startup node for a cluster).
         flush: FLUSHALL before each run (shared servers).
         context: Run-time values for the entry's lambdas (ports, ids ...).
+        cluster: Run through ``RedisCluster`` instead of ``Redis``.
+        varying: More commands to compare by shape (a cluster may answer from another node).
 
     Returns:
         Human-readable problems; empty when the entry conforms.
@@ -178,17 +193,17 @@ async def run_entry(
         if decode and entry.binary:
             continue
         results = [
-            await _one_run(entry, endpoint, protocol, decode, flush, context, problems)
+            await _one_run(entry, endpoint, protocol, decode, flush, context, problems, cluster)
             for protocol in (2, 3)
         ]
         (ok2, resp2), (ok3, resp3) = results
         if not (ok2 and ok3):
             continue
         mode = "str" if decode else "bytes"
-        varying = command in VARYING
-        same = shape(resp2) == shape(resp3) if varying else resp2 == resp3
+        by_shape = command in VARYING or command in varying
+        same = shape(resp2) == shape(resp3) if by_shape else resp2 == resp3
         if not same:
-            what = "shape" if varying else "value"
+            what = "shape" if by_shape else "value"
             problem = f"RESP2 and RESP3 differ in {what}: {_short(resp2)} != {_short(resp3)}"
             problems.append(f"{mode}: {problem}")
             REPORT.findings.append(

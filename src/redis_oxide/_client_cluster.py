@@ -1,0 +1,292 @@
+"""The cluster client: a thin facade over a configuration and a ``ClusterExecutor``.
+
+Rules this module keeps:
+
+- ``RedisCluster`` holds no routing logic: options are validated by ``build_cluster_config``
+  (through ``build_config``, as for ``Redis``, so an option means the same on both), each
+  node's executor is built by ``node_factory``, and the ``ClusterExecutor`` runs every
+  command. Its ``_execute`` is bound onto the client as an instance attribute: a
+  generated method calls the executor directly.
+- The slot map is loaded by the first command (or ``async with``), never in ``__init__``.
+- Pipelines, transactions, scripts and libraries are the standalone ones over the cluster
+  executor; ``on(target)`` returns a view whose commands run on the nodes it names.
+- No secret reaches ``repr``, logs or exceptions.
+"""
+
+# pyright: reportPrivateUsage=false
+# (Private names used across modules by design: the facade binds its executor's
+# ``_execute`` and builds patterns with their private constructors.)
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Generic, Literal, TypeVar, Unpack, overload
+
+from redis_oxide._client import _CLOSE_GRACE, _UNSET
+from redis_oxide._client_base import ClientBase
+from redis_oxide._client_cluster_config import StartupNode, build_cluster_config, node_factory
+from redis_oxide._client_cluster_view import (
+    ClusterStats,
+    ClusterTarget,
+    ClusterView,
+    cluster_stats,
+)
+from redis_oxide._client_options import ClusterOptions
+from redis_oxide._cluster import ClusterExecutor, ClusterMember
+from redis_oxide._cluster._scan import scan_iter
+from redis_oxide._command import KeyT
+from redis_oxide._exceptions import NoScriptError
+from redis_oxide._generated import StrT
+from redis_oxide._generated import _meta as _m
+from redis_oxide._url import parse_url
+
+__all__ = ["RedisCluster", "StartupNode"]
+
+T = TypeVar("T")
+
+
+class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
+    """An asyncio client for a Redis Cluster: keys route to their slot's node.
+
+    ``RedisCluster(host, port)`` returns ``RedisCluster[bytes]``;
+    ``RedisCluster(..., decode_responses=True)`` returns ``RedisCluster[str]``. The slot map
+    is loaded from any reachable startup node on the first command. Multi-key commands whose
+    policy allows it (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) are split per slot; other
+    multi-key commands need their keys in one slot (``CrossSlotError`` otherwise, before
+    anything is sent). Keyless commands go where their ``request_policy`` says and their
+    replies are combined into the single-server type (``dbsize()`` sums the primaries).
+
+    Args:
+        host: A startup node's host (None when only ``startup_nodes`` are given).
+        port: That node's port.
+        startup_nodes: More startup nodes: ``"host:port"``, ``(host, port)`` or members.
+        decode_responses: Decode string replies to ``str`` (with ``encoding``).
+        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db``,
+            ``unix_socket_path`` and ``cache``, applied to every node; and ``read_from``
+            (``"primary"``, ``"prefer_replica"`` or ``"replica"``: where read-only commands
+            with keys go), ``max_redirects`` (5), ``failover_timeout`` (20 s: how long a
+            command without ``command_timeout`` waits for a failed node's slots to move) and
+            ``topology_refresh_interval`` (30 s; None refreshes only on MOVED and failures).
+
+    Raises:
+        ValueError: An option has an invalid value, or no startup node was given.
+        TypeError: An unknown option was given.
+    """
+
+    @overload
+    def __init__(
+        self: RedisCluster[bytes],
+        host: str | None = ...,
+        port: int = ...,
+        *,
+        startup_nodes: Sequence[StartupNode] = ...,
+        decode_responses: Literal[False] = ...,
+        **options: Unpack[ClusterOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: RedisCluster[str],
+        host: str | None = ...,
+        port: int = ...,
+        *,
+        startup_nodes: Sequence[StartupNode] = ...,
+        decode_responses: Literal[True],
+        **options: Unpack[ClusterOptions],
+    ) -> None: ...
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int = 6379,
+        *,
+        startup_nodes: Sequence[StartupNode] = (),
+        decode_responses: bool = False,
+        **options: Unpack[ClusterOptions],
+    ) -> None:
+        config = build_cluster_config(
+            host, port, startup_nodes, decode_responses=decode_responses, options=options
+        )
+        self._config = config.client
+        executor = ClusterExecutor(
+            node_factory(config),
+            config.seeds,
+            read_from=config.read_from,
+            command_timeout=config.client.command_timeout,
+            retry=config.client.retry,
+            max_redirects=config.max_redirects,
+            failover_timeout=config.failover_timeout,
+            refresh_interval=config.refresh_interval,
+            tls=config.client.connection.ssl_context is not None,
+        )
+        self._bind(executor)
+        self._closed = False
+
+    # -- construction helpers ---------------------------------------------------------------
+
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: Literal[False] = ..., **options: Unpack[ClusterOptions]
+    ) -> RedisCluster[bytes]: ...
+
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: Literal[True], **options: Unpack[ClusterOptions]
+    ) -> RedisCluster[str]: ...
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool = _UNSET, **options: Unpack[ClusterOptions]
+    ) -> RedisCluster[bytes] | RedisCluster[str]:
+        """Build a cluster client from the URL of one startup node.
+
+        Args:
+            url: ``redis://[[user]:password@]host[:port][?option=value...]``, or
+                ``rediss://`` for TLS; query options as for ``redis_oxide.from_url``.
+            decode_responses: Decode string replies to ``str``; overrides the URL.
+            **options: Options overriding those in the URL, cluster options included.
+
+        Returns:
+            A new cluster client.
+
+        Raises:
+            ValueError: The URL is malformed, has an unknown option, or is a ``unix://`` URL.
+        """
+        host, port, parsed, url_decode = parse_url(url)
+        if parsed.get("unix_socket_path") is not None:
+            raise ValueError("a cluster client needs a redis:// or rediss:// URL")
+        merged: ClusterOptions = {**parsed, **options}
+        decode = decode_responses if decode_responses is not _UNSET else bool(url_decode)
+        if decode:
+            return RedisCluster(host, port, decode_responses=True, **merged)
+        return RedisCluster(host, port, decode_responses=False, **merged)
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def on(self, target: ClusterTarget) -> ClusterView[StrT]:
+        """Return a view whose commands run on the nodes ``target`` names.
+
+        For admin commands: ``await cluster.on(node).info()`` reads one node,
+        ``await cluster.on("primaries").config_set(...)`` sets every primary (replies of
+        several nodes are combined as their policy says, else lists are concatenated and
+        maps merged).
+
+        Args:
+            target: A ``ClusterMember`` (from ``nodes()``), ``"primaries"``, ``"replicas"``
+                or ``"all"``, resolved against the slot map at each call.
+
+        Returns:
+            The view; it shares this client's connections.
+
+        Raises:
+            ValueError: ``target`` is not one of those.
+        """
+        return ClusterView[StrT]._over(self._executor, target)
+
+    async def nodes(
+        self, which: Literal["primaries", "replicas", "all"] = "all"
+    ) -> list[ClusterMember]:
+        """The nodes of the current slot map (loading it first if needed).
+
+        Args:
+            which: ``"primaries"``, ``"replicas"`` or ``"all"``.
+
+        Returns:
+            The nodes, primaries in slot order.
+        """
+        await self._executor.start()
+        return self._executor.topology_nodes(which)
+
+    def scan_iter(
+        self,
+        match: KeyT | None = None,
+        *,
+        count: int | None = None,
+        type: str | None = None,
+    ) -> AsyncIterator[StrT]:
+        """Iterate over every key of the cluster (SCAN on each primary).
+
+        Every key that exists for the whole iteration is yielded, even when slots move or a
+        primary fails over meanwhile; a key may be yielded more than once.
+
+        Args:
+            match: Only keys matching this glob pattern.
+            count: SCAN's ``COUNT`` hint.
+            type: Only keys of this type (``"string"``, ``"hash"`` ...).
+
+        Returns:
+            An async iterator of keys.
+        """
+        return self._scan_iter(match, count, type)
+
+    async def _scan_iter(
+        self, match: KeyT | None, count: int | None, type_: str | None
+    ) -> AsyncIterator[StrT]:
+        await self._executor.start()
+        pattern = bytes(match) if isinstance(match, memoryview) else match
+        batches = scan_iter(
+            self._executor,
+            match=pattern,
+            count=count,
+            type_=type_,
+            give_up_after=self._executor._failover_timeout,
+        )
+        async for keys in batches:
+            for key in keys:
+                yield key
+
+    # -- scripting -----------------------------------------------------------------------------
+
+    def _script_loader(self) -> Callable[[NoScriptError, bytes], Awaitable[object]] | None:
+        return self._load_script
+
+    async def _load_script(self, error: NoScriptError, source: bytes) -> object:
+        executor = None
+        if error.address is not None:
+            host, _, port = error.address.rpartition(":")
+            executor = self._executor.registry.get(host.strip("[]"), int(port))
+        if executor is None:
+            executor = self._executor.random_primary()
+        reply: object = await executor._execute(_m.SCRIPT_LOAD, ("SCRIPT", "LOAD", source), None)
+        return reply
+
+    # -- introspection and lifecycle --------------------------------------------------------
+
+    def stats(self) -> ClusterStats:
+        """Return each node's connection counts and how often the slow paths ran.
+
+        Returns:
+            A snapshot.
+        """
+        return cluster_stats(self._executor)
+
+    def __repr__(self) -> str:
+        topology = self._executor.topology
+        known = "no map yet" if topology.map is None else f"{len(topology.map.shards)} shards"
+        closed = " closed" if self._closed else ""
+        return (
+            f"<redis_oxide.RedisCluster {known} protocol={self._config.connection.protocol} "
+            f"strategy={self._config.strategy}{closed}>"
+        )
+
+    async def aclose(self) -> None:
+        """Close every node's connections; calling it twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._executor.aclose(_CLOSE_GRACE)
+
+    async def __aenter__(self) -> RedisCluster[StrT]:
+        await self._executor.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

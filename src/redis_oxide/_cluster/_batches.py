@@ -1,0 +1,384 @@
+"""Pipelines and transactions on a cluster: one sub-batch per node, results in caller order.
+
+Rules this module keeps:
+
+- The whole batch is placed before anything is sent, so a command whose keys span slots (and
+  cannot be split) raises ``CrossSlotError`` with nothing sent.
+- Each command becomes one or more parts: one part on its slot's node; a ``multi_shard``
+  command spanning slots, one part per slot; a fanned-out keyless command, one part per node
+  of its policy. Parts are queued into one sub-batch per node, and the sub-batches run
+  concurrently, each the way its node runs any batch (shared connection or lease).
+- A part answered with MOVED, ASK or another reroutable error is re-run alone through the
+  cluster's slow path (MOVED patches the map first); so is a part whose node could not be
+  reached or whose connection died before it could have run (read-only parts: whether or not
+  it ran). Other failures of a node's sub-batch become the value of that node's parts only:
+  the other nodes' commands ran and keep their values.
+- A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
+  path, which waits for the topology.
+- A transaction needs all its keys in one slot and runs on that slot's primary; a MULTI that
+  met MOVED (EXECABORT caused by it) ran nothing and is sent again where the map now says.
+"""
+
+# pyright: reportPrivateUsage=false
+# (The cluster executor's slow path and routing are its own; this module is part of it.)
+
+from __future__ import annotations
+
+import asyncio
+import time
+from binascii import crc_hqx
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from redis_oxide._cluster._redirects import route_address, run_slow
+from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
+from redis_oxide._command import ArgT, CommandMeta, RequestPolicy
+from redis_oxide._exceptions import (
+    AskError,
+    ConnectFailedError,
+    ConnectionLostError,
+    ConnectTimeoutError,
+    CrossSlotError,
+    ExecAbortError,
+    MovedError,
+    RedisError,
+    ServerError,
+    TryAgainError,
+)
+from redis_oxide._executor import ServerExecutor
+from redis_oxide._generated import _meta as _m
+from redis_oxide._keys import SLOT_COUNT, key_slot
+from redis_oxide._pool._batch import Batch
+
+if TYPE_CHECKING:
+    from redis_oxide._cluster._executor import ClusterExecutor
+
+__all__ = ["run_cluster_batch"]
+
+Parser = Callable[[Any], Any] | None
+
+_SLOT_MASK = SLOT_COUNT - 1
+
+
+class _Part:
+    """One part of a command that is split or fanned out, or that must run alone."""
+
+    __slots__ = ("args", "index", "node", "value")
+
+    def __init__(self, index: int, node: ServerExecutor | None, args: tuple[ArgT, ...]) -> None:
+        self.index = index  # the command it belongs to
+        self.node = node  # None: run alone through the slow path
+        self.args = args
+        self.value: Any = None
+
+
+class _Command:
+    __slots__ = ("merge", "parts")
+
+    def __init__(self, parts: list[_Part], merge: Callable[[list[Any]], Any] | None) -> None:
+        self.parts = parts
+        self.merge = merge  # None: one part, whose value is the command's
+
+
+#: A node's share of a batch: per sub-batch position, the index of a command that goes there
+#: whole (its frame is reused), or a part.
+_Entries = list[int | _Part]
+
+
+async def run_cluster_batch(
+    cluster: ClusterExecutor, batch: Batch, *, transaction: bool
+) -> list[object]:
+    """Run ``batch`` on the cluster; see the module rules.
+
+    Args:
+        cluster: The cluster executor.
+        batch: The queued commands.
+        transaction: Run them as one MULTI/EXEC on one slot's primary.
+
+    Returns:
+        One value or error per command, in the caller's order.
+
+    Raises:
+        CrossSlotError: Keys span slots where they may not; nothing was sent.
+    """
+    if transaction:
+        return await _run_transaction(cluster, batch)
+    metas, all_args = batch.metas, batch.args
+    primaries, readers = cluster.topology.primaries, cluster.topology.readers
+    results: list[object] = [None] * len(metas)
+    groups: dict[ServerExecutor, _Entries] = {}
+    with_parts: set[ServerExecutor] = set()
+    general: list[tuple[int, _Command]] = []
+    alone: list[_Part] = []
+    for index, meta in enumerate(metas):
+        # The common case as in ClusterExecutor._execute: one key at a fixed index, the
+        # slot's entry a node executor; the command goes whole, its frame reused.
+        key_index = meta.key_index
+        args = all_args[index]
+        if key_index is not None and len(args) > key_index:
+            key = args[key_index]
+            data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
+            slot = crc_hqx(data, 0) & _SLOT_MASK if b"{" not in data else key_slot(key)
+            target = (readers if meta.is_readonly else primaries)[slot]
+            if type(target) is ServerExecutor:
+                entries = groups.get(target)
+                if entries is None:
+                    entries = groups[target] = []
+                entries.append(index)
+                continue
+        command = await _place(cluster, batch, index)
+        general.append((index, command))
+        for part in command.parts:
+            if part.node is None:
+                alone.append(part)
+            else:
+                groups.setdefault(part.node, []).append(part)
+                with_parts.add(part.node)
+    timeout = cluster.command_timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
+    await asyncio.gather(
+        *(
+            _run_node(cluster, batch, node, e, node in with_parts, results, deadline)
+            for node, e in groups.items()
+        ),
+        *(_run_alone(cluster, batch, part, deadline, None, None) for part in alone),
+    )
+    for index, command in general:
+        values = [part.value for part in command.parts]
+        if command.merge is None:
+            results[index] = values[0]
+            continue
+        try:
+            raw = command.merge(values)
+            parser = batch.parsers[index]
+            results[index] = raw if parser is None else parser(raw)
+        except Exception as exc:  # a failed part, or a parser failure, fills the slot
+            results[index] = exc
+    return results
+
+
+async def _keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
+    keys, complete = routing_keys(meta, args)
+    if complete:
+        return keys
+    return await cluster.random_primary()._execute(
+        _m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", *args), None
+    )
+
+
+def _node_at(cluster: ClusterExecutor, address: str | None) -> ServerExecutor | None:
+    if address is None or address in cluster.topology.down:
+        return None
+    return cluster.registry.find(address)
+
+
+async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command:
+    meta, args = batch.metas[index], batch.args[index]
+    keys = await _keys_of(cluster, meta, args)
+    if keys:
+        slot = slot_of_keys(meta, keys)
+        if slot is not None:
+            complete = routing_keys(meta, args)[1]
+            address = route_address(cluster, meta, args, False) if complete else None
+            return _Command([_Part(index, _node_at(cluster, address), args)], None)
+        split = split_by_slot(meta, args)
+        parts = [
+            _Part(index, _node_at(cluster, route_address(cluster, meta, sub, False)), sub)
+            for _, sub, _ in split
+        ]
+        if meta.response_policy is None:
+            return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
+        return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
+    policy = meta.request_policy
+    if policy is RequestPolicy.ALL_SHARDS or policy is RequestPolicy.ALL_NODES:
+        nodes = cluster.topology_nodes("primaries" if policy is RequestPolicy.ALL_SHARDS else "all")
+        parts = [_Part(index, cluster.registry.of(node), args) for node in nodes]
+        addresses = [node.address for node in nodes]
+        return _Command(parts, lambda values: combine(meta, values, addresses))
+    if policy is RequestPolicy.SPECIAL:
+        return _Command([_Part(index, None, args)], None)  # SCAN: its own rule, alone
+    # Keyless without a policy: any primary; the first keeps a batch on few connections.
+    primaries = cluster.topology_nodes("primaries")
+    node = cluster.registry.of(primaries[0]) if primaries else None
+    return _Command([_Part(index, node, args)], None)
+
+
+def _raise_any(values: list[Any]) -> list[Any]:
+    for value in values:
+        if isinstance(value, BaseException):
+            raise value
+    return values
+
+
+def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool) -> Batch:
+    sub = Batch()
+    sub.scripts = batch.scripts
+    if not with_parts:
+        positions = cast("list[int]", entries)
+        sub.data = [batch.data[i] for i in positions]
+        sub.parsers = [batch.parsers[i] for i in positions]
+        sub.metas = [batch.metas[i] for i in positions]
+        sub.args = [batch.args[i] for i in positions]
+        if batch.binary:
+            sub.binary = [j for j, i in enumerate(positions) if batch.metas[i].binary_reply]
+        sub.blocking = batch.blocking and any(batch.metas[i].is_blocking for i in positions)
+        return sub
+    for entry in entries:
+        if isinstance(entry, int):
+            sub.queue(batch.metas[entry], batch.args[entry], batch.parsers[entry])
+        else:
+            sub.queue(batch.metas[entry.index], entry.args, _parser_of(batch, entry))
+    return sub
+
+
+async def _run_node(
+    cluster: ClusterExecutor,
+    batch: Batch,
+    node: ServerExecutor,
+    entries: _Entries,
+    with_parts: bool,
+    results: list[object],
+    deadline: float | None,
+) -> None:
+    address = node.strategy.address
+    try:
+        values = await node.run_batch(_sub_batch(batch, entries, with_parts), transaction=False)
+    except (ConnectFailedError, ConnectTimeoutError) as exc:
+        # Nothing was sent: every entry may run again where the topology now says.
+        cluster.topology.report_failure(address, exc)
+        await _rerun(cluster, batch, entries, results, deadline, exc, address)
+        return
+    except ConnectionLostError as exc:
+        cluster.topology.report_failure(address, exc)
+        for entry in entries:
+            _store(entry, results, exc)
+        again = [e for e in entries if _meta(batch, e).is_readonly or not exc.may_have_executed]
+        await _rerun(cluster, batch, again, results, deadline, exc, address)
+        return
+    except RedisError as exc:
+        for entry in entries:
+            _store(entry, results, exc)
+        return
+    if not with_parts:
+        # The common case: whole commands, values straight to their places; only a batch
+        # with an error reply (a C-level test of the distinct types) looks at each value.
+        for position, value in zip(cast("list[int]", entries), values, strict=True):
+            results[position] = value
+        if not any(issubclass(kind, BaseException) for kind in set(map(type, values))):
+            return
+    redirected: list[tuple[int | _Part, ServerError]] = []
+    for entry, value in zip(entries, values, strict=True):
+        if isinstance(entry, int):
+            results[entry] = value
+        else:
+            entry.value = value
+        if isinstance(value, ServerError) and value.reroutable:
+            redirected.append((entry, value))
+    for entry, error in redirected:
+        # MOVED, ASK, TRYAGAIN ...: only these commands run again, each alone.
+        await _rerun(cluster, batch, [entry], results, deadline, error, address)
+
+
+def _meta(batch: Batch, entry: int | _Part) -> CommandMeta:
+    return batch.metas[entry if isinstance(entry, int) else entry.index]
+
+
+def _store(entry: int | _Part, results: list[object], value: object) -> None:
+    if isinstance(entry, int):
+        results[entry] = value
+    else:
+        entry.value = value
+
+
+async def _rerun(
+    cluster: ClusterExecutor,
+    batch: Batch,
+    entries: _Entries,
+    results: list[object],
+    deadline: float | None,
+    error: RedisError,
+    origin: str,
+) -> None:
+    parts = [_Part(e, None, batch.args[e]) if isinstance(e, int) else e for e in entries]
+    await asyncio.gather(*(_run_alone(cluster, batch, p, deadline, error, origin) for p in parts))
+    for entry, part in zip(entries, parts, strict=True):
+        if isinstance(entry, int):
+            results[entry] = part.value
+
+
+def _parser_of(batch: Batch, part: _Part) -> Parser:
+    # A part that is its command's only one gets the command's parser; parts of split or
+    # fanned-out commands stay raw until they are combined.
+    meta, args = batch.metas[part.index], batch.args[part.index]
+    if part.args is args and meta.request_policy not in (
+        RequestPolicy.ALL_SHARDS,
+        RequestPolicy.ALL_NODES,
+    ):
+        return batch.parsers[part.index]
+    return None
+
+
+async def _run_alone(
+    cluster: ClusterExecutor,
+    batch: Batch,
+    part: _Part,
+    deadline: float | None,
+    error: RedisError | None,
+    origin: str | None,
+) -> None:
+    meta = batch.metas[part.index]
+    parser = _parser_of(batch, part)
+    try:
+        if not routing_keys(meta, part.args)[0]:
+            if error is not None:
+                raise error  # keyless: it belongs to its node
+            part.value = await cluster._execute(meta, part.args, parser)
+        else:
+            if isinstance(error, MovedError):
+                cluster.topology.moved(error.slot, error.host or _host(origin), error.port)
+            part.value = await run_slow(cluster, meta, part.args, parser, deadline, error, origin)
+    except Exception as exc:  # the part's own failure is its value
+        part.value = exc
+
+
+async def _run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object]:
+    slots: set[int] = set()
+    for index in range(len(batch)):
+        meta, args = batch.metas[index], batch.args[index]
+        slots.update(key_slot(key) for key in await _keys_of(cluster, meta, args))
+    if len(slots) > 1:
+        shown = ", ".join(map(str, sorted(slots)[:8]))
+        raise CrossSlotError(
+            f"the keys of a transaction hash to {len(slots)} slots ({shown}); MULTI/EXEC runs "
+            "on one node, so all its keys must share a slot: give them a common hash tag, e.g. "
+            "{order:7}:items and {order:7}:total",
+            code="CROSSSLOT",
+            command="EXEC",
+        )
+    slot = slots.pop() if slots else None
+    attempts = 0
+    while True:
+        node = cluster.topology.primary_of(slot) if slot is not None else None
+        executor = cluster.registry.of(node) if node is not None else cluster.random_primary()
+        try:
+            return await executor.run_batch(batch, transaction=True)
+        except ExecAbortError as exc:
+            cause = exc.__cause__
+            attempts += 1
+            if attempts > cluster._max_redirects or not isinstance(
+                cause, MovedError | AskError | TryAgainError
+            ):
+                raise
+            batch.results = None
+            if isinstance(cause, MovedError):
+                cluster.counters.moved += 1
+                cluster.topology.moved(cause.slot, cause.host or _host(cause.address), cause.port)
+            else:
+                # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done.
+                cluster.counters.retried += 1
+                await asyncio.sleep(cluster._retry.delay(attempts))
+
+
+def _host(address: str | None) -> str:
+    return "" if address is None else address.rpartition(":")[0].strip("[]")

@@ -1,0 +1,341 @@
+"""The cluster executor: key -> slot -> the node's own executor, fan-out by policy, redirects.
+
+Rules this module keeps:
+
+- The fast path is one frame before the node's own fast path: for a command whose key specs
+  fix one key at one index (``CommandMeta.key_index``) and a key without a hash tag,
+  ``_execute`` reads the key, hashes it (CRC16, as ``key_slot``) and calls the slot's entry
+  in the topology's table (a node's ``ServerExecutor``) -> ``ServerExecutor._execute``. No
+  coroutine, no extra future. Anything else takes ``_dispatch``.
+- Everything else (several keys, keyless commands, a map not loaded yet) goes through
+  ``_dispatch``: one slot; a ``multi_shard`` split per slot, sent concurrently and put back
+  in key order; a fan-out by ``request_policy`` combined by ``response_policy``
+  (``_replies``); a random primary for a keyless command without a policy. Keys that span
+  slots otherwise raise ``CrossSlotError`` before anything is sent.
+- Redirects, transient states and failures reach the slow path (``_redirects``) through each
+  node executor's ``Reroute`` when the reply or the failure arrives, never through a
+  coroutine per ordinary command.
+"""
+
+# pyright: reportPrivateUsage=false
+# (The executor calls its node executors' ``_execute`` by design: that is the seam.)
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from binascii import crc_hqx
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+from redis_oxide._cluster._batches import run_cluster_batch
+from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeRegistry
+from redis_oxide._cluster._redirects import (
+    DownTarget,
+    NodeReroute,
+    NoReplica,
+    run_slow,
+)
+from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
+from redis_oxide._cluster._scan import scan_step
+from redis_oxide._cluster._slots import ClusterMember
+from redis_oxide._cluster._topology import ReadFrom, Target, Topology
+from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
+from redis_oxide._exceptions import ConnectFailedError
+from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._generated import _meta as _m
+from redis_oxide._keys import SLOT_COUNT
+from redis_oxide._pool import Lease
+from redis_oxide._pool._batch import Batch
+from redis_oxide._retry import Retry
+
+__all__ = ["ClusterExecutor", "ClusterCounters"]
+
+T = TypeVar("T")
+
+_SLOT_MASK = SLOT_COUNT - 1
+
+
+class ClusterCounters:
+    """How often the slow paths ran (exposed through ``RedisCluster.stats()``)."""
+
+    __slots__ = ("asked", "moved", "rerouted", "retried")
+
+    def __init__(self) -> None:
+        self.moved = 0
+        self.asked = 0
+        self.retried = 0
+        self.rerouted = 0
+
+
+class ClusterExecutor:
+    """Runs commands on a Redis Cluster; see the module rules.
+
+    Args:
+        factory: Makes a node's executor from its host, port and reroute.
+        seeds: ``(host, port)`` of the startup nodes.
+        read_from: Where read-only commands with keys go.
+        command_timeout: Seconds each non-blocking command waits, retries included.
+        retry: Backoff between retries of transient states.
+        max_redirects: MOVED/ASK redirects followed per call.
+        failover_timeout: Longest wait for a failing node's slots to move when the command
+            has no deadline of its own.
+        refresh_interval: Seconds between periodic topology refreshes; None disables them.
+        tls: Nodes are reached over TLS.
+    """
+
+    def __init__(
+        self,
+        factory: ExecutorFactory,
+        seeds: Sequence[tuple[str, int]],
+        *,
+        read_from: ReadFrom,
+        command_timeout: float | None,
+        retry: Retry,
+        max_redirects: int,
+        failover_timeout: float,
+        refresh_interval: float | None,
+        tls: bool,
+    ) -> None:
+        self.registry = NodeRegistry(factory, self._reroute_for)
+        self.topology = Topology(
+            self.registry,
+            seeds,
+            read_from=read_from,
+            down_target=self._down_target,
+            no_replica=NoReplica(),
+            tls=tls,
+            refresh_interval=refresh_interval,
+        )
+        self._primaries = self.topology.primaries
+        self._readers = self.topology.readers
+        #: Seconds each non-blocking command waits for its reply, retries included.
+        self.command_timeout = command_timeout
+        self._retry = retry
+        self._max_redirects = max_redirects
+        self._failover_timeout = failover_timeout
+        self._down: dict[str, DownTarget] = {}
+        self._started = False
+        self.counters = ClusterCounters()
+
+    # -- one command ---------------------------------------------------------------------------
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        # The key extractor and key_slot inlined for a command with one key at a fixed
+        # index (``meta.key_index``) and no hash tag (module rules).
+        index = meta.key_index
+        if index is not None and len(args) > index:
+            key = args[index]
+            # Other key types (numbers, memoryview) take the general path.
+            data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
+            if b"{" not in data:
+                target = (self._readers if meta.is_readonly else self._primaries)[
+                    crc_hqx(data, 0) & _SLOT_MASK
+                ]
+                if target is not None:
+                    result: Awaitable[T] = target._execute(meta, args, parser)
+                    return result
+        return self._dispatch(meta, args, parser)
+
+    def _dispatch(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Awaitable[T]:
+        if self.topology.map is None:
+            return self._after_refresh(meta, args, parser)
+        keys, complete = routing_keys(meta, args)
+        if not complete:
+            return self._with_server_keys(meta, args, parser)
+        if keys:
+            slot = slot_of_keys(meta, keys)
+            if slot is None:
+                return self._split(meta, args, parser)
+            target = (self._readers if meta.is_readonly else self._primaries)[slot]
+            if target is None:
+                return run_slow(self, meta, args, parser, self._deadline(), None, None)
+            result: Awaitable[T] = target._execute(meta, args, parser)
+            return result
+        policy = meta.request_policy
+        if policy is RequestPolicy.ALL_SHARDS:
+            return self.fan_out(meta, args, parser, self.topology_nodes("primaries"))
+        if policy is RequestPolicy.ALL_NODES:
+            return self.fan_out(meta, args, parser, self.topology_nodes("all"))
+        if policy is RequestPolicy.SPECIAL and meta is _m.SCAN:
+            return scan_step(self, args, parser)
+        result = self.random_primary()._execute(meta, args, parser)
+        return result
+
+    async def _after_refresh(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> T:
+        await self.start()
+        value: T = await self._dispatch(meta, args, parser)
+        return value
+
+    async def _with_server_keys(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> T:
+        # The key specs cannot tell (SORT ... BY, MIGRATE ... KEYS): the server's own key
+        # finder can.
+        keys: list[KeyT] = await self.random_primary()._execute(
+            _m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", *args), None
+        )
+        if not keys:
+            value: T = await self.random_primary()._execute(meta, args, parser)
+            return value
+        slot = slot_of_keys(meta, keys)
+        if slot is None:
+            return await self._split(meta, args, parser)
+        target = self._primaries[slot]
+        if target is None:
+            return await run_slow(self, meta, args, parser, self._deadline(), None, None)
+        value = await target._execute(meta, args, parser)
+        return value
+
+    async def _split(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> T:
+        parts = split_by_slot(meta, args)
+        outcomes = await asyncio.gather(
+            *(self._execute(meta, sub, RAW) for _, sub, _ in parts), return_exceptions=True
+        )
+        if meta.response_policy is None:
+            errors = [o for o in outcomes if isinstance(o, BaseException)]
+            if errors:
+                raise errors[0]
+            raw: Any = reassemble(parts, outcomes)
+        else:
+            raw = combine(meta, outcomes, [str(slot) for slot, _, _ in parts])
+        return raw if parser is None else parser(raw)
+
+    async def fan_out(
+        self,
+        meta: CommandMeta,
+        args: tuple[ArgT, ...],
+        parser: ReplyParser[T] | None,
+        nodes: Sequence[ClusterMember],
+    ) -> T:
+        """Run a command on every node of ``nodes`` and combine the replies by its policy.
+
+        Args:
+            meta: The command.
+            args: Its wire arguments.
+            parser: Applied once, to the combined reply.
+            nodes: Where it runs.
+
+        Returns:
+            The combined, parsed value.
+        """
+        executors = [self.registry.of(node) for node in nodes]
+        outcomes = await asyncio.gather(
+            *(e._execute(meta, args, RAW) for e in executors), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+        raw = combine(meta, outcomes, [node.address for node in nodes])
+        return raw if parser is None else parser(raw)
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the slot map (once; later calls join or return) and start periodic refreshes.
+
+        Raises:
+            ConnectFailedError: No startup node answered with a slot map.
+        """
+        if self.topology.map is None:
+            await self.topology.refresh()
+        if not self._started:
+            self._started = True
+            self.topology.start_periodic()
+
+    def topology_nodes(self, which: str) -> list[ClusterMember]:
+        """``"primaries"``, ``"replicas"`` or ``"all"`` nodes of the current map."""
+        current = self.topology.map
+        if current is None:
+            return []
+        if which == "primaries":
+            return current.primaries()
+        nodes = list(current.nodes())
+        if which == "replicas":
+            return [n for n in nodes if n.role == "replica"]
+        return nodes
+
+    def random_primary(self) -> ServerExecutor:
+        """The executor of a random primary (keyless commands without a policy)."""
+        primaries = self.topology_nodes("primaries")
+        if not primaries:
+            raise ConnectFailedError("the cluster's slot map lists no primary")
+        return self.registry.of(random.choice(primaries))
+
+    def executor_for_keys(self, keys: Sequence[KeyT]) -> ServerExecutor:
+        """The executor of the primary serving ``keys`` (all in one slot), or a random one.
+
+        Raises:
+            CrossSlotError: The keys span slots.
+        """
+        if not keys:
+            return self.random_primary()
+        slot = slot_of_keys(_m.WATCH, keys)
+        node = None if slot is None else self.topology.primary_of(slot)
+        if node is None:
+            raise ConnectFailedError(f"no node serves slot {slot} yet")
+        return self.registry.of(node)
+
+    def _deadline(self) -> float | None:
+        timeout = self.command_timeout
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _reroute_for(self, address: str) -> Reroute:
+        return NodeReroute(self, address)
+
+    def _down_target(self, address: str) -> Target:
+        target = self._down.get(address)
+        if target is None:
+            target = self._down[address] = DownTarget(self, address)
+        return target
+
+    # -- the slow path -------------------------------------------------------------------------
+
+    # -- batches and leases --------------------------------------------------------------------
+
+    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
+        """Run a pipeline or transaction: split per node, or on one slot's primary.
+
+        Args:
+            batch: The queued commands.
+            transaction: Wrap them in MULTI/EXEC (all keys must share one slot).
+
+        Returns:
+            One value or error per command, in the caller's order.
+
+        Raises:
+            CrossSlotError: A transaction's keys span slots, or a command's keys do and it
+                cannot be split; nothing was sent.
+        """
+        await self.start()
+        return await run_cluster_batch(self, batch, transaction=transaction)
+
+    async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
+        """Lease a dedicated connection to the primary serving ``keys`` (one slot).
+
+        Args:
+            keys: The keys the lease is for; they must share a slot.
+
+        Returns:
+            A lease on that primary.
+
+        Raises:
+            CrossSlotError: The keys span slots.
+        """
+        await self.start()
+        return await self.executor_for_keys(keys).lease()
+
+    async def aclose(self, grace: float | None) -> None:
+        """Stop refreshing and close every node's connections."""
+        await self.topology.aclose()
+        await self.registry.aclose(grace)

@@ -1,0 +1,155 @@
+"""Where a command's keys put it: one slot, a split per slot, or a clear refusal.
+
+Rules this module keeps:
+
+- Sans-IO and derived: keys come from the key extractor over the generated key specs, the
+  split from the command's own key spec and its ``request_policy``; no command is named here.
+  Shard channels (``NOT_KEY`` specs: SPUBLISH) route like keys (``routing_keys``).
+- A command whose keys share one slot goes to that slot, whatever its policy.
+- A ``multi_shard`` command whose keys span slots is split per slot: each part keeps the
+  arguments before the keys, the keys of its slot with the arguments that go with each key
+  (MSET's values), and the arguments after them. ``reassemble`` puts the parts' replies back
+  in the caller's key order for commands without a response policy (MGET).
+- Any other command whose keys span slots raises ``CrossSlotError`` before anything is sent,
+  naming the slots and suggesting hash tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from redis_oxide._command import ArgT, CommandMeta, KeySpec
+from redis_oxide._exceptions import CrossSlotError
+from redis_oxide._keys import KeyExtraction, command_keys, key_slot
+
+__all__ = [
+    "Part",
+    "cross_slot_error",
+    "reassemble",
+    "routing_keys",
+    "slot_of_keys",
+    "split_by_slot",
+]
+
+#: One part of a split command: its slot, its wire arguments, and the positions (in the
+#: caller's key order) of the keys it carries.
+Part = tuple[int, tuple[ArgT, ...], list[int]]
+
+
+def routing_keys(meta: CommandMeta, args: Sequence[ArgT]) -> KeyExtraction:
+    """The arguments that decide a command's slot: its keys, and shard channels (SPUBLISH).
+
+    Args:
+        meta: The command.
+        args: Its wire arguments.
+
+    Returns:
+        ``(keys, complete)`` as ``command_keys`` gives them, ``NOT_KEY`` arguments included.
+    """
+    return command_keys(meta, args, include_not_keys=True)
+
+
+def slot_of_keys(meta: CommandMeta, keys: Sequence[ArgT]) -> int | None:
+    """The one slot ``keys`` hash to, or None when they span slots and the command may split.
+
+    Args:
+        meta: The command.
+        keys: Its keys, at least one.
+
+    Returns:
+        The slot, or None for a ``multi_shard`` command whose keys span slots.
+
+    Raises:
+        CrossSlotError: The keys span slots and the command cannot be split.
+    """
+    first = key_slot(keys[0])
+    slots = [first]
+    for key in keys[1:]:
+        slot = key_slot(key)
+        if slot != first:
+            slots.append(slot)
+    if len(slots) == 1:
+        return first
+    if _range_spec(meta) is not None:
+        return None
+    raise cross_slot_error(meta, slots)
+
+
+def cross_slot_error(meta: CommandMeta, slots: Sequence[int]) -> CrossSlotError:
+    """The error for a command whose keys span slots.
+
+    Args:
+        meta: The command.
+        slots: The slots its keys hash to.
+
+    Returns:
+        A ``CrossSlotError`` naming the slots and how to keep keys together.
+    """
+    distinct = sorted(set(slots))
+    shown = ", ".join(map(str, distinct[:8])) + (" ..." if len(distinct) > 8 else "")
+    return CrossSlotError(
+        f"the keys of {meta.name} hash to {len(distinct)} slots ({shown}); a cluster runs a "
+        "multi-key command only when all its keys share a slot: give them a common hash tag, "
+        "e.g. {user:1}:name and {user:1}:email",
+        code="CROSSSLOT",
+        command=meta.name,
+    )
+
+
+def _range_spec(meta: CommandMeta) -> KeySpec | None:
+    # The split needs the shape every multi_shard command of the spec has: one plain range.
+    if meta.request_policy is None or meta.request_policy.value != "multi_shard":
+        return None
+    if len(meta.key_specs) != 1:
+        return None
+    spec = meta.key_specs[0]
+    if spec.begin_index is None or spec.last_key is None or spec.limit or spec.step < 1:
+        return None
+    return spec
+
+
+def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
+    """Split a ``multi_shard`` command into one command per slot, in first-key order.
+
+    Args:
+        meta: The command (its key spec is one plain range).
+        args: Its wire arguments.
+
+    Returns:
+        One part per slot.
+
+    Raises:
+        CrossSlotError: The command's key spec is not one plain range.
+    """
+    spec = _range_spec(meta)
+    if spec is None or spec.begin_index is None or spec.last_key is None:
+        raise cross_slot_error(meta, [])
+    begin, step = spec.begin_index, spec.step
+    end = len(args) + spec.last_key if spec.last_key < 0 else begin + spec.last_key
+    starts = range(begin, end + 1, step)
+    head, tail = args[:begin], args[starts[-1] + step :] if starts else ()
+    groups: dict[int, tuple[list[ArgT], list[int]]] = {}
+    for position, start in enumerate(starts):
+        words, positions = groups.setdefault(key_slot(args[start]), ([], []))
+        words.extend(args[start : start + step])
+        positions.append(position)
+    return [(slot, (*head, *words, *tail), pos) for slot, (words, pos) in groups.items()]
+
+
+def reassemble(parts: Sequence[Part], replies: Sequence[Any]) -> list[Any]:
+    """Put per-slot array replies back in the caller's key order (MGET).
+
+    Args:
+        parts: The parts, as ``split_by_slot`` made them.
+        replies: One array reply per part, one item per key of the part.
+
+    Returns:
+        One item per key of the original command, in its order.
+    """
+    total = sum(len(positions) for _, _, positions in parts)
+    result: list[Any] = [None] * total
+    for (_, _, positions), reply in zip(parts, replies, strict=True):
+        for position, item in zip(positions, reply, strict=True):
+            result[position] = item
+    return result

@@ -1,0 +1,434 @@
+"""The cluster's topology: the current slot map, the per-slot tables, and keeping both fresh.
+
+Rules this module keeps:
+
+- One refresh at a time: every caller that wants one awaits the same task (``refresh``), so
+  a burst of MOVED replies or failures never stampedes the nodes. Background requests
+  (``request_refresh``) are rate-limited.
+- A refresh asks a few known nodes at once (primaries first, then replicas, then the seeds the
+  client started from) and takes the first usable map. The seeds are never forgotten, so the
+  set of nodes to ask never shrinks to nothing. ``CLUSTER SHARDS`` is asked first; a reply
+  with holes in its slot coverage is cross-checked with ``CLUSTER SLOTS`` (see ``_slots``),
+  which is also the fallback for servers without ``CLUSTER SHARDS``.
+- The tables (slot -> what runs its commands) are lists of 16384 entries changed in place, so
+  the executor's fast path keeps one reference to them. A MOVED patches its slot at once;
+  patches younger than the refresh that follows are kept over its answer, which a node that
+  has not heard the news yet may have given.
+- A node reported failing (lost connection, failed connect, command timeout) is marked down:
+  its slots' entries become its stand-in (``down_target``), which sends callers to the slow
+  path, where they wait for a new map or for a probe (one PING at a time) to find the node
+  back. While any node is down the map is refreshed every ``TROUBLE_INTERVAL`` seconds.
+- A node the map no longer lists is closed (``NodeRegistry.retire``).
+- ``add_listener`` tells whoever asks (sharded pub/sub) each time the map changes.
+"""
+
+# pyright: reportPrivateUsage=false
+# (Table entries are called through the executor seam, ``_execute``.)
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal, Protocol, TypeVar
+
+from redis_oxide._cluster._nodes import NodeRegistry
+from redis_oxide._cluster._slots import ClusterMember, Shard, SlotMap
+from redis_oxide._command import ArgT, CommandMeta, ReplyParser
+from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
+from redis_oxide._executor import ServerExecutor
+from redis_oxide._generated import _meta as _m
+from redis_oxide._keys import SLOT_COUNT
+
+__all__ = ["ReadFrom", "Target", "Topology"]
+
+logger = logging.getLogger("redis_oxide.cluster")
+
+T = TypeVar("T")
+
+ReadFrom = Literal["primary", "prefer_replica", "replica"]
+
+#: Refresh period while a node is down: a promotion is seen within this much of happening.
+TROUBLE_INTERVAL: Final = 0.1
+# Trouble mode ends this long after the last failure report.
+_TROUBLE_SPAN = 10.0
+# Background refreshes (after a MOVED) at most this often; callers never wait for them.
+_MIN_INTERVAL = 0.2
+# One topology question waits at most this long; a hung node must not hold up a refresh.
+_QUERY_TIMEOUT = 2.0
+# Nodes asked at once for the map.
+_FAN = 3
+# A down node is probed (PING) at most this often, with this timeout.
+_PROBE_INTERVAL = 0.2
+_PROBE_TIMEOUT = 0.5
+
+
+class Target(Protocol):
+    """What a slot table entry is: something that runs a command (a node executor or stand-in)."""
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Any: ...
+
+
+class ReplicaSet:
+    """A slot table entry for reads: the shard's replicas in turn."""
+
+    __slots__ = ("_next", "executors")
+
+    def __init__(self, executors: Sequence[Target]) -> None:
+        self.executors = tuple(executors)
+        self._next = 0
+
+    def _execute(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+    ) -> Any:
+        index = self._next
+        self._next = (index + 1) % len(self.executors)
+        return self.executors[index]._execute(meta, args, parser)
+
+
+class Topology:
+    """The slot map and the tables built from it; see the module rules.
+
+    Args:
+        registry: The node executors.
+        seeds: ``(host, port)`` of the nodes the client was given.
+        read_from: Where read-only commands go.
+        down_target: Builds the stand-in table entry of a node that is down.
+        no_replica: The read table entry of a shard without replicas under ``read_from="replica"``.
+        tls: Whether nodes are reached over TLS (their ``tls-port``).
+        refresh_interval: Seconds between periodic refreshes; None refreshes only on demand.
+    """
+
+    def __init__(
+        self,
+        registry: NodeRegistry,
+        seeds: Sequence[tuple[str, int]],
+        *,
+        read_from: ReadFrom,
+        down_target: Callable[[str], Target],
+        no_replica: Target,
+        tls: bool,
+        refresh_interval: float | None,
+    ) -> None:
+        if not seeds:
+            raise ValueError("a cluster client needs at least one startup node")
+        self.registry = registry
+        self._seeds = list(dict.fromkeys(seeds))
+        self._read_from = read_from
+        self._down_target = down_target
+        self._no_replica = no_replica
+        self._tls = tls
+        self._interval = refresh_interval
+        self.map: SlotMap | None = None
+        #: Bumped each time the map changes.
+        self.version = 0
+        #: Per slot: what runs its commands; what runs its read-only commands.
+        self.primaries: list[Target | None] = [None] * SLOT_COUNT
+        self.readers: list[Target | None] = (
+            self.primaries if read_from == "primary" else [None] * SLOT_COUNT
+        )
+        self.refreshes = 0
+        self._changed: asyncio.Future[None] | None = None
+        self._refreshing: asyncio.Task[None] | None = None
+        self._last_refresh = -1e9
+        self._patches: dict[int, tuple[str, float]] = {}
+        self.down: dict[str, float] = {}
+        self._probes: dict[str, asyncio.Task[bool]] = {}
+        self._trouble_until = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[SlotMap | None, SlotMap], None]] = []
+        self._closed = False
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def primary_of(self, slot: int) -> ClusterMember | None:
+        """The primary serving ``slot`` in the current map, or None."""
+        shard = None if self.map is None else self.map.shard_of(slot)
+        return None if shard is None else shard.primary
+
+    def add_listener(
+        self, listener: Callable[[SlotMap | None, SlotMap], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(old, new)`` after every change of the map; returns the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def changed(self) -> asyncio.Future[None]:
+        """A future resolved at the next change of the map."""
+        future = self._changed
+        if future is None or future.done():
+            future = self._changed = asyncio.get_running_loop().create_future()
+        return future
+
+    # -- refreshing ----------------------------------------------------------------------------
+
+    async def refresh(self, *, force: bool = True) -> None:
+        """Refresh the map now, or join the refresh under way.
+
+        Args:
+            force: Refresh even if the last one was less than ``_MIN_INTERVAL`` ago.
+
+        Raises:
+            ConnectFailedError: No node answered with a usable map.
+        """
+        task = self._refreshing
+        if task is None or task.done():
+            if not force and time.monotonic() - self._last_refresh < _MIN_INTERVAL:
+                return
+            task = self._start(self._refresh())
+            self._refreshing = task
+        await asyncio.shield(task)
+
+    def request_refresh(self) -> None:
+        """Refresh in the background unless one is under way or the last one was recent."""
+        if self._closed:
+            return
+        task = self._refreshing
+        if (task is None or task.done()) and (
+            time.monotonic() - self._last_refresh >= _MIN_INTERVAL
+        ):
+            self._refreshing = self._start(self._refresh())
+
+    def _start(self, work: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("cluster background task failed: %r", task.exception())
+
+    async def _refresh(self) -> None:
+        started = time.monotonic()
+        errors: list[BaseException] = []
+        candidates = self._candidates()
+        for first in range(0, len(candidates), _FAN):
+            found = await self._ask_some(candidates[first : first + _FAN], errors)
+            if found is not None:
+                self._apply(found, started)
+                return
+        last = errors[-1] if errors else None
+        raise ConnectFailedError(
+            f"no cluster node answered with a slot map (asked {len(candidates)}: "
+            f"{', '.join(candidates[:6])}); last error: {last!r}"
+        ) from last
+
+    def _candidates(self) -> list[str]:
+        known: list[str] = []
+        down: list[str] = []
+        if self.map is not None:
+            for node in [*self.map.primaries(), *self.map.nodes()]:
+                (down if node.address in self.down else known).append(node.address)
+        known += [ClusterMember(host, port).address for host, port in self._seeds]
+        return list(dict.fromkeys([*known, *down]))
+
+    async def _ask_some(self, addresses: list[str], errors: list[BaseException]) -> SlotMap | None:
+        pending = {self._start(self._ask(address)) for address in addresses}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    if error is not None:
+                        errors.append(error)
+                        continue
+                    found: SlotMap = task.result()
+                    if found.covered:
+                        return found
+            return None
+        finally:
+            for task in pending:
+                task.cancel()
+
+    async def _ask(self, address: str) -> SlotMap:
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]")
+        # Made only when asked: a startup node the map does not list is closed again at the
+        # next change of the map, and made again only if it is asked again.
+        executor = self.registry.get(host, int(port))
+        async with asyncio.timeout(_QUERY_TIMEOUT):
+            try:
+                reply: Any = await executor._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None)
+            except ServerError as exc:
+                if "unknown subcommand" not in exc.message.lower():
+                    raise
+                reply = None
+            found = None if reply is None else SlotMap.from_shards(reply, host, tls=self._tls)
+            if found is None or found.covered < SLOT_COUNT:
+                slots: Any = await executor._execute(_m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), None)
+                other = SlotMap.from_slots(slots, host)
+                if found is None or other.covered > found.covered:
+                    found = other
+        return found
+
+    def _apply(self, new: SlotMap, started: float) -> None:
+        self.refreshes += 1
+        self._last_refresh = time.monotonic()
+        self._patches = {s: p for s, p in self._patches.items() if p[1] > started}
+        old = self.map
+        addresses = {node.address for node in new.nodes()}
+        for address in [a for a in self.down if a not in addresses]:
+            del self.down[address]
+        if old is not None and old.same_owners(new):
+            if self._patches:
+                self._rebuild()
+            return
+        self.map = new
+        self.version += 1
+        logger.info("cluster slot map changed: %r", new)
+        self._rebuild()
+        self.registry.retire(addresses)
+        future = self._changed
+        if future is not None and not future.done():
+            future.set_result(None)
+        for listener in list(self._listeners):
+            try:
+                listener(old, new)
+            except Exception:  # a listener's bug must not stop the map from changing
+                logger.exception("cluster map listener failed")
+
+    def _rebuild(self) -> None:
+        current = self.map
+        if current is None:
+            return
+        primaries: list[Target | None] = [None] * SLOT_COUNT
+        readers: list[Target | None] = [None] * SLOT_COUNT
+        for shard in current.shards:
+            primary = self._entry(shard.primary)
+            reader = self._reader(shard, primary)
+            for first, last in shard.ranges:
+                primaries[first : last + 1] = [primary] * (last + 1 - first)
+                readers[first : last + 1] = [reader] * (last + 1 - first)
+        for slot, (address, _) in self._patches.items():
+            primaries[slot] = readers[slot] = self._entry_at(address)
+        self.primaries[:] = primaries
+        if self.readers is not self.primaries:
+            self.readers[:] = readers
+
+    def _entry(self, node: ClusterMember) -> Target:
+        if node.address in self.down:
+            return self._down_target(node.address)
+        return self.registry.of(node)
+
+    def _entry_at(self, address: str) -> Target:
+        if address in self.down:
+            return self._down_target(address)
+        host, _, port = address.rpartition(":")
+        return self.registry.get(host.strip("[]"), int(port))
+
+    def _reader(self, shard: Shard, primary: Target) -> Target:
+        if self._read_from == "primary":
+            return primary
+        replicas = [self.registry.of(r) for r in shard.replicas if r.address not in self.down]
+        if replicas:
+            return replicas[0] if len(replicas) == 1 else ReplicaSet(replicas)
+        return primary if self._read_from == "prefer_replica" else self._no_replica
+
+    # -- redirects and failures ----------------------------------------------------------------
+
+    def moved(self, slot: int, host: str, port: int) -> ServerExecutor:
+        """Serve ``slot`` from ``host:port`` from now on, and refresh in the background.
+
+        Returns:
+            The executor of the node that serves the slot now.
+        """
+        executor = self.registry.get(host, port)
+        address = ClusterMember(host, port).address
+        self._patches[slot] = (address, time.monotonic())
+        entry = self._entry_at(address)
+        self.primaries[slot] = entry
+        if self.readers is not self.primaries:
+            self.readers[slot] = entry
+        self.request_refresh()
+        return executor
+
+    def report_failure(self, address: str, error: RedisError) -> None:
+        """Mark a node down after a lost connection, a failed connect or a timeout."""
+        if self._closed:
+            return
+        now = time.monotonic()
+        self._trouble_until = now + _TROUBLE_SPAN
+        if address not in self.down:
+            logger.warning("cluster node %s is failing: %r", address, error)
+            self.down[address] = now
+            self._rebuild()
+        if self._poller is None or self._poller.done():
+            self._poller = self._start(self._poll())
+
+    def mark_up(self, address: str) -> None:
+        """Take a node that answered again back into the tables."""
+        if self.down.pop(address, None) is not None:
+            logger.info("cluster node %s answers again", address)
+            self._rebuild()
+
+    def probe(self, address: str) -> asyncio.Task[bool]:
+        """PING a down node (one probe at a time); the task's result says whether it answered."""
+        task = self._probes.get(address)
+        if task is None or task.done():
+            task = self._start(self._probe(address))
+            self._probes[address] = task
+        return task
+
+    async def _probe(self, address: str) -> bool:
+        executor = self.registry.find(address)
+        if executor is None:
+            return False
+        try:
+            async with asyncio.timeout(_PROBE_TIMEOUT):
+                await executor.strategy.execute(_m.PING, ("PING",), None, _PROBE_TIMEOUT)
+        except (RedisError, TimeoutError):
+            await asyncio.sleep(_PROBE_INTERVAL)
+            return False
+        self.mark_up(address)
+        return True
+
+    async def _poll(self) -> None:
+        # Until _TROUBLE_SPAN after the last failure report; a node still down then (no
+        # failover came) is left to its callers' probes and the periodic refresh.
+        while not self._closed and time.monotonic() < self._trouble_until:
+            try:
+                await self.refresh(force=False)
+            except RedisError as exc:
+                logger.debug("cluster refresh failed: %r", exc)
+            await asyncio.sleep(TROUBLE_INTERVAL)
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def start_periodic(self) -> None:
+        """Start the periodic refresh, if one is configured."""
+        if self._interval is not None and not self._closed:
+            self._start(self._periodic(self._interval))
+
+    async def _periodic(self, interval: float) -> None:
+        while not self._closed:
+            await asyncio.sleep(interval * random.uniform(0.9, 1.1))
+            try:
+                await self.refresh()
+            except RedisError as exc:
+                logger.warning("periodic cluster refresh failed: %r", exc)
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose`` was called."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Stop refreshing and probing, and wake callers waiting for a new map.
+
+        The registry closes the nodes.
+        """
+        self._closed = True
+        future = self._changed
+        if future is not None and not future.done():
+            future.set_result(None)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,158 @@
+"""A primary fails under a steady load on all three shards; each test starts its own cluster.
+
+- ``kill -9``: commands for the dead primary's slots issued during the outage wait (within
+  their ``command_timeout``) for the replica's promotion instead of failing fast; only the
+  ones in flight at the crash may fail, and they say whether they may have run. Writes to
+  those slots succeed again within 0.5 s of the promotion (seen by polling ``ROLE`` on the
+  replica: the cluster's own view), and the two healthy shards keep at least 95 % of their
+  throughput during the outage, against a baseline window just before the crash.
+- ``SIGSTOP``: the hung primary's callers fail with their 1 s timeout (within 0.1 s of it)
+  and succeed again within 0.5 s of the promotion; the healthy shards keep at least 90 % of
+  their throughput throughout.
+
+In both, no exception other than redis-oxide's reaches a caller and no read returns a value
+that was not written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from redis_oxide import RedisCluster
+from redis_oxide.exceptions import CommandTimeoutError, ConnectionLostError, RedisError
+from redis_oxide.testing import ClusterInfo, raw_command, start_cluster
+from tests.cluster._load import Load, keys_on, watch_promotion
+from tests.cluster._migrate import slot_owners
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+
+BASELINE = 1.5  # seconds of load measured just before the fault
+KEYS_PER_SHARD = 32
+
+
+@pytest.fixture
+def failover_cluster() -> Iterator[ClusterInfo]:
+    cluster = start_cluster(modules=False)
+    # With the default (yes), every node answers CLUSTERDOWN from the moment the cluster
+    # marks the primary failed until its replica is promoted: the healthy shards stop for
+    # about a second whatever the client does (measured: their throughput fell to 0).
+    # Deployments that want the healthy shards served through a failover say no.
+    for node in cluster.nodes:
+        raw_command(node.endpoint, "CONFIG", "SET", "cluster-require-full-coverage", "no")
+    try:
+        yield cluster
+    finally:
+        for node in cluster.nodes:
+            if node.process is not None:
+                node.process.kill()  # a stopped node ignores SIGTERM
+                node.process.close()
+
+
+async def _loaded(cluster: ClusterInfo, command_timeout: float) -> tuple[RedisCluster[bytes], Load]:
+    owners = slot_owners(cluster)
+    shard_keys = [keys_on(cluster, owners, p, KEYS_PER_SHARD) for p in cluster.primaries]
+    client = RedisCluster(
+        cluster.primaries[1].host, cluster.primaries[1].port, command_timeout=command_timeout
+    )
+    await client.nodes()
+    load = Load(client, shard_keys)
+    load.start()
+    return client, load
+
+
+async def test_kill_9_of_a_primary_under_load(failover_cluster: ClusterInfo, figures: Any) -> None:
+    victim, replica = failover_cluster.primaries[0], failover_cluster.replicas[0]
+    client, load = await _loaded(failover_cluster, command_timeout=10.0)
+    try:
+        await asyncio.sleep(0.5 + BASELINE)
+        killed = time.monotonic()
+        watcher, promoted_at = watch_promotion(replica, killed + 20)
+        assert victim.process is not None
+        os.kill(victim.process.pid or 0, signal.SIGKILL)
+        await asyncio.to_thread(watcher.join, 20)
+        assert promoted_at, "the replica was never promoted"
+        promoted = promoted_at[0]
+        await asyncio.sleep(1.0)
+    finally:
+        await load.stop()
+        stats = client.stats()
+        await client.aclose()
+    healthy = {1, 2}
+    baseline = load.rate(healthy, killed - BASELINE, killed)
+    during = load.rate(healthy, killed, promoted + 0.5)
+    back = [c.ended for c in load.calls if c.shard == 0 and c.error is None and c.started > killed]
+    recovered = min(back) - promoted
+    failed = load.errors(0)
+    first_failure = failed[0].started if failed else killed
+    late = [c for c in failed if c.started > first_failure + 0.05]
+    foreign = [c.error for c in load.calls if c.error and not isinstance(c.error, RedisError)]
+    figures("promotion after kill -9 (replica ROLE)", f"{promoted - killed:.2f} s")
+    figures("victim's writes back after promotion", f"{recovered * 1000:.0f} ms")
+    figures("healthy shards' throughput during the outage", f"{during / baseline:.1%} of baseline")
+    figures("baseline / outage calls per second (healthy)", f"{baseline:.0f} / {during:.0f}")
+    figures("failed calls on the victim (in flight at the crash)", len(failed))
+    figures("calls issued during the outage that failed", len(late))
+    figures("wrong / lost acknowledged writes", f"{len(load.wrong)} / {len(load.lost)}")
+    figures("commands moved off the dead node, map changes", (stats.rerouted, stats.map_changes))
+    assert foreign == []
+    assert load.wrong == []
+    assert late == []
+    assert all(isinstance(c.error, ConnectionLostError | CommandTimeoutError) for c in failed), [
+        repr(c.error) for c in failed
+    ]
+    assert all(
+        c.error.may_have_executed in (True, False)
+        for c in failed
+        if isinstance(c.error, ConnectionLostError)
+    )
+    assert recovered <= 0.5
+    assert during >= 0.95 * baseline
+
+
+async def test_sigstop_of_a_primary_with_a_1_s_timeout(
+    failover_cluster: ClusterInfo, figures: Any
+) -> None:
+    victim, replica = failover_cluster.primaries[0], failover_cluster.replicas[0]
+    client, load = await _loaded(failover_cluster, command_timeout=1.0)
+    assert victim.process is not None
+    pid = victim.process.pid or 0
+    try:
+        await asyncio.sleep(0.5 + BASELINE)
+        stopped = time.monotonic()
+        watcher, promoted_at = watch_promotion(replica, stopped + 20)
+        os.kill(pid, signal.SIGSTOP)
+        await asyncio.to_thread(watcher.join, 20)
+        assert promoted_at, "the replica was never promoted"
+        promoted = promoted_at[0]
+        await asyncio.sleep(1.5)
+    finally:
+        await load.stop()
+        await client.aclose()
+        os.kill(pid, signal.SIGCONT)
+    healthy = {1, 2}
+    baseline = load.rate(healthy, stopped - BASELINE, stopped)
+    throughout = load.rate(healthy, stopped, promoted + 1.0)
+    back = [c.ended for c in load.calls if c.shard == 0 and c.error is None and c.ended > promoted]
+    recovered = min(back) - promoted
+    failed = load.errors(0)
+    slowest = max(c.ended - c.started for c in failed)
+    foreign = [c.error for c in load.calls if c.error and not isinstance(c.error, RedisError)]
+    figures("promotion after SIGSTOP (replica ROLE)", f"{promoted - stopped:.2f} s")
+    figures("victim's calls back after promotion", f"{recovered * 1000:.0f} ms")
+    figures("victim's failed calls / slowest failure", f"{len(failed)} / {slowest:.3f} s")
+    figures("healthy shards' throughput throughout", f"{throughout / baseline:.1%} of baseline")
+    figures("wrong / lost acknowledged writes", f"{len(load.wrong)} / {len(load.lost)}")
+    assert foreign == []
+    assert load.wrong == []
+    assert failed
+    assert all(isinstance(c.error, CommandTimeoutError) for c in failed)
+    assert slowest <= 1.0 + 0.1
+    assert recovered <= 0.5
+    assert throughout >= 0.90 * baseline
