@@ -27,7 +27,7 @@ import pytest
 
 from redis_oxide import Message, RedisCluster, Resubscribed
 from redis_oxide._keys import key_slot
-from redis_oxide.exceptions import MovedError
+from redis_oxide.exceptions import MovedError, NoPermError
 from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command, start_cluster
 from tests.cluster._load import promotion_after
 from tests.cluster._migrate import move_slot, slot_owners
@@ -205,6 +205,35 @@ async def test_thousands_of_messages_arrive_once_and_in_order_per_channel(
     in_order = list(range(PER_CHANNEL))
     assert by_reader == {as_sent(name): in_order for name in read}
     assert by_handler == {as_sent(name): in_order for name in handled}
+
+
+async def test_a_refused_shard_subscription_raises_and_is_forgotten(
+    redis_cluster: ClusterInfo,
+) -> None:
+    user = "shard-reader"
+    for node in redis_cluster.nodes:  # ACLs are per node
+        raw_command(node.endpoint, "ACL", "SETUSER", user, "reset", "on", ">secret", "+@all")
+        raw_command(node.endpoint, "ACL", "SETUSER", user, "~*", "&allowed:*")
+    owners = slot_owners(redis_cluster)
+    allowed = [f"allowed:{name}" for name in spread_channels(redis_cluster, owners, 3)]
+    seed = redis_cluster.primaries[0]
+    try:
+        async with (
+            RedisCluster(seed.host, seed.port, username=user, password="secret") as r,
+            r.pubsub() as p,
+        ):
+            await p.ssubscribe(*allowed)
+            with pytest.raises(NoPermError) as refused:
+                await p.ssubscribe("secret:1", "secret:2", handler=lambda m: None)
+            assert refused.value.command == "SSUBSCRIBE"
+            assert p.shard_channels == {name.encode() for name in allowed}
+            assert await r.spublish(allowed[0], "still subscribed") == 1
+            message = await p.get_message(timeout=5.0)
+            assert message is not None
+            assert (message.channel, message.data) == (allowed[0].encode(), b"still subscribed")
+    finally:
+        for node in redis_cluster.nodes:
+            raw_command(node.endpoint, "ACL", "DELUSER", user)
 
 
 @pytest.fixture
