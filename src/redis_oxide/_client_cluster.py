@@ -254,8 +254,10 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
 
         Args:
             **options: As for ``Redis.pubsub()``: ``max_pending``, ``on_overflow``,
-                ``health_check_interval``, ``reconnect_retry``, ``on_reconnect`` (also
-                called, in stream order, after shard channels followed their slot).
+                ``health_check_interval``, ``reconnect_retry`` (per node: a primary down
+                for longer than its attempts take fails the subscription, even if a
+                failover would follow; leave it None to ride failovers), ``on_reconnect``
+                (also called, in stream order, after shard channels followed their slot).
 
         Returns:
             The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
