@@ -39,6 +39,9 @@ from redis_oxide._command import KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
+from redis_oxide._pubsub import PubSub
+from redis_oxide._pubsub_cluster import ClusterPubSub
+from redis_oxide._pubsub_types import PubSubOptions
 from redis_oxide._url import parse_url
 
 __all__ = ["RedisCluster", "StartupNode"]
@@ -237,6 +240,39 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         async for keys in batches:
             for key in keys:
                 yield key
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
+        """Start a subscription on the cluster: shard channels on the primaries that own them.
+
+        ``ssubscribe()`` subscribes each shard channel on the primary that owns its slot (one
+        connection per such primary, one SSUBSCRIBE per slot), and follows the slot when it
+        moves (a migration, a failover): the ``async for`` loop goes on. ``subscribe()`` and
+        ``psubscribe()`` run on one connection to any primary, as classic pub/sub reaches
+        every node. Publish with ``spublish()`` (routed by slot) or ``publish()``.
+
+        Args:
+            **options: As for ``Redis.pubsub()``: ``max_pending``, ``on_overflow``,
+                ``health_check_interval``, ``reconnect_retry`` (per node: a primary down
+                for longer than its attempts take fails the subscription, even if a
+                failover would follow; leave it None to ride failovers), ``on_reconnect``
+                (also called, in stream order, after shard channels followed their slot).
+
+        Returns:
+            The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        config = self._config.connection
+        return ClusterPubSub[StrT]._over(
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            options=options,
+        )
 
     # -- scripting -----------------------------------------------------------------------------
 
