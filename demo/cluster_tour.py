@@ -98,6 +98,18 @@ async def shard_channels(r: redis_oxide.RedisCluster[str]) -> None:
         show("get_message(timeout=5.0) -> Message[str] | None", message)
 
 
+async def caching(url: str) -> None:
+    print("A client-side cache per node")
+    async with redis_oxide.RedisCluster.from_url(url, decode_responses=True, cache=True) as r:
+        await r.set("tour:cached", "kept")
+        reads = [await r.get("tour:cached") for _ in range(10)]
+        cache = r.cache
+        assert cache is not None
+        show("10 x get('tour:cached') -> str | None", reads[0])
+        show("cache.hits / (hits + misses)", f"{cache.hits / (cache.hits + cache.misses):.0%}")
+        await r.delete("tour:cached")
+
+
 async def _tour(url: str) -> None:
     async with redis_oxide.RedisCluster.from_url(url, decode_responses=True) as r:
         await routing(r)
@@ -105,6 +117,7 @@ async def _tour(url: str) -> None:
         await shard_channels(r)
         stats = r.stats()
         print(f"Client: {r!r}, {len(stats.nodes)} node connections, {stats.moved} MOVED")
+    await caching(url)
 
 
 def cluster_tour() -> None:

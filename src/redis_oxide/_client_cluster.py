@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, Unpack, overload
 
+from redis_oxide._cache_cluster import ClusterCache
 from redis_oxide._client import _CLOSE_GRACE, _UNSET
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_cluster_config import StartupNode, build_cluster_config, node_factory
@@ -65,8 +66,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         port: That node's port.
         startup_nodes: More startup nodes: ``"host:port"``, ``(host, port)`` or members.
         decode_responses: Decode string replies to ``str`` (with ``encoding``).
-        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db``,
-            ``unix_socket_path`` and ``cache``, applied to every node; and ``read_from``
+        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db`` and
+            ``unix_socket_path``, applied to every node (``cache``: one cache per node, see
+            ``ClusterCache``); and ``read_from``
             (``"primary"``, ``"prefer_replica"`` or ``"replica"``: where read-only commands
             with keys go), ``max_redirects`` (5), ``failover_timeout`` (20 s: how long a
             command without ``command_timeout`` waits for a failed node's slots to move) and
@@ -76,6 +78,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         ValueError: An option has an invalid value, or no startup node was given.
         TypeError: An unknown option was given.
     """
+
+    #: The client-side caches of ``RedisCluster(cache=...)``, one per node, or None.
+    cache: ClusterCache | None
 
     @overload
     def __init__(
@@ -112,8 +117,10 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             host, port, startup_nodes, decode_responses=decode_responses, options=options
         )
         self._config = config.client
+        caches = config.client.cache
+        self.cache = None if caches is None else ClusterCache._new(caches)
         executor = ClusterExecutor(
-            node_factory(config),
+            node_factory(config, self.cache),
             config.seeds,
             read_from=config.read_from,
             command_timeout=config.client.command_timeout,
@@ -123,6 +130,8 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             refresh_interval=config.refresh_interval,
             tls=config.client.connection.ssl_context is not None,
         )
+        if self.cache is not None:
+            executor.topology.add_listener(self.cache._map_changed)
         self._bind(executor)
         self._closed = False
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide.exceptions import CommandTimeoutError, ConnectionLostError, RedisError
-from redis_oxide.testing import ClusterInfo, raw_command, start_cluster
+from redis_oxide.testing import ClusterInfo
 from tests.cluster._load import Load, keys_on, promotion_after
 from tests.cluster._migrate import slot_owners
 
@@ -34,24 +33,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 BASELINE = 1.5  # seconds of load measured just before the fault
 KEYS_PER_SHARD = 32
-
-
-@pytest.fixture
-def failover_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    # With the default (yes), every node answers CLUSTERDOWN from the moment the cluster
-    # marks the primary failed until its replica is promoted: the healthy shards stop for
-    # about a second whatever the client does (measured: their throughput fell to 0).
-    # Deployments that want the healthy shards served through a failover say no.
-    for node in cluster.nodes:
-        raw_command(node.endpoint, "CONFIG", "SET", "cluster-require-full-coverage", "no")
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            if node.process is not None:
-                node.process.kill()  # a stopped node ignores SIGTERM
-                node.process.close()
 
 
 async def _loaded(cluster: ClusterInfo, command_timeout: float) -> tuple[RedisCluster[bytes], Load]:
