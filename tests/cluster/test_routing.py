@@ -30,6 +30,7 @@ from redis_oxide._command import ArgT, CommandMeta, KeySpecFlag, RequestPolicy
 from redis_oxide._exceptions import CrossSlotError, server_error_from_message
 from redis_oxide._generated._meta import COMMANDS
 from redis_oxide._keys import key_slot
+from redis_oxide._pool._batch import Batch
 from redis_oxide._retry import Retry
 from redis_oxide.testing import (
     ClusterInfo,
@@ -79,6 +80,12 @@ class _RecordingNode:
         self.log.append((self.address, meta, args))
         future.set_result(None)
         return future
+
+    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
+        # A split command's parts arrive as one batch per node.
+        for meta, args in zip(batch.metas, batch.args, strict=True):
+            self.log.append((self.address, meta, args))
+        return [None] * len(batch)
 
     async def aclose(self, grace: float | None) -> None:
         return None

@@ -34,6 +34,7 @@ from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._redirects import route_address, run_slow
 from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._command import ArgT, CommandMeta, RequestPolicy
 from redis_oxide._exceptions import (
@@ -52,15 +53,18 @@ from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT, key_slot
 from redis_oxide._pool._batch import Batch
+from redis_oxide._protocol import encode_command
 
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["run_cluster_batch"]
+__all__ = ["run_cluster_batch", "run_split"]
 
 Parser = Callable[[Any], Any] | None
 
 _SLOT_MASK = SLOT_COUNT - 1
+#: The slot tables' entries that are node executors (the rest: down or unknown nodes).
+_NODE_TYPES = (ServerExecutor, CachingExecutor)
 
 
 class _Part:
@@ -82,6 +86,9 @@ class _Command:
         self.parts = parts
         self.merge = merge  # None: one part, whose value is the command's
 
+
+#: ``with_parts`` for a sub-batch whose entries are all parts of the batch's one split command.
+_SPLIT = None
 
 #: A node's share of a batch: per sub-batch position, the index of a command that goes there
 #: whole (its frame is reused), or a part.
@@ -121,7 +128,7 @@ async def run_cluster_batch(
         if key_index is not None and len(args) > key_index:
             key = args[key_index]
             data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
-            slot = crc_hqx(data, 0) & _SLOT_MASK if b"{" not in data else key_slot(key)
+            slot = crc_hqx(data, 0) & _SLOT_MASK if data.find(b"{") < 0 else key_slot(key)
             target = (readers if meta.is_readonly else primaries)[slot]
             if type(target) is ServerExecutor or type(target) is CachingExecutor:
                 entries = groups.get(target)
@@ -131,21 +138,100 @@ async def run_cluster_batch(
                 continue
         command = await _place(cluster, batch, index)
         general.append((index, command))
-        for part in command.parts:
-            if part.node is None:
-                alone.append(part)
-            else:
-                groups.setdefault(part.node, []).append(part)
-                with_parts.add(part.node)
+        _group(command, groups, with_parts, alone)
+    await _run_groups(cluster, batch, groups, with_parts, alone, results)
+    _merge(batch, general, results)
+    return results
+
+
+async def run_split(
+    cluster: ClusterExecutor,
+    meta: CommandMeta,
+    args: tuple[ArgT, ...],
+    parser: Parser,
+    split: list[SplitPart] | None = None,
+) -> Any:
+    """Run one ``multi_shard`` command whose keys span slots: a pipeline per node.
+
+    Args:
+        cluster: The cluster executor.
+        meta: The command (its key spec is one plain range).
+        args: Its wire arguments.
+        parser: Applied once, to the merged reply.
+        split: ``split_by_slot(meta, args)`` when the caller has it already.
+
+    Returns:
+        The merged, parsed value.
+
+    Raises:
+        RedisError: A part failed (the first failure, as a single command would).
+    """
+    batch = Batch()
+    batch.metas.append(meta)
+    batch.args.append(args)
+    batch.parsers.append(parser)
+    batch.data.append(args)
+    groups: dict[NodeExecutor, _Entries] = {}
+    alone: list[_Part] = []
+    command = _split_command(cluster, 0, meta, args, split)
+    _group(command, groups, None, alone)
+    results: list[object] = [None]
+    await _run_groups(cluster, batch, groups, None, alone, results)
+    _merge(batch, [(0, command)], results)
+    value = results[0]
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def _group(
+    command: _Command,
+    groups: dict[NodeExecutor, _Entries],
+    with_parts: set[NodeExecutor] | None,
+    alone: list[_Part],
+) -> None:
+    for part in command.parts:
+        node = part.node
+        if node is None:
+            alone.append(part)
+            continue
+        entries = groups.get(node)
+        if entries is None:
+            entries = groups[node] = []
+        entries.append(part)
+        if with_parts is not None:  # (the node may hold whole commands as well)
+            with_parts.add(node)
+
+
+async def _run_groups(
+    cluster: ClusterExecutor,
+    batch: Batch,
+    groups: dict[NodeExecutor, _Entries],
+    with_parts: set[NodeExecutor] | None,
+    alone: list[_Part],
+    results: list[object],
+) -> None:
+    # with_parts None: every entry is a part of the batch's one split command.
     timeout = cluster.command_timeout
     deadline = None if timeout is None else time.monotonic() + timeout
     await asyncio.gather(
         *(
-            _run_node(cluster, batch, node, e, node in with_parts, results, deadline)
+            _run_node(
+                cluster,
+                batch,
+                node,
+                e,
+                _SPLIT if with_parts is None else node in with_parts,
+                results,
+                deadline,
+            )
             for node, e in groups.items()
         ),
         *(_run_alone(cluster, batch, part, deadline, None, None) for part in alone),
     )
+
+
+def _merge(batch: Batch, general: list[tuple[int, _Command]], results: list[object]) -> None:
     for index, command in general:
         values = [part.value for part in command.parts]
         if command.merge is None:
@@ -157,7 +243,6 @@ async def run_cluster_batch(
             results[index] = raw if parser is None else parser(raw)
         except Exception as exc:  # a failed part, or a parser failure, fills the slot
             results[index] = exc
-    return results
 
 
 async def _keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
@@ -184,14 +269,7 @@ async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command
             complete = routing_keys(meta, args)[1]
             address = route_address(cluster, meta, args, False) if complete else None
             return _Command([_Part(index, _node_at(cluster, address), args)], None)
-        split = split_by_slot(meta, args)
-        parts = [
-            _Part(index, _node_at(cluster, route_address(cluster, meta, sub, False)), sub)
-            for _, sub, _ in split
-        ]
-        if meta.response_policy is None:
-            return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
-        return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
+        return _split_command(cluster, index, meta, args)
     policy = meta.request_policy
     if policy is RequestPolicy.ALL_SHARDS or policy is RequestPolicy.ALL_NODES:
         nodes = cluster.topology_nodes("primaries" if policy is RequestPolicy.ALL_SHARDS else "all")
@@ -206,6 +284,29 @@ async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command
     return _Command([_Part(index, node, args)], None)
 
 
+def _split_command(
+    cluster: ClusterExecutor,
+    index: int,
+    meta: CommandMeta,
+    args: tuple[ArgT, ...],
+    split: list[SplitPart] | None = None,
+) -> _Command:
+    if split is None:
+        split = split_by_slot(meta, args)
+    # The slot tables answer as the fast path does (MOVED patches included); anything but a
+    # node executor there (a node marked down, no map yet) asks the slow route.
+    table = cluster.topology.readers if meta.is_readonly else cluster.topology.primaries
+    parts: list[_Part] = []
+    for slot, sub, _ in split:
+        target = table[slot]
+        if type(target) not in _NODE_TYPES:
+            target = _node_at(cluster, route_address(cluster, meta, sub, False))
+        parts.append(_Part(index, target, sub))  # type: ignore[arg-type]  # checked above
+    if meta.response_policy is None:
+        return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
+    return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
+
+
 def _raise_any(values: list[Any]) -> list[Any]:
     for value in values:
         if isinstance(value, BaseException):
@@ -213,9 +314,18 @@ def _raise_any(values: list[Any]) -> list[Any]:
     return values
 
 
-def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool) -> Batch:
+def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool | None) -> Batch:
     sub = Batch()
     sub.scripts = batch.scripts
+    if with_parts is _SPLIT:  # parts of one split command: raw until merged
+        meta = batch.metas[0]
+        sub.args = [cast("_Part", entry).args for entry in entries]
+        sub.data = [encode_command(args) for args in sub.args]
+        sub.metas = [meta] * len(entries)
+        sub.parsers = [None] * len(entries)
+        if meta.binary_reply:
+            sub.binary = list(range(len(entries)))
+        return sub
     if not with_parts:
         positions = cast("list[int]", entries)
         sub.data = [batch.data[i] for i in positions]
@@ -229,8 +339,16 @@ def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool) -> Batch:
     for entry in entries:
         if isinstance(entry, int):
             sub.queue(batch.metas[entry], batch.args[entry], batch.parsers[entry])
-        else:
+        elif entry.args is batch.args[entry.index]:
             sub.queue(batch.metas[entry.index], entry.args, _parser_of(batch, entry))
+        else:  # a part of a split command: raw until merged, framed as Batch.queue would
+            meta = batch.metas[entry.index]
+            sub.data.append(encode_command(entry.args))
+            sub.parsers.append(None)
+            sub.metas.append(meta)
+            sub.args.append(entry.args)
+            if meta.binary_reply:
+                sub.binary.append(len(sub.metas) - 1)
     return sub
 
 
@@ -239,19 +357,20 @@ async def _run_node(
     batch: Batch,
     node: NodeExecutor,
     entries: _Entries,
-    with_parts: bool,
+    with_parts: bool | None,
     results: list[object],
     deadline: float | None,
 ) -> None:
-    address = node.strategy.address
     try:
         values = await node.run_batch(_sub_batch(batch, entries, with_parts), transaction=False)
     except (ConnectFailedError, ConnectTimeoutError) as exc:
         # Nothing was sent: every entry may run again where the topology now says.
+        address = node.strategy.address
         cluster.topology.report_failure(address, exc)
         await _rerun(cluster, batch, entries, results, deadline, exc, address)
         return
     except ConnectionLostError as exc:
+        address = node.strategy.address
         cluster.topology.report_failure(address, exc)
         for entry in entries:
             _store(entry, results, exc)
@@ -262,7 +381,7 @@ async def _run_node(
         for entry in entries:
             _store(entry, results, exc)
         return
-    if not with_parts:
+    if with_parts is False:
         # The common case: whole commands, values straight to their places; only a batch
         # with an error reply (a C-level test of the distinct types) looks at each value.
         for position, value in zip(cast("list[int]", entries), values, strict=True):
@@ -279,7 +398,7 @@ async def _run_node(
             redirected.append((entry, value))
     for entry, error in redirected:
         # MOVED, ASK, TRYAGAIN ...: only these commands run again, each alone.
-        await _rerun(cluster, batch, [entry], results, deadline, error, address)
+        await _rerun(cluster, batch, [entry], results, deadline, error, node.strategy.address)
 
 
 def _meta(batch: Batch, entry: int | _Part) -> CommandMeta:

@@ -27,9 +27,9 @@ import random
 import time
 from binascii import crc_hqx
 from collections.abc import Awaitable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from redis_oxide._cluster._batches import run_cluster_batch
+from redis_oxide._cluster._batches import run_cluster_batch, run_split
 from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeRegistry
 from redis_oxide._cluster._redirects import (
     DownTarget,
@@ -38,7 +38,7 @@ from redis_oxide._cluster._redirects import (
     run_slow,
 )
 from redis_oxide._cluster._replies import combine
-from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
+from redis_oxide._cluster._router import can_split, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
@@ -132,7 +132,7 @@ class ClusterExecutor:
             key = args[index]
             # Other key types (numbers, memoryview) take the general path.
             data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
-            if b"{" not in data:
+            if data.find(b"{") < 0:  # (`in` on bytes first tries the operand as an int)
                 target = (self._readers if meta.is_readonly else self._primaries)[
                     crc_hqx(data, 0) & _SLOT_MASK
                 ]
@@ -150,7 +150,14 @@ class ClusterExecutor:
         if not complete:
             return self._with_server_keys(meta, args, parser)
         if keys:
-            slot = slot_of_keys(meta, keys)
+            if len(keys) > 1 and can_split(meta):
+                # Slots once per key: the split's groups say whether there is more than one.
+                split = split_by_slot(meta, args)
+                if len(split) > 1:
+                    return run_split(self, meta, args, parser, split)
+                slot: int | None = split[0][0]
+            else:
+                slot = slot_of_keys(meta, keys)
             if slot is None:
                 return self._split(meta, args, parser)
             target = (self._readers if meta.is_readonly else self._primaries)[slot]
@@ -198,18 +205,10 @@ class ClusterExecutor:
     async def _split(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> T:
-        parts = split_by_slot(meta, args)
-        outcomes = await asyncio.gather(
-            *(self._execute(meta, sub, RAW) for _, sub, _ in parts), return_exceptions=True
-        )
-        if meta.response_policy is None:
-            errors = [o for o in outcomes if isinstance(o, BaseException)]
-            if errors:
-                raise errors[0]
-            raw: Any = reassemble(parts, outcomes)
-        else:
-            raw = combine(meta, outcomes, [str(slot) for slot, _, _ in parts])
-        return raw if parser is None else parser(raw)
+        # One pipeline per node of that node's per-slot parts, not a command and a future
+        # per slot; the batch path places, redirects part by part and merges.
+        value: T = await run_split(self, meta, args, parser)
+        return value
 
     async def fan_out(
         self,

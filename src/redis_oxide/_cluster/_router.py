@@ -19,12 +19,13 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+from binascii import crc_hqx
 from collections.abc import Sequence
 from typing import Any
 
 from redis_oxide._command import ArgT, CommandMeta, KeySpec, KeySpecFlag, RequestPolicy
 from redis_oxide._exceptions import CrossSlotError
-from redis_oxide._keys import KeyExtraction, command_keys, key_slot
+from redis_oxide._keys import SLOT_COUNT, KeyExtraction, command_keys, key_slot
 
 __all__ = [
     "Part",
@@ -35,6 +36,8 @@ __all__ = [
     "slot_of_keys",
     "split_by_slot",
 ]
+
+_SLOT_MASK = SLOT_COUNT - 1
 
 #: One part of a split command: its slot, its wire arguments, and the positions (in the
 #: caller's key order) of the keys it carries.
@@ -170,10 +173,21 @@ def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
     step = spec.step
     head, tail = args[: starts.start], args[starts[-1] + step :]
     groups: dict[int, tuple[list[ArgT], list[int]]] = {}
-    for position, start in enumerate(starts):
-        words, positions = groups.setdefault(key_slot(args[start]), ([], []))
-        words.extend(args[start : start + step])
-        positions.append(position)
+    # key_slot inlined for the common key (str or bytes, no hash tag): a frame per key is
+    # most of a split's own cost.
+    keys = args[starts.start : starts.stop : step]
+    for position, key in enumerate(keys):
+        data = key if type(key) is bytes else key.encode() if type(key) is str else b"{"
+        slot = crc_hqx(data, 0) & _SLOT_MASK if data.find(b"{") < 0 else key_slot(key)
+        group = groups.get(slot)
+        if group is None:
+            groups[slot] = group = ([], [])
+        if step == 1:
+            group[0].append(key)
+        else:
+            start = starts[position]
+            group[0].extend(args[start : start + step])
+        group[1].append(position)
     parts: list[Part] = []
     for slot, (words, positions) in groups.items():
         own = head
