@@ -22,6 +22,7 @@ from redis_oxide._client_config import ClientConfig, build_config, make_strategy
 from redis_oxide._client_options import ClientOptions, ClusterOptions
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
 from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._telemetry_cluster import traced_nodes
 
 __all__ = ["ClusterConfig", "StartupNode", "build_cluster_config", "node_factory"]
 
@@ -147,7 +148,7 @@ def node_factory(config: ClusterConfig) -> ExecutorFactory:
             reroute=reroute,
         )
 
-    return make
+    return traced_nodes(make, client.telemetry)
 
 
 def _seeds(
