@@ -1,6 +1,7 @@
 """``RedisCluster.aclose(grace=...)`` on the six-node cluster.
 
-1,000 commands in flight over every shard when ``aclose(grace=1)`` is called all complete;
+1,000 commands in flight over every shard when ``aclose(grace=1)`` is called, held up by
+every primary being busy (``DEBUG SLEEP 0.5``), all complete: the close waits for them;
 a command issued afterwards raises ``ConnectionClosedError`` saying the client is closed;
 no task of the client is left and no ``ResourceWarning`` is emitted.
 """
@@ -18,7 +19,7 @@ import pytest
 from redis_oxide import RedisCluster
 from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import ConnectionClosedError
-from redis_oxide.testing import ClusterInfo
+from redis_oxide.testing import ClusterInfo, raw_command
 from tests.cluster._migrate import slot_owners
 from tests.conftest import Figure
 
@@ -37,15 +38,22 @@ async def test_aclose_with_grace_lets_1000_commands_in_flight_finish(
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)
         cluster = RedisCluster(seed.host, seed.port)
-        await cluster.set(
-            f"close:{tag}:seed", "x"
-        )  # the map is loaded, every shard has a connection
+        await cluster.set(f"close:{tag}:seed", "x")
+        await cluster.dbsize()  # the map is loaded, every primary has a connection
+        stalls = [
+            asyncio.ensure_future(
+                asyncio.to_thread(raw_command, p.endpoint, "DEBUG", "SLEEP", "0.5", timeout=5.0)
+            )
+            for p in redis_cluster.primaries
+        ]
+        await asyncio.sleep(0.15)  # every primary is asleep
         in_flight = [asyncio.ensure_future(cluster.incr(key)) for key in keys]
         await asyncio.sleep(0)  # every INCR is written before the close starts
         started = time.monotonic()
         await cluster.aclose(grace=1.0)
         took = time.monotonic() - started
         values = await asyncio.gather(*in_flight, return_exceptions=True)
+        await asyncio.gather(*stalls)
         with pytest.raises(ConnectionClosedError, match="closed"):
             await cluster.get(keys[0])
         with pytest.raises(ConnectionClosedError, match="closed"):
@@ -56,6 +64,7 @@ async def test_aclose_with_grace_lets_1000_commands_in_flight_finish(
     errors = [v for v in values if isinstance(v, BaseException)]
     assert not errors, errors[:3]
     assert values == [1] * 1000
+    assert 0.1 < took < 1.5  # it waited for the sleeping primaries, within the grace
     left = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()]
     assert not left, left
     async with RedisCluster(seed.host, seed.port) as check:
