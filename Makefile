@@ -53,7 +53,8 @@ regen-golden:
 		--replies tests/codegen/golden_overrides/replies.toml
 
 BENCH_ARGS ?=
-# Side by side with redis-py, coredis and valkey-glide (the `bench` extra), asyncio and uvloop.
+# Side by side with redis-py, coredis and valkey-glide (the `bench` extra), asyncio and uvloop;
+# the standalone suite, then the cluster suite (BENCH_ARGS="--suite cluster" for it alone).
 bench: setup
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bench [--quick] [--rounds N] [--loops ...] [--baseline-src DIR]``.
+"""Command line: ``python -m bench [--quick] [--suite ...] [--rounds N] [--baseline-src DIR]``.
 
 Rules: the Markdown report goes to stdout, progress to stderr, the JSON
 document to ``--json`` (default ``bench/results/latest.json``, ignored by git).
@@ -21,7 +21,7 @@ from bench._placement import PLACEMENTS
 from bench._report import summarize
 from bench._runner import Options, run_benchmark
 from bench._server import ServerError
-from bench._spec import BASELINE, CLIENTS, LOOPS, TELEMETRY, Workload
+from bench._spec import BASELINE, CLIENTS, LOOPS, SUITES, TELEMETRY, Workload
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -40,7 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Benchmark redis-oxide against its peers."
     )
-    parser.add_argument("--quick", action="store_true", help="CI-sized run (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (about 5 minutes)")
+    parser.add_argument(
+        "--suite",
+        choices=(*SUITES, "all"),
+        default="all",
+        help="standalone: one redis-server; cluster: a six-node cluster (3 primaries, "
+        "3 replicas) with the clients' cluster clients; all: both, one after the other "
+        "(default)",
+    )
     parser.add_argument(
         "--rounds", type=int, help="rounds per client and loop (default 5; 3 with --quick)"
     )
@@ -67,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workloads",
         type=lambda t: _names(t, workloads, "workload"),
-        help=f"comma-separated, from {','.join(workloads)} (default all)",
+        help=f"comma-separated, from {','.join(workloads)} (default: all of the suite)",
     )
     parser.add_argument(
         "--placement",
@@ -97,6 +105,17 @@ def _clients(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, .
     return (*clients[:at], BASELINE, *clients[at:])
 
 
+def _workloads(args: argparse.Namespace, default: tuple[Workload, ...]) -> tuple[Workload, ...]:
+    chosen = tuple(Workload(w) for w in args.workloads) if args.workloads else default
+    suite: str = args.suite
+    if suite == "all":
+        return chosen
+    kept = tuple(w for w in chosen if w.suite == suite)
+    if not kept:
+        raise ValueError(f"--workloads names no workload of the {suite} suite")
+    return kept
+
+
 def _options(args: argparse.Namespace) -> Options:
     base = Options.quick_defaults() if args.quick else Options()
     if args.rounds is not None and args.rounds < 1:
@@ -109,7 +128,7 @@ def _options(args: argparse.Namespace) -> Options:
         clients=_clients(args, base.clients),
         baseline_src=args.baseline_src.resolve() if args.baseline_src else None,
         placement=args.placement,
-        workloads=tuple(Workload(w) for w in args.workloads) if args.workloads else base.workloads,
+        workloads=_workloads(args, base.workloads),
         limit_requests=0 if args.no_limits else base.limit_requests,
     )
 

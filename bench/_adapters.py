@@ -35,7 +35,7 @@ from typing import Any, Protocol, cast
 from bench._bare import BareClient
 from bench._spec import BASELINE, TELEMETRY, Status
 
-__all__ = ["ClientAdapter", "ClientUnavailable", "load_adapter"]
+__all__ = ["ClientAdapter", "ClientUnavailable", "KeyValueAdapter", "load_adapter"]
 
 
 class ClientUnavailable(Exception):
@@ -76,8 +76,8 @@ def _resp_version(client_info: object) -> int | None:
     return int(found.group(1)) if found else None
 
 
-class ClientAdapter(abc.ABC):
-    """The surface the workloads drive; one instance per measured connection set."""
+class KeyValueAdapter(abc.ABC):
+    """What both suites' adapters offer; one instance per measured connection set."""
 
     version: str = ""
     notes: tuple[str, ...] = ()
@@ -104,16 +104,20 @@ class ClientAdapter(abc.ABC):
         """SET every key to value in one non-transactional pipeline; return the count."""
 
     @abc.abstractmethod
+    async def close(self) -> None:
+        """Release every connection."""
+
+
+class ClientAdapter(KeyValueAdapter):
+    """The surface the standalone workloads drive."""
+
+    @abc.abstractmethod
     async def hgetall(self, key: bytes) -> Sized:
         """HGETALL key in the library's native shape."""
 
     @abc.abstractmethod
     async def zrange_withscores(self, key: bytes) -> Sized:
         """ZRANGE key 0 -1 WITHSCORES in the library's native shape."""
-
-    @abc.abstractmethod
-    async def close(self) -> None:
-        """Release every connection."""
 
 
 class RedisPyAdapter(ClientAdapter):
@@ -282,8 +286,10 @@ class _OxidePipeline(Protocol):
 
 
 class _OxideClient(Protocol):
+    async def __aenter__(self) -> _OxideClient: ...
     async def set(self, key: bytes, value: bytes) -> object: ...
     async def get(self, key: bytes) -> object: ...
+    async def mget(self, *keys: bytes) -> Sequence[object]: ...
     async def hgetall(self, key: bytes) -> Sized: ...
     async def zrange(self, key: bytes, start: int, stop: int, *, withscores: bool) -> Sized: ...
     async def aclose(self) -> None: ...
@@ -299,9 +305,6 @@ def _imported_from(module: Any, source: str) -> str:
     return str(location)
 
 
-_OXIDE_METHODS = ("set", "get", "hgetall", "zrange", "aclose")
-
-
 class OxideAdapter(ClientAdapter):
     """redis-oxide's `redis_oxide.Redis`.
 
@@ -310,20 +313,22 @@ class OxideAdapter(ClientAdapter):
         telemetry: Turn telemetry on, recording into the OpenTelemetry SDK.
     """
 
+    _CLASS = "Redis"
+    _METHODS: tuple[str, ...] = ("set", "get", "hgetall", "zrange", "aclose")
+
     def __init__(self, source: str = "", *, telemetry: bool = False) -> None:
         module = _import("redis_oxide", "redis-oxide")
         self._options: dict[str, object] = (
             {"telemetry": _sdk_telemetry(module)} if telemetry else {}
         )
         self.source = _imported_from(module, source)
-        factory = getattr(module, "Redis", None)
+        name = f"redis_oxide.{self._CLASS}"
+        factory = getattr(module, self._CLASS, None)
         if factory is None:
-            raise ClientUnavailable(Status.UNAVAILABLE, "redis_oxide.Redis does not exist")
-        missing = [name for name in _OXIDE_METHODS if not hasattr(factory, name)]
+            raise ClientUnavailable(Status.UNAVAILABLE, f"{name} does not exist")
+        missing = [method for method in self._METHODS if not hasattr(factory, method)]
         if missing:
-            raise ClientUnavailable(
-                Status.UNAVAILABLE, f"redis_oxide.Redis has no {', '.join(missing)}"
-            )
+            raise ClientUnavailable(Status.UNAVAILABLE, f"{name} has no {', '.join(missing)}")
         self._factory: Callable[..., _OxideClient] = factory
         self.version = _version("redis-oxide")
         self._client: _OxideClient | None = None
@@ -335,15 +340,20 @@ class OxideAdapter(ClientAdapter):
         assert self._client is not None, "open() first"
         return self._client
 
+    async def _connect(self, host: str, port: int) -> _OxideClient:
+        """Build the client (a subclass may connect it before the workload)."""
+        return self._factory(host, port, **self._options)
+
     async def open(self, host: str, port: int) -> None:
-        client = self._factory(host, port, **self._options)
+        client = await self._connect(host, port)
         self._client = client
         self._pipeline = getattr(client, "pipeline", None)
         if self._pipeline is None:
             self._execute = getattr(client, "execute_command", None)
             if self._execute is None:
                 raise ClientUnavailable(
-                    Status.UNAVAILABLE, "redis_oxide.Redis has neither pipeline nor execute_command"
+                    Status.UNAVAILABLE,
+                    f"redis_oxide.{self._CLASS} has neither pipeline nor execute_command",
                 )
             self.notes = ("no pipeline API: gathered execute_command calls",)
 

@@ -3,15 +3,18 @@
 Rules and invariants:
 - Every workload table has, per loop, the headline figure, the client CPU
   µs per command and one ratio column per reference (redis-py with its
-  default protocol, redis-py with RESP2) that ran; every client keeps its
-  row, with the reason when it has no figure.
+  default protocol, redis-py with RESP2, valkey-glide) that ran in the
+  workload's suite; every client of the suite keeps its row, with the reason
+  when it has no figure.
 - When both redis-oxide rows ran (working tree and ``--baseline-src``), a
   section compares them: CPU µs per command of each, the change, and the
   throughput ratio, per workload and loop.
-- The README section is meant to be pasted: one row per workload, figures
-  as "asyncio · uvloop", ratios to the primary reference (redis-py with RESP2
-  when it ran, else redis-py), plus redis-oxide's ratio to the other
-  reference, and a table of client CPU per command for every client.
+- The README sections are meant to be pasted, one per suite that ran: one
+  row per workload, figures as "asyncio · uvloop", ratios to the primary
+  reference (redis-py with RESP2 when it ran, else redis-py), plus
+  redis-oxide's ratio to each other reference, and a table of client CPU per
+  command for every client of the suite. The cluster table has no C limit
+  column (redis-benchmark runs against the standalone server only).
 - Nothing is computed here that `bench._report` does not keep in the JSON.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bench._spec import BASELINE, TELEMETRY, Status, Workload, label
+from bench._spec import BASELINE, SUITES, TELEMETRY, Status, Workload, label
 
 if TYPE_CHECKING:
     from bench._report import Cell, Summary
@@ -44,17 +47,19 @@ def render(summary: Summary) -> str:
     """
     options = summary.run.options
     env = summary.run.environment
+    server = f"redis-server {env['redis-server']}" if "redis-server" in env else "cluster only"
     lines = [
         "# redis-oxide benchmark",
         "",
-        f"redis-server {env.get('redis-server', '?')} · Python {env.get('python', '?')} · "
+        f"{server} · Python {env.get('python', '?')} · "
         f"{env.get('platform', '?')} · {env.get('cpus', '?')} CPUs · "
         f"{options.rounds} round{'s' if options.rounds != 1 else ''}, medians · "
         f"{options.duration:g} s per measurement · "
         f"{options.concurrent_ops:,} GETs for the 100-task workload"
         + (" · quick mode" if options.quick else ""),
     ]
-    for key in ("placement", "redis-oxide source", "baseline source"):
+    keys = ("placement", "cluster", "cluster placement", "redis-oxide source", "baseline source")
+    for key in keys:
         if key in env:
             lines += ["", f"{key}: {env[key]}"]
     for workload in options.workloads:
@@ -63,8 +68,9 @@ def render(summary: Summary) -> str:
         lines += ["", *_baseline_table(summary)]
     if all(c in options.clients for c in ("redis-oxide", TELEMETRY)):
         lines += ["", *_telemetry_table(summary)]
-    if summary.references:
-        lines += ["", *_readme_tables(summary)]
+    for suite in SUITES:
+        if summary.primary(suite) and options.suite_workloads(suite):
+            lines += ["", *_readme_tables(summary, suite)]
     lines += ["", *_footnotes(summary)]
     return "\n".join(lines) + "\n"
 
@@ -90,13 +96,13 @@ def _ratio(value: float | None) -> str:
 
 
 def _workload_table(summary: Summary, workload: Workload) -> list[str]:
-    references = summary.references
+    references = summary.suite_references(workload.suite)
     header = ["client"]
     for loop in summary.run.options.loops:
         header += [f"{loop} {workload.unit}", "CPU µs/op"]
         header += [f"vs {summary.name(r)}" for r in references]
     lines = [f"## {workload.title}", "", *_header(header)]
-    for client in summary.run.options.clients:
+    for client in summary.run.options.suite_clients(workload.suite):
         row = [summary.row_name(client)]
         for loop in summary.run.options.loops:
             cell = summary.cell(loop, workload, client)
@@ -203,52 +209,58 @@ def _limit_ratio(limit: float) -> _Figure:
     return lambda cell: _ratio(limit / rate) if (rate := cell.ops_per_second) else ""
 
 
-def _readme_tables(summary: Summary) -> list[str]:
+def _readme_tables(summary: Summary, suite: str) -> list[str]:
     options = summary.run.options
-    primary = summary.references[-1]
-    others = [c for c in options.clients if c != primary]
-    second = [r for r in summary.references if r != primary]
-    oxide = [c for c in _OXIDE_ROWS if c in options.clients]
+    primary = summary.primary(suite)
+    assert primary is not None
+    clients = options.suite_clients(suite)
+    workloads = options.suite_workloads(suite)
+    others = [c for c in clients if c != primary]
+    second = [r for r in summary.suite_references(suite) if r != primary]
+    oxide = [c for c in _OXIDE_ROWS if c in clients]
+    limits = suite == "standalone"
     loops = " · ".join(options.loops)
     header = [f"workload ({loops})", summary.row_name(primary)]
     header += [summary.row_name(c) for c in others]
     header += [f"{label(c)} vs {summary.name(r)}" for c in oxide for r in second]
-    header.append("C limit")
+    if limits:
+        header.append("C limit")
     lines = [
-        "## README table",
+        "## README table" + ("" if suite == "standalone" else f": {suite}"),
         "",
         f"Ratios to {summary.name(primary)} on the same loop; client CPU per command below.",
         "",
         *_header(header),
     ]
-    for workload in options.workloads:
+    for workload in workloads:
         row = [f"{workload.title}, {workload.unit}"]
         row.append(_across(summary, workload, primary, _rate_text))
         for client in others:
             text = _across(summary, workload, client, _ratio_to(primary))
             row.append(f"**{text}**" if client in oxide else text)
         row += [_across(summary, workload, c, _ratio_to(r)) for c in oxide for r in second]
-        limit = summary.limit(workload)
-        if limit is not None:
-            row.append(_across(summary, workload, primary, _limit_ratio(limit)))
-        else:
-            row.append("")
+        if limits:
+            limit = summary.limit(workload)
+            row.append(
+                "" if limit is None else _across(summary, workload, primary, _limit_ratio(limit))
+            )
         lines.append(_row(row))
-    titles = [w.title for w in options.workloads]
+    titles = [w.title for w in workloads]
     lines += ["", *_header([f"client CPU µs/op ({loops})", *titles])]
-    for client in options.clients:
+    for client in clients:
         row = [summary.row_name(client)]
-        row += [_across(summary, w, client, _cpu_text) for w in options.workloads]
+        row += [_across(summary, w, client, _cpu_text) for w in workloads]
         lines.append(_row(row))
     return lines
 
 
 def _footnotes(summary: Summary) -> list[str]:
+    options = summary.run.options
     lines = ["Notes:", ""]
     if summary.protocols:
         spoken = ", ".join(
             f"{label(c)}: RESP{summary.protocols[c]}"
-            for c in summary.run.options.clients
+            for c in options.clients
             if c in summary.protocols
         )
         lines.append(f"- Protocol each client's connection speaks (CLIENT INFO `resp=`): {spoken}.")
@@ -256,6 +268,18 @@ def _footnotes(summary: Summary) -> list[str]:
         lines.append(f"- {label(client)}: redis_oxide imported from {source}")
     for client, notes in summary.notes.items():
         lines += [f"- {label(client)}: {note}" for note in notes]
+    left_out = [label(c) for c in options.clients if c not in options.suite_clients("cluster")]
+    if options.suite_workloads("cluster"):
+        lines.append(
+            "- Cluster suite: SET/GET cycles through one key per primary, task i of the 100 GETs "
+            "reads key i of 100 keys in 100 distinct slots, pipelines write 1,000 keys in 1,000 "
+            "slots; every client reads from primaries only; no redis-benchmark limit."
+            + (
+                f" Not in its tables (no cluster adapter): {', '.join(left_out)}."
+                if left_out
+                else ""
+            )
+        )
     if summary.run.limit_error:
         lines.append(f"- redis-benchmark limits not measured: {summary.run.limit_error}")
     lines.append(

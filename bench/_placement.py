@@ -20,6 +20,14 @@ Rules and invariants:
   pinning, the scheduler decides. With a single allowed CPU, ``split`` is
   ``shared``.
 - Every client gets the same CPUs; nothing here depends on the client.
+- The cluster suite's three primaries take the server's CPUs, so a client
+  meets them where it meets the standalone server. Its three replicas do
+  no work for the client (nobody reads from them) but apply every replicated
+  write: with ``shared`` they run on the other allowed CPUs, as replicas on
+  other hosts would, so that write workloads do not charge the measured
+  CPU a replica's work per command; with ``split`` they stay with the
+  primaries, leaving the clients' CPUs to the clients. On a single CPU
+  everything shares it.
 """
 
 from __future__ import annotations
@@ -39,13 +47,15 @@ class Placement:
 
     Attributes:
         name: One of `PLACEMENTS` (after the single-CPU fallback).
-        server: CPUs of redis-server.
+        server: CPUs of redis-server (and of the cluster's primaries).
         clients: CPUs of the workers and of redis-benchmark.
+        replicas: CPUs of the cluster's replicas.
     """
 
     name: str
     server: tuple[int, ...] = ()
     clients: tuple[int, ...] = ()
+    replicas: tuple[int, ...] = ()
 
     def describe(self) -> str:
         """One line for the report."""
@@ -54,6 +64,15 @@ class Placement:
         return (
             f"{self.name}: redis-server on CPU {_cpus(self.server)}, "
             f"clients and redis-benchmark on CPU {_cpus(self.clients)}"
+        )
+
+    def describe_cluster(self) -> str:
+        """One line for the cluster section of the report."""
+        if self.name == "free":
+            return "free (nothing pinned)"
+        return (
+            f"{self.name}: primaries on CPU {_cpus(self.server)}, replicas on CPU "
+            f"{_cpus(self.replicas)}, clients on CPU {_cpus(self.clients)}"
         )
 
     def prefix(self, cpus: tuple[int, ...]) -> list[str]:
@@ -87,7 +106,7 @@ def plan(name: str) -> Placement:
     if name == "free":
         return Placement(name)
     allowed = tuple(sorted(os.sched_getaffinity(0)))
-    first = allowed[:1]
-    if name == "shared" or len(allowed) < 2:
-        return Placement("shared", first, first)
-    return Placement("split", first, allowed[1:])
+    first, rest = allowed[:1], allowed[1:]
+    if name == "shared" or not rest:
+        return Placement("shared", first, first, rest or first)
+    return Placement("split", first, rest, first)

@@ -4,10 +4,14 @@ Rules and invariants:
 - A figure is the median over the rounds that produced a sample; a ratio is
   this client's median ops/s over a reference's median ops/s on the same loop
   and workload (no ratio without the reference's figure).
-- There are two references, redis-py with its default protocol (RESP3 since
-  redis-py 8) and redis-py with ``protocol=2`` (its fastest setting, which
-  the goals are stated against); every cell carries its ratio to each
-  reference that ran.
+- There are three references, redis-py with its default protocol (RESP3 since
+  redis-py 8), redis-py with ``protocol=2`` (its fastest setting, which
+  the goals are stated against) and valkey-glide (the fastest peer, which
+  some goals name); every cell carries its ratio to each reference that ran
+  in its suite.
+- A cell exists for every (loop, workload, client) of a suite's clients: the
+  cluster suite's tables have only the clients with a cluster client, and its
+  cells are built from the cluster workers' results only.
 - Client CPU per command (``time.process_time()`` of the worker over the
   measured section, divided by the commands done) is a median like the
   throughput, and is kept per sample in the JSON.
@@ -34,8 +38,10 @@ from bench._spec import BIG_VALUE_SIZE, Sample, Status, Workload, label, label_p
 __all__ = ["REFERENCE", "REFERENCES", "Cell", "Summary", "summarize"]
 
 REFERENCE = "redis-py"
-REFERENCES = (REFERENCE, "redis-py-resp2")
+REFERENCES = (REFERENCE, "redis-py-resp2", "valkey-glide")
 """The clients ratios are taken against, in column order."""
+PRIMARY_REFERENCES = ("redis-py-resp2", REFERENCE, "valkey-glide")
+"""The README tables' reference: the first of these that ran."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +129,16 @@ class Summary:
         """The reference clients of this run, in column order."""
         return tuple(r for r in REFERENCES if r in self.run.options.clients)
 
+    def suite_references(self, suite: str) -> tuple[str, ...]:
+        """The reference clients that ran in a suite, in column order."""
+        clients = self.run.options.suite_clients(suite)
+        return tuple(r for r in REFERENCES if r in clients)
+
+    def primary(self, suite: str) -> str | None:
+        """The README tables' reference for a suite (redis-py with RESP2 when it ran)."""
+        references = self.suite_references(suite)
+        return next((r for r in PRIMARY_REFERENCES if r in references), None)
+
     def name(self, client: str) -> str:
         """A client's short name; redis-py's default row says which protocol it spoke."""
         if client == REFERENCE and client in self.protocols:
@@ -187,6 +203,7 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
     return {
         "loop": cell.loop,
         "workload": cell.workload.value,
+        "suite": cell.workload.suite,
         "client": cell.client,
         "status": cell.status.value,
         "reason": cell.reason,
@@ -195,6 +212,7 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
         "cpu_us_per_op": cell.cpu_us_per_op,
         "ratio_to_redis_py": cell.ratios.get("redis-py"),
         "ratio_to_redis_py_resp2": cell.ratios.get("redis-py-resp2"),
+        "ratio_to_valkey_glide": cell.ratios.get("valkey-glide"),
         "samples": [
             {
                 **dataclasses.asdict(s),
@@ -208,7 +226,8 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
 
 
 def _build_cell(run: BenchRun, loop: str, workload: Workload, client: str) -> Cell:
-    results = run.results.get((loop, client), [])
+    suite = workload.suite
+    results = [r for r in run.results.get((loop, client), []) if r.suite == suite]
     samples = tuple(r.samples[workload.value] for r in results if workload.value in r.samples)
     if samples:
         return Cell(loop, workload, client, Status.OK, "", samples)
@@ -243,7 +262,8 @@ def summarize(run: BenchRun) -> Summary:
     cells: dict[tuple[str, Workload, str], Cell] = {}
     for loop in options.loops:
         for workload in options.workloads:
-            built = {c: _build_cell(run, loop, workload, c) for c in options.clients}
+            clients = options.suite_clients(workload.suite)
+            built = {c: _build_cell(run, loop, workload, c) for c in clients}
             for client, cell in _with_ratios(built).items():
                 cells[(loop, workload, client)] = cell
     summary = Summary(run, cells, {}, {client: [] for client in options.clients})

@@ -18,6 +18,13 @@ Rules and invariants:
   its request count and a timeout; the server is stopped on every exit path.
 - Server, workers and redis-benchmark run on the CPUs `bench._placement`
   gives them (default: all on one CPU, the same for every client).
+- The suites run one after the other, each with its own servers: the
+  standalone suite on one redis-server, then the cluster suite on a
+  six-node cluster (`bench._cluster`) with the clients that have a cluster
+  client (`CLUSTER_CLIENTS`, plus the baseline and telemetry rows of
+  redis-oxide). A suite with no workload or no client selected is skipped;
+  its servers are never started. redis-benchmark runs in the standalone
+  suite only.
 """
 
 from __future__ import annotations
@@ -30,12 +37,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench._cluster import BenchCluster
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
 from bench._placement import Placement, plan
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
 from bench._spec import (
     BASELINE,
     CLIENTS,
+    CLUSTER_CLIENTS,
     LOOPS,
     TELEMETRY,
     Job,
@@ -90,6 +99,16 @@ class Options:
             return str(self.baseline_src or "")
         return str(SOURCE) if client in ("redis-oxide", TELEMETRY) else ""
 
+    def suite_clients(self, suite: str) -> tuple[str, ...]:
+        """The clients that run in a suite, in first-round order."""
+        if suite == "standalone":
+            return self.clients
+        return tuple(c for c in self.clients if c in (*CLUSTER_CLIENTS, BASELINE, TELEMETRY))
+
+    def suite_workloads(self, suite: str) -> tuple[Workload, ...]:
+        """The selected workloads of a suite, in order."""
+        return tuple(w for w in self.workloads if w.suite == suite)
+
     @classmethod
     def quick_defaults(cls) -> Options:
         """The CI-sized run: same shape, a fraction of the time."""
@@ -103,7 +122,8 @@ class BenchRun:
     Attributes:
         options: What was asked for.
         environment: Versions and machine facts for the report header.
-        results: (loop, client) to one `WorkerResult` per round it ran.
+        results: (loop, client) to one `WorkerResult` per round and suite it ran
+            (`WorkerResult.suite` tells the suites apart).
         limits: Workload to one redis-benchmark figure per round.
         limit_error: Why there are no limit figures, if there are none.
     """
@@ -199,8 +219,55 @@ def _run_limits(run: BenchRun, port: int, placement: Placement) -> None:
         run.limit_error = str(exc)
 
 
+def _run_rounds(
+    run: BenchRun,
+    suite: str,
+    port: int,
+    scratch: Path,
+    placement: Placement,
+    say: Callable[[str], None],
+) -> None:
+    """Every round of one suite against its server (or cluster) on ``port``."""
+    options = run.options
+    workloads = tuple(w.value for w in options.suite_workloads(suite))
+    clients = options.suite_clients(suite)
+    stopped: set[tuple[str, str]] = set()
+    prefix = "cluster " if suite == "cluster" else ""
+    for round_index in range(options.rounds):
+        for loop in options.loops:
+            for client in _rotated(clients, round_index):
+                if (loop, client) in stopped:
+                    continue
+                say(f"{prefix}round {round_index + 1}/{options.rounds} {loop:<7} {client}")
+                job = Job(
+                    client=client,
+                    loop=loop,
+                    host=HOST,
+                    port=port,
+                    workloads=workloads,
+                    duration=options.duration,
+                    concurrent_ops=options.concurrent_ops,
+                    source=options.source(client),
+                    cpus=placement.clients,
+                    suite=suite,
+                )
+                tag = f"{suite}-{round_index}-{loop}-{client}"
+                result = run_worker(job, scratch, tag)
+                run.results.setdefault((loop, client), []).append(result)
+                if result.status is not Status.OK:
+                    say(f"  {client} on {loop}: {result.status.value}: {result.reason}")
+                    stopped.add((loop, client))
+        if suite == "standalone" and options.limit_requests > 0 and not run.limit_error:
+            say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
+            _run_limits(run, port, placement)
+
+
+def _runs(options: Options, suite: str) -> bool:
+    return bool(options.suite_workloads(suite) and options.suite_clients(suite))
+
+
 def run_benchmark(options: Options, progress: Callable[[str], None] | None = None) -> BenchRun:
-    """Start a server, run every round, stop the server.
+    """Run each selected suite: start its servers, run every round, stop them.
 
     Args:
         options: What to run.
@@ -210,7 +277,7 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         The raw results, to be summarised by `bench._report`.
 
     Raises:
-        bench._server.ServerError: The server could not be started.
+        bench._server.ServerError: A server or the cluster could not be started.
     """
     say = progress or (lambda _line: None)
     run = BenchRun(options)
@@ -225,36 +292,27 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         run.environment["baseline source"] = _revision(options.baseline_src)
     placement = plan(options.placement)
     run.environment["placement"] = placement.describe()
-    stopped: set[tuple[str, str]] = set()
-    with BenchServer(options.server, placement.prefix(placement.server)) as server:
-        server.seed()
-        run.environment["redis-server"] = server.info("redis_version")
-        say(f"redis-server {run.environment['redis-server']} on {HOST}:{server.port}")
-        workloads = tuple(w.value for w in options.workloads)
-        for round_index in range(options.rounds):
-            for loop in options.loops:
-                for client in _rotated(options.clients, round_index):
-                    if (loop, client) in stopped:
-                        continue
-                    say(f"round {round_index + 1}/{options.rounds} {loop:<7} {client}")
-                    job = Job(
-                        client=client,
-                        loop=loop,
-                        host=HOST,
-                        port=server.port,
-                        workloads=workloads,
-                        duration=options.duration,
-                        concurrent_ops=options.concurrent_ops,
-                        source=options.source(client),
-                        cpus=placement.clients,
-                    )
-                    tag = f"{round_index}-{loop}-{client}"
-                    result = run_worker(job, server.scratch, tag)
-                    run.results.setdefault((loop, client), []).append(result)
-                    if result.status is not Status.OK:
-                        say(f"  {client} on {loop}: {result.status.value}: {result.reason}")
-                        stopped.add((loop, client))
-            if options.limit_requests > 0 and not run.limit_error:
-                say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
-                _run_limits(run, server.port, placement)
+    if _runs(options, "standalone"):
+        with BenchServer(options.server, placement.prefix(placement.server)) as server:
+            server.seed()
+            run.environment["redis-server"] = server.info("redis_version")
+            say(f"redis-server {run.environment['redis-server']} on {HOST}:{server.port}")
+            _run_rounds(run, "standalone", server.port, server.scratch, placement, say)
+    if _runs(options, "cluster"):
+        primaries, replicas = (
+            placement.prefix(placement.server),
+            placement.prefix(placement.replicas),
+        )
+        with BenchCluster(options.server, primaries, replicas) as cluster:
+            cluster.seed()
+            version = cluster.info("redis_version")
+            ports = ",".join(map(str, cluster.ports))
+            run.environment["cluster"] = (
+                f"6 nodes of redis-server {version} (3 primaries, 3 replicas)"
+            )
+            run.environment["cluster placement"] = placement.describe_cluster()
+            say(f"cluster of redis-server {version} on {HOST} ports {ports}")
+            _run_rounds(run, "cluster", cluster.port, cluster.scratch, placement, say)
+    elif options.suite_workloads("cluster"):
+        say("cluster suite skipped: none of the clients has a cluster adapter")
     return run

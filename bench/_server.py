@@ -12,10 +12,14 @@ Rules and invariants:
 - Commands go over a plain blocking socket with hiredis: this module serves
   the harness, which is synchronous, and must not depend on any benchmarked
   client.
+- A cluster node (``cluster=True``) is the same process with cluster mode on and
+  a bus port of its own, picked with the client port on every attempt;
+  `bench._cluster` builds the cluster out of six of them.
 """
 
 from __future__ import annotations
 
+import abc
 import shutil
 import socket
 import subprocess
@@ -24,7 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import Self, cast
 
 import hiredis
 
@@ -40,7 +44,7 @@ from bench._spec import (
     zset_members,
 )
 
-__all__ = ["DEFAULT_SERVER", "BenchServer", "ServerError"]
+__all__ = ["DEFAULT_SERVER", "BenchServer", "Owned", "ServerError"]
 
 DEFAULT_SERVER = Path("/usr/bin/redis-server")
 HOST = "127.0.0.1"
@@ -66,24 +70,22 @@ def _free_port() -> int:
         return cast(int, sock.getsockname()[1])
 
 
-class BenchServer:
-    """A redis-server process owned by one benchmark run.
+class Owned(abc.ABC):
+    """Processes a run owns, as a context manager.
 
-    Args:
-        binary: The redis-server executable.
-        prefix: A command the server runs under (``taskset --cpu-list 0``), empty for none.
+    Entering ``with`` starts them (and stops them again if starting fails); leaving it, by
+    any exit path, stops them.
     """
 
-    def __init__(self, binary: Path = DEFAULT_SERVER, prefix: Sequence[str] = ()) -> None:
-        if not binary.exists():
-            raise ServerError(f"redis-server not found at {binary}")
-        self.binary = binary
-        self.prefix = list(prefix)
-        self.port = 0
-        self._dir: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Start the processes and wait until they are ready."""
 
-    def __enter__(self) -> BenchServer:
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the processes and remove their files; harmless when not started."""
+
+    def __enter__(self) -> Self:
         try:
             self.start()
         except BaseException:
@@ -98,6 +100,29 @@ class BenchServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class BenchServer(Owned):
+    """A redis-server process owned by one benchmark run.
+
+    Args:
+        binary: The redis-server executable.
+        prefix: A command the server runs under (``taskset --cpu-list 0``), empty for none.
+        cluster: Start it as a cluster node, with no slots and no peers yet.
+    """
+
+    def __init__(
+        self, binary: Path = DEFAULT_SERVER, prefix: Sequence[str] = (), *, cluster: bool = False
+    ) -> None:
+        if not binary.exists():
+            raise ServerError(f"redis-server not found at {binary}")
+        self.binary = binary
+        self.prefix = list(prefix)
+        self.cluster = cluster
+        self.port = 0
+        self.bus_port = 0
+        self._dir: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the server and wait until it answers INFO with its own pid.
@@ -131,6 +156,18 @@ class BenchServer:
             "--dir", str(self.scratch),
             "--logfile", str(self.scratch / "redis.log"),
         ]  # fmt: skip
+        if self.cluster:
+            self.bus_port = _free_port()
+            # The default node timeout (15 s): a node starved on a loaded machine must not
+            # be failed over in the middle of a measurement. Diskless sync without delay
+            # attaches the replicas at once.
+            command += [
+                "--cluster-enabled", "yes",
+                "--cluster-port", str(self.bus_port),
+                "--cluster-config-file", "nodes.conf",
+                "--repl-diskless-sync", "yes",
+                "--repl-diskless-sync-delay", "0",
+            ]  # fmt: skip
         setpriv = shutil.which("setpriv")
         if setpriv is not None:
             command = [setpriv, "--pdeathsig", "KILL", "--", *command]

@@ -7,8 +7,16 @@ Rules and invariants:
 - Jobs and results cross the process boundary as JSON files; `Job` and
   `WorkerResult` are the only shapes that travel, and both round-trip through
   `to_json`/`from_json` without loss.
-- Write workloads touch their own keys (`SET_KEY`, `PIPELINE_KEYS`), never the
-  keys the read workloads check.
+- Write workloads touch their own keys (`SET_KEY`, `PIPELINE_KEYS`,
+  `CLUSTER_SET_KEYS`), never the keys the read workloads check.
+- Two suites: "standalone" (one redis-server) and "cluster" (six nodes, see
+  `bench._cluster`). A workload belongs to one suite; a job runs one suite's
+  workloads only.
+- The cluster keys are chosen for the harness's slot ranges (the three
+  primaries own 0-5460, 5461-10922 and 10923-16383): `CLUSTER_SET_KEYS` has
+  one key per primary, `SLOT_KEYS` 100 keys in 100 distinct slots over all
+  three. The harness checks both against the server's CLUSTER KEYSLOT before
+  measuring, so a wrong claim here fails the run instead of skewing it.
 """
 
 from __future__ import annotations
@@ -25,6 +33,10 @@ __all__ = [
     "BIG_KEY",
     "BIG_VALUE_SIZE",
     "CLIENTS",
+    "CLUSTER_CLIENTS",
+    "CLUSTER_SET_KEYS",
+    "SLOT_KEYS",
+    "SUITES",
     "GET_KEY",
     "HASH_FIELDS",
     "HASH_KEY",
@@ -41,6 +53,7 @@ __all__ = [
     "Workload",
     "WorkerResult",
     "hash_mapping",
+    "suite_workloads",
     "label",
     "label_parts",
     "zset_members",
@@ -60,6 +73,11 @@ ZSET_MEMBERS = 1000
 PIPELINE_SIZE = 1000
 PIPELINE_KEYS = tuple(b"bench:pipe:%04d" % i for i in range(PIPELINE_SIZE))
 
+CLUSTER_SET_KEYS = (b"bench:setget:0", b"bench:setget:1", b"bench:setget:2")
+"""Slots 10882, 15011 and 2752: one key on each primary of the harness's cluster."""
+SLOT_KEYS = tuple(b"bench:cluster:%03d" % i for i in range(100))
+"""100 keys in 100 distinct slots (34, 34 and 32 on the three primaries), seeded with `VALUE`."""
+
 CLIENTS = ("redis-py", "redis-py-resp2", "coredis", "valkey-glide", "bare", "redis-oxide")
 """The clients of a default run, in the order of the first round.
 
@@ -67,7 +85,16 @@ CLIENTS = ("redis-py", "redis-py-resp2", "coredis", "valkey-glide", "bare", "red
 with ``protocol=2``, its fastest setting; both are references of the report.
 """
 
+CLUSTER_CLIENTS = ("redis-py", "redis-py-resp2", "valkey-glide", "redis-oxide")
+"""The clients with a cluster client of their own, driven in the cluster suite.
+
+coredis is left out (it has a cluster client, but no goal names it) and so is the bare
+baseline, which does not route by slot.
+"""
+
 LOOPS = ("asyncio", "uvloop")
+
+SUITES = ("standalone", "cluster")
 
 BASELINE = "redis-oxide-baseline"
 """redis-oxide imported from another source tree (``--baseline-src``), beside the working one."""
@@ -106,7 +133,11 @@ def zset_members() -> list[tuple[bytes, float]]:
 
 
 class Workload(enum.Enum):
-    """The six measured workloads; the value is the stable name used in JSON."""
+    """The measured workloads; the value is the stable name used in JSON.
+
+    The first six run against one redis-server, the ``cluster_`` ones against the
+    six-node cluster.
+    """
 
     SET_GET = "set_get"
     CONCURRENT_GET = "concurrent_get"
@@ -114,11 +145,20 @@ class Workload(enum.Enum):
     BIG_GET = "big_get"
     HGETALL = "hgetall"
     ZRANGE = "zrange_withscores"
+    CLUSTER_SET_GET = "cluster_set_get"
+    CLUSTER_CONCURRENT_GET = "cluster_concurrent_get"
+    CLUSTER_PIPELINE_SET = "cluster_pipeline_set"
+    CLUSTER_MGET = "cluster_mget"
 
     @property
     def title(self) -> str:
         """Human description used in the Markdown report."""
         return _TITLES[self]
+
+    @property
+    def suite(self) -> str:
+        """The suite the workload belongs to, from `SUITES`."""
+        return "cluster" if self.value.startswith("cluster_") else "standalone"
 
     @property
     def reports_bandwidth(self) -> bool:
@@ -130,7 +170,8 @@ class Workload(enum.Enum):
         """Unit of the headline figure (a pipeline's operations are its commands)."""
         if self.reports_bandwidth:
             return "MB/s"
-        return "commands/s" if self is Workload.PIPELINE_SET else "ops/s"
+        pipelined = self in (Workload.PIPELINE_SET, Workload.CLUSTER_PIPELINE_SET)
+        return "commands/s" if pipelined else "ops/s"
 
 
 _TITLES = {
@@ -140,7 +181,16 @@ _TITLES = {
     Workload.BIG_GET: "GET 1 MiB value",
     Workload.HGETALL: "HGETALL 100 fields",
     Workload.ZRANGE: "ZRANGE 0 -1 WITHSCORES, 1,000 members",
+    Workload.CLUSTER_SET_GET: "cluster: 1 task, SET/GET alternating over 3 primaries",
+    Workload.CLUSTER_CONCURRENT_GET: "cluster: 100 tasks, GET of 100 keys in 100 slots",
+    Workload.CLUSTER_PIPELINE_SET: "cluster: 1,000-SET pipelines across slots",
+    Workload.CLUSTER_MGET: "cluster: MGET of 100 keys over 100 slots",
 }
+
+
+def suite_workloads(suite: str) -> tuple[Workload, ...]:
+    """Return a suite's workloads in report order."""
+    return tuple(w for w in Workload if w.suite == suite)
 
 
 class Status(enum.Enum):
@@ -168,6 +218,8 @@ class Job:
         source: For redis-oxide rows, the source tree ``redis_oxide`` must be imported
             from (the runner puts it first on the worker's ``PYTHONPATH``); empty for peers.
         cpus: CPUs the worker pins itself to before loading its client; empty: unpinned.
+        suite: ``"standalone"`` (host and port are the server) or ``"cluster"`` (they are
+            a startup node of the cluster; the worker drives the client's cluster client).
     """
 
     client: str
@@ -180,6 +232,7 @@ class Job:
     concurrency: int = 100
     source: str = ""
     cpus: tuple[int, ...] = ()
+    suite: str = "standalone"
 
     def to_json(self) -> str:
         """Serialise for the worker's command line file."""
@@ -237,6 +290,7 @@ class WorkerResult:
         protocol: The RESP version the server reports for the client's connection
             (``resp=`` of CLIENT INFO), None where the adapter cannot ask.
         source: Where ``redis_oxide`` was imported from (redis-oxide rows only).
+        suite: The job's suite (see `Job.suite`).
     """
 
     client: str
@@ -249,6 +303,7 @@ class WorkerResult:
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
     protocol: int | None = None
     source: str = ""
+    suite: str = "standalone"
 
     def to_json(self) -> str:
         """Serialise for the result file."""

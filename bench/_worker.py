@@ -20,6 +20,12 @@ Rules and invariants:
 - A workload that raises is recorded as an error and the next one runs; the
   result file is always written, even when the client cannot be loaded.
 - The worker pins itself to `Job.cpus` first thing (see `bench._placement`).
+- A cluster job (`Job.suite`) drives the client's cluster client
+  (`bench._cluster_adapters`) through the same loops as the standalone
+  workloads, over keys spread across the three primaries: SET/GET cycles
+  through one key per primary, task i of the 100 GETs key i of `SLOT_KEYS`,
+  the pipelines write `PIPELINE_KEYS` (1,000 slots) and are checked by
+  reading all 1,000 back, and MGET reads `SLOT_KEYS` (100 slots) at once.
 """
 
 from __future__ import annotations
@@ -30,19 +36,22 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._adapters import ClientAdapter, ClientUnavailable, load_adapter
+from bench._adapters import ClientAdapter, ClientUnavailable, KeyValueAdapter, load_adapter
+from bench._cluster_adapters import ClusterAdapter, load_cluster_adapter
 from bench._spec import (
     BIG_KEY,
     BIG_VALUE_SIZE,
+    CLUSTER_SET_KEYS,
     GET_KEY,
     HASH_FIELDS,
     HASH_KEY,
     PIPELINE_KEYS,
     SET_KEY,
+    SLOT_KEYS,
     VALUE,
     ZSET_KEY,
     ZSET_MEMBERS,
@@ -60,6 +69,7 @@ Batch = Callable[[], Awaitable[int]]
 
 _WARMUP_SECONDS = 0.2
 _DEADLINE_FACTOR = 5
+_PAIRS_PER_BATCH = 50
 
 
 class ValidationError(AssertionError):
@@ -97,37 +107,44 @@ async def _warm(batch: Batch, duration: float) -> None:
         await batch()
 
 
-async def _set_get(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
-    await client.set(SET_KEY, VALUE)
-    _check(await client.get(SET_KEY) == VALUE, "GET did not return the value just SET")
+async def _set_get_over(client: KeyValueAdapter, job: Job, keys: Sequence[bytes]) -> Sample:
+    for key in keys:
+        await client.set(key, VALUE)
+        _check(await client.get(key) == VALUE, "GET did not return the value just SET")
+    order = [keys[i % len(keys)] for i in range(_PAIRS_PER_BATCH)]
 
     async def batch() -> int:
-        for _ in range(50):
-            await client.set(SET_KEY, VALUE)
-            await client.get(SET_KEY)
-        return 100
+        for key in order:
+            await client.set(key, VALUE)
+            await client.get(key)
+        return 2 * len(order)
 
     await _warm(batch, job.duration)
     return await _timed(batch, job.duration)
 
 
-async def _concurrent_get(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
-    _check(await client.get(GET_KEY) == VALUE, "GET of the seeded key returned another value")
+async def _concurrent_get_over(
+    client: KeyValueAdapter, job: Job, notes: list[str], keys: Sequence[bytes]
+) -> Sample:
+    """``job.concurrency`` tasks sharing the GETs, task i reading ``keys[i % len(keys)]``."""
+    for key in keys:
+        _check(await client.get(key) == VALUE, "GET of a seeded key returned another value")
 
     async def run(total: int, deadline: float) -> int:
         per_task, extra = divmod(total, job.concurrency)
         counts = [per_task + (1 if i < extra else 0) for i in range(job.concurrency)]
 
-        async def task(count: int) -> int:
+        async def task(count: int, key: bytes) -> int:
             done = 0
             while done < count:
-                await client.get(GET_KEY)
+                await client.get(key)
                 done += 1
                 if done % 10 == 0 and time.perf_counter() >= deadline:
                     break
             return done
 
-        return sum(await asyncio.gather(*(task(c) for c in counts)))
+        tasks = (task(c, keys[i % len(keys)]) for i, c in enumerate(counts))
+        return sum(await asyncio.gather(*tasks))
 
     # Warm-up lets pooled clients open their connections before the clock starts.
     await run(job.concurrency * 5, float("inf"))
@@ -148,20 +165,37 @@ async def _concurrent_get(client: ClientAdapter, job: Job, notes: list[str]) -> 
     return Sample(ops, seconds, cpu_seconds, _sleeps() - sleeps)
 
 
-async def _pipeline_set(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
+async def _pipeline_set_checked(
+    client: KeyValueAdapter, job: Job, visible: Callable[[bytes], Awaitable[bool]]
+) -> Sample:
     marker = b"m" * len(VALUE)
     _check(
         await client.pipeline_set(PIPELINE_KEYS, marker) == len(PIPELINE_KEYS),
         "pipeline reported the wrong number of replies",
     )
-    for key in (PIPELINE_KEYS[0], PIPELINE_KEYS[-1]):
-        _check(await client.get(key) == marker, "a pipelined SET is not visible afterwards")
+    _check(await visible(marker), "a pipelined SET is not visible afterwards")
 
     async def batch() -> int:
         return await client.pipeline_set(PIPELINE_KEYS, VALUE)
 
     await _warm(batch, job.duration)
     return await _timed(batch, job.duration)
+
+
+async def _set_get(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
+    return await _set_get_over(client, job, (SET_KEY,))
+
+
+async def _concurrent_get(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
+    return await _concurrent_get_over(client, job, notes, (GET_KEY,))
+
+
+async def _pipeline_set(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
+    async def visible(marker: bytes) -> bool:
+        ends = (PIPELINE_KEYS[0], PIPELINE_KEYS[-1])
+        return all([await client.get(key) == marker for key in ends])
+
+    return await _pipeline_set_checked(client, job, visible)
 
 
 async def _big_get(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
@@ -200,18 +234,56 @@ async def _zrange(client: ClientAdapter, job: Job, notes: list[str]) -> Sample:
     return await _timed(batch, job.duration)
 
 
-_WORKLOADS: dict[Workload, Callable[[ClientAdapter, Job, list[str]], Awaitable[Sample]]] = {
+async def _cluster_set_get(client: ClusterAdapter, job: Job, notes: list[str]) -> Sample:
+    return await _set_get_over(client, job, CLUSTER_SET_KEYS)
+
+
+async def _cluster_concurrent_get(client: ClusterAdapter, job: Job, notes: list[str]) -> Sample:
+    return await _concurrent_get_over(client, job, notes, SLOT_KEYS)
+
+
+async def _cluster_pipeline_set(client: ClusterAdapter, job: Job, notes: list[str]) -> Sample:
+    async def visible(marker: bytes) -> bool:
+        return list(await client.mget(PIPELINE_KEYS)) == [marker] * len(PIPELINE_KEYS)
+
+    return await _pipeline_set_checked(client, job, visible)
+
+
+async def _cluster_mget(client: ClusterAdapter, job: Job, notes: list[str]) -> Sample:
+    values = list(await client.mget(SLOT_KEYS))
+    _check(values == [VALUE] * len(SLOT_KEYS), "MGET did not return the seeded values in order")
+
+    async def batch() -> int:
+        await client.mget(SLOT_KEYS)
+        return 1
+
+    await _warm(batch, job.duration)
+    return await _timed(batch, job.duration)
+
+
+_Run = Callable[[Any, Job, list[str]], Awaitable[Sample]]
+_WORKLOADS: dict[Workload, _Run] = {
     Workload.SET_GET: _set_get,
     Workload.CONCURRENT_GET: _concurrent_get,
     Workload.PIPELINE_SET: _pipeline_set,
     Workload.BIG_GET: _big_get,
     Workload.HGETALL: _hgetall,
     Workload.ZRANGE: _zrange,
+    Workload.CLUSTER_SET_GET: _cluster_set_get,
+    Workload.CLUSTER_CONCURRENT_GET: _cluster_concurrent_get,
+    Workload.CLUSTER_PIPELINE_SET: _cluster_pipeline_set,
+    Workload.CLUSTER_MGET: _cluster_mget,
 }
 
 
+def _load(job: Job) -> ClientAdapter | ClusterAdapter:
+    if job.suite == "cluster":
+        return load_cluster_adapter(job.client, job.source)
+    return load_adapter(job.client, job.source)
+
+
 async def _run_one(job: Job, workload: Workload, result: WorkerResult) -> None:
-    adapter = load_adapter(job.client, job.source)
+    adapter = _load(job)
     result.version = adapter.version
     result.source = adapter.source
     await adapter.open(job.host, job.port)
@@ -268,7 +340,7 @@ def main(argv: list[str]) -> int:
     if job.cpus:
         # Before any client is loaded, so threads a client starts inherit the CPUs.
         os.sched_setaffinity(0, job.cpus)
-    result = WorkerResult(client=job.client, loop=job.loop)
+    result = WorkerResult(client=job.client, loop=job.loop, suite=job.suite)
     try:
         _run_on_loop(job.loop, lambda: _run_job(job, result))
     except ImportError as exc:

@@ -88,10 +88,33 @@ async def patterns(r: redis_oxide.RedisCluster[str]) -> None:
     await r.delete(*seen, "{tour}dst", "{tour:acct}balance")
 
 
+async def shard_channels(r: redis_oxide.RedisCluster[str]) -> None:
+    print("Sharded pub/sub: each channel on its slot's primary")
+    async with r.pubsub() as p:
+        await p.ssubscribe("tour:orders:{eu}", "tour:orders:{us}")
+        show("ssubscribe(...) confirmed by both owners", sorted(p.shard_channels))
+        show("spublish(...) routed by slot -> int", await r.spublish("tour:orders:{eu}", "sent"))
+        message: redis_oxide.Message[str] | None = await p.get_message(timeout=5.0)
+        show("get_message(timeout=5.0) -> Message[str] | None", message)
+
+
+async def caching(url: str) -> None:
+    print("A client-side cache per node")
+    async with redis_oxide.RedisCluster.from_url(url, decode_responses=True, cache=True) as r:
+        await r.set("tour:cached", "kept")
+        reads = [await r.get("tour:cached") for _ in range(10)]
+        cache = r.cache
+        assert cache is not None
+        show("10 x get('tour:cached') -> str | None", reads[0])
+        show("cache.hits / (hits + misses)", f"{cache.hits / (cache.hits + cache.misses):.0%}")
+        await r.delete("tour:cached")
+
+
 async def _tour(url: str) -> None:
     async with redis_oxide.RedisCluster.from_url(url, decode_responses=True) as r:
         await routing(r)
         await patterns(r)
+        await shard_channels(r)
         health = await r.health()
         assert health.cluster is not None
         show(
@@ -100,6 +123,7 @@ async def _tour(url: str) -> None:
         )
         stats = r.stats()
         print(f"Client: {r!r}, {len(stats.nodes)} node connections, {stats.moved} MOVED")
+    await caching(url)
 
 
 def cluster_tour() -> None:

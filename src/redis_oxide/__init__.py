@@ -9,6 +9,7 @@ plugin with real-server fixtures).
 
 import redis_oxide._generated._models as _models
 from redis_oxide import exceptions, streams, types
+from redis_oxide._cache_cluster import ClusterCache
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_store import Cache
 from redis_oxide._client import Redis
@@ -46,6 +47,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Cache",
     "CacheConfig",
+    "ClusterCache",
     "ClusterHealth",
     "ClusterMember",
     "ClusterStats",
@@ -92,6 +94,7 @@ __all__ += _models.__all__
 for _public in (
     Cache,
     CacheConfig,
+    ClusterCache,
     ClusterHealth,
     HealthReport,
     ClusterMember,

@@ -60,15 +60,15 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         host: Server host name or address.
         port: Server TCP port.
         decode_responses: Decode string replies to ``str`` (with ``encoding``).
-        **options: See ``ClientOptions``: ``db``, ``username``, ``password``, ``protocol``
-            (3, or 2 for RESP2), ``ssl`` (True or an ``ssl.SSLContext``), ``ssl_ca_certs``,
-            ``ssl_certfile``, ``ssl_keyfile``, ``ssl_cert_reqs``, ``ssl_check_hostname``,
-            ``unix_socket_path``, ``strategy`` (``"multiplexed"`` or ``"pooled"``),
-            ``max_connections``, ``multiplexed_connections``, ``connect_timeout``,
-            ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
-            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``),
-            ``telemetry`` (a ``Telemetry``, True for the defaults; see
-            ``configure_telemetry`` for the process-wide default).
+        **options: See ``ClientOptions``: ``db``, ``username``, ``password``, ``protocol`` (2, the
+            default, or 3 for RESP3; 3 when ``cache`` is on), ``ssl`` (True or an
+            ``ssl.SSLContext``), ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
+            ``ssl_cert_reqs``, ``ssl_check_hostname``, ``unix_socket_path``, ``strategy``
+            (``"multiplexed"`` or ``"pooled"``), ``max_connections``, ``multiplexed_connections``,
+            ``connect_timeout``, ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
+            ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``), ``telemetry``
+            (a ``Telemetry``, True for the defaults; see ``configure_telemetry`` for the
+            process-wide default).
 
     Raises:
         ValueError: An option has an invalid value.

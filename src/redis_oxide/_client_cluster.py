@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, Unpack, overload
 
+from redis_oxide._cache_cluster import ClusterCache
 from redis_oxide._client import _CLOSE_GRACE, _UNSET
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_cluster_config import StartupNode, build_cluster_config, node_factory
@@ -41,6 +42,9 @@ from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport
 from redis_oxide._health_cluster import cluster_health
+from redis_oxide._pubsub import PubSub
+from redis_oxide._pubsub_cluster import ClusterPubSub
+from redis_oxide._pubsub_types import PubSubOptions
 from redis_oxide._telemetry_cluster import instrument_cluster
 from redis_oxide._url import parse_url
 
@@ -65,8 +69,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         port: That node's port.
         startup_nodes: More startup nodes: ``"host:port"``, ``(host, port)`` or members.
         decode_responses: Decode string replies to ``str`` (with ``encoding``).
-        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db``,
-            ``unix_socket_path`` and ``cache``, applied to every node; and ``read_from``
+        **options: Everything ``Redis`` takes (see ``ClientOptions``) except ``db`` and
+            ``unix_socket_path``, applied to every node (``cache``: one cache per node, see
+            ``ClusterCache``); and ``read_from``
             (``"primary"``, ``"prefer_replica"`` or ``"replica"``: where read-only commands
             with keys go), ``max_redirects`` (5), ``failover_timeout`` (20 s: how long a
             command without ``command_timeout`` waits for a failed node's slots to move) and
@@ -76,6 +81,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         ValueError: An option has an invalid value, or no startup node was given.
         TypeError: An unknown option was given.
     """
+
+    #: The client-side caches of ``RedisCluster(cache=...)``, one per node, or None.
+    cache: ClusterCache | None
 
     @overload
     def __init__(
@@ -112,8 +120,10 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             host, port, startup_nodes, decode_responses=decode_responses, options=options
         )
         self._config = config.client
+        caches = config.client.cache
+        self.cache = None if caches is None else ClusterCache._new(caches)
         executor = ClusterExecutor(
-            node_factory(config),
+            node_factory(config, self.cache),
             config.seeds,
             read_from=config.read_from,
             command_timeout=config.client.command_timeout,
@@ -123,6 +133,8 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             refresh_interval=config.refresh_interval,
             tls=config.client.connection.ssl_context is not None,
         )
+        if self.cache is not None:
+            executor.topology.add_listener(self.cache._map_changed)
         self._bind(instrument_cluster(executor, config.client.telemetry))
         self._closed = False
 
@@ -240,6 +252,39 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         async for keys in batches:
             for key in keys:
                 yield key
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def pubsub(self, **options: Unpack[PubSubOptions]) -> PubSub[StrT]:
+        """Start a subscription on the cluster: shard channels on the primaries that own them.
+
+        ``ssubscribe()`` subscribes each shard channel on the primary that owns its slot (one
+        connection per such primary, one SSUBSCRIBE per slot), and follows the slot when it
+        moves (a migration, a failover): the ``async for`` loop goes on. ``subscribe()`` and
+        ``psubscribe()`` run on one connection to any primary, as classic pub/sub reaches
+        every node. Publish with ``spublish()`` (routed by slot) or ``publish()``.
+
+        Args:
+            **options: As for ``Redis.pubsub()``: ``max_pending``, ``on_overflow``,
+                ``health_check_interval``, ``reconnect_retry`` (per node: a primary down
+                for longer than its attempts take fails the subscription, even if a
+                failover would follow; leave it None to ride failovers), ``on_reconnect``
+                (also called, in stream order, after shard channels followed their slot).
+
+        Returns:
+            The subscription, typed like this client (``PubSub[str]`` or ``PubSub[bytes]``).
+
+        Raises:
+            TypeError: An unknown option was given.
+            ValueError: An option has an invalid value.
+        """
+        config = self._config.connection
+        return ClusterPubSub[StrT]._over(
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            options=options,
+        )
 
     # -- scripting -----------------------------------------------------------------------------
 

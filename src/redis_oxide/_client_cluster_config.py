@@ -6,9 +6,10 @@ Rules this module keeps:
   validated and defaulted exactly as for one server and apply to every node; the cluster's
   own options are validated here, before anything connects.
 - Every default of the cluster's own options lives here, with its reason.
-- ``node_factory`` builds a node's executor the way ``Redis`` builds its own: ``make_strategy``
+- ``node_factory`` builds a node's executor the way ``Redis`` builds its own: ``make_executor``
   over a connector to that node (``NodeConnector``, with ``READONLY`` when replicas may be
-  read), with the client's retry policy and command timeout.
+  read), with the client's retry policy and command timeout, and with ``cache=`` a
+  ``CachingExecutor`` of the node's own, whose cache joins the client's ``ClusterCache``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from redis_oxide._client_config import ClientConfig, build_config, make_strategy
+from redis_oxide._cache import CachingExecutor
+from redis_oxide._cache_cluster import ClusterCache
+from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions, ClusterOptions
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
-from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._cluster._nodes import NodeExecutor
+from redis_oxide._executor import Reroute
 from redis_oxide._telemetry_cluster import traced_nodes
 
 __all__ = ["ClusterConfig", "StartupNode", "build_cluster_config", "node_factory"]
@@ -97,8 +101,6 @@ def build_cluster_config(
         raise ValueError("a Redis Cluster has one database: db must be 0")
     if common.get("unix_socket_path") is not None:
         raise ValueError("cluster nodes are reached over TCP: unix_socket_path is not used")
-    if common.get("cache") not in (None, False):
-        raise ValueError("a client-side cache is not available on RedisCluster yet")
     seeds = _seeds(host, port, startup_nodes)
     client = build_config(
         seeds[0][0], seeds[0][1], decode_responses=decode_responses, options=common
@@ -127,26 +129,26 @@ def build_cluster_config(
     )
 
 
-def node_factory(config: ClusterConfig) -> ExecutorFactory:
+def node_factory(config: ClusterConfig, caches: ClusterCache | None = None) -> ExecutorFactory:
     """The function that builds one node's executor for a cluster client.
 
     Args:
         config: The cluster client's configuration.
+        caches: Collects each node's cache, when the client has one.
 
     Returns:
-        ``factory(host, port, reroute) -> ServerExecutor``; nothing connects until used.
+        ``factory(host, port, reroute) -> executor``; nothing connects until used.
     """
     client = config.client
     readonly = config.read_from != "primary"
 
-    def make(host: str, port: int, reroute: Reroute) -> ServerExecutor:
+    def make(host: str, port: int, reroute: Reroute) -> NodeExecutor:
         connection = dataclasses.replace(client.connection, host=host, port=port)
-        return ServerExecutor(
-            make_strategy(client, NodeConnector(connection, readonly=readonly)),
-            retry=client.retry,
-            command_timeout=client.command_timeout,
-            reroute=reroute,
-        )
+        executor = make_executor(client, NodeConnector(connection, readonly=readonly), reroute)
+        if caches is not None and isinstance(executor, CachingExecutor):
+            # The collection's own hook: the factory is where node caches are made.
+            caches._add(ClusterMember(host, port).address, executor.cache)  # pyright: ignore[reportPrivateUsage]
+        return executor
 
     return traced_nodes(make, client.telemetry)
 

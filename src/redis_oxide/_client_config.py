@@ -85,7 +85,10 @@ def build_config(
     unknown = set(options) - set(ClientOptions.__annotations__)
     if unknown:
         raise TypeError(f"got unknown options: {', '.join(sorted(unknown))}")
-    protocol = options.get("protocol", 3)
+    # RESP2 unless asked: hiredis builds RESP3 maps and pairs at a higher cost per element
+    # (docs/decisions.md, "Default protocol"); the cache needs RESP3's push frames.
+    cache = options.get("cache")
+    protocol = options.get("protocol", 2 if cache is None or cache is False else 3)
     if protocol not in (2, 3):
         raise ValueError(f"protocol must be 2 or 3, got {protocol!r}")
     strategy = options.get("strategy", "multiplexed")
@@ -117,7 +120,7 @@ def build_config(
         max_connections=max_connections,
         multiplexed_connections=multiplexed,
         pool_timeout=options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT),
-        cache=_cache(options.get("cache"), connection),
+        cache=_cache(cache, connection),
         telemetry=(
             resolve_telemetry(options["telemetry"])
             if "telemetry" in options

@@ -50,8 +50,7 @@ class ClientOptions(TypedDict, total=False):
 
 class ClusterOptions(ClientOptions, total=False):
     """Keyword options of ``RedisCluster(...)``: those of ``Redis`` (without ``db`` and
-    ``unix_socket_path``, which a cluster does not have, and ``cache``, not available on a
-    cluster yet) and the cluster's own."""
+    ``unix_socket_path``, which a cluster does not have) and the cluster's own."""
 
     read_from: ReadFrom
     max_redirects: int

@@ -123,7 +123,7 @@ class PubSub(Generic[StrT]):
         self._source = source
         self._settings = settings
         # One connection per server the subscription needs: one here; a cluster subscription
-        # would add one per node that owns a subscribed shard channel (see ``_route``).
+        # adds one per primary that owns a subscribed shard channel (see ``_place``).
         self._links: list[Subscriber] = [self._new_link()]
 
     # -- subscribing -----------------------------------------------------------------------
@@ -232,8 +232,7 @@ class PubSub(Generic[StrT]):
         self._check_open(method)
         self._handlers.set(kind, wires, handler)
         try:
-            routes = self._route(kind, wires)
-            await asyncio.gather(*(link.subscribe(kind, part) for link, part in routes))
+            await self._place(kind, wires)
         except RedisError:
             wanted = self._wanted(kind)
             self._handlers.drop(kind, tuple(wire for wire in wires if wire not in wanted))
@@ -243,16 +242,16 @@ class PubSub(Generic[StrT]):
         wires = wire_names(names, method)
         self._check_open(method)
         self._handlers.drop(kind, wires or None)
-        routes = self._route(kind, wires) if wires else [(link, ()) for link in self._links]
-        await asyncio.gather(*(link.unsubscribe(kind, part or None) for link, part in routes))
+        await self._remove(kind, wires)
 
-    def _route(
-        self, kind: Kind, wires: tuple[bytes, ...]
-    ) -> list[tuple[Subscriber, tuple[bytes, ...]]]:
+    async def _place(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
         # Which connection subscribes which names: one serves every kind on a single server.
-        # A cluster subscription would send shard channels to the node owning their slot,
-        # through a link made by ``_new_link(keys=(channel,))``.
-        return [(self._links[0], wires)]
+        # A cluster subscription sends shard channels to the primaries owning their slots.
+        await self._links[0].subscribe(kind, wires)
+
+    async def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
+        # No names: every name of ``kind``.
+        await self._links[0].unsubscribe(kind, wires or None)
 
     def _new_link(self, keys: Sequence[KeyT] = ()) -> Subscriber:
         settings = self._settings

@@ -140,6 +140,14 @@ class Answers:
             head.resolve()
         return None
 
+    def head(self) -> Request | None:
+        """The oldest command still waiting for answers, or None."""
+        return self._fifo[0] if self._fifo else None
+
+    def waiting(self) -> tuple[Request, ...]:
+        """Every command still waiting for answers, oldest first."""
+        return tuple(self._fifo)
+
     def refused(self) -> Request | None:
         """Take the command an error reply answers (the oldest), or None if none waits."""
         return self._fifo.popleft() if self._fifo else None

@@ -11,8 +11,8 @@ Rules this module keeps:
 - One supervisor task connects, restores, checks the link's health and reconnects with
   backoff. State changes happen in synchronous methods (``_attach``, ``_detach``,
   ``_on_frame``, ``_restored``); only ``_transition`` assigns the state.
-- It hands messages and link events to its ``SubscriberSink``. A cluster subscription would
-  run one per node; only ``_restore_groups`` would change, to group shard channels by slot.
+- It hands messages and link events to its ``SubscriberSink``. A cluster subscription runs
+  one per node (``_pubsub_shard.ShardLink``: ``_restore_groups``, ``_answered`` overridden).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class Subscriber:
             elif name is SMESSAGE and size == 3:
                 self._sink.deliver(Message(SMESSAGE, items[1], items[2]))
             elif name in ANSWERS:
-                self._answered(name)
+                self._answered(name, items)
             else:
                 self._out_of_step(f"an unexpected frame {items!r:.80}")
         elif isinstance(frame, ServerError):
@@ -226,7 +226,7 @@ class Subscriber:
         else:
             self._out_of_step(f"an unexpected reply {frame!r:.80}")
 
-    def _answered(self, name: str) -> None:
+    def _answered(self, name: str, frame: list[Any] | None = None) -> None:
         wrong = self._expected.answered(name)
         if wrong is not None:
             self._out_of_step(wrong)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Generic, Literal, NamedTuple, Protocol, TypeAlias, TypedDict
 
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import ConnectionLostError, RedisError
+from redis_oxide._exceptions import RedisError
 from redis_oxide._generated import StrT
 from redis_oxide._pool import Lease
 from redis_oxide._retry import Retry
@@ -94,7 +94,7 @@ class Message(NamedTuple, Generic[StrT]):
 
 @dataclass(frozen=True, slots=True)
 class Resubscribed:
-    """A subscription was restored on a new connection after its connection was lost.
+    """Subscriptions were restored after a lost connection, or after their slot moved.
 
     Messages published while no connection was subscribed were not received: Redis pub/sub
     delivers at most once. A reader that keeps state derived from messages can resynchronise
@@ -102,16 +102,18 @@ class Resubscribed:
 
     Attributes:
         address: The server the new connection goes to.
-        cause: Why the old connection ended.
-        downtime: Seconds from noticing the loss until every subscription was confirmed
-            again. A loss is noticed when the connection ends, or when the health check
-            finds it silent; while reading is paused (back-pressure) it is noticed only once
-            the reader catches up.
+        cause: Why: the ``ConnectionLostError`` that ended the old connection (on a
+            cluster, also when the shard channels of a failed primary moved to its
+            successor), or a ``MovedError`` naming the new owner of a slot that moved.
+        downtime: Seconds from noticing the loss or the move until every subscription was
+            confirmed again. A loss is noticed when the connection ends, or when the health
+            check finds it silent; while reading is paused (back-pressure) it is noticed
+            only once the reader catches up.
         reconnects: How many times this subscription has been restored so far.
     """
 
     address: str
-    cause: ConnectionLostError
+    cause: RedisError
     downtime: float
     reconnects: int
 

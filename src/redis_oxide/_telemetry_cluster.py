@@ -9,7 +9,9 @@ Rules this module keeps:
   node whose ``_execute``, ``run_batch`` and ``lease`` are a ``TracedExecutor``'s, bound once
   when the node is made (no frame per command). Each physical call to a node has its span
   and its duration point with the node's ``server.address``/``server.port`` and its pool's
-  gauges: one span for a GET, the node it went to named.
+  gauges: one span for a GET, the node it went to named. A node with a client-side cache is
+  traced under its cache: what reaches the node (a miss, on the tracking connection; a
+  write; a batch) has its span, a hit has none.
 - A call that spans nodes (a split MGET/MSET/DEL, a fan-out by policy, a pipeline, a
   transaction) also has one span for the whole call, without ``server.*`` (several nodes):
   the node spans are its children. Only the node spans record durations, so a command's
@@ -25,11 +27,14 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster import ClusterExecutor, ClusterMember, ExecutorFactory
 from redis_oxide._cluster._executor import ClusterCounters
+from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool._batch import Batch
@@ -95,10 +100,22 @@ def traced_nodes(factory: ExecutorFactory, telemetry: Telemetry | None) -> Execu
         return factory
     instruments = instruments_for(telemetry)
 
-    def make(host: str, port: int, reroute: Reroute) -> ServerExecutor:
-        return TracedNode(factory(host, port, reroute), instruments)
+    def make(host: str, port: int, reroute: Reroute) -> NodeExecutor:
+        return _traced(factory(host, port, reroute), instruments)
 
     return make
+
+
+def _traced(node: NodeExecutor, instruments: Instruments) -> NodeExecutor:
+    if not isinstance(node, CachingExecutor):
+        return TracedNode(node, instruments)
+    # Under the cache (module rules), as CachingExecutor.with_timeout rebuilds its inner ones.
+    twin = copy.copy(node)
+    twin._inner = inner = TracedNode(node._inner, instruments)
+    twin._tracked = tracked = TracedNode(node._tracked, instruments)
+    twin._inner_execute = inner._execute
+    twin._tracked_execute = tracked._execute
+    return twin
 
 
 class _RedirectCounters(ClusterCounters):

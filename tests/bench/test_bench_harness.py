@@ -15,7 +15,7 @@ import pytest
 from bench._adapters import ClientUnavailable, _import
 from bench._report import summarize
 from bench._runner import BenchRun, Options
-from bench._spec import Sample, Status, WorkerResult, Workload
+from bench._spec import Sample, Status, WorkerResult, suite_workloads
 
 pytestmark = pytest.mark.bench
 
@@ -31,10 +31,13 @@ def test_a_missing_library_is_reported_as_not_installed() -> None:
 
 
 def test_a_client_that_did_not_run_keeps_its_row_with_the_reason() -> None:
-    options = Options(rounds=1, loops=("asyncio",), clients=("redis-py", "coredis"))
+    standalone = suite_workloads("standalone")
+    options = Options(
+        rounds=1, loops=("asyncio",), clients=("redis-py", "coredis"), workloads=standalone
+    )
     run = BenchRun(options)
     ok = WorkerResult(client="redis-py", loop="asyncio", version="8.1.0")
-    for workload in Workload:
+    for workload in standalone:
         ok.samples[workload.value] = Sample(ops=1000, seconds=1.0, cpu_seconds=0.05)
     missing = WorkerResult(
         client="coredis",
@@ -48,7 +51,7 @@ def test_a_client_that_did_not_run_keeps_its_row_with_the_reason() -> None:
     summary = summarize(run)
     report = summary.markdown()
 
-    for workload in Workload:
+    for workload in standalone:
         assert summary.cell("asyncio", workload, "redis-py").ratio == 1.0
         assert summary.cell("asyncio", workload, "coredis").status is Status.NOT_INSTALLED
     assert report.count("| coredis | not installed: coredis: No module named 'coredis' |") == 6

@@ -15,7 +15,9 @@ from bench._adapters import ClientUnavailable, load_adapter
 from bench._placement import plan
 from bench._report import summarize
 from bench._runner import BenchRun, Options
-from bench._spec import BASELINE, Sample, Status, WorkerResult, Workload
+from bench._spec import BASELINE, Sample, Status, WorkerResult, Workload, suite_workloads
+
+STANDALONE = suite_workloads("standalone")
 
 pytestmark = pytest.mark.bench
 
@@ -24,14 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _result(client: str, cpu_seconds: float, ops: int, protocol: int | None) -> WorkerResult:
     result = WorkerResult(client=client, loop="asyncio", version="1.0", protocol=protocol)
-    for workload in Workload:
+    for workload in STANDALONE:
         result.samples[workload.value] = Sample(ops=ops, seconds=1.0, cpu_seconds=cpu_seconds)
     return result
 
 
 def test_every_row_has_its_ratio_to_both_redis_py_protocols_and_its_cpu() -> None:
     clients = ("redis-py", "redis-py-resp2", BASELINE, "redis-oxide")
-    options = Options(rounds=1, loops=("asyncio",), clients=clients, baseline_src=ROOT / "src")
+    options = Options(
+        rounds=1,
+        loops=("asyncio",),
+        clients=clients,
+        workloads=STANDALONE,
+        baseline_src=ROOT / "src",
+    )
     run = BenchRun(options)
     run.results[("asyncio", "redis-py")] = [_result("redis-py", 0.2, 1000, 3)]
     run.results[("asyncio", "redis-py-resp2")] = [_result("redis-py-resp2", 0.2, 2000, 2)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from redis_oxide import RedisCluster
@@ -24,7 +24,7 @@ from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import ConnectionLostError
 from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 
-__all__ = ["Call", "Load", "keys_on", "watch_promotion"]
+__all__ = ["Call", "Load", "keys_on", "promotion_after", "watch_promotion"]
 
 
 @dataclass
@@ -150,3 +150,22 @@ def watch_promotion(replica: NodeInfo, until: float) -> tuple[threading.Thread, 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
     return thread, seen
+
+
+async def promotion_after(
+    replica: NodeInfo, fault: Callable[[], object], within: float = 20.0
+) -> tuple[float, float]:
+    """Cause ``fault`` (a kill, ``CLUSTER FAILOVER``) and wait for ``replica`` to be promoted.
+
+    Returns:
+        When the fault was caused and when ``ROLE`` first showed the replica as a primary.
+
+    Raises:
+        AssertionError: No promotion within ``within`` seconds.
+    """
+    started = time.monotonic()
+    watcher, promoted_at = watch_promotion(replica, started + within)
+    fault()
+    await asyncio.to_thread(watcher.join, within)
+    assert promoted_at, "the replica was never promoted"
+    return started, promoted_at[0]

@@ -7,12 +7,14 @@ Nothing here moves slots or stops nodes (``test_redirects``, ``test_resharding``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from redis_oxide import ClusterMember, RedisCluster, Transaction
+from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import ConnectionClosedError, CrossSlotError, NoScriptError
 from redis_oxide.testing import ClusterInfo, parse_info, raw_command
@@ -40,6 +42,13 @@ def _keys_in_distinct_slots(count: int, prefix: str) -> list[str]:
             seen.add(key_slot(key))
             keys.append(key)
     return keys
+
+
+_FT = ("FT.CREATE", "FT.INFO", "FT.DROPINDEX")
+
+
+def _ft_create(index: str) -> tuple[str, ...]:
+    return ("FT.CREATE", index, "SCHEMA", "f", "TEXT")
 
 
 def _owner_ports(redis_cluster: ClusterInfo, keys: list[str]) -> set[int]:
@@ -284,15 +293,36 @@ async def test_a_closed_cluster_client_refuses_commands(redis_cluster: ClusterIn
 async def test_a_command_keyed_only_for_the_server_follows_its_redirects(
     cluster: RedisCluster[str],
 ) -> None:
-    # RediSearch routes FT.* by the index name, which its module spec does not mark as a key:
-    # the client sends them anywhere and follows MOVED to the index's node.
+    # A spec that shows no key where the server routes by one (Redis 8's FT.* specs have no
+    # key specs; the search coordinator they assume is not on this cluster): the client sends
+    # such a command anywhere and follows MOVED to the node the server names.
+    keyless = {name: dataclasses.replace(_m.COMMANDS[name], key_specs=()) for name in _FT}
+    executor = cluster._executor
     created = [
-        await cluster.execute_command("FT.CREATE", f"idx:redirect:{i}", "SCHEMA", "f", "TEXT")
+        await executor._execute(keyless["FT.CREATE"], _ft_create(f"idx:redirect:{i}"), None)
         for i in range(6)
     ]
     assert created == ["OK"] * 6
-    infos = [await cluster.execute_command("FT.INFO", f"idx:redirect:{i}") for i in range(6)]
+    infos = [
+        await executor._execute(keyless["FT.INFO"], ("FT.INFO", f"idx:redirect:{i}"), None)
+        for i in range(6)
+    ]
     assert all(info for info in infos)
     assert cluster.stats().moved > 0  # some went to another node first
     for i in range(6):
-        assert await cluster.execute_command("FT.DROPINDEX", f"idx:redirect:{i}") == "OK"
+        dropped = await executor._execute(
+            keyless["FT.DROPINDEX"], ("FT.DROPINDEX", f"idx:redirect:{i}"), None
+        )
+        assert dropped == "OK"
+
+
+async def test_search_commands_go_to_the_node_of_their_index_name(
+    cluster: RedisCluster[str],
+) -> None:
+    # The project's spec routes FT.* by the index name, where the server runs them.
+    before = cluster.stats().moved
+    for i in range(6):
+        assert await cluster.execute_command(*_ft_create(f"idx:routed:{i}")) == "OK"
+        assert await cluster.ft.info(f"idx:routed:{i}")
+        assert await cluster.ft.dropindex(f"idx:routed:{i}") is True
+    assert cluster.stats().moved == before

@@ -27,11 +27,6 @@ NOT_ON_A_CLUSTER: dict[str, str] = {
     "move": "MOVE is not allowed in cluster mode",
     "swapdb": "SWAPDB is not allowed in cluster mode",
     "sort": "SORT ... BY/GET patterns are refused in cluster mode (their keys may be anywhere)",
-    # The module specs give these no multi_shard tip, so they are not split, and the server
-    # refuses them across slots (CROSSSLOT) just the same.
-    "json.mget": "its keys span slots (JSON.MGET has no multi_shard tip)",
-    "json.mset": "its keys span slots (JSON.MSET has no multi_shard tip)",
-    "ts.madd": "its keys span slots (TS.MADD has no multi_shard tip)",
 }
 
 #: Entries that name something of one node (a connection id) while their command goes to any
@@ -40,11 +35,12 @@ NODE_BOUND: dict[str, str] = {
     "client_kill": "CLIENT KILL ID names a connection of the startup node; it goes to any primary",
 }
 
-#: Module commands that see one node's data only on an OSS cluster (no coordinator): a search
-#: index lives on the node that made it, a label query sees that node's series. They go to
-#: any primary (they have no keys and no tip), so they are run per node with
-#: ``cluster.on(node)``, as their modules' documentation says; here they pass only when the
-#: random choices meet.
+#: Module commands that see one node's data only on an OSS cluster (no search coordinator): an
+#: index lives on the node serving the slot of its name and indexes that node's documents
+#: only, while the entries' documents spread over every shard; a label query (keyless, any
+#: primary) sees that node's series. They are run per node with ``cluster.on(node)``, or with
+#: documents that share the index name's hash tag; here they would pass only when the
+#: entries' keys happen to meet.
 NODE_LOCAL_MODULES = frozenset({"search"})
 NODE_LOCAL_COMMANDS = frozenset({"TS.MGET", "TS.MRANGE", "TS.MREVRANGE", "TS.QUERYINDEX"})
 

@@ -19,40 +19,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide.exceptions import CommandTimeoutError, ConnectionLostError, RedisError
-from redis_oxide.testing import ClusterInfo, raw_command, start_cluster
-from tests.cluster._load import Load, keys_on, watch_promotion
+from redis_oxide.testing import ClusterInfo
+from tests.cluster._load import Load, keys_on, promotion_after
 from tests.cluster._migrate import slot_owners
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 BASELINE = 1.5  # seconds of load measured just before the fault
 KEYS_PER_SHARD = 32
-
-
-@pytest.fixture
-def failover_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    # With the default (yes), every node answers CLUSTERDOWN from the moment the cluster
-    # marks the primary failed until its replica is promoted: the healthy shards stop for
-    # about a second whatever the client does (measured: their throughput fell to 0).
-    # Deployments that want the healthy shards served through a failover say no.
-    for node in cluster.nodes:
-        raw_command(node.endpoint, "CONFIG", "SET", "cluster-require-full-coverage", "no")
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            if node.process is not None:
-                node.process.kill()  # a stopped node ignores SIGTERM
-                node.process.close()
 
 
 async def _loaded(cluster: ClusterInfo, command_timeout: float) -> tuple[RedisCluster[bytes], Load]:
@@ -72,13 +52,9 @@ async def test_kill_9_of_a_primary_under_load(failover_cluster: ClusterInfo, fig
     client, load = await _loaded(failover_cluster, command_timeout=10.0)
     try:
         await asyncio.sleep(0.5 + BASELINE)
-        killed = time.monotonic()
-        watcher, promoted_at = watch_promotion(replica, killed + 20)
         assert victim.process is not None
-        os.kill(victim.process.pid or 0, signal.SIGKILL)
-        await asyncio.to_thread(watcher.join, 20)
-        assert promoted_at, "the replica was never promoted"
-        promoted = promoted_at[0]
+        pid = victim.process.pid or 0
+        killed, promoted = await promotion_after(replica, lambda: os.kill(pid, signal.SIGKILL))
         await asyncio.sleep(1.0)
     finally:
         await load.stop()
@@ -125,12 +101,7 @@ async def test_sigstop_of_a_primary_with_a_1_s_timeout(
     pid = victim.process.pid or 0
     try:
         await asyncio.sleep(0.5 + BASELINE)
-        stopped = time.monotonic()
-        watcher, promoted_at = watch_promotion(replica, stopped + 20)
-        os.kill(pid, signal.SIGSTOP)
-        await asyncio.to_thread(watcher.join, 20)
-        assert promoted_at, "the replica was never promoted"
-        promoted = promoted_at[0]
+        stopped, promoted = await promotion_after(replica, lambda: os.kill(pid, signal.SIGSTOP))
         await asyncio.sleep(1.5)
     finally:
         await load.stop()

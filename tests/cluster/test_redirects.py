@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ from redis_oxide._exceptions import server_error_from_message
 from redis_oxide._keys import key_slot
 from redis_oxide._retry import Retry
 from redis_oxide.exceptions import MovedError
-from redis_oxide.testing import ClusterInfo, Endpoint, NodeInfo, raw_command, start_cluster
+from redis_oxide.testing import ClusterInfo, Endpoint, NodeInfo, raw_command
 from tests.cluster._migrate import (
     begin_migration,
     finish_migration,
@@ -38,16 +38,6 @@ from tests.cluster._migrate import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def own_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            node.process.close()  # type: ignore[union-attr]  # started here: has a process
 
 
 @pytest.fixture

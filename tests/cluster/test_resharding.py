@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide._keys import key_slot
-from redis_oxide.testing import ClusterInfo, start_cluster
+from redis_oxide.testing import ClusterInfo
 from tests.cluster._migrate import (
     begin_migration,
     finish_migration,
@@ -32,16 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 TASKS = 50
 SLOTS = 100
 KEYS_PER_SLOT = 8
-
-
-@pytest.fixture
-def reshard_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            node.process.close()  # type: ignore[union-attr]  # started here: has a process
 
 
 def _keys_for(slots: list[int], per_slot: int) -> dict[int, list[str]]:
@@ -82,18 +71,18 @@ def _move(cluster: ClusterInfo, source: Any, target: Any, slots: list[int]) -> f
 
 
 async def test_live_resharding_of_100_slots_under_load(
-    reshard_cluster: ClusterInfo, figures: Any
+    own_cluster: ClusterInfo, figures: Any
 ) -> None:
-    source = owner_of(reshard_cluster, 0)
-    target = next(p for p in reshard_cluster.primaries if p.port != source.port)
-    owners = slot_owners(reshard_cluster)
+    source = owner_of(own_cluster, 0)
+    target = next(p for p in own_cluster.primaries if p.port != source.port)
+    owners = slot_owners(own_cluster)
     slots = [s for s in range(16384) if owners[s] == source.port][:SLOTS]
     by_slot = _keys_for(slots, KEYS_PER_SLOT)
     all_keys = [key for keys in by_slot.values() for key in keys]
     # Each task owns keys spread over many slots, and one slot's keys for multi-key calls.
     owned = [all_keys[i::TASKS] for i in range(TASKS)]
     tags = _tags_in(slots, TASKS)
-    seed = reshard_cluster.primaries[1]
+    seed = own_cluster.primaries[1]
     async with RedisCluster(seed.host, seed.port, command_timeout=10.0) as client:
         await client.mset(dict.fromkeys(all_keys, "0"))
         stop = asyncio.Event()
@@ -129,7 +118,7 @@ async def test_live_resharding_of_100_slots_under_load(
 
         workers = [asyncio.ensure_future(worker(i)) for i in range(TASKS)]
         await asyncio.sleep(0.3)  # load first
-        took = await asyncio.to_thread(_move, reshard_cluster, source, target, slots)
+        took = await asyncio.to_thread(_move, own_cluster, source, target, slots)
         await asyncio.sleep(0.3)
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
@@ -146,5 +135,5 @@ async def test_live_resharding_of_100_slots_under_load(
     assert wrong == []
     assert stats.asked > 0
     assert stats.moved > 0
-    assert owners != slot_owners(reshard_cluster)
-    assert all(owner_of(reshard_cluster, slot).port == target.port for slot in slots)
+    assert owners != slot_owners(own_cluster)
+    assert all(owner_of(own_cluster, slot).port == target.port for slot in slots)

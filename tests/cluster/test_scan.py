@@ -9,32 +9,22 @@ These tests move slots, so they run on a cluster of their own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide._keys import key_slot
-from redis_oxide.testing import ClusterInfo, start_cluster
+from redis_oxide.testing import ClusterInfo
 from tests.cluster._migrate import move_slot, owner_of, slot_owners
 
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture(scope="module")
-def scan_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            node.process.close()  # type: ignore[union-attr]  # started here: has a process
-
-
 @pytest.fixture
-async def client(scan_cluster: ClusterInfo) -> AsyncIterator[RedisCluster[str]]:
-    seed = scan_cluster.primaries[0]
+async def client(own_cluster: ClusterInfo) -> AsyncIterator[RedisCluster[str]]:
+    seed = own_cluster.primaries[0]
     async with RedisCluster(seed.host, seed.port, decode_responses=True) as cluster:
         await cluster.flushall()
         yield cluster
@@ -73,12 +63,12 @@ async def test_scan_cursors_walk_every_shard_in_turn(client: RedisCluster[str]) 
 
 
 async def test_scan_iter_misses_no_key_when_slots_move_to_a_scanned_node(
-    client: RedisCluster[str], scan_cluster: ClusterInfo, figures: Any
+    client: RedisCluster[str], own_cluster: ClusterInfo, figures: Any
 ) -> None:
     keys = await _fill(client, 3000, "moving")
-    first = owner_of(scan_cluster, 0)  # scanned first: it serves the lowest slots
-    last = owner_of(scan_cluster, 16383)  # scanned last
-    owners = slot_owners(scan_cluster)
+    first = owner_of(own_cluster, 0)  # scanned first: it serves the lowest slots
+    last = owner_of(own_cluster, 16383)  # scanned last
+    owners = slot_owners(own_cluster)
     on_first = {k for k in keys if owners[key_slot(k)] == first.port}
     moving_slots = sorted({key_slot(k) for k in keys if key_slot(k) >= 10922})[:40]
     moved_keys = {k for k in keys if key_slot(k) in moving_slots}
@@ -90,14 +80,14 @@ async def test_scan_iter_misses_no_key_when_slots_move_to_a_scanned_node(
         if not moved and on_first <= set(seen):
             # The first node's SCAN is done; its slots' keys are all in. Now the last node
             # gives slots (with keys) to it: no later SCAN of either would find them.
-            await asyncio.to_thread(_move_all, scan_cluster, last, first, moving_slots)
+            await asyncio.to_thread(_move_all, own_cluster, last, first, moving_slots)
             moved = True
     assert moved
     missing = keys - set(seen)
     figures("keys moved to an already scanned node mid-scan", len(moved_keys))
     figures("keys yielded / distinct / missing", f"{len(seen)} / {len(set(seen))} / {len(missing)}")
     assert missing == set()
-    await asyncio.to_thread(_move_all, scan_cluster, first, last, moving_slots)  # put them back
+    await asyncio.to_thread(_move_all, own_cluster, first, last, moving_slots)  # put them back
 
 
 def _move_all(cluster: ClusterInfo, source: Any, target: Any, slots: list[int]) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from redis_oxide._cluster._replies import SPECIAL, combine
-from redis_oxide._cluster._router import reassemble, slot_of_keys, split_by_slot
+from redis_oxide._cluster._router import can_split, reassemble, slot_of_keys, split_by_slot
 from redis_oxide._cluster._scan import glob_matcher
 from redis_oxide._cluster._slots import ClusterMember, SlotMap
-from redis_oxide._command import ResponsePolicy
+from redis_oxide._command import CommandFlag, CommandMeta, KeySpec, RequestPolicy, ResponsePolicy
 from redis_oxide._exceptions import CrossSlotError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._generated._meta import COMMANDS
@@ -108,6 +108,52 @@ def test_multi_shard_commands_split_per_slot_and_reassemble_in_key_order() -> No
     assert sorted(args for _, args, _ in pairs) == sorted(
         [("MSET", "a", 1, "{a}c", 3), ("MSET", "b", 2)]
     )
+
+
+def test_the_split_keeps_the_arguments_around_and_between_the_keys() -> None:
+    # JSON.MGET: keys, then a path every part needs (a range ending before the last argument).
+    mget = split_by_slot(_m.JSON_MGET, ("JSON.MGET", "a", "b", "{a}c", "$.x"))
+    assert [(args, positions) for _, args, positions in mget] == [
+        (("JSON.MGET", "a", "{a}c", "$.x"), [0, 2]),
+        (("JSON.MGET", "b", "$.x"), [1]),
+    ]
+    # JSON.MSET and TS.MADD: each key with the two arguments after it.
+    mset = split_by_slot(_m.JSON_MSET, ("JSON.MSET", "a", "$", "1", "b", "$.n", "2"))
+    assert [args for _, args, _ in mset] == [
+        ("JSON.MSET", "a", "$", "1"),
+        ("JSON.MSET", "b", "$.n", "2"),
+    ]
+    madd = split_by_slot(_m.TS_MADD, ("TS.MADD", "b", 1, 1.5, "a", 2, 2.5, "{b}", 3, 3.5))
+    assert [(args, positions) for _, args, positions in madd] == [
+        (("TS.MADD", "b", 1, 1.5, "{b}", 3, 3.5), [0, 2]),
+        (("TS.MADD", "a", 2, 2.5), [1]),
+    ]
+    assert reassemble(madd, [[10, 30], [20]]) == [10, 20, 30]
+
+
+def test_a_key_count_in_front_of_the_keys_is_rewritten_per_part() -> None:
+    # Redis 8's MSETEX: numkeys, key-value pairs, then options every part needs.
+    msetex = CommandMeta(
+        "MSETEX",
+        1,
+        -4,
+        CommandFlag.WRITE,
+        "string",
+        "8.4.0",
+        (KeySpec(begin_index=1, last_key=None, keynum_index=0, first_key=1, step=2),),
+        request_policy=RequestPolicy.MULTI_SHARD,
+        response_policy=ResponsePolicy.ALL_SUCCEEDED,
+    )
+    assert can_split(msetex)
+    parts = split_by_slot(msetex, ("MSETEX", 3, "a", 1, "b", 2, "{a}z", 3, "NX", "EX", 10))
+    assert [(args, positions) for _, args, positions in parts] == [
+        (("MSETEX", 2, "a", 1, "{a}z", 3, "NX", "EX", 10), [0, 2]),
+        (("MSETEX", 1, "b", 2, "NX", "EX", 10), [1]),
+    ]
+    with pytest.raises(CrossSlotError):  # the count is not a number: nothing to split by
+        split_by_slot(msetex, ("MSETEX", "three", "a", 1, "b", 2))
+    assert not can_split(_m.SUNION)  # no multi_shard tip
+    assert not can_split(_m.CMS_MERGE)  # no tip, and two key specs
 
 
 def test_keys_in_one_slot_need_no_split() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from codegen.dump import DumpError, dump_module_specs, dump_spec, main, render_spec
+from codegen.dump_modules import load_module_overrides
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -177,14 +178,17 @@ def test_module_specs_are_what_make_spec_writes(redis_stack: Any) -> None:
 def test_module_entries_take_live_fields_and_key_spec_corrections(redis_stack: Any) -> None:
     files = dump_module_specs(redis_stack.url, MODULE_SPECS)
     search = json.loads(files[MODULE_SPECS / "redisearch.json"])
-    assert "key_specs" not in search["FT.SEARCH"]  # the index name is no key
+    # The index name routes as a key, as the server gives it; the alias commands are writes.
+    assert search["FT.SEARCH"]["key_specs"][0]["begin_search"]["spec"] == {"index": 1}
     assert search["FT.SEARCH"]["command_flags"] == ["readonly", "module"]
+    assert search["FT.ALIASADD"]["command_flags"] == ["write", "module"]
     assert search["FT.SEARCH"]["module"] == "search"
     # A subcommand the server only knows as one command takes its container's live fields.
     assert search["FT.CONFIG GET"]["arity"] == search["FT.CONFIG"]["arity"]
     mget = json.loads(files[MODULE_SPECS / "redisjson.json"])["JSON.MGET"]
     assert mget["key_specs"][0]["find_keys"]["spec"]["lastkey"] == -2
     assert [a["name"] for a in mget["arguments"]] == ["keys", "path"]
+    assert mget["hints"] == ["request_policy:multi_shard"]
 
 
 def test_module_merge_reports_every_disagreement(redis_stack: Any, tmp_path: Path) -> None:
@@ -195,6 +199,10 @@ def test_module_merge_reports_every_disagreement(redis_stack: Any, tmp_path: Pat
     (tmp_path / "redisjson.json").write_text(json.dumps(table), encoding="utf-8")
     (tmp_path / "overrides.toml").write_text(
         '[key_specs."JSON.GONE"]\nwhy = "a command nobody describes"\nspecs = []\n'
+        '[command_flags."JSON.GET"]\nwhy = "what the server says"\n'
+        'flags = ["readonly", "module"]\n'
+        '[tips."JSON.GET"]\nwhy = "two request policies"\n'
+        'add = ["request_policy:multi_shard", "request_policy:all_shards"]\n'
         '[omitted]\n"FT.NOT-THERE" = "a command the server does not have"\n',
         encoding="utf-8",
     )
@@ -205,6 +213,25 @@ def test_module_merge_reports_every_disagreement(redis_stack: Any, tmp_path: Pat
     assert "JSON.SET: the server has it but no module spec describes it" in message
     assert "JSON.GONE is not a described command" in message
     assert "omitted FT.NOT-THERE is not a command of the server" in message
+    assert "JSON.GET already has the flags ['readonly', 'module']" in message
+    assert "JSON.GET already has a request_policy" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ('[tips."JSON.MGET"]\nwhy = "w"\nadd = ["request_policy:everywhere"]\n', "everywhere"),
+        ('[tips."JSON.MGET"]\nwhy = "w"\nadd = ["cache_me"]\n', "unknown tip"),
+        ('[tips."JSON.MGET"]\nwhy = "w"\nadd = []\n', "no tip"),
+        ('[command_flags."CF.COMPACT"]\nwhy = "w"\nflags = ["write"]\n', "module"),
+        ('[command_flags."CF.COMPACT"]\nwhy = "w"\nflags = ["fastest", "module"]\n', "fastest"),
+        ('[command_flags."X.Y"]\nflags = ["write", "module"]\n', "why"),
+    ],
+)
+def test_module_overrides_are_validated_on_load(tmp_path: Path, text: str, refused: str) -> None:
+    (tmp_path / "overrides.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=refused):
+        load_module_overrides(tmp_path / "overrides.toml")
 
 
 def test_main_merges_module_specs_in_place(redis_stack: Any, tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from codegen.diagnostics import Diagnostics, Level
 from codegen.dump_modules import load_module_overrides
 from codegen.naming import method_name
 from codegen.parse import is_container
-from redis_oxide._command import CommandMeta
+from redis_oxide._cluster._router import can_split
+from redis_oxide._command import CommandFlag, CommandMeta, RequestPolicy, ResponsePolicy
 from redis_oxide._generated import Commands, _meta
 from redis_oxide._keys import command_keys
 
@@ -91,6 +92,8 @@ def test_commands_the_specs_leave_out_are_recorded_with_a_reason() -> None:
         assert len(override.why) > 20
     for group in overrides.no_keys:
         assert len(group.why) > 20
+    for correction in [*overrides.command_flags.values(), *overrides.tips.values()]:
+        assert len(correction.why) > 20
 
 
 def test_no_namespaced_signature_mentions_any() -> None:
@@ -112,11 +115,12 @@ def test_no_namespaced_signature_mentions_any() -> None:
         (_meta.JSON_MGET, ("JSON.MGET", "a", "b", "c", "$.x"), ["a", "b", "c"]),
         (_meta.JSON_GET, ("JSON.GET", "doc", "$"), ["doc"]),
         (_meta.JSON_MSET, ("JSON.MSET", "a", "$", "1", "b", "$", "2"), ["a", "b"]),
-        (_meta.FT_SEARCH, ("FT.SEARCH", "idx", "hello", "LIMIT", "0", "1"), []),
-        (_meta.FT_AGGREGATE, ("FT.AGGREGATE", "idx", "*"), []),
-        (_meta.FT_CURSOR_READ, ("FT.CURSOR", "READ", "idx", "42"), []),
+        (_meta.FT_SEARCH, ("FT.SEARCH", "idx", "hello", "LIMIT", "0", "1"), ["idx"]),
+        (_meta.FT_AGGREGATE, ("FT.AGGREGATE", "idx", "*"), ["idx"]),
+        (_meta.FT_CURSOR_READ, ("FT.CURSOR", "READ", "idx", "42"), ["idx"]),
+        (_meta.FT_ALIASADD, ("FT.ALIASADD", "alias", "idx"), ["alias", "idx"]),
         (_meta.FT_SUGADD, ("FT.SUGADD", "sug", "hello", "1"), ["sug"]),
-        (_meta.FT_MGET, ("FT.MGET", "idx", "doc:1", "doc:2"), ["doc:1", "doc:2"]),
+        (_meta.FT_MGET, ("FT.MGET", "idx", "doc:1", "doc:2"), ["idx", "doc:1", "doc:2"]),
         (
             _meta.CMS_MERGE,
             ("CMS.MERGE", "dst", "2", "s1", "s2", "WEIGHTS", "1", "2"),
@@ -138,10 +142,31 @@ def test_no_namespaced_signature_mentions_any() -> None:
 def test_key_specs_name_the_keys_a_router_needs(
     meta: CommandMeta, args: tuple[str, ...], keys: list[str]
 ) -> None:
-    # JSON.MGET: the module declares only its first key; FT.SEARCH: it declares the index
-    # name, which is no key. specs/modules/overrides.toml corrects both, with the reason; the
-    # cluster router's extractor reads the corrected specs.
+    # JSON.MGET: the module declares only its first key, which specs/modules/overrides.toml
+    # corrects, with the reason; FT.*: the index name is routed as a key, as the server of an
+    # OSS cluster routes it. The cluster router's extractor reads these specs.
     assert command_keys(meta, args) == (tuple(keys), True)
+
+
+def test_every_multi_shard_module_command_can_be_split_per_slot() -> None:
+    # A multi_shard tip added by overrides.toml is only useful if the router can split the
+    # command's key spec; JSON.MGET, JSON.MSET and TS.MADD have one each.
+    split = {
+        meta.name
+        for meta in _meta.COMMANDS.values()
+        if meta.module and meta.request_policy is RequestPolicy.MULTI_SHARD
+    }
+    assert split == {"JSON.MGET", "JSON.MSET", "TS.MADD"}
+    assert all(can_split(_meta.COMMANDS[name]) for name in split)
+    assert _meta.JSON_MSET.response_policy is ResponsePolicy.ALL_SUCCEEDED
+
+
+def test_writes_flagged_readonly_by_their_module_are_writes() -> None:
+    # On a replica in READONLY mode these ran and changed that replica only.
+    for name in ("FT.ALIASADD", "FT.ALIASDEL", "FT.ALIASUPDATE", "CF.COMPACT"):
+        meta = _meta.COMMANDS[name]
+        assert not meta.is_readonly, name
+        assert meta.flags & CommandFlag.WRITE, name
 
 
 def test_every_module_override_applies_to_the_project_specs() -> None:

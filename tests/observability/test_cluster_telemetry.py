@@ -207,3 +207,23 @@ async def test_telemetry_off_binds_the_untraced_executors(redis_cluster: Cluster
         assert "_split" not in vars(executor)
         assert type(executor.counters) is ClusterCounters
         assert {type(e) for _, e in executor.registry.items()} == {ServerExecutor}
+
+
+async def test_a_cached_cluster_traces_what_reaches_the_nodes(
+    redis_cluster: ClusterInfo, otel: Recorded
+) -> None:
+    seed = redis_cluster.primaries[0]
+    key = f"otel:cached:{uuid.uuid4().hex}"
+    async with RedisCluster(seed.host, seed.port, cache=True, telemetry=otel.telemetry) as cluster:
+        await cluster.set(key, SECRET)
+        otel.spans_exporter.clear()
+        assert await cluster.get(key) == SECRET.encode()  # a miss: the node answers
+        assert await cluster.get(key) == SECRET.encode()  # a hit: no call, no span
+        assert cluster.cache is not None
+        assert cluster.cache.hits == 1
+        await cluster.delete(key)
+    host, port = _node(redis_cluster, key)
+    get = otel.span("GET")
+    assert (get.attributes or {})["server.address"] == host
+    assert (get.attributes or {})["server.port"] == port
+    assert [s.name for s in otel.spans()] == ["GET", "DEL"]

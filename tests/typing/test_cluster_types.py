@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import assert_type
 
 from redis_oxide import (
+    Cache,
+    CacheConfig,
+    ClusterCache,
     ClusterMember,
     ClusterStats,
     ClusterView,
@@ -88,6 +91,23 @@ async def pipelines(r: RedisCluster[str]) -> None:
     assert_type(await r.transaction(bump, "{user:1}:n"), int)
     async with r.watch("{user:1}:n") as tx:
         assert_type(tx, Transaction[str])
+
+
+def test_the_cache_is_one_per_node_read_as_one() -> None:
+    plain = RedisCluster("127.0.0.1", 7000)
+    cached = RedisCluster("127.0.0.1", 7000, cache=CacheConfig(max_entries=1_000))
+    assert_type(plain.cache, ClusterCache | None)
+    assert plain.cache is None
+    caches = cached.cache
+    assert caches is not None
+    assert_type(caches.hits + caches.misses + caches.invalidations + caches.evictions, int)
+    assert_type(caches.nodes(), dict[str, Cache])
+    assert_type(caches.config, CacheConfig)
+    assert_type(len(caches), int)
+    assert_type(caches.clear(), None)
+    assert_type(
+        RedisCluster("127.0.0.1", 7000, cache=True, decode_responses=True), RedisCluster[str]
+    )
 
 
 async def scripts(r: RedisCluster[bytes]) -> None:

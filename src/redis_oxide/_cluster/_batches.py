@@ -30,6 +30,8 @@ from binascii import crc_hqx
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from redis_oxide._cache import CachingExecutor
+from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._redirects import route_address, run_slow
 from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
@@ -66,7 +68,7 @@ class _Part:
 
     __slots__ = ("args", "index", "node", "value")
 
-    def __init__(self, index: int, node: ServerExecutor | None, args: tuple[ArgT, ...]) -> None:
+    def __init__(self, index: int, node: NodeExecutor | None, args: tuple[ArgT, ...]) -> None:
         self.index = index  # the command it belongs to
         self.node = node  # None: run alone through the slow path
         self.args = args
@@ -107,8 +109,8 @@ async def run_cluster_batch(
     metas, all_args = batch.metas, batch.args
     primaries, readers = cluster.topology.primaries, cluster.topology.readers
     results: list[object] = [None] * len(metas)
-    groups: dict[ServerExecutor, _Entries] = {}
-    with_parts: set[ServerExecutor] = set()
+    groups: dict[NodeExecutor, _Entries] = {}
+    with_parts: set[NodeExecutor] = set()
     general: list[tuple[int, _Command]] = []
     alone: list[_Part] = []
     for index, meta in enumerate(metas):
@@ -121,7 +123,7 @@ async def run_cluster_batch(
             data = key if isinstance(key, bytes) else key.encode() if isinstance(key, str) else b"{"
             slot = crc_hqx(data, 0) & _SLOT_MASK if b"{" not in data else key_slot(key)
             target = (readers if meta.is_readonly else primaries)[slot]
-            if type(target) is ServerExecutor:
+            if type(target) is ServerExecutor or type(target) is CachingExecutor:
                 entries = groups.get(target)
                 if entries is None:
                     entries = groups[target] = []
@@ -167,7 +169,7 @@ async def _keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT
     )
 
 
-def _node_at(cluster: ClusterExecutor, address: str | None) -> ServerExecutor | None:
+def _node_at(cluster: ClusterExecutor, address: str | None) -> NodeExecutor | None:
     if address is None or address in cluster.topology.down:
         return None
     return cluster.registry.find(address)
@@ -235,7 +237,7 @@ def _sub_batch(batch: Batch, entries: _Entries, with_parts: bool) -> Batch:
 async def _run_node(
     cluster: ClusterExecutor,
     batch: Batch,
-    node: ServerExecutor,
+    node: NodeExecutor,
     entries: _Entries,
     with_parts: bool,
     results: list[object],

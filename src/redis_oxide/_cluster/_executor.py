@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from redis_oxide._cluster._batches import run_cluster_batch
-from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeRegistry
+from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeRegistry
 from redis_oxide._cluster._redirects import (
     DownTarget,
     NodeReroute,
@@ -44,7 +44,7 @@ from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
 from redis_oxide._exceptions import ConnectFailedError
-from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._executor import Reroute
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
 from redis_oxide._pool import Lease
@@ -276,14 +276,14 @@ class ClusterExecutor:
             return [n for n in nodes if n.role == "replica"]
         return nodes
 
-    def random_primary(self) -> ServerExecutor:
+    def random_primary(self) -> NodeExecutor:
         """The executor of a random primary (keyless commands without a policy)."""
         primaries = self.topology_nodes("primaries")
         if not primaries:
             raise ConnectFailedError("the cluster's slot map lists no primary")
         return self.registry.of(random.choice(primaries))
 
-    def executor_for_keys(self, keys: Sequence[KeyT]) -> ServerExecutor:
+    def executor_for_keys(self, keys: Sequence[KeyT]) -> NodeExecutor:
         """The executor of the primary serving ``keys`` (all in one slot), or a random one.
 
         Raises:

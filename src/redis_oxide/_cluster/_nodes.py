@@ -4,7 +4,8 @@ Rules this module keeps:
 
 - A node's executor is a ``ServerExecutor`` made by the client facade's factory, over the
   strategy the client options ask for, so every option (protocol, TLS, timeouts, strategy,
-  pool sizes) means what it means for ``Redis``. Its connector is a ``NodeConnector``: a
+  pool sizes, a client-side cache: a ``CachingExecutor`` in front) means what it means for
+  ``Redis``. Its connector is a ``NodeConnector``: a
   fixed address, and ``READONLY`` after the handshake when the cluster reads from replicas.
 - ``READONLY`` is sent on every connection of a cluster that may read from replicas, primaries
   included: a primary ignores it, and a node keeps serving reads whatever role a failover
@@ -21,6 +22,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._command import ReplyParser
 from redis_oxide._connection import Connection, PushHandler
@@ -30,13 +32,16 @@ from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._logs import log_fields
 
-__all__ = ["RAW", "ExecutorFactory", "NodeConnector", "NodeRegistry"]
+__all__ = ["RAW", "ExecutorFactory", "NodeConnector", "NodeExecutor", "NodeRegistry"]
 
 #: The parser argument that keeps a reply raw (decoded, not parsed), typed for fan-outs.
 RAW: ReplyParser[Any] | None = None
 
+#: A node's executor: its strategy's, or a client-side cache's in front of that one.
+NodeExecutor = ServerExecutor | CachingExecutor
+
 #: Makes the executor of the node at (host, port) whose reroute is the given one.
-ExecutorFactory = Callable[[str, int, Reroute], ServerExecutor]
+ExecutorFactory = Callable[[str, int, Reroute], NodeExecutor]
 
 logger = logging.getLogger("redis_oxide.cluster")
 
@@ -100,11 +105,11 @@ class NodeRegistry:
     def __init__(self, factory: ExecutorFactory, reroute_for: Callable[[str], Reroute]) -> None:
         self._factory = factory
         self._reroute_for = reroute_for
-        self._executors: dict[str, ServerExecutor] = {}
+        self._executors: dict[str, NodeExecutor] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def get(self, host: str, port: int) -> ServerExecutor:
+    def get(self, host: str, port: int) -> NodeExecutor:
         """The executor of the node at ``host:port``, made now if it is new.
 
         Args:
@@ -126,15 +131,15 @@ class NodeRegistry:
             self._executors[address] = executor
         return executor
 
-    def of(self, node: ClusterMember) -> ServerExecutor:
+    def of(self, node: ClusterMember) -> NodeExecutor:
         """The executor of ``node``, made now if it is new."""
         return self.get(node.host, node.port)
 
-    def find(self, address: str) -> ServerExecutor | None:
+    def find(self, address: str) -> NodeExecutor | None:
         """The executor of ``address`` if one was made."""
         return self._executors.get(address)
 
-    def items(self) -> Iterator[tuple[str, ServerExecutor]]:
+    def items(self) -> Iterator[tuple[str, NodeExecutor]]:
         """Every address and its executor."""
         return iter(list(self._executors.items()))
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._router import routing_keys
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
@@ -48,7 +49,6 @@ from redis_oxide._exceptions import (
     RedisError,
     ServerError,
 )
-from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import key_slot
 from redis_oxide._protocol import encode_command
@@ -295,7 +295,7 @@ class NoReplica:
 
 
 async def asking(
-    executor: ServerExecutor,
+    executor: NodeExecutor,
     meta: CommandMeta,
     args: tuple[ArgT, ...],
     parser: ReplyParser[T] | None,

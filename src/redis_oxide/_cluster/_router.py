@@ -6,10 +6,13 @@ Rules this module keeps:
   split from the command's own key spec and its ``request_policy``; no command is named here.
   Shard channels (``NOT_KEY`` specs: SPUBLISH) route like keys (``routing_keys``).
 - A command whose keys share one slot goes to that slot, whatever its policy.
-- A ``multi_shard`` command whose keys span slots is split per slot: each part keeps the
-  arguments before the keys, the keys of its slot with the arguments that go with each key
-  (MSET's values), and the arguments after them. ``reassemble`` puts the parts' replies back
-  in the caller's key order for commands without a response policy (MGET).
+- A ``multi_shard`` command whose keys span slots is split per slot when one key spec finds
+  its keys from a fixed index, as a range (MGET, MSET, JSON.MSET's key-path-value triplets,
+  JSON.MGET's keys before its path) or after a key count (MSETEX): each part keeps the
+  arguments before the keys (a key count rewritten to the part's), the keys of its slot with
+  the arguments that go with each key (MSET's values), and the arguments after them
+  (JSON.MGET's path). ``reassemble`` puts the parts' replies back in the caller's key order
+  for commands without a response policy (MGET, JSON.MGET, TS.MADD).
 - Any other command whose keys span slots raises ``CrossSlotError`` before anything is sent,
   naming the slots and suggesting hash tags.
 """
@@ -19,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redis_oxide._command import ArgT, CommandMeta, KeySpec
+from redis_oxide._command import ArgT, CommandMeta, KeySpec, KeySpecFlag, RequestPolicy
 from redis_oxide._exceptions import CrossSlotError
 from redis_oxide._keys import KeyExtraction, command_keys, key_slot
 
 __all__ = [
     "Part",
+    "can_split",
     "cross_slot_error",
     "reassemble",
     "routing_keys",
@@ -71,7 +75,7 @@ def slot_of_keys(meta: CommandMeta, keys: Sequence[ArgT]) -> int | None:
             slots.append(slot)
     if len(slots) == 1:
         return first
-    if _range_spec(meta) is not None:
+    if _split_spec(meta) is not None:
         return None
     raise cross_slot_error(meta, slots)
 
@@ -97,48 +101,90 @@ def cross_slot_error(meta: CommandMeta, slots: Sequence[int]) -> CrossSlotError:
     )
 
 
-def _range_spec(meta: CommandMeta) -> KeySpec | None:
-    # The split needs the shape every multi_shard command of the spec has: one plain range.
-    if meta.request_policy is None or meta.request_policy.value != "multi_shard":
+def _split_spec(meta: CommandMeta) -> KeySpec | None:
+    # The split needs a multi_shard command whose keys one spec finds from a fixed index:
+    # a range, or a key count in front of the keys.
+    if meta.request_policy is not RequestPolicy.MULTI_SHARD:
         return None
-    if len(meta.key_specs) != 1:
+    specs = [s for s in meta.key_specs if not s.flags & KeySpecFlag.NOT_KEY]
+    if len(specs) != 1:
         return None
-    spec = meta.key_specs[0]
-    if spec.begin_index is None or spec.last_key is None or spec.limit or spec.step < 1:
+    spec = specs[0]
+    if spec.begin_index is None or spec.limit or spec.flags & KeySpecFlag.INCOMPLETE:
         return None
-    return spec
+    if spec.keynum_index is not None:
+        return spec if spec.keynum_index < spec.first_key else None
+    return spec if spec.last_key is not None else None
+
+
+def can_split(meta: CommandMeta) -> bool:
+    """Whether ``meta``'s keys can be split per slot (``split_by_slot``).
+
+    Args:
+        meta: The command.
+
+    Returns:
+        True for a ``multi_shard`` command whose one key spec is a range or a key count from
+        a fixed index.
+    """
+    return _split_spec(meta) is not None
+
+
+def _key_starts(spec: KeySpec, args: tuple[ArgT, ...]) -> tuple[range, int | None]:
+    # Where each key's words start, and the index of the key count (None for a range), by
+    # Redis's key-spec arithmetic (``getKeysUsingKeySpecs``).
+    begin = spec.begin_index
+    assert begin is not None
+    if spec.keynum_index is None:
+        assert spec.last_key is not None
+        last = len(args) + spec.last_key if spec.last_key < 0 else begin + spec.last_key
+        return range(begin, last + 1, spec.step), None
+    count_at = begin + spec.keynum_index
+    first = begin + spec.first_key
+    return range(first, first + int(args[count_at]) * spec.step, spec.step), count_at
 
 
 def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
     """Split a ``multi_shard`` command into one command per slot, in first-key order.
 
     Args:
-        meta: The command (its key spec is one plain range).
+        meta: The command (``can_split(meta)``).
         args: Its wire arguments.
 
     Returns:
         One part per slot.
 
     Raises:
-        CrossSlotError: The command's key spec is not one plain range.
+        CrossSlotError: The command's key spec cannot be split, or its keys are not where
+            the spec says.
     """
-    spec = _range_spec(meta)
-    if spec is None or spec.begin_index is None or spec.last_key is None:
+    spec = _split_spec(meta)
+    if spec is None:
         raise cross_slot_error(meta, [])
-    begin, step = spec.begin_index, spec.step
-    end = len(args) + spec.last_key if spec.last_key < 0 else begin + spec.last_key
-    starts = range(begin, end + 1, step)
-    head, tail = args[:begin], args[starts[-1] + step :] if starts else ()
+    try:
+        starts, count_at = _key_starts(spec, args)
+    except (IndexError, TypeError, ValueError):  # no key count, or one that is no number
+        raise cross_slot_error(meta, []) from None
+    if not starts or starts[-1] >= len(args):
+        raise cross_slot_error(meta, [])
+    step = spec.step
+    head, tail = args[: starts.start], args[starts[-1] + step :]
     groups: dict[int, tuple[list[ArgT], list[int]]] = {}
     for position, start in enumerate(starts):
         words, positions = groups.setdefault(key_slot(args[start]), ([], []))
         words.extend(args[start : start + step])
         positions.append(position)
-    return [(slot, (*head, *words, *tail), pos) for slot, (words, pos) in groups.items()]
+    parts: list[Part] = []
+    for slot, (words, positions) in groups.items():
+        own = head
+        if count_at is not None:  # the part's own key count
+            own = (*head[:count_at], len(positions), *head[count_at + 1 :])
+        parts.append((slot, (*own, *words, *tail), positions))
+    return parts
 
 
 def reassemble(parts: Sequence[Part], replies: Sequence[Any]) -> list[Any]:
-    """Put per-slot array replies back in the caller's key order (MGET).
+    """Put per-slot array replies back in the caller's key order (MGET, JSON.MGET, TS.MADD).
 
     Args:
         parts: The parts, as ``split_by_slot`` made them.

@@ -34,11 +34,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-from redis_oxide._cluster._nodes import NodeRegistry
+from redis_oxide._cluster._nodes import NodeExecutor, NodeRegistry
 from redis_oxide._cluster._slots import ClusterMember, Shard, SlotMap
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
-from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
 from redis_oxide._logs import log_fields
@@ -338,7 +337,7 @@ class Topology:
 
     # -- redirects and failures ----------------------------------------------------------------
 
-    def moved(self, slot: int, host: str, port: int) -> ServerExecutor:
+    def moved(self, slot: int, host: str, port: int) -> NodeExecutor:
         """Serve ``slot`` from ``host:port`` from now on, and refresh in the background.
 
         Returns:

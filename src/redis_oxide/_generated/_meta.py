@@ -643,7 +643,7 @@ CF_COMPACT: Final = CommandMeta(
     name="CF.COMPACT",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.READONLY | CommandFlag.FAST,
+    flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
     key_specs=(
@@ -654,7 +654,6 @@ CF_COMPACT: Final = CommandMeta(
         ),
     ),
     module="bf",
-    is_readonly=True,
 )
 
 CF_COUNT: Final = CommandMeta(
@@ -1880,7 +1879,13 @@ FT_ADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -1891,6 +1896,13 @@ FT_AGGREGATE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.1.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -1899,33 +1911,51 @@ FT_ALIASADD: Final = CommandMeta(
     name="FT.ALIASADD",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
-    is_readonly=True,
 )
 
 FT_ALIASDEL: Final = CommandMeta(
     name="FT.ALIASDEL",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
-    is_readonly=True,
 )
 
 FT_ALIASUPDATE: Final = CommandMeta(
     name="FT.ALIASUPDATE",
     token_count=1,
     arity=-1,
-    flags=CommandFlag.READONLY,
+    flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
-    is_readonly=True,
 )
 
 FT_ALTER: Final = CommandMeta(
@@ -1935,6 +1965,13 @@ FT_ALTER: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -1989,6 +2026,13 @@ FT_CREATE: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2010,6 +2054,13 @@ FT_CURSOR_DEL: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.1.0",
+    key_specs=(
+        KeySpec(
+            begin_index=2,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2021,6 +2072,13 @@ FT_CURSOR_READ: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.1.0",
+    key_specs=(
+        KeySpec(
+            begin_index=2,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2032,7 +2090,13 @@ FT_DEL: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.DELETE),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2076,6 +2140,13 @@ FT_DROP: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2086,6 +2157,13 @@ FT_DROPINDEX: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="module",
     since="2.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2096,6 +2174,13 @@ FT_EXPLAIN: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2107,6 +2192,13 @@ FT_EXPLAINCLI: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2118,7 +2210,13 @@ FT_GET: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2130,6 +2228,13 @@ FT_INFO: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2141,7 +2246,13 @@ FT_MGET: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=-1, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=-1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2153,6 +2264,13 @@ FT_PROFILE: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="2.2.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2164,7 +2282,13 @@ FT_SAFEADD: Final = CommandMeta(
     flags=CommandFlag.WRITE | CommandFlag.DENYOOM,
     group="module",
     since="1.0.0",
-    key_specs=(KeySpec(begin_index=2, last_key=0, flags=KeySpecFlag.RW | KeySpecFlag.UPDATE),),
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=1,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2175,6 +2299,13 @@ FT_SEARCH: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2186,6 +2317,13 @@ FT_SPELLCHECK: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.4.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2267,6 +2405,13 @@ FT_SYNDUMP: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.2.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -2278,6 +2423,13 @@ FT_SYNUPDATE: Final = CommandMeta(
     flags=CommandFlag.WRITE,
     group="module",
     since="1.2.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
 )
 
@@ -2288,6 +2440,13 @@ FT_TAGVALS: Final = CommandMeta(
     flags=CommandFlag.READONLY,
     group="module",
     since="1.0.0",
+    key_specs=(
+        KeySpec(
+            begin_index=1,
+            last_key=0,
+            flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
+        ),
+    ),
     module="search",
     is_readonly=True,
 )
@@ -3206,6 +3365,7 @@ JSON_MGET: Final = CommandMeta(
     group="module",
     since="1.0.0",
     key_specs=(KeySpec(begin_index=1, last_key=-2, flags=KeySpecFlag.RO | KeySpecFlag.ACCESS),),
+    request_policy=RequestPolicy.MULTI_SHARD,
     module="ReJSON",
     is_readonly=True,
 )
@@ -3225,6 +3385,8 @@ JSON_MSET: Final = CommandMeta(
             flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
+    request_policy=RequestPolicy.MULTI_SHARD,
+    response_policy=ResponsePolicy.ALL_SUCCEEDED,
     module="ReJSON",
 )
 
@@ -5576,6 +5738,7 @@ TS_MADD: Final = CommandMeta(
             flags=KeySpecFlag.RW | KeySpecFlag.ACCESS | KeySpecFlag.UPDATE,
         ),
     ),
+    request_policy=RequestPolicy.MULTI_SHARD,
     module="timeseries",
 )
 
