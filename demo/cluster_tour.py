@@ -115,6 +115,12 @@ async def _tour(url: str) -> None:
         await routing(r)
         await patterns(r)
         await shard_channels(r)
+        health = await r.health()
+        assert health.cluster is not None
+        show(
+            "health(): healthy, nodes answering, slots covered",
+            (health.healthy, sum(n.reachable for n in health.nodes), health.cluster.slots_covered),
+        )
         stats = r.stats()
         print(f"Client: {r!r}, {len(stats.nodes)} node connections, {stats.moved} MOVED")
     await caching(url)

@@ -40,9 +40,12 @@ from redis_oxide._command import KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
+from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport
+from redis_oxide._health_cluster import cluster_health
 from redis_oxide._pubsub import PubSub
 from redis_oxide._pubsub_cluster import ClusterPubSub
 from redis_oxide._pubsub_types import PubSubOptions
+from redis_oxide._telemetry_cluster import instrument_cluster
 from redis_oxide._url import parse_url
 
 __all__ = ["RedisCluster", "StartupNode"]
@@ -132,7 +135,7 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         )
         if self.cache is not None:
             executor.topology.add_listener(self.cache._map_changed)
-        self._bind(executor)
+        self._bind(instrument_cluster(executor, config.client.telemetry))
         self._closed = False
 
     # -- construction helpers ---------------------------------------------------------------
@@ -317,12 +320,43 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             f"strategy={self._config.strategy}{closed}>"
         )
 
-    async def aclose(self) -> None:
-        """Close every node's connections; calling it twice is harmless."""
+    async def health(self, *, check_timeout: float = DEFAULT_HEALTH_TIMEOUT) -> HealthReport:
+        """Check every node of the slot map, and the slots' coverage, in ``check_timeout``.
+
+        Never raises for an unhealthy cluster: what is wrong is in ``report.problems``.
+
+        Args:
+            check_timeout: Longest time the check may take, in seconds (default 2).
+
+        Returns:
+            Each node's round trip, role and replication state, and ``report.cluster``:
+            ``cluster_state``, the slots covered and the ranges without a reachable primary.
+
+        Raises:
+            ValueError: ``check_timeout`` is not positive.
+        """
+        return await cluster_health(self._executor, check_timeout)
+
+    async def aclose(self, *, grace: float | None = _CLOSE_GRACE) -> None:
+        """Close gracefully: refuse new commands, let those in flight finish, then close.
+
+        From the call on, a new command raises ``ConnectionClosedError``; commands already
+        sent to any node get up to ``grace`` seconds, then the rest is aborted. A second
+        call is harmless.
+
+        Args:
+            grace: Seconds commands in flight may take (default 5); 0 aborts them at once,
+                None waits for them all.
+
+        Raises:
+            ValueError: ``grace`` is negative.
+        """
+        if grace is not None and grace < 0:
+            raise ValueError(f"grace must be >= 0 or None, got {grace!r}")
         if self._closed:
             return
         self._closed = True
-        await self._executor.aclose(_CLOSE_GRACE)
+        await self._executor.aclose(grace)
 
     async def __aenter__(self) -> RedisCluster[StrT]:
         await self._executor.start()

@@ -26,6 +26,7 @@ from redis_oxide._client_options import ClientOptions, ClusterOptions
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._executor import Reroute
+from redis_oxide._telemetry_cluster import traced_nodes
 
 __all__ = ["ClusterConfig", "StartupNode", "build_cluster_config", "node_factory"]
 
@@ -149,7 +150,7 @@ def node_factory(config: ClusterConfig, caches: ClusterCache | None = None) -> E
             caches._add(ClusterMember(host, port).address, executor.cache)  # pyright: ignore[reportPrivateUsage]
         return executor
 
-    return make
+    return traced_nodes(make, client.telemetry)
 
 
 def _seeds(

@@ -11,15 +11,20 @@ exception for an unhealthy target):
 - A slot is covered when the primary the map names for it answered as a primary; slots the
   map gives to no node are uncovered too. ``CLUSTER INFO`` of the first node that answers
   gives the cluster's own ``cluster_state``.
+- ``cluster_health`` is what ``RedisCluster.health()`` runs: the map is loaded first when
+  the client has none yet (within the same timeout); a cluster no startup node answers for
+  is a report with the reason, not an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
+from redis_oxide._cluster import ClusterExecutor
 from redis_oxide._exceptions import RedisError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._health import (
@@ -28,9 +33,10 @@ from redis_oxide._health import (
     HealthReport,
     NodeHealth,
     check_node,
+    describe_error,
 )
 
-__all__ = ["SLOTS", "ShardPlan", "cluster_report"]
+__all__ = ["SLOTS", "ShardPlan", "cluster_health", "cluster_report"]
 
 #: Hash slots of a Redis Cluster.
 SLOTS = 16384
@@ -51,6 +57,59 @@ class ShardPlan:
     ranges: tuple[tuple[int, int], ...]
     primary: str
     replicas: tuple[str, ...]
+
+
+async def cluster_health(cluster: ClusterExecutor, check_timeout: float) -> HealthReport:
+    """The health report of a cluster client: its slot map's nodes, through their executors.
+
+    Args:
+        cluster: The client's executor.
+        check_timeout: Longest time the whole check may take, in seconds.
+
+    Returns:
+        The report; never raises for an unhealthy cluster.
+
+    Raises:
+        ValueError: ``check_timeout`` is not positive.
+    """
+    if check_timeout <= 0:
+        raise ValueError(f"check_timeout must be > 0, got {check_timeout!r}")
+    started = perf_counter()
+    if cluster.topology.map is None:
+        try:
+            async with asyncio.timeout(check_timeout):
+                await cluster.start()
+        except (RedisError, OSError, TimeoutError) as exc:
+            problem = f"no slot map: no startup node answered ({describe_error(exc)})"
+            return HealthReport(
+                healthy=False,
+                problems=(problem,),
+                nodes=(),
+                elapsed=perf_counter() - started,
+                cluster=ClusterHealth(
+                    state="unknown",
+                    slots_covered=0,
+                    uncovered=((0, SLOTS - 1),),
+                    primaries=0,
+                    replicas=0,
+                ),
+            )
+    current = cluster.topology.map
+    assert current is not None  # loaded above
+    shards = [
+        ShardPlan(
+            ranges=shard.ranges,
+            primary=shard.primary.address,
+            replicas=tuple(r.address for r in shard.replicas),
+        )
+        for shard in current.shards
+    ]
+    executors: dict[str, CheckedExecutor] = {
+        node.address: cluster.registry.of(node) for node in current.nodes()
+    }
+    remaining = max(0.001, check_timeout - (perf_counter() - started))
+    report = await cluster_report(executors, shards, remaining)
+    return dataclasses.replace(report, elapsed=perf_counter() - started)
 
 
 async def cluster_report(

@@ -300,6 +300,7 @@ class Instruments:
         self.error_status = trace.Status(trace.StatusCode.ERROR)
         self.in_context = trace.set_span_in_context
         self.attach = context.attach
+        self.current = context.get_current
         self.detach = context.detach
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from time import perf_counter
+from time import time_ns
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
@@ -50,6 +50,7 @@ from redis_oxide._telemetry import (
 )
 
 if TYPE_CHECKING:
+    from opentelemetry.context import Context
     from opentelemetry.trace import Span
 
 __all__ = ["Instrumentable", "TracedExecutor", "instrument"]
@@ -80,12 +81,16 @@ class TracedExecutor:
     __slots__ = (
         "_address",
         "_attributes",
+        "_current",
         "_db",
         "_in_flight",
         "_inner",
         "_ins",
         "_metrics",
+        "_plain",
         "_prune_at",
+        "_record",
+        "_start_span",
         "_where",
     )
 
@@ -103,6 +108,11 @@ class TracedExecutor:
         # The span of each fast-path command in flight, by its future (module rules).
         self._in_flight: dict[asyncio.Future[Any], Span] = {}
         self._prune_at = _PRUNE_AT
+        # Looked up once: the per-command path calls them with no attribute walk.
+        self._start_span = instruments.tracer.start_span
+        self._current = instruments.current
+        self._record = instruments.metrics.duration.record
+        self._plain = instruments.telemetry.statement == "off"
         if isinstance(inner, ServerExecutor):
             read, write = inner._hook_read, inner._hook_write  # pyright: ignore[reportPrivateUsage]
             inner._hook_read = partial(self._offered, read)  # pyright: ignore[reportPrivateUsage]
@@ -130,14 +140,11 @@ class TracedExecutor:
             self._attributes[name] = found
         return found
 
-    def _start(self, name: str, attributes: dict[str, Any]) -> Span:
-        ins = self._ins
-        return ins.tracer.start_span(
-            name,
-            kind=ins.client_kind,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
+    def _start(self, name: str, attributes: dict[str, Any], started: int) -> Span:
+        # Positional: (name, context, kind, attributes, links, start_time, record_exception,
+        # set_status_on_exception), the API's order; keywords cost a dict per call.
+        return self._start_span(
+            name, None, self._ins.client_kind, attributes, None, started, False, False
         )
 
     # -- one command -------------------------------------------------------------------------
@@ -150,18 +157,21 @@ class TracedExecutor:
         attributes = self._attributes.get(name) if self._where.address is self._address else None
         if attributes is None:
             attributes = self._attributes_of(name)
-        ins = self._ins
-        mode = ins.telemetry.statement
-        span = ins.tracer.start_span(
+        # One clock read starts both the span (its start_time) and the duration; the caller's
+        # context is read once, for the span's parent and the duration's exemplar (the SDK
+        # would read it in start_span, in its sampler and in record).
+        started = time_ns()
+        context = self._current()
+        span = self._start_span(
             name,
-            kind=ins.client_kind,
-            attributes=attributes
-            if mode == "off"
-            else {**attributes, "db.query.text": statement_text(meta, args, mode)},
-            record_exception=False,
-            set_status_on_exception=False,
+            context,
+            self._ins.client_kind,
+            attributes if self._plain else self._with_text(attributes, meta, args),
+            None,
+            started,
+            False,
+            False,
         )
-        started = perf_counter()
         try:
             result = self._inner._execute(meta, args, parser)  # pyright: ignore[reportPrivateUsage]
         except BaseException as exc:  # refused before sending (bad argument, closed client)
@@ -172,8 +182,14 @@ class TracedExecutor:
             in_flight[result] = span
             if len(in_flight) > self._prune_at:
                 self._prune()
-            return self._reply(result, span, started, attributes)
+            return self._reply(result, span, started, attributes, context)
         return self._slow(result, span, started, attributes)
+
+    def _with_text(
+        self, attributes: dict[str, Any], meta: CommandMeta, args: tuple[ArgT, ...]
+    ) -> dict[str, Any]:
+        text = statement_text(meta, args, self._ins.telemetry.statement)
+        return {**attributes, "db.query.text": text}
 
     def _prune(self) -> None:
         # Entries of awaitables nobody awaited; the bound grows with what is really in flight.
@@ -208,7 +224,12 @@ class TracedExecutor:
         return taken
 
     async def _reply(
-        self, future: asyncio.Future[T], span: Span, started: float, attributes: dict[str, Any]
+        self,
+        future: asyncio.Future[T],
+        span: Span,
+        started: int,
+        attributes: dict[str, Any],
+        context: Context,
     ) -> T:
         # The fast path's future, awaited in the caller's task: ending the span needs no
         # done callback (which would cost a loop callback per command).
@@ -219,13 +240,15 @@ class TracedExecutor:
             raise
         finally:
             self._in_flight.pop(future, None)
-        # _end's success path, inlined: the common case pays no frame for it.
-        self._metrics.duration.record(perf_counter() - started, attributes)
-        span.end()
+        # _end's success path, inlined: the common case pays no frame for it. One clock
+        # read ends both the span and the duration.
+        ended = time_ns()
+        self._record((ended - started) / 1e9, attributes, context)
+        span.end(ended)
         return value
 
     async def _slow(
-        self, work: Awaitable[T], span: Span, started: float, attributes: dict[str, Any]
+        self, work: Awaitable[T], span: Span, started: int, attributes: dict[str, Any]
     ) -> T:
         ins = self._ins
         token = ins.attach(ins.in_context(span))
@@ -240,13 +263,13 @@ class TracedExecutor:
         return value
 
     def _end(
-        self, span: Span, started: float, attributes: dict[str, Any], error: BaseException | None
+        self, span: Span, started: int, attributes: dict[str, Any], error: BaseException | None
     ) -> None:
-        duration = perf_counter() - started
+        ended = time_ns()
         if error is not None:
             attributes = self._failed(span, attributes, error)
-        self._metrics.duration.record(duration, attributes)
-        span.end()
+        self._record((ended - started) / 1e9, attributes)
+        span.end(ended)
 
     def _failed(
         self, span: Span, attributes: dict[str, Any], error: BaseException
@@ -301,8 +324,8 @@ class TracedExecutor:
         mode = self._ins.telemetry.statement
         if mode != "off":
             span_attributes["db.query.text"] = batch_text(batch, mode)
-        span = self._start(name, span_attributes)
-        started = perf_counter()
+        started = time_ns()
+        span = self._start(name, span_attributes, started)
         ins = self._ins
         token = ins.attach(ins.in_context(span))
         try:

@@ -1,5 +1,6 @@
 """A cluster's health report over each node's executor, on the session cluster and on one
-whose primary is killed.
+whose primary is killed; and ``RedisCluster.health()``, which builds it from the client's own
+map and nodes, healthy, with no node to ask, and bounded with a primary killed or stopped.
 
 The report is built the way the cluster client builds it: from a slot map (here read with
 ``CLUSTER SHARDS`` before anything is broken) and one executor per node (here each node's
@@ -8,13 +9,15 @@ own standalone client).
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from redis_oxide import Redis
+from redis_oxide import Redis, RedisCluster
 from redis_oxide._health_cluster import SLOTS, ShardPlan, cluster_report
 from redis_oxide.testing import ClusterInfo, raw_command
 from redis_oxide.testing._cluster import start_cluster
@@ -109,3 +112,72 @@ async def test_a_killed_primary_uncovers_its_slots(figures: Figure) -> None:
     assert f"slots {first}-{last} have no reachable primary" in report.problems
     figures("killed primary reported in", f"{took:.3f} s")
     figures("problems", "; ".join(report.problems))
+
+
+async def test_cluster_client_health_on_the_session_cluster(
+    redis_cluster: ClusterInfo, figures: Figure
+) -> None:
+    seed = redis_cluster.primaries[0]
+    async with RedisCluster(seed.host, seed.port) as cluster:
+        report = await cluster.health()
+    assert report.healthy, report.problems
+    assert report.cluster is not None
+    assert (report.cluster.state, report.cluster.slots_covered) == ("ok", SLOTS)
+    assert report.cluster.uncovered == ()
+    assert {n.address for n in report.nodes} == {f"{n.host}:{n.port}" for n in redis_cluster.nodes}
+    assert [n.role for n in report.nodes] == ["primary"] * 3 + ["replica"] * 3
+    assert all(n.latency is not None and n.latency < 2.0 for n in report.nodes)
+    figures("cluster client health() in", f"{report.elapsed:.3f} s")
+
+
+async def test_cluster_client_health_with_no_node_to_ask() -> None:
+    cluster = RedisCluster("127.0.0.1", 1, connect_timeout=0.2)
+    try:
+        started = time.monotonic()
+        report = await cluster.health(check_timeout=1.0)
+        took = time.monotonic() - started
+    finally:
+        await cluster.aclose()
+    assert not report.healthy
+    assert took < 1.5
+    assert report.nodes == ()
+    assert report.cluster is not None
+    assert report.cluster.uncovered == ((0, SLOTS - 1),)
+    assert "no slot map" in report.problems[0]
+    with pytest.raises(ValueError, match="check_timeout"):
+        await cluster.health(check_timeout=0)
+
+
+@pytest.mark.parametrize("fault", ["kill -9", "SIGSTOP"])
+async def test_cluster_client_health_with_a_primary_down_is_bounded(
+    fault: str, figures: Figure
+) -> None:
+    cluster_info = start_cluster(modules=False)
+    victim = cluster_info.primaries[0]
+    try:
+        async with RedisCluster(
+            cluster_info.primaries[1].host, cluster_info.primaries[1].port, connect_timeout=0.5
+        ) as cluster:
+            assert (await cluster.health()).healthy
+            plans = {p.primary: p for p in _slot_map(cluster_info)}
+            assert victim.process is not None
+            if fault == "kill -9":
+                victim.process.kill()
+            else:
+                os.kill(victim.process.pid, signal.SIGSTOP)
+            started = time.monotonic()
+            report = await cluster.health(check_timeout=1.0)
+            took = time.monotonic() - started
+    finally:
+        for node in cluster_info.nodes:
+            if node.process is not None:
+                node.process.kill()  # a stopped node ignores SIGTERM
+                node.process.close()
+    dead = f"{victim.host}:{victim.port}"
+    assert took < 1.5
+    assert not report.healthy
+    assert report.cluster is not None
+    assert report.cluster.uncovered == plans[dead].ranges
+    assert not next(n for n in report.nodes if n.address == dead).reachable
+    assert any(p.startswith(f"{dead} did not answer PING") for p in report.problems)
+    figures(f"cluster health() with a primary down ({fault}) in", f"{took:.3f} s")

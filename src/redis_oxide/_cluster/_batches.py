@@ -493,8 +493,9 @@ async def _run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[objec
                 raise
             batch.results = None
             if isinstance(cause, MovedError):
-                cluster.counters.moved += 1
-                cluster.topology.moved(cause.slot, cause.host or _host(cause.address), cause.port)
+                host = cause.host or _host(cause.address)
+                cluster.counters.redirected("MOVED", host, cause.port)
+                cluster.topology.moved(cause.slot, host, cause.port)
             else:
                 # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done.
                 cluster.counters.retried += 1

@@ -69,6 +69,17 @@ class ClusterCounters:
         self.retried = 0
         self.rerouted = 0
 
+    def redirected(self, kind: str, host: str, port: int) -> None:
+        """Count a redirect followed (``"MOVED"`` or ``"ASK"``) to the node at ``host:port``.
+
+        Telemetry counts it too (``_telemetry_cluster``); this is the one place redirects are
+        counted.
+        """
+        if kind == "ASK":
+            self.asked += 1
+        else:
+            self.moved += 1
+
 
 class ClusterExecutor:
     """Runs commands on a Redis Cluster; see the module rules.

@@ -30,6 +30,7 @@ from redis_oxide._connection_setup import ConnectionConfig, FixedConnector
 from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError, RedisError
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import _meta as _m
+from redis_oxide._logs import log_fields
 
 __all__ = ["RAW", "ExecutorFactory", "NodeConnector", "NodeExecutor", "NodeRegistry"]
 
@@ -156,7 +157,11 @@ class NodeRegistry:
         gone = [address for address in self._executors if address not in keep]
         for address in gone:
             executor = self._executors.pop(address)
-            logger.info("cluster node %s left; closing its connections", address)
+            logger.info(
+                "cluster node %s left; closing its connections",
+                address,
+                extra=log_fields("node_left", address),
+            )
             task = asyncio.get_running_loop().create_task(executor.aclose(_LEAVE_GRACE))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)

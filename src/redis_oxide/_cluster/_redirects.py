@@ -119,11 +119,11 @@ async def run_slow(
                 raise error
             host = error.host or host_of(origin)
             if isinstance(error, AskError):
-                counters.asked += 1
+                counters.redirected("ASK", host, error.port)
                 ask = ClusterMember(host, error.port).address
                 cluster.registry.get(host, error.port)
             else:
-                counters.moved += 1
+                counters.redirected("MOVED", host, error.port)
                 topology.moved(error.slot, host, error.port)
         elif isinstance(error, ServerError):
             retries += 1
@@ -249,9 +249,9 @@ async def follow_redirects(
         remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
         try:
             if isinstance(error, AskError):
-                cluster.counters.asked += 1
+                cluster.counters.redirected("ASK", host, error.port)
                 return await asking(executor, meta, args, parser, remaining)
-            cluster.counters.moved += 1
+            cluster.counters.redirected("MOVED", host, error.port)
             cluster.topology.moved(error.slot, host, error.port)
             result: T = await executor.strategy.execute(
                 meta, args, parser, remaining, blocking=blocks_with(meta, args)

@@ -40,6 +40,7 @@ from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
+from redis_oxide._logs import log_fields
 
 __all__ = ["ReadFrom", "Target", "Topology"]
 
@@ -202,7 +203,10 @@ class Topology:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.debug("cluster background task failed: %r", task.exception())
+            error = task.exception()
+            logger.debug(
+                "cluster task failed: %r", error, extra=log_fields("task_failed", error=error)
+            )
 
     async def _refresh(self) -> None:
         started = time.monotonic()
@@ -281,7 +285,8 @@ class Topology:
             return
         self.map = new
         self.version += 1
-        logger.info("cluster slot map changed: %r", new)
+        fields = log_fields("map_changed", shards=len(new.shards), version=self.version)
+        logger.info("cluster slot map changed: %r", new, extra=fields)
         self._rebuild()
         self.registry.retire(addresses)
         future = self._changed
@@ -291,7 +296,7 @@ class Topology:
             try:
                 listener(old, new)
             except Exception:  # a listener's bug must not stop the map from changing
-                logger.exception("cluster map listener failed")
+                logger.exception("cluster map listener failed", extra=log_fields("listener_failed"))
 
     def _rebuild(self) -> None:
         current = self.map
@@ -355,7 +360,8 @@ class Topology:
         now = time.monotonic()
         self._trouble_until = now + _TROUBLE_SPAN
         if address not in self.down:
-            logger.warning("cluster node %s is failing: %r", address, error)
+            fields = log_fields("node_failing", address, error=error)
+            logger.warning("cluster node %s is failing: %r", address, error, extra=fields)
             self.down[address] = now
             self._rebuild()
         if self._poller is None or self._poller.done():
@@ -364,7 +370,9 @@ class Topology:
     def mark_up(self, address: str) -> None:
         """Take a node that answered again back into the tables."""
         if self.down.pop(address, None) is not None:
-            logger.info("cluster node %s answers again", address)
+            logger.info(
+                "cluster node %s answers again", address, extra=log_fields("node_up", address)
+            )
             self._rebuild()
 
     def probe(self, address: str) -> asyncio.Task[bool]:
@@ -395,7 +403,9 @@ class Topology:
             try:
                 await self.refresh(force=False)
             except RedisError as exc:
-                logger.debug("cluster refresh failed: %r", exc)
+                logger.debug(
+                    "cluster refresh failed: %r", exc, extra=log_fields("refresh_failed", error=exc)
+                )
             await asyncio.sleep(TROUBLE_INTERVAL)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -411,7 +421,8 @@ class Topology:
             try:
                 await self.refresh()
             except RedisError as exc:
-                logger.warning("periodic cluster refresh failed: %r", exc)
+                fields = log_fields("refresh_failed", error=exc)
+                logger.warning("periodic cluster refresh failed: %r", exc, extra=fields)
 
     @property
     def closed(self) -> bool:
