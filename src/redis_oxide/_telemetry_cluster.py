@@ -35,6 +35,7 @@ from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster import ClusterExecutor, ClusterMember, ExecutorFactory
 from redis_oxide._cluster._executor import ClusterCounters
 from redis_oxide._cluster._nodes import NodeExecutor
+from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool._batch import Batch
@@ -197,9 +198,12 @@ def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) ->
     split, fan_out, run_batch = cluster._split, cluster.fan_out, cluster.run_batch
 
     def traced_split(
-        meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+        meta: CommandMeta,
+        args: tuple[ArgT, ...],
+        parser: ReplyParser[T] | None,
+        parts: list[SplitPart] | None = None,
     ) -> Awaitable[T]:
-        return spans.around(meta.name, {}, split(meta, args, parser))
+        return spans.around(meta.name, {}, split(meta, args, parser, parts))
 
     def traced_fan_out(
         meta: CommandMeta,

@@ -132,18 +132,22 @@ async def test_command_batch_and_split_spans_name_their_nodes(
 
     (mget,) = [s for s in spans if s.name == "MGET" and s.parent is None]
     assert "server.address" not in (mget.attributes or {})
+    # One pipeline of per-slot MGETs per node, each naming its node.
     sub = _children(spans, mget)
-    assert len(sub) == len({key_slot(k) for k in keys})
+    assert len(sub) == len({_node(redis_cluster, k) for k in keys}) > 1
+    sizes = [int((p.attributes or {}).get("db.operation.batch.size", 1)) for p in sub]
+    assert sum(sizes) == len({key_slot(k) for k in keys})
     for part in sub:
         attributes = part.attributes or {}
-        assert part.name == "MGET"
+        assert part.name == ("PIPELINE MGET" if "db.operation.batch.size" in attributes else "MGET")
         assert (attributes["server.address"], attributes["server.port"]) in nodes
 
     durations = points["db.client.operation.duration"]
     by_operation = {(a["db.operation.name"], a["server.port"]) for a, _ in durations}
     assert ("GET", port) in by_operation
     assert ("MULTI", tx_port) in by_operation
-    assert {name for name, _ in by_operation} >= {"SET", "GET", "PIPELINE SET", "MULTI", "MGET"}
+    assert {name for name, _ in by_operation} >= {"SET", "GET", "PIPELINE SET", "MULTI"}
+    assert {name for name, _ in by_operation} & {"MGET", "PIPELINE MGET"}
     assert all("db.namespace" not in a for a, _ in durations)
     pools = {a["db.client.connection.pool.name"] for a, _ in points["db.client.connection.count"]}
     assert f"{host}:{port}" in pools

@@ -15,8 +15,9 @@ Rules this module keeps:
   the other nodes' commands ran and keep their values.
 - A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
   path, which waits for the topology.
-- A transaction needs all its keys in one slot and runs on that slot's primary; a MULTI that
-  met MOVED (EXECABORT caused by it) ran nothing and is sent again where the map now says.
+- A single ``multi_shard`` command spanning slots (MGET of keys in many slots) runs the same
+  way (``run_split``): one pipeline of its parts per node, not a command per slot.
+- Transactions: ``_transactions``.
 """
 
 # pyright: reportPrivateUsage=false
@@ -32,25 +33,21 @@ from typing import TYPE_CHECKING, Any, cast
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster._nodes import NodeExecutor
-from redis_oxide._cluster._redirects import route_address, run_slow
+from redis_oxide._cluster._redirects import host_of, route_address, run_slow
 from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
+from redis_oxide._cluster._transactions import keys_of, run_transaction
 from redis_oxide._command import ArgT, CommandMeta, RequestPolicy
 from redis_oxide._exceptions import (
-    AskError,
     ConnectFailedError,
     ConnectionLostError,
     ConnectTimeoutError,
-    CrossSlotError,
-    ExecAbortError,
     MovedError,
     RedisError,
     ServerError,
-    TryAgainError,
 )
 from redis_oxide._executor import ServerExecutor
-from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT, key_slot
 from redis_oxide._pool._batch import Batch
 from redis_oxide._protocol import encode_command
@@ -87,8 +84,7 @@ class _Command:
         self.merge = merge  # None: one part, whose value is the command's
 
 
-#: ``with_parts`` for a sub-batch whose entries are all parts of the batch's one split command.
-_SPLIT = None
+_SPLIT = None  # with_parts: every entry is a part of the batch's one split command
 
 #: A node's share of a batch: per sub-batch position, the index of a command that goes there
 #: whole (its frame is reused), or a part.
@@ -112,7 +108,7 @@ async def run_cluster_batch(
         CrossSlotError: Keys span slots where they may not; nothing was sent.
     """
     if transaction:
-        return await _run_transaction(cluster, batch)
+        return await run_transaction(cluster, batch)
     metas, all_args = batch.metas, batch.args
     primaries, readers = cluster.topology.primaries, cluster.topology.readers
     results: list[object] = [None] * len(metas)
@@ -155,7 +151,7 @@ async def run_split(
 
     Args:
         cluster: The cluster executor.
-        meta: The command (its key spec is one plain range).
+        meta: The command (``can_split(meta)``).
         args: Its wire arguments.
         parser: Applied once, to the merged reply.
         split: ``split_by_slot(meta, args)`` when the caller has it already.
@@ -245,15 +241,6 @@ def _merge(batch: Batch, general: list[tuple[int, _Command]], results: list[obje
             results[index] = exc
 
 
-async def _keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
-    keys, complete = routing_keys(meta, args)
-    if complete:
-        return keys
-    return await cluster.random_primary()._execute(
-        _m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", *args), None
-    )
-
-
 def _node_at(cluster: ClusterExecutor, address: str | None) -> NodeExecutor | None:
     if address is None or address in cluster.topology.down:
         return None
@@ -262,7 +249,7 @@ def _node_at(cluster: ClusterExecutor, address: str | None) -> NodeExecutor | No
 
 async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command:
     meta, args = batch.metas[index], batch.args[index]
-    keys = await _keys_of(cluster, meta, args)
+    keys = await keys_of(cluster, meta, args)
     if keys:
         slot = slot_of_keys(meta, keys)
         if slot is not None:
@@ -301,7 +288,7 @@ def _split_command(
         target = table[slot]
         if type(target) not in _NODE_TYPES:
             target = _node_at(cluster, route_address(cluster, meta, sub, False))
-        parts.append(_Part(index, target, sub))  # type: ignore[arg-type]  # checked above
+        parts.append(_Part(index, cast("NodeExecutor | None", target), sub))
     if meta.response_policy is None:
         return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
     return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
@@ -457,50 +444,7 @@ async def _run_alone(
             part.value = await cluster._execute(meta, part.args, parser)
         else:
             if isinstance(error, MovedError):
-                cluster.topology.moved(error.slot, error.host or _host(origin), error.port)
+                cluster.topology.moved(error.slot, error.host or host_of(origin), error.port)
             part.value = await run_slow(cluster, meta, part.args, parser, deadline, error, origin)
     except Exception as exc:  # the part's own failure is its value
         part.value = exc
-
-
-async def _run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object]:
-    slots: set[int] = set()
-    for index in range(len(batch)):
-        meta, args = batch.metas[index], batch.args[index]
-        slots.update(key_slot(key) for key in await _keys_of(cluster, meta, args))
-    if len(slots) > 1:
-        shown = ", ".join(map(str, sorted(slots)[:8]))
-        raise CrossSlotError(
-            f"the keys of a transaction hash to {len(slots)} slots ({shown}); MULTI/EXEC runs "
-            "on one node, so all its keys must share a slot: give them a common hash tag, e.g. "
-            "{order:7}:items and {order:7}:total",
-            code="CROSSSLOT",
-            command="EXEC",
-        )
-    slot = slots.pop() if slots else None
-    attempts = 0
-    while True:
-        node = cluster.topology.primary_of(slot) if slot is not None else None
-        executor = cluster.registry.of(node) if node is not None else cluster.random_primary()
-        try:
-            return await executor.run_batch(batch, transaction=True)
-        except ExecAbortError as exc:
-            cause = exc.__cause__
-            attempts += 1
-            if attempts > cluster._max_redirects or not isinstance(
-                cause, MovedError | AskError | TryAgainError
-            ):
-                raise
-            batch.results = None
-            if isinstance(cause, MovedError):
-                host = cause.host or _host(cause.address)
-                cluster.counters.redirected("MOVED", host, cause.port)
-                cluster.topology.moved(cause.slot, host, cause.port)
-            else:
-                # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done.
-                cluster.counters.retried += 1
-                await asyncio.sleep(cluster._retry.delay(attempts))
-
-
-def _host(address: str | None) -> str:
-    return "" if address is None else address.rpartition(":")[0].strip("[]")

@@ -38,6 +38,7 @@ from redis_oxide._cluster._redirects import (
     run_slow,
 )
 from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import can_split, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
@@ -165,7 +166,7 @@ class ClusterExecutor:
                 # Slots once per key: the split's groups say whether there is more than one.
                 split = split_by_slot(meta, args)
                 if len(split) > 1:
-                    return run_split(self, meta, args, parser, split)
+                    return self._split(meta, args, parser, split)
                 slot: int | None = split[0][0]
             else:
                 slot = slot_of_keys(meta, keys)
@@ -214,11 +215,15 @@ class ClusterExecutor:
         return value
 
     async def _split(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
+        self,
+        meta: CommandMeta,
+        args: tuple[ArgT, ...],
+        parser: ReplyParser[T] | None,
+        parts: list[SplitPart] | None = None,
     ) -> T:
         # One pipeline per node of that node's per-slot parts, not a command and a future
         # per slot; the batch path places, redirects part by part and merges.
-        value: T = await run_split(self, meta, args, parser)
+        value: T = await run_split(self, meta, args, parser, parts)
         return value
 
     async def fan_out(

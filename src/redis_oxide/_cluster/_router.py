@@ -181,7 +181,7 @@ def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
         slot = crc_hqx(data, 0) & _SLOT_MASK if data.find(b"{") < 0 else key_slot(key)
         group = groups.get(slot)
         if group is None:
-            groups[slot] = group = ([], [])
+            group = groups[slot] = ([], [])
         if step == 1:
             group[0].append(key)
         else:

@@ -1,0 +1,98 @@
+"""Transactions on a cluster: all keys in one slot, run on that slot's primary.
+
+Rules this module keeps:
+
+- A transaction's keys (from the key specs, else the server's ``COMMAND GETKEYS``) must share
+  one slot: otherwise ``CrossSlotError`` before anything is sent.
+- A MULTI that met MOVED (the EXECABORT caused by it) ran nothing and is sent again where the
+  map now says, up to the redirect limit; ASK or TRYAGAIN wait with the retry's backoff.
+"""
+
+# pyright: reportPrivateUsage=false
+# (The cluster executor's limits and retry are its own; this module is part of it.)
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from redis_oxide._cluster._redirects import host_of
+from redis_oxide._cluster._router import routing_keys
+from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._exceptions import (
+    AskError,
+    CrossSlotError,
+    ExecAbortError,
+    MovedError,
+    TryAgainError,
+)
+from redis_oxide._generated import _meta as _m
+from redis_oxide._keys import key_slot
+from redis_oxide._pool._batch import Batch
+
+if TYPE_CHECKING:
+    from redis_oxide._cluster._executor import ClusterExecutor
+
+__all__ = ["keys_of", "run_transaction"]
+
+
+async def keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
+    """The keys of a command: from its key specs, else from the server's COMMAND GETKEYS."""
+    keys, complete = routing_keys(meta, args)
+    if complete:
+        return keys
+    return await cluster.random_primary()._execute(
+        _m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", *args), None
+    )
+
+
+async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object]:
+    """Run ``batch`` as MULTI/EXEC on its slot's primary; see the module rules.
+
+    Args:
+        cluster: The cluster executor.
+        batch: The queued commands.
+
+    Returns:
+        One value or error per command.
+
+    Raises:
+        CrossSlotError: The keys span slots; nothing was sent.
+        ExecAbortError: The transaction was aborted (redirects beyond the limit included).
+    """
+    slots: set[int] = set()
+    for index in range(len(batch)):
+        meta, args = batch.metas[index], batch.args[index]
+        slots.update(key_slot(key) for key in await keys_of(cluster, meta, args))
+    if len(slots) > 1:
+        shown = ", ".join(map(str, sorted(slots)[:8]))
+        raise CrossSlotError(
+            f"the keys of a transaction hash to {len(slots)} slots ({shown}); MULTI/EXEC runs "
+            "on one node, so all its keys must share a slot: give them a common hash tag, e.g. "
+            "{order:7}:items and {order:7}:total",
+            code="CROSSSLOT",
+            command="EXEC",
+        )
+    slot = slots.pop() if slots else None
+    attempts = 0
+    while True:
+        node = cluster.topology.primary_of(slot) if slot is not None else None
+        executor = cluster.registry.of(node) if node is not None else cluster.random_primary()
+        try:
+            return await executor.run_batch(batch, transaction=True)
+        except ExecAbortError as exc:
+            cause = exc.__cause__
+            attempts += 1
+            if attempts > cluster._max_redirects or not isinstance(
+                cause, MovedError | AskError | TryAgainError
+            ):
+                raise
+            batch.results = None
+            if isinstance(cause, MovedError):
+                host = cause.host or host_of(cause.address)
+                cluster.counters.redirected("MOVED", host, cause.port)
+                cluster.topology.moved(cause.slot, host, cause.port)
+            else:
+                # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done.
+                cluster.counters.retried += 1
+                await asyncio.sleep(cluster._retry.delay(attempts))
