@@ -152,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         options = _options(args)
     except ValueError as exc:
         parser.error(str(exc))
+    # SIGINT too: a harness started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         run = run_benchmark(options, progress=lambda line: print(line, file=sys.stderr))
     except KeyboardInterrupt:

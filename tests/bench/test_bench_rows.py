@@ -121,7 +121,7 @@ def test_a_baseline_tree_is_measured_beside_the_working_tree(tmp_path: Path) -> 
     assert clients[BASELINE]["source"] == str((baseline / "redis_oxide").resolve())
     assert clients["redis-oxide"]["source"] == str(ROOT / "src" / "redis_oxide")
     assert clients["redis-py-resp2"]["protocol"] == 2
-    assert clients["redis-oxide"]["protocol"] == 3
+    assert clients["redis-oxide"]["protocol"] == 2  # its default
     statuses = {(r["client"], r["status"]) for r in document["results"]}
     assert statuses == {("redis-py-resp2", "ok"), (BASELINE, "ok"), ("redis-oxide", "ok")}
     assert "## redis-oxide against its baseline" in done.stdout
