@@ -90,6 +90,7 @@ VARYING: dict[str, str] = {
     "MEMORY STATS": "allocator figures",
     "MEMORY MALLOC-STATS": "allocator figures",
     "MEMORY USAGE": "allocator figures",
+    "MEMORY DOCTOR": "its advice follows the allocator's live fragmentation",
     "LATENCY HISTOGRAM": "counts of commands run so far",
     "LATENCY LATEST": "event timestamps and durations",
     "LATENCY HISTORY": "event timestamps and durations",
