@@ -166,15 +166,14 @@ class ParserBuilder:
     def _groups_body(self, node: ReplyNode) -> list[str]:
         """Body for an array of pairs/tuples: flat (RESP2, RESP3 single pair) or nested."""
         parts = node.args[0].args
-        size = len(parts)
-        columns = []
-        for index, part in enumerate(parts):
-            column = f"x[{index}::{size}]"
-            convert = self._converter(part)
-            columns.append(column if convert is None else f"map({convert}, {column})")
+        # Every column draws from one iterator over the flat array, in turn: no slice copies.
         # strict: a flat array that does not divide into groups is malformed.
+        columns = []
+        for part in parts:
+            convert = self._converter(part)
+            columns.append("it" if convert is None else f"map({convert}, it)")
         flat = f"list(zip({', '.join(columns)}, strict=True))"
-        lines = ["if not x:", "    return []", "if not isinstance(x[0], list):"]
+        lines = ["if not x:", "    return []", "if not isinstance(x[0], list):", "    it = iter(x)"]
         lines += ["    " + line for line in _statement("return ", flat, 8)]
         worked = [i for i, part in enumerate(parts) if part.needs_work()]
         if all(parts[i].name == "double" and not parts[i].nullable for i in worked):

@@ -47,7 +47,8 @@ def parse_array_pair_bulk_bulk(x: Any) -> list[tuple[Any, Any]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -55,7 +56,8 @@ def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -65,7 +67,8 @@ def parse_array_pair_bulk_int(x: Any) -> list[tuple[Any, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -73,7 +76,8 @@ def parse_array_pair_bulk_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(parse_map_bulk_bulk, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(parse_map_bulk_bulk, it), strict=True))
     return [(g[0], parse_map_bulk_bulk(g[1])) for g in x]
 
 
@@ -89,7 +93,8 @@ def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), it, strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
