@@ -302,7 +302,8 @@ def parse_array_pair_bulk_bulk(x: Any) -> list[tuple[Any, Any]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -310,7 +311,8 @@ def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -320,7 +322,8 @@ def parse_array_pair_bulk_int(x: Any) -> list[tuple[Any, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -328,7 +331,8 @@ def parse_array_pair_bulk_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any, Any
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(parse_map_bulk_bulk, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(parse_map_bulk_bulk, it), strict=True))
     return [(g[0], parse_map_bulk_bulk(g[1])) for g in x]
 
 
@@ -336,7 +340,8 @@ def parse_array_pair_bulk_opt_bulk(x: Any) -> list[tuple[Any, Any | None]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -344,7 +349,8 @@ def parse_array_pair_bulk_opt_map_bulk_bulk(x: Any) -> list[tuple[Any, dict[Any,
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(parse_opt_map_bulk_bulk, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(parse_opt_map_bulk_bulk, it), strict=True))
     return [(g[0], parse_opt_map_bulk_bulk(g[1])) for g in x]
 
 
@@ -352,7 +358,8 @@ def parse_array_pair_bulk_pair_double_double(x: Any) -> list[tuple[Any, tuple[fl
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(parse_pair_double_double, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(parse_pair_double_double, it), strict=True))
     return [(g[0], parse_pair_double_double(g[1])) for g in x]
 
 
@@ -360,7 +367,8 @@ def parse_array_pair_bulk_set_str(x: Any) -> list[tuple[Any, set[str]]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(parse_set_str, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(parse_set_str, it), strict=True))
     return [(g[0], parse_set_str(g[1])) for g in x]
 
 
@@ -368,7 +376,8 @@ def parse_array_pair_int_double(x: Any) -> list[tuple[int, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], map(float, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -378,7 +387,8 @@ def parse_array_pair_int_int(x: Any) -> list[tuple[int, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::2], x[1::2], strict=True))
+        it = iter(x)
+        return list(zip(it, it, strict=True))
     return list(map(tuple, x))
 
 
@@ -386,7 +396,8 @@ def parse_array_pair_str_str(x: Any) -> list[tuple[str, str]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(map(_p.text, x[0::2]), map(_p.text, x[1::2]), strict=True))
+        it = iter(x)
+        return list(zip(map(_p.text, it), map(_p.text, it), strict=True))
     return [(_p.text(g[0]), _p.text(g[1])) for g in x]
 
 
@@ -398,7 +409,8 @@ def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), it, strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
@@ -408,7 +420,8 @@ def parse_array_tuple3_bulk_double_opt_bulk(x: Any) -> list[tuple[Any, float, An
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::3], map(float, x[1::3]), x[2::3], strict=True))
+        it = iter(x)
+        return list(zip(it, map(float, it), it, strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
@@ -418,9 +431,8 @@ def parse_array_tuple3_bulk_double_pair_double_double(x: Any) -> Any:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(
-            zip(x[0::3], map(float, x[1::3]), map(parse_pair_double_double, x[2::3]), strict=True)
-        )
+        it = iter(x)
+        return list(zip(it, map(float, it), map(parse_pair_double_double, it), strict=True))
     return [(g[0], float(g[1]), parse_pair_double_double(g[2])) for g in x]
 
 
@@ -428,7 +440,8 @@ def parse_array_tuple3_bulk_int_pair_double_double(x: Any) -> Any:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(zip(x[0::3], x[1::3], map(parse_pair_double_double, x[2::3]), strict=True))
+        it = iter(x)
+        return list(zip(it, it, map(parse_pair_double_double, it), strict=True))
     return [(g[0], g[1], parse_pair_double_double(g[2])) for g in x]
 
 
@@ -436,15 +449,8 @@ def parse_array_tuple4_bulk_double_int_pair_double_double(x: Any) -> Any:
     if not x:
         return []
     if not isinstance(x[0], list):
-        return list(
-            zip(
-                x[0::4],
-                map(float, x[1::4]),
-                x[2::4],
-                map(parse_pair_double_double, x[3::4]),
-                strict=True,
-            ),
-        )
+        it = iter(x)
+        return list(zip(it, map(float, it), it, map(parse_pair_double_double, it), strict=True))
     return [(g[0], float(g[1]), g[2], parse_pair_double_double(g[3])) for g in x]
 
 
