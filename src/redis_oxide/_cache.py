@@ -12,6 +12,9 @@ Rules this module keeps:
   Any ``Connector`` works (fixed, Sentinel-resolved, a cluster node: a cluster client has one
   cache per node, each a ``CachingExecutor`` over that node's executor).
 - Invalidations are applied as the push frames are read, before any reply behind them.
+- A miss joins the same read already in flight unless an invalidation of its key or a
+  flush came since that read was sent (``_cache_flight``): concurrent misses of a key send
+  one read.
 - A read that races an invalidation never fills (``_cache_store``). Writes through this
   client invalidate their keys when sent and again when answered (a read that the server
   ran before the write but that was answered after it is refused either way); keyless writes
@@ -45,6 +48,7 @@ from redis_oxide._cache_config import (
     command_plan,
     prefix_bytes,
 )
+from redis_oxide._cache_flight import join, prune
 from redis_oxide._cache_store import Cache, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
@@ -99,14 +103,14 @@ class CachingExecutor:
     """
 
     __slots__ = (
-        "_bypass",
         "_cache",
         "_connector",
-        "_entries",
         "_fill",
+        "_get",
         "_inner",
         "_inner_execute",
         "_plan",
+        "_plans",
         "_pool",
         "_prefixes",
         "_tracked",
@@ -126,13 +130,15 @@ class CachingExecutor:
         self._pool = pool
         self._cache = cache
         self._connector = connector
-        self._plan = command_plan(cache.config)
+        plan = command_plan(cache.config)
+        # A bypassing view's plan passes cacheable reads through: no flag to test per read.
+        self._plans = (plan, {name: kind for name, kind in plan.items() if kind < 0})
+        self._plan = plan
         self._prefixes = prefix_bytes(cache.config) if cache.config.mode == "bcast" else ()
-        self._bypass = False
         # Bound once: the hot path calls these without an attribute lookup on the executor.
         self._inner_execute = inner._execute
         self._tracked_execute = tracked._execute
-        self._entries = cache._entries
+        self._get = cache._entries.get  # the dict is never replaced, only cleared
         self._fill = cache._fill
 
     @property
@@ -179,7 +185,7 @@ class CachingExecutor:
             The new executor, sharing this one's cache.
         """
         view = copy.copy(self)
-        view._bypass = bypass
+        view._plan = self._plans[bypass]
         return view
 
     # -- one command ---------------------------------------------------------------------------
@@ -191,10 +197,8 @@ class CachingExecutor:
         if kind is None:
             return self._inner_execute(meta, args, parser)
         if kind >= 0:
-            if self._bypass:
-                return self._inner_execute(meta, args, parser)
             try:
-                entry = self._entries.get(args)
+                entry = self._get(args)
             except (TypeError, ValueError):  # an unhashable argument (a writable memoryview)
                 return self._inner_execute(meta, args, parser)
             if entry is None:
@@ -237,9 +241,28 @@ class CachingExecutor:
         if self._prefixes and not rkey.startswith(self._prefixes):
             return self._inner_execute(meta, args, parser)  # no invalidation would come
         cache = self._cache
+        flights = cache._flights
+        flight = flights.get(args)
+        epoch = cache._epoch
+        if (
+            flight is not None
+            and flight[3] is parser
+            and flight[2] == epoch
+            and cache._invalidated.get(rkey, 0) <= flight[1]
+            and not flight[0].done()
+        ):
+            cache.coalesced += 1
+            return join(flight, functools.partial(self._miss, meta, args, parser, index))
         cache.misses += 1
-        fill = functools.partial(self._fill, rkey, args, parser, cache._tick, cache._epoch)
-        return self._tracked_execute(meta, args, fill)
+        sent = cache._tick
+        result = self._tracked_execute(
+            meta, args, functools.partial(self._fill, rkey, args, parser, sent, epoch)
+        )
+        if isinstance(result, asyncio.Future):  # not while connecting: nothing to join then
+            flights[args] = [result, sent, epoch, parser]
+            if len(flights) > cache._flights_limit:
+                cache._flights_limit = prune(flights)
+        return result
 
     def _write(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
