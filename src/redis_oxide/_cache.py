@@ -67,6 +67,8 @@ __all__ = ["Cache", "CachingExecutor", "caching_executor", "with_cache"]
 T = TypeVar("T")
 
 _monotonic = time.monotonic
+_partial = functools.partial
+_Future = asyncio.Future
 # A hit does not yield to the loop, so a task that only hits would keep invalidations from
 # being read; one hit in 256 (a mask) waits one loop turn: ~0.1 ms of hits at most between
 # two reads of the sockets, for well under 1 % of the hit path's cost.
@@ -252,13 +254,13 @@ class CachingExecutor:
             and not flight[0].done()
         ):
             cache.coalesced += 1
-            return join(flight, functools.partial(self._miss, meta, args, parser, index))
+            return join(flight, _partial(self._miss, meta, args, parser, index))
         cache.misses += 1
         sent = cache._tick
         result = self._tracked_execute(
-            meta, args, functools.partial(self._fill, rkey, args, parser, sent, epoch)
+            meta, args, _partial(self._fill, rkey, args, parser, sent, epoch)
         )
-        if isinstance(result, asyncio.Future):  # not while connecting: nothing to join then
+        if isinstance(result, _Future):  # not while connecting: nothing to join then
             flights[args] = [result, sent, epoch, parser]
             if len(flights) > cache._flights_limit:
                 cache._flights_limit = prune(flights)
