@@ -109,12 +109,14 @@ class CachingExecutor:
         "_connector",
         "_fill",
         "_get",
+        "_hook",
         "_inner",
         "_inner_execute",
         "_plan",
         "_plans",
         "_pool",
         "_prefixes",
+        "_timeout",
         "_tracked",
         "_tracked_execute",
     )
@@ -140,6 +142,10 @@ class CachingExecutor:
         # Bound once: the hot path calls these without an attribute lookup on the executor.
         self._inner_execute = inner._execute
         self._tracked_execute = tracked._execute
+        # A miss is sent straight on a ready tracking connection, as ServerExecutor._execute
+        # would send it (cacheable reads are never blocking, always READONLY).
+        self._timeout = tracked.command_timeout
+        self._hook = tracked._hook_read
         self._get = cache._entries.get  # the dict is never replaced, only cleared
         self._fill = cache._fill
 
@@ -173,6 +179,8 @@ class CachingExecutor:
         view._tracked = self._tracked.with_timeout(command_timeout)
         view._inner_execute = view._inner._execute
         view._tracked_execute = view._tracked._execute
+        view._timeout = view._tracked.command_timeout
+        view._hook = view._tracked._hook_read
         return view
 
     def bypassing(self, bypass: bool) -> CachingExecutor:
@@ -257,9 +265,12 @@ class CachingExecutor:
             return join(flight, _partial(self._miss, meta, args, parser, index))
         cache.misses += 1
         sent = cache._tick
-        result = self._tracked_execute(
-            meta, args, _partial(self._fill, rkey, args, parser, sent, epoch)
-        )
+        fill = _partial(self._fill, rkey, args, parser, sent, epoch)
+        tracking = self._pool.sole
+        if tracking is not None and tracking.available:
+            result: Awaitable[T] = tracking.send(args, fill, meta, self._timeout, self._hook)
+        else:
+            result = self._tracked_execute(meta, args, fill)
         if isinstance(result, _Future):  # not while connecting: nothing to join then
             flights[args] = [result, sent, epoch, parser]
             if len(flights) > cache._flights_limit:

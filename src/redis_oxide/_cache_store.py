@@ -210,11 +210,13 @@ class Cache:
         """
         self._answered += 1
         value = reply if parser is None else parser(reply)
-        flight = self._flights.get(args)
-        if flight is not None and flight[1] == sent and flight[2] == epoch and flight[3] is parser:
-            del self._flights[args]
-            if len(flight) > WAITERS:
-                answer(flight, value)
+        flight = self._flights.pop(args, None)
+        if flight is not None:
+            if flight[1] == sent and flight[2] == epoch and flight[3] is parser:
+                if len(flight) > WAITERS:
+                    answer(flight, value)
+            else:
+                self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
         kind: type[object] = value.__class__
