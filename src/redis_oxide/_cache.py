@@ -272,7 +272,7 @@ class CachingExecutor:
         else:
             result = self._tracked_execute(meta, args, fill)
         if isinstance(result, _Future):  # not while connecting: nothing to join then
-            flights[args] = [result, sent, epoch, parser]
+            flights[args] = [result, sent, epoch, parser, None]
             if len(flights) > cache._flights_limit:
                 cache._flights_limit = prune(flights)
         return result

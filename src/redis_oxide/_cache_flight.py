@@ -13,7 +13,7 @@ them in the fill):
   as strong as a hit on an entry whose invalidation has not been read yet.
 - The waiters are answered in the fill, before the sender's future is resolved (so before its
   caller can touch the value), each with its own value: immutable values are shared, anything
-  else is deep-copied.
+  else is deep-copied (a value that cannot be copied leaves the waiter to read for itself).
 - A read in flight that ends without its fill answering its waiters (its caller cancelled
   it, the server answered an error, a timeout or a lost connection failed it, or a reroute
   took the fill out) hands them on: a server error is theirs too, as it would be for their
@@ -35,10 +35,11 @@ from redis_oxide._exceptions import ServerError
 
 __all__ = ["WAITERS", "Flight", "answer", "join", "prune"]
 
-#: [future of the read, tick when sent, epoch when sent, parser, waiter futures ...]
+#: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
+#: (None until a miss joins), waiter futures ...]
 Flight: TypeAlias = list[Any]
 #: Index of a flight's first waiter.
-WAITERS: Final = 4
+WAITERS: Final = 5
 #: Records kept at least before the dict is pruned.
 MIN_LIMIT: Final = 1024
 
@@ -50,8 +51,10 @@ def join(flight: Flight, again: Callable[[], Awaitable[Any]]) -> asyncio.Future[
     """Wait for ``flight``'s read; ``again`` misses anew if it ends without an answer."""
     sent: asyncio.Future[Any] = flight[0]
     waiter: asyncio.Future[Any] = sent.get_loop().create_future()
-    if len(flight) == WAITERS:  # the first waiter: watch the read's end once
-        sent.add_done_callback(functools.partial(_hand_on, flight, again))
+    if flight[4] is None:  # the first waiter: watch the read's end once
+        watch = functools.partial(_hand_on, flight, again)
+        sent.add_done_callback(watch)
+        flight[4] = watch
     flight.append(waiter)
     return waiter
 
@@ -63,9 +66,12 @@ def answer(flight: Flight, value: Any) -> None:
         if waiter.done():
             continue  # its caller was cancelled
         try:
-            waiter.set_result(value if shared else copy.deepcopy(value))
-        except Exception as exc:  # a value that cannot be copied fails the waiter only
-            waiter.set_exception(exc)
+            mine = value if shared else copy.deepcopy(value)
+        except Exception:  # a value that cannot be copied: the waiter reads for itself
+            return  # (``_hand_on`` finds it waiting when the read ends)
+        waiter.set_result(mine)
+    # All answered: the read's end needs no watching (a loop turn and a call saved).
+    flight[0].remove_done_callback(flight[4])
 
 
 def prune(flights: dict[Any, Flight]) -> int:
