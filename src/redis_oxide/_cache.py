@@ -107,8 +107,8 @@ class CachingExecutor:
     __slots__ = (
         "_cache",
         "_connector",
+        "_entries",
         "_fill",
-        "_get",
         "_hook",
         "_inner",
         "_inner_execute",
@@ -146,7 +146,7 @@ class CachingExecutor:
         # would send it (cacheable reads are never blocking, always READONLY).
         self._timeout = tracked.command_timeout
         self._hook = tracked._hook_read
-        self._get = cache._entries.get  # the dict is never replaced, only cleared
+        self._entries = cache._entries
         self._fill = cache._fill
 
     @property
@@ -208,7 +208,7 @@ class CachingExecutor:
             return self._inner_execute(meta, args, parser)
         if kind >= 0:
             try:
-                entry = self._get(args)
+                entry = self._entries.get(args)
             except (TypeError, ValueError):  # an unhashable argument (a writable memoryview)
                 return self._inner_execute(meta, args, parser)
             if entry is None:
