@@ -12,6 +12,9 @@ Rules this module keeps:
   Any ``Connector`` works (fixed, Sentinel-resolved, a cluster node: a cluster client has one
   cache per node, each a ``CachingExecutor`` over that node's executor).
 - Invalidations are applied as the push frames are read, before any reply behind them.
+- A miss joins the same read already in flight unless an invalidation of its key or a
+  flush came since that read was sent (``_cache_flight``): concurrent misses of a key send
+  one read.
 - A read that races an invalidation never fills (``_cache_store``). Writes through this
   client invalidate their keys when sent and again when answered (a read that the server
   ran before the write but that was answered after it is refused either way); keyless writes
@@ -45,6 +48,7 @@ from redis_oxide._cache_config import (
     command_plan,
     prefix_bytes,
 )
+from redis_oxide._cache_flight import join, prune
 from redis_oxide._cache_store import Cache, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
@@ -63,6 +67,8 @@ __all__ = ["Cache", "CachingExecutor", "caching_executor", "with_cache"]
 T = TypeVar("T")
 
 _monotonic = time.monotonic
+_partial = functools.partial
+_Future = asyncio.Future
 # A hit does not yield to the loop, so a task that only hits would keep invalidations from
 # being read; one hit in 256 (a mask) waits one loop turn: ~0.1 ms of hits at most between
 # two reads of the sockets, for well under 1 % of the hit path's cost.
@@ -99,16 +105,18 @@ class CachingExecutor:
     """
 
     __slots__ = (
-        "_bypass",
         "_cache",
         "_connector",
         "_entries",
         "_fill",
+        "_hook",
         "_inner",
         "_inner_execute",
         "_plan",
+        "_plans",
         "_pool",
         "_prefixes",
+        "_timeout",
         "_tracked",
         "_tracked_execute",
     )
@@ -126,12 +134,18 @@ class CachingExecutor:
         self._pool = pool
         self._cache = cache
         self._connector = connector
-        self._plan = command_plan(cache.config)
+        plan = command_plan(cache.config)
+        # A bypassing view's plan passes cacheable reads through: no flag to test per read.
+        self._plans = (plan, {name: kind for name, kind in plan.items() if kind < 0})
+        self._plan = plan
         self._prefixes = prefix_bytes(cache.config) if cache.config.mode == "bcast" else ()
-        self._bypass = False
         # Bound once: the hot path calls these without an attribute lookup on the executor.
         self._inner_execute = inner._execute
         self._tracked_execute = tracked._execute
+        # A miss is sent straight on a ready tracking connection, as ServerExecutor._execute
+        # would send it (cacheable reads are never blocking, always READONLY).
+        self._timeout = tracked.command_timeout
+        self._hook = tracked._hook_read
         self._entries = cache._entries
         self._fill = cache._fill
 
@@ -165,6 +179,8 @@ class CachingExecutor:
         view._tracked = self._tracked.with_timeout(command_timeout)
         view._inner_execute = view._inner._execute
         view._tracked_execute = view._tracked._execute
+        view._timeout = view._tracked.command_timeout
+        view._hook = view._tracked._hook_read
         return view
 
     def bypassing(self, bypass: bool) -> CachingExecutor:
@@ -179,7 +195,7 @@ class CachingExecutor:
             The new executor, sharing this one's cache.
         """
         view = copy.copy(self)
-        view._bypass = bypass
+        view._plan = self._plans[bypass]
         return view
 
     # -- one command ---------------------------------------------------------------------------
@@ -191,8 +207,6 @@ class CachingExecutor:
         if kind is None:
             return self._inner_execute(meta, args, parser)
         if kind >= 0:
-            if self._bypass:
-                return self._inner_execute(meta, args, parser)
             try:
                 entry = self._entries.get(args)
             except (TypeError, ValueError):  # an unhashable argument (a writable memoryview)
@@ -237,9 +251,31 @@ class CachingExecutor:
         if self._prefixes and not rkey.startswith(self._prefixes):
             return self._inner_execute(meta, args, parser)  # no invalidation would come
         cache = self._cache
+        flights = cache._flights
+        flight = flights.get(args)
+        epoch = cache._epoch
+        if (
+            flight is not None
+            and flight[3] is parser
+            and flight[2] == epoch
+            and cache._invalidated.get(rkey, 0) <= flight[1]
+            and not flight[0].done()
+        ):
+            cache.coalesced += 1
+            return join(flight, _partial(self._miss, meta, args, parser, index))
         cache.misses += 1
-        fill = functools.partial(self._fill, rkey, args, parser, cache._tick, cache._epoch)
-        return self._tracked_execute(meta, args, fill)
+        sent = cache._tick
+        fill = _partial(self._fill, rkey, args, parser, sent, epoch)
+        tracking = self._pool.sole
+        if tracking is not None and tracking.available:
+            result: Awaitable[T] = tracking.send(args, fill, meta, self._timeout, self._hook)
+        else:
+            result = self._tracked_execute(meta, args, fill)
+        if isinstance(result, _Future):  # not while connecting: nothing to join then
+            flights[args] = [result, sent, epoch, parser, None]
+            if len(flights) > cache._flights_limit:
+                cache._flights_limit = prune(flights)
+        return result
 
     def _write(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None

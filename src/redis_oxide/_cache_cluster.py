@@ -86,6 +86,11 @@ class ClusterCache:
         return sum(cache.misses for _, cache in self._made)
 
     @property
+    def coalesced(self) -> int:
+        """Cacheable reads that waited for the same read in flight instead of sending theirs."""
+        return sum(cache.coalesced for _, cache in self._made)
+
+    @property
     def evictions(self) -> int:
         """Entries dropped to stay within a node's bounds, or past ``ttl``."""
         return sum(cache.evictions for _, cache in self._made)

@@ -7,13 +7,16 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   invalidations name. Eviction is CLOCK (second chance), an approximation of LRU that costs
   a hit one list store: entries queue in fill order, a hit marks its entry, and the hand
   evicts the first unmarked entry, unmarking the ones it passes. (An ``OrderedDict`` with
-  ``move_to_end`` costs a hit more, and a fill with eviction twice as much.)
+  ``move_to_end`` costs a hit more, and a fill with eviction twice as much.) A dropped entry
+  leaves its queue slot behind, marked dropped (``None``): the hand skips it, and the queue
+  is compacted when it outgrows twice the cache.
 - A read that races an invalidation never fills: every invalidation takes the next
   ``_tick`` and records it for its keys (``_invalidated``); a read notes the tick when it is
   sent and its reply fills only if its key's recorded tick is older. ``_epoch`` does the
   same for the whole cache: a flush (connection ended, FLUSHALL/FLUSHDB, ``clear()``)
   refuses every read sent before it. The fill runs inside the reply's parser, so it is
-  ordered exactly with the push frames of the same connection.
+  ordered exactly with the push frames of the same connection. It also answers the misses
+  that waited for its read (``_cache_flight``), whether or not the reply fills.
 - Only values the cache can hand out without sharing mutable state are kept: ``bytes``,
   ``str``, numbers, ``None`` and lists, tuples, dicts and sets of them. Immutable values are
   shared; a container is copied when stored (the reader of the miss holds the original) and
@@ -33,6 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeAlias
 
 from redis_oxide._cache_config import CacheConfig
+from redis_oxide._cache_flight import MIN_LIMIT, WAITERS, Flight, answer
 from redis_oxide._command import ArgT
 
 __all__ = ["Cache", "Copier", "Entry", "key_bytes"]
@@ -40,7 +44,8 @@ __all__ = ["Cache", "Copier", "Entry", "key_bytes"]
 #: Makes the copy of a cached value that a hit hands out; None for immutable values.
 Copier: TypeAlias = Callable[[Any], Any] | None
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
-#: hit since the eviction hand last passed]: a list, so a hit marks it in place.
+#: hit since the eviction hand last passed (None once dropped)]: a list, so a hit marks it
+#: in place.
 Entry: TypeAlias = list[Any]
 
 # What an entry costs besides its value and key bytes: the argument tuple, the entry tuple,
@@ -81,6 +86,8 @@ class Cache:
         config: The configuration it was made with.
         hits: Reads answered from the cache.
         misses: Cacheable reads sent to the server.
+        coalesced: Cacheable reads that missed while the same read was in flight, and
+            waited for its reply instead of sending their own.
         evictions: Entries dropped to stay within ``max_entries``/``max_bytes`` or past ``ttl``.
         invalidations: Entries dropped because their key changed (a server invalidation or
             a write through this client).
@@ -95,12 +102,15 @@ class Cache:
         "_encoding",
         "_entries",
         "_epoch",
+        "_flights",
+        "_flights_limit",
         "_invalidated",
         "_max_bytes",
         "_max_entries",
         "_queue",
         "_tick",
         "_ttl",
+        "coalesced",
         "config",
         "evictions",
         "flushes",
@@ -122,6 +132,8 @@ class Cache:
         cache._by_key = {}
         cache._queue = collections.deque()
         cache._invalidated = {}
+        cache._flights = {}
+        cache._flights_limit = MIN_LIMIT
         cache._tick = 0
         cache._epoch = 0
         cache._answered = 0
@@ -130,11 +142,13 @@ class Cache:
         cache._max_bytes = config.max_bytes
         cache._ttl = config.ttl
         cache.hits = cache.misses = cache.evictions = cache.invalidations = cache.flushes = 0
+        cache.coalesced = 0
         return cache
 
     config: CacheConfig
     hits: int
     misses: int
+    coalesced: int
     evictions: int
     invalidations: int
     flushes: int
@@ -143,6 +157,9 @@ class Cache:
     _by_key: dict[bytes, list[Entry]]
     _queue: collections.deque[Entry]
     _invalidated: dict[bytes, int]
+    #: The latest read in flight per argument tuple, with the misses waiting for it.
+    _flights: dict[tuple[ArgT, ...], Flight]
+    _flights_limit: int
     _tick: int
     _epoch: int
     #: Replies of cache reads so far: the tracking connection's watcher reads it.
@@ -167,7 +184,8 @@ class Cache:
     def __repr__(self) -> str:
         return (
             f"<redis_oxide.Cache entries={len(self._entries)} bytes={self._bytes} "
-            f"hits={self.hits} misses={self.misses} evictions={self.evictions} "
+            f"hits={self.hits} misses={self.misses} coalesced={self.coalesced} "
+            f"evictions={self.evictions} "
             f"invalidations={self.invalidations} flushes={self.flushes}>"
         )
 
@@ -187,10 +205,18 @@ class Cache:
         Bound by ``functools.partial`` to the read as it is sent (``sent`` is ``_tick`` then,
         ``epoch`` is ``_epoch``) and given to the connection as the read's parser: it runs as
         the reply is read, in stream order with the push frames around it, and only for a
-        caller still waiting.
+        caller still waiting. The read's flight record, if it is still the latest, goes, and
+        its waiters get their copies before the sender's future is resolved.
         """
         self._answered += 1
         value = reply if parser is None else parser(reply)
+        flight = self._flights.pop(args, None)
+        if flight is not None:
+            if flight[1] == sent and flight[2] == epoch and flight[3] is parser:
+                if len(flight) > WAITERS:
+                    answer(flight, value)
+            else:
+                self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
         kind: type[object] = value.__class__
@@ -228,7 +254,7 @@ class Cache:
             self._evict(limit)
         elif len(queue) > 2 * len(entries) + _QUEUE_SLACK:
             # Invalidated entries leave their slot behind; keep the queue near the cache.
-            self._queue = collections.deque(e for e in queue if entries.get(e[6]) is e)
+            self._queue = collections.deque([e for e in queue if e[7] is not None])
         return value
 
     def _evict(self, limit: int | None) -> None:
@@ -238,9 +264,10 @@ class Cache:
         entries, queue = self._entries, self._queue
         while len(entries) > self._max_entries or (limit is not None and self._bytes > limit):
             entry = queue.popleft()
-            if entries.get(entry[6]) is not entry:
+            mark = entry[7]
+            if mark is None:
                 continue
-            if entry[7]:
+            if mark:
                 entry[7] = False
                 queue.append(entry)
                 continue
@@ -250,6 +277,7 @@ class Cache:
     def _drop(self, entry: Entry) -> None:
         """Remove one entry from the dict and the key index (its queue slot goes stale)."""
         del self._entries[entry[6]]
+        entry[7] = None
         self._bytes -= entry[5]
         rkey = entry[4]
         same_key = self._by_key[rkey]
@@ -275,6 +303,7 @@ class Cache:
             if cached is not None:
                 for entry in cached:
                     del entries[entry[6]]
+                    entry[7] = None
                     self._bytes -= entry[5]
                 self.invalidations += len(cached)
         if len(invalidated) > _INVALIDATED_LIMIT:

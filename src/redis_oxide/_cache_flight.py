@@ -1,0 +1,114 @@
+"""Reads of a cache in flight, and the misses that wait for them instead of sending their own.
+
+Rules this module keeps (``_cache.py`` registers and joins flights, ``_cache_store`` answers
+them in the fill):
+
+- A cacheable read that misses while a read of the same arguments with the same parser is in
+  flight on the tracking connection waits for that read (it joins it) if neither its key was
+  invalidated nor the cache flushed since that read was sent: the test the fill makes, made
+  when joining. A caller that starts after an invalidation never joins a read sent before
+  it (that reply may predate the change); a caller that joined gets the reply even if an
+  invalidation comes before it: its own read, sent at the same moment, could have run on the
+  server no later than the one in flight, just as an uncached read racing a write. Joining is
+  as strong as a hit on an entry whose invalidation has not been read yet.
+- The waiters are answered in the fill, before the sender's future is resolved (so before its
+  caller can touch the value), each with its own value: immutable values are shared, anything
+  else is deep-copied (a value that cannot be copied leaves the waiter to read for itself).
+- A read in flight that ends without its fill answering its waiters (its caller cancelled
+  it, the server answered an error, a timeout or a lost connection failed it, or a reroute
+  took the fill out) hands them on: a server error is theirs too, as it would be for their
+  own read; otherwise each misses again (the first sends, the others join it).
+- Flights are found by argument tuple: one record per tuple, the latest read sent for it. A
+  fill removes its own record; a read that ended without its fill leaves its record behind,
+  and records are pruned to those still in flight when the dict doubles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeAlias
+
+from redis_oxide._exceptions import ServerError
+
+__all__ = ["WAITERS", "Flight", "answer", "join", "prune"]
+
+#: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
+#: (None until a miss joins), waiter futures ...]
+Flight: TypeAlias = list[Any]
+#: Index of a flight's first waiter.
+WAITERS: Final = 5
+#: Records kept at least before the dict is pruned.
+MIN_LIMIT: Final = 1024
+
+# Values a waiter shares with the sender: nothing in them can be changed.
+_SHARED: Final = frozenset({bytes, str, int, float, bool, type(None)})
+
+
+def join(flight: Flight, again: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+    """Wait for ``flight``'s read; ``again`` misses anew if it ends without an answer."""
+    sent: asyncio.Future[Any] = flight[0]
+    waiter: asyncio.Future[Any] = sent.get_loop().create_future()
+    if flight[4] is None:  # the first waiter: watch the read's end once
+        watch = functools.partial(_hand_on, flight, again)
+        sent.add_done_callback(watch)
+        flight[4] = watch
+    flight.append(waiter)
+    return waiter
+
+
+def answer(flight: Flight, value: Any) -> None:
+    """Give each waiter of ``flight`` its own ``value`` (from the fill, before the sender)."""
+    shared = value.__class__ in _SHARED
+    for waiter in flight[WAITERS:]:
+        if waiter.done():
+            continue  # its caller was cancelled
+        try:
+            mine = value if shared else copy.deepcopy(value)
+        except Exception:  # a value that cannot be copied: the waiter reads for itself
+            return  # (``_hand_on`` finds it waiting when the read ends)
+        waiter.set_result(mine)
+    # All answered: the read's end needs no watching (a loop turn and a call saved).
+    flight[0].remove_done_callback(flight[4])
+
+
+def prune(flights: dict[Any, Flight]) -> int:
+    """Drop the records of reads no longer in flight; return the size to prune at next."""
+    ended = [args for args, flight in flights.items() if flight[0].done()]
+    for args in ended:
+        del flights[args]
+    return max(MIN_LIMIT, 2 * len(flights))
+
+
+def _hand_on(
+    flight: Flight, again: Callable[[], Awaitable[Any]], sent: asyncio.Future[Any]
+) -> None:
+    # The read ended: waiters its fill answered are done; the others get its server error,
+    # or miss again.
+    waiting = [waiter for waiter in flight[WAITERS:] if not waiter.done()]
+    if not waiting:
+        return
+    error = None if sent.cancelled() else sent.exception()
+    for waiter in waiting:
+        if isinstance(error, ServerError):
+            waiter.set_exception(error)
+            continue
+        try:
+            result = asyncio.ensure_future(again())
+        except Exception as exc:  # refused before anything was sent (connection closed)
+            waiter.set_exception(exc)
+            continue
+        result.add_done_callback(functools.partial(_settle, waiter))
+
+
+def _settle(waiter: asyncio.Future[Any], result: asyncio.Future[Any]) -> None:
+    if waiter.done():
+        return
+    if result.cancelled():
+        waiter.cancel()
+    elif (error := result.exception()) is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result.result())
