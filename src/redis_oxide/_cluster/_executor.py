@@ -44,6 +44,7 @@ from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._split import run_split
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
+from redis_oxide._cluster._whole import place_whole, run_whole
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
 from redis_oxide._exceptions import ConnectFailedError
 from redis_oxide._executor import Reroute
@@ -334,6 +335,10 @@ class ClusterExecutor:
                 cannot be split; nothing was sent.
         """
         await self.start()
+        if not transaction:
+            placement = place_whole(self, batch)
+            if placement is not None:
+                return await run_whole(self, batch, placement)
         return await run_cluster_batch(self, batch, transaction=transaction)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:

@@ -34,6 +34,7 @@ __all__ = [
     "reassemble",
     "routing_keys",
     "slot_of_keys",
+    "slots_of",
     "split_by_slot",
 ]
 
@@ -147,6 +148,26 @@ def _key_starts(spec: KeySpec, args: tuple[ArgT, ...]) -> tuple[range, int | Non
     return range(first, first + int(args[count_at]) * spec.step, spec.step), count_at
 
 
+def slots_of(keys: Sequence[ArgT]) -> list[int]:
+    """The slot of each key, as ``key_slot`` gives it.
+
+    Args:
+        keys: The keys.
+
+    Returns:
+        One slot per key, in order.
+
+    Raises:
+        TypeError: A key is of a type the wire cannot carry.
+    """
+    # key_slot inlined for the common keys (str or bytes, no hash tag), in comprehensions: a
+    # frame or a loop step per key is most of what placing many keys costs.
+    datas = [k if type(k) is bytes else k.encode() if type(k) is str else b"{" for k in keys]
+    if b"".join(datas).find(b"{") < 0:
+        return [crc_hqx(data, 0) & _SLOT_MASK for data in datas]
+    return [key_slot(key) for key in keys]
+
+
 def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
     """Split a ``multi_shard`` command into one command per slot, in first-key order.
 
@@ -173,13 +194,7 @@ def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
     step = spec.step
     head, tail = args[: starts.start], args[starts[-1] + step :]
     keys = args[starts.start : starts.stop : step]
-    # key_slot inlined for the common key (str or bytes, no hash tag), in comprehensions: a
-    # frame or a loop step per key is most of a split's own cost.
-    datas = [k if type(k) is bytes else k.encode() if type(k) is str else b"{" for k in keys]
-    if b"".join(datas).find(b"{") < 0:
-        slots = [crc_hqx(data, 0) & _SLOT_MASK for data in datas]
-    else:
-        slots = [key_slot(key) for key in keys]
+    slots = slots_of(keys)
     # A slot per key of a plain key list (MGET's common case): a part per key, no grouping.
     if len(head) == 1 and not tail and step == 1 and len(set(slots)) == len(slots):
         name = head[0]
