@@ -19,6 +19,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import re
 from binascii import crc_hqx
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 _SLOT_MASK = SLOT_COUNT - 1
+#: key_slot's hash tag rule as a pattern: up to the first "{", then a non-empty run to a "}".
+_HASH_TAG = re.compile(rb"[^{]*\{([^}]+)\}")
 
 #: One part of a split command: its slot, its wire arguments, and the positions (in the
 #: caller's key order) of the keys it carries.
@@ -165,7 +168,11 @@ def slots_of(keys: Sequence[ArgT]) -> list[int]:
     datas = [k if type(k) is bytes else k.encode() if type(k) is str else b"{" for k in keys]
     if b"".join(datas).find(b"{") < 0:
         return [crc_hqx(data, 0) & _SLOT_MASK for data in datas]
-    return [key_slot(key) for key in keys]
+    if b"{" in datas:  # (a key of another type: key_slot says what it hashes, or refuses it)
+        return [key_slot(key) for key in keys]
+    # A hash tag: what lies between the first "{" and the first "}" after it, when not empty.
+    tag = _HASH_TAG.match
+    return [crc_hqx(m[1] if (m := tag(data)) else data, 0) & _SLOT_MASK for data in datas]
 
 
 def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:

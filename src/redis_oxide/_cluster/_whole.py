@@ -144,8 +144,12 @@ def _sub_batch(batch: Batch, positions: list[int]) -> Batch:
         sub.metas, sub.args = [batch.metas[only]], [batch.args[only]]
     else:
         take = itemgetter(*positions)
-        sub.data, sub.parsers = list(take(batch.data)), list(take(batch.parsers))
-        sub.metas, sub.args = [batch.metas[0]] * len(positions), list(take(batch.args))
+        parsers, count = batch.parsers, len(positions)
+        sub.data, sub.args = list(take(batch.data)), list(take(batch.args))
+        sub.metas = [batch.metas[0]] * count  # (one command kind: place_whole)
+        # One command kind mostly has one parser (functions compare by identity: cheap).
+        same = parsers.count(parsers[0]) == len(parsers)
+        sub.parsers = [parsers[0]] * count if same else list(take(parsers))
     if batch.binary:
         sub.binary = [j for j, meta in enumerate(sub.metas) if meta.binary_reply]
     sub.blocking = batch.blocking and any(meta.is_blocking for meta in sub.metas)
