@@ -16,7 +16,9 @@ Rules this module keeps:
 - A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
   path, which waits for the topology.
 - A single ``multi_shard`` command spanning slots (MGET of keys in many slots) runs the same
-  way (``run_split``): one pipeline of its parts per node, not a command per slot.
+  way (``_split.run_split``): one pipeline of its parts per node, not a command per slot; a
+  pipeline of one command kind with one key each is placed by ``_whole``. Both settle a
+  node's failure or error replies with ``settle_node``.
 - Transactions: ``_transactions``.
 """
 
