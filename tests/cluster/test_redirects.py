@@ -7,7 +7,9 @@
 - TRYAGAIN: a multi-key command on a slot half migrated is retried until the migration ends.
 - CLUSTERDOWN: with a slot unserved the whole cluster refuses; a call is retried (backing
   off) until the slot is served again.
-- In a pipeline, the commands that met MOVED are retried alone; the others keep their values.
+- In a pipeline, the commands that met MOVED are retried alone; the others keep their values:
+  in a mixed pipeline, in one of a single command kind (placed in one pass), and among the
+  per-slot parts of an MGET split over many slots (written straight to the nodes).
 - ``max_redirects`` bounds the redirects of one call.
 - A server without ``CLUSTER SHARDS`` is mapped from ``CLUSTER SLOTS``.
 """
@@ -143,6 +145,40 @@ async def test_a_pipeline_retries_only_the_commands_that_met_moved(
     assert [await h for h in appends] == [2] * 5
     assert await client.mget(*moving) == [b"v!"] * 5  # each ran once
     assert client.stats().moved - before == 5
+
+
+async def test_a_pipeline_of_one_command_kind_retries_only_the_commands_that_met_moved(
+    client: RedisCluster[bytes], own_cluster: ClusterInfo
+) -> None:
+    moving = [f"{{kindmove}}:{i}" for i in range(5)]
+    spread = [f"kindstay:{i}" for i in range(20)]  # several slots on every primary
+    slot = key_slot(moving[0])
+    spread = [key for key in spread if key_slot(key) != slot]
+    source, target = _elsewhere(own_cluster, slot)
+    move_slot(own_cluster, source, target, slot)
+    before = client.stats().moved
+    async with client.pipeline() as pipe:
+        handles = [pipe.incr(key) for key in [*spread, *moving]]
+    assert [await h for h in handles] == [1] * (len(spread) + len(moving))
+    assert await client.mget(*moving) == [b"1"] * 5  # each ran once
+    assert client.stats().moved - before == 5
+
+
+async def test_a_split_mget_retries_only_the_parts_that_met_moved(
+    client: RedisCluster[bytes], own_cluster: ClusterInfo
+) -> None:
+    keys = [f"splitmove:{i}" for i in range(40)]  # many slots, every primary
+    await client.mset({key: key for key in keys})
+    slot = key_slot(keys[0])
+    others = [key for key in keys if key_slot(key) == slot]
+    source, target = _elsewhere(own_cluster, slot)
+    move_slot(own_cluster, source, target, slot)
+    before = client.stats().moved
+    assert await client.mget(*keys) == [key.encode() for key in keys]
+    assert client.stats().moved - before == 1  # one part: the keys of the moved slot
+    assert len(others) >= 1
+    assert await client.mget(*keys) == [key.encode() for key in keys]  # the map was patched
+    assert client.stats().moved - before == 1
 
 
 async def test_redirects_stop_at_the_limit(own_cluster: ClusterInfo) -> None:

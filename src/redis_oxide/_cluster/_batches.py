@@ -16,7 +16,9 @@ Rules this module keeps:
 - A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
   path, which waits for the topology.
 - A single ``multi_shard`` command spanning slots (MGET of keys in many slots) runs the same
-  way (``run_split``): one pipeline of its parts per node, not a command per slot.
+  way (``_split.run_split``): one pipeline of its parts per node, not a command per slot; a
+  pipeline of one command kind with one key each is placed by ``_whole``. Both settle a
+  node's failure or error replies with ``settle_node``.
 - Transactions: ``_transactions``.
 """
 
@@ -55,7 +57,7 @@ from redis_oxide._protocol import encode_command
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["run_cluster_batch", "run_split"]
+__all__ = ["run_cluster_batch", "settle_node"]
 
 Parser = Callable[[Any], Any] | None
 
@@ -138,46 +140,6 @@ async def run_cluster_batch(
     await _run_groups(cluster, batch, groups, with_parts, alone, results)
     _merge(batch, general, results)
     return results
-
-
-async def run_split(
-    cluster: ClusterExecutor,
-    meta: CommandMeta,
-    args: tuple[ArgT, ...],
-    parser: Parser,
-    split: list[SplitPart] | None = None,
-) -> Any:
-    """Run one ``multi_shard`` command whose keys span slots: a pipeline per node.
-
-    Args:
-        cluster: The cluster executor.
-        meta: The command (``can_split(meta)``).
-        args: Its wire arguments.
-        parser: Applied once, to the merged reply.
-        split: ``split_by_slot(meta, args)`` when the caller has it already.
-
-    Returns:
-        The merged, parsed value.
-
-    Raises:
-        RedisError: A part failed (the first failure, as a single command would).
-    """
-    batch = Batch()
-    batch.metas.append(meta)
-    batch.args.append(args)
-    batch.parsers.append(parser)
-    batch.data.append(args)
-    groups: dict[NodeExecutor, _Entries] = {}
-    alone: list[_Part] = []
-    command = _split_command(cluster, 0, meta, args, split)
-    _group(command, groups, None, alone)
-    results: list[object] = [None]
-    await _run_groups(cluster, batch, groups, None, alone, results)
-    _merge(batch, [(0, command)], results)
-    value = results[0]
-    if isinstance(value, BaseException):
-        raise value
-    return value
 
 
 def _group(
@@ -350,24 +312,46 @@ async def _run_node(
 ) -> None:
     try:
         values = await node.run_batch(_sub_batch(batch, entries, with_parts), transaction=False)
-    except (ConnectFailedError, ConnectTimeoutError) as exc:
+    except RedisError as exc:
+        await settle_node(cluster, batch, node, entries, with_parts, results, deadline, exc)
+        return
+    await settle_node(cluster, batch, node, entries, with_parts, results, deadline, values)
+
+
+async def settle_node(
+    cluster: ClusterExecutor,
+    batch: Batch,
+    node: NodeExecutor,
+    entries: _Entries,
+    with_parts: bool | None,
+    results: list[object],
+    deadline: float | None,
+    outcome: list[object] | RedisError,
+) -> None:
+    """Give a node's sub-batch outcome (its values, or the failure of its run) to its entries.
+
+    Reroutable errors and parts a failed connection let run again go through the slow path.
+    """
+    if isinstance(outcome, (ConnectFailedError, ConnectTimeoutError)):
         # Nothing was sent: every entry may run again where the topology now says.
         address = node.strategy.address
-        cluster.topology.report_failure(address, exc)
-        await _rerun(cluster, batch, entries, results, deadline, exc, address)
+        cluster.topology.report_failure(address, outcome)
+        await _rerun(cluster, batch, entries, results, deadline, outcome, address)
         return
-    except ConnectionLostError as exc:
+    if isinstance(outcome, ConnectionLostError):
         address = node.strategy.address
-        cluster.topology.report_failure(address, exc)
+        cluster.topology.report_failure(address, outcome)
         for entry in entries:
-            _store(entry, results, exc)
-        again = [e for e in entries if _meta(batch, e).is_readonly or not exc.may_have_executed]
-        await _rerun(cluster, batch, again, results, deadline, exc, address)
+            _store(entry, results, outcome)
+        lost = outcome
+        again = [e for e in entries if _meta(batch, e).is_readonly or not lost.may_have_executed]
+        await _rerun(cluster, batch, again, results, deadline, outcome, address)
         return
-    except RedisError as exc:
+    if isinstance(outcome, RedisError):
         for entry in entries:
-            _store(entry, results, exc)
+            _store(entry, results, outcome)
         return
+    values = outcome
     if with_parts is False:
         # The common case: whole commands, values straight to their places; only a batch
         # with an error reply (a C-level test of the distinct types) looks at each value.

@@ -29,7 +29,7 @@ from binascii import crc_hqx
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from redis_oxide._cluster._batches import run_cluster_batch, run_split
+from redis_oxide._cluster._batches import run_cluster_batch
 from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeRegistry
 from redis_oxide._cluster._redirects import (
     DownTarget,
@@ -42,7 +42,9 @@ from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import can_split, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
+from redis_oxide._cluster._split import run_split
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
+from redis_oxide._cluster._whole import place_whole, run_whole
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
 from redis_oxide._exceptions import ConnectFailedError
 from redis_oxide._executor import Reroute
@@ -333,6 +335,10 @@ class ClusterExecutor:
                 cannot be split; nothing was sent.
         """
         await self.start()
+        if not transaction:
+            placement = place_whole(self, batch)
+            if placement is not None:
+                return await run_whole(self, batch, placement)
         return await run_cluster_batch(self, batch, transaction=transaction)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:

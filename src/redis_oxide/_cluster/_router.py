@@ -19,6 +19,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import re
 from binascii import crc_hqx
 from collections.abc import Sequence
 from typing import Any
@@ -34,10 +35,13 @@ __all__ = [
     "reassemble",
     "routing_keys",
     "slot_of_keys",
+    "slots_of",
     "split_by_slot",
 ]
 
 _SLOT_MASK = SLOT_COUNT - 1
+#: key_slot's hash tag rule as a pattern: up to the first "{", then a non-empty run to a "}".
+_HASH_TAG = re.compile(rb"[^{]*\{([^}]+)\}")
 
 #: One part of a split command: its slot, its wire arguments, and the positions (in the
 #: caller's key order) of the keys it carries.
@@ -147,6 +151,30 @@ def _key_starts(spec: KeySpec, args: tuple[ArgT, ...]) -> tuple[range, int | Non
     return range(first, first + int(args[count_at]) * spec.step, spec.step), count_at
 
 
+def slots_of(keys: Sequence[ArgT]) -> list[int]:
+    """The slot of each key, as ``key_slot`` gives it.
+
+    Args:
+        keys: The keys.
+
+    Returns:
+        One slot per key, in order.
+
+    Raises:
+        TypeError: A key is of a type the wire cannot carry.
+    """
+    # key_slot inlined for the common keys (str or bytes, no hash tag), in comprehensions: a
+    # frame or a loop step per key is most of what placing many keys costs.
+    datas = [k if type(k) is bytes else k.encode() if type(k) is str else b"{" for k in keys]
+    if b"".join(datas).find(b"{") < 0:
+        return [crc_hqx(data, 0) & _SLOT_MASK for data in datas]
+    if b"{" in datas:  # (a key of another type: key_slot says what it hashes, or refuses it)
+        return [key_slot(key) for key in keys]
+    # A hash tag: what lies between the first "{" and the first "}" after it, when not empty.
+    tag = _HASH_TAG.match
+    return [crc_hqx(m[1] if (m := tag(data)) else data, 0) & _SLOT_MASK for data in datas]
+
+
 def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
     """Split a ``multi_shard`` command into one command per slot, in first-key order.
 
@@ -172,24 +200,26 @@ def split_by_slot(meta: CommandMeta, args: tuple[ArgT, ...]) -> list[Part]:
         raise cross_slot_error(meta, [])
     step = spec.step
     head, tail = args[: starts.start], args[starts[-1] + step :]
-    groups: dict[int, tuple[list[ArgT], list[int]]] = {}
-    # key_slot inlined for the common key (str or bytes, no hash tag): a frame per key is
-    # most of a split's own cost.
     keys = args[starts.start : starts.stop : step]
-    for position, key in enumerate(keys):
-        data = key if type(key) is bytes else key.encode() if type(key) is str else b"{"
-        slot = crc_hqx(data, 0) & _SLOT_MASK if data.find(b"{") < 0 else key_slot(key)
+    slots = slots_of(keys)
+    # A slot per key of a plain key list (MGET's common case): a part per key, no grouping.
+    if len(head) == 1 and not tail and step == 1 and len(set(slots)) == len(slots):
+        name = head[0]
+        pairs = enumerate(zip(slots, keys, strict=True))
+        return [(slot, (name, key), [at]) for at, (slot, key) in pairs]
+    groups: dict[int, list[int]] = {}
+    for position, slot in enumerate(slots):
         group = groups.get(slot)
         if group is None:
-            group = groups[slot] = ([], [])
-        if step == 1:
-            group[0].append(key)
+            groups[slot] = [position]
         else:
-            start = starts[position]
-            group[0].extend(args[start : start + step])
-        group[1].append(position)
+            group.append(position)
     parts: list[Part] = []
-    for slot, (words, positions) in groups.items():
+    for slot, positions in groups.items():
+        if step == 1:
+            words = [keys[position] for position in positions]
+        else:
+            words = [w for p in positions for w in args[starts[p] : starts[p] + step]]
         own = head
         if count_at is not None:  # the part's own key count
             own = (*head[:count_at], len(positions), *head[count_at + 1 :])
@@ -207,9 +237,13 @@ def reassemble(parts: Sequence[Part], replies: Sequence[Any]) -> list[Any]:
     Returns:
         One item per key of the original command, in its order.
     """
-    total = sum(len(positions) for _, _, positions in parts)
-    result: list[Any] = [None] * total
+    result: list[Any] = [None] * sum([len(positions) for _, _, positions in parts])
+    reply: Any
     for (_, _, positions), reply in zip(parts, replies, strict=True):
+        # (``type(reply) is list`` would narrow the reply to a list of unknown items.)
+        if reply.__class__ is list and len(reply) == 1 == len(positions):  # MGET's usual part
+            result[positions[0]] = reply[0]
+            continue
         for position, item in zip(positions, reply, strict=True):
             result[position] = item
     return result

@@ -28,7 +28,14 @@ from redis_oxide._command import ArgT
 from redis_oxide._protocol import _encode, _hiredis
 from redis_oxide._protocol._hiredis import HIREDIS_AVAILABLE, PLAIN_TYPES, pack_plain
 
-__all__ = ["THREE_TOKENS", "TWO_TOKENS", "is_late", "join_frames", "pack_args"]
+__all__ = [
+    "THREE_TOKENS",
+    "TWO_TOKENS",
+    "is_late",
+    "join_frames",
+    "pack_args",
+    "two_token_template",
+]
 
 _MAX_NAMES: Final = 512
 
@@ -55,6 +62,20 @@ def _template(name: str, count: int, cache: dict[str, bytes]) -> bytes | None:
     template = head + raw.replace(b"%", b"%%") + b"\r\n" + b"$%d\r\n%b\r\n" * (count - 1)
     cache[name] = template
     return template
+
+
+def two_token_template(name: str) -> bytes | None:
+    """The frame template of a two-token command ``name key``, made on first use.
+
+    Args:
+        name: The command's name.
+
+    Returns:
+        The template, whose ``%`` with ``(len(key), key)`` (``key`` bytes) gives the bytes
+        ``pack_args((name, key))`` gives; None when the cache is full or ``name`` does not
+        encode.
+    """
+    return _TWO.get(name) or _template(name, 2, _TWO)
 
 
 def pack_args(args: tuple[ArgT, ...]) -> bytes:
