@@ -20,7 +20,6 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,7 +27,7 @@ import pytest
 from redis_oxide import Message, RedisCluster, Resubscribed
 from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import MovedError, NoPermError
-from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command, start_cluster
+from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 from tests.cluster._load import promotion_after
 from tests.cluster._migrate import move_slot, slot_owners
 from tests.cluster._traffic import Traffic, channels_over, spread_channels
@@ -236,18 +235,6 @@ async def test_a_refused_shard_subscription_raises_and_is_forgotten(
             raw_command(node.endpoint, "ACL", "DELUSER", user)
 
 
-@pytest.fixture
-def own_cluster() -> Iterator[ClusterInfo]:
-    cluster = start_cluster(modules=False)
-    try:
-        yield cluster
-    finally:
-        for node in cluster.nodes:
-            if node.process is not None:
-                node.process.kill()
-                node.process.close()
-
-
 async def _subscribed(
     cluster: ClusterInfo,
 ) -> tuple[RedisCluster[str], RedisCluster[str], list[str]]:
@@ -261,14 +248,14 @@ async def _subscribed(
 
 @pytest.mark.slow
 async def test_shard_channels_follow_a_migration_and_a_crash(
-    own_cluster: ClusterInfo, figures: Figure
+    fresh_cluster: ClusterInfo, figures: Figure
 ) -> None:
     notices: list[Resubscribed] = []
-    subscriber, publisher, channels = await _subscribed(own_cluster)
+    subscriber, publisher, channels = await _subscribed(fresh_cluster)
     # A channel of the second primary moves to the third; then the second dies. The first
     # stays up to tell the owners.
-    source, target = own_cluster.primaries[1], own_cluster.primaries[2]
-    moved = channels_over(slot_owners(own_cluster), source, channels)[0]
+    source, target = fresh_cluster.primaries[1], fresh_cluster.primaries[2]
+    moved = channels_over(slot_owners(fresh_cluster), source, channels)[0]
     slot = key_slot(moved)
     # A second client whose map is loaded now and never refreshed: its SSUBSCRIBE on the
     # moved slot goes to the old owner, which answers MOVED.
@@ -289,15 +276,15 @@ async def test_shard_channels_follow_a_migration_and_a_crash(
         traffic.start(p)
         await asyncio.sleep(1.0)
 
-        await asyncio.to_thread(move_slot, own_cluster, source, target, slot)
+        await asyncio.to_thread(move_slot, fresh_cluster, source, target, slot)
         migrated = time.monotonic()
         await until(lambda: traffic.got_one_after([moved], migrated), 5, "the moved channel")
         await stale_pubsub.ssubscribe(moved)
         assert _shard_subscribers(target, [moved]) == {moved: 2}
         await asyncio.sleep(1.0)
 
-        victim, replica = source, own_cluster.replicas[1]
-        orphans = channels_over(slot_owners(own_cluster), victim, channels)
+        victim, replica = source, fresh_cluster.replicas[1]
+        orphans = channels_over(slot_owners(fresh_cluster), victim, channels)
         assert moved not in orphans
         assert victim.process is not None
         pid = victim.process.pid or 0
@@ -307,10 +294,10 @@ async def test_shard_channels_follow_a_migration_and_a_crash(
         await asyncio.sleep(0.5)
         await traffic.stop()
         live = ClusterInfo(
-            tuple(n for n in own_cluster.nodes if n is not victim),
-            own_cluster.primaries,
-            own_cluster.replicas,
-            own_cluster.startup_url,
+            tuple(n for n in fresh_cluster.nodes if n is not victim),
+            fresh_cluster.primaries,
+            fresh_cluster.replicas,
+            fresh_cluster.startup_url,
         )
         await _settled_placement(live, channels, {moved: 2})
 
@@ -353,12 +340,12 @@ async def test_shard_channels_follow_a_migration_and_a_crash(
 
 @pytest.mark.slow
 async def test_shard_channels_follow_a_manual_failover(
-    own_cluster: ClusterInfo, figures: Figure
+    fresh_cluster: ClusterInfo, figures: Figure
 ) -> None:
     notices: list[Resubscribed] = []
-    subscriber, publisher, channels = await _subscribed(own_cluster)
-    primary, replica = own_cluster.primaries[1], own_cluster.replicas[1]
-    affected = channels_over(slot_owners(own_cluster), primary, channels)
+    subscriber, publisher, channels = await _subscribed(fresh_cluster)
+    primary, replica = fresh_cluster.primaries[1], fresh_cluster.replicas[1]
+    affected = channels_over(slot_owners(fresh_cluster), primary, channels)
     traffic = Traffic(publisher, channels)
     async with subscriber, publisher, subscriber.pubsub(on_reconnect=notices.append) as p:
         await p.ssubscribe(*channels)
@@ -370,7 +357,7 @@ async def test_shard_channels_follow_a_manual_failover(
         await until(lambda: traffic.got_one_after(affected, promoted), 10, "the moved channels")
         await asyncio.sleep(1.0)
         await traffic.stop()
-        await _settled_placement(own_cluster, channels, {})
+        await _settled_placement(fresh_cluster, channels, {})
 
     gaps = [traffic.gap_after(c, promoted) for c in affected]
     assert None not in gaps
