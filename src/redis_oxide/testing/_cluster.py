@@ -6,8 +6,9 @@ give each primary a distinct config epoch and its slot range
 CLUSTER MEET; once every node knows every other, attach replicas with
 CLUSTER REPLICATE; then poll until all nodes agree. "Agree" means every
 node reports cluster_state:ok with all 16384 slots, sees the same three
-primaries each with its replica and no failure flags, and every replica's
-link is up with its offset equal to its primary's. Polling uses real
+primaries each with its replica and no failure flags, groups the nodes in
+three shards of two in CLUSTER SHARDS (shard ids travel by gossip), and
+every replica's link is up with its offset equal to its primary's. Polling uses real
 commands at short intervals under one overall deadline.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 from redis_oxide.testing._binaries import redis_7_launcher, stack_launcher, stack_module_paths
 from redis_oxide.testing._errors import RawReplyError, ServerStartError
@@ -114,6 +116,7 @@ def _converged(
                 problems.append(f"{node.port} sees {row[1]} as {row[2]}")
             elif row[0] in expected and ("slave" not in flags or row[3] != expected[row[0]]):
                 problems.append(f"{node.port} sees {row[1]} as {row[2]} of {row[3]}")
+    problems += [problem for node in nodes if (problem := _shards_grouped(node)) is not None]
     for primary, replica in pairs:
         primary_info = parse_info(raw_command(nodes[primary].endpoint, "INFO", "replication"))
         replica_info = parse_info(raw_command(nodes[replica].endpoint, "INFO", "replication"))
@@ -124,6 +127,34 @@ def _converged(
         ):
             problems.append(f"replica {nodes[replica].port} not in sync")
     return problems
+
+
+def _shards_grouped(node: ServerProcess) -> str | None:
+    # CLUSTER SHARDS groups nodes by shard id, which reaches the other nodes by gossip after
+    # CLUSTER REPLICATE (Redis 7.2+): until then a replica shows as a shard of its own, with
+    # no primary, to whoever reads the map that way.
+    shards = raw_command(node.endpoint, "CLUSTER", "SHARDS")
+    if not isinstance(shards, list):
+        return f"{node.port}: CLUSTER SHARDS returned {shards!r}"
+    sizes = sorted(len(_field(shard, "nodes")) for shard in shards)
+    if sizes != [2] * PRIMARY_COUNT:
+        return f"{node.port} groups the nodes in shards of {sizes}"
+    return None
+
+
+def _field(record: object, name: str) -> list[object]:
+    # A field of a RESP2 record (flat name/value list) or a RESP3 map; [] when absent.
+    if isinstance(record, dict):
+        items = list(cast("dict[object, object]", record).items())
+    elif isinstance(record, list):
+        flat = cast("list[object]", record)
+        items = list(zip(flat[0::2], flat[1::2], strict=False))
+    else:
+        return []
+    for key, value in items:
+        if key in (name, name.encode()) and isinstance(value, list):
+            return cast("list[object]", value)
+    return []
 
 
 def start_cluster(
