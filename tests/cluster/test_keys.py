@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from codegen.dump_modules import load_module_overrides
+from redis_oxide._cluster._router import slots_of
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._generated import Commands
 from redis_oxide._generated._meta import COMMANDS
@@ -248,3 +249,14 @@ def test_key_slot_matches_cluster_keyslot(
     figures("keys compared with CLUSTER KEYSLOT", len(keys))
     figures("wrong slots", len(wrong))
     assert wrong == []
+    # The cluster router's column form (its own hash-tag pattern for str/bytes key lists),
+    # on lists with tags, without any "{", and with keys of other types.
+    server = dict(zip(map(repr, keys), slots, strict=True))
+    texts = [k for k in keys if isinstance(k, str | bytes)]
+    untagged = [k for k in texts if "{" not in (k if isinstance(k, str) else k.decode("latin-1"))]
+    for column in (texts, untagged, keys):
+        assert slots_of(column) == [server[repr(k)] for k in column]
+    figures(
+        "keys placed by slots_of: tagged lists / untagged / mixed types",
+        (len(texts), len(untagged), len(keys)),
+    )

@@ -57,13 +57,13 @@ from redis_oxide._protocol import encode_command
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["run_cluster_batch", "settle_node"]
+__all__ = ["NODE_TYPES", "run_cluster_batch", "settle_node"]
 
 Parser = Callable[[Any], Any] | None
 
 _SLOT_MASK = SLOT_COUNT - 1
 #: The slot tables' entries that are node executors (the rest: down or unknown nodes).
-_NODE_TYPES = (ServerExecutor, CachingExecutor)
+NODE_TYPES = frozenset({ServerExecutor, CachingExecutor})
 
 
 class _Part:
@@ -248,7 +248,7 @@ def _split_command(
     parts: list[_Part] = []
     for slot, sub, _ in split:
         target = table[slot]
-        if type(target) not in _NODE_TYPES:
+        if type(target) not in NODE_TYPES:
             target = _node_at(cluster, route_address(cluster, meta, sub, False))
         parts.append(_Part(index, cast("NodeExecutor | None", target), sub))
     if meta.response_policy is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from binascii import crc_hqx
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis_oxide._command import ArgT, CommandMeta, KeySpec, KeySpecFlag, RequestPolicy
 from redis_oxide._exceptions import CrossSlotError
@@ -165,11 +165,12 @@ def slots_of(keys: Sequence[ArgT]) -> list[int]:
     """
     # key_slot inlined for the common keys (str or bytes, no hash tag), in comprehensions: a
     # frame or a loop step per key is most of what placing many keys costs.
-    datas = [k if type(k) is bytes else k.encode() if type(k) is str else b"{" for k in keys]
+    wire = [k if type(k) is bytes else k.encode() if type(k) is str else None for k in keys]
+    if None in wire:  # a key of another type: key_slot says what it hashes, or refuses it
+        return [key_slot(key) for key in keys]
+    datas = cast("list[bytes]", wire)
     if b"".join(datas).find(b"{") < 0:
         return [crc_hqx(data, 0) & _SLOT_MASK for data in datas]
-    if b"{" in datas:  # (a key of another type: key_slot says what it hashes, or refuses it)
-        return [key_slot(key) for key in keys]
     # A hash tag: what lies between the first "{" and the first "}" after it, when not empty.
     tag = _HASH_TAG.match
     return [crc_hqx(m[1] if (m := tag(data)) else data, 0) & _SLOT_MASK for data in datas]
