@@ -15,6 +15,9 @@ Rules this module keeps:
 - A miss joins the same read already in flight unless an invalidation of its key or a
   flush came since that read was sent (``_cache_flight``): concurrent misses of a key send
   one read.
+- With ``CacheConfig.refresh``, an entry the server invalidates after a hit marked it is read
+  again as the invalidation is read (``_refresh``), sent like a miss and registered as its
+  key's flight, so the key's next readers hit or join it instead of missing one by one.
 - A read that races an invalidation never fills (``_cache_store``). Writes through this
   client invalidate their keys when sent and again when answered (a read that the server
   ran before the write but that was answered after it is refused either way); keyless writes
@@ -39,30 +42,26 @@ import copy
 import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeVar
 
 from redis_oxide._cache_config import (
     FLUSH,
     WRITE_KEYS,
-    CacheConfig,
     command_plan,
     prefix_bytes,
 )
-from redis_oxide._cache_flight import join, prune
-from redis_oxide._cache_store import Cache, key_bytes
+from redis_oxide._cache_flight import join, prune, quiet_flight
+from redis_oxide._cache_store import Cache, Entry, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection import Connection
-from redis_oxide._connection_setup import ConnectionConfig, Connector
-from redis_oxide._exceptions import RedisError
-from redis_oxide._executor import Reroute, ServerExecutor
+from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
 from redis_oxide._pool._batch import Batch
 from redis_oxide._pool._interfaces import ConnectionStrategy
-from redis_oxide._retry import Retry
 
-__all__ = ["Cache", "CachingExecutor", "caching_executor", "with_cache"]
+__all__ = ["Cache", "CachingExecutor"]
 
 T = TypeVar("T")
 
@@ -148,6 +147,8 @@ class CachingExecutor:
         self._hook = tracked._hook_read
         self._entries = cache._entries
         self._fill = cache._fill
+        if cache.config.refresh:
+            cache._refresher = self._refresh
 
     @property
     def cache(self) -> Cache:
@@ -265,7 +266,7 @@ class CachingExecutor:
             return join(flight, _partial(self._miss, meta, args, parser, index))
         cache.misses += 1
         sent = cache._tick
-        fill = _partial(self._fill, rkey, args, parser, sent, epoch)
+        fill = _partial(self._fill, rkey, args, parser, sent, epoch, meta)
         tracking = self._pool.sole
         if tracking is not None and tracking.available:
             result: Awaitable[T] = tracking.send(args, fill, meta, self._timeout, self._hook)
@@ -276,6 +277,35 @@ class CachingExecutor:
             if len(flights) > cache._flights_limit:
                 cache._flights_limit = prune(flights)
         return result
+
+    def _refresh(self, entries: list[Entry]) -> None:
+        # The cache's refresher: each read goes out as a miss would and registers as the
+        # flight its key's next misses join. Called while the invalidation is read, so the
+        # reads are sent behind it and their replies show the change.
+        tracking = self._pool.sole
+        if tracking is None or not tracking.available:
+            return  # the misses will read (the connection's end flushes the cache anyway)
+        cache = self._cache
+        flights = cache._flights
+        sent = cache._tick
+        epoch = cache._epoch
+        fill = self._fill
+        for entry in entries:
+            args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
+            try:
+                result = tracking.send(
+                    args,
+                    _partial(fill, rkey, args, parser, sent, epoch, meta),
+                    meta,
+                    self._timeout,
+                    self._hook,
+                )
+            except Exception:  # the connection is closing: the next reads miss
+                return
+            flights[args] = quiet_flight(result, sent, epoch, parser)
+            cache.refreshes += 1
+        if len(flights) > cache._flights_limit:
+            cache._flights_limit = prune(flights)
 
     def _write(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
@@ -350,8 +380,8 @@ class CachingExecutor:
         """``ServerExecutor.rerun`` on the client's executor, past the cache.
 
         A topology's ``Reroute`` calls it once the server moved (Sentinel failover). The
-        cache's own misses come here without their fill (``_unfilled``): a reply read on a
-        connection that does not track must never be kept.
+        cache's own misses come here without their fill (``_cache_setup._unfilled``): a reply
+        read on a connection that does not track must never be kept.
         """
         return self._inner.rerun(meta, args, parser, deadline)
 
@@ -363,83 +393,3 @@ class CachingExecutor:
         """Stop watching, close both executors' connections and drop every entry."""
         await self._connector.stop()
         await asyncio.gather(self._inner.aclose(grace), self._tracked.aclose(grace))
-
-
-def caching_executor(
-    inner: ServerExecutor,
-    connector: Connector,
-    config: CacheConfig,
-    connection: ConnectionConfig,
-    retry: Retry,
-) -> CachingExecutor:
-    """Put a cache in front of ``inner``, with a tracking connection through ``connector``.
-
-    Args:
-        inner: The client's executor (its ``command_timeout`` bounds the cache's misses).
-        connector: Where the client connects; the tracking connection goes there too.
-        config: The cache's configuration.
-        connection: The client's connection settings (text encoding, connect timeout).
-        retry: Reconnect and re-run policy of the tracking connection.
-
-    Returns:
-        The executor to bind onto the client.
-    """
-    cache = Cache._new(config, encoding=connection.encoding)
-    tracking = TrackingConnector(connector, cache, connection.connect_timeout)
-    # The tracking connection leases nothing; its dedicated pool stays empty.
-    pool = MultiplexedPool(tracking, connections=1, max_dedicated=1, pool_timeout=0, retry=retry)
-    tracked = ServerExecutor(
-        pool,
-        retry=retry,
-        command_timeout=inner.command_timeout,
-        reroute=_unfilled(inner._reroute, cache),
-    )
-    return CachingExecutor(inner, tracked, pool, cache, tracking)
-
-
-def _unfilled(reroute: Reroute | None, cache: Cache) -> Reroute | None:
-    """The client's ``Reroute`` for the cache's misses, given their parser without the fill.
-
-    A miss the server refused for a reason of topology (a Sentinel primary demoted, LOADING)
-    is re-run where the client's ``Reroute`` sends it: through the client's connections,
-    which track nothing, so its reply must not be kept.
-    """
-    if reroute is None:
-        return None
-
-    def rerouted(
-        error: RedisError,
-        meta: CommandMeta,
-        args: Sequence[ArgT],
-        parser: Callable[[Any], Any] | None,
-        deadline: float | None,
-    ) -> Awaitable[Any] | None:
-        if getattr(parser, "func", None) == cache._fill:  # a miss: its fill is a partial
-            parser = cast("functools.partial[Any]", parser).args[2]
-        return reroute(error, meta, args, parser, deadline)
-
-    return rerouted
-
-
-def with_cache(
-    executor: ServerExecutor | CachingExecutor, use: bool | None
-) -> ServerExecutor | CachingExecutor:
-    """Return ``executor`` with its reads through the cache (``use``) or past it.
-
-    Args:
-        executor: A client's executor.
-        use: Whether cacheable reads use the cache; None leaves the executor as it is.
-
-    Returns:
-        An executor sharing ``executor``'s connections (and cache).
-
-    Raises:
-        ValueError: ``use`` on an executor without a cache.
-    """
-    if use is None:
-        return executor
-    if isinstance(executor, CachingExecutor):
-        return executor.bypassing(not use)
-    if use:
-        raise ValueError("cache=True needs a client built with Redis(cache=...)")
-    return executor

@@ -91,6 +91,11 @@ class ClusterCache:
         return sum(cache.coalesced for _, cache in self._made)
 
     @property
+    def refreshes(self) -> int:
+        """Reads a node's cache sent by itself for invalidated entries that had been read."""
+        return sum(cache.refreshes for _, cache in self._made)
+
+    @property
     def evictions(self) -> int:
         """Entries dropped to stay within a node's bounds, or past ``ttl``."""
         return sum(cache.evictions for _, cache in self._made)
@@ -122,6 +127,7 @@ class ClusterCache:
         return (
             f"<redis_oxide.ClusterCache nodes={len(self.nodes())} entries={len(self)} "
             f"bytes={self.bytes_used} hits={self.hits} misses={self.misses} "
+            f"coalesced={self.coalesced} refreshes={self.refreshes} "
             f"evictions={self.evictions} invalidations={self.invalidations} "
             f"flushes={self.flushes}>"
         )

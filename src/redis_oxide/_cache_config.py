@@ -123,6 +123,11 @@ class CacheConfig:
             when it is idle, or that some read was answered when it is busy. Silent for an
             interval, it counts as lost and the cache is flushed (a single read slower than
             that counts as silence too). None turns the check off.
+        refresh: When the server invalidates an entry that was read since it was filled,
+            read it again at once (``Cache.refreshes``), so the next read finds the new value
+            instead of missing; concurrent reads wait for that read. An entry nobody read
+            since its fill is dropped, so this adds at most one read per read of the key
+            (the last refresh before the key goes quiet). False only drops entries.
 
     Raises:
         ValueError: A bound is not positive, a command is unknown or not cacheable, or
@@ -137,6 +142,7 @@ class CacheConfig:
     mode: TrackingMode = "default"
     prefixes: Sequence[str | bytes] = ()
     health_check_interval: float | None = _DEFAULT_HEALTH_CHECK
+    refresh: bool = True
     # Per cacheable command name, the index of its key (computed, not an option).
     _key_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
@@ -149,6 +155,8 @@ class CacheConfig:
             value: float | None = getattr(self, name)
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a positive number of seconds or None")
+        if type(self.refresh) is not bool:  # a frozen dataclass does not check types
+            raise TypeError(f"refresh must be a bool, got {self.refresh!r}")
         if self.mode not in ("default", "bcast"):
             raise ValueError(f"mode must be 'default' or 'bcast', not {self.mode!r}")
         prefixes = _strings("prefixes", self.prefixes)

@@ -21,6 +21,9 @@ them in the fill):
 - Flights are found by argument tuple: one record per tuple, the latest read sent for it. A
   fill removes its own record; a read that ended without its fill leaves its record behind,
   and records are pruned to those still in flight when the dict doubles.
+- A refresh (a read the cache sent by itself) has no caller to see its error: its flight
+  watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
+  the watch off, so a read that filled costs no callback.
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ from typing import Any, Final, TypeAlias
 
 from redis_oxide._exceptions import ServerError
 
-__all__ = ["WAITERS", "Flight", "answer", "join", "prune"]
+__all__ = ["WAITERS", "Flight", "answer", "join", "prune", "quiet_flight"]
 
 #: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
-#: (None until a miss joins), waiter futures ...]
+#: (None until a miss joins, or a refresh's quiet watch), waiter futures ...]
 Flight: TypeAlias = list[Any]
 #: Index of a flight's first waiter.
 WAITERS: Final = 5
@@ -47,11 +50,19 @@ MIN_LIMIT: Final = 1024
 _SHARED: Final = frozenset({bytes, str, int, float, bool, type(None)})
 
 
+def quiet_flight(sent: asyncio.Future[Any], tick: int, epoch: int, parser: Any) -> Flight:
+    """Return the flight of a refresh: its error, if it ends in one, is retrieved."""
+    sent.add_done_callback(_retrieve)
+    return [sent, tick, epoch, parser, _retrieve]
+
+
 def join(flight: Flight, again: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
     """Wait for ``flight``'s read; ``again`` misses anew if it ends without an answer."""
     sent: asyncio.Future[Any] = flight[0]
     waiter: asyncio.Future[Any] = sent.get_loop().create_future()
-    if flight[4] is None:  # the first waiter: watch the read's end once
+    if flight[4] is None or flight[4] is _retrieve:  # the first waiter: watch the read's end
+        if flight[4] is not None:
+            sent.remove_done_callback(_retrieve)  # ``_hand_on`` retrieves the error too
         watch = functools.partial(_hand_on, flight, again)
         sent.add_done_callback(watch)
         flight[4] = watch
@@ -80,6 +91,12 @@ def prune(flights: dict[Any, Flight]) -> int:
     for args in ended:
         del flights[args]
     return max(MIN_LIMIT, 2 * len(flights))
+
+
+def _retrieve(sent: asyncio.Future[Any]) -> None:
+    # A refresh's error (a timeout, a lost connection) is nobody's: it is only retrieved.
+    if not sent.cancelled():
+        sent.exception()
 
 
 def _hand_on(

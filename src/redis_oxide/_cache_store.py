@@ -37,22 +37,20 @@ from typing import Any, Final, TypeAlias
 
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_flight import MIN_LIMIT, WAITERS, Flight, answer
+from redis_oxide._cache_values import Copier, examine
 from redis_oxide._command import ArgT
 
-__all__ = ["Cache", "Copier", "Entry", "key_bytes"]
+__all__ = ["Cache", "Entry", "key_bytes"]
 
-#: Makes the copy of a cached value that a hit hands out; None for immutable values.
-Copier: TypeAlias = Callable[[Any], Any] | None
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
-#: hit since the eviction hand last passed (None once dropped)]: a list, so a hit marks it
-#: in place.
+#: hit since it was filled or the eviction hand last passed (None once dropped), command
+#: metadata]: a list, so a hit marks it in place.
 Entry: TypeAlias = list[Any]
 
 # What an entry costs besides its value and key bytes: the argument tuple, the entry tuple,
 # the dict and index slots (measured with tracemalloc on CPython 3.11: 180-230 bytes).
 _ENTRY_OVERHEAD: Final = 200
 
-_SCALARS: Final = frozenset({bytes, str, int, float, bool, type(None)})
 _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
@@ -88,6 +86,8 @@ class Cache:
         misses: Cacheable reads sent to the server.
         coalesced: Cacheable reads that missed while the same read was in flight, and
             waited for its reply instead of sending their own.
+        refreshes: Reads the cache sent by itself, for entries the server invalidated that
+            had been read since they were filled (``CacheConfig.refresh``).
         evictions: Entries dropped to stay within ``max_entries``/``max_bytes`` or past ``ttl``.
         invalidations: Entries dropped because their key changed (a server invalidation or
             a write through this client).
@@ -108,6 +108,7 @@ class Cache:
         "_max_bytes",
         "_max_entries",
         "_queue",
+        "_refresher",
         "_tick",
         "_ttl",
         "coalesced",
@@ -117,6 +118,7 @@ class Cache:
         "hits",
         "invalidations",
         "misses",
+        "refreshes",
     )
 
     def __init__(self) -> None:
@@ -142,13 +144,15 @@ class Cache:
         cache._max_bytes = config.max_bytes
         cache._ttl = config.ttl
         cache.hits = cache.misses = cache.evictions = cache.invalidations = cache.flushes = 0
-        cache.coalesced = 0
+        cache.coalesced = cache.refreshes = 0
+        cache._refresher = None
         return cache
 
     config: CacheConfig
     hits: int
     misses: int
     coalesced: int
+    refreshes: int
     evictions: int
     invalidations: int
     flushes: int
@@ -160,6 +164,8 @@ class Cache:
     #: The latest read in flight per argument tuple, with the misses waiting for it.
     _flights: dict[tuple[ArgT, ...], Flight]
     _flights_limit: int
+    #: Re-reads invalidated entries that were read since their fill (None: not asked for).
+    _refresher: Callable[[list[Entry]], None] | None
     _tick: int
     _epoch: int
     #: Replies of cache reads so far: the tracking connection's watcher reads it.
@@ -185,6 +191,7 @@ class Cache:
         return (
             f"<redis_oxide.Cache entries={len(self._entries)} bytes={self._bytes} "
             f"hits={self.hits} misses={self.misses} coalesced={self.coalesced} "
+            f"refreshes={self.refreshes} "
             f"evictions={self.evictions} "
             f"invalidations={self.invalidations} flushes={self.flushes}>"
         )
@@ -198,15 +205,17 @@ class Cache:
         parser: Any,
         sent: int,
         epoch: int,
+        meta: Any,
         reply: Any,
     ) -> Any:
         """Parse a read's reply, and keep it unless the key changed since the read was sent.
 
         Bound by ``functools.partial`` to the read as it is sent (``sent`` is ``_tick`` then,
-        ``epoch`` is ``_epoch``) and given to the connection as the read's parser: it runs as
-        the reply is read, in stream order with the push frames around it, and only for a
-        caller still waiting. The read's flight record, if it is still the latest, goes, and
-        its waiters get their copies before the sender's future is resolved.
+        ``epoch`` is ``_epoch``, ``meta`` the command's, kept for a refresh) and given to the
+        connection as the read's parser: it runs as the reply is read, in stream order with
+        the push frames around it, and only for a caller still waiting. The read's flight
+        record, if it is still the latest, goes, and its waiters get their copies before the
+        sender's future is resolved.
         """
         self._answered += 1
         value = reply if parser is None else parser(reply)
@@ -215,6 +224,8 @@ class Cache:
             if flight[1] == sent and flight[2] == epoch and flight[3] is parser:
                 if len(flight) > WAITERS:
                     answer(flight, value)
+                elif flight[4] is not None:  # a refresh's quiet watch: it ended well
+                    flight[0].remove_done_callback(flight[4])
             else:
                 self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
@@ -225,7 +236,7 @@ class Cache:
             copier: Copier = None
             kept = value
         else:
-            examined = _examine(value)
+            examined = examine(value)
             if examined is None:
                 return value  # not a type the cache can hand out safely (a reply model)
             size, copier = examined
@@ -240,7 +251,7 @@ class Cache:
             self._drop(old)
         ttl = self._ttl
         expires = None if ttl is None else _monotonic() + ttl
-        entry: Entry = [kept, parser, expires, copier, rkey, size, args, False]
+        entry: Entry = [kept, parser, expires, copier, rkey, size, args, False, meta]
         entries[args] = entry
         same_key = self._by_key.get(rkey)
         if same_key is None:
@@ -293,8 +304,11 @@ class Cache:
 
     # -- invalidation ----------------------------------------------------------------------------
 
-    def _invalidate(self, rkeys: Sequence[bytes]) -> None:
-        """Drop the entries of ``rkeys`` and refuse the replies of their reads in flight."""
+    def _invalidate(self, rkeys: Sequence[bytes], hot: list[Entry] | None = None) -> None:
+        """Drop the entries of ``rkeys`` and refuse the replies of their reads in flight.
+
+        ``hot`` receives the dropped entries that a hit marked since their fill.
+        """
         self._tick = tick = self._tick + 1
         entries, invalidated = self._entries, self._invalidated
         for rkey in rkeys:
@@ -303,6 +317,8 @@ class Cache:
             if cached is not None:
                 for entry in cached:
                     del entries[entry[6]]
+                    if hot is not None and entry[7]:
+                        hot.append(entry)
                     entry[7] = None
                     self._bytes -= entry[5]
                 self.invalidations += len(cached)
@@ -341,8 +357,9 @@ class Cache:
     def _on_push(self, frame: Any) -> None:
         """Apply a RESP3 push frame of a tracking connection (the connection's push handler).
 
-        ``invalidate`` with a list of keys drops those keys; with null (FLUSHALL, FLUSHDB, or
-        the server's own tracking table overflowing) it drops everything.
+        ``invalidate`` with a list of keys drops those keys, and hands those a hit marked
+        since their fill to the refresher; with null (FLUSHALL, FLUSHDB, or the server's own
+        tracking table overflowing) it drops everything.
         """
         if len(frame) < 2 or frame[0] not in _INVALIDATE:
             return
@@ -351,17 +368,26 @@ class Cache:
             self._flush()
             return
         encoding = self._encoding
+        rkeys: list[bytes]
         if encoding is None:
-            self._invalidate(keys)
+            rkeys = keys
+        else:
+            rkeys = []
+            for key in keys:
+                if "\ufffd" in key:
+                    # The key's bytes did not decode, so they cannot be matched: drop all.
+                    self._flush()
+                    return
+                rkeys.append(key.encode(encoding, "surrogateescape"))
+        refresher = self._refresher
+        if refresher is None:
+            self._invalidate(rkeys)
             return
-        rkeys: list[bytes] = []
-        for key in keys:
-            if "\ufffd" in key:
-                # The key's bytes did not decode, so they cannot be matched: drop everything.
-                self._flush()
-                return
-            rkeys.append(key.encode(encoding, "surrogateescape"))
-        self._invalidate(rkeys)
+        hot: list[Entry] = []
+        self._invalidate(rkeys, hot)
+        if hot:
+            # Sent now, behind the invalidation: their replies show the change.
+            refresher(hot)
 
 
 _INVALIDATE: Final = frozenset({b"invalidate", "invalidate"})
@@ -371,57 +397,3 @@ _INVALIDATE: Final = frozenset({b"invalidate", "invalidate"})
 _INVALIDATED_LIMIT: Final = 8192
 # Stale queue slots tolerated beyond twice the entries before the queue is rebuilt.
 _QUEUE_SLACK: Final = 1024
-
-
-def _examine(value: Any) -> tuple[int, Copier] | None:
-    """Return (size, copier) for a value the cache may keep, or None for one it must not."""
-    kind: type[object] = value.__class__
-    if kind in _SCALARS:
-        return _getsizeof(value), None
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        size = _getsizeof(value)
-        deep = False
-        for item in value:
-            found = _examine(item)
-            if found is None:
-                return None
-            size += found[0]
-            deep = deep or found[1] is not None
-        if deep:
-            return size, _deep_copy
-        return size, _FLAT_COPIES[kind]
-    if kind is dict:
-        size = _getsizeof(value)
-        deep = False
-        for key, item in value.items():
-            found = _examine(item)
-            if type(key) not in _SCALARS or found is None:
-                return None
-            size += _getsizeof(key) + found[0]
-            deep = deep or found[1] is not None
-        return size, _deep_copy if deep else _COPY_DICT
-    return None
-
-
-# The C methods that copy a flat container.
-_COPY_DICT: Final[Copier] = dict[Any, Any].copy
-_FLAT_COPIES: Final[dict[type[object], Copier]] = {
-    list: list[Any].copy,
-    set: set[Any].copy,
-    tuple: None,
-    frozenset: None,
-}
-
-
-def _deep_copy(value: Any) -> Any:
-    """Copy the mutable containers of a nested value; strings and numbers are shared."""
-    kind: type[object] = value.__class__
-    if kind is list:
-        return [_deep_copy(item) for item in value]
-    if kind is dict:
-        return {key: _deep_copy(item) for key, item in value.items()}
-    if kind is tuple:
-        return tuple(_deep_copy(item) for item in value)
-    if kind is set:
-        return set(value)
-    return value

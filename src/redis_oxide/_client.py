@@ -27,7 +27,8 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Literal, Unpack, overload
 
-from redis_oxide._cache import Cache, CachingExecutor, with_cache
+from redis_oxide._cache import Cache, CachingExecutor
+from redis_oxide._cache_setup import with_cache
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions

@@ -15,8 +15,9 @@ from __future__ import annotations
 import ssl as _ssl
 from dataclasses import dataclass
 
-from redis_oxide._cache import CachingExecutor, caching_executor
+from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
+from redis_oxide._cache_setup import caching_executor
 from redis_oxide._client_options import ClientOptions, StrategyName
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._executor import Reroute, ServerExecutor

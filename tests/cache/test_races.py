@@ -5,7 +5,8 @@ same loop turn, which hides the races the cache guards against. Here the client'
 connection and its tracking connection go through two proxies to one server, so a test can
 hold either route and decide which the server sees first and which the client hears first.
 Each test fails if its guard is removed (a read filling though its key was invalidated while
-it was in flight; the invalidation when a write is sent; the one when it is answered).
+it was in flight; the invalidation when a write is sent; the one when it is answered; a
+refresh in flight standing in for the entry it replaces).
 """
 
 from __future__ import annotations
@@ -114,3 +115,28 @@ async def test_a_write_invalidates_again_when_answered(split: Split) -> None:
     assert not read.done(), "a hit served a value filled before the acknowledged write"
     split.tracking.resume()
     assert await read == b"v2"
+
+
+async def test_a_read_during_a_refresh_waits_for_it(split: Split) -> None:
+    key = _key()
+    client = split.client
+    cache = client.cache
+    assert cache is not None
+    await split.writer.set(key, "v1")
+    assert await client.get(key) == b"v1"
+    assert await client.get(key) == b"v1"  # a hit: the entry is refreshed when invalidated
+    await split.writer.set(key, "v2")
+    for _ in range(100_000):  # bounded: until the invalidation was read and the refresh sent
+        if cache.refreshes:
+            break
+        await asyncio.sleep(0)  # one loop turn: the stall below must come before the reply
+    assert cache.refreshes == 1
+    split.tracking.stall()  # the refresh's reply is held (it needs two more proxy hops)
+    read = asyncio.ensure_future(client.get(key))
+    await asyncio.sleep(HELD)
+    assert not read.done(), "a read during the refresh was served the value it replaces"
+    assert cache.coalesced == 1  # it waits for the refresh, and sends nothing of its own
+    split.tracking.resume()
+    assert await read == b"v2"
+    assert await client.get(key) == b"v2"
+    assert (cache.hits, cache.misses, cache.refreshes) == (2, 1, 1)

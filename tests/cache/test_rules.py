@@ -109,7 +109,10 @@ def _store(config: CacheConfig | None = None, encoding: str | None = None) -> Ca
 
 def _read(cache: Cache, args: tuple[str, ...]) -> Callable[[object], object]:
     """A read sent now; call the result with the reply, as the connection does."""
-    return functools.partial(cache._fill, key_bytes(args[1]), args, None, cache._tick, cache._epoch)
+    meta = COMMANDS[args[0]]
+    return functools.partial(
+        cache._fill, key_bytes(args[1]), args, None, cache._tick, cache._epoch, meta
+    )
 
 
 def _answer(read: Callable[[object], object], reply: object) -> None:

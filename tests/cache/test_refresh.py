@@ -1,0 +1,130 @@
+"""Refresh: an entry that was read, invalidated by the server, is read again at once.
+
+Each test drives a cached client and a plain writer against one server, and checks what the
+cache did with the counters and what the server ran with INFO commandstats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from redis_oxide import CacheConfig, Redis
+from redis_oxide.exceptions import WrongTypeError
+from redis_oxide.testing._info import RedisServerInfo
+from tests.cache.test_cache import settled
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _key() -> str:
+    return f"refresh:{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def writer(flushed_stack: RedisServerInfo) -> AsyncIterator[Redis[bytes]]:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        yield client
+
+
+async def _gets(writer: Redis[bytes]) -> int:
+    """How many GETs the server has run (INFO commandstats)."""
+    info = await writer.info(section=["commandstats"])
+    stat = info["commandstats"].get("cmdstat_get")
+    if stat is None:
+        return 0
+    fields = dict(field.split("=") for field in str(stat).split(","))
+    return int(fields["calls"])
+
+
+async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    key = _key()
+    await writer.set(key, "v1")
+    async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
+        cache = client.cache
+        assert cache is not None
+        assert await client.get(key) == b"v1"  # miss, fill
+        assert await client.get(key) == b"v1"  # hit: the entry is read since its fill
+        before = await _gets(writer)
+        await writer.set(key, "v2")
+        await settled(lambda: cache.refreshes == 1 and len(cache) == 1)
+        assert await client.get(key) == b"v2"
+        assert (cache.hits, cache.misses, cache.coalesced) == (2, 1, 0)
+        assert cache.invalidations == 1
+        assert await _gets(writer) == before + 1  # the refresh, and no read after it
+
+
+async def test_an_entry_nobody_read_since_its_fill_is_only_dropped(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    key = _key()
+    await writer.set(key, "v1")
+    async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
+        cache = client.cache
+        assert cache is not None
+        assert await client.get(key) == b"v1"  # filled, never hit
+        await writer.set(key, "v2")
+        await settled(lambda: cache.invalidations == 1)
+        await client.client_trackinginfo()  # a round trip behind the invalidation
+        assert (len(cache), cache.refreshes) == (0, 0)
+        assert await client.get(key) == b"v2"
+        assert (cache.hits, cache.misses) == (0, 2)
+
+
+async def test_refresh_off_drops_entries_only(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    key = _key()
+    await writer.set(key, "v1")
+    config = CacheConfig(refresh=False)
+    async with Redis(flushed_stack.host, flushed_stack.port, cache=config) as client:
+        cache = client.cache
+        assert cache is not None
+        await client.get(key)
+        await client.get(key)
+        await writer.set(key, "v2")
+        await settled(lambda: cache.invalidations == 1)
+        await client.client_trackinginfo()
+        assert (len(cache), cache.refreshes) == (0, 0)
+        assert await client.get(key) == b"v2"
+        assert (cache.hits, cache.misses) == (1, 2)
+    with pytest.raises(TypeError, match="refresh must be a bool"):
+        CacheConfig(refresh=1)  # type: ignore[arg-type]
+
+
+async def test_a_refresh_that_fails_is_nobodys_error(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    key = _key()
+    await writer.set(key, "v1")
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
+            cache = client.cache
+            assert cache is not None
+            await client.get(key)
+            await client.get(key)
+            # One transaction: the key becomes a hash, and the refresh's GET gets WRONGTYPE.
+            async with writer.pipeline(transaction=True) as tx:
+                tx.delete(key)
+                tx.hset(key, {"f": "v"})
+            await settled(lambda: cache.refreshes == 1)
+            await client.client_trackinginfo()  # the refresh was answered before this
+            assert len(cache) == 0
+            with pytest.raises(WrongTypeError):
+                await client.get(key)  # its own read
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
