@@ -7,7 +7,8 @@
   sub-command, each naming its node.
 - A real MOVED (a slot moved behind the client's back) is counted in
   ``redis.client.redirects`` (``redis.redirect.type`` MOVED, the new owner) and the GET's
-  span names the new owner, with a ``redis.rerun`` event.
+  span names the new owner, with a ``redis.rerun`` event. A real ASK (the key migrated out
+  of a slot still migrating) is counted alike, as ``ASK`` on the node that answered.
 - Durations and pool gauges are recorded per node; no span, metric attribute or
   ``redis_oxide.cluster`` log record holds the password or a value.
 """
@@ -28,7 +29,13 @@ from redis_oxide._cluster._executor import ClusterCounters
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import key_slot
 from redis_oxide.testing import ClusterInfo, raw_command
-from tests.cluster._migrate import move_slot, owner_of
+from tests.cluster._migrate import (
+    begin_migration,
+    finish_migration,
+    migrate_keys,
+    move_slot,
+    owner_of,
+)
 from tests.conftest import Figure
 from tests.observability.conftest import Recorded
 
@@ -231,3 +238,43 @@ async def test_a_cached_cluster_traces_what_reaches_the_nodes(
     assert (get.attributes or {})["server.address"] == host
     assert (get.attributes or {})["server.port"] == port
     assert [s.name for s in otel.spans()] == ["GET", "DEL"]
+
+
+async def test_a_real_ask_is_counted_with_the_node_that_answered(
+    redis_cluster: ClusterInfo, otel: Recorded, figures: Figure
+) -> None:
+    key = f"otel:ask:{uuid.uuid4().hex}"
+    slot = key_slot(key)
+    source = owner_of(redis_cluster, slot)
+    target = next(p for p in redis_cluster.primaries if p.port != source.port)
+    async with RedisCluster(
+        source.host, source.port, telemetry=otel.telemetry, topology_refresh_interval=None
+    ) as cluster:
+        await cluster.set(key, SECRET)
+        begin_migration(source, target, slot)
+        try:
+            assert migrate_keys(source, target, slot) >= 1  # the key now lives on the target
+            otel.spans_exporter.clear()
+            assert await cluster.get(key) == SECRET.encode()  # ASK, then ASKING on the target
+            points = otel.points()
+            assert (cluster.stats().asked, cluster.stats().moved) == (1, 0)
+        finally:
+            finish_migration(redis_cluster, source, target, slot)
+            move_slot(redis_cluster, target, source, slot)
+        await cluster.delete(key)
+
+    (redirect,) = points["redis.client.redirects"]
+    attributes, point = redirect
+    assert attributes == {
+        "db.system.name": "redis",
+        "redis.redirect.type": "ASK",
+        "server.address": target.host,
+        "server.port": target.port,
+    }
+    assert point.value == 1
+    get = otel.span("GET")
+    assert (get.attributes or {})["server.port"] == target.port
+    assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
+        ("redis.rerun", {"error.type": "ASK"})
+    ]
+    figures("ASK followed, counted on", f"{target.host}:{target.port}")
