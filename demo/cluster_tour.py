@@ -107,6 +107,10 @@ async def caching(url: str) -> None:
         assert cache is not None
         show("10 x get('tour:cached') -> str | None", reads[0])
         show("cache.hits / (hits + misses)", f"{cache.hits / (cache.hits + cache.misses):.0%}")
+        # A view with other per-call settings, over the same connections and slot map.
+        fresh = r.with_options(cache=False, command_timeout=2.0)
+        show("with_options(cache=False).get(...) reads the node", await fresh.get("tour:cached"))
+        show("hits unchanged by the view", cache.hits)
         await r.delete("tour:cached")
 
 

@@ -19,6 +19,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, Unpack, overload
@@ -36,6 +37,7 @@ from redis_oxide._client_cluster_view import (
 from redis_oxide._client_options import ClusterOptions
 from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
+from redis_oxide._cluster._view import UNSET_TIMEOUT, ClusterExecutorView
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._generated import StrT
@@ -137,6 +139,7 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             executor.topology.add_listener(self.cache._map_changed)
         self._bind(instrument_cluster(executor, config.client.telemetry))
         self._closed = False
+        self._is_view = False
 
     # -- construction helpers ---------------------------------------------------------------
 
@@ -178,6 +181,34 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         if decode:
             return RedisCluster(host, port, decode_responses=True, **merged)
         return RedisCluster(host, port, decode_responses=False, **merged)
+
+    def with_options(
+        self, *, command_timeout: float | None = UNSET_TIMEOUT, cache: bool | None = None
+    ) -> RedisCluster[StrT]:
+        """Return a view of this client with other per-call settings.
+
+        The view shares this client's slot map, connections and caches; closing the view
+        does nothing, closing this client closes both.
+
+        Args:
+            command_timeout: Seconds to wait for each reply, retries and redirects
+                included; None waits indefinitely.
+            cache: False reads past the node caches (writes still invalidate them); True
+                uses them.
+
+        Returns:
+            A light client view.
+
+        Raises:
+            ValueError: ``cache=True`` on a client built without a cache.
+        """
+        if cache and self.cache is None:
+            raise ValueError("cache=True needs a client built with RedisCluster(cache=...)")
+        view = copy.copy(self)
+        view._is_view = True
+        executor = ClusterExecutorView(self._executor, command_timeout=command_timeout, cache=cache)
+        view._bind(instrument_cluster(executor, self._config.telemetry))
+        return view
 
     # -- nodes -------------------------------------------------------------------------------
 
@@ -315,8 +346,10 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         topology = self._executor.topology
         known = "no map yet" if topology.map is None else f"{len(topology.map.shards)} shards"
         closed = " closed" if self._closed else ""
+        view = " view" if self._is_view else ""
         return (
-            f"<redis_oxide.RedisCluster {known} protocol={self._config.connection.protocol} "
+            f"<redis_oxide.RedisCluster{view} {known} "
+            f"protocol={self._config.connection.protocol} "
             f"strategy={self._config.strategy}{closed}>"
         )
 
@@ -353,8 +386,8 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         """
         if grace is not None and grace < 0:
             raise ValueError(f"grace must be >= 0 or None, got {grace!r}")
-        if self._closed:
-            return
+        if self._is_view or self._closed:
+            return  # a view's connections are its client's
         self._closed = True
         await self._executor.aclose(grace)
 

@@ -79,12 +79,26 @@ class TracedNode(ServerExecutor):
             command_timeout=plain.command_timeout,
             reroute=plain._reroute,
         )
+        self._plain = plain
+        self._instruments = instruments
         instruments.metrics.watch_pool(plain.strategy, None)
         traced = TracedExecutor(plain, instruments, plain.strategy, None)
         # Bound once: the cluster's fast path calls the traced executor with no frame between.
         self._execute = traced._execute  # type: ignore[method-assign]  # see module rules
         self.run_batch = traced.run_batch  # type: ignore[method-assign]  # see module rules
         self.lease = traced.lease  # type: ignore[method-assign]  # see module rules
+
+    def with_timeout(self, command_timeout: float | None) -> ServerExecutor:
+        """Return a traced executor sharing this one's strategy with another timeout.
+
+        Args:
+            command_timeout: Seconds each non-blocking command waits; None waits
+                indefinitely.
+
+        Returns:
+            The new executor (a client view's version of this node).
+        """
+        return TracedNode(self._plain.with_timeout(command_timeout), self._instruments)
 
 
 def traced_nodes(factory: ExecutorFactory, telemetry: Telemetry | None) -> ExecutorFactory:
@@ -225,5 +239,6 @@ def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) ->
     }
     for attribute, function in wrapped.items():
         setattr(cluster, attribute, function)
-    cluster.counters = _RedirectCounters(instruments, cluster.counters)
+    if not isinstance(cluster.counters, _RedirectCounters):  # a view shares the root's
+        cluster.counters = _RedirectCounters(instruments, cluster.counters)
     return cluster

@@ -9,6 +9,8 @@
   ``redis.client.redirects`` (``redis.redirect.type`` MOVED, the new owner) and the GET's
   span names the new owner, with a ``redis.rerun`` event. A real ASK (the key migrated out
   of a slot still migrating) is counted alike, as ``ASK`` on the node that answered.
+- A ``with_options`` view is traced like its client: a span per call, on the node that
+  served it, and redirects in the client's counters.
 - Durations and pool gauges are recorded per node; no span, metric attribute or
   ``redis_oxide.cluster`` log record holds the password or a value.
 """
@@ -238,6 +240,35 @@ async def test_a_cached_cluster_traces_what_reaches_the_nodes(
     assert (get.attributes or {})["server.address"] == host
     assert (get.attributes or {})["server.port"] == port
     assert [s.name for s in otel.spans()] == ["GET", "DEL"]
+
+
+async def test_a_views_calls_are_traced_once_on_the_node_that_served_them(
+    redis_cluster: ClusterInfo, otel: Recorded
+) -> None:
+    seed = redis_cluster.primaries[0]
+    key = f"otel:view:{uuid.uuid4().hex}"
+    async with RedisCluster(seed.host, seed.port, cache=True, telemetry=otel.telemetry) as cluster:
+        await cluster.set(key, SECRET)
+        view = cluster.with_options(command_timeout=2.0, cache=False)
+        otel.spans_exporter.clear()
+        assert await view.get(key) == SECRET.encode()  # past the cache: the node answers
+        assert await view.get(key) == SECRET.encode()
+        async with view.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.get(key)
+        assert cluster.cache is not None
+        assert (cluster.cache.hits, cluster.cache.misses) == (0, 0)
+        # The view shares the client's redirect counters, reported once.
+        assert view._executor.counters is cluster._executor.counters
+        await cluster.delete(key)
+    host, port = _node(redis_cluster, key)
+    names = [s.name for s in otel.spans()]
+    assert names.count("GET") == 2
+    assert "PIPELINE GET" in names
+    for span in otel.spans():
+        if span.name == "GET":
+            assert (span.attributes or {})["server.address"] == host
+            assert (span.attributes or {})["server.port"] == port
 
 
 async def test_a_real_ask_is_counted_with_the_node_that_answered(

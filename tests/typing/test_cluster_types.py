@@ -41,6 +41,10 @@ def test_the_string_type_follows_decode_responses() -> None:
     assert_type(text.pipeline(), Pipeline[str])
     assert_type(raw.on("primaries"), ClusterView[bytes])
     assert_type(raw.stats(), ClusterStats)
+    assert_type(text.with_options(command_timeout=0.5), RedisCluster[str])
+    assert_type(
+        raw.with_options(cache=False).with_options(command_timeout=None), RedisCluster[bytes]
+    )
 
 
 async def commands(r: RedisCluster[str]) -> None:

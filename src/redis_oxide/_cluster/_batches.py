@@ -112,7 +112,7 @@ async def run_cluster_batch(
     if transaction:
         return await run_transaction(cluster, batch)
     metas, all_args = batch.metas, batch.args
-    primaries, readers = cluster.topology.primaries, cluster.topology.readers
+    primaries, readers = cluster.table(False), cluster.table(True)
     results: list[object] = [None] * len(metas)
     groups: dict[NodeExecutor, _Entries] = {}
     with_parts: set[NodeExecutor] = set()
@@ -244,7 +244,7 @@ def _split_command(
         split = split_by_slot(meta, args)
     # The slot tables answer as the fast path does (MOVED patches included); anything but a
     # node executor there (a node marked down, no map yet) asks the slow route.
-    table = cluster.topology.readers if meta.is_readonly else cluster.topology.primaries
+    table = cluster.table(meta.is_readonly)
     parts: list[_Part] = []
     for slot, sub, _ in split:
         target = table[slot]

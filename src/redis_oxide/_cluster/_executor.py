@@ -15,6 +15,8 @@ Rules this module keeps:
 - Redirects, transient states and failures reach the slow path (``_redirects``) through each
   node executor's ``Reroute`` when the reply or the failure arrives, never through a
   coroutine per ordinary command.
+- Helpers reach nodes only through ``table()`` and ``registry``, so a ``with_options`` view
+  (``_view``), which hands out its own versions there, runs them unchanged.
 """
 
 # pyright: reportPrivateUsage=false
@@ -30,7 +32,7 @@ from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
 from redis_oxide._cluster._batches import run_cluster_batch
-from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeRegistry
+from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeLookup, NodeRegistry
 from redis_oxide._cluster._redirects import (
     DownTarget,
     NodeReroute,
@@ -113,9 +115,11 @@ class ClusterExecutor:
         refresh_interval: float | None,
         tls: bool,
     ) -> None:
-        self.registry = NodeRegistry(factory, self._reroute_for)
+        self._nodes = NodeRegistry(factory, self._reroute_for)
+        #: Address -> node executor (a view's lookup hands out its own versions).
+        self.registry: NodeLookup = self._nodes
         self.topology = Topology(
-            self.registry,
+            self._nodes,
             seeds,
             read_from=read_from,
             down_target=self._down_target,
@@ -123,8 +127,8 @@ class ClusterExecutor:
             tls=tls,
             refresh_interval=refresh_interval,
         )
-        self._primaries = self.topology.primaries
-        self._readers = self.topology.readers
+        self._primaries: Sequence[Target | None] = self.topology.primaries
+        self._readers: Sequence[Target | None] = self.topology.readers
         #: Seconds each non-blocking command waits for its reply, retries included.
         self.command_timeout = command_timeout
         self._retry = retry
@@ -270,6 +274,10 @@ class ClusterExecutor:
             self._started = True
             self.topology.start_periodic()
 
+    def table(self, readonly: bool) -> Sequence[Target | None]:
+        """Per slot, what runs its commands (``readonly``: its read-only commands)."""
+        return self._readers if readonly else self._primaries
+
     def topology_nodes(self, which: str) -> list[ClusterMember]:
         """``"primaries"``, ``"replicas"`` or ``"all"`` nodes of the current map."""
         current = self.topology.map
@@ -359,4 +367,4 @@ class ClusterExecutor:
     async def aclose(self, grace: float | None) -> None:
         """Stop refreshing and close every node's connections."""
         await self.topology.aclose()
-        await self.registry.aclose(grace)
+        await self._nodes.aclose(grace)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster._slots import ClusterMember
@@ -32,7 +32,14 @@ from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._logs import log_fields
 
-__all__ = ["RAW", "ExecutorFactory", "NodeConnector", "NodeExecutor", "NodeRegistry"]
+__all__ = [
+    "RAW",
+    "ExecutorFactory",
+    "NodeConnector",
+    "NodeExecutor",
+    "NodeLookup",
+    "NodeRegistry",
+]
 
 #: The parser argument that keeps a reply raw (decoded, not parsed), typed for fan-outs.
 RAW: ReplyParser[Any] | None = None
@@ -47,6 +54,30 @@ logger = logging.getLogger("redis_oxide.cluster")
 
 # How long a node that left gets to answer the commands already sent to it before it is closed.
 _LEAVE_GRACE = 5.0
+
+
+class NodeLookup(Protocol):
+    """Address -> node executor, as the cluster executor and its helpers look nodes up.
+
+    A ``NodeRegistry``, or a client view's lookup that hands out its own versions of the
+    registry's executors (``with_options``).
+    """
+
+    def get(self, host: str, port: int) -> NodeExecutor:
+        """The executor of the node at ``host:port``, made now if it is new."""
+        ...
+
+    def of(self, node: ClusterMember) -> NodeExecutor:
+        """The executor of ``node``, made now if it is new."""
+        ...
+
+    def find(self, address: str) -> NodeExecutor | None:
+        """The executor of ``address`` if one was made."""
+        ...
+
+    def items(self) -> Iterator[tuple[str, NodeExecutor]]:
+        """Every address and its executor."""
+        ...
 
 
 class NodeConnector(FixedConnector):

@@ -271,6 +271,11 @@ class DownTarget:
         self._cluster = cluster
         self._address = address
 
+    @property
+    def address(self) -> str:
+        """The down node's address."""
+        return self._address
+
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:

@@ -110,7 +110,7 @@ _Sends = list[tuple[ServerExecutor, CommandConnection, list[Part]]]
 def _direct_sends(cluster: ClusterExecutor, meta: CommandMeta, split: list[Part]) -> _Sends | None:
     # The parts per node when every node is a plain executor with a ready connection (module
     # rules); None sends the command the batch path's way.
-    table = cluster.topology.readers if meta.is_readonly else cluster.topology.primaries
+    table = cluster.table(meta.is_readonly)
     nodes: dict[ServerExecutor, list[Part]] = {}
     for part in split:
         target = table[part[0]]

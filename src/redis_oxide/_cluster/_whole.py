@@ -78,7 +78,7 @@ def place_whole(cluster: ClusterExecutor, batch: Batch) -> Placement | None:
         keys = list(map(str.encode, keys))
     elif kinds != _BYTES:
         return None
-    table = cluster.topology.readers if meta.is_readonly else cluster.topology.primaries
+    table = cluster.table(meta.is_readonly)
     groups: dict[Target | None, list[int]] = {}
     if b"".join(keys).find(b"{") < 0:
         # key_slot inlined (no hash tag), and the slot's entry grouped, in one loop (slots_of
