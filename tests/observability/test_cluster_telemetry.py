@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -30,7 +31,7 @@ from redis_oxide._cluster import ClusterExecutor
 from redis_oxide._cluster._executor import ClusterCounters
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import key_slot
-from redis_oxide.testing import ClusterInfo, raw_command
+from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 from tests.cluster._migrate import (
     begin_migration,
     finish_migration,
@@ -167,6 +168,26 @@ async def test_command_batch_and_split_spans_name_their_nodes(
     figures("cluster spans for GET, pipeline, MULTI, MGET", len(spans))
 
 
+def _one_redirect_to(
+    target: NodeInfo, kind: str, points: dict[str, list[tuple[dict[str, Any], Any]]], otel: Recorded
+) -> None:
+    """One redirect of ``kind`` was counted, on ``target``; the GET span re-ran there."""
+    (redirect,) = points["redis.client.redirects"]
+    attributes, point = redirect
+    assert attributes == {
+        "db.system.name": "redis",
+        "redis.redirect.type": kind,
+        "server.address": target.host,
+        "server.port": target.port,
+    }
+    assert point.value == 1
+    get = otel.span("GET")
+    assert (get.attributes or {})["server.port"] == target.port
+    assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
+        ("redis.rerun", {"error.type": kind})
+    ]
+
+
 async def test_a_real_moved_is_counted_and_moves_the_span(
     redis_cluster: ClusterInfo, otel: Recorded, caplog: pytest.LogCaptureFixture, figures: Figure
 ) -> None:
@@ -189,20 +210,7 @@ async def test_a_real_moved_is_counted_and_moves_the_span(
         finally:
             move_slot(redis_cluster, target, source, slot)
 
-    (redirect,) = points["redis.client.redirects"]
-    attributes, point = redirect
-    assert attributes == {
-        "db.system.name": "redis",
-        "redis.redirect.type": "MOVED",
-        "server.address": target.host,
-        "server.port": target.port,
-    }
-    assert point.value == 1
-    get = otel.span("GET")
-    assert (get.attributes or {})["server.port"] == target.port
-    assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
-        ("redis.rerun", {"error.type": "MOVED"})
-    ]
+    _one_redirect_to(target, "MOVED", points, otel)
     records = [r for r in caplog.records if r.name == "redis_oxide.cluster"]
     assert records
     assert all("redis.event" in r.__dict__ for r in records)
@@ -294,18 +302,5 @@ async def test_a_real_ask_is_counted_with_the_node_that_answered(
             move_slot(redis_cluster, target, source, slot)
         await cluster.delete(key)
 
-    (redirect,) = points["redis.client.redirects"]
-    attributes, point = redirect
-    assert attributes == {
-        "db.system.name": "redis",
-        "redis.redirect.type": "ASK",
-        "server.address": target.host,
-        "server.port": target.port,
-    }
-    assert point.value == 1
-    get = otel.span("GET")
-    assert (get.attributes or {})["server.port"] == target.port
-    assert [(e.name, dict(e.attributes or {})) for e in get.events] == [
-        ("redis.rerun", {"error.type": "ASK"})
-    ]
+    _one_redirect_to(target, "ASK", points, otel)
     figures("ASK followed, counted on", f"{target.host}:{target.port}")
