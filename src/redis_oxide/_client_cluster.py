@@ -188,7 +188,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         """Return a view of this client with other per-call settings.
 
         The view shares this client's slot map, connections and caches; closing the view
-        does nothing, closing this client closes both.
+        does nothing, closing this client closes both. A view's timeout that expires on a
+        node counts as that node failing, as the client's own timeouts do: the client probes
+        the node before it sends it more commands.
 
         Args:
             command_timeout: Seconds to wait for each reply, retries and redirects
