@@ -37,7 +37,7 @@ from redis_oxide._client_cluster_view import (
 from redis_oxide._client_options import ClusterOptions
 from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
-from redis_oxide._cluster._view import UNSET_TIMEOUT, ClusterExecutorView
+from redis_oxide._cluster._view import ClusterExecutorView
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._generated import StrT
@@ -183,7 +183,7 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         return RedisCluster(host, port, decode_responses=False, **merged)
 
     def with_options(
-        self, *, command_timeout: float | None = UNSET_TIMEOUT, cache: bool | None = None
+        self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
     ) -> RedisCluster[StrT]:
         """Return a view of this client with other per-call settings.
 
@@ -208,7 +208,8 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             raise ValueError("cache=True needs a client built with RedisCluster(cache=...)")
         view = copy.copy(self)
         view._is_view = True
-        executor = ClusterExecutorView(self._executor, command_timeout=command_timeout, cache=cache)
+        timeout = self.command_timeout if command_timeout is _UNSET else command_timeout
+        executor = ClusterExecutorView(self._executor, command_timeout=timeout, cache=cache)
         view._bind(instrument_cluster(executor, self._config.telemetry))
         return view
 

@@ -33,10 +33,7 @@ from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._topology import ReplicaSet, Target
 from redis_oxide._executor import ServerExecutor
 
-__all__ = ["ClusterExecutorView", "UNSET_TIMEOUT"]
-
-#: ``command_timeout`` not given: the view keeps the one it was made from.
-UNSET_TIMEOUT: Final[Any] = object()
+__all__ = ["ClusterExecutorView"]
 
 # Versions remembered at most before they are made afresh (nodes come and go).
 _REMEMBERED: Final = 1024
@@ -94,39 +91,32 @@ class ClusterExecutorView(ClusterExecutor):
     """The root's cluster executor with its own ``command_timeout`` and cache choice.
 
     Args:
-        parent: The executor the view is made from (a root, or another view: its settings
-            are kept where this one does not change them).
-        command_timeout: Seconds each non-blocking command waits; ``UNSET_TIMEOUT`` keeps the
-            parent's.
+        parent: The executor the view is made from (a root, or another view: its cache
+            choice is kept unless this one makes its own).
+        command_timeout: Seconds each non-blocking command waits; None waits indefinitely.
         cache: False reads past the node caches, True through them; None keeps the parent's.
     """
 
     _root: ClusterExecutor
-    _timeout: Any  # a timeout, None, or UNSET_TIMEOUT
     _cache: bool | None
 
-    def __init__(self, parent: ClusterExecutor, *, command_timeout: Any, cache: bool | None):
+    def __init__(
+        self, parent: ClusterExecutor, *, command_timeout: float | None, cache: bool | None
+    ):
         # Not ClusterExecutor.__init__: the state is the root's (module rules).
         root = parent._root if isinstance(parent, ClusterExecutorView) else parent
-        if isinstance(parent, ClusterExecutorView):
-            if command_timeout is UNSET_TIMEOUT:
-                command_timeout = parent._timeout
-            if cache is None:
-                cache = parent._cache
+        if cache is None and isinstance(parent, ClusterExecutorView):
+            cache = parent._cache
         self._root = root
-        self._timeout = command_timeout
         self._cache = cache
         self._versions: dict[object, Any] = {}
-        self.command_timeout = (
-            root.command_timeout if command_timeout is UNSET_TIMEOUT else command_timeout
-        )
+        self.command_timeout = command_timeout
         self.topology = root.topology
         self.counters = root.counters
         self._retry = root._retry
         self._max_redirects = root._max_redirects
         self._failover_timeout = root._failover_timeout
         self._down = {}
-        self._started = True
         self.registry = _Nodes(root.registry, self._node)
         self._primaries = _Table(root._primaries, self._entry)
         same = root._readers is root._primaries
@@ -144,10 +134,7 @@ class ClusterExecutorView(ClusterExecutor):
     def _node(self, executor: NodeExecutor) -> NodeExecutor:
         found: NodeExecutor | None = self._versions.get(executor)
         if found is None:
-            found = executor
-            if self._timeout is not UNSET_TIMEOUT:
-                found = found.with_timeout(self._timeout)
-            found = with_cache(found, self._cache)
+            found = with_cache(executor.with_timeout(self.command_timeout), self._cache)
             self._remember(executor, found)
         return found
 
