@@ -196,9 +196,13 @@ def _how(arg: ArgumentSpec, shape: Shape, lead: str | None) -> str:
         return f"{what}; each item is sent as ``{key_first}``"
     if kind == "raw":
         return "passed through verbatim, each part as given"
+    if kind == "union":
+        return f"{_variants(shape)}, sent as its own token and parts"
     element = shape.element
     if element is not None and element.kind == "raw":
         return "each item's parts are sent in order, as given"
+    if element is not None and element.kind == "union":
+        return f"each item is {_variants(element)}, sent as its own token and parts"
     item = _element_wire(arg)
     if arg.token and not arg.multiple_token:
         return f"sent as ``{first}{arg.token} {item} [{item} ...]``"
@@ -206,6 +210,14 @@ def _how(arg: ArgumentSpec, shape: Shape, lead: str | None) -> str:
         parts = ", ".join(str(n) for n, s, _ in element.parts if s.kind != "const")
         return f"each item is a tuple ``({parts})`` sent as ``{item}``"
     return f"each item is sent as ``{item}``"
+
+
+def _variants(shape: Shape) -> str:
+    """``one of A, B or C`` (and the union's name): the dataclasses a union takes."""
+    names = [f"``{v.annotation}``" for v in shape.variants]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    named = f" (``{shape.annotation}``)" if len(names) > 1 else ""
+    return f"one of {listed}{named}"
 
 
 def describe_parameter(

@@ -12,6 +12,9 @@ to append that value to the wire argument list. The rules (see docs/decisions.md
 - an optional pure token is a ``bool`` flag; a oneof of pure tokens is a ``Literal`` choice;
 - a block whose parts are all required is a tuple (or the bare value when it has one part);
   a block with optional parts is a generated frozen dataclass;
+- any other oneof (of blocks and tokened values: FT.CREATE's field types, BITFIELD's
+  operations, CLIENT KILL's filters) is a union, named in ``_types``, of one generated frozen
+  dataclass per alternative, told apart with ``isinstance`` when sent;
 - ``multiple`` is an iterable that refuses a bare string; pairs named in ``arguments.toml``
   are a ``Mapping`` whose key type is a method-scoped type variable (``Mapping`` is invariant
   in its key, so ``dict[str, str]`` would not match a union key); a ``num*`` integer right
@@ -19,8 +22,8 @@ to append that value to the wire argument list. The rules (see docs/decisions.md
   integer (the number of words the items take, RediSearch's convention);
 - a ``json`` hint makes a string a JSON value: any JSON-serialisable Python value, sent as
   JSON text (``bytes`` pass as already-encoded JSON);
-- whatever the grammar nests beyond this (a oneof of values inside a block) is a raw
-  ``Iterable[ArgT]`` passed through verbatim, with an info diagnostic.
+- whatever the grammar nests beyond this (a oneof with a bare token or a repeated
+  alternative) is a raw ``Iterable[ArgT]`` passed through verbatim, with an info diagnostic.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from codegen.diagnostics import Diagnostics
+from codegen.diagnostics import Diagnostics, Level
 from codegen.ir import BlockType
-from codegen.naming import PythonIdentifier, class_name, escape_spec_text, param_name
+from codegen.naming import ClassName, PythonIdentifier, class_name, escape_spec_text, param_name
 from codegen.pyfmt import layout_alias
 from codegen.spec import ArgumentSpec
 
@@ -132,10 +135,11 @@ class ShapeContext:
 class Shape:
     """How one spec argument looks in Python and how it reaches the wire.
 
-    ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, multiple, mapping,
-    parallel, raw. ``convert`` is a format string applied to the value expression; ``check``
-    (``int`` or ``float``) asks for a call-time type test of a scalar that has no conversion.
-    A mapping keeps its key and value shapes in ``parts``. ``note`` says, for the docstring,
+    ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, union, multiple,
+    mapping, parallel, raw. ``convert`` is a format string applied to the value expression;
+    ``check`` (``int`` or ``float``) asks for a call-time type test of a scalar that has no
+    conversion. A mapping keeps its key and value shapes in ``parts``, a union its
+    alternatives (each a dataclass) in ``variants``. ``note`` says, for the docstring,
     what a conversion accepts besides the plain value.
     """
 
@@ -146,6 +150,7 @@ class Shape:
     choices: tuple[str, ...] = ()
     parts: list[tuple[PythonIdentifier, Shape, bool]] = field(default_factory=list)
     element: Shape | None = None
+    variants: list[Shape] = field(default_factory=list)
     per_element_token: bool = False
     key_first: bool = True
     counted: bool = False
@@ -219,6 +224,8 @@ class Shape:
         elif self.kind == "scalar":
             value = self.checked(expr, out, ctx)
             out.add(f"_args.extend(({tok}, {value}))" if tok else f"_args.append({value})")
+        elif self.kind == "union":
+            self._emit_union(expr, tok, out, ctx)
         elif self.kind in ("tuple", "dataclass"):
             if tok:
                 out.add(f"_args.append({tok})")
@@ -236,6 +243,34 @@ class Shape:
                 _emit_optional(sub, part, optional, out, ctx)
         else:
             self._emit_collection(expr, tok, out, ctx)
+
+    def _emit_union(self, expr: str, tok: str | None, out: Lines, ctx: ShapeContext) -> None:
+        # isinstance narrows each branch for the type checkers; the last alternative is the
+        # ``else`` (strict checkers call an always-true isinstance an error), tested there by
+        # the helper, which refuses anything else with a TypeError naming the alternatives.
+        if tok:
+            out.add(f"_args.append({tok})")
+        var = expr
+        if not expr.isidentifier():
+            var = out.fresh("u")
+            out.add(f"{var} = {expr}")
+        *tested, last = self.variants
+        for index, variant in enumerate(tested):
+            out.add(f"{'if' if index == 0 else 'elif'} isinstance({var}, {variant.annotation}):")
+            out.depth += 1
+            variant.emit(var, out, ctx)
+            out.depth -= 1
+        if tested:
+            out.add("else:")
+            out.depth += 1
+        cmd = escape_spec_text(ctx.command)
+        name = escape_spec_text(param_name(self.name))
+        names = ", ".join(v.annotation for v in self.variants)
+        names = f"({names},)" if len(self.variants) == 1 else f"({names})"
+        out.add(f"_enc.variant({cmd}, {name}, {var}, {last.annotation}, {names})")
+        last.emit(var, out, ctx)
+        if tested:
+            out.depth -= 1
 
     def _emit_collection(self, expr: str, tok: str | None, out: Lines, ctx: ShapeContext) -> None:
         cmd = escape_spec_text(ctx.command)
@@ -456,6 +491,20 @@ def _mapping(arg: ArgumentSpec, element: Shape, ctx: ShapeContext, path: str) ->
     )
 
 
+def _field_annotation(shape: Shape) -> str:
+    """A dataclass field's annotation: a mapping is keyed by ``str`` there.
+
+    A method keys its mappings by a type variable of its own (``MappingFieldT``), which a
+    dataclass field cannot. Such keys name options (FT.CREATE's vector attributes), so ``str``
+    keys; a union with ``Mapping[bytes, ...]`` would make type checkers infer an inline dict
+    literal as ``dict[str, object]`` and refuse it.
+    """
+    if shape.kind != "mapping":
+        return shape.annotation
+    value = shape.parts[1][1].annotation  # ``_mapping`` keeps (key, value)
+    return f"Mapping[str, {value}]"
+
+
 def _mapping_key(annotation: str) -> str:
     return MAPPING_KEYS.get(annotation, annotation)
 
@@ -471,7 +520,7 @@ def _single_shape(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
             if len(annotation) > _ALIAS_THRESHOLD:
                 annotation = hoist_alias(ctx, annotation, *path.split("/"))
             return Shape("choice", annotation, token=arg.token, choices=choices, name=arg.name)
-        return _raw(arg, ctx, "a oneof of values inside another argument")
+        return _union(arg, ctx, path)
     if arg.type == "block":
         return _block(arg, ctx, path)
     return _scalar(arg, ctx, path)
@@ -483,7 +532,61 @@ def _raw(arg: ArgumentSpec, ctx: ShapeContext, why: str) -> Shape:
     return Shape("raw", "Iterable[ArgT]", token=arg.token, name=arg.name)
 
 
-def _block(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
+def _union(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
+    """A oneof of blocks and tokened values: one dataclass per alternative, and their union."""
+    alternatives = arg.arguments
+    if not alternatives or any(
+        a.multiple or is_token(a) or a.type == "pure-token" or f"{path}/{a.name}" in ctx.mappings
+        for a in alternatives
+    ):
+        return _raw(arg, ctx, "a oneof with a bare token or a repeated alternative")
+    before = dict(ctx.block_types), set(ctx.imports), len(ctx.diagnostics.items)
+    variants = []
+    for alt in alternatives:
+        cls = class_name(ctx.command, alt.name)
+        while cls in ctx.block_types:
+            cls = class_name(cls, "alt")
+        doc = f"The ``{alt.name}`` choice of ``{arg.name}`` in ``{ctx.command}``."
+        sub = f"{path}/{alt.name}"
+        if alt.type == "block":
+            variant = _block(alt.model_copy(update={"optional": False}), ctx, sub, cls, doc)
+        else:
+            # A single value (with its token): a dataclass of one field.
+            value = _single_shape(alt.model_copy(update={"token": None}), ctx, sub)
+            pname = param_name(alt.name)
+            docline = escape_spec_text(doc, in_docstring=True)
+            ctx.block_types[cls] = BlockType(cls, docline, (f"{pname}: {value.annotation}",))
+            ctx.imports.add(f"types:{cls}")
+            parts = [(pname, value, False)]
+            variant = Shape("dataclass", cls, token=alt.token, parts=parts, name=alt.name)
+        variants.append(variant)
+        variant.emit("_trial", Lines(), ctx)  # what it cannot send is reported now
+    problem = next(
+        (d for d in ctx.diagnostics.items[before[2] :] if d.level is not Level.INFO), None
+    )
+    if problem is not None or any(v.kind != "dataclass" for v in variants):
+        # A block of tokens only, or a part the generator cannot send: the oneof stays raw.
+        ctx.block_types.clear()
+        ctx.block_types.update(before[0])
+        ctx.imports.clear()
+        ctx.imports.update(before[1])
+        del ctx.diagnostics.items[before[2] :]
+        why = problem.message if problem is not None else "an alternative carries no value"
+        return _raw(arg, ctx, f"a oneof whose alternatives cannot all be typed ({why})")
+    annotation = " | ".join(v.annotation for v in variants)
+    if len(variants) > 1:
+        annotation = hoist_alias(ctx, annotation, arg.name)
+    return Shape("union", annotation, token=arg.token, variants=variants, name=arg.name)
+
+
+def _block(
+    arg: ArgumentSpec,
+    ctx: ShapeContext,
+    path: str,
+    cls: ClassName | None = None,
+    doc: str | None = None,
+) -> Shape:
+    """A block's shape; ``cls`` names the dataclass it must be (a union's alternative)."""
     children = arg.arguments
     # A block made of two parallel lists (XREAD's STREAMS key... id...) named in the
     # mappings file becomes one Mapping.
@@ -521,23 +624,25 @@ def _block(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         return Shape(kind, "bool", token=arg.token, choices=words, name=arg.name)
     has_optional = any(optional for _, _, optional in valued)
     plain = all(s.kind not in ("multiple", "mapping") for _, s, _ in valued)
-    if not has_optional and (plain or len(valued) == 1):
+    if cls is None and not has_optional and (plain or len(valued) == 1):
         inner = [s.annotation for _, s, _ in valued]
         annotation = inner[0] if len(inner) == 1 else f"tuple[{', '.join(inner)}]"
         return Shape("tuple", annotation, token=arg.token, parts=parts, name=arg.name)
-    cls = class_name(ctx.command, *path.split("/"))
-    while cls in ctx.block_types:
-        cls = class_name(cls, "alt")
+    if cls is None:
+        cls = class_name(ctx.command, *path.split("/"))
+        while cls in ctx.block_types:
+            cls = class_name(cls, "alt")
     fields = []
     ordered = [p for p in valued if not p[2]] + [p for p in valued if p[2]]
     for pname, shape, optional in ordered:
+        annotation = _field_annotation(shape)
         if not optional:
-            fields.append(f"{pname}: {shape.annotation}")
+            fields.append(f"{pname}: {annotation}")
         elif shape.kind == "flag":
             fields.append(f"{pname}: bool = False")
         else:
-            fields.append(f"{pname}: {shape.annotation} | None = None")
-    doc = escape_spec_text(f"The ``{arg.name}`` block of ``{ctx.command}``.", in_docstring=True)
-    ctx.block_types[cls] = BlockType(cls, doc, tuple(fields))
+            fields.append(f"{pname}: {annotation} | None = None")
+    doc = doc or f"The ``{arg.name}`` block of ``{ctx.command}``."
+    ctx.block_types[cls] = BlockType(cls, escape_spec_text(doc, in_docstring=True), tuple(fields))
     ctx.imports.add(f"types:{cls}")
     return Shape("dataclass", cls, token=arg.token, parts=parts, name=arg.name)

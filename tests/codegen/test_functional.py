@@ -161,6 +161,95 @@ def test_blocks_become_tuples_or_dataclasses(tmp_path: Path) -> None:
     assert client.find("k", count=block).args == ("FIND", "k", "COUNT", 3, "ANY")
 
 
+def test_oneof_of_blocks_and_tokened_values_is_a_union_of_dataclasses(tmp_path: Path) -> None:
+    # BITFIELD-like: each operation is one of a block (GET type offset), a nested oneof of
+    # blocks behind an optional token choice, and a tokened value.
+    get = {
+        "name": "get",
+        "type": "block",
+        "token": "GET",
+        "arguments": [{"name": "type", "type": "string"}, {"name": "offset", "type": "integer"}],
+    }
+    set_block = {
+        "name": "set",
+        "type": "block",
+        "token": "SET",
+        "arguments": [{"name": "offset", "type": "integer"}, {"name": "value", "type": "integer"}],
+    }
+    incr = {
+        "name": "incr",
+        "type": "block",
+        "token": "INCR",
+        "arguments": [{"name": "by", "type": "integer", "token": "BY", "optional": True}],
+    }
+    overflow = {
+        "name": "overflow",
+        "type": "oneof",
+        "token": "OVERFLOW",
+        "optional": True,
+        "arguments": [
+            {"name": n.lower(), "type": "pure-token", "token": n} for n in ("WRAP", "SAT")
+        ],
+    }
+    write = {
+        "name": "write",
+        "type": "block",
+        "arguments": [
+            overflow,
+            {"name": "write-op", "type": "oneof", "arguments": [set_block, incr]},
+        ],
+    }
+    tag = {"name": "tag", "type": "string", "token": "TAG"}
+    operation = {
+        "name": "operation",
+        "type": "oneof",
+        "multiple": True,
+        "optional": True,
+        "arguments": [get, write, tag],
+    }
+    module, diagnostics = generate_into(tmp_path, {"BITS": command("BITS", [KEY, operation])})
+    assert not [d for d in diagnostics if "BITS" in d.command or "raw" in d.message]
+    types = module._types
+    client = recorder(module.Commands)
+    ops = [
+        types.BitsGet(type="u8", offset=0),
+        types.BitsWrite(overflow="SAT", write_op=types.BitsSet(offset=4, value=7)),
+        types.BitsWrite(write_op=types.BitsIncr()),
+        types.BitsTag(tag="t"),
+    ]
+    assert client.bits("k", operation=ops).args == (
+        ("BITS", "k", "GET", "u8", 0, "OVERFLOW", "SAT", "SET", 4, 7, "INCR", "TAG", "t")
+    )
+    # The unions are named, and the alternatives are frozen dataclasses.
+    assert types.BitsOperation == types.BitsGet | types.BitsWrite | types.BitsTag
+    assert types.BitsWriteOp == types.BitsSet | types.BitsIncr
+    # Anything else is refused before sending, naming what the argument takes.
+    with pytest.raises(TypeError, match=r"BITS: operation must be one of BitsGet, BitsWrite, Bi"):
+        client.bits("k", operation=[("GET", "u8", 0)])
+    with pytest.raises(TypeError, match=r"BITS: write_op must be one of BitsSet, BitsIncr, not"):
+        client.bits("k", operation=[types.BitsWrite(write_op=types.BitsGet(type="u8", offset=0))])
+    with pytest.raises(TypeError, match="BITS: value must be an int, not str"):
+        client.bits("k", operation=[types.BitsWrite(write_op=types.BitsSet(offset=0, value="x"))])
+
+
+def test_oneof_with_a_bare_token_alternative_stays_raw(tmp_path: Path) -> None:
+    # A bare token cannot be told apart from a value: the oneof is passed through verbatim.
+    mixed = {
+        "name": "mode",
+        "type": "oneof",
+        "multiple": True,
+        "arguments": [
+            {"name": "all", "type": "pure-token", "token": "ALL"},
+            {"name": "some", "type": "block", "arguments": [{"name": "n", "type": "integer"}]},
+        ],
+    }
+    module, diagnostics = generate_into(tmp_path, {"PICKS": command("PICKS", [KEY, mixed])})
+    infos = [d.message for d in diagnostics if d.level is Level.INFO]
+    assert any("'mode' is passed through raw" in m for m in infos), infos
+    client = recorder(module.Commands)
+    assert client.picks("k", [["ALL"], [3]]).args == ("PICKS", "k", "ALL", 3)
+
+
 def test_multiple_token_repeats_the_token(tmp_path: Path) -> None:
     get = {
         "name": "get-pattern",
