@@ -24,7 +24,13 @@ from sentinel_tour import sentinel_tour
 import redis_oxide
 from redis_oxide.exceptions import RedisError
 from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
-from redis_oxide.types import FtCreateField, FtCreateFieldSortable, TsRangeAggregation
+from redis_oxide.types import (
+    FtCreateField,
+    FtCreateFieldSortable,
+    FtCreateNumeric,
+    FtCreateText,
+    TsRangeAggregation,
+)
 
 # The modules of Redis Stack the module tour needs.
 MODULES = frozenset({"ReJSON", "search", "bf", "timeseries"})
@@ -196,8 +202,10 @@ async def json_documents(r: redis_oxide.Redis[str]) -> None:
 async def search(r: redis_oxide.Redis[str]) -> None:
     print("RediSearch (client.ft): an index over hashes, a search, an aggregation")
     schema = [
-        FtCreateField(field_name="name", field_type=["TEXT"]),
-        FtCreateField(field_name="age", field_type=["NUMERIC"], sortable=FtCreateFieldSortable()),
+        FtCreateField(field_name="name", field_type=FtCreateText(weight=2.0)),
+        FtCreateField(
+            field_name="age", field_type=FtCreateNumeric(), sortable=FtCreateFieldSortable()
+        ),
     ]
     await r.ft.create("tour:people", schema, prefix=["tour:person:"])
     await r.hset("tour:person:1", {"name": "Ada Lovelace", "age": 36})

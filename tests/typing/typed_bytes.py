@@ -36,7 +36,14 @@ from redis_oxide import (
     XPendingSummary,
 )
 from redis_oxide.exceptions import ServerError
-from redis_oxide.types import InfoValue, Reply, XinfoStreamFullBlock, XpendingFilters
+from redis_oxide.types import (
+    BitfieldGetBlock,
+    ClientKillClientId,
+    InfoValue,
+    Reply,
+    XinfoStreamFullBlock,
+    XpendingFilters,
+)
 
 Scored: TypeAlias = list[tuple[bytes, float]]
 Entry = tuple[bytes, dict[bytes, bytes]]
@@ -282,7 +289,10 @@ async def bitmaps_and_hyperloglogs(r: Redis[bytes]) -> None:
     assert_type(await r.getbit("b", 7), int)
     assert_type(await r.bitcount("b"), int)
     assert_type(await r.bitop("AND", "d", "a", "b"), int)
-    assert_type(await r.bitfield("b", operation=[["GET", "u4", 0]]), list[int | None])
+    assert_type(
+        await r.bitfield("b", operation=[BitfieldGetBlock(encoding="u4", offset=0)]),
+        list[int | None],
+    )
     assert_type(await r.bitfield_ro("b", get_block=[("u8", 0)]), list[int])
     assert_type(await r.pfadd("h", element=["a"]), bool)
     assert_type(await r.pfcount("h"), int)
@@ -328,7 +338,7 @@ async def connection(r: Redis[bytes]) -> None:
     assert_type(await r.client_info(), ClientInfo)
     assert_type(await r.client_list(client_type="NORMAL"), list[ClientInfo])
     assert_type(await r.client_trackinginfo(), ClientTrackingInfo[bytes])
-    assert_type(await r.client_kill(new_format=[["ID", 5]]), int)
+    assert_type(await r.client_kill(new_format=[ClientKillClientId(client_id=5)]), int)
     assert_type(await r.client_kill(old_format="127.0.0.1:5000"), bool)
     assert_type(await r.client_pause(10, mode="WRITE"), bool)
     assert_type(await r.client_unblock(5), bool)

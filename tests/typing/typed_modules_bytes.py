@@ -29,6 +29,11 @@ from redis_oxide.types import (
     FtAggregateGroupby,
     FtAggregateGroupbyReduce,
     FtCreateField,
+    FtCreateFieldType,
+    FtCreateNumeric,
+    FtCreateTag,
+    FtCreateText,
+    FtCreateVector,
     JsonValue,
     TsRangeAggregation,
 )
@@ -74,7 +79,16 @@ async def json(r: Redis[bytes]) -> None:
 
 
 async def search(r: Redis[bytes]) -> None:
-    schema = [FtCreateField(field_name="title", field_type=["TEXT"])]
+    schema = [
+        FtCreateField(field_name="title", field_type=FtCreateText(weight=2.0, nostem=True)),
+        FtCreateField(field_name="tags", field_type=FtCreateTag(separator=";")),
+        FtCreateField(
+            field_name="v",
+            field_type=FtCreateVector(algorithm="HNSW", attributes={"TYPE": "FLOAT32", "DIM": 4}),
+        ),
+    ]
+    kind: FtCreateFieldType = FtCreateNumeric()
+    assert_type(FtCreateField(field_name="n", field_type=kind).field_type, FtCreateFieldType)
     assert_type(await r.ft.create("idx", schema, prefix=["doc:"]), bool)
     assert_type(await r.ft.alter("idx", "n", "NUMERIC"), bool)
     assert_type(await r.ft.search("idx", "hello"), SearchResult[bytes])

@@ -34,7 +34,13 @@ from redis_oxide import (
     XPendingEntry,
     XPendingSummary,
 )
-from redis_oxide.types import InfoValue, XinfoStreamFullBlock, XpendingFilters
+from redis_oxide.types import (
+    BitfieldGetBlock,
+    ClientKillClientId,
+    InfoValue,
+    XinfoStreamFullBlock,
+    XpendingFilters,
+)
 
 Scored: TypeAlias = list[tuple[str, float]]
 Entry = tuple[str, dict[str, str]]
@@ -280,7 +286,10 @@ async def bitmaps_and_hyperloglogs(r: Redis[str]) -> None:
     assert_type(await r.getbit("b", 7), int)
     assert_type(await r.bitcount("b"), int)
     assert_type(await r.bitop("AND", "d", "a", "b"), int)
-    assert_type(await r.bitfield("b", operation=[["GET", "u4", 0]]), list[int | None])
+    assert_type(
+        await r.bitfield("b", operation=[BitfieldGetBlock(encoding="u4", offset=0)]),
+        list[int | None],
+    )
     assert_type(await r.bitfield_ro("b", get_block=[("u8", 0)]), list[int])
     assert_type(await r.pfadd("h", element=["a"]), bool)
     assert_type(await r.pfcount("h"), int)
@@ -312,7 +321,7 @@ async def connection(r: Redis[str]) -> None:
     assert_type(await r.client_info(), ClientInfo)
     assert_type(await r.client_list(client_type="NORMAL"), list[ClientInfo])
     assert_type(await r.client_trackinginfo(), ClientTrackingInfo[str])
-    assert_type(await r.client_kill(new_format=[["ID", 5]]), int)
+    assert_type(await r.client_kill(new_format=[ClientKillClientId(client_id=5)]), int)
     assert_type(await r.client_kill(old_format="127.0.0.1:5000"), bool)
     assert_type(await r.client_pause(10, mode="WRITE"), bool)
     assert_type(await r.client_unblock(5), bool)

@@ -30,6 +30,7 @@ __all__ = [
     "seconds_float",
     "unix_milliseconds",
     "unix_seconds",
+    "variant",
 ]
 
 _T = TypeVar("_T")
@@ -68,6 +69,18 @@ def items(command: str, name: str, values: Iterable[_T]) -> tuple[_T, ...]:
     if isinstance(values, str | bytes | bytearray | memoryview):
         raise TypeError(f"{command}: {name} must be an iterable of values, not a single string")
     return tuple(values)
+
+
+def variant(
+    command: str, name: str, value: object, last: type[object], allowed: tuple[type[object], ...]
+) -> None:
+    """Raise TypeError unless ``value`` is an instance of ``last``, the union's last type.
+
+    The earlier ones were tested before; the message names them all.
+    """
+    if not isinstance(value, last):
+        names = ", ".join(t.__name__ for t in allowed)
+        raise TypeError(f"{command}: {name} must be one of {names}, not {type(value).__name__}")
 
 
 def mapping(command: str, name: str, values: object) -> None:

@@ -2,23 +2,39 @@
 #   specs/commands.json specs/modules/redisbloom.json specs/modules/redisearch.json
 #   specs/modules/redisjson.json specs/modules/redistimeseries.json
 # Do not edit: change the spec, the overrides or the templates, and generate again.
-"""Frozen dataclasses for ``block`` arguments with optional parts, and named choices."""
+"""Frozen dataclasses for ``block`` arguments with optional parts and for the alternatives of
+a ``oneof``; named choices and unions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from redis_oxide._command import ArgT, ValueT
+from redis_oxide._command import ValueT
 
 from ._base import StrT
 
 __all__ = [
     "BfInfoSingleValue",
     "BitcountRange",
+    "BitfieldGetBlock",
+    "BitfieldIncrbyBlock",
+    "BitfieldOperation",
+    "BitfieldSetBlock",
+    "BitfieldWrite",
+    "BitfieldWriteOperation",
     "BitposRange",
     "BitposRangeEndUnitBlock",
+    "ClientKillAddr",
+    "ClientKillClientId",
+    "ClientKillClientType",
+    "ClientKillFilterNewFormatClientType",
+    "ClientKillLaddr",
+    "ClientKillMaxage",
+    "ClientKillNewFormat",
+    "ClientKillSkipme",
+    "ClientKillUsername",
     "ClientListClientType",
     "FailoverTarget",
     "FtAggregateGroupby",
@@ -26,6 +42,13 @@ __all__ = [
     "FtAggregateSortby",
     "FtCreateField",
     "FtCreateFieldSortable",
+    "FtCreateFieldType",
+    "FtCreateGeo",
+    "FtCreateGeoshape",
+    "FtCreateNumeric",
+    "FtCreateTag",
+    "FtCreateText",
+    "FtCreateVector",
     "FtSearchGeoFilter",
     "FtSearchHighlight",
     "FtSearchSummarize",
@@ -66,9 +89,6 @@ __all__ = [
 ]
 
 
-BfInfoSingleValue: TypeAlias = Literal["CAPACITY", "SIZE", "FILTERS", "ITEMS", "EXPANSION"]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BitcountRange:
     """The ``range`` block of ``BITCOUNT``."""
@@ -76,6 +96,40 @@ class BitcountRange:
     start: int
     end: int
     unit: Literal["BYTE", "BIT"] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BitfieldGetBlock:
+    """The ``get-block`` choice of ``operation`` in ``BITFIELD``."""
+
+    encoding: ValueT
+    offset: int | str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BitfieldIncrbyBlock:
+    """The ``incrby-block`` choice of ``write-operation`` in ``BITFIELD``."""
+
+    encoding: ValueT
+    offset: int | str
+    increment: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BitfieldSetBlock:
+    """The ``set-block`` choice of ``write-operation`` in ``BITFIELD``."""
+
+    encoding: ValueT
+    offset: int | str
+    value: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BitfieldWrite:
+    """The ``write`` choice of ``operation`` in ``BITFIELD``."""
+
+    write_operation: BitfieldWriteOperation
+    overflow_block: Literal["WRAP", "SAT", "FAIL"] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +148,53 @@ class BitposRangeEndUnitBlock:
     unit: Literal["BYTE", "BIT"] | None = None
 
 
-ClientListClientType: TypeAlias = Literal["NORMAL", "MASTER", "REPLICA", "PUBSUB"]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillAddr:
+    """The ``addr`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    addr: ValueT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillClientId:
+    """The ``client-id`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    client_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillClientType:
+    """The ``client-type`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    client_type: ClientKillFilterNewFormatClientType
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillLaddr:
+    """The ``laddr`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    laddr: ValueT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillMaxage:
+    """The ``maxage`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    maxage: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillSkipme:
+    """The ``skipme`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    skipme: Literal["YES", "NO"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKillUsername:
+    """The ``username`` choice of ``new-format`` in ``CLIENT KILL``."""
+
+    username: ValueT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,7 +236,7 @@ class FtCreateField:
     """The ``field`` block of ``FT.CREATE``."""
 
     field_name: ValueT
-    field_type: Iterable[ArgT]
+    field_type: FtCreateFieldType
     alias: ValueT | None = None
     sortable: FtCreateFieldSortable | None = None
     noindex: bool = False
@@ -149,9 +249,58 @@ class FtCreateFieldSortable:
     unf: bool = False
 
 
-FtSearchGeoFilter: TypeAlias = Iterable[
-    tuple[ValueT, float, float, float, Literal["m", "km", "mi", "ft"]]
-]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateGeo:
+    """The ``geo`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    indexmissing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateGeoshape:
+    """The ``geoshape`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    coordinates: Literal["FLAT", "SPHERICAL"] | None = None
+    indexmissing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateNumeric:
+    """The ``numeric`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    indexmissing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateTag:
+    """The ``tag`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    separator: ValueT | None = None
+    casesensitive: bool = False
+    withsuffixtrie: bool = False
+    indexempty: bool = False
+    indexmissing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateText:
+    """The ``text`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    nostem: bool = False
+    weight: float | None = None
+    phonetic: ValueT | None = None
+    withsuffixtrie: bool = False
+    indexempty: bool = False
+    indexmissing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtCreateVector:
+    """The ``vector`` choice of ``field_type`` in ``FT.CREATE``."""
+
+    algorithm: Literal["FLAT", "HNSW"]
+    attributes: Mapping[str, ValueT]
+    indexmissing: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,33 +330,12 @@ class FtSpellcheckTerms:
     terms: Iterable[ValueT] | None = None
 
 
-FtSuggetReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, StrT | None]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, StrT | None]]
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoradiusCountBlock:
     """The ``count-block`` block of ``GEORADIUS``."""
 
     count: int
     any: bool = False
-
-
-GeoradiusReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, int, tuple[float, float]]]
-    | list[tuple[StrT, float, tuple[float, float]]]
-    | list[tuple[StrT, int, tuple[float, float]]]
-    | list[tuple[StrT, float, int]]
-    | list[tuple[StrT, tuple[float, float]]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, int]]
-    | int
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,37 +346,12 @@ class GeoradiusRoCountBlock:
     any: bool = False
 
 
-GeoradiusRoReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, int, tuple[float, float]]]
-    | list[tuple[StrT, float, tuple[float, float]]]
-    | list[tuple[StrT, int, tuple[float, float]]]
-    | list[tuple[StrT, float, int]]
-    | list[tuple[StrT, tuple[float, float]]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, int]]
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoradiusbymemberCountBlock:
     """The ``count-block`` block of ``GEORADIUSBYMEMBER``."""
 
     count: int
     any: bool = False
-
-
-GeoradiusbymemberReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, int, tuple[float, float]]]
-    | list[tuple[StrT, float, tuple[float, float]]]
-    | list[tuple[StrT, int, tuple[float, float]]]
-    | list[tuple[StrT, float, int]]
-    | list[tuple[StrT, tuple[float, float]]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, int]]
-    | int
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -259,18 +362,6 @@ class GeoradiusbymemberRoCountBlock:
     any: bool = False
 
 
-GeoradiusbymemberRoReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, int, tuple[float, float]]]
-    | list[tuple[StrT, float, tuple[float, float]]]
-    | list[tuple[StrT, int, tuple[float, float]]]
-    | list[tuple[StrT, float, int]]
-    | list[tuple[StrT, tuple[float, float]]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, int]]
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeosearchCountBlock:
     """The ``count-block`` block of ``GEOSEARCH``."""
@@ -279,59 +370,12 @@ class GeosearchCountBlock:
     any: bool = False
 
 
-GeosearchReply: TypeAlias = (
-    list[StrT]
-    | list[tuple[StrT, float, int, tuple[float, float]]]
-    | list[tuple[StrT, float, tuple[float, float]]]
-    | list[tuple[StrT, int, tuple[float, float]]]
-    | list[tuple[StrT, float, int]]
-    | list[tuple[StrT, tuple[float, float]]]
-    | list[tuple[StrT, float]]
-    | list[tuple[StrT, int]]
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeosearchstoreCountBlock:
     """The ``count-block`` block of ``GEOSEARCHSTORE``."""
 
     count: int
     any: bool = False
-
-
-TsAddDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
-
-
-TsAddOnDuplicate: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
-
-
-TsAlterDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
-
-
-TsCreateDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
-
-
-TsCreateruleAggregator: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-    "TWA",
-]
-
-
-TsDecrbyDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
-
-
-TsIncrbyDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -345,39 +389,6 @@ class TsMrangeAggregation:
     empty: bool = False
 
 
-TsMrangeAggregationAggregator: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-    "TWA",
-]
-
-
-TsMrangeGroupbyReducer: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TsMrevrangeAggregation:
     """The ``aggregation`` block of ``TS.MREVRANGE``."""
@@ -387,39 +398,6 @@ class TsMrevrangeAggregation:
     align: ValueT | None = None
     buckettimestamp: ValueT | None = None
     empty: bool = False
-
-
-TsMrevrangeAggregationAggregator: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-    "TWA",
-]
-
-
-TsMrevrangeGroupbyReducer: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -433,23 +411,6 @@ class TsRangeAggregation:
     empty: bool = False
 
 
-TsRangeAggregationAggregator: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-    "TWA",
-]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TsRevrangeAggregation:
     """The ``aggregation`` block of ``TS.REVRANGE``."""
@@ -459,23 +420,6 @@ class TsRevrangeAggregation:
     align: ValueT | None = None
     buckettimestamp: ValueT | None = None
     empty: bool = False
-
-
-TsRevrangeAggregationAggregator: TypeAlias = Literal[
-    "AVG",
-    "FIRST",
-    "LAST",
-    "MIN",
-    "MAX",
-    "SUM",
-    "RANGE",
-    "COUNT",
-    "STD.P",
-    "STD.S",
-    "VAR.P",
-    "VAR.S",
-    "TWA",
-]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -514,3 +458,246 @@ class XtrimTrim:
     threshold: ValueT
     operator: Literal["=", "~"] | None = None
     count: int | None = None
+
+
+BfInfoSingleValue: TypeAlias = Literal["CAPACITY", "SIZE", "FILTERS", "ITEMS", "EXPANSION"]
+
+
+BitfieldOperation: TypeAlias = BitfieldGetBlock | BitfieldWrite
+
+
+BitfieldWriteOperation: TypeAlias = BitfieldSetBlock | BitfieldIncrbyBlock
+
+
+ClientKillFilterNewFormatClientType: TypeAlias = Literal[
+    "NORMAL", "MASTER", "SLAVE", "REPLICA", "PUBSUB"
+]
+
+
+ClientKillNewFormat: TypeAlias = (
+    ClientKillClientId
+    | ClientKillClientType
+    | ClientKillUsername
+    | ClientKillAddr
+    | ClientKillLaddr
+    | ClientKillSkipme
+    | ClientKillMaxage
+)
+
+
+ClientListClientType: TypeAlias = Literal["NORMAL", "MASTER", "REPLICA", "PUBSUB"]
+
+
+FtCreateFieldType: TypeAlias = (
+    FtCreateText | FtCreateTag | FtCreateNumeric | FtCreateGeo | FtCreateGeoshape | FtCreateVector
+)
+
+
+FtSearchGeoFilter: TypeAlias = Iterable[
+    tuple[ValueT, float, float, float, Literal["m", "km", "mi", "ft"]]
+]
+
+
+FtSuggetReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, StrT | None]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, StrT | None]]
+)
+
+
+GeoradiusReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+    | int
+)
+
+
+GeoradiusRoReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
+
+
+GeoradiusbymemberReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+    | int
+)
+
+
+GeoradiusbymemberRoReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
+
+
+GeosearchReply: TypeAlias = (
+    list[StrT]
+    | list[tuple[StrT, float, int, tuple[float, float]]]
+    | list[tuple[StrT, float, tuple[float, float]]]
+    | list[tuple[StrT, int, tuple[float, float]]]
+    | list[tuple[StrT, float, int]]
+    | list[tuple[StrT, tuple[float, float]]]
+    | list[tuple[StrT, float]]
+    | list[tuple[StrT, int]]
+)
+
+
+TsAddDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsAddOnDuplicate: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsAlterDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsCreateDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsCreateruleAggregator: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+    "TWA",
+]
+
+
+TsDecrbyDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsIncrbyDuplicatePolicy: TypeAlias = Literal["BLOCK", "FIRST", "LAST", "MIN", "MAX", "SUM"]
+
+
+TsMrangeAggregationAggregator: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+    "TWA",
+]
+
+
+TsMrangeGroupbyReducer: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+]
+
+
+TsMrevrangeAggregationAggregator: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+    "TWA",
+]
+
+
+TsMrevrangeGroupbyReducer: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+]
+
+
+TsRangeAggregationAggregator: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+    "TWA",
+]
+
+
+TsRevrangeAggregationAggregator: TypeAlias = Literal[
+    "AVG",
+    "FIRST",
+    "LAST",
+    "MIN",
+    "MAX",
+    "SUM",
+    "RANGE",
+    "COUNT",
+    "STD.P",
+    "STD.S",
+    "VAR.P",
+    "VAR.S",
+    "TWA",
+]

@@ -12,7 +12,15 @@ from redis_oxide._command import ArgT, KeyT, ValueT
 from . import _encode as _enc
 from . import _meta as _m
 from ._base import CommandsBase, StrT
-from ._types import BitcountRange, BitposRange
+from ._types import (
+    BitcountRange,
+    BitfieldGetBlock,
+    BitfieldIncrbyBlock,
+    BitfieldOperation,
+    BitfieldSetBlock,
+    BitfieldWrite,
+    BitposRange,
+)
 
 __all__ = ["BitmapCommands"]
 
@@ -54,7 +62,7 @@ class BitmapCommands(CommandsBase[StrT]):
         return self._execute(_m.BITCOUNT, tuple(_args), None)
 
     def bitfield(
-        self, key: KeyT, *, operation: Iterable[Iterable[ArgT]] | None = None
+        self, key: KeyT, *, operation: Iterable[BitfieldOperation] | None = None
     ) -> Awaitable[list[int | None]]:
         """Performs arbitrary bitfield integer operations on strings.
 
@@ -65,8 +73,9 @@ class BitmapCommands(CommandsBase[StrT]):
         Args:
             key: ``key`` (key).
             operation: ``<GET <get-block> | <write>> [<GET <get-block> | <write>> ...]`` (oneof of
-                block ``get-block``, block ``write``). Optional; each item's parts are sent in
-                order, as given.
+                block ``get-block``, block ``write``). Optional; each item is one of
+                ``BitfieldGetBlock`` or ``BitfieldWrite`` (``BitfieldOperation``), sent as its own
+                token and parts.
 
         Returns:
             An awaitable of a list of optional integers, typed ``list[int | None]``.
@@ -80,7 +89,44 @@ class BitmapCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["BITFIELD", key]
         _s1 = _enc.items("BITFIELD", "operation", operation)
         for _x2 in _s1:
-            _args.extend(_enc.items("BITFIELD", "operation", _x2))
+            if isinstance(_x2, BitfieldGetBlock):
+                _args.append("GET")
+                _args.append(_x2.encoding)
+                _args.append(_x2.offset)
+            else:
+                _enc.variant(
+                    "BITFIELD", "operation", _x2, BitfieldWrite, (BitfieldGetBlock, BitfieldWrite)
+                )
+                if _x2.overflow_block is not None:
+                    _args.extend(
+                        (
+                            "OVERFLOW",
+                            _enc.choice(
+                                "BITFIELD",
+                                "overflow_block",
+                                _x2.overflow_block,
+                                ("WRAP", "SAT", "FAIL"),
+                            ),
+                        ),
+                    )
+                _u3 = _x2.write_operation
+                if isinstance(_u3, BitfieldSetBlock):
+                    _args.append("SET")
+                    _args.append(_u3.encoding)
+                    _args.append(_u3.offset)
+                    _args.append(_enc.integer("BITFIELD", "value", _u3.value))
+                else:
+                    _enc.variant(
+                        "BITFIELD",
+                        "write_operation",
+                        _u3,
+                        BitfieldIncrbyBlock,
+                        (BitfieldSetBlock, BitfieldIncrbyBlock),
+                    )
+                    _args.append("INCRBY")
+                    _args.append(_u3.encoding)
+                    _args.append(_u3.offset)
+                    _args.append(_enc.integer("BITFIELD", "increment", _u3.increment))
         return self._execute(_m.BITFIELD, tuple(_args), None)
 
     def bitfield_ro(

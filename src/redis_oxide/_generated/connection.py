@@ -14,7 +14,17 @@ from . import _meta as _m
 from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 from ._models import ClientInfo, ClientTrackingInfo
-from ._types import ClientListClientType
+from ._types import (
+    ClientKillAddr,
+    ClientKillClientId,
+    ClientKillClientType,
+    ClientKillLaddr,
+    ClientKillMaxage,
+    ClientKillNewFormat,
+    ClientKillSkipme,
+    ClientKillUsername,
+    ClientListClientType,
+)
 
 __all__ = ["ConnectionCommands"]
 
@@ -127,24 +137,24 @@ class ConnectionCommands(CommandsBase[StrT]):
 
     @overload
     def client_kill(
-        self, *, old_format: ValueT, new_format: Iterable[Iterable[ArgT]] | None = None
+        self, *, old_format: ValueT, new_format: Iterable[ClientKillNewFormat] | None = None
     ) -> Awaitable[bool]: ...
     @overload
     def client_kill(
-        self, *, old_format: None = None, new_format: Iterable[Iterable[ArgT]] | None = None
+        self, *, old_format: None = None, new_format: Iterable[ClientKillNewFormat] | None = None
     ) -> Awaitable[int]: ...
     @overload
     def client_kill(
         self,
         *,
         old_format: ValueT | None = None,
-        new_format: Iterable[Iterable[ArgT]] | None = None,
+        new_format: Iterable[ClientKillNewFormat] | None = None,
     ) -> Awaitable[int | bool]: ...
     def client_kill(
         self,
         *,
         old_format: ValueT | None = None,
-        new_format: Iterable[Iterable[ArgT]] | None = None,
+        new_format: Iterable[ClientKillNewFormat] | None = None,
     ) -> Awaitable[int | bool]:
         """Terminates open connections.
 
@@ -166,8 +176,10 @@ class ConnectionCommands(CommandsBase[StrT]):
                 must be given. Deprecated since Redis 2.8.12.
             new_format: ``<new-format> [<new-format> ...]`` (oneof of ``client-id``,
                 ``client-type``, ``username``, ``ip:port``, ``ip:port``, ``skipme`` and 1 more).
-                Optional; each item's parts are sent in order, as given. One of the ``filter``
-                options: exactly one must be given.
+                Optional; each item is one of ``ClientKillClientId``, ``ClientKillClientType``,
+                ``ClientKillUsername``, ``ClientKillAddr``, ``ClientKillLaddr``,
+                ``ClientKillSkipme`` or ``ClientKillMaxage`` (``ClientKillNewFormat``), sent as its
+                own token and parts. One of the ``filter`` options: exactly one must be given.
 
         Returns:
             An awaitable of the reply, which depends on the options given:
@@ -186,7 +198,49 @@ class ConnectionCommands(CommandsBase[StrT]):
         if new_format is not None:
             _s1 = _enc.items("CLIENT KILL", "new_format", new_format)
             for _x2 in _s1:
-                _args.extend(_enc.items("CLIENT KILL", "new_format", _x2))
+                if isinstance(_x2, ClientKillClientId):
+                    _args.append("ID")
+                    _args.append(_enc.integer("CLIENT KILL", "client_id", _x2.client_id))
+                elif isinstance(_x2, ClientKillClientType):
+                    _args.append("TYPE")
+                    _args.append(
+                        _enc.choice(
+                            "CLIENT KILL",
+                            "client_type",
+                            _x2.client_type,
+                            ("NORMAL", "MASTER", "SLAVE", "REPLICA", "PUBSUB"),
+                        ),
+                    )
+                elif isinstance(_x2, ClientKillUsername):
+                    _args.append("USER")
+                    _args.append(_x2.username)
+                elif isinstance(_x2, ClientKillAddr):
+                    _args.append("ADDR")
+                    _args.append(_x2.addr)
+                elif isinstance(_x2, ClientKillLaddr):
+                    _args.append("LADDR")
+                    _args.append(_x2.laddr)
+                elif isinstance(_x2, ClientKillSkipme):
+                    _args.append("SKIPME")
+                    _args.append(_enc.choice("CLIENT KILL", "skipme", _x2.skipme, ("YES", "NO")))
+                else:
+                    _enc.variant(
+                        "CLIENT KILL",
+                        "new_format",
+                        _x2,
+                        ClientKillMaxage,
+                        (
+                            ClientKillClientId,
+                            ClientKillClientType,
+                            ClientKillUsername,
+                            ClientKillAddr,
+                            ClientKillLaddr,
+                            ClientKillSkipme,
+                            ClientKillMaxage,
+                        ),
+                    )
+                    _args.append("MAXAGE")
+                    _args.append(_enc.integer("CLIENT KILL", "maxage", _x2.maxage))
         if old_format is not None:
             return self._execute(_m.CLIENT_KILL, tuple(_args), bool)
         return self._execute(_m.CLIENT_KILL, tuple(_args), None)

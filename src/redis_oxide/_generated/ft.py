@@ -20,6 +20,12 @@ from ._types import (
     FtAggregateGroupby,
     FtAggregateSortby,
     FtCreateField,
+    FtCreateGeo,
+    FtCreateGeoshape,
+    FtCreateNumeric,
+    FtCreateTag,
+    FtCreateText,
+    FtCreateVector,
     FtSearchGeoFilter,
     FtSearchHighlight,
     FtSearchSummarize,
@@ -637,7 +643,76 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append(_x4.field_name)
             if _x4.alias is not None:
                 _args.extend(("AS", _x4.alias))
-            _args.extend(_enc.items("FT.CREATE", "field_type", _x4.field_type))
+            _u5 = _x4.field_type
+            if isinstance(_u5, FtCreateText):
+                _args.append("TEXT")
+                if _u5.nostem:
+                    _args.append("NOSTEM")
+                if _u5.weight is not None:
+                    _args.extend(("WEIGHT", _enc.double("FT.CREATE", "weight", _u5.weight)))
+                if _u5.phonetic is not None:
+                    _args.extend(("PHONETIC", _u5.phonetic))
+                if _u5.withsuffixtrie:
+                    _args.append("WITHSUFFIXTRIE")
+                if _u5.indexempty:
+                    _args.append("INDEXEMPTY")
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
+            elif isinstance(_u5, FtCreateTag):
+                _args.append("TAG")
+                if _u5.separator is not None:
+                    _args.extend(("SEPARATOR", _u5.separator))
+                if _u5.casesensitive:
+                    _args.append("CASESENSITIVE")
+                if _u5.withsuffixtrie:
+                    _args.append("WITHSUFFIXTRIE")
+                if _u5.indexempty:
+                    _args.append("INDEXEMPTY")
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
+            elif isinstance(_u5, FtCreateNumeric):
+                _args.append("NUMERIC")
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
+            elif isinstance(_u5, FtCreateGeo):
+                _args.append("GEO")
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
+            elif isinstance(_u5, FtCreateGeoshape):
+                _args.append("GEOSHAPE")
+                if _u5.coordinates is not None:
+                    _args.append(
+                        _enc.choice(
+                            "FT.CREATE", "coordinates", _u5.coordinates, ("FLAT", "SPHERICAL")
+                        ),
+                    )
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
+            else:
+                _enc.variant(
+                    "FT.CREATE",
+                    "field_type",
+                    _u5,
+                    FtCreateVector,
+                    (
+                        FtCreateText,
+                        FtCreateTag,
+                        FtCreateNumeric,
+                        FtCreateGeo,
+                        FtCreateGeoshape,
+                        FtCreateVector,
+                    ),
+                )
+                _args.append("VECTOR")
+                _args.append(_enc.choice("FT.CREATE", "algorithm", _u5.algorithm, ("FLAT", "HNSW")))
+                if _u5.attributes.__class__ is not dict:
+                    _enc.mapping("FT.CREATE", "attributes", _u5.attributes)
+                _m6 = _u5.attributes.items()
+                _args.append(len(_m6) * 2)
+                for _k, _v in _m6:
+                    _args.extend((_k, _v))
+                if _u5.indexmissing:
+                    _args.append("INDEXMISSING")
             if _x4.sortable is not None:
                 _args.append("SORTABLE")
                 if _x4.sortable.unf:

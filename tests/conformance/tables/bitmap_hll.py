@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from redis_oxide._generated._types import BitcountRange, BitposRange
+from redis_oxide.types import (
+    BitcountRange,
+    BitfieldGetBlock,
+    BitfieldIncrbyBlock,
+    BitfieldWrite,
+    BitposRange,
+)
 
 from .._entry import Entry
 
@@ -18,7 +24,15 @@ ENTRIES = [
     ),
     E(
         "bitfield",
-        lambda r: r.bitfield("bitfield:k", operation=[["INCRBY", "i5", 100, 1], ["GET", "u4", 0]]),
+        lambda r: r.bitfield(
+            "bitfield:k",
+            operation=[
+                BitfieldWrite(
+                    write_operation=BitfieldIncrbyBlock(encoding="i5", offset=100, increment=1)
+                ),
+                BitfieldGetBlock(encoding="u4", offset=0),
+            ],
+        ),
     ),
     E(
         "bitfield_ro",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from redis_oxide.types import ClientKillClientId, ClientKillSkipme
+
 from .._entry import Entry, Recorder
 
 E = Entry
@@ -27,7 +29,12 @@ ENTRIES = [
     E("client_info", lambda r: r.client_info()),
     E(
         "client_kill",
-        lambda r: r.client_kill(new_format=[["ID", r.context["other_id"]], ["SKIPME", "yes"]]),
+        lambda r: r.client_kill(
+            new_format=[
+                ClientKillClientId(client_id=r.context["other_id"]),
+                ClientKillSkipme(skipme="YES"),
+            ]
+        ),
         prepare=_other_client,
     ),
     E("client_list", lambda r: r.client_list(client_type="NORMAL")),

@@ -14,6 +14,10 @@ from redis_oxide._generated._types import (
     FtAggregateSortby,
     FtCreateField,
     FtCreateFieldSortable,
+    FtCreateNumeric,
+    FtCreateTag,
+    FtCreateText,
+    FtCreateVector,
     FtSearchHighlight,
     FtSearchSummarize,
     FtSpellcheckTerms,
@@ -109,11 +113,21 @@ ENTRIES = [
         lambda r: r.ft.create(
             "idx:cr",
             [
-                FtCreateField(field_name="title", field_type=["TEXT", "WEIGHT", 2]),
+                FtCreateField(field_name="title", field_type=FtCreateText(weight=2)),
                 FtCreateField(
-                    field_name="n", field_type=["NUMERIC"], sortable=FtCreateFieldSortable()
+                    field_name="n", field_type=FtCreateNumeric(), sortable=FtCreateFieldSortable()
                 ),
-                FtCreateField(field_name="$.tag", alias="tag", field_type=["TAG"]),
+                FtCreateField(
+                    field_name="$.tag", alias="tag", field_type=FtCreateTag(separator=";")
+                ),
+                FtCreateField(
+                    field_name="$.v",
+                    alias="v",
+                    field_type=FtCreateVector(
+                        algorithm="FLAT",
+                        attributes={"TYPE": "FLOAT32", "DIM": 2, "DISTANCE_METRIC": "L2"},
+                    ),
+                ),
             ],
             data_type="JSON",
             prefix=["cr:"],

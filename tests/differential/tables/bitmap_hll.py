@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis_oxide._generated._types import BitcountRange, BitposRange, BitposRangeEndUnitBlock
+from redis_oxide.types import BitfieldIncrbyBlock, BitfieldWrite
 from tests.conformance._entry import Entry as E
 from tests.conformance.tables import bitmap_hll
 
@@ -24,7 +25,13 @@ EXTRA = [
         E(
             "bitfield",
             lambda r: r.bitfield(
-                "bitfield:k", operation=[["OVERFLOW", "FAIL"], ["INCRBY", "u2", 0, 5]]
+                "bitfield:k",
+                operation=[
+                    BitfieldWrite(
+                        overflow_block="FAIL",
+                        write_operation=BitfieldIncrbyBlock(encoding="u2", offset=0, increment=5),
+                    )
+                ],
             ),
             variant="overflow",
         ),
