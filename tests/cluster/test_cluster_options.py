@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from redis_oxide import ClusterCache, RedisCluster
-from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import CommandTimeoutError
-from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
-from tests.cluster._migrate import slot_owners
+from redis_oxide.testing import ClusterInfo, NodeInfo
+from tests.cluster._asleep import asleep, key_on
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -41,24 +40,8 @@ async def cluster(redis_cluster: ClusterInfo) -> AsyncIterator[RedisCluster[byte
         yield client
 
 
-def _key_on(cluster: ClusterInfo, node: NodeInfo, prefix: str) -> str:
-    owners = slot_owners(cluster)
-    tag = uuid.uuid4().hex[:8]
-    index = 0
-    while True:
-        key = f"{prefix}:{tag}:{index}"
-        if owners[key_slot(key)] == node.port:
-            return key
-        index += 1
-
-
 async def _sleeping(node: NodeInfo) -> asyncio.Future[object]:
-    """Make ``node`` unresponsive for ``SLEEP`` seconds (its event loop blocked)."""
-    sleeper = asyncio.ensure_future(
-        asyncio.to_thread(raw_command, node.endpoint, "DEBUG", "SLEEP", str(SLEEP), timeout=5.0)
-    )
-    await asyncio.sleep(0.05)  # the server is inside DEBUG SLEEP
-    return sleeper
+    return await asleep(node, SLEEP)
 
 
 async def _times_out(call: Awaitable[object]) -> float:
@@ -72,8 +55,8 @@ async def test_a_views_timeout_bounds_every_kind_of_call_the_client_waits(
     cluster: RedisCluster[bytes], redis_cluster: ClusterInfo, figures: Figure
 ) -> None:
     node = redis_cluster.primaries[1]
-    key = _key_on(redis_cluster, node, "opt")
-    other = _key_on(redis_cluster, redis_cluster.primaries[2], "opt")
+    key = key_on(redis_cluster, node, "opt")
+    other = key_on(redis_cluster, redis_cluster.primaries[2], "opt")
     assert await cluster.set(key, "v")
     assert await cluster.set(other, "w")
     quick = cluster.with_options(command_timeout=QUICK)
@@ -142,7 +125,7 @@ async def test_cache_false_reads_past_every_nodes_cache_and_still_invalidates(
     redis_cluster: ClusterInfo,
 ) -> None:
     seed = redis_cluster.primaries[0]
-    keys = [_key_on(redis_cluster, p, "opt:cache") for p in redis_cluster.primaries]
+    keys = [key_on(redis_cluster, p, "opt:cache") for p in redis_cluster.primaries]
     async with RedisCluster(seed.host, seed.port, cache=True, command_timeout=5.0) as client:
         caches = client.cache
         assert isinstance(caches, ClusterCache)

@@ -11,6 +11,8 @@
   of a slot still migrating) is counted alike, as ``ASK`` on the node that answered.
 - A ``with_options`` view is traced like its client: a span per call, on the node that
   served it, and redirects in the client's counters.
+- A split MGET whose node stops answering (``DEBUG SLEEP``) past the view's timeout fails
+  its span with ``error.type`` ``CommandTimeoutError``, and of its sub-spans only that node's.
 - Durations and pool gauges are recorded per node; no span, metric attribute or
   ``redis_oxide.cluster`` log record holds the password or a value.
 """
@@ -24,14 +26,16 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from redis_oxide import RedisCluster
 from redis_oxide._cluster import ClusterExecutor
 from redis_oxide._cluster._executor import ClusterCounters
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import key_slot
+from redis_oxide.exceptions import CommandTimeoutError
 from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
+from tests.cluster._asleep import asleep, key_on
 from tests.cluster._migrate import (
     begin_migration,
     finish_migration,
@@ -304,3 +308,42 @@ async def test_a_real_ask_is_counted_with_the_node_that_answered(
 
     _one_redirect_to(target, "ASK", points, otel)
     figures("ASK followed, counted on", f"{target.host}:{target.port}")
+
+
+async def test_a_split_mget_with_a_node_asleep_fails_that_nodes_span_only(
+    redis_cluster: ClusterInfo, otel: Recorded, figures: Figure
+) -> None:
+    seed = redis_cluster.primaries[0]
+    sleepy = redis_cluster.primaries[1]
+    keys = [key_on(redis_cluster, node, "otel:asleep") for node in redis_cluster.primaries]
+    async with RedisCluster(
+        seed.host, seed.port, command_timeout=5.0, telemetry=otel.telemetry
+    ) as cluster:
+        assert await cluster.mset({key: SECRET for key in keys})
+        quick = cluster.with_options(command_timeout=0.15)
+        otel.spans_exporter.clear()
+        sleeper = await asleep(sleepy, 0.6)
+        with pytest.raises(CommandTimeoutError):
+            await quick.mget(*keys)
+        await sleeper
+        assert await quick.mget(*keys) == [SECRET.encode()] * len(keys)  # the node is back
+        await cluster.delete(*keys)
+
+    spans = otel.spans()
+    failed, answered = [s for s in spans if s.name == "MGET" and s.parent is None]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert (failed.attributes or {})["error.type"] == "CommandTimeoutError"
+    assert answered.status.status_code is StatusCode.UNSET
+    parts = _children(spans, failed)
+    by_port = {int((p.attributes or {})["server.port"]): p for p in parts}
+    assert sorted(by_port) == sorted(n.port for n in redis_cluster.primaries)
+    assert by_port[sleepy.port].status.status_code is StatusCode.ERROR
+    assert (by_port[sleepy.port].attributes or {})["error.type"] == "CommandTimeoutError"
+    others = [p for port, p in by_port.items() if port != sleepy.port]
+    assert all(p.status.status_code is StatusCode.UNSET for p in others)
+    assert all("error.type" not in (p.attributes or {}) for p in others)
+    assert not [s for s in spans if SECRET in _everything(s)]
+    figures(
+        "split MGET, one node asleep: sub-spans failed / answered",
+        f"{len(parts) - len(others)} / {len(others)}",
+    )
