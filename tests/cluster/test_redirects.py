@@ -9,7 +9,8 @@
   off) until the slot is served again.
 - In a pipeline, the commands that met MOVED are retried alone; the others keep their values:
   in a mixed pipeline, in one of a single command kind (placed in one pass), and among the
-  per-slot parts of an MGET split over many slots (written straight to the nodes).
+  per-slot parts of an MGET split over many slots (written straight to the nodes), and of
+  DEL, EXISTS and MSET splits, whose replies are then combined by the response policy.
 - ``max_redirects`` bounds the redirects of one call.
 - A server without ``CLUSTER SHARDS`` is mapped from ``CLUSTER SLOTS``.
 """
@@ -179,6 +180,33 @@ async def test_a_split_mget_retries_only_the_parts_that_met_moved(
     assert len(others) >= 1
     assert await client.mget(*keys) == [key.encode() for key in keys]  # the map was patched
     assert client.stats().moved - before == 1
+
+
+async def test_split_del_exists_and_mset_retry_the_moved_part_and_combine_by_policy(
+    client: RedisCluster[bytes], own_cluster: ClusterInfo
+) -> None:
+    # Written straight to the nodes like MGET's parts; combined by the response policy.
+    keys = [f"splitsum:{i}" for i in range(40)]
+    assert await client.mset({key: key for key in keys})
+    slot = key_slot(keys[0])
+    source, target = _elsewhere(own_cluster, slot)
+    move_slot(own_cluster, source, target, slot)
+    before = client.stats().moved
+    assert await client.exists(*keys, "splitsum:absent") == 40
+    assert client.stats().moved - before == 1  # one part met MOVED, the sum holds
+    slot = key_slot(keys[1])
+    source, target = _elsewhere(own_cluster, slot)
+    move_slot(own_cluster, source, target, slot)
+    assert await client.mset({key: "again" for key in keys})  # MSET: one OK from every part
+    assert client.stats().moved - before == 2
+    assert await client.mget(*keys) == [b"again"] * 40
+    slot = key_slot(keys[2])
+    source, target = _elsewhere(own_cluster, slot)
+    move_slot(own_cluster, source, target, slot)
+    assert await client.delete(*keys[:20], "splitsum:absent") == 20
+    assert client.stats().moved - before == 3
+    assert await client.delete(*keys) == 20
+    assert await client.exists(*keys) == 0
 
 
 async def test_redirects_stop_at_the_limit(own_cluster: ClusterInfo) -> None:

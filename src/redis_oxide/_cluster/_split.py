@@ -6,12 +6,14 @@ Rules this module keeps:
   (``split_by_slot``), the parts of a node sent to it as one pipeline, the replies merged by
   the command's rule. The batch path (``_batches``) places, runs, redirects and merges the
   parts; its rules hold here too.
-- The common case goes straight to the connections: a command whose replies are reassembled
-  in key order (no response policy: MGET, JSON.MGET) and whose every part's slot entry is a
-  plain ``ServerExecutor`` with a ready shared connection, at most one chunk of parts per
-  node. Each node's parts are framed into one write (a one-key part by its name's template)
-  and sent at once, with the node's command timeout; their futures are awaited after every
-  node has its write. No sub-batch, no part object and no task per node.
+- The common case goes straight to the connections: a command whose every part's slot entry
+  is a plain ``ServerExecutor`` with a ready shared connection, at most one chunk of parts per
+  node. Its replies are merged as the batch path merges them, in split order: reassembled in
+  key order (no response policy: MGET, JSON.MGET) or combined by the response policy (DEL,
+  EXISTS, UNLINK and TOUCH summed, MSET's OKs as one). Each node's parts are framed into
+  one write (a one-key part by its name's template) and sent at once, with the node's command
+  timeout; their futures are awaited after every node has its write. No sub-batch, no part
+  object and no task per node.
 - The batch path takes everything else: a node with a client-side cache or telemetry (not a
   plain ``ServerExecutor``), no ready connection, a node marked down or a slot no node serves
   yet. Once sent, a node whose reply holds an error or whose write failed gets its part
@@ -40,6 +42,7 @@ from redis_oxide._cluster._batches import (
     settle_node,
 )
 from redis_oxide._cluster._nodes import NodeExecutor
+from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import Part, reassemble, split_by_slot
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import RedisError
@@ -80,10 +83,9 @@ async def run_split(
     """
     if split is None:
         split = split_by_slot(meta, args)
-    if meta.response_policy is None:
-        sends = _direct_sends(cluster, meta, split)
-        if sends is not None:
-            return await _run_direct(cluster, meta, args, parser, split, sends)
+    sends = _direct_sends(cluster, meta, split)
+    if sends is not None:
+        return await _run_direct(cluster, meta, args, parser, split, sends)
     batch = _one_command(meta, args, parser)
     groups: dict[NodeExecutor, list[int | _Part]] = {}
     alone: list[_Part] = []
@@ -200,7 +202,12 @@ async def _run_direct(
             return await _settle(cluster, meta, args, parser, split, sends, outcomes, deadline)
         ordered += parts
         replies += outcome
-    raw = reassemble(ordered, replies)
+    if meta.response_policy is None:
+        raw = reassemble(ordered, replies)
+    else:
+        # Combined in split order, as the batch path does (a node's replies are together).
+        by_part = {id(part): reply for part, reply in zip(ordered, replies, strict=True)}
+        raw = _combined(meta, split)([by_part[id(part)] for part in split])
     return raw if parser is None else parser(raw)
 
 
@@ -229,11 +236,16 @@ async def _settle(
             settle_node(cluster, batch, node, entries, None, results, deadline, outcome)
         )
     await asyncio.gather(*settling)
-    command = _Command(
-        [made[id(part)] for part in split],
-        lambda values: reassemble(split, _raise_any(values)),
-    )
+    command = _Command([made[id(part)] for part in split], _combined(meta, split))
     return _merged(batch, command, results)
+
+
+def _combined(meta: CommandMeta, split: list[Part]) -> Callable[[list[Any]], Any]:
+    # The merge of the parts' replies, in split order: by key order, or by the command's
+    # response policy (DEL's sum, MSET's one OK), as ``_split_command`` merges them.
+    if meta.response_policy is None:
+        return lambda values: reassemble(split, _raise_any(values))
+    return lambda values: combine(meta, values, [str(slot) for slot, _, _ in split])
 
 
 def _merged(batch: Batch, command: _Command, results: list[object]) -> Any:
