@@ -25,6 +25,10 @@ import redis_oxide
 from redis_oxide.exceptions import RedisError
 from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
 from redis_oxide.types import (
+    BitfieldGetBlock,
+    BitfieldIncrbyBlock,
+    BitfieldOperation,
+    BitfieldWrite,
     FtCreateField,
     FtCreateFieldSortable,
     FtCreateNumeric,
@@ -69,6 +73,18 @@ async def strings(r: redis_oxide.Redis[str]) -> None:
     show("mget(...) -> list[str | None]", await r.mget("tour:greeting", "tour:missing"))
     show("expire('tour:greeting', 60) -> bool", await r.expire("tour:greeting", 60))
     show("ttl('tour:greeting') -> int", await r.ttl("tour:greeting"))
+    # Arguments of several forms are typed too: each BITFIELD operation is a dataclass.
+    counters: list[BitfieldOperation] = [
+        BitfieldWrite(
+            overflow_block="SAT",
+            write_operation=BitfieldIncrbyBlock(encoding="u8", offset=0, increment=300),
+        ),
+        BitfieldGetBlock(encoding="u8", offset=0),
+    ]
+    show(
+        "bitfield(..., [INCRBY u8 SAT, GET u8]) -> list",
+        await r.bitfield("tour:bits", operation=counters),
+    )
 
 
 async def hashes(r: redis_oxide.Redis[str]) -> None:
