@@ -6,8 +6,9 @@
   importable from ``redis_oxide``, from here or from ``redis_oxide.exceptions``; a test walks
   the signatures and fails on a type that is not.
 - The argument types of the generated command surface (``block`` dataclasses such as
-  ``XtrimTrim``, ``Literal`` choices such as ``ClientListClientType``) come from the generator's
-  own list, so a new Redis release extends this module with no edit here.
+  ``XtrimTrim``, ``Literal`` choices such as ``ClientListClientType``, unions of the forms an
+  argument takes such as ``FtCreateFieldType``) come from the generator's own list, so a new
+  Redis release extends this module with no edit here.
 - The namespaces of module commands (``client.json`` is a ``JsonCommands``) come from the
   generator's list too, and so do their base, ``NamespaceBase``, and the owner's executor it
   holds, ``BoundExecute`` (whose signature brings ``CommandMeta`` and its enums here); the JSON
