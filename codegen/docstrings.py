@@ -24,8 +24,8 @@ from codegen.shapes import Shape, ShapeContext, is_count, is_token
 from codegen.spec import ArgumentSpec, CommandSpec
 
 if TYPE_CHECKING:
-    from codegen.methods import MethodPlan
     from codegen.overloads import Variant
+    from codegen.plan import MethodPlan
 
 __all__ = ["build_docstring", "describe_parameter", "wrap"]
 

@@ -29,7 +29,7 @@ from codegen.ir import (
     Policy,
     RuntimeOwned,
 )
-from codegen.methods import build_method, plan_arguments
+from codegen.methods import build_method
 from codegen.namespaces import build_namespaces, method_lines, split_name
 from codegen.naming import (
     PythonIdentifier,
@@ -39,6 +39,7 @@ from codegen.naming import (
     method_name,
     param_name,
 )
+from codegen.plan import plan_arguments
 from codegen.pyfmt import Bracket, Chain, layout
 from codegen.replies import PROVISIONAL
 from codegen.reply_table import ReplyTable
