@@ -12,6 +12,10 @@
 
 In both, no exception other than redis-oxide's reaches a caller and no read returns a value
 that was not written.
+
+- A pipeline written to a primary that is stopped and then killed: its reads run again on the
+  promoted replica, its writes fail saying they may have run, and the other primaries'
+  commands keep their values.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from typing import Any
 
 import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide.exceptions import CommandTimeoutError, ConnectionLostError, RedisError
-from redis_oxide.testing import ClusterInfo
+from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 from tests.cluster._load import Load, keys_on, promotion_after
 from tests.cluster._migrate import slot_owners
 
@@ -127,3 +132,54 @@ async def test_sigstop_of_a_primary_with_a_1_s_timeout(
     assert slowest <= 1.0 + 0.1
     assert recovered <= 0.5
     assert throughout >= 0.90 * baseline
+
+
+def _offset(node: NodeInfo) -> int:
+    text = raw_command(node.endpoint, "INFO", "replication")
+    info = text.decode() if isinstance(text, bytes) else str(text)
+    return int(
+        next(line for line in info.splitlines() if line.startswith("master_repl_offset:"))[19:]
+    )
+
+
+async def _replicated(primary: NodeInfo, replica: NodeInfo, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while _offset(replica) < _offset(primary):
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_pipeline_in_flight_when_its_node_dies_reruns_only_its_reads(
+    failover_cluster: ClusterInfo, figures: Any
+) -> None:
+    # The pipeline is written to a stopped primary, which is then killed: its reads run
+    # again on the promoted replica, its writes say that they may have run, and the
+    # commands for the other primaries keep their values.
+    victim, replica = failover_cluster.primaries[0], failover_cluster.replicas[0]
+    owners = slot_owners(failover_cluster)
+    doomed = keys_on(failover_cluster, owners, victim, 3)
+    safe = keys_on(failover_cluster, owners, failover_cluster.primaries[1], 3)
+    seed = failover_cluster.primaries[1]
+    assert victim.process is not None
+    pid = victim.process.pid or 0
+    async with RedisCluster(seed.host, seed.port, command_timeout=10.0) as client:
+        assert await client.mset(dict.fromkeys(doomed + safe, "old"))
+        await _replicated(victim, replica)
+        os.kill(pid, signal.SIGSTOP)
+        pipe = client.pipeline(transaction=False, raise_on_error=False)
+        for key in doomed + safe:
+            pipe.get(key)
+            pipe.set(key, "new")
+        running = asyncio.ensure_future(pipe.execute())
+        await asyncio.sleep(0.2)  # written: the stopped primary's socket holds it
+        assert not running.done()
+        killed, promoted = await promotion_after(replica, lambda: os.kill(pid, signal.SIGKILL))
+        results = await asyncio.wait_for(running, 15)
+    on_victim, elsewhere = results[: 2 * len(doomed)], results[2 * len(doomed) :]
+    assert on_victim[0::2] == [b"old"] * len(doomed)  # read again on the promoted replica
+    for lost in on_victim[1::2]:
+        assert isinstance(lost, ConnectionLostError), repr(lost)
+        assert lost.may_have_executed is True
+    assert elsewhere == [b"old", True] * len(safe)
+    figures("promotion after kill -9 of a stopped primary", f"{promoted - killed:.2f} s")
+    figures("its pipeline: reads re-run / writes reported lost", f"{len(doomed)} / {len(doomed)}")

@@ -15,10 +15,12 @@ Rules this module keeps:
   the other nodes' commands ran and keep their values.
 - A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
   path, which waits for the topology.
+- A batch of whole commands only (each with its one key, of any kinds) whose nodes all have a
+  ready shared connection is written straight to them (``_direct``), with no task per node.
 - A single ``multi_shard`` command spanning slots (MGET of keys in many slots) runs the same
   way (``_split.run_split``): one pipeline of its parts per node, not a command per slot; a
   pipeline of one command kind with one key each is placed by ``_whole``. Both settle a
-  node's failure or error replies with ``settle_node``.
+  node's failure or error replies with ``settle_node`` (``_settle``).
 - Transactions: ``_transactions``.
 """
 
@@ -34,20 +36,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from redis_oxide._cache import CachingExecutor
+from redis_oxide._cluster._direct import send_whole, settle_sent
 from redis_oxide._cluster._nodes import NodeExecutor
-from redis_oxide._cluster._redirects import host_of, route_address, run_slow
+from redis_oxide._cluster._redirects import route_address
 from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
+from redis_oxide._cluster._settle import _Entries, _parser_of, _Part, _run_alone, settle_node
 from redis_oxide._cluster._transactions import keys_of, run_transaction
 from redis_oxide._command import ArgT, CommandMeta, RequestPolicy
 from redis_oxide._exceptions import (
-    ConnectFailedError,
-    ConnectionLostError,
-    ConnectTimeoutError,
-    MovedError,
     RedisError,
-    ServerError,
 )
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import SLOT_COUNT, key_slot
@@ -57,25 +56,13 @@ from redis_oxide._protocol import encode_command
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["NODE_TYPES", "run_cluster_batch", "settle_node"]
+__all__ = ["NODE_TYPES", "run_cluster_batch"]
 
 Parser = Callable[[Any], Any] | None
 
 _SLOT_MASK = SLOT_COUNT - 1
 #: The slot tables' entries that are node executors (the rest: down or unknown nodes).
 NODE_TYPES = frozenset({ServerExecutor, CachingExecutor})
-
-
-class _Part:
-    """One part of a command that is split or fanned out, or that must run alone."""
-
-    __slots__ = ("args", "index", "node", "value")
-
-    def __init__(self, index: int, node: NodeExecutor | None, args: tuple[ArgT, ...]) -> None:
-        self.index = index  # the command it belongs to
-        self.node = node  # None: run alone through the slow path
-        self.args = args
-        self.value: Any = None
 
 
 class _Command:
@@ -87,10 +74,6 @@ class _Command:
 
 
 _SPLIT = None  # with_parts: every entry is a part of the batch's one split command
-
-#: A node's share of a batch: per sub-batch position, the index of a command that goes there
-#: whole (its frame is reused), or a part.
-_Entries = list[int | _Part]
 
 
 async def run_cluster_batch(
@@ -137,6 +120,13 @@ async def run_cluster_batch(
         command = await _place(cluster, batch, index)
         general.append((index, command))
         _group(command, groups, with_parts, alone)
+    if not general:  # whole commands only (mixed kinds): straight to the connections
+        placement = cast("list[tuple[NodeExecutor, list[int]]]", list(groups.items()))
+        sent = send_whole(batch, placement)
+        if sent is not None:
+            timeout = cluster.command_timeout
+            deadline = None if timeout is None else time.monotonic() + timeout
+            return await settle_sent(cluster, batch, placement, sent, results, deadline)
     await _run_groups(cluster, batch, groups, with_parts, alone, results)
     _merge(batch, general, results)
     return results
@@ -316,119 +306,3 @@ async def _run_node(
         await settle_node(cluster, batch, node, entries, with_parts, results, deadline, exc)
         return
     await settle_node(cluster, batch, node, entries, with_parts, results, deadline, values)
-
-
-async def settle_node(
-    cluster: ClusterExecutor,
-    batch: Batch,
-    node: NodeExecutor,
-    entries: _Entries,
-    with_parts: bool | None,
-    results: list[object],
-    deadline: float | None,
-    outcome: list[object] | RedisError,
-) -> None:
-    """Give a node's sub-batch outcome (its values, or the failure of its run) to its entries.
-
-    Reroutable errors and parts a failed connection let run again go through the slow path.
-    """
-    if isinstance(outcome, (ConnectFailedError, ConnectTimeoutError)):
-        # Nothing was sent: every entry may run again where the topology now says.
-        address = node.strategy.address
-        cluster.topology.report_failure(address, outcome)
-        await _rerun(cluster, batch, entries, results, deadline, outcome, address)
-        return
-    if isinstance(outcome, ConnectionLostError):
-        address = node.strategy.address
-        cluster.topology.report_failure(address, outcome)
-        for entry in entries:
-            _store(entry, results, outcome)
-        lost = outcome
-        again = [e for e in entries if _meta(batch, e).is_readonly or not lost.may_have_executed]
-        await _rerun(cluster, batch, again, results, deadline, outcome, address)
-        return
-    if isinstance(outcome, RedisError):
-        for entry in entries:
-            _store(entry, results, outcome)
-        return
-    values = outcome
-    if with_parts is False:
-        # The common case: whole commands, values straight to their places; only a batch
-        # with an error reply (a C-level test of the distinct types) looks at each value.
-        for position, value in zip(cast("list[int]", entries), values, strict=True):
-            results[position] = value
-        if not any(issubclass(kind, BaseException) for kind in set(map(type, values))):
-            return
-    redirected: list[tuple[int | _Part, ServerError]] = []
-    for entry, value in zip(entries, values, strict=True):
-        if isinstance(entry, int):
-            results[entry] = value
-        else:
-            entry.value = value
-        if isinstance(value, ServerError) and value.reroutable:
-            redirected.append((entry, value))
-    for entry, error in redirected:
-        # MOVED, ASK, TRYAGAIN ...: only these commands run again, each alone.
-        await _rerun(cluster, batch, [entry], results, deadline, error, node.strategy.address)
-
-
-def _meta(batch: Batch, entry: int | _Part) -> CommandMeta:
-    return batch.metas[entry if isinstance(entry, int) else entry.index]
-
-
-def _store(entry: int | _Part, results: list[object], value: object) -> None:
-    if isinstance(entry, int):
-        results[entry] = value
-    else:
-        entry.value = value
-
-
-async def _rerun(
-    cluster: ClusterExecutor,
-    batch: Batch,
-    entries: _Entries,
-    results: list[object],
-    deadline: float | None,
-    error: RedisError,
-    origin: str,
-) -> None:
-    parts = [_Part(e, None, batch.args[e]) if isinstance(e, int) else e for e in entries]
-    await asyncio.gather(*(_run_alone(cluster, batch, p, deadline, error, origin) for p in parts))
-    for entry, part in zip(entries, parts, strict=True):
-        if isinstance(entry, int):
-            results[entry] = part.value
-
-
-def _parser_of(batch: Batch, part: _Part) -> Parser:
-    # A part that is its command's only one gets the command's parser; parts of split or
-    # fanned-out commands stay raw until they are combined.
-    meta, args = batch.metas[part.index], batch.args[part.index]
-    if part.args is args and meta.request_policy not in (
-        RequestPolicy.ALL_SHARDS,
-        RequestPolicy.ALL_NODES,
-    ):
-        return batch.parsers[part.index]
-    return None
-
-
-async def _run_alone(
-    cluster: ClusterExecutor,
-    batch: Batch,
-    part: _Part,
-    deadline: float | None,
-    error: RedisError | None,
-    origin: str | None,
-) -> None:
-    meta = batch.metas[part.index]
-    parser = _parser_of(batch, part)
-    try:
-        if not routing_keys(meta, part.args)[0]:
-            if error is not None:
-                raise error  # keyless: it belongs to its node
-            part.value = await cluster._execute(meta, part.args, parser)
-        else:
-            if isinstance(error, MovedError):
-                cluster.topology.moved(error.slot, error.host or host_of(origin), error.port)
-            part.value = await run_slow(cluster, meta, part.args, parser, deadline, error, origin)
-    except Exception as exc:  # the part's own failure is its value
-        part.value = exc

@@ -29,21 +29,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from redis_oxide._cluster._batches import (
     _Command,
     _group,
     _merge,
-    _Part,
     _raise_any,
     _run_groups,
     _split_command,
-    settle_node,
 )
+from redis_oxide._cluster._direct import Sent, clean, outcomes
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import Part, reassemble, split_by_slot
+from redis_oxide._cluster._settle import _Part, settle_node
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import RedisError
 from redis_oxide._executor import ServerExecutor
@@ -160,11 +160,11 @@ async def _run_direct(
     timeout = cluster.command_timeout
     deadline = None if timeout is None else time.monotonic() + timeout
     binary = meta.binary_reply
-    futures: list[asyncio.Future[list[Any]] | RedisError] = []
+    sent: Sent = []
     for node, conn, parts in sends:
         count = len(parts)
         try:
-            futures.append(
+            sent.append(
                 conn.send_batch(
                     _frames(parts),
                     [None] * count,
@@ -174,34 +174,15 @@ async def _run_direct(
                 )
             )
         except RedisError as exc:  # the connection refused the write: nothing was sent
-            futures.append(exc)
-    outcomes: list[list[Any] | RedisError] = []
-    try:
-        for future in futures:
-            if isinstance(future, RedisError):
-                outcomes.append(future)
-                continue
-            try:
-                outcomes.append(await future)
-            except RedisError as exc:
-                outcomes.append(exc)
-    finally:
-        for future in futures:
-            if isinstance(future, RedisError):
-                continue
-            if not future.done():
-                future.cancel()
-            elif not future.cancelled():
-                future.exception()  # the first failure is already being raised
+            sent.append(exc)
+    done = await outcomes(sent)
     ordered: list[Part] = []
     replies: list[Any] = []
-    for (_, _, parts), outcome in zip(sends, outcomes, strict=True):
-        if type(outcome) is not list or any(
-            issubclass(kind, BaseException) for kind in set(map(type, outcome))
-        ):
-            return await _settle(cluster, meta, args, parser, split, sends, outcomes, deadline)
+    for (_, _, parts), outcome in zip(sends, done, strict=True):
+        if not clean(outcome):
+            return await _settle(cluster, meta, args, parser, split, sends, done, deadline)
         ordered += parts
-        replies += outcome
+        replies += cast("list[Any]", outcome)
     if meta.response_policy is None:
         raw = reassemble(ordered, replies)
     else:

@@ -27,9 +27,11 @@ from itertools import repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING, cast
 
-from redis_oxide._cluster._batches import NODE_TYPES, _Part, settle_node
+from redis_oxide._cluster._batches import NODE_TYPES
+from redis_oxide._cluster._direct import send_whole, settle_sent
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._router import slots_of
+from redis_oxide._cluster._settle import _Part, settle_node
 from redis_oxide._cluster._topology import Target
 from redis_oxide._exceptions import RedisError
 from redis_oxide._keys import SLOT_COUNT
@@ -115,6 +117,9 @@ async def run_whole(cluster: ClusterExecutor, batch: Batch, placement: Placement
     timeout = cluster.command_timeout
     deadline = None if timeout is None else time.monotonic() + timeout
     results: list[object] = [None] * len(batch.metas)
+    sent = send_whole(batch, placement)
+    if sent is not None:
+        return await settle_sent(cluster, batch, placement, sent, results, deadline)
     clean: list[tuple[list[int], list[object]]] = []
     await asyncio.gather(
         *(
