@@ -8,7 +8,6 @@ later reply still belongs to its own command, and no connection is reopened.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide.testing import ClusterInfo
+from tests.reliability._cancel import Tally, cancel_some
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -34,7 +34,7 @@ async def test_random_cancellations_of_splits_and_pipelines_never_mismatch(
     seed = redis_cluster.primaries[0]
     run = uuid.uuid4().hex[:8]
     rng = random.Random(20261205)
-    completed = mismatched = cancelled = 0
+    tally = Tally()
     async with RedisCluster(seed.host, seed.port, command_timeout=10.0) as cluster:
         await cluster.nodes()
 
@@ -59,22 +59,9 @@ async def test_random_cancellations_of_splits_and_pipelines_never_mismatch(
 
         for round_ in range(ROUNDS):
             base = round_ * UNITS_PER_ROUND
-            tasks = [asyncio.ensure_future(unit(base + n)) for n in range(UNITS_PER_ROUND)]
-            victims = rng.sample(tasks, k=UNITS_PER_ROUND // 5)
             # Cancel before the first step, after a write, and while replies come back.
-            for turn in range(5):
-                for task in victims[turn::5]:
-                    task.cancel()
-                await asyncio.sleep(0)
-            for result in await asyncio.gather(*tasks, return_exceptions=True):
-                if result is True:
-                    completed += 1
-                elif result is False:
-                    mismatched += 1
-                elif isinstance(result, asyncio.CancelledError):
-                    cancelled += 1
-                else:
-                    raise AssertionError(f"unexpected outcome {result!r}")
+            units = [unit(base + n) for n in range(UNITS_PER_ROUND)]
+            await cancel_some(units, rng, 5, 5, tally)
         stats = cluster.stats()
         assert await cluster.echo(b"last") == b"last"
         names = [
@@ -84,12 +71,12 @@ async def test_random_cancellations_of_splits_and_pipelines_never_mismatch(
             await cluster.delete(*names[start : start + 4096])
 
     total = UNITS_PER_ROUND * ROUNDS
-    figures("units cancelled / completed", f"{cancelled} / {completed} of {total}")
-    figures("mismatched replies", mismatched)
+    figures("units cancelled / completed", f"{tally.cancelled} / {tally.completed} of {total}")
+    figures("mismatched replies", tally.mismatched)
     reconnects = sum(node.reconnects for node in stats.nodes.values())
     figures("reconnects", reconnects)
-    assert mismatched == 0
-    assert completed + cancelled == total
-    assert cancelled >= total // 10
+    assert tally.mismatched == 0
+    assert tally.completed + tally.cancelled == total
+    assert tally.cancelled >= total // 10
     assert reconnects == 0
     assert stats.down == ()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ import pytest
 
 from redis_oxide._client import Redis
 from redis_oxide.testing.plugin import ServerFactory
+from tests.reliability._cancel import Tally, cancel_some
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -28,7 +28,7 @@ async def test_random_cancellations_never_mismatch_replies(
     run = uuid.uuid4().hex[:8]
     rng = random.Random(20240601)
     issued = 0
-    completed = mismatched = cancelled = 0
+    tally = Tally()
 
     async with Redis(info.host, info.port) as client:
 
@@ -46,33 +46,20 @@ async def test_random_cancellations_never_mismatch_replies(
 
         for batch in range(BATCHES):
             base = batch * UNITS_PER_BATCH
-            tasks = [asyncio.ensure_future(unit(base + n)) for n in range(UNITS_PER_BATCH)]
-            victims = rng.sample(tasks, k=UNITS_PER_BATCH // 8)
             # Cancel before the first step, after the send, and while awaiting replies.
-            for turn in range(4):
-                for task in victims[turn::4]:
-                    task.cancel()
-                await asyncio.sleep(0)
-            for result in await asyncio.gather(*tasks, return_exceptions=True):
-                if result is True:
-                    completed += 1
-                elif result is False:
-                    mismatched += 1
-                elif isinstance(result, asyncio.CancelledError):
-                    cancelled += 1
-                else:
-                    raise AssertionError(f"unexpected outcome {result!r}")
+            units = [unit(base + n) for n in range(UNITS_PER_BATCH)]
+            await cancel_some(units, rng, 8, 4, tally)
         stats = client.stats()
         assert await client.execute_command("ECHO", b"last") == b"last"
 
     total_units = UNITS_PER_BATCH * BATCHES
     figures("commands issued", issued)
-    figures("units cancelled", f"{cancelled} of {total_units}")
-    figures("mismatched replies", mismatched)
+    figures("units cancelled", f"{tally.cancelled} of {total_units}")
+    figures("mismatched replies", tally.mismatched)
     figures("reconnects", stats.reconnects)
     assert issued >= 100_000
-    assert mismatched == 0
-    assert cancelled >= total_units // 10
-    assert completed + cancelled == total_units
+    assert tally.mismatched == 0
+    assert tally.cancelled >= total_units // 10
+    assert tally.completed + tally.cancelled == total_units
     assert stats.reconnects == 0
     assert stats.connections == 1
