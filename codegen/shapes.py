@@ -255,7 +255,9 @@ def _union(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         for a in alternatives
     ):
         return _raw(arg, ctx, "a oneof with a bare token or a repeated alternative")
-    before = dict(ctx.block_types), set(ctx.imports), len(ctx.diagnostics.items)
+    # What the attempt adds is taken back if the oneof stays raw.
+    types_before, imports_before = dict(ctx.block_types), set(ctx.imports)
+    noted_before = len(ctx.diagnostics.items)
     variants = []
     for alt in alternatives:
         cls = class_name(ctx.command, alt.name)
@@ -277,15 +279,15 @@ def _union(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         variants.append(variant)
         variant.emit("_trial", Lines(), ctx)  # what it cannot send is reported now
     problem = next(
-        (d for d in ctx.diagnostics.items[before[2] :] if d.level is not Level.INFO), None
+        (d for d in ctx.diagnostics.items[noted_before:] if d.level is not Level.INFO), None
     )
     if problem is not None or any(v.kind != "dataclass" for v in variants):
         # A block of tokens only, or a part the generator cannot send: the oneof stays raw.
         ctx.block_types.clear()
-        ctx.block_types.update(before[0])
+        ctx.block_types.update(types_before)
         ctx.imports.clear()
-        ctx.imports.update(before[1])
-        del ctx.diagnostics.items[before[2] :]
+        ctx.imports.update(imports_before)
+        del ctx.diagnostics.items[noted_before:]
         why = problem.message if problem is not None else "an alternative carries no value"
         return _raw(arg, ctx, f"a oneof whose alternatives cannot all be typed ({why})")
     annotation = " | ".join(v.annotation for v in variants)

@@ -17,6 +17,7 @@ __all__ = [
     "finish_migration",
     "migrate_keys",
     "move_slot",
+    "elsewhere",
     "owner_of",
     "slot_owners",
 ]
@@ -37,6 +38,13 @@ def owner_of(cluster: ClusterInfo, slot: int, asked: NodeInfo | None = None) -> 
         if first <= slot <= last:
             return next(n for n in cluster.nodes if n.port == primary[1])
     raise AssertionError(f"no node serves slot {slot}")
+
+
+def elsewhere(cluster: ClusterInfo, slot: int) -> tuple[NodeInfo, NodeInfo]:
+    """The primary serving ``slot``, and another primary to move it to."""
+    source = owner_of(cluster, slot)
+    target = next(p for p in cluster.primaries if p.port != source.port)
+    return source, target
 
 
 def slot_owners(cluster: ClusterInfo) -> list[int]:

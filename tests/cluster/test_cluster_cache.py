@@ -30,7 +30,7 @@ from redis_oxide._keys import key_slot
 from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 from tests.cache.test_cache import settled
 from tests.cluster._load import keys_on, watch_promotion
-from tests.cluster._migrate import move_slot, owner_of, slot_owners
+from tests.cluster._migrate import elsewhere, move_slot, slot_owners
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -205,12 +205,6 @@ async def test_counters_add_up_over_nodes_and_clear_empties_every_node(
 # -- slots moving, FLUSHALL, failover: clusters of their own ------------------------------------
 
 
-def _elsewhere(cluster: ClusterInfo, slot: int) -> tuple[NodeInfo, NodeInfo]:
-    source = owner_of(cluster, slot)
-    target = next(p for p in cluster.primaries if p.port != source.port)
-    return source, target
-
-
 async def test_a_slot_moved_to_another_primary_serves_no_old_value(
     own_cluster: ClusterInfo,
 ) -> None:
@@ -226,7 +220,7 @@ async def test_a_slot_moved_to_another_primary_serves_no_old_value(
         assert await other.set(key, "before")
         assert await cached.get(key) == b"before"
         assert await cached.get(missing) is None
-        source, target = _elsewhere(own_cluster, slot)
+        source, target = elsewhere(own_cluster, slot)
         at_source = caches.nodes()[_address(source)]
         assert len(at_source) == 2
         move_slot(own_cluster, source, target, slot)

@@ -34,6 +34,7 @@ from redis_oxide.exceptions import MovedError
 from redis_oxide.testing import ClusterInfo, Endpoint, NodeInfo, raw_command
 from tests.cluster._migrate import (
     begin_migration,
+    elsewhere,
     finish_migration,
     migrate_keys,
     move_slot,
@@ -52,19 +53,13 @@ async def client(own_cluster: ClusterInfo) -> AsyncIterator[RedisCluster[bytes]]
         yield cluster
 
 
-def _elsewhere(cluster: ClusterInfo, slot: int) -> tuple[NodeInfo, NodeInfo]:
-    source = owner_of(cluster, slot)
-    target = next(p for p in cluster.primaries if p.port != source.port)
-    return source, target
-
-
 async def test_moved_patches_the_map_and_retries(
     client: RedisCluster[bytes], own_cluster: ClusterInfo, figures: Any
 ) -> None:
     key = "moved:k"
     slot = key_slot(key)
     assert await client.set(key, "before")
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     assert await client.get(key) == b"before"  # MOVED, then the new owner
     stats = client.stats()
@@ -81,7 +76,7 @@ async def test_ask_reads_a_migrated_key_from_the_target_and_leaves_the_map(
     keys = [f"{{ask}}:{i}" for i in range(10)]
     slot = key_slot(keys[0])
     await client.mset(dict.fromkeys(keys, "v"))
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     begin_migration(source, target, slot)
     try:
         assert migrate_keys(source, target, slot, limit=5) == 5
@@ -112,7 +107,7 @@ async def test_tryagain_is_retried_until_the_migration_ends(
     keys = [f"{{tryagain}}:{i}" for i in range(4)]
     slot = key_slot(keys[0])
     await client.mset(dict.fromkeys(keys, "v"))
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     begin_migration(source, target, slot)
     migrate_keys(source, target, slot, limit=2)  # the slot's keys now live on two nodes
 
@@ -136,7 +131,7 @@ async def test_a_pipeline_retries_only_the_commands_that_met_moved(
     staying = [f"{{pipestay}}:{i}" for i in range(5)]
     await client.mset({**dict.fromkeys(staying, "1"), **dict.fromkeys(moving, "v")})
     slot = key_slot(moving[0])
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     before = client.stats().moved
     async with client.pipeline() as pipe:
@@ -155,7 +150,7 @@ async def test_a_pipeline_of_one_command_kind_retries_only_the_commands_that_met
     spread = [f"kindstay:{i}" for i in range(20)]  # several slots on every primary
     slot = key_slot(moving[0])
     spread = [key for key in spread if key_slot(key) != slot]
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     before = client.stats().moved
     async with client.pipeline() as pipe:
@@ -172,7 +167,7 @@ async def test_a_split_mget_retries_only_the_parts_that_met_moved(
     await client.mset({key: key for key in keys})
     slot = key_slot(keys[0])
     others = [key for key in keys if key_slot(key) == slot]
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     before = client.stats().moved
     assert await client.mget(*keys) == [key.encode() for key in keys]
@@ -189,19 +184,19 @@ async def test_split_del_exists_and_mset_retry_the_moved_part_and_combine_by_pol
     keys = [f"splitsum:{i}" for i in range(40)]
     assert await client.mset({key: key for key in keys})
     slot = key_slot(keys[0])
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     before = client.stats().moved
     assert await client.exists(*keys, "splitsum:absent") == 40
     assert client.stats().moved - before == 1  # one part met MOVED, the sum holds
     slot = key_slot(keys[1])
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     assert await client.mset({key: "again" for key in keys})  # MSET: one OK from every part
     assert client.stats().moved - before == 2
     assert await client.mget(*keys) == [b"again"] * 40
     slot = key_slot(keys[2])
-    source, target = _elsewhere(own_cluster, slot)
+    source, target = elsewhere(own_cluster, slot)
     move_slot(own_cluster, source, target, slot)
     assert await client.delete(*keys[:20], "splitsum:absent") == 20
     assert client.stats().moved - before == 3
@@ -214,7 +209,7 @@ async def test_redirects_stop_at_the_limit(own_cluster: ClusterInfo) -> None:
     async with RedisCluster(seed.host, seed.port, max_redirects=0) as cluster:
         key = "limit:k"
         await cluster.set(key, "v")
-        source, target = _elsewhere(own_cluster, key_slot(key))
+        source, target = elsewhere(own_cluster, key_slot(key))
         move_slot(own_cluster, source, target, key_slot(key))
         with pytest.raises(MovedError) as caught:
             await cluster.get(key)

@@ -38,6 +38,7 @@ from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
 from tests.cluster._asleep import asleep, key_on
 from tests.cluster._migrate import (
     begin_migration,
+    elsewhere,
     finish_migration,
     migrate_keys,
     move_slot,
@@ -198,8 +199,7 @@ async def test_a_real_moved_is_counted_and_moves_the_span(
     caplog.set_level(logging.DEBUG, logger="redis_oxide.cluster")
     key = f"otel:moved:{uuid.uuid4().hex}"
     slot = key_slot(key)
-    source = owner_of(redis_cluster, slot)
-    target = next(p for p in redis_cluster.primaries if p.port != source.port)
+    source, target = elsewhere(redis_cluster, slot)
     async with RedisCluster(
         source.host, source.port, telemetry=otel.telemetry, topology_refresh_interval=None
     ) as cluster:
@@ -288,8 +288,7 @@ async def test_a_real_ask_is_counted_with_the_node_that_answered(
 ) -> None:
     key = f"otel:ask:{uuid.uuid4().hex}"
     slot = key_slot(key)
-    source = owner_of(redis_cluster, slot)
-    target = next(p for p in redis_cluster.primaries if p.port != source.port)
+    source, target = elsewhere(redis_cluster, slot)
     async with RedisCluster(
         source.host, source.port, telemetry=otel.telemetry, topology_refresh_interval=None
     ) as cluster:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._settle import _Part, settle_node
+from redis_oxide._command import CommandMeta
 from redis_oxide._exceptions import RedisError
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._pool._batch import CHUNK_COMMANDS, Batch
@@ -37,7 +38,7 @@ from redis_oxide._protocol._templates import join_frames
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["Sent", "clean", "outcomes", "send_whole", "settle_sent"]
+__all__ = ["Sent", "clean", "outcomes", "ready_connection", "send_whole", "settle_sent", "write"]
 
 #: Per node, the future of its replies, or the error that refused its write.
 Sent = list[asyncio.Future[list[Any]] | RedisError]
@@ -58,12 +59,10 @@ def send_whole(batch: Batch, placement: Sequence[tuple[NodeExecutor, list[int]]]
         return None
     ready: list[tuple[ServerExecutor, CommandConnection, list[int]]] = []
     for node, positions in placement:
-        if type(node) is not ServerExecutor or len(positions) > CHUNK_COMMANDS:
-            return None
-        conn = node.strategy.ready_connection()
+        conn = ready_connection(node, len(positions))
         if conn is None:
             return None
-        ready.append((node, conn, positions))
+        ready.append((cast("ServerExecutor", node), conn, positions))
     data, parsers, metas = batch.data, batch.parsers, batch.metas
     sent: Sent = []
     for node, conn, positions in ready:
@@ -74,15 +73,35 @@ def send_whole(batch: Batch, placement: Sequence[tuple[NodeExecutor, list[int]]]
             own_parsers = [parsers[i] for i in positions]
             own_metas = [metas[i] for i in positions]
             binary = [j for j, m in enumerate(own_metas) if m.binary_reply] if batch.binary else []
-        try:
-            sent.append(
-                conn.send_batch(
-                    join_frames(frames), own_parsers, own_metas, node.command_timeout, binary
-                )
-            )
-        except RedisError as exc:  # the connection refused the write: nothing was sent
-            sent.append(exc)
+        write(sent, conn, join_frames(frames), own_parsers, own_metas, node.command_timeout, binary)
     return sent
+
+
+def ready_connection(node: object, count: int) -> CommandConnection | None:
+    """The ready shared connection of a plain ``ServerExecutor`` for ``count`` commands.
+
+    None when the node is anything else (a cache, a tracer, a down node's stand-in), has no
+    ready connection, or the commands take more than one chunk.
+    """
+    if type(node) is not ServerExecutor or count > CHUNK_COMMANDS:
+        return None
+    return node.strategy.ready_connection()
+
+
+def write(
+    sent: Sent,
+    conn: CommandConnection,
+    frames: bytes,
+    parsers: Sequence[Any],
+    metas: Sequence[CommandMeta],
+    timeout: float | None,
+    binary: Sequence[int],
+) -> None:
+    """Write one node's frames and add their future (or the refusal) to ``sent``."""
+    try:
+        sent.append(conn.send_batch(frames, parsers, metas, timeout, binary))
+    except RedisError as exc:  # the connection refused the write: nothing was sent
+        sent.append(exc)
 
 
 async def outcomes(sent: Sent) -> list[list[Any] | RedisError]:

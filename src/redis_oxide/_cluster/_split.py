@@ -39,7 +39,7 @@ from redis_oxide._cluster._batches import (
     _run_groups,
     _split_command,
 )
-from redis_oxide._cluster._direct import Sent, clean, outcomes
+from redis_oxide._cluster._direct import Sent, clean, outcomes, ready_connection, write
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._replies import combine
 from redis_oxide._cluster._router import Part, reassemble, split_by_slot
@@ -47,7 +47,7 @@ from redis_oxide._cluster._settle import _Part, settle_node
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import RedisError
 from redis_oxide._executor import ServerExecutor
-from redis_oxide._pool._batch import CHUNK_COMMANDS, Batch
+from redis_oxide._pool._batch import Batch
 from redis_oxide._pool._interfaces import CommandConnection
 from redis_oxide._protocol._templates import pack_args, two_token_template
 
@@ -125,7 +125,7 @@ def _direct_sends(cluster: ClusterExecutor, meta: CommandMeta, split: list[Part]
             parts.append(part)
     sends: _Sends = []
     for node, parts in nodes.items():
-        conn = node.strategy.ready_connection() if len(parts) <= CHUNK_COMMANDS else None
+        conn = ready_connection(node, len(parts))
         if conn is None:
             return None
         sends.append((node, conn, parts))
@@ -163,18 +163,9 @@ async def _run_direct(
     sent: Sent = []
     for node, conn, parts in sends:
         count = len(parts)
-        try:
-            sent.append(
-                conn.send_batch(
-                    _frames(parts),
-                    [None] * count,
-                    [meta] * count,
-                    node.command_timeout,
-                    range(count) if binary else (),
-                )
-            )
-        except RedisError as exc:  # the connection refused the write: nothing was sent
-            sent.append(exc)
+        frames = _frames(parts)
+        kinds = range(count) if binary else ()
+        write(sent, conn, frames, [None] * count, [meta] * count, node.command_timeout, kinds)
     done = await outcomes(sent)
     ordered: list[Part] = []
     replies: list[Any] = []
