@@ -26,6 +26,7 @@ from redis_oxide._health import (
     ReplicaLink,
     ReplicationState,
 )
+from redis_oxide._lock import Lock
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, SubscriptionState
@@ -56,6 +57,7 @@ __all__ = [
     "GroupConsumer",
     "HealthReport",
     "Library",
+    "Lock",
     "Message",
     "MonitoredPrimary",
     "NodeHealth",
@@ -101,6 +103,7 @@ for _public in (
     ClusterStats,
     ClusterView,
     Library,
+    Lock,
     Message,
     MonitoredPrimary,
     NodeHealth,

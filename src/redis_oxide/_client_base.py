@@ -26,6 +26,7 @@ from redis_oxide._exceptions import NoScriptError
 from redis_oxide._executor import Executor
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._base import BoundExecute
+from redis_oxide._lock import RELEASE_SOURCE, RENEW_SOURCE, Lock
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._raw_commands import command_meta
@@ -172,6 +173,49 @@ class ClientBase(Commands[StrT], Generic[StrT, ExecutorT]):
     def _script_loader(self) -> Callable[[NoScriptError, bytes], Awaitable[object]] | None:
         # Where a script is loaded after NOSCRIPT; None: through the client (Script.load).
         return None
+
+    def lock(
+        self,
+        name: str | bytes,
+        *,
+        timeout: float | None = None,
+        sleep: float = 0.1,
+        blocking: bool = True,
+        blocking_timeout: float | None = None,
+    ) -> Lock:
+        """Return a lock held in the key ``name`` (``SET NX PX`` with a random token).
+
+        ``async with client.lock("job:42", timeout=30):`` waits for the lock, runs the block
+        and releases it. A ``Lock`` object is one holder: give each competing task its own.
+        On a cluster every step runs on the node of ``name``.
+
+        Args:
+            name: The key that holds the lock.
+            timeout: Seconds the lock lives unless extended, so a crashed holder cannot keep
+                it; None: until released.
+            sleep: The longest pause, in seconds, between two attempts while waiting (the
+                first pause is a millisecond; each doubles, with jitter).
+            blocking: Whether ``acquire()`` and ``async with`` wait while it is held.
+            blocking_timeout: Seconds they wait at most; None: no limit.
+
+        Returns:
+            The lock, not yet acquired.
+
+        Raises:
+            TypeError: ``name`` is not ``str`` or ``bytes``, or an option is not a number.
+            ValueError: ``timeout`` or ``sleep`` is not positive, or ``blocking_timeout`` is
+                negative.
+        """
+        return Lock(
+            self._executor,
+            name,
+            timeout=timeout,
+            sleep=sleep,
+            blocking=blocking,
+            blocking_timeout=blocking_timeout,
+            release_script=self.register_script(RELEASE_SOURCE),
+            renew_script=self.register_script(RENEW_SOURCE),
+        )
 
     def library(self, code: str | bytes) -> Library:
         """Return a function library helper (FUNCTION LOAD, FCALL, FCALL_RO).

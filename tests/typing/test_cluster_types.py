@@ -121,3 +121,5 @@ async def scripts(r: RedisCluster[bytes]) -> None:
     lib = r.library("#!lua name=lib\nredis.register_function('f', function() return 1 end)")
     assert_type(await lib.load(replace=True), str)
     assert_type(await lib.call("f", parser=int), int)
+    async with r.lock("job", timeout=10) as lock:
+        assert_type(await lock.locked(), bool)

@@ -2,8 +2,9 @@
 
 ``assert_type`` lines are the contract: queued commands keep their command's return type
 (as ``Awaitable[T]`` from the shared command surface, ``PipelineResult[T]`` through
-``result()``), script and function calls follow their parser. The ``examples`` coroutines are
-only type-checked; the test functions run without a server (nothing is sent).
+``result()``), script and function calls follow their parser, and a lock's steps have plain
+types. The ``examples`` coroutines are only type-checked; the test functions run without a
+server (nothing is sent).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import assert_type
 
+from redis_oxide import Lock
 from redis_oxide._client import Redis
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline, PipelineResult
@@ -53,6 +55,15 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
     assert_type(await lib.call("fn", args=[1], parser=int, read_only=True), int)
     assert_type(client.register_script("return 1"), Script)
     assert_type(client.library("#!lua name=x\n"), Library)
+
+    lock = client.lock("job", timeout=30, blocking_timeout=5)
+    assert_type(lock, Lock)
+    assert_type(await lock.acquire(blocking=False, token=b"me"), bool)
+    assert_type(lock.token, bytes | None)
+    assert_type(await lock.extend(1.5, replace_ttl=True), None)
+    assert_type(await lock.owned(), bool)
+    async with lock as held:
+        assert_type(held, Lock)
 
     async def attempt(tx: Transaction[str]) -> int:
         assert_type(await tx.get("k"), str | None)

@@ -19,6 +19,8 @@ __all__ = [
     "ConnectionLostError",
     "FailoverError",
     "InvalidUsageError",
+    "LockError",
+    "LockNotOwnedError",
     "PoolTimeoutError",
     "PrimaryNotFoundError",
     "ProtocolError",
@@ -241,3 +243,18 @@ class SlowConsumerError(PubSubError):
 
 class WatchError(RedisError):
     """``EXEC`` returned null: a watched key changed, so the transaction did not run."""
+
+
+class LockError(RedisError):
+    """A ``Lock`` could not be taken, or was used in a way its state does not allow.
+
+    For example ``async with lock:`` whose wait ran out, or ``release()`` of a lock this
+    object does not hold.
+    """
+
+
+class LockNotOwnedError(LockError):
+    """A held ``Lock`` expired before it was released or extended.
+
+    The key may belong to another holder by now; it was left alone.
+    """
