@@ -22,7 +22,7 @@ from cluster_tour import cluster_tour
 from sentinel_tour import sentinel_tour
 
 import redis_oxide
-from redis_oxide.exceptions import RedisError
+from redis_oxide.exceptions import LockNotOwnedError, RedisError
 from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
 from redis_oxide.types import (
     BitfieldGetBlock,
@@ -144,6 +144,33 @@ async def scripts(r: redis_oxide.Redis[str]) -> None:
     show("script(keys=['tour:n'], args=[5])", await script(keys=["tour:n"], args=[5]))
     await r.script_flush()
     show("after SCRIPT FLUSH, same call", await script(keys=["tour:n"], args=[5]))
+
+
+async def locks(r: redis_oxide.Redis[str]) -> None:
+    print("A lock: SET NX PX with a random token; only its holder can release or extend it")
+    done: list[int] = []
+
+    async def job() -> None:
+        async with r.lock("tour:lock", timeout=10):
+            seen = len(done)
+            await asyncio.sleep(0.001)  # the other tasks wait meanwhile
+            done.append(seen)
+
+    await asyncio.gather(*(job() for _ in range(5)))
+    show("5 tasks through one lock; what each found done before it", done)
+    lock = r.lock("tour:lock", timeout=0.05)
+    await lock.acquire()
+    await asyncio.sleep(0.1)  # its lease runs out; another holder takes the lock
+    other = r.lock("tour:lock", timeout=10)
+    show(
+        "after expiry, another acquire(blocking=False) -> bool", await other.acquire(blocking=False)
+    )
+    try:
+        await lock.release()
+    except LockNotOwnedError as exc:
+        show("the first holder's release -> LockNotOwnedError", exc.message)
+    show("the new holder still owns it -> bool", await other.owned())
+    await other.release()
 
 
 async def pubsub(r: redis_oxide.Redis[str]) -> None:
@@ -357,6 +384,7 @@ async def tour(url: str) -> None:
         await streams(r)
         await pipelines(r)
         await scripts(r)
+        await locks(r)
         await pubsub(r)
         await stream_worker(r)
         await modules(r)
