@@ -3,10 +3,11 @@
 Rules this module keeps:
 
 - ``ClientBase`` is the common part of ``Redis`` and ``RedisCluster``: raw commands,
-  pipelines, transactions, watch blocks, scripts and libraries, each built over the
-  facade's executor (the ``Executor`` protocol) and never over the facade itself. What
-  differs between topologies (where a batch runs, where a lease comes from, where a script is
-  loaded after NOSCRIPT) is the executor's business, or a hook a facade overrides.
+  pipelines, transactions, watch blocks, scripts and libraries, locks and (from
+  ``ScanIterators``) the scan iterators, each built over the facade's executor (the
+  ``Executor`` protocol) and never over the facade itself. What differs between topologies
+  (where a batch runs, where a lease comes from, where a script is loaded after NOSCRIPT) is
+  the executor's business, or a hook a facade overrides.
 - The executor's ``_execute`` is bound onto each client as an instance attribute (typed by
   ``BoundExecute``, as module namespaces see it), so a generated method calls the executor
   directly.
@@ -21,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from redis_oxide._client_scans import ScanIterators
 from redis_oxide._command import ArgT, KeyT
 from redis_oxide._exceptions import NoScriptError
 from redis_oxide._executor import Executor
-from redis_oxide._generated import Commands, StrT
+from redis_oxide._generated import StrT
 from redis_oxide._generated._base import BoundExecute
 from redis_oxide._lock import RELEASE_SOURCE, RENEW_SOURCE, Lock
 from redis_oxide._parsers import Reply
@@ -40,7 +42,7 @@ T = TypeVar("T")
 ExecutorT = TypeVar("ExecutorT", bound=Executor)
 
 
-class ClientBase(Commands[StrT], Generic[StrT, ExecutorT]):
+class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
     """Raw commands and patterns over a client's executor (``Redis``, ``RedisCluster``)."""
 
     _executor: ExecutorT

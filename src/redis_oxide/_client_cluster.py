@@ -35,6 +35,7 @@ from redis_oxide._client_cluster_view import (
     cluster_stats,
 )
 from redis_oxide._client_options import ClusterOptions
+from redis_oxide._client_scans import scan_options
 from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
 from redis_oxide._cluster._view import ClusterExecutorView
@@ -268,14 +269,17 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
 
         Returns:
             An async iterator of keys.
+
+        Raises:
+            TypeError, ValueError: ``match``, ``count`` or ``type`` is of the wrong type, or
+                ``count`` is below 1 (raised here, before anything is sent).
         """
-        return self._scan_iter(match, count, type)
+        return self._scan_iter(*scan_options(match, count, type))
 
     async def _scan_iter(
-        self, match: KeyT | None, count: int | None, type_: str | None
+        self, pattern: str | bytes | None, count: int | None, type_: str | None
     ) -> AsyncIterator[StrT]:
         await self._executor.start()
-        pattern = bytes(match) if isinstance(match, memoryview) else match
         batches = scan_iter(
             self._executor,
             match=pattern,

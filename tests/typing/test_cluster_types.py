@@ -123,3 +123,5 @@ async def scripts(r: RedisCluster[bytes]) -> None:
     assert_type(await lib.call("f", parser=int), int)
     async with r.lock("job", timeout=10) as lock:
         assert_type(await lock.locked(), bool)
+    assert_type(r.scan_iter(count=10), AsyncIterator[bytes])
+    assert_type(r.zscan_iter("z"), AsyncIterator[tuple[bytes, float]])

@@ -2,14 +2,14 @@
 
 ``assert_type`` lines are the contract: queued commands keep their command's return type
 (as ``Awaitable[T]`` from the shared command surface, ``PipelineResult[T]`` through
-``result()``), script and function calls follow their parser, and a lock's steps have plain
-types. The ``examples`` coroutines are only type-checked; the test functions run without a
-server (nothing is sent).
+``result()``), script and function calls follow their parser, a lock's steps and the scan
+iterators have plain types. The ``examples`` coroutines are only type-checked; the test
+functions run without a server (nothing is sent).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import assert_type
 
 from redis_oxide import Lock
@@ -64,6 +64,12 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
     assert_type(await lock.owned(), bool)
     async with lock as held:
         assert_type(held, Lock)
+
+    assert_type(client.scan_iter("user:*", count=100, type="hash"), AsyncIterator[str])
+    assert_type(client.hscan_iter("h"), AsyncIterator[tuple[str, str]])
+    assert_type(client.hscan_iter("h", novalues=True), AsyncIterator[str])
+    assert_type(client.sscan_iter("s", b"m:*"), AsyncIterator[str])
+    assert_type(client.zscan_iter("z", count=10), AsyncIterator[tuple[str, float]])
 
     async def attempt(tx: Transaction[str]) -> int:
         assert_type(await tx.get("k"), str | None)
