@@ -94,6 +94,11 @@ async def hashes(r: redis_oxide.Redis[str]) -> None:
     user: dict[str, str] = await r.hgetall("tour:user")
     show("hgetall('tour:user') -> dict[str, str]", user)
     show("hincrby('tour:user', 'logins', 1) -> int", await r.hincrby("tour:user", "logins", 1))
+    # The SCAN family as async iterators: the cursor loop is the client's.
+    named = [field async for field, _ in r.hscan_iter("tour:user", "l*")]
+    show("[f async for f, _ in hscan_iter('tour:user', 'l*')] -> str", sorted(named))
+    keys = sorted([key async for key in r.scan_iter("tour:*", count=100)])
+    show("[k async for k in scan_iter('tour:*')] -> str", keys)
 
 
 async def sorted_sets(r: redis_oxide.Redis[str]) -> None:
