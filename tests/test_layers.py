@@ -42,7 +42,18 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "topology",
         ("_executor*", "_cache*", "_cluster*", "_sentinel*", "_telemetry*", "_health*"),
     ),
-    ("patterns", ("_pipeline*", "_transaction*", "_pubsub*", "_scripting*", "_streams*", "_lock*")),
+    (
+        "patterns",
+        (
+            "_pipeline*",
+            "_transaction*",
+            "_pubsub*",
+            "_scripting*",
+            "_streams*",
+            "_lock*",
+            "_monitor*",
+        ),
+    ),
     ("clients", ("_client*", "_url")),
 )
 

@@ -27,6 +27,7 @@ from redis_oxide._health import (
     ReplicationState,
 )
 from redis_oxide._lock import Lock
+from redis_oxide._monitor import Monitor, MonitorEntry
 from redis_oxide._pipeline import Pipeline, PipelineResult
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, SubscriptionState
@@ -59,6 +60,8 @@ __all__ = [
     "Library",
     "Lock",
     "Message",
+    "Monitor",
+    "MonitorEntry",
     "MonitoredPrimary",
     "NodeHealth",
     "Pipeline",
@@ -105,6 +108,8 @@ for _public in (
     Library,
     Lock,
     Message,
+    Monitor,
+    MonitorEntry,
     MonitoredPrimary,
     NodeHealth,
     Pipeline,

@@ -36,6 +36,7 @@ from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Executor, Reroute
 from redis_oxide._generated import StrT
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
+from redis_oxide._monitor import Monitor
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._sentinel_report import SentinelReport
@@ -234,6 +235,32 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             encoding=config.encoding,
             encoding_errors=config.encoding_errors,
             options=options,
+        )
+
+    def monitor(self, *, max_pending: int = 10_000) -> Monitor[StrT]:
+        """Watch every command the server runs (MONITOR), on a connection of its own.
+
+        ``async with client.monitor() as monitor:`` returns once the server confirmed;
+        ``async for entry in monitor:`` yields a ``MonitorEntry`` (time, database, client,
+        command name, arguments) per command. MONITOR slows the server down: it is for
+        debugging.
+
+        Args:
+            max_pending: Entries that may wait for the reader; past that the socket is not
+                read until the reader catches up (nothing is dropped).
+
+        Returns:
+            The monitor, typed like this client (``Monitor[str]`` or ``Monitor[bytes]``).
+
+        Raises:
+            TypeError, ValueError: ``max_pending`` is not an int of at least 2.
+        """
+        config = self._config.connection
+        return Monitor[StrT](
+            self._executor,
+            encoding=config.encoding,
+            encoding_errors=config.encoding_errors,
+            max_pending=max_pending,
         )
 
     # -- introspection and lifecycle --------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 from typing import assert_type
 
-from redis_oxide import Lock
+from redis_oxide import Lock, Monitor, MonitorEntry
 from redis_oxide._client import Redis
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline, PipelineResult
@@ -64,6 +64,13 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
     assert_type(await lock.owned(), bool)
     async with lock as held:
         assert_type(held, Lock)
+
+    async with client.monitor(max_pending=100) as monitor:
+        assert_type(monitor, Monitor[str])
+        async for entry in monitor:
+            assert_type(entry, MonitorEntry[str])
+            assert_type(entry.args, list[str])
+            assert_type((entry.time, entry.db, entry.client), tuple[float, int, str])
 
     assert_type(client.scan_iter("user:*", count=100, type="hash"), AsyncIterator[str])
     assert_type(client.hscan_iter("h"), AsyncIterator[tuple[str, str]])
