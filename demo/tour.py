@@ -178,6 +178,18 @@ async def locks(r: redis_oxide.Redis[str]) -> None:
     await other.release()
 
 
+async def monitoring(r: redis_oxide.Redis[str]) -> None:
+    print("MONITOR on a connection of its own: every command the server runs, typed")
+    async with r.monitor() as monitor:
+        await r.set("tour:watched", "line\nbreak")
+        async with asyncio.timeout(5):
+            async for entry in monitor:  # other clients of a shared server show up too
+                if entry.args[:1] == ["tour:watched"]:
+                    break
+    show("entry.command, entry.args -> str, list[str]", (entry.command, entry.args))
+    show("entry.db, entry.client -> int, str", (entry.db, entry.client))
+
+
 async def pubsub(r: redis_oxide.Redis[str]) -> None:
     print("Pub/sub: subscribe() returns once confirmed; messages are typed")
     async with r.pubsub() as p:
@@ -390,6 +402,7 @@ async def tour(url: str) -> None:
         await pipelines(r)
         await scripts(r)
         await locks(r)
+        await monitoring(r)
         await pubsub(r)
         await stream_worker(r)
         await modules(r)
