@@ -10,6 +10,7 @@ import pytest
 from redis_oxide._client import Redis
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
 from redis_oxide._exceptions import ReplyDecodeError
+from redis_oxide._transaction import Transaction
 from redis_oxide._generated import _meta as _m
 from redis_oxide.testing import parse_info, raw_command
 from redis_oxide.testing._info import RedisServerInfo
@@ -77,6 +78,28 @@ async def test_undecodable_value_fills_only_its_pipeline_slot(
         assert isinstance(dumped, bytes)
         assert isinstance(bad, ReplyDecodeError)
         assert good == "fine"
+        # Without a binary reply among them, too (the EXEC reply was decoded whole, and one
+        # bad slot broke every slot with a TypeError).
+        for raise_on_error in (False, True):
+            tx = client.pipeline(transaction=True, raise_on_error=raise_on_error)
+            bad_read, good_read = tx.get("bad"), tx.get("good")
+            if raise_on_error:
+                with pytest.raises(ReplyDecodeError, match="'GET'|GET"):
+                    await tx.execute()
+            else:
+                await tx.execute()
+            with pytest.raises(ReplyDecodeError):
+                await bad_read
+            assert await good_read == "fine"
+
+        async def read_both(t: Transaction[str]) -> list[str | None]:
+            t.multi()
+            t.get("good")
+            t.get("bad")
+            return []
+
+        with pytest.raises(ReplyDecodeError):
+            await client.transaction(read_both)
         assert client.stats().reconnects == 0
 
 

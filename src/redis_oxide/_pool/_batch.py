@@ -14,8 +14,9 @@ Rules this module keeps:
   EXEC): no other caller's bytes can land inside it.
 - Scripts of the batch are loaded (``SCRIPT LOAD``) at the head of the same write, before
   MULTI, so EVALSHA never meets NOSCRIPT for a script the batch knows.
-- Commands with a binary reply (DUMP) are read undecoded; in a transaction the whole EXEC
-  reply is, and its other slots are decoded afterwards.
+- Commands with a binary reply (DUMP) are read undecoded. A transaction's EXEC reply always
+  is (on a decoding connection), and its slots are decoded one by one afterwards: binary
+  ones stay bytes, and text that does not decode fails its own slot only.
 - Where a batch runs (shared connection, lease, which node) is the executor's decision;
   nothing here chooses a connection.
 """
@@ -255,13 +256,15 @@ async def send_transaction(
     data = join_frames([*prefix, _MULTI, *batch.data, _EXEC])
     metas = [*([_m.SCRIPT_LOAD] * len(prefix)), _m.MULTI, *batch.metas, _m.EXEC]
     parsers: list[Parser] = [None] * len(metas)
-    binary = [len(metas) - 1] if batch.binary else []
+    # EXEC is read undecoded (a no-op on a connection that keeps bytes) and decoded slot by
+    # slot: a binary reply stays bytes, and text that does not decode fails its slot alone.
+    binary = [len(metas) - 1]
     replies = await conn.send_batch(data, parsers, metas, reply_timeout, binary)
     loads = replies[: len(prefix)]
     multi, queued, exec_reply = replies[len(prefix)], replies[len(prefix) + 1 : -1], replies[-1]
     if isinstance(multi, ServerError):
         raise multi
-    if binary and isinstance(exec_reply, list):
+    if isinstance(exec_reply, list):
         keep = set(batch.binary)
         slots: list[Any] = exec_reply  # pyright: ignore[reportUnknownVariableType]
         exec_reply = [
