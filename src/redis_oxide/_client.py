@@ -175,6 +175,11 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             return Redis(host, port, decode_responses=True, **merged)
         return Redis(host, port, decode_responses=False, **merged)
 
+    def _uncached_executor(self) -> Executor:
+        if self.cache is None:
+            return self._executor
+        return self.with_options(cache=False)._executor
+
     def with_options(
         self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
     ) -> Redis[StrT]:

@@ -189,7 +189,8 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
 
         ``async with client.lock("job:42", timeout=30):`` waits for the lock, runs the block
         and releases it. A ``Lock`` object is one holder: give each competing task its own.
-        On a cluster every step runs on the node of ``name``.
+        On a cluster every step runs on the node of ``name``. A lock reads past the client-side
+        cache, if the client has one: its checks see the server's value.
 
         Args:
             name: The key that holds the lock.
@@ -209,7 +210,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
                 negative.
         """
         return Lock(
-            self._executor,
+            self._uncached_executor(),
             name,
             timeout=timeout,
             sleep=sleep,
@@ -218,6 +219,10 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
             release_script=self.register_script(RELEASE_SOURCE),
             renew_script=self.register_script(RENEW_SOURCE),
         )
+
+    def _uncached_executor(self) -> ExecutorT:
+        # What must read the server itself, never a client-side cache (a lock's checks).
+        return self._executor
 
     def library(self, code: str | bytes) -> Library:
         """Return a function library helper (FUNCTION LOAD, FCALL, FCALL_RO).

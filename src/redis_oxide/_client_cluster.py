@@ -183,6 +183,11 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             return RedisCluster(host, port, decode_responses=True, **merged)
         return RedisCluster(host, port, decode_responses=False, **merged)
 
+    def _uncached_executor(self) -> ClusterExecutor:
+        if self.cache is None:
+            return self._executor
+        return self.with_options(cache=False)._executor
+
     def with_options(
         self, *, command_timeout: float | None = _UNSET, cache: bool | None = None
     ) -> RedisCluster[StrT]:

@@ -20,6 +20,7 @@ from redis_oxide import Lock, Redis, RedisCluster
 from redis_oxide.exceptions import CommandTimeoutError, LockError, LockNotOwnedError
 from redis_oxide.testing import ClusterInfo
 from redis_oxide.testing._info import RedisServerInfo
+from redis_oxide.testing.plugin import ServerFactory
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -147,6 +148,30 @@ async def test_an_expired_holder_leaves_the_next_holder_alone(
         assert await released_over.owned()
         await extended_over.release()
         await released_over.release()
+
+
+@pytest.mark.parametrize("topology", ["standalone", "cluster"])
+async def test_a_caching_client_checks_its_lock_on_the_server(
+    redis_server_factory: ServerFactory, redis_cluster: ClusterInfo, topology: str
+) -> None:
+    # hz 1: the server's active expiry seldom reaches the key within the test, so the key
+    # expires without the deletion (and invalidation) a cached GET would need to notice.
+    if topology == "standalone":
+        info = redis_server_factory("7", config=[("hz", "1")])
+        client: Redis[bytes] | RedisCluster[bytes] = Redis(info.host, info.port, cache=True)
+    else:
+        seed = redis_cluster.primaries[0]
+        client = RedisCluster(seed.host, seed.port, cache=True)
+    async with client:
+        lock = client.lock("cached-lock", timeout=0.1)
+        await lock.acquire()
+        assert await lock.owned()
+        assert await lock.locked()
+        await asyncio.sleep(0.3)  # expired on the server
+        assert not await lock.owned()
+        assert not await lock.locked()
+        assert client.cache is not None
+        assert len(client.cache) == 0  # nothing of the lock's was kept
 
 
 @pytest.mark.parametrize("decode", [False, True])
