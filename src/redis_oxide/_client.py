@@ -261,7 +261,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             TypeError, ValueError: ``max_pending`` is not an int of at least 2.
         """
         config = self._config.connection
-        return Monitor[StrT](
+        return Monitor[StrT]._over(
             self._executor,
             encoding=config.encoding,
             encoding_errors=config.encoding_errors,

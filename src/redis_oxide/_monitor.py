@@ -121,25 +121,44 @@ class Monitor(Generic[StrT]):
     server a copy of every command for every monitor: use it to debug, not in production
     paths.
 
-    Args:
-        executor: Where the connection is leased from.
-        encoding: The client's text encoding, or None to keep arguments as ``bytes``.
-        encoding_errors: The client's decoding error handler.
-        max_pending: Lines that may wait for the reader before the socket stops being read.
+    Built by ``client.monitor()``.
     """
 
-    def __init__(
-        self,
+    def __init__(self) -> None:
+        raise TypeError("monitors are made by client.monitor()")
+
+    @classmethod
+    def _over(
+        cls,
         executor: Executor,
         *,
         encoding: str | None,
         encoding_errors: str,
         max_pending: int = 10_000,
-    ) -> None:
+    ) -> Self:
+        """Build a monitor whose connection ``executor`` leases.
+
+        Args:
+            executor: Where the connection is leased from.
+            encoding: The client's text encoding, or None to keep arguments as ``bytes``.
+            encoding_errors: The client's decoding error handler.
+            max_pending: Lines that may wait for the reader before the socket stops being
+                read.
+
+        Raises:
+            TypeError, ValueError: ``max_pending`` is not an int of at least 2.
+        """
         if type(max_pending) is not int:
             raise TypeError(f"max_pending must be an int, not {type(max_pending).__name__}")
         if max_pending < 2:
             raise ValueError(f"max_pending must be at least 2, not {max_pending}")
+        monitor = object.__new__(cls)
+        monitor._setup(executor, encoding, encoding_errors, max_pending)
+        return monitor
+
+    def _setup(
+        self, executor: Executor, encoding: str | None, encoding_errors: str, max_pending: int
+    ) -> None:
         self._executor = executor
         self._encoding = encoding
         self._errors = encoding_errors
