@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final
 
 from redis_oxide._command import ArgT, CommandMeta
-from redis_oxide._connection_core import ConnectionCore, PushHandler
+from redis_oxide._connection_core import ConnectionCore, PushHandler, hang_up
 from redis_oxide._connection_replies import (
     BatchChunk,
     Entry,
@@ -404,6 +404,7 @@ class Connection(ConnectionCore):
         self._cancel_timer()
         self._fail_pending(None)
         if self._transport is not None:
+            hang_up(self._transport)
             self._transport.abort()
         else:
             self._transition(_S.CLOSED)

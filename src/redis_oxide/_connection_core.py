@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from typing import Any, Final, cast
 
@@ -46,7 +49,7 @@ from redis_oxide._exceptions import ProtocolError, ServerError
 from redis_oxide._logs import log_fields
 from redis_oxide._protocol import NOT_ENOUGH, Decoder, PushMessage
 
-__all__ = ["ConnectionCore", "PushHandler"]
+__all__ = ["ConnectionCore", "PushHandler", "hang_up"]
 
 logger = logging.getLogger("redis_oxide.connection")
 
@@ -396,3 +399,19 @@ class ConnectionCore(asyncio.Protocol):
             self._transport.abort()
         elif not self._closed.done():
             self._closed.set_result(None)
+
+
+def hang_up(transport: asyncio.BaseTransport) -> None:
+    """Shut the transport's socket down now, ahead of an ``abort()``.
+
+    The transport only closes its socket on the loop's next turn; the server must see the end
+    at once. A blocking command cancelled by the abort (BLPOP) would otherwise still take an
+    element pushed right after its caller got control back, into a dead connection.
+    """
+    sock = transport.get_extra_info("socket")
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return
+    # Through a duplicate of the descriptor: uvloop's transport sockets refuse shutdown().
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fd)) as duplicate:
+        duplicate.shutdown(socket.SHUT_RDWR)
