@@ -126,6 +126,10 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
                 continue
             plan.params.append(Argument(name, shape.annotation, ParamKind.POSITIONAL, None, doc))
             plan.steps.append(Step(name, shape, False))
+            if shape.kind in ("mapping", "parallel") and not counted:
+                # The server refuses an empty one ("wrong number of arguments"): say so first.
+                what = escape_spec_text(f"{ctx.command}: {name} must not be empty")
+                plan.checks += [f"if not {name}:", f"    raise ValueError({what})"]
             continue
         if shape.kind == "flag":
             plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", doc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,3 +47,23 @@ async def test_generated_blocking_method_uses_a_dedicated_connection(
         assert time.monotonic() - started < 0.5
         await client.execute_command("RPUSH", key, "x")
         assert await popped == (key.encode(), b"x")
+
+
+async def test_empty_mappings_are_refused_before_anything_is_sent(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        await client.config_resetstat()
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("HSET", lambda: client.hset("h", {})),
+            ("ZADD", lambda: client.zadd("z", {})),
+            ("XADD", lambda: client.xadd("s", {})),
+            ("MSET", lambda: client.mset({})),
+            ("XREAD", lambda: client.xread({})),
+        ]
+        for name, call in calls:
+            with pytest.raises(ValueError, match=f"{name}: .* must not be empty"):
+                call()
+        stats = await client.info(section=["commandstats"])
+        sent = {name for name in stats["commandstats"] if name.startswith("cmdstat_")}
+        assert sent <= {"cmdstat_config|resetstat", "cmdstat_info"}

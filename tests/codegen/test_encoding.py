@@ -213,6 +213,10 @@ def test_bad_arguments_fail_before_sending() -> None:
         client.geosearch("g", circle=(1.0, "KM"))
     with pytest.raises(TypeError, match="DEL takes at least one key"):
         client.delete()
+    with pytest.raises(ValueError, match="HSET: data must not be empty"):
+        client.hset("h", {})
+    with pytest.raises(ValueError, match="MSET: data must not be empty"):
+        client.mset({})
     with pytest.raises(ValueError, match="LINSERT: where must be one of"):
         client.linsert("l", "MIDDLE", "p", "e")
 

@@ -61,6 +61,8 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("XADD: data must not be empty")
         _args: list[ArgT] = ["XADD", key, id]
         if data.__class__ is not dict:
             _enc.mapping("XADD", "data", data)
@@ -96,6 +98,8 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not streams:
+            raise ValueError("XREAD: streams must not be empty")
         _args: list[ArgT] = ["XREAD"]
         if count is not None:
             if count.__class__ is not int:
