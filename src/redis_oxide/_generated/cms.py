@@ -41,6 +41,8 @@ class CmsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not items:
+            raise ValueError("CMS.INCRBY: items must not be empty")
         _args: list[ArgT] = ["CMS.INCRBY", key]
         if items.__class__ is not dict:
             _enc.mapping("CMS.INCRBY", "items", items)

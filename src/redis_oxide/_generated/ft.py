@@ -93,6 +93,8 @@ class FtCommands(NamespaceBase[StrT]):
         )
         if score.__class__ is not float and score.__class__ is not int:
             score = _enc.double("FT.ADD", "score", score)
+        if not fields:
+            raise ValueError("FT.ADD: fields must not be empty")
         _args: list[ArgT] = ["FT.ADD", index, doc_id, score]
         if nosave:
             _args.append("NOSAVE")
@@ -1172,6 +1174,8 @@ class FtCommands(NamespaceBase[StrT]):
         )
         if score.__class__ is not float and score.__class__ is not int:
             score = _enc.double("FT.SAFEADD", "score", score)
+        if not fields:
+            raise ValueError("FT.SAFEADD: fields must not be empty")
         _args: list[ArgT] = ["FT.SAFEADD", index, doc_id, score]
         if nosave:
             _args.append("NOSAVE")

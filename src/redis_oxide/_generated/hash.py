@@ -352,6 +352,8 @@ class HashCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if not data:
+            raise ValueError("HMSET: data must not be empty")
         _args: list[ArgT] = ["HMSET", key]
         if data.__class__ is not dict:
             _enc.mapping("HMSET", "data", data)
@@ -697,6 +699,8 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("HSET: data must not be empty")
         _args: list[ArgT] = ["HSET", key]
         if data.__class__ is not dict:
             _enc.mapping("HSET", "data", data)

@@ -687,6 +687,8 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("CONFIG SET: data must not be empty")
         _args: list[ArgT] = ["CONFIG", "SET"]
         if data.__class__ is not dict:
             _enc.mapping("CONFIG SET", "data", data)

@@ -209,6 +209,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("ZADD: data must not be empty")
         _args: list[ArgT] = ["ZADD", key]
         if condition is not None:
             _args.append(_enc.choice("ZADD", "condition", condition, ("NX", "XX")))

@@ -98,6 +98,8 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("XADD: data must not be empty")
         _args: list[ArgT] = ["XADD", key]
         if nomkstream:
             _args.append("NOMKSTREAM")
@@ -771,6 +773,8 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not streams:
+            raise ValueError("XREAD: streams must not be empty")
         _args: list[ArgT] = ["XREAD"]
         if count is not None:
             if count.__class__ is not int:
@@ -827,6 +831,8 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not streams:
+            raise ValueError("XREADGROUP: streams must not be empty")
         _args: list[ArgT] = ["XREADGROUP"]
         _args.append("GROUP")
         _args.append(group_block[0])

@@ -470,6 +470,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("MSET: data must not be empty")
         _args: list[ArgT] = ["MSET"]
         if data.__class__ is not dict:
             _enc.mapping("MSET", "data", data)
@@ -496,6 +498,8 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not data:
+            raise ValueError("MSETNX: data must not be empty")
         _args: list[ArgT] = ["MSETNX"]
         if data.__class__ is not dict:
             _enc.mapping("MSETNX", "data", data)

@@ -93,6 +93,8 @@ class TopkCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not items:
+            raise ValueError("TOPK.INCRBY: items must not be empty")
         _args: list[ArgT] = ["TOPK.INCRBY", key]
         if items.__class__ is not dict:
             _enc.mapping("TOPK.INCRBY", "items", items)
