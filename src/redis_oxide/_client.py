@@ -31,7 +31,7 @@ from redis_oxide._cache import Cache, CachingExecutor
 from redis_oxide._cache_setup import with_cache
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
-from redis_oxide._client_options import ClientOptions
+from redis_oxide._client_options import ClientOptions, checked_timeout
 from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Executor, Reroute
 from redis_oxide._generated import StrT
@@ -202,7 +202,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         view._is_view = True
         server = self._server
         if command_timeout is not _UNSET:
-            server = server.with_timeout(command_timeout)
+            server = server.with_timeout(checked_timeout("command_timeout", command_timeout))
         server = with_cache(server, cache)
         if server is not self._server:  # else the view keeps the root's (traced) executor
             view._server = server

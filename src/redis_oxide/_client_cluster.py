@@ -34,7 +34,7 @@ from redis_oxide._client_cluster_view import (
     ClusterView,
     cluster_stats,
 )
-from redis_oxide._client_options import ClusterOptions
+from redis_oxide._client_options import ClusterOptions, checked_timeout
 from redis_oxide._client_scans import scan_options
 from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
@@ -214,7 +214,11 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
             raise ValueError("cache=True needs a client built with RedisCluster(cache=...)")
         view = copy.copy(self)
         view._is_view = True
-        timeout = self.command_timeout if command_timeout is _UNSET else command_timeout
+        timeout = (
+            self.command_timeout
+            if command_timeout is _UNSET
+            else checked_timeout("command_timeout", command_timeout)
+        )
         executor = ClusterExecutorView(self._executor, command_timeout=timeout, cache=cache)
         view._bind(instrument_cluster(executor, self._config.telemetry))
         return view

@@ -22,7 +22,12 @@ from typing import cast
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_cluster import ClusterCache
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
-from redis_oxide._client_options import ClientOptions, ClusterOptions
+from redis_oxide._client_options import (
+    ClientOptions,
+    ClusterOptions,
+    checked_count,
+    checked_timeout,
+)
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._executor import Reroute
@@ -110,15 +115,15 @@ def build_cluster_config(
         raise ValueError(
             f"read_from must be 'primary', 'prefer_replica' or 'replica', not {read_from!r}"
         )
-    max_redirects = own.get("max_redirects", _DEFAULT_MAX_REDIRECTS)
-    if max_redirects < 0:
-        raise ValueError(f"max_redirects must be >= 0, got {max_redirects}")
+    max_redirects = checked_count(
+        "max_redirects", own.get("max_redirects", _DEFAULT_MAX_REDIRECTS), 0
+    )
     failover_timeout = own.get("failover_timeout", _DEFAULT_FAILOVER_TIMEOUT)
-    if failover_timeout < 0:
-        raise ValueError(f"failover_timeout must be >= 0, got {failover_timeout}")
-    interval = own.get("topology_refresh_interval", _DEFAULT_REFRESH_INTERVAL)
-    if interval is not None and interval <= 0:
-        raise ValueError(f"topology_refresh_interval must be > 0 or None, got {interval}")
+    if failover_timeout != 0:  # 0: fail at once
+        failover_timeout = checked_timeout("failover_timeout", failover_timeout) or 0.0
+    interval = checked_timeout(
+        "topology_refresh_interval", own.get("topology_refresh_interval", _DEFAULT_REFRESH_INTERVAL)
+    )
     return ClusterConfig(
         client=client,
         seeds=tuple(seeds),

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_setup import caching_executor
-from redis_oxide._client_options import ClientOptions, StrategyName
+from redis_oxide._client_options import (
+    ClientOptions,
+    StrategyName,
+    checked_count,
+    checked_text_codec,
+    checked_timeout,
+)
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
@@ -95,10 +101,15 @@ def build_config(
     strategy = options.get("strategy", "multiplexed")
     if strategy not in ("multiplexed", "pooled"):
         raise ValueError(f"strategy must be 'multiplexed' or 'pooled', not {strategy!r}")
-    max_connections = options.get("max_connections", _DEFAULT_MAX_CONNECTIONS)
-    multiplexed = options.get("multiplexed_connections", 1)
-    if max_connections < 1 or multiplexed < 1:
-        raise ValueError("max_connections and multiplexed_connections must be >= 1")
+    max_connections = checked_count(
+        "max_connections", options.get("max_connections", _DEFAULT_MAX_CONNECTIONS), 1
+    )
+    multiplexed = checked_count(
+        "multiplexed_connections", options.get("multiplexed_connections", 1), 1
+    )
+    encoding = options.get("encoding", "utf-8")
+    encoding_errors = options.get("encoding_errors", "strict")
+    checked_text_codec(encoding, encoding_errors)
     connection = ConnectionConfig(
         host=host,
         port=port,
@@ -106,21 +117,25 @@ def build_config(
         ssl_context=_ssl_context(options),
         username=options.get("username"),
         password=options.get("password"),
-        db=options.get("db", 0),
+        db=checked_count("db", options.get("db", 0), 0),
         protocol=protocol,
         client_name=options.get("client_name"),
-        encoding=options.get("encoding", "utf-8") if decode_responses else None,
-        encoding_errors=options.get("encoding_errors", "strict"),
-        connect_timeout=options.get("connect_timeout", _DEFAULT_CONNECT_TIMEOUT),
+        encoding=encoding if decode_responses else None,
+        encoding_errors=encoding_errors,
+        connect_timeout=checked_timeout(
+            "connect_timeout", options.get("connect_timeout", _DEFAULT_CONNECT_TIMEOUT)
+        ),
     )
     return ClientConfig(
         connection=connection,
         retry=options.get("retry", Retry()),
-        command_timeout=options.get("command_timeout"),
+        command_timeout=checked_timeout("command_timeout", options.get("command_timeout")),
         strategy=strategy,
         max_connections=max_connections,
         multiplexed_connections=multiplexed,
-        pool_timeout=options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT),
+        pool_timeout=checked_timeout(
+            "pool_timeout", options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT)
+        ),
         cache=_cache(cache, connection),
         telemetry=(
             resolve_telemetry(options["telemetry"])

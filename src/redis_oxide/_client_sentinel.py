@@ -28,7 +28,7 @@ from typing import Any, Literal, Unpack, cast, overload
 
 from redis_oxide._client import Redis
 from redis_oxide._client_config import build_config
-from redis_oxide._client_options import ClientOptions
+from redis_oxide._client_options import ClientOptions, checked_timeout
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
 from redis_oxide._exceptions import PrimaryNotFoundError, ServerError
 from redis_oxide._sentinel import SentinelConnector, SentinelReroute
@@ -97,8 +97,7 @@ class Sentinel:
             ("sentinel_command_timeout", sentinel_command_timeout),
             ("resolve_timeout", resolve_timeout),
         ):
-            if value is not None and value <= 0:
-                raise ValueError(f"{label} must be > 0 or None, got {value!r}")
+            checked_timeout(label, value)
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from redis_oxide._client import Redis
+from redis_oxide._client_cluster import RedisCluster
 from redis_oxide._client_url import from_url
 from redis_oxide._command import CommandFlag, CommandMeta
 from redis_oxide._connection import Connection
@@ -389,3 +390,39 @@ def test_unknown_option_and_bad_values_are_rejected() -> None:
         Redis(protocol=4)  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="strategy"):
         Redis(strategy="lottery")  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"command_timeout": 0}, ValueError, "command_timeout must be more than 0"),
+        ({"command_timeout": -1}, ValueError, "command_timeout must be more than 0"),
+        ({"command_timeout": float("nan")}, ValueError, "command_timeout must be more than 0"),
+        ({"command_timeout": "5"}, TypeError, "command_timeout must be a number"),
+        ({"connect_timeout": 0}, ValueError, "connect_timeout must be more than 0"),
+        ({"pool_timeout": True}, TypeError, "pool_timeout must be a number"),
+        ({"max_connections": "5"}, TypeError, "max_connections must be an int"),
+        ({"max_connections": 0}, ValueError, "max_connections must be at least 1"),
+        ({"multiplexed_connections": 1.5}, TypeError, "multiplexed_connections must be an int"),
+        ({"db": -1}, ValueError, "db must be at least 0"),
+        ({"encoding": "bogus"}, ValueError, "encoding 'bogus' is not a codec"),
+        ({"encoding_errors": "bogus"}, ValueError, "encoding_errors 'bogus' is not an error"),
+    ],
+)
+def test_option_values_are_checked_when_the_client_is_made(
+    options: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        Redis(**options)  # type: ignore[call-overload]
+    cluster_match = "db must be 0" if "db" in options else match
+    with pytest.raises(error, match=cluster_match):
+        RedisCluster("127.0.0.1", 7000, **options)  # type: ignore[call-overload]
+
+
+def test_a_views_timeout_is_checked_too() -> None:
+    for client in (Redis(), RedisCluster("127.0.0.1", 7000)):
+        with pytest.raises(ValueError, match="command_timeout must be more than 0"):
+            client.with_options(command_timeout=-1)
+        with pytest.raises(TypeError, match="command_timeout must be a number"):
+            client.with_options(command_timeout="1")  # type: ignore[arg-type]
+        assert client.with_options(command_timeout=None).command_timeout is None
