@@ -74,3 +74,27 @@ async def test_json_values_that_cannot_be_sent_fail_before_sending(
         with pytest.raises(TypeError, match=r"FT\.AGGREGATE: read_size needs withcursor"):
             r.ft.aggregate("idx", "*", read_size=10)
         assert r.stats().pending == 0
+
+
+async def test_ft_info_field_statistics_are_alike_on_both_protocols(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as setup:
+        await setup.execute_command(
+            "FT.CREATE", "idx:stats", "PREFIX", "1", "stats:", "SCHEMA", "n", "NUMERIC"
+        )
+        await setup.hset("stats:1", {"n": "not a number"})
+        await asyncio.sleep(0.1)  # indexed in the background
+    seen = []
+    for protocol in (2, 3):
+        async with Redis(
+            flushed_stack.host, flushed_stack.port, decode_responses=True, protocol=protocol
+        ) as client:
+            info = await client.ft.info("idx:stats")
+            assert info.field_statistics is not None
+            (stats,) = info.field_statistics
+            assert (stats.identifier, stats.attribute) == ("n", "n")
+            assert stats.index_errors["indexing failures"] == 1
+            assert stats.index_errors["last indexing error key"] == "stats:1"
+            seen.append(info.field_statistics)
+    assert seen[0] == seen[1]
