@@ -33,6 +33,7 @@ __all__ = [
     "ConfigOptionHelp",
     "CountMinInfo",
     "CuckooInfo",
+    "FieldStatistics",
     "FunctionEngineStats",
     "FunctionInfo",
     "FunctionLibrary",
@@ -320,6 +321,14 @@ class CuckooInfo(ReplyModel):
     max_iterations: int
 
 
+class FieldStatistics(ReplyModel, Generic[StrT]):
+    """The indexing errors of one field of an index inside FT.INFO."""
+
+    identifier: StrT
+    attribute: StrT
+    index_errors: dict[str, str | int | float]
+
+
 class FunctionEngineStats(ReplyModel):
     """Libraries and functions of one engine in FUNCTION STATS."""
 
@@ -419,6 +428,7 @@ class IndexInfo(ReplyModel, Generic[StrT]):
     cursor_stats: dict[str, int]
     dialect_stats: dict[str, int] | None = None
     index_errors: dict[str, str | int | float] | None = None
+    field_statistics: list[FieldStatistics[StrT]] | None = None
 
 
 class LatencyEvent(ReplyModel):

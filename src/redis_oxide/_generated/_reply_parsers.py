@@ -78,6 +78,7 @@ __all__ = [
     "parse_config_option_help",
     "parse_count_min_info",
     "parse_cuckoo_info",
+    "parse_field_statistics",
     "parse_function_engine_stats",
     "parse_function_info",
     "parse_function_library",
@@ -711,6 +712,13 @@ def parse_cuckoo_info(x: Any) -> _models.CuckooInfo:
     return _models.CuckooInfo.model_validate(d)
 
 
+def parse_field_statistics(x: Any) -> _models.FieldStatistics[Any]:
+    d = _r.record(x)
+    if (v := d.get("index_errors")) is not None:
+        d["index_errors"] = {_p.text(k): _p.scalar(v) for k, v in _p.map_items(v)}
+    return _models.FieldStatistics.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
 def parse_function_engine_stats(x: Any) -> _models.FunctionEngineStats:
     d = _r.record(x)
     return _models.FunctionEngineStats.model_validate(d)
@@ -818,6 +826,8 @@ def parse_index_info(x: Any) -> _models.IndexInfo[Any]:
         d["dialect_stats"] = {_p.text(k): v for k, v in _p.map_items(v)}
     if (v := d.get("index_errors")) is not None:
         d["index_errors"] = {_p.text(k): _p.scalar(v) for k, v in _p.map_items(v)}
+    if (v := d.get("field_statistics")) is not None:
+        d["field_statistics"] = [parse_field_statistics(e) for e in v]
     return _models.IndexInfo.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
