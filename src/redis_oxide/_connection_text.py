@@ -21,6 +21,7 @@ from typing import Any
 
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import ReplyDecodeError
+from redis_oxide._keys import command_keys
 from redis_oxide._protocol import PushMessage
 
 __all__ = ["RECORDING_ERRORS", "decode_failures", "decode_text", "take_failure"]
@@ -108,11 +109,13 @@ def take_failure(
     exc = failures[0]
     failures.clear()
     key = ""
-    spec = meta.key_specs[0] if meta.key_specs else None
-    if args is not None and spec is not None and spec.begin_index is not None:
-        index = spec.begin_index
-        if index < len(args):
-            key = f" of key {args[index]!r:.100}"
+    if args is not None and meta.key_specs:
+        try:
+            keys, _ = command_keys(meta, args)
+        except (TypeError, IndexError, ValueError):
+            keys = ()
+        if keys:
+            key = f" of key {keys[0]!r:.100}"
     err = ReplyDecodeError(
         f"the reply to {meta.name}{key} is not valid {exc.encoding} text ({exc.reason}); read "
         "it with decode_responses=False or another encoding_errors",

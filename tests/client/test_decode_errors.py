@@ -10,8 +10,8 @@ import pytest
 from redis_oxide._client import Redis
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
 from redis_oxide._exceptions import ReplyDecodeError
-from redis_oxide._transaction import Transaction
 from redis_oxide._generated import _meta as _m
+from redis_oxide._transaction import Transaction
 from redis_oxide.testing import parse_info, raw_command
 from redis_oxide.testing._info import RedisServerInfo
 from redis_oxide.testing._raw import Endpoint
@@ -84,7 +84,7 @@ async def test_undecodable_value_fills_only_its_pipeline_slot(
             tx = client.pipeline(transaction=True, raise_on_error=raise_on_error)
             bad_read, good_read = tx.get("bad"), tx.get("good")
             if raise_on_error:
-                with pytest.raises(ReplyDecodeError, match="'GET'|GET"):
+                with pytest.raises(ReplyDecodeError, match="the reply to GET"):
                     await tx.execute()
             else:
                 await tx.execute()
@@ -133,3 +133,19 @@ async def test_both_decoders_keep_the_stream_in_step(
         assert conn.is_available()
     finally:
         await conn.aclose()
+
+
+async def test_the_error_names_the_first_key_as_the_key_specs_find_it(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    raw_command(Endpoint(flushed_stack.host, flushed_stack.port), "SET", "bad", BAD)
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as client:
+        with pytest.raises(ReplyDecodeError, match=r"EVAL of key 'mykey'"):
+            await client.eval("return string.char(255)", key=["mykey"])
+        with pytest.raises(ReplyDecodeError, match=r"the reply to EVAL is not"):
+            await client.eval("return string.char(255)")  # no key: none named
+        script = client.register_script("return redis.call('GET', KEYS[1])")
+        with pytest.raises(ReplyDecodeError, match=r"EVALSHA of key 'bad'"):
+            await script(["bad"])
+        with pytest.raises(ReplyDecodeError, match=r"MGET of key 'good'"):
+            await client.mget("good", "bad")
