@@ -24,7 +24,6 @@ from typing import Generic, TypeVar
 
 from redis_oxide._client_scans import ScanIterators
 from redis_oxide._command import ArgT, KeyT
-from redis_oxide._exceptions import NoScriptError
 from redis_oxide._executor import Executor
 from redis_oxide._generated import StrT
 from redis_oxide._generated._base import BoundExecute
@@ -32,7 +31,7 @@ from redis_oxide._lock import RELEASE_SOURCE, RENEW_SOURCE, Lock
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._raw_commands import command_meta
-from redis_oxide._scripting import Library, Script
+from redis_oxide._scripting import Library, Script, ScriptLoader
 from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
 
 __all__ = ["ClientBase", "ExecutorT"]
@@ -172,7 +171,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         script._reload = self._script_loader()
         return script
 
-    def _script_loader(self) -> Callable[[NoScriptError, bytes], Awaitable[object]] | None:
+    def _script_loader(self) -> ScriptLoader | None:
         # Where a script is loaded after NOSCRIPT; None: through the client (Script.load).
         return None
 

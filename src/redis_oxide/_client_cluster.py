@@ -19,8 +19,9 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, Unpack, overload
 
@@ -40,7 +41,7 @@ from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
 from redis_oxide._cluster._view import ClusterExecutorView
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import NoScriptError
+from redis_oxide._exceptions import NoScriptError, RedisError
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport
@@ -48,6 +49,7 @@ from redis_oxide._health_cluster import cluster_health
 from redis_oxide._pubsub import PubSub
 from redis_oxide._pubsub_cluster import ClusterPubSub
 from redis_oxide._pubsub_types import PubSubOptions
+from redis_oxide._scripting import ScriptLoader
 from redis_oxide._telemetry_cluster import instrument_cluster
 from redis_oxide._url import parse_url
 
@@ -335,17 +337,23 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
 
     # -- scripting -----------------------------------------------------------------------------
 
-    def _script_loader(self) -> Callable[[NoScriptError, bytes], Awaitable[object]] | None:
+    def _script_loader(self) -> ScriptLoader | None:
         return self._load_script
 
-    async def _load_script(self, error: NoScriptError, source: bytes) -> object:
+    async def _load_script(self, error: NoScriptError, source: bytes, keyless: bool) -> object:
         executor = None
         if error.address is not None:
             host, _, port = error.address.rpartition(":")
             executor = self._executor.registry.get(host.strip("[]"), int(port))
         if executor is None:
             executor = self._executor.random_primary()
-        reply: object = await executor._execute(_m.SCRIPT_LOAD, ("SCRIPT", "LOAD", source), None)
+        load = ("SCRIPT", "LOAD", source)
+        reply: object = await executor._execute(_m.SCRIPT_LOAD, load, None)
+        if keyless:
+            # Its retry runs on any primary: load it on every node too (SCRIPT LOAD's policy
+            # fans out), as far as they answer.
+            with contextlib.suppress(RedisError):
+                await self._executor._execute(_m.SCRIPT_LOAD, load, None)
         return reply
 
     # -- introspection and lifecycle --------------------------------------------------------

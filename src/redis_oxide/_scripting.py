@@ -5,7 +5,8 @@ Rules this module keeps:
 - A script is identified by the SHA1 of its source, computed locally: calling it never
   needs a round trip to learn the digest. On NOSCRIPT (the server restarted, SCRIPT FLUSH)
   the script is loaded and the call retried once; a second NOSCRIPT is raised. A cluster
-  client loads it on the node that answered NOSCRIPT only (``_reload``).
+  client loads it on the node that answered NOSCRIPT only (``_reload``), and a script called
+  without keys on every node as well, since its retry may run on any of them.
 - In a pipeline or transaction the script is loaded at the head of the batch by the
   pipeline itself (``run_script``), so the queued EVALSHA cannot meet NOSCRIPT.
 - A library is loaded again only when the server says the function is missing AND the
@@ -35,13 +36,18 @@ from redis_oxide._exceptions import NoScriptError, ServerError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
 
-__all__ = ["Library", "Script", "ScriptRunner"]
+__all__ = ["Library", "Script", "ScriptLoader", "ScriptRunner"]
 
 T = TypeVar("T")
 
 _LIBRARY_NAME = re.compile(rb"^#!\s*lua\b[^\n]*?\bname=([^\s]+)")
 # The server's exact reply to FCALL of a function it does not know (Redis 7.0 to 7.4).
 _FUNCTION_NOT_FOUND = "ERR Function not found"
+
+
+#: Loads a script after a NOSCRIPT: ``(error, source, keyless)``; ``keyless`` when the call
+#: had no keys, so its retry may run on another node than the one that answered.
+ScriptLoader = Callable[[NoScriptError, bytes, bool], Awaitable[object]]
 
 
 class ScriptRunner(Protocol):
@@ -88,7 +94,7 @@ class Script:
         self._client = client
         # Loads the script where a NOSCRIPT came from (a cluster node); None loads it with
         # ``load()``, through the client.
-        self._reload: Callable[[NoScriptError, bytes], Awaitable[object]] | None = None
+        self._reload: ScriptLoader | None = None
         #: The Lua source as sent to the server.
         self.source: bytes = source.encode() if isinstance(source, str) else bytes(source)
         #: The SHA1 digest (hex) the server knows the script by.
@@ -152,7 +158,7 @@ class Script:
             if self._reload is None:
                 await self.load()
             else:
-                await self._reload(exc, self.source)
+                await self._reload(exc, self.source, not keys)
         return await client._execute(meta, wire, parser)
 
     async def load(self) -> str:

@@ -167,6 +167,18 @@ async def test_a_script_is_loaded_only_on_the_node_that_answered_noscript(
         await cluster.evalsha(script.sha, key=["elsewhere:{x}"], arg=[])  # another node lacks it
 
 
+async def test_a_script_without_keys_runs_first_time_on_any_primary(
+    cluster: RedisCluster[str],
+) -> None:
+    # A keyless EVALSHA goes to a random primary, and so does its retry after NOSCRIPT: the
+    # script is loaded on every node, not only on the one that answered.
+    await cluster.script_flush()
+    scripts = [cluster.register_script(f"return {index}") for index in range(20)]
+    assert [await script() for script in scripts] == list(range(20))
+    await cluster.script_flush()
+    assert [await scripts[0]() for _ in range(10)] == [0] * 10
+
+
 async def test_function_load_goes_to_every_primary_and_fcall_by_key(
     cluster: RedisCluster[str], redis_cluster: ClusterInfo
 ) -> None:
