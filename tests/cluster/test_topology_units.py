@@ -85,6 +85,20 @@ def test_a_failed_over_shard_shows_no_slots_in_cluster_shards_but_does_in_cluste
     assert [r.port for r in last.replicas] == [7005]
 
 
+def test_a_failed_primary_without_slots_is_left_out() -> None:
+    # Redis 7.0 after a failover: the dead primary is a shard of its own, without slots.
+    shards = [
+        [b"slots", [], b"nodes", [_node(7000, b"master", b"fail")]],
+        [b"slots", [0, 5460], b"nodes", [_node(7003, b"master", b"online")]],
+        [b"slots", [5461, 16383], b"nodes", [_node(7001, b"master", b"online")]],
+    ]  # fmt: skip
+    found = SlotMap.from_shards(shards, "127.0.0.1")
+    assert [n.port for n in found.nodes()] == [7003, 7001]  # what "all nodes" commands reach
+    # Not failed over yet: a failed primary that still has its slots stays (callers wait).
+    waiting = [[b"slots", [0, 16383], b"nodes", [_node(7000, b"master", b"fail")]]]
+    assert [n.port for n in SlotMap.from_shards(waiting, "h").nodes()] == [7000]
+
+
 def test_a_map_with_the_same_owners_is_the_same() -> None:
     one = SlotMap.from_slots(SLOTS_AFTER_FAILOVER, "127.0.0.1")
     two = SlotMap.from_slots(list(reversed(SLOTS_AFTER_FAILOVER)), "127.0.0.1")

@@ -6,7 +6,9 @@ Rules this module keeps:
   (RESP2 or RESP3, bytes or text) and never changes afterwards; a refresh builds a new one.
 - A node is known by its address (``host:port``); its id and role are facts of the map that
   built it. A host the server leaves empty means "the node you asked" (Redis's convention).
-- A replica whose health is ``fail``/``failed`` is left out: reads must not be sent to it.
+- A replica whose health is ``fail``/``failed`` is left out: reads must not be sent to it, and
+  so is a failed primary that serves no slot (after its failover, Redis 7.0 lists it as a
+  shard of its own): commands sent to every node would otherwise fail on it for good.
 - Redis 7.4 ``CLUSTER SHARDS`` lists the slots of a failed-over shard under its old, failed
   primary, so the shard shows no slots (redis/redis#13414). ``SlotMap.covered`` lets the
   caller notice a map with holes and cross-check ``CLUSTER SLOTS``, which has no such bug.
@@ -143,6 +145,8 @@ class SlotMap:
                     replicas.append(node)
             if not primaries:
                 continue  # a shard whose primary is not known yet serves nothing usable
+            if not ranges and all(health in _FAILED for _, health in primaries):
+                continue  # a failed primary that serves no slot any more (failed over)
             # After a failover the old primary can still be listed as one, marked failed.
             primary = next((n for n, h in primaries if h not in _FAILED), primaries[0][0])
             shards.append(Shard(primary, tuple(replicas), ranges))
