@@ -12,7 +12,9 @@ Rules this module keeps:
   would mislead whoever reads it.
 - A line is parsed when it is read, not when it arrives. The server escapes every byte
   that is not printable ASCII (``\\n``, ``\\"``, ``\\xHH`` ...), so a line is ASCII and the
-  arguments come back byte for byte.
+  arguments come back byte for byte. On a decoding client, an argument that does not decode
+  shows U+FFFD in place of the bad bytes under ``encoding_errors="strict"`` (as pub/sub
+  messages do): a MONITOR entry has no command of its own to fail.
 """
 
 from __future__ import annotations
@@ -161,7 +163,8 @@ class Monitor(Generic[StrT]):
     ) -> None:
         self._executor = executor
         self._encoding = encoding
-        self._errors = encoding_errors
+        # A line that does not decode still shows, with U+FFFD (as pub/sub messages do).
+        self._errors = "replace" if encoding_errors == "strict" else encoding_errors
         self._max_pending = max_pending
         self._lines: collections.deque[bytes | str] = collections.deque()
         self._lease: Lease | None = None
@@ -235,8 +238,13 @@ class Monitor(Generic[StrT]):
         while not lines:
             if self._error is not None:
                 raise self._error
-            if self._closed or self._lease is None:
+            if self._closed:
                 raise StopAsyncIteration
+            if self._lease is None:
+                raise InvalidUsageError(
+                    "this Monitor was not started: use `async with client.monitor() as m:` "
+                    "(or `await m.start()`) before `async for`"
+                )
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter

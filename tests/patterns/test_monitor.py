@@ -138,6 +138,27 @@ async def test_closing_ends_the_iteration_and_the_server_side_monitor(
             client.monitor(max_pending=1)
 
 
+async def test_a_monitor_not_started_says_so(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        monitor = client.monitor()  # `async for` without `async with` first
+        with pytest.raises(InvalidUsageError, match="not started"):
+            await anext(monitor)
+
+
+async def test_text_that_does_not_decode_shows_and_the_next_entry_follows(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as client:
+        await client.ping()
+        async with client.monitor() as monitor:
+            await client.set("bin", b"\xff\x00bin")
+            await client.set("after", "ok")
+            async with asyncio.timeout(5):
+                first, second = await anext(monitor), await anext(monitor)
+    assert first.args == ["bin", "\ufffd\x00bin"]
+    assert second.args == ["after", "ok"]
+
+
 def test_lines_parse_back_to_the_bytes_sent() -> None:
     line = r'1700000000.123456 [12 unix:/tmp/r.sock] "SET" "a\"b" "\\\x00\xff\n" ""'
     assert parse_monitor_line(line) == (
