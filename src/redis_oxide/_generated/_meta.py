@@ -7140,7 +7140,7 @@ RUNTIME_OWNED: Final[Mapping[str, str]] = MappingProxyType(
         "DISCARD": "use pipeline(transaction=True), transaction() or watch()",
         "EXEC": "use pipeline(transaction=True), or transaction()/watch() for WATCH",
         "HELLO": "the protocol is chosen with Redis(protocol=...)",
-        "MONITOR": "use client.monitor(), which runs it on a connection of its own",
+        "MONITOR": "use client.monitor() of a Redis client (on a cluster, one client per node)",
         "MULTI": "use pipeline(transaction=True), or transaction()/watch() for WATCH",
         "PSUBSCRIBE": "use client.pubsub() and its psubscribe(); it keeps its own connection",
         "PSYNC": "replication commands are not for clients",
