@@ -41,10 +41,10 @@ from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
 from redis_oxide._cluster._view import ClusterExecutorView
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import NoScriptError, RedisError
+from redis_oxide._exceptions import ConnectionClosedError, NoScriptError, RedisError
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
-from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport
+from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, describe_error
 from redis_oxide._health_cluster import cluster_health
 from redis_oxide._pubsub import PubSub
 from redis_oxide._pubsub_cluster import ClusterPubSub
@@ -392,7 +392,12 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         Raises:
             ValueError: ``check_timeout`` is not positive.
         """
-        return await cluster_health(self._executor, check_timeout)
+        try:
+            return await cluster_health(self._executor, check_timeout)
+        except ConnectionClosedError as exc:  # the client was closed: unhealthy, as Redis says
+            return HealthReport(
+                healthy=False, problems=(describe_error(exc),), nodes=(), elapsed=0.0
+            )
 
     async def aclose(self, *, grace: float | None = _CLOSE_GRACE) -> None:
         """Close gracefully: refuse new commands, let those in flight finish, then close.

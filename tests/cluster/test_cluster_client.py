@@ -338,3 +338,19 @@ async def test_search_commands_go_to_the_node_of_their_index_name(
         assert await cluster.ft.info(f"idx:routed:{i}")
         assert await cluster.ft.dropindex(f"idx:routed:{i}") is True
     assert cluster.stats().moved == before
+
+
+async def test_a_closed_cluster_client_says_it_is_closed(redis_cluster: ClusterInfo) -> None:
+    seed = redis_cluster.primaries[0]
+    client = RedisCluster(seed.host, seed.port)
+    async with client:
+        await client.set("closed:k", "v")
+    with pytest.raises(ConnectionClosedError, match="closed"):
+        await client.get("closed:k")
+    with pytest.raises(ConnectionClosedError, match=r"aclose\(\) was called"):
+        [key async for key in client.scan_iter()]
+    with pytest.raises(ConnectionClosedError, match=r"aclose\(\) was called"):
+        await client.nodes()
+    report = await client.health()  # unhealthy, not an exception, as Redis.health() does
+    assert not report.healthy
+    assert "ConnectionClosedError" in report.problems[0]

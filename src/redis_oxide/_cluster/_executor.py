@@ -48,7 +48,7 @@ from redis_oxide._cluster._split import run_split
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
 from redis_oxide._cluster._whole import place_whole, run_whole
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
-from redis_oxide._exceptions import ConnectFailedError
+from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError
 from redis_oxide._executor import Reroute
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
@@ -267,7 +267,10 @@ class ClusterExecutor:
 
         Raises:
             ConnectFailedError: No startup node answered with a slot map.
+            ConnectionClosedError: The client was closed.
         """
+        if self.topology.closed:
+            raise ConnectionClosedError("the cluster client is closed (aclose() was called)")
         if self.topology.map is None:
             await self.topology.refresh()
         if not self._started:
