@@ -11,7 +11,8 @@ Rules this module keeps:
   is moved to the dead-letter stream and acknowledged in ONE script, so it is acknowledged
   exactly once even when two workers race for it.
 - Stopping finishes the entry in hand; entries fetched but not started are handed back
-  (XCLAIM ... IDLE min_idle JUSTID), so other workers claim them at once.
+  (XCLAIM ... IDLE min_idle RETRYCOUNT n JUSTID), so other workers claim them at once, with
+  the delivery count they had before this worker fetched them.
 """
 
 from __future__ import annotations
@@ -358,20 +359,26 @@ class GroupConsumer(Generic[StrT]):
 
     async def _hand_back(self) -> None:
         # Entries fetched but not started: their idle time is set to min_idle, so the next
-        # XAUTOCLAIM of any worker takes them (JUSTID: no delivery is counted for that).
+        # XAUTOCLAIM of any worker takes them (JUSTID: no delivery is counted for that), and
+        # their delivery count goes back to what it was before this worker fetched them
+        # (RETRYCOUNT): a stop is not a failed delivery, and must not lead to a dead letter.
         if not self._local:
             return
-        ids = [entry.id for entry in self._local]
+        by_count: dict[int, list[StrT]] = {}
+        for entry in self._local:
+            by_count.setdefault(max(0, entry.deliveries - 1), []).append(entry.id)
         self._local.clear()
-        await self._client.xclaim(
-            self._stream,
-            self._group,
-            self._consumer,
-            0,
-            *ids,
-            ms=self._min_idle_ms,
-            justid=True,
-        )
+        for earlier, ids in by_count.items():
+            await self._client.xclaim(
+                self._stream,
+                self._group,
+                self._consumer,
+                0,
+                *ids,
+                ms=self._min_idle_ms,
+                count=earlier,
+                justid=True,
+            )
 
     def __repr__(self) -> str:
         return (

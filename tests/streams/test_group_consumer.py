@@ -165,9 +165,38 @@ async def test_stopping_hands_fetched_entries_back_for_others_at_once(
         other = _worker(r, stream, "other", min_idle=30.0)
         got = [await asyncio.wait_for(anext(other), 5) for _ in range(4)]
         assert [e.fields["n"] for e in got] == ["1", "2", "3", "4"]
-        assert all(e.deliveries == 2 for e in got)
+        # The fetch that was handed back is not counted: this is their first delivery.
+        assert all(e.deliveries == 1 for e in got)
         other.stop()
         assert await anext(other, None) is None
+        assert (await r.xpending(stream, "workers")).count == 0
+
+
+async def test_rolling_restarts_never_dead_letter_an_entry_that_did_not_fail(
+    redis_stack: RedisServerInfo,
+) -> None:
+    # Each worker handles one entry and stops, handing the rest back; with max_deliveries=1
+    # a hand-back that counted as a delivery would send every other entry to dead letters.
+    stream = _stream()
+    async with Redis(redis_stack.host, redis_stack.port, decode_responses=True) as r:
+        producer = StreamProducer(r, stream, maxlen=100)
+        for i in range(6):
+            await producer.add({"n": str(i)})
+        seen: list[str] = []
+        for index in range(6):
+            worker = GroupConsumer(
+                r, stream, "workers", f"w{index}", min_idle=30.0, max_deliveries=1,
+                count=10, group_start="0", block_timeout=0.05,
+            )  # fmt: skip
+
+            async def handle(entry: StreamEntry[str], worker: GroupConsumer[str] = worker) -> None:
+                seen.append(entry.fields["n"])
+                worker.stop()
+
+            await asyncio.wait_for(worker.run(handle), 5)
+            assert worker.stats.dead_lettered == 0
+        assert sorted(seen) == [str(i) for i in range(6)]
+        assert await r.exists(f"{stream}:dead-letter") == 0
         assert (await r.xpending(stream, "workers")).count == 0
 
 
