@@ -31,7 +31,7 @@ from redis_oxide._command import KeyT
 from redis_oxide._exceptions import PubSubError, RedisError
 from redis_oxide._generated import StrT
 from redis_oxide._pubsub_frames import wire_names
-from redis_oxide._pubsub_inbox import Handlers, Inbox
+from redis_oxide._pubsub_inbox import Handlers, Inbox, Retired
 from redis_oxide._pubsub_link import Subscriber
 from redis_oxide._pubsub_types import (
     Kind,
@@ -241,8 +241,13 @@ class PubSub(Generic[StrT]):
     async def _unsubscribe(self, kind: Kind, names: tuple[str | bytes, ...], method: str) -> None:
         wires = wire_names(names, method)
         self._check_open(method)
-        self._handlers.drop(kind, wires or None)
-        await self._remove(kind, wires)
+        try:
+            await self._remove(kind, wires)
+        finally:
+            if self._handlers:
+                # Messages received before the confirmation are ahead in the inbox and still
+                # go to their handlers; the handlers go once the reader gets past them.
+                self._inbox.retire(Retired(kind, wires or None))
 
     async def _place(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
         # Which connection subscribes which names: one serves every kind on a single server.
@@ -334,6 +339,9 @@ class PubSub(Generic[StrT]):
             item = await self._inbox.take(deadline)
             if item is None:
                 return None
+            if type(item) is Retired:
+                self._handlers.retire(item, self._wanted(item.kind))
+                continue
             if type(item) is Resubscribed:
                 if self._on_reconnect is not None:
                     done = self._on_reconnect(item)

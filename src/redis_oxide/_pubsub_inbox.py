@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Callable
-from typing import Any, Generic
+from collections.abc import Set as AbstractSet
+from typing import Any, Generic, NamedTuple
 
 from redis_oxide._exceptions import RedisError, SlowConsumerError
 from redis_oxide._generated import StrT
 from redis_oxide._pubsub_types import Kind, Message, MessageHandler, Resubscribed
 
-__all__ = ["Handlers", "Inbox"]
+__all__ = ["Handlers", "Inbox", "Retired"]
 
 
 class Inbox:
@@ -57,7 +58,7 @@ class Inbox:
         self._pause = pause
         self._resume = resume
         self._failed = failed
-        self._queue: collections.deque[Message[Any] | Resubscribed] = collections.deque()
+        self._queue: collections.deque[Message[Any] | Resubscribed | Retired] = collections.deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._paused = False
         self._error: RedisError | None = None
@@ -102,6 +103,12 @@ class Inbox:
             self._queue.append(notice)
             self._wake()
 
+    def retire(self, marker: Retired) -> None:
+        """Queue the point after which unsubscribed names lose their handlers, in order."""
+        if self._error is None and not self._closed:
+            self._queue.append(marker)
+            self._wake()
+
     def link_failed(self, error: RedisError) -> None:
         """A connection gave up reconnecting: the subscription ends with ``error``."""
         self._failed(error)
@@ -127,7 +134,7 @@ class Inbox:
 
     # -- the reader ------------------------------------------------------------------------
 
-    async def take(self, deadline: float | None) -> Message[Any] | Resubscribed | None:
+    async def take(self, deadline: float | None) -> Message[Any] | Resubscribed | Retired | None:
         """Return the oldest item, waiting until ``deadline`` (loop clock; None: no limit).
 
         Returns:
@@ -163,6 +170,18 @@ class Inbox:
             self._paused = False
             self._resume()
         return item
+
+
+class Retired(NamedTuple):
+    """In the inbox: names unsubscribed here give up their handlers once the reader is here.
+
+    Messages the server sent before confirming the unsubscribe are queued ahead of it and
+    still go to their handlers.
+    """
+
+    kind: Kind
+    #: The wire names; None: every name of ``kind``.
+    wires: tuple[bytes, ...] | None
 
 
 class Handlers(Generic[StrT]):
@@ -205,6 +224,19 @@ class Handlers(Generic[StrT]):
             table.clear()
         for wire in wires or ():
             table.pop(self.delivered(wire), None)
+        self._any = any(self._tables.values())
+
+    def retire(self, marker: Retired, wanted: AbstractSet[bytes]) -> None:
+        """Forget the handlers of ``marker``'s names, but of those subscribed again since."""
+        table = self._tables[marker.kind]
+        if marker.wires is None:
+            keep = {self.delivered(wire) for wire in wanted}
+            for name in [name for name in table if name not in keep]:
+                del table[name]
+        else:
+            for wire in marker.wires:
+                if wire not in wanted:
+                    table.pop(self.delivered(wire), None)
         self._any = any(self._tables.values())
 
     def of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:

@@ -169,6 +169,38 @@ async def test_run_dispatches_to_handlers_until_closed(redis_stack: RedisServerI
         await p.aclose()
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_messages_received_before_an_unsubscribe_still_go_to_their_handler(
+    redis_stack: RedisServerInfo, protocol: Any
+) -> None:
+    busy, other = _name("busy"), _name("other")
+    handled: list[bytes] = []
+
+    async def slow(message: Message[bytes]) -> None:
+        await asyncio.sleep(0.002)
+        handled.append(message.data)
+
+    async with Redis(redis_stack.host, redis_stack.port, protocol=protocol) as r:
+        p = r.pubsub()
+        await p.subscribe(busy, handler=slow)
+        await p.subscribe(other, handler=lambda m: None)
+        runner = asyncio.ensure_future(p.run())
+        async with r.pipeline() as pipe:
+            for i in range(100):
+                pipe.publish(busy, str(i))
+        await until(lambda: len(handled) >= 5, 5, "the first messages handled")
+        await p.unsubscribe(busy)  # most of the 100 are still queued
+        await until(lambda: len(handled) == 100, 10, "every message handled")
+        assert handled == [str(i).encode() for i in range(100)]
+        assert not runner.done()  # run() goes on: no "no handler" error
+        await r.publish(busy, "after")  # not subscribed any more: never arrives
+        await p.subscribe(busy, handler=slow)  # subscribed again, with a handler
+        await r.publish(busy, "again")
+        await until(lambda: handled[-1] == b"again", 5, "the new subscription's message")
+        await p.aclose()
+        await asyncio.wait_for(runner, 5)
+
+
 async def test_closing_ends_the_reader_and_releases_the_connection(
     redis_stack: RedisServerInfo,
 ) -> None:
