@@ -108,8 +108,9 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
     options: dict[str, Any] = {}
     if parts.username:
         options["username"] = unquote(parts.username)
-    if parts.password is not None:
+    if parts.password:  # "redis://:@host" carries no password (as redis-py reads it)
         options["password"] = unquote(parts.password)
+    from_userinfo = {name for name in ("username", "password") if name in options}
     host = "127.0.0.1"
     port = 6379
     if scheme == "unix":
@@ -133,7 +134,11 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
         if scheme == "rediss":
             options["ssl"] = True
     decode: bool | None = None
+    seen: set[str] = set()
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name in seen:
+            raise ValueError(f"the Redis URL option {name!r} is given twice")
+        seen.add(name)
         try:
             option, convert = _QUERY[name]
         except KeyError:
@@ -146,6 +151,6 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
             raise ValueError(f"bad value for URL option {name!r}: {shown or exc}") from None
         if option == "decode_responses":
             decode = converted
-        else:
+        elif option not in from_userinfo:  # the credentials before the "@" win, as in redis-py
             options[option] = converted
     return host, port, cast(ClientOptions, options), decode

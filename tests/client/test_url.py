@@ -65,6 +65,7 @@ def test_defaults_and_ipv6_host() -> None:
         ("redis://localhost?protocol=4", "protocol must be 2 or 3"),
         ("redis://localhost?ssl_cert_reqs=maybe", "ssl_cert_reqs"),
         ("unix://", "socket path"),
+        ("redis://localhost?db=1&db=2", "'db' is given twice"),
     ],
 )
 def test_malformed_urls_are_rejected(url: str, message: str) -> None:
@@ -77,3 +78,11 @@ def test_bad_password_value_is_not_echoed() -> None:
     # conversion error can never quote one.
     _, _, options, _ = parse_url("redis://localhost?password=s3cr%20t")
     assert options == {"password": "s3cr t"}
+
+
+def test_an_empty_password_is_none_and_the_userinfo_wins_over_the_query() -> None:
+    assert "password" not in parse_url("redis://:@localhost")[2]
+    assert parse_url("redis://user:@localhost")[2] == {"username": "user"}
+    options = parse_url("redis://u:urlpw@localhost?password=querypw&username=q")[2]
+    assert (options["username"], options["password"]) == ("u", "urlpw")
+    assert parse_url("redis://localhost?password=querypw")[2] == {"password": "querypw"}
