@@ -289,7 +289,17 @@ def time_out_entries(pending: Collection[Entry], now: float, address: str) -> fl
             continue
         if deadline <= now:
             name = meta.name
-            err = CommandTimeoutError(f"{name} got no reply from {address} in time")
+            if type(fut) is BatchChunk and len(fut.metas) > 1:
+                # A batch: its first command (MULTI) most likely answered at once; say what
+                # the wait was for. A transaction's late reply is EXEC's.
+                last = fut.metas[-1].name
+                if name == "MULTI" and last == "EXEC":
+                    what, name = "the transaction (MULTI ... EXEC)", "EXEC"
+                else:
+                    what = f"the batch of {len(fut.metas)} commands from {name}"
+                err = CommandTimeoutError(f"{what} got no full reply from {address} in time")
+            else:
+                err = CommandTimeoutError(f"{name} got no reply from {address} in time")
             err.command = name
             err.address = address
             if hook is not None and args is not None:

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from redis_oxide._client import Redis
-from redis_oxide._exceptions import ExecAbortError, InvalidUsageError, WatchError
+from redis_oxide._exceptions import (
+    CommandTimeoutError,
+    ExecAbortError,
+    InvalidUsageError,
+    WatchError,
+)
 from redis_oxide._transaction import Transaction, TransactionState
 from redis_oxide.testing._info import RedisServerInfo
 
@@ -190,3 +195,17 @@ async def test_watch_without_keys_is_refused_at_the_call(flushed_stack: RedisSer
     async with Redis(flushed_stack.host, flushed_stack.port) as client:
         with pytest.raises(ValueError, match="at least one key"):
             client.watch()
+
+
+async def test_a_transaction_that_times_out_names_exec(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, command_timeout=0.2) as client:
+
+        async def slow(tx: Transaction[bytes]) -> None:
+            tx.multi()
+            tx.execute_command("DEBUG", "SLEEP", "0.5")
+
+        with pytest.raises(CommandTimeoutError, match=r"transaction \(MULTI \.\.\. EXEC\)") as got:
+            await client.transaction(slow)
+        assert got.value.command == "EXEC"
+        await asyncio.sleep(0.4)  # the server finishes its sleep
+        assert await client.ping()
