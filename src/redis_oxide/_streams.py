@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from types import TracebackType
-from typing import Final, Generic, Literal, NamedTuple
+from typing import Final, Generic, NamedTuple
 
-from redis_oxide._command import KeyT, ValueT
+from redis_oxide._command import KeyT
 from redis_oxide._exceptions import BusyGroupError, NoGroupError
 from redis_oxide._generated import Commands, StrT
-from redis_oxide._generated._base import MappingFieldT
-from redis_oxide._generated._types import XaddTrim, XpendingFilters
+from redis_oxide._generated._types import XpendingFilters
 
-__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "StreamProducer"]
+__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "finite_positive"]
 
 logger = logging.getLogger("redis_oxide.streams")
 
@@ -94,6 +93,11 @@ class ConsumerStats:
     late_acks: int = 0
 
 
+def finite_positive(value: object) -> bool:
+    """Whether ``value`` is a real number (not ``bool``) above 0 and below infinity."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
+
+
 class GroupConsumer(Generic[StrT]):
     """One worker of a stream consumer group: read, handle, acknowledge, reclaim, dead-letter.
 
@@ -137,10 +141,16 @@ class GroupConsumer(Generic[StrT]):
         group_start: str = "$",
         claim_interval: float | None = None,
     ) -> None:
-        if not min_idle > 0 or max_deliveries < 1 or count < 1 or not block_timeout > 0:
-            raise ValueError("min_idle, max_deliveries, count and block_timeout must be > 0")
-        if claim_interval is not None and not claim_interval > 0:
-            raise ValueError(f"claim_interval must be > 0, got {claim_interval!r}")
+        for label, seconds in (
+            ("min_idle", min_idle),
+            ("block_timeout", block_timeout),
+            ("claim_interval", claim_interval),
+        ):
+            if seconds is not None and not finite_positive(seconds):
+                raise ValueError(f"{label} must be a finite number of seconds > 0, got {seconds!r}")
+        for label, number in (("max_deliveries", max_deliveries), ("count", count)):
+            if type(number) is not int or number < 1:
+                raise ValueError(f"{label} must be an int > 0, got {number!r}")
         self._client: Commands[StrT] = client
         self._stream = stream
         self._group = group
@@ -385,71 +395,3 @@ class GroupConsumer(Generic[StrT]):
             f"<redis_oxide.GroupConsumer stream={self._stream!r} group={self._group!r} "
             f"consumer={self._consumer!r} local={len(self._local)} {self.stats}>"
         )
-
-
-class StreamProducer(Generic[StrT]):
-    """Appends to a stream and keeps it trimmed (``MAXLEN ~`` or, by age, ``MINID ~``).
-
-    Args:
-        client: Any redis-oxide client; IDs are typed like it.
-        stream: The stream's key.
-        maxlen: Keep about this many entries.
-        max_age: Keep entries about this young (seconds or a ``timedelta``), by ID time.
-        exact: Trim exactly (``=``) instead of by whole macro nodes (``~``, much cheaper).
-        limit: At most this many entries evicted per append (``LIMIT``; only with ``~``).
-
-    Raises:
-        ValueError: Both or neither bound given, a bound out of range, or ``limit`` with
-            ``exact``.
-    """
-
-    def __init__(
-        self,
-        client: Commands[StrT],
-        stream: KeyT,
-        *,
-        maxlen: int | None = None,
-        max_age: float | timedelta | None = None,
-        exact: bool = False,
-        limit: int | None = None,
-    ) -> None:
-        if (maxlen is None) == (max_age is None):
-            raise ValueError("give exactly one of maxlen and max_age")
-        if maxlen is not None and maxlen < 0:
-            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
-        age = max_age.total_seconds() if isinstance(max_age, timedelta) else max_age
-        if age is not None and not age > 0:
-            raise ValueError(f"max_age must be > 0, got {max_age!r}")
-        if limit is not None and (exact or limit < 1):
-            raise ValueError("limit must be >= 1 and needs approximate trimming (exact=False)")
-        self._client: Commands[StrT] = client
-        self._stream = stream
-        self._maxlen = maxlen
-        self._age_ms = None if age is None else round(age * 1000)
-        self._operator: Literal["=", "~"] = "=" if exact else "~"
-        self._limit = limit
-
-    def _trim(self) -> XaddTrim:
-        if self._age_ms is not None:
-            minid = f"{max(0, int(time.time() * 1000) - self._age_ms)}-0"
-            return XaddTrim(
-                strategy="MINID", threshold=minid, operator=self._operator, count=self._limit
-            )
-        assert self._maxlen is not None
-        return XaddTrim(
-            strategy="MAXLEN", threshold=self._maxlen, operator=self._operator, count=self._limit
-        )
-
-    async def add(self, fields: Mapping[MappingFieldT, ValueT], *, id: ValueT = "*") -> StrT:
-        """Append one entry, trimming the stream.
-
-        Args:
-            fields: The entry's field-value pairs.
-            id: The entry ID; ``*`` lets the server choose.
-
-        Returns:
-            The new entry's ID.
-        """
-        added = await self._client.xadd(self._stream, fields, trim=self._trim(), id=id)
-        assert added is not None  # only NOMKSTREAM gives None
-        return added

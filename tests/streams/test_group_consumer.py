@@ -257,7 +257,13 @@ def test_bad_arguments_raise_at_construction() -> None:
         StreamProducer(r, "s", maxlen=1, exact=True, limit=10)
     with pytest.raises(ValueError, match="max_age"):
         StreamProducer(r, "s", max_age=0)
-    with pytest.raises(ValueError, match="must be > 0"):
+    with pytest.raises(ValueError, match="max_deliveries must be an int > 0"):
         GroupConsumer(r, "s", "g", "c", max_deliveries=0)
     with pytest.raises(ValueError, match="claim_interval"):
         GroupConsumer(r, "s", "g", "c", claim_interval=0)
+    with pytest.raises(ValueError, match="min_idle must be a finite number"):
+        GroupConsumer(r, "s", "g", "c", min_idle=float("inf"))
+    with pytest.raises(ValueError, match="count must be an int"):
+        GroupConsumer(r, "s", "g", "c", count=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_age must be a finite time"):
+        StreamProducer(r, "s", max_age=float("inf"))
