@@ -112,6 +112,14 @@ class Telemetry:
             raise ValueError(
                 f"statement must be 'off', 'redacted' or 'full', not {self.statement!r}"
             )
+        for name in ("traces", "metrics"):
+            value: object = getattr(self, name)
+            if not isinstance(value, bool):  # "no" would be true
+                raise TypeError(f"{name} must be True or False, not {value!r}")
+        for name, method in (("tracer_provider", "get_tracer"), ("meter_provider", "get_meter")):
+            provider: object = getattr(self, name)
+            if provider is not None and not callable(getattr(provider, method, None)):
+                raise TypeError(f"{name} must be an OpenTelemetry provider, not {provider!r}")
 
 
 _default: Telemetry | None = None

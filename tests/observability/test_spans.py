@@ -233,6 +233,11 @@ async def test_configure_telemetry_sets_the_default_of_clients_built_afterwards(
         Redis(redis_stack.host, redis_stack.port, telemetry="yes")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="statement must be"):
         Telemetry(statement="all")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="traces must be True or False"):
+        Telemetry(traces="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tracer_provider must be an OpenTelemetry provider"):
+        Telemetry(tracer_provider=42)  # type: ignore[arg-type]
+    assert Telemetry(tracer_provider=otel.tracer_provider).traces
 
 
 async def test_a_watch_transaction_reports_each_exec_as_a_batch(
