@@ -199,6 +199,11 @@ class Queueing(Commands[StrT]):
         self._batch = Batch()
         return batch
 
+    def _abandon(self, reason: str) -> None:
+        # The queued commands will never run: their handles say why.
+        if self._batch.metas:
+            self._take().error = InvalidUsageError(reason)
+
 
 class Pipeline(Queueing[StrT]):
     """Commands queued now, sent together by ``execute()``; each call returns a handle.

@@ -297,6 +297,9 @@ async def run_transaction(
                 if attempt == retries:
                     raise
                 continue
+            except BaseException as exc:
+                tx._abandon(f"the transaction did not run: its function raised {exc!r:.100}")
+                raise
             return value
         raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
@@ -375,5 +378,7 @@ class WatchBlock(Generic[StrT]):
         try:
             if exc_type is None and tx.state is not TransactionState.DONE:
                 await tx.execute()
+            elif exc_type is not None:
+                tx._abandon(f"the transaction did not run: its block raised {exc!r:.100}")
         finally:
             lease.release(discard=_unclean(tx))

@@ -209,3 +209,32 @@ async def test_a_transaction_that_times_out_names_exec(flushed_stack: RedisServe
         assert got.value.command == "EXEC"
         await asyncio.sleep(0.4)  # the server finishes its sleep
         assert await client.ping()
+
+
+async def test_handles_of_a_transaction_that_never_ran_say_why(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        queued: list[Any] = []
+
+        async def failing(tx: Transaction[bytes]) -> None:
+            tx.multi()
+            queued.append(tx.set("k", "1"))
+            raise KeyError("boom")
+
+        with pytest.raises(KeyError):
+            await client.transaction(failing, "k")
+        with pytest.raises(InvalidUsageError, match=r"did not run: its function raised KeyError"):
+            await queued[0]
+
+        async def use_block() -> None:
+            async with client.watch("k") as tx:
+                tx.multi()
+                queued.append(tx.set("k", "2"))
+                raise LookupError("in the block")
+
+        with pytest.raises(LookupError):
+            await use_block()
+        with pytest.raises(InvalidUsageError, match=r"did not run: its block raised LookupError"):
+            await queued[1]
+        assert await client.get("k") is None
