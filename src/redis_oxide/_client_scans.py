@@ -113,6 +113,15 @@ class ScanIterators(Commands[StrT]):
         count: int | None = None,
         novalues: Literal[True],
     ) -> AsyncIterator[StrT]: ...
+    @overload
+    def hscan_iter(
+        self,
+        key: KeyT,
+        match: KeyT | None = None,
+        *,
+        count: int | None = None,
+        novalues: bool,
+    ) -> AsyncIterator[tuple[StrT, StrT]] | AsyncIterator[StrT]: ...
     def hscan_iter(
         self,
         key: KeyT,

@@ -75,6 +75,11 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
     assert_type(client.scan_iter("user:*", count=100, type="hash"), AsyncIterator[str])
     assert_type(client.hscan_iter("h"), AsyncIterator[tuple[str, str]])
     assert_type(client.hscan_iter("h", novalues=True), AsyncIterator[str])
+    either = bool(len("x"))
+    assert_type(
+        client.hscan_iter("h", novalues=either),
+        AsyncIterator[tuple[str, str]] | AsyncIterator[str],
+    )
     assert_type(client.sscan_iter("s", b"m:*"), AsyncIterator[str])
     assert_type(client.zscan_iter("z", count=10), AsyncIterator[tuple[str, float]])
 
