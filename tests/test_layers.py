@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "foundation",
         (
             "_command",
+            "_checks",
             "_exceptions",
             "exceptions",
             "_retry",

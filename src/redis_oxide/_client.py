@@ -29,9 +29,10 @@ from typing import Any, Generic, Literal, Unpack, overload
 
 from redis_oxide._cache import Cache, CachingExecutor
 from redis_oxide._cache_setup import with_cache
+from redis_oxide._checks import checked_seconds
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
-from redis_oxide._client_options import ClientOptions, checked_timeout
+from redis_oxide._client_options import ClientOptions
 from redis_oxide._connection_setup import Connector, FixedConnector
 from redis_oxide._executor import Executor, Reroute
 from redis_oxide._generated import StrT
@@ -202,7 +203,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         view._is_view = True
         server = self._server
         if command_timeout is not _UNSET:
-            server = server.with_timeout(checked_timeout("command_timeout", command_timeout))
+            server = server.with_timeout(checked_seconds("command_timeout", command_timeout))
         server = with_cache(server, cache)
         if server is not self._server:  # else the view keeps the root's (traced) executor
             view._server = server

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Generic, Literal, TypeVar, Unpack, overload
 
 from redis_oxide._cache_cluster import ClusterCache
+from redis_oxide._checks import checked_seconds
 from redis_oxide._client import _CLOSE_GRACE, _UNSET
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_cluster_config import StartupNode, build_cluster_config, node_factory
@@ -35,7 +36,7 @@ from redis_oxide._client_cluster_view import (
     ClusterView,
     cluster_stats,
 )
-from redis_oxide._client_options import ClusterOptions, checked_timeout
+from redis_oxide._client_options import ClusterOptions
 from redis_oxide._client_scans import scan_options
 from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
@@ -219,7 +220,7 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         timeout = (
             self.command_timeout
             if command_timeout is _UNSET
-            else checked_timeout("command_timeout", command_timeout)
+            else checked_seconds("command_timeout", command_timeout)
         )
         executor = ClusterExecutorView(self._executor, command_timeout=timeout, cache=cache)
         view._bind(instrument_cluster(executor, self._config.telemetry))

@@ -21,13 +21,9 @@ from typing import cast
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_cluster import ClusterCache
+from redis_oxide._checks import checked_count, checked_seconds
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
-from redis_oxide._client_options import (
-    ClientOptions,
-    ClusterOptions,
-    checked_count,
-    checked_timeout,
-)
+from redis_oxide._client_options import ClientOptions, ClusterOptions
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._executor import Reroute
@@ -120,8 +116,8 @@ def build_cluster_config(
     )
     failover_timeout = own.get("failover_timeout", _DEFAULT_FAILOVER_TIMEOUT)
     if failover_timeout != 0:  # 0: fail at once
-        failover_timeout = checked_timeout("failover_timeout", failover_timeout) or 0.0
-    interval = checked_timeout(
+        failover_timeout = checked_seconds("failover_timeout", failover_timeout) or 0.0
+    interval = checked_seconds(
         "topology_refresh_interval", own.get("topology_refresh_interval", _DEFAULT_REFRESH_INTERVAL)
     )
     return ClusterConfig(

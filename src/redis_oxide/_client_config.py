@@ -18,13 +18,8 @@ from dataclasses import dataclass
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_setup import caching_executor
-from redis_oxide._client_options import (
-    ClientOptions,
-    StrategyName,
-    checked_count,
-    checked_text_codec,
-    checked_timeout,
-)
+from redis_oxide._checks import checked_count, checked_seconds
+from redis_oxide._client_options import ClientOptions, StrategyName, checked_text_codec
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
@@ -122,18 +117,18 @@ def build_config(
         client_name=options.get("client_name"),
         encoding=encoding if decode_responses else None,
         encoding_errors=encoding_errors,
-        connect_timeout=checked_timeout(
+        connect_timeout=checked_seconds(
             "connect_timeout", options.get("connect_timeout", _DEFAULT_CONNECT_TIMEOUT)
         ),
     )
     return ClientConfig(
         connection=connection,
         retry=options.get("retry", Retry()),
-        command_timeout=checked_timeout("command_timeout", options.get("command_timeout")),
+        command_timeout=checked_seconds("command_timeout", options.get("command_timeout")),
         strategy=strategy,
         max_connections=max_connections,
         multiplexed_connections=multiplexed,
-        pool_timeout=checked_timeout(
+        pool_timeout=checked_seconds(
             "pool_timeout", options.get("pool_timeout", _DEFAULT_POOL_TIMEOUT)
         ),
         cache=_cache(cache, connection),

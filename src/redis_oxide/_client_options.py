@@ -8,7 +8,6 @@ own in ``_client_cluster``).
 from __future__ import annotations
 
 import codecs
-import math
 import ssl as _ssl
 from typing import Literal, TypedDict
 
@@ -22,9 +21,7 @@ __all__ = [
     "ClusterOptions",
     "ReadFrom",
     "StrategyName",
-    "checked_count",
     "checked_text_codec",
-    "checked_timeout",
 ]
 
 StrategyName = Literal["multiplexed", "pooled"]
@@ -66,31 +63,6 @@ class ClusterOptions(ClientOptions, total=False):
     max_redirects: int
     failover_timeout: float
     topology_refresh_interval: float | None
-
-
-def checked_timeout(name: str, value: object) -> float | None:
-    """Return a timeout option (seconds, or None for no limit), or raise.
-
-    Raises:
-        TypeError: It is not a number.
-        ValueError: It is not more than zero (or is NaN).
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
-    if math.isnan(value) or value <= 0:
-        raise ValueError(f"{name} must be more than 0 seconds (or None), not {value!r}")
-    return value
-
-
-def checked_count(name: str, value: object, least: int) -> int:
-    """Return an integer option of at least ``least``, or raise ``TypeError``/``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < least:
-        raise ValueError(f"{name} must be at least {least}, not {value}")
-    return value
 
 
 def checked_text_codec(encoding: object, errors: object) -> None:

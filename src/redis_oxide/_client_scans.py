@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Literal, TypeVar, cast, overload
 
+from redis_oxide._checks import checked_count
 from redis_oxide._command import KeyT
 from redis_oxide._generated import Commands, StrT
 
@@ -26,14 +27,8 @@ __all__ = ["ScanIterators", "scan_options"]
 T = TypeVar("T")
 
 
-def _checked_count(count: object) -> int | None:
-    if count is None:
-        return None
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise TypeError(f"count must be an int, not {type(count).__name__}")
-    if count < 1:
-        raise ValueError(f"count must be at least 1, not {count}")
-    return count
+def _hint(count: object) -> int | None:
+    return None if count is None else checked_count("count", count, 1)
 
 
 def _checked_match(match: object) -> str | bytes | None:
@@ -65,7 +60,7 @@ def scan_options(
     match: object, count: object, kind: object
 ) -> tuple[str | bytes | None, int | None, str | None]:
     """SCAN's ``match``, ``count`` and ``type``, checked (``TypeError``, ``ValueError``)."""
-    return _checked_match(match), _checked_count(count), _checked_type(kind)
+    return _checked_match(match), _hint(count), _checked_type(kind)
 
 
 class ScanIterators(Commands[StrT]):
@@ -146,7 +141,7 @@ class ScanIterators(Commands[StrT]):
             TypeError, ValueError: ``match`` or ``count`` is of the wrong type, or ``count``
                 is below 1 (raised here, before anything is sent).
         """
-        pattern, hint = _checked_match(match), _checked_count(count)
+        pattern, hint = _checked_match(match), _hint(count)
         if novalues:
             return _walk(
                 lambda cursor: self.hscan(key, cursor, pattern=pattern, count=hint, novalues=True)
@@ -175,7 +170,7 @@ class ScanIterators(Commands[StrT]):
             TypeError, ValueError: ``match`` or ``count`` is of the wrong type, or ``count``
                 is below 1 (raised here, before anything is sent).
         """
-        pattern, hint = _checked_match(match), _checked_count(count)
+        pattern, hint = _checked_match(match), _hint(count)
         return _walk(lambda cursor: self.sscan(key, cursor, pattern=pattern, count=hint))
 
     def zscan_iter(
@@ -196,5 +191,5 @@ class ScanIterators(Commands[StrT]):
             TypeError, ValueError: ``match`` or ``count`` is of the wrong type, or ``count``
                 is below 1 (raised here, before anything is sent).
         """
-        pattern, hint = _checked_match(match), _checked_count(count)
+        pattern, hint = _checked_match(match), _hint(count)
         return _walk(lambda cursor: self.zscan(key, cursor, pattern=pattern, count=hint))

@@ -26,9 +26,10 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Literal, Unpack, cast, overload
 
+from redis_oxide._checks import checked_seconds
 from redis_oxide._client import Redis
 from redis_oxide._client_config import build_config
-from redis_oxide._client_options import ClientOptions, checked_timeout
+from redis_oxide._client_options import ClientOptions
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
 from redis_oxide._exceptions import PrimaryNotFoundError, ServerError
 from redis_oxide._sentinel import SentinelConnector, SentinelReroute
@@ -97,7 +98,7 @@ class Sentinel:
             ("sentinel_command_timeout", sentinel_command_timeout),
             ("resolve_timeout", resolve_timeout),
         ):
-            checked_timeout(label, value)
+            checked_seconds(label, value)
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout

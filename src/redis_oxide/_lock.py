@@ -39,6 +39,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Final
 
+from redis_oxide._checks import checked_seconds
 from redis_oxide._command import CommandExecutor, KeyT
 from redis_oxide._exceptions import LockError, LockNotOwnedError
 from redis_oxide._generated import _meta as _m
@@ -77,22 +78,9 @@ _background: set[asyncio.Future[Any]] = set()
 
 
 def _milliseconds(what: str, seconds: object) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise TypeError(f"{what} must be a number of seconds, not {type(seconds).__name__}")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{what} must be a positive number of seconds, not {seconds!r}")
-    return max(1, math.ceil(seconds * 1000))
-
-
-def _seconds(what: str, value: object, *, zero: bool) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{what} must be a number of seconds or None, not {type(value).__name__}")
-    if math.isnan(value) or value < 0 or (value == 0 and not zero):
-        bound = "zero or more" if zero else "more than zero"
-        raise ValueError(f"{what} must be {bound} seconds, not {value!r}")
-    return float(value)
+    checked = checked_seconds(what, seconds, finite=True, none=False)
+    assert checked is not None  # none=False
+    return max(1, math.ceil(checked * 1000))
 
 
 def _checked_token(token: object) -> bytes:
@@ -185,7 +173,7 @@ class Lock:
         #: Whether ``acquire()`` waits by default.
         self.blocking: bool = bool(blocking)
         #: Seconds ``acquire()`` waits at most by default; None: no limit.
-        self.blocking_timeout: float | None = _seconds(
+        self.blocking_timeout: float | None = checked_seconds(
             "blocking_timeout", blocking_timeout, zero=True
         )
 
@@ -224,7 +212,7 @@ class Lock:
                 "task that competes for it needs its own client.lock(name)",
                 command="SET",
             )
-        limit = _seconds("blocking_timeout", blocking_timeout, zero=True)
+        limit = checked_seconds("blocking_timeout", blocking_timeout, zero=True)
         if limit is None:
             limit = self.blocking_timeout
         if blocking is None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,12 +26,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Generic, NamedTuple
 
+from redis_oxide._checks import checked_count, checked_seconds
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import BusyGroupError, NoGroupError
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._types import XpendingFilters
 
-__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry", "finite_positive"]
+__all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry"]
 
 logger = logging.getLogger("redis_oxide.streams")
 
@@ -93,11 +93,6 @@ class ConsumerStats:
     late_acks: int = 0
 
 
-def finite_positive(value: object) -> bool:
-    """Whether ``value`` is a real number (not ``bool``) above 0 and below infinity."""
-    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
-
-
 class GroupConsumer(Generic[StrT]):
     """One worker of a stream consumer group: read, handle, acknowledge, reclaim, dead-letter.
 
@@ -141,16 +136,11 @@ class GroupConsumer(Generic[StrT]):
         group_start: str = "$",
         claim_interval: float | None = None,
     ) -> None:
-        for label, seconds in (
-            ("min_idle", min_idle),
-            ("block_timeout", block_timeout),
-            ("claim_interval", claim_interval),
-        ):
-            if seconds is not None and not finite_positive(seconds):
-                raise ValueError(f"{label} must be a finite number of seconds > 0, got {seconds!r}")
-        for label, number in (("max_deliveries", max_deliveries), ("count", count)):
-            if type(number) is not int or number < 1:
-                raise ValueError(f"{label} must be an int > 0, got {number!r}")
+        for label, seconds in (("min_idle", min_idle), ("block_timeout", block_timeout)):
+            checked_seconds(label, seconds, finite=True, none=False)
+        checked_seconds("claim_interval", claim_interval, finite=True)
+        checked_count("max_deliveries", max_deliveries, 1)
+        checked_count("count", count, 1)
         self._client: Commands[StrT] = client
         self._stream = stream
         self._group = group

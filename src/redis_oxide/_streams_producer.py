@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Generic, Literal
 
+from redis_oxide._checks import checked_seconds
 from redis_oxide._command import KeyT, ValueT
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._base import MappingFieldT
 from redis_oxide._generated._types import XaddTrim
-from redis_oxide._streams import finite_positive
 
 __all__ = ["StreamProducer"]
 
@@ -54,8 +54,7 @@ class StreamProducer(Generic[StrT]):
         if maxlen is not None and maxlen < 0:
             raise ValueError(f"maxlen must be >= 0, got {maxlen}")
         age = max_age.total_seconds() if isinstance(max_age, timedelta) else max_age
-        if age is not None and not finite_positive(age):
-            raise ValueError(f"max_age must be a finite time > 0, got {max_age!r}")
+        checked_seconds("max_age", age, finite=True)
         if limit is not None and (exact or limit < 1):
             raise ValueError("limit must be >= 1 and needs approximate trimming (exact=False)")
         self._client: Commands[StrT] = client

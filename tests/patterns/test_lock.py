@@ -240,14 +240,14 @@ async def test_a_lock_is_one_holder_and_any_task_may_extend_or_release_it(
 @pytest.mark.parametrize(
     ("options", "error", "match"),
     [
-        ({"timeout": 0}, ValueError, "timeout must be a positive"),
-        ({"timeout": -1.5}, ValueError, "timeout must be a positive"),
-        ({"timeout": math.nan}, ValueError, "timeout must be a positive"),
-        ({"timeout": math.inf}, ValueError, "timeout must be a positive"),
+        ({"timeout": 0}, ValueError, "timeout must be more than 0 seconds and finite"),
+        ({"timeout": -1.5}, ValueError, "timeout must be more than 0 seconds and finite"),
+        ({"timeout": math.nan}, ValueError, "timeout must be more than 0 seconds and finite"),
+        ({"timeout": math.inf}, ValueError, "timeout must be more than 0 seconds and finite"),
         ({"timeout": "5"}, TypeError, "timeout must be a number"),
         ({"timeout": True}, TypeError, "timeout must be a number"),
-        ({"sleep": 0}, ValueError, "sleep must be a positive"),
-        ({"blocking_timeout": -1}, ValueError, "blocking_timeout must be zero or more"),
+        ({"sleep": 0}, ValueError, "sleep must be more than 0 seconds and finite"),
+        ({"blocking_timeout": -1}, ValueError, "blocking_timeout must be 0 or more seconds"),
         ({"blocking_timeout": "1"}, TypeError, "blocking_timeout must be a number"),
     ],
 )
@@ -262,7 +262,7 @@ async def test_bad_options_are_refused_when_the_lock_is_made(
         lock = client.lock("bad")
         with pytest.raises(TypeError, match="token must be bytes"):
             await lock.acquire(token="text")  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="blocking_timeout must be zero or more"):
+        with pytest.raises(ValueError, match="blocking_timeout must be 0 or more seconds"):
             await lock.acquire(blocking_timeout=-2)
         with pytest.raises(LockError, match="does not hold"):
             await lock.release()

@@ -29,7 +29,13 @@ def _stream() -> str:
 
 
 def _worker(
-    client: Redis[str], stream: str, name: str, *, count: int = 10, min_idle: float = MIN_IDLE
+    client: Redis[str],
+    stream: str,
+    name: str,
+    *,
+    count: int = 10,
+    min_idle: float = MIN_IDLE,
+    max_deliveries: int = MAX_DELIVERIES,
 ) -> GroupConsumer[str]:
     return GroupConsumer(
         client,
@@ -37,7 +43,7 @@ def _worker(
         "workers",
         name,
         min_idle=min_idle,
-        max_deliveries=MAX_DELIVERIES,
+        max_deliveries=max_deliveries,
         count=count,
         group_start="0",
         block_timeout=0.05,
@@ -184,10 +190,7 @@ async def test_rolling_restarts_never_dead_letter_an_entry_that_did_not_fail(
             await producer.add({"n": str(i)})
         seen: list[str] = []
         for index in range(6):
-            worker = GroupConsumer(
-                r, stream, "workers", f"w{index}", min_idle=30.0, max_deliveries=1,
-                count=10, group_start="0", block_timeout=0.05,
-            )  # fmt: skip
+            worker = _worker(r, stream, f"w{index}", min_idle=30.0, max_deliveries=1)
 
             async def handle(entry: StreamEntry[str], worker: GroupConsumer[str] = worker) -> None:
                 seen.append(entry.fields["n"])
@@ -257,13 +260,13 @@ def test_bad_arguments_raise_at_construction() -> None:
         StreamProducer(r, "s", maxlen=1, exact=True, limit=10)
     with pytest.raises(ValueError, match="max_age"):
         StreamProducer(r, "s", max_age=0)
-    with pytest.raises(ValueError, match="max_deliveries must be an int > 0"):
+    with pytest.raises(ValueError, match="max_deliveries must be at least 1"):
         GroupConsumer(r, "s", "g", "c", max_deliveries=0)
     with pytest.raises(ValueError, match="claim_interval"):
         GroupConsumer(r, "s", "g", "c", claim_interval=0)
-    with pytest.raises(ValueError, match="min_idle must be a finite number"):
+    with pytest.raises(ValueError, match="min_idle must be more than 0 seconds and finite"):
         GroupConsumer(r, "s", "g", "c", min_idle=float("inf"))
-    with pytest.raises(ValueError, match="count must be an int"):
+    with pytest.raises(TypeError, match="count must be an int"):
         GroupConsumer(r, "s", "g", "c", count=2.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_age must be a finite time"):
+    with pytest.raises(ValueError, match="max_age must be more than 0 seconds and finite"):
         StreamProducer(r, "s", max_age=float("inf"))
