@@ -27,7 +27,8 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final
 
 from redis_oxide._command import ArgT, CommandMeta
-from redis_oxide._connection_core import ConnectionCore, PushHandler, hang_up
+from redis_oxide._connection_core import ConnectionCore, PushHandler
+from redis_oxide._connection_end import hang_up, wrong_loop_error
 from redis_oxide._connection_replies import (
     BatchChunk,
     Entry,
@@ -39,7 +40,7 @@ from redis_oxide._connection_replies import (
     refusal_error,
 )
 from redis_oxide._connection_state import ConnectionState
-from redis_oxide._connection_text import decode_failures, decode_text, take_failure
+from redis_oxide._connection_text import decode_failures
 from redis_oxide._exceptions import RedisError
 from redis_oxide._logs import log_fields
 from redis_oxide._protocol import Decoder, encode_command
@@ -211,6 +212,7 @@ class Connection(ConnectionCore):
         Raises:
             TypeError: An argument cannot be encoded; nothing was queued.
             ConnectionClosedError: The connection no longer accepts commands.
+            InvalidUsageError: The loop the connection was opened on is closed.
         """
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
@@ -223,9 +225,6 @@ class Connection(ConnectionCore):
             deadline = self._loop.time() + timeout
             if self._timer is None or deadline < self._timer_when:
                 self._arm_timer(deadline)
-        if meta.binary_reply and self._encoding is not None:
-            parser = Undecoded(parser)
-            self._binary += 1
         pending = self._pending
         transport = self._transport
         if (
@@ -234,19 +233,25 @@ class Connection(ConnectionCore):
             and self.write_when_idle
             and not self._wbuf
             and transport is not None
+            and not self._loop.is_closed()  # a closed loop's transport would still write
         ):
             # Idle: no reply is due, so waiting a loop turn to coalesce would only add
             # latency; commands issued after this one in the same turn still coalesce.
+            if meta.binary_reply and self._encoding is not None:
+                parser = Undecoded(parser)
+                self._binary += 1
             pending.append((fut, parser, meta, deadline, hook, args))  # pyright: ignore[reportUnknownArgumentType]
             transport.write(data)
             self.write_count += 1
             return fut
+        if not self._flush_scheduled:
+            self._schedule_flush(meta.name)  # first: on a closed loop it raises, unqueued
+        if meta.binary_reply and self._encoding is not None:
+            parser = Undecoded(parser)
+            self._binary += 1
         pending.append((fut, parser, meta, deadline, hook, args))  # pyright: ignore[reportUnknownArgumentType]
         self._wbuf.append(data)
         self._unsent += 1
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
         return fut
 
     def send_batch(
@@ -275,6 +280,7 @@ class Connection(ConnectionCore):
         Raises:
             ValueError: ``parsers`` is empty or its length differs from ``metas``.
             ConnectionClosedError: The connection no longer accepts commands.
+            InvalidUsageError: The loop the connection was opened on is closed.
         """
         count = len(parsers)
         if count == 0 or count != len(metas):
@@ -291,6 +297,10 @@ class Connection(ConnectionCore):
         deadline = None if timeout is None else self._loop.time() + timeout
         pending = self._pending
         idle = not pending and self.write_when_idle and state is _READY and not self._wbuf
+        if not idle and not self._flush_scheduled:
+            self._schedule_flush(metas[0].name)  # first: on a closed loop it raises, unqueued
+        elif self._loop.is_closed():
+            raise wrong_loop_error(self._address, metas[0].name)
         # One FIFO entry for the whole batch; its replies are collected in one go.
         chunk = BatchChunk(future, parsers, metas, undecoded)
         pending.append((chunk, None, metas[0], deadline, None, None))
@@ -302,29 +312,7 @@ class Connection(ConnectionCore):
             return future
         self._wbuf.append(data)
         self._unsent += 1
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
         return future
-
-    def decode_reply(self, value: Any, meta: CommandMeta) -> Any:
-        """Decode a reply that was read undecoded, as this connection's decoder would have.
-
-        Args:
-            value: The undecoded reply (or part of one, such as one EXEC slot).
-            meta: The command it answers.
-
-        Returns:
-            ``value`` with its text decoded (unchanged when the connection keeps ``bytes``),
-            or, when text did not decode under ``encoding_errors="strict"``, the
-            ``ReplyDecodeError`` that command gets.
-        """
-        if self._encoding is None:
-            return value
-        decoded = decode_text(value, self._encoding, self._errors)
-        if self._failures:
-            return take_failure(self._failures, meta, None, self._address)
-        return decoded
 
     def send_without_reply(self, args: Sequence[ArgT]) -> None:
         """Write a command whose answer arrives as push frames (RESP3 SUBSCRIBE and kin).
@@ -335,36 +323,24 @@ class Connection(ConnectionCore):
         Raises:
             TypeError: An argument cannot be encoded.
             ConnectionClosedError: The connection no longer accepts commands.
+            InvalidUsageError: The loop the connection was opened on is closed.
         """
         state = self._state
         if state is not _READY and state is not _HANDSHAKING:
             raise self._refusal()
-        self._wbuf.append(encode_command(args))
+        data = encode_command(args)
         if not self._flush_scheduled:
-            self._flush_scheduled = True
+            self._schedule_flush(str(args[0]))
+        self._wbuf.append(data)
+
+    def _schedule_flush(self, command: str | None = None) -> None:
+        try:
             self._loop.call_soon(self._flush)
-
-    def pause_reading(self) -> None:
-        """Stop reading from the socket until ``resume_reading`` (pub/sub back-pressure).
-
-        What the server sends meanwhile waits in the socket buffers and then in the server's
-        output buffer, where the server's own limits apply. Replies already read are still
-        delivered. Does nothing when reading is already paused or the connection is gone.
-        """
-        transport = self._transport
-        if transport is not None and transport.is_reading():
-            transport.pause_reading()
-
-    def resume_reading(self) -> None:
-        """Read from the socket again after ``pause_reading``; does nothing otherwise."""
-        transport = self._transport
-        if transport is not None and not transport.is_closing() and not transport.is_reading():
-            transport.resume_reading()
-
-    def is_reading(self) -> bool:
-        """Whether the socket is being read (attached, open and not paused)."""
-        transport = self._transport
-        return transport is not None and transport.is_reading()
+        except RuntimeError:
+            if self._loop.is_closed():  # the client outlived its asyncio.run()
+                raise wrong_loop_error(self._address, command) from None
+            raise
+        self._flush_scheduled = True
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -389,8 +365,7 @@ class Connection(ConnectionCore):
             self._wbuf.append(data)
             self._unsent += 1
             if not self._flush_scheduled:
-                self._flush_scheduled = True
-                self._loop.call_soon(self._flush)
+                self._schedule_flush()
             return
         transport.write(data)
         self.write_count += 1
@@ -398,6 +373,9 @@ class Connection(ConnectionCore):
     def abort(self) -> None:
         """Close at once: pending callers fail with ``ConnectionClosedError``."""
         if self.is_closed():
+            return
+        if self._loop.is_closed():
+            self._forsake()
             return
         if self._state is not _S.CLOSING:
             self._transition(_S.CLOSING)
@@ -411,6 +389,17 @@ class Connection(ConnectionCore):
             if not self._closed.done():
                 self._closed.set_result(None)
 
+    def _forsake(self) -> None:
+        # The loop it was opened on is closed (the client outlived its asyncio.run()): nothing
+        # can run there any more, its callers are gone. The server is told at once; the socket
+        # itself is closed when the transport is collected.
+        self._state = _S.CLOSED
+        self.available = False
+        self._pending.clear()
+        self._wbuf.clear()
+        if self._transport is not None:
+            hang_up(self._transport)
+
     def stop_accepting(self) -> None:
         """Refuse new commands from now on (``CLOSING``); replies in flight still arrive."""
         if self._state is _S.READY or self._state is _S.HANDSHAKING:
@@ -423,6 +412,9 @@ class Connection(ConnectionCore):
             grace: Longest wait for replies in flight, in seconds; then the connection is
                 aborted. None waits for all of them.
         """
+        if self._loop.is_closed():
+            self._forsake()
+            return
         self.stop_accepting()
         if self._state is _S.CLOSING and self._pending:
             self._drained = self._loop.create_future()
@@ -446,4 +438,5 @@ class Connection(ConnectionCore):
 
     async def wait_closed(self) -> None:
         """Wait until the transport is gone; safe to call any number of times."""
-        await asyncio.shield(self._closed)
+        if not self._loop.is_closed():  # else nothing is left to wait for (``_forsake``)
+            await asyncio.shield(self._closed)

@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
-import os
-import socket
 from collections.abc import Callable
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
+from redis_oxide._connection_end import wrong_loop_error
 from redis_oxide._connection_replies import (
     BatchChunk,
     Entry,
@@ -49,7 +47,10 @@ from redis_oxide._exceptions import ProtocolError, ServerError
 from redis_oxide._logs import log_fields
 from redis_oxide._protocol import NOT_ENOUGH, Decoder, PushMessage
 
-__all__ = ["ConnectionCore", "PushHandler", "hang_up"]
+if TYPE_CHECKING:
+    from redis_oxide._command import CommandMeta
+
+__all__ = ["ConnectionCore", "PushHandler"]
 
 logger = logging.getLogger("redis_oxide.connection")
 
@@ -142,12 +143,60 @@ class ConnectionCore(asyncio.Protocol):
         """Whether the connection has ended, on purpose or not."""
         return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
 
+    def pause_reading(self) -> None:
+        """Stop reading from the socket until ``resume_reading`` (pub/sub back-pressure).
+
+        What the server sends meanwhile waits in the socket buffers and then in the server's
+        output buffer, where the server's own limits apply. Replies already read are still
+        delivered. Does nothing when reading is already paused or the connection is gone.
+        """
+        transport = self._transport
+        if transport is not None and transport.is_reading():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read from the socket again after ``pause_reading``; does nothing otherwise."""
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._loop.is_closed():
+            return  # gone (uvloop's close() ends its transports unseen)
+        if not transport.is_reading():
+            transport.resume_reading()
+
+    def is_reading(self) -> bool:
+        """Whether the socket is being read (attached, open and not paused)."""
+        transport = self._transport
+        return transport is not None and transport.is_reading()
+
+    def decode_reply(self, value: Any, meta: CommandMeta) -> Any:
+        """Decode a reply that was read undecoded, as this connection's decoder would have.
+
+        Args:
+            value: The undecoded reply (or part of one, such as one EXEC slot).
+            meta: The command it answers.
+
+        Returns:
+            ``value`` with its text decoded (unchanged when the connection keeps ``bytes``),
+            or, when text did not decode under ``encoding_errors="strict"``, the
+            ``ReplyDecodeError`` that command gets.
+        """
+        if self._encoding is None:
+            return value
+        decoded = decode_text(value, self._encoding, self._errors)
+        if self._failures:
+            return take_failure(self._failures, meta, None, self._address)
+        return decoded
+
     def _arm_timer(self, deadline: float) -> None:
         # One timer per connection, aimed at the nearest deadline. With a uniform timeout the
         # deadlines only grow, so the timer is armed once per timeout period, not per command.
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = self._loop.call_at(deadline, self._on_timer)
+        try:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+        except RuntimeError:
+            if self._loop.is_closed():  # the client outlived its asyncio.run()
+                raise wrong_loop_error(self._address, None) from None
+            raise
         self._timer_when = deadline
 
     def _on_timer(self) -> None:
@@ -399,19 +448,3 @@ class ConnectionCore(asyncio.Protocol):
             self._transport.abort()
         elif not self._closed.done():
             self._closed.set_result(None)
-
-
-def hang_up(transport: asyncio.BaseTransport) -> None:
-    """Shut the transport's socket down now, ahead of an ``abort()``.
-
-    The transport only closes its socket on the loop's next turn; the server must see the end
-    at once. A blocking command cancelled by the abort (BLPOP) would otherwise still take an
-    element pushed right after its caller got control back, into a dead connection.
-    """
-    sock = transport.get_extra_info("socket")
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return
-    # Through a duplicate of the descriptor: uvloop's transport sockets refuse shutdown().
-    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fd)) as duplicate:
-        duplicate.shutdown(socket.SHUT_RDWR)
