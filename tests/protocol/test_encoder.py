@@ -138,6 +138,21 @@ def test_bool_error_names_the_argument(encoder: Encoder) -> None:
         encoder(("SET", "k", True))
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("SET", "k", None), "^SET argument 2 is None; Redis has no NoneType"),
+        ((b"hset", "h", "f", object()), "^HSET argument 3 has type object"),
+        ((None, "k"), "^command argument 0 is None"),
+    ],
+)
+def test_a_refused_argument_names_its_command(
+    encoder: Encoder, args: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        encoder(args)
+
+
 def test_public_encoder_is_the_hiredis_one() -> None:
     assert encode_command is _hiredis.encode_command
 

@@ -31,7 +31,7 @@ def _normalize(arg: object, index: int) -> PlainArg:
     # Order matters: bool is an int subclass, and must be refused before the int branch.
     if isinstance(arg, bool) or arg is None:
         raise TypeError(
-            f"command argument {index} is {arg!r}; Redis has no {type(arg).__name__}: "
+            f"argument {index} is {arg!r}; Redis has no {type(arg).__name__}: "
             "send an int, a str or a token instead"
         )
     if isinstance(arg, bytes):
@@ -47,7 +47,7 @@ def _normalize(arg: object, index: int) -> PlainArg:
         # ``c_contiguous`` also raises ValueError on a released view, before any send.
         return view if view.c_contiguous else view.tobytes()
     raise TypeError(
-        f"command argument {index} has type {type(arg).__name__}; "
+        f"argument {index} has type {type(arg).__name__}; "
         "expected str, bytes, memoryview, int or float"
     )
 
@@ -67,7 +67,10 @@ def normalize_args(args: Sequence[ArgT]) -> tuple[PlainArg, ...]:
     """
     if not args:
         raise ValueError("a command needs at least one argument (its name)")
-    return tuple([_normalize(arg, index) for index, arg in enumerate(args)])
+    try:
+        return tuple([_normalize(arg, index) for index, arg in enumerate(args)])
+    except TypeError as exc:
+        raise _named(exc, args[0]) from None
 
 
 def _bulk(arg: object, index: int) -> bytes:
@@ -106,8 +109,20 @@ def encode_command(args: Sequence[ArgT]) -> bytes:
     if not args:
         raise ValueError("a command needs at least one argument (its name)")
     parts = [b"*%d\r\n" % len(args)]
-    parts += [_bulk(arg, index) for index, arg in enumerate(args)]
+    try:
+        parts += [_bulk(arg, index) for index, arg in enumerate(args)]
+    except TypeError as exc:
+        raise _named(exc, args[0]) from None
     return b"".join(parts)
+
+
+def _named(exc: TypeError, name: object) -> TypeError:
+    # The command's name leads the message; argument 0 is the name itself.
+    if isinstance(name, bytes):
+        name = name.decode(errors="replace")
+    if not isinstance(name, str) or exc.args[0].startswith("argument 0 "):
+        return TypeError(f"command {exc.args[0]}")
+    return TypeError(f"{name.upper()} {exc.args[0]}")
 
 
 def encode_commands(commands: Iterable[Sequence[ArgT]]) -> bytes:
