@@ -39,7 +39,7 @@ from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster._direct import send_whole, settle_sent
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._redirects import route_address
-from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._replies import CLUSTER_WIDE, combine
 from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._cluster._settle import _Entries, _parser_of, _Part, _run_alone, settle_node
@@ -49,6 +49,7 @@ from redis_oxide._exceptions import (
     RedisError,
 )
 from redis_oxide._executor import ServerExecutor
+from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT, key_slot
 from redis_oxide._pool._batch import Batch
 from redis_oxide._protocol import encode_command
@@ -210,13 +211,16 @@ async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command
             return _Command([_Part(index, _node_at(cluster, address), args)], None)
         return _split_command(cluster, index, meta, args)
     policy = meta.request_policy
-    if policy is RequestPolicy.ALL_SHARDS or policy is RequestPolicy.ALL_NODES:
+    whole = policy is None and meta.name in CLUSTER_WIDE
+    if policy is RequestPolicy.ALL_SHARDS or policy is RequestPolicy.ALL_NODES or whole:
         nodes = cluster.topology_nodes("primaries" if policy is RequestPolicy.ALL_SHARDS else "all")
         parts = [_Part(index, cluster.registry.of(node), args) for node in nodes]
         addresses = [node.address for node in nodes]
         return _Command(parts, lambda values: combine(meta, values, addresses))
     if policy is RequestPolicy.SPECIAL:
         return _Command([_Part(index, None, args)], None)  # SCAN: its own rule, alone
+    if meta is _m.PUBLISH and len(args) > 1:  # where a plain PUBLISH goes: order kept
+        return _Command([_Part(index, cluster.channel_primary(args[1]), args)], None)
     # Keyless without a policy: any primary; the first keeps a batch on few connections.
     primaries = cluster.topology_nodes("primaries")
     node = cluster.registry.of(primaries[0]) if primaries else None

@@ -10,8 +10,10 @@ Rules this module keeps:
 - Everything else (several keys, keyless commands, a map not loaded yet) goes through
   ``_dispatch``: one slot; a ``multi_shard`` split per slot, sent concurrently and put back
   in key order; a fan-out by ``request_policy`` combined by ``response_policy``
-  (``_replies``); a random primary for a keyless command without a policy. Keys that span
-  slots otherwise raise ``CrossSlotError`` before anything is sent.
+  (``_replies``); PUBLISH to its channel's slot's primary (one node per channel keeps a
+  client's publishes in order); the PUBSUB queries to every node (``CLUSTER_WIDE``); a
+  random primary for another keyless command without a policy. Keys that span slots
+  otherwise raise ``CrossSlotError`` before anything is sent.
 - Redirects, transient states and failures reach the slow path (``_redirects``) through each
   node executor's ``Reroute`` when the reply or the failure arrives, never through a
   coroutine per ordinary command.
@@ -39,7 +41,7 @@ from redis_oxide._cluster._redirects import (
     NoReplica,
     run_slow,
 )
-from redis_oxide._cluster._replies import combine
+from redis_oxide._cluster._replies import CLUSTER_WIDE, combine
 from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import can_split, routing_keys, slot_of_keys, split_by_slot
 from redis_oxide._cluster._scan import scan_step
@@ -51,7 +53,7 @@ from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPo
 from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError
 from redis_oxide._executor import Reroute
 from redis_oxide._generated import _meta as _m
-from redis_oxide._keys import SLOT_COUNT
+from redis_oxide._keys import SLOT_COUNT, key_slot
 from redis_oxide._pool import Lease
 from redis_oxide._pool._batch import Batch
 from redis_oxide._retry import Retry
@@ -190,7 +192,12 @@ class ClusterExecutor:
             return self.fan_out(meta, args, parser, self.topology_nodes("all"))
         if policy is RequestPolicy.SPECIAL and meta is _m.SCAN:
             return scan_step(self, args, parser)
-        result = self.random_primary()._execute(meta, args, parser)
+        if meta is _m.PUBLISH and len(args) > 1:
+            result = self.channel_primary(args[1])._execute(meta, args, parser)
+        elif meta.name in CLUSTER_WIDE:
+            return self.fan_out(meta, args, parser, self.topology_nodes("all"))
+        else:
+            result = self.random_primary()._execute(meta, args, parser)
         return result
 
     async def _after_refresh(
@@ -300,6 +307,18 @@ class ClusterExecutor:
             raise ConnectFailedError("the cluster's slot map lists no primary")
         return self.registry.of(random.choice(primaries))
 
+    def channel_primary(self, channel: ArgT) -> NodeExecutor:
+        """The executor PUBLISH on ``channel`` goes to: its slot's primary while that is up.
+
+        PUBLISH reaches every node over the cluster bus, but a message published on a
+        subscriber's own node is delivered at once and one published elsewhere later: one node
+        per channel keeps a client's awaited publishes in order.
+        """
+        node = self.topology.primary_of(key_slot(channel))
+        if node is None or node.address in self.topology.down:
+            return self.random_primary()
+        return self.registry.of(node)
+
     def executor_for_keys(self, keys: Sequence[KeyT]) -> NodeExecutor:
         """The executor of the primary serving ``keys`` (all in one slot), or a random one.
 
@@ -362,8 +381,17 @@ class ClusterExecutor:
             A lease on that primary.
 
         Raises:
+            ValueError: No key was given (``transaction(func)`` without watch keys): nothing
+                tells which node the transaction's commands belong to.
             CrossSlotError: The keys span slots.
         """
+        if not keys:
+            raise ValueError(
+                "transaction: on a cluster, transaction() needs watch keys to choose its node "
+                "(the primary of their slot): pass the keys func reads or writes, as "
+                "transaction(func, *keys), or queue the commands in "
+                "pipeline(transaction=True), which routes by the keys it queues"
+            )
         await self.start()
         return await self.executor_for_keys(keys).lease()
 

@@ -10,6 +10,9 @@ Rules this module keeps:
   ``agg_logical_or``, ``agg_min``, ``agg_max``, ``agg_sum`` (element-wise for array replies).
   Without a tip, arrays are concatenated, maps merged and sets joined; equal replies give one.
   Every policy but ``one_succeeded`` raises the first node's error when any node failed.
+- The PUBSUB queries and ACL LOG (``CLUSTER_WIDE``) have no tip but answer about the node's
+  own clients: they run on every node, channel lists are de-duplicated, counts summed and
+  logs joined.
 - ``special`` is, by the spec's definition, a per-command rule; ``SPECIAL`` below holds one per
   command of the spec that has it, and a test fails when the spec gains one this table lacks.
   A command with a rule not listed here gets the first node's reply.
@@ -24,7 +27,7 @@ from typing import Any
 from redis_oxide._command import CommandMeta, ResponsePolicy
 from redis_oxide._parsers import map_items
 
-__all__ = ["SPECIAL", "combine"]
+__all__ = ["CLUSTER_WIDE", "SPECIAL", "combine"]
 
 
 def combine(meta: CommandMeta, outcomes: Sequence[Any], addresses: Sequence[str]) -> Any:
@@ -52,7 +55,8 @@ def combine(meta: CommandMeta, outcomes: Sequence[Any], addresses: Sequence[str]
         raise errors[0]
     replies = list(outcomes)
     if policy is None:
-        return _default(replies)
+        whole = CLUSTER_WIDE.get(meta.name)
+        return _default(replies) if whole is None else whole(replies)
     if policy is ResponsePolicy.ALL_SUCCEEDED:
         return replies[0]
     if policy is ResponsePolicy.SPECIAL:
@@ -123,24 +127,125 @@ def _concatenated(replies: list[Any], addresses: Sequence[str]) -> Any:
 
 
 def _summed_maps(replies: list[Any], addresses: Sequence[str]) -> Any:
-    # Counters (MEMORY STATS, LATENCY HISTOGRAM): integers summed, ratios (floats) the largest,
-    # nested maps merged the same way; anything else is the first node's.
+    # Counters (LATENCY HISTOGRAM): integers summed, nested maps merged the same way;
+    # anything else is the first node's.
     return _sum_maps(replies)
+
+
+def _memory_stats(replies: list[Any], addresses: Sequence[str]) -> Any:
+    # Byte amounts and counts summed. The per-key average is the nodes' own weighted by their
+    # key counts, the percentages recomputed from the summed amounts: the whole cluster's
+    # figures. The other ratios (fragmentation: their base, the RSS, is not in the reply)
+    # are the largest, the worst node's.
+    merged = _sum_maps(replies)
+    nodes = [{_str(key): value for key, value in map_items(reply)} for reply in replies]
+    fields = {_str(key): key for key in merged}
+
+    def total(name: str) -> int:
+        value = merged.get(fields.get(name))
+        return value if isinstance(value, int) else 0
+
+    keys = total("keys.count")
+    weighted = sum(_int(n.get("keys.bytes-per-key")) * _int(n.get("keys.count")) for n in nodes)
+    net = total("total.allocated") - total("startup.allocated")
+    peak = total("peak.allocated")
+    derived = {
+        "keys.bytes-per-key": weighted // keys if keys else 0,
+        "dataset.percentage": total("dataset.bytes") * 100 / net if net > 0 else 0.0,
+        "peak.percentage": total("total.allocated") * 100 / peak if peak else 0.0,
+    }
+    for name, value in derived.items():
+        key = fields.get(name)
+        if key is not None:
+            merged[key] = _like(merged[key], value)
+    return merged
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _sum_maps(values: list[Any]) -> Any:
     first = values[0]
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return sum(values)
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return max(values)
     if all(isinstance(v, dict | list) for v in values):
         merged: dict[Any, list[Any]] = {}
         for value in values:
             for key, item in map_items(value):
                 merged.setdefault(key, []).append(item)
         return {key: _sum_maps(items) for key, items in merged.items()}
+    numbers = [_number(v) for v in values]
+    if all(n is not None for n in numbers):
+        # Ratios (floats; RESP2 sends them as text): the largest, in the node's own form.
+        return values[numbers.index(max(n for n in numbers if n is not None))]
     return first
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, bytes | str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _like(template: Any, value: float) -> Any:
+    # A computed figure in the form the nodes sent that field (int, float, or RESP2 text).
+    if isinstance(template, bytes):
+        return repr(value).encode()
+    if isinstance(template, str):
+        return repr(value)
+    return value
+
+
+# -- keyless commands whose answer is the whole cluster's ------------------------------------
+
+
+def _distinct(replies: list[Any]) -> Any:
+    # PUBSUB CHANNELS/SHARDCHANNELS: every node's channels, each once, in order of appearance.
+    return list(dict.fromkeys(item for reply in replies for item in reply))
+
+
+def _summed_counts(replies: list[Any]) -> Any:
+    # PUBSUB NUMSUB/SHARDNUMSUB: per channel, the subscribers of every node (a subscriber is
+    # connected to one node), in the order asked; RESP3 map or RESP2 flat pairs as sent.
+    totals: dict[Any, int] = {}
+    for reply in replies:
+        for channel, count in map_items(reply):
+            totals[channel] = totals.get(channel, 0) + count
+    if isinstance(replies[0], dict):
+        return totals
+    return [item for pair in totals.items() for item in pair]
+
+
+def _total(replies: list[Any]) -> Any:
+    # PUBSUB NUMPAT: the pattern subscriptions of every node.
+    return sum(replies)
+
+
+def _joined(replies: list[Any]) -> Any:
+    # ACL LOG: every node keeps its own log; the entries of all of them (RESET: one OK).
+    if all(isinstance(reply, list) for reply in replies):
+        return [entry for reply in replies for entry in reply]
+    return replies[0]
+
+
+#: Keyless commands without tips that ask about the clients of the node answering: on a
+#: cluster they run on every node (replicas included; subscribers may use them), combined so.
+CLUSTER_WIDE: dict[str, Callable[[list[Any]], Any]] = {
+    "PUBSUB CHANNELS": _distinct,
+    "PUBSUB SHARDCHANNELS": _distinct,
+    "PUBSUB NUMSUB": _summed_counts,
+    "PUBSUB SHARDNUMSUB": _summed_counts,
+    "PUBSUB NUMPAT": _total,
+    "ACL LOG": _joined,
+}
 
 
 def _function_stats(replies: list[Any], addresses: Sequence[str]) -> Any:
@@ -169,7 +274,7 @@ SPECIAL: dict[str, Callable[[list[Any], Sequence[str]], Any]] = {
     "LATENCY HISTORY": _concatenated,
     "LATENCY LATEST": _concatenated,
     "LATENCY HISTOGRAM": _summed_maps,
-    "MEMORY STATS": _summed_maps,
+    "MEMORY STATS": _memory_stats,
     "FUNCTION STATS": _function_stats,
     # SCAN's rule is a request rule: its cursor walks the shards one after another (_scan).
     "SCAN": lambda replies, addresses: replies[0],

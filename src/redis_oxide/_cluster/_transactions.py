@@ -5,7 +5,10 @@ Rules this module keeps:
 - A transaction's keys (from the key specs, else the server's ``COMMAND GETKEYS``) must share
   one slot: otherwise ``CrossSlotError`` before anything is sent.
 - A MULTI that met MOVED (the EXECABORT caused by it) ran nothing and is sent again where the
-  map now says, up to the redirect limit; ASK or TRYAGAIN wait with the retry's backoff.
+  map now says, up to the redirect limit; ASK or TRYAGAIN (a migrating slot) are retried with
+  the retry's backoff until the deadline, as a single command retries TRYAGAIN: the
+  ``command_timeout`` (then ``CommandTimeoutError``), else the ``failover_timeout`` (then the
+  ``ExecAbortError`` itself).
 """
 
 # pyright: reportPrivateUsage=false
@@ -13,10 +16,10 @@ Rules this module keeps:
 
 from __future__ import annotations
 
-import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
-from redis_oxide._cluster._redirects import host_of
+from redis_oxide._cluster._redirects import _pause, _timed_out, host_of
 from redis_oxide._cluster._router import routing_keys
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import (
@@ -59,6 +62,7 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
     Raises:
         CrossSlotError: The keys span slots; nothing was sent.
         ExecAbortError: The transaction was aborted (redirects beyond the limit included).
+        CommandTimeoutError: The slot was still migrating at the ``command_timeout``.
     """
     slots: set[int] = set()
     for index in range(len(batch)):
@@ -74,7 +78,10 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
             command="EXEC",
         )
     slot = slots.pop() if slots else None
-    attempts = 0
+    timeout = cluster.command_timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wait_until = deadline if deadline is not None else time.monotonic() + cluster._failover_timeout
+    redirects = retries = 0
     while True:
         node = cluster.topology.primary_of(slot) if slot is not None else None
         executor = cluster.registry.of(node) if node is not None else cluster.random_primary()
@@ -82,17 +89,24 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
             return await executor.run_batch(batch, transaction=True)
         except ExecAbortError as exc:
             cause = exc.__cause__
-            attempts += 1
-            if attempts > cluster._max_redirects or not isinstance(
-                cause, MovedError | AskError | TryAgainError
-            ):
+            if not isinstance(cause, MovedError | AskError | TryAgainError):
                 raise
-            batch.results = None
             if isinstance(cause, MovedError):
+                redirects += 1
+                if redirects > cluster._max_redirects:
+                    raise
+                batch.results = None
                 host = cause.host or host_of(cause.address)
                 cluster.counters.redirected("MOVED", host, cause.port)
                 cluster.topology.moved(cause.slot, host, cause.port)
-            else:
-                # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done.
-                cluster.counters.retried += 1
-                await asyncio.sleep(cluster._retry.delay(attempts))
+                continue
+            # ASK or TRYAGAIN: the slot is migrating; the transaction runs once it is done,
+            # waited for as a single command waits for TRYAGAIN: until its deadline.
+            if time.monotonic() >= wait_until:
+                if deadline is None:
+                    raise
+                raise _timed_out(_m.EXEC, timeout, exc.address, exc) from exc
+            batch.results = None
+            retries += 1
+            cluster.counters.retried += 1
+            await _pause(cluster, retries, wait_until)
