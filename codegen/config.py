@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from codegen.diagnostics import Diagnostics
 from codegen.naming import PythonIdentifier
 from codegen.reply_models import ModelSpec, ModelTable
+from codegen.spec import ArgumentSpec
 
 __all__ = ["Overrides", "load_overrides"]
 
@@ -66,13 +67,30 @@ class ArgumentsFile(_Strict):
     #: ``"COMMAND/arg"`` -> how the server really reads a number the spec types loosely:
     #: ``double`` (an ``integer`` in the spec that takes fractions, ZUNION weights) or ``text``
     #: (also a string: ``(1.5`` exclusive score bounds, ``-inf``): ``float | str``, unchecked.
-    numbers: dict[str, Literal["double", "text"]] = Field(default_factory=dict)
+    #: ``seconds``/``milliseconds``: an integer in that unit, which also takes a ``timedelta``
+    #: (what an argument named ``seconds`` gets; for one the ``rename`` hint renamed).
+    numbers: dict[str, Literal["double", "text", "seconds", "milliseconds"]] = Field(
+        default_factory=dict
+    )
     #: ``"COMMAND/arg"`` string arguments that take a JSON value (RedisJSON): any
     #: JSON-serialisable Python value, sent as JSON text.
     json_values: list[str] = Field(default_factory=list)
     #: ``"COMMAND/arg"`` optional ``multiple`` arguments at the end of the grammar that become
     #: ``*args`` (JSON.GET paths); none given means the option is absent.
     variadic: list[str] = Field(default_factory=list)
+    #: Command -> the arguments of a command whose spec declares none although its arity says
+    #: it takes some (DEBUG's subcommands), with the reason; used while the spec has none.
+    grammar: dict[str, GrammarEntry] = Field(default_factory=dict)
+    #: ``"COMMAND/arg"`` -> a new name for a top-level argument whose spec name says something
+    #: else than what it is (RESTORE's ``seconds`` is IDLETIME's): the parameter's name.
+    rename: dict[str, str] = Field(default_factory=dict)
+
+
+class GrammarEntry(_Strict):
+    """Arguments a spec leaves out, in commands.json format, and why they are added."""
+
+    why: str
+    arguments: tuple[ArgumentSpec, ...]
 
 
 class RepliesFile(_Strict):

@@ -133,7 +133,7 @@ def _type_of(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> str:
     if is_token(arg):
         return "pure token"
     hint = ctx.numbers.get(path)
-    if arg.type in ("integer", "double") and hint is not None:
+    if arg.type in ("integer", "double") and hint in ("double", "text"):
         return "double" if hint == "double" else f"{arg.type} or string"
     if arg.type not in ("block", "oneof"):
         return arg.type

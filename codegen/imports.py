@@ -38,6 +38,7 @@ IMPORTS = {
     "KeySpecFlag": (5, "from redis_oxide._command import {}"),
     "RequestPolicy": (5, "from redis_oxide._command import {}"),
     "ResponsePolicy": (5, "from redis_oxide._command import {}"),
+    "ServerError": (6, "from redis_oxide._exceptions import {}"),
     "InfoValue": (6, "from redis_oxide._parsers import {}"),
     "Reply": (6, "from redis_oxide._parsers import {}"),
     "_p": (6, "from redis_oxide import _parsers as _p"),

@@ -268,6 +268,44 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
             )
 
 
+def _with_grammar(table: SpecTable, overrides: Overrides, diagnostics: Diagnostics) -> SpecTable:
+    """Give the commands of ``arguments.toml`` ``grammar`` the arguments their spec lacks.
+
+    A command whose arity asks for arguments that neither the spec nor the grammar describes
+    is an error: its method could never succeed.
+    """
+    grammar = overrides.arguments.grammar
+    patched = dict(table)
+    for path, new_name in sorted(overrides.arguments.rename.items()):
+        command, _, old_name = path.partition("/")
+        spec = patched.get(command)
+        names = [a.name for a in spec.arguments] if spec is not None else []
+        if spec is None or old_name not in names:
+            stale(diagnostics, command, f"arguments.toml: rename {path} names no argument")
+            continue
+        renamed = tuple(
+            a.model_copy(update={"name": new_name}) if a.name == old_name else a
+            for a in spec.arguments
+        )
+        patched[command] = spec.model_copy(update={"arguments": renamed})
+    for name, entry in sorted(grammar.items()):
+        if name not in table:
+            stale(diagnostics, name, "arguments.toml grammar names a command not in the spec")
+        elif table[name].arguments:
+            stale(diagnostics, name, "arguments.toml grammar: the spec describes the arguments")
+        else:
+            patched[name] = table[name].model_copy(update={"arguments": entry.arguments})
+    for name, spec in patched.items():
+        words = len(name.split(" "))
+        if abs(spec.arity) > words and not spec.arguments and not is_container(name, patched):
+            diagnostics.error(
+                name,
+                f"arity {spec.arity} needs arguments the spec does not describe: give them in"
+                " arguments.toml grammar",
+            )
+    return patched
+
+
 def _argument_paths(overrides: Overrides) -> list[str]:
     hints = overrides.arguments
     return [
@@ -301,6 +339,7 @@ def build_package(
     Returns:
         The package IR (built even when errors were recorded, for reporting).
     """
+    table = _with_grammar(table, overrides, diagnostics)
     _check_overrides(table, overrides, diagnostics)
     replies = ReplyTable(overrides, diagnostics)
     owned = overrides.runtime_owned.commands

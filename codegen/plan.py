@@ -120,9 +120,9 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
                     Argument(name, element.annotation, ParamKind.VARIADIC, None, doc)
                 )
                 plan.steps.append(Step(f"*{name}", shape, False))
-                if not counted:
-                    what = escape_spec_text(f"{ctx.command} takes at least one {arg.name}")
-                    plan.checks += [f"if not {name}:", f"    raise TypeError({what})"]
+                # Counted or not, the server refuses none ("wrong number of arguments").
+                what = escape_spec_text(f"{ctx.command} takes at least one {arg.name}")
+                plan.checks += [f"if not {name}:", f"    raise TypeError({what})"]
                 continue
             plan.params.append(Argument(name, shape.annotation, ParamKind.POSITIONAL, None, doc))
             plan.steps.append(Step(name, shape, False))
@@ -130,6 +130,7 @@ def plan_arguments(spec: CommandSpec, ctx: ShapeContext) -> MethodPlan:
                 # The server refuses an empty one ("wrong number of arguments"): say so first.
                 what = escape_spec_text(f"{ctx.command}: {name} must not be empty")
                 plan.checks += [f"if not {name}:", f"    raise ValueError({what})"]
+                shape.nonempty = False  # tested here, before the fast path and the list
             continue
         if shape.kind == "flag":
             plan.params.append(Argument(name, "bool", ParamKind.KEYWORD, "False", doc))

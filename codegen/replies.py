@@ -17,8 +17,11 @@ float`` as decoded), ``one`` (``bool``: whether the value is 1, where RESP2 answ
 and RESP3 a boolean), ``path<T>`` (a RedisJSON path reply: one ``T`` for a legacy path, a list
 with a ``T`` or nil per match for a JSONPath, nil for a missing key; told apart by shape, so a
 ``T`` that needs conversion may not itself be a list), ``only<T>`` (the one value of a
-one-element array or map) and ``union<A,B>`` (either type, as decoded: neither may need
-conversion, since nothing would tell which applies).
+one-element array or map), ``union<A,B>`` (either type, as decoded: neither may need
+conversion, since nothing would tell which applies) and ``err<T>`` (a ``T`` or the error the
+server put in its place, kept as a ``ServerError`` value: an item of an array that a module
+stops filling at the first failure, such as BF.MADD's), and ``empty<T>`` (a list, set or map
+``T`` where the server answers nil for a missing key: nil is read as an empty ``T``).
 
 Rules kept here: a type whose RESP2 and RESP3 shapes decode to the same Python value needs no
 parser; ``bytes`` may only appear in a reply with no ``StrT`` part, because the runtime reads
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from codegen.overloads import union
 
 __all__ = [
+    "EMPTY",
     "PROVISIONAL",
     "ReplyNode",
     "ReplyNotationError",
@@ -72,6 +76,8 @@ _CONTAINERS = {
     "path": 1,
     "only": 1,
     "union": 2,
+    "err": 1,
+    "empty": 1,
 }
 #: Scalar -> (singular, plural) noun for docstrings.
 _NOUNS = {
@@ -106,6 +112,9 @@ _SCALAR_WORK = {
     "one",
 }
 _STRT = {"bulk", "status"}
+#: What ``empty<T>`` reads nil as, by the kind of ``T``.
+EMPTY = {"array": "[]", "lines": "[]", "set": "set()", "map": "{}"}
+_EMPTY = EMPTY
 
 
 class ReplyNotationError(ValueError):
@@ -145,8 +154,10 @@ class ReplyNode:
             text = strt
         elif self.name in _SCALARS:
             text = _SCALARS[self.name]
-        elif self.name == "only":
+        elif self.name in ("only", "empty"):
             text = self.args[0].annotation(strt, prefix)
+        elif self.name == "err":
+            text = union(self.args[0].annotation(strt, prefix), "ServerError")
         elif self.name in ("path", "union"):
             inner = [a.annotation(strt, prefix) for a in self.args]
             if self.name == "path":
@@ -182,8 +193,11 @@ class ReplyNode:
         return f"optional {text}" if plural else f"{text} or ``None``"
 
     def _describe_container(self, plural: bool) -> str:
-        if self.name == "only":
+        if self.name in ("only", "empty"):
             return self.args[0].describe(plural)
+        if self.name == "err":
+            errors = "per-item errors" if plural else "a per-item error"
+            return f"{self.args[0].describe(plural)} or {errors} (``ServerError``)"
         if self.name == "union":
             return " or ".join(a.describe(plural) for a in self.args)
         if self.name == "path":
@@ -203,7 +217,7 @@ class ReplyNode:
         """Whether decoding alone does not give the promised value."""
         if self.is_model or self.name in _SCALAR_WORK:
             return True
-        if self.name in ("set", "map", "pair", "tuple", "lines", "only"):
+        if self.name in ("set", "map", "pair", "tuple", "lines", "only", "empty"):
             return True
         return any(a.needs_work() for a in self.args)
 
@@ -297,6 +311,8 @@ def parse_notation(text: str, models: Mapping[str, bool]) -> ReplyNode:
     for found in root.walk():
         if found.name == "union" and any(a.needs_work() for a in found.args):
             raise ReplyNotationError(f"union<...> members may not need conversion in {text!r}")
+        if found.name == "empty" and found.args[0].name not in _EMPTY:
+            raise ReplyNotationError(f"empty<T> of a T that is not a list, set or map in {text!r}")
         inner = found.args[0] if found.name == "path" else None
         if inner is not None and inner.needs_work() and inner.name in _CONTAINERS:
             raise ReplyNotationError(f"path<T> with a converted container T in {text!r}")

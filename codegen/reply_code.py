@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from codegen.ir import ParserFunction
 from codegen.pyfmt import LINE_LENGTH, Bracket, layout, parse_node
-from codegen.replies import ReplyNode, mangle
+from codegen.replies import EMPTY, ReplyNode, mangle
 
 __all__ = ["ModelFields", "ParserBuilder"]
 
@@ -210,6 +210,13 @@ class ParserBuilder:
             return f"({items})"
         if node.name == "only":
             return self._child(node.args[0], f"_p.only({x})")
+        if node.name == "empty":
+            inner = node.args[0]
+            return f"{EMPTY[inner.name]} if {x} is None else {self._child(inner, x)}"
+        if node.name == "err":
+            # The error the server put in an item's place stays, unconverted.
+            # (a subclass of ServerError, named by the error's prefix).
+            return f"{x} if isinstance({x}, ServerError) else {self._child(node.args[0], x)}"
         if node.name == "path":
             return f"{self._function(node)}({x})"
         element = node.args[0]

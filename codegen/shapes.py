@@ -113,8 +113,11 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
     kind = arg.type
     if kind == "key" or kind == "pattern":
         return Shape("scalar", "KeyT", token=arg.token, name=arg.name)
-    if kind in ("integer", "double") and path in ctx.numbers:
-        if ctx.numbers[path] == "text":
+    unit = ctx.numbers.get(path)
+    if kind == "integer" and unit in ("seconds", "milliseconds"):
+        name = unit
+    elif kind in ("integer", "double") and unit is not None:
+        if unit == "text":
             annotation = "int | str" if kind == "integer" else "float | str"
             return Shape("scalar", annotation, token=arg.token, name=arg.name)
         kind = "double"
@@ -184,6 +187,7 @@ def shape_of(arg: ArgumentSpec, ctx: ShapeContext, path: str, *, top: bool = Fal
         element=element,
         per_element_token=arg.multiple_token,
         name=arg.name,
+        nonempty=not arg.optional,
     )
 
 
@@ -203,6 +207,7 @@ def _mapping(arg: ArgumentSpec, element: Shape, ctx: ShapeContext, path: str) ->
         parts=[key, value],
         key_first=key_index == 0,
         name=arg.name,
+        nonempty=not arg.optional,
     )
 
 
@@ -316,7 +321,8 @@ def _block(
         value = _scalar(children[1], ctx, f"{path}/{children[1].name}")
         ctx.imports.add("Mapping")
         annotation = f"Mapping[{_mapping_key(key.annotation)}, {value.annotation}]"
-        return Shape("parallel", annotation, token=arg.token, name=arg.name)
+        required = not (arg.optional or any(c.optional for c in children))
+        return Shape("parallel", annotation, token=arg.token, name=arg.name, nonempty=required)
     parts: list[tuple[PythonIdentifier, Shape, bool]] = []
     taken: set[str] = set()
     for index, child in enumerate(children):
@@ -327,6 +333,10 @@ def _block(
         if index > 0 and is_count(children[index - 1], child):
             shape.counted = True
             shape.count_words = counts_words(children[index - 1])
+            # A count of 0 in an optional block means something (RETURN 0, STOPWORDS 0,
+            # GROUPBY 0); pairs are the exception (PARAMS 0 is refused).
+            if arg.optional and shape.kind == "multiple":
+                shape.nonempty = False
         pname = param_name(child.name)
         while pname in taken:
             pname = PythonIdentifier(pname + "_")

@@ -92,6 +92,8 @@ class Shape:
     name: str = ""
     check: str = ""
     note: str = ""
+    #: A collection the grammar requires ("one or more"): an empty one is refused when sent.
+    nonempty: bool = False
 
     @property
     def is_simple_value(self) -> bool:
@@ -131,8 +133,25 @@ class Shape:
         out.depth -= 1
         return expr
 
-    def emit(self, expr: str, out: Lines, ctx: ShapeContext) -> None:
-        """Append statements that put the value held in ``expr`` on the wire list ``_args``."""
+    def label(self, expr: str) -> str:
+        """What an error message calls the value held in ``expr``: the parameter's name."""
+        public = expr.isidentifier() and not expr.startswith("_")
+        return expr if public else param_name(self.name)
+
+    def emit(
+        self,
+        expr: str,
+        out: Lines,
+        ctx: ShapeContext,
+        *,
+        label: str | None = None,
+        trusted: bool = False,
+    ) -> None:
+        """Append statements that put the value held in ``expr`` on the wire list ``_args``.
+
+        ``label`` names the value in error messages (an item of a collection); ``trusted``
+        says that the class of a dataclass value was tested already (a union's branch).
+        """
         tok = escape_spec_text(self.token) if self.token is not None else None
         if self.kind in ("const", "flag"):
             # A block of pure tokens (``NO ONE``) is one constant of several words.
@@ -160,9 +179,10 @@ class Shape:
         elif self.kind == "union":
             self._emit_union(expr, tok, out, ctx)
         elif self.kind in ("tuple", "dataclass"):
+            values = [p for p in self.parts if p[1].kind != "const"]
+            self._emit_shape_test(expr, len(values), label, trusted, out, ctx)
             if tok:
                 out.add(f"_args.append({tok})")
-            values = [p for p in self.parts if p[1].kind != "const"]
             for index, (pname, part, optional) in enumerate(self.parts):
                 if part.kind == "const":
                     part.emit("", out, ctx)
@@ -176,6 +196,33 @@ class Shape:
                 emit_optional(sub, part, optional, out, ctx)
         else:
             self._emit_collection(expr, tok, out, ctx)
+
+    def _emit_shape_test(
+        self,
+        expr: str,
+        size: int,
+        label: str | None,
+        trusted: bool,
+        out: Lines,
+        ctx: ShapeContext,
+    ) -> None:
+        """Emit the test that a structured value has the class or tuple length it is read as.
+
+        The inline test is a class comparison (and a length); the ``_enc`` helper that words
+        the error runs only when it fails (it also accepts a list of the right length).
+        """
+        if trusted or (self.kind == "tuple" and size < 2):
+            return  # a one-value tuple is the bare value, tested as such
+        cmd = escape_spec_text(ctx.command)
+        name = escape_spec_text(label or self.label(expr))
+        if self.kind == "dataclass":
+            out.add(f"if {expr}.__class__ is not {self.annotation}:")
+            out.add(f"    _enc.instance({cmd}, {name}, {expr}, {self.annotation})")
+            return
+        names = [str(p) for p, part, _ in self.parts if part.kind != "const"]
+        form = escape_spec_text(f"({', '.join(names)})")
+        out.add(f"if {expr}.__class__ is not tuple or len({expr}) != {size}:")
+        out.add(f"    _enc.fixed({cmd}, {name}, {expr}, {form})")
 
     def _emit_union(self, expr: str, tok: str | None, out: Lines, ctx: ShapeContext) -> None:
         # isinstance narrows each branch for the type checkers; the last alternative is the
@@ -191,7 +238,7 @@ class Shape:
         for index, variant in enumerate(tested):
             out.add(f"{'if' if index == 0 else 'elif'} isinstance({var}, {variant.annotation}):")
             out.depth += 1
-            variant.emit(var, out, ctx)
+            variant.emit(var, out, ctx, trusted=True)
             out.depth -= 1
         if tested:
             out.add("else:")
@@ -201,7 +248,7 @@ class Shape:
         names = ", ".join(v.annotation for v in self.variants)
         names = f"({names},)" if len(self.variants) == 1 else f"({names})"
         out.add(f"_enc.variant({cmd}, {name}, {var}, {last.annotation}, {names})")
-        last.emit(var, out, ctx)
+        last.emit(var, out, ctx, trusted=True)
         if tested:
             out.depth -= 1
 
@@ -224,6 +271,11 @@ class Shape:
         else:
             items = out.fresh("s")
             out.add(f"{items} = _enc.items({cmd}, {name}, {expr.lstrip('*')})")
+        if self.nonempty and not expr.startswith("*"):
+            # The server refuses an empty one ("wrong number of arguments"): say so first.
+            what = escape_spec_text(f"{ctx.command}: {self.label(expr)} must not be empty")
+            out.add(f"if not {items}:")
+            out.add(f"    raise ValueError({what})")
         if self.counted:
             if tok:
                 out.add(f"_args.append({tok})")
@@ -257,7 +309,7 @@ class Shape:
         out.depth += 1
         if self.per_element_token and tok:
             out.add(f"_args.append({tok})")
-        element.emit(var, out, ctx)
+        element.emit(var, out, ctx, label=f"{self.label(expr.lstrip('*'))} item")
         out.depth -= 1
 
     def _words_per_item(self, ctx: ShapeContext) -> int:

@@ -96,7 +96,7 @@ CASES = {
             )
         },
         [
-            "error: (spec): arguments.toml: numbers.GET/pos: Input should be 'double' or 'text'",
+            "error: (spec): arguments.toml: numbers.GET/pos: Input should be 'double', 'text'",
         ],
     ),
     "argument_hints_name_no_argument": (
@@ -107,6 +107,26 @@ CASES = {
             "error: GET: arguments.toml: GET/nope names no argument of the command",
             "error: GET: arguments.toml: token_default 'key' is not a required oneof of one token",
         ],
+    ),
+    "arity_needs_undescribed_arguments": (
+        {"DEBUG": command("DEBUG", [], arity=-2), "GET": command("GET", [KEY], arity=2)},
+        {
+            "replies": '[replies]\nDEBUG = "reply"\nGET = "bulk"\n',
+            "mappings": (
+                '[grammar.GET]\nwhy = "test"\narguments = [{ name = "x", type = "string" }]\n'
+                '[rename]\n"GET/ghost" = "spirit"\n'
+            ),
+        },
+        [
+            "error: DEBUG: arity -2 needs arguments the spec does not describe",
+            "error: GET: arguments.toml grammar: the spec describes the arguments",
+            "error: GET: arguments.toml: rename GET/ghost names no argument",
+        ],
+    ),
+    "empty_of_a_scalar": (
+        {"GET": command("GET", [KEY])},
+        {"replies": '[replies]\nGET = "empty<bulk>"\n'},
+        ["error: GET: replies.toml: empty<T> of a T that is not a list, set or map"],
     ),
     "unknown_tips_and_key_specs": (
         {

@@ -42,6 +42,8 @@ class ListCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BLPOP"]
         _s1 = _enc.items("BLPOP", "key", key)
+        if not _s1:
+            raise ValueError("BLPOP: key must not be empty")
         _args.extend(_s1)
         _args.append(_enc.seconds_float("BLPOP", "timeout", timeout))
         return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)

@@ -73,6 +73,8 @@ class ServerCommands(CommandsBase[StrT]):
             _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["REPLICAOF"]
         if host_port is not None:
+            if host_port.__class__ is not tuple or len(host_port) != 2:
+                _enc.fixed("REPLICAOF", "host_port", host_port, "(host, port)")
             _args.append(host_port[0])
             _args.append(_enc.integer("REPLICAOF", "port", host_port[1]))
         if no_one:

@@ -137,6 +137,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if rev:
             _args.append("REV")
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("ZRANGE", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("ZRANGE", "offset", limit[0]))
             _args.append(_enc.integer("ZRANGE", "count", limit[1]))
@@ -193,6 +195,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZUNIONSTORE takes at least one key")
         _args: list[ArgT] = ["ZUNIONSTORE", destination]
         _args.append(len(key))
         _args.extend(key)

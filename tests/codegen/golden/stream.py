@@ -138,6 +138,8 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["XTRIM", key]
+        if trim.__class__ is not XtrimTrim:
+            _enc.instance("XTRIM", "trim", trim, XtrimTrim)
         _args.append(_enc.choice("XTRIM", "strategy", trim.strategy, ("MAXLEN", "MINID")))
         if trim.operator is not None:
             _args.append(_enc.choice("XTRIM", "operator", trim.operator, ("=", "~")))
