@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ForwardRef, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, InstanceOf, TypeAdapter, ValidationError
 from typing_extensions import TypeAliasType
 
 from redis_oxide._generated import StrT
@@ -80,6 +80,10 @@ def _substitute(tp: Any, string_type: type[Any]) -> Any:
         raise TypeError(f"unexpected type variable {tp!r} in a reply type")
     if isinstance(tp, str | ForwardRef) and is_provisional(tp):
         return AnyReply
+    if isinstance(tp, type) and issubclass(tp, BaseException):
+        # A per-item error the server put in a list (BF.MADD's ``bool | ServerError``).
+        instance_of: Any = InstanceOf
+        return instance_of[tp]
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         # ``Model[StrT]`` is the bare generic model at run time (pydantic returns the class
         # itself when the arguments are its own parameters), so it is parametrised here.

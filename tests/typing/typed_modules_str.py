@@ -25,6 +25,7 @@ from redis_oxide import (
     TimeSeriesRange,
     TopKInfo,
 )
+from redis_oxide.exceptions import ServerError
 from redis_oxide.types import (
     FtAggregateGroupby,
     FtAggregateGroupbyReduce,
@@ -137,12 +138,12 @@ async def search(r: Redis[str]) -> None:
 async def bloom(r: Redis[str]) -> None:
     assert_type(await r.bf.reserve("bf", 0.01, 1000), bool)
     assert_type(await r.bf.add("bf", "x"), bool)
-    assert_type(await r.bf.madd("bf", "x", "y"), list[bool])
+    assert_type(await r.bf.madd("bf", "x", "y"), list[bool | ServerError])
     assert_type(await r.bf.exists("bf", "x"), bool)
     assert_type(await r.bf.mexists("bf", "x", "y"), list[bool])
-    assert_type(await r.bf.insert("bf", "x", capacity=10, nocreate=False), list[bool])
+    assert_type(await r.bf.insert("bf", "x", capacity=10, nocreate=False), list[bool | ServerError])
     assert_type(await r.bf.info("bf"), BloomInfo)
-    assert_type(await r.bf.info("bf", single_value="CAPACITY"), int)
+    assert_type(await r.bf.info("bf", single_value="CAPACITY"), int | None)
     assert_type(await r.bf.card("bf"), int)
     assert_type(await r.bf.scandump("bf", 0), tuple[int, bytes])
     assert_type(await r.cf.reserve("cf", 1000, bucketsize=4), bool)
@@ -178,7 +179,7 @@ async def bloom(r: Redis[str]) -> None:
 async def timeseries(r: Redis[str]) -> None:
     assert_type(await r.ts.create("ts", retention=60_000, labels={"kind": "temp"}), bool)
     assert_type(await r.ts.add("ts", "*", 21.5, duplicate_policy="LAST"), int)
-    assert_type(await r.ts.madd([("ts", 1000, 1.0), ("ts2", 1000, 2)]), list[int])
+    assert_type(await r.ts.madd([("ts", 1000, 1.0), ("ts2", 1000, 2)]), list[int | ServerError])
     assert_type(await r.ts.incrby("ts", 1, timestamp=2000), int)
     assert_type(await r.ts.get("ts"), Sample | None)
     assert_type(await r.ts.range("ts", "-", "+"), list[Sample])

@@ -12,16 +12,18 @@ reason. ``bool`` is refused where an integer or a double is expected, although i
 """
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from datetime import datetime, timedelta
 from numbers import Integral, Real
-from typing import TypeVar
+from typing import TypeVar, cast
 
 __all__ = [
     "choice",
     "double",
     "exactly_one",
     "exclusive",
+    "fixed",
+    "instance",
     "integer",
     "items",
     "mapping",
@@ -68,7 +70,35 @@ def items(command: str, name: str, values: Iterable[_T]) -> tuple[_T, ...]:
     """Return the elements of an iterable argument, refusing a bare string or bytes."""
     if isinstance(values, str | bytes | bytearray | memoryview):
         raise TypeError(f"{command}: {name} must be an iterable of values, not a single string")
-    return tuple(values)
+    try:
+        return tuple(values)
+    except TypeError:
+        if hasattr(values, "__iter__"):
+            raise  # an error of the iterable itself, not of its type
+        what = type(values).__name__
+        raise TypeError(f"{command}: {name} must be an iterable of values, not {what}") from None
+
+
+def fixed(command: str, name: str, value: object, form: str) -> None:
+    """Raise unless ``value`` is a tuple (or list) of as many items as ``form`` names.
+
+    Called when the inline test (a tuple of the right length) failed; a list of the right
+    length passes, anything else raises TypeError, a wrong length ValueError.
+    """
+    size = form.count(",") + 1
+    if not isinstance(value, tuple | list):
+        what = type(value).__name__
+        raise TypeError(f"{command}: {name} must be a {form} tuple, not {what}")
+    given = len(cast("Sized", value))
+    if given != size:
+        raise ValueError(f"{command}: {name} must be a {form} tuple of {size} items, not {given}")
+
+
+def instance(command: str, name: str, value: object, cls: type[object]) -> None:
+    """Raise TypeError unless ``value`` is a ``cls`` (the generated dataclass of a block)."""
+    if not isinstance(value, cls):
+        what = type(value).__name__
+        raise TypeError(f"{command}: {name} must be a {cls.__name__}, not {what}")
 
 
 def variant(

@@ -13,6 +13,7 @@ from redis_oxide import _parsers as _p
 from redis_oxide import _replies as _r
 from redis_oxide import _search as _rs
 from redis_oxide import _timeseries as _rt
+from redis_oxide._exceptions import ServerError
 from redis_oxide._json import JsonValue
 from redis_oxide._parsers import InfoValue
 
@@ -31,6 +32,7 @@ __all__ = [
     "parse_array_cluster_shard",
     "parse_array_cluster_slot_range",
     "parse_array_double",
+    "parse_array_err_bool",
     "parse_array_function_library",
     "parse_array_latency_event",
     "parse_array_module_info",
@@ -78,6 +80,7 @@ __all__ = [
     "parse_config_option_help",
     "parse_count_min_info",
     "parse_cuckoo_info",
+    "parse_empty_array_bulk",
     "parse_field_statistics",
     "parse_function_engine_stats",
     "parse_function_info",
@@ -115,7 +118,7 @@ __all__ = [
     "parse_mget_map_bulk_time_series_latest",
     "parse_module_info",
     "parse_mrange_map_bulk_time_series_range",
-    "parse_only_int",
+    "parse_only_opt_int",
     "parse_opt_acl_user",
     "parse_opt_double",
     "parse_opt_json",
@@ -261,6 +264,10 @@ def parse_array_cluster_slot_range(x: Any) -> list[_models.ClusterSlotRange]:
 
 def parse_array_double(x: Any) -> list[float]:
     return [float(e) for e in x]
+
+
+def parse_array_err_bool(x: Any) -> list[bool | ServerError]:
+    return [e if isinstance(e, ServerError) else bool(e) for e in x]
 
 
 def parse_array_function_library(x: Any) -> list[_models.FunctionLibrary[Any]]:
@@ -712,6 +719,10 @@ def parse_cuckoo_info(x: Any) -> _models.CuckooInfo:
     return _models.CuckooInfo.model_validate(d)
 
 
+def parse_empty_array_bulk(x: Any) -> list[Any]:
+    return [] if x is None else x
+
+
 def parse_field_statistics(x: Any) -> _models.FieldStatistics[Any]:
     d = _r.record(x)
     if (v := d.get("index_errors")) is not None:
@@ -983,7 +994,7 @@ def parse_mrange_map_bulk_time_series_range(withlabels: Any, x: Any) -> Any:
     return parse_map_bulk_time_series_range(r)
 
 
-def parse_only_int(x: Any) -> Any:
+def parse_only_opt_int(x: Any) -> Any:
     return _p.only(x)
 
 

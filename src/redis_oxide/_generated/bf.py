@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from typing import overload
 
 from redis_oxide._command import ArgT, KeyT, ValueT
+from redis_oxide._exceptions import ServerError
 
 from . import _encode as _enc
 from . import _meta as _m
@@ -99,16 +100,16 @@ class BfCommands(NamespaceBase[StrT]):
         return self._execute(_m.BF_EXISTS, ("BF.EXISTS", key, item), bool)
 
     @overload
-    def info(self, key: KeyT, *, single_value: BfInfoSingleValue) -> Awaitable[int]: ...
+    def info(self, key: KeyT, *, single_value: BfInfoSingleValue) -> Awaitable[int | None]: ...
     @overload
     def info(self, key: KeyT, *, single_value: None = None) -> Awaitable[BloomInfo]: ...
     @overload
     def info(
         self, key: KeyT, *, single_value: BfInfoSingleValue | None = None
-    ) -> Awaitable[BloomInfo | int]: ...
+    ) -> Awaitable[BloomInfo | int | None]: ...
     def info(
         self, key: KeyT, *, single_value: BfInfoSingleValue | None = None
-    ) -> Awaitable[BloomInfo | int]:
+    ) -> Awaitable[BloomInfo | int | None]:
         """Returns the parameters and fill of a Bloom filter, or one of them.
 
         Time complexity: O(1)
@@ -121,7 +122,7 @@ class BfCommands(NamespaceBase[StrT]):
 
         Returns:
             An awaitable of the reply, which depends on the options given:
-            With ``single_value`` given: an integer, typed ``int``.
+            With ``single_value`` given: an integer or ``None``, typed ``int | None``.
             Otherwise: a ``BloomInfo``, typed ``BloomInfo``.
 
         Raises:
@@ -139,7 +140,7 @@ class BfCommands(NamespaceBase[StrT]):
                 ("CAPACITY", "SIZE", "FILTERS", "ITEMS", "EXPANSION"),
             ),
         )
-        return self._execute(_m.BF_INFO, tuple(_args), _rp.parse_only_int)
+        return self._execute(_m.BF_INFO, tuple(_args), _rp.parse_only_opt_int)
 
     def insert(
         self,
@@ -150,7 +151,7 @@ class BfCommands(NamespaceBase[StrT]):
         expansion: int | None = None,
         nocreate: bool = False,
         nonscaling: bool = False,
-    ) -> Awaitable[list[bool]]:
+    ) -> Awaitable[list[bool | ServerError]]:
         """Adds items to a Bloom filter, creating it with the given parameters if needed.
 
         Time complexity: O(k*n), k being the number of hash functions and n the number of items
@@ -172,7 +173,8 @@ class BfCommands(NamespaceBase[StrT]):
                 sends ``NONSCALING`` when true.
 
         Returns:
-            An awaitable of a list of booleans, typed ``list[bool]``.
+            An awaitable of a list of booleans or per-item errors (``ServerError``), typed
+                ``list[bool | ServerError]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -201,7 +203,7 @@ class BfCommands(NamespaceBase[StrT]):
         if _s1:
             _args.append("ITEMS")
         _args.extend(_s1)
-        return self._execute(_m.BF_INSERT, tuple(_args), _rp.parse_array_bool)
+        return self._execute(_m.BF_INSERT, tuple(_args), _rp.parse_array_err_bool)
 
     def loadchunk(self, key: KeyT, iterator: int, data: ValueT) -> Awaitable[bool]:
         """Restores a chunk of a Bloom filter saved with BF.SCANDUMP.
@@ -225,7 +227,7 @@ class BfCommands(NamespaceBase[StrT]):
             iterator = _enc.integer("BF.LOADCHUNK", "iterator", iterator)
         return self._execute(_m.BF_LOADCHUNK, ("BF.LOADCHUNK", key, iterator, data), bool)
 
-    def madd(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
+    def madd(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool | ServerError]]:
         """Adds items to a Bloom filter, creating the filter if needed.
 
         Time complexity: O(k*n), k being the number of hash functions and n the number of items
@@ -237,7 +239,8 @@ class BfCommands(NamespaceBase[StrT]):
                 ``<items>``.
 
         Returns:
-            An awaitable of a list of booleans, typed ``list[bool]``.
+            An awaitable of a list of booleans or per-item errors (``ServerError``), typed
+                ``list[bool | ServerError]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -245,7 +248,7 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("BF.MADD takes at least one items")
-        return self._execute(_m.BF_MADD, ("BF.MADD", key, *items), _rp.parse_array_bool)
+        return self._execute(_m.BF_MADD, ("BF.MADD", key, *items), _rp.parse_array_err_bool)
 
     def mexists(self, key: KeyT, *items: ValueT) -> Awaitable[list[bool]]:
         """Tells for each item whether it may have been added to a Bloom filter.

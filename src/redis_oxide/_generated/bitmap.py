@@ -20,6 +20,7 @@ from ._types import (
     BitfieldSetBlock,
     BitfieldWrite,
     BitposRange,
+    BitposRangeEndUnitBlock,
 )
 
 __all__ = ["BitmapCommands"]
@@ -55,6 +56,8 @@ class BitmapCommands(CommandsBase[StrT]):
         if range is None:
             return self._execute(_m.BITCOUNT, ("BITCOUNT", key), None)
         _args: list[ArgT] = ["BITCOUNT", key]
+        if range.__class__ is not BitcountRange:
+            _enc.instance("BITCOUNT", "range", range, BitcountRange)
         _args.append(_enc.integer("BITCOUNT", "start", range.start))
         _args.append(_enc.integer("BITCOUNT", "end", range.end))
         if range.unit is not None:
@@ -157,6 +160,8 @@ class BitmapCommands(CommandsBase[StrT]):
         _s1 = _enc.items("BITFIELD_RO", "get_block", get_block)
         for _x2 in _s1:
             _args.append("GET")
+            if _x2.__class__ is not tuple or len(_x2) != 2:
+                _enc.fixed("BITFIELD_RO", "get_block item", _x2, "(encoding, offset)")
             _args.append(_x2[0])
             _args.append(_x2[1])
         return self._execute(_m.BITFIELD_RO, tuple(_args), None)
@@ -220,8 +225,14 @@ class BitmapCommands(CommandsBase[StrT]):
         if range is None:
             return self._execute(_m.BITPOS, ("BITPOS", key, bit), None)
         _args: list[ArgT] = ["BITPOS", key, bit]
+        if range.__class__ is not BitposRange:
+            _enc.instance("BITPOS", "range", range, BitposRange)
         _args.append(_enc.integer("BITPOS", "start", range.start))
         if range.end_unit_block is not None:
+            if range.end_unit_block.__class__ is not BitposRangeEndUnitBlock:
+                _enc.instance(
+                    "BITPOS", "end_unit_block", range.end_unit_block, BitposRangeEndUnitBlock
+                )
             _args.append(_enc.integer("BITPOS", "end", range.end_unit_block.end))
             if range.end_unit_block.unit is not None:
                 _args.append(

@@ -89,7 +89,11 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLUSTER", "ADDSLOTSRANGE"]
         _s1 = _enc.items("CLUSTER ADDSLOTSRANGE", "range", range)
+        if not _s1:
+            raise ValueError("CLUSTER ADDSLOTSRANGE: range must not be empty")
         for _x2 in _s1:
+            if _x2.__class__ is not tuple or len(_x2) != 2:
+                _enc.fixed("CLUSTER ADDSLOTSRANGE", "range item", _x2, "(start_slot, end_slot)")
             _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "start_slot", _x2[0]))
             _args.append(_enc.integer("CLUSTER ADDSLOTSRANGE", "end_slot", _x2[1]))
         return self._execute(_m.CLUSTER_ADDSLOTSRANGE, tuple(_args), bool)
@@ -201,7 +205,11 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["CLUSTER", "DELSLOTSRANGE"]
         _s1 = _enc.items("CLUSTER DELSLOTSRANGE", "range", range)
+        if not _s1:
+            raise ValueError("CLUSTER DELSLOTSRANGE: range must not be empty")
         for _x2 in _s1:
+            if _x2.__class__ is not tuple or len(_x2) != 2:
+                _enc.fixed("CLUSTER DELSLOTSRANGE", "range item", _x2, "(start_slot, end_slot)")
             _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "start_slot", _x2[0]))
             _args.append(_enc.integer("CLUSTER DELSLOTSRANGE", "end_slot", _x2[1]))
         return self._execute(_m.CLUSTER_DELSLOTSRANGE, tuple(_args), bool)

@@ -143,6 +143,8 @@ class CmsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not sources:
+            raise TypeError("CMS.MERGE takes at least one sources")
         _args: list[ArgT] = ["CMS.MERGE", destination]
         _args.append(len(sources))
         _args.extend(sources)

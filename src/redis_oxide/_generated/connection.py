@@ -197,6 +197,8 @@ class ConnectionCommands(CommandsBase[StrT]):
             _args.append(old_format)
         if new_format is not None:
             _s1 = _enc.items("CLIENT KILL", "new_format", new_format)
+            if not _s1:
+                raise ValueError("CLIENT KILL: new_format must not be empty")
             for _x2 in _s1:
                 if isinstance(_x2, ClientKillClientId):
                     _args.append("ID")

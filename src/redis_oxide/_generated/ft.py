@@ -18,8 +18,10 @@ from ._base import MappingFieldT, NamespaceBase, StrT
 from ._models import AggregateResult, ConfigOptionHelp, IndexInfo, SearchProfile, SearchResult
 from ._types import (
     FtAggregateGroupby,
+    FtAggregateGroupbyReduce,
     FtAggregateSortby,
     FtCreateField,
+    FtCreateFieldSortable,
     FtCreateGeo,
     FtCreateGeoshape,
     FtCreateNumeric,
@@ -300,6 +302,8 @@ class FtCommands(NamespaceBase[StrT]):
             _s2 = _enc.items("FT.AGGREGATE", "groupby", groupby)
             for _x3 in _s2:
                 _args.append("GROUPBY")
+                if _x3.__class__ is not FtAggregateGroupby:
+                    _enc.instance("FT.AGGREGATE", "groupby item", _x3, FtAggregateGroupby)
                 _s4 = _enc.items("FT.AGGREGATE", "property", _x3.property)
                 _args.append(len(_s4))
                 _args.extend(_s4)
@@ -307,6 +311,10 @@ class FtCommands(NamespaceBase[StrT]):
                     _s5 = _enc.items("FT.AGGREGATE", "reduce", _x3.reduce)
                     for _x6 in _s5:
                         _args.append("REDUCE")
+                        if _x6.__class__ is not FtAggregateGroupbyReduce:
+                            _enc.instance(
+                                "FT.AGGREGATE", "reduce item", _x6, FtAggregateGroupbyReduce
+                            )
                         _args.append(_x6.function)
                         _s7 = _enc.items("FT.AGGREGATE", "arg", _x6.arg)
                         _args.append(len(_s7))
@@ -314,10 +322,14 @@ class FtCommands(NamespaceBase[StrT]):
                         if _x6.name is not None:
                             _args.extend(("AS", _x6.name))
         if sortby is not None:
+            if sortby.__class__ is not FtAggregateSortby:
+                _enc.instance("FT.AGGREGATE", "sortby", sortby, FtAggregateSortby)
             _args.append("SORTBY")
             _s8 = _enc.items("FT.AGGREGATE", "fields", sortby.fields)
             _args.append(len(_s8) * 2)
             for _x9 in _s8:
+                if _x9.__class__ is not tuple or len(_x9) != 2:
+                    _enc.fixed("FT.AGGREGATE", "fields item", _x9, "(property, order)")
                 _args.append(_x9[0])
                 _args.append(_enc.choice("FT.AGGREGATE", "order", _x9[1], ("ASC", "DESC")))
             if sortby.max is not None:
@@ -325,9 +337,13 @@ class FtCommands(NamespaceBase[StrT]):
         if apply is not None:
             _s10 = _enc.items("FT.AGGREGATE", "apply", apply)
             for _x11 in _s10:
+                if _x11.__class__ is not tuple or len(_x11) != 2:
+                    _enc.fixed("FT.AGGREGATE", "apply item", _x11, "(expression, name)")
                 _args.extend(("APPLY", _x11[0]))
                 _args.extend(("AS", _x11[1]))
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("FT.AGGREGATE", "limit", limit, "(offset, num)")
             _args.append("LIMIT")
             _args.append(_enc.integer("FT.AGGREGATE", "offset", limit[0]))
             _args.append(_enc.integer("FT.AGGREGATE", "num", limit[1]))
@@ -348,6 +364,8 @@ class FtCommands(NamespaceBase[StrT]):
             if params.__class__ is not dict:
                 _enc.mapping("FT.AGGREGATE", "values", params)
             _m12 = params.items()
+            if not _m12:
+                raise ValueError("FT.AGGREGATE: params must not be empty")
             _args.append(len(_m12) * 2)
             for _k, _v in _m12:
                 _args.extend((_k, _v))
@@ -641,7 +659,11 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append("SKIPINITIALSCAN")
         _args.append("SCHEMA")
         _s3 = _enc.items("FT.CREATE", "field", field)
+        if not _s3:
+            raise ValueError("FT.CREATE: field must not be empty")
         for _x4 in _s3:
+            if _x4.__class__ is not FtCreateField:
+                _enc.instance("FT.CREATE", "field item", _x4, FtCreateField)
             _args.append(_x4.field_name)
             if _x4.alias is not None:
                 _args.extend(("AS", _x4.alias))
@@ -710,12 +732,16 @@ class FtCommands(NamespaceBase[StrT]):
                 if _u5.attributes.__class__ is not dict:
                     _enc.mapping("FT.CREATE", "attributes", _u5.attributes)
                 _m6 = _u5.attributes.items()
+                if not _m6:
+                    raise ValueError("FT.CREATE: attributes must not be empty")
                 _args.append(len(_m6) * 2)
                 for _k, _v in _m6:
                     _args.extend((_k, _v))
                 if _u5.indexmissing:
                     _args.append("INDEXMISSING")
             if _x4.sortable is not None:
+                if _x4.sortable.__class__ is not FtCreateFieldSortable:
+                    _enc.instance("FT.CREATE", "sortable", _x4.sortable, FtCreateFieldSortable)
                 _args.append("SORTABLE")
                 if _x4.sortable.unf:
                     _args.append("UNF")
@@ -1367,12 +1393,21 @@ class FtCommands(NamespaceBase[StrT]):
         if filter is not None:
             _s1 = _enc.items("FT.SEARCH", "filter", filter)
             for _x2 in _s1:
+                if _x2.__class__ is not tuple or len(_x2) != 3:
+                    _enc.fixed("FT.SEARCH", "filter item", _x2, "(numeric_field, min, max)")
                 _args.extend(("FILTER", _x2[0]))
                 _args.append(_x2[1])
                 _args.append(_x2[2])
         if geo_filter is not None:
             _s3 = _enc.items("FT.SEARCH", "geo_filter", geo_filter)
             for _x4 in _s3:
+                if _x4.__class__ is not tuple or len(_x4) != 5:
+                    _enc.fixed(
+                        "FT.SEARCH",
+                        "geo_filter item",
+                        _x4,
+                        "(geo_field, lon, lat, radius, radius_type)",
+                    )
                 _args.extend(("GEOFILTER", _x4[0]))
                 _args.append(_enc.double("FT.SEARCH", "lon", _x4[1]))
                 _args.append(_enc.double("FT.SEARCH", "lat", _x4[2]))
@@ -1396,6 +1431,8 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append(len(_s7))
             _args.extend(_s7)
         if summarize is not None:
+            if summarize.__class__ is not FtSearchSummarize:
+                _enc.instance("FT.SEARCH", "summarize", summarize, FtSearchSummarize)
             _args.append("SUMMARIZE")
             if summarize.fields is not None:
                 _args.append("FIELDS")
@@ -1409,6 +1446,8 @@ class FtCommands(NamespaceBase[StrT]):
             if summarize.separator is not None:
                 _args.extend(("SEPARATOR", summarize.separator))
         if highlight is not None:
+            if highlight.__class__ is not FtSearchHighlight:
+                _enc.instance("FT.SEARCH", "highlight", highlight, FtSearchHighlight)
             _args.append("HIGHLIGHT")
             if highlight.fields is not None:
                 _args.append("FIELDS")
@@ -1416,6 +1455,8 @@ class FtCommands(NamespaceBase[StrT]):
                 _args.append(len(_s9))
                 _args.extend(_s9)
             if highlight.tags is not None:
+                if highlight.tags.__class__ is not tuple or len(highlight.tags) != 2:
+                    _enc.fixed("FT.SEARCH", "tags", highlight.tags, "(open, close)")
                 _args.append("TAGS")
                 _args.append(highlight.tags[0])
                 _args.append(highlight.tags[1])
@@ -1444,6 +1485,8 @@ class FtCommands(NamespaceBase[StrT]):
         if order is not None:
             _args.append(_enc.choice("FT.SEARCH", "order", order, ("ASC", "DESC")))
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("FT.SEARCH", "limit", limit, "(offset, num)")
             _args.append("LIMIT")
             _args.append(_enc.integer("FT.SEARCH", "offset", limit[0]))
             _args.append(_enc.integer("FT.SEARCH", "num", limit[1]))
@@ -1452,6 +1495,8 @@ class FtCommands(NamespaceBase[StrT]):
             if params.__class__ is not dict:
                 _enc.mapping("FT.SEARCH", "values", params)
             _m10 = params.items()
+            if not _m10:
+                raise ValueError("FT.SEARCH: params must not be empty")
             _args.append(len(_m10) * 2)
             for _k, _v in _m10:
                 _args.extend((_k, _v))
@@ -1516,6 +1561,8 @@ class FtCommands(NamespaceBase[StrT]):
             if _s1:
                 _args.append("TERMS")
             for _x2 in _s1:
+                if _x2.__class__ is not FtSpellcheckTerms:
+                    _enc.instance("FT.SPELLCHECK", "terms item", _x2, FtSpellcheckTerms)
                 _args.append(
                     _enc.choice("FT.SPELLCHECK", "inclusion", _x2.inclusion, ("INCLUDE", "EXCLUDE"))
                 )
@@ -1688,7 +1735,9 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if not fuzzy and not withscores and not withpayloads and max is None:
-            return self._execute(_m.FT_SUGGET, ("FT.SUGGET", key, prefix), None)
+            return self._execute(
+                _m.FT_SUGGET, ("FT.SUGGET", key, prefix), _rp.parse_empty_array_bulk
+            )
         _args: list[ArgT] = ["FT.SUGGET", key, prefix]
         if fuzzy:
             _args.append("FUZZY")
@@ -1708,7 +1757,7 @@ class FtCommands(NamespaceBase[StrT]):
             return self._execute(_m.FT_SUGGET, tuple(_args), _rp.parse_array_pair_bulk_double)
         if withpayloads:
             return self._execute(_m.FT_SUGGET, tuple(_args), _rp.parse_array_pair_bulk_opt_bulk)
-        return self._execute(_m.FT_SUGGET, tuple(_args), None)
+        return self._execute(_m.FT_SUGGET, tuple(_args), _rp.parse_empty_array_bulk)
 
     def suglen(self, key: KeyT) -> Awaitable[int]:
         """Returns the size of an auto-complete dictionary.

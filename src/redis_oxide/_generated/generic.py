@@ -337,6 +337,8 @@ class GenericCommands(CommandsBase[StrT]):
         if auth is not None:
             _args.extend(("AUTH", auth))
         if auth2 is not None:
+            if auth2.__class__ is not tuple or len(auth2) != 2:
+                _enc.fixed("MIGRATE", "auth2", auth2, "(username, password)")
             _args.append("AUTH2")
             _args.append(auth2[0])
             _args.append(auth2[1])
@@ -388,7 +390,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.OBJECT_ENCODING, ("OBJECT", "ENCODING", key), None)
 
-    def object_freq(self, key: KeyT) -> Awaitable[int]:
+    def object_freq(self, key: KeyT) -> Awaitable[int | None]:
         """Returns the logarithmic access frequency counter of a Redis object.
 
         Time complexity: O(1)
@@ -399,7 +401,7 @@ class GenericCommands(CommandsBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of an integer, typed ``int``.
+            An awaitable of an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -423,7 +425,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.OBJECT_HELP, ("OBJECT", "HELP"), None)
 
-    def object_idletime(self, key: KeyT) -> Awaitable[int]:
+    def object_idletime(self, key: KeyT) -> Awaitable[int | None]:
         """Returns the time since the last access to a Redis object.
 
         Time complexity: O(1)
@@ -434,7 +436,7 @@ class GenericCommands(CommandsBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of an integer, typed ``int``.
+            An awaitable of an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -442,7 +444,7 @@ class GenericCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.OBJECT_IDLETIME, ("OBJECT", "IDLETIME", key), None)
 
-    def object_refcount(self, key: KeyT) -> Awaitable[int]:
+    def object_refcount(self, key: KeyT) -> Awaitable[int | None]:
         """Returns the reference count of a value of a key.
 
         Time complexity: O(1)
@@ -453,7 +455,7 @@ class GenericCommands(CommandsBase[StrT]):
             key: ``key`` (key).
 
         Returns:
-            An awaitable of an integer, typed ``int``.
+            An awaitable of an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -683,7 +685,7 @@ class GenericCommands(CommandsBase[StrT]):
         *,
         replace: bool = False,
         absttl: bool = False,
-        seconds: int | timedelta | None = None,
+        idletime: int | timedelta | None = None,
         frequency: int | None = None,
     ) -> Awaitable[bool]:
         """Creates a key from the serialized representation of a value.
@@ -707,7 +709,7 @@ class GenericCommands(CommandsBase[StrT]):
             serialized_value: ``serialized-value`` (string).
             replace: ``REPLACE`` (pure token, since Redis 3.0.0). Flag: sends ``REPLACE`` when true.
             absttl: ``ABSTTL`` (pure token, since Redis 5.0.0). Flag: sends ``ABSTTL`` when true.
-            seconds: ``IDLETIME seconds`` (integer, since Redis 5.0.0). Optional; sent as
+            idletime: ``IDLETIME seconds`` (integer, since Redis 5.0.0). Optional; sent as
                 ``IDLETIME <seconds>``; a ``timedelta`` must be a whole number of seconds.
             frequency: ``FREQ frequency`` (integer, since Redis 5.0.0). Optional; sent as
                 ``FREQ <frequency>``.
@@ -721,15 +723,15 @@ class GenericCommands(CommandsBase[StrT]):
         """
         if ttl.__class__ is not int:
             ttl = _enc.integer("RESTORE", "ttl", ttl)
-        if not replace and not absttl and seconds is None and frequency is None:
+        if not replace and not absttl and idletime is None and frequency is None:
             return self._execute(_m.RESTORE, ("RESTORE", key, ttl, serialized_value), bool)
         _args: list[ArgT] = ["RESTORE", key, ttl, serialized_value]
         if replace:
             _args.append("REPLACE")
         if absttl:
             _args.append("ABSTTL")
-        if seconds is not None:
-            _args.extend(("IDLETIME", _enc.seconds("RESTORE", "seconds", seconds)))
+        if idletime is not None:
+            _args.extend(("IDLETIME", _enc.seconds("RESTORE", "idletime", idletime)))
         if frequency is not None:
             if frequency.__class__ is not int:
                 frequency = _enc.integer("RESTORE", "frequency", frequency)
@@ -870,6 +872,8 @@ class GenericCommands(CommandsBase[StrT]):
         if by_pattern is not None:
             _args.extend(("BY", by_pattern))
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("SORT", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("SORT", "offset", limit[0]))
             _args.append(_enc.integer("SORT", "count", limit[1]))
@@ -934,6 +938,8 @@ class GenericCommands(CommandsBase[StrT]):
         if by_pattern is not None:
             _args.extend(("BY", by_pattern))
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("SORT_RO", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("SORT_RO", "offset", limit[0]))
             _args.append(_enc.integer("SORT_RO", "count", limit[1]))

@@ -76,7 +76,11 @@ class GeoCommands(CommandsBase[StrT]):
         if change:
             _args.append("CH")
         _s1 = _enc.items("GEOADD", "data", data)
+        if not _s1:
+            raise ValueError("GEOADD: data must not be empty")
         for _x2 in _s1:
+            if _x2.__class__ is not tuple or len(_x2) != 3:
+                _enc.fixed("GEOADD", "data item", _x2, "(longitude, latitude, member)")
             _args.append(_enc.double("GEOADD", "longitude", _x2[0]))
             _args.append(_enc.double("GEOADD", "latitude", _x2[1]))
             _args.append(_x2[2])
@@ -455,6 +459,8 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
+            if count_block.__class__ is not GeoradiusCountBlock:
+                _enc.instance("GEORADIUS", "count_block", count_block, GeoradiusCountBlock)
             _args.extend(("COUNT", _enc.integer("GEORADIUS", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -712,6 +718,8 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
+            if count_block.__class__ is not GeoradiusRoCountBlock:
+                _enc.instance("GEORADIUS_RO", "count_block", count_block, GeoradiusRoCountBlock)
             _args.extend(("COUNT", _enc.integer("GEORADIUS_RO", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -1013,6 +1021,10 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
+            if count_block.__class__ is not GeoradiusbymemberCountBlock:
+                _enc.instance(
+                    "GEORADIUSBYMEMBER", "count_block", count_block, GeoradiusbymemberCountBlock
+                )
             _args.extend(("COUNT", _enc.integer("GEORADIUSBYMEMBER", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -1265,6 +1277,13 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
+            if count_block.__class__ is not GeoradiusbymemberRoCountBlock:
+                _enc.instance(
+                    "GEORADIUSBYMEMBER_RO",
+                    "count_block",
+                    count_block,
+                    GeoradiusbymemberRoCountBlock,
+                )
             _args.extend(
                 ("COUNT", _enc.integer("GEORADIUSBYMEMBER_RO", "count", count_block.count))
             )
@@ -1521,19 +1540,27 @@ class GeoCommands(CommandsBase[StrT]):
         if member is not None:
             _args.extend(("FROMMEMBER", member))
         if fromlonlat is not None:
+            if fromlonlat.__class__ is not tuple or len(fromlonlat) != 2:
+                _enc.fixed("GEOSEARCH", "fromlonlat", fromlonlat, "(longitude, latitude)")
             _args.append("FROMLONLAT")
             _args.append(_enc.double("GEOSEARCH", "longitude", fromlonlat[0]))
             _args.append(_enc.double("GEOSEARCH", "latitude", fromlonlat[1]))
         if circle is not None:
+            if circle.__class__ is not tuple or len(circle) != 2:
+                _enc.fixed("GEOSEARCH", "circle", circle, "(radius, unit)")
             _args.extend(("BYRADIUS", _enc.double("GEOSEARCH", "radius", circle[0])))
             _args.append(_enc.choice("GEOSEARCH", "unit", circle[1], ("M", "KM", "FT", "MI")))
         if box is not None:
+            if box.__class__ is not tuple or len(box) != 3:
+                _enc.fixed("GEOSEARCH", "box", box, "(width, height, unit)")
             _args.extend(("BYBOX", _enc.double("GEOSEARCH", "width", box[0])))
             _args.append(_enc.double("GEOSEARCH", "height", box[1]))
             _args.append(_enc.choice("GEOSEARCH", "unit", box[2], ("M", "KM", "FT", "MI")))
         if order is not None:
             _args.append(_enc.choice("GEOSEARCH", "order", order, ("ASC", "DESC")))
         if count_block is not None:
+            if count_block.__class__ is not GeosearchCountBlock:
+                _enc.instance("GEOSEARCH", "count_block", count_block, GeosearchCountBlock)
             _args.extend(("COUNT", _enc.integer("GEOSEARCH", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -1630,19 +1657,29 @@ class GeoCommands(CommandsBase[StrT]):
         if member is not None:
             _args.extend(("FROMMEMBER", member))
         if fromlonlat is not None:
+            if fromlonlat.__class__ is not tuple or len(fromlonlat) != 2:
+                _enc.fixed("GEOSEARCHSTORE", "fromlonlat", fromlonlat, "(longitude, latitude)")
             _args.append("FROMLONLAT")
             _args.append(_enc.double("GEOSEARCHSTORE", "longitude", fromlonlat[0]))
             _args.append(_enc.double("GEOSEARCHSTORE", "latitude", fromlonlat[1]))
         if circle is not None:
+            if circle.__class__ is not tuple or len(circle) != 2:
+                _enc.fixed("GEOSEARCHSTORE", "circle", circle, "(radius, unit)")
             _args.extend(("BYRADIUS", _enc.double("GEOSEARCHSTORE", "radius", circle[0])))
             _args.append(_enc.choice("GEOSEARCHSTORE", "unit", circle[1], ("M", "KM", "FT", "MI")))
         if box is not None:
+            if box.__class__ is not tuple or len(box) != 3:
+                _enc.fixed("GEOSEARCHSTORE", "box", box, "(width, height, unit)")
             _args.extend(("BYBOX", _enc.double("GEOSEARCHSTORE", "width", box[0])))
             _args.append(_enc.double("GEOSEARCHSTORE", "height", box[1]))
             _args.append(_enc.choice("GEOSEARCHSTORE", "unit", box[2], ("M", "KM", "FT", "MI")))
         if order is not None:
             _args.append(_enc.choice("GEOSEARCHSTORE", "order", order, ("ASC", "DESC")))
         if count_block is not None:
+            if count_block.__class__ is not GeosearchstoreCountBlock:
+                _enc.instance(
+                    "GEOSEARCHSTORE", "count_block", count_block, GeosearchstoreCountBlock
+                )
             _args.extend(("COUNT", _enc.integer("GEOSEARCHSTORE", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")

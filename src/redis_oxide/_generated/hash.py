@@ -105,6 +105,8 @@ class HashCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("HEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
         _s1 = _enc.items("HEXPIRE", "field", fields)
+        if not _s1:
+            raise ValueError("HEXPIRE: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HEXPIRE, tuple(_args), None)
@@ -149,6 +151,8 @@ class HashCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("HEXPIREAT", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
         _s1 = _enc.items("HEXPIREAT", "field", fields)
+        if not _s1:
+            raise ValueError("HEXPIREAT: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HEXPIREAT, tuple(_args), None)
@@ -176,6 +180,8 @@ class HashCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["HEXPIRETIME", key]
         _args.append("FIELDS")
         _s1 = _enc.items("HEXPIRETIME", "field", fields)
+        if not _s1:
+            raise ValueError("HEXPIRETIME: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HEXPIRETIME, tuple(_args), None)
@@ -385,6 +391,8 @@ class HashCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["HPERSIST", key]
         _args.append("FIELDS")
         _s1 = _enc.items("HPERSIST", "field", fields)
+        if not _s1:
+            raise ValueError("HPERSIST: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HPERSIST, tuple(_args), None)
@@ -429,6 +437,8 @@ class HashCommands(CommandsBase[StrT]):
             _args.append(_enc.choice("HPEXPIRE", "condition", condition, ("NX", "XX", "GT", "LT")))
         _args.append("FIELDS")
         _s1 = _enc.items("HPEXPIRE", "field", fields)
+        if not _s1:
+            raise ValueError("HPEXPIRE: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HPEXPIRE, tuple(_args), None)
@@ -475,6 +485,8 @@ class HashCommands(CommandsBase[StrT]):
             )
         _args.append("FIELDS")
         _s1 = _enc.items("HPEXPIREAT", "field", fields)
+        if not _s1:
+            raise ValueError("HPEXPIREAT: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HPEXPIREAT, tuple(_args), None)
@@ -502,6 +514,8 @@ class HashCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["HPEXPIRETIME", key]
         _args.append("FIELDS")
         _s1 = _enc.items("HPEXPIRETIME", "field", fields)
+        if not _s1:
+            raise ValueError("HPEXPIRETIME: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HPEXPIRETIME, tuple(_args), None)
@@ -529,6 +543,8 @@ class HashCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["HPTTL", key]
         _args.append("FIELDS")
         _s1 = _enc.items("HPTTL", "field", fields)
+        if not _s1:
+            raise ValueError("HPTTL: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HPTTL, tuple(_args), None)
@@ -773,6 +789,8 @@ class HashCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["HTTL", key]
         _args.append("FIELDS")
         _s1 = _enc.items("HTTL", "field", fields)
+        if not _s1:
+            raise ValueError("HTTL: fields must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         return self._execute(_m.HTTL, tuple(_args), None)

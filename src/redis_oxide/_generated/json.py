@@ -434,6 +434,8 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         _args: list[ArgT] = ["JSON.MGET"]
         _s1 = _enc.items("JSON.MGET", "keys", keys)
+        if not _s1:
+            raise ValueError("JSON.MGET: keys must not be empty")
         _args.extend(_s1)
         _args.append(path)
         return self._execute(_m.JSON_MGET, tuple(_args), _rp.parse_array_opt_json)
@@ -459,7 +461,11 @@ class JsonCommands(NamespaceBase[StrT]):
         """
         _args: list[ArgT] = ["JSON.MSET"]
         _s1 = _enc.items("JSON.MSET", "triplet", triplet)
+        if not _s1:
+            raise ValueError("JSON.MSET: triplet must not be empty")
         for _x2 in _s1:
+            if _x2.__class__ is not tuple or len(_x2) != 3:
+                _enc.fixed("JSON.MSET", "triplet item", _x2, "(key, path, value)")
             _args.append(_x2[0])
             _args.append(_x2[1])
             _args.append(_j.encode("JSON.MSET", "value", _x2[2]))

@@ -92,6 +92,8 @@ class ListCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BLMPOP", _enc.seconds_float("BLMPOP", "timeout", timeout)]
         _s1 = _enc.items("BLMPOP", "key", key)
+        if not _s1:
+            raise ValueError("BLMPOP: key must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("BLMPOP", "where", where, ("LEFT", "RIGHT")))
@@ -127,6 +129,8 @@ class ListCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BLPOP"]
         _s1 = _enc.items("BLPOP", "key", key)
+        if not _s1:
+            raise ValueError("BLPOP: key must not be empty")
         _args.extend(_s1)
         _args.append(_enc.seconds_float("BLPOP", "timeout", timeout))
         return self._execute(_m.BLPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
@@ -157,6 +161,8 @@ class ListCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BRPOP"]
         _s1 = _enc.items("BRPOP", "key", key)
+        if not _s1:
+            raise ValueError("BRPOP: key must not be empty")
         _args.extend(_s1)
         _args.append(_enc.seconds_float("BRPOP", "timeout", timeout))
         return self._execute(_m.BRPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
@@ -334,6 +340,8 @@ class ListCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["LMPOP"]
         _s1 = _enc.items("LMPOP", "key", key)
+        if not _s1:
+            raise ValueError("LMPOP: key must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("LMPOP", "where", where, ("LEFT", "RIGHT")))

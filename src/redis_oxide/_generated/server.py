@@ -713,12 +713,17 @@ class ServerCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.DBSIZE, ("DBSIZE",), None)
 
-    def debug(self) -> Awaitable[Reply]:
+    def debug(self, subcommand: ValueT, *arguments: ValueT) -> Awaitable[Reply]:
         """A container for debugging commands.
 
         Time complexity: Depends on subcommand.
         Available since Redis 1.0.0.
         ACL categories: @admin, @slow, @dangerous.
+
+        Args:
+            subcommand: ``subcommand`` (string).
+            arguments: ``arguments [arguments ...]`` (string). Optional; each item is sent as
+                ``<arguments>``.
 
         Returns:
             An awaitable of a reply value, typed ``Reply``.
@@ -727,7 +732,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.DEBUG, ("DEBUG",), None)
+        return self._execute(_m.DEBUG, ("DEBUG", subcommand, *arguments), None)
 
     def failover(
         self,
@@ -761,6 +766,8 @@ class ServerCommands(CommandsBase[StrT]):
             return self._execute(_m.FAILOVER, ("FAILOVER",), bool)
         _args: list[ArgT] = ["FAILOVER"]
         if target is not None:
+            if target.__class__ is not FailoverTarget:
+                _enc.instance("FAILOVER", "target", target, FailoverTarget)
             _args.append("TO")
             _args.append(target.host)
             _args.append(_enc.integer("FAILOVER", "port", target.port))
@@ -1240,6 +1247,8 @@ class ServerCommands(CommandsBase[StrT]):
             _s1 = _enc.items("MODULE LOADEX", "configs", configs)
             for _x2 in _s1:
                 _args.append("CONFIG")
+                if _x2.__class__ is not tuple or len(_x2) != 2:
+                    _enc.fixed("MODULE LOADEX", "configs item", _x2, "(name, value)")
                 _args.append(_x2[0])
                 _args.append(_x2[1])
         if args is not None:
@@ -1295,6 +1304,8 @@ class ServerCommands(CommandsBase[StrT]):
             _enc.exactly_one("REPLICAOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["REPLICAOF"]
         if host_port is not None:
+            if host_port.__class__ is not tuple or len(host_port) != 2:
+                _enc.fixed("REPLICAOF", "host_port", host_port, "(host, port)")
             _args.append(host_port[0])
             _args.append(_enc.integer("REPLICAOF", "port", host_port[1]))
         if no_one:
@@ -1476,6 +1487,8 @@ class ServerCommands(CommandsBase[StrT]):
             _enc.exactly_one("SLAVEOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["SLAVEOF"]
         if host_port is not None:
+            if host_port.__class__ is not tuple or len(host_port) != 2:
+                _enc.fixed("SLAVEOF", "host_port", host_port, "(host, port)")
             _args.append(host_port[0])
             _args.append(_enc.integer("SLAVEOF", "port", host_port[1]))
         if no_one:

@@ -153,6 +153,8 @@ class SetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("SINTERCARD takes at least one key")
         _args: list[ArgT] = ["SINTERCARD"]
         _args.append(len(key))
         _args.extend(key)

@@ -57,6 +57,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BZMPOP", _enc.seconds_float("BZMPOP", "timeout", timeout)]
         _s1 = _enc.items("BZMPOP", "key", key)
+        if not _s1:
+            raise ValueError("BZMPOP: key must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("BZMPOP", "where", where, ("MIN", "MAX")))
@@ -96,6 +98,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BZPOPMAX"]
         _s1 = _enc.items("BZPOPMAX", "key", key)
+        if not _s1:
+            raise ValueError("BZPOPMAX: key must not be empty")
         _args.extend(_s1)
         _args.append(_enc.seconds_float("BZPOPMAX", "timeout", timeout))
         return self._execute(_m.BZPOPMAX, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
@@ -128,6 +132,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["BZPOPMIN"]
         _s1 = _enc.items("BZPOPMIN", "key", key)
+        if not _s1:
+            raise ValueError("BZPOPMIN: key must not be empty")
         _args.extend(_s1)
         _args.append(_enc.seconds_float("BZPOPMIN", "timeout", timeout))
         return self._execute(_m.BZPOPMIN, tuple(_args), _rp.parse_opt_tuple3_bulk_bulk_double)
@@ -306,6 +312,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZDIFF takes at least one key")
         _args: list[ArgT] = ["ZDIFF"]
         _args.append(len(key))
         _args.extend(key)
@@ -335,6 +343,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZDIFFSTORE takes at least one key")
         _args: list[ArgT] = ["ZDIFFSTORE", destination]
         _args.append(len(key))
         _args.extend(key)
@@ -421,6 +431,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZINTER takes at least one key")
         _args: list[ArgT] = ["ZINTER"]
         _args.append(len(key))
         _args.extend(key)
@@ -462,6 +474,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZINTERCARD takes at least one key")
         _args: list[ArgT] = ["ZINTERCARD"]
         _args.append(len(key))
         _args.extend(key)
@@ -502,6 +516,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZINTERSTORE takes at least one key")
         _args: list[ArgT] = ["ZINTERSTORE", destination]
         _args.append(len(key))
         _args.extend(key)
@@ -570,6 +586,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         _args: list[ArgT] = ["ZMPOP"]
         _s1 = _enc.items("ZMPOP", "key", key)
+        if not _s1:
+            raise ValueError("ZMPOP: key must not be empty")
         _args.append(len(_s1))
         _args.extend(_s1)
         _args.append(_enc.choice("ZMPOP", "where", where, ("MIN", "MAX")))
@@ -808,6 +826,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if rev:
             _args.append("REV")
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("ZRANGE", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("ZRANGE", "offset", limit[0]))
             _args.append(_enc.integer("ZRANGE", "count", limit[1]))
@@ -851,6 +871,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if limit is None:
             return self._execute(_m.ZRANGEBYLEX, ("ZRANGEBYLEX", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYLEX", key, min, max]
+        if limit.__class__ is not tuple or len(limit) != 2:
+            _enc.fixed("ZRANGEBYLEX", "limit", limit, "(offset, count)")
         _args.append("LIMIT")
         _args.append(_enc.integer("ZRANGEBYLEX", "offset", limit[0]))
         _args.append(_enc.integer("ZRANGEBYLEX", "count", limit[1]))
@@ -937,6 +959,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("ZRANGEBYSCORE", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("ZRANGEBYSCORE", "offset", limit[0]))
             _args.append(_enc.integer("ZRANGEBYSCORE", "count", limit[1]))
@@ -987,6 +1011,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if rev:
             _args.append("REV")
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("ZRANGESTORE", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("ZRANGESTORE", "offset", limit[0]))
             _args.append(_enc.integer("ZRANGESTORE", "count", limit[1]))
@@ -1228,6 +1254,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if limit is None:
             return self._execute(_m.ZREVRANGEBYLEX, ("ZREVRANGEBYLEX", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYLEX", key, max, min]
+        if limit.__class__ is not tuple or len(limit) != 2:
+            _enc.fixed("ZREVRANGEBYLEX", "limit", limit, "(offset, count)")
         _args.append("LIMIT")
         _args.append(_enc.integer("ZREVRANGEBYLEX", "offset", limit[0]))
         _args.append(_enc.integer("ZREVRANGEBYLEX", "count", limit[1]))
@@ -1313,6 +1341,8 @@ class SortedSetCommands(CommandsBase[StrT]):
         if withscores:
             _args.append("WITHSCORES")
         if limit is not None:
+            if limit.__class__ is not tuple or len(limit) != 2:
+                _enc.fixed("ZREVRANGEBYSCORE", "limit", limit, "(offset, count)")
             _args.append("LIMIT")
             _args.append(_enc.integer("ZREVRANGEBYSCORE", "offset", limit[0]))
             _args.append(_enc.integer("ZREVRANGEBYSCORE", "count", limit[1]))
@@ -1485,6 +1515,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZUNION takes at least one key")
         _args: list[ArgT] = ["ZUNION"]
         _args.append(len(key))
         _args.extend(key)
@@ -1536,6 +1568,8 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not key:
+            raise TypeError("ZUNIONSTORE takes at least one key")
         _args: list[ArgT] = ["ZUNIONSTORE", destination]
         _args.append(len(key))
         _args.extend(key)

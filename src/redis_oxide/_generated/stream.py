@@ -104,6 +104,8 @@ class StreamCommands(CommandsBase[StrT]):
         if nomkstream:
             _args.append("NOMKSTREAM")
         if trim is not None:
+            if trim.__class__ is not XaddTrim:
+                _enc.instance("XADD", "trim", trim, XaddTrim)
             _args.append(_enc.choice("XADD", "strategy", trim.strategy, ("MAXLEN", "MINID")))
             if trim.operator is not None:
                 _args.append(_enc.choice("XADD", "operator", trim.operator, ("=", "~")))
@@ -626,6 +628,8 @@ class StreamCommands(CommandsBase[StrT]):
         if full_block is None:
             return self._execute(_m.XINFO_STREAM, ("XINFO", "STREAM", key), _rp.parse_xinfo_stream)
         _args: list[ArgT] = ["XINFO", "STREAM", key]
+        if full_block.__class__ is not XinfoStreamFullBlock:
+            _enc.instance("XINFO STREAM", "full_block", full_block, XinfoStreamFullBlock)
         _args.append("FULL")
         if full_block.count is not None:
             _args.extend(("COUNT", _enc.integer("XINFO STREAM", "count", full_block.count)))
@@ -699,6 +703,8 @@ class StreamCommands(CommandsBase[StrT]):
         if filters is None:
             return self._execute(_m.XPENDING, ("XPENDING", key, group), _rp.parse_xpending_summary)
         _args: list[ArgT] = ["XPENDING", key, group]
+        if filters.__class__ is not XpendingFilters:
+            _enc.instance("XPENDING", "filters", filters, XpendingFilters)
         if filters.min_idle_time is not None:
             _args.extend(("IDLE", _enc.integer("XPENDING", "min_idle_time", filters.min_idle_time)))
         _args.append(filters.start)
@@ -834,6 +840,8 @@ class StreamCommands(CommandsBase[StrT]):
         if not streams:
             raise ValueError("XREADGROUP: streams must not be empty")
         _args: list[ArgT] = ["XREADGROUP"]
+        if group_block.__class__ is not tuple or len(group_block) != 2:
+            _enc.fixed("XREADGROUP", "group_block", group_block, "(group, consumer)")
         _args.append("GROUP")
         _args.append(group_block[0])
         _args.append(group_block[1])
@@ -964,6 +972,8 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         _args: list[ArgT] = ["XTRIM", key]
+        if trim.__class__ is not XtrimTrim:
+            _enc.instance("XTRIM", "trim", trim, XtrimTrim)
         _args.append(_enc.choice("XTRIM", "strategy", trim.strategy, ("MAXLEN", "MINID")))
         if trim.operator is not None:
             _args.append(_enc.choice("XTRIM", "operator", trim.operator, ("=", "~")))

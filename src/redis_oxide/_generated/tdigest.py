@@ -226,6 +226,8 @@ class TdigestCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if not source_keys:
+            raise TypeError("TDIGEST.MERGE takes at least one source-keys")
         _args: list[ArgT] = ["TDIGEST.MERGE", destination_key]
         _args.append(len(source_keys))
         _args.extend(source_keys)

@@ -214,6 +214,8 @@ class TopkCommands(NamespaceBase[StrT]):
         if params is None:
             return self._execute(_m.TOPK_RESERVE, ("TOPK.RESERVE", key, topk), bool)
         _args: list[ArgT] = ["TOPK.RESERVE", key, topk]
+        if params.__class__ is not tuple or len(params) != 3:
+            _enc.fixed("TOPK.RESERVE", "params", params, "(width, depth, decay)")
         _args.append(_enc.integer("TOPK.RESERVE", "width", params[0]))
         _args.append(_enc.integer("TOPK.RESERVE", "depth", params[1]))
         _args.append(_enc.double("TOPK.RESERVE", "decay", params[2]))

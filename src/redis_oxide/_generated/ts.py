@@ -9,6 +9,7 @@ from functools import partial as _partial
 from typing import Literal
 
 from redis_oxide._command import ArgT, KeyT, ValueT
+from redis_oxide._exceptions import ServerError
 
 from . import _encode as _enc
 from . import _meta as _m
@@ -147,6 +148,10 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         if ignore is not None:
+            if ignore.__class__ is not tuple or len(ignore) != 2:
+                _enc.fixed(
+                    "TS.ADD", "ignore", ignore, "(ignore_max_time_diff, ignore_max_val_diff)"
+                )
             _args.append("IGNORE")
             _args.append(_enc.integer("TS.ADD", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.ADD", "ignore_max_val_diff", ignore[1]))
@@ -229,6 +234,10 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         if ignore is not None:
+            if ignore.__class__ is not tuple or len(ignore) != 2:
+                _enc.fixed(
+                    "TS.ALTER", "ignore", ignore, "(ignore_max_time_diff, ignore_max_val_diff)"
+                )
             _args.append("IGNORE")
             _args.append(_enc.integer("TS.ALTER", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.ALTER", "ignore_max_val_diff", ignore[1]))
@@ -322,6 +331,10 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         if ignore is not None:
+            if ignore.__class__ is not tuple or len(ignore) != 2:
+                _enc.fixed(
+                    "TS.CREATE", "ignore", ignore, "(ignore_max_time_diff, ignore_max_val_diff)"
+                )
             _args.append("IGNORE")
             _args.append(_enc.integer("TS.CREATE", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.CREATE", "ignore_max_val_diff", ignore[1]))
@@ -492,6 +505,10 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         if ignore is not None:
+            if ignore.__class__ is not tuple or len(ignore) != 2:
+                _enc.fixed(
+                    "TS.DECRBY", "ignore", ignore, "(ignore_max_time_diff, ignore_max_val_diff)"
+                )
             _args.append("IGNORE")
             _args.append(_enc.integer("TS.DECRBY", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.DECRBY", "ignore_max_val_diff", ignore[1]))
@@ -665,6 +682,10 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         if ignore is not None:
+            if ignore.__class__ is not tuple or len(ignore) != 2:
+                _enc.fixed(
+                    "TS.INCRBY", "ignore", ignore, "(ignore_max_time_diff, ignore_max_val_diff)"
+                )
             _args.append("IGNORE")
             _args.append(_enc.integer("TS.INCRBY", "ignore_max_time_diff", ignore[0]))
             _args.append(_enc.double("TS.INCRBY", "ignore_max_val_diff", ignore[1]))
@@ -703,7 +724,9 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("DEBUG")
         return self._execute(_m.TS_INFO, tuple(_args), _rp.parse_info_time_series_info)
 
-    def madd(self, samples: Iterable[tuple[KeyT, ValueT, float]]) -> Awaitable[list[int]]:
+    def madd(
+        self, samples: Iterable[tuple[KeyT, ValueT, float]]
+    ) -> Awaitable[list[int | ServerError]]:
         """Appends samples to several time series.
 
         Time complexity: O(N*M), N being the number of samples and M the number of compaction rules
@@ -716,7 +739,8 @@ class TsCommands(NamespaceBase[StrT]):
                 ``<key> <timestamp> <value>``.
 
         Returns:
-            An awaitable of a list of integers, typed ``list[int]``.
+            An awaitable of a list of integers or per-item errors (``ServerError``), typed
+                ``list[int | ServerError]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -724,7 +748,11 @@ class TsCommands(NamespaceBase[StrT]):
         """
         _args: list[ArgT] = ["TS.MADD"]
         _s1 = _enc.items("TS.MADD", "samples", samples)
+        if not _s1:
+            raise ValueError("TS.MADD: samples must not be empty")
         for _x2 in _s1:
+            if _x2.__class__ is not tuple or len(_x2) != 3:
+                _enc.fixed("TS.MADD", "samples item", _x2, "(key, timestamp, value)")
             _args.append(_x2[0])
             _args.append(_x2[1])
             _args.append(_enc.double("TS.MADD", "value", _x2[2]))
@@ -775,6 +803,8 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("WITHLABELS")
         if selected_labels is not None:
             _s1 = _enc.items("TS.MGET", "selected_labels", selected_labels)
+            if not _s1:
+                raise ValueError("TS.MGET: selected_labels must not be empty")
             if _s1:
                 _args.append("SELECTED_LABELS")
             _args.extend(_s1)
@@ -860,6 +890,8 @@ class TsCommands(NamespaceBase[StrT]):
                     _x2 = _enc.integer("TS.MRANGE", "filter_by_ts", _x2)
                 _args.append(_x2)
         if filter_by_value is not None:
+            if filter_by_value.__class__ is not tuple or len(filter_by_value) != 2:
+                _enc.fixed("TS.MRANGE", "filter_by_value", filter_by_value, "(min, max)")
             _args.append("FILTER_BY_VALUE")
             _args.append(_enc.double("TS.MRANGE", "min", filter_by_value[0]))
             _args.append(_enc.double("TS.MRANGE", "max", filter_by_value[1]))
@@ -867,6 +899,8 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("WITHLABELS")
         if selected_labels is not None:
             _s3 = _enc.items("TS.MRANGE", "selected_labels", selected_labels)
+            if not _s3:
+                raise ValueError("TS.MRANGE: selected_labels must not be empty")
             if _s3:
                 _args.append("SELECTED_LABELS")
             _args.extend(_s3)
@@ -875,6 +909,8 @@ class TsCommands(NamespaceBase[StrT]):
                 count = _enc.integer("TS.MRANGE", "count", count)
             _args.extend(("COUNT", count))
         if aggregation is not None:
+            if aggregation.__class__ is not TsMrangeAggregation:
+                _enc.instance("TS.MRANGE", "aggregation", aggregation, TsMrangeAggregation)
             if aggregation.align is not None:
                 _args.extend(("ALIGN", aggregation.align))
             _args.extend(
@@ -912,6 +948,8 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("FILTER")
         _args.extend(_s4)
         if groupby is not None:
+            if groupby.__class__ is not tuple or len(groupby) != 2:
+                _enc.fixed("TS.MRANGE", "groupby", groupby, "(label, reducer)")
             _args.append("GROUPBY")
             _args.append(groupby[0])
             _args.extend(
@@ -1020,6 +1058,8 @@ class TsCommands(NamespaceBase[StrT]):
                     _x2 = _enc.integer("TS.MREVRANGE", "filter_by_ts", _x2)
                 _args.append(_x2)
         if filter_by_value is not None:
+            if filter_by_value.__class__ is not tuple or len(filter_by_value) != 2:
+                _enc.fixed("TS.MREVRANGE", "filter_by_value", filter_by_value, "(min, max)")
             _args.append("FILTER_BY_VALUE")
             _args.append(_enc.double("TS.MREVRANGE", "min", filter_by_value[0]))
             _args.append(_enc.double("TS.MREVRANGE", "max", filter_by_value[1]))
@@ -1027,6 +1067,8 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("WITHLABELS")
         if selected_labels is not None:
             _s3 = _enc.items("TS.MREVRANGE", "selected_labels", selected_labels)
+            if not _s3:
+                raise ValueError("TS.MREVRANGE: selected_labels must not be empty")
             if _s3:
                 _args.append("SELECTED_LABELS")
             _args.extend(_s3)
@@ -1035,6 +1077,8 @@ class TsCommands(NamespaceBase[StrT]):
                 count = _enc.integer("TS.MREVRANGE", "count", count)
             _args.extend(("COUNT", count))
         if aggregation is not None:
+            if aggregation.__class__ is not TsMrevrangeAggregation:
+                _enc.instance("TS.MREVRANGE", "aggregation", aggregation, TsMrevrangeAggregation)
             if aggregation.align is not None:
                 _args.extend(("ALIGN", aggregation.align))
             _args.extend(
@@ -1074,6 +1118,8 @@ class TsCommands(NamespaceBase[StrT]):
             _args.append("FILTER")
         _args.extend(_s4)
         if groupby is not None:
+            if groupby.__class__ is not tuple or len(groupby) != 2:
+                _enc.fixed("TS.MREVRANGE", "groupby", groupby, "(label, reducer)")
             _args.append("GROUPBY")
             _args.append(groupby[0])
             _args.extend(
@@ -1194,6 +1240,8 @@ class TsCommands(NamespaceBase[StrT]):
                     _x2 = _enc.integer("TS.RANGE", "filter_by_ts", _x2)
                 _args.append(_x2)
         if filter_by_value is not None:
+            if filter_by_value.__class__ is not tuple or len(filter_by_value) != 2:
+                _enc.fixed("TS.RANGE", "filter_by_value", filter_by_value, "(min, max)")
             _args.append("FILTER_BY_VALUE")
             _args.append(_enc.double("TS.RANGE", "min", filter_by_value[0]))
             _args.append(_enc.double("TS.RANGE", "max", filter_by_value[1]))
@@ -1202,6 +1250,8 @@ class TsCommands(NamespaceBase[StrT]):
                 count = _enc.integer("TS.RANGE", "count", count)
             _args.extend(("COUNT", count))
         if aggregation is not None:
+            if aggregation.__class__ is not TsRangeAggregation:
+                _enc.instance("TS.RANGE", "aggregation", aggregation, TsRangeAggregation)
             if aggregation.align is not None:
                 _args.extend(("ALIGN", aggregation.align))
             _args.extend(
@@ -1303,6 +1353,8 @@ class TsCommands(NamespaceBase[StrT]):
                     _x2 = _enc.integer("TS.REVRANGE", "filter_by_ts", _x2)
                 _args.append(_x2)
         if filter_by_value is not None:
+            if filter_by_value.__class__ is not tuple or len(filter_by_value) != 2:
+                _enc.fixed("TS.REVRANGE", "filter_by_value", filter_by_value, "(min, max)")
             _args.append("FILTER_BY_VALUE")
             _args.append(_enc.double("TS.REVRANGE", "min", filter_by_value[0]))
             _args.append(_enc.double("TS.REVRANGE", "max", filter_by_value[1]))
@@ -1311,6 +1363,8 @@ class TsCommands(NamespaceBase[StrT]):
                 count = _enc.integer("TS.REVRANGE", "count", count)
             _args.extend(("COUNT", count))
         if aggregation is not None:
+            if aggregation.__class__ is not TsRevrangeAggregation:
+                _enc.instance("TS.REVRANGE", "aggregation", aggregation, TsRevrangeAggregation)
             if aggregation.align is not None:
                 _args.extend(("ALIGN", aggregation.align))
             _args.extend(
