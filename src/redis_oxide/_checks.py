@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["checked_count", "checked_seconds"]
+from redis_oxide._retry import Retry
+
+__all__ = [
+    "checked_client_name",
+    "checked_count",
+    "checked_host",
+    "checked_port",
+    "checked_retry",
+    "checked_seconds",
+]
 
 
 def checked_seconds(
@@ -46,4 +55,51 @@ def checked_count(name: str, value: object, least: int) -> int:
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if value < least:
         raise ValueError(f"{name} must be at least {least}, not {value}")
+    return value
+
+
+def checked_port(value: object) -> int:
+    """Return a TCP port (1 to 65535), or raise ``TypeError``/``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"port must be an int, not {type(value).__name__}")
+    if not 1 <= value <= 65535:
+        raise ValueError(f"port must be between 1 and 65535, not {value}")
+    return value
+
+
+def checked_host(value: object) -> str:
+    """Return a host name or address (non-empty, no whitespace), or raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"host must be a str (a host name or address), not {type(value).__name__}")
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"host must be a host name or address without spaces, not {value!r}")
+    return value
+
+
+def checked_client_name(value: object) -> str | None:
+    """Return a connection name the server accepts (None: no name), or raise.
+
+    ``CLIENT SETNAME`` refuses spaces, newlines and anything outside ``'!'`` to ``'~'``; a
+    name refused there would make every connect fail.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"client_name must be a str (or None), not {type(value).__name__}")
+    if not all("!" <= c <= "~" for c in value):
+        raise ValueError(
+            f"client_name {value!r} has characters the server refuses: use printable ASCII "
+            "without spaces or newlines ('!' to '~'), e.g. 'billing-worker-1'"
+        )
+    return value
+
+
+def checked_retry(name: str, value: object) -> Retry:
+    """Return a ``Retry``, or raise ``TypeError`` saying what to pass instead."""
+    if not isinstance(value, Retry):
+        given = "None" if value is None else type(value).__name__
+        raise TypeError(
+            f"{name} must be a Retry, not {given}: pass Retry(attempts=1) for no retries, "
+            "or leave it out for the default Retry()"
+        )
     return value

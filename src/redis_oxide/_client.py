@@ -29,7 +29,7 @@ from typing import Any, Generic, Literal, Unpack, overload
 
 from redis_oxide._cache import Cache, CachingExecutor
 from redis_oxide._cache_setup import with_cache
-from redis_oxide._checks import checked_seconds
+from redis_oxide._checks import checked_host, checked_port, checked_seconds
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
@@ -74,8 +74,8 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             process-wide default).
 
     Raises:
-        ValueError: An option has an invalid value.
-        TypeError: An unknown option was given.
+        ValueError: An option has an invalid value (a port outside 1-65535, an empty host).
+        TypeError: An unknown option was given, or a value has the wrong type.
         ImportError: ``telemetry`` is on and ``opentelemetry-api`` is not installed.
     """
 
@@ -110,7 +110,12 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         decode_responses: bool = False,
         **options: Unpack[ClientOptions],
     ) -> None:
-        config = build_config(host, port, decode_responses=decode_responses, options=options)
+        config = build_config(
+            checked_host(host),
+            checked_port(port),
+            decode_responses=decode_responses,
+            options=options,
+        )
         self._setup(config, FixedConnector(config.connection), None)
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
@@ -316,7 +321,11 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
 
         From the call on, a new command raises ``ConnectionClosedError``; commands already
         sent (or waiting for a connection) get up to ``grace`` seconds, then the rest is
-        aborted. On a ``with_options`` view it does nothing; a second call is harmless.
+        aborted (their callers get ``ConnectionClosedError``, whose ``may_have_executed``
+        says whether the command had been sent). On a ``with_options`` view it does nothing.
+        Cancelling the call does not stop the close: it goes on in the background and ends
+        every connection when ``grace`` runs out. A second call waits for the close under
+        way, aborting what is left when its own ``grace`` runs out first.
 
         Args:
             grace: Seconds commands in flight may take (default 5); 0 aborts them at once,
@@ -327,10 +336,10 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         """
         if grace is not None and grace < 0:
             raise ValueError(f"grace must be >= 0 or None, got {grace!r}")
-        if self._is_view or self._closed:
+        if self._is_view:
             return
         self._closed = True
-        await self._server.aclose(grace)
+        await self._server.aclose(grace)  # idempotent: a later call finishes a cancelled one
 
     async def __aenter__(self) -> Redis[StrT]:
         return self

@@ -2,8 +2,8 @@
 
 Rules this module keeps:
 
-- Every option is validated here, before any connection exists: an unknown option is a
-  ``TypeError``, a bad value a ``ValueError``.
+- Every option is validated here, before any connection exists: an unknown option or a
+  value of the wrong type is a ``TypeError``, a bad value a ``ValueError``.
 - Every default lives here, with its reason; clients of every topology (one server, cluster
   nodes, Sentinel-resolved servers) build their configuration and their strategies through
   these functions, so an option means the same everywhere.
@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_setup import caching_executor
-from redis_oxide._checks import checked_count, checked_seconds
+from redis_oxide._checks import (
+    checked_client_name,
+    checked_count,
+    checked_retry,
+    checked_seconds,
+)
 from redis_oxide._client_options import ClientOptions, StrategyName, checked_text_codec
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._executor import Reroute, ServerExecutor
@@ -34,6 +39,8 @@ _DEFAULT_MAX_CONNECTIONS = 10
 # A caller waiting this long for a pooled connection is better told the pool is too small;
 # redis-py's BlockingConnectionPool waits 20 s.
 _DEFAULT_POOL_TIMEOUT = 10.0
+# Retry's own defaults, with their reasoning there.
+_DEFAULT_RETRY = Retry()
 # ConnectionConfig's own default, with its reasoning there.
 _DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -80,7 +87,7 @@ def build_config(
         The configuration.
 
     Raises:
-        TypeError: An option is unknown.
+        TypeError: An option is unknown, or has the wrong type.
         ValueError: An option has an invalid value.
         ImportError: Telemetry is on and ``opentelemetry-api`` is not installed.
     """
@@ -114,7 +121,7 @@ def build_config(
         password=options.get("password"),
         db=checked_count("db", options.get("db", 0), 0),
         protocol=protocol,
-        client_name=options.get("client_name"),
+        client_name=checked_client_name(options.get("client_name")),
         encoding=encoding if decode_responses else None,
         encoding_errors=encoding_errors,
         connect_timeout=checked_seconds(
@@ -123,7 +130,7 @@ def build_config(
     )
     return ClientConfig(
         connection=connection,
-        retry=options.get("retry", Retry()),
+        retry=checked_retry("retry", options.get("retry", _DEFAULT_RETRY)),
         command_timeout=checked_seconds("command_timeout", options.get("command_timeout")),
         strategy=strategy,
         max_connections=max_connections,

@@ -375,11 +375,14 @@ def unanswered_error(
         on_purpose: The connection was closed by ``aclose``/``abort``, not lost.
 
     Returns:
-        ``ConnectionClosedError`` for a deliberate close, else ``ConnectionLostError``.
+        ``ConnectionClosedError`` for a deliberate close, else ``ConnectionLostError``; both
+        carry ``may_have_executed``.
     """
     if on_purpose:
+        outcome = "it may have run" if may_have_executed else "it was not sent"
         err: RedisError = ConnectionClosedError(
-            f"{name} was not answered: the connection to {address} was closed"
+            f"{name} was not answered: the connection to {address} was closed ({outcome})",
+            may_have_executed=may_have_executed,
         )
     else:
         err = ConnectionLostError(

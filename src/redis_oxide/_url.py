@@ -120,9 +120,14 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
     else:
         host = unquote(parts.hostname or "") or host
         try:
-            port = parts.port or port
+            given = parts.port
         except ValueError as exc:
             raise ValueError(f"invalid port in Redis URL: {exc}") from None
+        if given == 0:  # not "the default": the user wrote a port no server listens on
+            raise ValueError(
+                "invalid port in Redis URL: 0; give the server's port, or none for 6379"
+            )
+        port = port if given is None else given
         db_path = parts.path.lstrip("/")
         if db_path:
             try:

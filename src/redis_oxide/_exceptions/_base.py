@@ -115,19 +115,13 @@ class RedisError(Exception):
 
 # Shadows the builtin name on purpose, as redis-py does, and subclasses it (module docstring).
 class ConnectionError(RedisError, builtins.ConnectionError):
-    """The connection to a node could not be made or did not survive."""
-
-
-class ConnectFailedError(ConnectionError):
-    """Connecting (TCP, unix socket or TLS handshake) failed before the connection was ready."""
-
-
-class ConnectionLostError(ConnectionError):
-    """An established connection died: reset, closed by the peer, or broken by a failure.
+    """The connection to a node could not be made, did not survive, or was closed.
 
     Attributes:
         may_have_executed: ``True`` when the command had been written before the connection
-            died, so the server may have run it; retrying a non-idempotent write is unsafe.
+            ended, so the server may have run it; retrying a non-idempotent write is unsafe.
+            ``False`` when it was never sent (connect failures, closed clients, commands
+            still waiting for a connection or in the write buffer).
     """
 
     may_have_executed: bool
@@ -145,8 +139,27 @@ class ConnectionLostError(ConnectionError):
         self.may_have_executed = may_have_executed
 
 
+class ConnectFailedError(ConnectionError):
+    """Connecting (TCP, unix socket or TLS handshake) failed before the connection was ready.
+
+    Nothing was sent: ``may_have_executed`` is always ``False``.
+    """
+
+
+class ConnectionLostError(ConnectionError):
+    """An established connection died: reset, closed by the peer, or broken by a failure.
+
+    ``may_have_executed`` says whether the command had been written before it died.
+    """
+
+
 class ConnectionClosedError(ConnectionError):
-    """The client, pool or connection was closed by the user; no new work is accepted."""
+    """The client, pool or connection was closed by the user; no new work is accepted.
+
+    A command that was in flight when ``aclose()`` ended its connection gets this error with
+    ``may_have_executed=True`` if it had been written; a command refused or never sent has
+    ``may_have_executed=False``.
+    """
 
 
 class SentinelError(ConnectionError):

@@ -14,13 +14,15 @@ Rules this module keeps:
   connection at once (the server moved) so the next command connects afresh.
 - Closing is graceful: shared connections stop taking commands at once and drain the ones
   in flight; a connect already under way may finish within the grace period, for the
-  callers already waiting for it only (it never becomes a shared slot again).
+  callers already waiting for it only (it never becomes a shared slot again). The close
+  runs in a task of its own, so a cancelled ``aclose`` does not leave connections open.
 - Nothing here parses commands.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +78,11 @@ class MultiplexedPool:
         self._tasks: list[asyncio.Task[Connection] | None] = [None] * connections
         self._ever_connected = [False] * connections
         self._failures = 0
+        # The last failed connect attempt (None after a success), how many attempts failed
+        # so far, and whether one is under way: a caller whose wait runs out is told why.
+        self._connect_error: RedisError | None = None
+        self._connect_failures = 0
+        self._connecting = False
         # Bumped by invalidate(): a connection opened before then is not used.
         self._generation = 0
         self._next = 0
@@ -83,6 +90,9 @@ class MultiplexedPool:
         self._closed = False
         # Connections that came up while closing: handed to their waiters, then drained.
         self._late: list[Connection] = []
+        # Shared connections being drained by the close under way (``_closer``).
+        self._ending: list[Connection] = []
+        self._closer: asyncio.Future[None] | None = None
         self.io = IoCounters()
         self._observer: PoolObserver | None = None
         self._dedicated = ConnectionPool(
@@ -145,7 +155,9 @@ class MultiplexedPool:
         """
         return await self._shared_connection(wait_timeout)
 
-    async def _shared_connection(self, wait_timeout: float | None) -> Connection:
+    async def _shared_connection(
+        self, wait_timeout: float | None, command: str | None = None
+    ) -> Connection:
         conn = self.ready_connection()
         if conn is not None:
             return conn
@@ -154,6 +166,7 @@ class MultiplexedPool:
         task = self._connect_task(self._next % len(self._slots))
         observer = self._observer
         started = time.monotonic()
+        failures = self._connect_failures
         try:
             async with asyncio.timeout(wait_timeout):
                 conn = await asyncio.shield(task)
@@ -163,10 +176,44 @@ class MultiplexedPool:
         except RedisError:
             raise  # the connect task's own failure, shared by every waiter
         except TimeoutError as exc:
-            address = self._connector.address
-            err = CommandTimeoutError(f"no connection to {address} within {wait_timeout} s")
-            err.address = address
-            raise err from exc
+            err = self._no_connection(wait_timeout or 0.0, command, failures, exc)
+            raise err from err.__cause__
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                # aclose() ended the connect this caller waited for; the caller was not
+                # cancelled itself.
+                raise ConnectionClosedError(
+                    "the client was closed (aclose()) while this command waited for a "
+                    "connection; it was not sent",
+                    command=command,
+                    address=self._connector.address,
+                ) from None
+            raise
+
+    def _no_connection(
+        self, wait_timeout: float, command: str | None, failures: int, timeout: TimeoutError
+    ) -> RedisError:
+        # The wait ran out. If connecting failed meanwhile, or no attempt is under way (the
+        # connect task waits out its backoff after failures), the connect error says more
+        # than a timeout: the server cannot be reached, and nothing was sent.
+        last = self._connect_error
+        address = self._connector.address
+        err: RedisError
+        if last is not None and (self._connect_failures > failures or not self._connecting):
+            err = copy.copy(last)
+            err.command = command
+            err.__cause__ = last
+            return err
+        what = f"{command}: no" if command is not None else "no"
+        err = CommandTimeoutError(
+            f"{what} connection to {address} within {round(wait_timeout, 3):g} s "
+            "(still connecting); it was not sent",
+            command=command,
+            address=address,
+        )
+        err.__cause__ = timeout
+        return err
 
     async def _connect(self, index: int) -> Connection:
         attempt = 0
@@ -175,14 +222,20 @@ class MultiplexedPool:
                 await asyncio.sleep(self._retry.delay(self._failures))
             generation = self._generation
             started = time.monotonic()
+            self._connecting = True
             try:
                 conn = await self._connector.connect(push_handler=self._push_handler)
-            except (RedisConnectionError, RedisTimeoutError):
+            except (RedisConnectionError, RedisTimeoutError) as exc:
                 self._failures += 1
+                self._connect_failures += 1
+                self._connect_error = exc
                 attempt += 1
                 if attempt >= self._retry.attempts or self._closed:
                     raise
                 continue
+            finally:
+                self._connecting = False
+            self._connect_error = None
             if self._observer is not None:
                 self._observer.connected(time.monotonic() - started)
                 count_io(conn, self.io)
@@ -237,7 +290,7 @@ class MultiplexedPool:
         """
         if blocking:
             return await self._dedicated.execute(meta, args, parser, reply_timeout)
-        conn = await self._shared_connection(reply_timeout)
+        conn = await self._shared_connection(reply_timeout, meta.name)
         return await conn.send(args, parser, meta, reply_timeout)
 
     async def lease(self) -> Lease:
@@ -296,33 +349,64 @@ class MultiplexedPool:
 
         Shared connections stop taking commands at once and get up to ``grace`` seconds for
         their replies; a connect under way may finish within it, serving only the callers
-        already waiting for it; the dedicated pool closes gracefully alongside.
+        already waiting for it; the dedicated pool closes gracefully alongside. The close
+        runs in a task of its own: cancelling the caller does not stop it, and a later call
+        waits for it, ending what is left at once when its own ``grace`` runs out first.
 
         Args:
             grace: Longest wait in seconds for commands in flight; None waits for them all,
                 0 closes at once.
         """
         self._closed = True
-        deadline = None if grace is None else time.monotonic() + grace
-        shared = [c for c in self._slots if c is not None]
+        closer = self._closer
+        if closer is None:
+            self._closer = closer = asyncio.ensure_future(self._close(grace))
+        try:
+            async with asyncio.timeout(grace):
+                await asyncio.shield(closer)
+        except TimeoutError:  # this caller's grace ran out before an earlier caller's
+            self.abort()
+            await asyncio.shield(closer)
+
+    async def _close(self, grace: float | None) -> None:
+        try:
+            deadline = None if grace is None else time.monotonic() + grace
+            self._ending = [c for c in self._slots if c is not None]
+            self._slots = [None] * len(self._slots)
+            self.sole = None
+            for conn in self._ending:
+                conn.stop_accepting()
+            dedicated = asyncio.ensure_future(self._dedicated.aclose(grace))
+            tasks = [t for t in self._tasks if t is not None and not t.done()]
+            if tasks and grace != 0:
+                await asyncio.wait(tasks, timeout=grace)
+                await asyncio.sleep(0)  # the waiters of a connect that just finished send now
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            self._ending += self._late
+            self._late = []
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await asyncio.gather(*(c.aclose(remaining) for c in self._ending), dedicated)
+        finally:  # also when the loop shuts down under a drain: nothing may stay open
+            self.abort()
+
+    def abort(self) -> None:
+        """Close at once, without waiting: pending callers get ``ConnectionClosedError``,
+        connects under way are cancelled; idempotent."""
+        self._closed = True
+        ending = [*(c for c in self._slots if c is not None), *self._ending, *self._late]
         self._slots = [None] * len(self._slots)
         self.sole = None
-        for conn in shared:
-            conn.stop_accepting()
-        dedicated = asyncio.ensure_future(self._dedicated.aclose(grace))
-        tasks = [t for t in self._tasks if t is not None and not t.done()]
-        if tasks and grace != 0:
-            await asyncio.wait(tasks, timeout=grace)
-            await asyncio.sleep(0)  # the waiters of a connect that just finished send now
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        late, self._late = self._late, []
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        await asyncio.shield(
-            asyncio.gather(*(c.aclose(remaining) for c in (*shared, *late)), dedicated)
-        )
+        self._late = []
+        self._ending = []
+        for conn in ending:
+            conn.abort()
+        for task in self._tasks:
+            if task is not None:
+                task.cancel()
+        self._dedicated.abort()
 
     def __repr__(self) -> str:
         s = self.stats()

@@ -10,8 +10,9 @@ Rules this module keeps:
   gives back whatever it was granted meanwhile, and re-runs ``_assign``: no slot leaks.
 - A waiter granted a *reservation* (``None``) instead of a connection opens the connection
   itself; a failed open gives the reservation back.
-- Closing is never interrupted by cancellation: connections are aborted synchronously and
-  ``aclose`` waits for their transports under ``asyncio.shield``. A graceful close first
+- Closing is never interrupted by cancellation: it runs in a task of its own, which every
+  ``aclose`` call waits for under ``asyncio.shield``; connections are aborted synchronously
+  (``abort``) when the grace runs out or the task itself is cancelled. A graceful close first
   refuses new callers and lets those already admitted (waiting, connecting, or holding a
   connection with a reply due) finish within the grace period.
 """
@@ -83,6 +84,8 @@ class ConnectionPool:
         self._closed = False
         # Set by aclose(): new callers are refused, admitted ones are still served.
         self._draining = False
+        # The close under way (aclose()), shared by every caller of aclose().
+        self._closer: asyncio.Future[None] | None = None
         self.io = io or IoCounters()
         self.observer: PoolObserver | None = None
         # Bumped by invalidate(): connections of an older generation are not reused.
@@ -199,7 +202,11 @@ class ConnectionPool:
         conn.write_when_idle = True  # a leased connection mostly has one caller
         if self._closed:
             self._close_now([conn])
-            raise ConnectionClosedError("the connection pool is closed")
+            raise ConnectionClosedError(
+                "the client was closed (aclose()) while this command waited for its "
+                "connection; it was not sent",
+                address=conn.address,
+            )
         self._leased.add(conn)
         logger.debug(
             "pool opened a connection to %s",
@@ -272,8 +279,10 @@ class ConnectionPool:
         except TimeoutError as exc:
             if isinstance(exc, RedisError):
                 raise  # pool_timeout or connect_timeout ran out first
+            waited = round(reply_timeout or 0.0, 3)
             raise CommandTimeoutError(
-                f"{meta.name}: no pooled connection within {reply_timeout} s",
+                f"{meta.name}: no pooled connection to {self._connector.address} within "
+                f"{waited:g} s; it was not sent",
                 command=meta.name,
                 address=self._connector.address,
             ) from exc
@@ -345,12 +354,27 @@ class ConnectionPool:
         (BLPOP, XREAD BLOCK …) is not waited for. Then idle connections close, leased ones
         are aborted and waiters still queued fail.
 
+        The close runs in a task of its own: cancelling the caller does not stop it (it ends
+        every connection when the grace runs out), and a later call waits for it, ending
+        what is left at once when its own ``grace`` runs out first.
+
         Args:
             grace: Longest wait in seconds for the callers admitted before the call; None
                 waits for them all, 0 (the default) closes at once.
         """
         self._draining = True
-        if grace is None or grace > 0:
+        closer = self._closer
+        if closer is None:
+            self._closer = closer = asyncio.ensure_future(self._close(grace))
+        try:
+            async with asyncio.timeout(grace):
+                await asyncio.shield(closer)
+        except TimeoutError:  # this caller's grace ran out before an earlier caller's
+            self.abort()
+            await asyncio.shield(closer)
+
+    async def _close(self, grace: float | None) -> None:
+        try:
             deadline = None if grace is None else time.monotonic() + grace
             while self._busy() and not self._closed:
                 if deadline is not None and time.monotonic() >= deadline:
@@ -362,19 +386,31 @@ class ConnectionPool:
                     )
                     break
                 await asyncio.sleep(_DRAIN_POLL)
+        finally:  # also when the loop shuts down under a drain: nothing may stay open
+            self.abort()
+        closing, self._closing = self._closing, []
+        await asyncio.gather(*(c.wait_closed() for c in closing))
+
+    def abort(self) -> None:
+        """Close at once, without waiting: idle connections close, leased ones are aborted
+        (their callers get ``ConnectionClosedError``) and queued waiters fail; idempotent."""
+        self._draining = True
         self._closed = True
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_exception(ConnectionClosedError("the connection pool was closed"))
+                waiter.set_exception(
+                    ConnectionClosedError(
+                        "the client was closed (aclose()) while this command waited for a "
+                        "connection; it was not sent"
+                    )
+                )
                 # The waiting task retrieves it; mark retrieved in case it is gone already.
                 waiter.exception()
         connections = [*self._idle, *self._leased]
         self._idle.clear()
         self._leased.clear()
         self._close_now(connections)
-        closing, self._closing = self._closing, []
-        await asyncio.shield(asyncio.gather(*(c.wait_closed() for c in closing)))
 
     def __repr__(self) -> str:
         s = self.stats()

@@ -26,7 +26,12 @@ from pathlib import Path
 
 from redis_oxide.testing import _registry
 from redis_oxide.testing._binaries import LIBSSL_DIR_ENV, Launcher
-from redis_oxide.testing._errors import SETUP_HINT, PortInUseError, ServerStartError
+from redis_oxide.testing._errors import (
+    SETUP_HINT,
+    PortInUseError,
+    RawReplyError,
+    ServerStartError,
+)
 from redis_oxide.testing._ports import LOOPBACK, free_port
 from redis_oxide.testing._raw import Endpoint, RawValue, open_raw, parse_info
 
@@ -332,6 +337,10 @@ class ServerProcess:
             try:
                 info = self._probe_once(deadline)
             except (OSError, ConnectionError, TimeoutError) as exc:
+                last_error = exc
+            except RawReplyError as exc:
+                if exc.code != "LOADING":  # still reading its RDB or AOF: not ready yet
+                    raise
                 last_error = exc
             else:
                 if info.get("process_id") == str(self.pid):
