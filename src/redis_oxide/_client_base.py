@@ -113,7 +113,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         calls ``tx.multi()``, then queues commands; EXEC follows when it returns (or ``func``
         awaits ``tx.execute()`` itself). If a watched key changed, the whole attempt
         (``func`` included) is retried after a short, jittered pause. On a cluster it runs
-        on the primary of the keys' slot.
+        on the primary of the watch keys' slot, and needs at least one.
 
         Args:
             func: The attempt; it may be run several times.
@@ -128,6 +128,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
             WatchError: Every attempt lost its race.
             ExecAbortError: A queued command was invalid.
             CrossSlotError: On a cluster, the keys span slots.
+            ValueError: On a cluster, no watch key was given.
         """
         return await run_transaction(
             self._executor,
