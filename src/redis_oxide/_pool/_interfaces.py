@@ -24,7 +24,27 @@ __all__ = [
     "PoolConnection",
     "PoolObserver",
     "PoolStats",
+    "wait_for_close",
 ]
+
+
+async def wait_for_close(
+    closer: asyncio.Future[None], grace: float | None, abort: Callable[[], None]
+) -> None:
+    """Wait for a strategy's close, which goes on if this caller is cancelled.
+
+    Args:
+        closer: The close, started by the first ``aclose()``.
+        grace: This caller's longest wait; when it runs out first, ``abort`` ends what is
+            left and the close is awaited to its end.
+        abort: Ends every connection at once.
+    """
+    try:
+        async with asyncio.timeout(grace):
+            await asyncio.shield(closer)
+    except TimeoutError:  # this caller's grace ran out before an earlier caller's
+        abort()
+        await asyncio.shield(closer)
 
 
 class PoolConnection(Protocol):

@@ -36,7 +36,7 @@ from redis_oxide._exceptions import CommandTimeoutError, ConnectionClosedError, 
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
 from redis_oxide._logs import log_fields
-from redis_oxide._pool._interfaces import PoolObserver, PoolStats
+from redis_oxide._pool._interfaces import PoolObserver, PoolStats, wait_for_close
 from redis_oxide._pool._lease import Lease
 from redis_oxide._pool._pooled import ConnectionPool
 from redis_oxide._retry import Retry
@@ -361,12 +361,7 @@ class MultiplexedPool:
         closer = self._closer
         if closer is None:
             self._closer = closer = asyncio.ensure_future(self._close(grace))
-        try:
-            async with asyncio.timeout(grace):
-                await asyncio.shield(closer)
-        except TimeoutError:  # this caller's grace ran out before an earlier caller's
-            self.abort()
-            await asyncio.shield(closer)
+        await wait_for_close(closer, grace, self.abort)
 
     async def _close(self, grace: float | None) -> None:
         try:
