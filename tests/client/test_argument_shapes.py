@@ -9,7 +9,6 @@ the server, and the server's state shows that nothing ran.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,26 +16,13 @@ import pytest
 from redis_oxide import Redis
 from redis_oxide.testing._info import RedisServerInfo
 from redis_oxide.types import BitcountRange, XaddTrim, XpendingFilters
+from tests.client._refusals import Call, refused
 
 pytestmark = pytest.mark.timeout(60)
-
-Call = Callable[[Redis[str]], Awaitable[object]]
 
 
 def _key() -> str:
     return f"shape-test:{uuid.uuid4().hex}"
-
-
-async def _refused(
-    r: Redis[str], call: Call, error: type[Exception], message: str, command: str
-) -> None:
-    """Assert that ``call`` raises ``error`` matching ``message`` and sends no ``command``."""
-    await r.config_resetstat()
-    with pytest.raises(error, match=message):
-        await call(r)
-    stats = await r.info(section=["commandstats"])
-    sent = {name.removeprefix("cmdstat_") for name in stats}
-    assert command.lower().replace(" ", "|") not in sent
 
 
 # Untyped callers (and redis-py habits) pass shapes the annotations refuse: the calls below are
@@ -139,7 +125,7 @@ async def test_malformed_core_arguments_are_refused_before_sending(
     command: str,
 ) -> None:
     async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
-        await _refused(r, call, error, message, command)
+        await refused(r, call, error, message, command)
 
 
 async def test_xreadgroup_with_a_group_name_alone_claims_nothing(
@@ -259,7 +245,7 @@ async def test_empty_required_collections_are_refused_before_sending(
     command: str,
 ) -> None:
     async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
-        await _refused(r, call, error, message, command)
+        await refused(r, call, error, message, command)
 
 
 async def test_optional_collections_may_still_be_empty(flushed_stack: RedisServerInfo) -> None:

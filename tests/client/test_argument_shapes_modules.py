@@ -7,17 +7,13 @@ value where a block's dataclass goes and an empty collection the command require
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
 
 from redis_oxide import Redis
 from redis_oxide.testing._info import RedisServerInfo
+from tests.client._refusals import Call, refused
 
 pytestmark = pytest.mark.timeout(60)
-
-Call = Callable[[Any], Awaitable[object]]
 
 CASES: list[tuple[str, Call, type[Exception], str, str]] = [
     (
@@ -163,11 +159,7 @@ async def test_malformed_module_arguments_are_refused_before_sending(
     command: str,
 ) -> None:
     async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
-        await r.config_resetstat()
-        with pytest.raises(error, match=message):
-            await call(r)
-        stats = await r.info(section=["commandstats"])
-        assert f"cmdstat_{command}" not in stats
+        await refused(r, call, error, message, command)
 
 
 async def test_a_count_of_zero_in_an_option_is_still_sent(flushed_stack: RedisServerInfo) -> None:
