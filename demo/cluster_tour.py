@@ -96,6 +96,14 @@ async def shard_channels(r: redis_oxide.RedisCluster[str]) -> None:
         show("spublish(...) routed by slot -> int", await r.spublish("tour:orders:{eu}", "sent"))
         message: redis_oxide.Message[str] | None = await p.get_message(timeout=5.0)
         show("get_message(timeout=5.0) -> Message[str] | None", message)
+    async with r.pubsub() as p:
+        await p.subscribe("tour:news")
+        for n in range(3):  # PUBLISH goes to the channel's slot's primary: in order
+            await r.publish("tour:news", str(n))
+        news = [m.data for m in [await p.get_message(timeout=5.0) for _ in range(3)] if m]
+        show("3 awaited publish() calls arrive in order", news)
+        counts: dict[str, int] = await r.pubsub_numsub(channel=["tour:news"])
+        show("pubsub_numsub(...) summed over every node", counts)
 
 
 async def caching(url: str) -> None:

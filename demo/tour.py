@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from cluster_tour import cluster_tour
 from sentinel_tour import sentinel_tour
@@ -330,6 +331,11 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
         await r.set("tour:flag", True)  # Redis has no booleans: refused locally
     except TypeError as error:
         show("TypeError before anything is sent", str(error)[:60])
+    try:  # redis-py's xreadgroup(group, streams): the (group, consumer) pair is one argument
+        untyped: Any = r  # an untyped caller: the type checkers refuse this call
+        await untyped.xreadgroup("tour:group", {"tour:stream": ">"})
+    except TypeError as error:
+        show("a structured argument's shape is checked", str(error)[:60])
     pipe = r.pipeline()
     pipe.set("tour:n2", "1")
     pipe.lpush("tour:greeting", "x")  # the second queued command: a WRONGTYPE error
