@@ -21,7 +21,7 @@ from typing import cast
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_cluster import ClusterCache
-from redis_oxide._checks import checked_count, checked_seconds
+from redis_oxide._checks import checked_count, checked_host, checked_port, checked_seconds
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions, ClusterOptions
 from redis_oxide._cluster import ClusterMember, ExecutorFactory, NodeConnector, ReadFrom
@@ -167,7 +167,7 @@ def _seeds(
                 raise ValueError(f"a startup node is 'host:port', got {node!r}")
             seeds.append((node_host.strip("[]"), int(node_port)))
         else:
-            seeds.append((node[0], int(node[1])))
+            seeds.append((node[0], node[1]))
     if not seeds:
         raise ValueError("RedisCluster needs a host or startup_nodes")
-    return seeds
+    return [(checked_host(seed_host), checked_port(seed_port)) for seed_host, seed_port in seeds]

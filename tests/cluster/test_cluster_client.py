@@ -258,6 +258,24 @@ async def test_a_dead_startup_node_is_skipped(redis_cluster: ClusterInfo) -> Non
         assert await cluster.set("dead-seed", "ok")
 
 
+@pytest.mark.parametrize(
+    ("given", "error", "message"),
+    [
+        ({"host": "127.0.0.1", "port": 0}, ValueError, "port must be between 1 and 65535, not 0"),
+        ({"host": "127.0.0.1", "port": 70000}, ValueError, "not 70000"),
+        ({"host": "local host"}, ValueError, "without spaces"),
+        ({"startup_nodes": [("127.0.0.1", "7000")]}, TypeError, "port must be an int, not str"),
+        ({"startup_nodes": [(None, 7000)]}, TypeError, "host must be a str"),
+        ({"startup_nodes": ["127.0.0.1:99999"]}, ValueError, "not 99999"),
+    ],
+)
+def test_startup_nodes_are_checked_when_the_client_is_made(
+    given: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RedisCluster(**given)
+
+
 async def test_from_url_and_options(redis_cluster: ClusterInfo) -> None:
     seed = redis_cluster.primaries[1]
     async with RedisCluster.from_url(
