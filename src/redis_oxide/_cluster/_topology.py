@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, Protocol, TypeVar
 
 from redis_oxide._cluster._nodes import NodeExecutor, NodeRegistry
+from redis_oxide._cluster._roles import watch_replica_roles
 from redis_oxide._cluster._slots import ClusterMember, Shard, SlotMap
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
 from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
@@ -411,9 +412,11 @@ class Topology:
     # -- lifetime ------------------------------------------------------------------------------
 
     def start_periodic(self) -> None:
-        """Start the periodic refresh, if one is configured."""
+        """Start the periodic refresh, if one is configured, and the replicas' role watch."""
         if self._interval is not None and not self._closed:
             self._start(self._periodic(self._interval))
+        if self._read_from != "primary" and not self._closed:
+            self._start(watch_replica_roles(self))
 
     async def _periodic(self, interval: float) -> None:
         while not self._closed:
