@@ -38,7 +38,8 @@ from redis_oxide._pool import Lease
 
 __all__ = ["Monitor", "MonitorEntry", "parse_monitor_line"]
 
-_LINE: Final = re.compile(r"(\d+(?:\.\d+)?) \[(\d+) ([^\]]*)\] (.*)", re.DOTALL)
+# The client is "lua", "unix:<path>", "<ipv4>:<port>" or "[<ipv6>]:<port>" (brackets inside).
+_LINE: Final = re.compile(r"(\d+(?:\.\d+)?) \[(\d+) (\[[^\]]*\]:\d+|[^\]]*)\] (.*)", re.DOTALL)
 _ESCAPES: Final = {"n": 10, "r": 13, "t": 9, "a": 7, "b": 8, '"': 34, "\\": 92}
 
 

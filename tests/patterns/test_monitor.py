@@ -55,6 +55,28 @@ async def test_entries_carry_the_commands_of_other_clients_byte_for_byte(
     assert abs(first.time - time.time()) < 60
 
 
+async def test_a_client_on_ipv6_shows_with_its_bracketed_address(
+    redis_server_factory: ServerFactory,
+) -> None:
+    # Debian's default "bind 127.0.0.1 -::1": a client reaching the server through ::1 shows
+    # as "[::1]:<port>", brackets inside the bracketed client field of the MONITOR line.
+    info = redis_server_factory("7", config=[("bind", "127.0.0.1 ::1")])
+    async with (
+        Redis(info.host, info.port) as client,
+        Redis("::1", info.port) as other,
+    ):
+        peer = (await other.client_info()).addr
+        assert peer.startswith("[::1]:")
+        await client.ping()
+        async with client.monitor() as monitor:
+            await other.set("over-ipv6", "1")
+            await client.echo(b"done")
+            entries = await _entries_until(monitor, b"done")
+    assert [(e.command.upper(), e.args, e.client) for e in entries] == [
+        ("SET", [b"over-ipv6", b"1"], peer)
+    ]
+
+
 async def test_a_decoding_client_gets_text_and_scripts_show_as_lua(
     flushed_stack: RedisServerInfo,
 ) -> None:
