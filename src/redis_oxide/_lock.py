@@ -352,6 +352,8 @@ class Lock:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._token is None and exc is not None:
+            return  # the block lost the lock (a failed extend) or let it go: its error goes on
         await self.release()
 
     def __repr__(self) -> str:

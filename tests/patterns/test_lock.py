@@ -150,6 +150,30 @@ async def test_an_expired_holder_leaves_the_next_holder_alone(
         await released_over.release()
 
 
+async def test_a_lock_lost_inside_async_with_raises_lock_not_owned_error(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    # The watchdog pattern: extend inside the block; once the lease ran out, the block's
+    # LockNotOwnedError is what comes out of it, not the exit's "does not hold".
+
+    async def hold(client: Redis[bytes], renew: str) -> None:
+        async with client.lock(f"watchdog:{renew}", timeout=0.05) as lock:
+            await asyncio.sleep(0.15)
+            if renew == "extend":
+                await lock.extend(5)
+            elif renew == "reacquire":
+                await lock.reacquire()
+            else:
+                await lock.release()
+
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        for renew in ("extend", "reacquire"):
+            with pytest.raises(LockNotOwnedError, match="expired before it was extended"):
+                await hold(client, renew)
+        with pytest.raises(LockNotOwnedError, match="expired before its release"):
+            await hold(client, "release")  # released by hand, late: the block's error
+
+
 @pytest.mark.parametrize("topology", ["standalone", "cluster"])
 async def test_a_caching_client_checks_its_lock_on_the_server(
     redis_server_factory: ServerFactory, redis_cluster: ClusterInfo, topology: str
