@@ -65,10 +65,16 @@ class ScriptRunner(Protocol):
         ...
 
 
-def _listed(what: str, values: Iterable[ArgT]) -> list[ArgT]:
+def _listed(what: str, values: Iterable[ArgT] | None) -> list[ArgT]:
+    # None is not in the signatures, but redis-py's keys=None/args=None habit reaches here.
+    if values is None:
+        raise TypeError(f"{what} must be a list of values, not None (pass () for none)")
     if isinstance(values, str | bytes | memoryview):
         raise TypeError(f"{what} must be a list of values, not a single {type(values).__name__}")
-    return list(values)
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(f"{what} must be a list of values, not {type(values).__name__}") from None
 
 
 def _identity(reply: Any) -> Any:
@@ -145,6 +151,12 @@ class Script:
         key_list = _listed("keys", keys)
         arg_list = _listed("args", args)
         if pipeline is not None:
+            if not hasattr(pipeline, "run_script"):
+                raise TypeError(
+                    "pipeline must be a pipeline or transaction (client.pipeline()), not "
+                    f"{type(pipeline).__name__}: a script runs on its own client when called "
+                    "without one"
+                )
             return pipeline.run_script(self, key_list, arg_list, parser=parser or _identity)
         return self._run(key_list, arg_list, parser)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from redis_oxide._client import Redis
-from redis_oxide._exceptions import NoScriptError, ServerError
+from redis_oxide._exceptions import ExecAbortError, NoScriptError, ServerError
 from redis_oxide.testing._info import RedisServerInfo
 
 pytestmark = pytest.mark.timeout(30)
@@ -72,6 +74,43 @@ async def test_broken_script_reports_its_load_error_in_a_pipeline(
         (result,) = await pipe.execute()
         assert isinstance(result, ServerError)
         assert not isinstance(result, NoScriptError)
+
+
+async def test_a_script_that_does_not_load_aborts_its_transaction(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    # Loaded before MULTI: written in the same block, EXEC would run the other commands and
+    # fail the script's slot alone with NOSCRIPT.
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        broken = client.register_script("this is not lua")
+        pipe = client.pipeline(transaction=True)
+        written = pipe.set("t", "written")
+        call = pipe.run_script(broken, ["n"])
+        counted = pipe.incr("n")
+        with pytest.raises(ExecAbortError, match="did not load, so nothing ran") as caught:
+            await pipe.execute()
+        assert isinstance(caught.value.__cause__, ServerError)
+        for handle in (written, counted):
+            with pytest.raises(ExecAbortError):
+                await handle
+        with pytest.raises(ServerError, match="Error compiling script") as failed:
+            await call
+        assert not isinstance(failed.value, ExecAbortError)
+        assert await client.mget("t", "n") == [None, None]
+
+
+async def test_script_arguments_of_the_wrong_kind_are_refused_by_name(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        script = client.register_script(INCR_BY)
+        untyped: Any = script
+        with pytest.raises(TypeError, match=r"^keys must be a list of values, not None \(pass"):
+            await untyped(keys=None)
+        with pytest.raises(TypeError, match=r"^args must be a list of values, not int$"):
+            await untyped(["n"], 5)
+        with pytest.raises(TypeError, match=r"^pipeline must be a pipeline or transaction"):
+            await untyped(["n"], [1], pipeline=client)
 
 
 async def test_library_calls_are_typed_and_reload_after_flush(

@@ -12,8 +12,11 @@ Rules this module keeps:
   unanswered, one future per chunk; other callers of a shared connection wait for at most
   ``WINDOW`` chunks of replies. A transaction is one contiguous write (MULTI, the commands,
   EXEC): no other caller's bytes can land inside it.
-- Scripts of the batch are loaded (``SCRIPT LOAD``) at the head of the same write, before
-  MULTI, so EVALSHA never meets NOSCRIPT for a script the batch knows.
+- Scripts of the batch are loaded (``SCRIPT LOAD``) before its commands, so EVALSHA never
+  meets NOSCRIPT for a script the batch knows: at the head of the same write for a plain
+  batch; in a round trip of its own before a transaction, whose MULTI is not sent when a
+  script does not load (once MULTI ... EXEC is written, nothing can keep EXEC from running
+  the other commands).
 - Commands with a binary reply (DUMP) are read undecoded. A transaction's EXEC reply always
   is (on a decoding connection), and its slots are decoded one by one afterwards: binary
   ones stay bytes, and text that does not decode fails its own slot only.
@@ -24,6 +27,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -253,15 +257,22 @@ async def send_transaction(
         CommandTimeoutError: The replies did not arrive in time.
     """
     prefix = _script_prefix(batch)
-    data = join_frames([*prefix, _MULTI, *batch.data, _EXEC])
-    metas = [*([_m.SCRIPT_LOAD] * len(prefix)), _m.MULTI, *batch.metas, _m.EXEC]
+    if prefix:
+        started = time.monotonic()
+        loads = await conn.send_batch(
+            join_frames(prefix), [None] * len(prefix), [_m.SCRIPT_LOAD] * len(prefix), reply_timeout
+        )
+        _abort_unloaded(batch, loads, conn.address)
+        if reply_timeout is not None:
+            reply_timeout = max(0.0, reply_timeout - (time.monotonic() - started))
+    data = join_frames([_MULTI, *batch.data, _EXEC])
+    metas = [_m.MULTI, *batch.metas, _m.EXEC]
     parsers: list[Parser] = [None] * len(metas)
     # EXEC is read undecoded (a no-op on a connection that keeps bytes) and decoded slot by
     # slot: a binary reply stays bytes, and text that does not decode fails its slot alone.
     binary = [len(metas) - 1]
     replies = await conn.send_batch(data, parsers, metas, reply_timeout, binary)
-    loads = replies[: len(prefix)]
-    multi, queued, exec_reply = replies[len(prefix)], replies[len(prefix) + 1 : -1], replies[-1]
+    multi, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
     if isinstance(multi, ServerError):
         raise multi
     if isinstance(exec_reply, list):
@@ -271,10 +282,35 @@ async def send_transaction(
             raw if i in keep else conn.decode_reply(raw, meta)
             for i, (raw, meta) in enumerate(zip(slots, batch.metas, strict=True))
         ]
-    results = _exec_slots(batch, queued, exec_reply, conn.address)
-    if batch.metas:
-        _explain_noscript(batch, loads, results)
-    return results
+    return _exec_slots(batch, queued, exec_reply, conn.address)
+
+
+def _abort_unloaded(batch: Batch, loads: list[Any], address: str) -> None:
+    # A script that does not load (a Lua syntax error) aborts the transaction before MULTI:
+    # its calls get the load error, every other command the abort, and nothing ran.
+    failed = {
+        sha: err
+        for sha, err in zip(batch.scripts, loads, strict=True)
+        if isinstance(err, ServerError)
+    }
+    if not failed:
+        return
+    first = next(iter(failed.values()))
+    abort = ExecAbortError(
+        f"a script of the transaction did not load, so nothing ran: {first.message}",
+        code=first.code,
+        command="SCRIPT LOAD",
+        address=address,
+    )
+    abort.__cause__ = first
+    results: list[object] = [abort] * len(batch.metas)
+    for index, args in enumerate(batch.args):
+        sha = args[1] if len(args) > 1 and batch.metas[index].name.startswith("EVALSHA") else None
+        err = failed.get(sha.decode() if isinstance(sha, bytes) else str(sha))
+        if err is not None:
+            results[index] = err.with_context(command=batch.metas[index].name, address=address)
+    batch.results = results
+    raise abort
 
 
 def _exec_slots(batch: Batch, queued: list[Any], exec_reply: Any, address: str) -> list[object]:
