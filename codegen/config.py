@@ -84,6 +84,22 @@ class ArgumentsFile(_Strict):
     #: ``"COMMAND/arg"`` -> a new name for a top-level argument whose spec name says something
     #: else than what it is (RESTORE's ``seconds`` is IDLETIME's): the parameter's name.
     rename: dict[str, str] = Field(default_factory=dict)
+    #: Command -> named rules its grammar states in words only (ZADD's NX with GT or LT): a
+    #: condition over the method's parameters that the server refuses, tested before sending.
+    checks: dict[str, dict[str, CheckEntry]] = Field(default_factory=dict)
+
+
+class CheckEntry(_Strict):
+    """A combination of a method's arguments that the server refuses, and why it is refused.
+
+    ``when`` is a Python condition over the parameters (``and``/``or``/``not``, comparisons,
+    constants, ``len(param)``, ``param.field`` of a block); ``message`` follows the command
+    name in the ``ValueError`` and says what to do instead.
+    """
+
+    when: str
+    message: str
+    reason: str
 
 
 class GrammarEntry(_Strict):

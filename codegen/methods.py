@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
 
+from codegen.checks import CheckLines
 from codegen.docstrings import build_docstring
 from codegen.ir import Argument, Method, ParamKind, ReplyType
 from codegen.naming import PythonIdentifier, escape_spec_text
@@ -59,6 +60,7 @@ def build_method(
     reply: ReplyType,
     variants: Sequence[Variant],
     meta: str,
+    checks: CheckLines | None = None,
 ) -> Method:
     """Lay out the method for one command.
 
@@ -70,11 +72,14 @@ def build_method(
         reply: The default reply type.
         variants: Reply types when combinations of options are given, most options first.
         meta: Source text of the metadata constant (``_m.GET``).
+        checks: Lines refusing the ``checks`` of ``arguments.toml``, before and after the
+            fast path.
 
     Returns:
         The method IR.
     """
     words = tuple(escape_spec_text(w) for w in ctx.command.split(" "))
+    checks = checks or CheckLines()
     body: list[str] = []
     if spec.deprecated_since:
         instead = f"; use {spec.replaced_by}" if spec.replaced_by else ""
@@ -104,6 +109,7 @@ def build_method(
             else:
                 items.append(step.shape.checked(step.expr, guards, ctx))
         body += wrap_statements(guards.lines)
+        body += checks.before + checks.after
         wire = Bracket("(", tuple(items), ")", one_tuple=len(items) == 1)
         call = Bracket("return self._execute(", (meta, wire, reply.parser), ")")
         body += lay(call)
@@ -121,6 +127,7 @@ def build_method(
             else:
                 leading.append(step.shape.checked(step.expr, guards, ctx))
         body += wrap_statements(guards.lines)
+        body += checks.before
         optional = all(s.optional and s.shape.kind != "const" for s in steps)
         fast = bool(steps) and optional and not plan.needs_option
         if fast:
@@ -128,6 +135,7 @@ def build_method(
         # Past the fast path a lone option is given: testing it again is dead code.
         given = fast and len(steps) == 1
         body += plan.checks
+        body += checks.after
         head = Bracket("_args: list[ArgT] = [", tuple(leading), "]")
         out.lines += lay(head)
         for step in steps:

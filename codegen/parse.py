@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from codegen.checks import check_lines
 from codegen.config import Overrides
 from codegen.diagnostics import Diagnostics, stale
 from codegen.imports import imports_for
@@ -250,6 +251,7 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
     unknown("replies.toml variants", list(overrides.replies.variants))
     unknown("replies.toml reshape", list(overrides.replies.reshape))
     unknown("tips.toml", list(overrides.tips.commands))
+    unknown("arguments.toml checks", list(overrides.arguments.checks))
     for name, tips in sorted(overrides.tips.commands.items()):
         if name in table and set(tips) & set(table[name].hints):
             # A newer spec caught up (8.x marks HTTL): harmless, but the entry can go once
@@ -394,7 +396,9 @@ def build_package(
                 reply = replies.reply(name, PROVISIONAL, reshape=False)
             variants = [] if missing else replies.variants(name, plan.params)
             meta = f"_m.{constant}"
-            method = build_method(mname, spec, ctx, plan, reply, variants, meta)
+            entries = hints.checks.get(name, {})
+            checks = check_lines(name, entries, plan.params, block_types, diagnostics)
+            method = build_method(mname, spec, ctx, plan, reply, variants, meta, checks)
             arguments = tuple(plan.params)
         commands.append(
             Command(
@@ -419,6 +423,8 @@ def build_package(
                 namespace=namespace,
             )
         )
+        if name in hints.checks and method is None:
+            stale(diagnostics, name, "arguments.toml checks: the command has no method")
         if namespace is not None and spec.module:
             modules.setdefault(namespace, set()).add(spec.module)
     replies.finish()

@@ -112,8 +112,10 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
         ("XREAD", "COUNT", 5, "BLOCK", 100, "STREAMS", "a", "b", "0", "$"),
     ),
     "xtrim": (
-        lambda c: c.xtrim("s", _types.XtrimTrim(strategy="MINID", threshold="0-1", count=10)),
-        ("XTRIM", "s", "MINID", "0-1", "LIMIT", 10),
+        lambda c: c.xtrim(
+            "s", _types.XtrimTrim(strategy="MINID", operator="~", threshold="0-1", count=10)
+        ),
+        ("XTRIM", "s", "MINID", "~", "0-1", "LIMIT", 10),
     ),
     "xgroup_create": (
         lambda c: c.xgroup_create("s", "g", mkstream=True),

@@ -123,6 +123,47 @@ CASES = {
             "error: GET: arguments.toml: rename GET/ghost names no argument",
         ],
     ),
+    "check_without_reason": (
+        {"GET": command("GET", [KEY])},
+        {"mappings": '[checks.GET]\nwhy = { when = "key", message = "m" }\n'},
+        ["error: (spec): arguments.toml: checks.GET.why.reason: Field required"],
+    ),
+    "checks_name_what_the_method_lacks": (
+        {
+            "GET": command(
+                "GET",
+                [
+                    KEY,
+                    {"name": "pos", "type": "integer", "token": "POS", "optional": True},
+                    {"name": "raw", "type": "pure-token", "token": "RAW", "optional": True},
+                ],
+            )
+        },
+        {
+            "replies": '[replies]\nGET = "bulk"\n',
+            "mappings": (
+                "[checks.GET]\n"
+                'ghost = { when = "ghost and raw", message = "m", reason = "r" }\n'
+                'call = { when = "print(raw)", message = "m", reason = "r" }\n'
+                'lam = { when = "(lambda: raw)()", message = "m", reason = "r" }\n'
+                'holds = { when = "pos is None", message = "m", reason = "r" }\n'
+                'broken = { when = "raw and", message = "m", reason = "r" }\n'
+                'field = { when = "key.x is not None", message = "m", reason = "r" }\n'
+                "[checks.NOPE]\n"
+                'x = { when = "raw", message = "m", reason = "r" }\n'
+            ),
+        },
+        [
+            "error: GET: arguments.toml: checks.GET.ghost: names no parameter of the method:"
+            " ['ghost']",
+            "error: GET: arguments.toml: checks.GET.call: the only call allowed is len(parameter)",
+            "error: GET: arguments.toml: checks.GET.lam: the condition may not use Lambda",
+            "error: GET: arguments.toml: checks.GET.holds: can hold when no option is given",
+            "error: GET: arguments.toml: checks.GET.broken: not a Python condition",
+            "error: GET: arguments.toml: checks.GET.field: key is not a block: it has no fields",
+            "error: NOPE: arguments.toml checks names a command that is not in the spec",
+        ],
+    ),
     "empty_of_a_scalar": (
         {"GET": command("GET", [KEY])},
         {"replies": '[replies]\nGET = "empty<bulk>"\n'},

@@ -197,6 +197,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("ZUNIONSTORE takes at least one key")
+        if weight is not None:
+            weight = _enc.items("ZUNIONSTORE", "weight", weight)
+        if weight and len(weight) != len(key):
+            raise ValueError("ZUNIONSTORE: weight needs exactly one weight per key")
         _args: list[ArgT] = ["ZUNIONSTORE", destination]
         _args.append(len(key))
         _args.extend(key)
