@@ -222,6 +222,8 @@ class BitmapCommands(CommandsBase[StrT]):
         """
         if bit.__class__ is not int:
             bit = _enc.integer("BITPOS", "bit", bit)
+        if bit != 0 and bit != 1:
+            raise ValueError("BITPOS: bit must be 0 or 1")
         if range is None:
             return self._execute(_m.BITPOS, ("BITPOS", key, bit), None)
         _args: list[ArgT] = ["BITPOS", key, bit]

@@ -450,6 +450,16 @@ class GeoCommands(CommandsBase[StrT]):
             radius = _enc.double("GEORADIUS", "radius", radius)
         if (storekey is not None) + (storedistkey is not None) > 1:
             _enc.exclusive("GEORADIUS", ("storekey", storekey), ("storedistkey", storedistkey))
+        if storekey is not None and (withcoord or withdist or withhash):
+            raise ValueError(
+                "GEORADIUS: storekey cannot be combined with withcoord, withdist or withhash; "
+                "the reply is the count"
+            )
+        if storedistkey is not None and (withcoord or withdist or withhash):
+            raise ValueError(
+                "GEORADIUS: storedistkey cannot be combined with withcoord, withdist or "
+                "withhash; the reply is the count"
+            )
         _args: list[ArgT] = ["GEORADIUS", key, longitude, latitude, radius]
         _args.append(_enc.choice("GEORADIUS", "unit", unit, ("M", "KM", "FT", "MI")))
         if withcoord:
@@ -1011,6 +1021,16 @@ class GeoCommands(CommandsBase[StrT]):
         if (storekey is not None) + (storedistkey is not None) > 1:
             _enc.exclusive(
                 "GEORADIUSBYMEMBER", ("storekey", storekey), ("storedistkey", storedistkey)
+            )
+        if storekey is not None and (withcoord or withdist or withhash):
+            raise ValueError(
+                "GEORADIUSBYMEMBER: storekey cannot be combined with withcoord, withdist or "
+                "withhash; the reply is the count"
+            )
+        if storedistkey is not None and (withcoord or withdist or withhash):
+            raise ValueError(
+                "GEORADIUSBYMEMBER: storedistkey cannot be combined with withcoord, withdist or"
+                " withhash; the reply is the count"
             )
         _args: list[ArgT] = ["GEORADIUSBYMEMBER", key, member, radius]
         _args.append(_enc.choice("GEORADIUSBYMEMBER", "unit", unit, ("M", "KM", "FT", "MI")))

@@ -217,6 +217,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not data:
             raise ValueError("ZADD: data must not be empty")
+        if condition == "NX" and comparison is not None:
+            raise ValueError(
+                "ZADD: NX cannot be combined with GT or LT; give condition='NX' or comparison, "
+                "not both"
+            )
+        if increment and len(data) > 1:
+            raise ValueError(
+                "ZADD: increment=True takes a single member; call zadd once per member, or use "
+                "zincrby"
+            )
         _args: list[ArgT] = ["ZADD", key]
         if condition is not None:
             _args.append(_enc.choice("ZADD", "condition", condition, ("NX", "XX")))
@@ -433,6 +443,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("ZINTER takes at least one key")
+        if weight is not None:
+            weight = _enc.items("ZINTER", "weight", weight)
+        if weight and len(weight) != len(key):
+            raise ValueError("ZINTER: weight needs exactly one weight per key")
         _args: list[ArgT] = ["ZINTER"]
         _args.append(len(key))
         _args.extend(key)
@@ -518,6 +532,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("ZINTERSTORE takes at least one key")
+        if weight is not None:
+            weight = _enc.items("ZINTERSTORE", "weight", weight)
+        if weight and len(weight) != len(key):
+            raise ValueError("ZINTERSTORE: weight needs exactly one weight per key")
         _args: list[ArgT] = ["ZINTERSTORE", destination]
         _args.append(len(key))
         _args.extend(key)
@@ -820,6 +838,16 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if sortby is None and not rev and limit is None and not withscores:
             return self._execute(_m.ZRANGE, ("ZRANGE", key, start, stop), None)
+        if limit is not None and sortby is None:
+            raise ValueError(
+                "ZRANGE: limit needs sortby='BYSCORE' or sortby='BYLEX'; for ranks, narrow "
+                "start and stop instead"
+            )
+        if sortby == "BYLEX" and withscores:
+            raise ValueError(
+                "ZRANGE: withscores cannot be combined with sortby='BYLEX'; fetch the scores "
+                "with zmscore"
+            )
         _args: list[ArgT] = ["ZRANGE", key, start, stop]
         if sortby is not None:
             _args.append(_enc.choice("ZRANGE", "sortby", sortby, ("BYSCORE", "BYLEX")))
@@ -1005,6 +1033,11 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if sortby is None and not rev and limit is None:
             return self._execute(_m.ZRANGESTORE, ("ZRANGESTORE", dst, src, min, max), None)
+        if limit is not None and sortby is None:
+            raise ValueError(
+                "ZRANGESTORE: limit needs sortby='BYSCORE' or sortby='BYLEX'; for ranks, narrow"
+                " min and max instead"
+            )
         _args: list[ArgT] = ["ZRANGESTORE", dst, src, min, max]
         if sortby is not None:
             _args.append(_enc.choice("ZRANGESTORE", "sortby", sortby, ("BYSCORE", "BYLEX")))
@@ -1517,6 +1550,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("ZUNION takes at least one key")
+        if weight is not None:
+            weight = _enc.items("ZUNION", "weight", weight)
+        if weight and len(weight) != len(key):
+            raise ValueError("ZUNION: weight needs exactly one weight per key")
         _args: list[ArgT] = ["ZUNION"]
         _args.append(len(key))
         _args.extend(key)
@@ -1570,6 +1607,10 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if not key:
             raise TypeError("ZUNIONSTORE takes at least one key")
+        if weight is not None:
+            weight = _enc.items("ZUNIONSTORE", "weight", weight)
+        if weight and len(weight) != len(key):
+            raise ValueError("ZUNIONSTORE: weight needs exactly one weight per key")
         _args: list[ArgT] = ["ZUNIONSTORE", destination]
         _args.append(len(key))
         _args.extend(key)

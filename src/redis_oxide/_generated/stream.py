@@ -100,6 +100,12 @@ class StreamCommands(CommandsBase[StrT]):
         """
         if not data:
             raise ValueError("XADD: data must not be empty")
+        if trim is not None and trim.__class__ is not XaddTrim:
+            _enc.instance("XADD", "trim", trim, XaddTrim)
+        if trim is not None and trim.count is not None and trim.operator != "~":
+            raise ValueError(
+                "XADD: trim.count (LIMIT) needs trim.operator='~'; exact trimming takes no limit"
+            )
         _args: list[ArgT] = ["XADD", key]
         if nomkstream:
             _args.append("NOMKSTREAM")
@@ -971,6 +977,12 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if trim.__class__ is not XtrimTrim:
+            _enc.instance("XTRIM", "trim", trim, XtrimTrim)
+        if trim.count is not None and trim.operator != "~":
+            raise ValueError(
+                "XTRIM: trim.count (LIMIT) needs trim.operator='~'; exact trimming takes no limit"
+            )
         _args: list[ArgT] = ["XTRIM", key]
         if trim.__class__ is not XtrimTrim:
             _enc.instance("XTRIM", "trim", trim, XtrimTrim)

@@ -414,6 +414,11 @@ class StringCommands(CommandsBase[StrT]):
         """
         if not len and not idx and min_match_len is None and not withmatchlen:
             return self._execute(_m.LCS, ("LCS", key1, key2), None)
+        if len and idx:
+            raise ValueError(
+                "LCS: len cannot be combined with idx; give idx=True alone (its reply holds the"
+                " length)"
+            )
         _args: list[ArgT] = ["LCS", key1, key2]
         if len:
             _args.append("LEN")
