@@ -280,9 +280,10 @@ class PubSub(Generic[StrT]):
         return {wire for link in self._links for wire in link.wanted(kind)}
 
     def _check_open(self, method: str) -> None:
-        if self._error is not None:
-            raise self._error
-        if self._state is not SubscriptionState.OPEN:
+        closed = self._state is not SubscriptionState.OPEN
+        if self._error is not None and self._state is not SubscriptionState.CLOSED:
+            raise self._error.with_traceback(None)  # one raise's frames, not every one's
+        if closed:
             raise PubSubError(f"PubSub.{method}() called after the subscription was closed")
 
     # -- reading ---------------------------------------------------------------------------
@@ -323,11 +324,13 @@ class PubSub(Generic[StrT]):
         """Hand every message to its handler until the subscription is closed.
 
         Raises:
-            PubSubError: A message arrived for a subscription without a handler.
+            PubSubError: A message arrived for a subscription without a handler; it stays
+                first in line, for ``get_message()`` or a handler given meanwhile.
             SlowConsumerError: Messages were dropped (``on_overflow="error"``).
             ConnectionError: Reconnecting gave up (``reconnect_retry``).
         """
         async for message in self:
+            self._inbox.put_back(message)
             raise PubSubError(
                 f"a {message.kind} on {message.channel!r} has no handler; "
                 "give one to subscribe(), or read with `async for`"

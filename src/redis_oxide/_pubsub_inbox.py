@@ -113,6 +113,10 @@ class Inbox:
         """A connection gave up reconnecting: the subscription ends with ``error``."""
         self._failed(error)
 
+    def put_back(self, message: Message[Any]) -> None:
+        """Return the message just taken to the head of the line (``run()`` without handler)."""
+        self._queue.appendleft(message)
+
     # -- the end ---------------------------------------------------------------------------
 
     def fail(self, error: RedisError) -> None:
@@ -146,10 +150,10 @@ class Inbox:
         queue = self._queue
         loop = asyncio.get_running_loop()
         while not queue:
-            if self._error is not None:
-                raise self._error
-            if self._closed:
+            if self._closed:  # closed by its owner: from then on the reader gets None
                 return None
+            if self._error is not None:
+                raise self._error.with_traceback(None)  # one raise's frames, not every one's
             wakeup = self._wakeup
             if wakeup is None or wakeup.done():
                 wakeup = self._wakeup = loop.create_future()

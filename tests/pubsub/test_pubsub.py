@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from redis_oxide._exceptions import (
     InvalidUsageError,
     NoPermError,
     PubSubError,
+    SlowConsumerError,
 )
 from redis_oxide.testing import RedisServerInfo
 from redis_oxide.testing.plugin import ServerFactory
@@ -166,7 +168,34 @@ async def test_run_dispatches_to_handlers_until_closed(redis_stack: RedisServerI
         await r.publish(channel, "unhandled")
         with pytest.raises(PubSubError, match="has no handler"):
             await asyncio.wait_for(runner, 5)
+        kept = await p.get_message(timeout=1)  # not dropped: still first in line
+        assert kept is not None
+        assert kept.data == b"unhandled"
         await p.aclose()
+
+
+async def test_a_failed_subscription_raises_its_error_afresh_until_closed(
+    redis_stack: RedisServerInfo,
+) -> None:
+    channel = _name("failed")
+    async with Redis(redis_stack.host, redis_stack.port) as r:
+        p = r.pubsub(max_pending=1, on_overflow="error")
+        await p.subscribe(channel)
+        for i in range(3):
+            await r.publish(channel, str(i))
+        assert await p.get_message(timeout=5) is not None
+        depths = []
+        for _ in range(200):
+            with pytest.raises(SlowConsumerError) as caught:
+                await p.get_message(timeout=0)
+            depths.append(len(traceback.extract_tb(caught.value.__traceback__)))
+        assert max(depths) == min(depths), "each raise carried the frames of the ones before"
+        await p.aclose()
+        # Closed by its owner: reads end quietly, as for any closed subscription.
+        assert await p.get_message(timeout=0.1) is None
+        assert [m async for m in p] == []
+        with pytest.raises(PubSubError, match="after the subscription was closed"):
+            await p.subscribe(channel)
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
