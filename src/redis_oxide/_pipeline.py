@@ -346,7 +346,7 @@ class Pipeline(Queueing[StrT]):
             CommandTimeoutError: The replies did not arrive within ``command_timeout``.
         """
         batch = self._take()
-        if not batch.metas and not self._transaction:
+        if not batch.metas:  # nothing to run: no round trip (nor an empty MULTI/EXEC)
             batch.results = []
             return []
         run = self._executor.run_batch(batch, transaction=self._transaction)

@@ -282,3 +282,20 @@ async def test_handles_of_a_cancelled_run_raise_a_clear_error(
         with pytest.raises(InvalidUsageError, match="cancelled"):
             await asyncio.ensure_future(reader())
         proxy.resume()
+
+
+async def test_executing_inside_the_block_sends_one_transaction(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    # redis-py's habit: execute() inside the block. The block's end has nothing left to run
+    # and sends nothing (an empty MULTI/EXEC before).
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        await client.config_resetstat()
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.set("inside", "1")
+            assert await pipe.execute() == [True]
+        async with client.pipeline(transaction=True):
+            pass
+        calls = (await client.info(section=["commandstats"]))["commandstats"]
+        assert str(calls["cmdstat_multi"]).startswith("calls=1,")
+        assert str(calls["cmdstat_exec"]).startswith("calls=1,")
