@@ -256,3 +256,15 @@ async def test_optional_collections_may_still_be_empty(flushed_stack: RedisServe
         assert await r.zunion(key, weight=[]) == ["a"]
         assert await r.eval("return #KEYS", key=[]) == 0
         assert await r.sort(key, get_pattern=[], sorting=True) == ["a"]
+
+
+async def test_tokens_are_taken_in_any_case(flushed_stack: RedisServerInfo) -> None:
+    # Redis's docs write many tokens in lower case ("avg", "nx"); untyped callers pass them so.
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        untyped: Any = r
+        await r.set("tokens", "1")
+        assert await untyped.expire("tokens", 100, condition="nx") is True
+        assert await untyped.expire("tokens", 200, condition="nx") is False
+        assert 0 < await r.ttl("tokens") <= 100
+        with pytest.raises(ValueError, match=r"EXPIRE: condition must be one of .*, not 'maybe'"):
+            await untyped.expire("tokens", 100, condition="maybe")
