@@ -41,9 +41,16 @@ _MILLISECOND = timedelta(milliseconds=1)
 
 
 def choice(command: str, name: str, value: _T, allowed: tuple[str, ...]) -> _T:
-    """Return ``value`` if it is one of the ``allowed`` tokens, else raise ValueError."""
+    """Return ``value`` if it is one of the ``allowed`` tokens, else raise ValueError.
+
+    Redis reads tokens in any case, and its docs often write them in lower case (``avg``):
+    another case of an allowed token is taken as that token.
+    """
     if value not in allowed:
-        raise ValueError(f"{command}: {name} must be one of {allowed}, not {value!r}")
+        token = value.upper() if isinstance(value, str) else None
+        if token not in allowed:
+            raise ValueError(f"{command}: {name} must be one of {allowed}, not {value!r}")
+        return cast(_T, token)
     return value
 
 
