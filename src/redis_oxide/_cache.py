@@ -11,6 +11,11 @@ Rules this module keeps:
   that one connection can leave the cache without its invalidations (it flushes the cache).
   Any ``Connector`` works (fixed, Sentinel-resolved, a cluster node: a cluster client has one
   cache per node, each a ``CachingExecutor`` over that node's executor).
+- Entries and flights are found by argument tuple, so a tuple equal in Python to another
+  one that the wire carries differently (``1`` and ``1.0``, ``0`` and ``-0.0``) must never
+  be stored: a read with an int or float argument misses the hit path's lookup, and is
+  looked up, stored and sent with its numbers as their wire bytes (``_numeric``). The hit
+  path of a read without numbers pays nothing for it.
 - Invalidations are applied as the push frames are read, before any reply behind them.
 - A miss joins the same read already in flight unless an invalidation of its key or a
   flush came since that read was sent (``_cache_flight``): concurrent misses of a key send
@@ -72,6 +77,9 @@ _Future = asyncio.Future
 # being read; one hit in 256 (a mask) waits one loop turn: ~0.1 ms of hits at most between
 # two reads of the sockets, for well under 1 % of the hit path's cost.
 _YIELD_EVERY: Final = 255
+# Arguments equal in Python but not on the wire (1 and 1.0, 0 and -0.0, True and 1): a read
+# holding one is keyed by their wire bytes (bytes, str and memoryview compare as sent).
+_NUMBERS: Final = (int, float)
 
 
 async def _ready(value: T) -> T:
@@ -106,6 +114,7 @@ class CachingExecutor:
     __slots__ = (
         "_cache",
         "_connector",
+        "_direct",
         "_entries",
         "_fill",
         "_hook",
@@ -145,6 +154,8 @@ class CachingExecutor:
         # would send it (cacheable reads are never blocking, always READONLY).
         self._timeout = tracked.command_timeout
         self._hook = tracked._hook_read
+        # False when telemetry sits beneath the cache: a miss goes through ``_tracked_execute``.
+        self._direct = True
         self._entries = cache._entries
         self._fill = cache._fill
         if cache.config.refresh:
@@ -243,6 +254,9 @@ class CachingExecutor:
     def _miss(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None, index: int
     ) -> Awaitable[T]:
+        for arg in args:
+            if isinstance(arg, _NUMBERS):
+                return self._numeric(meta, args, parser, index)
         try:
             key = args[index]
             rkey = key.encode() if type(key) is str else key_bytes(key)
@@ -267,7 +281,7 @@ class CachingExecutor:
         cache.misses += 1
         sent = cache._tick
         fill = _partial(self._fill, rkey, args, parser, sent, epoch, meta)
-        tracking = self._pool.sole
+        tracking = self._pool.sole if self._direct else None
         if tracking is not None and tracking.available:
             result: Awaitable[T] = tracking.send(args, fill, meta, self._timeout, self._hook)
         else:
@@ -277,6 +291,34 @@ class CachingExecutor:
             if len(flights) > cache._flights_limit:
                 cache._flights_limit = prune(flights)
         return result
+
+    def _numeric(
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None, index: int
+    ) -> Awaitable[T]:
+        # 1 == 1.0 and 0 == -0.0, but not on the wire: a tuple holding a number is stored,
+        # joined and sent with its numbers as their wire bytes, so the hit path's lookup of a
+        # raw tuple never finds it (a float never finds an int's entry). Looked up here.
+        try:
+            wire = tuple([key_bytes(a) if isinstance(a, _NUMBERS) else a for a in args])
+            entry = self._entries.get(wire)
+        except (TypeError, ValueError):  # a bool, or an unhashable argument
+            return self._inner_execute(meta, args, parser)  # it reports the argument
+        if entry is not None and entry[1] is parser:
+            # The hit path's test, as in _execute.
+            expires = entry[2]
+            tracking = self._pool.sole
+            if tracking is None or not tracking.available:
+                self._cache._flush()
+            elif expires is None or expires > _monotonic():
+                entry[7] = True
+                cache = self._cache
+                hits = cache.hits = cache.hits + 1
+                copier = entry[3]
+                value = entry[0] if copier is None else copier(entry[0])
+                return _ready(value) if hits & _YIELD_EVERY else _after_a_turn(value)
+            else:
+                self._cache._expired(entry)
+        return self._miss(meta, wire, parser, index)
 
     def _refresh(self, entries: list[Entry]) -> None:
         # The cache's refresher: each read goes out as a miss would and registers as the

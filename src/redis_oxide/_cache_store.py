@@ -8,8 +8,8 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   a hit one list store: entries queue in fill order, a hit marks its entry, and the hand
   evicts the first unmarked entry, unmarking the ones it passes. (An ``OrderedDict`` with
   ``move_to_end`` costs a hit more, and a fill with eviction twice as much.) A dropped entry
-  leaves its queue slot behind, marked dropped (``None``): the hand skips it, and the queue
-  is compacted when it outgrows twice the cache.
+  leaves its queue slot behind, marked dropped (``None``) and without its value: the hand
+  skips it, and the queue is compacted when it outgrows twice the cache (a flush empties it).
 - A read that races an invalidation never fills: every invalidation takes the next
   ``_tick`` and records it for its keys (``_invalidated``); a read notes the tick when it is
   sent and its reply fills only if its key's recorded tick is older. ``_epoch`` does the
@@ -288,7 +288,7 @@ class Cache:
     def _drop(self, entry: Entry) -> None:
         """Remove one entry from the dict and the key index (its queue slot goes stale)."""
         del self._entries[entry[6]]
-        entry[7] = None
+        entry[7] = entry[0] = None  # the stale slot must not pin the value
         self._bytes -= entry[5]
         rkey = entry[4]
         same_key = self._by_key[rkey]
@@ -318,8 +318,8 @@ class Cache:
                 for entry in cached:
                     del entries[entry[6]]
                     if hot is not None and entry[7]:
-                        hot.append(entry)
-                    entry[7] = None
+                        hot.append(entry)  # a refresh needs its arguments, not its value
+                    entry[7] = entry[0] = None  # the stale slot must not pin the value
                     self._bytes -= entry[5]
                 self.invalidations += len(cached)
         if len(invalidated) > _INVALIDATED_LIMIT:
@@ -337,10 +337,10 @@ class Cache:
         self._drop_all()
 
     def _drop_all(self) -> None:
+        self._queue.clear()  # stale slots too, even when no entry is left
         if self._entries:
             self._entries.clear()
             self._by_key.clear()
-            self._queue.clear()
             self._bytes = 0
             self.flushes += 1
 

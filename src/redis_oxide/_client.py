@@ -12,6 +12,8 @@ Rules this module keeps:
   executor; they depend on the executor's protocol, never on this class.
 - ``with_options`` views share the root's strategy and cache; only the root closes it.
 - Telemetry on wraps the executor in a ``TracedExecutor`` before binding; off, nothing does.
+  With a cache, telemetry sits beneath it (``traced_cache``), as on a cluster node: the
+  calls that reach the server have spans, a hit has none.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
 """
@@ -34,13 +36,14 @@ from redis_oxide._client_base import ClientBase
 from redis_oxide._client_config import ClientConfig, build_config, make_executor
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._connection_setup import Connector, FixedConnector
-from redis_oxide._executor import Executor, Reroute
+from redis_oxide._executor import Executor, Reroute, ServerExecutor
 from redis_oxide._generated import StrT
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
 from redis_oxide._monitor import Monitor
 from redis_oxide._pool import PoolStats
 from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._sentinel_report import SentinelReport
+from redis_oxide._telemetry_cluster import traced_cache
 from redis_oxide._telemetry_executor import instrument
 from redis_oxide._url import parse_url
 
@@ -50,6 +53,13 @@ __all__ = ["Redis", "StrT"]
 _CLOSE_GRACE = 5.0
 
 _UNSET: Any = object()
+
+
+def _traced(server: ServerExecutor | CachingExecutor, config: ClientConfig) -> Executor:
+    # What a client binds: a cache is traced beneath already (``traced_cache``).
+    if isinstance(server, CachingExecutor):
+        return server
+    return instrument(server, config.telemetry, config.connection.db)
 
 
 class Redis(ClientBase[StrT, Executor], Generic[StrT]):
@@ -120,10 +130,14 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
-        self._server = server = make_executor(config, connector, reroute)
+        server = make_executor(config, connector, reroute)
+        if config.telemetry is not None and isinstance(server, CachingExecutor):
+            # Traced beneath the cache: the calls that reach the server, a hit has no span.
+            server = traced_cache(server, config.telemetry, config.connection.db)
+        self._server = server
         self.cache = server.cache if isinstance(server, CachingExecutor) else None
         # What patterns run on: the executor above, or its traced wrapper.
-        self._bind(instrument(server, config.telemetry, config.connection.db))
+        self._bind(_traced(server, config))
         # Set by Sentinel: the sentinels' report and the role this client needs, for health().
         self._sentinel_report: Callable[[], Awaitable[SentinelReport]] | None = None
         self._expected_role: str | None = None
@@ -212,7 +226,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         server = with_cache(server, cache)
         if server is not self._server:  # else the view keeps the root's (traced) executor
             view._server = server
-            view._bind(instrument(server, self._config.telemetry, self._config.connection.db))
+            view._bind(_traced(server, self._config))
         return view
 
     # -- subscriptions --------------------------------------------------------------------

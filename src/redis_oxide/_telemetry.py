@@ -98,7 +98,7 @@ class Telemetry:
         statement: ``"off"`` (the default) records no ``db.query.text``; ``"redacted"``
             records the command name and its keys with every other argument as ``?``;
             ``"full"`` records the arguments too, except those of commands that carry
-            credentials (AUTH, HELLO, MIGRATE, ACL, CONFIG), which stay redacted.
+            credentials (AUTH, HELLO, MIGRATE, ACL, CONFIG, SENTINEL), which stay redacted.
     """
 
     tracer_provider: TracerProvider | None = None
@@ -338,8 +338,9 @@ def version() -> str:
         return "0"
 
 
-# Commands whose arguments may hold credentials: never shown, whatever the setting.
-_SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
+# Commands whose arguments may hold credentials: never shown, whatever the setting
+# (SENTINEL SET ... auth-pass, SENTINEL CONFIG SET sentinel-pass ...).
+_SECRET = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG", "SENTINEL"})
 # A statement is for reading, not for replaying: long values and pipelines are cut.
 _ARGUMENT_CHARS = 128
 _BATCH_COMMANDS = 32

@@ -52,7 +52,7 @@ from redis_oxide._telemetry_executor import TracedExecutor
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["TracedNode", "instrument_cluster", "traced_nodes"]
+__all__ = ["TracedNode", "instrument_cluster", "traced_cache", "traced_nodes"]
 
 T = TypeVar("T")
 
@@ -68,11 +68,14 @@ class TracedNode(ServerExecutor):
     Args:
         plain: The node's executor as the client options make it.
         instruments: The tracer and metrics to report to.
+        db: The database index (``db.namespace``), None for a cluster node.
     """
 
     # No __slots__: _execute, run_batch and lease are instance attributes (module rules).
 
-    def __init__(self, plain: ServerExecutor, instruments: Instruments) -> None:
+    def __init__(
+        self, plain: ServerExecutor, instruments: Instruments, db: int | None = None
+    ) -> None:
         super().__init__(
             plain.strategy,
             retry=plain._retry,
@@ -81,8 +84,9 @@ class TracedNode(ServerExecutor):
         )
         self._plain = plain
         self._instruments = instruments
-        instruments.metrics.watch_pool(plain.strategy, None)
-        traced = TracedExecutor(plain, instruments, plain.strategy, None)
+        self._db = db
+        instruments.metrics.watch_pool(plain.strategy, db)
+        traced = TracedExecutor(plain, instruments, plain.strategy, db)
         # Bound once: the cluster's fast path calls the traced executor with no frame between.
         self._execute = traced._execute  # type: ignore[method-assign]  # see module rules
         self.run_batch = traced.run_batch  # type: ignore[method-assign]  # see module rules
@@ -98,7 +102,7 @@ class TracedNode(ServerExecutor):
         Returns:
             The new executor (a client view's version of this node).
         """
-        return TracedNode(self._plain.with_timeout(command_timeout), self._instruments)
+        return TracedNode(self._plain.with_timeout(command_timeout), self._instruments, self._db)
 
 
 def traced_nodes(factory: ExecutorFactory, telemetry: Telemetry | None) -> ExecutorFactory:
@@ -124,12 +128,35 @@ def traced_nodes(factory: ExecutorFactory, telemetry: Telemetry | None) -> Execu
 def _traced(node: NodeExecutor, instruments: Instruments) -> NodeExecutor:
     if not isinstance(node, CachingExecutor):
         return TracedNode(node, instruments)
-    # Under the cache (module rules), as CachingExecutor.with_timeout rebuilds its inner ones.
+    return _under_cache(node, instruments, None)
+
+
+def traced_cache(node: CachingExecutor, telemetry: Telemetry, db: int | None) -> CachingExecutor:
+    """Return ``node`` with telemetry beneath its cache: a hit has no span (module rules).
+
+    Args:
+        node: A client's (or a cluster node's) cache in front of its executor.
+        telemetry: The client's setting.
+        db: The database index (``db.namespace``), None for a cluster node.
+
+    Returns:
+        An executor sharing ``node``'s cache and connections, whose calls to the server
+        (misses, writes, batches, everything the cache passes on) are traced.
+    """
+    return _under_cache(node, instruments_for(telemetry), db)
+
+
+def _under_cache(
+    node: CachingExecutor, instruments: Instruments, db: int | None
+) -> CachingExecutor:
+    # As CachingExecutor.with_timeout rebuilds its inner ones. Misses go through the traced
+    # executor of the tracking connection, not straight onto the connection (``_direct``).
     twin = copy.copy(node)
-    twin._inner = inner = TracedNode(node._inner, instruments)
-    twin._tracked = tracked = TracedNode(node._tracked, instruments)
+    twin._inner = inner = TracedNode(node._inner, instruments, db)
+    twin._tracked = tracked = TracedNode(node._tracked, instruments, db)
     twin._inner_execute = inner._execute
     twin._tracked_execute = tracked._execute
+    twin._direct = False
     return twin
 
 
