@@ -24,11 +24,11 @@ Rules this module keeps:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from redis_oxide._checks import checked_count, checked_seconds
 from redis_oxide._command import CommandFlag, CommandMeta, KeySpecFlag
 from redis_oxide._generated._meta import COMMANDS
 
@@ -147,14 +147,11 @@ class CacheConfig:
     _key_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_entries, bool) or self.max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {self.max_entries!r}")
-        if self.max_bytes is not None and self.max_bytes < 1:
-            raise ValueError(f"max_bytes must be >= 1 or None, got {self.max_bytes!r}")
+        checked_count("max_entries", self.max_entries, 1)
+        if self.max_bytes is not None:
+            checked_count("max_bytes", self.max_bytes, 1)
         for name in ("ttl", "health_check_interval"):
-            value: float | None = getattr(self, name)
-            if value is not None and not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a positive number of seconds or None")
+            checked_seconds(name, getattr(self, name), finite=True)
         if type(self.refresh) is not bool:  # a frozen dataclass does not check types
             raise TypeError(f"refresh must be a bool, got {self.refresh!r}")
         if self.mode not in ("default", "bcast"):
@@ -191,7 +188,11 @@ def tracking_command(config: CacheConfig) -> tuple[str | bytes, ...]:
 def _strings(what: str, value: Iterable[str | bytes]) -> list[str | bytes]:
     if isinstance(value, str | bytes):
         raise TypeError(f"{what} must be a collection of strings, not a bare string")
-    return list(value)
+    items: list[object] = list(value)  # what untyped callers pass is checked, not assumed
+    for item in items:
+        if not isinstance(item, str | bytes):
+            raise TypeError(f"{what} must hold strings, not {type(item).__name__} ({item!r})")
+    return [item for item in items if isinstance(item, str | bytes)]
 
 
 def _chosen(names: Iterable[str | bytes]) -> dict[str, int]:

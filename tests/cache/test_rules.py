@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,27 @@ def test_configuration_is_validated() -> None:
     with pytest.raises(ValueError, match="only for mode='bcast'"):
         CacheConfig(prefixes=("user:",))
     assert CacheConfig(mode="bcast", prefixes=["a:", b"b:"]).prefixes == ("a:", b"b:")
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"max_entries": 1.5}, TypeError, "max_entries must be an int, not float"),
+        ({"max_entries": "10"}, TypeError, "max_entries must be an int, not str"),
+        ({"max_entries": True}, TypeError, "max_entries must be an int, not bool"),
+        ({"max_bytes": True}, TypeError, "max_bytes must be an int, not bool"),
+        ({"max_bytes": 1.5}, TypeError, "max_bytes must be an int, not float"),
+        ({"ttl": True}, TypeError, "ttl"),
+        ({"ttl": "5"}, TypeError, "ttl"),
+        ({"ttl": 0}, ValueError, "ttl"),
+        ({"commands": {"GET", 1}}, TypeError, r"commands must hold strings, not int \(1\)"),
+    ],
+)
+def test_option_types_are_checked_when_the_config_is_made(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        CacheConfig(**options)
 
 
 def test_cache_objects_come_from_clients_only() -> None:
