@@ -12,7 +12,11 @@ Rules this module keeps:
   exactly once even when two workers race for it.
 - Stopping finishes the entry in hand; entries fetched but not started are handed back
   (XCLAIM ... IDLE min_idle RETRYCOUNT n JUSTID), so other workers claim them at once, with
-  the delivery count they had before this worker fetched them.
+  the delivery count they had before this worker fetched them. So does any other end of a
+  run but cancellation (whose entries are reclaimed after ``min_idle``).
+- A lost connection does not end a run: the worker waits (``reconnect_retry``) and reads
+  again. A group that vanished (its stream deleted) is created again from ``0``: every entry
+  of the new stream is new to it.
 """
 
 from __future__ import annotations
@@ -22,32 +26,33 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Generic, NamedTuple
+from typing import Final, Generic
 
-from redis_oxide._checks import checked_count, checked_seconds
+from redis_oxide._checks import checked_count, checked_retry, checked_seconds
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import BusyGroupError, NoGroupError
+from redis_oxide._exceptions import (
+    BusyGroupError,
+    ConnectionClosedError,
+    NoGroupError,
+    RedisError,
+    UnblockedError,
+)
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._types import XpendingFilters
+from redis_oxide._retry import Retry
+from redis_oxide._streams_entries import (
+    DEAD_LETTER_SCRIPT,
+    ConsumerStats,
+    StreamEntry,
+    checked_group_start,
+)
+from redis_oxide._streams_outage import TRANSIENT, Outage
 
 __all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry"]
 
 logger = logging.getLogger("redis_oxide.streams")
 
-# Moves one entry to the dead-letter stream and acknowledges it, atomically. XACK answering 0
-# means another worker already finished it: then nothing is moved. The entry's fields follow
-# the ones saying where it came from.
-_DEAD_LETTER_SCRIPT = """
-local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-local fields = {'dead-letter-stream', KEYS[1], 'dead-letter-id', ARGV[2],
-                'dead-letter-group', ARGV[1], 'dead-letter-deliveries', ARGV[3]}
-if entry[1] then for _, v in ipairs(entry[1][2]) do fields[#fields + 1] = v end end
-redis.call('XADD', KEYS[2], '*', unpack(fields))
-return 1
-"""
 # A worker's defaults. min_idle: an entry nobody acknowledged for a minute is presumed
 # abandoned; handlers that take longer need a larger value, or duplicates follow. Five
 # deliveries ride out transient failures without retrying a poison entry forever. Ten
@@ -57,40 +62,6 @@ _MAX_DELIVERIES: Final = 5
 _COUNT: Final = 10
 # XREADGROUP BLOCK: how often an idle worker wakes, and so how long stop() may wait.
 _BLOCK_TIMEOUT: Final = 1.0
-
-
-class StreamEntry(NamedTuple, Generic[StrT]):
-    """One stream entry handed to a worker.
-
-    Attributes:
-        id: The entry's ID (``1700000000000-0``).
-        fields: Its field-value pairs.
-        deliveries: How many times the group delivered it, this time included.
-    """
-
-    id: StrT
-    fields: dict[StrT, StrT]
-    deliveries: int
-
-
-@dataclass(slots=True)
-class ConsumerStats:
-    """What a worker has done so far.
-
-    Attributes:
-        handled: Entries handled without error and acknowledged.
-        failed: Entries whose handler raised (left pending, retried after ``min_idle``).
-        claimed: Entries taken over from idle consumers (or from itself) with XAUTOCLAIM.
-        dead_lettered: Entries moved to the dead-letter stream.
-        late_acks: Acknowledgements that found the entry already acknowledged by another
-            worker (it had been reclaimed while this one was still working on it).
-    """
-
-    handled: int = 0
-    failed: int = 0
-    claimed: int = 0
-    dead_lettered: int = 0
-    late_acks: int = 0
 
 
 class GroupConsumer(Generic[StrT]):
@@ -113,11 +84,16 @@ class GroupConsumer(Generic[StrT]):
             cluster, give it the stream's hash tag.
         count: Entries fetched per read.
         block_timeout: Seconds one read waits for new entries.
-        group_start: Where a newly created group starts: ``"$"`` (new entries only) or
-            ``"0"`` (the whole stream).
+        group_start: Where the group starts when this worker first creates it: ``"$"``
+            (new entries only), ``"0"`` (the whole stream) or an entry ID (``"<ms>-<seq>"``).
+            A group that vanished later (its stream deleted) is created again from ``"0"``.
         claim_interval: Seconds between two XAUTOCLAIM sweeps; ``min_idle / 2`` by default.
+        reconnect_retry: A run gives up (raises the last error) after ``attempts``
+            consecutive reads failed for want of a server, waiting its backoff in between;
+            None (the default) tries again until ``stop()``.
 
     Raises:
+        TypeError: An argument has the wrong type.
         ValueError: An argument is out of range.
     """
 
@@ -135,12 +111,16 @@ class GroupConsumer(Generic[StrT]):
         block_timeout: float = _BLOCK_TIMEOUT,
         group_start: str = "$",
         claim_interval: float | None = None,
+        reconnect_retry: Retry | None = None,
     ) -> None:
         for label, seconds in (("min_idle", min_idle), ("block_timeout", block_timeout)):
             checked_seconds(label, seconds, finite=True, none=False)
         checked_seconds("claim_interval", claim_interval, finite=True)
         checked_count("max_deliveries", max_deliveries, 1)
         checked_count("count", count, 1)
+        checked_group_start(group_start)
+        if reconnect_retry is not None:
+            checked_retry("reconnect_retry", reconnect_retry)
         self._client: Commands[StrT] = client
         self._stream = stream
         self._group = group
@@ -165,7 +145,9 @@ class GroupConsumer(Generic[StrT]):
         self._cursor: str | bytes = "0-0"
         self._next_claim = 0.0
         self._group_ready = False
+        self._group_lost = False  # it existed once: create it again from "0"
         self._stopping = False
+        self._outage = Outage(stream, reconnect_retry)
         #: What this worker has done so far.
         self.stats: ConsumerStats = ConsumerStats()
 
@@ -177,10 +159,9 @@ class GroupConsumer(Generic[StrT]):
         Returns:
             True when this call created it.
         """
+        start = "0" if self._group_lost else self._group_start
         try:
-            await self._client.xgroup_create(
-                self._stream, self._group, id=self._group_start, mkstream=True
-            )
+            await self._client.xgroup_create(self._stream, self._group, id=start, mkstream=True)
         except BusyGroupError:
             created = False
         else:
@@ -189,11 +170,14 @@ class GroupConsumer(Generic[StrT]):
         return created
 
     def stop(self) -> None:
-        """Ask the worker to stop once the entry in hand is finished.
+        """Ask the run in progress (or, before one starts, the next) to end once the entry
+        in hand is finished; the worker may be run again afterwards.
 
-        A worker waiting for new entries notices within ``block_timeout``.
+        A worker waiting for new entries notices within ``block_timeout``; one waiting for
+        its server, at once.
         """
         self._stopping = True
+        self._outage.wake()
 
     async def run(self, handler: Callable[[StreamEntry[StrT]], Awaitable[object]]) -> None:
         """Handle entries until ``stop()``: acknowledge each one its handler finished.
@@ -201,31 +185,42 @@ class GroupConsumer(Generic[StrT]):
         An entry whose handler raises stays pending and is delivered again after
         ``min_idle`` (the error is logged); the loop goes on.
 
+        A lost connection is waited out (``reconnect_retry``). Whatever but a cancellation
+        ends the run, the entries fetched and not started are handed back. ``run()`` may be
+        called again after it returned.
+
         Args:
             handler: Awaited with each entry.
+
+        Raises:
+            ConnectionError: The client was closed, or ``reconnect_retry`` gave up.
         """
-        while True:
-            entry = await self._next_entry()
-            if entry is None:
-                break
-            try:
-                await handler(entry)
-            except Exception:
-                self.stats.failed += 1
-                logger.exception("stream %r: handling entry %r failed", self._stream, entry.id)
-            else:
-                await self._ack(entry)
-        await self._hand_back()
+        try:
+            while (entry := await self._next_entry()) is not None:
+                try:
+                    await handler(entry)
+                except Exception:
+                    self.stats.failed += 1
+                    logger.exception("stream %r: handling entry %r failed", self._stream, entry.id)
+                else:
+                    await self._ack(entry)
+        except Exception:
+            await self._hand_back_quietly()
+            raise
+        finally:
+            self._stopping = False  # this run consumed the stop
+        await self._hand_back_quietly()
 
     async def aclose(self) -> None:
         """Stop, and hand the fetched entries not yet handed out back to the group.
 
         The entry in hand (``async for``) stays pending: it was not finished.
         """
-        self._stopping = True
-        await self._hand_back()
+        self.stop()
+        await self._hand_back_quietly()
 
     async def __aenter__(self) -> GroupConsumer[StrT]:
+        self._stopping = False  # a new session: an earlier aclose() does not end it
         return self
 
     async def __aexit__(
@@ -243,9 +238,14 @@ class GroupConsumer(Generic[StrT]):
         if self._in_hand is not None:
             done, self._in_hand = self._in_hand, None
             await self._ack(done)
-        entry = await self._next_entry()
+        try:
+            entry = await self._next_entry()
+        except Exception:
+            await self._hand_back_quietly()
+            raise
         if entry is None:
-            await self._hand_back()
+            self._stopping = False  # this iteration consumed the stop
+            await self._hand_back_quietly()
             raise StopAsyncIteration
         self._in_hand = entry
         return entry
@@ -257,12 +257,20 @@ class GroupConsumer(Generic[StrT]):
             if self._local:
                 return self._local.popleft()
             try:
-                await self._fetch()
+                await self._outage.read(self._fetch)
             except NoGroupError:  # the stream or the group was deleted: create them again
                 logger.warning(
-                    "stream %r: group %r is gone; creating it", self._stream, self._group
+                    "stream %r: group %r is gone (the stream was deleted); creating it again "
+                    "from '0', so every entry now in the stream is delivered",
+                    self._stream,
+                    self._group,
                 )
-                self._group_ready = False
+                self._group_ready, self._group_lost, self._cursor = False, True, "0-0"
+            except UnblockedError:
+                pass  # the stream was deleted under a waiting read (Redis 7.0): read again
+            except TRANSIENT as error:
+                self._history = "0"  # a read whose reply was lost left entries with us
+                await self._outage.failed(error)
         return None
 
     async def _fetch(self) -> None:
@@ -307,8 +315,9 @@ class GroupConsumer(Generic[StrT]):
         if (cursor.encode() if isinstance(cursor, str) else cursor) == b"0-0":
             # A full sweep: the next one after the interval.
             self._next_claim = time.monotonic() + self._claim_interval
-        self.stats.claimed += len(reply.claimed)
-        return await self._count_deliveries(reply.claimed)
+        claimed = await self._count_deliveries(reply.claimed)
+        self.stats.claimed += len(claimed)
+        return claimed
 
     async def _count_deliveries(
         self, found: list[tuple[StrT, dict[StrT, StrT]]]
@@ -328,7 +337,8 @@ class GroupConsumer(Generic[StrT]):
                 continue  # acknowledged by another worker meanwhile
             deliveries = info[0].delivery_count
             if deliveries > self._max_deliveries:
-                await self._bury(id, deliveries)
+                # The read that found it counted a delivery no handler saw.
+                await self._bury(id, deliveries - 1)
             else:
                 entries.append(StreamEntry(id, fields, deliveries))
         return entries
@@ -336,14 +346,23 @@ class GroupConsumer(Generic[StrT]):
     # -- finishing ---------------------------------------------------------------------------
 
     async def _ack(self, entry: StreamEntry[StrT]) -> None:
-        if await self._client.xack(self._stream, self._group, entry.id):
+        try:
+            acked = await self._client.xack(self._stream, self._group, entry.id)
+        except (*TRANSIENT, NoGroupError) as error:
+            if isinstance(error, ConnectionClosedError):
+                raise
+            self._history = "0"  # still pending (unless its stream went): read it again first
+            what = f"acknowledging {entry.id!r} failed ({error}); it is delivered again"
+            logger.warning("stream %r: %s", self._stream, what)
+            return
+        if acked:
             self.stats.handled += 1
         else:
             self.stats.late_acks += 1
 
     async def _bury(self, id: StrT, deliveries: int) -> None:
         moved = await self._client.eval(
-            _DEAD_LETTER_SCRIPT,
+            DEAD_LETTER_SCRIPT,
             key=[self._stream, self._dead_letter],
             arg=[self._group, id, deliveries],
         )
@@ -356,6 +375,14 @@ class GroupConsumer(Generic[StrT]):
                 deliveries,
                 self._dead_letter,
             )
+
+    async def _hand_back_quietly(self) -> None:
+        # A failed hand-back only delays those entries; it must not hide why a run ended.
+        try:
+            await self._hand_back()
+        except RedisError as error:
+            what = f"handing entries back failed ({error}); they are claimed after min_idle"
+            logger.warning("stream %r: %s", self._stream, what)
 
     async def _hand_back(self) -> None:
         # Entries fetched but not started: their idle time is set to min_idle, so the next

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Generic, Literal
 
-from redis_oxide._checks import checked_seconds
+from redis_oxide._checks import checked_count, checked_seconds
 from redis_oxide._command import KeyT, ValueT
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._base import MappingFieldT
@@ -35,6 +35,8 @@ class StreamProducer(Generic[StrT]):
         limit: At most this many entries evicted per append (``LIMIT``; only with ``~``).
 
     Raises:
+        TypeError: ``maxlen`` or ``limit`` is not an int (``bool`` is not one), or
+            ``max_age`` not a number.
         ValueError: Both or neither bound given, a bound out of range, or ``limit`` with
             ``exact``.
     """
@@ -51,10 +53,12 @@ class StreamProducer(Generic[StrT]):
     ) -> None:
         if (maxlen is None) == (max_age is None):
             raise ValueError("give exactly one of maxlen and max_age")
-        if maxlen is not None and maxlen < 0:
-            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+        if maxlen is not None:
+            checked_count("maxlen", maxlen, 0)
         age = max_age.total_seconds() if isinstance(max_age, timedelta) else max_age
         checked_seconds("max_age", age, finite=True)
+        if limit is not None:
+            checked_count("limit", limit, 1)
         if limit is not None and (exact or limit < 1):
             raise ValueError("limit must be >= 1 and needs approximate trimming (exact=False)")
         self._client: Commands[StrT] = client

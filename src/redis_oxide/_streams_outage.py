@@ -1,0 +1,107 @@
+"""How a stream worker waits out its server: ``Outage``.
+
+Rules this module keeps:
+
+- Only trouble that passes is waited out: the server unreachable, restarting or still
+  loading its data (``TRANSIENT``). A client closed by its user ends the run at once.
+- Between two failed reads the worker backs off (``reconnect_retry``'s delays, or 50 ms
+  doubling to 0.5 s); ``reconnect_retry.attempts`` consecutive failures give up.
+- ``stop()`` ends a backoff, and a read made while the server is away (which may spend the
+  client's whole reconnect policy), at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Final
+
+from redis_oxide._exceptions import (
+    ConnectionClosedError,
+    ConnectionError,
+    LoadingError,
+    TimeoutError,
+)
+from redis_oxide._retry import Retry
+
+__all__ = ["TRANSIENT", "Outage"]
+
+logger = logging.getLogger("redis_oxide.streams")
+
+# Waits between reads that failed for want of a server: 50 ms doubling to 0.5 s, as a
+# subscriber reconnects; a restarted server has its workers back within a second.
+_BACKOFF: Final = Retry(attempts=1, backoff_base=0.05, backoff_cap=0.5)
+#: What a worker waits out (ConnectionClosedError, the client closed, is re-raised).
+TRANSIENT: Final = (ConnectionError, TimeoutError, LoadingError)
+
+
+class Outage:
+    """Consecutive reads that failed for want of a server, and the waits between them.
+
+    Args:
+        stream: The stream's key, for the log.
+        retry: Gives up after ``attempts`` consecutive failures; None waits until stopped.
+    """
+
+    def __init__(self, stream: object, retry: Retry | None) -> None:
+        self._stream = stream
+        self._retry = retry
+        self._failures = 0
+        self._since = 0.0
+        self._waker: asyncio.Future[None] | None = None  # what stop() wakes
+
+    def wake(self) -> None:
+        """End the wait or the read in progress (``stop()`` was called)."""
+        if self._waker is not None and not self._waker.done():
+            self._waker.set_result(None)
+
+    async def read(self, fetch: Callable[[], Coroutine[object, object, None]]) -> None:
+        """Run one read; while the server is away, ``wake()`` cuts it short."""
+        if not self._failures:
+            await fetch()
+            return
+        task = asyncio.create_task(fetch())
+        task.add_done_callback(_retrieve)
+        self._waker = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait((task, self._waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waker = None
+            dropped = not task.done()  # stopped (or this task cancelled): the read is dropped
+            if dropped:
+                task.cancel()
+        if dropped:
+            return
+        task.result()  # its error, if any
+        if self._failures:
+            down = time.monotonic() - self._since
+            logger.warning("stream %r: reading again after %.2f s", self._stream, down)
+            self._failures = 0
+
+    async def failed(self, error: Exception) -> None:
+        """Wait before the next read, or raise ``error``: the client is closed, or give up."""
+        self._failures += 1
+        gave_up = self._retry is not None and self._failures >= self._retry.attempts
+        if gave_up or isinstance(error, ConnectionClosedError):
+            raise error
+        if self._failures == 1:
+            self._since = time.monotonic()
+            what = f"{type(error).__name__}: {error}"
+            logger.warning(
+                "stream %r: reading failed (%s); retrying until stop()", self._stream, what
+            )
+        self._waker = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait(
+                (self._waker,), timeout=(self._retry or _BACKOFF).delay(self._failures)
+            )
+        finally:
+            self._waker = None
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    # A read dropped by stop() may still fail: its error is expected, not "never retrieved".
+    if not task.cancelled():
+        task.exception()
