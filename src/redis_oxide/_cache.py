@@ -256,7 +256,7 @@ class CachingExecutor:
     ) -> Awaitable[T]:
         for arg in args:
             if isinstance(arg, _NUMBERS):
-                return self._numeric(meta, args, parser, index)
+                return self._numeric(meta, args, parser)
         try:
             key = args[index]
             rkey = key.encode() if type(key) is str else key_bytes(key)
@@ -293,32 +293,16 @@ class CachingExecutor:
         return result
 
     def _numeric(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None, index: int
+        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
-        # 1 == 1.0 and 0 == -0.0, but not on the wire: a tuple holding a number is stored,
-        # joined and sent with its numbers as their wire bytes, so the hit path's lookup of a
-        # raw tuple never finds it (a float never finds an int's entry). Looked up here.
+        # 1 == 1.0 and 0 == -0.0, but not on the wire: a tuple holding a number is looked up,
+        # stored, joined and sent with its numbers as their wire bytes, so the hit path's
+        # lookup of a raw tuple never finds it (a float never finds an int's entry).
         try:
             wire = tuple([key_bytes(a) if isinstance(a, _NUMBERS) else a for a in args])
-            entry = self._entries.get(wire)
         except (TypeError, ValueError):  # a bool, or an unhashable argument
             return self._inner_execute(meta, args, parser)  # it reports the argument
-        if entry is not None and entry[1] is parser:
-            # The hit path's test, as in _execute.
-            expires = entry[2]
-            tracking = self._pool.sole
-            if tracking is None or not tracking.available:
-                self._cache._flush()
-            elif expires is None or expires > _monotonic():
-                entry[7] = True
-                cache = self._cache
-                hits = cache.hits = cache.hits + 1
-                copier = entry[3]
-                value = entry[0] if copier is None else copier(entry[0])
-                return _ready(value) if hits & _YIELD_EVERY else _after_a_turn(value)
-            else:
-                self._cache._expired(entry)
-        return self._miss(meta, wire, parser, index)
+        return self._execute(meta, wire, parser)
 
     def _refresh(self, entries: list[Entry]) -> None:
         # The cache's refresher: each read goes out as a miss would and registers as the
