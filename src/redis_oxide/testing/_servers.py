@@ -279,7 +279,13 @@ class ServerProcess:
             ]
         if self.unix_path is not None:
             items += [("unixsocket", self.unix_path), ("unixsocketperm", "700")]
-        items += list(self._config(port))
+        extra = list(self._config(port))
+        names = {item[0] for item in extra}
+        if ("cluster-enabled", "yes") in extra and "cluster-port" not in names:
+            # The bus port defaults to port + 10000, inside the kernel's ephemeral range (from
+            # 32768) for most of ours, where a client socket may hold it: one of ours instead.
+            extra.append(("cluster-port", str(free_port())))
+        items += extra
         lines = [" ".join(_quote(word) for word in item) for item in items]
         self.config_path.write_text("\n".join(lines) + "\n")
 
