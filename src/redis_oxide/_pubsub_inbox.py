@@ -212,10 +212,27 @@ class Handlers(Generic[StrT]):
     def set(
         self, kind: Kind, wires: tuple[bytes, ...], handler: MessageHandler[StrT] | None
     ) -> None:
-        """Give ``wires`` to ``handler``; None gives them back to the reader."""
+        """Give ``wires`` to ``handler``; None gives them back to the reader.
+
+        Raises:
+            ValueError: A name does not decode with the client's encoding: messages carry it
+                with U+FFFD in place, where names that differ only there would share one
+                handler. Nothing was changed.
+        """
         if handler is None:
             self.drop(kind, wires)
             return
+        encoding = self._encoding
+        for wire in wires:
+            try:
+                if encoding is not None:
+                    wire.decode(encoding)
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"a handler needs a name that decodes as {encoding}, the client's "
+                    f"encoding; {wire!r} does not: subscribe it without a handler, or on a "
+                    "client without decode_responses"
+                ) from None
         table = self._tables[kind]
         for wire in wires:
             table[self.delivered(wire)] = handler

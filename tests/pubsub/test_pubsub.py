@@ -344,3 +344,28 @@ async def test_closing_the_client_ends_the_reader_with_connection_closed(
     assert p.state is SubscriptionState.FAILED
     await p.aclose()
     assert p.state is SubscriptionState.CLOSED
+
+
+async def test_a_handler_needs_a_name_that_decodes(redis_stack: RedisServerInfo) -> None:
+    # On a decoding client, messages carry an undecodable name with U+FFFD in place, where two
+    # such names would share one handler: a handler for one is refused, nothing subscribed.
+    async with Redis(redis_stack.host, redis_stack.port, decode_responses=True) as r:
+        p = r.pubsub()
+        with pytest.raises(ValueError, match=r"b'bin\\xff' does not"):
+            await p.subscribe(b"bin\xff", handler=lambda message: None)
+        assert p.channels == frozenset()
+        async with Redis(redis_stack.host, redis_stack.port) as raw:
+            assert await raw.pubsub_numsub(channel=[b"bin\xff"]) == {b"bin\xff": 0}
+        await p.subscribe(b"bin\xff")  # without a handler: the reader gets its messages
+        await r.publish(b"bin\xff", "m")
+        message = await p.get_message(timeout=5)
+        assert message is not None
+        assert message.data == "m"
+        await p.aclose()
+    async with Redis(redis_stack.host, redis_stack.port) as raw, raw.pubsub() as p:
+        got: list[bytes] = []
+        await p.subscribe(b"bin\xff", handler=lambda message: got.append(message.data))
+        await raw.publish(b"bin\xff", "m")
+        reader = asyncio.ensure_future(p.run())
+        await until(lambda: got == [b"m"], 5, "the handled message")
+        reader.cancel()
