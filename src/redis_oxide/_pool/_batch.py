@@ -163,14 +163,19 @@ def _script_prefix(batch: Batch) -> list[bytes]:
     return [encode_command(("SCRIPT", "LOAD", source)) for source in batch.scripts.values()]
 
 
-def _explain_noscript(batch: Batch, loads: list[object], results: list[object]) -> None:
-    # A script whose SCRIPT LOAD failed (a Lua syntax error ...) would show up as NOSCRIPT in
-    # its slots; the load error is the useful explanation.
-    failed = {
+def _failed_loads(batch: Batch, loads: list[Any]) -> dict[str, ServerError]:
+    # The scripts whose SCRIPT LOAD failed (a Lua syntax error ...), with their errors.
+    return {
         sha: err
         for sha, err in zip(batch.scripts, loads, strict=True)
         if isinstance(err, ServerError)
     }
+
+
+def _explain_noscript(batch: Batch, loads: list[object], results: list[object]) -> None:
+    # A script whose SCRIPT LOAD failed (a Lua syntax error ...) would show up as NOSCRIPT in
+    # its slots; the load error is the useful explanation.
+    failed = _failed_loads(batch, loads)
     if not failed:
         return
     for index, value in enumerate(results):
@@ -288,11 +293,7 @@ async def send_transaction(
 def _abort_unloaded(batch: Batch, loads: list[Any], address: str) -> None:
     # A script that does not load (a Lua syntax error) aborts the transaction before MULTI:
     # its calls get the load error, every other command the abort, and nothing ran.
-    failed = {
-        sha: err
-        for sha, err in zip(batch.scripts, loads, strict=True)
-        if isinstance(err, ServerError)
-    }
+    failed = _failed_loads(batch, loads)
     if not failed:
         return
     first = next(iter(failed.values()))
