@@ -34,6 +34,7 @@ from redis_oxide._command import KeyT
 from redis_oxide._exceptions import (
     BusyGroupError,
     ConnectionClosedError,
+    InvalidUsageError,
     NoGroupError,
     RedisError,
     UnblockedError,
@@ -147,6 +148,7 @@ class GroupConsumer(Generic[StrT]):
         self._group_ready = False
         self._group_lost = False  # it existed once: create it again from "0"
         self._stopping = False
+        self._running = False  # a run() is in progress
         self._outage = Outage(stream, reconnect_retry)
         #: What this worker has done so far.
         self.stats: ConsumerStats = ConsumerStats()
@@ -194,7 +196,11 @@ class GroupConsumer(Generic[StrT]):
 
         Raises:
             ConnectionError: The client was closed, or ``reconnect_retry`` gave up.
+            InvalidUsageError: Another ``run()`` of this worker is in progress (one worker
+                is one consumer; start another ``GroupConsumer`` to handle in parallel).
         """
+        self._refuse_if_running("run()")
+        self._running = True
         try:
             while (entry := await self._next_entry()) is not None:
                 try:
@@ -209,7 +215,16 @@ class GroupConsumer(Generic[StrT]):
             raise
         finally:
             self._stopping = False  # this run consumed the stop
+            self._running = False
         await self._hand_back_quietly()
+
+    def _refuse_if_running(self, what: str) -> None:
+        if self._running:
+            raise InvalidUsageError(
+                f"{what} on stream worker {self._consumer!r} while its run() is in progress; "
+                "one worker is one consumer: create another GroupConsumer (another consumer "
+                "name) to handle entries in parallel"
+            )
 
     async def aclose(self) -> None:
         """Stop, and hand the fetched entries not yet handed out back to the group.
@@ -235,6 +250,7 @@ class GroupConsumer(Generic[StrT]):
         return self
 
     async def __anext__(self) -> StreamEntry[StrT]:
+        self._refuse_if_running("iterating")
         if self._in_hand is not None:
             done, self._in_hand = self._in_hand, None
             await self._ack(done)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from redis_oxide import GroupConsumer, Redis, Retry, StreamEntry, StreamProducer
-from redis_oxide.exceptions import ConnectionError, NoPermError
+from redis_oxide.exceptions import ConnectionError, InvalidUsageError, NoPermError
 from redis_oxide.testing import RedisServerInfo
 from tests.pubsub._wait import until
 
@@ -241,6 +241,32 @@ async def test_a_stopped_worker_runs_again(redis_stack: RedisServerInfo) -> None
         async with worker:
             entry = await asyncio.wait_for(anext(worker), 5)
         assert entry.fields == {"n": "4"}
+
+
+async def test_a_second_run_of_a_running_worker_is_refused(redis_stack: RedisServerInfo) -> None:
+    # Two runs of one worker would share its fetched entries and its consumer name.
+    stream = _stream()
+    async with Redis(redis_stack.host, redis_stack.port, decode_responses=True) as r:
+        producer = StreamProducer(r, stream, maxlen=100)
+        worker = GroupConsumer(r, stream, "g", "w", group_start="0", block_timeout=0.05)
+        seen = Recorder()
+        task = asyncio.ensure_future(worker.run(seen))
+        await producer.add({"n": "0"})
+        await until(_has(seen, 1), 5, "the first run handling")
+        with pytest.raises(InvalidUsageError, match="another GroupConsumer"):
+            await worker.run(seen)
+        with pytest.raises(InvalidUsageError, match="iterating on stream worker 'w'"):
+            await anext(worker)
+        await producer.add({"n": "1"})
+        await until(_has(seen, 2), 5, "the first run going on")
+        worker.stop()
+        await asyncio.wait_for(task, 5)
+        await producer.add({"n": "2"})
+        task = asyncio.ensure_future(worker.run(seen))  # once it ended, it may run again
+        await until(_has(seen, 3), 5, "the next run handling")
+        worker.stop()
+        await asyncio.wait_for(task, 5)
+    assert seen.numbers == [0, 1, 2]
 
 
 async def test_dead_letters_record_the_deliveries_the_handler_saw(
