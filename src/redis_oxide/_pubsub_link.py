@@ -111,6 +111,7 @@ class Subscriber:
         self._heard = 0  # frames received so far; the health check compares counts
         self._lost: ConnectionLostError | None = None
         self._lost_at = 0.0
+        self._unannounced: ConnectionLostError | None = None  # a loss not logged yet
         self._reconnects = 0
         self._address = ""
 
@@ -274,15 +275,23 @@ class Subscriber:
             try:
                 lease = await self._source.lease(self._keys)
             except RedisError as exc:
+                if not isinstance(exc, ConnectionClosedError):  # else the client was closed
+                    self._announce_loss()
                 if self._gave_up(exc):
                     return
                 await asyncio.sleep(self._backoff.delay(self._failures))
                 continue
+            self._announce_loss()
             self._attach(lease)
             await self._watch(lease)
             self._detach()
             if self._failures:
                 await asyncio.sleep(self._backoff.delay(self._failures))
+
+    def _announce_loss(self) -> None:
+        lost, self._unannounced = self._unannounced, None
+        if lost is not None:
+            logger.warning("subscriber %s: %s; reconnecting", self._address, lost.message)
 
     def _gave_up(self, error: RedisError) -> bool:
         self._failures += 1
@@ -410,7 +419,9 @@ class Subscriber:
                 f"subscriber connection to {self._address} lost", address=self._address
             )
             self._lost_at = asyncio.get_running_loop().time()
-            logger.warning("subscriber %s: %s; reconnecting", self._address, self._lost.message)
+            # Said once the next connection is asked for: a client closed meanwhile
+            # (the usual reason for a connection to end) is no loss to warn of.
+            self._unannounced = self._lost
         for request in self._expected.drain():
             future = request.future
             if future is None or future.done():

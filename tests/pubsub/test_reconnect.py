@@ -180,3 +180,35 @@ async def test_subscribing_while_reconnecting_waits_for_the_new_connection(
             assert message is not None
             assert message.channel == channel.encode()
         await p.aclose()
+
+
+async def test_a_loss_is_warned_of_and_a_closed_client_is_not(
+    redis_server_factory: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    info = redis_server_factory("7")
+    assert info.process is not None
+    caplog.set_level("INFO", logger="redis_oxide.pubsub")
+
+    def warnings() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "redis_oxide.pubsub" and r.levelname == "WARNING"
+        ]
+
+    async with Redis(info.host, info.port, decode_responses=True) as r, r.pubsub() as p:
+        await p.subscribe("a")
+        await asyncio.to_thread(info.process.kill)
+        await until(lambda: len(warnings()) >= 1, 5, "the loss warning")
+        await asyncio.to_thread(info.process.restart)
+        await until(lambda: p.reconnects == 1, 10, "the subscription restored")
+    assert "lost; reconnecting" in warnings()[0]
+    caplog.clear()
+
+    r = Redis(info.host, info.port, decode_responses=True)
+    p = r.pubsub()
+    await p.subscribe("b")
+    await r.aclose()  # the subscriber's connection ends with its client: no loss
+    await asyncio.sleep(0.2)
+    await p.aclose()
+    assert warnings() == []
