@@ -90,6 +90,29 @@ async def test_commands_refused_after_close_were_not_sent(redis_7: RedisServerIn
     assert caught.value.may_have_executed is False
 
 
+@pytest.mark.parametrize("grace", [0.0, 1.0])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_a_command_issued_while_a_close_starts_is_refused(
+    redis_7: RedisServerInfo, strategy: Strategy, grace: float
+) -> None:
+    # Another task's command, issued in the loop turn the close began in, is not sent.
+    key = f"late:{strategy}:{grace}"
+    client = Redis(redis_7.host, redis_7.port, strategy=strategy)
+    await client.ping()
+
+    async def write() -> bool:
+        return await client.set(key, "x")  # runs once the close task has begun
+
+    closing = asyncio.ensure_future(client.aclose(grace=grace))
+    late = asyncio.ensure_future(write())
+    outcomes = await asyncio.gather(closing, late, return_exceptions=True)
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], ConnectionClosedError), outcomes[1]
+    assert outcomes[1].may_have_executed is False
+    assert "aclose() was called" in str(outcomes[1])
+    assert raw_command(redis_7.endpoint, "EXISTS", key) == 0
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_cancelled_close_still_ends_every_connection(
     redis_server_factory: ServerFactory, strategy: Strategy

@@ -360,17 +360,18 @@ class MultiplexedPool:
         self._closed = True
         closer = self._closer
         if closer is None:
+            # Before anything awaits: a command issued from here on is refused, not sent.
+            self._ending = [c for c in self._slots if c is not None]
+            self._slots = [None] * len(self._slots)
+            self.sole = None
+            for conn in self._ending:
+                conn.stop_accepting()
             self._closer = closer = asyncio.ensure_future(self._close(grace))
         await wait_for_close(closer, grace, self.abort)
 
     async def _close(self, grace: float | None) -> None:
         try:
             deadline = None if grace is None else time.monotonic() + grace
-            self._ending = [c for c in self._slots if c is not None]
-            self._slots = [None] * len(self._slots)
-            self.sole = None
-            for conn in self._ending:
-                conn.stop_accepting()
             dedicated = asyncio.ensure_future(self._dedicated.aclose(grace))
             tasks = [t for t in self._tasks if t is not None and not t.done()]
             if tasks and grace != 0:
