@@ -50,21 +50,20 @@ from redis_oxide._pubsub_shard import (
     same_shard,
 )
 from redis_oxide._pubsub_types import (
+    LINK_BACKOFF,
     Kind,
     Resubscribed,
     Settings,
     SubscriberSource,
 )
-from redis_oxide._retry import Retry
 
 __all__ = ["ClusterPubSub"]
 
 logger = logging.getLogger("redis_oxide.pubsub")
 
 _SHARD: Final = Kind.SHARD
-# Between tries while a slot has no reachable owner: as a subscriber's reconnects, 50 ms
-# doubling to 0.5 s; a change of the map ends the wait at once.
-_BACKOFF: Final = Retry(attempts=1, backoff_base=0.05, backoff_cap=0.5)
+# Between tries while a slot has no reachable owner: as a subscriber's reconnects
+# (LINK_BACKOFF); a change of the map ends the wait at once.
 # A node that dropped shard channels on its own lost their slot, so a map still naming it
 # is older than the move (a demoted primary is still a replica of the shard, and would take
 # the channels back). After this long the map is believed: the slot may have come back.
@@ -209,7 +208,7 @@ class ClusterPubSub(PubSub[StrT]):
             hops = 0
             topology.request_refresh()
             # A new map ends the wait: the refresh under way may be the one that shows it.
-            await asyncio.wait((topology.changed(),), timeout=_BACKOFF.delay(failures))
+            await asyncio.wait((topology.changed(),), timeout=LINK_BACKOFF.delay(failures))
 
     def _subscribe_on(self, address: str, names: tuple[bytes, ...]) -> asyncio.Future[None]:
         link = self._nodes.get(address)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import (
@@ -43,7 +43,10 @@ from redis_oxide._pubsub_frames import (
     is_pong,
 )
 from redis_oxide._pubsub_types import (
+    HEALTH_TICKS,
+    LINK_BACKOFF,
     LINK_TRANSITIONS,
+    PING_AFTER_TICKS,
     Kind,
     LinkState,
     Message,
@@ -57,16 +60,6 @@ __all__ = ["Subscriber"]
 
 logger = logging.getLogger("redis_oxide.pubsub")
 
-# Delays between reconnect attempts: 50 ms doubling to 0.5 s, with jitter. A subscriber is a
-# long-lived listener, so two tries a second while its server is down cost little, and a
-# restarted server has its subscribers back within a second (the client's own reconnect
-# policy caps at 1 s; redis-py's pub/sub reconnects only when it is next read).
-_BACKOFF: Final = Retry(attempts=1, backoff_base=0.05, backoff_cap=0.5)
-# The health check wakes this many times per interval: a link silent for a whole interval
-# is dead, so it is noticed between 1 and 1.25 intervals after the last frame.
-_TICKS: Final = 4
-# Silent ticks before a PING: the PONG then has half an interval to arrive.
-_PING_AFTER: Final = 2
 _S = LinkState
 
 
@@ -97,7 +90,7 @@ class Subscriber:
         self._keys = keys
         self._interval = health_check_interval
         self._retry = reconnect_retry
-        self._backoff = reconnect_retry or _BACKOFF
+        self._backoff = reconnect_retry or LINK_BACKOFF
         self._wanted: dict[Kind, dict[bytes, None]] = {kind: {} for kind in Kind}
         self._expected = Answers()
         self._deferred: list[Request] = []  # subscribes waiting for a connection
@@ -111,7 +104,7 @@ class Subscriber:
         self._heard = 0  # frames received so far; the health check compares counts
         self._lost: ConnectionLostError | None = None
         self._lost_at = 0.0
-        self._unannounced: ConnectionLostError | None = None  # a loss not logged yet
+        self._unannounced: ConnectionLostError | None = None  # warned of at the next lease
         self._reconnects = 0
         self._address = ""
 
@@ -275,22 +268,21 @@ class Subscriber:
             try:
                 lease = await self._source.lease(self._keys)
             except RedisError as exc:
-                if not isinstance(exc, ConnectionClosedError):  # else the client was closed
-                    self._announce_loss()
+                self._announce_loss(exc)
                 if self._gave_up(exc):
                     return
                 await asyncio.sleep(self._backoff.delay(self._failures))
                 continue
-            self._announce_loss()
+            self._announce_loss(None)
             self._attach(lease)
             await self._watch(lease)
             self._detach()
             if self._failures:
                 await asyncio.sleep(self._backoff.delay(self._failures))
 
-    def _announce_loss(self) -> None:
+    def _announce_loss(self, error: RedisError | None) -> None:
         lost, self._unannounced = self._unannounced, None
-        if lost is not None:
+        if lost is not None and not isinstance(error, ConnectionClosedError):  # client closed
             logger.warning("subscriber %s: %s; reconnecting", self._address, lost.message)
 
     def _gave_up(self, error: RedisError) -> bool:
@@ -382,7 +374,7 @@ class Subscriber:
     async def _watch(self, lease: Lease) -> None:
         conn = lease.connection
         closed = asyncio.ensure_future(conn.wait_closed())
-        tick = None if self._interval is None else self._interval / _TICKS
+        tick = None if self._interval is None else self._interval / HEALTH_TICKS
         heard, silent = self._heard, 0
         try:
             while True:
@@ -393,14 +385,14 @@ class Subscriber:
                     heard, silent = self._heard, 0
                     continue
                 silent += 1
-                if silent >= _TICKS:
+                if silent >= HEALTH_TICKS:
                     self._lost = ConnectionLostError(
                         f"no reply from {conn.address} within "
                         f"health_check_interval={self._interval} s",
                         address=conn.address,
                     )
                     conn.fail(self._lost)
-                elif silent == _PING_AFTER and conn.available:
+                elif silent == PING_AFTER_TICKS and conn.available:
                     self._send(Request.ping(None))
         finally:
             closed.cancel()
@@ -419,8 +411,6 @@ class Subscriber:
                 f"subscriber connection to {self._address} lost", address=self._address
             )
             self._lost_at = asyncio.get_running_loop().time()
-            # Said once the next connection is asked for: a client closed meanwhile
-            # (the usual reason for a connection to end) is no loss to warn of.
             self._unannounced = self._lost
         for request in self._expected.drain():
             future = request.future

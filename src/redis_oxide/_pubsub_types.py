@@ -24,7 +24,10 @@ from redis_oxide._pool import Lease
 from redis_oxide._retry import Retry
 
 __all__ = [
+    "HEALTH_TICKS",
+    "LINK_BACKOFF",
     "LINK_TRANSITIONS",
+    "PING_AFTER_TICKS",
     "Kind",
     "LinkState",
     "Message",
@@ -37,6 +40,17 @@ __all__ = [
     "SubscriberSink",
     "SubscriberSource",
 ]
+
+# Delays between reconnect attempts: 50 ms doubling to 0.5 s, with jitter. A subscriber is a
+# long-lived listener, so two tries a second while its server is down cost little, and a
+# restarted server has its subscribers back within a second (the client's own reconnect
+# policy caps at 1 s; redis-py's pub/sub reconnects only when it is next read).
+LINK_BACKOFF: Final = Retry(attempts=1, backoff_base=0.05, backoff_cap=0.5)
+# The health check wakes this many times per interval: a link silent for a whole interval
+# is dead, so it is noticed between 1 and 1.25 intervals after the last frame.
+HEALTH_TICKS: Final = 4
+# Silent ticks before a PING: the PONG then has half an interval to arrive.
+PING_AFTER_TICKS: Final = 2
 
 
 class Kind(enum.Enum):
