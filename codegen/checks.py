@@ -9,8 +9,10 @@ Rules kept here:
   option is given (one of its ``and`` terms, over options only, is false at their defaults),
   so the fast path skips it without changing what is refused;
 - ``len`` of an ``Iterable`` parameter makes it a tuple first (the encoding takes the tuple
-  as is), and a field of a block parameter is read after the block's type test, so a wrong
-  type still raises the usual ``TypeError``;
+  as is), a number parameter compared with ``<``/``<=``/``>``/``>=`` is converted first
+  (``_enc.integer``/``_enc.double``, whose result the encoding takes as is), and a field of a
+  block parameter is read after the block's type test, so a wrong type still raises the
+  usual ``TypeError`` naming the command;
 - the condition is printed as written: it must be in ``ruff format`` style (``make lint``
   checks the output) and fit its line.
 """
@@ -94,7 +96,7 @@ def check_lines(
         tree = _parse(entry.when, where, command, diagnostics)
         if tree is None:
             continue
-        names, counted, fields = _names(tree)
+        names, counted, fields, ordered = _names(tree)
         unknown = sorted(names - by_name.keys())
         if unknown:
             diagnostics.error(command, f"{where}: names no parameter of the method: {unknown}")
@@ -111,16 +113,21 @@ def check_lines(
             )
             continue
         lines = result.after if options else result.before
-        for name in sorted(counted | fields):
+        for name in sorted(counted | fields | ordered):
             if name in prepared:
                 continue
-            prep = _prepare(command, by_name[name], name in counted, blocks, where, diagnostics)
+            param = by_name[name]
+            if name in ordered and name not in counted | fields:
+                lone = _lone_option(params) == name
+                prep = _prepare_number(command, param, lone, where, diagnostics)
+            else:
+                prep = _prepare(command, param, name in counted, blocks, where, diagnostics)
             if prep is None:
                 break
             prepared.add(name)
             lines += prep
         else:
-            lines.append(f"if {entry.when}:")
+            lines.append(f"if {_past_fast_path(entry.when, params)}:")
             lines += _raise(f"{command}: {entry.message}")
     return result
 
@@ -166,20 +173,28 @@ def _parse(when: str, where: str, command: str, diagnostics: Diagnostics) -> ast
     return tree
 
 
-def _names(tree: ast.Expression) -> tuple[set[str], set[str], set[str]]:
-    """Return the parameters named, those counted with ``len`` and those whose field is read."""
+_ORDERED = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _names(tree: ast.Expression) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Return the parameters named, those counted with ``len``, those whose field is read,
+    and those compared by order (``<``, ``<=``, ``>``, ``>=``) themselves."""
     names: set[str] = set()
     counted: set[str] = set()
     fields: set[str] = set()
+    ordered: set[str] = set()
     calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(isinstance(op, _ORDERED) for op in node.ops):
+            operands = [node.left, *node.comparators]
+            ordered.update(n.id for n in operands if isinstance(n, ast.Name))
         if isinstance(node, ast.Name) and id(node) not in calls:
             names.add(node.id)
         elif isinstance(node, ast.Call) and isinstance(node.args[0], ast.Name):
             counted.add(node.args[0].id)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             fields.add(node.value.id)
-    return names, counted, fields
+    return names, counted, fields, ordered
 
 
 def _is_option(param: Argument) -> bool:
@@ -190,7 +205,8 @@ def _false_without_options(body: ast.expr, params: Mapping[str, Argument]) -> bo
     """Whether an ``and`` term over options only is false when each has its default."""
     terms = body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
     for term in terms:
-        named = {n.id for n in ast.walk(term) if isinstance(n, ast.Name)} - {"len"}
+        calls = {id(n.func) for n in ast.walk(term) if isinstance(n, ast.Call)}
+        named = {n.id for n in ast.walk(term) if isinstance(n, ast.Name) and id(n) not in calls}
         if not named or not all(_is_option(params[n]) for n in named):
             continue
         defaults = {n: ast.literal_eval(params[n].default or "None") for n in named}
@@ -229,3 +245,43 @@ def _prepare(
     if optional:
         test = f"{param.name} is not None and {test}"
     return [f"if {test}:", f"    _enc.instance({cmd}, {name}, {param.name}, {annotation})"]
+
+
+#: A number parameter's annotation -> the ``_enc`` helper that converts it before a comparison.
+_NUMBER_HELPERS = {"int": "integer", "float": "double"}
+
+
+def _lone_option(params: Sequence[Argument]) -> str | None:
+    """The name of a method's only option: past the no-option fast path it is given."""
+    options = [str(p.name) for p in params if _is_option(p)]
+    return options[0] if len(options) == 1 else None
+
+
+def _past_fast_path(when: str, params: Sequence[Argument]) -> str:
+    """The condition as printed: without its leading ``X is not None`` term for a lone option
+    ``X``, which a type checker knows to hold past the fast path."""
+    lone = _lone_option(params)
+    head = f"{lone} is not None and "
+    return when.removeprefix(head) if lone is not None and " or " not in when else when
+
+
+def _prepare_number(
+    command: str, param: Argument, lone: bool, where: str, diagnostics: Diagnostics
+) -> list[str] | None:
+    """Lines that make a number parameter safe to compare: its conversion to ``int``/``float``.
+
+    ``lone``: the parameter is the method's only option, given past the fast path.
+    """
+    annotation = param.annotation.removesuffix(" | None")
+    helper = _NUMBER_HELPERS.get(annotation)
+    if helper is None:
+        diagnostics.error(command, f"{where}: {param.name} is not an int or float to compare")
+        return None
+    if not _is_option(param):
+        return []  # a required number is converted before the checks run
+    test = f"{param.name}.__class__ is not {annotation}"
+    if annotation != param.annotation and not lone:
+        test = f"{param.name} is not None and {test}"
+    cmd = escape_spec_text(command)
+    name = escape_spec_text(param.name)
+    return [f"if {test}:", f"    {param.name} = _enc.{helper}({cmd}, {name}, {param.name})"]

@@ -43,8 +43,11 @@ class NamesFile(_Strict):
     @field_validator("methods")
     @classmethod
     def _identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value.values():
-            PythonIdentifier(name)
+        for command, name in value.items():
+            try:
+                PythonIdentifier(name)
+            except ValueError as exc:
+                raise ValueError(f"{command} = {name!r}: {exc}") from None
         return value
 
 
@@ -173,7 +176,8 @@ def load_overrides(directory: Path, replies: Path, diagnostics: Diagnostics) -> 
         directory: Holds names.toml, runtime_owned.toml, arguments.toml and (optional)
             tips.toml.
         replies: The reply-types file.
-        diagnostics: Where problems are recorded; a broken file counts as empty.
+        diagnostics: Where problems are recorded; a broken file counts as empty, and the
+            command line stops after loading so that no error follows from that.
 
     Returns:
         The validated overrides.

@@ -312,12 +312,13 @@ def build_docstring(
     if spec.complexity:
         lines += wrap(f"Time complexity: {spec.complexity}")
     origin = f"{spec.module} module" if spec.module else "Redis"
-    lines += wrap(f"Available since {origin} {spec.since or 'unknown'}.")
+    if spec.since:
+        lines += wrap(f"Available since {origin} {spec.since}.")
     if spec.acl_categories:
         lines += wrap("ACL categories: " + ", ".join(spec.acl_categories) + ".")
     if spec.deprecated_since:
         replaced = f"; use {spec.replaced_by} instead" if spec.replaced_by else ""
-        lines += wrap(f"Deprecated since Redis {spec.deprecated_since}{replaced}.")
+        lines += wrap(f"Deprecated since {origin} {spec.deprecated_since}{replaced}.")
     if spec.history:
         lines += ["", "History:"]
         for version, change in spec.history:

@@ -304,7 +304,16 @@ def main(argv: list[str]) -> int:
     try:
         core, module_entries = _split(*_read(args.url))
         text = render_spec(core)
-        modules = {} if args.modules is None else _merge_modules(module_entries, args.modules)
+        modules = {}
+        if args.modules is not None and module_entries:
+            modules = _merge_modules(module_entries, args.modules)
+        elif args.modules is not None:
+            # A server without modules (plain Redis) still gives the core spec; the module
+            # files keep what an earlier dump of a server with the modules merged into them.
+            print(
+                f"spec: the server runs no modules; {args.modules} is left unchanged",
+                file=sys.stderr,
+            )
     except (ValueError, DumpError) as exc:
         print(f"spec: {exc}", file=sys.stderr)
         return 1

@@ -11,8 +11,9 @@ The parameters and the steps that send them are planned in ``codegen.plan``. Rul
 
 from __future__ import annotations
 
+import ast
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from codegen.checks import CheckLines
@@ -25,7 +26,7 @@ from codegen.pyfmt import Bracket, layout, parse_node, wrap_statements
 from codegen.shapes import Lines, ShapeContext, hoist_alias
 from codegen.spec import CommandSpec
 
-__all__ = ["build_method"]
+__all__ = ["build_method", "shadowed_names"]
 
 
 def _signature(
@@ -210,3 +211,32 @@ def _fast_path(steps: Sequence[Step], leading: list[str], meta: str, parser: str
 
 def _and_chain(tests: Sequence[str]) -> list[str]:
     return [f"    {tests[0]}", *(f"    and {t}" for t in tests[1:])]
+
+
+def shadowed_names(method: Method, params: Collection[str]) -> list[str]:
+    """Return the parameters whose name the body also uses for a builtin.
+
+    A body never calls, annotates with or compares a class against a parameter, so a
+    parameter name met in those places stands for the builtin it hides (``len`` of a counted
+    list in a method with a ``len`` parameter): the body would reach the user's value.
+    """
+    tree = ast.parse("def _():\n" + textwrap.indent("\n".join(method.body), "    "))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        roles: list[ast.expr] = []
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            roles.append(node.func)
+            if node.func.id == "isinstance":
+                roles += node.args[1:]
+        elif isinstance(node, ast.AnnAssign):
+            roles += [n for n in ast.walk(node.annotation) if isinstance(n, ast.Name)]
+        elif isinstance(node, ast.Compare) and all(
+            isinstance(op, ast.Is | ast.IsNot) for op in node.ops
+        ):
+            roles += node.comparators
+        for role in roles:
+            if isinstance(role, ast.Name):
+                found.add(role.id)
+            elif isinstance(role, ast.Tuple | ast.BinOp):
+                found.update(n.id for n in ast.walk(role) if isinstance(n, ast.Name))
+    return sorted(found & set(params))

@@ -10,24 +10,25 @@ Rules:
   chosen to stand beside the core commands;
 - a namespace is a generated class deriving from ``NamespaceBase``; ``Commands`` gets one
   property per namespace, which builds it around the owner's bound ``_execute``;
-- a namespace may not take the name of a client method, and a namespaced method may not take
-  the name of a builtin type its class's annotations use: mypy resolves annotations in class
-  scope first, so ``def list`` would hide ``list[...]`` in every later method.
+- a namespace may not take the name of a client method, and no generated method (of a
+  namespace or of a core group's mixin) may take the name of a builtin type its class's
+  annotations use: mypy resolves annotations in class scope first, so ``def list`` would
+  hide ``list[...]`` in every later method.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
-import re
 from collections.abc import Collection, Sequence
 
 from codegen.diagnostics import Diagnostics
 from codegen.imports import imports_for
 from codegen.ir import Command, Method, Namespace
-from codegen.naming import PythonIdentifier, class_name, escape_spec_text, param_name
+from codegen.naming import PythonIdentifier, class_name, escape_spec_text, snake_name
 from codegen.spec import CommandSpec
 
-__all__ = ["build_namespaces", "method_lines", "split_name"]
+__all__ = ["build_namespaces", "check_builtin_names", "method_lines", "split_name"]
 
 _BUILTIN_TYPES = frozenset(
     name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
@@ -40,7 +41,7 @@ def split_name(name: str, spec: CommandSpec) -> tuple[PythonIdentifier | None, s
     prefix, dot, rest = name.partition(".")
     if not spec.module or "." not in first or not prefix or prefix.startswith("_"):
         return None, name
-    return param_name(prefix), rest if dot else name
+    return snake_name(prefix), rest if dot else name
 
 
 def method_lines(method: Method, base: str) -> list[str]:
@@ -50,14 +51,44 @@ def method_lines(method: Method, base: str) -> list[str]:
 
 
 def _annotation_names(commands: Sequence[Command]) -> set[str]:
+    """The names the signatures' annotations use (parameter names aside)."""
     names: set[str] = set()
     for command in commands:
         if command.method is None:
             continue
-        lines = [*command.method.signature, *(x for s in command.method.overloads for x in s)]
-        for line in lines:
-            names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"def \w+\(", "", line)))
+        stubs = [command.method.signature, *command.method.overloads]
+        for stub in stubs:
+            source = "\n".join(line for line in stub if not line.startswith("@"))
+            tree = ast.parse(source if source.endswith("...") else source + " ...")
+            for node in ast.walk(tree):
+                if isinstance(node, ast.arg) and node.annotation is not None:
+                    names.update(_names_in(node.annotation))
+                elif isinstance(node, ast.FunctionDef) and node.returns is not None:
+                    names.update(_names_in(node.returns))
     return names
+
+
+def _names_in(annotation: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)}
+
+
+def check_builtin_names(prefix: str, members: Sequence[Command], diagnostics: Diagnostics) -> None:
+    """Refuse a method of one generated class named after a builtin its annotations use.
+
+    Args:
+        prefix: How the class's methods are reached (``"topk."``, ``""`` for the client).
+        members: The commands whose methods the class holds.
+        diagnostics: Where a clash is reported, naming the command.
+    """
+    used = _annotation_names(members)
+    for command in members:
+        method = command.method
+        if method is not None and method.name in _BUILTIN_TYPES and method.name in used:
+            diagnostics.error(
+                command.name,
+                f"method {prefix}{method.name} hides the builtin its class's annotations use;"
+                " rename it in names.toml",
+            )
 
 
 def build_namespaces(
@@ -90,16 +121,7 @@ def build_namespaces(
         members = sorted(by_namespace[name], key=lambda c: str(c.method and c.method.name))
         if name in flat_methods:
             diagnostics.error("", f"namespace {name} clashes with a method of the client")
-        used = _annotation_names(members)
-        for command in members:
-            method = command.method
-            assert method is not None
-            if method.name in _BUILTIN_TYPES and method.name in used:
-                diagnostics.error(
-                    command.name,
-                    f"method {name}.{method.name} hides the builtin its class's annotations use;"
-                    " rename it in names.toml",
-                )
+        check_builtin_names(f"{name}.", members, diagnostics)
         prefix = escape_spec_text(f"{name.upper()}.*", in_docstring=True)
         origin = escape_spec_text(", ".join(sorted(modules[name])), in_docstring=True)
         result.append(

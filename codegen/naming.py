@@ -3,8 +3,11 @@
 Rules:
 - ``PythonIdentifier`` and ``ClassName`` can only be built by the functions below, which
   validate them, so a raw spec string never reaches a template where a name is expected.
-- Reserved words get a trailing underscore; nothing else is renamed here. Renames that
-  Python forces on command names (``DEL`` -> ``delete``) live in ``overrides/names.toml``.
+- Reserved words get a trailing underscore, and so does a parameter named after a builtin or
+  module name that generated bodies use for any argument (``float``, ``_enc`` ...): a body
+  must never reach the user's value where it means the builtin (``parse`` first tries the
+  argument's token, INCREX ``BYFLOAT``). Renames that Python forces on command names
+  (``DEL`` -> ``delete``) live in ``overrides/names.toml``.
 - ``escape_spec_text`` is the only way spec text (summaries, history, tokens) enters generated
   source. Removing it would let a crafted spec inject code into the generated package.
 """
@@ -15,21 +18,37 @@ import keyword
 import re
 
 __all__ = [
+    "BODY_NAMES",
     "ClassName",
     "PythonIdentifier",
     "class_name",
     "constant_name",
     "escape_spec_text",
+    "is_body_name",
     "method_name",
     "param_name",
+    "snake_name",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# Names a parameter must not take besides keywords: the method's own receiver, and the soft
-# keywords that read badly as names.
-_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self"}
+#: Names generated method bodies use whatever their arguments are: the number checks
+#: (``x.__class__ is not float``), the argument list (``_args: list[ArgT]``, ``tuple(_args)``),
+#: the conversions, and the module names of every group module. A parameter taking one of
+#: them would make the body test or call the user's value. Builtins a body calls only for some
+#: arguments (``len`` of a counted list) are guarded where the body is built instead
+#: (``methods.shadowed_names``), so LPOS's ``len`` and SCAN's ``type`` keep their names.
+BODY_NAMES = frozenset(
+    {"bool", "bytes", "dict", "float", "int", "isinstance", "list", "str", "tuple", "warnings"}
+    | {"ArgT", "_args", "_enc", "_j", "_m", "_partial", "_rp"}
+)
+# Names a parameter must not take besides keywords: the method's own receiver and the names
+# the bodies use. Soft keywords (`match`, `case`, `type`) are ordinary names, and `match=` is
+# what SCAN's MATCH is called everywhere; the list of them also changes between Python
+# versions, which would make the output depend on the generating interpreter.
+_RESERVED = frozenset(keyword.kwlist) | {"self", "_"}
+_RESERVED_PARAMS = _RESERVED | BODY_NAMES
 
 
 class PythonIdentifier(str):
@@ -59,8 +78,8 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _SEPARATORS.split(spaced) if w]
 
 
-def _fix_reserved(name: str) -> str:
-    if name in _RESERVED:
+def _fix_reserved(name: str, reserved: frozenset[str] = _RESERVED) -> str:
+    if name in reserved:
         return name + "_"
     if name[0].isdigit():
         return "n" + name
@@ -70,7 +89,17 @@ def _fix_reserved(name: str) -> str:
 def param_name(spec_name: str) -> PythonIdentifier:
     """Return the parameter name for an argument name from the spec (``unix-time`` -> ...)."""
     words = _words(spec_name) or ["value"]
-    return PythonIdentifier(_fix_reserved("_".join(words)))
+    return PythonIdentifier(_fix_reserved("_".join(words), _RESERVED_PARAMS))
+
+
+def is_body_name(spec_name: str) -> bool:
+    """Whether an argument name from the spec would be a name the generated bodies use."""
+    return "_".join(_words(spec_name)) in BODY_NAMES
+
+
+def snake_name(text: str) -> PythonIdentifier:
+    """Return a module or namespace name from spec words (``sorted-set``, ``JSON``)."""
+    return PythonIdentifier(_fix_reserved("_".join(_words(text) or ["value"])))
 
 
 def method_name(command: str) -> PythonIdentifier:

@@ -18,7 +18,8 @@ from collections.abc import Collection, Sequence
 
 from codegen.checks import check_lines
 from codegen.config import Overrides
-from codegen.diagnostics import Diagnostics, stale
+from codegen.deprecations import replacement
+from codegen.diagnostics import Diagnostics, is_module_command, module_prefix, stale
 from codegen.imports import imports_for
 from codegen.ir import (
     Argument,
@@ -30,15 +31,17 @@ from codegen.ir import (
     Policy,
     RuntimeOwned,
 )
-from codegen.methods import build_method
-from codegen.namespaces import build_namespaces, method_lines, split_name
+from codegen.methods import build_method, shadowed_names
+from codegen.namespaces import build_namespaces, check_builtin_names, method_lines, split_name
 from codegen.naming import (
     PythonIdentifier,
     class_name,
     constant_name,
     escape_spec_text,
+    is_body_name,
     method_name,
     param_name,
+    snake_name,
 )
 from codegen.plan import plan_arguments
 from codegen.pyfmt import Bracket, Chain, layout
@@ -128,8 +131,8 @@ def is_internal(name: str) -> bool:
 
 def _group_module(spec: CommandSpec) -> PythonIdentifier:
     if spec.module:
-        return param_name(MODULE_GROUPS.get(spec.module, spec.module))
-    return param_name(spec.group)
+        return snake_name(MODULE_GROUPS.get(spec.module, spec.module))
+    return snake_name(spec.group)
 
 
 def _key_spec(name: str, ks: KeySpecSpec, diagnostics: Diagnostics) -> KeySpec:
@@ -239,7 +242,9 @@ def _check_arguments(name: str, args: Sequence[ArgumentSpec], diagnostics: Diagn
         _check_arguments(name, arg.arguments, diagnostics)
 
 
-def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagnostics) -> None:
+def _check_overrides(
+    table: SpecTable, overrides: Overrides, diagnostics: Diagnostics, unrenamed: frozenset[str]
+) -> None:
     def unknown(kind: str, names: Sequence[str]) -> None:
         for name in sorted(names):
             if name not in table:
@@ -261,6 +266,8 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
     unknown("arguments.toml", sorted({k.split("/")[0] for k in argument_keys}))
     for path in sorted(argument_keys):
         command, _, rest = path.partition("/")
+        if any(path == p or path.startswith(p + "/") for p in unrenamed):
+            continue
         if command in table and not _has_argument(table[command].arguments, rest.split("/")):
             stale(diagnostics, command, f"arguments.toml: {path} names no argument of the command")
     for path in overrides.arguments.token_default:
@@ -270,20 +277,56 @@ def _check_overrides(table: SpecTable, overrides: Overrides, diagnostics: Diagno
             )
 
 
-def _with_grammar(table: SpecTable, overrides: Overrides, diagnostics: Diagnostics) -> SpecTable:
+def _avoid_body_names(args: tuple[ArgumentSpec, ...]) -> tuple[ArgumentSpec, ...]:
+    """Name the arguments called after a name the bodies use (``float``) by their token.
+
+    INCREX's ``BYFLOAT float`` becomes ``byfloat``; without a usable token ``param_name``
+    adds a trailing underscore. Either way the body never tests or calls the user's value.
+    """
+    siblings: set[str] = {param_name(a.name) for a in args}
+    renamed = []
+    for arg in args:
+        update: dict[str, object] = {}
+        if arg.arguments:
+            update["arguments"] = _avoid_body_names(arg.arguments)
+        token = arg.token or ""
+        if is_body_name(arg.name) and token and not is_body_name(token):
+            candidate = param_name(token)
+            if candidate not in siblings and candidate.isidentifier():
+                update["name"] = token.lower()
+                siblings.add(candidate)
+        renamed.append(arg.model_copy(update=update) if update else arg)
+    return tuple(renamed) if any(a is not b for a, b in zip(renamed, args, strict=True)) else args
+
+
+def _with_grammar(
+    table: SpecTable, overrides: Overrides, diagnostics: Diagnostics
+) -> tuple[SpecTable, frozenset[str]]:
     """Give the commands of ``arguments.toml`` ``grammar`` the arguments their spec lacks.
 
     A command whose arity asks for arguments that neither the spec nor the grammar describes
-    is an error: its method could never succeed.
+    is an error: its method could never succeed. Also applies the ``rename`` hints, and
+    returns the paths a failed rename would have made, whose other hints are not reported.
     """
     grammar = overrides.arguments.grammar
     patched = dict(table)
+    unrenamed: set[str] = set()
     for path, new_name in sorted(overrides.arguments.rename.items()):
         command, _, old_name = path.partition("/")
         spec = patched.get(command)
         names = [a.name for a in spec.arguments] if spec is not None else []
         if spec is None or old_name not in names:
             stale(diagnostics, command, f"arguments.toml: rename {path} names no argument")
+            # Hints for the new name would only repeat this error.
+            unrenamed.add(f"{command}/{new_name}")
+            continue
+        others = {param_name(n) for n in names if n != old_name}
+        if param_name(new_name) in others:
+            diagnostics.error(
+                command,
+                f"arguments.toml: rename {path} = {new_name!r}: the command already has a"
+                f" parameter {param_name(new_name)}; choose another name",
+            )
             continue
         renamed = tuple(
             a.model_copy(update={"name": new_name}) if a.name == old_name else a
@@ -297,6 +340,10 @@ def _with_grammar(table: SpecTable, overrides: Overrides, diagnostics: Diagnosti
             stale(diagnostics, name, "arguments.toml grammar: the spec describes the arguments")
         else:
             patched[name] = table[name].model_copy(update={"arguments": entry.arguments})
+    for name, spec in sorted(patched.items()):
+        arguments = _avoid_body_names(spec.arguments)
+        if arguments is not spec.arguments:
+            patched[name] = spec.model_copy(update={"arguments": arguments})
     for name, spec in patched.items():
         words = len(name.split(" "))
         if abs(spec.arity) > words and not spec.arguments and not is_container(name, patched):
@@ -305,7 +352,23 @@ def _with_grammar(table: SpecTable, overrides: Overrides, diagnostics: Diagnosti
                 f"arity {spec.arity} needs arguments the spec does not describe: give them in"
                 " arguments.toml grammar",
             )
-    return patched
+    return patched, frozenset(unrenamed)
+
+
+def _undescribed(name: str, spec: CommandSpec) -> bool:
+    """Whether a module command takes arguments its spec entry does not describe.
+
+    Redis 8's docs give module commands they do not document arity -1 ("at least the name")
+    and no arguments: a method for one would send a bare name (FT.ADD, whose key spec points
+    at an argument). A documented entry (a summary, no key) really takes nothing.
+    """
+    words = len(name.split(" "))
+    return (
+        bool(spec.module)
+        and spec.arity < 0
+        and not spec.arguments
+        and (not spec.summary or bool(spec.key_specs) or abs(spec.arity) > words)
+    )
 
 
 def _argument_paths(overrides: Overrides) -> list[str]:
@@ -341,8 +404,11 @@ def build_package(
     Returns:
         The package IR (built even when errors were recorded, for reporting).
     """
-    table = _with_grammar(table, overrides, diagnostics)
-    _check_overrides(table, overrides, diagnostics)
+    diagnostics.module_prefixes = frozenset(
+        module_prefix(n) for n in table if is_module_command(n) and table[n].module
+    )
+    table, unrenamed = _with_grammar(table, overrides, diagnostics)
+    _check_overrides(table, overrides, diagnostics, unrenamed)
     replies = ReplyTable(overrides, diagnostics)
     owned = overrides.runtime_owned.commands
     block_types: dict[str, BlockType] = {}
@@ -350,7 +416,19 @@ def build_package(
     method_owner: dict[str, str] = {}
     constants: dict[str, str] = {}
     modules: dict[str, set[str]] = {}
+
+    def method_of(command: str) -> str | None:
+        spec = table.get(command)
+        if spec is None or command in owned or is_container(command, table):
+            return None
+        namespace, local = split_name(command, spec)
+        method = overrides.names.methods.get(command) or method_name(local)
+        return f"{namespace}.{method}" if namespace else method
+
     for name, spec in table.items():
+        if spec.replaced_by:
+            text = replacement(spec.replaced_by, table, method_of)
+            spec = spec.model_copy(update={"replaced_by": text})
         _check_arguments(name, spec.arguments, diagnostics)
         constant = constant_name(name)
         if constant in constants:
@@ -361,6 +439,14 @@ def build_package(
         namespace, local = split_name(name, spec)
         internal = is_internal(name) and name not in overrides.names.methods
         has_method = not (name in owned or is_container(name, table) or internal)
+        if has_method and _undescribed(name, spec):
+            has_method = False
+            diagnostics.warning(
+                name,
+                f"arity {spec.arity} and no arguments: the spec does not describe what it takes,"
+                " so it gets no method (execute_command still sends it); give its arguments in"
+                " arguments.toml grammar",
+            )
         reply = replies.of_command(name, spec, has_method)
         method = None
         arguments: tuple[Argument, ...] = ()
@@ -399,6 +485,12 @@ def build_package(
             entries = hints.checks.get(name, {})
             checks = check_lines(name, entries, plan.params, block_types, diagnostics)
             method = build_method(mname, spec, ctx, plan, reply, variants, meta, checks)
+            for hidden in shadowed_names(method, [p.name for p in plan.params]):
+                diagnostics.error(
+                    name,
+                    f"parameter {hidden} hides the builtin {hidden} its method's body uses;"
+                    " give the argument another name in arguments.toml rename",
+                )
             arguments = tuple(plan.params)
         commands.append(
             Command(
@@ -431,6 +523,8 @@ def build_package(
     local_types = frozenset(block_types)
     local_models = frozenset(m.name for m in replies.models)
     groups = _groups(commands, local_types, local_models)
+    for group in groups:
+        check_builtin_names("", group.commands, diagnostics)
     flat = {c.method.name for g in groups for c in g.commands if c.method}
     namespaces = build_namespaces(commands, flat, modules, local_types, local_models, diagnostics)
     return Package(

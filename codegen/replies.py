@@ -2,8 +2,10 @@
 
 Notation: ``name[<arg, ...>][?]``. Scalars: ``bulk`` (a string reply, ``StrT``), ``status``
 (``StrT``), ``str`` (server vocabulary, always ``str``), ``bytes`` (binary data that stays
-``bytes`` on every client), ``int``, ``numstr`` (an integer sent as a string, such as a
-SCAN cursor), ``double`` (``float``, RESP2 sends text), ``bool`` (0/1
+``bytes`` on every client), ``logged`` (other clients' arguments as the server logged them,
+SLOWLOG's: always ``str``, bytes that are not UTF-8 shown as ``\\xNN`` escapes, so the
+reply is read undecoded like one with ``bytes``), ``int``, ``numstr`` (an integer sent as a
+string, such as a SCAN cursor), ``double`` (``float``, RESP2 sends text), ``bool`` (0/1
 meant as a truth value), ``ok`` (a status that can only be OK, as ``bool``), ``reply`` (any
 value, for replies that are arbitrary by nature such as script results), ``info`` (INFO text
 as sections; a name repeated in a section holds the list of its values), ``props``
@@ -53,6 +55,7 @@ _SCALARS = {
     "status": "StrT",
     "str": "str",
     "bytes": "bytes",
+    "logged": "str",
     "int": "int",
     "numstr": "int",
     "double": "float",
@@ -85,6 +88,7 @@ _NOUNS = {
     "status": ("string", "strings"),
     "str": ("string", "strings"),
     "bytes": ("binary string", "binary strings"),
+    "logged": ("string", "strings"),
     "int": ("integer", "integers"),
     "numstr": ("integer", "integers"),
     "double": ("float", "floats"),
@@ -105,6 +109,7 @@ _SCALAR_WORK = {
     "bool",
     "ok",
     "str",
+    "logged",
     "info",
     "props",
     "scalar",
@@ -233,8 +238,8 @@ class ReplyNode:
         return any(n.name in _STRT or (n.is_model and n.generic) for n in self.walk())
 
     def is_binary(self) -> bool:
-        """Whether the reply must be read undecoded (it holds ``bytes`` parts)."""
-        return any(n.name == "bytes" for n in self.walk())
+        """Whether the reply must be read undecoded (it holds ``bytes`` or ``logged`` parts)."""
+        return any(n.name in ("bytes", "logged") for n in self.walk())
 
     def models(self) -> set[str]:
         """Names of the models the type refers to."""

@@ -36,6 +36,7 @@ _SCALAR_EXPR = {
     "numstr": "int({})",
     "bool": "bool({})",
     "str": "_p.text({})",
+    "logged": "_p.logged({})",
     "info": "_p.info({})",
     "props": "_p.props({})",
     "scalar": "_p.scalar({})",
@@ -98,6 +99,21 @@ class ParserBuilder:
             body = [call, *_statement("return ", self._child(node, "r"), 4)]
             lines = (*head, *("    " + b for b in body))
             self.functions[name] = ParserFunction(name, lines)
+        return "_rp." + name
+
+    def named_for(self, command: str, parser: str, variant: bool = False) -> str:
+        """Return a parser for ``command`` that reports a reply not fitting a model by name.
+
+        ``parser`` is the reply type's own parser; the result (``reply_<command>``, with the
+        type's name after it for a variant) wraps it in ``_p.ModelReply``.
+        """
+        target = parser.removeprefix("_rp.")
+        name = "reply_" + re.sub(r"[^a-z0-9]+", "_", command.lower()).strip("_")
+        if variant:
+            name += "_" + target.rpartition(".")[2].removeprefix("parse_")
+        if name not in self.functions:
+            line = f'{name} = _p.ModelReply("{command}", {target})'
+            self.functions[name] = ParserFunction(name, tuple(layout(parse_node(line), 0)))
         return "_rp." + name
 
     def _function(self, node: ReplyNode) -> str:
@@ -238,7 +254,10 @@ class ParserBuilder:
         return self._expr(node, x)
 
     def ordered(self) -> tuple[ParserFunction, ...]:
-        """Return the functions sorted by name, for stable output."""
+        """Return the functions sorted by name, for stable output.
+
+        The ``reply_*`` wrappers sort after the ``parse_*`` functions they name.
+        """
         return tuple(self.functions[k] for k in sorted(self.functions))
 
 

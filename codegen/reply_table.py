@@ -6,7 +6,8 @@ Rules kept here:
 - a module command (its spec names a ``module``) without an entry returns ``Reply`` quietly
   (an info diagnostic), until module reply entries exist;
 - a notation error is an error diagnostic and the command falls back to ``Reply``;
-- the reply is ``binary`` (read undecoded by the runtime) when its type holds ``bytes``;
+- the reply is ``binary`` (read undecoded by the runtime) when its type holds ``bytes`` or
+  ``logged`` text, in a model too (such a model may not be generic);
 - a ``reshape`` (``search.spellcheck``, ``json.type_reply(path)``) runs a handwritten function
   of ``redis_oxide._json``/``_search``/``_timeseries`` on the reply first, for every variant of
   the command; the parameters it names are bound from the call with ``functools.partial``;
@@ -46,21 +47,39 @@ class ReplyTable:
     _flags: dict[str, bool] = field(default_factory=dict)
     _builder: ParserBuilder = field(default_factory=lambda: ParserBuilder({}))
     _missing: list[str] = field(default_factory=list)
+    _binary: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._flags, self.models, inputs = build_models(self.overrides.models, self.diagnostics)
         self._builder = ParserBuilder(inputs)
+        # Models that hold ``bytes``/``logged`` fields, however deep: a reply holding one is
+        # read undecoded, so such a model may not be generic in StrT.
+        held = {name: [node for _, node in m.fields] for name, m in inputs.items()}
+        binary = {name for name, nodes in held.items() if any(n.is_binary() for n in nodes)}
+        while grown := {
+            name
+            for name, nodes in held.items()
+            if name not in binary and any(n.models() & binary for n in nodes)
+        }:
+            binary |= grown
+        for name in sorted(binary):
+            if self._flags.get(name):
+                self.diagnostics.error(name, "reply_models: bytes or logged text with bulk")
+        self._binary = frozenset(binary)
         for model in self.models:
             # A model no command uses still gets its parser, so every model stays checked.
             self._builder.parser_for(parse_notation(model.name, self._flags))
 
-    def reply(self, command: str, notation: str, reshape: bool = True) -> ReplyType:
+    def reply(
+        self, command: str, notation: str, reshape: bool = True, variant: bool = False
+    ) -> ReplyType:
         """Return the reply type for a notation, recording notation errors.
 
         Args:
             command: The command, whose reshape (if any) applies unless ``reshape`` is False.
             notation: The reply type in the notation.
             reshape: Whether to apply the command's reshape.
+            variant: Whether the type is one of the command's variants (not its default).
         """
         try:
             node = parse_notation(notation, self._flags)
@@ -73,13 +92,15 @@ class ReplyTable:
         if found is not None:
             function, args = found
             parser = self._builder.reshaped(node, function, args)
-            if args:
-                parser = f"_partial({parser}, {', '.join(args)})"
+        if node.models():
+            parser = self._builder.named_for(command, parser, variant)
+        if found is not None and args:
+            parser = f"_partial({parser}, {', '.join(args)})"
         return ReplyType(
             "".join(notation.split()),
             node.annotation(),
             parser,
-            node.is_binary(),
+            node.is_binary() or bool(node.models() & self._binary),
             node.describe(),
             args,
         )
@@ -111,10 +132,14 @@ class ReplyTable:
         raw = self.overrides.replies.variants.get(name, {})
         if not raw:
             return []
+
+        def reply_of(notation: str) -> ReplyType:
+            return self.reply(name, notation, variant=True)
+
         if not is_module_command(name):
-            return read_variants(name, params, raw, lambda n: self.reply(name, n), self.diagnostics)
+            return read_variants(name, params, raw, reply_of, self.diagnostics)
         found = Diagnostics()
-        variants = read_variants(name, params, raw, lambda n: self.reply(name, n), found)
+        variants = read_variants(name, params, raw, reply_of, found)
         for problem in found:
             stale(self.diagnostics, problem.command, problem.message)
         return variants

@@ -30,6 +30,7 @@ generator"):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from codegen.diagnostics import Level
 from codegen.ir import BlockType
@@ -96,6 +97,7 @@ def _converter(helper: str, arg: ArgumentSpec, ctx: ShapeContext) -> str:
 _CONVERSION_NOTES = {
     "seconds": "a ``timedelta`` must be a whole number of seconds",
     "milliseconds": "a ``timedelta`` must be a whole number of milliseconds",
+    "block_milliseconds": "a ``timedelta`` must be a whole number of milliseconds",
     "seconds_float": "a ``timedelta`` is sent in seconds",
     "unix_seconds": "a ``datetime`` is sent as Unix seconds (a naive one is local time)",
     "unix_milliseconds": "a ``datetime`` is sent as Unix milliseconds (a naive one is local time)",
@@ -124,7 +126,9 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
     if kind == "integer":
         if name in ("seconds", "milliseconds"):
             ctx.imports.add("timedelta")
-            return _converted(name, "int | timedelta", arg, ctx)
+            # A BLOCK timeout (XREAD, XREADGROUP) must not be negative.
+            helper = "block_milliseconds" if arg.token == "BLOCK" else name
+            return _converted(helper, "int | timedelta", arg, ctx)
         return Shape("scalar", "int", token=arg.token, name=arg.name, check="int")
     if kind == "double":
         if name == "timeout":
@@ -355,10 +359,6 @@ def _block(
         inner = [s.annotation for _, s, _ in valued]
         annotation = inner[0] if len(inner) == 1 else f"tuple[{', '.join(inner)}]"
         return Shape("tuple", annotation, token=arg.token, parts=parts, name=arg.name)
-    if cls is None:
-        cls = class_name(ctx.command, *path.split("/"))
-        while cls in ctx.block_types:
-            cls = class_name(cls, "alt")
     fields = []
     ordered = [p for p in valued if not p[2]] + [p for p in valued if p[2]]
     for pname, shape, optional in ordered:
@@ -369,7 +369,42 @@ def _block(
             fields.append(f"{pname}: bool = False")
         else:
             fields.append(f"{pname}: {annotation} | None = None")
-    doc = doc or f"The ``{arg.name}`` block of ``{ctx.command}``."
-    ctx.block_types[cls] = BlockType(cls, escape_spec_text(doc, in_docstring=True), tuple(fields))
+    shared = _shared_block(ctx, path, tuple(fields)) if cls is None and doc is None else None
+    if shared is not None:
+        cls = shared
+    else:
+        if cls is None:
+            cls = class_name(ctx.command, *path.split("/"))
+            while cls in ctx.block_types:
+                cls = class_name(cls, "alt")
+        doc = doc or f"The ``{arg.name}`` block of ``{ctx.command}``."
+        text = escape_spec_text(doc, in_docstring=True)
+        ctx.block_types[cls] = BlockType(cls, text, tuple(fields))
     ctx.imports.add(f"types:{cls}")
     return Shape("dataclass", cls, token=arg.token, parts=parts, name=arg.name)
+
+
+def _shared_block(ctx: ShapeContext, path: str, fields: tuple[str, ...]) -> ClassName | None:
+    """The class of an identical block of the command this one is a variant of, if any.
+
+    A command named after another (GEOSEARCHSTORE after GEOSEARCH, GEORADIUS_RO after
+    GEORADIUS) shares the class of a block both take with the same fields: ``COUNT n [ANY]``
+    is one ``GeosearchCountBlock``, so a query moves between them unchanged. The docstring
+    names every command that takes it.
+    """
+    suffix = class_name(*path.split("/"))
+    for name, block in ctx.block_types.items():
+        if block.alias or block.fields != fields or not name.endswith(suffix):
+            continue
+        head, sep, tail = block.doc.rpartition(" block of ")
+        commands = re.findall(r"``[^`]+``", tail)
+        if not sep or not commands or not ctx.command.startswith(commands[0].strip("`")):
+            continue
+        commands.append(f"``{escape_spec_text(ctx.command, in_docstring=True)}``")
+        listed = ", ".join(commands[:-1]) + " and " + commands[-1]
+        doc = f"{head} block of {listed}."
+        if len(doc) > 90 or tail.endswith("named after it."):  # the docstring stays one line
+            doc = f"{head} block of {commands[0]} and the commands named after it."
+        ctx.block_types[name] = replace(block, doc=doc)
+        return block.name
+    return None

@@ -11,7 +11,8 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into
+import pytest
+from codegen_helpers import LIMIT_BLOCK, ZADD_SPEC, command, generate_into, recorder
 
 from codegen.diagnostics import Level
 
@@ -161,3 +162,70 @@ def test_returns_names_what_each_combination_of_options_gives(tmp_path: Path) ->
     )
     zadd = inspect.cleandoc(commands.zadd.__doc__)
     assert "Returns:\n    An awaitable of an integer, typed ``int``.\n" in zadd
+
+
+SET_ARGUMENTS: list[dict[str, Any]] = [
+    KEY,
+    {"name": "value", "type": "string"},
+    {
+        "name": "condition",
+        "type": "oneof",
+        "optional": True,
+        "arguments": [
+            {"name": "nx", "type": "pure-token", "token": "NX"},
+            {"name": "xx", "type": "pure-token", "token": "XX"},
+        ],
+    },
+    {"name": "get", "type": "pure-token", "token": "GET", "optional": True},
+    {
+        "name": "expiration",
+        "type": "oneof",
+        "optional": True,
+        "arguments": [
+            {"name": "seconds", "type": "integer", "token": "EX"},
+            {"name": "milliseconds", "type": "integer", "token": "PX"},
+        ],
+    },
+]
+
+
+def test_deprecation_names_the_python_call_to_use_instead(tmp_path: Path) -> None:
+    old = {"deprecated_since": "6.2.0"}
+    value: list[dict[str, Any]] = [KEY, {"name": "value", "type": "string"}]
+    spec = {
+        "SET": command("SET", SET_ARGUMENTS),
+        "GETSET": command("GETSET", value, replaced_by="`SET` with the `!GET` argument", **old),
+        "SETEX": command("SETEX", value, replaced_by="`SET` with the `EX` argument", **old),
+        "SETNX": command("SETNX", value, replaced_by="`SET` with the `NX` argument", **old),
+        "SUBSTR": command("SUBSTR", [KEY], replaced_by="`GETRANGE`", **old),
+        "TOPK.COUNT": {
+            "summary": "Counts.",
+            "since": "2.0.0",
+            "group": "module",
+            "module": "bf",
+            "arity": -3,
+            "arguments": [KEY],
+            "deprecated_since": "2.4.0",
+        },
+    }
+    module, _ = generate_into(tmp_path, spec)
+    methods = module.Commands
+    expected = {
+        "getset": "Deprecated since Redis 6.2.0; use set(..., get=True) instead.",
+        "setex": "Deprecated since Redis 6.2.0; use set(..., seconds=...) instead.",
+        "setnx": "Deprecated since Redis 6.2.0; use set(..., condition='NX') instead.",
+        # No method for GETRANGE in this spec: the name stays, without the markup.
+        "substr": "Deprecated since Redis 6.2.0; use GETRANGE instead.",
+    }
+    for name, line in expected.items():
+        doc = inspect.getdoc(getattr(methods, name)) or ""
+        assert line in doc, doc
+        assert "`" not in doc.split("Deprecated")[1].split("\n")[0]
+    topk = inspect.getdoc(module.TopkCommands.count) or ""
+    assert "Deprecated since bf module 2.4.0." in topk
+    assert "Redis 2.4.0" not in topk
+    client = recorder(methods)
+    with pytest.warns(
+        DeprecationWarning, match=r"^GETSET is deprecated; use set\(\.\.\., get=True\)$"
+    ):
+        client.getset("k", "v")

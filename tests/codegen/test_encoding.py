@@ -42,7 +42,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
         ("EXPIRE", "k", 3600, "NX"),
     ),
     "expireat": (lambda c: c.expireat("k", AT), ("EXPIREAT", "k", 1893456000)),
-    "scan": (lambda c: c.scan(0, pattern="a*", count=10), ("SCAN", 0, "MATCH", "a*", "COUNT", 10)),
+    "scan": (lambda c: c.scan(0, match="a*", count=10), ("SCAN", 0, "MATCH", "a*", "COUNT", 10)),
     "sort": (
         lambda c: c.sort("k", limit=(0, 5), get_pattern=["#", "w_*"], order="DESC", sorting=True),
         ("SORT", "k", "LIMIT", 0, 5, "GET", "#", "GET", "w_*", "DESC", "ALPHA"),
@@ -68,7 +68,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
     "lpush": (lambda c: c.lpush("l", "a", "b"), ("LPUSH", "l", "a", "b")),
     "blpop": (lambda c: c.blpop(["a", "b"], 0.5), ("BLPOP", "a", "b", 0.5)),
     "lpos": (
-        lambda c: c.lpos("l", "x", rank=-1, num_matches=2),
+        lambda c: c.lpos("l", "x", rank=-1, count=2),
         ("LPOS", "l", "x", "RANK", -1, "COUNT", 2),
     ),
     "linsert": (lambda c: c.linsert("l", "BEFORE", "p", "e"), ("LINSERT", "l", "BEFORE", "p", "e")),
@@ -108,7 +108,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], tuple[object, ...]]] = {
     ),
     "xadd_id": (lambda c: c.xadd("s", {"f": 1}, id="1-1"), ("XADD", "s", "1-1", "f", 1)),
     "xread": (
-        lambda c: c.xread({"a": "0", "b": "$"}, count=5, milliseconds=100),
+        lambda c: c.xread({"a": "0", "b": "$"}, count=5, block=100),
         ("XREAD", "COUNT", 5, "BLOCK", 100, "STREAMS", "a", "b", "0", "$"),
     ),
     "xtrim": (
@@ -225,5 +225,6 @@ def test_bad_arguments_fail_before_sending() -> None:
 
 def test_deprecated_command_warns() -> None:
     client = recorder(Commands)
-    with pytest.warns(DeprecationWarning, match="GEORADIUS is deprecated; use `GEOSEARCH`"):
+    replacement = r"use geosearch\(\) and geosearchstore\(\) with the BYRADIUS"
+    with pytest.warns(DeprecationWarning, match=f"GEORADIUS is deprecated; {replacement}"):
         client.georadius("g", 1.0, 2.0, 3.0, "KM")

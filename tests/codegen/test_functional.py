@@ -319,7 +319,7 @@ def test_deprecated_command_warns_with_replacement(tmp_path: Path) -> None:
         "OLD": command("OLD", [KEY], deprecated_since="6.2.0", replaced_by="`NEW`"),
     }
     client, _ = _client(tmp_path, spec)
-    with pytest.warns(DeprecationWarning, match="OLD is deprecated; use `NEW`"):
+    with pytest.warns(DeprecationWarning, match="OLD is deprecated; use NEW"):
         client.old("k")
 
 

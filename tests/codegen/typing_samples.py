@@ -23,8 +23,8 @@ async def mapping_parameters_take_plain_dicts(r: Redis[str]) -> None:
     assert_type(await r.hset("h", mixed), int)
     assert_type(await r.mset(fields), bool)
     assert_type(await r.msetnx(byte_fields), bool)
-    assert_type(await r.xadd("s", fields), str | None)
-    assert_type(await r.xadd("s", byte_fields, id="1-1"), str | None)
+    assert_type(await r.xadd("s", fields), str)
+    assert_type(await r.xadd("s", byte_fields, id="1-1"), str)
     scores: dict[str, float] = {"m": 1.0}
     int_scores: dict[bytes, int] = {b"m": 1}
     assert_type(await r.zadd("z", scores), int)
@@ -41,7 +41,7 @@ async def wrong_types_are_refused(r: Redis[bytes]) -> None:
     text_scores: dict[str, str] = {"m": "1"}
     await r.zadd("z", text_scores)  # type: ignore[arg-type]
     await r.expire("k", "soon")  # type: ignore[arg-type]
-    await r.xadd("s", {"f": "v"}, auto_id=True)  # type: ignore[call-arg]
+    await r.xadd("s", {"f": "v"}, auto_id=True)  # type: ignore[call-overload]
 
 
 async def score_bounds_take_text(r: Redis[str]) -> None:

@@ -36,6 +36,9 @@ __all__ = [
     "parse_reader_group",
     "parse_set_bulk",
     "parse_slow_call",
+    "reply_client_list",
+    "reply_groupinfo",
+    "reply_slowlist",
 ]
 
 
@@ -169,3 +172,12 @@ def parse_slow_call(x: Any) -> _models.SlowCall[Any]:
     if (v := d.get("took_us")) is not None:
         d["took_us"] = float(v)
     return _models.SlowCall.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+reply_client_list = _p.ModelReply("CLIENT LIST", parse_lines_connection)
+
+
+reply_groupinfo = _p.ModelReply("GROUPINFO", parse_array_reader_group)
+
+
+reply_slowlist = _p.ModelReply("SLOWLIST", parse_array_slow_call)

@@ -46,7 +46,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if client_type is None and client_id is None:
-            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.parse_lines_connection)
+            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.reply_client_list)
         _args: list[ArgT] = ["CLIENT", "LIST"]
         if client_type is not None:
             _args.extend(
@@ -63,4 +63,4 @@ class ConnectionCommands(CommandsBase[StrT]):
                 if _x2.__class__ is not int:
                     _x2 = _enc.integer("CLIENT LIST", "client_id", _x2)
                 _args.append(_x2)
-        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_connection)
+        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.reply_client_list)

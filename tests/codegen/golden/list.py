@@ -75,7 +75,7 @@ class ListCommands(CommandsBase[StrT]):
 
         Available since Redis 2.2.0.
         ACL categories: @write.
-        Deprecated since Redis 6.2.0; use `LMOVE` with `RIGHT` and `LEFT` instead.
+        Deprecated since Redis 6.2.0; use LMOVE with RIGHT and LEFT instead.
 
         Args:
             source: ``source`` (key).
@@ -89,7 +89,7 @@ class ListCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "OLDPOP is deprecated; use `LMOVE` with `RIGHT` and `LEFT`",
+            "OLDPOP is deprecated; use LMOVE with RIGHT and LEFT",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -98,12 +98,12 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if count is None:
-            return self._execute(_m.SLOWLIST, ("SLOWLIST",), _rp.parse_array_slow_call)
+            return self._execute(_m.SLOWLIST, ("SLOWLIST",), _rp.reply_slowlist)
         _args: list[ArgT] = ["SLOWLIST"]
         if count.__class__ is not int:
             count = _enc.integer("SLOWLIST", "count", count)
         _args.append(count)
-        return self._execute(_m.SLOWLIST, tuple(_args), _rp.parse_array_slow_call)
+        return self._execute(_m.SLOWLIST, tuple(_args), _rp.reply_slowlist)
 
     def time(self) -> Awaitable[tuple[int, int]]:
         """Reads the server clock.

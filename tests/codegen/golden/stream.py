@@ -38,7 +38,7 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.GROUPINFO, ("GROUPINFO", key), _rp.parse_array_reader_group)
+        return self._execute(_m.GROUPINFO, ("GROUPINFO", key), _rp.reply_groupinfo)
 
     def xadd(
         self, key: KeyT, data: Mapping[MappingFieldT, ValueT], *, id: ValueT = "*"
@@ -106,7 +106,7 @@ class StreamCommands(CommandsBase[StrT]):
                 count = _enc.integer("XREAD", "count", count)
             _args.extend(("COUNT", count))
         if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds("XREAD", "milliseconds", milliseconds)))
+            _args.extend(("BLOCK", _enc.block_milliseconds("XREAD", "milliseconds", milliseconds)))
         if streams.__class__ is not dict:
             _enc.mapping("XREAD", "streams", streams)
         _m1 = streams.items()
