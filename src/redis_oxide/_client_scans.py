@@ -88,7 +88,7 @@ class ScanIterators(Commands[StrT]):
                 ``count`` is below 1 (raised here, before anything is sent).
         """
         pattern, hint, kind = scan_options(match, count, type)
-        return _walk(lambda cursor: self.scan(cursor, pattern=pattern, count=hint, type=kind))
+        return _walk(lambda cursor: self.scan(cursor, match=pattern, count=hint, type=kind))
 
     @overload
     def hscan_iter(
@@ -144,11 +144,11 @@ class ScanIterators(Commands[StrT]):
         pattern, hint = _checked_match(match), _hint(count)
         if novalues:
             return _walk(
-                lambda cursor: self.hscan(key, cursor, pattern=pattern, count=hint, novalues=True)
+                lambda cursor: self.hscan(key, cursor, match=pattern, count=hint, novalues=True)
             )
 
         async def page(cursor: int) -> tuple[int, Iterable[tuple[StrT, StrT]]]:
-            cursor, found = await self.hscan(key, cursor, pattern=pattern, count=hint)
+            cursor, found = await self.hscan(key, cursor, match=pattern, count=hint)
             return cursor, found.items()
 
         return _walk(page)
@@ -171,7 +171,7 @@ class ScanIterators(Commands[StrT]):
                 is below 1 (raised here, before anything is sent).
         """
         pattern, hint = _checked_match(match), _hint(count)
-        return _walk(lambda cursor: self.sscan(key, cursor, pattern=pattern, count=hint))
+        return _walk(lambda cursor: self.sscan(key, cursor, match=pattern, count=hint))
 
     def zscan_iter(
         self, key: KeyT, match: KeyT | None = None, *, count: int | None = None
@@ -192,4 +192,4 @@ class ScanIterators(Commands[StrT]):
                 is below 1 (raised here, before anything is sent).
         """
         pattern, hint = _checked_match(match), _hint(count)
-        return _walk(lambda cursor: self.zscan(key, cursor, pattern=pattern, count=hint))
+        return _walk(lambda cursor: self.zscan(key, cursor, match=pattern, count=hint))

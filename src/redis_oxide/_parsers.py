@@ -20,17 +20,21 @@ helpers. Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ForwardRef, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ForwardRef, Generic, TypeAlias, TypeVar
 
-from redis_oxide._exceptions import ServerError
+from pydantic import ValidationError
+
+from redis_oxide._exceptions import ReplyDecodeError, ServerError
 
 __all__ = [
     "InfoValue",
+    "ModelReply",
     "Reply",
     "ReplyItem",
     "info",
     "lines",
+    "logged",
     "map_items",
     "only",
     "props",
@@ -82,6 +86,18 @@ def text(reply: Any) -> str:
     if isinstance(reply, bytes | bytearray):
         return reply.decode("utf-8", "surrogateescape")
     return str(reply)
+
+
+def logged(reply: Any) -> str:
+    """Return text the server logged from other clients' arguments (SLOWLOG) as ``str``.
+
+    Such text can hold any bytes, and Redis cuts a long argument at a byte count, perhaps in
+    the middle of a character: bytes that are not UTF-8 appear as ``\\xNN`` escapes, so the
+    log stays readable (and printable) on every client.
+    """
+    if isinstance(reply, bytes | bytearray):
+        return reply.decode("utf-8", "backslashreplace")
+    return text(reply)
 
 
 def scalar(reply: Any) -> str | int | float:
@@ -191,3 +207,39 @@ def info(reply: Any) -> dict[str, dict[str, InfoValue]]:
         else:
             current[name] = [previous, number]
     return sections
+
+
+_T = TypeVar("_T")
+
+
+class ModelReply(Generic[_T]):
+    """The parser of a command whose reply holds models: the type's parser, named for errors.
+
+    A reply that does not fit its model (a field the server left out, a value of another
+    type) fails the command with a ``ReplyDecodeError`` naming it, the validation error as
+    its ``__cause__``, and never a bare pydantic error. The connection and other callers go on.
+
+    Args:
+        command: The command's name, e.g. ``"COMMAND DOCS"``.
+        parser: The parser of the reply type; extra leading arguments (a reshape's) pass through.
+    """
+
+    __slots__ = ("command", "parser")
+
+    def __init__(self, command: str, parser: Callable[..., _T]) -> None:
+        self.command = command
+        self.parser = parser
+
+    def __call__(self, *args: Any) -> _T:
+        try:
+            return self.parser(*args)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()[:3]
+            )
+            raise ReplyDecodeError(
+                f"the reply to {self.command} does not fit redis-oxide's reply model "
+                f"({exc.title}: {problems}); read it raw with execute_command() and "
+                "report the reply to redis-oxide",
+                command=self.command,
+            ) from exc

@@ -304,7 +304,7 @@ class GroupConsumer(Generic[StrT]):
             (self._group, self._consumer),
             {self._stream: start},
             count=self._count,
-            milliseconds=self._block_ms if fresh else None,
+            block=self._block_ms if fresh else None,
         )
         found = [item for entries in (reply or {}).values() for item in entries]
         if fresh:
@@ -418,8 +418,8 @@ class GroupConsumer(Generic[StrT]):
                 self._consumer,
                 0,
                 *ids,
-                ms=self._min_idle_ms,
-                count=earlier,
+                idle=self._min_idle_ms,
+                retrycount=earlier,
                 justid=True,
             )
 

@@ -48,8 +48,8 @@ async def test_restore_sends_idletime_by_its_name(flushed_stack: RedisServerInfo
             logged = await r.slowlog_get(count=5)
         finally:
             await r.config_set({"slowlog-log-slower-than": 10000})
-        restores = [e for e in logged if e.args[0].upper() == b"RESTORE"]
-        assert restores[0].args[-2:] == [b"IDLETIME", b"600"]
+        restores = [e for e in logged if e.args[0].upper() == "RESTORE"]
+        assert restores[0].args[-2:] == ["IDLETIME", "600"]
         assert await r.ttl(copy) == -1  # an idle time, not a time to live
         with pytest.raises(TypeError, match=r"^RESTORE: idletime must be"):
             await r.restore(copy, 0, dumped, replace=True, idletime=1.5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

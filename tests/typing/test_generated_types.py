@@ -68,7 +68,7 @@ def test_overloads_follow_options() -> None:
     assert_type(client.zrange("z", 0, -1), Awaitable[list[str]])
     assert_type(client.zrange("z", 0, -1, withscores=True), Awaitable[list[tuple[str, float]]])
     assert_type(client.lpos("l", "x"), Awaitable[int | None])
-    assert_type(client.lpos("l", "x", num_matches=2), Awaitable[list[int]])
+    assert_type(client.lpos("l", "x", count=2), Awaitable[list[int]])
 
 
 @pytest.mark.timeout(300)

@@ -76,7 +76,7 @@ async def keyspace(r: Redis[str]) -> None:
     assert_type(await r.persist("k"), bool)
     assert_type(await r.type("k"), str)
     assert_type(await r.keys("*"), list[str])
-    assert_type(await r.scan(0, pattern="k:*", count=10), tuple[int, list[str]])
+    assert_type(await r.scan(0, match="k:*", count=10), tuple[int, list[str]])
     assert_type(await r.randomkey(), str | None)
     assert_type(await r.rename("a", "b"), bool)
     assert_type(await r.copy("a", "b", replace=True), bool)
@@ -123,7 +123,7 @@ async def lists(r: Redis[str]) -> None:
     assert_type(await r.rpop("l", count=2), list[str] | None)
     assert_type(await r.lpos("l", "x"), int | None)
     assert_type(await r.lpos("l", "x", rank=2), int | None)
-    assert_type(await r.lpos("l", "x", num_matches=0), list[int])
+    assert_type(await r.lpos("l", "x", count=0), list[int])
 
 
 async def sets(r: Redis[str]) -> None:
@@ -252,7 +252,8 @@ async def geo(r: Redis[str]) -> None:
 
 
 async def streams(r: Redis[str]) -> None:
-    assert_type(await r.xadd("s", {"f": "v"}), str | None)
+    assert_type(await r.xadd("s", {"f": "v"}), str)
+    assert_type(await r.xadd("s", {"f": "v"}, nomkstream=True), str | None)
     assert_type(await r.xlen("s"), int)
     assert_type(await r.xrange("s", "-", "+"), list[Entry])
     assert_type(await r.xrevrange("s", "+", "-", count=1), list[Entry])
@@ -350,7 +351,7 @@ async def server(r: Redis[str]) -> None:
     assert_type(await r.memory_usage("k"), int | None)
     assert_type(await r.memory_stats(), MemoryStats)
     assert_type(await r.module_list(), list[ModuleInfo[str]])
-    assert_type(await r.slowlog_get(count=5), list[SlowlogEntry[str]])
+    assert_type(await r.slowlog_get(count=5), list[SlowlogEntry])
     assert_type(await r.slowlog_len(), int)
     assert_type(await r.latency_history("command"), list[tuple[int, int]])
     assert_type(await r.swapdb(0, 1), bool)

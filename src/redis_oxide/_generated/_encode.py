@@ -18,6 +18,7 @@ from numbers import Integral, Real
 from typing import TypeVar, cast
 
 __all__ = [
+    "block_milliseconds",
     "choice",
     "double",
     "exactly_one",
@@ -38,6 +39,8 @@ __all__ = [
 _T = TypeVar("_T")
 _SECOND = timedelta(seconds=1)
 _MILLISECOND = timedelta(milliseconds=1)
+#: The text forms of infinity that Redis reads as a double (``float()`` reads them too).
+_INFINITIES = frozenset({"inf", "+inf", "-inf", b"inf", b"+inf", b"-inf"})
 
 
 def choice(command: str, name: str, value: _T, allowed: tuple[str, ...]) -> _T:
@@ -139,12 +142,18 @@ def integer(command: str, name: str, value: object, also: str = "") -> int:
 
 
 def double(command: str, name: str, value: object, also: str = "") -> float:
-    """Return ``value`` as a float or int: any real number but ``bool``, else raise TypeError."""
+    """Return ``value`` as a float or int: any real number but ``bool``, else raise TypeError.
+
+    The infinities Redis reads as doubles are also taken as text (``"+inf"``, ``"-inf"``,
+    ``"inf"``, as redis-py users write ZADD scores), as the ``float`` they stand for.
+    """
     if type(value) is float or type(value) is int:
         return value
     if not isinstance(value, bool) and isinstance(value, Integral):
         return operator.index(value)
     if not isinstance(value, bool) and isinstance(value, Real):
+        return float(value)
+    if isinstance(value, str | bytes) and value.lower() in _INFINITIES:
         return float(value)
     raise TypeError(f"{command}: {name} must be a float{also}, not {type(value).__name__}")
 
@@ -174,12 +183,34 @@ def milliseconds(command: str, name: str, value: int | timedelta) -> int:
 
 
 def seconds_float(command: str, name: str, value: float | timedelta) -> float:
-    """Return a duration in seconds as a float (an int stays an int)."""
+    """Return a blocking timeout in seconds as a float (an int stays an int).
+
+    Redis refuses a negative timeout ("timeout is negative"); 0 blocks without a limit.
+    """
     if type(value) is float or type(value) is int:
-        return value
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return double(command, name, value, " or timedelta")
+        seconds = value
+    elif isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    else:
+        seconds = double(command, name, value, " or timedelta")
+    if seconds < 0:
+        raise ValueError(
+            f"{command}: {name} must not be negative, not {value!r}; 0 blocks without a limit"
+        )
+    return seconds
+
+
+def block_milliseconds(command: str, name: str, value: int | timedelta) -> int:
+    """Return a blocking timeout (``BLOCK``) in whole milliseconds.
+
+    Redis refuses a negative timeout ("timeout is negative"); 0 blocks without a limit.
+    """
+    whole = milliseconds(command, name, value)
+    if whole < 0:
+        raise ValueError(
+            f"{command}: {name} must not be negative, not {value!r}; 0 blocks without a limit"
+        )
+    return whole
 
 
 def unix_seconds(command: str, name: str, value: int | datetime) -> int:

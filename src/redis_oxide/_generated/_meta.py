@@ -4904,6 +4904,7 @@ SLOWLOG_GET: Final = CommandMeta(
     group="server",
     since="2.2.12",
     request_policy=RequestPolicy.ALL_NODES,
+    binary_reply=True,
 )
 
 SLOWLOG_HELP: Final = CommandMeta(

@@ -249,8 +249,8 @@ class CommandArgumentDoc(ReplyModel):
 class CommandDoc(ReplyModel):
     """COMMAND DOCS: the documentation of one command."""
 
-    summary: str
-    since: str
+    summary: str | None = None
+    since: str | None = None
     group: str
     complexity: str | None = None
     module: str | None = None
@@ -586,15 +586,15 @@ class SearchResult(ReplyModel, Generic[StrT]):
     documents: list[SearchDocument[StrT]]
 
 
-class SlowlogEntry(ReplyModel, Generic[StrT]):
+class SlowlogEntry(ReplyModel):
     """SLOWLOG GET: one slow command."""
 
     id: int
     start_time: int
     duration_us: int
-    args: list[StrT]
+    args: list[str]
     client_address: str
-    client_name: StrT
+    client_name: str
 
 
 class TDigestInfo(ReplyModel):

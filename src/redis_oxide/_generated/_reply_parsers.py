@@ -184,6 +184,52 @@ __all__ = [
     "parse_xinfo_stream_group_pending",
     "parse_xpending_entry",
     "parse_xpending_summary",
+    "reply_acl_getuser",
+    "reply_acl_log",
+    "reply_bf_info",
+    "reply_cf_info",
+    "reply_client_info",
+    "reply_client_list",
+    "reply_client_trackinginfo",
+    "reply_cluster_links",
+    "reply_cluster_nodes",
+    "reply_cluster_replicas",
+    "reply_cluster_shards",
+    "reply_cluster_slaves",
+    "reply_cluster_slots",
+    "reply_cms_info",
+    "reply_command_docs",
+    "reply_command_info",
+    "reply_ft_aggregate",
+    "reply_ft_aggregate_aggregate_pair_aggregate_result_int",
+    "reply_ft_config_help",
+    "reply_ft_cursor_read",
+    "reply_ft_info",
+    "reply_ft_profile",
+    "reply_ft_search",
+    "reply_function_list",
+    "reply_function_stats",
+    "reply_latency_histogram",
+    "reply_latency_latest",
+    "reply_lcs_lcs_idx",
+    "reply_memory_stats",
+    "reply_module_list",
+    "reply_role",
+    "reply_slowlog_get",
+    "reply_tdigest_info",
+    "reply_topk_info",
+    "reply_ts_info",
+    "reply_ts_mget",
+    "reply_ts_mrange",
+    "reply_ts_mrevrange",
+    "reply_xautoclaim",
+    "reply_xautoclaim_xauto_claim_ids",
+    "reply_xinfo_consumers",
+    "reply_xinfo_groups",
+    "reply_xinfo_stream",
+    "reply_xinfo_stream_xinfo_stream_full",
+    "reply_xpending",
+    "reply_xpending_array_xpending_entry",
 ]
 
 
@@ -409,7 +455,7 @@ def parse_array_pair_str_str(x: Any) -> list[tuple[str, str]]:
     return [(_p.text(g[0]), _p.text(g[1])) for g in x]
 
 
-def parse_array_slowlog_entry(x: Any) -> list[_models.SlowlogEntry[Any]]:
+def parse_array_slowlog_entry(x: Any) -> list[_models.SlowlogEntry]:
     return [parse_slowlog_entry(e) for e in x]
 
 
@@ -1232,13 +1278,17 @@ def parse_set_str(x: Any) -> set[str]:
     return {_p.text(e) for e in x}
 
 
-def parse_slowlog_entry(x: Any) -> _models.SlowlogEntry[Any]:
+def parse_slowlog_entry(x: Any) -> _models.SlowlogEntry:
     d = _r.positional(
         x, ("id", "start_time", "duration_us", "args", "client_address", "client_name"), rest=False
     )
+    if (v := d.get("args")) is not None:
+        d["args"] = [_p.logged(e) for e in v]
     if (v := d.get("client_address")) is not None:
         d["client_address"] = _p.text(v)
-    return _models.SlowlogEntry.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+    if (v := d.get("client_name")) is not None:
+        d["client_name"] = _p.text(v)
+    return _models.SlowlogEntry.model_validate(d)
 
 
 def parse_spellcheck_map_bulk_array_pair_bulk_double(x: Any) -> dict[Any, list[tuple[Any, float]]]:
@@ -1399,3 +1449,145 @@ def parse_xpending_summary(x: Any) -> _models.XPendingSummary[Any]:
     if (v := d.get("consumers")) is not None:
         d["consumers"] = {k: int(v) for k, v in _p.map_items(v)}
     return _models.XPendingSummary.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
+
+
+reply_acl_getuser = _p.ModelReply("ACL GETUSER", parse_opt_acl_user)
+
+
+reply_acl_log = _p.ModelReply("ACL LOG", parse_array_acl_log_entry)
+
+
+reply_bf_info = _p.ModelReply("BF.INFO", parse_bloom_info)
+
+
+reply_cf_info = _p.ModelReply("CF.INFO", parse_cuckoo_info)
+
+
+reply_client_info = _p.ModelReply("CLIENT INFO", parse_client_info)
+
+
+reply_client_list = _p.ModelReply("CLIENT LIST", parse_lines_client_info)
+
+
+reply_client_trackinginfo = _p.ModelReply("CLIENT TRACKINGINFO", parse_client_tracking_info)
+
+
+reply_cluster_links = _p.ModelReply("CLUSTER LINKS", parse_array_cluster_link)
+
+
+reply_cluster_nodes = _p.ModelReply("CLUSTER NODES", parse_lines_cluster_node)
+
+
+reply_cluster_replicas = _p.ModelReply("CLUSTER REPLICAS", parse_array_cluster_node)
+
+
+reply_cluster_shards = _p.ModelReply("CLUSTER SHARDS", parse_array_cluster_shard)
+
+
+reply_cluster_slaves = _p.ModelReply("CLUSTER SLAVES", parse_array_cluster_node)
+
+
+reply_cluster_slots = _p.ModelReply("CLUSTER SLOTS", parse_array_cluster_slot_range)
+
+
+reply_cms_info = _p.ModelReply("CMS.INFO", parse_count_min_info)
+
+
+reply_command_docs = _p.ModelReply("COMMAND DOCS", parse_map_bulk_command_doc)
+
+
+reply_command_info = _p.ModelReply("COMMAND INFO", parse_array_opt_command_info)
+
+
+reply_ft_aggregate = _p.ModelReply("FT.AGGREGATE", parse_aggregate_aggregate_result)
+
+
+reply_ft_aggregate_aggregate_pair_aggregate_result_int = _p.ModelReply(
+    "FT.AGGREGATE", parse_aggregate_pair_aggregate_result_int
+)
+
+
+reply_ft_config_help = _p.ModelReply(
+    "FT.CONFIG HELP", parse_config_help_map_bulk_config_option_help
+)
+
+
+reply_ft_cursor_read = _p.ModelReply("FT.CURSOR READ", parse_aggregate_pair_aggregate_result_int)
+
+
+reply_ft_info = _p.ModelReply("FT.INFO", parse_info_index_info)
+
+
+reply_ft_profile = _p.ModelReply("FT.PROFILE", parse_profile_search_profile)
+
+
+reply_ft_search = _p.ModelReply("FT.SEARCH", parse_search_search_result)
+
+
+reply_function_list = _p.ModelReply("FUNCTION LIST", parse_array_function_library)
+
+
+reply_function_stats = _p.ModelReply("FUNCTION STATS", parse_function_stats)
+
+
+reply_latency_histogram = _p.ModelReply("LATENCY HISTOGRAM", parse_map_bulk_latency_histogram)
+
+
+reply_latency_latest = _p.ModelReply("LATENCY LATEST", parse_array_latency_event)
+
+
+reply_lcs_lcs_idx = _p.ModelReply("LCS", parse_lcs_idx)
+
+
+reply_memory_stats = _p.ModelReply("MEMORY STATS", parse_memory_stats)
+
+
+reply_module_list = _p.ModelReply("MODULE LIST", parse_array_module_info)
+
+
+reply_role = _p.ModelReply("ROLE", parse_role)
+
+
+reply_slowlog_get = _p.ModelReply("SLOWLOG GET", parse_array_slowlog_entry)
+
+
+reply_tdigest_info = _p.ModelReply("TDIGEST.INFO", parse_tdigest_info)
+
+
+reply_topk_info = _p.ModelReply("TOPK.INFO", parse_top_kinfo)
+
+
+reply_ts_info = _p.ModelReply("TS.INFO", parse_info_time_series_info)
+
+
+reply_ts_mget = _p.ModelReply("TS.MGET", parse_mget_map_bulk_time_series_latest)
+
+
+reply_ts_mrange = _p.ModelReply("TS.MRANGE", parse_mrange_map_bulk_time_series_range)
+
+
+reply_ts_mrevrange = _p.ModelReply("TS.MREVRANGE", parse_mrange_map_bulk_time_series_range)
+
+
+reply_xautoclaim = _p.ModelReply("XAUTOCLAIM", parse_xauto_claim)
+
+
+reply_xautoclaim_xauto_claim_ids = _p.ModelReply("XAUTOCLAIM", parse_xauto_claim_ids)
+
+
+reply_xinfo_consumers = _p.ModelReply("XINFO CONSUMERS", parse_array_xinfo_consumer)
+
+
+reply_xinfo_groups = _p.ModelReply("XINFO GROUPS", parse_array_xinfo_group)
+
+
+reply_xinfo_stream = _p.ModelReply("XINFO STREAM", parse_xinfo_stream)
+
+
+reply_xinfo_stream_xinfo_stream_full = _p.ModelReply("XINFO STREAM", parse_xinfo_stream_full)
+
+
+reply_xpending = _p.ModelReply("XPENDING", parse_xpending_summary)
+
+
+reply_xpending_array_xpending_entry = _p.ModelReply("XPENDING", parse_array_xpending_entry)

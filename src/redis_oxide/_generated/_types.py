@@ -56,15 +56,11 @@ __all__ = [
     "FtSuggetReply",
     "GeoradiusCountBlock",
     "GeoradiusReply",
-    "GeoradiusRoCountBlock",
     "GeoradiusRoReply",
-    "GeoradiusbymemberCountBlock",
     "GeoradiusbymemberReply",
-    "GeoradiusbymemberRoCountBlock",
     "GeoradiusbymemberRoReply",
     "GeosearchCountBlock",
     "GeosearchReply",
-    "GeosearchstoreCountBlock",
     "TsAddDuplicatePolicy",
     "TsAddOnDuplicate",
     "TsAlterDuplicatePolicy",
@@ -332,31 +328,7 @@ class FtSpellcheckTerms:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoradiusCountBlock:
-    """The ``count-block`` block of ``GEORADIUS``."""
-
-    count: int
-    any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GeoradiusRoCountBlock:
-    """The ``count-block`` block of ``GEORADIUS_RO``."""
-
-    count: int
-    any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GeoradiusbymemberCountBlock:
-    """The ``count-block`` block of ``GEORADIUSBYMEMBER``."""
-
-    count: int
-    any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GeoradiusbymemberRoCountBlock:
-    """The ``count-block`` block of ``GEORADIUSBYMEMBER_RO``."""
+    """The ``count-block`` block of ``GEORADIUS`` and the commands named after it."""
 
     count: int
     any: bool = False
@@ -364,15 +336,7 @@ class GeoradiusbymemberRoCountBlock:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeosearchCountBlock:
-    """The ``count-block`` block of ``GEOSEARCH``."""
-
-    count: int
-    any: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GeosearchstoreCountBlock:
-    """The ``count-block`` block of ``GEOSEARCHSTORE``."""
+    """The ``count-block`` block of ``GEOSEARCH`` and ``GEOSEARCHSTORE``."""
 
     count: int
     any: bool = False

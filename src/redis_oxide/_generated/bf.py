@@ -130,7 +130,7 @@ class BfCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if single_value is None:
-            return self._execute(_m.BF_INFO, ("BF.INFO", key), _rp.parse_bloom_info)
+            return self._execute(_m.BF_INFO, ("BF.INFO", key), _rp.reply_bf_info)
         _args: list[ArgT] = ["BF.INFO", key]
         _args.append(
             _enc.choice(

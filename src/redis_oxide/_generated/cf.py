@@ -169,7 +169,7 @@ class CfCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CF_INFO, ("CF.INFO", key), _rp.parse_cuckoo_info)
+        return self._execute(_m.CF_INFO, ("CF.INFO", key), _rp.reply_cf_info)
 
     def insert(
         self, key: KeyT, *items: ValueT, capacity: int | None = None, nocreate: bool = False

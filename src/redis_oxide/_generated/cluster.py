@@ -365,7 +365,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_LINKS, ("CLUSTER", "LINKS"), _rp.parse_array_cluster_link)
+        return self._execute(_m.CLUSTER_LINKS, ("CLUSTER", "LINKS"), _rp.reply_cluster_links)
 
     def cluster_meet(
         self, ip: ValueT, port: int, *, cluster_bus_port: int | None = None
@@ -447,7 +447,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLUSTER_NODES, ("CLUSTER", "NODES"), _rp.parse_lines_cluster_node)
+        return self._execute(_m.CLUSTER_NODES, ("CLUSTER", "NODES"), _rp.reply_cluster_nodes)
 
     def cluster_replicas(self, node_id: ValueT) -> Awaitable[list[ClusterNode]]:
         """Lists the replica nodes of a master node.
@@ -467,7 +467,7 @@ class ClusterCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.CLUSTER_REPLICAS, ("CLUSTER", "REPLICAS", node_id), _rp.parse_array_cluster_node
+            _m.CLUSTER_REPLICAS, ("CLUSTER", "REPLICAS", node_id), _rp.reply_cluster_replicas
         )
 
     def cluster_replicate(self, node_id: ValueT) -> Awaitable[bool]:
@@ -627,9 +627,7 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(
-            _m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), _rp.parse_array_cluster_shard
-        )
+        return self._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), _rp.reply_cluster_shards)
 
     def cluster_slaves(self, node_id: ValueT) -> Awaitable[list[ClusterNode]]:
         """Lists the replica nodes of a master node.
@@ -637,7 +635,7 @@ class ClusterCommands(CommandsBase[StrT]):
         Time complexity: O(N) where N is the number of replicas.
         Available since Redis 3.0.0.
         ACL categories: @admin, @slow, @dangerous.
-        Deprecated since Redis 5.0.0; use `CLUSTER REPLICAS` instead.
+        Deprecated since Redis 5.0.0; use cluster_replicas() instead.
 
         Args:
             node_id: ``node-id`` (string).
@@ -650,12 +648,12 @@ class ClusterCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "CLUSTER SLAVES is deprecated; use `CLUSTER REPLICAS`",
+            "CLUSTER SLAVES is deprecated; use cluster_replicas()",
             DeprecationWarning,
             stacklevel=2,
         )
         return self._execute(
-            _m.CLUSTER_SLAVES, ("CLUSTER", "SLAVES", node_id), _rp.parse_array_cluster_node
+            _m.CLUSTER_SLAVES, ("CLUSTER", "SLAVES", node_id), _rp.reply_cluster_slaves
         )
 
     def cluster_slots(self) -> Awaitable[list[ClusterSlotRange]]:
@@ -664,7 +662,7 @@ class ClusterCommands(CommandsBase[StrT]):
         Time complexity: O(N) where N is the total number of Cluster nodes
         Available since Redis 3.0.0.
         ACL categories: @slow.
-        Deprecated since Redis 7.0.0; use `CLUSTER SHARDS` instead.
+        Deprecated since Redis 7.0.0; use cluster_shards() instead.
 
         History:
             - 4.0.0: Added node IDs.
@@ -678,10 +676,8 @@ class ClusterCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "CLUSTER SLOTS is deprecated; use `CLUSTER SHARDS`",
+            "CLUSTER SLOTS is deprecated; use cluster_shards()",
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._execute(
-            _m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), _rp.parse_array_cluster_slot_range
-        )
+        return self._execute(_m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), _rp.reply_cluster_slots)

@@ -69,7 +69,7 @@ class CmsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CMS_INFO, ("CMS.INFO", key), _rp.parse_count_min_info)
+        return self._execute(_m.CMS_INFO, ("CMS.INFO", key), _rp.reply_cms_info)
 
     def initbydim(self, key: KeyT, width: int, depth: int) -> Awaitable[bool]:
         """Creates a count-min sketch of a given width and depth.

@@ -133,7 +133,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.CLIENT_INFO, ("CLIENT", "INFO"), _rp.parse_client_info)
+        return self._execute(_m.CLIENT_INFO, ("CLIENT", "INFO"), _rp.reply_client_info)
 
     @overload
     def client_kill(
@@ -282,7 +282,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if client_type is None and client_id is None:
-            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.parse_lines_client_info)
+            return self._execute(_m.CLIENT_LIST, ("CLIENT", "LIST"), _rp.reply_client_list)
         _args: list[ArgT] = ["CLIENT", "LIST"]
         if client_type is not None:
             _args.extend(
@@ -304,7 +304,7 @@ class ConnectionCommands(CommandsBase[StrT]):
                 if _x2.__class__ is not int:
                     _x2 = _enc.integer("CLIENT LIST", "client_id", _x2)
                 _args.append(_x2)
-        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.parse_lines_client_info)
+        return self._execute(_m.CLIENT_LIST, tuple(_args), _rp.reply_client_list)
 
     def client_no_evict(self, enabled: Literal["ON", "OFF"]) -> Awaitable[bool]:
         """Sets the client eviction mode of the connection.
@@ -445,7 +445,7 @@ class ConnectionCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.CLIENT_TRACKINGINFO, ("CLIENT", "TRACKINGINFO"), _rp.parse_client_tracking_info
+            _m.CLIENT_TRACKINGINFO, ("CLIENT", "TRACKINGINFO"), _rp.reply_client_trackinginfo
         )
 
     def client_unblock(

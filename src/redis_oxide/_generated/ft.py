@@ -61,7 +61,7 @@ class FtCommands(NamespaceBase[StrT]):
 
         Time complexity: O(N), N being the number of fields
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `HSET` instead.
+        Deprecated since search module 2.0.0; use hset() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -89,7 +89,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.ADD is deprecated; use `HSET`",
+            "FT.ADD is deprecated; use hset()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -276,9 +276,7 @@ class FtCommands(NamespaceBase[StrT]):
             and dialect is None
         ):
             return self._execute(
-                _m.FT_AGGREGATE,
-                ("FT.AGGREGATE", index, query),
-                _rp.parse_aggregate_aggregate_result,
+                _m.FT_AGGREGATE, ("FT.AGGREGATE", index, query), _rp.reply_ft_aggregate
             )
         if read_size is not None and not withcursor:
             raise TypeError("FT.AGGREGATE: read_size needs withcursor")
@@ -375,9 +373,11 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(("DIALECT", dialect))
         if withcursor:
             return self._execute(
-                _m.FT_AGGREGATE, tuple(_args), _rp.parse_aggregate_pair_aggregate_result_int
+                _m.FT_AGGREGATE,
+                tuple(_args),
+                _rp.reply_ft_aggregate_aggregate_pair_aggregate_result_int,
             )
-        return self._execute(_m.FT_AGGREGATE, tuple(_args), _rp.parse_aggregate_aggregate_result)
+        return self._execute(_m.FT_AGGREGATE, tuple(_args), _rp.reply_ft_aggregate)
 
     def aliasadd(self, alias: ValueT, index: ValueT) -> Awaitable[bool]:
         """Adds an alias to an index.
@@ -509,9 +509,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.FT_CONFIG_HELP,
-            ("FT.CONFIG", "HELP", option),
-            _rp.parse_config_help_map_bulk_config_option_help,
+            _m.FT_CONFIG_HELP, ("FT.CONFIG", "HELP", option), _rp.reply_ft_config_help
         )
 
     def config_set(self, option: ValueT, value: ValueT) -> Awaitable[bool]:
@@ -796,24 +794,20 @@ class FtCommands(NamespaceBase[StrT]):
             cursor_id = _enc.integer("FT.CURSOR READ", "cursor_id", cursor_id)
         if read_size is None:
             return self._execute(
-                _m.FT_CURSOR_READ,
-                ("FT.CURSOR", "READ", index, cursor_id),
-                _rp.parse_aggregate_pair_aggregate_result_int,
+                _m.FT_CURSOR_READ, ("FT.CURSOR", "READ", index, cursor_id), _rp.reply_ft_cursor_read
             )
         _args: list[ArgT] = ["FT.CURSOR", "READ", index, cursor_id]
         if read_size.__class__ is not int:
             read_size = _enc.integer("FT.CURSOR READ", "read_size", read_size)
         _args.extend(("COUNT", read_size))
-        return self._execute(
-            _m.FT_CURSOR_READ, tuple(_args), _rp.parse_aggregate_pair_aggregate_result_int
-        )
+        return self._execute(_m.FT_CURSOR_READ, tuple(_args), _rp.reply_ft_cursor_read)
 
     def delete(self, index: ValueT, doc_id: KeyT, *, dd: bool = False) -> Awaitable[bool]:
         """Deletes a document from an index (RediSearch 1.x).
 
         Time complexity: O(1)
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `DEL` instead.
+        Deprecated since search module 2.0.0; use delete() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -829,7 +823,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.DEL is deprecated; use `DEL`",
+            "FT.DEL is deprecated; use delete()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -840,14 +834,14 @@ class FtCommands(NamespaceBase[StrT]):
             _args.append("DD")
         return self._execute(_m.FT_DEL, tuple(_args), bool)
 
-    def dictadd(self, dict: ValueT, *terms: ValueT) -> Awaitable[int]:
+    def dictadd(self, dict_: ValueT, *terms: ValueT) -> Awaitable[int]:
         """Adds terms to a spelling dictionary.
 
         Time complexity: O(1) per term
         Available since search module 1.4.0.
 
         Args:
-            dict: The dictionary name. ``dict`` (string).
+            dict_: The dictionary name. ``dict`` (string).
             terms: The terms. ``terms [terms ...]`` (string). One or more; each item is sent as
                 ``<terms>``.
 
@@ -860,16 +854,16 @@ class FtCommands(NamespaceBase[StrT]):
         """
         if not terms:
             raise TypeError("FT.DICTADD takes at least one terms")
-        return self._execute(_m.FT_DICTADD, ("FT.DICTADD", dict, *terms), None)
+        return self._execute(_m.FT_DICTADD, ("FT.DICTADD", dict_, *terms), None)
 
-    def dictdel(self, dict: ValueT, *terms: ValueT) -> Awaitable[int]:
+    def dictdel(self, dict_: ValueT, *terms: ValueT) -> Awaitable[int]:
         """Removes terms from a spelling dictionary.
 
         Time complexity: O(1) per term
         Available since search module 1.4.0.
 
         Args:
-            dict: The dictionary name. ``dict`` (string).
+            dict_: The dictionary name. ``dict`` (string).
             terms: The terms. ``terms [terms ...]`` (string). One or more; each item is sent as
                 ``<terms>``.
 
@@ -882,16 +876,16 @@ class FtCommands(NamespaceBase[StrT]):
         """
         if not terms:
             raise TypeError("FT.DICTDEL takes at least one terms")
-        return self._execute(_m.FT_DICTDEL, ("FT.DICTDEL", dict, *terms), None)
+        return self._execute(_m.FT_DICTDEL, ("FT.DICTDEL", dict_, *terms), None)
 
-    def dictdump(self, dict: ValueT) -> Awaitable[list[StrT]]:
+    def dictdump(self, dict_: ValueT) -> Awaitable[list[StrT]]:
         """Returns the terms of a spelling dictionary.
 
         Time complexity: O(N), N being the size of the dictionary
         Available since search module 1.4.0.
 
         Args:
-            dict: The dictionary name. ``dict`` (string).
+            dict_: The dictionary name. ``dict`` (string).
 
         Returns:
             An awaitable of a list of strings, typed ``list[StrT]``.
@@ -900,14 +894,14 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_DICTDUMP, ("FT.DICTDUMP", dict), None)
+        return self._execute(_m.FT_DICTDUMP, ("FT.DICTDUMP", dict_), None)
 
     def drop(self, index: ValueT, *, keepdocs: bool = False) -> Awaitable[bool]:
         """Deletes an index and its documents (RediSearch 1.x).
 
         Time complexity: O(N), N being the number of documents
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `FT.DROPINDEX` instead.
+        Deprecated since search module 2.0.0; use ft.dropindex() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -922,7 +916,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.DROP is deprecated; use `FT.DROPINDEX`",
+            "FT.DROP is deprecated; use ft.dropindex()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1021,7 +1015,7 @@ class FtCommands(NamespaceBase[StrT]):
 
         Time complexity: O(1)
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `HGETALL` instead.
+        Deprecated since search module 2.0.0; use hgetall() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -1036,7 +1030,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.GET is deprecated; use `HGETALL`",
+            "FT.GET is deprecated; use hgetall()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1058,7 +1052,7 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FT_INFO, ("FT.INFO", index), _rp.parse_info_index_info)
+        return self._execute(_m.FT_INFO, ("FT.INFO", index), _rp.reply_ft_info)
 
     def list_indexes(self) -> Awaitable[list[StrT]]:
         """Returns the names of every index.
@@ -1080,7 +1074,7 @@ class FtCommands(NamespaceBase[StrT]):
 
         Time complexity: O(N), N being the number of documents
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `HGETALL` instead.
+        Deprecated since search module 2.0.0; use hgetall() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -1096,7 +1090,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.MGET is deprecated; use `HGETALL`",
+            "FT.MGET is deprecated; use hgetall()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1146,7 +1140,7 @@ class FtCommands(NamespaceBase[StrT]):
         if arguments is not None:
             _s1 = _enc.items("FT.PROFILE", "arguments", arguments)
             _args.extend(_s1)
-        return self._execute(_m.FT_PROFILE, tuple(_args), _rp.parse_profile_search_profile)
+        return self._execute(_m.FT_PROFILE, tuple(_args), _rp.reply_ft_profile)
 
     def safeadd(
         self,
@@ -1166,7 +1160,7 @@ class FtCommands(NamespaceBase[StrT]):
 
         Time complexity: O(N), N being the number of fields
         Available since search module 1.0.0.
-        Deprecated since Redis 2.0.0; use `HSET` instead.
+        Deprecated since search module 2.0.0; use hset() instead.
 
         Args:
             index: The index name. ``index`` (string).
@@ -1194,7 +1188,7 @@ class FtCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "FT.SAFEADD is deprecated; use `HSET`",
+            "FT.SAFEADD is deprecated; use hset()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1373,7 +1367,7 @@ class FtCommands(NamespaceBase[StrT]):
             return self._execute(
                 _m.FT_SEARCH,
                 ("FT.SEARCH", index, query),
-                _partial(_rp.parse_search_search_result, withscores, withpayloads, withsortkeys),
+                _partial(_rp.reply_ft_search, withscores, withpayloads, withsortkeys),
             )
         if order is not None and sortby is None:
             raise TypeError("FT.SEARCH: order needs sortby")
@@ -1507,7 +1501,7 @@ class FtCommands(NamespaceBase[StrT]):
         return self._execute(
             _m.FT_SEARCH,
             tuple(_args),
-            _partial(_rp.parse_search_search_result, withscores, withpayloads, withsortkeys),
+            _partial(_rp.reply_ft_search, withscores, withpayloads, withsortkeys),
         )
 
     def spellcheck(

@@ -742,7 +742,7 @@ class GenericCommands(CommandsBase[StrT]):
         self,
         cursor: int,
         *,
-        pattern: KeyT | None = None,
+        match: KeyT | None = None,
         count: int | None = None,
         type: ValueT | None = None,
     ) -> Awaitable[tuple[int, list[StrT]]]:
@@ -759,7 +759,7 @@ class GenericCommands(CommandsBase[StrT]):
 
         Args:
             cursor: ``cursor`` (integer).
-            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            match: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
             type: ``TYPE type`` (string, since Redis 6.0.0). Optional; sent as ``TYPE <type>``.
 
@@ -772,11 +772,16 @@ class GenericCommands(CommandsBase[StrT]):
         """
         if cursor.__class__ is not int:
             cursor = _enc.integer("SCAN", "cursor", cursor)
-        if pattern is None and count is None and type is None:
+        if cursor < 0:
+            raise ValueError(
+                "SCAN: cursor must not be negative; start with 0 and pass the cursor each reply"
+                " returns"
+            )
+        if match is None and count is None and type is None:
             return self._execute(_m.SCAN, ("SCAN", cursor), _rp.parse_pair_numstr_array_bulk)
         _args: list[ArgT] = ["SCAN", cursor]
-        if pattern is not None:
-            _args.extend(("MATCH", pattern))
+        if match is not None:
+            _args.extend(("MATCH", match))
         if count is not None:
             if count.__class__ is not int:
                 count = _enc.integer("SCAN", "count", count)
@@ -1063,6 +1068,8 @@ class GenericCommands(CommandsBase[StrT]):
             numreplicas = _enc.integer("WAIT", "numreplicas", numreplicas)
         if timeout.__class__ is not int:
             timeout = _enc.integer("WAIT", "timeout", timeout)
+        if timeout < 0:
+            raise ValueError("WAIT: timeout must not be negative; 0 waits without a limit")
         return self._execute(_m.WAIT, ("WAIT", numreplicas, timeout), None)
 
     def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Awaitable[tuple[int, int]]:
@@ -1091,6 +1098,8 @@ class GenericCommands(CommandsBase[StrT]):
             numreplicas = _enc.integer("WAITAOF", "numreplicas", numreplicas)
         if timeout.__class__ is not int:
             timeout = _enc.integer("WAITAOF", "timeout", timeout)
+        if timeout < 0:
+            raise ValueError("WAITAOF: timeout must not be negative; 0 waits without a limit")
         return self._execute(
             _m.WAITAOF, ("WAITAOF", numlocal, numreplicas, timeout), _rp.parse_pair_int_int
         )

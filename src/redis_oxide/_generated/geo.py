@@ -15,17 +15,13 @@ from . import _meta as _m
 from . import _reply_parsers as _rp
 from ._base import CommandsBase, StrT
 from ._types import (
-    GeoradiusbymemberCountBlock,
     GeoradiusbymemberReply,
-    GeoradiusbymemberRoCountBlock,
     GeoradiusbymemberRoReply,
     GeoradiusCountBlock,
     GeoradiusReply,
-    GeoradiusRoCountBlock,
     GeoradiusRoReply,
     GeosearchCountBlock,
     GeosearchReply,
-    GeosearchstoreCountBlock,
 )
 
 __all__ = ["GeoCommands"]
@@ -387,7 +383,7 @@ class GeoCommands(CommandsBase[StrT]):
         index.
         Available since Redis 3.2.0.
         ACL categories: @write, @geo, @slow.
-        Deprecated since Redis 6.2.0; use `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS`
+        Deprecated since Redis 6.2.0; use geosearch() and geosearchstore() with the BYRADIUS
         argument instead.
 
         History:
@@ -437,8 +433,8 @@ class GeoCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "GEORADIUS is deprecated; use `GEOSEARCH` and `GEOSEARCHSTORE` with the "
-            "`BYRADIUS` argument",
+            "GEORADIUS is deprecated; use geosearch() and geosearchstore() with the BYRADIUS "
+            "argument",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -522,7 +518,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
     @overload
@@ -537,7 +533,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
     @overload
@@ -552,7 +548,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
     @overload
@@ -567,7 +563,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
     @overload
@@ -582,7 +578,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
     @overload
@@ -597,7 +593,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float]]]: ...
     @overload
@@ -612,7 +608,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, int]]]: ...
     @overload
@@ -627,7 +623,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[StrT]]: ...
     @overload
@@ -642,7 +638,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusRoReply[StrT]]: ...
     def georadius_ro(
@@ -656,7 +652,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusRoReply[StrT]]:
         """Returns members from a geospatial index that are within a distance from a coordinate.
@@ -666,7 +662,7 @@ class GeoCommands(CommandsBase[StrT]):
         index.
         Available since Redis 3.2.10.
         ACL categories: @read, @geo, @slow.
-        Deprecated since Redis 6.2.0; use `GEOSEARCH` with the `BYRADIUS` argument instead.
+        Deprecated since Redis 6.2.0; use geosearch() with the BYRADIUS argument instead.
 
         History:
             - 6.2.0: Added the `ANY` option for `COUNT`.
@@ -682,7 +678,7 @@ class GeoCommands(CommandsBase[StrT]):
             withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
             withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
             count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
-                Optional; a ``GeoradiusRoCountBlock``, sent as ``COUNT <count> [ANY]``.
+                Optional; a ``GeoradiusCountBlock``, sent as ``COUNT <count> [ANY]``.
             order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
@@ -709,7 +705,7 @@ class GeoCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "GEORADIUS_RO is deprecated; use `GEOSEARCH` with the `BYRADIUS` argument",
+            "GEORADIUS_RO is deprecated; use geosearch() with the BYRADIUS argument",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -728,8 +724,8 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            if count_block.__class__ is not GeoradiusRoCountBlock:
-                _enc.instance("GEORADIUS_RO", "count_block", count_block, GeoradiusRoCountBlock)
+            if count_block.__class__ is not GeoradiusCountBlock:
+                _enc.instance("GEORADIUS_RO", "count_block", count_block, GeoradiusCountBlock)
             _args.extend(("COUNT", _enc.integer("GEORADIUS_RO", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -774,7 +770,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -790,7 +786,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -806,7 +802,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -822,7 +818,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -838,7 +834,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -854,7 +850,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -870,7 +866,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -886,7 +882,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: KeyT,
         storedistkey: None = None,
@@ -902,7 +898,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: KeyT,
@@ -918,7 +914,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: None = None,
         storedistkey: None = None,
@@ -934,7 +930,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
@@ -949,7 +945,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusbymemberCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
@@ -962,8 +958,8 @@ class GeoCommands(CommandsBase[StrT]):
         index.
         Available since Redis 3.2.0.
         ACL categories: @write, @geo, @slow.
-        Deprecated since Redis 6.2.0; use `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and
-        `FROMMEMBER` arguments instead.
+        Deprecated since Redis 6.2.0; use geosearch() and geosearchstore() with the BYRADIUS and
+        FROMMEMBER arguments instead.
 
         History:
             - 6.2.0: Added the `ANY` option for `COUNT`.
@@ -978,7 +974,7 @@ class GeoCommands(CommandsBase[StrT]):
             withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
             withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
             count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
-                Optional; a ``GeoradiusbymemberCountBlock``, sent as ``COUNT <count> [ANY]``.
+                Optional; a ``GeoradiusCountBlock``, sent as ``COUNT <count> [ANY]``.
             order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
             storekey: ``STORE key`` (key). Optional; sent as ``STORE <key>``. One of the ``store``
                 options: at most one may be given.
@@ -1011,8 +1007,8 @@ class GeoCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "GEORADIUSBYMEMBER is deprecated; use `GEOSEARCH` and `GEOSEARCHSTORE` with the "
-            "`BYRADIUS` and `FROMMEMBER` arguments",
+            "GEORADIUSBYMEMBER is deprecated; use geosearch() and geosearchstore() with the "
+            "BYRADIUS and FROMMEMBER arguments",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1041,10 +1037,8 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            if count_block.__class__ is not GeoradiusbymemberCountBlock:
-                _enc.instance(
-                    "GEORADIUSBYMEMBER", "count_block", count_block, GeoradiusbymemberCountBlock
-                )
+            if count_block.__class__ is not GeoradiusCountBlock:
+                _enc.instance("GEORADIUSBYMEMBER", "count_block", count_block, GeoradiusCountBlock)
             _args.extend(("COUNT", _enc.integer("GEORADIUSBYMEMBER", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")
@@ -1103,7 +1097,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, int, tuple[float, float]]]]: ...
     @overload
@@ -1117,7 +1111,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, tuple[float, float]]]]: ...
     @overload
@@ -1131,7 +1125,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, int, tuple[float, float]]]]: ...
     @overload
@@ -1145,7 +1139,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[True],
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float, int]]]: ...
     @overload
@@ -1159,7 +1153,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[True],
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, tuple[float, float]]]]: ...
     @overload
@@ -1173,7 +1167,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[True],
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, float]]]: ...
     @overload
@@ -1187,7 +1181,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[True],
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[tuple[StrT, int]]]: ...
     @overload
@@ -1201,7 +1195,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: Literal[False] = False,
         withdist: Literal[False] = False,
         withhash: Literal[False] = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[list[StrT]]: ...
     @overload
@@ -1215,7 +1209,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusbymemberRoReply[StrT]]: ...
     def georadiusbymember_ro(
@@ -1228,7 +1222,7 @@ class GeoCommands(CommandsBase[StrT]):
         withcoord: bool = False,
         withdist: bool = False,
         withhash: bool = False,
-        count_block: GeoradiusbymemberRoCountBlock | None = None,
+        count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusbymemberRoReply[StrT]]:
         """Returns members from a geospatial index that are within a distance from a member.
@@ -1238,7 +1232,7 @@ class GeoCommands(CommandsBase[StrT]):
         index.
         Available since Redis 3.2.10.
         ACL categories: @read, @geo, @slow.
-        Deprecated since Redis 6.2.0; use `GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments
+        Deprecated since Redis 6.2.0; use geosearch() with the BYRADIUS and FROMMEMBER arguments
         instead.
 
         History:
@@ -1254,7 +1248,7 @@ class GeoCommands(CommandsBase[StrT]):
             withdist: ``WITHDIST`` (pure token). Flag: sends ``WITHDIST`` when true.
             withhash: ``WITHHASH`` (pure token). Flag: sends ``WITHHASH`` when true.
             count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
-                Optional; a ``GeoradiusbymemberRoCountBlock``, sent as ``COUNT <count> [ANY]``.
+                Optional; a ``GeoradiusCountBlock``, sent as ``COUNT <count> [ANY]``.
             order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
 
         Returns:
@@ -1281,8 +1275,8 @@ class GeoCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "GEORADIUSBYMEMBER_RO is deprecated; use `GEOSEARCH` with the `BYRADIUS` and "
-            "`FROMMEMBER` arguments",
+            "GEORADIUSBYMEMBER_RO is deprecated; use geosearch() with the BYRADIUS and "
+            "FROMMEMBER arguments",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1297,12 +1291,9 @@ class GeoCommands(CommandsBase[StrT]):
         if withhash:
             _args.append("WITHHASH")
         if count_block is not None:
-            if count_block.__class__ is not GeoradiusbymemberRoCountBlock:
+            if count_block.__class__ is not GeoradiusCountBlock:
                 _enc.instance(
-                    "GEORADIUSBYMEMBER_RO",
-                    "count_block",
-                    count_block,
-                    GeoradiusbymemberRoCountBlock,
+                    "GEORADIUSBYMEMBER_RO", "count_block", count_block, GeoradiusCountBlock
                 )
             _args.extend(
                 ("COUNT", _enc.integer("GEORADIUSBYMEMBER_RO", "count", count_block.count))
@@ -1626,7 +1617,7 @@ class GeoCommands(CommandsBase[StrT]):
         circle: tuple[float, Literal["M", "KM", "FT", "MI"]] | None = None,
         box: tuple[float, float, Literal["M", "KM", "FT", "MI"]] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
-        count_block: GeosearchstoreCountBlock | None = None,
+        count_block: GeosearchCountBlock | None = None,
         storedist: bool = False,
     ) -> Awaitable[int]:
         """Queries a geospatial index for members inside an area of a box or a circle, optionally
@@ -1659,7 +1650,7 @@ class GeoCommands(CommandsBase[StrT]):
                 given.
             order: ``ASC | DESC`` (oneof of pure tokens). Optional; sends the chosen token.
             count_block: ``COUNT count [ANY]`` (block of integer ``count``, optional token ``ANY``).
-                Optional; a ``GeosearchstoreCountBlock``, sent as ``COUNT <count> [ANY]``.
+                Optional; a ``GeosearchCountBlock``, sent as ``COUNT <count> [ANY]``.
             storedist: ``STOREDIST`` (pure token). Flag: sends ``STOREDIST`` when true.
 
         Returns:
@@ -1696,10 +1687,8 @@ class GeoCommands(CommandsBase[StrT]):
         if order is not None:
             _args.append(_enc.choice("GEOSEARCHSTORE", "order", order, ("ASC", "DESC")))
         if count_block is not None:
-            if count_block.__class__ is not GeosearchstoreCountBlock:
-                _enc.instance(
-                    "GEOSEARCHSTORE", "count_block", count_block, GeosearchstoreCountBlock
-                )
+            if count_block.__class__ is not GeosearchCountBlock:
+                _enc.instance("GEOSEARCHSTORE", "count_block", count_block, GeosearchCountBlock)
             _args.extend(("COUNT", _enc.integer("GEOSEARCHSTORE", "count", count_block.count)))
             if count_block.any:
                 _args.append("ANY")

@@ -339,7 +339,7 @@ class HashCommands(CommandsBase[StrT]):
         Time complexity: O(N) where N is the number of fields being set.
         Available since Redis 2.0.0.
         ACL categories: @write, @hash, @fast.
-        Deprecated since Redis 4.0.0; use `HSET` with multiple field-value pairs instead.
+        Deprecated since Redis 4.0.0; use hset() with multiple field-value pairs instead.
 
         Args:
             key: ``key`` (key).
@@ -354,7 +354,7 @@ class HashCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "HMSET is deprecated; use `HSET` with multiple field-value pairs",
+            "HMSET is deprecated; use hset() with multiple field-value pairs",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -614,7 +614,7 @@ class HashCommands(CommandsBase[StrT]):
         key: KeyT,
         cursor: int,
         *,
-        pattern: KeyT | None = None,
+        match: KeyT | None = None,
         count: int | None = None,
         novalues: Literal[True],
     ) -> Awaitable[tuple[int, list[StrT]]]: ...
@@ -624,7 +624,7 @@ class HashCommands(CommandsBase[StrT]):
         key: KeyT,
         cursor: int,
         *,
-        pattern: KeyT | None = None,
+        match: KeyT | None = None,
         count: int | None = None,
         novalues: Literal[False] = False,
     ) -> Awaitable[tuple[int, dict[StrT, StrT]]]: ...
@@ -634,7 +634,7 @@ class HashCommands(CommandsBase[StrT]):
         key: KeyT,
         cursor: int,
         *,
-        pattern: KeyT | None = None,
+        match: KeyT | None = None,
         count: int | None = None,
         novalues: bool = False,
     ) -> Awaitable[tuple[int, dict[StrT, StrT]] | tuple[int, list[StrT]]]: ...
@@ -643,7 +643,7 @@ class HashCommands(CommandsBase[StrT]):
         key: KeyT,
         cursor: int,
         *,
-        pattern: KeyT | None = None,
+        match: KeyT | None = None,
         count: int | None = None,
         novalues: bool = False,
     ) -> Awaitable[tuple[int, dict[StrT, StrT]] | tuple[int, list[StrT]]]:
@@ -658,7 +658,7 @@ class HashCommands(CommandsBase[StrT]):
         Args:
             key: ``key`` (key).
             cursor: ``cursor`` (integer).
-            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            match: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
             novalues: ``NOVALUES`` (pure token). Flag: sends ``NOVALUES`` when true.
 
@@ -675,13 +675,18 @@ class HashCommands(CommandsBase[StrT]):
         """
         if cursor.__class__ is not int:
             cursor = _enc.integer("HSCAN", "cursor", cursor)
-        if pattern is None and count is None and not novalues:
+        if cursor < 0:
+            raise ValueError(
+                "HSCAN: cursor must not be negative; start with 0 and pass the cursor each "
+                "reply returns"
+            )
+        if match is None and count is None and not novalues:
             return self._execute(
                 _m.HSCAN, ("HSCAN", key, cursor), _rp.parse_pair_numstr_map_bulk_bulk
             )
         _args: list[ArgT] = ["HSCAN", key, cursor]
-        if pattern is not None:
-            _args.extend(("MATCH", pattern))
+        if match is not None:
+            _args.extend(("MATCH", match))
         if count is not None:
             if count.__class__ is not int:
                 count = _enc.integer("HSCAN", "count", count)

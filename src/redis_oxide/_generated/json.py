@@ -506,7 +506,7 @@ class JsonCommands(NamespaceBase[StrT]):
 
         Time complexity: O(1) for each value the path matches
         Available since ReJSON module 1.0.0.
-        Deprecated since Redis 2.0.0.
+        Deprecated since ReJSON module 2.0.0.
 
         Args:
             key: ``key`` (key).
@@ -621,7 +621,7 @@ class JsonCommands(NamespaceBase[StrT]):
 
         Time complexity: O(N) for each value the path matches, N being the size of that value
         Available since ReJSON module 1.0.0.
-        Deprecated since Redis 2.6.0.
+        Deprecated since ReJSON module 2.6.0.
 
         Args:
             key: ``key`` (key).

@@ -176,7 +176,7 @@ class ListCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 2.2.0.
         ACL categories: @write, @list, @slow, @blocking.
-        Deprecated since Redis 6.2.0; use `BLMOVE` with the `RIGHT` and `LEFT` arguments instead.
+        Deprecated since Redis 6.2.0; use blmove() with the RIGHT and LEFT arguments instead.
 
         History:
             - 6.0.0: `timeout` is interpreted as a double instead of an integer.
@@ -194,7 +194,7 @@ class ListCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "BRPOPLPUSH is deprecated; use `BLMOVE` with the `RIGHT` and `LEFT` arguments",
+            "BRPOPLPUSH is deprecated; use blmove() with the RIGHT and LEFT arguments",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -385,6 +385,10 @@ class ListCommands(CommandsBase[StrT]):
         """
         if count is None:
             return self._execute(_m.LPOP, ("LPOP", key), None)
+        if count.__class__ is not int:
+            count = _enc.integer("LPOP", "count", count)
+        if count < 0:
+            raise ValueError("LPOP: count must not be negative")
         _args: list[ArgT] = ["LPOP", key]
         if count.__class__ is not int:
             count = _enc.integer("LPOP", "count", count)
@@ -398,8 +402,8 @@ class ListCommands(CommandsBase[StrT]):
         element: ValueT,
         *,
         rank: int | None = None,
-        num_matches: int,
-        len: int | None = None,
+        count: int,
+        maxlen: int | None = None,
     ) -> Awaitable[list[int]]: ...
     @overload
     def lpos(
@@ -408,8 +412,8 @@ class ListCommands(CommandsBase[StrT]):
         element: ValueT,
         *,
         rank: int | None = None,
-        num_matches: None = None,
-        len: int | None = None,
+        count: None = None,
+        maxlen: int | None = None,
     ) -> Awaitable[int | None]: ...
     @overload
     def lpos(
@@ -418,8 +422,8 @@ class ListCommands(CommandsBase[StrT]):
         element: ValueT,
         *,
         rank: int | None = None,
-        num_matches: int | None = None,
-        len: int | None = None,
+        count: int | None = None,
+        maxlen: int | None = None,
     ) -> Awaitable[int | list[int] | None]: ...
     def lpos(
         self,
@@ -427,8 +431,8 @@ class ListCommands(CommandsBase[StrT]):
         element: ValueT,
         *,
         rank: int | None = None,
-        num_matches: int | None = None,
-        len: int | None = None,
+        count: int | None = None,
+        maxlen: int | None = None,
     ) -> Awaitable[int | list[int] | None]:
         """Returns the index of matching elements in a list.
 
@@ -442,34 +446,46 @@ class ListCommands(CommandsBase[StrT]):
             key: ``key`` (key).
             element: ``element`` (string).
             rank: ``RANK rank`` (integer). Optional; sent as ``RANK <rank>``.
-            num_matches: ``COUNT num-matches`` (integer). Optional; sent as ``COUNT <num-matches>``.
-            len: ``MAXLEN len`` (integer). Optional; sent as ``MAXLEN <len>``.
+            count: ``COUNT num-matches`` (integer). Optional; sent as ``COUNT <num-matches>``.
+            maxlen: ``MAXLEN len`` (integer). Optional; sent as ``MAXLEN <len>``.
 
         Returns:
             An awaitable of the reply, which depends on the options given:
-            With ``num_matches`` given: a list of integers, typed ``list[int]``.
+            With ``count`` given: a list of integers, typed ``list[int]``.
             Otherwise: an integer or ``None``, typed ``int | None``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if rank is None and num_matches is None and len is None:
+        if rank is None and count is None and maxlen is None:
             return self._execute(_m.LPOS, ("LPOS", key, element), None)
+        if count is not None and count.__class__ is not int:
+            count = _enc.integer("LPOS", "count", count)
+        if count is not None and count < 0:
+            raise ValueError("LPOS: count must not be negative; 0 returns every match")
+        if maxlen is not None and maxlen.__class__ is not int:
+            maxlen = _enc.integer("LPOS", "maxlen", maxlen)
+        if maxlen is not None and maxlen < 0:
+            raise ValueError("LPOS: maxlen must not be negative; 0 scans the whole list")
+        if rank is not None and rank == 0:
+            raise ValueError(
+                "LPOS: rank must not be 0; 1 starts from the first match, -1 from the last"
+            )
         _args: list[ArgT] = ["LPOS", key, element]
         if rank is not None:
             if rank.__class__ is not int:
                 rank = _enc.integer("LPOS", "rank", rank)
             _args.extend(("RANK", rank))
-        if num_matches is not None:
-            if num_matches.__class__ is not int:
-                num_matches = _enc.integer("LPOS", "num_matches", num_matches)
-            _args.extend(("COUNT", num_matches))
-        if len is not None:
-            if len.__class__ is not int:
-                len = _enc.integer("LPOS", "len", len)
-            _args.extend(("MAXLEN", len))
-        if num_matches is not None:
+        if count is not None:
+            if count.__class__ is not int:
+                count = _enc.integer("LPOS", "count", count)
+            _args.extend(("COUNT", count))
+        if maxlen is not None:
+            if maxlen.__class__ is not int:
+                maxlen = _enc.integer("LPOS", "maxlen", maxlen)
+            _args.extend(("MAXLEN", maxlen))
+        if count is not None:
             return self._execute(_m.LPOS, tuple(_args), None)
         return self._execute(_m.LPOS, tuple(_args), None)
 
@@ -661,6 +677,10 @@ class ListCommands(CommandsBase[StrT]):
         """
         if count is None:
             return self._execute(_m.RPOP, ("RPOP", key), None)
+        if count.__class__ is not int:
+            count = _enc.integer("RPOP", "count", count)
+        if count < 0:
+            raise ValueError("RPOP: count must not be negative")
         _args: list[ArgT] = ["RPOP", key]
         if count.__class__ is not int:
             count = _enc.integer("RPOP", "count", count)
@@ -674,7 +694,7 @@ class ListCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 1.2.0.
         ACL categories: @write, @list, @slow.
-        Deprecated since Redis 6.2.0; use `LMOVE` with the `RIGHT` and `LEFT` arguments instead.
+        Deprecated since Redis 6.2.0; use lmove() with the RIGHT and LEFT arguments instead.
 
         Args:
             source: ``source`` (key).
@@ -688,7 +708,7 @@ class ListCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "RPOPLPUSH is deprecated; use `LMOVE` with the `RIGHT` and `LEFT` arguments",
+            "RPOPLPUSH is deprecated; use lmove() with the RIGHT and LEFT arguments",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -325,15 +325,13 @@ class ScriptingCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if library_name_pattern is None and not withcode:
-            return self._execute(
-                _m.FUNCTION_LIST, ("FUNCTION", "LIST"), _rp.parse_array_function_library
-            )
+            return self._execute(_m.FUNCTION_LIST, ("FUNCTION", "LIST"), _rp.reply_function_list)
         _args: list[ArgT] = ["FUNCTION", "LIST"]
         if library_name_pattern is not None:
             _args.extend(("LIBRARYNAME", library_name_pattern))
         if withcode:
             _args.append("WITHCODE")
-        return self._execute(_m.FUNCTION_LIST, tuple(_args), _rp.parse_array_function_library)
+        return self._execute(_m.FUNCTION_LIST, tuple(_args), _rp.reply_function_list)
 
     def function_load(self, function_code: ValueT, *, replace: bool = False) -> Awaitable[StrT]:
         """Creates a library.
@@ -407,7 +405,7 @@ class ScriptingCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.FUNCTION_STATS, ("FUNCTION", "STATS"), _rp.parse_function_stats)
+        return self._execute(_m.FUNCTION_STATS, ("FUNCTION", "STATS"), _rp.reply_function_stats)
 
     def script_debug(self, mode: Literal["YES", "SYNC", "NO"]) -> Awaitable[bool]:
         """Sets the debug mode of server-side Lua scripts.

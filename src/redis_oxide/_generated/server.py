@@ -159,7 +159,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ACL_GETUSER, ("ACL", "GETUSER", username), _rp.parse_opt_acl_user)
+        return self._execute(_m.ACL_GETUSER, ("ACL", "GETUSER", username), _rp.reply_acl_getuser)
 
     def acl_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
@@ -247,7 +247,7 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if count is None and not reset:
-            return self._execute(_m.ACL_LOG, ("ACL", "LOG"), _rp.parse_array_acl_log_entry)
+            return self._execute(_m.ACL_LOG, ("ACL", "LOG"), _rp.reply_acl_log)
         if (count is not None) + (reset is not False) > 1:
             _enc.exclusive("ACL LOG", ("count", count), ("reset", reset))
         _args: list[ArgT] = ["ACL", "LOG"]
@@ -259,7 +259,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("RESET")
         if reset:
             return self._execute(_m.ACL_LOG, tuple(_args), bool)
-        return self._execute(_m.ACL_LOG, tuple(_args), _rp.parse_array_acl_log_entry)
+        return self._execute(_m.ACL_LOG, tuple(_args), _rp.reply_acl_log)
 
     def acl_save(self) -> Awaitable[bool]:
         """Saves the effective ACL rules in the configured ACL file.
@@ -422,13 +422,11 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if command_name is None:
-            return self._execute(
-                _m.COMMAND_DOCS, ("COMMAND", "DOCS"), _rp.parse_map_bulk_command_doc
-            )
+            return self._execute(_m.COMMAND_DOCS, ("COMMAND", "DOCS"), _rp.reply_command_docs)
         _args: list[ArgT] = ["COMMAND", "DOCS"]
         _s1 = _enc.items("COMMAND DOCS", "command_name", command_name)
         _args.extend(_s1)
-        return self._execute(_m.COMMAND_DOCS, tuple(_args), _rp.parse_map_bulk_command_doc)
+        return self._execute(_m.COMMAND_DOCS, tuple(_args), _rp.reply_command_docs)
 
     def command_getkeys(
         self, command: ValueT, *, arg: Iterable[ValueT] | None = None
@@ -532,13 +530,11 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if command_name is None:
-            return self._execute(
-                _m.COMMAND_INFO, ("COMMAND", "INFO"), _rp.parse_array_opt_command_info
-            )
+            return self._execute(_m.COMMAND_INFO, ("COMMAND", "INFO"), _rp.reply_command_info)
         _args: list[ArgT] = ["COMMAND", "INFO"]
         _s1 = _enc.items("COMMAND INFO", "command_name", command_name)
         _args.extend(_s1)
-        return self._execute(_m.COMMAND_INFO, tuple(_args), _rp.parse_array_opt_command_info)
+        return self._execute(_m.COMMAND_INFO, tuple(_args), _rp.reply_command_info)
 
     def command_list(
         self,
@@ -739,7 +735,7 @@ class ServerCommands(CommandsBase[StrT]):
         *,
         target: FailoverTarget | None = None,
         abort: bool = False,
-        milliseconds: int | timedelta | None = None,
+        timeout: int | timedelta | None = None,
     ) -> Awaitable[bool]:
         """Starts a coordinated failover from a server to one of its replicas.
 
@@ -752,7 +748,7 @@ class ServerCommands(CommandsBase[StrT]):
                 token ``FORCE``). Optional; a ``FailoverTarget``, sent as
                 ``TO <host> <port> [FORCE]``.
             abort: ``ABORT`` (pure token). Flag: sends ``ABORT`` when true.
-            milliseconds: ``TIMEOUT milliseconds`` (integer). Optional; sent as
+            timeout: ``TIMEOUT milliseconds`` (integer). Optional; sent as
                 ``TIMEOUT <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
 
         Returns:
@@ -762,7 +758,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if target is None and not abort and milliseconds is None:
+        if target is None and not abort and timeout is None:
             return self._execute(_m.FAILOVER, ("FAILOVER",), bool)
         _args: list[ArgT] = ["FAILOVER"]
         if target is not None:
@@ -775,8 +771,8 @@ class ServerCommands(CommandsBase[StrT]):
                 _args.append("FORCE")
         if abort:
             _args.append("ABORT")
-        if milliseconds is not None:
-            _args.extend(("TIMEOUT", _enc.milliseconds("FAILOVER", "milliseconds", milliseconds)))
+        if timeout is not None:
+            _args.extend(("TIMEOUT", _enc.milliseconds("FAILOVER", "timeout", timeout)))
         return self._execute(_m.FAILOVER, tuple(_args), bool)
 
     def flushall(self, *, flush_type: Literal["ASYNC", "SYNC"] | None = None) -> Awaitable[bool]:
@@ -954,14 +950,12 @@ class ServerCommands(CommandsBase[StrT]):
         """
         if command is None:
             return self._execute(
-                _m.LATENCY_HISTOGRAM, ("LATENCY", "HISTOGRAM"), _rp.parse_map_bulk_latency_histogram
+                _m.LATENCY_HISTOGRAM, ("LATENCY", "HISTOGRAM"), _rp.reply_latency_histogram
             )
         _args: list[ArgT] = ["LATENCY", "HISTOGRAM"]
         _s1 = _enc.items("LATENCY HISTOGRAM", "command", command)
         _args.extend(_s1)
-        return self._execute(
-            _m.LATENCY_HISTOGRAM, tuple(_args), _rp.parse_map_bulk_latency_histogram
-        )
+        return self._execute(_m.LATENCY_HISTOGRAM, tuple(_args), _rp.reply_latency_histogram)
 
     def latency_history(self, event: ValueT) -> Awaitable[list[tuple[int, int]]]:
         """Returns timestamp-latency samples for an event.
@@ -998,9 +992,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(
-            _m.LATENCY_LATEST, ("LATENCY", "LATEST"), _rp.parse_array_latency_event
-        )
+        return self._execute(_m.LATENCY_LATEST, ("LATENCY", "LATEST"), _rp.reply_latency_latest)
 
     def latency_reset(self, *, event: Iterable[ValueT] | None = None) -> Awaitable[int]:
         """Resets the latency data for one or more events.
@@ -1128,9 +1120,9 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MEMORY_STATS, ("MEMORY", "STATS"), _rp.parse_memory_stats)
+        return self._execute(_m.MEMORY_STATS, ("MEMORY", "STATS"), _rp.reply_memory_stats)
 
-    def memory_usage(self, key: KeyT, *, count: int | None = None) -> Awaitable[int | None]:
+    def memory_usage(self, key: KeyT, *, samples: int | None = None) -> Awaitable[int | None]:
         """Estimates the memory usage of a key.
 
         Time complexity: O(N) where N is the number of samples.
@@ -1139,7 +1131,7 @@ class ServerCommands(CommandsBase[StrT]):
 
         Args:
             key: ``key`` (key).
-            count: ``SAMPLES count`` (integer). Optional; sent as ``SAMPLES <count>``.
+            samples: ``SAMPLES count`` (integer). Optional; sent as ``SAMPLES <count>``.
 
         Returns:
             An awaitable of an integer or ``None``, typed ``int | None``.
@@ -1148,12 +1140,12 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if count is None:
+        if samples is None:
             return self._execute(_m.MEMORY_USAGE, ("MEMORY", "USAGE", key), None)
         _args: list[ArgT] = ["MEMORY", "USAGE", key]
-        if count.__class__ is not int:
-            count = _enc.integer("MEMORY USAGE", "count", count)
-        _args.extend(("SAMPLES", count))
+        if samples.__class__ is not int:
+            samples = _enc.integer("MEMORY USAGE", "samples", samples)
+        _args.extend(("SAMPLES", samples))
         return self._execute(_m.MEMORY_USAGE, tuple(_args), None)
 
     def module_help(self) -> Awaitable[list[StrT]]:
@@ -1186,7 +1178,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.MODULE_LIST, ("MODULE", "LIST"), _rp.parse_array_module_info)
+        return self._execute(_m.MODULE_LIST, ("MODULE", "LIST"), _rp.reply_module_list)
 
     def module_load(self, path: ValueT, *, arg: Iterable[ValueT] | None = None) -> Awaitable[bool]:
         """Loads a module.
@@ -1389,7 +1381,7 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.ROLE, ("ROLE",), _rp.parse_role)
+        return self._execute(_m.ROLE, ("ROLE",), _rp.reply_role)
 
     def save(self) -> Awaitable[bool]:
         """Synchronously saves the database(s) to disk.
@@ -1462,7 +1454,7 @@ class ServerCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 1.0.0.
         ACL categories: @admin, @slow, @dangerous.
-        Deprecated since Redis 5.0.0; use `REPLICAOF` instead.
+        Deprecated since Redis 5.0.0; use replicaof() instead.
 
         Args:
             host_port: ``host port`` (block of string ``host``, integer ``port``). Optional; a tuple
@@ -1479,7 +1471,7 @@ class ServerCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "SLAVEOF is deprecated; use `REPLICAOF`",
+            "SLAVEOF is deprecated; use replicaof()",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1495,7 +1487,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.extend(("NO", "ONE"))
         return self._execute(_m.SLAVEOF, tuple(_args), None)
 
-    def slowlog_get(self, *, count: int | None = None) -> Awaitable[list[SlowlogEntry[StrT]]]:
+    def slowlog_get(self, *, count: int | None = None) -> Awaitable[list[SlowlogEntry]]:
         """Returns the slow log's entries.
 
         Time complexity: O(N) where N is the number of entries returned
@@ -1509,19 +1501,19 @@ class ServerCommands(CommandsBase[StrT]):
             count: ``count`` (integer). Optional.
 
         Returns:
-            An awaitable of a list of ``SlowlogEntry`` models, typed ``list[SlowlogEntry[StrT]]``.
+            An awaitable of a list of ``SlowlogEntry`` models, typed ``list[SlowlogEntry]``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
         if count is None:
-            return self._execute(_m.SLOWLOG_GET, ("SLOWLOG", "GET"), _rp.parse_array_slowlog_entry)
+            return self._execute(_m.SLOWLOG_GET, ("SLOWLOG", "GET"), _rp.reply_slowlog_get)
         _args: list[ArgT] = ["SLOWLOG", "GET"]
         if count.__class__ is not int:
             count = _enc.integer("SLOWLOG GET", "count", count)
         _args.append(count)
-        return self._execute(_m.SLOWLOG_GET, tuple(_args), _rp.parse_array_slowlog_entry)
+        return self._execute(_m.SLOWLOG_GET, tuple(_args), _rp.reply_slowlog_get)
 
     def slowlog_help(self) -> Awaitable[list[StrT]]:
         """Show helpful text about the different subcommands

@@ -305,6 +305,12 @@ class SetCommands(CommandsBase[StrT]):
         """
         if count is None:
             return self._execute(_m.SPOP, ("SPOP", key), None)
+        if count.__class__ is not int:
+            count = _enc.integer("SPOP", "count", count)
+        if count < 0:
+            raise ValueError(
+                "SPOP: count must not be negative (only srandmember takes a negative count)"
+            )
         _args: list[ArgT] = ["SPOP", key]
         if count.__class__ is not int:
             count = _enc.integer("SPOP", "count", count)
@@ -380,7 +386,7 @@ class SetCommands(CommandsBase[StrT]):
         return self._execute(_m.SREM, ("SREM", key, *member), None)
 
     def sscan(
-        self, key: KeyT, cursor: int, *, pattern: KeyT | None = None, count: int | None = None
+        self, key: KeyT, cursor: int, *, match: KeyT | None = None, count: int | None = None
     ) -> Awaitable[tuple[int, list[StrT]]]:
         """Iterates over members of a set.
 
@@ -393,7 +399,7 @@ class SetCommands(CommandsBase[StrT]):
         Args:
             key: ``key`` (key).
             cursor: ``cursor`` (integer).
-            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            match: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
@@ -405,11 +411,16 @@ class SetCommands(CommandsBase[StrT]):
         """
         if cursor.__class__ is not int:
             cursor = _enc.integer("SSCAN", "cursor", cursor)
-        if pattern is None and count is None:
+        if cursor < 0:
+            raise ValueError(
+                "SSCAN: cursor must not be negative; start with 0 and pass the cursor each "
+                "reply returns"
+            )
+        if match is None and count is None:
             return self._execute(_m.SSCAN, ("SSCAN", key, cursor), _rp.parse_pair_numstr_array_bulk)
         _args: list[ArgT] = ["SSCAN", key, cursor]
-        if pattern is not None:
-            _args.extend(("MATCH", pattern))
+        if match is not None:
+            _args.extend(("MATCH", match))
         if count is not None:
             if count.__class__ is not int:
                 count = _enc.integer("SSCAN", "count", count)

@@ -875,7 +875,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         elements with LIMIT), you can consider it O(log(N)).
         Available since Redis 2.8.9.
         ACL categories: @read, @sortedset, @slow.
-        Deprecated since Redis 6.2.0; use `ZRANGE` with the `BYLEX` argument instead.
+        Deprecated since Redis 6.2.0; use zrange(..., sortby='BYLEX') instead.
 
         Args:
             key: ``key`` (key).
@@ -892,7 +892,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "ZRANGEBYLEX is deprecated; use `ZRANGE` with the `BYLEX` argument",
+            "ZRANGEBYLEX is deprecated; use zrange(..., sortby='BYLEX')",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -952,7 +952,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         elements with LIMIT), you can consider it O(log(N)).
         Available since Redis 1.0.5.
         ACL categories: @read, @sortedset, @slow.
-        Deprecated since Redis 6.2.0; use `ZRANGE` with the `BYSCORE` argument instead.
+        Deprecated since Redis 6.2.0; use zrange(..., sortby='BYSCORE') instead.
 
         History:
             - 2.0.0: Added the `WITHSCORES` modifier.
@@ -977,7 +977,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "ZRANGEBYSCORE is deprecated; use `ZRANGE` with the `BYSCORE` argument",
+            "ZRANGEBYSCORE is deprecated; use zrange(..., sortby='BYSCORE')",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1219,7 +1219,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         number of elements returned.
         Available since Redis 1.2.0.
         ACL categories: @read, @sortedset, @slow.
-        Deprecated since Redis 6.2.0; use `ZRANGE` with the `REV` argument instead.
+        Deprecated since Redis 6.2.0; use zrange(..., rev=True) instead.
 
         Args:
             key: ``key`` (key).
@@ -1238,7 +1238,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "ZREVRANGE is deprecated; use `ZRANGE` with the `REV` argument",
+            "ZREVRANGE is deprecated; use zrange(..., rev=True)",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1263,7 +1263,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         elements with LIMIT), you can consider it O(log(N)).
         Available since Redis 2.8.9.
         ACL categories: @read, @sortedset, @slow.
-        Deprecated since Redis 6.2.0; use `ZRANGE` with the `REV` and `BYLEX` arguments instead.
+        Deprecated since Redis 6.2.0; use zrange(..., rev=True, sortby='BYLEX') instead.
 
         Args:
             key: ``key`` (key).
@@ -1280,7 +1280,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "ZREVRANGEBYLEX is deprecated; use `ZRANGE` with the `REV` and `BYLEX` arguments",
+            "ZREVRANGEBYLEX is deprecated; use zrange(..., rev=True, sortby='BYLEX')",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1340,7 +1340,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         elements with LIMIT), you can consider it O(log(N)).
         Available since Redis 2.2.0.
         ACL categories: @read, @sortedset, @slow.
-        Deprecated since Redis 6.2.0; use `ZRANGE` with the `REV` and `BYSCORE` arguments instead.
+        Deprecated since Redis 6.2.0; use zrange(..., rev=True, sortby='BYSCORE') instead.
 
         History:
             - 2.1.6: `min` and `max` can be exclusive.
@@ -1364,7 +1364,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "ZREVRANGEBYSCORE is deprecated; use `ZRANGE` with the `REV` and `BYSCORE` arguments",
+            "ZREVRANGEBYSCORE is deprecated; use zrange(..., rev=True, sortby='BYSCORE')",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -1432,7 +1432,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         return self._execute(_m.ZREVRANK, tuple(_args), _rp.parse_opt_pair_int_double)
 
     def zscan(
-        self, key: KeyT, cursor: int, *, pattern: KeyT | None = None, count: int | None = None
+        self, key: KeyT, cursor: int, *, match: KeyT | None = None, count: int | None = None
     ) -> Awaitable[tuple[int, list[tuple[StrT, float]]]]:
         """Iterates over members and scores of a sorted set.
 
@@ -1445,7 +1445,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         Args:
             key: ``key`` (key).
             cursor: ``cursor`` (integer).
-            pattern: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
+            match: ``MATCH pattern`` (pattern). Optional; sent as ``MATCH <pattern>``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
 
         Returns:
@@ -1458,13 +1458,18 @@ class SortedSetCommands(CommandsBase[StrT]):
         """
         if cursor.__class__ is not int:
             cursor = _enc.integer("ZSCAN", "cursor", cursor)
-        if pattern is None and count is None:
+        if cursor < 0:
+            raise ValueError(
+                "ZSCAN: cursor must not be negative; start with 0 and pass the cursor each "
+                "reply returns"
+            )
+        if match is None and count is None:
             return self._execute(
                 _m.ZSCAN, ("ZSCAN", key, cursor), _rp.parse_pair_numstr_array_pair_bulk_double
             )
         _args: list[ArgT] = ["ZSCAN", key, cursor]
-        if pattern is not None:
-            _args.extend(("MATCH", pattern))
+        if match is not None:
+            _args.extend(("MATCH", match))
         if count is not None:
             if count.__class__ is not int:
                 count = _enc.integer("ZSCAN", "count", count)

@@ -58,6 +58,36 @@ class StreamCommands(CommandsBase[StrT]):
             raise TypeError("XACK takes at least one id")
         return self._execute(_m.XACK, ("XACK", key, group, *id), None)
 
+    @overload
+    def xadd(
+        self,
+        key: KeyT,
+        data: Mapping[MappingFieldT, ValueT],
+        *,
+        nomkstream: Literal[True],
+        trim: XaddTrim | None = None,
+        id: ValueT = "*",
+    ) -> Awaitable[StrT | None]: ...
+    @overload
+    def xadd(
+        self,
+        key: KeyT,
+        data: Mapping[MappingFieldT, ValueT],
+        *,
+        nomkstream: Literal[False] = False,
+        trim: XaddTrim | None = None,
+        id: ValueT = "*",
+    ) -> Awaitable[StrT]: ...
+    @overload
+    def xadd(
+        self,
+        key: KeyT,
+        data: Mapping[MappingFieldT, ValueT],
+        *,
+        nomkstream: bool = False,
+        trim: XaddTrim | None = None,
+        id: ValueT = "*",
+    ) -> Awaitable[StrT | None]: ...
     def xadd(
         self,
         key: KeyT,
@@ -92,7 +122,9 @@ class StreamCommands(CommandsBase[StrT]):
             id: ``id`` (string). Defaults to ``*`` (auto-id), which is sent when it is not given.
 
         Returns:
-            An awaitable of a string or ``None``, typed ``StrT | None``.
+            An awaitable of the reply, which depends on the options given:
+            With ``nomkstream=True``: a string or ``None``, typed ``StrT | None``.
+            Otherwise: a string, typed ``StrT``.
 
         Raises:
             TypeError: An argument has the wrong type or a required one is missing.
@@ -124,6 +156,8 @@ class StreamCommands(CommandsBase[StrT]):
         _m1 = data.items()
         for _k, _v in _m1:
             _args.extend((_k, _v))
+        if nomkstream:
+            return self._execute(_m.XADD, tuple(_args), None)
         return self._execute(_m.XADD, tuple(_args), None)
 
     @overload
@@ -206,7 +240,7 @@ class StreamCommands(CommandsBase[StrT]):
             return self._execute(
                 _m.XAUTOCLAIM,
                 ("XAUTOCLAIM", key, group, consumer, min_idle_time, start),
-                _rp.parse_xauto_claim,
+                _rp.reply_xautoclaim,
             )
         _args: list[ArgT] = ["XAUTOCLAIM", key, group, consumer, min_idle_time, start]
         if count is not None:
@@ -216,8 +250,8 @@ class StreamCommands(CommandsBase[StrT]):
         if justid:
             _args.append("JUSTID")
         if justid:
-            return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.parse_xauto_claim_ids)
-        return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.parse_xauto_claim)
+            return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.reply_xautoclaim_xauto_claim_ids)
+        return self._execute(_m.XAUTOCLAIM, tuple(_args), _rp.reply_xautoclaim)
 
     @overload
     def xclaim(
@@ -227,9 +261,9 @@ class StreamCommands(CommandsBase[StrT]):
         consumer: ValueT,
         min_idle_time: ValueT,
         *id: ValueT,
-        ms: int | None = None,
+        idle: int | None = None,
         unix_time_milliseconds: int | datetime | None = None,
-        count: int | None = None,
+        retrycount: int | None = None,
         force: bool = False,
         justid: Literal[True],
         lastid: ValueT | None = None,
@@ -242,9 +276,9 @@ class StreamCommands(CommandsBase[StrT]):
         consumer: ValueT,
         min_idle_time: ValueT,
         *id: ValueT,
-        ms: int | None = None,
+        idle: int | None = None,
         unix_time_milliseconds: int | datetime | None = None,
-        count: int | None = None,
+        retrycount: int | None = None,
         force: bool = False,
         justid: Literal[False] = False,
         lastid: ValueT | None = None,
@@ -257,9 +291,9 @@ class StreamCommands(CommandsBase[StrT]):
         consumer: ValueT,
         min_idle_time: ValueT,
         *id: ValueT,
-        ms: int | None = None,
+        idle: int | None = None,
         unix_time_milliseconds: int | datetime | None = None,
-        count: int | None = None,
+        retrycount: int | None = None,
         force: bool = False,
         justid: bool = False,
         lastid: ValueT | None = None,
@@ -271,9 +305,9 @@ class StreamCommands(CommandsBase[StrT]):
         consumer: ValueT,
         min_idle_time: ValueT,
         *id: ValueT,
-        ms: int | None = None,
+        idle: int | None = None,
         unix_time_milliseconds: int | datetime | None = None,
-        count: int | None = None,
+        retrycount: int | None = None,
         force: bool = False,
         justid: bool = False,
         lastid: ValueT | None = None,
@@ -292,11 +326,11 @@ class StreamCommands(CommandsBase[StrT]):
             consumer: ``consumer`` (string).
             min_idle_time: ``min-idle-time`` (string).
             id: ``id [id ...]`` (string). One or more; each item is sent as ``<id>``.
-            ms: ``IDLE ms`` (integer). Optional; sent as ``IDLE <ms>``.
+            idle: ``IDLE ms`` (integer). Optional; sent as ``IDLE <ms>``.
             unix_time_milliseconds: ``TIME unix-time-milliseconds`` (unix-time). Optional; sent as
                 ``TIME <unix-time-milliseconds>``; a ``datetime`` is sent as Unix milliseconds (a
                 naive one is local time).
-            count: ``RETRYCOUNT count`` (integer). Optional; sent as ``RETRYCOUNT <count>``.
+            retrycount: ``RETRYCOUNT count`` (integer). Optional; sent as ``RETRYCOUNT <count>``.
             force: ``FORCE`` (pure token). Flag: sends ``FORCE`` when true.
             justid: ``JUSTID`` (pure token). Flag: sends ``JUSTID`` when true.
             lastid: ``LASTID lastid`` (string). Optional; sent as ``LASTID <lastid>``.
@@ -316,10 +350,10 @@ class StreamCommands(CommandsBase[StrT]):
         _args: list[ArgT] = ["XCLAIM", key, group, consumer, min_idle_time]
         _s1 = _enc.items("XCLAIM", "id", id)
         _args.extend(_s1)
-        if ms is not None:
-            if ms.__class__ is not int:
-                ms = _enc.integer("XCLAIM", "ms", ms)
-            _args.extend(("IDLE", ms))
+        if idle is not None:
+            if idle.__class__ is not int:
+                idle = _enc.integer("XCLAIM", "idle", idle)
+            _args.extend(("IDLE", idle))
         if unix_time_milliseconds is not None:
             _args.extend(
                 (
@@ -329,10 +363,10 @@ class StreamCommands(CommandsBase[StrT]):
                     ),
                 ),
             )
-        if count is not None:
-            if count.__class__ is not int:
-                count = _enc.integer("XCLAIM", "count", count)
-            _args.extend(("RETRYCOUNT", count))
+        if retrycount is not None:
+            if retrycount.__class__ is not int:
+                retrycount = _enc.integer("XCLAIM", "retrycount", retrycount)
+            _args.extend(("RETRYCOUNT", retrycount))
         if force:
             _args.append("FORCE")
         if justid:
@@ -549,7 +583,7 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         return self._execute(
-            _m.XINFO_CONSUMERS, ("XINFO", "CONSUMERS", key, group), _rp.parse_array_xinfo_consumer
+            _m.XINFO_CONSUMERS, ("XINFO", "CONSUMERS", key, group), _rp.reply_xinfo_consumers
         )
 
     def xinfo_groups(self, key: KeyT) -> Awaitable[list[XInfoGroup[StrT]]]:
@@ -572,7 +606,7 @@ class StreamCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.XINFO_GROUPS, ("XINFO", "GROUPS", key), _rp.parse_array_xinfo_group)
+        return self._execute(_m.XINFO_GROUPS, ("XINFO", "GROUPS", key), _rp.reply_xinfo_groups)
 
     def xinfo_help(self) -> Awaitable[list[StrT]]:
         """Returns helpful text about the different subcommands.
@@ -632,14 +666,16 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if full_block is None:
-            return self._execute(_m.XINFO_STREAM, ("XINFO", "STREAM", key), _rp.parse_xinfo_stream)
+            return self._execute(_m.XINFO_STREAM, ("XINFO", "STREAM", key), _rp.reply_xinfo_stream)
         _args: list[ArgT] = ["XINFO", "STREAM", key]
         if full_block.__class__ is not XinfoStreamFullBlock:
             _enc.instance("XINFO STREAM", "full_block", full_block, XinfoStreamFullBlock)
         _args.append("FULL")
         if full_block.count is not None:
             _args.extend(("COUNT", _enc.integer("XINFO STREAM", "count", full_block.count)))
-        return self._execute(_m.XINFO_STREAM, tuple(_args), _rp.parse_xinfo_stream_full)
+        return self._execute(
+            _m.XINFO_STREAM, tuple(_args), _rp.reply_xinfo_stream_xinfo_stream_full
+        )
 
     def xlen(self, key: KeyT) -> Awaitable[int]:
         """Return the number of messages in a stream.
@@ -707,7 +743,7 @@ class StreamCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if filters is None:
-            return self._execute(_m.XPENDING, ("XPENDING", key, group), _rp.parse_xpending_summary)
+            return self._execute(_m.XPENDING, ("XPENDING", key, group), _rp.reply_xpending)
         _args: list[ArgT] = ["XPENDING", key, group]
         if filters.__class__ is not XpendingFilters:
             _enc.instance("XPENDING", "filters", filters, XpendingFilters)
@@ -718,7 +754,7 @@ class StreamCommands(CommandsBase[StrT]):
         _args.append(_enc.integer("XPENDING", "count", filters.count))
         if filters.consumer is not None:
             _args.append(filters.consumer)
-        return self._execute(_m.XPENDING, tuple(_args), _rp.parse_array_xpending_entry)
+        return self._execute(_m.XPENDING, tuple(_args), _rp.reply_xpending_array_xpending_entry)
 
     def xrange(
         self, key: KeyT, start: ValueT, end: ValueT, *, count: int | None = None
@@ -762,7 +798,7 @@ class StreamCommands(CommandsBase[StrT]):
         streams: Mapping[MappingKeyT, ValueT],
         *,
         count: int | None = None,
-        milliseconds: int | timedelta | None = None,
+        block: int | timedelta | None = None,
     ) -> Awaitable[dict[StrT, list[tuple[StrT, dict[StrT, StrT]]]] | None]:
         """Returns messages from multiple streams with IDs greater than the ones requested. Blocks
         until a message is available otherwise.
@@ -774,8 +810,8 @@ class StreamCommands(CommandsBase[StrT]):
             streams: ``STREAMS key [key ...] id [id ...]`` (block of key ``key``, string ``id``). A
                 mapping of ``key`` to ``id``, sent as ``STREAMS <key> ... <id> ...``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
-            milliseconds: ``BLOCK milliseconds`` (integer). Optional; sent as
-                ``BLOCK <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
+            block: ``BLOCK milliseconds`` (integer). Optional; sent as ``BLOCK <milliseconds>``; a
+                ``timedelta`` must be a whole number of milliseconds.
 
         Returns:
             An awaitable of a dict of strings to lists of (string, dict of strings to strings) pairs
@@ -792,8 +828,8 @@ class StreamCommands(CommandsBase[StrT]):
             if count.__class__ is not int:
                 count = _enc.integer("XREAD", "count", count)
             _args.extend(("COUNT", count))
-        if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds("XREAD", "milliseconds", milliseconds)))
+        if block is not None:
+            _args.extend(("BLOCK", _enc.block_milliseconds("XREAD", "block", block)))
         if streams.__class__ is not dict:
             _enc.mapping("XREAD", "streams", streams)
         _m1 = streams.items()
@@ -811,7 +847,7 @@ class StreamCommands(CommandsBase[StrT]):
         streams: Mapping[MappingKeyT, ValueT],
         *,
         count: int | None = None,
-        milliseconds: int | timedelta | None = None,
+        block: int | timedelta | None = None,
         noack: bool = False,
     ) -> Awaitable[dict[StrT, list[tuple[StrT, dict[StrT, StrT] | None]]] | None]:
         """Returns new or historical messages from a stream for a consumer in a group. Blocks until
@@ -830,8 +866,8 @@ class StreamCommands(CommandsBase[StrT]):
             streams: ``STREAMS key [key ...] id [id ...]`` (block of key ``key``, string ``id``). A
                 mapping of ``key`` to ``id``, sent as ``STREAMS <key> ... <id> ...``.
             count: ``COUNT count`` (integer). Optional; sent as ``COUNT <count>``.
-            milliseconds: ``BLOCK milliseconds`` (integer). Optional; sent as
-                ``BLOCK <milliseconds>``; a ``timedelta`` must be a whole number of milliseconds.
+            block: ``BLOCK milliseconds`` (integer). Optional; sent as ``BLOCK <milliseconds>``; a
+                ``timedelta`` must be a whole number of milliseconds.
             noack: ``NOACK`` (pure token). Flag: sends ``NOACK`` when true.
 
         Returns:
@@ -855,8 +891,8 @@ class StreamCommands(CommandsBase[StrT]):
             if count.__class__ is not int:
                 count = _enc.integer("XREADGROUP", "count", count)
             _args.extend(("COUNT", count))
-        if milliseconds is not None:
-            _args.extend(("BLOCK", _enc.milliseconds("XREADGROUP", "milliseconds", milliseconds)))
+        if block is not None:
+            _args.extend(("BLOCK", _enc.block_milliseconds("XREADGROUP", "block", block)))
         if noack:
             _args.append("NOACK")
         if streams.__class__ is not dict:

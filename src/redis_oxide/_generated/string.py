@@ -247,7 +247,7 @@ class StringCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 1.0.0.
         ACL categories: @write, @string, @fast.
-        Deprecated since Redis 6.2.0; use `SET` with the `!GET` argument instead.
+        Deprecated since Redis 6.2.0; use set(..., get=True) instead.
 
         Args:
             key: ``key`` (key).
@@ -261,7 +261,7 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "GETSET is deprecated; use `SET` with the `!GET` argument",
+            "GETSET is deprecated; use set(..., get=True)",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -419,6 +419,10 @@ class StringCommands(CommandsBase[StrT]):
                 "LCS: len cannot be combined with idx; give idx=True alone (its reply holds the"
                 " length)"
             )
+        if (withmatchlen or min_match_len is not None) and not idx:
+            raise ValueError(
+                "LCS: withmatchlen and min_match_len need idx=True; without IDX Redis ignores them"
+            )
         _args: list[ArgT] = ["LCS", key1, key2]
         if len:
             _args.append("LEN")
@@ -433,7 +437,7 @@ class StringCommands(CommandsBase[StrT]):
         if len:
             return self._execute(_m.LCS, tuple(_args), None)
         if idx:
-            return self._execute(_m.LCS, tuple(_args), _rp.parse_lcs_idx)
+            return self._execute(_m.LCS, tuple(_args), _rp.reply_lcs_lcs_idx)
         return self._execute(_m.LCS, tuple(_args), None)
 
     def mget(self, *key: KeyT) -> Awaitable[list[StrT | None]]:
@@ -520,7 +524,7 @@ class StringCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 2.6.0.
         ACL categories: @write, @string, @slow.
-        Deprecated since Redis 2.6.12; use `SET` with the `PX` argument instead.
+        Deprecated since Redis 2.6.12; use set(..., milliseconds=...) instead.
 
         Args:
             key: ``key`` (key).
@@ -536,7 +540,7 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "PSETEX is deprecated; use `SET` with the `PX` argument",
+            "PSETEX is deprecated; use set(..., milliseconds=...)",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -701,7 +705,7 @@ class StringCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 2.0.0.
         ACL categories: @write, @string, @slow.
-        Deprecated since Redis 2.6.12; use `SET` with the `EX` argument instead.
+        Deprecated since Redis 2.6.12; use set(..., seconds=...) instead.
 
         Args:
             key: ``key`` (key).
@@ -716,7 +720,7 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "SETEX is deprecated; use `SET` with the `EX` argument",
+            "SETEX is deprecated; use set(..., seconds=...)",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -730,7 +734,7 @@ class StringCommands(CommandsBase[StrT]):
         Time complexity: O(1)
         Available since Redis 1.0.0.
         ACL categories: @write, @string, @fast.
-        Deprecated since Redis 2.6.12; use `SET` with the `NX` argument instead.
+        Deprecated since Redis 2.6.12; use set(..., condition='NX') instead.
 
         Args:
             key: ``key`` (key).
@@ -744,7 +748,7 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "SETNX is deprecated; use `SET` with the `NX` argument",
+            "SETNX is deprecated; use set(..., condition='NX')",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -803,7 +807,7 @@ class StringCommands(CommandsBase[StrT]):
         existing string is very cheap, it can be considered O(1) for small strings.
         Available since Redis 1.0.0.
         ACL categories: @read, @string, @slow.
-        Deprecated since Redis 2.0.0; use `GETRANGE` instead.
+        Deprecated since Redis 2.0.0; use getrange() instead.
 
         Args:
             key: ``key`` (key).
@@ -818,7 +822,7 @@ class StringCommands(CommandsBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         warnings.warn(
-            "SUBSTR is deprecated; use `GETRANGE`",
+            "SUBSTR is deprecated; use getrange()",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -177,7 +177,7 @@ class TdigestCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TDIGEST_INFO, ("TDIGEST.INFO", key), _rp.parse_tdigest_info)
+        return self._execute(_m.TDIGEST_INFO, ("TDIGEST.INFO", key), _rp.reply_tdigest_info)
 
     def max(self, key: KeyT) -> Awaitable[float]:
         """Returns the largest observation of a t-digest sketch.

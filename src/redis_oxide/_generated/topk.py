@@ -51,7 +51,7 @@ class TopkCommands(NamespaceBase[StrT]):
 
         Time complexity: O(n), n being the number of items
         Available since bf module 2.0.0.
-        Deprecated since Redis 2.4.0.
+        Deprecated since bf module 2.4.0.
 
         Args:
             key: ``key`` (key).
@@ -121,7 +121,7 @@ class TopkCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        return self._execute(_m.TOPK_INFO, ("TOPK.INFO", key), _rp.parse_top_kinfo)
+        return self._execute(_m.TOPK_INFO, ("TOPK.INFO", key), _rp.reply_topk_info)
 
     @overload
     def list_items(

@@ -718,11 +718,11 @@ class TsCommands(NamespaceBase[StrT]):
             ValueError: An argument value or combination is not allowed.
         """
         if not debug:
-            return self._execute(_m.TS_INFO, ("TS.INFO", key), _rp.parse_info_time_series_info)
+            return self._execute(_m.TS_INFO, ("TS.INFO", key), _rp.reply_ts_info)
         _args: list[ArgT] = ["TS.INFO", key]
         if debug:
             _args.append("DEBUG")
-        return self._execute(_m.TS_INFO, tuple(_args), _rp.parse_info_time_series_info)
+        return self._execute(_m.TS_INFO, tuple(_args), _rp.reply_ts_info)
 
     def madd(
         self, samples: Iterable[tuple[KeyT, ValueT, float]]
@@ -812,7 +812,7 @@ class TsCommands(NamespaceBase[StrT]):
         if _s2:
             _args.append("FILTER")
         _args.extend(_s2)
-        return self._execute(_m.TS_MGET, tuple(_args), _rp.parse_mget_map_bulk_time_series_latest)
+        return self._execute(_m.TS_MGET, tuple(_args), _rp.reply_ts_mget)
 
     def mrange(
         self,
@@ -976,11 +976,7 @@ class TsCommands(NamespaceBase[StrT]):
                     ),
                 ),
             )
-        return self._execute(
-            _m.TS_MRANGE,
-            tuple(_args),
-            _partial(_rp.parse_mrange_map_bulk_time_series_range, withlabels),
-        )
+        return self._execute(_m.TS_MRANGE, tuple(_args), _partial(_rp.reply_ts_mrange, withlabels))
 
     def mrevrange(
         self,
@@ -1147,9 +1143,7 @@ class TsCommands(NamespaceBase[StrT]):
                 ),
             )
         return self._execute(
-            _m.TS_MREVRANGE,
-            tuple(_args),
-            _partial(_rp.parse_mrange_map_bulk_time_series_range, withlabels),
+            _m.TS_MREVRANGE, tuple(_args), _partial(_rp.reply_ts_mrevrange, withlabels)
         )
 
     def queryindex(self, *filters: ValueT) -> Awaitable[list[StrT]]:

@@ -86,7 +86,7 @@ ENTRIES = [
     ),
     E(
         "scan",
-        lambda r: r.scan(0, pattern="scan:*", count=100),
+        lambda r: r.scan(0, match="scan:*", count=100),
         [("MSET", "scan:a", "1", "scan:b", "2")],
     ),
     E(

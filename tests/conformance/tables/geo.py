@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from redis_oxide._generated._types import (
-    GeoradiusbymemberCountBlock,
     GeoradiusCountBlock,
     GeosearchCountBlock,
 )
@@ -68,7 +67,7 @@ ENTRIES = [
     E(
         "georadiusbymember",
         lambda r: r.georadiusbymember(
-            "grbm:g", "Palermo", 200, "KM", count_block=GeoradiusbymemberCountBlock(count=1)
+            "grbm:g", "Palermo", 200, "KM", count_block=GeoradiusCountBlock(count=1)
         ),
         [_g("grbm:g")],
         variant="plain",

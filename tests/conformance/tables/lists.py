@@ -49,7 +49,7 @@ ENTRIES = [
     E("lpop", lambda r: r.lpop("lpop:l", count=2), variant="count-missing"),
     E("lpos", lambda r: r.lpos("lpos:l", "a"), [_l("lpos:l")]),
     E("lpos", lambda r: r.lpos("lpos:l", "zz"), [_l("lpos:l")], variant="missing"),
-    E("lpos", lambda r: r.lpos("lpos:l", "a", num_matches=0), [_l("lpos:l")], variant="count"),
+    E("lpos", lambda r: r.lpos("lpos:l", "a", count=0), [_l("lpos:l")], variant="count"),
     E("lpush", lambda r: r.lpush("lpush:l", "a", "b")),
     E("lpushx", lambda r: r.lpushx("lpushx:l", "a"), [_l("lpushx:l")]),
     E("lrange", lambda r: r.lrange("lrange:l", 0, -1), [_l("lrange:l")]),

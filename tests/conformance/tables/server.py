@@ -100,7 +100,7 @@ ENTRIES = [
     E("memory_stats", lambda r: r.memory_stats()),
     E(
         "memory_usage",
-        lambda r: r.memory_usage("memusage:k", count=0),
+        lambda r: r.memory_usage("memusage:k", samples=0),
         [("SET", "memusage:k", "v")],
     ),
     E("memory_usage", lambda r: r.memory_usage("memusage:missing"), variant="missing"),

@@ -49,7 +49,7 @@ ENTRIES = [
         _read("xac:s"),
         variant="justid",
     ),
-    E("xclaim", lambda r: r.xclaim("xclaim:s", "grp", "c2", 0, "1-0", ms=0), _read("xclaim:s")),
+    E("xclaim", lambda r: r.xclaim("xclaim:s", "grp", "c2", 0, "1-0", idle=0), _read("xclaim:s")),
     E(
         "xclaim",
         lambda r: r.xclaim("xclaim:s", "grp", "c2", 0, "1-0", justid=True),
@@ -93,7 +93,7 @@ ENTRIES = [
     E("xread", lambda r: r.xread({"{xread}a": "0-0"}), variant="empty"),
     E(
         "xread",
-        lambda r: r.xread({"{xread}a": "0-0"}, milliseconds=10),
+        lambda r: r.xread({"{xread}a": "0-0"}, block=10),
         _x("{xread}a"),
         variant="block",
     ),
@@ -110,7 +110,7 @@ ENTRIES = [
     ),
     E(
         "xreadgroup",
-        lambda r: r.xreadgroup(("grp", "c1"), {"xrg:s": ">"}, milliseconds=10, noack=True),
+        lambda r: r.xreadgroup(("grp", "c1"), {"xrg:s": ">"}, block=10, noack=True),
         _read("xrg:s"),
         variant="block-empty",
     ),

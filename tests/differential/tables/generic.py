@@ -82,7 +82,7 @@ EXTRA = [
     (
         E(
             "scan",
-            lambda r: r.scan(0, pattern="scan:*", count=100, type="list"),
+            lambda r: r.scan(0, match="scan:*", count=100, type="list"),
             [("MSET", "scan:a", "1"), ("RPUSH", "scan:l", "x")],
             variant="type",
         ),

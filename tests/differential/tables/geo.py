@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis_oxide._generated._types import GeoradiusbymemberCountBlock
+from redis_oxide._generated._types import GeoradiusCountBlock
 from tests.conformance._entry import Entry as E
 from tests.conformance.tables import geo
 from tests.conformance.tables.geo import _g
@@ -101,7 +101,7 @@ EXTRA = [
                 "KM",
                 withdist=True,
                 withcoord=True,
-                count_block=GeoradiusbymemberCountBlock(count=1),
+                count_block=GeoradiusCountBlock(count=1),
             ),
             [_g("grbm:g")],
             variant="withdist-withcoord",

@@ -31,7 +31,7 @@ EXTRA = [
     (
         E(
             "hscan",
-            lambda r: r.hscan("hscan:h", 0, pattern="f1*", count=100),
+            lambda r: r.hscan("hscan:h", 0, match="f1*", count=100),
             [_h("hscan:h")],
             variant="match",
         ),

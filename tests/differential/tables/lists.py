@@ -14,13 +14,18 @@ EXTRA = [
         lambda p: p.lrange("lrange:missing", 0, -1),
     ),
     (
-        E("lpos", lambda r: r.lpos("lpos:l", "a", rank=-1, len=10), [_l("lpos:l")], variant="rank"),
+        E(
+            "lpos",
+            lambda r: r.lpos("lpos:l", "a", rank=-1, maxlen=10),
+            [_l("lpos:l")],
+            variant="rank",
+        ),
         lambda p: p.lpos("lpos:l", "a", rank=-1, maxlen=10),
     ),
     (
         E(
             "lpos",
-            lambda r: r.lpos("lpos:l", "zz", num_matches=2),
+            lambda r: r.lpos("lpos:l", "zz", count=2),
             [_l("lpos:l")],
             variant="count-missing",
         ),

@@ -48,7 +48,7 @@ EXTRA = [
         lambda p: p.sdiff("{sdiff}x", "{sdiff}y"),
     ),
     (
-        E("sscan", lambda r: r.sscan("sscan:s", 0, pattern="b*"), [_s("sscan:s")], variant="match"),
+        E("sscan", lambda r: r.sscan("sscan:s", 0, match="b*"), [_s("sscan:s")], variant="match"),
         lambda p: p.sscan("sscan:s", 0, match="b*"),
     ),
     (

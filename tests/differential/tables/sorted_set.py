@@ -134,7 +134,7 @@ EXTRA = [
         lambda p: p.zpopmin("zpopmin:z", 2),
     ),
     (
-        E("zscan", lambda r: r.zscan("zscan:z", 0, pattern="b*"), [_z("zscan:z")], variant="match"),
+        E("zscan", lambda r: r.zscan("zscan:z", 0, match="b*"), [_z("zscan:z")], variant="match"),
         lambda p: p.zscan("zscan:z", 0, match="b*"),
     ),
     (
