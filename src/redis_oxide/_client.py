@@ -73,10 +73,13 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         host: Server host name or address.
         port: Server TCP port.
         decode_responses: Decode string replies to ``str`` (with ``encoding``).
-        **options: See ``ClientOptions``: ``db``, ``username``, ``password``, ``protocol`` (2, the
-            default, or 3 for RESP3; 3 when ``cache`` is on), ``ssl`` (True or an
-            ``ssl.SSLContext``), ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
-            ``ssl_cert_reqs``, ``ssl_check_hostname``, ``unix_socket_path``, ``strategy``
+        **options: See ``ClientOptions``: ``db``, ``username``, ``password`` (a username alone
+            authenticates with an empty password), ``credential_provider`` (instead of both:
+            called at each connect, sync or async, returns ``(username, password)``),
+            ``protocol`` (2, the default, or 3 for RESP3; 3 when ``cache`` is on), ``ssl`` (True
+            or an ``ssl.SSLContext``), ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
+            ``ssl_password``, ``ssl_cert_reqs``, ``ssl_check_hostname`` (the ``ssl_*`` options
+            need ``ssl=True``), ``unix_socket_path``, ``strategy``
             (``"multiplexed"`` or ``"pooled"``), ``max_connections``, ``multiplexed_connections``,
             ``connect_timeout``, ``command_timeout``, ``pool_timeout``, ``retry``, ``client_name``,
             ``encoding``, ``encoding_errors``, ``cache`` (True or a ``CacheConfig``), ``telemetry``
@@ -84,7 +87,8 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             process-wide default).
 
     Raises:
-        ValueError: An option has an invalid value (a port outside 1-65535, an empty host).
+        ValueError: An option has an invalid value (a port outside 1-65535, an empty host, TLS
+            material that cannot be loaded, ``ssl_*`` options without ``ssl=True``).
         TypeError: An unknown option was given, or a value has the wrong type.
         ImportError: ``telemetry`` is on and ``opentelemetry-api`` is not installed.
     """
@@ -109,6 +113,19 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         port: int = ...,
         *,
         decode_responses: Literal[True],
+        **options: Unpack[ClientOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        # A flag known only at run time: checkers cannot tell bytes from str (annotate the
+        # result ``Redis[bytes] | Redis[str]`` to keep both checked); ``__init__`` cannot
+        # spell that union, ``from_url`` does.
+        self: Redis[Any],
+        host: str = ...,
+        port: int = ...,
+        *,
+        decode_responses: bool,
         **options: Unpack[ClientOptions],
     ) -> None: ...
 
@@ -170,6 +187,12 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
     def from_url(
         cls, url: str, *, decode_responses: Literal[True], **options: Unpack[ClientOptions]
     ) -> Redis[str]: ...
+
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool, **options: Unpack[ClientOptions]
+    ) -> Redis[bytes] | Redis[str]: ...
 
     @classmethod
     def from_url(

@@ -23,7 +23,7 @@ import contextlib
 import copy
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import Generic, Literal, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, TypeVar, Unpack, cast, overload
 
 from redis_oxide._cache_cluster import ClusterCache
 from redis_oxide._checks import checked_seconds
@@ -113,6 +113,17 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         **options: Unpack[ClusterOptions],
     ) -> None: ...
 
+    @overload
+    def __init__(
+        self: RedisCluster[Any],  # a run-time flag: see ``Redis.__init__``
+        host: str | None = ...,
+        port: int = ...,
+        *,
+        startup_nodes: Sequence[StartupNode] = ...,
+        decode_responses: bool,
+        **options: Unpack[ClusterOptions],
+    ) -> None: ...
+
     def __init__(
         self,
         host: str | None = None,
@@ -159,6 +170,12 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         cls, url: str, *, decode_responses: Literal[True], **options: Unpack[ClusterOptions]
     ) -> RedisCluster[str]: ...
 
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool, **options: Unpack[ClusterOptions]
+    ) -> RedisCluster[bytes] | RedisCluster[str]: ...
+
     @classmethod
     def from_url(
         cls, url: str, *, decode_responses: bool = _UNSET, **options: Unpack[ClusterOptions]
@@ -180,11 +197,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         host, port, parsed, url_decode = parse_url(url)
         if parsed.get("unix_socket_path") is not None:
             raise ValueError("a cluster client needs a redis:// or rediss:// URL")
-        merged: ClusterOptions = {**parsed, **options}
+        merged = cast(ClusterOptions, {**parsed, **options})
         decode = decode_responses if decode_responses is not _UNSET else bool(url_decode)
-        if decode:
-            return RedisCluster(host, port, decode_responses=True, **merged)
-        return RedisCluster(host, port, decode_responses=False, **merged)
+        return RedisCluster(host, port, decode_responses=decode, **merged)
 
     def _uncached_executor(self) -> ClusterExecutor:
         if self.cache is None:

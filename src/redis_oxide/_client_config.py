@@ -24,7 +24,12 @@ from redis_oxide._checks import (
     checked_retry,
     checked_seconds,
 )
-from redis_oxide._client_options import ClientOptions, StrategyName, checked_text_codec
+from redis_oxide._client_options import (
+    REDIS_PY_OPTIONS,
+    ClientOptions,
+    StrategyName,
+    checked_text_codec,
+)
 from redis_oxide._connection_setup import ConnectionConfig, Connector, build_ssl_context
 from redis_oxide._executor import Reroute, ServerExecutor
 from redis_oxide._pool import ConnectionPool, ConnectionStrategy, MultiplexedPool
@@ -93,7 +98,17 @@ def build_config(
     """
     unknown = set(options) - set(ClientOptions.__annotations__)
     if unknown:
-        raise TypeError(f"got unknown options: {', '.join(sorted(unknown))}")
+        hints = [f"{n}: {REDIS_PY_OPTIONS[n]}" for n in sorted(unknown) if n in REDIS_PY_OPTIONS]
+        hint = f" (redis-py's {'; '.join(hints)})" if hints else ""
+        raise TypeError(f"got unknown options: {', '.join(sorted(unknown))}{hint}")
+    provider = options.get("credential_provider")
+    if provider is not None:
+        if not callable(provider):
+            raise TypeError(f"credential_provider must be callable, not {type(provider).__name__}")
+        if options.get("username") is not None or options.get("password") is not None:
+            raise ValueError(
+                "credential_provider replaces username and password: give one or the other"
+            )
     # RESP2 unless asked: hiredis builds RESP3 maps and pairs at a higher cost per element
     # (docs/decisions.md, "Default protocol"); the cache needs RESP3's push frames.
     cache = options.get("cache")
@@ -117,8 +132,9 @@ def build_config(
         port=port,
         unix_path=options.get("unix_socket_path"),
         ssl_context=_ssl_context(options),
-        username=options.get("username"),
+        username=options.get("username") or None,
         password=options.get("password"),
+        credential_provider=provider,
         db=checked_count("db", options.get("db", 0), 0),
         protocol=protocol,
         client_name=checked_client_name(options.get("client_name")),
@@ -219,16 +235,40 @@ def make_strategy(config: ClientConfig, connector: Connector) -> ConnectionStrat
     )
 
 
+_SSL_OPTIONS = (
+    "ssl_ca_certs",
+    "ssl_certfile",
+    "ssl_keyfile",
+    "ssl_password",
+    "ssl_cert_reqs",
+    "ssl_check_hostname",
+)
+
+
 def _ssl_context(options: ClientOptions) -> _ssl.SSLContext | None:
-    ssl_option = options.get("ssl", False)
+    ssl_option = options.get("ssl") or False
+    given = [name for name in _SSL_OPTIONS if options.get(name) is not None]
     if isinstance(ssl_option, _ssl.SSLContext):
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} cannot be combined with ssl=<SSLContext>, which is used "
+                "as given: set them on the context, or pass ssl=True instead of the context"
+            )
         return ssl_option
+    if ssl_option is not True and ssl_option is not False:
+        raise TypeError(f"ssl must be True, False or an ssl.SSLContext, not {ssl_option!r}")
     if not ssl_option:
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} given without TLS: the connection would be plain text and "
+                "ignore them; pass ssl=True (or use a rediss:// URL)"
+            )
         return None
     return build_ssl_context(
         ca_certs=options.get("ssl_ca_certs"),
         certfile=options.get("ssl_certfile"),
         keyfile=options.get("ssl_keyfile"),
+        password=options.get("ssl_password"),
         cert_reqs=options.get("ssl_cert_reqs", "required"),
         check_hostname=options.get("ssl_check_hostname"),
     )

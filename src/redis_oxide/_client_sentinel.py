@@ -130,6 +130,11 @@ class Sentinel:
         self, name: str, *, decode_responses: Literal[True], **options: Unpack[ClientOptions]
     ) -> Redis[str]: ...
 
+    @overload
+    def primary_for(
+        self, name: str, *, decode_responses: bool, **options: Unpack[ClientOptions]
+    ) -> Redis[bytes] | Redis[str]: ...
+
     def primary_for(
         self, name: str, *, decode_responses: bool = False, **options: Unpack[ClientOptions]
     ) -> Redis[bytes] | Redis[str]:
@@ -170,6 +175,16 @@ class Sentinel:
         decode_responses: Literal[True],
         **options: Unpack[ClientOptions],
     ) -> Redis[str]: ...
+
+    @overload
+    def replica_for(
+        self,
+        name: str,
+        *,
+        fallback_to_primary: bool = ...,
+        decode_responses: bool,
+        **options: Unpack[ClientOptions],
+    ) -> Redis[bytes] | Redis[str]: ...
 
     def replica_for(
         self,

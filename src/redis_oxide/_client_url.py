@@ -28,6 +28,12 @@ def from_url(
 ) -> Redis[str]: ...
 
 
+@overload
+def from_url(
+    url: str, *, decode_responses: bool, **options: Unpack[ClientOptions]
+) -> Redis[bytes] | Redis[str]: ...
+
+
 def from_url(
     url: str, *, decode_responses: bool = _UNSET, **options: Unpack[ClientOptions]
 ) -> Redis[bytes] | Redis[str]:
@@ -38,7 +44,9 @@ def from_url(
     ``protocol``, ``decode_responses``, ``command_timeout`` (alias ``socket_timeout``),
     ``connect_timeout`` (alias ``socket_connect_timeout``), ``pool_timeout``,
     ``client_name``, ``strategy``, ``max_connections``, ``ssl_cert_reqs``,
-    ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``, ``ssl_check_hostname``.
+    ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``, ``ssl_check_hostname`` (the
+    ``ssl_*`` options only in a ``rediss://`` URL). Percent-encode ``#``, ``/``, ``?``, ``@``
+    and ``:`` in the username and password.
     ``decode_responses`` in the URL takes effect at run time; type checkers only see the
     keyword argument, so pass ``decode_responses=True`` to get ``Redis[str]`` statically.
 
@@ -51,7 +59,8 @@ def from_url(
         A new client.
 
     Raises:
-        ValueError: The URL is malformed or has an unknown option.
+        ValueError: The URL is malformed (the message never quotes its credentials) or has
+            an unknown option.
     """
     if decode_responses is _UNSET:
         return Redis.from_url(url, **options)

@@ -4,9 +4,12 @@ Rules this module keeps:
 
 - ``open_connection`` either returns a ``READY`` connection or raises with the transport
   closed; a half-open connection never escapes, also when the caller is cancelled.
-- The handshake is pipelined: HELLO (or AUTH/CLIENT SETNAME for RESP2), SELECT and
+- The handshake is pipelined: HELLO (or AUTH for RESP2), CLIENT SETNAME, SELECT and
   CLIENT SETINFO leave in one write. Errors from SETINFO are ignored (servers before 7.2
-  lack it, ACL users may be denied it); every other error fails the connection attempt.
+  lack it, ACL users may be denied it); every other error fails the connection attempt,
+  and a server's refusal is logged (a warning with the address and the error code).
+- A username authenticates even without a password (an empty one, as a ``nopass`` user
+  accepts); a ``credential_provider`` is asked for both at each connect.
 - The password lives only in ``ConnectionConfig`` (hidden from its repr) and in the bytes
   of the AUTH/HELLO command; it is never logged and never put into an exception.
 - Foreign errors (OSError, ssl.SSLError, timeouts) become redis-oxide errors here.
@@ -21,14 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import inspect
 import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._connection_text import RECORDING_ERRORS
+from redis_oxide._connection_tls import CertReqs, build_ssl_context, cert_reqs_mode
 from redis_oxide._exceptions import (
     ConnectFailedError,
     ConnectionLostError,
@@ -43,15 +49,21 @@ from redis_oxide._protocol import make_decoder
 __all__ = [
     "CertReqs",
     "ConnectionConfig",
+    "CredentialProvider",
     "Connector",
     "FixedConnector",
     "build_ssl_context",
+    "cert_reqs_mode",
     "open_connection",
 ]
 
 logger = logging.getLogger("redis_oxide.connection")
 
-CertReqs = Literal["required", "optional", "none"]
+#: ``credential_provider``: called at each connect (it may be a coroutine function), it
+#: returns ``(username, password)``; a None username means the default user.
+CredentialProvider = Callable[
+    [], tuple[str | None, str | None] | Awaitable[tuple[str | None, str | None]]
+]
 
 
 def _library_version() -> str:
@@ -80,6 +92,7 @@ class ConnectionConfig:
     server_hostname: str | None = None
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    credential_provider: CredentialProvider | None = field(default=None, repr=False)
     db: int = 0
     protocol: Literal[2, 3] = 3
     client_name: str | None = None
@@ -98,47 +111,6 @@ class ConnectionConfig:
             return self.unix_path
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
-
-
-def build_ssl_context(
-    *,
-    ca_certs: str | None = None,
-    certfile: str | None = None,
-    keyfile: str | None = None,
-    cert_reqs: CertReqs = "required",
-    check_hostname: bool | None = None,
-) -> ssl.SSLContext:
-    """Build a client TLS context; verification is on unless explicitly turned off.
-
-    Args:
-        ca_certs: PEM file of trusted CAs; None uses the system store.
-        certfile: Client certificate (PEM) for mutual TLS.
-        keyfile: Private key for ``certfile``; None when the key is inside ``certfile``.
-        cert_reqs: Whether the server certificate is required, optional or not checked.
-        check_hostname: Whether the certificate must name the host; defaults to True when
-            the certificate is required.
-
-    Returns:
-        A new ``ssl.SSLContext``.
-
-    Raises:
-        ValueError: ``cert_reqs`` is not one of the three allowed values.
-        ConnectFailedError: A certificate or key file cannot be loaded.
-    """
-    modes = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
-    if cert_reqs not in modes:
-        raise ValueError(f"cert_reqs must be 'required', 'optional' or 'none', not {cert_reqs!r}")
-    try:
-        context = ssl.create_default_context(cafile=ca_certs)
-        if check_hostname is None:
-            check_hostname = cert_reqs == "required"
-        context.check_hostname = check_hostname
-        context.verify_mode = modes[cert_reqs]
-        if certfile is not None:
-            context.load_cert_chain(certfile, keyfile)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConnectFailedError(f"cannot load TLS material: {exc}") from exc
-    return context
 
 
 async def open_connection(
@@ -202,8 +174,18 @@ async def open_connection(
             f"handshake ({exc.__cause__ or exc.message})",
             address=address,
         ) from exc
-    except RedisError:
+    except RedisError as exc:
         await _discard(conn)
+        if isinstance(exc, ServerError):
+            # Every caller gets the error, but a rotated password or a changed ACL only shows
+            # in the logs if said here: the code and the command, never their arguments.
+            logger.warning(
+                "%s refused the handshake of a new connection: %s on %s",
+                address,
+                exc.code,
+                exc.command,
+                extra=log_fields("handshake_refused", address, command=exc.command, error=exc),
+            )
         raise
     except TimeoutError as exc:
         await _discard(conn)
@@ -233,26 +215,33 @@ async def _discard(conn: Connection) -> None:
     await conn.wait_closed()
 
 
+_REFUSED_AT_ACCEPT = "max number of clients reached"
+
+
 async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
     conn.begin_handshake()
     required: list[asyncio.Future[Any]] = []
     optional: list[asyncio.Future[Any]] = []
+    # A username alone authenticates too, with an empty password (what a "nopass" ACL user
+    # accepts, and what redis-py sends): never fall back to the default user's rights.
+    username, password = config.username, config.password
+    if config.credential_provider is not None:
+        username, password = await _provided_credentials(config.credential_provider, conn)
+    if username is not None and password is None:
+        password = ""
     if config.protocol == 3:
         hello: list[ArgT] = ["HELLO", 3]
-        if config.password is not None:
-            hello += ["AUTH", config.username or "default", config.password]
-        if config.client_name:
-            hello += ["SETNAME", config.client_name]
+        if password is not None:
+            hello += ["AUTH", username or "default", password]
         required.append(conn.send(hello, None, _m.HELLO))
-    else:
-        if config.password is not None:
-            auth: list[ArgT] = ["AUTH", config.password]
-            if config.username is not None:
-                auth.insert(1, config.username)
-            required.append(conn.send(auth, None, _m.AUTH))
-        if config.client_name:
-            setname = ["CLIENT", "SETNAME", config.client_name]
-            required.append(conn.send(setname, None, _m.CLIENT_SETNAME))
+    elif password is not None:
+        auth: list[ArgT] = ["AUTH", password] if username is None else ["AUTH", username, password]
+        required.append(conn.send(auth, None, _m.AUTH))
+    if config.client_name:
+        # CLIENT SETNAME on both protocols (not HELLO's SETNAME, which ACLs do not check):
+        # a user denied the name fails to connect whatever the protocol.
+        setname = ["CLIENT", "SETNAME", config.client_name]
+        required.append(conn.send(setname, None, _m.CLIENT_SETNAME))
     if config.db:
         required.append(conn.send(["SELECT", config.db], None, _m.SELECT))
     optional.append(
@@ -261,6 +250,15 @@ async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
     optional.append(conn.send(["CLIENT", "SETINFO", "LIB-VER", _LIB_VER], None, _m.CLIENT_SETINFO))
     # Wait for every reply so no future is left with an unretrieved exception.
     results = await asyncio.gather(*required, *optional, return_exceptions=True)
+    for result in results:
+        if isinstance(result, ServerError) and _REFUSED_AT_ACCEPT in result.message:
+            # Said on accept, before any command was read, then the server hangs up: it is
+            # about the connection, not the handshake command it happens to answer.
+            raise ConnectFailedError(
+                f"cannot connect to {conn.address}: the server refused the connection: "
+                f"{result.message}",
+                address=conn.address,
+            )
     for result in results[: len(required)]:
         if isinstance(result, BaseException):
             raise result
@@ -277,6 +275,30 @@ async def _handshake(conn: Connection, config: ConnectionConfig) -> None:
     if config.protocol == 3:
         conn.server_info = results[0]
     conn.mark_ready()
+
+
+async def _provided_credentials(
+    provider: CredentialProvider, conn: Connection
+) -> tuple[str | None, str | None]:
+    try:
+        credentials = provider()
+        if inspect.isawaitable(credentials):
+            credentials = await credentials
+    except Exception as exc:
+        # Only the class: the message of a token service's error may quote the secret.
+        raise ConnectFailedError(
+            f"cannot connect to {conn.address}: credential_provider raised {type(exc).__name__}",
+            address=conn.address,
+        ) from exc
+    match credentials:
+        case (str() | None as username, str() | None as password):
+            return username, password
+        case _:
+            raise ConnectFailedError(
+                f"cannot connect to {conn.address}: credential_provider must return a "
+                f"(username, password) tuple of str or None, not {type(credentials).__name__}",
+                address=conn.address,
+            )
 
 
 class Connector(Protocol):

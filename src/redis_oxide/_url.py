@@ -56,6 +56,11 @@ def _str(value: str) -> str:
     return value
 
 
+_ENCODE_CREDENTIALS = (
+    "if the username or password holds '#', '/', '?', '@' or ':', percent-encode them "
+    "(%23, %2F, %3F, %40, %3A: urllib.parse.quote(password, safe=''))"
+)
+
 # query name -> (option name, converter)
 _QUERY: dict[str, tuple[str, Callable[[str], Any]]] = {
     "db": ("db", int),
@@ -100,6 +105,12 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
         ValueError: Unknown scheme or query option, or a malformed value.
     """
     parts = urlsplit(url)
+    if "#" in url or ("@" not in parts.netloc and "@" in url):
+        # An unencoded "#", "/" or "?" in the password ends the host part early: the rest
+        # of the password would land in the host, port, path or query, and in a message.
+        raise ValueError(
+            f"cannot tell the Redis URL's credentials from its host; {_ENCODE_CREDENTIALS}"
+        )
     scheme = parts.scheme.lower()
     if scheme not in ("redis", "rediss", "unix"):
         raise ValueError(
@@ -121,8 +132,8 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
         host = unquote(parts.hostname or "") or host
         try:
             given = parts.port
-        except ValueError as exc:
-            raise ValueError(f"invalid port in Redis URL: {exc}") from None
+        except ValueError:
+            raise ValueError(f"invalid port in Redis URL; {_ENCODE_CREDENTIALS}") from None
         if given == 0:  # not "the default": the user wrote a port no server listens on
             raise ValueError(
                 "invalid port in Redis URL: 0; give the server's port, or none for 6379"
@@ -138,6 +149,13 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
                 ) from None
         if scheme == "rediss":
             options["ssl"] = True
+    if scheme != "rediss":
+        tls_options = [name for name, _ in parse_qsl(parts.query) if name.startswith("ssl_")]
+        if tls_options:
+            raise ValueError(
+                f"{', '.join(tls_options)} in a {scheme}:// URL, which connects in plain text "
+                "and would ignore them: use a rediss:// URL for TLS, or drop them"
+            )
     decode: bool | None = None
     seen: set[str] = set()
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -156,6 +174,8 @@ def parse_url(url: str) -> tuple[str, int, ClientOptions, bool | None]:
             raise ValueError(f"bad value for URL option {name!r}: {shown or exc}") from None
         if option == "decode_responses":
             decode = converted
+        elif option in ("username", "password") and not converted:
+            continue  # "?password=" carries none, as "redis://:@host" and redis-py read it
         elif option not in from_userinfo:  # the credentials before the "@" win, as in redis-py
             options[option] = converted
     return host, port, cast(ClientOptions, options), decode
