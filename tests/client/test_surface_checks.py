@@ -62,7 +62,7 @@ REFUSED: dict[str, tuple[Call, str]] = {
     "xread": (lambda r: r.xread({"x": "0"}, block=-1), "XREAD: block must not be negative"),
     "xreadgroup": (
         lambda r: r.xreadgroup(("g", "c"), {"x": ">"}, block=-1),
-        "XREADGROUP: milliseconds must not be negative",
+        "XREADGROUP: block must not be negative",
     ),
     "wait": (lambda r: r.wait(0, -1), "WAIT: timeout must not be negative"),
     "waitaof": (lambda r: r.waitaof(0, 0, -1), "WAITAOF: timeout must not be negative"),
