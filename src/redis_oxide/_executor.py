@@ -16,8 +16,8 @@ Rules this module keeps:
   reroutable error means the command did not run, so the ``Reroute`` may re-run any command.
 - Command timeouts are shown to the ``Reroute`` too, for notice only (a cluster learns that a
   node hangs): the caller always gets the timeout.
-- Blocking commands go to a dedicated lease and are not bound by ``command_timeout`` (their
-  own timeout argument bounds them); everything else shares connections.
+- Blocking commands go to a dedicated lease, bound by their own timeout argument plus
+  ``command_timeout`` (``_executor_blocking``); everything else shares connections.
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
   a lease for a pooled strategy or a batch holding a blocking command.
 - The executor owns nothing but references: the strategy owns the connections, and
@@ -41,6 +41,7 @@ from redis_oxide._exceptions import (
     RedisError,
     ServerError,
 )
+from redis_oxide._executor_blocking import block_deadline, lease_within
 from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy, Lease, PoolStats
 from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
@@ -201,7 +202,8 @@ class ServerExecutor:
         self, meta: CommandMeta, args: Sequence[ArgT], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
         if blocks_with(meta, args):
-            return self._call_slow(meta, args, parser, None, 0, blocking=True)
+            deadline = block_deadline(meta, args, self.command_timeout)
+            return self._call_slow(meta, args, parser, deadline, 0, blocking=True)
         conn = self._strategy.ready_connection()
         timeout = self.command_timeout
         if conn is None:
@@ -222,7 +224,7 @@ class ServerExecutor:
 
         It waits for a connection, follows the retry rule and the reroute like any command,
         and is bounded by the original ``deadline`` (``time.monotonic`` clock); a blocking
-        command goes to a lease again, bound only by its own timeout argument.
+        command goes to a lease again, bound by its own timeout plus ``command_timeout``.
 
         Args:
             meta: The command's metadata.
@@ -234,7 +236,8 @@ class ServerExecutor:
             An awaitable of the command's value.
         """
         if blocks_with(meta, args):
-            return self._call_slow(meta, args, parser, None, 0, blocking=True)
+            deadline = block_deadline(meta, args, self.command_timeout)
+            return self._call_slow(meta, args, parser, deadline, 0, blocking=True)
         return self._call_slow(meta, args, parser, deadline, 0, blocking=False)
 
     def _failed_read(
@@ -392,8 +395,14 @@ class ServerExecutor:
             if conn is not None:
                 return await send(conn, batch, timeout)
         # A pooled strategy, or a blocking command that must not stall a shared connection.
-        async with await strategy.lease() as lease:
-            return await send(lease.connection, batch, None if batch.blocking else timeout)
+        if batch.blocking or timeout is None:
+            async with await strategy.lease() as lease:
+                return await send(lease.connection, batch, None)
+        started = time.monotonic()
+        what = "transaction" if transaction else "pipeline"
+        async with await lease_within(strategy, timeout, what) as lease:
+            left = max(0.0, timeout - (time.monotonic() - started))
+            return await send(lease.connection, batch, left)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a dedicated connection (transactions with WATCH, pub/sub).

@@ -24,8 +24,19 @@ __all__ = [
     "PoolConnection",
     "PoolObserver",
     "PoolStats",
+    "consume_result",
     "wait_for_close",
 ]
+
+
+def consume_result(task: asyncio.Future[Any]) -> None:
+    """Read a finished connect task's outcome, for a done callback.
+
+    Every caller may have given up before the task ended; reading the outcome keeps asyncio
+    from reporting "exception was never retrieved".
+    """
+    if not task.cancelled():
+        task.exception()
 
 
 async def wait_for_close(

@@ -9,12 +9,13 @@ Rules this module keeps:
 - A lost shared connection is replaced on demand by ONE connect task per slot, shared by
   every caller that needs it and shielded from their cancellations. Consecutive failures
   back off exponentially with jitter (``Retry``); a success resets the count and counts as
-  a reconnect if the slot had been connected before.
+  a reconnect if the slot had been connected before. A connect that timed out is not tried
+  again by the same task: its callers have waited one ``connect_timeout``.
 - Connections are opened through the ``Connector``; ``invalidate`` gives up every
   connection at once (the server moved) so the next command connects afresh.
 - Closing is graceful: shared connections stop taking commands at once and drain the ones
-  in flight; a connect already under way may finish within the grace period, for the
-  callers already waiting for it only (it never becomes a shared slot again). The close
+  in flight; a connect already under way may finish within the grace period while callers
+  wait for it, and for them only (it never becomes a shared slot again). The close
   runs in a task of its own, so a cancelled ``aclose`` does not leave connections open.
 - Nothing here parses commands.
 """
@@ -36,7 +37,12 @@ from redis_oxide._exceptions import CommandTimeoutError, ConnectionClosedError, 
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
 from redis_oxide._logs import log_fields
-from redis_oxide._pool._interfaces import PoolObserver, PoolStats, wait_for_close
+from redis_oxide._pool._interfaces import (
+    PoolObserver,
+    PoolStats,
+    consume_result,
+    wait_for_close,
+)
 from redis_oxide._pool._lease import Lease
 from redis_oxide._pool._pooled import ConnectionPool
 from redis_oxide._retry import Retry
@@ -44,6 +50,9 @@ from redis_oxide._retry import Retry
 __all__ = ["MultiplexedPool"]
 
 logger = logging.getLogger("redis_oxide.pool")
+
+# How often a graceful close looks whether a connect under way still has callers waiting.
+_POLL = 0.01
 
 
 class MultiplexedPool:
@@ -77,6 +86,8 @@ class MultiplexedPool:
         self.sole: Connection | None = None
         self._tasks: list[asyncio.Task[Connection] | None] = [None] * connections
         self._ever_connected = [False] * connections
+        # Callers waiting for each slot's connect task: a close waits only for those.
+        self._waiting = [0] * connections
         self._failures = 0
         # The last failed connect attempt (None after a success), how many attempts failed
         # so far, and whether one is under way: a caller whose wait runs out is told why.
@@ -133,7 +144,7 @@ class MultiplexedPool:
         task = self._tasks[index]
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._connect(index))
-            task.add_done_callback(_consume_result)
+            task.add_done_callback(consume_result)
             self._tasks[index] = task
         return task
 
@@ -163,10 +174,12 @@ class MultiplexedPool:
             return conn
         if self._closed:
             raise ConnectionClosedError("the client is closed (aclose() was called)")
-        task = self._connect_task(self._next % len(self._slots))
+        index = self._next % len(self._slots)
+        task = self._connect_task(index)
         observer = self._observer
         started = time.monotonic()
         failures = self._connect_failures
+        self._waiting[index] += 1
         try:
             async with asyncio.timeout(wait_timeout):
                 conn = await asyncio.shield(task)
@@ -190,6 +203,8 @@ class MultiplexedPool:
                     address=self._connector.address,
                 ) from None
             raise
+        finally:
+            self._waiting[index] -= 1
 
     def _no_connection(
         self, wait_timeout: float, command: str | None, failures: int, timeout: TimeoutError
@@ -230,7 +245,10 @@ class MultiplexedPool:
                 self._connect_failures += 1
                 self._connect_error = exc
                 attempt += 1
-                if attempt >= self._retry.attempts or self._closed:
+                # A connect that timed out is not tried again here: its callers have waited
+                # one connect_timeout, which is as long as connecting may take.
+                timed_out = isinstance(exc, RedisTimeoutError)
+                if timed_out or attempt >= self._retry.attempts or self._closed:
                     raise
                 continue
             finally:
@@ -374,8 +392,7 @@ class MultiplexedPool:
             deadline = None if grace is None else time.monotonic() + grace
             dedicated = asyncio.ensure_future(self._dedicated.aclose(grace))
             tasks = [t for t in self._tasks if t is not None and not t.done()]
-            if tasks and grace != 0:
-                await asyncio.wait(tasks, timeout=grace)
+            if tasks and grace != 0 and await self._awaited_connects(deadline):
                 await asyncio.sleep(0)  # the waiters of a connect that just finished send now
             for task in tasks:
                 task.cancel()
@@ -387,6 +404,19 @@ class MultiplexedPool:
             await asyncio.gather(*(c.aclose(remaining) for c in self._ending), dedicated)
         finally:  # also when the loop shuts down under a drain: nothing may stay open
             self.abort()
+
+    async def _awaited_connects(self, deadline: float | None) -> bool:
+        # Connects under way get the grace only while a caller waits for them: one whose
+        # callers all gave up is ended at once. True when one finished meanwhile.
+        finished = False
+        while True:
+            slots = zip(self._tasks, self._waiting, strict=True)
+            awaited = [t for t, n in slots if n and t is not None and not t.done()]
+            left = None if deadline is None else deadline - time.monotonic()
+            if not awaited or (left is not None and left <= 0):
+                return finished
+            done, _ = await asyncio.wait(awaited, timeout=min(left or _POLL, _POLL))
+            finished = finished or bool(done)
 
     def abort(self) -> None:
         """Close at once, without waiting: pending callers get ``ConnectionClosedError``,
@@ -411,10 +441,3 @@ class MultiplexedPool:
             f"pending={s.pending} leased={s.leased} reconnects={s.reconnects}"
             f"{' closed' if self._closed else ''}>"
         )
-
-
-def _consume_result(task: asyncio.Task[Connection]) -> None:
-    # Every caller may have given up before the connect task ended; reading the outcome
-    # here keeps asyncio from reporting "exception was never retrieved".
-    if not task.cancelled():
-        task.exception()

@@ -9,7 +9,8 @@ Rules this module keeps:
   (then ``PoolTimeoutError``). A waiter that is cancelled or times out removes itself,
   gives back whatever it was granted meanwhile, and re-runs ``_assign``: no slot leaks.
 - A waiter granted a *reservation* (``None``) instead of a connection opens the connection
-  itself; a failed open gives the reservation back.
+  itself, in a task ``abort`` cancels (a close never waits out a connect); a failed open
+  gives the reservation back.
 - Closing is never interrupted by cancellation: it runs in a task of its own, which every
   ``aclose`` call waits for under ``asyncio.shield``; connections are aborted synchronously
   (``abort``) when the grace runs out or the task itself is cancelled. A graceful close first
@@ -38,7 +39,12 @@ from redis_oxide._exceptions import (
     RedisError,
 )
 from redis_oxide._logs import log_fields
-from redis_oxide._pool._interfaces import PoolObserver, PoolStats, wait_for_close
+from redis_oxide._pool._interfaces import (
+    PoolObserver,
+    PoolStats,
+    consume_result,
+    wait_for_close,
+)
 from redis_oxide._pool._lease import Lease
 
 __all__ = ["ConnectionPool"]
@@ -78,6 +84,8 @@ class ConnectionPool:
         self._idle: collections.deque[Connection] = collections.deque()
         self._leased: set[Connection] = set()
         self._reserved = 0
+        # Connects under way for reservations: abort() cancels them.
+        self._connects: set[asyncio.Future[Connection]] = set()
         # A waiter resolves to a Connection, or to None meaning "open one yourself".
         self._waiters: collections.deque[asyncio.Future[Connection | None]] = collections.deque()
         self._closing: list[Connection] = []
@@ -189,11 +197,23 @@ class ConnectionPool:
             return conn
         generation = self._generation
         started = time.monotonic()
+        # A task of its own, which abort() cancels: a close must not wait out a connect.
+        connect = asyncio.ensure_future(self._connector.connect())
+        connect.add_done_callback(consume_result)
+        self._connects.add(connect)
         try:
-            conn = await self._connector.connect()
-        except BaseException:
+            conn = await connect
+        except BaseException as exc:
             self._cancel_reservation()
+            if connect.done() and not connect.cancelled() and connect.exception() is None:
+                connect.result().abort()  # opened just as its caller gave up
+            if isinstance(exc, asyncio.CancelledError) and connect.cancelled():
+                current = asyncio.current_task()
+                if self._closed and current is not None and not current.cancelling():
+                    raise self._closed_error() from None  # abort() ended the connect
             raise
+        finally:
+            self._connects.discard(connect)
         if observer is not None:
             observer.connected(time.monotonic() - started)
             count_io(conn, self.io)
@@ -202,11 +222,7 @@ class ConnectionPool:
         conn.write_when_idle = True  # a leased connection mostly has one caller
         if self._closed:
             self._close_now([conn])
-            raise ConnectionClosedError(
-                "the client was closed (aclose()) while this command waited for its "
-                "connection; it was not sent",
-                address=conn.address,
-            )
+            raise self._closed_error()
         self._leased.add(conn)
         logger.debug(
             "pool opened a connection to %s",
@@ -276,6 +292,9 @@ class ConnectionPool:
         try:
             async with asyncio.timeout(reply_timeout):
                 conn = await self._acquire()
+        except ConnectionClosedError as exc:
+            exc.command = meta.name  # closed while it waited: name what was not sent
+            raise
         except TimeoutError as exc:
             if isinstance(exc, RedisError):
                 raise  # pool_timeout or connect_timeout ran out first
@@ -384,6 +403,8 @@ class ConnectionPool:
         finally:  # also when the loop shuts down under a drain: nothing may stay open
             self.abort()
         closing, self._closing = self._closing, []
+        connects = list(self._connects)
+        await asyncio.gather(*connects, return_exceptions=True)  # their sockets are closed
         await asyncio.gather(*(c.wait_closed() for c in closing))
 
     def abort(self) -> None:
@@ -394,18 +415,22 @@ class ConnectionPool:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_exception(
-                    ConnectionClosedError(
-                        "the client was closed (aclose()) while this command waited for a "
-                        "connection; it was not sent"
-                    )
-                )
+                waiter.set_exception(self._closed_error())
                 # The waiting task retrieves it; mark retrieved in case it is gone already.
                 waiter.exception()
+        for connect in self._connects:
+            connect.cancel()  # its caller gets ConnectionClosedError, its socket is aborted
         connections = [*self._idle, *self._leased]
         self._idle.clear()
         self._leased.clear()
         self._close_now(connections)
+
+    def _closed_error(self) -> ConnectionClosedError:
+        return ConnectionClosedError(
+            "the client was closed (aclose()) while this command waited for a connection; "
+            "it was not sent",
+            address=self._connector.address,
+        )
 
     def __repr__(self) -> str:
         s = self.stats()
