@@ -23,7 +23,7 @@ from cluster_tour import cluster_tour
 from sentinel_tour import sentinel_tour
 
 import redis_oxide
-from redis_oxide.exceptions import LockNotOwnedError, RedisError
+from redis_oxide.exceptions import LockNotOwnedError, NoPermError, RedisError
 from redis_oxide.streams import GroupConsumer, StreamEntry, StreamProducer
 from redis_oxide.types import (
     BitfieldGetBlock,
@@ -351,6 +351,44 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
     show("the connection goes on: get('tour:n2')", await r.get("tour:n2"))
 
 
+async def access(r: redis_oxide.Redis[str], url: str) -> None:
+    print("Authentication: a user by name, and passwords that rotate")
+    if "@" in url:
+        show("skipped", "REDIS_URL carries credentials of its own")
+        return
+    try:
+        await r.acl_setuser("tour-app", rule=["on", ">first", "~tour:*", "+@all"])
+        await r.acl_setuser("tour-guest", rule=["on", "nopass", "~tour:*", "+@read", "+acl|whoami"])
+    except NoPermError:
+        show("skipped", "this connection may not create ACL users")
+        return
+    try:
+        secret = ["first"]
+
+        def credentials() -> tuple[str, str]:  # asked at every connect (may be async)
+            return "tour-app", secret[0]
+
+        async with redis_oxide.from_url(
+            url, decode_responses=True, credential_provider=credentials
+        ) as app:
+            show("credential_provider: acl_whoami() -> str", await app.acl_whoami())
+            secret[0] = "second"  # rotate: the server and the provider change together
+            await r.acl_setuser("tour-app", rule=["resetpass", ">second"])
+            await r.execute_command("CLIENT", "KILL", "USER", "tour-app")
+            await asyncio.sleep(0.05)  # the client sees its connection end
+            value = await app.get("tour:greeting")
+            show("after rotation and a reconnect: get()", value)
+            show("stats().reconnects", app.stats().reconnects)
+        async with redis_oxide.from_url(url, decode_responses=True, username="tour-guest") as guest:
+            show("username= alone (a nopass user): whoami", await guest.acl_whoami())
+            try:
+                await guest.set("tour:guest", "x")
+            except NoPermError as error:
+                show("its rights hold: set() ->", f"{type(error).__name__} {error.code}")
+    finally:
+        await r.acl_deluser("tour-app", "tour-guest")
+
+
 async def caching(url: str) -> None:
     print("Client-side caching: RESP3 tracking keeps the cache coherent")
     config = redis_oxide.CacheConfig(max_entries=1_000)
@@ -413,6 +451,7 @@ async def tour(url: str) -> None:
         await stream_worker(r)
         await modules(r)
         await errors(r)
+        await access(r, url)
         await caching(url)
         await r.delete(*await r.keys("tour:*"))
         print(f"Client: {r!r}")
