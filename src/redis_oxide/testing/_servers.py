@@ -25,13 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from redis_oxide.testing import _registry
-from redis_oxide.testing._binaries import LIBSSL_DIR_ENV, Launcher
-from redis_oxide.testing._errors import (
-    SETUP_HINT,
-    PortInUseError,
-    RawReplyError,
-    ServerStartError,
-)
+from redis_oxide.testing._binaries import LIBSSL_HINT, Launcher
+from redis_oxide.testing._errors import PortInUseError, RawReplyError, ServerStartError
 from redis_oxide.testing._ports import LOOPBACK, free_port
 from redis_oxide.testing._raw import Endpoint, RawValue, open_raw, parse_info
 
@@ -48,8 +43,6 @@ STOP_TIMEOUT = 5.0
 _PORT_ATTEMPTS = 5
 _LOG_TAIL_LINES = 25
 _SETPRIV = shutil.which("setpriv")
-# The one shared library a server here is known to miss: the Stack build links OpenSSL 1.1.
-_LIBRARY_HINT = f"the Redis Stack binaries need libssl 1.1: set {LIBSSL_DIR_ENV}, or {SETUP_HINT}"
 
 
 class ProcessState(enum.Enum):
@@ -306,7 +299,7 @@ class ServerProcess:
                 env=self.launcher.environ(),
                 cwd=self.directory,
             )
-        _registry.register(self._process)
+        _registry.register(self._process, self.directory)
 
     def _terminate(self, how: signal.Signals, timeout: float) -> None:
         process = self._process
@@ -327,7 +320,7 @@ class ServerProcess:
     def _exited_error(self) -> ServerStartError:
         tail = self.log_tail()
         cls = PortInUseError if "Address already in use" in tail else ServerStartError
-        hint = f"\n({_LIBRARY_HINT})" if "error while loading shared libraries" in tail else ""
+        hint = f"\n({LIBSSL_HINT})" if "error while loading shared libraries" in tail else ""
         return cls(f"{self!r} exited with status {self._process_returncode()}:\n{tail}{hint}")
 
     def _process_returncode(self) -> int | None:

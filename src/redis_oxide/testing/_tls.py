@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis_oxide.testing import _registry
 from redis_oxide.testing._binaries import redis_7_launcher
 from redis_oxide.testing._errors import TESTING_EXTRA, MissingDependencyError
 from redis_oxide.testing._info import TLSServerInfo
@@ -48,6 +49,7 @@ class TLSMaterial:
     def remove(self) -> None:
         """Delete the directory and every file in it."""
         shutil.rmtree(self.directory, ignore_errors=True)
+        _registry.forget_directory(self.directory)
 
 
 def generate_tls_material() -> TLSMaterial:
@@ -70,6 +72,8 @@ def generate_tls_material() -> TLSMaterial:
         ) from None
     pki = issue_certificates()
     directory = Path(tempfile.mkdtemp(prefix="redis-oxide-tls-"))
+    # Private keys must not outlive a run that is terminated before the fixture removes them.
+    _registry.track_directory(directory)
     material = TLSMaterial(
         directory=directory,
         ca_cert=directory / "ca.crt",
