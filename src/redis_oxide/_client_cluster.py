@@ -247,9 +247,9 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
         """Return a view whose commands run on the nodes ``target`` names.
 
         For admin commands: ``await cluster.on(node).info()`` reads one node,
-        ``await cluster.on("primaries").config_set(...)`` sets every primary (replies of
-        several nodes are combined as their policy says, else lists are concatenated and
-        maps merged).
+        ``await cluster.on("primaries").config_set(...)`` sets every primary (replies combined
+        by the command's policy; one without, like ROLE, is refused: ``view.each(...)``
+        gives a value per node).
 
         Args:
             target: A ``ClusterMember`` (from ``nodes()``), ``"primaries"``, ``"replicas"``

@@ -6,6 +6,9 @@ Rules this module keeps:
   against the slot map at each call, one node runs the command through its own executor
   (its fast path), several nodes are a fan-out combined as the command's response policy says.
   Generated signatures cannot gain a ``target=`` parameter, so the target is the view's.
+- A command the spec gives no way of combining (no tip: ROLE, TIME, CONFIG GET ...) is refused
+  on a group before anything is sent: its single-server type cannot hold several nodes'
+  answers, and a merge of them was a wrong value. ``each(call)`` gives a value per node.
 - A view owns nothing: it shares the client's node connections and is never closed.
 """
 
@@ -14,12 +17,14 @@ Rules this module keeps:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Self, TypeAlias, TypeVar
 
-from redis_oxide._cluster import ClusterExecutor, ClusterMember
+from redis_oxide._cluster import ClusterExecutor, ClusterMember, combines
 from redis_oxide._command import ArgT, CommandMeta, ReplyParser
+from redis_oxide._exceptions import InvalidUsageError
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._parsers import Reply
 from redis_oxide._pool import PoolStats
@@ -68,7 +73,49 @@ class ClusterView(Commands[StrT]):
         if isinstance(target, ClusterMember):
             result: Awaitable[T] = cluster.registry.of(target)._execute(meta, args, parser)
             return result
+        if not combines(meta):
+            raise InvalidUsageError(
+                f"{meta.name} answers for one node and has no rule for combining several "
+                f"nodes' replies, so cluster.on({target!r}) cannot give one value: use "
+                f"`await cluster.on({target!r}).each(lambda node: node.<command>(...))` for a "
+                "dict of each node's value, or cluster.on(member) for one node",
+                command=meta.name,
+            )
         return self._fan_out(meta, args, parser, target)
+
+    async def each(
+        self, call: Callable[[ClusterView[StrT]], Awaitable[T]]
+    ) -> dict[ClusterMember, T]:
+        """Run ``call`` on a view of each node of the target, concurrently; a value per node.
+
+        For commands that answer for one node (``ROLE``, ``TIME``, ``CONFIG GET``,
+        ``CLIENT LIST`` ...): ``await cluster.on("primaries").each(lambda node: node.time())``.
+
+        Args:
+            call: Given a view of one node, returns what to await on it.
+
+        Returns:
+            Per node (the ``ClusterMember`` to pass to ``cluster.on()``), its value, in the
+            order of ``cluster.nodes()``.
+
+        Raises:
+            RedisError: A node's call failed (the first such error, once every call ended).
+        """
+        target = self._target
+        cluster = self._cluster
+        if isinstance(target, ClusterMember):
+            nodes = [target]
+        else:
+            await cluster.start()
+            nodes = cluster.topology_nodes(target)
+        views = [type(self)._over(cluster, node) for node in nodes]
+        outcomes = await asyncio.gather(*(call(view) for view in views), return_exceptions=True)
+        values: dict[ClusterMember, T] = {}
+        for node, outcome in zip(nodes, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            values[node] = outcome
+        return values
 
     async def _fan_out(
         self,
@@ -112,7 +159,8 @@ class ClusterStats:
     """A snapshot of a cluster client's bookkeeping, for tests, metrics and ``repr``.
 
     Attributes:
-        nodes: Per node address, its connection counts.
+        nodes: Per node address, its connection counts (bytes written and read are counted
+            only while telemetry is on, as for ``Redis.stats()``).
         down: Addresses of the nodes currently marked down.
         refreshes: Slot map refreshes done.
         map_changes: Times the slot map changed.

@@ -16,6 +16,9 @@ Rules this module keeps:
   connection is cheaper than proving it clean.
 - Raw commands (``execute_command``) follow the state like generated ones: run at once
   while watching, queued after ``multi()``, refused once done.
+- An executor whose transactions are bound to one node's keys (a cluster: the watched keys'
+  slot) gives a key guard (``GuardsKeys``); every command and script is checked by it when
+  called, so a key elsewhere raises ``CrossSlotError`` before anything is sent or queued.
 """
 
 # pyright: reportPrivateUsage=false
@@ -29,7 +32,17 @@ import enum
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Protocol,
+    Self,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError, NoScriptError, WatchError
@@ -45,7 +58,14 @@ from redis_oxide._raw_commands import command_meta
 if TYPE_CHECKING:
     from redis_oxide._scripting import Script
 
-__all__ = ["Transaction", "TransactionState", "WatchBlock", "run_transaction"]
+__all__ = [
+    "GuardsKeys",
+    "KeyGuard",
+    "Transaction",
+    "TransactionState",
+    "WatchBlock",
+    "run_transaction",
+]
 
 T = TypeVar("T")
 
@@ -58,6 +78,23 @@ DEFAULT_RETRIES: Final = 64
 # local round trip; 100 ms bounds the pause when contention is heavy.
 _BACKOFF_BASE: Final = 0.001
 _BACKOFF_CAP: Final = 0.1
+
+
+#: Raises (``CrossSlotError``) for a command whose keys the transaction's node cannot serve.
+KeyGuard = Callable[[CommandMeta, tuple[ArgT, ...]], None]
+
+
+@runtime_checkable
+class GuardsKeys(Protocol):
+    """An executor whose transactions run on one node that serves only some keys (a cluster)."""
+
+    def transaction_guard(self, keys: Sequence[KeyT]) -> KeyGuard:
+        """The check of every command of a transaction watching ``keys``."""
+        ...
+
+
+def _guard_of(executor: Executor, keys: Sequence[KeyT]) -> KeyGuard | None:
+    return executor.transaction_guard(keys) if isinstance(executor, GuardsKeys) else None
 
 
 class TransactionState(enum.Enum):
@@ -83,8 +120,9 @@ class Transaction(Queueing[StrT]):
     ``client.transaction()`` and ``client.watch()``.
     """
 
-    __slots__ = ("_lease", "_raise_on_error", "_state", "_timeout")
+    __slots__ = ("_guard", "_lease", "_raise_on_error", "_state", "_timeout")
 
+    _guard: KeyGuard | None
     _lease: Lease
     _raise_on_error: bool
     _state: TransactionState
@@ -94,15 +132,24 @@ class Transaction(Queueing[StrT]):
         raise TypeError("transactions are made by client.transaction() or client.watch()")
 
     @classmethod
-    def _over(cls, lease: Lease, *, raise_on_error: bool, command_timeout: float | None) -> Self:
+    def _over(
+        cls,
+        lease: Lease,
+        *,
+        raise_on_error: bool,
+        command_timeout: float | None,
+        guard: KeyGuard | None = None,
+    ) -> Self:
         """Build a transaction on ``lease``, whose keys are already watched.
 
         Args:
             lease: The dedicated connection.
             raise_on_error: Raise the first error of a queued command from ``execute()``.
             command_timeout: Seconds to wait for each reply (the batch counts as one).
+            guard: Checks each command's keys before it is sent or queued.
         """
         tx = object.__new__(cls)
+        tx._guard = guard
         tx._batch = Batch()
         tx._lease = lease
         tx._raise_on_error = raise_on_error
@@ -126,16 +173,18 @@ class Transaction(Queueing[StrT]):
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
         state = self._state
+        if state is TransactionState.DONE:
+            raise InvalidUsageError(
+                f"Transaction: {meta.name} called after the transaction ran; start a new one",
+                command=meta.name,
+            )
+        if self._guard is not None:
+            self._guard(meta, args)
         if state is TransactionState.QUEUING:
             return self._queue(meta, args, parser)
-        if state is TransactionState.WATCHING:
-            timeout = None if meta.is_blocking else self._timeout
-            result: Awaitable[T] = self._lease.send(args, parser, meta, timeout)
-            return result
-        raise InvalidUsageError(
-            f"Transaction: {meta.name} called after the transaction ran; start a new one",
-            command=meta.name,
-        )
+        timeout = None if meta.is_blocking else self._timeout
+        result: Awaitable[T] = self._lease.send(args, parser, meta, timeout)
+        return result
 
     @overload
     def execute_command(self, *args: ArgT) -> Awaitable[Reply]: ...
@@ -155,6 +204,7 @@ class Transaction(Queueing[StrT]):
             TypeError: No command name, or an argument cannot be sent.
             InvalidUsageError: The command changes connection state (MULTI, WATCH,
                 SELECT ...), or the transaction already ran.
+            CrossSlotError: A key is in another slot than the watched keys (on a cluster).
         """
         if not args:
             raise TypeError("execute_command() needs at least the command name")
@@ -202,11 +252,14 @@ class Transaction(Queueing[StrT]):
 
         Raises:
             InvalidUsageError: The transaction already ran.
+            CrossSlotError: A key is in another slot than the watched keys (on a cluster).
         """
-        if self._state is TransactionState.QUEUING:
-            return self._queue_script(script, keys, args, parser)
         if self._state is TransactionState.DONE:
             raise InvalidUsageError("Transaction.run_script() called after the transaction ran")
+        if self._guard is not None:
+            self._guard(_m.EVALSHA, ("EVALSHA", script.sha, len(keys), *keys))
+        if self._state is TransactionState.QUEUING:
+            return self._queue_script(script, keys, args, parser)
         return self._script_now(script, keys, args, parser)
 
     async def _script_now(
@@ -277,6 +330,7 @@ async def run_transaction(
     timeout = executor.command_timeout
     lease = await executor.lease(keys)
     tx: Transaction[StrT] | None = None
+    guard = _guard_of(executor, keys) if keys else None
     try:
         for attempt in range(retries + 1):
             if attempt:
@@ -287,7 +341,7 @@ async def run_transaction(
             if keys:
                 await lease.execute("WATCH", *keys, reply_timeout=timeout)
             tx = Transaction[StrT]._over(
-                lease, raise_on_error=raise_on_error, command_timeout=timeout
+                lease, raise_on_error=raise_on_error, command_timeout=timeout, guard=guard
             )
             try:
                 value = await func(tx)
@@ -362,7 +416,10 @@ class WatchBlock(Generic[StrT]):
             lease.release(discard=True)
             raise
         self._tx = Transaction[StrT]._over(
-            lease, raise_on_error=self._raise_on_error, command_timeout=timeout
+            lease,
+            raise_on_error=self._raise_on_error,
+            command_timeout=timeout,
+            guard=_guard_of(self._executor, self._keys),
         )
         return self._tx
 

@@ -72,6 +72,8 @@ async def nodes_and_views(r: RedisCluster[bytes]) -> None:
     assert_type(await r.on(first).info(), dict[str, dict[str, InfoValue]])
     assert_type(await r.on("all").config_set({"maxmemory-policy": "noeviction"}), bool)
     assert_type(await r.on("replicas").dbsize(), int)
+    times = await r.on("primaries").each(lambda node: node.time())
+    assert_type(times, dict[ClusterMember, tuple[int, int]])
 
 
 async def pipelines(r: RedisCluster[str]) -> None:

@@ -2,6 +2,7 @@
 
 from redis_oxide._cluster._executor import ClusterCounters, ClusterExecutor
 from redis_oxide._cluster._nodes import ExecutorFactory, NodeConnector
+from redis_oxide._cluster._replies import combines
 from redis_oxide._cluster._slots import ClusterMember, SlotMap
 from redis_oxide._cluster._topology import ReadFrom
 
@@ -13,4 +14,5 @@ __all__ = [
     "NodeConnector",
     "ReadFrom",
     "SlotMap",
+    "combines",
 ]

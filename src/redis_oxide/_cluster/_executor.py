@@ -30,7 +30,7 @@ import asyncio
 import random
 import time
 from binascii import crc_hqx
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from redis_oxide._cluster._batches import run_cluster_batch
@@ -48,6 +48,7 @@ from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._split import run_split
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
+from redis_oxide._cluster._transactions import slot_guard
 from redis_oxide._cluster._whole import place_whole, run_whole
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
 from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError
@@ -370,6 +371,19 @@ class ClusterExecutor:
             if placement is not None:
                 return await run_whole(self, batch, placement)
         return await run_cluster_batch(self, batch, transaction=transaction)
+
+    def transaction_guard(
+        self, keys: Sequence[KeyT]
+    ) -> Callable[[CommandMeta, tuple[ArgT, ...]], None]:
+        """The check every command of a transaction watching ``keys`` (one slot) passes.
+
+        Raises:
+            CrossSlotError: ``keys`` span slots (the check raises it for a command's keys
+                outside the watched keys' slot).
+        """
+        slot = slot_of_keys(_m.WATCH, keys)
+        assert slot is not None  # WATCH cannot split: keys across slots raised
+        return slot_guard(slot)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a dedicated connection to the primary serving ``keys`` (one slot).

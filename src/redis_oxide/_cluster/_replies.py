@@ -8,8 +8,12 @@ Rules this module keeps:
 - The ``response_policy`` tip decides: ``one_succeeded`` (the first success, else the first
   error), ``all_succeeded`` (any error is raised; else the first reply), ``agg_logical_and``,
   ``agg_logical_or``, ``agg_min``, ``agg_max``, ``agg_sum`` (element-wise for array replies).
-  Without a tip, arrays are concatenated, maps merged and sets joined; equal replies give one.
-  Every policy but ``one_succeeded`` raises the first node's error when any node failed.
+  A request tip without a response tip (KEYS, SLOWLOG GET): arrays are concatenated, maps
+  merged and sets joined; equal replies give one. Every policy but ``one_succeeded`` raises
+  the first node's error when any node failed.
+- A command with no tip and no rule here (ROLE, TIME, CONFIG GET, CLIENT ID ...) answers
+  for one node; no merge of several such replies is right, so ``combines`` says no and the
+  caller refuses it (``cluster.on(group)``: a value per node is ``.each(...)``).
 - The PUBSUB queries and ACL LOG (``CLUSTER_WIDE``) have no tip but answer about the node's
   own clients: they run on every node, channel lists are de-duplicated, counts summed and
   logs joined.
@@ -27,7 +31,7 @@ from typing import Any
 from redis_oxide._command import CommandMeta, ResponsePolicy
 from redis_oxide._parsers import map_items
 
-__all__ = ["CLUSTER_WIDE", "SPECIAL", "combine"]
+__all__ = ["CLUSTER_WIDE", "SPECIAL", "combine", "combines"]
 
 
 def combine(meta: CommandMeta, outcomes: Sequence[Any], addresses: Sequence[str]) -> Any:
@@ -63,6 +67,22 @@ def combine(meta: CommandMeta, outcomes: Sequence[Any], addresses: Sequence[str]
         rule = SPECIAL.get(meta.name)
         return replies[0] if rule is None else rule(replies, addresses)
     return _aggregate(policy, replies)
+
+
+def combines(meta: CommandMeta) -> bool:
+    """Whether the replies of several nodes to ``meta`` make one value by a rule here.
+
+    Args:
+        meta: The command.
+
+    Returns:
+        True for a command with a policy tip or a ``CLUSTER_WIDE`` rule.
+    """
+    return (
+        meta.response_policy is not None
+        or meta.request_policy is not None
+        or meta.name in CLUSTER_WIDE
+    )
 
 
 def _default(replies: list[Any]) -> Any:

@@ -17,7 +17,8 @@ Rules this module keeps:
 - A node reported failing (lost connection, failed connect, command timeout) is marked down:
   its slots' entries become its stand-in (``down_target``), which sends callers to the slow
   path, where they wait for a new map or for a probe (one PING at a time) to find the node
-  back. While any node is down the map is refreshed every ``TROUBLE_INTERVAL`` seconds.
+  back. The map is refreshed every ``TROUBLE_INTERVAL`` seconds for a while after a failure,
+  and every down node (replicas too, which no caller reaches) is probed until it answers.
 - A node the map no longer lists is closed (``NodeRegistry.retire``).
 - ``add_listener`` tells whoever asks (sharded pub/sub) each time the map changes.
 """
@@ -32,12 +33,12 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal, Protocol, TypeVar
+from typing import Any, Final, Literal
 
 from redis_oxide._cluster._nodes import NodeExecutor, NodeRegistry
 from redis_oxide._cluster._roles import watch_replica_roles
 from redis_oxide._cluster._slots import ClusterMember, Shard, SlotMap
-from redis_oxide._command import ArgT, CommandMeta, ReplyParser
+from redis_oxide._cluster._targets import ReplicaSet, Target
 from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
@@ -46,8 +47,6 @@ from redis_oxide._logs import log_fields
 __all__ = ["ReadFrom", "Target", "Topology"]
 
 logger = logging.getLogger("redis_oxide.cluster")
-
-T = TypeVar("T")
 
 ReadFrom = Literal["primary", "prefer_replica", "replica"]
 
@@ -64,31 +63,9 @@ _FAN = 3
 # A down node is probed (PING) at most this often, with this timeout.
 _PROBE_INTERVAL = 0.2
 _PROBE_TIMEOUT = 0.5
-
-
-class Target(Protocol):
-    """What a slot table entry is: something that runs a command (a node executor or stand-in)."""
-
-    def _execute(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Any: ...
-
-
-class ReplicaSet:
-    """A slot table entry for reads: the shard's replicas in turn."""
-
-    __slots__ = ("_next", "executors")
-
-    def __init__(self, executors: Sequence[Target]) -> None:
-        self.executors = tuple(executors)
-        self._next = 0
-
-    def _execute(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Any:
-        index = self._next
-        self._next = (index + 1) % len(self.executors)
-        return self.executors[index]._execute(meta, args, parser)
+# After the trouble span, down nodes are still probed this often (a PING each, off the
+# command path), so one that answers again is back within about a second.
+_DOWN_PROBE_INTERVAL = 0.5
 
 
 class Topology:
@@ -398,16 +375,21 @@ class Topology:
         return True
 
     async def _poll(self) -> None:
-        # Until _TROUBLE_SPAN after the last failure report; a node still down then (no
-        # failover came) is left to its callers' probes and the periodic refresh.
-        while not self._closed and time.monotonic() < self._trouble_until:
-            try:
-                await self.refresh(force=False)
-            except RedisError as exc:
-                logger.debug(
-                    "cluster refresh failed: %r", exc, extra=log_fields("refresh_failed", error=exc)
-                )
-            await asyncio.sleep(TROUBLE_INTERVAL)
+        # Refreshes until _TROUBLE_SPAN after the last failure report; probes every down node
+        # until it answers or leaves the map. No caller probes a replica left out of the read
+        # tables, and no map brings back a node restarted within cluster-node-timeout (the
+        # cluster never flagged it), so without these probes such a node stayed unused.
+        while not self._closed and (self.down or time.monotonic() < self._trouble_until):
+            troubled = time.monotonic() < self._trouble_until
+            if troubled:
+                try:
+                    await self.refresh(force=False)
+                except RedisError as exc:
+                    fields = log_fields("refresh_failed", error=exc)
+                    logger.debug("cluster refresh failed: %r", exc, extra=fields)
+            for address in list(self.down):
+                self.probe(address)
+            await asyncio.sleep(TROUBLE_INTERVAL if troubled else _DOWN_PROBE_INTERVAL)
 
     # -- lifetime ------------------------------------------------------------------------------
 

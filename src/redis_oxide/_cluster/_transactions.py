@@ -9,6 +9,10 @@ Rules this module keeps:
   the retry's backoff until the deadline, as a single command retries TRYAGAIN: the
   ``command_timeout`` (then ``CommandTimeoutError``), else the ``failover_timeout`` (then the
   ``ExecAbortError`` itself).
+- ``transaction()``/``watch()`` lease a connection on the watched keys' primary; each command
+  called on them (read while watching, or queued) must have its keys in that slot, checked by
+  ``slot_guard`` when it is called: ``CrossSlotError`` before anything is sent, as above.
+  Keys the key specs cannot show (``SORT ... BY``) are left to the server.
 """
 
 # pyright: reportPrivateUsage=false
@@ -17,6 +21,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from redis_oxide._cluster._redirects import _pause, _timed_out, host_of
@@ -36,7 +41,7 @@ from redis_oxide._pool._batch import Batch
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["keys_of", "run_transaction"]
+__all__ = ["keys_of", "run_transaction", "slot_guard"]
 
 
 async def keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
@@ -47,6 +52,33 @@ async def keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT,
     return await cluster.random_primary()._execute(
         _m.COMMAND_GETKEYS, ("COMMAND", "GETKEYS", *args), None
     )
+
+
+def slot_guard(slot: int) -> Callable[[CommandMeta, tuple[ArgT, ...]], None]:
+    """The check of a watched transaction's commands: their keys must hash to ``slot``.
+
+    Args:
+        slot: The slot of the watched keys, whose primary the transaction runs on.
+
+    Returns:
+        A function raising ``CrossSlotError`` for a command with a key in another slot.
+    """
+
+    def guard(meta: CommandMeta, args: tuple[ArgT, ...]) -> None:
+        keys, _ = routing_keys(meta, args)
+        for key in keys:
+            other = key_slot(key)
+            if other != slot:
+                raise CrossSlotError(
+                    f"{meta.name}: key {key!r} hashes to slot {other}, but the transaction "
+                    f"watches keys of slot {slot} and runs on that slot's primary: give every "
+                    "key it reads or writes a common hash tag, e.g. {order:7}:items and "
+                    "{order:7}:total",
+                    code="CROSSSLOT",
+                    command=meta.name,
+                )
+
+    return guard
 
 
 async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object]:

@@ -30,7 +30,7 @@ from redis_oxide._cluster._executor import ClusterExecutor
 from redis_oxide._cluster._nodes import NodeExecutor, NodeLookup
 from redis_oxide._cluster._redirects import DownTarget
 from redis_oxide._cluster._slots import ClusterMember
-from redis_oxide._cluster._topology import ReplicaSet, Target
+from redis_oxide._cluster._targets import ReplicaSet, Target
 from redis_oxide._executor import ServerExecutor
 
 __all__ = ["ClusterExecutorView"]

@@ -32,7 +32,7 @@ from redis_oxide._cluster._direct import send_whole, settle_sent
 from redis_oxide._cluster._nodes import NodeExecutor
 from redis_oxide._cluster._router import slots_of
 from redis_oxide._cluster._settle import _Part, settle_node
-from redis_oxide._cluster._topology import Target
+from redis_oxide._cluster._targets import Target
 from redis_oxide._exceptions import RedisError
 from redis_oxide._keys import SLOT_COUNT
 from redis_oxide._pool._batch import Batch
