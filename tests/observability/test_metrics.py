@@ -17,6 +17,7 @@ from redis_oxide._telemetry import METRICS
 from redis_oxide.exceptions import CommandTimeoutError, PoolTimeoutError, WrongTypeError
 from redis_oxide.testing import RedisServerInfo
 from redis_oxide.testing._proxy import ProxyFactory
+from redis_oxide.testing.plugin import ServerFactory
 from tests.conftest import Figure
 from tests.observability.conftest import Recorded
 
@@ -176,3 +177,29 @@ async def test_every_listed_metric_is_created_with_its_unit(
     for spec in METRICS:
         if spec.name in units:
             assert units[spec.name] == spec.unit
+
+
+async def test_every_pooled_acquisition_records_one_wait(
+    redis_server_factory: ServerFactory, otel: Recorded
+) -> None:
+    # The conventions' wait_time is the time to obtain a connection, once per acquisition:
+    # an idle connection (about 0 s) and a new one (its connect) count as much as a wait.
+    server = redis_server_factory("7")
+    async with Redis(
+        server.host, server.port, strategy="pooled", telemetry=otel.telemetry
+    ) as pooled:
+        for _ in range(9):
+            await pooled.ping()
+        points = otel.points()
+    waits = [
+        p
+        for a, p in points["db.client.connection.wait_time"]
+        if a["db.client.connection.pool.name"] == _pool(server)
+    ]
+    assert [p.count for p in waits] == [9]
+    created = [
+        p.count
+        for a, p in points["db.client.connection.create_time"]
+        if a["db.client.connection.pool.name"] == _pool(server)
+    ]
+    assert created == [1]

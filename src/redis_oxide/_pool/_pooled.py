@@ -175,8 +175,8 @@ class ConnectionPool:
         self._waiters.append(waiter)
         self._close_now(self._assign())
         observer = self.observer
+        begun = time.monotonic()  # every acquisition's wait is recorded (wait_time)
         if not waiter.done():
-            started = time.monotonic()
             try:
                 async with asyncio.timeout(self._pool_timeout):
                     await waiter
@@ -190,10 +190,10 @@ class ConnectionPool:
                         f"(max_connections={self._max})"
                     ) from exc
                 raise
-            if observer is not None:
-                observer.waited(time.monotonic() - started)
         conn = waiter.result()
         if conn is not None:
+            if observer is not None:
+                observer.waited(time.monotonic() - begun)
             return conn
         generation = self._generation
         started = time.monotonic()
@@ -215,7 +215,9 @@ class ConnectionPool:
         finally:
             self._connects.discard(connect)
         if observer is not None:
-            observer.connected(time.monotonic() - started)
+            now = time.monotonic()
+            observer.connected(now - started)
+            observer.waited(now - begun)  # obtaining it took the connect too
             count_io(conn, self.io)
         self._reserved -= 1
         self._born[conn] = generation
