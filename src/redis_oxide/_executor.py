@@ -346,6 +346,11 @@ class ServerExecutor:
                 failures += 1
                 if failures >= self._retry.attempts:
                     raise
+                logger.debug(  # as the failure hook logs a shared connection's re-run
+                    "%s: connection lost, retrying",
+                    meta.name,
+                    extra=log_fields("retry", self._strategy.address, command=meta.name, error=exc),
+                )
             except (ConnectFailedError, ConnectTimeoutError) as exc:
                 work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
                 if work is None:

@@ -15,8 +15,9 @@ import uuid
 import pytest
 
 from redis_oxide import Redis, Retry
+from redis_oxide._client_options import StrategyName
 from redis_oxide.exceptions import CommandTimeoutError, WrongPassError
-from redis_oxide.testing import ACLServerInfo
+from redis_oxide.testing import ACLServerInfo, RedisServerInfo
 from redis_oxide.testing._proxy import ProxyFactory
 from tests.conftest import Figure
 
@@ -91,3 +92,24 @@ async def test_logs_are_structured_and_hold_no_secret(
     assert leaks == []
     figures("log records checked", len(records))
     figures("events", ", ".join(events))
+
+
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
+async def test_a_read_run_again_after_a_lost_connection_is_logged(
+    redis_7: RedisServerInfo,
+    tcp_proxy: ProxyFactory,
+    caplog: pytest.LogCaptureFixture,
+    strategy: StrategyName,
+) -> None:
+    proxy = await tcp_proxy(redis_7)
+    caplog.set_level(logging.DEBUG, logger="redis_oxide")
+    async with Redis(proxy.host, proxy.port, strategy=strategy) as r:
+        await r.set("logs:rerun", "v")
+        proxy.stall()
+        read = asyncio.ensure_future(r.get("logs:rerun"))
+        await asyncio.sleep(0.1)  # written, its reply held back
+        proxy.cut()
+        proxy.resume()
+        assert await asyncio.wait_for(read, 5) == b"v"
+    retries = [r for r in caplog.records if getattr(r, "redis.event", None) == "retry"]
+    assert [r.getMessage() for r in retries] == ["GET: connection lost, retrying"]
