@@ -412,8 +412,24 @@ class CachingExecutor:
         return self._inner.rerun(meta, args, parser, deadline)
 
     def stats(self) -> PoolStats:
-        """Return the client strategy's connection counts."""
-        return self._inner.stats()
+        """Return the connection counts of the client's strategy and the tracking connection.
+
+        The tracking connection is one of the client's connections (the server lists it, and
+        the metrics count it in the client's pool), and the cache's misses travel on it.
+        """
+        s, t = self._inner.stats(), self._tracked.stats()
+        return PoolStats(
+            strategy=s.strategy,
+            connections=s.connections + t.connections,
+            idle=s.idle + t.idle,
+            leased=s.leased + t.leased,
+            waiting=s.waiting + t.waiting,
+            pending=s.pending + t.pending,
+            reconnects=s.reconnects + t.reconnects,
+            max_connections=s.max_connections,  # the tracking connection is never leased
+            bytes_written=s.bytes_written + t.bytes_written,
+            bytes_read=s.bytes_read + t.bytes_read,
+        )
 
     async def aclose(self, grace: float | None) -> None:
         """Stop watching, close both executors' connections and drop every entry."""

@@ -291,8 +291,14 @@ def sentinel_problems(report: SentinelReport) -> list[str]:
         problems.append(
             f"sentinel quorum for {report.name!r} not reachable: {report.quorum_detail}"
         )
-    if report.primary.is_down:
-        problems.append(f"the sentinels flag primary {report.primary.address} as down")
+    primary = report.primary
+    if primary.is_down:
+        how = (
+            "objectively down (o_down: a quorum of sentinels agrees)"
+            if "o_down" in primary.flags
+            else "subjectively down (s_down: it has not answered for down-after-milliseconds)"
+        )
+        problems.append(f"sentinel {report.asked} flags primary {primary.address} as {how}")
     if report.primary.failover_in_progress:
         problems.append(f"a failover of {report.name!r} is in progress")
     problems += [

@@ -20,7 +20,13 @@ __all__ = [
     "monitored_primary",
 ]
 
+# Not usable: flagged down, or the answering sentinel has no link to it (replicas, peers).
 _DOWN = frozenset({"s_down", "o_down", "disconnected"})
+# What "down" means for a primary: subjectively (this sentinel) or objectively (a quorum).
+# ``disconnected`` alone is the sentinel's own link being re-made, as it is for a while
+# right after a failover while the new primary answers; down-after-milliseconds later an
+# unreachable primary is ``s_down``.
+_PRIMARY_DOWN = frozenset({"s_down", "o_down"})
 
 
 def _address(host: str, port: int) -> str:
@@ -70,8 +76,9 @@ class MonitoredPrimary:
 
     @property
     def is_down(self) -> bool:
-        """Whether the sentinel considers it down (subjectively or objectively)."""
-        return bool(self.flags & _DOWN)
+        """Whether the sentinel considers it down: ``s_down`` (subjectively, this sentinel)
+        or ``o_down`` (objectively, a quorum agrees); ``disconnected`` alone is not down."""
+        return bool(self.flags & _PRIMARY_DOWN)
 
     @property
     def failover_in_progress(self) -> bool:

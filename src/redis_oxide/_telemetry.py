@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -310,13 +311,20 @@ class Instruments:
         self.attach = context.attach
         self.current = context.get_current
         self.detach = context.detach
+        # Where a re-run command went: a cluster redirect writes the node's ``server.*`` into
+        # the dict the command's context holds under this key.
+        self.rerun_key = context.create_key("redis_oxide.rerun_server")
+        self.get_value = context.get_value
+        self.set_value = context.set_value
 
 
-_instruments: dict[Telemetry, Instruments] = {}
+# Shared while a client uses them: held weakly, so a setting (and the providers it names)
+# that no client uses any more is collected. The metrics outlive them, per meter provider.
+_instruments: weakref.WeakValueDictionary[Telemetry, Instruments] = weakref.WeakValueDictionary()
 
 
 def instruments_for(telemetry: Telemetry) -> Instruments:
-    """The tracer and metrics of ``telemetry``, created once per setting.
+    """The tracer and metrics of ``telemetry``, shared by the clients that use it.
 
     Args:
         telemetry: The setting.
@@ -409,6 +417,10 @@ def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
     """The operation name of a batch: ``MULTI`` or ``PIPELINE``, then the command when all
     commands are the same (``PIPELINE SET``), as the conventions for Redis ask.
 
+    A pipeline of one command is that command (``GET``): the conventions model a batch of
+    one operation as a single operation. A transaction keeps ``MULTI`` whatever its length:
+    it is MULTI/EXEC on the wire, and may fail as a whole (``WatchError``, EXECABORT).
+
     Args:
         metas: The batch's commands.
         transaction: Whether it runs in MULTI/EXEC.
@@ -416,6 +428,8 @@ def batch_name(metas: Sequence[CommandMeta], transaction: bool) -> str:
     Returns:
         The name.
     """
+    if len(metas) == 1 and not transaction:
+        return metas[0].name
     kind = "MULTI" if transaction else "PIPELINE"
     names = {meta.name for meta in metas}
     return f"{kind} {names.pop()}" if len(names) == 1 else kind

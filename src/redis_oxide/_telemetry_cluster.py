@@ -18,7 +18,9 @@ Rules this module keeps:
   time is counted once, per node.
 - A redirect followed (MOVED, ASK) adds to ``redis.client.redirects`` with the node it
   sends the command to, and moves the command's span to that node (its ``server.*``).
-- Only names, addresses and counts are recorded: never an argument or a reply.
+- A call's span carries ``db.query.text`` as a node's span would (``Telemetry.statement``);
+  a batch whose commands failed ends its span with the first failure, which ``execute()``
+  raises. Otherwise only names, addresses and counts are recorded: never a reply.
 """
 
 # pyright: reportPrivateUsage=false
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cluster import ClusterExecutor, ClusterMember, ExecutorFactory
@@ -43,9 +45,11 @@ from redis_oxide._telemetry import (
     Instruments,
     Telemetry,
     batch_name,
+    batch_text,
     error_type,
     instruments_for,
     server_attributes,
+    statement_text,
 )
 from redis_oxide._telemetry_executor import TracedExecutor
 
@@ -86,7 +90,7 @@ class TracedNode(ServerExecutor):
         self._instruments = instruments
         self._db = db
         instruments.metrics.watch_pool(plain.strategy, db)
-        traced = TracedExecutor(plain, instruments, plain.strategy, db)
+        traced = TracedExecutor(plain, instruments, plain.strategy, db, redirected=True)
         # Bound once: the cluster's fast path calls the traced executor with no frame between.
         self._execute = traced._execute  # type: ignore[method-assign]  # see module rules
         self.run_batch = traced.run_batch  # type: ignore[method-assign]  # see module rules
@@ -177,12 +181,17 @@ class _RedirectCounters(ClusterCounters):
     def redirected(self, kind: str, host: str, port: int) -> None:
         super().redirected(kind, host, port)
         where = server_attributes(ClusterMember(host, port).address, None)
-        self._ins.metrics.redirects.add(1, {**where, "redis.redirect.type": kind})
+        ins = self._ins
+        ins.metrics.redirects.add(1, {**where, "redis.redirect.type": kind})
         # The redirect runs with the command's span current (TracedExecutor's failure hook):
-        # the command is served by the node it is sent to now.
+        # the command is served by the node it is sent to now. Its duration point is recorded
+        # when it ends, by the traced executor that holds ``moved``.
         span = self._trace.get_current_span()
         if span.is_recording():
             span.set_attributes(where)
+        moved = ins.get_value(ins.rerun_key)
+        if isinstance(moved, dict):
+            cast("dict[str, Any]", moved).update(where)
 
 
 class _CallSpans:
@@ -193,7 +202,13 @@ class _CallSpans:
     def __init__(self, instruments: Instruments) -> None:
         self._ins = instruments
 
-    async def around(self, name: str, extra: dict[str, Any], work: Awaitable[T]) -> T:
+    async def around(
+        self,
+        name: str,
+        extra: dict[str, Any],
+        work: Awaitable[T],
+        failure: Callable[[T], BaseException | None] | None = None,
+    ) -> T:
         ins = self._ins
         span: Span = ins.tracer.start_span(
             name,
@@ -205,17 +220,28 @@ class _CallSpans:
         token = ins.attach(ins.in_context(span))
         try:
             value = await work
+            failed = None if failure is None else failure(value)
+            if failed is not None:
+                self._failed(span, failed)
         except BaseException as exc:
-            kind, code = error_type(exc)
-            span.set_attribute("error.type", kind)
-            if code is not None:
-                span.set_attribute("db.response.status_code", code)
-            span.set_status(ins.error_status)
+            self._failed(span, exc)
             raise
         finally:
             ins.detach(token)
             span.end()
         return value
+
+    def _failed(self, span: Span, error: BaseException) -> None:
+        kind, code = error_type(error)
+        span.set_attribute("error.type", kind)
+        if code is not None:
+            span.set_attribute("db.response.status_code", code)
+        span.set_status(self._ins.error_status)
+
+
+def _first_failure(results: list[object]) -> BaseException | None:
+    # ``execute()`` raises a batch's first failed command's error: the call failed.
+    return next((r for r in results if isinstance(r, BaseException)), None)
 
 
 def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) -> ClusterExecutor:
@@ -237,6 +263,11 @@ def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) ->
     instruments = instruments_for(telemetry)
     spans = _CallSpans(instruments)
     split, fan_out, run_batch = cluster._split, cluster.fan_out, cluster.run_batch
+    mode = telemetry.statement
+
+    def text(meta: CommandMeta, args: tuple[ArgT, ...]) -> dict[str, Any]:
+        # As a node's span has it (``Telemetry.statement``).
+        return {} if mode == "off" else {"db.query.text": statement_text(meta, args, mode)}
 
     def traced_split(
         meta: CommandMeta,
@@ -244,7 +275,7 @@ def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) ->
         parser: ReplyParser[T] | None,
         parts: list[SplitPart] | None = None,
     ) -> Awaitable[T]:
-        return spans.around(meta.name, {}, split(meta, args, parser, parts))
+        return spans.around(meta.name, text(meta, args), split(meta, args, parser, parts))
 
     def traced_fan_out(
         meta: CommandMeta,
@@ -252,12 +283,16 @@ def instrument_cluster(cluster: ClusterExecutor, telemetry: Telemetry | None) ->
         parser: ReplyParser[T] | None,
         nodes: Sequence[ClusterMember],
     ) -> Awaitable[T]:
-        return spans.around(meta.name, {}, fan_out(meta, args, parser, nodes))
+        return spans.around(meta.name, text(meta, args), fan_out(meta, args, parser, nodes))
 
     def traced_batch(batch: Batch, *, transaction: bool) -> Awaitable[list[object]]:
-        size = {"db.operation.batch.size": len(batch)} if len(batch) > 1 else {}
+        extra: dict[str, Any] = {}
+        if len(batch) > 1:
+            extra["db.operation.batch.size"] = len(batch)
+        if mode != "off":
+            extra["db.query.text"] = batch_text(batch, mode)
         name = batch_name(batch.metas, transaction)
-        return spans.around(name, size, run_batch(batch, transaction=transaction))
+        return spans.around(name, extra, run_batch(batch, transaction=transaction), _first_failure)
 
     wrapped: dict[str, Callable[..., Any]] = {
         "_split": traced_split,

@@ -16,6 +16,10 @@ Rules this module keeps:
   the re-run records is a child of it, and the span gets a ``redis.rerun`` event. The
   executor's failure hooks are wrapped for that; the span of a command in flight is found
   by its future (a dict entry per command, pruned of finished ones as it grows).
+- A span and its duration point name the server the command ran on, settled when it ends:
+  the node a cluster redirect sent it to (written into the re-run's context), or the
+  executor's address then (a Sentinel client's first command is issued before the primary
+  is known). The common case pays one attribute read for it.
 - Attributes follow OpenTelemetry's database conventions for Redis. A failure sets
   ``error.type`` (the server's error code, or the exception class) and the span status,
   never the error's message: Redis echoes arguments in some messages.
@@ -34,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._connection import FailureHook
-from redis_oxide._exceptions import CommandTimeoutError, RedisError, ServerError
+from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._executor import Executor, ServerExecutor
 from redis_oxide._pool import ConnectionStrategy, Lease
 from redis_oxide._pool._batch import Batch
@@ -76,6 +80,7 @@ class TracedExecutor:
         instruments: The tracer and metrics to report to.
         where: Tells the server address (read per command: a Sentinel client moves).
         db: The database index (``db.namespace``), None for a cluster.
+        redirected: A cluster node's: a redirect may send its commands to another node.
     """
 
     __slots__ = (
@@ -90,12 +95,20 @@ class TracedExecutor:
         "_plain",
         "_prune_at",
         "_record",
+        "_redirected",
+        "_reruns",
         "_start_span",
         "_where",
     )
 
     def __init__(
-        self, inner: Executor, instruments: Instruments, where: _Where, db: int | None
+        self,
+        inner: Executor,
+        instruments: Instruments,
+        where: _Where,
+        db: int | None,
+        *,
+        redirected: bool = False,
     ) -> None:
         self._inner = inner
         self._ins = instruments
@@ -107,12 +120,16 @@ class TracedExecutor:
         self._attributes: dict[str, dict[str, Any]] = {}
         # The span of each fast-path command in flight, by its future (module rules).
         self._in_flight: dict[asyncio.Future[Any], Span] = {}
+        # Fast-path commands taken over by a re-run, with where a cluster redirect sent them
+        # (empty until one does): their duration point names the server they ran on.
+        self._reruns: dict[asyncio.Future[Any], dict[str, Any]] = {}
         self._prune_at = _PRUNE_AT
         # Looked up once: the per-command path calls them with no attribute walk.
         self._start_span = instruments.tracer.start_span
         self._current = instruments.current
         self._record = instruments.metrics.duration.record
         self._plain = instruments.telemetry.statement == "off"
+        self._redirected = redirected
         if isinstance(inner, ServerExecutor):
             read, write = inner._hook_read, inner._hook_write  # pyright: ignore[reportPrivateUsage]
             inner._hook_read = partial(self._offered, read)  # pyright: ignore[reportPrivateUsage]
@@ -195,7 +212,22 @@ class TracedExecutor:
         # Entries of awaitables nobody awaited; the bound grows with what is really in flight.
         in_flight = {f: s for f, s in self._in_flight.items() if not f.done()}
         self._in_flight = in_flight
+        self._reruns = {f: w for f, w in self._reruns.items() if not f.done()}
         self._prune_at = max(_PRUNE_AT, 2 * len(in_flight))
+
+    def _settled(
+        self, span: Span, attributes: dict[str, Any], moved: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        # The attributes of the server a command ran on, once it ran: the node a cluster
+        # redirect sent it to (the redirect moved the span itself), else the executor's
+        # address now, which a Sentinel client learns on its first connect (the command was
+        # issued before) and changes on a failover.
+        if moved:
+            return {**attributes, **moved}
+        now = self._attributes_of(attributes["db.operation.name"])
+        if now is not attributes:
+            span.set_attributes(now)
+        return now
 
     def _offered(
         self,
@@ -214,12 +246,14 @@ class TracedExecutor:
         if span is None:
             return hook(future, args, parser, meta, deadline, error)
         ins = self._ins
-        token = ins.attach(ins.in_context(span))
+        moved: dict[str, Any] = {}
+        token = ins.attach(ins.set_value(ins.rerun_key, moved, ins.in_context(span)))
         try:
             taken = hook(future, args, parser, meta, deadline, error)
         finally:
             ins.detach(token)
         if taken:
+            self._reruns[future] = moved
             span.add_event("redis.rerun", {"error.type": error_type(error)[0]})
         return taken
 
@@ -236,6 +270,8 @@ class TracedExecutor:
         try:
             value = await future
         except BaseException as exc:
+            if self._reruns:
+                attributes = self._settled(span, attributes, self._reruns.pop(future, None))
             self._end(span, started, attributes, exc)
             raise
         finally:
@@ -243,6 +279,8 @@ class TracedExecutor:
         # _end's success path, inlined: the common case pays no frame for it. One clock
         # read ends both the span and the duration.
         ended = time_ns()
+        if self._reruns:  # empty unless a command was re-run: one attribute read
+            attributes = self._settled(span, attributes, self._reruns.pop(future, None))
         self._record((ended - started) / 1e9, attributes, context)
         span.end(ended)
         return value
@@ -251,15 +289,20 @@ class TracedExecutor:
         self, work: Awaitable[T], span: Span, started: int, attributes: dict[str, Any]
     ) -> T:
         ins = self._ins
-        token = ins.attach(ins.in_context(span))
+        context = ins.in_context(span)
+        moved: dict[str, Any] | None = None
+        if self._redirected:  # a redirect during the run writes where it sent the command
+            moved = {}
+            context = ins.set_value(ins.rerun_key, moved, context)
+        token = ins.attach(context)
         try:
             value = await work
         except BaseException as exc:
-            self._end(span, started, attributes, exc)
+            self._end(span, started, self._settled(span, attributes, moved), exc)
             raise
         finally:
             ins.detach(token)
-        self._end(span, started, attributes, None)
+        self._end(span, started, self._settled(span, attributes, moved), None)
         return value
 
     def _end(
@@ -331,25 +374,25 @@ class TracedExecutor:
         try:
             results = await run
         except BaseException as exc:
-            self._end(span, started, attributes, exc)
+            self._end(span, started, self._settled(span, attributes, None), exc)
             raise
         finally:
             ins.detach(token)
-        self._count_slot_errors(results)
-        self._end(span, started, attributes, None)
+        attributes = self._settled(span, attributes, None)
+        first = self._metrics.count_slot_errors(results, self._attributes_of)
+        if first is not None:
+            # ``execute()`` raises the first failed command's error (``raise_on_error``):
+            # the batch failed. Its commands' errors are counted already, one by one.
+            kind, code = error_type(first)
+            attributes = {**attributes, "error.type": kind}
+            if code is not None:
+                attributes["db.response.status_code"] = code
+            span.set_attributes(attributes)
+            span.set_status(ins.error_status)
+        ended = time_ns()
+        self._record((ended - started) / 1e9, attributes)
+        span.end(ended)
         return results
-
-    def _count_slot_errors(self, results: list[object]) -> None:
-        if not any(issubclass(kind, BaseException) for kind in set(map(type, results))):
-            return
-        errors = self._metrics.errors
-        for value in results:
-            if isinstance(value, ServerError):
-                command = value.command or ""
-                attributes = {**self._attributes_of(command), "error.type": value.code or "ERR"}
-                if value.code:
-                    attributes["db.response.status_code"] = value.code
-                errors.add(1, attributes)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a dedicated connection from the wrapped executor.

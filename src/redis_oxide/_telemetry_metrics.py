@@ -2,11 +2,14 @@
 
 Rules this module keeps:
 
-- One ``Metrics`` per meter provider: a meter registers an instrument name once (a second
-  registration gets the first instrument, without its callbacks).
+- One ``Metrics`` per meter provider, for as long as the provider lives: a meter registers
+  an instrument name once (a second registration gets the first instrument, without its
+  callbacks). Providers are held weakly, so a dropped provider is collected.
 - Gauges (connections, in-flight commands, bytes, reconnects) are observed from the
   strategies' ``stats()`` when the SDK collects, never counted per command; strategies are
-  held weakly, so a client nobody holds leaves the gauges.
+  held weakly, so a client nobody holds leaves the gauges. Pool names are read from the
+  strategies when recorded, never fixed when a client is built (a Sentinel client learns
+  its primary's address on its first connect).
 - Like ``_telemetry``, this module is imported only once telemetry is on.
 """
 
@@ -16,6 +19,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from redis_oxide._exceptions import ServerError
 from redis_oxide._pool import ConnectionStrategy
 from redis_oxide._telemetry import DURATION_BUCKETS, METRICS, version
 
@@ -26,22 +30,39 @@ __all__ = ["Metrics", "metrics_for", "pool_attributes"]
 
 
 class _PoolReport:
-    """A ``PoolObserver`` recording one pool's waits, timeouts and connects."""
+    """A ``PoolObserver`` recording one pool's waits, timeouts and connects.
 
-    __slots__ = ("_attributes", "_metrics")
+    The pool name is read from the strategy when a point is recorded (slow paths only), as
+    the gauges read it: a Sentinel client's strategy names its primary only once connected,
+    and another one after a failover.
+    """
 
-    def __init__(self, metrics: Metrics, pool_name: str) -> None:
+    __slots__ = ("_address", "_attributes", "_db", "_metrics", "_strategy")
+
+    def __init__(self, metrics: Metrics, strategy: ConnectionStrategy, db: int | None) -> None:
         self._metrics = metrics
-        self._attributes = pool_attributes(pool_name)
+        # Weak: the strategy holds this report, and a dropped client must leave the gauges.
+        self._strategy = weakref.ref(strategy)
+        self._db = db
+        self._address = ""
+        self._attributes: dict[str, str] = {}
+
+    def _pool(self) -> dict[str, str]:
+        strategy = self._strategy()
+        address = self._address if strategy is None else strategy.address
+        if address is not self._address or not self._attributes:
+            self._address = address
+            self._attributes = pool_attributes(_pool_name(address, self._db))
+        return self._attributes
 
     def waited(self, seconds: float) -> None:
-        self._metrics.wait_time.record(seconds, self._attributes)
+        self._metrics.wait_time.record(seconds, self._pool())
 
     def timed_out(self) -> None:
-        self._metrics.pool_timeouts.add(1, self._attributes)
+        self._metrics.pool_timeouts.add(1, self._pool())
 
     def connected(self, seconds: float) -> None:
-        self._metrics.create_time.record(seconds, self._attributes)
+        self._metrics.create_time.record(seconds, self._pool())
 
 
 class Metrics:
@@ -111,7 +132,36 @@ class Metrics:
             db: The database index named in its pool name (None for a cluster node).
         """
         self._pools[strategy] = db
-        strategy.observe(_PoolReport(self, _pool_name(strategy.address, db)))
+        strategy.observe(_PoolReport(self, strategy, db))
+
+    def count_slot_errors(
+        self, results: list[object], attributes_of: Callable[[str], dict[str, Any]]
+    ) -> BaseException | None:
+        """Count each failed command of a batch in ``redis.client.errors``, by its own name.
+
+        Args:
+            results: The batch's values and errors.
+            attributes_of: The attributes of an operation name on the batch's server.
+
+        Returns:
+            The first failure (what ``execute()`` raises), or None.
+        """
+        if not any(issubclass(kind, BaseException) for kind in set(map(type, results))):
+            return None
+        first: BaseException | None = None
+        for value in results:
+            if not isinstance(value, BaseException):
+                continue
+            first = first or value
+            if isinstance(value, ServerError):
+                attributes = {
+                    **attributes_of(value.command or ""),
+                    "error.type": value.code or "ERR",
+                }
+                if value.code:
+                    attributes["db.response.status_code"] = value.code
+                self.errors.add(1, attributes)
+        return first
 
     # -- gauges, observed when the SDK collects ---------------------------------------------
 
@@ -169,17 +219,28 @@ class Metrics:
             yield self._observation(row[7], receive)
 
 
-_metric_sets: dict[int, tuple[MeterProvider, Metrics]] = {}
+# The ``Metrics`` of each meter provider, for as long as the provider lives: a second
+# ``Metrics`` on the same provider would register its gauges without their callbacks. Held
+# weakly, so an application that drops a provider (one per test or per tenant) gets its
+# memory back; ``Metrics`` holds the provider's meter, never the provider.
+_metric_sets: weakref.WeakKeyDictionary[MeterProvider, Metrics] = weakref.WeakKeyDictionary()
+# Providers that cannot be weakly referenced or hashed, kept alive with their metrics (an id
+# is then never reused while cached).
+_pinned: dict[int, tuple[MeterProvider, Metrics]] = {}
 
 
 def metrics_for(provider: MeterProvider) -> Metrics:
     """The ``Metrics`` of ``provider``, created on first use."""
-    # Keyed by identity (a provider need not be hashable); the provider is kept alive with
-    # its metrics, so an id is never reused while cached.
-    found = _metric_sets.get(id(provider))
+    try:
+        found = _metric_sets.get(provider)
+    except TypeError:  # not weakly referenceable, or not hashable
+        pinned = _pinned.get(id(provider))
+        if pinned is None:
+            pinned = _pinned[id(provider)] = (provider, Metrics(provider))
+        return pinned[1]
     if found is None:
-        found = _metric_sets[id(provider)] = (provider, Metrics(provider))
-    return found[1]
+        found = _metric_sets[provider] = Metrics(provider)
+    return found
 
 
 def _pool_name(address: str, db: int | None) -> str:

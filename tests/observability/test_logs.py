@@ -113,3 +113,13 @@ async def test_a_read_run_again_after_a_lost_connection_is_logged(
         assert await asyncio.wait_for(read, 5) == b"v"
     retries = [r for r in caplog.records if getattr(r, "redis.event", None) == "retry"]
     assert [r.getMessage() for r in retries] == ["GET: connection lost, retrying"]
+
+
+async def test_one_connect_is_one_connected_event(
+    redis_7: RedisServerInfo, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="redis_oxide")
+    async with Redis(redis_7.host, redis_7.port, strategy="pooled") as r:
+        await r.ping()
+    connected = [r for r in caplog.records if getattr(r, "redis.event", None) == "connected"]
+    assert len(connected) == 1, [r.getMessage() for r in connected]

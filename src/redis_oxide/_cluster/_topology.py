@@ -236,14 +236,20 @@ class Topology:
         executor = self.registry.get(host, int(port))
         async with asyncio.timeout(_QUERY_TIMEOUT):
             try:
-                reply: Any = await executor._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None)
+                # On the strategy, as the probe's PING: a topology query is not a caller's
+                # command, so telemetry (which wraps the executor) gives it no span.
+                reply: Any = await executor.strategy.execute(
+                    _m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None, _QUERY_TIMEOUT
+                )
             except ServerError as exc:
                 if "unknown subcommand" not in exc.message.lower():
                     raise
                 reply = None
             found = None if reply is None else SlotMap.from_shards(reply, host, tls=self._tls)
             if found is None or found.covered < SLOT_COUNT:
-                slots: Any = await executor._execute(_m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), None)
+                slots: Any = await executor.strategy.execute(
+                    _m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), None, _QUERY_TIMEOUT
+                )
                 other = SlotMap.from_slots(slots, host)
                 if found is None or other.covered > found.covered:
                     found = other

@@ -226,11 +226,6 @@ class ConnectionPool:
             self._close_now([conn])
             raise self._closed_error()
         self._leased.add(conn)
-        logger.debug(
-            "pool opened a connection to %s",
-            conn.address,
-            extra=log_fields("connected", conn.address, pool="pooled"),
-        )
         return conn
 
     def _abandon(self, waiter: asyncio.Future[Connection | None]) -> None:
