@@ -32,6 +32,7 @@ from redis_oxide._keys import key_slot
 from redis_oxide._retry import Retry
 from redis_oxide.exceptions import MovedError
 from redis_oxide.testing import ClusterInfo, Endpoint, NodeInfo, raw_command
+from tests.cluster._doubles import DirectStrategy
 from tests.cluster._migrate import (
     begin_migration,
     elsewhere,
@@ -223,6 +224,7 @@ class _NoShards:
     def __init__(self, host: str, port: int) -> None:
         self.endpoint = Endpoint(host, port)
         self.asked: list[str] = []
+        self.strategy = DirectStrategy(self._execute)
 
     def _execute(self, meta: CommandMeta, args: tuple[Any, ...], parser: Any) -> Any:
         self.asked.append(meta.name)

@@ -41,6 +41,7 @@ from redis_oxide.testing import (
     raw_command,
 )
 from redis_oxide.testing._ports import free_port
+from tests.cluster._doubles import DirectStrategy
 from tests.cluster.test_keys import _as_bytes, _calls, _pipelined, _wire
 from tests.conformance._entry import Entry, Recorder
 from tests.conformance._runner import command_of
@@ -68,6 +69,7 @@ class _RecordingNode:
         self.endpoint = Endpoint(host, port)
         self.address = f"{host}:{port}"
         self.log = log
+        self.strategy = DirectStrategy(self._execute)
 
     def _execute(self, meta: CommandMeta, args: tuple[ArgT, ...], parser: Any) -> Awaitable[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
