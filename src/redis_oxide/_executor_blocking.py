@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._pool import ConnectionStrategy, Lease
+from redis_oxide._raw_commands import block_option
 
 __all__ = ["block_deadline", "lease_within"]
 
@@ -51,11 +52,9 @@ def _block_seconds(meta: CommandMeta, args: Sequence[ArgT]) -> float | None:
         if -len(args) < index < len(args):
             value = args[index]
     else:  # XREAD, XREADGROUP: BLOCK <milliseconds>, before STREAMS
-        for i, arg in enumerate(args[1:-1], 1):
-            token = _text(arg)
-            if isinstance(token, str) and token.upper() == "BLOCK":
-                value = args[i + 1]
-                break
+        found = block_option(args)
+        if found is not None and found + 1 < len(args):
+            value = args[found + 1]
     if value is not None:
         value = _text(value)
     try:

@@ -21,7 +21,7 @@ from redis_oxide._command import ArgT, CommandFlag, CommandMeta
 from redis_oxide._exceptions import InvalidUsageError
 from redis_oxide._generated._meta import COMMANDS, RUNTIME_OWNED
 
-__all__ = ["blocks_with", "command_meta", "lookup_meta"]
+__all__ = ["block_option", "blocks_with", "command_meta", "lookup_meta"]
 
 # Unknown names seen so far; bounded so a stream of made-up names cannot grow it forever.
 _SYNTHETIC: dict[str, CommandMeta] = {}
@@ -121,11 +121,23 @@ def blocks_with(meta: CommandMeta, args: Sequence[ArgT]) -> bool:
         return False
     if meta.name != "XREAD" and meta.name != "XREADGROUP":
         return True
-    for arg in args[1:]:
+    return block_option(args) is not None
+
+
+def block_option(args: Sequence[ArgT]) -> int | None:
+    """The index of XREAD/XREADGROUP's BLOCK token (options come before STREAMS), or None.
+
+    Args:
+        args: The command's wire arguments.
+
+    Returns:
+        The index of ``BLOCK``; its value follows it.
+    """
+    for index, arg in enumerate(args[1:], 1):
         if isinstance(arg, bytes | str):
             token = arg.upper() if isinstance(arg, str) else arg.decode("latin-1").upper()
             if token == "BLOCK":
-                return True
+                return index
             if token == "STREAMS":
-                return False
-    return False
+                return None
+    return None
