@@ -35,6 +35,7 @@ from urllib.parse import SplitResult, urlsplit
 import pytest
 
 if TYPE_CHECKING:
+    from redis_oxide.testing._factory_types import SentinelFactory, ServerFactory
     from redis_oxide.testing._info import (
         ACLServerInfo,
         ClusterInfo,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from redis_oxide.testing._proxy import ProxyFactory, ProxyTarget, TcpProxy
     from redis_oxide.testing._servers import ServerProcess
     from redis_oxide.testing._tls import TLSMaterial
-    from redis_oxide.testing.plugin import SentinelFactory, ServerFactory
 
 __all__ = [
     "flushed_stack",

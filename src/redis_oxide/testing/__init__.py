@@ -25,6 +25,7 @@ from redis_oxide.testing._errors import (
     ServerSetupError,
     ServerStartError,
 )
+from redis_oxide.testing._factory_types import SentinelFactory, ServerFactory
 from redis_oxide.testing._info import (
     ACLServerInfo,
     ClusterInfo,
@@ -78,6 +79,9 @@ __all__ = [
     "start_tls_server",
     "TLSMaterial",
     "generate_tls_material",
+    # Fixture types
+    "SentinelFactory",
+    "ServerFactory",
     # Fault injection
     "ProxyFactory",
     "ProxyState",

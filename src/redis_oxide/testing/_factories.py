@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from redis_oxide.testing._factory_types import SentinelFactory, ServerFactory
 from redis_oxide.testing._info import RedisServerInfo, SentinelInfo
 from redis_oxide.testing._sentinel import MASTER_NAME, start_sentinel_group
 from redis_oxide.testing._servers import ConfigItems, ServerProcess
 from redis_oxide.testing._standalone import ServerKind, new_server
-from redis_oxide.testing.plugin import SentinelFactory, ServerFactory
 
 __all__ = ["sentinel_factory", "server_factory"]
 

@@ -7,58 +7,18 @@ off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``) names this module in ``pytest_plugins``
 ``-p redis_oxide``); registering it registers ``redis_oxide_pytest`` once, and does nothing
 where the entry point has loaded the plugin already.
 
-Annotate the factory fixtures with `ServerFactory`, `SentinelFactory` and ``ProxyFactory``.
+Annotate the factory fixtures with `ServerFactory`, `SentinelFactory` and ``ProxyFactory``
+(re-exported here; ``redis_oxide.testing`` has them too, without importing pytest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
-
 import pytest
 
-from redis_oxide.testing._info import RedisServerInfo, SentinelInfo
+from redis_oxide.testing._factory_types import SentinelFactory, ServerFactory
 from redis_oxide.testing._proxy import ProxyFactory
-from redis_oxide.testing._sentinel import MASTER_NAME
-from redis_oxide.testing._servers import ConfigItems
-from redis_oxide.testing._standalone import ServerKind
 
 __all__ = ["ProxyFactory", "SentinelFactory", "ServerFactory"]
-
-
-class SentinelFactory(Protocol):
-    """The callable ``redis_sentinel_factory`` provides."""
-
-    def __call__(self, *, names: Sequence[str] = (MASTER_NAME,), replicas: int = 1) -> SentinelInfo:
-        """Start a disposable sentinel group (stopped at the end of the test).
-
-        Args:
-            names: The monitored names, one primary each (default ``oxide-primary``).
-            replicas: Replicas per primary.
-
-        Returns:
-            The running group, with its process handles.
-        """
-        ...
-
-
-class ServerFactory(Protocol):
-    """The callable ``redis_server_factory`` provides."""
-
-    def __call__(
-        self, kind: ServerKind = "7", *, modules: bool = False, config: ConfigItems = ()
-    ) -> RedisServerInfo:
-        """Start a disposable standalone server (stopped at the end of the test).
-
-        Args:
-            kind: ``"7"`` (Debian 7.0) or ``"stack"`` (Redis Stack 7.4).
-            modules: Load the Stack modules (Stack only).
-            config: Extra config directives, one tuple per directive.
-
-        Returns:
-            The running server, with its process handle.
-        """
-        ...
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
