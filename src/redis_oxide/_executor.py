@@ -19,7 +19,7 @@ Rules this module keeps:
 - Blocking commands go to a dedicated lease, bound by their own timeout argument plus
   ``command_timeout`` (``_executor_blocking``); everything else shares connections.
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
-  a lease for a pooled strategy or a batch holding a blocking command.
+  a lease for a pooled strategy or a pipeline holding a blocking command (MULTI never blocks).
 - The executor owns nothing but references: the strategy owns the connections, and
   ``with_timeout`` views share the strategy.
 """
@@ -41,7 +41,7 @@ from redis_oxide._exceptions import (
     RedisError,
     ServerError,
 )
-from redis_oxide._executor_blocking import block_deadline, lease_within
+from redis_oxide._executor_blocking import batch_timeout, block_deadline, lease_within
 from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy, Lease, PoolStats
 from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
@@ -395,14 +395,16 @@ class ServerExecutor:
         timeout = self.command_timeout
         send = send_transaction if transaction else send_chunks
         strategy = self._strategy
-        if not batch.blocking:
+        blocking = batch.blocking and not transaction  # nothing blocks inside MULTI/EXEC
+        if not blocking:
             conn = strategy.ready_connection() or await strategy.shared_connection(timeout)
             if conn is not None:
                 return await send(conn, batch, timeout)
         # A pooled strategy, or a blocking command that must not stall a shared connection.
-        if batch.blocking or timeout is None:
+        if blocking or timeout is None:
+            waits = batch_timeout(batch.metas, batch.args, timeout) if blocking else None
             async with await strategy.lease() as lease:
-                return await send(lease.connection, batch, None)
+                return await send(lease.connection, batch, waits)
         started = time.monotonic()
         what = "transaction" if transaction else "pipeline"
         async with await lease_within(strategy, timeout, what) as lease:

@@ -6,6 +6,10 @@ Rules this module keeps:
   server. On the client it gets ``timeout + command_timeout``, so a hung server cannot hold
   it forever; a timeout of 0 (block forever), a client without ``command_timeout``, or an
   argument the server would refuse leaves it unbounded, as before.
+- A pipeline holding blocking commands runs on a lease of its own, and its replies are
+  awaited for ``command_timeout`` plus the blocking commands' own timeouts (they may block
+  one after the other); one that blocks forever leaves the batch unbounded. Inside
+  MULTI/EXEC nothing blocks, so a transaction is bounded by ``command_timeout`` alone.
 - A batch that needs a lease of its own (pooled strategy) waits for it within its
   ``command_timeout``, like a single pooled command.
 - Nothing here runs for an ordinary command: the executor calls in only for blocking
@@ -23,7 +27,7 @@ from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._pool import ConnectionStrategy, Lease
 from redis_oxide._raw_commands import block_option
 
-__all__ = ["block_deadline", "lease_within"]
+__all__ = ["batch_timeout", "block_deadline", "lease_within"]
 
 # Where a blocking command carries its timeout: the wire index of the argument (negative
 # counts from the end) and its unit in seconds. XREAD and XREADGROUP carry it after BLOCK.
@@ -89,6 +93,32 @@ def block_deadline(
     if seconds is None:
         return None
     return time.monotonic() + seconds + command_timeout
+
+
+def batch_timeout(
+    metas: Sequence[CommandMeta], args: Sequence[Sequence[ArgT]], command_timeout: float | None
+) -> float | None:
+    """Return how long a pipeline holding blocking commands waits for its replies.
+
+    Args:
+        metas: The metadata of each queued command.
+        args: The wire arguments of each queued command.
+        command_timeout: The client's ``command_timeout``; None leaves it unbounded.
+
+    Returns:
+        ``command_timeout`` plus each blocking command's own timeout, or None when one of
+        them blocks forever (or its timeout cannot be read).
+    """
+    if command_timeout is None:
+        return None
+    total = command_timeout
+    for meta, wire in zip(metas, args, strict=True):
+        if meta.is_blocking:
+            seconds = _block_seconds(meta, wire)
+            if seconds is None:
+                return None
+            total += seconds
+    return total
 
 
 async def lease_within(strategy: ConnectionStrategy, wait_timeout: float, what: str) -> Lease:

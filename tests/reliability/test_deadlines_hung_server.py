@@ -140,3 +140,67 @@ async def test_blocking_command_that_blocks_forever_or_without_command_timeout_i
         assert not done
         call.cancel()
         await client.aclose(grace=0)
+
+
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
+async def test_pipeline_holding_blocking_commands_on_a_hung_server_times_out_after_their_timeouts(
+    server: RedisServerInfo, strategy: Strategy
+) -> None:
+    assert server.process is not None
+    async with Redis(server.host, server.port, strategy=strategy, command_timeout=0.5) as client:
+        pipe = client.pipeline(transaction=False)
+        pipe.blpop(["nothing"], timeout=0.1)
+        assert await pipe.execute() == [None]  # the dedicated connection is open and idle
+        await asyncio.to_thread(server.process.suspend)
+        pipe = client.pipeline(transaction=False)
+        pipe.set("written", "1")
+        pipe.blpop(["nothing"], timeout=0.3)
+        pipe.bzpopmin(["nothing"], timeout=0.2)
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            async with asyncio.timeout(5):  # unbounded before: it waited for ever
+                await pipe.execute()
+        assert 0.95 < time.monotonic() - started < 2.0  # 0.3 + 0.2 s of their own + 0.5 s
+        await client.aclose(grace=0)
+
+
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
+async def test_transaction_holding_a_blocking_command_is_bounded_by_command_timeout(
+    server: RedisServerInfo, strategy: Strategy
+) -> None:
+    # Inside MULTI/EXEC a blocking command does not block; the transaction is an ordinary one.
+    assert server.process is not None
+    async with Redis(server.host, server.port, strategy=strategy, command_timeout=0.5) as client:
+        pipe = client.pipeline(transaction=True)
+        pipe.rpush("list", "a")
+        pipe.blpop(["list"], timeout=0)
+        pipe.blpop(["list"], timeout=0)
+        assert await pipe.execute() == [1, (b"list", b"a"), None]
+        await asyncio.to_thread(server.process.suspend)
+        pipe = client.pipeline(transaction=True)
+        pipe.blpop(["list"], timeout=0)
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            async with asyncio.timeout(5):  # unbounded before: BLPOP 0 made it wait for ever
+                await pipe.execute()
+        assert 0.45 < time.monotonic() - started < 1.5
+        await client.aclose(grace=0)
+
+
+async def test_pipeline_holding_a_command_that_blocks_forever_is_unbounded(
+    server: RedisServerInfo,
+) -> None:
+    assert server.process is not None
+    async with Redis(server.host, server.port, command_timeout=0.5) as client:
+        pipe = client.pipeline(transaction=False)
+        pipe.blpop(["nothing"], timeout=0.1)
+        assert await pipe.execute() == [None]
+        await asyncio.to_thread(server.process.suspend)
+        pipe = client.pipeline(transaction=False)
+        pipe.blpop(["nothing"], timeout=0.1)
+        pipe.blpop(["nothing"], timeout=0)
+        call = asyncio.ensure_future(pipe.execute())
+        done, _ = await asyncio.wait([call], timeout=1.5)
+        assert not done
+        call.cancel()
+        await client.aclose(grace=0)
