@@ -12,6 +12,8 @@ notation describes; the generated parser then converts types and builds the mode
 - FT.SEARCH's RESP2 reply cannot be read without the options that shaped it: each document is
   its id followed by one item per WITHSCORES, WITHPAYLOADS, WITHSORTKEYS, then its fields
   unless NOCONTENT (or ``RETURN 0``) left them out, which shows as the absence of a list.
+  A document whose key expired or was deleted after it was indexed has a nil for its fields
+  (RESP3: ``extra_attributes`` null): both give ``fields=None``, the rest of the reply intact.
 - An EXPLAINSCORE score arrives as ``[score, explanation tree]``; the tree becomes indented
   text lines (two spaces a level).
 """
@@ -99,9 +101,13 @@ def search(withscores: bool, withpayloads: bool, withsortkeys: bool, reply: Any)
         if withsortkeys:
             sortkey, index = items[index], index + 1
         fields = None
-        if index < len(items) and items[index].__class__ is list:
-            fields = dict(map_items(items[index]))
-            index += 1
+        if index < len(items):
+            found = items[index]
+            # A nil stands for the fields of a document whose key is gone (an id never is).
+            if found.__class__ is list:
+                fields, index = dict(map_items(found)), index + 1
+            elif found is None:
+                index += 1
         documents.append(_document(doc_id, score, payload, sortkey, fields))
     return {"total": items[0], "documents": documents}
 

@@ -143,10 +143,10 @@ class AclUser(ReplyModel):
 
 
 class AggregateResult(ReplyModel, Generic[StrT]):
-    """FT.AGGREGATE: the row count RediSearch reports, and the rows of this batch."""
+    """FT.AGGREGATE: the row count RediSearch reports, and the rows (a null value is None)."""
 
     total: int
-    rows: list[dict[StrT, StrT | list[StrT]]]
+    rows: list[dict[StrT, StrT | list[StrT] | None]]
 
 
 class BloomInfo(ReplyModel):
@@ -562,14 +562,14 @@ class Role(ReplyModel):
 
 
 class SearchDocument(ReplyModel, Generic[StrT]):
-    """One document of FT.SEARCH; fields is None with NOCONTENT (or RETURN 0)."""
+    """One FT.SEARCH document; fields is None with NOCONTENT/RETURN 0 or once its key is gone."""
 
     id: StrT
     score: float | None = None
     explanation: list[str] | None = None
     payload: StrT | None = None
     sortkey: StrT | None = None
-    fields: dict[StrT, StrT] | None = None
+    fields: dict[StrT, StrT | None] | None = None
 
 
 class SearchProfile(ReplyModel, Generic[StrT]):

@@ -109,9 +109,9 @@ __all__ = [
     "parse_map_bulk_int",
     "parse_map_bulk_latency_histogram",
     "parse_map_bulk_opt_bulk",
+    "parse_map_bulk_opt_union_bulk_array_bulk",
     "parse_map_bulk_time_series_latest",
     "parse_map_bulk_time_series_range",
-    "parse_map_bulk_union_bulk_array_bulk",
     "parse_map_str_str",
     "parse_memory_stats",
     "parse_memory_stats_db",
@@ -280,7 +280,7 @@ def parse_aggregate_pair_aggregate_result_int(x: Any) -> tuple[_models.Aggregate
 def parse_aggregate_result(x: Any) -> _models.AggregateResult[Any]:
     d = _r.record(x)
     if (v := d.get("rows")) is not None:
-        d["rows"] = [parse_map_bulk_union_bulk_array_bulk(e) for e in v]
+        d["rows"] = [parse_map_bulk_opt_union_bulk_array_bulk(e) for e in v]
     return _models.AggregateResult.model_validate(d)  # pyright: ignore[reportUnknownVariableType]
 
 
@@ -980,16 +980,16 @@ def parse_map_bulk_opt_bulk(x: Any) -> dict[Any, Any | None]:
     return _p.to_dict(x)
 
 
+def parse_map_bulk_opt_union_bulk_array_bulk(x: Any) -> dict[Any, Any | list[Any] | None]:
+    return _p.to_dict(x)
+
+
 def parse_map_bulk_time_series_latest(x: Any) -> dict[Any, _models.TimeSeriesLatest[Any]]:
     return {k: parse_time_series_latest(v) for k, v in _p.map_items(x)}
 
 
 def parse_map_bulk_time_series_range(x: Any) -> dict[Any, _models.TimeSeriesRange[Any]]:
     return {k: parse_time_series_range(v) for k, v in _p.map_items(x)}
-
-
-def parse_map_bulk_union_bulk_array_bulk(x: Any) -> dict[Any, Any | list[Any]]:
-    return _p.to_dict(x)
 
 
 def parse_map_str_str(x: Any) -> dict[str, str]:
