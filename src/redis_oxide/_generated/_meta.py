@@ -7136,6 +7136,7 @@ COMMANDS: Final[Mapping[str, CommandMeta]] = MappingProxyType(
 RUNTIME_OWNED: Final[Mapping[str, str]] = MappingProxyType(
     {
         "AUTH": "connection credentials are set with Redis(username=..., password=...)",
+        "CLIENT CACHING": "it only works after CLIENT TRACKING OPTIN/OPTOUT; use Redis(cache=True)",
         "CLIENT REPLY": "every reply is read; use pipeline() to send many commands at once",
         "CLIENT TRACKING": "use Redis(cache=True) or cache=CacheConfig(...)",
         "DISCARD": "use pipeline(transaction=True), transaction() or watch()",

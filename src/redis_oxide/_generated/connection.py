@@ -34,27 +34,6 @@ class ConnectionCommands(CommandsBase[StrT]):
 
     __slots__ = ()
 
-    def client_caching(self, mode: Literal["YES", "NO"]) -> Awaitable[bool]:
-        """Instructs the server whether to track the keys in the next request.
-
-        Time complexity: O(1)
-        Available since Redis 6.0.0.
-        ACL categories: @slow, @connection.
-
-        Args:
-            mode: ``YES | NO`` (oneof of pure tokens). Sends the chosen token.
-
-        Returns:
-            An awaitable of ``True`` (OK), typed ``bool``.
-
-        Raises:
-            TypeError: An argument has the wrong type or a required one is missing.
-            ValueError: An argument value or combination is not allowed.
-        """
-        _args: list[ArgT] = ["CLIENT", "CACHING"]
-        _args.append(_enc.choice("CLIENT CACHING", "mode", mode, ("YES", "NO")))
-        return self._execute(_m.CLIENT_CACHING, tuple(_args), bool)
-
     def client_getname(self) -> Awaitable[StrT | None]:
         """Returns the name of the connection.
 

@@ -66,7 +66,6 @@ CANNOT_RUN: dict[str, str] = {
     "cluster_forget": "needs a second node that stays known for the call to succeed; the "
     "handshake with a new node completes asynchronously and would make the test timing-bound",
     "cluster_replicate": "turns the node into a replica of a live primary of another cluster",
-    "client_caching": "needs CLIENT TRACKING OPTIN on the same connection, which the runtime owns",
     "script_kill": "needs a script busy past busy-reply-threshold on another connection; "
     "replies with NOTBUSY otherwise",
     "function_kill": "needs a function busy past busy-reply-threshold on another connection; "
