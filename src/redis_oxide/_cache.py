@@ -32,9 +32,9 @@ Rules this module keeps:
   loop, with a copy of a mutable value; one hit in 256 waits one loop turn, so a task that
   only hits still lets the loop read the invalidations.
 - Pipelines and transactions are sent as queued: their reads go to the server and do not
-  fill; their writes invalidate as single writes do. A lease for WATCH invalidates its
-  watched keys when it ends; other keys a WATCH transaction writes wait for the server's
-  invalidation.
+  fill; their writes invalidate as single writes do. So do the writes of a WATCH
+  transaction: every lease is a ``CacheLease`` (``_cache_lease``), whose commands invalidate
+  their keys when sent and when answered, and its watched keys when it ends.
 """
 
 # pyright: reportPrivateUsage=false
@@ -56,10 +56,10 @@ from redis_oxide._cache_config import (
     prefix_bytes,
 )
 from redis_oxide._cache_flight import join, prune, quiet_flight
+from redis_oxide._cache_lease import CacheLease, forgetting
 from redis_oxide._cache_store import Cache, Entry, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._connection import Connection
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
@@ -359,42 +359,26 @@ class CachingExecutor:
         Returns:
             One value or error per command.
         """
-        rkeys: list[bytes] = []
-        flush = False
-        plan = self._plan
-        for meta, args in zip(batch.metas, batch.args, strict=True):
-            kind = plan.get(meta.name)
-            if kind == WRITE_KEYS:
-                rkeys += [key_bytes(key) for key in command_keys(meta, args)[0]]
-            elif kind == FLUSH:
-                flush = True
-        forget = self._cache._flush if flush else functools.partial(self._cache._invalidate, rkeys)
-        forget()
+        forget = forgetting(self._cache, self._plan, batch.metas, batch.args)
+        if forget is None:
+            return await self._inner.run_batch(batch, transaction=transaction)
+        forget(None)
         try:
             return await self._inner.run_batch(batch, transaction=transaction)
         finally:
-            forget()
+            forget(None)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
-        """Lease a dedicated connection; the keys it is for are invalidated when it ends.
+        """Lease a dedicated connection whose writes invalidate their keys (``CacheLease``).
 
         Args:
-            keys: The keys the lease is for (a WATCH transaction's watched keys).
+            keys: The keys the lease is for (a WATCH transaction's watched keys), invalidated
+                when it ends.
 
         Returns:
             A lease on a connection nobody else uses until it is released.
         """
-        lease = await self._inner.lease(keys)
-        if not keys:
-            return lease
-        rkeys = [key_bytes(key) for key in keys]
-        cache = self._cache
-
-        def ended(connection: Connection, discard: bool) -> None:
-            cache._invalidate(rkeys)
-            lease.release(discard=discard)
-
-        return Lease(lease.connection, ended)
+        return CacheLease(await self._inner.lease(keys), self._cache, self._plan, keys)
 
     def rerun(
         self,

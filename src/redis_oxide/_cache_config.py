@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Final, Literal
 
 from redis_oxide._checks import checked_count, checked_seconds
@@ -130,8 +131,9 @@ class CacheConfig:
             (the last refresh before the key goes quiet). False only drops entries.
 
     Raises:
-        ValueError: A bound is not positive, a command is unknown or not cacheable, or
-            prefixes are given outside ``"bcast"`` mode.
+        ValueError: A bound is not positive, a command is unknown or not cacheable,
+            prefixes are given outside ``"bcast"`` mode, or one prefix starts another (a
+            duplicate too), which the server refuses.
         TypeError: ``commands`` or ``prefixes`` is a bare string.
     """
 
@@ -159,6 +161,7 @@ class CacheConfig:
         prefixes = _strings("prefixes", self.prefixes)
         if prefixes and self.mode != "bcast":
             raise ValueError("prefixes are only for mode='bcast'")
+        _check_overlap(prefixes)
         object.__setattr__(self, "prefixes", tuple(prefixes))
         if self.commands is None:
             chosen = {
@@ -193,6 +196,27 @@ def _strings(what: str, value: Iterable[str | bytes]) -> list[str | bytes]:
         if not isinstance(item, str | bytes):
             raise TypeError(f"{what} must hold strings, not {type(item).__name__} ({item!r})")
     return [item for item in items if isinstance(item, str | bytes)]
+
+
+def _check_overlap(prefixes: Sequence[str | bytes]) -> None:
+    # The server refuses CLIENT TRACKING when one prefix starts another (a duplicate too), so
+    # every read under them would fail. Sorted by wire bytes, a prefix of any later one is a
+    # prefix of the one right after it: comparing neighbours finds every overlap.
+    wire = sorted(
+        ((p.encode() if isinstance(p, str) else bytes(p), p) for p in prefixes),
+        key=lambda pair: pair[0],
+    )
+    for (short, first), (long, second) in pairwise(wire):
+        if long.startswith(short):
+            if long == short:
+                raise ValueError(
+                    f"cache prefixes: {first!r} and {second!r} are the same prefix; give it once"
+                )
+            raise ValueError(
+                f"cache prefixes: {first!r} overlaps {second!r} (it is a prefix of it), "
+                "which the server refuses for one connection; keep only "
+                f"{first!r}, which covers the keys of both"
+            )
 
 
 def _chosen(names: Iterable[str | bytes]) -> dict[str, int]:

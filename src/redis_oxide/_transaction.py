@@ -16,6 +16,9 @@ Rules this module keeps:
   connection is cheaper than proving it clean.
 - Raw commands (``execute_command``) follow the state like generated ones: run at once
   while watching, queued after ``multi()``, refused once done.
+- On a lease from a client-side cache (``CacheLease``), the commands sent at once and the
+  queued ones EXEC sends invalidate the cache's entries of the keys they write, when sent
+  and when answered, as a client's other writes do.
 - An executor whose transactions are bound to one node's keys (a cluster: the watched keys'
   slot) gives a key guard (``GuardsKeys``); every command and script is checked by it when
   called, so a key elsewhere raises ``CrossSlotError`` before anything is sent or queued.
@@ -44,6 +47,7 @@ from typing import (
     runtime_checkable,
 )
 
+from redis_oxide._cache_lease import CacheLease
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError, NoScriptError, WatchError
 from redis_oxide._executor import Executor
@@ -289,10 +293,11 @@ class Transaction(Queueing[StrT]):
         """
         self._transition(TransactionState.DONE, "execute")
         batch = self._take()
-        run: Awaitable[list[object]] = send_transaction(
-            self._lease.connection, batch, self._timeout
-        )
-        observer = self._lease.observer
+        lease = self._lease
+        run: Awaitable[list[object]] = send_transaction(lease.connection, batch, self._timeout)
+        if isinstance(lease, CacheLease):  # its writes invalidate the cache's entries
+            run = lease.sending(batch, run)
+        observer = lease.observer
         if observer is not None:
             run = observer.observe_batch(batch, True, run)
         return await finish_run(batch, run, self._raise_on_error)
