@@ -12,8 +12,10 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import codecs
 import ssl as _ssl
 from dataclasses import dataclass
+from typing import Final
 
 from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
@@ -37,6 +39,9 @@ from redis_oxide._retry import Retry
 from redis_oxide._telemetry import Telemetry, default_telemetry, resolve_telemetry
 
 __all__ = ["ClientConfig", "build_config", "make_executor", "make_strategy"]
+
+# Every byte below 128 as text: what an ASCII-compatible codec encodes and decodes unchanged.
+_ASCII: Final = "".join(map(chr, range(128)))
 
 # Pooled clients: 10 connections serves a typical web worker; redis-py's
 # BlockingConnectionPool defaults to 50, asyncpg's pool to 10.
@@ -75,6 +80,26 @@ class ClientConfig:
     pool_timeout: float | None
     cache: CacheConfig | None = None
     telemetry: Telemetry | None = None
+
+
+def _checked_ascii_compatible(encoding: str) -> None:
+    """Refuse a codec that does not carry ASCII as itself (UTF-16/32, UTF-7, EBCDIC ...).
+
+    Replies are read with the client's codec, and much of what Redis answers is ASCII text
+    (the handshake's map, status replies, numbers sent as text): with such a codec every
+    connection would fail in its handshake.
+    """
+    try:
+        same = codecs.encode(_ASCII, encoding) == _ASCII.encode("ascii")
+        same = same and codecs.decode(_ASCII.encode("ascii"), encoding) == _ASCII
+    except (UnicodeError, TypeError, ValueError):  # text-to-text or bytes-to-bytes codecs
+        same = False
+    if not same:
+        raise ValueError(
+            f"encoding {encoding!r} is not ASCII-compatible: replies are decoded with it and "
+            "Redis answers much in ASCII (the connection's handshake would fail); use 'utf-8' "
+            "(the default) or another ASCII-compatible codec such as 'latin-1'"
+        )
 
 
 def build_config(
@@ -127,6 +152,7 @@ def build_config(
     encoding = options.get("encoding", "utf-8")
     encoding_errors = options.get("encoding_errors", "strict")
     checked_text_codec(encoding, encoding_errors)
+    _checked_ascii_compatible(encoding)
     connection = ConnectionConfig(
         host=host,
         port=port,
