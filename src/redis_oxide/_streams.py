@@ -15,13 +15,18 @@ Rules this module keeps:
   the delivery count they had before this worker fetched them. So does any other end of a
   run but cancellation (whose entries are reclaimed after ``min_idle``).
 - A lost connection does not end a run: the worker waits (``reconnect_retry``) and reads
-  again. A group that vanished (its stream deleted) is created again from ``0``: every entry
-  of the new stream is new to it.
+  again. A group that vanished with its stream is created again from ``0``: every entry of
+  the new stream is new to it; a group destroyed while its stream stays is created again at
+  ``group_start``, so the history it had handled is not handled again.
+- One consumer, one loop: a second run or a second concurrent iteration is refused. An
+  iteration acknowledges only the entry it handed out itself; a loop left early (break, an
+  error, ``aclose()``) leaves its entry in hand pending.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections import deque
@@ -42,13 +47,14 @@ from redis_oxide._exceptions import (
 from redis_oxide._generated import Commands, StrT
 from redis_oxide._generated._types import XpendingFilters
 from redis_oxide._retry import Retry
+from redis_oxide._streams_dead_letter import DeadLetters, dead_letter_key
 from redis_oxide._streams_entries import (
-    DEAD_LETTER_SCRIPT,
     ConsumerStats,
     StreamEntry,
     checked_group_start,
+    hand_back,
 )
-from redis_oxide._streams_outage import TRANSIENT, Outage
+from redis_oxide._streams_outage import TRANSIENT, Outage, resume_point
 
 __all__ = ["ConsumerStats", "GroupConsumer", "StreamEntry"]
 
@@ -81,13 +87,15 @@ class GroupConsumer(Generic[StrT]):
             same name first gets the entries it had not acknowledged.
         min_idle: Seconds an entry may stay unacknowledged before another worker claims it.
         max_deliveries: Deliveries after which an entry goes to the dead-letter stream.
-        dead_letter: The dead-letter stream's key; ``<stream>:dead-letter`` by default. In a
-            cluster, give it the stream's hash tag.
+        dead_letter: The dead-letter stream's key; ``<stream>:dead-letter`` by default. On a
+            cluster it must share the stream's slot; the default is then
+            ``{<stream>}:dead-letter`` when the stream's name has no hash tag.
         count: Entries fetched per read.
         block_timeout: Seconds one read waits for new entries.
         group_start: Where the group starts when this worker first creates it: ``"$"``
             (new entries only), ``"0"`` (the whole stream) or an entry ID (``"<ms>-<seq>"``).
-            A group that vanished later (its stream deleted) is created again from ``"0"``.
+            A group that vanished later with its stream is created again from ``"0"``; one
+            destroyed while its stream stays, from ``group_start`` again.
         claim_interval: Seconds between two XAUTOCLAIM sweeps; ``min_idle / 2`` by default.
         reconnect_retry: A run gives up (raises the last error) after ``attempts``
             consecutive reads failed for want of a server, waiting its backoff in between;
@@ -95,7 +103,8 @@ class GroupConsumer(Generic[StrT]):
 
     Raises:
         TypeError: An argument has the wrong type.
-        ValueError: An argument is out of range.
+        ValueError: An argument is out of range, or, on a cluster, ``dead_letter`` is in
+            another slot than ``stream``.
     """
 
     def __init__(
@@ -128,30 +137,34 @@ class GroupConsumer(Generic[StrT]):
         self._consumer = consumer
         self._min_idle_ms = max(1, round(min_idle * 1000))
         self._max_deliveries = max_deliveries
-        if dead_letter is None:
-            name = bytes(stream) if isinstance(stream, memoryview) else stream
-            dead_letter = (
-                name + b":dead-letter" if isinstance(name, bytes) else f"{name}:dead-letter"
-            )
-        self._dead_letter = dead_letter
+        #: What this worker has done so far.
+        self.stats: ConsumerStats = ConsumerStats()
+        key = dead_letter_key(client, stream, dead_letter)
+        self._dead: DeadLetters[StrT] = DeadLetters(client, stream, group, key, self.stats)
         self._count = count
         self._block_ms = max(1, round(block_timeout * 1000))
         self._group_start = group_start
         self._claim_interval = min_idle / 2 if claim_interval is None else claim_interval
         self._local: deque[StreamEntry[StrT]] = deque()  # fetched, not handed out yet
-        self._in_hand: StreamEntry[StrT] | None = None  # handed out, not acknowledged
+        # Handed out by the iteration in progress, not acknowledged; and the task whose
+        # `async for` began that iteration (its loop may still be handling the entry).
+        self._in_hand: StreamEntry[StrT] | None = None
+        self._iterator: asyncio.Task[object] | None = None
         # First this consumer's own unacknowledged entries (a restart under the same name),
         # read from this ID on; None once they are all read.
         self._history: str | bytes | None = "0"
         self._cursor: str | bytes = "0-0"
         self._next_claim = 0.0
         self._group_ready = False
-        self._group_lost = False  # it existed once: create it again from "0"
+        # The last entry handed out, and where a destroyed group is created again (after it).
+        self._last: StreamEntry[StrT] | None = None
+        self._resume_at: StrT | None = None
+        self._vanished = False  # NOGROUP answered: find out why before creating it again
+        self._group_lost = False  # it vanished with its stream: create it again from "0"
         self._stopping = False
         self._running = False  # a run() is in progress
+        self._reading = False  # an iteration step is waiting for an entry
         self._outage = Outage(stream, reconnect_retry)
-        #: What this worker has done so far.
-        self.stats: ConsumerStats = ConsumerStats()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -161,14 +174,14 @@ class GroupConsumer(Generic[StrT]):
         Returns:
             True when this call created it.
         """
-        start = "0" if self._group_lost else self._group_start
+        start = "0" if self._group_lost else (self._resume_at or self._group_start)
         try:
             await self._client.xgroup_create(self._stream, self._group, id=start, mkstream=True)
         except BusyGroupError:
             created = False
         else:
             created = True
-        self._group_ready = True
+        self._group_ready, self._resume_at = True, None
         return created
 
     def stop(self) -> None:
@@ -181,7 +194,7 @@ class GroupConsumer(Generic[StrT]):
         self._stopping = True
         self._outage.wake()
 
-    async def run(self, handler: Callable[[StreamEntry[StrT]], Awaitable[object]]) -> None:
+    async def run(self, handler: Callable[[StreamEntry[StrT]], Awaitable[object] | None]) -> None:
         """Handle entries until ``stop()``: acknowledge each one its handler finished.
 
         An entry whose handler raises stays pending and is delivered again after
@@ -192,19 +205,24 @@ class GroupConsumer(Generic[StrT]):
         called again after it returned.
 
         Args:
-            handler: Awaited with each entry.
+            handler: Called with each entry: a coroutine function (awaited) or a plain
+                function.
 
         Raises:
             ConnectionError: The client was closed, or ``reconnect_retry`` gave up.
-            InvalidUsageError: Another ``run()`` of this worker is in progress (one worker
-                is one consumer; start another ``GroupConsumer`` to handle in parallel).
+            InvalidUsageError: Another ``run()`` or an iteration of this worker is in
+                progress (one worker is one consumer; start another ``GroupConsumer`` to
+                handle in parallel).
         """
-        self._refuse_if_running("run()")
+        self._refuse_if_busy("run()")
+        self._leave_iteration()
         self._running = True
         try:
             while (entry := await self._next_entry()) is not None:
                 try:
-                    await handler(entry)
+                    outcome = handler(entry)
+                    if inspect.isawaitable(outcome):
+                        await outcome
                 except Exception:
                     self.stats.failed += 1
                     logger.exception("stream %r: handling entry %r failed", self._stream, entry.id)
@@ -218,20 +236,42 @@ class GroupConsumer(Generic[StrT]):
             self._running = False
         await self._hand_back_quietly()
 
-    def _refuse_if_running(self, what: str) -> None:
+    def _refuse_if_busy(self, what: str) -> None:
         if self._running:
-            raise InvalidUsageError(
-                f"{what} on stream worker {self._consumer!r} while its run() is in progress; "
-                "one worker is one consumer: create another GroupConsumer (another consumer "
-                "name) to handle entries in parallel"
-            )
+            busy = "its run() is in progress"
+        elif self._reading or self._iterated_elsewhere():
+            busy = "another task iterates it (end that loop, or aclose() the worker, first)"
+        else:
+            return
+        raise InvalidUsageError(
+            f"{what} on stream worker {self._consumer!r} while {busy}; one worker is one "
+            "consumer: create another GroupConsumer (another consumer name) to handle "
+            "entries in parallel"
+        )
+
+    def _iterated_elsewhere(self) -> bool:
+        # Another live task's `async for` holds an entry: its loop may still be handling it.
+        task = self._iterator
+        return (
+            self._in_hand is not None
+            and task is not None
+            and task is not asyncio.current_task()
+            and not task.done()
+        )
+
+    def _leave_iteration(self) -> None:
+        # A loop left early (break, an error): its entry in hand stays pending, unacknowledged.
+        self._in_hand, self._iterator = None, None
 
     async def aclose(self) -> None:
-        """Stop, and hand the fetched entries not yet handed out back to the group.
+        """End the run or iteration in progress, and hand the fetched entries not yet
+        handed out back to the group; the worker may be run again afterwards.
 
         The entry in hand (``async for``) stays pending: it was not finished.
         """
-        self.stop()
+        if self._running or self._reading or self._iterated_elsewhere():
+            self.stop()  # consumed by the run or iteration it ends
+        self._leave_iteration()
         await self._hand_back_quietly()
 
     async def __aenter__(self) -> GroupConsumer[StrT]:
@@ -247,18 +287,26 @@ class GroupConsumer(Generic[StrT]):
         await self.aclose()
 
     def __aiter__(self) -> GroupConsumer[StrT]:
+        # A new loop: the entry in hand of an earlier one (left by break or an error) stays
+        # pending; only the loop that received an entry acknowledges it.
+        self._refuse_if_busy("iterating")
+        self._leave_iteration()
+        self._iterator = asyncio.current_task()
         return self
 
     async def __anext__(self) -> StreamEntry[StrT]:
-        self._refuse_if_running("iterating")
-        if self._in_hand is not None:
-            done, self._in_hand = self._in_hand, None
-            await self._ack(done)
+        self._refuse_if_busy("iterating")
+        self._reading = True
         try:
+            if self._in_hand is not None:
+                done, self._in_hand = self._in_hand, None
+                await self._ack(done)
             entry = await self._next_entry()
         except Exception:
             await self._hand_back_quietly()
             raise
+        finally:
+            self._reading = False
         if entry is None:
             self._stopping = False  # this iteration consumed the stop
             await self._hand_back_quietly()
@@ -271,17 +319,12 @@ class GroupConsumer(Generic[StrT]):
     async def _next_entry(self) -> StreamEntry[StrT] | None:
         while not self._stopping:
             if self._local:
-                return self._local.popleft()
+                self._last = self._local.popleft()
+                return self._last
             try:
                 await self._outage.read(self._fetch)
-            except NoGroupError:  # the stream or the group was deleted: create them again
-                logger.warning(
-                    "stream %r: group %r is gone (the stream was deleted); creating it again "
-                    "from '0', so every entry now in the stream is delivered",
-                    self._stream,
-                    self._group,
-                )
-                self._group_ready, self._group_lost, self._cursor = False, True, "0-0"
+            except NoGroupError:
+                self._group_ready, self._vanished = False, True
             except UnblockedError:
                 pass  # the stream was deleted under a waiting read (Redis 7.0): read again
             except TRANSIENT as error:
@@ -289,7 +332,14 @@ class GroupConsumer(Generic[StrT]):
                 await self._outage.failed(error)
         return None
 
+    async def _group_vanished(self) -> None:
+        self._cursor, self._vanished = "0-0", False
+        resume = await resume_point(self._client, self._stream, self._group, self._last)
+        self._group_lost, self._resume_at = resume is None, resume
+
     async def _fetch(self) -> None:
+        if self._vanished:
+            await self._group_vanished()
         if not self._group_ready:
             await self.ensure_group()
         if self._history is not None:
@@ -354,7 +404,7 @@ class GroupConsumer(Generic[StrT]):
             deliveries = info[0].delivery_count
             if deliveries > self._max_deliveries:
                 # The read that found it counted a delivery no handler saw.
-                await self._bury(id, deliveries - 1)
+                await self._dead.move(id, fields, deliveries - 1)
             else:
                 entries.append(StreamEntry(id, fields, deliveries))
         return entries
@@ -376,52 +426,17 @@ class GroupConsumer(Generic[StrT]):
         else:
             self.stats.late_acks += 1
 
-    async def _bury(self, id: StrT, deliveries: int) -> None:
-        moved = await self._client.eval(
-            DEAD_LETTER_SCRIPT,
-            key=[self._stream, self._dead_letter],
-            arg=[self._group, id, deliveries],
-        )
-        if moved:
-            self.stats.dead_lettered += 1
-            logger.warning(
-                "stream %r: entry %r delivered %d times, moved to %r",
-                self._stream,
-                id,
-                deliveries,
-                self._dead_letter,
-            )
-
     async def _hand_back_quietly(self) -> None:
         # A failed hand-back only delays those entries; it must not hide why a run ended.
         try:
-            await self._hand_back()
+            entries = list(self._local)
+            self._local.clear()
+            await hand_back(
+                self._client, self._stream, self._group, self._consumer, self._min_idle_ms, entries
+            )
         except RedisError as error:
             what = f"handing entries back failed ({error}); they are claimed after min_idle"
             logger.warning("stream %r: %s", self._stream, what)
-
-    async def _hand_back(self) -> None:
-        # Entries fetched but not started: their idle time is set to min_idle, so the next
-        # XAUTOCLAIM of any worker takes them (JUSTID: no delivery is counted for that), and
-        # their delivery count goes back to what it was before this worker fetched them
-        # (RETRYCOUNT): a stop is not a failed delivery, and must not lead to a dead letter.
-        if not self._local:
-            return
-        by_count: dict[int, list[StrT]] = {}
-        for entry in self._local:
-            by_count.setdefault(max(0, entry.deliveries - 1), []).append(entry.id)
-        self._local.clear()
-        for earlier, ids in by_count.items():
-            await self._client.xclaim(
-                self._stream,
-                self._group,
-                self._consumer,
-                0,
-                *ids,
-                idle=self._min_idle_ms,
-                retrycount=earlier,
-                justid=True,
-            )
 
     def __repr__(self) -> str:
         return (

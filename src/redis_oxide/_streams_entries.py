@@ -1,7 +1,7 @@
 """What a stream worker hands out and counts: ``StreamEntry``, ``ConsumerStats``.
 
-Also the script that moves an entry to the dead-letter stream and the check of
-``group_start``, so the worker module keeps to the loop itself.
+Also the check of ``group_start`` and the hand-back of entries fetched but not started, so
+the worker module keeps to the loop itself.
 """
 
 from __future__ import annotations
@@ -10,22 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Final, Generic, NamedTuple
 
-from redis_oxide._generated import StrT
+from redis_oxide._command import KeyT
+from redis_oxide._generated import Commands, StrT
 
-__all__ = ["DEAD_LETTER_SCRIPT", "ConsumerStats", "StreamEntry", "checked_group_start"]
-
-# Moves one entry to the dead-letter stream and acknowledges it, atomically. XACK answering 0
-# means another worker already finished it: then nothing is moved. The entry's fields follow
-# the ones saying where it came from.
-DEAD_LETTER_SCRIPT = """
-local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-local fields = {'dead-letter-stream', KEYS[1], 'dead-letter-id', ARGV[2],
-                'dead-letter-group', ARGV[1], 'dead-letter-deliveries', ARGV[3]}
-if entry[1] then for _, v in ipairs(entry[1][2]) do fields[#fields + 1] = v end end
-redis.call('XADD', KEYS[2], '*', unpack(fields))
-return 1
-"""
+__all__ = ["ConsumerStats", "StreamEntry", "checked_group_start", "hand_back"]
 
 
 class StreamEntry(NamedTuple, Generic[StrT]):
@@ -80,3 +68,27 @@ def checked_group_start(value: object) -> str:
             f"stream) or an entry ID such as '1700000000000-0', not {value!r}"
         )
     return value
+
+
+async def hand_back(
+    client: Commands[StrT],
+    stream: KeyT,
+    group: str | bytes,
+    consumer: str | bytes,
+    min_idle_ms: int,
+    entries: list[StreamEntry[StrT]],
+) -> None:
+    """Hand entries a worker fetched but did not start back to its group.
+
+    Their idle time is set to ``min_idle``, so the next XAUTOCLAIM of any worker takes them
+    (JUSTID: no delivery is counted for that), and their delivery count goes back to what it
+    was before this worker fetched them (RETRYCOUNT): a stop is not a failed delivery, and
+    must not lead to a dead letter.
+    """
+    by_count: dict[int, list[StrT]] = {}
+    for entry in entries:
+        by_count.setdefault(max(0, entry.deliveries - 1), []).append(entry.id)
+    for earlier, ids in by_count.items():
+        await client.xclaim(
+            stream, group, consumer, 0, *ids, idle=min_idle_ms, retrycount=earlier, justid=True
+        )

@@ -1,4 +1,4 @@
-"""How a stream worker waits out its server: ``Outage``.
+"""How a stream worker waits out its server (``Outage``) and a group that vanished.
 
 Rules this module keeps:
 
@@ -8,6 +8,8 @@ Rules this module keeps:
   doubling to 0.5 s); ``reconnect_retry.attempts`` consecutive failures give up.
 - ``stop()`` ends a backoff, and a read made while the server is away (which may spend the
   client's whole reconnect policy), at once.
+- A group that vanished with its stream is created again from ``0``; one destroyed while its
+  stream stays, after the last entry the worker got (``resume_point``).
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Final
 
+from redis_oxide._command import KeyT
 from redis_oxide._exceptions import (
     ConnectionClosedError,
     ConnectionError,
     LoadingError,
     TimeoutError,
 )
+from redis_oxide._generated import Commands, StrT
 from redis_oxide._retry import Retry
+from redis_oxide._streams_entries import StreamEntry
 
-__all__ = ["TRANSIENT", "Outage"]
+__all__ = ["TRANSIENT", "Outage", "resume_point"]
 
 logger = logging.getLogger("redis_oxide.streams")
 
@@ -99,6 +104,35 @@ class Outage:
             )
         finally:
             self._waker = None
+
+
+async def resume_point(
+    client: Commands[StrT], stream: KeyT, group: str | bytes, last: StreamEntry[StrT] | None
+) -> StrT | None:
+    """Where to create a group again after NOGROUP; None: from ``0``.
+
+    The stream still holding the last entry handed out (same ID, same fields) means the group
+    alone was destroyed: it is created again after that entry, so the history is not handled
+    again. Otherwise the stream was deleted (and maybe written again): every entry is new.
+    """
+    if last is not None:
+        found = await client.xrange(stream, last.id, last.id)
+        if found and found[0][1] == last.fields:
+            logger.warning(
+                "stream %r: group %r was destroyed while the stream stays; creating it again "
+                "after the last entry this worker got, %r",
+                stream,
+                group,
+                last.id,
+            )
+            return last.id
+    logger.warning(
+        "stream %r: group %r is gone with the stream (deleted); creating it again from '0', "
+        "so every entry now in the stream is delivered",
+        stream,
+        group,
+    )
+    return None
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

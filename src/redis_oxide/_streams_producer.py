@@ -4,7 +4,9 @@ Rules this module keeps:
 
 - Every append trims (``MAXLEN`` or, by age, ``MINID``), approximately (``~``) unless asked:
   the stream's bound is kept as a side effect of writing, with no trimming task.
-- Bounds are checked when the producer is made, before anything is sent.
+- Bounds are checked when the producer is made, before anything is sent. ``limit`` must
+  reach a macro node's size (100 entries by default): approximate trimming evicts whole
+  nodes, and a smaller limit never evicts one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Generic, Literal
+from typing import Final, Generic, Literal
 
 from redis_oxide._checks import checked_count, checked_seconds
 from redis_oxide._command import KeyT, ValueT
@@ -21,6 +23,9 @@ from redis_oxide._generated._base import MappingFieldT
 from redis_oxide._generated._types import XaddTrim
 
 __all__ = ["StreamProducer"]
+
+# stream-node-max-entries' default: the most entries one macro node holds.
+_NODE_ENTRIES: Final = 100
 
 
 class StreamProducer(Generic[StrT]):
@@ -32,13 +37,14 @@ class StreamProducer(Generic[StrT]):
         maxlen: Keep about this many entries.
         max_age: Keep entries about this young (seconds or a ``timedelta``), by ID time.
         exact: Trim exactly (``=``) instead of by whole macro nodes (``~``, much cheaper).
-        limit: At most this many entries evicted per append (``LIMIT``; only with ``~``).
+        limit: At most this many entries evicted per append (``LIMIT``; only with ``~``);
+            100 or more, a macro node's size: approximate trimming evicts whole nodes.
 
     Raises:
         TypeError: ``maxlen`` or ``limit`` is not an int (``bool`` is not one), or
             ``max_age`` not a number.
-        ValueError: Both or neither bound given, a bound out of range, or ``limit`` with
-            ``exact``.
+        ValueError: Both or neither bound given, a bound out of range, ``limit`` with
+            ``exact``, or ``limit`` below 100.
     """
 
     def __init__(
@@ -59,8 +65,15 @@ class StreamProducer(Generic[StrT]):
         checked_seconds("max_age", age, finite=True)
         if limit is not None:
             checked_count("limit", limit, 1)
-        if limit is not None and (exact or limit < 1):
-            raise ValueError("limit must be >= 1 and needs approximate trimming (exact=False)")
+            if exact:
+                raise ValueError("StreamProducer limit needs approximate trimming (exact=False)")
+            if limit < _NODE_ENTRIES:
+                raise ValueError(
+                    f"StreamProducer limit={limit} is below {_NODE_ENTRIES}, Redis's default "
+                    "stream-node-max-entries: approximate trimming evicts whole macro nodes "
+                    "only, so a smaller limit evicts nothing and the stream grows without "
+                    f"bound; give limit={_NODE_ENTRIES} or more, or no limit"
+                )
         self._client: Commands[StrT] = client
         self._stream = stream
         self._maxlen = maxlen
