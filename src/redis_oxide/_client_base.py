@@ -32,7 +32,8 @@ from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._raw_commands import command_meta
 from redis_oxide._scripting import Library, Script, ScriptLoader
-from redis_oxide._transaction import DEFAULT_RETRIES, Transaction, WatchBlock, run_transaction
+from redis_oxide._transaction import Transaction, WatchBlock
+from redis_oxide._transaction_retry import DEFAULT_RETRIES, run_transaction
 
 __all__ = ["ClientBase", "ExecutorT"]
 

@@ -7,10 +7,7 @@ Rules this module keeps:
   WATCHING (commands run at once: the reads before MULTI) -> QUEUING (after ``multi()``,
   commands are queued) -> DONE (after EXEC, or abandoned). A DONE transaction refuses work.
 - MULTI, the queued commands and EXEC leave in one write; EXEC null raises ``WatchError``.
-- ``run_transaction`` retries on ``WatchError`` however it arises (from the EXEC it runs, or
-  from an ``execute()`` the callable awaits itself), after a jittered pause that grows with
-  each lost race, so contenders spread out instead of colliding again. An attempt that did
-  not reach EXEC is followed by UNWATCH: a dirty WATCH survives a new WATCH.
+- ``transaction(func)``'s retry loop is ``_transaction_retry.run_transaction``.
 - A lease whose transaction never reached EXEC (the callable raised, a read failed) is
   released with ``discard=True``: the connection may still watch keys, and a fresh
   connection is cheaper than proving it clean.
@@ -30,9 +27,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import (
@@ -49,7 +44,7 @@ from typing import (
 
 from redis_oxide._cache_lease import CacheLease
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._exceptions import InvalidUsageError, NoScriptError, WatchError
+from redis_oxide._exceptions import InvalidUsageError, NoScriptError
 from redis_oxide._executor import Executor
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
@@ -68,20 +63,11 @@ __all__ = [
     "Transaction",
     "TransactionState",
     "WatchBlock",
-    "run_transaction",
+    "unclean",
 ]
 
 T = TypeVar("T")
 
-# Each retry is one more round trip after losing a race on a watched key; with the jittered
-# pauses below, 50 tasks incrementing one key all commit within a few dozen attempts each. A
-# transaction that loses this many times in a row is in a contention pattern retries will not
-# fix, and the caller should hear about it. redis-py's transaction() retries without limit.
-DEFAULT_RETRIES: Final = 64
-# Pause before retry n: uniform in [0, min(cap, base * 2**n)] ("full jitter"). 1 ms is about a
-# local round trip; 100 ms bounds the pause when contention is heavy.
-_BACKOFF_BASE: Final = 0.001
-_BACKOFF_CAP: Final = 0.1
 
 
 #: Raises (``CrossSlotError``) for a command whose keys the transaction's node cannot serve.
@@ -306,66 +292,7 @@ class Transaction(Queueing[StrT]):
         return f"<redis_oxide.Transaction {self._state.value} queued={len(self)}>"
 
 
-async def run_transaction(
-    executor: Executor,
-    func: Callable[[Transaction[StrT]], Awaitable[T]],
-    keys: Sequence[KeyT],
-    *,
-    retries: int = DEFAULT_RETRIES,
-    raise_on_error: bool = True,
-) -> T:
-    """Run ``func`` in a WATCH/MULTI/EXEC loop until EXEC succeeds; see ``Redis.transaction``.
-
-    Args:
-        executor: Where the lease comes from.
-        func: Reads through the transaction, calls ``multi()``, queues commands.
-        keys: Keys to WATCH before each attempt.
-        retries: Attempts after the first one that may follow a ``WatchError``.
-        raise_on_error: Raise the first error of a queued command.
-
-    Returns:
-        What ``func`` returned in the attempt whose EXEC succeeded.
-
-    Raises:
-        WatchError: Every attempt lost its race.
-        ValueError: ``retries`` is negative.
-    """
-    if retries < 0:
-        raise ValueError(f"retries must be >= 0, got {retries}")
-    timeout = executor.command_timeout
-    lease = await executor.lease(keys)
-    tx: Transaction[StrT] | None = None
-    guard = _guard_of(executor, keys) if keys else None
-    try:
-        for attempt in range(retries + 1):
-            if attempt:
-                if _unclean(tx):
-                    await lease.execute("UNWATCH", reply_timeout=timeout)
-                ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(attempt, 16))
-                await asyncio.sleep(random.uniform(0, ceiling))
-            if keys:
-                await lease.execute("WATCH", *keys, reply_timeout=timeout)
-            tx = Transaction[StrT]._over(
-                lease, raise_on_error=raise_on_error, command_timeout=timeout, guard=guard
-            )
-            try:
-                value = await func(tx)
-                if tx.state is not TransactionState.DONE:
-                    await tx.execute()
-            except WatchError:
-                if attempt == retries:
-                    raise
-                continue
-            except BaseException as exc:
-                tx._abandon(f"the transaction did not run: its function raised {exc!r:.100}")
-                raise
-            return value
-        raise AssertionError("unreachable: the last attempt returns or raises")
-    finally:
-        lease.release(discard=_unclean(tx))
-
-
-def _unclean(tx: Transaction[Any] | None) -> bool:
+def unclean(tx: Transaction[Any] | None) -> bool:
     # EXEC always ends WATCH (whatever its reply); before it ran, the connection may still
     # watch keys, and a fresh connection is cheaper than an UNWATCH round trip to prove it.
     return tx is None or tx.state is not TransactionState.DONE
@@ -443,4 +370,4 @@ class WatchBlock(Generic[StrT]):
             elif exc_type is not None:
                 tx._abandon(f"the transaction did not run: its block raised {exc!r:.100}")
         finally:
-            lease.release(discard=_unclean(tx))
+            lease.release(discard=unclean(tx))
