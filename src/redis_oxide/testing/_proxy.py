@@ -221,7 +221,12 @@ class TcpProxy:
         """Close the proxy and wait until every connection and task has finished."""
         self.close()
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # A snapshot, cleared before waiting: a finished task leaves ``_tasks`` through a
+            # done callback, which runs on a later loop turn, and since Python 3.12 a gather of
+            # tasks that are all done returns without yielding to the loop.
+            tasks = list(self._tasks)
+            self._tasks.difference_update(tasks)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
