@@ -31,7 +31,7 @@ from redis_oxide._lock import RELEASE_SOURCE, RENEW_SOURCE, Lock
 from redis_oxide._parsers import Reply
 from redis_oxide._pipeline import Pipeline
 from redis_oxide._raw_commands import command_meta
-from redis_oxide._scripting import Library, Script, ScriptLoader
+from redis_oxide._scripting import Library, Script, ScriptLoader, ServerLookup
 from redis_oxide._transaction import Transaction, WatchBlock
 from redis_oxide._transaction_retry import DEFAULT_RETRIES, run_transaction
 
@@ -171,6 +171,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         """
         script = Script(self._executor, source, read_only=read_only)
         script._reload = self._script_loader()
+        script._batches = self._executor
         return script
 
     def _script_loader(self) -> ScriptLoader | None:
@@ -207,8 +208,8 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
 
         Raises:
             TypeError: ``name`` is not ``str`` or ``bytes``, or an option is not a number.
-            ValueError: ``timeout`` or ``sleep`` is not positive, or ``blocking_timeout`` is
-                negative.
+            ValueError: ``timeout`` or ``sleep`` is not positive, ``timeout`` is over 2**53
+                ms (about 285,000 years), or ``blocking_timeout`` is negative.
         """
         return Lock(
             self._uncached_executor(),
@@ -240,7 +241,13 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         Raises:
             ValueError: The code has no ``#!lua name=...`` first line.
         """
-        return Library(self._executor, code)
+        library = Library(self._executor, code)
+        library._server_at = self._server_lookup()
+        return library
+
+    def _server_lookup(self) -> ServerLookup | None:
+        # The server at an error's address; None: this client has one server.
+        return None
 
     @property
     def command_timeout(self) -> float | None:

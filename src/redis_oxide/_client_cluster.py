@@ -19,9 +19,9 @@ Rules this module keeps:
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, Unpack, cast, overload
 
@@ -30,6 +30,7 @@ from redis_oxide._checks import checked_seconds
 from redis_oxide._client import _CLOSE_GRACE, _UNSET
 from redis_oxide._client_base import ClientBase
 from redis_oxide._client_cluster_config import StartupNode, build_cluster_config, node_factory
+from redis_oxide._client_cluster_scripting import load_script, node_at
 from redis_oxide._client_cluster_view import (
     ClusterStats,
     ClusterTarget,
@@ -42,15 +43,14 @@ from redis_oxide._cluster import ClusterExecutor, ClusterMember
 from redis_oxide._cluster._scan import scan_iter
 from redis_oxide._cluster._view import ClusterExecutorView
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import ConnectionClosedError, NoScriptError, RedisError
+from redis_oxide._exceptions import ConnectionClosedError
 from redis_oxide._generated import StrT
-from redis_oxide._generated import _meta as _m
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, describe_error
 from redis_oxide._health_cluster import cluster_health
 from redis_oxide._pubsub import PubSub
 from redis_oxide._pubsub_cluster import ClusterPubSub
 from redis_oxide._pubsub_types import PubSubOptions
-from redis_oxide._scripting import ScriptLoader
+from redis_oxide._scripting import ScriptLoader, ServerLookup
 from redis_oxide._telemetry_cluster import instrument_cluster
 from redis_oxide._url import parse_url
 
@@ -354,23 +354,10 @@ class RedisCluster(ClientBase[StrT, ClusterExecutor], Generic[StrT]):
     # -- scripting -----------------------------------------------------------------------------
 
     def _script_loader(self) -> ScriptLoader | None:
-        return self._load_script
+        return partial(load_script, self._executor)
 
-    async def _load_script(self, error: NoScriptError, source: bytes, keyless: bool) -> object:
-        executor = None
-        if error.address is not None:
-            host, _, port = error.address.rpartition(":")
-            executor = self._executor.registry.get(host.strip("[]"), int(port))
-        if executor is None:
-            executor = self._executor.random_primary()
-        load = ("SCRIPT", "LOAD", source)
-        reply: object = await executor._execute(_m.SCRIPT_LOAD, load, None)
-        if keyless:
-            # Its retry runs on any primary: load it on every node too (SCRIPT LOAD's policy
-            # fans out), as far as they answer.
-            with contextlib.suppress(RedisError):
-                await self._executor._execute(_m.SCRIPT_LOAD, load, None)
-        return reply
+    def _server_lookup(self) -> ServerLookup | None:
+        return partial(node_at, self._executor)
 
     # -- introspection and lifecycle --------------------------------------------------------
 

@@ -58,7 +58,8 @@ end
 return 0
 """
 #: Sets the key's time to live if it holds the token: ARGV[2] ms added to what is left, or
-#: (ARGV[3] == '1') in its place. 1 when it did.
+#: (ARGV[3] == '1') in its place; a sum is kept at ``MAX_TTL_MS`` (past it a Lua number
+#: would reach PEXPIRE as "1e+17"). 1 when it did.
 RENEW_SOURCE: Final = """\
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
@@ -66,7 +67,7 @@ end
 local ttl = tonumber(ARGV[2])
 if ARGV[3] ~= '1' then
   local left = redis.call('PTTL', KEYS[1])
-  if left > 0 then ttl = ttl + left end
+  if left > 0 then ttl = math.min(ttl + left, 9007199254740992) end
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
@@ -77,10 +78,23 @@ _FIRST_DELAY: Final = 0.001
 _background: set[asyncio.Future[Any]] = set()
 
 
-def _milliseconds(what: str, seconds: object) -> int:
+#: The longest time to live a lock sets, in ms (about 285,000 years). The server takes PX up to
+#: 2**63-1 minus its clock in ms, but extend() and reacquire() pass the time through the
+#: renewal script, where Lua numbers are doubles: 2**53 is the last integer they hold exactly.
+MAX_TTL_MS: Final = 2**53
+
+
+def _milliseconds(what: str, seconds: object, *, ttl: bool = False) -> int:
     checked = checked_seconds(what, seconds, finite=True, none=False)
     assert checked is not None  # none=False
-    return max(1, math.ceil(checked * 1000))
+    milliseconds = max(1, math.ceil(checked * 1000))
+    if ttl and milliseconds > MAX_TTL_MS:
+        raise ValueError(
+            f"lock {what} must be at most {MAX_TTL_MS / 1000} seconds (2**53 ms, the longest "
+            f"time to live a lock can set), not {seconds!r}: use None for a lock that never "
+            "expires"
+        )
+    return milliseconds
 
 
 def _checked_token(token: object) -> bytes:
@@ -113,7 +127,8 @@ class Lock:
 
     Built by ``client.lock(name, ...)``. ``async with lock:`` acquires it (waiting as the
     lock's options say) and releases it; ``acquire``, ``release``, ``extend`` and
-    ``reacquire`` do the same steps one by one.
+    ``reacquire`` do the same steps one by one. A lock lives at most ``MAX_TTL_MS`` (2**53
+    ms) at a time: a longer timeout is refused, and extending past it stops there.
 
     Args:
         client: The executor the lock's commands run on.
@@ -128,8 +143,8 @@ class Lock:
 
     Raises:
         TypeError: ``name`` is not ``str`` or ``bytes``, or an option is not a number.
-        ValueError: ``timeout`` or ``sleep`` is not positive, or ``blocking_timeout`` is
-            negative.
+        ValueError: ``timeout`` or ``sleep`` is not positive, ``timeout`` is over
+            ``MAX_TTL_MS`` (about 285,000 years), or ``blocking_timeout`` is negative.
     """
 
     __slots__ = (
@@ -162,7 +177,7 @@ class Lock:
         self._client = client
         self._release_script = release_script
         self._renew_script = renew_script
-        self._timeout_ms = None if timeout is None else _milliseconds("timeout", timeout)
+        self._timeout_ms = None if timeout is None else _milliseconds("timeout", timeout, ttl=True)
         self._token: bytes | None = None
         #: The key that holds the lock.
         self.name: str | bytes = name
@@ -293,9 +308,10 @@ class Lock:
         Raises:
             LockError: This object does not hold the lock, or the lock has no timeout.
             LockNotOwnedError: The lock expired (another holder may have it now).
-            TypeError, ValueError: ``additional_time`` is not a positive number.
+            TypeError, ValueError: ``additional_time`` is not a positive number, or is
+                over ``MAX_TTL_MS`` (about 285,000 years).
         """
-        milliseconds = _milliseconds("additional_time", additional_time)
+        milliseconds = _milliseconds("additional_time", additional_time, ttl=True)
         await self._renew(milliseconds, replace_ttl)
 
     async def reacquire(self) -> None:

@@ -53,6 +53,10 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
     assert_type(await script(["k"], pipeline=pipe), Reply)
     assert_type(await lib.call("fn", ["k"]), Reply)
     assert_type(await lib.call("fn", args=[1], parser=int, read_only=True), int)
+    assert_type(lib.call("fn", ["k"], pipeline=pipe), Awaitable[Reply])
+    # A client is no pipeline: called without one, a script or function runs on its client.
+    await script(["k"], pipeline=client)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    await lib.call("fn", pipeline=client)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
     assert_type(client.register_script("return 1"), Script)
     assert_type(client.library("#!lua name=x\n"), Library)
 
