@@ -69,7 +69,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-
 #: Raises (``CrossSlotError``) for a command whose keys the transaction's node cannot serve.
 KeyGuard = Callable[[CommandMeta, tuple[ArgT, ...]], None]
 
