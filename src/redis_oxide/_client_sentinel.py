@@ -31,8 +31,8 @@ from redis_oxide._client import Redis
 from redis_oxide._client_config import build_config
 from redis_oxide._client_options import ClientOptions
 from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
-from redis_oxide._exceptions import PrimaryNotFoundError, ServerError
-from redis_oxide._sentinel import SentinelConnector, SentinelReroute
+from redis_oxide._exceptions import ConnectionClosedError
+from redis_oxide._sentinel import SentinelConnector
 from redis_oxide._sentinel_discovery import SentinelLinks, fields, format_address, record_list
 from redis_oxide._sentinel_report import (
     MonitoredPrimary,
@@ -40,6 +40,7 @@ from redis_oxide._sentinel_report import (
     build_report,
     monitored_primary,
 )
+from redis_oxide._sentinel_reroute import SentinelReroute
 from redis_oxide._sentinel_watch import SentinelTopology
 
 __all__ = ["Sentinel"]
@@ -75,7 +76,8 @@ class Sentinel:
 
     Raises:
         ValueError: No sentinel, a malformed address, or an invalid option.
-        TypeError: An unknown client option.
+        TypeError: An unknown client option, or ``decode_responses`` (an option of
+            ``primary_for``/``replica_for``).
     """
 
     def __init__(
@@ -99,6 +101,12 @@ class Sentinel:
             ("resolve_timeout", resolve_timeout),
         ):
             checked_seconds(label, value)
+        if "decode_responses" in cast("dict[str, object]", client_options):
+            raise TypeError(
+                "Sentinel() does not take decode_responses: pass it to primary_for() or "
+                "replica_for() (sentinel.primary_for(name, decode_responses=True)), where it "
+                "decides the client's type, Redis[str] or Redis[bytes]"
+            )
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout
@@ -153,6 +161,7 @@ class Sentinel:
         Raises:
             ValueError: An empty name or an invalid option (``unix_socket_path`` included).
             TypeError: An unknown option.
+            ConnectionClosedError: The ``Sentinel`` is closed.
         """
         return self._client(name, decode_responses, options, replica=False, fallback=False)
 
@@ -214,6 +223,7 @@ class Sentinel:
         Raises:
             ValueError: An empty name or an invalid option.
             TypeError: An unknown option.
+            ConnectionClosedError: The ``Sentinel`` is closed.
         """
         return self._client(
             name, decode_responses, options, replica=True, fallback=fallback_to_primary
@@ -222,6 +232,12 @@ class Sentinel:
     def _client(
         self, name: str, decode: bool, options: ClientOptions, *, replica: bool, fallback: bool
     ) -> Redis[Any]:
+        if self._closed:
+            method = "replica_for" if replica else "primary_for"
+            raise ConnectionClosedError(
+                f"{method}({name!r}): the Sentinel object is closed (aclose() was called); "
+                "make a new Sentinel for new clients"
+            )
         if not name:
             raise ValueError("the monitored name must not be empty")
         merged: ClientOptions = {**self._client_options, **options}
@@ -272,7 +288,8 @@ class Sentinel:
             state, and the sentinels seen.
 
         Raises:
-            PrimaryNotFoundError: The sentinel that answered does not monitor ``name``.
+            PrimaryNotFoundError: No sentinel that answered monitors ``name`` (the message
+                lists each sentinel asked).
             SentinelError: No sentinel answered.
         """
         asked, (primary, replicas, peers, quorum) = await self._topology.links.ask(
@@ -280,12 +297,8 @@ class Sentinel:
             ("SENTINEL", "REPLICAS", name),
             ("SENTINEL", "SENTINELS", name),
             ("SENTINEL", "CKQUORUM", name),
+            about=name,
         )
-        if isinstance(primary, ServerError):
-            raise PrimaryNotFoundError(
-                f"{format_address(asked)} does not monitor {name!r}: {primary.message}",
-                address=format_address(asked),
-            ) from primary
         return build_report(
             name,
             asked,

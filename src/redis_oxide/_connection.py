@@ -181,8 +181,8 @@ class Connection(ConnectionCore):
 
     def _refusal(self) -> RedisError:
         state = self._state.name.lower()
-        if self._state is _S.BROKEN:
-            state = f"{state} ({self._cause!r})"
+        if self._state is _S.BROKEN:  # lost or given up, not closed on purpose
+            return refusal_error(self._address, f"{state} ({self._cause!r})", self._cause)
         return refusal_error(self._address, state)
 
     def send(
@@ -211,7 +211,8 @@ class Connection(ConnectionCore):
 
         Raises:
             TypeError: An argument cannot be encoded; nothing was queued.
-            ConnectionClosedError: The connection no longer accepts commands.
+            ConnectionClosedError: The connection was closed; nothing was sent.
+            ConnectionLostError: The connection broke; nothing was sent.
             InvalidUsageError: The loop the connection was opened on is closed.
         """
         state = self._state
@@ -279,7 +280,8 @@ class Connection(ConnectionCore):
 
         Raises:
             ValueError: ``parsers`` is empty or its length differs from ``metas``.
-            ConnectionClosedError: The connection no longer accepts commands.
+            ConnectionClosedError: The connection was closed; nothing was sent.
+            ConnectionLostError: The connection broke; nothing was sent.
             InvalidUsageError: The loop the connection was opened on is closed.
         """
         count = len(parsers)
@@ -322,7 +324,8 @@ class Connection(ConnectionCore):
 
         Raises:
             TypeError: An argument cannot be encoded.
-            ConnectionClosedError: The connection no longer accepts commands.
+            ConnectionClosedError: The connection was closed; nothing was sent.
+            ConnectionLostError: The connection broke; nothing was sent.
             InvalidUsageError: The loop the connection was opened on is closed.
         """
         state = self._state

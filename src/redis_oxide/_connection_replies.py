@@ -9,8 +9,8 @@ Rules this module keeps:
   ``BatchChunk.binary``, is read with ``next_reply(False)``: its text stays ``bytes`` on a
   decoding connection (DUMP payloads are not text). The marker is itself a valid parser, so a
   reader that does not look for it still gets a correct value, only decoded.
-- The errors a caller gets instead of a reply are built here, each with the command name
-  and the address, chained ``from`` the cause.
+- The errors a caller gets instead of a reply are built in ``_connection_errors`` (re-exported
+  here), each with the command name and the address, chained ``from`` the cause.
 - ``decode_text`` turns a reply read undecoded into what the decoder would have returned
   with its encoding; it is used for push frames read while a binary reply was expected and
   for the slots of an undecoded EXEC reply that are not binary.
@@ -32,13 +32,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from redis_oxide._command import ArgT, CommandMeta
+from redis_oxide._connection_errors import refusal_error, unanswered_error
 from redis_oxide._connection_text import take_failure
-from redis_oxide._exceptions import (
-    CommandTimeoutError,
-    ConnectionClosedError,
-    ConnectionLostError,
-    RedisError,
-)
+from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._protocol import NOT_ENOUGH, PushMessage
 
 __all__ = [
@@ -340,59 +336,6 @@ def fail_entries(
             ):
                 fut.set_exception(err)
         index += 1
-
-
-def refusal_error(address: str, state: str) -> RedisError:
-    """Return the error for a command offered to a connection that no longer takes any.
-
-    Args:
-        address: The connection's server address.
-        state: How the connection is, for the message (``"closing"``, ``"broken (...)"``).
-
-    Returns:
-        A ``ConnectionClosedError`` carrying ``address``.
-    """
-    err = ConnectionClosedError(f"connection to {address} is {state}; it refuses new commands")
-    err.address = address
-    return err
-
-
-def unanswered_error(
-    name: str,
-    address: str,
-    may_have_executed: bool,
-    cause: BaseException | None,
-    *,
-    on_purpose: bool,
-) -> RedisError:
-    """Return the error for a command whose reply will never come.
-
-    Args:
-        name: The command name.
-        address: The connection's server address.
-        may_have_executed: Whether the command's bytes had been written.
-        cause: Why the connection ended; None when it was closed on purpose.
-        on_purpose: The connection was closed by ``aclose``/``abort``, not lost.
-
-    Returns:
-        ``ConnectionClosedError`` for a deliberate close, else ``ConnectionLostError``; both
-        carry ``may_have_executed``.
-    """
-    if on_purpose:
-        outcome = "it may have run" if may_have_executed else "it was not sent"
-        err: RedisError = ConnectionClosedError(
-            f"{name} was not answered: the connection to {address} was closed ({outcome})",
-            may_have_executed=may_have_executed,
-        )
-    else:
-        err = ConnectionLostError(
-            f"{name} was not answered: connection to {address} lost ({cause!r})",
-            may_have_executed=may_have_executed,
-        )
-        err.__cause__ = cause
-    err.command = name
-    err.address = address
-    return err
 
 
 def offer_failure(

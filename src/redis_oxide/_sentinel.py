@@ -20,8 +20,11 @@ Rules this module keeps:
   the new primary, writes in flight fail saying whether they may have run, and nothing is
   sent to the old primary afterwards.
 - ``READONLY`` or ``MASTERDOWN`` (a demoted or cut-off server) make the ``SentinelReroute``
-  give the server up the same way and re-run the command, which then connects afresh;
-  ``LOADING`` re-runs it after a pause. These errors mean the command did not run.
+  (``_sentinel_reroute``) give the server up the same way (``demoted``).
+- A replica a sentinel flags down (``+sdown``) is left by the replica clients of its name:
+  their connections to it fail with ``FailoverError`` as the cause (reads in flight re-run on
+  another replica), and new connections pass it over until a sentinel flags it up again
+  (``-sdown``) or ``_FLAG_HOLD`` passes, after which the sentinels' records decide alone.
 """
 
 from __future__ import annotations
@@ -32,28 +35,23 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from collections.abc import Callable
+from typing import cast
 
-from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._connection import Connection, PushHandler
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
 from redis_oxide._exceptions import (
     ConnectionClosedError,
     FailoverError,
     LoadingError,
-    MasterDownError,
     NoPermError,
     PrimaryNotFoundError,
-    ReadOnlyError,
-    RedisError,
     ReplicaNotFoundError,
     SentinelError,
     ServerError,
 )
 from redis_oxide._exceptions import ConnectionError as RedisConnectionError
 from redis_oxide._exceptions import TimeoutError as RedisTimeoutError
-from redis_oxide._executor import Rerunner
 from redis_oxide._generated import _meta as _m
 from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy
@@ -61,14 +59,15 @@ from redis_oxide._retry import Retry
 from redis_oxide._sentinel_discovery import Address, as_text, describe, format_address, items
 from redis_oxide._sentinel_watch import SentinelTopology
 
-__all__ = ["SentinelConnector", "SentinelReroute", "replica_is_healthy"]
+__all__ = ["SentinelConnector", "replica_is_healthy"]
 
 logger = logging.getLogger("redis_oxide.sentinel")
 
 # Flags of a replica (SENTINEL REPLICAS) that keep reads away from it.
 _UNHEALTHY = frozenset({"s_down", "o_down", "disconnected"})
-# How long a command that met LOADING waits before it runs again.
-_LOADING_PAUSE = 0.1
+# How long a replica flagged down by a notice is passed over without a -sdown: by then every
+# sentinel has flagged it too if it is still down, and their records say so.
+_FLAG_HOLD = 10.0
 
 
 def replica_is_healthy(record: dict[str, str]) -> bool:
@@ -134,6 +133,7 @@ class SentinelConnector:
         self._quiet = math.inf if resolve_timeout is None else resolve_timeout
         self._server: Address | None = None
         self._next_replica = 0
+        self._flags: dict[Address, float] = {}  # replica flagged down -> until when
         self._address = f"{name} (via sentinel)"
 
     def bind(self, strategy: ConnectionStrategy) -> None:
@@ -260,9 +260,14 @@ class SentinelConnector:
             raise
 
     async def _replica(self, push_handler: PushHandler | None) -> Connection:
-        records = await self._topology.links.records("SENTINEL", "REPLICAS", self.name)
+        records = await self._topology.links.records(
+            "SENTINEL", "REPLICAS", self.name, about=self.name
+        )
+        now = time.monotonic()
+        self._flags = {r: until for r, until in self._flags.items() if until > now}
         healthy = sorted(
             {(r["ip"], int(r["port"])) for r in records if replica_is_healthy(r) and "ip" in r}
+            - self._flags.keys()
         )
         failures: list[str] = []
         # Taken before any await, so connects under way at once start on different replicas.
@@ -326,6 +331,34 @@ class SentinelConnector:
         )
         self._give_up(cause, keep)
 
+    def flagged(self, replica: Address, down: bool) -> None:
+        """Handle a sentinel flagging ``replica`` down (``+sdown``) or up (``-sdown``).
+
+        Args:
+            replica: The replica.
+            down: Flagged down; False when flagged up again.
+        """
+        if not down:
+            self._flags.pop(replica, None)
+            return
+        self._flags[replica] = time.monotonic() + _FLAG_HOLD
+        where = format_address(replica)
+        stale = [c for c in self._connections if not c.is_closed() and c.address == where]
+        if not stale:
+            return
+        cause = FailoverError(
+            f"the sentinels flag replica {where} of {self.name!r} down", address=where
+        )
+        logger.info(
+            "%s: leaving replica %s (%d connection(s)): flagged down",
+            self.name,
+            where,
+            len(stale),
+            extra=log_fields("replica_down", where, name=self.name, error=cause),
+        )
+        for conn in stale:  # the strategy refills their slots from the other replicas
+            conn.fail(cause)
+
     def demoted(self, error: ServerError) -> None:
         """Give the current server up after ``READONLY``/``MASTERDOWN`` (called while its
         reply is being read, so the connections are given up in the next loop turn)."""
@@ -355,61 +388,6 @@ class SentinelConnector:
             self._strategy.invalidate(cause)
         for conn in stale:
             conn.fail(cause)  # a leased connection is beyond the strategy's reach
-
-
-class SentinelReroute:
-    """The ``Reroute`` of a Sentinel-resolved client.
-
-    Args:
-        connector: The client's connector, told when its server is demoted.
-    """
-
-    def __init__(self, connector: SentinelConnector) -> None:
-        self._connector = connector
-        self._executor: Rerunner | None = None
-
-    def attach(self, executor: Rerunner) -> None:
-        """Name the executor that re-runs commands."""
-        self._executor = executor
-
-    def __call__(
-        self,
-        error: RedisError,
-        meta: CommandMeta,
-        args: Sequence[ArgT],
-        parser: Callable[[Any], Any] | None,
-        deadline: float | None,
-    ) -> Awaitable[Any] | None:
-        """Re-run a command the server refused for a reason of topology; see the module."""
-        executor = self._executor
-        if executor is None:
-            return None
-        connector = self._connector
-        # READONLY from a replica is the answer to a write sent to a replica client.
-        if isinstance(error, MasterDownError) or (
-            isinstance(error, ReadOnlyError) and not connector.replica
-        ):
-            connector.demoted(error)
-            return _rerun(executor, meta, args, parser, deadline, 0.0)
-        if isinstance(error, LoadingError):
-            return _rerun(executor, meta, args, parser, deadline, _LOADING_PAUSE)
-        return None
-
-
-async def _rerun(
-    executor: Rerunner,
-    meta: CommandMeta,
-    args: Sequence[ArgT],
-    parser: Callable[[Any], Any] | None,
-    deadline: float | None,
-    pause: float,
-) -> Any:
-    # Even with no pause, yield once: the connections are given up in the coming loop turn,
-    # and the command must not go back to the server that refused it.
-    if deadline is not None:
-        pause = min(pause, max(0.0, deadline - time.monotonic()))
-    await asyncio.sleep(pause)
-    return await executor.rerun(meta, args, parser, deadline)
 
 
 async def _role(conn: Connection, reply_timeout: float | None) -> str | None:

@@ -6,10 +6,10 @@ Rules this module keeps (Redis's guidelines for Sentinel clients):
   to the front, so the next resolution asks a sentinel known to be alive first. A sentinel
   whose answer turned out to be unusable (the primary it named could not be reached as a
   primary) moves to the back: during a failover another sentinel may already know better.
-- A null answer to ``GET-MASTER-ADDR-BY-NAME`` means that sentinel does not monitor the
-  name: the next one is asked. Only when every sentinel that answered said so is the name
-  unknown (``PrimaryNotFoundError``); when none answered it is a ``SentinelError`` listing
-  each sentinel and why.
+- A null answer to ``GET-MASTER-ADDR-BY-NAME``, or ``ERR No such master`` to another question
+  about a name, means that sentinel does not monitor the name: the next one is asked. Only
+  when every sentinel that answered said so is the name unknown (``PrimaryNotFoundError``);
+  otherwise it is a ``SentinelError``; both list each sentinel asked and what it said.
 - One query connection per sentinel (RESP3, text replies), opened on first use by one task
   shared by concurrent callers and reopened after it breaks or times out. A sentinel that
   does not answer within ``command_timeout`` has its connection dropped, so a hung sentinel
@@ -58,6 +58,9 @@ logger = logging.getLogger("redis_oxide.sentinel")
 
 #: A server or sentinel address: host and TCP port.
 Address = tuple[str, int]
+
+# How a sentinel refuses a question about a name it does not monitor.
+_NO_SUCH_MASTER = "No such master"
 
 
 def format_address(address: Address) -> str:
@@ -158,20 +161,27 @@ class SentinelLinks:
 
     # -- asking ------------------------------------------------------------------------------
 
-    async def ask(self, *commands: Sequence[ArgT]) -> tuple[Address, list[Any]]:
+    async def ask(
+        self, *commands: Sequence[ArgT], about: str | None = None
+    ) -> tuple[Address, list[Any]]:
         """Send ``commands`` (pipelined) to the sentinels in turn until one answers.
 
         Args:
             *commands: The questions, each a wire argument list.
+            about: The monitored name the questions are about: a sentinel refusing the first
+                one (``ERR No such master``: it does not monitor the name) is passed over
+                for the next, as for the primary's address.
 
         Returns:
             The sentinel that answered (now first in the list) and its replies in order;
             server errors are values.
 
         Raises:
-            SentinelError: No sentinel answered.
+            PrimaryNotFoundError: Every sentinel that answered does not monitor ``about``.
+            SentinelError: No sentinel answered (or, with ``about``, none answered about it).
         """
         failures: list[str] = []
+        unknown = 0
         for address in list(self._order):
             try:
                 replies = await self.query(address, commands)
@@ -181,9 +191,22 @@ class SentinelLinks:
                 # A refused handshake (WRONGPASS …) disqualifies this sentinel, not the others.
                 failures.append(f"{format_address(address)}: {describe(exc)}")
                 continue
+            refusal = replies[0] if about is not None else None
+            if isinstance(refusal, ServerError):
+                if _NO_SUCH_MASTER in refusal.message:
+                    unknown += 1
+                    failures.append(f"{format_address(address)}: does not monitor {about!r}")
+                else:
+                    failures.append(f"{format_address(address)}: {describe(refusal)}")
+                continue
             self.promote(address)
             return address, replies
-        raise SentinelError(f"no sentinel answered ({'; '.join(failures) or 'none configured'})")
+        detail = "; ".join(failures) or "none configured"
+        if about is None:
+            raise SentinelError(f"no sentinel answered ({detail})")
+        if unknown and unknown == len(failures):
+            raise PrimaryNotFoundError(f"no sentinel monitors {about!r} ({detail})")
+        raise SentinelError(f"no sentinel could answer about {about!r} ({detail})")
 
     async def primary_address(self, name: str) -> tuple[Address, Address]:
         """The primary the sentinels name for ``name`` (``SENTINEL GET-MASTER-ADDR-BY-NAME``).
@@ -230,20 +253,22 @@ class SentinelLinks:
             raise PrimaryNotFoundError(f"no sentinel monitors {name!r} ({detail})")
         raise SentinelError(f"no sentinel could name the primary of {name!r} ({detail})")
 
-    async def records(self, *args: ArgT) -> list[dict[str, str]]:
+    async def records(self, *args: ArgT, about: str | None = None) -> list[dict[str, str]]:
         """Ask for a list of records (``SENTINEL REPLICAS name`` and the like).
 
         Args:
             *args: The question.
+            about: The monitored name it is about (see ``ask``).
 
         Returns:
             One dict per record.
 
         Raises:
-            PrimaryNotFoundError: The sentinel does not monitor the name asked about.
+            PrimaryNotFoundError: No sentinel that answered monitors ``about``, or the one
+                that answered refused the question.
             SentinelError: No sentinel answered.
         """
-        address, (reply,) = await self.ask(args)
+        address, (reply,) = await self.ask(args, about=about)
         if isinstance(reply, ServerError):
             raise PrimaryNotFoundError(
                 f"{format_address(address)} refused {' '.join(map(str, args))}: {reply.message}",

@@ -1,4 +1,4 @@
-"""Following failovers: ``+switch-master`` subscriptions on the sentinels.
+"""Following failovers: ``+switch-master`` (and replica ``+sdown``) subscriptions.
 
 Rules this module keeps:
 
@@ -15,6 +15,11 @@ Rules this module keeps:
   while subscriptions were down are caught up with by ``reconcile``, run after every new
   subscription. Sentinels learnt later (``SENTINEL SENTINELS``) get a subscription at the
   next connect.
+- The same subscriptions carry ``+sdown``/``-sdown``: a replica a sentinel flags down (it
+  did not answer for ``down-after-milliseconds``) is handed to the replica clients of its
+  primary's name, which leave it (``SentinelConnector.flagged``); a frozen replica keeps its
+  port open, so nothing else would move a multiplexed client off it. Other instances'
+  flags are ignored: a primary client waits for ``+switch-master``.
 - A notice is a hint, never trusted alone: connectors still check the role of the server
   they connect to.
 - Subscriptions run while the ``Sentinel`` object is open and has been used from a loop;
@@ -49,6 +54,8 @@ __all__ = ["SentinelTopology", "SwitchListener", "SwitchWatcher"]
 logger = logging.getLogger("redis_oxide.sentinel")
 
 CHANNEL = "+switch-master"
+# A sentinel's own (subjective) view that an instance is down, or up again.
+DOWN, UP = "+sdown", "-sdown"
 # A sentinel that stops answering is given up after this long plus the sentinel command
 # timeout; the subscription is otherwise silent. Jedis and Lettuce ping their sentinel
 # subscriptions at similar intervals.
@@ -59,6 +66,8 @@ _RESUBSCRIBE = Retry(attempts=1, backoff_base=0.1, backoff_cap=2.0)
 
 #: Called with (name, old primary, new primary) for each notice.
 SwitchHandler = Callable[[str, Address, Address], None]
+#: Called with (primary's name, replica, flagged down) for each replica ``+sdown``/``-sdown``.
+FlagHandler = Callable[[str, Address, bool], None]
 
 
 class SwitchListener(Protocol):
@@ -76,6 +85,10 @@ class SwitchListener(Protocol):
         """Handle a notice that ``name``'s primary moved from ``old`` to ``new``."""
         ...
 
+    def flagged(self, replica: Address, down: bool) -> None:
+        """Handle a sentinel flagging one of ``name``'s replicas down (or up again)."""
+        ...
+
 
 class SwitchWatcher:
     """Keeps one sentinel's ``+switch-master`` subscription up.
@@ -84,6 +97,7 @@ class SwitchWatcher:
         links: The sentinels (for this one's connection settings).
         address: The sentinel.
         on_switch: Called, synchronously, with each notice.
+        on_flag: Called, synchronously, with each replica ``+sdown``/``-sdown``.
         reconcile: Awaited after each new subscription, to catch up with missed notices.
         command_timeout: Seconds the sentinel has to confirm the subscription or answer PING.
     """
@@ -93,12 +107,14 @@ class SwitchWatcher:
         links: SentinelLinks,
         address: Address,
         on_switch: SwitchHandler,
+        on_flag: FlagHandler,
         reconcile: Callable[[], Awaitable[None]],
         command_timeout: float | None,
     ) -> None:
         self._links = links
         self.address = address
         self._on_switch = on_switch
+        self._on_flag = on_flag
         self._reconcile = reconcile
         self._timeout = command_timeout
         self._task: asyncio.Task[None] | None = None
@@ -168,7 +184,7 @@ class SwitchWatcher:
             return None
         self._conn = conn
         try:
-            conn.send_without_reply(("SUBSCRIBE", CHANNEL))
+            conn.send_without_reply(("SUBSCRIBE", CHANNEL, DOWN, UP))
             async with asyncio.timeout(self._timeout):
                 await asyncio.shield(self._confirmed)
         except (RedisError, TimeoutError) as exc:
@@ -216,7 +232,13 @@ class SwitchWatcher:
             if self._confirmed is not None and not self._confirmed.done():
                 self._confirmed.set_result(None)
             return
-        if kind != "message" or as_text(frame[1]) != CHANNEL:
+        channel = as_text(frame[1])
+        if kind != "message":
+            return
+        if channel in (DOWN, UP):
+            self._flag(channel, as_text(frame[2]).split())
+            return
+        if channel != CHANNEL:
             return
         words = as_text(frame[2]).split()
         if len(words) != 5 or not words[2].isdigit() or not words[4].isdigit():
@@ -229,6 +251,13 @@ class SwitchWatcher:
             return
         name, old_host, old_port, new_host, new_port = words
         self._on_switch(name, (old_host, int(old_port)), (new_host, int(new_port)))
+
+    def _flag(self, channel: str, words: list[str]) -> None:
+        # "slave <name> <ip> <port> @ <primary's name> <primary ip> <primary port>"; masters
+        # and sentinels are flagged too, and left to +switch-master.
+        if len(words) != 8 or words[0] != "slave" or words[4] != "@" or not words[3].isdigit():
+            return
+        self._on_flag(words[5], (words[2], int(words[3])), channel == DOWN)
 
     async def aclose(self) -> None:
         """Stop following notices and close the subscription."""
@@ -276,7 +305,12 @@ class SentinelTopology:
             watcher = self._watchers.get(address)
             if watcher is None:
                 watcher = SwitchWatcher(
-                    self.links, address, self._switched, self._reconcile, self._timeout
+                    self.links,
+                    address,
+                    self._switched,
+                    self._flagged,
+                    self._reconcile,
+                    self._timeout,
                 )
                 self._watchers[address] = watcher
             watcher.start()
@@ -297,6 +331,13 @@ class SentinelTopology:
         for connector in list(self._connectors):
             if connector.name == name:
                 connector.switched(old, new)
+
+    def _flagged(self, name: str, replica: Address, down: bool) -> None:
+        # Every sentinel flags on its own: the first +sdown moves the clients, later ones
+        # find nothing left to move.
+        for connector in list(self._connectors):
+            if connector.name == name and connector.replica:
+                connector.flagged(replica, down)
 
     async def _reconcile(self) -> None:
         # Notices published while no subscription was up: compare what the sentinels say

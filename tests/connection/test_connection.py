@@ -194,8 +194,11 @@ async def test_server_killing_the_connection_fails_pending_and_breaks(
         assert caught.value.command == "BLPOP"
         await conn.wait_closed()
         assert conn.state is ConnectionState.BROKEN
-        with pytest.raises(ConnectionClosedError, match="broken"):
+        # Broken, not closed on purpose: a refusal says the connection was lost.
+        with pytest.raises(ConnectionLostError, match="broken") as refused:
             conn.send(["PING"], None, _m.PING)
+        assert refused.value.may_have_executed is False
+        assert isinstance(refused.value.__cause__, ConnectionError)
     finally:
         await conn.aclose()
         await admin.aclose()
@@ -224,8 +227,10 @@ async def test_garbage_from_the_server_breaks_the_connection() -> None:
                 await fut
             assert isinstance(caught.value.__cause__, ProtocolError)
         assert conn.state is ConnectionState.BROKEN
-        with pytest.raises(ConnectionClosedError, match="broken"):
+        with pytest.raises(ConnectionLostError, match="broken") as refused:
             conn.send(["PING"], None, _m.PING)
+        assert isinstance(refused.value.__cause__, ProtocolError)
+        assert refused.value.may_have_executed is False
     finally:
         await conn.aclose()
         server.close()
