@@ -12,6 +12,9 @@ Rules this module keeps:
   MULTI/EXEC nothing blocks, so a transaction is bounded by ``command_timeout`` alone.
 - A batch that needs a lease of its own (pooled strategy) waits for it within its
   ``command_timeout``, like a single pooled command.
+- A WATCH transaction's lease (``watch()``, ``transaction(func)``) is waited for within
+  ``command_timeout`` too: a hung server answers no handshake, and ``connect_timeout`` is
+  usually much longer than the caller asked to wait.
 - Nothing here runs for an ordinary command: the executor calls in only for blocking
   commands and leased batches.
 """
@@ -20,14 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._pool import ConnectionStrategy, Lease
 from redis_oxide._raw_commands import block_option
 
-__all__ = ["batch_timeout", "block_deadline", "lease_within"]
+__all__ = ["batch_timeout", "block_deadline", "lease_in_time", "lease_within"]
 
 # Where a blocking command carries its timeout: the wire index of the argument (negative
 # counts from the end) and its unit in seconds. XREAD and XREADGROUP carry it after BLOCK.
@@ -148,4 +151,34 @@ async def lease_within(strategy: ConnectionStrategy, wait_timeout: float, what: 
             f"{what}: no pooled connection to {address} within {round(wait_timeout, 3):g} s; "
             "it was not sent",
             address=address,
+        ) from exc
+
+
+async def lease_in_time(pending: Awaitable[Lease], wait_timeout: float | None, what: str) -> Lease:
+    """Await a lease for ``what``, at most ``wait_timeout`` seconds.
+
+    Args:
+        pending: The executor's ``lease(keys)``, not awaited yet.
+        wait_timeout: The client's ``command_timeout``; None waits as long as it takes.
+        what: The caller, for the message (``"watch"``, ``"transaction"``).
+
+    Returns:
+        The lease.
+
+    Raises:
+        CommandTimeoutError: No connection within ``wait_timeout``; nothing was sent.
+        PoolTimeoutError: ``pool_timeout`` ran out first.
+        ConnectTimeoutError: ``connect_timeout`` ran out first.
+    """
+    if wait_timeout is None:
+        return await pending
+    try:
+        async with asyncio.timeout(wait_timeout):
+            return await pending
+    except TimeoutError as exc:
+        if isinstance(exc, RedisError):
+            raise  # pool_timeout or connect_timeout ran out first
+        raise CommandTimeoutError(
+            f"{what}: no connection within {round(wait_timeout, 3):g} s (command_timeout); "
+            "nothing was sent"
         ) from exc

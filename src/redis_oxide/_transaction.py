@@ -46,6 +46,7 @@ from redis_oxide._cache_lease import CacheLease
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import InvalidUsageError, NoScriptError
 from redis_oxide._executor import Executor
+from redis_oxide._executor_blocking import lease_in_time
 from redis_oxide._generated import StrT
 from redis_oxide._generated import _meta as _m
 from redis_oxide._parsers import Reply
@@ -340,7 +341,10 @@ class WatchBlock(Generic[StrT]):
         if self._lease is not None:
             raise InvalidUsageError("a watch() block cannot be entered twice")
         timeout = self._executor.command_timeout
-        lease = self._lease = await self._executor.lease(self._keys)
+        executor = self._executor
+        lease = self._lease = await lease_in_time(
+            executor.lease(self._keys), executor.command_timeout, "watch"
+        )
         try:
             await lease.execute("WATCH", *self._keys, reply_timeout=timeout)
         except BaseException:

@@ -28,6 +28,7 @@ from typing import Final, TypeVar
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import ConnectionLostError, WatchError
 from redis_oxide._executor import Executor
+from redis_oxide._executor_blocking import lease_in_time
 from redis_oxide._generated import StrT
 from redis_oxide._transaction import Transaction, TransactionState, _guard_of, unclean
 
@@ -76,7 +77,7 @@ async def run_transaction(
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
     timeout = executor.command_timeout
-    lease = await executor.lease(keys)
+    lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
     tx: Transaction[StrT] | None = None
     guard = _guard_of(executor, keys) if keys else None
     try:
@@ -106,7 +107,7 @@ async def run_transaction(
                     raise
                 # The WATCH ended with the connection: nothing of this attempt was committed.
                 lease.release(discard=True)
-                lease = await executor.lease(keys)
+                lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
                 tx = None
                 continue
             except BaseException as exc:

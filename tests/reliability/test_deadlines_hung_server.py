@@ -204,3 +204,32 @@ async def test_pipeline_holding_a_command_that_blocks_forever_is_unbounded(
         assert not done
         call.cancel()
         await client.aclose(grace=0)
+
+
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
+@pytest.mark.parametrize("how", ["watch", "transaction"])
+async def test_watch_transaction_on_a_hung_server_times_out_at_command_timeout(
+    server: RedisServerInfo, strategy: Strategy, how: str
+) -> None:
+    # The lease's new connection gets no handshake answer; connect_timeout (10 s) is not
+    # what the caller asked to wait.
+    assert server.process is not None
+    async with Redis(server.host, server.port, strategy=strategy, command_timeout=0.5) as client:
+        await asyncio.to_thread(server.process.suspend)  # before any connection is open
+
+        async def body(tx: object) -> None:
+            raise AssertionError("never reached: no connection to WATCH on")
+
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError) as caught:
+            async with asyncio.timeout(5):
+                if how == "watch":
+                    async with client.watch("k"):
+                        raise AssertionError("never reached")
+                else:
+                    await client.transaction(body, "k")
+        assert 0.45 < time.monotonic() - started < 1.5
+        assert f"{how}: no connection within 0.5 s (command_timeout); nothing was sent" in str(
+            caught.value
+        )
+        await client.aclose(grace=0)
