@@ -11,7 +11,7 @@ import pytest
 
 import redis_oxide
 from redis_oxide.exceptions import CommandError, WatchError
-from redis_oxide.testing import RedisServerInfo
+from redis_oxide.testing import RedisServerInfo, SentinelInfo
 from redis_oxide.types import (
     BitcountRange,
     BitposRange,
@@ -184,3 +184,31 @@ async def test_every_calling_difference_holds(flushed_stack: RedisServerInfo) ->
         assert [w.category for w in caught] == [DeprecationWarning]
         assert "use set(..., seconds=...)" in str(caught[0].message)
         assert not hasattr(r, "close")
+
+
+async def test_every_sentinel_calling_difference_holds(redis_sentinel: SentinelInfo) -> None:
+    addresses = [(s.host, s.port) for s in redis_sentinel.sentinels]
+    name = redis_sentinel.master_name
+    with pytest.raises(TypeError, match="primary_for"):
+        redis_oxide.Sentinel(addresses, decode_responses=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        redis_oxide.Sentinel(addresses, sentinel_kwargs={"password": "x"})  # type: ignore[call-arg]
+    async with redis_oxide.Sentinel(addresses, sentinel_command_timeout=2.0) as sentinel:
+        with pytest.raises(AttributeError):
+            sentinel.master_for(name)  # type: ignore[attr-defined]
+        with pytest.raises(AttributeError):
+            sentinel.slave_for(name)  # type: ignore[attr-defined]
+        with pytest.raises(AttributeError):
+            sentinel.discover_master(name)  # type: ignore[attr-defined]
+        primary = sentinel.primary_for(name, decode_responses=True)
+        assert await primary.set("porting", "1")
+        replica = sentinel.replica_for(name, decode_responses=True, fallback_to_primary=True)
+        assert await replica.ping()
+        report = await sentinel.check(name)
+        assert (report.primary.host, report.primary.port) == (
+            redis_sentinel.primary.host,
+            redis_sentinel.primary.port,
+        )
+        assert isinstance(report.quorum_reached, bool)
+        assert len(report.sentinels) >= 1
+        assert [p.name for p in await sentinel.primaries()] == [name]
