@@ -16,6 +16,11 @@ Rules this module keeps:
   calls that reach the server have spans, a hit has none.
 - No secret reaches ``repr``, logs or exceptions: the password lives in the connection
   config, whose repr hides it.
+- A client made by the user (not a Sentinel's or a cluster's) that becomes unreachable
+  without ``aclose()``, with every view, pipeline, subscription and script made from it, has
+  its connections closed on the running loop and warns (``ResourceWarning``), as an unclosed
+  file does: its executors share a ``_lifetime`` token that a finalizer watches. A cached
+  client's watcher task keeps it reachable, so it is not covered.
 """
 
 # pyright: reportPrivateUsage=false
@@ -24,7 +29,10 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import warnings
+import weakref
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Literal, Unpack, overload
@@ -40,7 +48,7 @@ from redis_oxide._executor import Executor, Reroute, ServerExecutor
 from redis_oxide._generated import StrT
 from redis_oxide._health import DEFAULT_HEALTH_TIMEOUT, HealthReport, server_report
 from redis_oxide._monitor import Monitor
-from redis_oxide._pool import PoolStats
+from redis_oxide._pool import ConnectionStrategy, PoolStats
 from redis_oxide._pubsub import PubSub, PubSubOptions
 from redis_oxide._sentinel_report import SentinelReport
 from redis_oxide._telemetry_cluster import traced_cache
@@ -53,6 +61,38 @@ __all__ = ["Redis", "StrT"]
 _CLOSE_GRACE = 5.0
 
 _UNSET: Any = object()
+
+# Closes of dropped clients under way; asyncio keeps tasks only weakly.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+class _Lifetime:
+    """Held by a client's executors, views included; collected when the last one goes."""
+
+
+def _abandoned(strategy: ConnectionStrategy, name: str) -> None:
+    # The finalizer of a client dropped without aclose(): close its connections, and say so
+    # when it had any (a client that never connected leaves nothing behind).
+    stats = strategy.stats()
+    opened = stats.connections or stats.pending or stats.waiting or stats.leased
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        task = loop.create_task(strategy.aclose(0))
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+        fate = "its connections are being closed"
+    else:
+        fate = "its connections stay open until its event loop closes"
+    if not opened:
+        return
+    warnings.warn(
+        f"{name} was dropped without aclose(); {fate} (use async with, or await aclose())",
+        ResourceWarning,
+        stacklevel=1,
+    )
 
 
 def _traced(server: ServerExecutor | CachingExecutor, config: ClientConfig) -> Executor:
@@ -95,6 +135,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
 
     #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
     cache: Cache | None
+    _finalizer: weakref.finalize[[ConnectionStrategy, str], _Lifetime] | None
 
     @overload
     def __init__(
@@ -144,6 +185,12 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
             options=options,
         )
         self._setup(config, FixedConnector(config.connection), None)
+        server = self._server
+        if isinstance(server, ServerExecutor):
+            lifetime = server._lifetime = _Lifetime()
+            name = f"<redis_oxide.Redis {server.strategy.address}>"
+            self._finalizer = weakref.finalize(lifetime, _abandoned, server.strategy, name)
+            self._finalizer.atexit = False
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
@@ -160,6 +207,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         self._expected_role: str | None = None
         self._is_view = False
         self._closed = False
+        self._finalizer = None
 
     @classmethod
     def _over(
@@ -376,6 +424,8 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         if self._is_view:
             return
         self._closed = True
+        if self._finalizer is not None:
+            self._finalizer.detach()
         await self._server.aclose(grace)  # idempotent: a later call finishes a cancelled one
 
     async def __aenter__(self) -> Redis[StrT]:

@@ -21,7 +21,7 @@ Rules this module keeps:
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
   a lease for a pooled strategy or a pipeline holding a blocking command (MULTI never blocks).
 - The executor owns nothing but references: the strategy owns the connections, and
-  ``with_timeout`` views share the strategy.
+  ``with_timeout`` views share the strategy (and the client's ``_lifetime`` token).
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ class ServerExecutor:
     __slots__ = (
         "_hook_read",
         "_hook_write",
+        "_lifetime",
         "_reroute",
         "_rerunning",
         "_retry",
@@ -153,6 +154,7 @@ class ServerExecutor:
         # Bound once, not per command: the hot path hands one of these to every send.
         self._hook_read = self._failed_read
         self._hook_write = self._failed_write
+        self._lifetime: object = None  # the client's, shared by views (module rules)
 
     @property
     def strategy(self) -> ConnectionStrategy:
@@ -169,12 +171,9 @@ class ServerExecutor:
         Returns:
             The new executor.
         """
-        return ServerExecutor(
-            self._strategy,
-            retry=self._retry,
-            command_timeout=command_timeout,
-            reroute=self._reroute,
-        )
+        view = ServerExecutor(self._strategy, retry=self._retry, command_timeout=command_timeout)
+        view._reroute, view._lifetime = self._reroute, self._lifetime
+        return view
 
     # -- one command ---------------------------------------------------------------------------
 
