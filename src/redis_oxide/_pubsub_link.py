@@ -8,9 +8,10 @@ Rules this module keeps:
   (messages, confirmations, PONGs, error replies) reaches ``_on_frame``: RESP2 (raw replies)
   and RESP3 (push frames) differ in framing only. ``Answers`` tells which command an answer
   belongs to; one that fits none means the stream is out of step: the connection is replaced.
-- One supervisor task connects, restores, checks the link's health and reconnects with
-  backoff. State changes happen in synchronous methods (``_attach``, ``_detach``,
-  ``_on_frame``, ``_restored``); only ``_transition`` assigns the state.
+- One supervisor task connects, restores, checks the link's health (``_pubsub_health``:
+  also since when messages may be missing after a loss) and reconnects with backoff. State
+  changes happen in synchronous methods (``_attach``, ``_detach``, ``_on_frame``,
+  ``_restored``); only ``_transition`` assigns the state.
 - It hands messages and link events to its ``SubscriberSink``. A cluster subscription runs
   one per node (``_pubsub_shard.ShardLink``: ``_restore_groups``, ``_answered`` overridden).
 """
@@ -42,11 +43,10 @@ from redis_oxide._pubsub_frames import (
     frame_name,
     is_pong,
 )
+from redis_oxide._pubsub_health import LinkHealth
 from redis_oxide._pubsub_types import (
-    HEALTH_TICKS,
     LINK_BACKOFF,
     LINK_TRANSITIONS,
-    PING_AFTER_TICKS,
     Kind,
     LinkState,
     Message,
@@ -88,7 +88,7 @@ class Subscriber:
         self._source = source
         self._sink = sink
         self._keys = keys
-        self._interval = health_check_interval
+        self._health = LinkHealth(health_check_interval)
         self._retry = reconnect_retry
         self._backoff = reconnect_retry or LINK_BACKOFF
         self._wanted: dict[Kind, dict[bytes, None]] = {kind: {} for kind in Kind}
@@ -98,12 +98,11 @@ class Subscriber:
         self._state = LinkState.IDLE
         self._task: asyncio.Task[None] | None = None
         self._marker: asyncio.Future[None] | None = None  # the PING that ends a restore
-        self._paused = False
         self._ever_restored = False
         self._failures = 0
         self._heard = 0  # frames received so far; the health check compares counts
         self._lost: ConnectionLostError | None = None
-        self._lost_at = 0.0
+        self._lost_at = 0.0  # since when messages may be missing (loop clock)
         self._unannounced: ConnectionLostError | None = None  # warned of at the next lease
         self._reconnects = 0
         self._address = ""
@@ -173,13 +172,13 @@ class Subscriber:
 
     def pause(self) -> None:
         """Stop reading from the connection (back-pressure); the health check rests too."""
-        self._paused = True
+        self._health.pause()
         if self._lease is not None:
             self._lease.pause_reading()
 
     def resume(self) -> None:
         """Read from the connection again."""
-        self._paused = False
+        self._health.resume()
         if self._lease is not None:
             self._lease.resume_reading()
 
@@ -275,7 +274,7 @@ class Subscriber:
                 continue
             self._announce_loss(None)
             self._attach(lease)
-            await self._watch(lease)
+            await self._health.watch(lease.connection, lambda: self._heard, self._ping)
             self._detach()
             if self._failures:
                 await asyncio.sleep(self._backoff.delay(self._failures))
@@ -321,7 +320,8 @@ class Subscriber:
     def _attach(self, lease: Lease) -> None:
         self._lease = lease
         lease.set_push_handler(self._on_frame, raw_replies=True)
-        if self._paused:
+        self._health.attached()
+        if self._health.paused:
             lease.pause_reading()
         self._address = lease.connection.address
         self._transition(_S.RESTORING)
@@ -371,31 +371,8 @@ class Subscriber:
             )
             self._sink.link_restored(notice)
 
-    async def _watch(self, lease: Lease) -> None:
-        conn = lease.connection
-        closed = asyncio.ensure_future(conn.wait_closed())
-        tick = None if self._interval is None else self._interval / HEALTH_TICKS
-        heard, silent = self._heard, 0
-        try:
-            while True:
-                done, _ = await asyncio.wait((closed,), timeout=tick)
-                if done:
-                    return
-                if self._paused or self._heard != heard:
-                    heard, silent = self._heard, 0
-                    continue
-                silent += 1
-                if silent >= HEALTH_TICKS:
-                    self._lost = ConnectionLostError(
-                        f"no reply from {conn.address} within "
-                        f"health_check_interval={self._interval} s",
-                        address=conn.address,
-                    )
-                    conn.fail(self._lost)
-                elif silent == PING_AFTER_TICKS and conn.available:
-                    self._send(Request.ping(None))
-        finally:
-            closed.cancel()
+    def _ping(self) -> None:
+        self._send(Request.ping(None))
 
     def _detach(self) -> None:
         lease, self._lease = self._lease, None
@@ -404,13 +381,12 @@ class Subscriber:
             lease.release(discard=True)
         if self._state is _S.RESTORING:
             self._failures += 1  # lost before it was restored: back off before the next try
+        lost, since = self._health.loss(self._address)
         if not self._ever_restored:
             self._lost = None  # nothing was lost: the subscription never stood
         else:
-            self._lost = self._lost or ConnectionLostError(
-                f"subscriber connection to {self._address} lost", address=self._address
-            )
-            self._lost_at = asyncio.get_running_loop().time()
+            if self._lost is None:  # else restoring failed: the first loss still counts
+                self._lost, self._lost_at = lost, since
             self._unannounced = self._lost
         for request in self._expected.drain():
             future = request.future

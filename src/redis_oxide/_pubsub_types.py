@@ -24,10 +24,8 @@ from redis_oxide._pool import Lease
 from redis_oxide._retry import Retry
 
 __all__ = [
-    "HEALTH_TICKS",
     "LINK_BACKOFF",
     "LINK_TRANSITIONS",
-    "PING_AFTER_TICKS",
     "Kind",
     "LinkState",
     "Message",
@@ -46,11 +44,6 @@ __all__ = [
 # restarted server has its subscribers back within a second (the client's own reconnect
 # policy caps at 1 s; redis-py's pub/sub reconnects only when it is next read).
 LINK_BACKOFF: Final = Retry(attempts=1, backoff_base=0.05, backoff_cap=0.5)
-# The health check wakes this many times per interval: a link silent for a whole interval
-# is dead, so it is noticed between 1 and 1.25 intervals after the last frame.
-HEALTH_TICKS: Final = 4
-# Silent ticks before a PING: the PONG then has half an interval to arrive.
-PING_AFTER_TICKS: Final = 2
 
 
 class Kind(enum.Enum):
@@ -119,10 +112,12 @@ class Resubscribed:
         cause: Why: the ``ConnectionLostError`` that ended the old connection (on a
             cluster, also when the shard channels of a failed primary moved to its
             successor), or a ``MovedError`` naming the new owner of a slot that moved.
-        downtime: Seconds from noticing the loss or the move until every subscription was
-            confirmed again. A loss is noticed when the connection ends, or when the health
-            check finds it silent; while reading is paused (back-pressure) it is noticed
-            only once the reader catches up.
+        downtime: Seconds in which messages may have been missed: from the loss or the
+            move until every subscription was confirmed again. A connection that ends while
+            it is read counts from its end; one found silent by the health check, from just
+            before its last frame; one that ends while reading is paused (back-pressure), or
+            before the reader has caught up since, from the pause, because the server may
+            have dropped the subscriber any time after it.
         reconnects: How many times this subscription has been restored so far.
     """
 

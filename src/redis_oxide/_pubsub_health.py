@@ -1,0 +1,140 @@
+"""The health of one subscriber connection: is it alive, and since when may messages be missing.
+
+Rules this module keeps:
+
+- The health check wakes ``HEALTH_TICKS`` times per interval and rests while reading is
+  paused. A link silent for ``PING_AFTER_TICKS`` ticks gets a PING; one silent for a whole
+  interval is given up, and messages may be missing from the tick before it last spoke.
+- Reading paused by back-pressure puts the link *behind*: what the server sends waits in
+  the socket buffers, then in the server's output buffer, where the server may drop the
+  subscriber (``client-output-buffer-limit pubsub``) without a word. The close is read only
+  after that backlog, so a loss found while behind dates from the pause. The link has
+  caught up once a tick passes with reading live and nothing to read. Nothing is written
+  to find out: a write to a socket the server has closed draws a reset, and the kernel
+  then discards the backlog that was still to be read.
+- Nothing here sends or reads: the subscriber passes in how to do both. Times are the
+  running loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Final
+
+from redis_oxide._connection import Connection
+from redis_oxide._exceptions import ConnectionLostError
+
+__all__ = ["HEALTH_TICKS", "PING_AFTER_TICKS", "LinkHealth"]
+
+# The health check wakes this many times per interval: a link silent for a whole interval
+# is dead, so it is noticed between 1 and 1.25 intervals after the last frame.
+HEALTH_TICKS: Final = 4
+# Silent ticks before a PING: the PONG then has half an interval to arrive.
+PING_AFTER_TICKS: Final = 2
+# Without a health check, how often a link that is behind looks whether it has caught up.
+_CATCH_UP_TICK: Final = 1.0
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+class LinkHealth:
+    """What one subscriber knows of its link: silence, back-pressure, and a loss's window.
+
+    Args:
+        interval: A link silent this long (seconds) is given up; None turns the check off.
+    """
+
+    def __init__(self, interval: float | None) -> None:
+        self.interval = interval
+        self.paused = False
+        self._behind_since: float | None = None  # reading paused, backlog not yet read
+        self._silent: tuple[ConnectionLostError, float] | None = None  # given up: why, since
+
+    # -- back-pressure -------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Note that reading was paused."""
+        self.paused = True
+        if self._behind_since is None:
+            self._behind_since = _now()
+
+    def resume(self) -> None:
+        """Note that reading resumed."""
+        self.paused = False
+
+    # -- a connection's life -----------------------------------------------------------------
+
+    def attached(self) -> None:
+        """A new connection: it is behind from the start if reading is paused."""
+        self._behind_since = _now() if self.paused else None
+        self._silent = None
+
+    def loss(self, address: str) -> tuple[ConnectionLostError, float]:
+        """Why the connection ended, and since when (loop clock) messages may be missing."""
+        now = _now()
+        silent, self._silent = self._silent, None
+        behind, self._behind_since = self._behind_since, None
+        if behind is not None:
+            since = behind if silent is None else min(behind, silent[1])
+            # Redis closes a subscriber over its output limit without a word: only the
+            # pause says that this is the likely reason.
+            return ConnectionLostError(
+                f"subscriber connection to {address} ended while reading was paused (the "
+                "reader was max_pending messages behind): most likely the server closed it "
+                "because its output buffer passed client-output-buffer-limit pubsub, and "
+                "messages published since the pause were lost; read faster, or raise that "
+                "limit on the server",
+                address=address,
+            ), since
+        if silent is not None:
+            return silent
+        # Reading was live: the close was read when it came, after the last data.
+        return ConnectionLostError(
+            f"the server or the network closed subscriber connection to {address}: "
+            "subscriptions lost",
+            address=address,
+        ), now
+
+    # -- the health check ----------------------------------------------------------------------
+
+    async def watch(
+        self, conn: Connection, heard: Callable[[], int], ping: Callable[[], None]
+    ) -> None:
+        """Return when ``conn`` ends; end it when it stays silent for a whole interval.
+
+        Args:
+            conn: The subscriber connection.
+            heard: Frames received so far on it.
+            ping: Send a PING on it.
+        """
+        closed = asyncio.ensure_future(conn.wait_closed())
+        tick = None if self.interval is None else self.interval / HEALTH_TICKS
+        seen, silent = heard(), 0
+        try:
+            while True:
+                done, _ = await asyncio.wait((closed,), timeout=tick or _CATCH_UP_TICK)
+                if done:
+                    return
+                if self.paused or heard() != seen:
+                    seen, silent = heard(), 0
+                    continue
+                self._behind_since = None  # reading live and nothing came: caught up
+                if tick is None:
+                    continue
+                silent += 1
+                if silent == HEALTH_TICKS:
+                    lost = ConnectionLostError(
+                        f"no reply from {conn.address} within "
+                        f"health_check_interval={self.interval} s",
+                        address=conn.address,
+                    )
+                    # The last frame came after the tick before the silence began.
+                    self._silent = lost, _now() - (silent + 1) * tick
+                    conn.fail(lost)
+                elif silent == PING_AFTER_TICKS and conn.available:
+                    ping()
+        finally:
+            closed.cancel()
