@@ -403,8 +403,9 @@ class GroupConsumer(Generic[StrT]):
                 continue  # acknowledged by another worker meanwhile
             deliveries = info[0].delivery_count
             if deliveries > self._max_deliveries:
-                # The read that found it counted a delivery no handler saw.
-                await self._dead.move(id, fields, deliveries - 1)
+                # The read that found it counted a delivery no handler saw, and so did every
+                # claim that retried a failed move: no handler saw more than max_deliveries.
+                await self._dead.move(id, fields, min(deliveries - 1, self._max_deliveries))
             else:
                 entries.append(StreamEntry(id, fields, deliveries))
         return entries

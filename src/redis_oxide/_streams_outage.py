@@ -94,9 +94,12 @@ class Outage:
         if self._failures == 1:
             self._since = time.monotonic()
             what = f"{type(error).__name__}: {error}"
-            logger.warning(
-                "stream %r: reading failed (%s); retrying until stop()", self._stream, what
+            until = (
+                "until stop()"
+                if self._retry is None
+                else f"until stop() or {self._retry.attempts} failures in a row"
             )
+            logger.warning("stream %r: reading failed (%s); retrying %s", self._stream, what, until)
         self._waker = asyncio.get_running_loop().create_future()
         try:
             await asyncio.wait(

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from redis_oxide import GroupConsumer, Redis, RedisCluster, StreamEntry, StreamProducer
+from redis_oxide import GroupConsumer, Redis, RedisCluster, Retry, StreamEntry, StreamProducer
 from redis_oxide._keys import key_slot
-from redis_oxide.exceptions import InvalidUsageError
+from redis_oxide.exceptions import ConnectionError, InvalidUsageError
 from redis_oxide.testing import RedisServerInfo
 from tests.pubsub._wait import until
 
 if TYPE_CHECKING:
-    from redis_oxide.testing import ClusterInfo
+    from redis_oxide.testing import ClusterInfo, ServerFactory
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -90,6 +90,9 @@ async def test_a_dead_letter_move_that_fails_leaves_the_entry_pending_and_the_ru
             pending = await r.xpending(stream, "g")
             assert (pending.count, pending.min_id) == (1, poison)
             assert worker.stats.dead_lettered == 0
+            await until(
+                lambda: caplog.text.count("failed (WrongTypeError") >= 2, 10, "a retried move"
+            )
             # Once the key is fixed, a later sweep moves it.
             await r.delete(f"{stream}:dead-letter")
             await until(lambda: worker.stats.dead_lettered == 1, 10, "the move")
@@ -98,6 +101,8 @@ async def test_a_dead_letter_move_that_fails_leaves_the_entry_pending_and_the_ru
         assert "stays pending" in caplog.text
         dead = await r.xrange(f"{stream}:dead-letter", "-", "+")
         assert [(f["dead-letter-id"], f["n"]) for _, f in dead] == [(poison, "poison")]
+        # The claims that retried the failed move handed it to no handler: one delivery.
+        assert dead[0][1]["dead-letter-deliveries"] == "1"
         assert (await r.xpending(stream, "g")).count == 0
 
 
@@ -307,3 +312,23 @@ async def test_on_a_cluster_the_dead_letter_stream_shares_the_stream_slot(
         assert [f["n"] for _, f in dead] == ["poison"]
         tagged = GroupConsumer(c, "{orders}", "g", "w")
         assert tagged._dead.key == "{orders}:dead-letter"
+
+
+async def test_an_outage_warning_says_when_the_worker_will_give_up(
+    redis_server_factory: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    info = redis_server_factory("7")
+    assert info.process is not None
+    stream = _stream()
+    async with Redis(info.host, info.port, decode_responses=True) as r:
+        worker = GroupConsumer(
+            r, stream, "g", "c", block_timeout=0.05, reconnect_retry=Retry(attempts=3)
+        )
+        await worker.ensure_group()
+        with caplog.at_level(logging.WARNING, "redis_oxide.streams"):
+            task = asyncio.ensure_future(worker.run(_failing))
+            await asyncio.sleep(0.2)
+            info.process.kill()
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(task, 10)
+        assert "retrying until stop() or 3 failures in a row" in caplog.text
