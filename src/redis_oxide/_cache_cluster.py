@@ -118,6 +118,9 @@ class ClusterCache:
     def __len__(self) -> int:
         return sum(len(cache) for _, cache in self._made)
 
+    def __bool__(self) -> bool:
+        return True  # no entry yet is still a cache (``if cluster.cache:``)
+
     def clear(self) -> None:
         """Drop every node's entries; reads already sent do not fill when they return."""
         for _, cache in self._made:

@@ -178,6 +178,9 @@ class Cache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __bool__(self) -> bool:
+        return True  # a cache with no entry yet is still a cache (``if client.cache:``)
+
     @property
     def bytes_used(self) -> int:
         """Approximate memory of the cached values and their arguments, in bytes."""

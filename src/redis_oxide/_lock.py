@@ -91,8 +91,8 @@ def _milliseconds(what: str, seconds: object, *, ttl: bool = False) -> int:
     if ttl and milliseconds > MAX_TTL_MS:
         raise ValueError(
             f"lock {what} must be at most {MAX_TTL_MS / 1000} seconds (2**53 ms, the longest "
-            f"time to live a lock can set), not {seconds!r}: use None for a lock that never "
-            "expires"
+            f"time to live a lock can set), not {seconds!r}"
+            + (": use timeout=None for a lock that never expires" if what == "timeout" else "")
         )
     return milliseconds
 

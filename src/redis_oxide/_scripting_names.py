@@ -90,5 +90,5 @@ def library_name(code: bytes) -> str | None:
     words = _split(code.partition(b"\n")[0])
     for word in (words or [])[1:]:
         if word[:5].lower() == b"name=":
-            return word[5:].decode(errors="replace")
+            return word[5:].decode(errors="replace") or None  # the server refuses an empty one
     return None

@@ -46,7 +46,15 @@ async def test_library_name_is_the_one_the_server_reports(
 
 @pytest.mark.parametrize(
     "first_line",
-    ["-- name=qlib", "#!lua", '#!lua name="qlib', '#!lua name="q"lib', "#!lua\nname=x"],
+    [
+        "-- name=qlib",
+        "#!lua",
+        "#!lua name=",
+        '#!lua name=""',
+        '#!lua name="qlib',
+        '#!lua name="q"lib',
+        "#!lua\nname=x",
+    ],
 )
 def test_a_first_line_without_a_readable_name_is_refused(
     redis_stack: RedisServerInfo, first_line: str
