@@ -53,6 +53,16 @@ _SENTINEL_TIMEOUT = 1.0
 _RESOLVE_TIMEOUT = 60.0
 
 
+# Sentinel options redis-py users write, and what to do instead.
+_REDIS_PY_SENTINEL_OPTIONS = {
+    "sentinel_kwargs": "use sentinel_username=, sentinel_password=, sentinel_ssl=, "
+    "sentinel_connect_timeout= and sentinel_command_timeout= for the sentinels' connections",
+    "socket_timeout": "use command_timeout= for the clients' commands and "
+    "sentinel_command_timeout= for the questions to the sentinels",
+    "min_other_sentinels": "not offered: check(name).sentinels reports the sentinels seen",
+}
+
+
 class Sentinel:
     """Clients for the primaries (and replicas) a group of Redis Sentinels monitors.
 
@@ -107,6 +117,10 @@ class Sentinel:
                 "replica_for() (sentinel.primary_for(name, decode_responses=True)), where it "
                 "decides the client's type, Redis[str] or Redis[bytes]"
             )
+        given = cast("dict[str, object]", client_options)
+        for name, advice in _REDIS_PY_SENTINEL_OPTIONS.items():
+            if name in given:
+                raise TypeError(f"Sentinel() got unknown option {name} (redis-py's): {advice}")
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout

@@ -50,6 +50,14 @@ async def test_every_calling_difference_holds(flushed_stack: RedisServerInfo) ->
         assert await r.zadd("z", {"a": 1.0, "b": 2.0, "c": 3.0}) == 3
         assert await r.zadd("z", {"a": 5.0}, comparison="GT", change=True) == 1
         assert await r.zadd("z", {"a": 1.0}, condition="XX", increment=True) == 6.0
+        refused(lambda: r.zadd("zx", {"a": 1}, xx=True, gt=True, ch=True, incr=True))  # type: ignore
+        assert await r.zadd("zx", {"a": 1.0}) == 1
+        assert (
+            await r.zadd(
+                "zx", {"a": 7.0}, condition="XX", comparison="GT", change=True, increment=True
+            )
+            == 8.0
+        )
         # hset
         refused(lambda: r.hset("h", "f", "v"))  # type: ignore
         refused(lambda: r.hset("h", mapping={"f": "v"}))  # type: ignore
@@ -191,8 +199,10 @@ async def test_every_sentinel_calling_difference_holds(redis_sentinel: SentinelI
     name = redis_sentinel.master_name
     with pytest.raises(TypeError, match="primary_for"):
         redis_oxide.Sentinel(addresses, decode_responses=True)  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="sentinel_password="):
         redis_oxide.Sentinel(addresses, sentinel_kwargs={"password": "x"})  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="sentinel_command_timeout="):
+        redis_oxide.Sentinel(addresses, socket_timeout=0.5)  # type: ignore[call-arg]
     async with redis_oxide.Sentinel(addresses, sentinel_command_timeout=2.0) as sentinel:
         with pytest.raises(AttributeError):
             sentinel.master_for(name)  # type: ignore[attr-defined]
