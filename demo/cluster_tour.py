@@ -82,7 +82,7 @@ async def patterns(r: redis_oxide.RedisCluster[str]) -> None:
     show("MULTI/EXEC on one slot's primary", await transaction.execute())
     first = (await r.nodes("primaries"))[0]
     port = (await r.on(first).info(section=["server"]))["server"]["tcp_port"]
-    show("on(node).info(section=['server']): the node's", port)
+    show("on(node).info(section=['server']): the node's tcp_port", port)
     seen = [key async for key in r.scan_iter(match="tour:*")]
     show("scan_iter(match='tour:*') over every primary", len(seen))
     await r.delete(*seen, "{tour}dst", "{tour:acct}balance")

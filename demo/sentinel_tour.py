@@ -94,7 +94,7 @@ async def failover(primary: redis_oxide.Redis[str], group: Group) -> None:
     killed = time.perf_counter()
     group.kill_primary()
     await asyncio.wait_for(task, 15)
-    show("first write on the new primary after (s)", round(resumed[0], 2))
+    show("first write on the new primary, s after the kill", round(resumed[0], 2))
     show("writes acknowledged / failed", (written, failed))
     show("the client now writes to", repr(primary).split()[1])
 

@@ -347,7 +347,8 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
     try:
         await r.get("tour:raw")
     except RedisError as error:
-        show(type(error).__name__ + ", only that call fails", f"{error.command} -> ValueError")
+        cause = type(error.__cause__).__name__
+        show(type(error).__name__ + ", only that call fails", f"{error.command} (from {cause})")
     show("the connection goes on: get('tour:n2')", await r.get("tour:n2"))
 
 
