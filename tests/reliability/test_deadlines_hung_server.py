@@ -220,14 +220,17 @@ async def test_watch_transaction_on_a_hung_server_times_out_at_command_timeout(
         async def body(tx: object) -> None:
             raise AssertionError("never reached: no connection to WATCH on")
 
-        started = time.monotonic()
-        with pytest.raises(CommandTimeoutError) as caught:
+        async def attempt() -> None:
             async with asyncio.timeout(5):
                 if how == "watch":
                     async with client.watch("k"):
                         raise AssertionError("never reached")
                 else:
                     await client.transaction(body, "k")
+
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError) as caught:
+            await attempt()
         assert 0.45 < time.monotonic() - started < 1.5
         assert f"{how}: no connection within 0.5 s (command_timeout); nothing was sent" in str(
             caught.value
