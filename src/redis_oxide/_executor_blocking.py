@@ -140,18 +140,10 @@ async def lease_within(strategy: ConnectionStrategy, wait_timeout: float, what: 
         PoolTimeoutError: ``pool_timeout`` ran out first.
         ConnectTimeoutError: ``connect_timeout`` ran out first.
     """
-    try:
-        async with asyncio.timeout(wait_timeout):
-            return await strategy.lease()
-    except TimeoutError as exc:
-        if isinstance(exc, RedisError):
-            raise  # pool_timeout or connect_timeout ran out first
-        address = strategy.address
-        raise CommandTimeoutError(
-            f"{what}: no pooled connection to {address} within {round(wait_timeout, 3):g} s; "
-            "it was not sent",
-            address=address,
-        ) from exc
+    address = strategy.address
+    waited = f"{round(wait_timeout, 3):g} s"
+    message = f"{what}: no pooled connection to {address} within {waited}; it was not sent"
+    return await _within(strategy.lease(), wait_timeout, message, address)
 
 
 async def lease_in_time(pending: Awaitable[Lease], wait_timeout: float | None, what: str) -> Lease:
@@ -172,13 +164,18 @@ async def lease_in_time(pending: Awaitable[Lease], wait_timeout: float | None, w
     """
     if wait_timeout is None:
         return await pending
+    waited = f"{round(wait_timeout, 3):g} s"
+    message = f"{what}: no connection within {waited} (command_timeout); nothing was sent"
+    return await _within(pending, wait_timeout, message, None)
+
+
+async def _within(
+    pending: Awaitable[Lease], wait_timeout: float, message: str, address: str | None
+) -> Lease:
     try:
         async with asyncio.timeout(wait_timeout):
             return await pending
     except TimeoutError as exc:
         if isinstance(exc, RedisError):
             raise  # pool_timeout or connect_timeout ran out first
-        raise CommandTimeoutError(
-            f"{what}: no connection within {round(wait_timeout, 3):g} s (command_timeout); "
-            "nothing was sent"
-        ) from exc
+        raise CommandTimeoutError(message, address=address) from exc
