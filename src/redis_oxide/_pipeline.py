@@ -335,12 +335,13 @@ class Pipeline(Queueing[StrT]):
         """Send everything queued and return the results in order.
 
         Returns:
-            One value per queued command; with ``raise_on_error=False`` a failed command's
-            slot holds its exception.
+            One value per queued command; on a pipeline made with
+            ``client.pipeline(raise_on_error=False)`` a failed command's slot holds its
+            exception.
 
         Raises:
-            ServerError: With ``raise_on_error``, the first command error (its
-                ``position`` says which queued command it was).
+            ServerError: Unless the pipeline was made with ``raise_on_error=False``, the first
+                command error (its ``position`` says which queued command it was).
             ExecAbortError: A transaction was refused because a queued command was invalid.
             ConnectionLostError: The connection died; handles raise the same error.
             CommandTimeoutError: The replies did not arrive within ``command_timeout``.

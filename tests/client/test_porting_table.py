@@ -161,6 +161,14 @@ async def test_every_calling_difference_holds(flushed_stack: RedisServerInfo) ->
         failing.incr("q")
         with pytest.raises(CommandError, match="position=1"):
             await failing.execute()
+        lenient = r.pipeline(raise_on_error=False)
+        lenient.set("q", "x")
+        lenient.incr("q")
+        with pytest.raises(TypeError):
+            await lenient.execute(raise_on_error=False)  # type: ignore[call-arg]
+        done = await lenient.execute()
+        assert done[0] is True
+        assert isinstance(done[1], CommandError)
 
         # transaction: func gets a Transaction, reads, calls multi(), queues
         async def bump(tx: redis_oxide.Transaction[str]) -> int:
