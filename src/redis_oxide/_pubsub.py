@@ -245,9 +245,9 @@ class PubSub(Generic[StrT]):
             await self._remove(kind, wires)
         finally:
             if self._handlers:
-                # Messages received before the confirmation are ahead in the inbox and still
-                # go to their handlers; the handlers go once the reader gets past them.
-                self._inbox.retire(Retired(kind, wires or None))
+                # Messages received before the confirmation are in the inbox and still go
+                # to their handlers; those handlers go once the reader took them.
+                self._inbox.retire(kind, wires or None, self._handlers, self._wanted(kind))
 
     async def _place(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
         # Which connection subscribes which names: one serves every kind on a single server.
@@ -343,7 +343,7 @@ class PubSub(Generic[StrT]):
             if item is None:
                 return None
             if type(item) is Retired:
-                self._handlers.retire(item, self._wanted(item.kind))
+                self._handlers.forget(item, self._wanted)
                 continue
             if type(item) is Resubscribed:
                 if self._on_reconnect is not None:

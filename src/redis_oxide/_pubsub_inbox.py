@@ -12,6 +12,12 @@ Rules this module keeps:
 - Only ``take`` awaits; everything a connection calls is synchronous.
 - A message whose name has a handler goes to the handler when the reader reaches it, so
   handled and unhandled messages keep one order and one bound.
+- An unsubscribe takes the handlers away at once from names with no message waiting; for
+  the others a ``Retired`` marker keeps them until the reader took those messages. Markers
+  are not messages: they stay out of the queue (``pending``, ``max_pending`` and the
+  "block" pause never count them), one per place in the queue takes every unsubscribe made
+  there, and they name only names with a message waiting, so they stay within the queue's
+  bound.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import collections
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import Any, Generic, NamedTuple
+from typing import Any, Generic
 
 from redis_oxide._exceptions import RedisError, SlowConsumerError
 from redis_oxide._generated import StrT
@@ -58,7 +64,10 @@ class Inbox:
         self._pause = pause
         self._resume = resume
         self._failed = failed
-        self._queue: collections.deque[Message[Any] | Resubscribed | Retired] = collections.deque()
+        self._queue: collections.deque[Message[Any] | Resubscribed] = collections.deque()
+        # Oldest first; each at a place in the stream, counted in items the reader took.
+        self._markers: collections.deque[Retired] = collections.deque()
+        self._taken = 0
         self._wakeup: asyncio.Future[None] | None = None
         self._paused = False
         self._error: RedisError | None = None
@@ -103,11 +112,38 @@ class Inbox:
             self._queue.append(notice)
             self._wake()
 
-    def retire(self, marker: Retired) -> None:
-        """Queue the point after which unsubscribed names lose their handlers, in order."""
-        if self._error is None and not self._closed:
-            self._queue.append(marker)
-            self._wake()
+    def retire(
+        self,
+        kind: Kind,
+        wires: tuple[bytes, ...] | None,
+        handlers: Handlers[Any],
+        wanted: AbstractSet[bytes],
+    ) -> None:
+        """Take the handlers from names just unsubscribed (None: every name of ``kind``).
+
+        Messages the server sent before confirming the unsubscribe are queued: names with
+        such a message keep their handler until the reader took it, the others lose it now.
+        Names in ``wanted`` (subscribed again since) keep theirs.
+        """
+        deferred = handlers.unsubscribed(kind, wires, wanted, self._waiting)
+        if not deferred:
+            return
+        at = self._taken + len(self._queue)
+        markers = self._markers
+        if markers and markers[-1].at == at:  # no message since the last one: one marker
+            marker = markers[-1]
+        else:
+            marker = Retired(at)
+            markers.append(marker)
+        marker.names.setdefault(kind, set()).update(deferred)
+
+    def _waiting(self, kind: Kind) -> set[object]:
+        """The names, as messages carry them, that queued messages of ``kind`` are for."""
+        frame = kind.message
+        queue = self._queue
+        if kind is Kind.PATTERN:
+            return {m.pattern for m in queue if isinstance(m, Message) and m.kind == frame}
+        return {m.channel for m in queue if isinstance(m, Message) and m.kind == frame}
 
     def link_failed(self, error: RedisError) -> None:
         """A connection gave up reconnecting: the subscription ends with ``error``."""
@@ -116,6 +152,7 @@ class Inbox:
     def put_back(self, message: Message[Any]) -> None:
         """Return the message just taken to the head of the line (``run()`` without handler)."""
         self._queue.appendleft(message)
+        self._taken -= 1
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -129,6 +166,7 @@ class Inbox:
         """Drop what is queued; the reader gets None from now on."""
         self._closed = True
         self._queue.clear()
+        self._markers.clear()
         self._wake()
 
     def _wake(self) -> None:
@@ -141,12 +179,17 @@ class Inbox:
     async def take(self, deadline: float | None) -> Message[Any] | Resubscribed | Retired | None:
         """Return the oldest item, waiting until ``deadline`` (loop clock; None: no limit).
 
+        A ``Retired`` marker comes once the reader took every message queued before it.
+
         Returns:
             The item; None once the deadline passed or the subscription was closed.
 
         Raises:
             RedisError: The subscription failed, after everything queued before was taken.
         """
+        markers = self._markers
+        if markers and markers[0].at <= self._taken:
+            return markers.popleft()
         queue = self._queue
         loop = asyncio.get_running_loop()
         while not queue:
@@ -170,22 +213,29 @@ class Inbox:
                     break
                 await asyncio.wait((wakeup,), timeout=remaining)
         item = queue.popleft()
+        self._taken += 1
         if self._paused and len(queue) <= self._resume_at:
             self._paused = False
             self._resume()
         return item
 
 
-class Retired(NamedTuple):
-    """In the inbox: names unsubscribed here give up their handlers once the reader is here.
+class Retired:
+    """In the inbox: names unsubscribed give up their handlers once the reader is here.
 
     Messages the server sent before confirming the unsubscribe are queued ahead of it and
     still go to their handlers.
+
+    Args:
+        at: Its place in the stream: after that many items taken by the reader.
     """
 
-    kind: Kind
-    #: The wire names; None: every name of ``kind``.
-    wires: tuple[bytes, ...] | None
+    __slots__ = ("at", "names")
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        #: The names, as messages carry them, by kind.
+        self.names: dict[Kind, set[object]] = {}
 
 
 class Handlers(Generic[StrT]):
@@ -247,17 +297,47 @@ class Handlers(Generic[StrT]):
             table.pop(self.delivered(wire), None)
         self._any = any(self._tables.values())
 
-    def retire(self, marker: Retired, wanted: AbstractSet[bytes]) -> None:
-        """Forget the handlers of ``marker``'s names, but of those subscribed again since."""
-        table = self._tables[marker.kind]
-        if marker.wires is None:
-            keep = {self.delivered(wire) for wire in wanted}
-            for name in [name for name in table if name not in keep]:
+    def unsubscribed(
+        self,
+        kind: Kind,
+        wires: tuple[bytes, ...] | None,
+        wanted: AbstractSet[bytes],
+        waiting: Callable[[Kind], AbstractSet[object]],
+    ) -> list[object]:
+        """Forget the handlers of ``wires`` (None: of every name of ``kind``) now, but of
+        names subscribed again since (``wanted``) and of names with a message ``waiting``
+        (asked only when a handler is to go).
+
+        Returns:
+            The names, as messages carry them, whose handlers wait for the reader to take
+            their messages (``forget`` them then).
+        """
+        table = self._tables[kind]
+        if not table:
+            return []
+        keep = {self.delivered(wire) for wire in wanted}
+        names = list(table) if wires is None else [self.delivered(wire) for wire in wires]
+        deferred: list[object] = []
+        queued: AbstractSet[object] | None = None
+        for name in names:
+            if name in keep or name not in table:
+                continue
+            if queued is None:
+                queued = waiting(kind)
+            if name in queued:
+                deferred.append(name)
+            else:
                 del table[name]
-        else:
-            for wire in marker.wires:
-                if wire not in wanted:
-                    table.pop(self.delivered(wire), None)
+        self._any = any(self._tables.values())
+        return deferred
+
+    def forget(self, marker: Retired, wanted: Callable[[Kind], AbstractSet[bytes]]) -> None:
+        """Forget the handlers of ``marker``'s names, but of those subscribed again since."""
+        for kind, names in marker.names.items():
+            table = self._tables[kind]
+            keep = {self.delivered(wire) for wire in wanted(kind)}
+            for name in names - keep:
+                table.pop(name, None)
         self._any = any(self._tables.values())
 
     def of(self, message: Message[StrT]) -> MessageHandler[StrT] | None:
