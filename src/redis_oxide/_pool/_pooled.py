@@ -129,12 +129,15 @@ class ConnectionPool:
         return to_close
 
     def _close_now(self, connections: list[Connection]) -> None:
+        if not connections:
+            return
         for conn in connections:
             self._born.pop(conn, None)
             conn.abort()
-            self._closing.append(conn)
-        if len(self._closing) > 64:
-            self._closing = [c for c in self._closing if not c.is_finished()]
+        # Kept only until their transports are gone, for aclose() to wait for: a connection
+        # that was lost is gone already, one aborted here is gone a loop turn later (and
+        # dropped at the next close). A pool outliving many lost links keeps none of them.
+        self._closing = [c for c in (*self._closing, *connections) if not c.is_finished()]
 
     def _give_back(self, conn: Connection, discard: bool) -> None:
         self._leased.discard(conn)
