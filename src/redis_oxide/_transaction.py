@@ -19,6 +19,11 @@ Rules this module keeps:
 - An executor whose transactions are bound to one node's keys (a cluster: the watched keys'
   slot) gives a key guard (``GuardsKeys``); every command and script is checked by it when
   called, so a key elsewhere raises ``CrossSlotError`` before anything is sent or queued.
+- An executor whose nodes may answer a transaction with a redirect (a cluster: MOVED, ASK,
+  TRYAGAIN while its slot moves) gives a ``TransactionRedirects`` per call
+  (``FollowsRedirects``). ``watch()`` sends WATCH again where and when it says (nothing ran
+  yet); a redirect met inside the block or at its EXEC is raised, after the redirects object
+  has patched the slot map (MOVED) and added a note saying what to do.
 """
 
 # pyright: reportPrivateUsage=false
@@ -44,7 +49,7 @@ from typing import (
 
 from redis_oxide._cache_lease import CacheLease
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._exceptions import InvalidUsageError, NoScriptError
+from redis_oxide._exceptions import InvalidUsageError, NoScriptError, ServerError
 from redis_oxide._executor import Executor
 from redis_oxide._executor_blocking import lease_in_time
 from redis_oxide._generated import StrT
@@ -59,9 +64,11 @@ if TYPE_CHECKING:
     from redis_oxide._scripting import Script
 
 __all__ = [
+    "FollowsRedirects",
     "GuardsKeys",
     "KeyGuard",
     "Transaction",
+    "TransactionRedirects",
     "TransactionState",
     "WatchBlock",
     "unclean",
@@ -85,6 +92,36 @@ class GuardsKeys(Protocol):
 
 def _guard_of(executor: Executor, keys: Sequence[KeyT]) -> KeyGuard | None:
     return executor.transaction_guard(keys) if isinstance(executor, GuardsKeys) else None
+
+
+class TransactionRedirects(Protocol):
+    """What one ``transaction()`` call or ``watch()`` block does when met with a redirect."""
+
+    async def follow(self, error: ServerError) -> bool:
+        """Whether an attempt that ended with ``error`` and ran nothing is to run again.
+
+        The map is patched (MOVED) or the migration waited for (a pause) before it returns
+        True; the attempt then runs again on a new lease.
+        """
+        ...
+
+    def explain(self, error: BaseException) -> bool:
+        """Act on a redirect an attempt cannot run again after (patch the map, add a note)."""
+        ...
+
+
+@runtime_checkable
+class FollowsRedirects(Protocol):
+    """An executor whose nodes may answer a transaction with a redirect (a cluster)."""
+
+    def transaction_redirects(self) -> TransactionRedirects:
+        """A fresh redirect budget and deadline for one transaction or watch() block."""
+        ...
+
+
+def redirects_of(executor: Executor) -> TransactionRedirects | None:
+    """The executor's ``TransactionRedirects``, or None (a single server never redirects)."""
+    return executor.transaction_redirects() if isinstance(executor, FollowsRedirects) else None
 
 
 class TransactionState(enum.Enum):
@@ -304,12 +341,13 @@ class WatchBlock(Generic[StrT]):
     Built by ``client.watch()``.
     """
 
-    __slots__ = ("_executor", "_keys", "_lease", "_raise_on_error", "_tx")
+    __slots__ = ("_executor", "_keys", "_lease", "_raise_on_error", "_redirects", "_tx")
 
     _executor: Executor
     _keys: Sequence[KeyT]
     _raise_on_error: bool
     _lease: Lease | None
+    _redirects: TransactionRedirects | None
     _tx: Transaction[StrT] | None
 
     def __init__(self) -> None:
@@ -334,22 +372,29 @@ class WatchBlock(Generic[StrT]):
         block._keys = keys
         block._raise_on_error = raise_on_error
         block._lease = None
+        block._redirects = redirects_of(executor)
         block._tx = None
         return block
 
     async def __aenter__(self) -> Transaction[StrT]:
         if self._lease is not None:
             raise InvalidUsageError("a watch() block cannot be entered twice")
-        timeout = self._executor.command_timeout
         executor = self._executor
-        lease = self._lease = await lease_in_time(
-            executor.lease(self._keys), executor.command_timeout, "watch"
-        )
-        try:
-            await lease.execute("WATCH", *self._keys, reply_timeout=timeout)
-        except BaseException:
-            lease.release(discard=True)
-            raise
+        timeout = executor.command_timeout
+        while True:
+            lease = self._lease = await lease_in_time(executor.lease(self._keys), timeout, "watch")
+            try:
+                await lease.execute("WATCH", *self._keys, reply_timeout=timeout)
+                break
+            except BaseException as exc:
+                lease.release(discard=True)
+                # Redirected before the block ran: WATCH again on the slot's owner (MOVED)
+                # or once the migration lets it (ASK, TRYAGAIN).
+                redirects = self._redirects
+                if not isinstance(exc, ServerError) or redirects is None:
+                    raise
+                if not await redirects.follow(exc):
+                    raise
         self._tx = Transaction[StrT]._over(
             lease,
             raise_on_error=self._raise_on_error,
@@ -369,8 +414,15 @@ class WatchBlock(Generic[StrT]):
             return
         try:
             if exc_type is None and tx.state is not TransactionState.DONE:
-                await tx.execute()
+                try:
+                    await tx.execute()
+                except ServerError as error:
+                    if self._redirects is not None:
+                        self._redirects.explain(error)
+                    raise
             elif exc_type is not None:
                 tx._abandon(f"the transaction did not run: its block raised {exc!r:.100}")
+                if self._redirects is not None and exc is not None:
+                    self._redirects.explain(exc)
         finally:
             lease.release(discard=unclean(tx))

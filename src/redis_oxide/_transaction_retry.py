@@ -12,6 +12,10 @@ Rules this module keeps:
   after a lost race. A loss after EXEC was written (``may_have_executed``) is raised: the
   transaction may have run. So is a client closed with ``aclose()``.
 - Both kinds of retry share the ``retries`` budget.
+- On an executor that redirects (a cluster, ``FollowsRedirects``), an attempt ended by a
+  redirect (MOVED, ASK or TRYAGAIN answering WATCH or a read, or carried by EXECABORT) ran
+  nothing: the executor's ``TransactionRedirects`` patches the map or waits, and the attempt
+  runs again on a new lease, bounded by its redirect limit and deadline, not by ``retries``.
 """
 
 # pyright: reportPrivateUsage=false
@@ -26,11 +30,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeVar
 
 from redis_oxide._command import KeyT
-from redis_oxide._exceptions import ConnectionLostError, WatchError
+from redis_oxide._exceptions import ConnectionLostError, ServerError, WatchError
 from redis_oxide._executor import Executor
 from redis_oxide._executor_blocking import lease_in_time
 from redis_oxide._generated import StrT
-from redis_oxide._transaction import Transaction, TransactionState, _guard_of, unclean
+from redis_oxide._transaction import (
+    Transaction,
+    TransactionState,
+    _guard_of,
+    redirects_of,
+    unclean,
+)
 
 __all__ = ["DEFAULT_RETRIES", "run_transaction"]
 
@@ -80,40 +90,59 @@ async def run_transaction(
     lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
     tx: Transaction[StrT] | None = None
     guard = _guard_of(executor, keys) if keys else None
+    redirects = redirects_of(executor)
+    attempt = 0  # attempts lost to a race or a lost connection, against ``retries``
+    pause = False
     try:
-        for attempt in range(retries + 1):
-            if attempt:
+        while True:
+            if pause:
+                pause = False
                 if unclean(tx):
                     await lease.execute("UNWATCH", reply_timeout=timeout)
                 ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(attempt, 16))
                 await asyncio.sleep(random.uniform(0, ceiling))
-            if keys:
-                await lease.execute("WATCH", *keys, reply_timeout=timeout)
-            tx = Transaction[StrT]._over(
-                lease, raise_on_error=raise_on_error, command_timeout=timeout, guard=guard
-            )
+            tx = None
             try:
+                if keys:
+                    await lease.execute("WATCH", *keys, reply_timeout=timeout)
+                tx = Transaction[StrT]._over(
+                    lease, raise_on_error=raise_on_error, command_timeout=timeout, guard=guard
+                )
                 value = await func(tx)
                 if tx.state is not TransactionState.DONE:
                     await tx.execute()
             except WatchError:
                 if attempt == retries:
                     raise
+                attempt += 1
+                pause = True
                 continue
             except ConnectionLostError as exc:
-                tx._abandon(f"the transaction did not run: its connection was lost ({exc})")
-                exec_sent = tx.state is TransactionState.DONE and exc.may_have_executed
+                if tx is not None:
+                    tx._abandon(f"the transaction did not run: its connection was lost ({exc})")
+                exec_sent = (
+                    tx is not None and tx.state is TransactionState.DONE and exc.may_have_executed
+                )
                 if exec_sent or attempt == retries:
                     raise
                 # The WATCH ended with the connection: nothing of this attempt was committed.
                 lease.release(discard=True)
                 lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
-                tx = None
+                attempt += 1
+                pause = True
                 continue
             except BaseException as exc:
-                tx._abandon(f"the transaction did not run: its function raised {exc!r:.100}")
-                raise
+                if tx is not None:
+                    tx._abandon(f"the transaction did not run: its function raised {exc!r:.100}")
+                if not isinstance(exc, ServerError) or redirects is None:
+                    raise
+                if not await redirects.follow(exc):
+                    raise
+                # Redirected: nothing of this attempt ran; run it again where the slot is now.
+                lease.release(discard=True)
+                tx = None
+                lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
+                continue
             return value
-        raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
         lease.release(discard=unclean(tx))

@@ -48,7 +48,7 @@ from redis_oxide._cluster._scan import scan_step
 from redis_oxide._cluster._slots import ClusterMember
 from redis_oxide._cluster._split import run_split
 from redis_oxide._cluster._topology import ReadFrom, Target, Topology
-from redis_oxide._cluster._transactions import slot_guard
+from redis_oxide._cluster._transactions import WatchRedirects, slot_guard
 from redis_oxide._cluster._whole import place_whole, run_whole
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser, RequestPolicy
 from redis_oxide._exceptions import ConnectFailedError, ConnectionClosedError
@@ -329,10 +329,15 @@ class ClusterExecutor:
         if not keys:
             return self.random_primary()
         slot = slot_of_keys(_m.WATCH, keys)
-        node = None if slot is None else self.topology.primary_of(slot)
-        if node is None:
+        address = None if slot is None else self.topology.owner_of(slot)
+        if address is None:
             raise ConnectFailedError(f"no node serves slot {slot} yet")
-        return self.registry.of(node)
+        return self.node_at(address)
+
+    def node_at(self, address: str) -> NodeExecutor:
+        """The executor of the node at ``address`` (``host:port``), made now if it is new."""
+        host, _, port = address.rpartition(":")
+        return self.registry.get(host.strip("[]"), int(port))
 
     def _deadline(self) -> float | None:
         timeout = self.command_timeout
@@ -384,6 +389,10 @@ class ClusterExecutor:
         slot = slot_of_keys(_m.WATCH, keys)
         assert slot is not None  # WATCH cannot split: keys across slots raised
         return slot_guard(slot)
+
+    def transaction_redirects(self) -> WatchRedirects:
+        """What one ``transaction(func)`` call or ``watch()`` block does after a redirect."""
+        return WatchRedirects(self)
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a dedicated connection to the primary serving ``keys`` (one slot).

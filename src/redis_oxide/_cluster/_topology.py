@@ -4,12 +4,16 @@ Rules this module keeps:
 
 - One refresh at a time: every caller that wants one awaits the same task (``refresh``), so
   a burst of MOVED replies or failures never stampedes the nodes. Background requests
-  (``request_refresh``) are rate-limited.
+  (``request_refresh``) are rate-limited: one made within ``_MIN_INTERVAL`` of the last
+  refresh runs when the interval is over, so none is dropped.
 - A refresh asks a few known nodes at once (primaries first, then replicas, then the seeds the
-  client started from) and takes the first usable map. The seeds are never forgotten, so the
-  set of nodes to ask never shrinks to nothing. ``CLUSTER SHARDS`` is asked first; a reply
-  with holes in its slot coverage is cross-checked with ``CLUSTER SLOTS`` (see ``_slots``),
-  which is also the fallback for servers without ``CLUSTER SHARDS``.
+  client started from) and takes the first usable map (each asked as ``_refresh`` says). The
+  seeds are never forgotten, so the set of nodes to ask never shrinks to nothing.
+- A map that may be stale (a younger MOVED patch names another owner, or a primary that served
+  slots serves none: see ``_refresh``) is followed by another refresh ``_MIN_INTERVAL`` later,
+  and so on while that holds, for at most ``_SETTLE_SPAN`` after a primary was seen emptied:
+  a primary that gave away its last slot is seen as the replica it became within about a
+  second, not at the next periodic refresh.
 - The tables (slot -> what runs its commands) are lists of 16384 entries changed in place, so
   the executor's fast path keeps one reference to them. A MOVED patches its slot at once;
   patches younger than the refresh that follows are kept over its answer, which a node that
@@ -36,10 +40,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal
 
 from redis_oxide._cluster._nodes import NodeExecutor, NodeRegistry
+from redis_oxide._cluster._refresh import (
+    ask_for_map,
+    emptied_primaries,
+    first_map,
+    patches_disagree,
+)
 from redis_oxide._cluster._roles import watch_replica_roles
 from redis_oxide._cluster._slots import ClusterMember, Shard, SlotMap
 from redis_oxide._cluster._targets import ReplicaSet, Target
-from redis_oxide._exceptions import ConnectFailedError, RedisError, ServerError
+from redis_oxide._exceptions import ConnectFailedError, RedisError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT
 from redis_oxide._logs import log_fields
@@ -56,8 +66,9 @@ TROUBLE_INTERVAL: Final = 0.1
 _TROUBLE_SPAN = 10.0
 # Background refreshes (after a MOVED) at most this often; callers never wait for them.
 _MIN_INTERVAL = 0.2
-# One topology question waits at most this long; a hung node must not hold up a refresh.
-_QUERY_TIMEOUT = 2.0
+# A primary seen emptied of its slots is followed by refreshes for at most this long (Redis
+# turns it into a replica at once; the other nodes hear of it within about a second).
+_SETTLE_SPAN = 5.0
 # Nodes asked at once for the map.
 _FAN = 3
 # A down node is probed (PING) at most this often, with this timeout.
@@ -112,8 +123,10 @@ class Topology:
         self.refreshes = 0
         self._changed: asyncio.Future[None] | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._deferred: asyncio.Task[None] | None = None
         self._last_refresh = -1e9
         self._patches: dict[int, tuple[str, float]] = {}
+        self._emptied: dict[str, float] = {}
         self.down: dict[str, float] = {}
         self._probes: dict[str, asyncio.Task[bool]] = {}
         self._trouble_until = 0.0
@@ -128,6 +141,14 @@ class Topology:
         """The primary serving ``slot`` in the current map, or None."""
         shard = None if self.map is None else self.map.shard_of(slot)
         return None if shard is None else shard.primary
+
+    def owner_of(self, slot: int) -> str | None:
+        """The address of the primary serving ``slot``: a MOVED patch's, else the map's."""
+        patched = self._patches.get(slot)
+        if patched is not None:
+            return patched[0]
+        node = self.primary_of(slot)
+        return None if node is None else node.address
 
     def add_listener(
         self, listener: Callable[[SlotMap | None, SlotMap], None]
@@ -163,14 +184,26 @@ class Topology:
         await asyncio.shield(task)
 
     def request_refresh(self) -> None:
-        """Refresh in the background unless one is under way or the last one was recent."""
+        """Refresh in the background, unless one is under way; after a recent one, later."""
         if self._closed:
             return
         task = self._refreshing
-        if (task is None or task.done()) and (
-            time.monotonic() - self._last_refresh >= _MIN_INTERVAL
-        ):
+        if task is not None and not task.done():
+            return
+        wait = _MIN_INTERVAL - (time.monotonic() - self._last_refresh)
+        if wait <= 0:
             self._refreshing = self._start(self._refresh())
+        else:  # within the rate limit: once it allows (a request is never dropped)
+            self._refresh_in(wait)
+
+    def _refresh_in(self, delay: float) -> None:
+        if (self._deferred is None or self._deferred.done()) and not self._closed:
+            self._deferred = self._start(self._refresh_later(delay))
+
+    async def _refresh_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._deferred = None
+        self.request_refresh()
 
     def _start(self, work: Any) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
@@ -211,49 +244,14 @@ class Topology:
         return list(dict.fromkeys([*known, *down]))
 
     async def _ask_some(self, addresses: list[str], errors: list[BaseException]) -> SlotMap | None:
-        pending = {self._start(self._ask(address)) for address in addresses}
-        try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    error = task.exception()
-                    if error is not None:
-                        errors.append(error)
-                        continue
-                    found: SlotMap = task.result()
-                    if found.covered:
-                        return found
-            return None
-        finally:
-            for task in pending:
-                task.cancel()
+        return await first_map([self._start(self._ask(a)) for a in addresses], errors)
 
     async def _ask(self, address: str) -> SlotMap:
         host, _, port = address.rpartition(":")
         host = host.strip("[]")
         # Made only when asked: a startup node the map does not list is closed again at the
         # next change of the map, and made again only if it is asked again.
-        executor = self.registry.get(host, int(port))
-        async with asyncio.timeout(_QUERY_TIMEOUT):
-            try:
-                # On the strategy, as the probe's PING: a topology query is not a caller's
-                # command, so telemetry (which wraps the executor) gives it no span.
-                reply: Any = await executor.strategy.execute(
-                    _m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), None, _QUERY_TIMEOUT
-                )
-            except ServerError as exc:
-                if "unknown subcommand" not in exc.message.lower():
-                    raise
-                reply = None
-            found = None if reply is None else SlotMap.from_shards(reply, host, tls=self._tls)
-            if found is None or found.covered < SLOT_COUNT:
-                slots: Any = await executor.strategy.execute(
-                    _m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), None, _QUERY_TIMEOUT
-                )
-                other = SlotMap.from_slots(slots, host)
-                if found is None or other.covered > found.covered:
-                    found = other
-        return found
+        return await ask_for_map(self.registry.get(host, int(port)), host, tls=self._tls)
 
     def _apply(self, new: SlotMap, started: float) -> None:
         self.refreshes += 1
@@ -263,6 +261,7 @@ class Topology:
         addresses = {node.address for node in new.nodes()}
         for address in [a for a in self.down if a not in addresses]:
             del self.down[address]
+        self._follow_up(old, new)
         if old is not None and old.same_owners(new):
             if self._patches:
                 self._rebuild()
@@ -281,6 +280,14 @@ class Topology:
                 listener(old, new)
             except Exception:  # a listener's bug must not stop the map from changing
                 logger.exception("cluster map listener failed", extra=log_fields("listener_failed"))
+
+    def _follow_up(self, old: SlotMap | None, new: SlotMap) -> None:
+        # A map that may be stale is asked for again, rate-limited (module rules).
+        now = time.monotonic()
+        self._emptied = emptied_primaries(old, new, self._emptied, now)
+        emptied = any(now - seen < _SETTLE_SPAN for seen in self._emptied.values())
+        if emptied or patches_disagree(new, self._patches):
+            self._refresh_in(_MIN_INTERVAL)  # this refresh is still under way: not request_refresh
 
     def _rebuild(self) -> None:
         current = self.map

@@ -13,6 +13,14 @@ Rules this module keeps:
   called on them (read while watching, or queued) must have its keys in that slot, checked by
   ``slot_guard`` when it is called: ``CrossSlotError`` before anything is sent, as above.
   Keys the key specs cannot show (``SORT ... BY``) are left to the server.
+- A redirect met by ``transaction(func)`` or ``watch()`` (``WatchRedirects``: MOVED, ASK or
+  TRYAGAIN answering WATCH or a read, or carried by EXECABORT) means nothing of the attempt
+  ran. MOVED patches the map (and refreshes it in the background) and the attempt runs again
+  on the new owner, up to the redirect limit; ASK and TRYAGAIN pause and run it again until
+  the deadline, counted from the first of them, as above. WATCH cannot follow ASK (the
+  ``ASKING`` flag lasts one command), so a migrating slot is waited for, not followed. A
+  ``watch()`` block, which redis-oxide cannot run again, gets the redirect raised with a
+  note; MOVED has patched the map, so the next block goes to the new owner.
 """
 
 # pyright: reportPrivateUsage=false
@@ -29,9 +37,11 @@ from redis_oxide._cluster._router import routing_keys
 from redis_oxide._command import ArgT, CommandMeta
 from redis_oxide._exceptions import (
     AskError,
+    CommandTimeoutError,
     CrossSlotError,
     ExecAbortError,
     MovedError,
+    ServerError,
     TryAgainError,
 )
 from redis_oxide._generated import _meta as _m
@@ -41,7 +51,7 @@ from redis_oxide._pool._batch import Batch
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
-__all__ = ["keys_of", "run_transaction", "slot_guard"]
+__all__ = ["WatchRedirects", "keys_of", "run_transaction", "slot_guard"]
 
 
 async def keys_of(cluster: ClusterExecutor, meta: CommandMeta, args: tuple[ArgT, ...]) -> Any:
@@ -115,8 +125,8 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
     wait_until = deadline if deadline is not None else time.monotonic() + cluster._failover_timeout
     redirects = retries = 0
     while True:
-        node = cluster.topology.primary_of(slot) if slot is not None else None
-        executor = cluster.registry.of(node) if node is not None else cluster.random_primary()
+        owner = cluster.topology.owner_of(slot) if slot is not None else None
+        executor = cluster.node_at(owner) if owner is not None else cluster.random_primary()
         try:
             return await executor.run_batch(batch, transaction=True)
         except ExecAbortError as exc:
@@ -142,3 +152,87 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
             retries += 1
             cluster.counters.retried += 1
             await _pause(cluster, retries, wait_until)
+
+
+def _redirect_in(error: BaseException) -> ServerError | None:
+    # The redirect that ended an attempt: the error itself, or the cause of an EXECABORT.
+    cause = error.__cause__ if isinstance(error, ExecAbortError) else error
+    return cause if isinstance(cause, MovedError | AskError | TryAgainError) else None
+
+
+class WatchRedirects:
+    """The redirects of one ``transaction(func)`` call or ``watch()`` block (module rules).
+
+    Counts the MOVED replies followed against ``max_redirects`` and times the wait of a
+    migrating slot from the first ASK or TRYAGAIN.
+    """
+
+    __slots__ = ("_cluster", "_deadline", "_moved", "_retries", "_wait_until")
+
+    def __init__(self, cluster: ClusterExecutor) -> None:
+        self._cluster = cluster
+        self._moved = self._retries = 0
+        self._deadline: float | None = None
+        self._wait_until: float | None = None
+
+    async def follow(self, error: ServerError) -> bool:
+        """Whether the attempt that ended with ``error`` runs again (see the module rules).
+
+        Raises:
+            CommandTimeoutError: The slot was still migrating at the ``command_timeout``.
+        """
+        cause = _redirect_in(error)
+        if cause is None:
+            return False
+        cluster = self._cluster
+        if isinstance(cause, MovedError):
+            self._patch(cause)
+            self._moved += 1
+            return self._moved <= cluster._max_redirects
+        timeout = cluster.command_timeout
+        now = time.monotonic()
+        if self._wait_until is None:
+            self._deadline = None if timeout is None else now + timeout
+            self._wait_until = self._deadline or now + cluster._failover_timeout
+        if now >= self._wait_until:
+            if self._deadline is None:
+                return False
+            raise CommandTimeoutError(
+                f"transaction: the watched keys' slot was still migrating after "
+                f"command_timeout={timeout} s, so nothing ran (last: {error})",
+                command=error.command,
+                address=error.address,
+            ) from error
+        self._retries += 1
+        cluster.counters.retried += 1
+        await _pause(cluster, self._retries, self._wait_until)
+        return True
+
+    def explain(self, error: BaseException) -> bool:
+        """Act on a redirect a ``watch()`` block met: patch the map (MOVED), add a note.
+
+        Returns:
+            Whether ``error`` was a redirect.
+        """
+        cause = _redirect_in(error)
+        if cause is None:
+            return False
+        if isinstance(cause, MovedError):
+            self._patch(cause)
+            what = (
+                f"slot {cause.slot} moved to {cause.host or host_of(cause.address)}:{cause.port}; "
+                "the slot map now sends the next watch() block there"
+            )
+        else:
+            what = "the watched keys' slot is migrating between nodes"
+        error.add_note(
+            f"redis-oxide: {what}. Nothing of this watch() block's transaction ran: run the "
+            "block again, or use transaction(func, *keys), which runs func again itself "
+            "(waiting for a migration until the command_timeout)."
+        )
+        return True
+
+    def _patch(self, moved: MovedError) -> None:
+        host = moved.host or host_of(moved.address)
+        self._cluster.counters.redirected("MOVED", host, moved.port)
+        self._cluster.topology.moved(moved.slot, host, moved.port)

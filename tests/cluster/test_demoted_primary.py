@@ -1,0 +1,174 @@
+"""A primary that gives away its last slot leaves the client's primaries within seconds.
+
+Redis turns such a primary into a replica of the node that took the slot; the other nodes hear
+of it over the cluster bus a little later, so the refresh that follows the MOVED may still see
+it as a primary (with or without the slot). The client asks again while a map may be stale,
+so ``on("primaries")`` stops counting the node's copy of the data long before the periodic
+refresh (turned off here), and forgetting and stopping the node fails no call.
+
+On a cluster of this module's own, grown by one node (slots move here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from redis_oxide import RedisCluster
+from redis_oxide._keys import key_slot
+from redis_oxide.testing import (
+    ClusterInfo,
+    NodeInfo,
+    RawReplyError,
+    new_server,
+    raw_command,
+    start_cluster,
+)
+from tests.cluster._migrate import begin_migration, elsewhere, migrate_keys, move_slot, owner_of
+
+pytestmark = pytest.mark.timeout(90)
+
+_JOIN_TIMEOUT = 20.0
+
+
+def _known_everywhere(cluster: ClusterInfo, node: NodeInfo) -> bool:
+    info = raw_command(node.endpoint, "CLUSTER", "INFO")
+    if not isinstance(info, bytes) or b"cluster_state:ok" not in info:
+        return False
+    for other in cluster.nodes:
+        nodes = raw_command(other.endpoint, "CLUSTER", "NODES")
+        if not isinstance(nodes, bytes) or node.node_id.encode() not in nodes:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def grown() -> Iterator[tuple[ClusterInfo, NodeInfo]]:
+    """A six-node cluster and a seventh node, joined, serving no slot yet."""
+    cluster = start_cluster(kind="7", modules=False)
+    process = new_server(
+        "7",
+        config=(
+            ("cluster-enabled", "yes"),
+            ("cluster-config-file", "nodes.conf"),
+            ("cluster-node-timeout", "2000"),
+        ),
+        name="joining",
+    )
+    try:
+        process.start()
+        node_id = raw_command(process.endpoint, "CLUSTER", "MYID")
+        assert isinstance(node_id, bytes)
+        node = NodeInfo(
+            host=process.host,
+            port=process.port,
+            url=f"redis://{process.host}:{process.port}",
+            unix_path=process.unix_path,
+            version=process.version,
+            process=process,
+            node_id=node_id.decode(),
+        )
+        lines = raw_command(node.endpoint, "CLUSTER", "NODES")
+        assert isinstance(lines, bytes)
+        myself = next(line for line in lines.decode().splitlines() if "myself" in line)
+        bus = myself.split()[1].split("@")[1].split(",")[0]
+        for other in cluster.nodes:
+            raw_command(other.endpoint, "CLUSTER", "MEET", node.host, node.port, bus)
+        deadline = time.monotonic() + _JOIN_TIMEOUT
+        while not _known_everywhere(cluster, node):
+            assert time.monotonic() < deadline, "the seventh node did not join in time"
+            time.sleep(0.1)
+        yield cluster, node
+    finally:
+        process.close()
+        for member in cluster.nodes:
+            assert member.process is not None  # started here
+            member.process.close()
+
+
+def _give_back(cluster: ClusterInfo, joined: NodeInfo, owner: NodeInfo, slot: int) -> None:
+    # As move_slot, but the joined node may already have become a replica (it hears from the
+    # owner that its last slot is gone) when its own SETSLOT NODE comes, which it then refuses.
+    begin_migration(joined, owner, slot)
+    migrate_keys(joined, owner, slot)
+    raw_command(owner.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
+    try:
+        raw_command(joined.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
+    except RawReplyError as exc:
+        if "only with masters" not in str(exc):
+            raise
+    for other in cluster.primaries:
+        if other.port != owner.port:
+            raw_command(other.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
+
+
+def _dbsize(node: NodeInfo) -> int:
+    size = raw_command(node.endpoint, "DBSIZE")
+    assert isinstance(size, int)
+    return size
+
+
+async def test_a_primary_emptied_of_its_slots_leaves_the_primaries_within_seconds(
+    grown: tuple[ClusterInfo, NodeInfo],
+) -> None:
+    cluster, joined = grown
+    key = "{demoted}:k"
+    slot = key_slot(key)
+    first = owner_of(cluster, slot)
+    async with RedisCluster(
+        first.host, first.port, command_timeout=3.0, topology_refresh_interval=None
+    ) as client:
+        await client.set(key, "v")
+        await asyncio.sleep(0.3)  # past the refresh rate limit: the MOVED below refreshes at once
+        await asyncio.to_thread(move_slot, cluster, first, joined, slot)
+        assert await client.get(key) == b"v"  # MOVED: the client learns the new primary
+        deadline = time.monotonic() + 5
+        while joined.port not in [m.port for m in await client.nodes("primaries")]:
+            assert time.monotonic() < deadline, "the joined node never became a primary"
+            await asyncio.sleep(0.05)
+
+        # The slot goes back: Redis makes the joined node a replica of the first primary.
+        await asyncio.to_thread(_give_back, cluster, joined, first, slot)
+        assert await client.get(key) == b"v"
+        started = time.monotonic()
+        while True:
+            roles = {m.port: m.role for m in await client.nodes("all")}
+            if roles.get(joined.port) == "replica":
+                break
+            assert time.monotonic() - started < 4, f"still listed as {roles.get(joined.port)}"
+            await asyncio.sleep(0.05)
+        assert joined.port not in [m.port for m in await client.nodes("primaries")]
+        direct = sum([_dbsize(p) for p in cluster.primaries])
+        assert await client.on("primaries").dbsize() == direct  # no replica's copy counted
+
+        # Forgotten everywhere and stopped: no call on the primaries fails for it.
+        for other in cluster.nodes:
+            raw_command(other.endpoint, "CLUSTER", "FORGET", joined.node_id)
+        assert joined.process is not None  # started here
+        joined.process.close()
+        assert await client.on("primaries").dbsize() == direct
+
+
+async def test_a_moved_right_after_a_refresh_refreshes_once_the_rate_limit_allows(
+    grown: tuple[ClusterInfo, NodeInfo],
+) -> None:
+    cluster, _ = grown
+    key = "{soon}:k"
+    slot = key_slot(key)
+    source, target = elsewhere(cluster, slot)
+    async with RedisCluster(
+        source.host, source.port, command_timeout=3.0, topology_refresh_interval=None
+    ) as client:
+        await client.set(key, "v")  # the first refresh, just now
+        await asyncio.to_thread(move_slot, cluster, source, target, slot)
+        try:
+            assert await client.get(key) == b"v"  # MOVED within the rate limit
+            deadline = time.monotonic() + 2
+            while client.stats().refreshes < 2:
+                assert time.monotonic() < deadline, "the MOVED's refresh was dropped"
+                await asyncio.sleep(0.05)
+        finally:
+            await asyncio.to_thread(move_slot, cluster, target, source, slot)
