@@ -97,7 +97,7 @@ async def run_transaction(
         while True:
             if pause:
                 pause = False
-                if unclean(tx):
+                if tx is not None and unclean(tx):  # not on a fresh lease: nothing watched
                     await lease.execute("UNWATCH", reply_timeout=timeout)
                 ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(attempt, 16))
                 await asyncio.sleep(random.uniform(0, ceiling))
@@ -127,6 +127,7 @@ async def run_transaction(
                     raise
                 # The WATCH ended with the connection: nothing of this attempt was committed.
                 lease.release(discard=True)
+                tx = None
                 lease = await lease_in_time(executor.lease(keys), timeout, "transaction")
                 attempt += 1
                 pause = True
