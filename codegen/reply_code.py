@@ -11,8 +11,9 @@ Rules kept here:
   the type (``parse_array_pair_bulk_double``); nested containers that need work get their own
   function, so each body is one short expression;
 - arrays of pairs/tuples (WITHSCORES and friends, often thousands of items) are converted
-  column-wise in C: a flat RESP2 array with ``zip`` over stride slices and ``map`` of the
-  column's converter, a nested RESP3 array with ``map(tuple, ...)`` when its first group
+  column-wise in C: a flat RESP2 array with ``zip`` over its columns and ``map`` of the
+  column's converter (a column of doubles as a stride slice read in one batch by
+  ``_p.floats``), a nested RESP3 array with ``map(tuple, ...)`` when its first group
   shows that the doubles already arrived as doubles (a reply never mixes the two);
 - structure is normalised by helpers in ``redis_oxide._parsers`` (RESP2 flat pairs, RESP3
   maps, hiredis sets as lists); models are built with ``model_validate`` from a record whose
@@ -182,14 +183,26 @@ class ParserBuilder:
     def _groups_body(self, node: ReplyNode) -> list[str]:
         """Body for an array of pairs/tuples: flat (RESP2, RESP3 single pair) or nested."""
         parts = node.args[0].args
-        # Every column draws from one iterator over the flat array, in turn: no slice copies.
-        # strict: a flat array that does not divide into groups is malformed.
-        columns = []
-        for part in parts:
-            convert = self._converter(part)
-            columns.append("it" if convert is None else f"map({convert}, it)")
+        converters = [self._converter(part) for part in parts]
+        lines = ["if not x:", "    return []", "if not isinstance(x[0], list):"]
+        # strict: a flat array that does not divide into groups is malformed (its last
+        # column comes out shorter).
+        if "float" in converters:
+            # A column of doubles (WITHSCORES) is read in one batch (``_p.floats``), so
+            # every column is a stride slice of the flat array.
+            columns = []
+            for i, convert in enumerate(converters):
+                column = f"x[{i or ''}::{len(parts)}]"
+                if convert == "float":
+                    column = f"_p.floats({column})"
+                elif convert is not None:
+                    column = f"map({convert}, {column})"
+                columns.append(column)
+        else:
+            # Every column draws from one iterator over the flat array, in turn: no copies.
+            columns = ["it" if c is None else f"map({c}, it)" for c in converters]
+            lines.append("    it = iter(x)")
         flat = f"list(zip({', '.join(columns)}, strict=True))"
-        lines = ["if not x:", "    return []", "if not isinstance(x[0], list):", "    it = iter(x)"]
         lines += ["    " + line for line in _statement("return ", flat, 8)]
         worked = [i for i, part in enumerate(parts) if part.needs_work()]
         if all(parts[i].name == "double" and not parts[i].nullable for i in worked):

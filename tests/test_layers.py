@@ -62,7 +62,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: (by first component) and the forbidden standard-library modules.
 #: The sans-IO modules, with what each may import of the package; none may touch I/O.
 SANS_IO_MAY_IMPORT = {
-    "_protocol": frozenset({"_protocol", "_exceptions", "_command"}),
+    # _parsers: the protocol layer installs its batch reader of doubles there.
+    "_protocol": frozenset({"_protocol", "_exceptions", "_command", "_parsers"}),
     "_keys": frozenset({"_command"}),
 }
 SANS_IO_MUST_NOT_IMPORT = frozenset({"asyncio", "socket", "ssl", "selectors"})

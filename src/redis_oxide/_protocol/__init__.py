@@ -2,8 +2,10 @@
 
 Rules of this package:
 
-- It imports no asyncio, socket or ssl, and nothing from redis-oxide except ``_exceptions``
-  and ``_command`` (a test walks the imports). Only ``_hiredis.py`` imports hiredis.
+- It imports no asyncio, socket or ssl, and nothing from redis-oxide except ``_exceptions``,
+  ``_command`` and ``_parsers`` (a test walks the imports). Only ``_hiredis.py`` imports
+  hiredis; the reply parsers (a lower layer) get its batch reader of doubles through
+  ``_parsers.use_double_decoder``, installed here at import.
 - Two interchangeable decoders implement :class:`Decoder`: hiredis (default, C speed) and a
   pure-Python one. They return equal values for every input in the test vector table,
   including where hiredis departs from ideal RESP3 (docs/decisions.md, "Protocol layer").
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from redis_oxide import _parsers
 from redis_oxide._exceptions import ServerError, server_error_from_message
 from redis_oxide._protocol import _encode, _hiredis
 from redis_oxide._protocol._hiredis import HIREDIS_AVAILABLE, HiredisDecoder
@@ -76,6 +79,7 @@ def make_decoder(
 
 
 if HIREDIS_AVAILABLE:
+    _parsers.use_double_decoder(_hiredis.decode_doubles)
     encode_command = _hiredis.encode_command
     encode_commands = _hiredis.encode_commands
 else:

@@ -59,8 +59,7 @@ def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), strict=True))
+        return list(zip(x[::2], _p.floats(x[1::2]), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -96,8 +95,7 @@ def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), it, strict=True))
+        return list(zip(x[::3], _p.floats(x[1::3]), x[2::3], strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
