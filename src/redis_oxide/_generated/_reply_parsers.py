@@ -365,8 +365,7 @@ def parse_array_pair_bulk_double(x: Any) -> list[tuple[Any, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), strict=True))
+        return list(zip(x[::2], _p.floats(x[1::2]), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -430,8 +429,7 @@ def parse_array_pair_int_double(x: Any) -> list[tuple[int, float]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), strict=True))
+        return list(zip(x[::2], _p.floats(x[1::2]), strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1])) for g in x]
@@ -463,8 +461,7 @@ def parse_array_tuple3_bulk_double_int(x: Any) -> list[tuple[Any, float, int]]:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), it, strict=True))
+        return list(zip(x[::3], _p.floats(x[1::3]), x[2::3], strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
@@ -474,8 +471,7 @@ def parse_array_tuple3_bulk_double_opt_bulk(x: Any) -> list[tuple[Any, float, An
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), it, strict=True))
+        return list(zip(x[::3], _p.floats(x[1::3]), x[2::3], strict=True))
     if x[0][1].__class__ is float:
         return list(map(tuple, x))
     return [(g[0], float(g[1]), g[2]) for g in x]
@@ -485,8 +481,9 @@ def parse_array_tuple3_bulk_double_pair_double_double(x: Any) -> Any:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), map(parse_pair_double_double, it), strict=True))
+        return list(
+            zip(x[::3], _p.floats(x[1::3]), map(parse_pair_double_double, x[2::3]), strict=True)
+        )
     return [(g[0], float(g[1]), parse_pair_double_double(g[2])) for g in x]
 
 
@@ -503,8 +500,15 @@ def parse_array_tuple4_bulk_double_int_pair_double_double(x: Any) -> Any:
     if not x:
         return []
     if not isinstance(x[0], list):
-        it = iter(x)
-        return list(zip(it, map(float, it), it, map(parse_pair_double_double, it), strict=True))
+        return list(
+            zip(
+                x[::4],
+                _p.floats(x[1::4]),
+                x[2::4],
+                map(parse_pair_double_double, x[3::4]),
+                strict=True,
+            ),
+        )
     return [(g[0], float(g[1]), g[2], parse_pair_double_double(g[3])) for g in x]
 
 
