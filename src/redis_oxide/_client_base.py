@@ -20,7 +20,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from redis_oxide._client_scans import ScanIterators
 from redis_oxide._command import ArgT, KeyT
@@ -101,9 +101,27 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
             self._executor, transaction=transaction, raise_on_error=raise_on_error
         )
 
+    @overload
     async def transaction(
         self,
         func: Callable[[Transaction[StrT]], Awaitable[T]],
+        *watch_keys: KeyT,
+        retries: int | None = None,
+        raise_on_error: bool = True,
+    ) -> T: ...
+
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Transaction[StrT]], T],
+        *watch_keys: KeyT,
+        retries: int | None = None,
+        raise_on_error: bool = True,
+    ) -> T: ...
+
+    async def transaction(
+        self,
+        func: Callable[[Transaction[StrT]], Awaitable[T] | T],
         *watch_keys: KeyT,
         retries: int | None = None,
         raise_on_error: bool = True,
@@ -114,7 +132,9 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         calls ``tx.multi()``, then queues commands; EXEC follows when it returns (or ``func``
         awaits ``tx.execute()`` itself). If a watched key changed, the whole attempt
         (``func`` included) is retried after a short, jittered pause. On a cluster it runs
-        on the primary of the watch keys' slot, and needs at least one.
+        on the primary of the watch keys' slot, and needs at least one. ``func`` may be a
+        plain function, as redis-py allows, when it only queues: it calls ``tx.multi()``
+        and queues commands, and cannot await the reads.
 
         Args:
             func: The attempt; it may be run several times.

@@ -25,9 +25,10 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import ConnectionLostError, ServerError, WatchError
@@ -59,7 +60,7 @@ _BACKOFF_CAP: Final = 0.1
 
 async def run_transaction(
     executor: Executor,
-    func: Callable[[Transaction[StrT]], Awaitable[T]],
+    func: Callable[[Transaction[StrT]], Awaitable[T] | T],
     keys: Sequence[KeyT],
     *,
     retries: int = DEFAULT_RETRIES,
@@ -69,7 +70,8 @@ async def run_transaction(
 
     Args:
         executor: Where the lease comes from.
-        func: Reads through the transaction, calls ``multi()``, queues commands.
+        func: Reads through the transaction, calls ``multi()``, queues commands; a plain
+            function (one that only queues) is called, a coroutine function awaited.
         keys: Keys to WATCH before each attempt.
         retries: Attempts after the first one that may follow a ``WatchError`` or a
             connection lost before EXEC could have run.
@@ -108,7 +110,9 @@ async def run_transaction(
                 tx = Transaction[StrT]._over(
                     lease, raise_on_error=raise_on_error, command_timeout=timeout, guard=guard
                 )
-                value = await func(tx)
+                # redis-py's transaction() takes a plain function as well as a coroutine one.
+                result: Any = func(tx)
+                value: T = await result if inspect.isawaitable(result) else result
                 if tx.state is not TransactionState.DONE:
                     await tx.execute()
             except WatchError:

@@ -15,6 +15,7 @@ from redis_oxide._exceptions import (
     WatchError,
 )
 from redis_oxide._transaction import Transaction, TransactionState
+from redis_oxide.testing import raw_command
 from redis_oxide.testing._info import RedisServerInfo
 
 if TYPE_CHECKING:
@@ -172,6 +173,30 @@ async def test_transaction_retries_a_watch_error_from_an_execute_the_callable_aw
         assert await client.transaction(increment, "balance") == [True]
         assert attempts == 2
         assert await client.get("balance") == b"101"
+
+
+async def test_a_plain_function_queues_and_is_retried_like_a_coroutine_one(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    # redis-py's transaction() takes a plain function that only queues; ported code keeps it.
+    async with Redis(flushed_stack.host, flushed_stack.port) as client:
+        attempts = 0
+
+        def queue(tx: Transaction[bytes]) -> str:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 1:
+                # Another client writes the watched key after WATCH: this EXEC must fail.
+                raw_command(flushed_stack.endpoint, "SET", "counter", "10")
+            tx.multi()
+            tx.incr("counter")
+            tx.rpush("log", attempts)
+            return "queued"
+
+        assert await client.transaction(queue, "counter") == "queued"
+        assert attempts == 2
+        assert await client.get("counter") == b"11"
+        assert await client.lrange("log", 0, -1) == [b"2"]
 
 
 async def test_raw_commands_follow_the_transaction_state(flushed_stack: RedisServerInfo) -> None:

@@ -94,5 +94,13 @@ async def examples(client: Redis[str], script: Script, lib: Library) -> None:
         return 1
 
     assert_type(await client.transaction(attempt, "k", retries=3), int)
+
+    def queue_only(tx: Transaction[str]) -> str:
+        tx.multi()
+        tx.incr("n")
+        return "queued"
+
+    assert_type(await client.transaction(queue_only, "k"), str)
+    assert_type(await client.transaction(lambda tx: tx.multi(), "k"), None)
     async with client.watch("k") as tx:
         assert_type(tx, Transaction[str])
