@@ -141,13 +141,13 @@ def decode_doubles(texts: list[Any]) -> list[float] | None:
     # A line break inside a text would shift the frames; an "x" is a hex float to strtod.
     if joined.count(b"\n") != len(texts) - 1 or b"x" in joined or b"X" in joined:
         return None
-    reader = hiredis.Reader(protocolError=ProtocolError)
+    reader = hiredis.Reader(protocolError=ProtocolError, notEnoughData=NOT_ENOUGH)
     reader.feed(b"*%d\r\n,%b\r\n" % (len(texts), joined))
     try:
         doubles: object = reader.gets()
     except ProtocolError:
         return None
-    if doubles.__class__ is not list:
+    if doubles.__class__ is not list:  # cannot be NOT_ENOUGH: the frames are complete
         return None
     return cast("list[float]", doubles)
 
