@@ -35,6 +35,9 @@ Rules this module keeps:
   fill; their writes invalidate as single writes do. So do the writes of a WATCH
   transaction: every lease is a ``CacheLease`` (``_cache_lease``), whose commands invalidate
   their keys when sent and when answered, and its watched keys when it ends.
+- Nothing the tracking connection or its watcher reaches (the cache, its refresher, the
+  record of a read that ended) holds the executor: a client dropped without ``aclose()``
+  is collected, and its finalizer closes what ``owned`` names.
 """
 
 # pyright: reportPrivateUsage=false
@@ -46,7 +49,7 @@ import asyncio
 import copy
 import functools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Final, TypeVar
 
 from redis_oxide._cache_config import (
@@ -60,6 +63,7 @@ from redis_oxide._cache_lease import CacheLease, forgetting
 from redis_oxide._cache_store import Cache, Entry, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
+from redis_oxide._connection_replies import FailureHook
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
@@ -100,6 +104,45 @@ def _future_of(result: Awaitable[T]) -> asyncio.Future[T]:
     return asyncio.ensure_future(result)
 
 
+async def _close_now(
+    connector: TrackingConnector, strategies: Sequence[ConnectionStrategy]
+) -> None:
+    # ``CachingExecutor.aclose(0)`` without the executor (``owned``).
+    await connector.stop()
+    await asyncio.gather(*[strategy.aclose(0) for strategy in strategies])
+
+
+def _refresh(
+    pool: MultiplexedPool,
+    cache: Cache,
+    timeout: float | None,
+    hook: FailureHook,
+    entries: list[Entry],
+) -> None:
+    # The cache's refresher: each read goes out as a miss would and registers as the flight
+    # its key's next misses join. Called while the invalidation is read, so the reads are
+    # sent behind it and their replies show the change. It holds no executor (module rules).
+    tracking = pool.sole
+    if tracking is None or not tracking.available:
+        return  # the misses will read (the connection's end flushes the cache anyway)
+    flights = cache._flights
+    sent = cache._tick
+    epoch = cache._epoch
+    fill = cache._fill
+    for entry in entries:
+        args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
+        try:
+            result = tracking.send(
+                args, _partial(fill, rkey, args, parser, sent, epoch, meta), meta, timeout, hook
+            )
+        except Exception:  # the connection is closing: the next reads miss
+            return
+        flights[args] = quiet_flight(result, sent, epoch, parser)
+        cache.refreshes += 1
+    if len(flights) > cache._flights_limit:
+        cache._flights_limit = prune(flights)
+
+
 class CachingExecutor:
     """Runs commands through a cache, in front of a ``ServerExecutor`` (module rules).
 
@@ -120,6 +163,7 @@ class CachingExecutor:
         "_hook",
         "_inner",
         "_inner_execute",
+        "_lifetime",
         "_plan",
         "_plans",
         "_pool",
@@ -159,7 +203,8 @@ class CachingExecutor:
         self._entries = cache._entries
         self._fill = cache._fill
         if cache.config.refresh:
-            cache._refresher = self._refresh
+            cache._refresher = _partial(_refresh, pool, cache, self._timeout, self._hook)
+        self._lifetime: object = None  # the client's, shared by views (``_client`` rules)
 
     @property
     def cache(self) -> Cache:
@@ -304,35 +349,6 @@ class CachingExecutor:
             return self._inner_execute(meta, args, parser)  # it reports the argument
         return self._execute(meta, wire, parser)
 
-    def _refresh(self, entries: list[Entry]) -> None:
-        # The cache's refresher: each read goes out as a miss would and registers as the
-        # flight its key's next misses join. Called while the invalidation is read, so the
-        # reads are sent behind it and their replies show the change.
-        tracking = self._pool.sole
-        if tracking is None or not tracking.available:
-            return  # the misses will read (the connection's end flushes the cache anyway)
-        cache = self._cache
-        flights = cache._flights
-        sent = cache._tick
-        epoch = cache._epoch
-        fill = self._fill
-        for entry in entries:
-            args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
-            try:
-                result = tracking.send(
-                    args,
-                    _partial(fill, rkey, args, parser, sent, epoch, meta),
-                    meta,
-                    self._timeout,
-                    self._hook,
-                )
-            except Exception:  # the connection is closing: the next reads miss
-                return
-            flights[args] = quiet_flight(result, sent, epoch, parser)
-            cache.refreshes += 1
-        if len(flights) > cache._flights_limit:
-            cache._flights_limit = prune(flights)
-
     def _write(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
@@ -414,6 +430,16 @@ class CachingExecutor:
             bytes_written=s.bytes_written + t.bytes_written,
             bytes_read=s.bytes_read + t.bytes_read,
         )
+
+    def owned(
+        self,
+    ) -> tuple[tuple[ConnectionStrategy, ...], Callable[[], Coroutine[Any, Any, None]]]:
+        """Both strategies, and what closes them at once and stops the watcher.
+
+        Neither holds this executor: a client's finalizer holds them (``_client``).
+        """
+        strategies = (self._inner.strategy, self._tracked.strategy)
+        return strategies, _partial(_close_now, self._connector, strategies)
 
     async def aclose(self, grace: float | None) -> None:
         """Stop watching, close both executors' connections and drop every entry."""

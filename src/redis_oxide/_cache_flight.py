@@ -20,7 +20,8 @@ them in the fill):
   own read; otherwise each misses again (the first sends, the others join it).
 - Flights are found by argument tuple: one record per tuple, the latest read sent for it. A
   fill removes its own record; a read that ended without its fill leaves its record behind,
-  and records are pruned to those still in flight when the dict doubles.
+  and records are pruned to those still in flight when the dict doubles. A record whose read
+  ended holds nothing of the executor.
 - A refresh (a read the cache sent by itself) has no caller to see its error: its flight
   watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
   the watch off, so a read that filled costs no callback.
@@ -103,7 +104,9 @@ def _hand_on(
     flight: Flight, again: Callable[[], Awaitable[Any]], sent: asyncio.Future[Any]
 ) -> None:
     # The read ended: waiters its fill answered are done; the others get its server error,
-    # or miss again.
+    # or miss again. Its record may stay until pruned: it lets go of ``again``, and so of the
+    # executor (a client dropped without aclose() is closed once nothing holds that).
+    flight[4] = None
     waiting = [waiter for waiter in flight[WAITERS:] if not waiter.done()]
     if not waiting:
         return

@@ -20,7 +20,7 @@ Rules this module keeps:
   without ``aclose()``, with every view, pipeline, subscription and script made from it, has
   its connections closed on the running loop and warns (``ResourceWarning``), as an unclosed
   file does: its executors share a ``_lifetime`` token that a finalizer watches. A cached
-  client's watcher task keeps it reachable, so it is not covered.
+  client's finalizer also ends its tracking connection and stops its watcher.
 """
 
 # pyright: reportPrivateUsage=false
@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Generic, Literal, Unpack, overload
 
@@ -70,17 +71,21 @@ class _Lifetime:
     """Held by a client's executors, views included; collected when the last one goes."""
 
 
-def _abandoned(strategy: ConnectionStrategy, name: str) -> None:
+# What a dropped client's finalizer runs: its strategies' aclose(0) (and a cache's stop).
+_Close = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _abandoned(strategies: tuple[ConnectionStrategy, ...], close: _Close, name: str) -> None:
     # The finalizer of a client dropped without aclose(): close its connections, and say so
     # when it had any (a client that never connected leaves nothing behind).
-    stats = strategy.stats()
-    opened = stats.connections or stats.pending or stats.waiting or stats.leased
+    stats = [strategy.stats() for strategy in strategies]
+    opened = any(s.connections or s.pending or s.waiting or s.leased for s in stats)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
     if loop is not None:
-        task = loop.create_task(strategy.aclose(0))
+        task = loop.create_task(close())
         _CLOSING.add(task)
         task.add_done_callback(_CLOSING.discard)
         fate = "its connections are being closed"
@@ -135,7 +140,7 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
 
     #: The client-side cache of ``Redis(cache=...)`` (counters, ``clear()``), or None.
     cache: Cache | None
-    _finalizer: weakref.finalize[[ConnectionStrategy, str], _Lifetime] | None
+    _finalizer: weakref.finalize[[tuple[ConnectionStrategy, ...], _Close, str], _Lifetime] | None
 
     @overload
     def __init__(
@@ -186,11 +191,14 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         )
         self._setup(config, FixedConnector(config.connection), None)
         server = self._server
-        if isinstance(server, ServerExecutor):
-            lifetime = server._lifetime = _Lifetime()
-            name = f"<redis_oxide.Redis {server.strategy.address}>"
-            self._finalizer = weakref.finalize(lifetime, _abandoned, server.strategy, name)
-            self._finalizer.atexit = False
+        lifetime = server._lifetime = _Lifetime()
+        if isinstance(server, CachingExecutor):
+            owned, close = server.owned()  # its tracking connection and watcher too
+        else:
+            owned, close = (server.strategy,), functools.partial(server.strategy.aclose, 0)
+        name = f"<redis_oxide.Redis {server.strategy.address}>"
+        self._finalizer = weakref.finalize(lifetime, _abandoned, owned, close, name)
+        self._finalizer.atexit = False
 
     def _setup(self, config: ClientConfig, connector: Connector, reroute: Reroute | None) -> None:
         self._config = config
