@@ -268,6 +268,8 @@ def pending_commands(pending: Collection[Entry]) -> int:
 def time_out_entries(pending: Collection[Entry], now: float, address: str) -> float | None:
     """Fail the entries whose deadline has passed with ``CommandTimeoutError``.
 
+    Their commands were sent, so the errors say they may have run (``may_have_executed``).
+
     Each failed entry's hook is shown the error first, for notice only: a hook cannot take a
     command over once its deadline has passed.
 
@@ -293,11 +295,13 @@ def time_out_entries(pending: Collection[Entry], now: float, address: str) -> fl
                     what, name = "the transaction (MULTI ... EXEC)", "EXEC"
                 else:
                     what = f"the batch of {len(fut.metas)} commands from {name}"
-                err = CommandTimeoutError(f"{what} got no full reply from {address} in time")
+                text = f"{what} got no full reply from {address} in time"
             else:
-                err = CommandTimeoutError(f"{name} got no reply from {address} in time")
-            err.command = name
-            err.address = address
+                text = f"{name} got no reply from {address} in time"
+            # Written, or in the write buffer and leaving with the next flush: it may run.
+            err = CommandTimeoutError(
+                f"{text}; it may have run", may_have_executed=True, command=name, address=address
+            )
             if hook is not None and args is not None:
                 # For notice only (a cluster learns its node hangs); the caller gets the error.
                 offer_failure(hook, fut, args, parser, meta, deadline, err)

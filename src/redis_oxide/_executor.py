@@ -15,11 +15,13 @@ Rules this module keeps:
   puts their slot); when it declines, the command is retried on the same server. A
   reroutable error means the command did not run, so the ``Reroute`` may re-run any command.
 - Command timeouts are shown to the ``Reroute`` too, for notice only (a cluster learns that a
-  node hangs): the caller always gets the timeout.
+  node hangs): the caller always gets the timeout. Its ``may_have_executed`` is False only
+  when no attempt was written (a write is never re-run after one was).
 - Blocking commands go to a dedicated lease, bound by their own timeout argument plus
   ``command_timeout`` (``_executor_blocking``); everything else shares connections.
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
   a lease for a pooled strategy or a pipeline holding a blocking command (MULTI never blocks).
+- The seam's interfaces (``Executor``, ``Reroute``, ``Rerunner``) live in ``_executor_seam``.
 - The executor owns nothing but references: the strategy owns the connections, and
   ``with_timeout`` views share the strategy (and the client's ``_lifetime`` token).
 """
@@ -30,7 +32,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._exceptions import (
@@ -42,6 +44,7 @@ from redis_oxide._exceptions import (
     ServerError,
 )
 from redis_oxide._executor_blocking import batch_timeout, block_deadline, lease_within
+from redis_oxide._executor_seam import Executor, Reroute, Rerunner
 from redis_oxide._logs import log_fields
 from redis_oxide._pool import ConnectionStrategy, Lease, PoolStats
 from redis_oxide._pool._batch import Batch, send_chunks, send_transaction
@@ -53,66 +56,6 @@ __all__ = ["Executor", "Reroute", "Rerunner", "ServerExecutor"]
 logger = logging.getLogger("redis_oxide.client")
 
 T = TypeVar("T")
-
-
-class Reroute(Protocol):
-    """Decides where a command goes after a failure another server may not have.
-
-    Called synchronously with ``error``: a ``reroutable`` server error (the command did not
-    run); a ``ConnectionLostError`` of a command that may run again (read-only, or never
-    written); a ``ConnectFailedError`` or ``ConnectTimeoutError`` (nothing was sent); or a
-    ``CommandTimeoutError``, for notice only. Returns an awaitable of the command's value (the
-    command re-run where it now belongs, e.g. on the node a MOVED names), or None to decline:
-    the caller then gets ``error`` (a lost connection is first retried on the same server).
-    For a timeout it must return None. ``deadline`` is on the ``time.monotonic`` clock.
-    """
-
-    def __call__(
-        self,
-        error: RedisError,
-        meta: CommandMeta,
-        args: Sequence[ArgT],
-        parser: Callable[[Any], Any] | None,
-        deadline: float | None,
-    ) -> Awaitable[Any] | None: ...
-
-
-class Rerunner(Protocol):
-    """What a ``Reroute`` re-runs a command through: a ``ServerExecutor``, or the cache in
-    front of one (which re-runs it uncached)."""
-
-    def rerun(
-        self,
-        meta: CommandMeta,
-        args: Sequence[ArgT],
-        parser: Callable[[Any], Any] | None,
-        deadline: float | None,
-    ) -> Awaitable[Any]:
-        """Run the command again from the start; see ``ServerExecutor.rerun``."""
-        ...
-
-
-class Executor(Protocol):
-    """What patterns (pipelines, transactions, scripts) need from the topology they run on."""
-
-    @property
-    def command_timeout(self) -> float | None:
-        """Seconds each non-blocking command waits for its reply; None waits indefinitely."""
-        ...
-
-    def _execute(
-        self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
-    ) -> Awaitable[T]:
-        """Run one command; see ``CommandExecutor``."""
-        ...
-
-    async def run_batch(self, batch: Batch, *, transaction: bool) -> list[object]:
-        """Run a batch where it belongs; return one value or error per command."""
-        ...
-
-    async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
-        """Lease a dedicated connection to the server that holds ``keys``."""
-        ...
 
 
 class ServerExecutor:
@@ -297,7 +240,8 @@ class ServerExecutor:
                 meta.name,
                 extra=log_fields("retry", self._strategy.address, command=meta.name, error=error),
             )
-            work = self._call_slow(meta, args, parser, deadline, 1, blocking=False)
+            written = error.may_have_executed  # a read's lost attempt may have run
+            work = self._call_slow(meta, args, parser, deadline, 1, blocking=False, written=written)
         if work is None:
             return False
         task = loop.create_task(_resolve(future, work))
@@ -320,12 +264,16 @@ class ServerExecutor:
         failures: int,
         *,
         blocking: bool,
+        written: bool = False,
     ) -> T:
+        # ``written``: an earlier attempt may have run (only a read is re-run after that).
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise CommandTimeoutError(
-                    f"{meta.name} did not complete within command_timeout={self.command_timeout} s",
+                    f"{meta.name} did not complete within command_timeout={self.command_timeout}"
+                    f" s; {'it may have run' if written else 'it was not sent'}",
+                    may_have_executed=written,
                     command=meta.name,
                     address=self._strategy.address,
                 )
@@ -338,6 +286,7 @@ class ServerExecutor:
             except ConnectionLostError as exc:
                 if exc.may_have_executed and not meta.is_readonly:
                     raise
+                written = written or exc.may_have_executed
                 work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
                 if work is not None:
                     value: T = await work
@@ -357,6 +306,9 @@ class ServerExecutor:
                 value = await work
                 return value
             except CommandTimeoutError as exc:
+                if written and not exc.may_have_executed:
+                    exc.may_have_executed = True
+                    exc.add_note("an earlier attempt was written before its connection was lost")
                 if reroute is not None:
                     reroute(exc, meta, args, parser, deadline)  # notice only
                 raise

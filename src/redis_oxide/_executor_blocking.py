@@ -136,7 +136,8 @@ async def lease_within(strategy: ConnectionStrategy, wait_timeout: float, what: 
         The lease.
 
     Raises:
-        CommandTimeoutError: No connection within ``wait_timeout``; nothing was sent.
+        CommandTimeoutError: No connection within ``wait_timeout``; nothing was sent
+            (``may_have_executed=False``).
         PoolTimeoutError: ``pool_timeout`` ran out first.
         ConnectTimeoutError: ``connect_timeout`` ran out first.
     """
@@ -158,7 +159,8 @@ async def lease_in_time(pending: Awaitable[Lease], wait_timeout: float | None, w
         The lease.
 
     Raises:
-        CommandTimeoutError: No connection within ``wait_timeout``; nothing was sent.
+        CommandTimeoutError: No connection within ``wait_timeout``; nothing was sent
+            (``may_have_executed=False``).
         PoolTimeoutError: ``pool_timeout`` ran out first.
         ConnectTimeoutError: ``connect_timeout`` ran out first.
     """
@@ -178,4 +180,4 @@ async def _within(
     except TimeoutError as exc:
         if isinstance(exc, RedisError):
             raise  # pool_timeout or connect_timeout ran out first
-        raise CommandTimeoutError(message, address=address) from exc
+        raise CommandTimeoutError(message, may_have_executed=False, address=address) from exc

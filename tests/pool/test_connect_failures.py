@@ -61,6 +61,7 @@ async def test_connect_still_under_way_names_the_command_and_the_timeout(
         assert error.command == "GET"
         assert str(error).startswith(f"{wording} {info.host}:{info.port} within 0.3 s")
         assert "it was not sent" in str(error)
+        assert error.may_have_executed is False
         await client.aclose(grace=0)
     finally:
         await asyncio.to_thread(info.process.resume)

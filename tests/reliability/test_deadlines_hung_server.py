@@ -63,6 +63,7 @@ async def test_pooled_batch_waiting_for_a_busy_pool_times_out_at_command_timeout
             caught.value
         )
         assert "it was not sent" in str(caught.value)
+        assert caught.value.may_have_executed is False
         assert await holder is None
         assert await client.get("written") is None
 
@@ -79,6 +80,7 @@ async def test_pooled_batch_to_a_hung_server_times_out_at_command_timeout(
         await _batch(client, transaction=transaction)
     assert 0.45 < time.monotonic() - started < 1.5  # not the 10 s connect_timeout
     assert "it was not sent" in str(caught.value)
+    assert caught.value.may_have_executed is False
     await client.aclose(grace=0)
     await asyncio.to_thread(server.process.resume)
     assert raw_command(server.endpoint, "EXISTS", "written") == 0
@@ -123,6 +125,7 @@ async def test_blocking_command_on_a_hung_server_times_out_after_its_timeout_and
             await call()
         assert 0.75 < time.monotonic() - started < 1.5  # 0.3 s of its own + 0.5 s
         assert caught.value.command == command
+        assert caught.value.may_have_executed is True  # written: the server may still run it
         await client.aclose(grace=0)
 
 
@@ -235,4 +238,5 @@ async def test_watch_transaction_on_a_hung_server_times_out_at_command_timeout(
         assert f"{how}: no connection within 0.5 s (command_timeout); nothing was sent" in str(
             caught.value
         )
+        assert caught.value.may_have_executed is False
         await client.aclose(grace=0)

@@ -13,7 +13,8 @@ Rules this module keeps:
   run again) or a failed connect marks the node down; callers then wait for a new map or for
   the node to answer a probe, in slices, re-routing after each.
 - At most ``max_redirects`` redirects per call. Nothing waits past the caller's deadline
-  (``command_timeout``: ``CommandTimeoutError`` chained from the last failure); without one,
+  (``command_timeout``: ``CommandTimeoutError`` chained from the last failure, with
+  ``may_have_executed`` False unless an attempt, of a read, was written); without one,
   waiting for the topology ends after ``failover_timeout`` with the last failure itself.
 - Keyless commands are never moved by a reroute: a fanned-out part belongs to its node.
 """
@@ -110,6 +111,8 @@ async def run_slow(
     redirects = retries = 0
     to_primary = False
     last = error  # the latest failure, for the error a caller gets in the end
+    # An attempt may have run: only a read is re-run after its written bytes were lost.
+    written = isinstance(error, ConnectionLostError) and error.may_have_executed
     while True:
         ask: str | None = None
         # Each failure is acted on once, when it arrives.
@@ -140,7 +143,7 @@ async def run_slow(
             raise ConnectionClosedError(f"{meta.name}: the cluster client is closed")
         if time.monotonic() >= wait_until:
             if last is None or deadline is not None:
-                raise _timed_out(meta, cluster.command_timeout, origin, last)
+                raise _timed_out(meta, cluster.command_timeout, origin, last, written)
             raise last
         address = ask or route_address(cluster, meta, args, to_primary)
         executor = None if address is None else cluster.registry.find(address)
@@ -165,11 +168,15 @@ async def run_slow(
             if exc.may_have_executed and not meta.is_readonly:
                 topology.report_failure(address, exc)
                 raise
+            written = written or exc.may_have_executed
             error, origin = exc, address
         except (ConnectFailedError, ConnectTimeoutError) as exc:
             error, origin = exc, address
         except CommandTimeoutError as exc:
             topology.report_failure(address, exc)
+            if written and not exc.may_have_executed:
+                exc.may_have_executed = True
+                exc.add_note("an earlier attempt was written before its connection was lost")
             raise
         last = error
 
@@ -337,12 +344,19 @@ def host_of(address: str | None) -> str:
 
 
 def _timed_out(
-    meta: CommandMeta, timeout: float | None, origin: str | None, cause: RedisError | None
+    meta: CommandMeta,
+    timeout: float | None,
+    origin: str | None,
+    cause: RedisError | None,
+    written: bool,
 ) -> CommandTimeoutError:
+    # ``written``: an attempt may have run; else none was sent or all were refused unrun.
     within = "the cluster's failover_timeout" if timeout is None else f"command_timeout={timeout} s"
     error = CommandTimeoutError(
         f"{meta.name} did not complete within {within}"
-        + (f" (last: {cause})" if cause is not None else ""),
+        + (f" (last: {cause})" if cause is not None else "")
+        + ("; it may have run" if written else "; it did not run"),
+        may_have_executed=written,
         command=meta.name,
         address=origin,
     )

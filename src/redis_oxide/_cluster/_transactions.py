@@ -147,7 +147,7 @@ async def run_transaction(cluster: ClusterExecutor, batch: Batch) -> list[object
             if time.monotonic() >= wait_until:
                 if deadline is None:
                     raise
-                raise _timed_out(_m.EXEC, timeout, exc.address, exc) from exc
+                raise _timed_out(_m.EXEC, timeout, exc.address, exc, False) from exc
             batch.results = None
             retries += 1
             cluster.counters.retried += 1
@@ -200,6 +200,7 @@ class WatchRedirects:
             raise CommandTimeoutError(
                 f"transaction: the watched keys' slot was still migrating after "
                 f"command_timeout={timeout} s, so nothing ran (last: {error})",
+                may_have_executed=False,
                 command=error.command,
                 address=error.address,
             ) from error

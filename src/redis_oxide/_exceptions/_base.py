@@ -194,7 +194,32 @@ class ConnectTimeoutError(TimeoutError):
 
 
 class CommandTimeoutError(TimeoutError):
-    """No reply arrived within the command's timeout; the command may still run."""
+    """A command did not complete within its timeout (``command_timeout``).
+
+    Attributes:
+        may_have_executed: ``True`` when the command had been written and no reply came in
+            time: the server may have run it, or may still run it, so retrying a
+            non-idempotent write (INCR, LPUSH) is unsafe. ``False`` when it provably never
+            left the client, or every attempt was refused unrun: the time ran out while it
+            waited for a connection (a pooled connection, a blocking command's own
+            connection, a connect, a ``watch()`` lease), or while a cluster slot kept
+            answering ASK, TRYAGAIN or MOVED, or between retries of attempts never sent.
+    """
+
+    may_have_executed: bool
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        may_have_executed: bool = True,
+        code: str | None = None,
+        command: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, command=command, address=address)
+        # True by default: a timeout that cannot tell must not invite a retry.
+        self.may_have_executed = may_have_executed
 
 
 class PoolTimeoutError(TimeoutError):

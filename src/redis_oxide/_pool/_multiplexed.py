@@ -107,7 +107,11 @@ class MultiplexedPool:
         self.io = IoCounters()
         self._observer: PoolObserver | None = None
         self._dedicated = ConnectionPool(
-            connector, max_connections=max_dedicated, pool_timeout=pool_timeout, io=self.io
+            connector,
+            max_connections=max_dedicated,
+            pool_timeout=pool_timeout,
+            io=self.io,
+            dedicated=True,
         )
 
     @property
@@ -224,6 +228,7 @@ class MultiplexedPool:
         err = CommandTimeoutError(
             f"{what} connection to {address} within {round(wait_timeout, 3):g} s "
             "(still connecting); it was not sent",
+            may_have_executed=False,
             command=command,
             address=address,
         )

@@ -65,6 +65,8 @@ class ConnectionPool:
         pool_timeout: Longest wait for a lease in seconds; None waits indefinitely.
         io: Byte counters the pool's connections add to (a multiplexed strategy shares its
             own with its dedicated pool).
+        dedicated: The pool is a multiplexed strategy's own, for blocking commands and
+            leases: its messages say so, not "pooled connection".
     """
 
     def __init__(
@@ -74,10 +76,12 @@ class ConnectionPool:
         max_connections: int,
         pool_timeout: float | None,
         io: IoCounters | None = None,
+        dedicated: bool = False,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         self._connector = connector
+        self._kind = "connection for blocking commands" if dedicated else "pooled connection"
         self.sole: Connection | None = None  # nothing is shared
         self._max = max_connections
         self._pool_timeout = pool_timeout
@@ -286,7 +290,8 @@ class ConnectionPool:
 
         Raises:
             PoolTimeoutError: No connection became free within ``pool_timeout``.
-            CommandTimeoutError: ``reply_timeout`` ran out first.
+            CommandTimeoutError: ``reply_timeout`` ran out first: waiting for a connection
+                (``may_have_executed=False``) or for the reply (``True``).
         """
         started = time.monotonic()
         try:
@@ -300,8 +305,9 @@ class ConnectionPool:
                 raise  # pool_timeout or connect_timeout ran out first
             waited = round(reply_timeout or 0.0, 3)
             raise CommandTimeoutError(
-                f"{meta.name}: no pooled connection to {self._connector.address} within "
-                f"{waited:g} s; it was not sent",
+                f"{meta.name}: no {self._kind} to {self._connector.address} within {waited:g} s "
+                f"(max_connections={self._max}); it was not sent",
+                may_have_executed=False,
                 command=meta.name,
                 address=self._connector.address,
             ) from exc
