@@ -4,7 +4,8 @@ Rules this module keeps:
 
 - A subscription runs on connections of its own (``Subscriber``, one per connection; one
   here, one per node for a cluster), leased through a ``SubscriberSource``. ``subscribe()``
-  and its kin return once the server confirmed; bad names raise before anything is sent.
+  and its kin return once the server confirmed; bad names raise before anything is sent;
+  past ``command_timeout`` they raise and leave nothing they added (``_pubsub_confirm``).
 - Messages wait in ONE bounded queue, in the order the server sent them. The reader takes
   them through ``async for``, ``get_message()`` or ``run()``; a message whose channel has a
   handler goes to the handler instead, in the same order.
@@ -22,46 +23,33 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
-import enum
+import functools
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Final, Generic, Self, cast
+from typing import Self, cast
 
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import PubSubError, RedisError
 from redis_oxide._generated import StrT
+from redis_oxide._pubsub_confirm import confirmed
 from redis_oxide._pubsub_frames import wire_names
-from redis_oxide._pubsub_inbox import Handlers, Inbox, Retired
+from redis_oxide._pubsub_inbox import Handlers, Inbox
 from redis_oxide._pubsub_link import Subscriber
+from redis_oxide._pubsub_reader import MessageReader
 from redis_oxide._pubsub_types import (
+    SUBSCRIPTION_TRANSITIONS,
     Kind,
-    Message,
     MessageHandler,
     PubSubOptions,
-    Resubscribed,
     Settings,
     SubscriberSource,
+    SubscriptionState,
 )
 
 __all__ = ["PubSub", "PubSubOptions", "SubscriptionState"]
 
 
-class SubscriptionState(enum.Enum):
-    """Where a subscription is in its life."""
-
-    OPEN = "open"
-    FAILED = "failed"  # reconnecting gave up, or the reader was too slow ("error" policy)
-    CLOSED = "closed"
-
-
-_LEGAL: Final[dict[SubscriptionState, frozenset[SubscriptionState]]] = {
-    SubscriptionState.OPEN: frozenset({SubscriptionState.FAILED, SubscriptionState.CLOSED}),
-    SubscriptionState.FAILED: frozenset({SubscriptionState.CLOSED}),
-    SubscriptionState.CLOSED: frozenset(),
-}
-
-
-class PubSub(Generic[StrT]):
+class PubSub(MessageReader[StrT]):
     """A subscription to channels, patterns and shard channels; see ``Redis.pubsub()``.
 
     ``async with client.pubsub() as p: await p.subscribe("news"); async for m in p: ...``.
@@ -122,6 +110,7 @@ class PubSub(Generic[StrT]):
         )
         self._source = source
         self._settings = settings
+        self._timeout = source.command_timeout  # bounds each subscribe()'s wait
         # One connection per server the subscription needs: one here; a cluster subscription
         # adds one per primary that owns a subscribed shard channel (see ``_place``).
         self._links: list[Subscriber] = [self._new_link()]
@@ -144,6 +133,8 @@ class PubSub(Generic[StrT]):
             ValueError: No name was given.
             PubSubError: The subscription is closed or failed.
             ServerError: The server refused (e.g. ``NoPermError``).
+            CommandTimeoutError: No confirmation within ``command_timeout``; the names
+                this call added were withdrawn.
         """
         await self._subscribe(Kind.CHANNEL, channels, handler, "subscribe")
 
@@ -161,6 +152,7 @@ class PubSub(Generic[StrT]):
             ValueError: No pattern was given.
             PubSubError: The subscription is closed or failed.
             ServerError: The server refused.
+            CommandTimeoutError: As for ``subscribe``.
         """
         await self._subscribe(Kind.PATTERN, patterns, handler, "psubscribe")
 
@@ -178,6 +170,7 @@ class PubSub(Generic[StrT]):
             ValueError: No name was given.
             PubSubError: The subscription is closed or failed.
             ServerError: The server refused.
+            CommandTimeoutError: As for ``subscribe``.
         """
         await self._subscribe(Kind.SHARD, channels, handler, "ssubscribe")
 
@@ -230,10 +223,12 @@ class PubSub(Generic[StrT]):
         if handler is not None and not callable(handler):
             raise TypeError(f"{method}() handler must be callable, got {type(handler).__name__}")
         self._check_open(method)
+        fresh = tuple(wire for wire in wires if wire not in self._wanted(kind))
         self._handlers.set(kind, wires, handler)
         try:
-            await self._place(kind, wires)
-        except RedisError:
+            withdraw = functools.partial(self._withdraw, kind, fresh)
+            await confirmed(self._place(kind, wires), self._timeout, method, kind, withdraw)
+        except (RedisError, asyncio.CancelledError):
             wanted = self._wanted(kind)
             self._handlers.drop(kind, tuple(wire for wire in wires if wire not in wanted))
             raise
@@ -257,6 +252,11 @@ class PubSub(Generic[StrT]):
     async def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
         # No names: every name of ``kind``.
         await self._links[0].unsubscribe(kind, wires or None)
+
+    def _withdraw(self, kind: Kind, wires: tuple[bytes, ...]) -> bool:
+        # A subscribe() that stopped waiting gives up the names it added (_pubsub_confirm);
+        # True when one of them had been sent.
+        return any([link.withdraw(kind, wires) for link in self._links])  # every link
 
     def _new_link(self, keys: Sequence[KeyT] = ()) -> Subscriber:
         settings = self._settings
@@ -286,81 +286,6 @@ class PubSub(Generic[StrT]):
         if closed:
             raise PubSubError(f"PubSub.{method}() called after the subscription was closed")
 
-    # -- reading ---------------------------------------------------------------------------
-
-    def __aiter__(self) -> PubSub[StrT]:
-        return self
-
-    async def __anext__(self) -> Message[StrT]:
-        message = await self._next(None)
-        if message is None:
-            raise StopAsyncIteration
-        return message
-
-    # redis-py's signature, which its users know.
-    async def get_message(self, timeout: float | None = 0.0) -> Message[StrT] | None:  # noqa: ASYNC109
-        """Return the next message, or None if none arrives within ``timeout``.
-
-        For redis-py users: subscribe confirmations are never returned (``subscribe()``
-        awaits them), so there is no ``ignore_subscribe_messages``.
-
-        Args:
-            timeout: Seconds to wait; 0 does not wait, None waits until a message arrives or
-                the subscription is closed.
-
-        Returns:
-            The message, or None (timeout, or the subscription was closed).
-
-        Raises:
-            ValueError: ``timeout`` is negative.
-            SlowConsumerError: Messages were dropped (``on_overflow="error"``).
-            ConnectionError: Reconnecting gave up (``reconnect_retry``).
-        """
-        if timeout is not None and timeout < 0:
-            raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
-        return await self._next(timeout)
-
-    async def run(self) -> None:
-        """Hand every message to its handler until the subscription is closed.
-
-        Raises:
-            PubSubError: A message arrived for a subscription without a handler; it stays
-                first in line, for ``get_message()`` or a handler given meanwhile.
-            SlowConsumerError: Messages were dropped (``on_overflow="error"``).
-            ConnectionError: Reconnecting gave up (``reconnect_retry``).
-        """
-        async for message in self:
-            self._inbox.put_back(message)
-            raise PubSubError(
-                f"a {message.kind} on {message.channel!r} has no handler; "
-                "give one to subscribe(), or read with `async for`"
-            )
-
-    async def _next(self, wait: float | None) -> Message[StrT] | None:
-        deadline = None if wait is None else asyncio.get_running_loop().time() + wait
-        while True:
-            item = await self._inbox.take(deadline)
-            if item is None:
-                return None
-            if type(item) is Retired:
-                self._handlers.forget(item, self._wanted)
-                continue
-            if type(item) is Resubscribed:
-                if self._on_reconnect is not None:
-                    done = self._on_reconnect(item)
-                    if done is not None:
-                        await done
-                continue
-            message = cast(Message[StrT], item)
-            if self._handlers:
-                handler = self._handlers.of(message)
-                if handler is not None:
-                    outcome = handler(message)
-                    if outcome is not None:
-                        await outcome
-                    continue
-            return message
-
     def _fail(self, error: RedisError) -> None:
         # Overflow ("error" policy) or a connection that gave up: the reader gets the
         # messages queued before, then the error.
@@ -373,7 +298,7 @@ class PubSub(Generic[StrT]):
         self._inbox.fail(error)
 
     def _transition(self, new: SubscriptionState) -> None:
-        if new not in _LEGAL[self._state]:
+        if new not in SUBSCRIPTION_TRANSITIONS[self._state]:
             raise RuntimeError(f"illegal subscription transition {self._state.name} -> {new.name}")
         self._state = new
 

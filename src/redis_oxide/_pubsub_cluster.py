@@ -126,6 +126,13 @@ class ClusterPubSub(PubSub[StrT]):
         finally:
             self._prune()
 
+    def _withdraw(self, kind: Kind, wires: tuple[bytes, ...]) -> bool:
+        sent = super()._withdraw(kind, wires)
+        if kind is _SHARD:
+            self._forget(wires)  # also those no link held yet (owner unknown)
+            self._prune()
+        return sent
+
     async def _settle(
         self,
         names: Sequence[bytes],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -30,8 +31,10 @@ __all__ = [
     "SMESSAGE",
     "Answers",
     "Request",
+    "awaited",
     "frame_name",
     "is_pong",
+    "unanswered",
     "wire_names",
 ]
 
@@ -157,6 +160,39 @@ class Answers:
         requests = list(self._fifo)
         self._fifo.clear()
         return requests
+
+
+def awaited(requests: Iterable[Request], kind: Kind) -> set[bytes]:
+    """The names of ``kind`` that subscribe requests someone still waits for name."""
+    return {
+        name
+        for request in requests
+        if request.kind is kind
+        and request.subscribes
+        and request.future is not None
+        and not request.future.done()
+        for name in request.channels
+    }
+
+
+def unanswered(requests: Iterable[Request]) -> list[Request]:
+    """Settle the requests of a connection that is gone; return the subscribes to send again.
+
+    A subscribe someone waits for is sent again on the next connection. An unsubscribe is
+    done (the next connection never subscribes its names); a PING is cancelled.
+    """
+    again: list[Request] = []
+    for request in requests:
+        future = request.future
+        if future is None or future.done():
+            continue
+        if request.subscribes:
+            again.append(request)
+        elif request.kind is not None:
+            future.set_result(None)
+        else:
+            future.cancel()
+    return again
 
 
 def wire_names(names: tuple[object, ...], method: str) -> tuple[bytes, ...]:

@@ -12,6 +12,9 @@ Rules this module keeps:
   caught up once a tick passes with reading live and nothing to read. Nothing is written
   to find out: a write to a socket the server has closed draws a reset, and the kernel
   then discards the backlog that was still to be read.
+- A loss says how the connection ended, as the connection recorded it (read, never
+  changed): an end of stream (the peer closed it in order: CLIENT KILL, a shutdown, a
+  proxy) apart from a reset or another failure, which is chained as the ``__cause__``.
 - Nothing here sends or reads: the subscriber passes in how to do both. Times are the
   running loop's clock.
 """
@@ -52,6 +55,7 @@ class LinkHealth:
         self.paused = False
         self._behind_since: float | None = None  # reading paused, backlog not yet read
         self._silent: tuple[ConnectionLostError, float] | None = None  # given up: why, since
+        self._ended: BaseException | None = None  # what the connection recorded as its end
 
     # -- back-pressure -------------------------------------------------------------------------
 
@@ -71,32 +75,33 @@ class LinkHealth:
         """A new connection: it is behind from the start if reading is paused."""
         self._behind_since = _now() if self.paused else None
         self._silent = None
+        self._ended = None
 
     def loss(self, address: str) -> tuple[ConnectionLostError, float]:
         """Why the connection ended, and since when (loop clock) messages may be missing."""
         now = _now()
         silent, self._silent = self._silent, None
         behind, self._behind_since = self._behind_since, None
+        ended, self._ended = self._ended, None
         if behind is not None:
             since = behind if silent is None else min(behind, silent[1])
             # Redis closes a subscriber over its output limit without a word: only the
             # pause says that this is the likely reason.
-            return ConnectionLostError(
+            error = ConnectionLostError(
                 f"subscriber connection to {address} ended while reading was paused (the "
                 "reader was max_pending messages behind): most likely the server closed it "
                 "because its output buffer passed client-output-buffer-limit pubsub, and "
                 "messages published since the pause were lost; read faster, or raise that "
                 "limit on the server",
                 address=address,
-            ), since
+            )
+            if not _end_of_stream(ended):
+                error.__cause__ = ended
+            return error, since
         if silent is not None:
             return silent
         # Reading was live: the close was read when it came, after the last data.
-        return ConnectionLostError(
-            f"the server or the network closed subscriber connection to {address}: "
-            "subscriptions lost",
-            address=address,
-        ), now
+        return _ended_error(address, ended), now
 
     # -- the health check ----------------------------------------------------------------------
 
@@ -117,6 +122,8 @@ class LinkHealth:
             while True:
                 done, _ = await asyncio.wait((closed,), timeout=tick or _CATCH_UP_TICK)
                 if done:
+                    # Read-only: tells an orderly close from a reset (``_ended_error``).
+                    self._ended = conn._cause  # pyright: ignore[reportPrivateUsage]
                     return
                 if self.paused or heard() != seen:
                     seen, silent = heard(), 0
@@ -138,3 +145,32 @@ class LinkHealth:
                     ping()
         finally:
             closed.cancel()
+
+
+def _end_of_stream(cause: BaseException | None) -> bool:
+    # The connection records an end of stream (asyncio's ``connection_lost(None)``: the peer
+    # closed in order) as a ConnectionResetError of its own, with no errno; a reset read
+    # from the socket carries ECONNRESET.
+    return type(cause) is ConnectionResetError and cause.errno is None
+
+
+def _ended_error(address: str, cause: BaseException | None) -> ConnectionLostError:
+    """The loss of a connection that ended while it was read, telling a close from a reset."""
+    if cause is None:  # closed on purpose by its pool, not by the peer
+        what = f"subscriber connection to {address} was closed by the client"
+    elif _end_of_stream(cause):
+        return ConnectionLostError(
+            f"the server or the network closed subscriber connection to {address} (end of "
+            "stream: CLIENT KILL, a server shutdown or restart, or a proxy closing it): "
+            "subscriptions lost",
+            address=address,
+        )
+    elif isinstance(cause, ConnectionResetError):
+        what = f"the server or the network reset subscriber connection to {address} ({cause})"
+    elif isinstance(cause, OSError):
+        what = f"subscriber connection to {address} failed ({cause!r})"
+    else:
+        what = f"subscriber connection to {address} was given up ({cause})"
+    error = ConnectionLostError(f"{what}: subscriptions lost", address=address)
+    error.__cause__ = cause
+    return error

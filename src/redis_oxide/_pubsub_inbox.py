@@ -2,8 +2,8 @@
 
 Rules this module keeps:
 
-- ONE queue per subscription holds messages (and ``Resubscribed`` notices) in the order the
-  server sent them, whichever connection brought them.
+- ONE queue per subscription holds messages in the order the server sent them, whichever
+  connection brought them.
 - With the "block" policy, reaching ``max_pending`` asks the connections to stop reading
   (the server buffers what follows); the queue may exceed the bound only by what the read in
   progress still holds. Reading resumes once the reader has taken it down to half.
@@ -18,6 +18,10 @@ Rules this module keeps:
   "block" pause never count them), one per place in the queue takes every unsubscribe made
   there, and they name only names with a message waiting, so they stay within the queue's
   bound.
+- ``Resubscribed`` notices are not messages either: kept beside the queue at their place in
+  the stream, they never count in ``pending`` or against ``max_pending`` (a burst of
+  reconnects must not end an "error" subscription). Notices of one server at one place (no
+  message between) merge into one, so they too stay within the queue's bound.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import asyncio
 import collections
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from typing import Any, Generic
 
 from redis_oxide._exceptions import RedisError, SlowConsumerError
@@ -64,9 +69,10 @@ class Inbox:
         self._pause = pause
         self._resume = resume
         self._failed = failed
-        self._queue: collections.deque[Message[Any] | Resubscribed] = collections.deque()
-        # Oldest first; each at a place in the stream, counted in items the reader took.
+        self._queue: collections.deque[Message[Any]] = collections.deque()
+        # Oldest first; each at a place in the stream, counted in messages the reader took.
         self._markers: collections.deque[Retired] = collections.deque()
+        self._notices: collections.deque[tuple[int, Resubscribed]] = collections.deque()
         self._taken = 0
         self._wakeup: asyncio.Future[None] | None = None
         self._paused = False
@@ -75,7 +81,7 @@ class Inbox:
 
     @property
     def pending(self) -> int:
-        """Items waiting for the reader."""
+        """Messages waiting for the reader."""
         return len(self._queue)
 
     def is_paused(self) -> bool:
@@ -107,10 +113,22 @@ class Inbox:
             wakeup.set_result(None)
 
     def link_restored(self, notice: Resubscribed) -> None:
-        """Queue a restored-subscription notice, in stream order."""
-        if self._keep_notices and self._error is None and not self._closed:
-            self._queue.append(notice)
-            self._wake()
+        """Keep a restored-subscription notice for the reader, at its place in the stream.
+
+        A notice from the same server at the same place (no message between, the reader not
+        there yet) is merged into that one: the first loss's cause (where the gap began),
+        both downtimes added up, the latest count of restores.
+        """
+        if not self._keep_notices or self._error is not None or self._closed:
+            return
+        at = self._taken + len(self._queue)
+        notices = self._notices
+        if notices and notices[-1][0] == at and notices[-1][1].address == notice.address:
+            first = notices.pop()[1]
+            downtime = first.downtime + notice.downtime
+            notice = replace(first, downtime=downtime, reconnects=notice.reconnects)
+        notices.append((at, notice))
+        self._wake()
 
     def retire(
         self,
@@ -142,8 +160,8 @@ class Inbox:
         frame = kind.message
         queue = self._queue
         if kind is Kind.PATTERN:
-            return {m.pattern for m in queue if isinstance(m, Message) and m.kind == frame}
-        return {m.channel for m in queue if isinstance(m, Message) and m.kind == frame}
+            return {m.pattern for m in queue if m.kind == frame}
+        return {m.channel for m in queue if m.kind == frame}
 
     def link_failed(self, error: RedisError) -> None:
         """A connection gave up reconnecting: the subscription ends with ``error``."""
@@ -167,6 +185,7 @@ class Inbox:
         self._closed = True
         self._queue.clear()
         self._markers.clear()
+        self._notices.clear()
         self._wake()
 
     def _wake(self) -> None:
@@ -179,7 +198,8 @@ class Inbox:
     async def take(self, deadline: float | None) -> Message[Any] | Resubscribed | Retired | None:
         """Return the oldest item, waiting until ``deadline`` (loop clock; None: no limit).
 
-        A ``Retired`` marker comes once the reader took every message queued before it.
+        A ``Retired`` marker or a ``Resubscribed`` notice comes once the reader took every
+        message queued before it.
 
         Returns:
             The item; None once the deadline passed or the subscription was closed.
@@ -187,12 +207,15 @@ class Inbox:
         Raises:
             RedisError: The subscription failed, after everything queued before was taken.
         """
-        markers = self._markers
-        if markers and markers[0].at <= self._taken:
-            return markers.popleft()
-        queue = self._queue
+        markers, notices, queue = self._markers, self._notices, self._queue
         loop = asyncio.get_running_loop()
-        while not queue:
+        while True:
+            if markers and markers[0].at <= self._taken:
+                return markers.popleft()
+            if notices and notices[0][0] <= self._taken:
+                return notices.popleft()[1]
+            if queue:
+                break
             if self._closed:  # closed by its owner: from then on the reader gets None
                 return None
             if self._error is not None:
@@ -203,15 +226,18 @@ class Inbox:
             # asyncio.wait never cancels the future, which other readers may share.
             if deadline is None:
                 await asyncio.wait((wakeup,))
-            else:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    # A loop polling with timeout=0 must still let the loop run.
-                    await asyncio.sleep(0)
-                    if not queue:
-                        return None
-                    break
+                continue
+            remaining = deadline - loop.time()
+            if remaining > 0:
                 await asyncio.wait((wakeup,), timeout=remaining)
+                continue
+            # A loop polling with timeout=0 must still let the loop run.
+            await asyncio.sleep(0)
+            if notices and notices[0][0] <= self._taken:
+                return notices.popleft()[1]
+            if not queue:
+                return None
+            break
         item = queue.popleft()
         self._taken += 1
         if self._paused and len(queue) <= self._resume_at:

@@ -40,8 +40,10 @@ from redis_oxide._pubsub_frames import (
     SMESSAGE,
     Answers,
     Request,
+    awaited,
     frame_name,
     is_pong,
+    unanswered,
 )
 from redis_oxide._pubsub_health import LinkHealth
 from redis_oxide._pubsub_types import (
@@ -169,6 +171,30 @@ class Subscriber:
         else:
             future.set_result(None)
         return future
+
+    def withdraw(self, kind: Kind, channels: tuple[bytes, ...]) -> bool:
+        """Give up ``channels``: the ``subscribe()`` that added them stopped waiting.
+
+        Names another request still waits for stay. An UNSUBSCRIBE follows a SUBSCRIBE
+        already written; without a connection, the next one never subscribes them.
+
+        Returns:
+            Whether a SUBSCRIBE naming some of ``channels`` may have been written here.
+        """
+        if self._state is _S.CLOSED or self._state is _S.FAILED:
+            return False
+        wanted = self._wanted[kind]
+        sent = self._writable() and any(name in wanted for name in channels)
+        busy = awaited((*self._expected.waiting(), *self._deferred), kind)
+        gone = tuple(name for name in channels if name in wanted and name not in busy)
+        if gone:
+            self.unsubscribe(kind, gone).add_done_callback(self._unsubscribed)
+        return sent
+
+    def _unsubscribed(self, future: asyncio.Future[None]) -> None:
+        # Nobody awaits an UNSUBSCRIBE sent on its own: its outcome changes nothing.
+        if not future.cancelled():
+            future.exception()
 
     def pause(self) -> None:
         """Stop reading from the connection (back-pressure); the health check rests too."""
@@ -388,16 +414,7 @@ class Subscriber:
             if self._lost is None:  # else restoring failed: the first loss still counts
                 self._lost, self._lost_at = lost, since
             self._unannounced = self._lost
-        for request in self._expected.drain():
-            future = request.future
-            if future is None or future.done():
-                continue
-            if request.subscribes:
-                self._deferred.append(request)  # sent again once a connection is back
-            elif request.kind is not None:
-                future.set_result(None)  # an unsubscribe: the next connection never subscribes
-            else:
-                future.cancel()  # a PING: its connection is gone
+        self._deferred += unanswered(self._expected.drain())  # sent again on the next one
         self._transition(_S.CONNECTING)
 
     # -- the end -----------------------------------------------------------------------------

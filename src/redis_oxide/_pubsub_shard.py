@@ -141,6 +141,11 @@ class NodeSource:
         self._cluster = cluster
         self.address = address
 
+    @property
+    def command_timeout(self) -> float | None:
+        """The cluster client's ``command_timeout``."""
+        return self._cluster.command_timeout
+
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a connection on the node (``keys`` are not used: the node is fixed).
 

@@ -32,11 +32,13 @@ __all__ = [
     "MessageHandler",
     "OverflowPolicy",
     "PubSubOptions",
+    "SUBSCRIPTION_TRANSITIONS",
     "ReconnectHandler",
     "Resubscribed",
     "Settings",
     "SubscriberSink",
     "SubscriberSource",
+    "SubscriptionState",
 ]
 
 # Delays between reconnect attempts: 50 ms doubling to 0.5 s, with jitter. A subscriber is a
@@ -82,6 +84,22 @@ LINK_TRANSITIONS: Final[dict[LinkState, frozenset[LinkState]]] = {
 }
 
 
+class SubscriptionState(enum.Enum):
+    """Where a subscription is in its life."""
+
+    OPEN = "open"
+    FAILED = "failed"  # reconnecting gave up, or the reader was too slow ("error" policy)
+    CLOSED = "closed"
+
+
+#: The moves ``PubSub._transition`` allows.
+SUBSCRIPTION_TRANSITIONS: Final[dict[SubscriptionState, frozenset[SubscriptionState]]] = {
+    SubscriptionState.OPEN: frozenset({SubscriptionState.FAILED, SubscriptionState.CLOSED}),
+    SubscriptionState.FAILED: frozenset({SubscriptionState.CLOSED}),
+    SubscriptionState.CLOSED: frozenset(),
+}
+
+
 class Message(NamedTuple, Generic[StrT]):
     """One published message, as a subscription delivers it.
 
@@ -107,11 +125,18 @@ class Resubscribed:
     delivers at most once. A reader that keeps state derived from messages can resynchronise
     when it is told (``on_reconnect``).
 
+    Restores of one server that follow one another with no message between them, before
+    the reader reached the first notice, come as one notice: the first one's ``cause``
+    (where the gap began), the last one's ``reconnects``, and the downtimes added up.
+
     Attributes:
         address: The server the new connection goes to.
         cause: Why: the ``ConnectionLostError`` that ended the old connection (on a
             cluster, also when the shard channels of a failed primary moved to its
-            successor), or a ``MovedError`` naming the new owner of a slot that moved.
+            successor), or a ``MovedError`` naming the new owner of a slot that moved. Its
+            message tells a connection the server (or a proxy) closed, such as after
+            CLIENT KILL or a shutdown, from one that was reset or failed, whose socket
+            error (a ``ConnectionResetError`` for a reset) is its ``__cause__``.
         downtime: Seconds in which messages may have been missed: from the loss or the
             move until every subscription was confirmed again. A connection that ends while
             it is read counts from its end; one found silent by the health check, from just
@@ -195,6 +220,11 @@ class Settings:
 
 class SubscriberSource(Protocol):
     """Where a subscription gets its dedicated connections: any executor's ``lease``."""
+
+    @property
+    def command_timeout(self) -> float | None:
+        """Seconds a ``subscribe()`` waits for its confirmation; None waits indefinitely."""
+        ...
 
     async def lease(self, keys: Sequence[KeyT] = ()) -> Lease:
         """Lease a dedicated connection to the server that holds ``keys``."""
