@@ -91,6 +91,20 @@ class ArgumentsFile(_Strict):
     #: condition over the method's parameters that the server refuses, tested before sending.
     checks: dict[str, dict[str, CheckEntry]] = Field(default_factory=dict)
 
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _quoted_module_names(cls, value: object) -> object:
+        # [checks.TS.RANGE] nests a table RANGE in a table TS: say so rather than list the
+        # fields an entry named RANGE lacks.
+        for command, entries in value.items() if isinstance(value, dict) else ():
+            for key, entry in entries.items() if isinstance(entries, dict) else ():
+                if isinstance(entry, dict) and all(isinstance(v, dict) for v in entry.values()):
+                    raise ValueError(
+                        f"{command}.{key}: a command name with a dot is quoted in the table"
+                        f' header: [checks."{command}.{key}"]'
+                    )
+        return value
+
 
 class CheckEntry(_Strict):
     """A combination of a method's arguments that the server refuses, and why it is refused.

@@ -21,7 +21,7 @@ from codegen.docstrings import build_docstring
 from codegen.ir import Argument, Method, ParamKind, ReplyType
 from codegen.naming import PythonIdentifier, escape_spec_text
 from codegen.overloads import Variant, dispatch_tests, overload_overrides, union
-from codegen.plan import MethodPlan, Step, lay, plain_elements
+from codegen.plan import MethodPlan, Step, lay, leads, plain_elements
 from codegen.pyfmt import Bracket, layout, parse_node, wrap_statements
 from codegen.shapes import Lines, ShapeContext, hoist_alias
 from codegen.spec import CommandSpec
@@ -118,10 +118,7 @@ def build_method(
         out = Lines()
         leading = list(words)
         steps = list(plan.steps)
-        while steps and (
-            (steps[0].shape.kind == "const" and not steps[0].shape.choices)
-            or (not steps[0].optional and steps[0].shape.is_simple_value)
-        ):
+        while steps and leads(steps[0]):
             step = steps.pop(0)
             if step.shape.kind == "const":
                 leading.append(escape_spec_text(step.shape.token or ""))

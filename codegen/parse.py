@@ -483,7 +483,7 @@ def build_package(
             variants = [] if missing else replies.variants(name, plan.params)
             meta = f"_m.{constant}"
             entries = hints.checks.get(name, {})
-            checks = check_lines(name, entries, plan.params, block_types, diagnostics)
+            checks = check_lines(name, entries, plan.params, plan.steps, block_types, diagnostics)
             method = build_method(mname, spec, ctx, plan, reply, variants, meta, checks)
             for hidden in shadowed_names(method, [p.name for p in plan.params]):
                 diagnostics.error(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from codegen.docstrings import describe_parameter
 from codegen.ir import Argument, ParamKind
 from codegen.naming import PythonIdentifier, escape_spec_text, param_name
-from codegen.pyfmt import Bracket, layout
+from codegen.pyfmt import Bracket, Node, layout
 from codegen.shapes import (
     MAPPING_KEYS,
     Shape,
@@ -30,7 +30,15 @@ from codegen.shapes import (
 )
 from codegen.spec import ArgumentSpec, CommandSpec
 
-__all__ = ["MethodPlan", "Step", "lay", "plain_elements", "plan_arguments"]
+__all__ = [
+    "MethodPlan",
+    "Step",
+    "early_names",
+    "lay",
+    "leads",
+    "plain_elements",
+    "plan_arguments",
+]
 
 
 @dataclass(slots=True)
@@ -51,6 +59,25 @@ class MethodPlan:
     checks: list[str] = field(default_factory=list)
     #: A required oneof is spread into optional keywords: a call giving none is invalid.
     needs_option: bool = False
+
+
+def leads(step: Step) -> bool:
+    """Whether a step may be among a method's leading arguments, which are sent (and their
+    numbers tested) before any check runs: a constant token or a required plain value."""
+    shape = step.shape
+    return (shape.kind == "const" and not shape.choices) or (
+        not step.optional and shape.is_simple_value
+    )
+
+
+def early_names(steps: Sequence[Step]) -> frozenset[str]:
+    """The parameters of the leading steps: their numbers are converted before the checks."""
+    names: set[str] = set()
+    for step in steps:
+        if not leads(step):
+            break
+        names.add(step.expr)
+    return frozenset(names - {""})
 
 
 def _unique(name: PythonIdentifier, taken: set[str]) -> PythonIdentifier:
@@ -263,7 +290,7 @@ def _count_test(terms: Sequence[str], wrong: str) -> list[str]:
     return ["if (", f"    {terms[0]}", *(f"    + {t}" for t in terms[1:]), f") {wrong}:"]
 
 
-def lay(node: Bracket | str, depth: int = 0, suffix: str = "") -> list[str]:
+def lay(node: Node, depth: int = 0, suffix: str = "") -> list[str]:
     """Lay out a statement of a method body; bodies sit 8 spaces deep in the class."""
     return [line[8:] for line in layout(node, 8 + depth, suffix)]
 

@@ -9,7 +9,8 @@ generator"):
 - ``integer``/``double`` values are type-tested at call time (``bool`` is no integer): an
   inline ``x.__class__ is int`` test with the ``_enc`` helper only on the failure path, or inside
   the conversion helper that the value already goes through; ``numbers`` hints correct the
-  spec where the server reads a number otherwise;
+  spec where the server reads a number otherwise; a double is never NaN (an inline ``x != x``
+  test, also of a ``text`` number), which Redis refuses or, in a search filter, misreads;
 - an optional pure token is a ``bool`` flag; a oneof of pure tokens is a ``Literal`` choice;
 - a block whose parts are all required is a tuple (or the bare value when it has one part);
   a block with optional parts is a generated frozen dataclass;
@@ -120,8 +121,10 @@ def _scalar(arg: ArgumentSpec, ctx: ShapeContext, path: str) -> Shape:
         name = unit
     elif kind in ("integer", "double") and unit is not None:
         if unit == "text":
-            annotation = "int | str" if kind == "integer" else "float | str"
-            return Shape("scalar", annotation, token=arg.token, name=arg.name)
+            if kind == "integer":
+                return Shape("scalar", "int | str", token=arg.token, name=arg.name)
+            # Sent as given, but never as NaN: Redis refuses it, or matches nothing with it.
+            return Shape("scalar", "float | str", token=arg.token, name=arg.name, check="nan")
         kind = "double"
     if kind == "integer":
         if name in ("seconds", "milliseconds"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from codegen.diagnostics import Diagnostics
 from codegen.ir import BlockType
 from codegen.naming import PythonIdentifier, escape_spec_text, param_name
+from codegen.pyfmt import LINE_LENGTH
 
 __all__ = ["Lines", "Shape", "ShapeContext", "emit_optional", "literal_tuple"]
 
@@ -64,6 +65,10 @@ class ShapeContext:
     variadic: frozenset[str] = frozenset()
 
 
+#: ``Shape.check`` -> the ``_enc`` helper that words the error (and converts, for numbers).
+_HELPERS = {"int": "_enc.integer", "float": "_enc.double", "nan": "_enc.not_nan"}
+
+
 @dataclass(slots=True)
 class Shape:
     """How one spec argument looks in Python and how it reaches the wire.
@@ -71,9 +76,10 @@ class Shape:
     ``kind`` is one of: const, flag, choice, scalar, tuple, dataclass, union, multiple,
     mapping, parallel, raw. ``convert`` is a format string applied to the value expression;
     ``check`` (``int`` or ``float``) asks for a call-time type test of a scalar that has no
-    conversion. A mapping keeps its key and value shapes in ``parts``, a union its
-    alternatives (each a dataclass) in ``variants``. ``note`` says, for the docstring,
-    what a conversion accepts besides the plain value.
+    conversion, ``nan`` for the NaN test of a double sent as given (a ``text`` number). A
+    mapping keeps its key and value shapes in ``parts``, a union its alternatives (each a
+    dataclass) in ``variants``. ``note`` says, for the docstring, what a conversion accepts
+    besides the plain value.
     """
 
     kind: str
@@ -119,15 +125,27 @@ class Shape:
             return self.convert.format(expr)
         public = expr.isidentifier() and not expr.startswith("_")
         name = escape_spec_text(expr if public else param_name(self.name))
-        helper = "_enc.integer" if self.check == "int" else "_enc.double"
+        helper = _HELPERS[self.check]
         call = f"{helper}({escape_spec_text(ctx.command)}, {name}, {expr})"
         if not expr.isidentifier():
             return call
         # ``__class__`` rather than ``type()``: a parameter may be named ``type`` (SCAN).
-        test = f"{expr}.__class__ is not int"
-        if self.check == "float":
-            test = f"{expr}.__class__ is not float and {test}"
-        out.add(f"if {test}:")
+        lines = [f"if {expr}.__class__ is not int:"]
+        if self.check == "nan":
+            lines = [f"if {expr} != {expr}:"]
+        elif self.check == "float":
+            # NaN is the one float no command takes; ``x != x`` is its cheapest test.
+            tests = [f"{expr}.__class__ is not float", f"and {expr}.__class__ is not int"]
+            lines = [f"if ({' '.join(tests)}) or {expr} != {expr}:"]
+            indent = 8 + 4 * out.depth
+            if indent + len(lines[0]) > LINE_LENGTH:
+                # As ruff format splits it: the parenthesised part on a line of its own, or
+                # one line per operand when that is too long as well.
+                if indent + 4 + len(" ".join(tests)) <= LINE_LENGTH:
+                    tests = [" ".join(tests)]
+                lines = ["if (", *(f"    {t}" for t in tests), f") or {expr} != {expr}:"]
+        for line in lines:
+            out.add(line)
         out.depth += 1
         out.add(f"{expr} = {call}")
         out.depth -= 1

@@ -2,15 +2,24 @@
 
 The same rules as the core commands (``test_argument_shapes``): a tuple of the wrong length, a
 value where a block's dataclass goes and an empty collection the command requires raise
-``TypeError``/``ValueError`` naming the command and the parameter, and nothing is sent.
+``TypeError``/``ValueError`` naming the command and the parameter, and nothing is sent. So do
+values the module always refuses (checked against Redis Stack 7.4.1), and NaN.
 """
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
 from redis_oxide import Redis
 from redis_oxide.testing._info import RedisServerInfo
+from redis_oxide.types import (
+    TsMrangeAggregation,
+    TsMrevrangeAggregation,
+    TsRangeAggregation,
+    TsRevrangeAggregation,
+)
 from tests.client._refusals import Call, refused
 
 pytestmark = pytest.mark.timeout(60)
@@ -172,3 +181,197 @@ async def test_a_count_of_zero_in_an_option_is_still_sent(flushed_stack: RedisSe
         result = await r.ft.search("zero-idx", "*", return_fields=[])
         assert result.total == 1
         assert [(d.id, d.fields) for d in result.documents] == [("doc:1", None)]
+
+
+NAN = float("nan")
+NAN_MESSAGE = "must be a number, not NaN; check the computation that produced it$"
+QUANTILE = r"^TDIGEST.QUANTILE: each quantile must be between 0 and 1 \(0.5 is the median\)$"
+BUCKET = "aggregation.bucket_duration must be more than 0 milliseconds$"
+LIMIT = r"limit takes an offset and a count of 0 or more, e.g. limit=\(0, 10\)"
+
+#: (id, call, message, command): each reached the module before, which refused it (or, for
+#: NaN in a search filter, read it as a filter that matches nothing or everything).
+REFUSED_VALUES: list[tuple[str, Call, str, str]] = [
+    # RedisBloom: "T-Digest: quantile should be in [0,1]".
+    (
+        "quantile above 1",
+        lambda r: r.tdigest.quantile("td", 0.5, 1.5),
+        QUANTILE,
+        "tdigest.quantile",
+    ),
+    ("quantile below 0", lambda r: r.tdigest.quantile("td", -0.1), QUANTILE, "tdigest.quantile"),
+    ("quantile inf", lambda r: r.tdigest.quantile("td", "inf"), QUANTILE, "tdigest.quantile"),
+    # RedisTimeSeries: "TSDB: bucketDuration must be greater than zero".
+    (
+        "ts.range bucket 0",
+        lambda r: r.ts.range(
+            "ts", "-", "+", aggregation=TsRangeAggregation(aggregator="AVG", bucket_duration=0)
+        ),
+        f"^TS.RANGE: {BUCKET}",
+        "ts.range",
+    ),
+    (
+        "ts.revrange bucket -5",
+        lambda r: r.ts.revrange(
+            "ts", "-", "+", aggregation=TsRevrangeAggregation(aggregator="AVG", bucket_duration=-5)
+        ),
+        f"^TS.REVRANGE: {BUCKET}",
+        "ts.revrange",
+    ),
+    (
+        "ts.mrange bucket 0",
+        lambda r: r.ts.mrange(
+            "-", "+", "a=b", aggregation=TsMrangeAggregation(aggregator="AVG", bucket_duration=0)
+        ),
+        f"^TS.MRANGE: {BUCKET}",
+        "ts.mrange",
+    ),
+    (
+        "ts.mrevrange bucket -1",
+        lambda r: r.ts.mrevrange(
+            "-",
+            "+",
+            "a=b",
+            aggregation=TsMrevrangeAggregation(aggregator="AVG", bucket_duration=-1),
+        ),
+        f"^TS.MREVRANGE: {BUCKET}",
+        "ts.mrevrange",
+    ),
+    (
+        "ts.createrule bucket 0",
+        lambda r: r.ts.createrule("ts", "ts2", "AVG", 0),
+        "^TS.CREATERULE: bucket_duration must be more than 0 milliseconds$",
+        "ts.createrule",
+    ),
+    # RediSearch: "LIMIT needs two numeric arguments".
+    (
+        "ft.search offset -1",
+        lambda r: r.ft.search("idx", "*", limit=(-1, 10)),
+        f"^FT.SEARCH: {LIMIT}",
+        "ft.search",
+    ),
+    (
+        "ft.search num -1",
+        lambda r: r.ft.search("idx", "*", limit=[0, -1]),
+        f"^FT.SEARCH: {LIMIT}",
+        "ft.search",
+    ),
+    (
+        "ft.aggregate offset -1",
+        lambda r: r.ft.aggregate("idx", "*", limit=(-1, 10)),
+        f"^FT.AGGREGATE: {LIMIT}",
+        "ft.aggregate",
+    ),
+    # NaN: "T-Digest: error parsing quantile", "TSDB: invalid value", "ERR bad error rate";
+    # FT.SEARCH took it and matched nothing (FILTER) or everything (GEOFILTER radius).
+    (
+        "quantile nan",
+        lambda r: r.tdigest.quantile("td", NAN),
+        f"^TDIGEST.QUANTILE: quantiles {NAN_MESSAGE}",
+        "tdigest.quantile",
+    ),
+    (
+        "tdigest.add nan",
+        lambda r: r.tdigest.add("td", 1.0, NAN),
+        f"^TDIGEST.ADD: values {NAN_MESSAGE}",
+        "tdigest.add",
+    ),
+    ("ts.add nan", lambda r: r.ts.add("ts", 1, NAN), f"^TS.ADD: value {NAN_MESSAGE}", "ts.add"),
+    (
+        "bf.reserve nan",
+        lambda r: r.bf.reserve("bf", NAN, 100),
+        f"^BF.RESERVE: error_rate {NAN_MESSAGE}",
+        "bf.reserve",
+    ),
+    (
+        "ft.search filter nan",
+        lambda r: r.ft.search("idx", "*", filter=[("n", NAN, 5)]),
+        f"^FT.SEARCH: min {NAN_MESSAGE}",
+        "ft.search",
+    ),
+    (
+        "ft.search geofilter nan",
+        lambda r: r.ft.search("idx", "*", geo_filter=[("g", 1.0, 1.0, NAN, "km")]),
+        f"^FT.SEARCH: radius {NAN_MESSAGE}",
+        "ft.search",
+    ),
+]
+
+
+#: What a check reads is type-tested first: a wrong type is still the usual TypeError.
+WRONG_TYPES: list[tuple[str, Call, str, str]] = [
+    (
+        "ft.search limit str",
+        lambda r: r.ft.search("idx", "*", limit=("0", 10)),
+        "^FT.SEARCH: offset must be an int, not str$",
+        "ft.search",
+    ),
+    (
+        "ts.range aggregation dict",
+        lambda r: r.ts.range("ts", "-", "+", aggregation={"bucket_duration": 0}),
+        "^TS.RANGE: aggregation must be a TsRangeAggregation, not dict$",
+        "ts.range",
+    ),
+    (
+        "ts.range bucket str",
+        lambda r: r.ts.range(
+            "ts", "-", "+", aggregation=TsRangeAggregation(aggregator="AVG", bucket_duration="0")
+        ),
+        "^TS.RANGE: bucket_duration must be an int, not str$",
+        "ts.range",
+    ),
+    (
+        "quantile str",
+        lambda r: r.tdigest.quantile("td", "0.5"),
+        "^TDIGEST.QUANTILE: quantiles must be a float, not str$",
+        "tdigest.quantile",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "message", "command"),
+    [case[1:] for case in WRONG_TYPES],
+    ids=[case[0] for case in WRONG_TYPES],
+)
+async def test_checked_module_values_of_the_wrong_type_are_type_errors(
+    flushed_stack: RedisServerInfo, call: Call, message: str, command: str
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        await refused(r, call, TypeError, message, command)
+
+
+async def _module_data(r: Redis[str]) -> None:
+    await r.tdigest.create("td")
+    await r.tdigest.add("td", 1.0, 2.0, 3.0)
+    await r.ts.create("ts", labels={"a": "b"})
+    await r.ts.create("ts2")
+    await r.ts.add("ts", 1000, 1.0)
+    await r.execute_command(
+        "FT.CREATE", "idx", "PREFIX", "1", "d:", "SCHEMA", "n", "NUMERIC", "g", "GEO"
+    )
+    await r.hset("d:1", {"n": "3", "g": "1,1"})
+
+
+@pytest.mark.parametrize(
+    ("call", "message", "command"),
+    [case[1:] for case in REFUSED_VALUES],
+    ids=[case[0] for case in REFUSED_VALUES],
+)
+async def test_module_values_the_server_refuses_are_refused_before_sending(
+    flushed_stack: RedisServerInfo, call: Call, message: str, command: str
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        await _module_data(r)
+        await refused(r, call, ValueError, message, command)
+
+
+async def test_module_values_at_the_edge_are_still_sent(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        await _module_data(r)
+        assert await r.tdigest.quantile("td", 0, 1) == [1.0, 3.0]
+        by_second = TsRangeAggregation(aggregator="AVG", bucket_duration=1)
+        assert await r.ts.range("ts", "-", "+", aggregation=by_second) == [(1000, 1.0)]
+        assert await r.ts.createrule("ts", "ts2", "AVG", 1)
+        assert (await r.ft.search("idx", "*", limit=(0, 0))).total == 1
+        assert (await r.ft.search("idx", "*", filter=[("n", -math.inf, "+inf")])).total == 1

@@ -1,13 +1,19 @@
-"""Client options refused at construction, before anything connects: address, name, retry."""
+"""Values refused before anything is sent: client options at construction (address, name,
+retry), and command arguments the server always refuses (checked against Redis 7.0.15 and
+Redis Stack 7.4.1; the server's answer is quoted with each case)."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from redis_oxide import Redis, Retry, from_url
+from redis_oxide.exceptions import CommandError
 from redis_oxide.testing._info import RedisServerInfo
+from tests.client._refusals import Call, refused
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -98,3 +104,144 @@ async def test_client_name_the_server_accepts_names_the_connection(
 ) -> None:
     async with Redis(redis_7.host, redis_7.port, client_name="billing-worker_1!") as client:
         assert await client.client_getname() == b"billing-worker_1!"
+
+
+NAN = float("nan")
+INF = math.inf
+
+
+class Score(float):
+    """A float subclass (as numpy's float64 is): it takes the helper's path, not the inline one."""
+
+
+NAN_MESSAGE = "must be a number, not NaN; check the computation that produced it$"
+
+#: (id, call, message, command): each reached the server before, which refused it.
+REFUSED_COMMANDS: list[tuple[str, Call, str, str]] = [
+    # Redis: "syntax error" (HSCAN/SSCAN/ZSCAN of a missing key answer an empty page first).
+    ("scan count 0", lambda r: r.scan(0, count=0), "^SCAN: count must be at least 1", "scan"),
+    ("scan count -1", lambda r: r.scan(0, count=-1), "^SCAN: count must be at least 1", "scan"),
+    ("hscan count 0", lambda r: r.hscan("h", 0, count=0), "^HSCAN: count must be", "hscan"),
+    ("sscan count -3", lambda r: r.sscan("s", 0, count=-3), "^SSCAN: count must be", "sscan"),
+    ("zscan count 0", lambda r: r.zscan("z", 0, count=0), "^ZSCAN: count must be", "zscan"),
+    # Redis: "bit is not an integer or out of range".
+    ("setbit 2", lambda r: r.setbit("b", 7, 2), "^SETBIT: value must be 0 or 1$", "setbit"),
+    ("setbit -1", lambda r: r.setbit("b", 7, -1), "^SETBIT: value must be 0 or 1$", "setbit"),
+    # Redis: "FAILOVER timeout must be greater than 0".
+    (
+        "failover timeout 0",
+        lambda r: r.failover(timeout=0),
+        "^FAILOVER: timeout must be more than 0 milliseconds; leave it out",
+        "failover",
+    ),
+    (
+        "failover timeout -5",
+        lambda r: r.failover(timeout=-5),
+        "^FAILOVER: timeout must be more than 0",
+        "failover",
+    ),
+    (
+        "failover timeout timedelta 0",
+        lambda r: r.failover(timeout=timedelta(0)),
+        "^FAILOVER: timeout must be more than 0",
+        "failover",
+    ),
+    # NaN: Redis answers "value is not a valid float", "need numeric radius", "weight value
+    # is not a float", "min or max is not a float", "timeout is not a float or out of range".
+    ("zadd nan", lambda r: r.zadd("z", {"m": NAN}), f"^ZADD: score {NAN_MESSAGE}", "zadd"),
+    (
+        "zadd nan subclass",
+        lambda r: r.zadd("z", {"m": 1, "n": Score(NAN)}),
+        f"^ZADD: score {NAN_MESSAGE}",
+        "zadd",
+    ),
+    ("zincrby nan", lambda r: r.zincrby("z", NAN, "m"), "^ZINCRBY: increment", "zincrby"),
+    (
+        "incrbyfloat nan",
+        lambda r: r.incrbyfloat("f", NAN),
+        "^INCRBYFLOAT: increment",
+        "incrbyfloat",
+    ),
+    (
+        "hincrbyfloat nan",
+        lambda r: r.hincrbyfloat("h", "f", NAN),
+        f"^HINCRBYFLOAT: increment {NAN_MESSAGE}",
+        "hincrbyfloat",
+    ),
+    (
+        "geoadd nan",
+        lambda r: r.geoadd("g", [(NAN, 1.0, "m")]),
+        f"^GEOADD: longitude {NAN_MESSAGE}",
+        "geoadd",
+    ),
+    (
+        "geosearch box nan",
+        lambda r: r.geosearch("g", member="m", box=(NAN, 1.0, "KM")),
+        f"^GEOSEARCH: width {NAN_MESSAGE}",
+        "geosearch",
+    ),
+    (
+        "geosearch nan",
+        lambda r: r.geosearch("g", fromlonlat=(1.0, 1.0), circle=(NAN, "KM")),
+        f"^GEOSEARCH: radius {NAN_MESSAGE}",
+        "geosearch",
+    ),
+    (
+        "zunion nan",
+        lambda r: r.zunion("z", weight=[NAN]),
+        f"^ZUNION: weight {NAN_MESSAGE}",
+        "zunion",
+    ),
+    ("zcount nan", lambda r: r.zcount("z", NAN, 1), f"^ZCOUNT: min {NAN_MESSAGE}", "zcount"),
+    (
+        "zremrangebyscore nan",
+        lambda r: r.zremrangebyscore("z", 0, NAN),
+        f"^ZREMRANGEBYSCORE: max {NAN_MESSAGE}",
+        "zremrangebyscore",
+    ),
+    ("blpop nan", lambda r: r.blpop(["l"], NAN), f"^BLPOP: timeout {NAN_MESSAGE}", "blpop"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "message", "command"),
+    [case[1:] for case in REFUSED_COMMANDS],
+    ids=[case[0] for case in REFUSED_COMMANDS],
+)
+async def test_arguments_the_server_refuses_are_refused_before_sending(
+    flushed_stack: RedisServerInfo, call: Call, message: str, command: str
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        await r.hset("h", {"f": "1"})
+        await r.sadd("s", "a")
+        await r.zadd("z", {"a": 1})
+        await refused(r, call, ValueError, message, command)
+
+
+async def test_values_next_to_the_refused_ones_are_still_sent(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        assert await r.scan(0, count=1) == (0, [])
+        assert await r.setbit("b", 7, 1) == 0
+        assert await r.setbit("b", 7, 0) == 1
+        # Infinite scores and bounds are numbers to Redis.
+        assert await r.zadd("z", {"top": INF, "bottom": -INF, "mid": Score(0.5)}) == 3
+        assert await r.zincrby("z", INF, "mid") == INF
+        assert await r.zcount("z", -INF, "+inf") == 3
+        expected = [("bottom", -INF), ("mid", INF), ("top", INF)]
+        assert await r.zunion("z", weight=[INF], withscores=True) == expected
+        # A positive timeout reaches the server, which wants a replica for it.
+        with pytest.raises(CommandError, match="FAILOVER requires connected replicas"):
+            await r.failover(timeout=timedelta(milliseconds=50))
+
+
+async def test_a_pipeline_refuses_nan_when_it_is_queued(flushed_stack: RedisServerInfo) -> None:
+    async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
+        pipe = r.pipeline()
+        pipe.set("k", "1")
+        with pytest.raises(ValueError, match=f"^ZADD: score {NAN_MESSAGE}"):
+            pipe.zadd("z", {"m": NAN})
+        assert len(pipe) == 1
+        assert await pipe.execute() == [True]
+        assert await r.exists("z") == 0

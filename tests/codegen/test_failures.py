@@ -156,7 +156,8 @@ CASES = {
         [
             "error: GET: arguments.toml: checks.GET.ghost: names no parameter of the method:"
             " ['ghost']",
-            "error: GET: arguments.toml: checks.GET.call: the only call allowed is len(parameter)",
+            "error: GET: arguments.toml: checks.GET.call: the only calls allowed are len(parameter)"
+            " and any(... for x in parameter)",
             "error: GET: arguments.toml: checks.GET.lam: the condition may not use Lambda",
             "error: GET: arguments.toml: checks.GET.holds: can hold when no option is given",
             "error: GET: arguments.toml: checks.GET.broken: not a Python condition",

@@ -63,7 +63,8 @@ def test_golden_passes_mypy_strict_and_ruff() -> None:
     )
     assert mypy.returncode == 0, mypy.stdout
     ruff = ROOT / ".venv" / "bin" / "ruff"
-    for args in (["format", "--check"], ["check"]):
+    # ``x != x`` is the generated NaN test of a double: the cheapest there is, on purpose.
+    for args in (["format", "--check"], ["check", "--extend-ignore", "PLR0124"]):
         result = subprocess.run(
             [str(ruff), *args, "--isolated", "--line-length", "100", "tests/codegen/golden"],
             cwd=ROOT,

@@ -101,7 +101,7 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if radius.__class__ is not float and radius.__class__ is not int:
+        if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("NEARBY", "radius", radius)
         if not withdist and not withhash:
             return self._execute(_m.NEARBY, ("NEARBY", key, radius), None)

@@ -59,7 +59,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             _enc.mapping("ZADD", "data", data)
         _m1 = data.items()
         for _k, _v in _m1:
-            if _v.__class__ is not float and _v.__class__ is not int:
+            if (_v.__class__ is not float and _v.__class__ is not int) or _v != _v:
                 _v = _enc.double("ZADD", "score", _v)
             _args.extend((_v, _k))
         return self._execute(_m.ZADD, tuple(_args), None)
@@ -209,7 +209,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
+                if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                     _x2 = _enc.double("ZUNIONSTORE", "weight", _x2)
                 _args.append(_x2)
         if aggregate is not None:
