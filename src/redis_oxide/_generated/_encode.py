@@ -8,7 +8,8 @@ Every helper raises ``TypeError`` or ``ValueError`` naming the command and the a
 bad call fails before anything reaches the server. Generated methods test numbers inline
 (``x.__class__ is int``) and call ``integer``/``double`` only when that test fails, so a valid
 call never pays for a helper; the conversion helpers test the common type first for the same
-reason. ``bool`` is refused where an integer or a double is expected, although it is an int.
+reason. ``bool`` is refused where an integer or a double is expected, although it is an int,
+and NaN wherever a double is: the inline test of a float is ``x != x``.
 """
 
 import operator
@@ -21,14 +22,17 @@ __all__ = [
     "block_milliseconds",
     "choice",
     "double",
+    "doubles",
     "exactly_one",
     "exclusive",
     "fixed",
     "instance",
     "integer",
+    "integers",
     "items",
     "mapping",
     "milliseconds",
+    "not_nan",
     "seconds",
     "seconds_float",
     "unix_milliseconds",
@@ -145,14 +149,15 @@ def double(command: str, name: str, value: object, also: str = "") -> float:
     """Return ``value`` as a float or int: any real number but ``bool``, else raise TypeError.
 
     The infinities Redis reads as doubles are also taken as text (``"+inf"``, ``"-inf"``,
-    ``"inf"``, as redis-py users write ZADD scores), as the ``float`` they stand for.
+    ``"inf"``, as redis-py users write ZADD scores), as the ``float`` they stand for. NaN
+    raises ValueError (``not_nan``).
     """
-    if type(value) is float or type(value) is int:
+    if type(value) is int or (type(value) is float and value == value):
         return value
     if not isinstance(value, bool) and isinstance(value, Integral):
         return operator.index(value)
     if not isinstance(value, bool) and isinstance(value, Real):
-        return float(value)
+        return not_nan(command, name, float(value))
     if isinstance(value, str | bytes) and value.lower() in _INFINITIES:
         return float(value)
     raise TypeError(f"{command}: {name} must be a float{also}, not {type(value).__name__}")
@@ -193,7 +198,8 @@ def seconds_float(command: str, name: str, value: float | timedelta) -> float:
         seconds = value.total_seconds()
     else:
         seconds = double(command, name, value, " or timedelta")
-    if seconds < 0:
+    if not seconds >= 0:  # also NaN, which compares false
+        not_nan(command, name, seconds)
         raise ValueError(
             f"{command}: {name} must not be negative, not {value!r}; 0 blocks without a limit"
         )
@@ -229,3 +235,26 @@ def unix_milliseconds(command: str, name: str, value: int | datetime) -> int:
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
     return integer(command, name, value, " or datetime")
+
+
+def not_nan(command: str, name: str, value: _T) -> _T:
+    """Return ``value`` unless it is NaN (``value != value``), which raises ValueError.
+
+    Redis refuses NaN wherever it reads a double ("value is not a valid float"), and
+    RediSearch's FILTER and GEOFILTER take it and match nothing, or everything.
+    """
+    if value != value:
+        raise ValueError(
+            f"{command}: {name} must be a number, not NaN; check the computation that produced it"
+        )
+    return value
+
+
+def integers(command: str, name: str, values: Iterable[object]) -> tuple[int, ...]:
+    """Return the items of an iterable argument as ints (``integer``), for a check to compare."""
+    return tuple([integer(command, name, v) for v in items(command, name, values)])
+
+
+def doubles(command: str, name: str, values: Iterable[object]) -> tuple[float, ...]:
+    """Return the items of an iterable argument as floats (``double``), for a check to compare."""
+    return tuple([double(command, name, v) for v in items(command, name, values)])

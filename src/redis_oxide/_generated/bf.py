@@ -188,7 +188,7 @@ class BfCommands(NamespaceBase[StrT]):
                 capacity = _enc.integer("BF.INSERT", "capacity", capacity)
             _args.extend(("CAPACITY", capacity))
         if error is not None:
-            if error.__class__ is not float and error.__class__ is not int:
+            if (error.__class__ is not float and error.__class__ is not int) or error != error:
                 error = _enc.double("BF.INSERT", "error", error)
             _args.extend(("ERROR", error))
         if expansion is not None:
@@ -302,7 +302,9 @@ class BfCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if error_rate.__class__ is not float and error_rate.__class__ is not int:
+        if (
+            error_rate.__class__ is not float and error_rate.__class__ is not int
+        ) or error_rate != error_rate:
             error_rate = _enc.double("BF.RESERVE", "error_rate", error_rate)
         if capacity.__class__ is not int:
             capacity = _enc.integer("BF.RESERVE", "capacity", capacity)

@@ -288,4 +288,6 @@ class BitmapCommands(CommandsBase[StrT]):
             offset = _enc.integer("SETBIT", "offset", offset)
         if value.__class__ is not int:
             value = _enc.integer("SETBIT", "value", value)
+        if value != 0 and value != 1:
+            raise ValueError("SETBIT: value must be 0 or 1")
         return self._execute(_m.SETBIT, ("SETBIT", key, offset, value), None)

@@ -114,9 +114,11 @@ class CmsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if error.__class__ is not float and error.__class__ is not int:
+        if (error.__class__ is not float and error.__class__ is not int) or error != error:
             error = _enc.double("CMS.INITBYPROB", "error", error)
-        if probability.__class__ is not float and probability.__class__ is not int:
+        if (
+            probability.__class__ is not float and probability.__class__ is not int
+        ) or probability != probability:
             probability = _enc.double("CMS.INITBYPROB", "probability", probability)
         return self._execute(_m.CMS_INITBYPROB, ("CMS.INITBYPROB", key, error, probability), bool)
 

@@ -93,7 +93,7 @@ class FtCommands(NamespaceBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if score.__class__ is not float and score.__class__ is not int:
+        if (score.__class__ is not float and score.__class__ is not int) or score != score:
             score = _enc.double("FT.ADD", "score", score)
         if not fields:
             raise ValueError("FT.ADD: fields must not be empty")
@@ -282,6 +282,17 @@ class FtCommands(NamespaceBase[StrT]):
             raise TypeError("FT.AGGREGATE: read_size needs withcursor")
         if idle_time is not None and not withcursor:
             raise TypeError("FT.AGGREGATE: idle_time needs withcursor")
+        if limit is not None and (limit.__class__ is not tuple or len(limit) != 2):
+            _enc.fixed("FT.AGGREGATE", "limit", limit, "(offset, num)")
+        if limit is not None and limit[0].__class__ is not int:
+            _enc.integer("FT.AGGREGATE", "offset", limit[0])
+        if limit is not None and limit[1].__class__ is not int:
+            _enc.integer("FT.AGGREGATE", "num", limit[1])
+        if limit is not None and (limit[0] < 0 or limit[1] < 0):
+            raise ValueError(
+                "FT.AGGREGATE: limit takes an offset and a count of 0 or more, e.g. limit=(0, "
+                "10) for the first ten"
+            )
         _args: list[ArgT] = ["FT.AGGREGATE", index, query]
         if verbatim:
             _args.append("VERBATIM")
@@ -627,7 +638,9 @@ class FtCommands(NamespaceBase[StrT]):
         if lang_attribute is not None:
             _args.extend(("LANGUAGE_FIELD", lang_attribute))
         if default_score is not None:
-            if default_score.__class__ is not float and default_score.__class__ is not int:
+            if (
+                default_score.__class__ is not float and default_score.__class__ is not int
+            ) or default_score != default_score:
                 default_score = _enc.double("FT.CREATE", "default_score", default_score)
             _args.extend(("SCORE", default_score))
         if score_attribute is not None:
@@ -1192,7 +1205,7 @@ class FtCommands(NamespaceBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if score.__class__ is not float and score.__class__ is not int:
+        if (score.__class__ is not float and score.__class__ is not int) or score != score:
             score = _enc.double("FT.SAFEADD", "score", score)
         if not fields:
             raise ValueError("FT.SAFEADD: fields must not be empty")
@@ -1371,6 +1384,17 @@ class FtCommands(NamespaceBase[StrT]):
             )
         if order is not None and sortby is None:
             raise TypeError("FT.SEARCH: order needs sortby")
+        if limit is not None and (limit.__class__ is not tuple or len(limit) != 2):
+            _enc.fixed("FT.SEARCH", "limit", limit, "(offset, num)")
+        if limit is not None and limit[0].__class__ is not int:
+            _enc.integer("FT.SEARCH", "offset", limit[0])
+        if limit is not None and limit[1].__class__ is not int:
+            _enc.integer("FT.SEARCH", "num", limit[1])
+        if limit is not None and (limit[0] < 0 or limit[1] < 0):
+            raise ValueError(
+                "FT.SEARCH: limit takes an offset and a count of 0 or more, e.g. limit=(0, 10) "
+                "for the first ten"
+            )
         _args: list[ArgT] = ["FT.SEARCH", index, query]
         if nocontent:
             _args.append("NOCONTENT")
@@ -1390,8 +1414,8 @@ class FtCommands(NamespaceBase[StrT]):
                 if _x2.__class__ is not tuple or len(_x2) != 3:
                     _enc.fixed("FT.SEARCH", "filter item", _x2, "(numeric_field, min, max)")
                 _args.extend(("FILTER", _x2[0]))
-                _args.append(_x2[1])
-                _args.append(_x2[2])
+                _args.append(_enc.not_nan("FT.SEARCH", "min", _x2[1]))
+                _args.append(_enc.not_nan("FT.SEARCH", "max", _x2[2]))
         if geo_filter is not None:
             _s3 = _enc.items("FT.SEARCH", "geo_filter", geo_filter)
             for _x4 in _s3:
@@ -1602,7 +1626,7 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if score.__class__ is not float and score.__class__ is not int:
+        if (score.__class__ is not float and score.__class__ is not int) or score != score:
             score = _enc.double("FT.SUGADD", "score", score)
         if not incr and payload is None:
             return self._execute(_m.FT_SUGADD, ("FT.SUGADD", key, string, score), None)

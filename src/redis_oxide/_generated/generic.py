@@ -779,6 +779,12 @@ class GenericCommands(CommandsBase[StrT]):
             )
         if match is None and count is None and type is None:
             return self._execute(_m.SCAN, ("SCAN", cursor), _rp.parse_pair_numstr_array_bulk)
+        if count is not None and count.__class__ is not int:
+            count = _enc.integer("SCAN", "count", count)
+        if count is not None and count < 1:
+            raise ValueError(
+                "SCAN: count must be at least 1; it is a hint of how much work each call does"
+            )
         _args: list[ArgT] = ["SCAN", cursor]
         if match is not None:
             _args.extend(("MATCH", match))

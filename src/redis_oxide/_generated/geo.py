@@ -438,11 +438,15 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if longitude.__class__ is not float and longitude.__class__ is not int:
+        if (
+            longitude.__class__ is not float and longitude.__class__ is not int
+        ) or longitude != longitude:
             longitude = _enc.double("GEORADIUS", "longitude", longitude)
-        if latitude.__class__ is not float and latitude.__class__ is not int:
+        if (
+            latitude.__class__ is not float and latitude.__class__ is not int
+        ) or latitude != latitude:
             latitude = _enc.double("GEORADIUS", "latitude", latitude)
-        if radius.__class__ is not float and radius.__class__ is not int:
+        if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUS", "radius", radius)
         if (storekey is not None) + (storedistkey is not None) > 1:
             _enc.exclusive("GEORADIUS", ("storekey", storekey), ("storedistkey", storedistkey))
@@ -709,11 +713,15 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if longitude.__class__ is not float and longitude.__class__ is not int:
+        if (
+            longitude.__class__ is not float and longitude.__class__ is not int
+        ) or longitude != longitude:
             longitude = _enc.double("GEORADIUS_RO", "longitude", longitude)
-        if latitude.__class__ is not float and latitude.__class__ is not int:
+        if (
+            latitude.__class__ is not float and latitude.__class__ is not int
+        ) or latitude != latitude:
             latitude = _enc.double("GEORADIUS_RO", "latitude", latitude)
-        if radius.__class__ is not float and radius.__class__ is not int:
+        if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUS_RO", "radius", radius)
         _args: list[ArgT] = ["GEORADIUS_RO", key, longitude, latitude, radius]
         _args.append(_enc.choice("GEORADIUS_RO", "unit", unit, ("M", "KM", "FT", "MI")))
@@ -1012,7 +1020,7 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if radius.__class__ is not float and radius.__class__ is not int:
+        if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUSBYMEMBER", "radius", radius)
         if (storekey is not None) + (storedistkey is not None) > 1:
             _enc.exclusive(
@@ -1280,7 +1288,7 @@ class GeoCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if radius.__class__ is not float and radius.__class__ is not int:
+        if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUSBYMEMBER_RO", "radius", radius)
         _args: list[ArgT] = ["GEORADIUSBYMEMBER_RO", key, member, radius]
         _args.append(_enc.choice("GEORADIUSBYMEMBER_RO", "unit", unit, ("M", "KM", "FT", "MI")))

@@ -269,7 +269,9 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if increment.__class__ is not float and increment.__class__ is not int:
+        if (
+            increment.__class__ is not float and increment.__class__ is not int
+        ) or increment != increment:
             increment = _enc.double("HINCRBYFLOAT", "increment", increment)
         return self._execute(_m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), float)
 
@@ -683,6 +685,12 @@ class HashCommands(CommandsBase[StrT]):
         if match is None and count is None and not novalues:
             return self._execute(
                 _m.HSCAN, ("HSCAN", key, cursor), _rp.parse_pair_numstr_map_bulk_bulk
+            )
+        if count is not None and count.__class__ is not int:
+            count = _enc.integer("HSCAN", "count", count)
+        if count is not None and count < 1:
+            raise ValueError(
+                "HSCAN: count must be at least 1; it is a hint of how much work each call does"
             )
         _args: list[ArgT] = ["HSCAN", key, cursor]
         if match is not None:

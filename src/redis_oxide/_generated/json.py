@@ -493,7 +493,7 @@ class JsonCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("JSON.NUMINCRBY", "value", value)
         return self._execute(
             _m.JSON_NUMINCRBY, ("JSON.NUMINCRBY", key, path, value), _partial(_j.number_reply, path)
@@ -527,7 +527,7 @@ class JsonCommands(NamespaceBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("JSON.NUMMULTBY", "value", value)
         return self._execute(
             _m.JSON_NUMMULTBY, ("JSON.NUMMULTBY", key, path, value), _partial(_j.number_reply, path)
@@ -555,7 +555,7 @@ class JsonCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("JSON.NUMPOWBY", "value", value)
         return self._execute(
             _m.JSON_NUMPOWBY, ("JSON.NUMPOWBY", key, path, value), _partial(_j.number_reply, path)

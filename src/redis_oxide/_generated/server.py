@@ -760,6 +760,13 @@ class ServerCommands(CommandsBase[StrT]):
         """
         if target is None and not abort and timeout is None:
             return self._execute(_m.FAILOVER, ("FAILOVER",), bool)
+        if timeout is not None:
+            timeout = _enc.milliseconds("FAILOVER", "timeout", timeout)
+        if timeout is not None and timeout <= 0:
+            raise ValueError(
+                "FAILOVER: timeout must be more than 0 milliseconds; leave it out to wait "
+                "without a limit"
+            )
         _args: list[ArgT] = ["FAILOVER"]
         if target is not None:
             if target.__class__ is not FailoverTarget:

@@ -418,6 +418,12 @@ class SetCommands(CommandsBase[StrT]):
             )
         if match is None and count is None:
             return self._execute(_m.SSCAN, ("SSCAN", key, cursor), _rp.parse_pair_numstr_array_bulk)
+        if count is not None and count.__class__ is not int:
+            count = _enc.integer("SSCAN", "count", count)
+        if count is not None and count < 1:
+            raise ValueError(
+                "SSCAN: count must be at least 1; it is a hint of how much work each call does"
+            )
         _args: list[ArgT] = ["SSCAN", key, cursor]
         if match is not None:
             _args.extend(("MATCH", match))

@@ -240,7 +240,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             _enc.mapping("ZADD", "data", data)
         _m1 = data.items()
         for _k, _v in _m1:
-            if _v.__class__ is not float and _v.__class__ is not int:
+            if (_v.__class__ is not float and _v.__class__ is not int) or _v != _v:
                 _v = _enc.double("ZADD", "score", _v)
             _args.extend((_v, _k))
         if increment:
@@ -285,6 +285,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if min != min:
+            min = _enc.not_nan("ZCOUNT", "min", min)
+        if max != max:
+            max = _enc.not_nan("ZCOUNT", "max", max)
         return self._execute(_m.ZCOUNT, ("ZCOUNT", key, min, max), None)
 
     @overload
@@ -379,7 +383,9 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if increment.__class__ is not float and increment.__class__ is not int:
+        if (
+            increment.__class__ is not float and increment.__class__ is not int
+        ) or increment != increment:
             increment = _enc.double("ZINCRBY", "increment", increment)
         return self._execute(_m.ZINCRBY, ("ZINCRBY", key, increment, member), float)
 
@@ -455,7 +461,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
+                if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                     _x2 = _enc.double("ZINTER", "weight", _x2)
                 _args.append(_x2)
         if aggregate is not None:
@@ -544,7 +550,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
+                if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                     _x2 = _enc.double("ZINTERSTORE", "weight", _x2)
                 _args.append(_x2)
         if aggregate is not None:
@@ -981,6 +987,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if min != min:
+            min = _enc.not_nan("ZRANGEBYSCORE", "min", min)
+        if max != max:
+            max = _enc.not_nan("ZRANGEBYSCORE", "max", max)
         if not withscores and limit is None:
             return self._execute(_m.ZRANGEBYSCORE, ("ZRANGEBYSCORE", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYSCORE", key, min, max]
@@ -1196,6 +1206,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if min != min:
+            min = _enc.not_nan("ZREMRANGEBYSCORE", "min", min)
+        if max != max:
+            max = _enc.not_nan("ZREMRANGEBYSCORE", "max", max)
         return self._execute(_m.ZREMRANGEBYSCORE, ("ZREMRANGEBYSCORE", key, min, max), None)
 
     @overload
@@ -1368,6 +1382,10 @@ class SortedSetCommands(CommandsBase[StrT]):
             DeprecationWarning,
             stacklevel=2,
         )
+        if max != max:
+            max = _enc.not_nan("ZREVRANGEBYSCORE", "max", max)
+        if min != min:
+            min = _enc.not_nan("ZREVRANGEBYSCORE", "min", min)
         if not withscores and limit is None:
             return self._execute(_m.ZREVRANGEBYSCORE, ("ZREVRANGEBYSCORE", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYSCORE", key, max, min]
@@ -1466,6 +1484,12 @@ class SortedSetCommands(CommandsBase[StrT]):
         if match is None and count is None:
             return self._execute(
                 _m.ZSCAN, ("ZSCAN", key, cursor), _rp.parse_pair_numstr_array_pair_bulk_double
+            )
+        if count is not None and count.__class__ is not int:
+            count = _enc.integer("ZSCAN", "count", count)
+        if count is not None and count < 1:
+            raise ValueError(
+                "ZSCAN: count must be at least 1; it is a hint of how much work each call does"
             )
         _args: list[ArgT] = ["ZSCAN", key, cursor]
         if match is not None:
@@ -1567,7 +1591,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
+                if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                     _x2 = _enc.double("ZUNION", "weight", _x2)
                 _args.append(_x2)
         if aggregate is not None:
@@ -1624,7 +1648,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             if _s1:
                 _args.append("WEIGHTS")
             for _x2 in _s1:
-                if _x2.__class__ is not float and _x2.__class__ is not int:
+                if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                     _x2 = _enc.double("ZUNIONSTORE", "weight", _x2)
                 _args.append(_x2)
         if aggregate is not None:

@@ -329,7 +329,9 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if increment.__class__ is not float and increment.__class__ is not int:
+        if (
+            increment.__class__ is not float and increment.__class__ is not int
+        ) or increment != increment:
             increment = _enc.double("INCRBYFLOAT", "increment", increment)
         return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), float)
 

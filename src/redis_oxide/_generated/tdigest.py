@@ -45,7 +45,7 @@ class TdigestCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["TDIGEST.ADD", key]
         _s1 = _enc.items("TDIGEST.ADD", "values", values)
         for _x2 in _s1:
-            if _x2.__class__ is not float and _x2.__class__ is not int:
+            if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                 _x2 = _enc.double("TDIGEST.ADD", "values", _x2)
             _args.append(_x2)
         return self._execute(_m.TDIGEST_ADD, tuple(_args), bool)
@@ -130,7 +130,7 @@ class TdigestCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["TDIGEST.CDF", key]
         _s1 = _enc.items("TDIGEST.CDF", "values", values)
         for _x2 in _s1:
-            if _x2.__class__ is not float and _x2.__class__ is not int:
+            if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                 _x2 = _enc.double("TDIGEST.CDF", "values", _x2)
             _args.append(_x2)
         return self._execute(_m.TDIGEST_CDF, tuple(_args), _rp.parse_array_double)
@@ -275,12 +275,17 @@ class TdigestCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        quantiles = _enc.doubles("TDIGEST.QUANTILE", "quantiles", quantiles)
+        if any(q < 0 or q > 1 for q in quantiles):
+            raise ValueError(
+                "TDIGEST.QUANTILE: each quantile must be between 0 and 1 (0.5 is the median)"
+            )
         if not quantiles:
             raise TypeError("TDIGEST.QUANTILE takes at least one quantiles")
         _args: list[ArgT] = ["TDIGEST.QUANTILE", key]
         _s1 = _enc.items("TDIGEST.QUANTILE", "quantiles", quantiles)
         for _x2 in _s1:
-            if _x2.__class__ is not float and _x2.__class__ is not int:
+            if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                 _x2 = _enc.double("TDIGEST.QUANTILE", "quantiles", _x2)
             _args.append(_x2)
         return self._execute(_m.TDIGEST_QUANTILE, tuple(_args), _rp.parse_array_double)
@@ -308,7 +313,7 @@ class TdigestCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["TDIGEST.RANK", key]
         _s1 = _enc.items("TDIGEST.RANK", "values", values)
         for _x2 in _s1:
-            if _x2.__class__ is not float and _x2.__class__ is not int:
+            if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                 _x2 = _enc.double("TDIGEST.RANK", "values", _x2)
             _args.append(_x2)
         return self._execute(_m.TDIGEST_RANK, tuple(_args), None)
@@ -354,7 +359,7 @@ class TdigestCommands(NamespaceBase[StrT]):
         _args: list[ArgT] = ["TDIGEST.REVRANK", key]
         _s1 = _enc.items("TDIGEST.REVRANK", "values", values)
         for _x2 in _s1:
-            if _x2.__class__ is not float and _x2.__class__ is not int:
+            if (_x2.__class__ is not float and _x2.__class__ is not int) or _x2 != _x2:
                 _x2 = _enc.double("TDIGEST.REVRANK", "values", _x2)
             _args.append(_x2)
         return self._execute(_m.TDIGEST_REVRANK, tuple(_args), None)
@@ -379,11 +384,15 @@ class TdigestCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if low_cut_quantile.__class__ is not float and low_cut_quantile.__class__ is not int:
+        if (
+            low_cut_quantile.__class__ is not float and low_cut_quantile.__class__ is not int
+        ) or low_cut_quantile != low_cut_quantile:
             low_cut_quantile = _enc.double(
                 "TDIGEST.TRIMMED_MEAN", "low_cut_quantile", low_cut_quantile
             )
-        if high_cut_quantile.__class__ is not float and high_cut_quantile.__class__ is not int:
+        if (
+            high_cut_quantile.__class__ is not float and high_cut_quantile.__class__ is not int
+        ) or high_cut_quantile != high_cut_quantile:
             high_cut_quantile = _enc.double(
                 "TDIGEST.TRIMMED_MEAN", "high_cut_quantile", high_cut_quantile
             )

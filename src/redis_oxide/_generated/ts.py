@@ -95,7 +95,7 @@ class TsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("TS.ADD", "value", value)
         if (
             retention is None
@@ -378,6 +378,10 @@ class TsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
+        if bucket_duration.__class__ is not int:
+            bucket_duration = _enc.integer("TS.CREATERULE", "bucket_duration", bucket_duration)
+        if bucket_duration <= 0:
+            raise ValueError("TS.CREATERULE: bucket_duration must be more than 0 milliseconds")
         _args: list[ArgT] = ["TS.CREATERULE", source_key, dest_key]
         _args.extend(
             (
@@ -462,7 +466,7 @@ class TsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("TS.DECRBY", "value", value)
         if (
             timestamp is None
@@ -639,7 +643,7 @@ class TsCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        if value.__class__ is not float and value.__class__ is not int:
+        if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("TS.INCRBY", "value", value)
         if (
             timestamp is None
@@ -878,6 +882,14 @@ class TsCommands(NamespaceBase[StrT]):
             )
         if not filters:
             raise TypeError("TS.MRANGE takes at least one filters")
+        if aggregation is not None and aggregation.__class__ is not TsMrangeAggregation:
+            _enc.instance("TS.MRANGE", "aggregation", aggregation, TsMrangeAggregation)
+        if aggregation is not None and aggregation.bucket_duration.__class__ is not int:
+            _enc.integer("TS.MRANGE", "bucket_duration", aggregation.bucket_duration)
+        if aggregation is not None and aggregation.bucket_duration <= 0:
+            raise ValueError(
+                "TS.MRANGE: aggregation.bucket_duration must be more than 0 milliseconds"
+            )
         _args: list[ArgT] = ["TS.MRANGE", from_timestamp, to_timestamp]
         if latest:
             _args.append("LATEST")
@@ -1042,6 +1054,14 @@ class TsCommands(NamespaceBase[StrT]):
             )
         if not filters:
             raise TypeError("TS.MREVRANGE takes at least one filters")
+        if aggregation is not None and aggregation.__class__ is not TsMrevrangeAggregation:
+            _enc.instance("TS.MREVRANGE", "aggregation", aggregation, TsMrevrangeAggregation)
+        if aggregation is not None and aggregation.bucket_duration.__class__ is not int:
+            _enc.integer("TS.MREVRANGE", "bucket_duration", aggregation.bucket_duration)
+        if aggregation is not None and aggregation.bucket_duration <= 0:
+            raise ValueError(
+                "TS.MREVRANGE: aggregation.bucket_duration must be more than 0 milliseconds"
+            )
         _args: list[ArgT] = ["TS.MREVRANGE", from_timestamp, to_timestamp]
         if latest:
             _args.append("LATEST")
@@ -1222,6 +1242,14 @@ class TsCommands(NamespaceBase[StrT]):
                 ("TS.RANGE", key, from_timestamp, to_timestamp),
                 _rp.parse_array_pair_int_double,
             )
+        if aggregation is not None and aggregation.__class__ is not TsRangeAggregation:
+            _enc.instance("TS.RANGE", "aggregation", aggregation, TsRangeAggregation)
+        if aggregation is not None and aggregation.bucket_duration.__class__ is not int:
+            _enc.integer("TS.RANGE", "bucket_duration", aggregation.bucket_duration)
+        if aggregation is not None and aggregation.bucket_duration <= 0:
+            raise ValueError(
+                "TS.RANGE: aggregation.bucket_duration must be more than 0 milliseconds"
+            )
         _args: list[ArgT] = ["TS.RANGE", key, from_timestamp, to_timestamp]
         if latest:
             _args.append("LATEST")
@@ -1334,6 +1362,14 @@ class TsCommands(NamespaceBase[StrT]):
                 _m.TS_REVRANGE,
                 ("TS.REVRANGE", key, from_timestamp, to_timestamp),
                 _rp.parse_array_pair_int_double,
+            )
+        if aggregation is not None and aggregation.__class__ is not TsRevrangeAggregation:
+            _enc.instance("TS.REVRANGE", "aggregation", aggregation, TsRevrangeAggregation)
+        if aggregation is not None and aggregation.bucket_duration.__class__ is not int:
+            _enc.integer("TS.REVRANGE", "bucket_duration", aggregation.bucket_duration)
+        if aggregation is not None and aggregation.bucket_duration <= 0:
+            raise ValueError(
+                "TS.REVRANGE: aggregation.bucket_duration must be more than 0 milliseconds"
             )
         _args: list[ArgT] = ["TS.REVRANGE", key, from_timestamp, to_timestamp]
         if latest:
