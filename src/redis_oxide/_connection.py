@@ -1,7 +1,7 @@
 """One Redis connection: a socket as an ``asyncio.Protocol`` with a FIFO of pending replies.
 
-Rules this module keeps (``ConnectionCore`` in ``_connection_core.py`` reads the replies,
-keeps the deadlines and ends the connection; its rules hold here too):
+Rules this module keeps (its bases' rules hold here too: ``ConnectionCore`` reads the
+replies and keeps the deadlines, ``ConnectionEnd`` keeps the state and ends the connection):
 
 - A command is encoded when it is issued (bad arguments raise ``TypeError`` before anything
   is queued). All commands issued during one event-loop turn leave in ONE

@@ -1,9 +1,9 @@
-"""The receiving side of a connection, its deadlines, and the end of its life.
+"""The receiving side of a connection and its deadlines.
 
-Rules this module keeps (``Connection`` in ``_connection.py`` adds the sending side):
+Rules this module keeps (``Connection`` in ``_connection.py`` adds the sending side;
+``ConnectionEnd`` in ``_connection_end.py``, the base, keeps the state and ends the
+connection):
 
-- ``ConnectionCore._transition`` is the only place that assigns the state, and it refuses
-  illegal moves. ``CLOSED`` and ``BROKEN`` are terminal.
 - Replies are matched to commands strictly in order. An entry stays in the FIFO until its
   reply has been read, even when its caller was cancelled or timed out: the late reply is
   read and dropped, so the stream never desynchronises and a cancellation never costs a
@@ -19,29 +19,25 @@ Rules this module keeps (``Connection`` in ``_connection.py`` adds the sending s
   command's ``FailureHook``, which may take the caller's future over. A passed deadline is
   shown to the hook too, for notice only.
 - Push frames go to the push handler, never to a caller.
-- Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``:
-  every pending caller fails with the cause, the transport is aborted and new commands are
-  refused. The connection never limps on.
+- Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``
+  (``ConnectionEnd._break``): every pending caller fails with the cause, the transport is
+  aborted and new commands are refused. The connection never limps on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from redis_oxide._connection_end import wrong_loop_error
+from redis_oxide._connection_end import ConnectionEnd, wrong_loop_error
 from redis_oxide._connection_replies import (
     BatchChunk,
-    Entry,
     Undecoded,
-    fail_entries,
     offer_failure,
     time_out_entries,
 )
-from redis_oxide._connection_state import LEGAL, ConnectionState
 from redis_oxide._connection_text import decode_text, take_failure
 from redis_oxide._exceptions import ProtocolError, ServerError
 from redis_oxide._logs import log_fields
@@ -60,26 +56,16 @@ PushHandler = Callable[[Any], None]
 # The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
 _DEADLINE_SLACK: Final = 0.001
 
-_S = ConnectionState
-# States are compared by identity on the hot path: Enum.__hash__ is a Python-level call, so a
-# frozenset membership test would cost a frame per command.
-_READY: Final = _S.READY
-_HANDSHAKING: Final = _S.HANDSHAKING
 
+class ConnectionCore(ConnectionEnd):
+    """The reading half of ``Connection``; never used on its own.
 
-class ConnectionCore(asyncio.Protocol):
-    """The reading and ending half of ``Connection``; never used on its own.
-
-    Every slot of a connection is declared here; ``Connection.__init__`` sets them.
+    The slots of a connection are declared here and by ``ConnectionEnd`` (those it uses);
+    ``Connection.__init__`` sets them all.
     """
 
     __slots__ = (
-        "_address",
-        "_binary",
-        "_cause",
-        "_closed",
         "_decoder",
-        "_drained",
         "_encoding",
         "_errors",
         "_failures",
@@ -87,14 +73,7 @@ class ConnectionCore(asyncio.Protocol):
         "_lone",
         "_loop",
         "_new_future",
-        "_pending",
-        "_state",
-        "_timer",
         "_timer_when",
-        "_transport",
-        "_unsent",
-        "_wbuf",
-        "available",
         "created_at",
         "lease_generation",
         "max_lifetime",
@@ -105,43 +84,14 @@ class ConnectionCore(asyncio.Protocol):
         "write_when_idle",
     )
 
-    _address: str
-    _binary: int
-    _cause: BaseException | None
-    _closed: asyncio.Future[None]
     _decoder: Decoder
-    _drained: asyncio.Future[None] | None
     _encoding: str | None
     _errors: str
     _failures: list[UnicodeDecodeError]
     _loop: asyncio.AbstractEventLoop
-    _pending: collections.deque[Entry]
-    _state: ConnectionState
-    _timer: asyncio.TimerHandle | None
     _timer_when: float
-    _transport: asyncio.Transport | None
-    _unsent: int
-    _wbuf: list[bytes]
-    available: bool
     push_handler: PushHandler | None
     raw_replies: bool
-
-    def _transition(self, new: ConnectionState) -> None:
-        if new not in LEGAL[self._state]:
-            raise RuntimeError(f"illegal connection transition {self._state.name} -> {new.name}")
-        logger.debug(
-            "connection %s: %s -> %s",
-            self._address,
-            self._state.name,
-            new.name,
-            extra=log_fields("state", self._address, state=new.value),
-        )
-        self._state = new
-        self.available = new is _READY
-
-    def is_closed(self) -> bool:
-        """Whether the connection has ended, on purpose or not."""
-        return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
 
     def pause_reading(self) -> None:
         """Stop reading from the socket until ``resume_reading`` (pub/sub back-pressure).
@@ -368,83 +318,3 @@ class ConnectionCore(asyncio.Protocol):
                 self._address,
                 extra=log_fields("push_handler_failed", self._address),
             )
-
-    def eof_received(self) -> bool | None:
-        return None  # let the transport close itself; connection_lost does the rest
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timer()
-        state = self._state
-        if state is _S.CLOSING:
-            self._transition(_S.CLOSED)
-        elif state is not _S.CLOSED and state is not _S.BROKEN:
-            self._cause = exc or ConnectionResetError("server closed the connection")
-            self._transition(_S.BROKEN)
-            logger.info(
-                "connection %s lost: %r",
-                self._address,
-                self._cause,
-                extra=log_fields("connection_lost", self._address, error=self._cause),
-            )
-        self._fail_pending(self._cause)
-        self._transport = None
-        if not self._closed.done():
-            self._closed.set_result(None)
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
-
-    # -- ending ------------------------------------------------------------------------------
-
-    def _fail_pending(self, cause: BaseException | None) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        sent = len(pending) - self._unsent
-        self._wbuf.clear()
-        self._unsent = 0
-        self._binary = 0
-        # No cause and a close under way: aclose/abort ended it, nothing was lost.
-        on_purpose = cause is None and (self._state is _S.CLOSING or self._state is _S.CLOSED)
-        fail_entries(pending, sent, cause, self._address, on_purpose=on_purpose)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _break(self, cause: BaseException) -> None:
-        if not self.is_closed():
-            logger.warning(
-                "connection %s broken: %r",
-                self._address,
-                cause,
-                extra=log_fields("connection_broken", self._address, error=cause),
-            )
-            self.fail(cause)
-
-    def fail(self, cause: BaseException) -> None:
-        """End the connection now as lost, e.g. because its server is no longer the right one.
-
-        Pending callers get ``ConnectionLostError`` chained from ``cause`` (their failure
-        hooks are offered the commands first, so retryable ones run again elsewhere); new
-        commands are refused.
-
-        Args:
-            cause: Why the connection is given up.
-        """
-        if self.is_closed():
-            return
-        logger.info(
-            "connection %s given up: %r",
-            self._address,
-            cause,
-            extra=log_fields("connection_given_up", self._address, error=cause),
-        )
-        self._cause = cause
-        self._transition(_S.BROKEN)
-        self._cancel_timer()
-        self._fail_pending(cause)
-        if self._transport is not None:
-            self._transport.abort()
-        elif not self._closed.done():
-            self._closed.set_result(None)

@@ -8,13 +8,61 @@ Rules this module keeps:
   serves as asked) gives ``ConnectionLostError`` chained ``from`` what broke it.
 - ``may_have_executed`` is True only for a command whose bytes were written; a command a
   connection refused was never sent.
+- An end of stream (the peer closed the connection in order: CLIENT KILL, a shutdown, a
+  proxy) is recorded as ``ConnectionClosedByPeer``, a ``ConnectionResetError`` of its own, so
+  ``except ConnectionResetError`` still catches it and ``isinstance`` tells it from a reset
+  read from the socket. Messages say which of the two ended the connection.
 """
 
 from __future__ import annotations
 
-from redis_oxide._exceptions import ConnectionClosedError, ConnectionLostError, RedisError
+from typing import Final
 
-__all__ = ["refusal_error", "unanswered_error"]
+from redis_oxide._exceptions import (
+    ConnectionClosedError,
+    ConnectionLostError,
+    ProtocolError,
+    RedisError,
+)
+
+__all__ = ["END_OF_STREAM", "ConnectionClosedByPeer", "ending", "refusal_error", "unanswered_error"]
+
+#: The text of the ``ConnectionClosedByPeer`` a connection records for an end of stream.
+END_OF_STREAM: Final = "end of stream: the server, or a proxy in between, closed the connection"
+
+
+class ConnectionClosedByPeer(ConnectionResetError):
+    """The peer ended the stream in order (it closed the socket; not a reset).
+
+    What a connection records as its cause when the socket reads end of file: CLIENT KILL, a
+    server shutdown, restart or idle timeout, or a proxy closing the connection. It is the
+    ``__cause__`` of the ``ConnectionLostError`` its pending callers get. A subclass of
+    ``ConnectionResetError`` (as asyncio reports a lost connection), with no ``errno``: a reset
+    read from the socket is a plain ``ConnectionResetError`` with ``ECONNRESET``.
+    """
+
+
+def ending(address: str, cause: BaseException | None) -> str:
+    """Say how the connection to ``address`` ended, for messages.
+
+    Args:
+        address: The connection's server address.
+        cause: What the connection recorded as its end.
+
+    Returns:
+        A clause telling an end of stream from a reset, from a stream that could not be
+        read, and from any other failure.
+    """
+    if isinstance(cause, ConnectionClosedByPeer):
+        return (
+            f"the server or the network closed the connection to {address} (end of stream: "
+            "CLIENT KILL, a server shutdown, restart or idle timeout, or a proxy closing it)"
+        )
+    if isinstance(cause, ConnectionResetError):
+        return f"the server or the network reset the connection to {address} ({cause})"
+    if isinstance(cause, ProtocolError):
+        return f"what {address} sent could not be read, so the connection was closed ({cause})"
+    return f"connection to {address} lost ({cause!r})"
 
 
 def refusal_error(address: str, state: str, cause: BaseException | None = None) -> RedisError:
@@ -72,7 +120,7 @@ def unanswered_error(
         )
     else:
         err = ConnectionLostError(
-            f"{name} was not answered: connection to {address} lost ({cause!r})",
+            f"{name} was not answered: {ending(address, cause)}",
             may_have_executed=may_have_executed,
         )
         err.__cause__ = cause

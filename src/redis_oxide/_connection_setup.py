@@ -33,12 +33,14 @@ from typing import Any, Literal, Protocol
 
 from redis_oxide._command import ArgT
 from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._connection_errors import ending
 from redis_oxide._connection_text import RECORDING_ERRORS
 from redis_oxide._connection_tls import CertReqs, build_ssl_context, cert_reqs_mode
 from redis_oxide._exceptions import (
     ConnectFailedError,
     ConnectionLostError,
     ConnectTimeoutError,
+    ProtocolError,
     RedisError,
     ServerError,
 )
@@ -128,9 +130,10 @@ async def open_connection(
     Raises:
         ConnectTimeoutError: Connecting plus handshake took longer than
             ``config.connect_timeout``.
-        ConnectFailedError: The socket or TLS session could not be established.
+        ConnectFailedError: The socket or TLS session could not be established, or the
+            connection ended during the handshake (closed or reset by the server, or answered
+            with bytes that are not RESP).
         ServerError: The server refused the handshake (e.g. ``WRONGPASS``, ``NOPERM``).
-        ConnectionLostError: The server closed the connection during the handshake.
     """
     loop = asyncio.get_running_loop()
     address = config.address
@@ -170,8 +173,8 @@ async def open_connection(
         # after a TLS 1.3 handshake): to the caller the connection never came up.
         await _discard(conn)
         raise ConnectFailedError(
-            f"cannot connect to {address}: the server closed the connection during the "
-            f"handshake ({exc.__cause__ or exc.message})",
+            f"cannot connect to {address}: during the handshake, "
+            f"{ending(address, exc.__cause__)}{_handshake_hint(exc.__cause__, config)}",
             address=address,
         ) from exc
     except RedisError as exc:
@@ -207,6 +210,15 @@ async def open_connection(
         extra=log_fields("connected", address, protocol=config.protocol, db=config.db),
     )
     return conn
+
+
+def _handshake_hint(cause: BaseException | None, config: ConnectionConfig) -> str:
+    if isinstance(cause, ProtocolError):
+        return f": is {config.address} a Redis server?"
+    if isinstance(cause, ConnectionResetError) and config.ssl_context is None:
+        # What a TLS-only Redis does to a client that does not speak TLS.
+        return ": if the server requires TLS, pass ssl=True or use a rediss:// URL"
+    return ""
 
 
 async def _discard(conn: Connection) -> None:

@@ -12,9 +12,9 @@ Rules this module keeps:
   caught up once a tick passes with reading live and nothing to read. Nothing is written
   to find out: a write to a socket the server has closed draws a reset, and the kernel
   then discards the backlog that was still to be read.
-- A loss says how the connection ended, as the connection recorded it (read, never
-  changed): an end of stream (the peer closed it in order: CLIENT KILL, a shutdown, a
-  proxy) apart from a reset or another failure, which is chained as the ``__cause__``.
+- A loss says how the connection ended, as the connection recorded it (``Connection.cause``):
+  an end of stream (``ConnectionClosedByPeer``: CLIENT KILL, a shutdown, a proxy) apart from
+  a reset or another failure, which is chained as the ``__cause__``.
 - Nothing here sends or reads: the subscriber passes in how to do both. Times are the
   running loop's clock.
 """
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Final
 
 from redis_oxide._connection import Connection
+from redis_oxide._connection_errors import ConnectionClosedByPeer
 from redis_oxide._exceptions import ConnectionLostError
 
 __all__ = ["HEALTH_TICKS", "PING_AFTER_TICKS", "LinkHealth"]
@@ -122,8 +123,8 @@ class LinkHealth:
             while True:
                 done, _ = await asyncio.wait((closed,), timeout=tick or _CATCH_UP_TICK)
                 if done:
-                    # Read-only: tells an orderly close from a reset (``_ended_error``).
-                    self._ended = conn._cause  # pyright: ignore[reportPrivateUsage]
+                    # Tells an orderly close from a reset (``_ended_error``).
+                    self._ended = conn.cause
                     return
                 if self.paused or heard() != seen:
                     seen, silent = heard(), 0
@@ -148,10 +149,9 @@ class LinkHealth:
 
 
 def _end_of_stream(cause: BaseException | None) -> bool:
-    # The connection records an end of stream (asyncio's ``connection_lost(None)``: the peer
-    # closed in order) as a ConnectionResetError of its own, with no errno; a reset read
-    # from the socket carries ECONNRESET.
-    return type(cause) is ConnectionResetError and cause.errno is None
+    # The peer closed in order (asyncio's ``connection_lost(None)``); a reset read from the
+    # socket is a plain ConnectionResetError.
+    return isinstance(cause, ConnectionClosedByPeer)
 
 
 def _ended_error(address: str, cause: BaseException | None) -> ConnectionLostError:

@@ -27,11 +27,20 @@ from redis_oxide._protocol import _encode, _hiredis
 from redis_oxide._protocol._hiredis import HIREDIS_AVAILABLE, HiredisDecoder
 from redis_oxide._protocol._push import PushMessage
 from redis_oxide._protocol._python import PythonDecoder
-from redis_oxide._protocol._types import NOT_ENOUGH, Decoder, NeedMoreData, RespValue
+from redis_oxide._protocol._types import (
+    MAX_NESTING,
+    NOT_ENOUGH,
+    TOO_DEEP,
+    Decoder,
+    NeedMoreData,
+    RespValue,
+)
 
 __all__ = [
     "HIREDIS_AVAILABLE",
+    "MAX_NESTING",
     "NOT_ENOUGH",
+    "TOO_DEEP",
     "Decoder",
     "NeedMoreData",
     "PushMessage",

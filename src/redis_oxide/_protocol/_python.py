@@ -30,12 +30,11 @@ from typing import ClassVar, Final, TypeAlias
 
 from redis_oxide._exceptions import ProtocolError, ServerError, server_error_from_message
 from redis_oxide._protocol._push import PushMessage
-from redis_oxide._protocol._types import NOT_ENOUGH, NeedMoreData, RespValue
+from redis_oxide._protocol._types import MAX_NESTING, NOT_ENOUGH, TOO_DEEP, NeedMoreData, RespValue
 
 __all__ = ["PythonDecoder"]
 
-# hiredis' REDIS_READER_MAX_REPLY_DEPTH and REDIS_READER_MAX_ARRAY_ELEMENTS.
-_MAX_DEPTH: Final = 1024
+# hiredis' REDIS_READER_MAX_ARRAY_ELEMENTS (its depth limit is MAX_NESTING).
 _MAX_ELEMENTS: Final = 2**32 - 1
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
@@ -186,8 +185,8 @@ class PythonDecoder:
         value: RespValue
         while pos < end:
             kind = buf[pos]
-            if kind in _AGGREGATES and len(stack) >= _MAX_DEPTH:
-                raise ProtocolError("Max nesting depth exceeded")
+            if kind in _AGGREGATES and len(stack) >= MAX_NESTING:
+                raise ProtocolError(TOO_DEEP)
             if kind not in _TYPE_BYTES:
                 raise ProtocolError(f"Protocol error, got {bytes([kind])!r} as reply type byte")
             newline = buf.find(b"\r\n", pos + 1)

@@ -7,6 +7,9 @@ Invariants:
   unusable (:class:`ProtocolError`, or ``UnicodeDecodeError`` under ``errors="strict"``).
   After it raised, a decoder must be discarded.
 - Push frames (RESP3 ``>``) are ``PushMessage`` instances (``_push.py``) and nothing else is.
+- Both decoders read aggregates nested ``MAX_NESTING`` levels deep and refuse one more with a
+  ``ProtocolError`` whose message is ``TOO_DEEP``, so the connection can tell that reply apart
+  from a stream that is not RESP.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from typing import Final, Protocol, TypeAlias, final
 
 from redis_oxide._exceptions import ServerError
 
-__all__ = ["NOT_ENOUGH", "Decoder", "NeedMoreData", "RespValue"]
+__all__ = ["MAX_NESTING", "NOT_ENOUGH", "TOO_DEEP", "Decoder", "NeedMoreData", "RespValue"]
+
+#: How many aggregates (arrays, maps, sets, pushes) may nest in one reply: hiredis' reader
+#: limit (its ``REDIS_READER_MAX_REPLY_DEPTH``; hiredis 3.5 reads 1,024 and refuses 1,025).
+#: Redis itself sends deeper replies: a Lua script's table converts up to ~8,000 levels.
+MAX_NESTING: Final = 1024
+#: The ``ProtocolError`` message of a reply nested deeper than ``MAX_NESTING`` (hiredis' text).
+TOO_DEEP: Final = "Max nesting depth exceeded"
 
 
 @final
