@@ -17,6 +17,8 @@ Rules this module keeps:
 - After a lost connection every channel, pattern and shard channel is subscribed again; the
   reader's loop goes on. Messages published meanwhile are lost (Redis pub/sub delivers at
   most once); ``on_reconnect`` is told, in stream order, where that gap is.
+- A subscription dropped without ``aclose()`` closes its connections and warns
+  (``_pubsub_lifetime``): nothing the loop reaches holds it, but a reader's own task.
 - ``SubscriptionState`` changes only in ``_transition``.
 """
 
@@ -24,16 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self, cast
+from typing import Any, Self, cast
 
 from redis_oxide._command import KeyT
 from redis_oxide._exceptions import PubSubError, RedisError
 from redis_oxide._generated import StrT
-from redis_oxide._pubsub_confirm import confirmed
+from redis_oxide._pubsub_confirm import confirmed, unsubscribed
 from redis_oxide._pubsub_frames import wire_names
 from redis_oxide._pubsub_inbox import Handlers, Inbox
+from redis_oxide._pubsub_lifetime import abandoned, retrieved, weak_method
 from redis_oxide._pubsub_link import Subscriber
 from redis_oxide._pubsub_reader import MessageReader
 from redis_oxide._pubsub_types import (
@@ -58,6 +62,9 @@ class PubSub(MessageReader[StrT]):
 
     Built by ``client.pubsub()``; the options are documented there and in docs/pubsub.md.
     """
+
+    # Closes what a subscription dropped without aclose() left open (``abandoned``).
+    _finalizer: weakref.finalize[[list[Subscriber], list[Callable[[], None]]], PubSub[StrT]]
 
     def __init__(self) -> None:
         raise TypeError("subscriptions are made by client.pubsub()")
@@ -100,13 +107,14 @@ class PubSub(MessageReader[StrT]):
         # The decoder turns "strict" into U+FFFD for push frames, so names are matched alike.
         errors = "replace" if encoding_errors == "strict" else encoding_errors
         self._handlers: Handlers[StrT] = Handlers(encoding, errors)
+        # The connections feed the inbox: it reaches the subscription weakly (_pubsub_lifetime).
         self._inbox = Inbox(
             max_pending=settings.max_pending,
             fail_on_overflow=settings.fail_on_overflow,
             keep_notices=self._on_reconnect is not None,
-            pause=self._pause_links,
-            resume=self._resume_links,
-            failed=self._fail,
+            pause=weak_method(self._pause_links),
+            resume=weak_method(self._resume_links),
+            failed=weak_method(self._fail),
         )
         self._source = source
         self._settings = settings
@@ -114,6 +122,9 @@ class PubSub(MessageReader[StrT]):
         # One connection per server the subscription needs: one here; a cluster subscription
         # adds one per primary that owns a subscribed shard channel (see ``_place``).
         self._links: list[Subscriber] = [self._new_link()]
+        self._on_drop: list[Callable[[], None]] = []  # also run when dropped without aclose()
+        self._finalizer = weakref.finalize(self, abandoned, self._links, self._on_drop)
+        self._finalizer.atexit = False
 
     # -- subscribing -----------------------------------------------------------------------
 
@@ -183,6 +194,10 @@ class PubSub(MessageReader[StrT]):
         Raises:
             TypeError: A name is not ``str`` or ``bytes``.
             PubSubError: The subscription is closed or failed.
+            CommandTimeoutError: No confirmation within ``command_timeout``. The names are
+                unsubscribed all the same: the subscription no longer lists them, a new
+                connection never subscribes them, and the UNSUBSCRIBE stays queued for the
+                server; their handlers take what the server sent before it answers.
         """
         await self._unsubscribe(Kind.CHANNEL, channels, "unsubscribe")
 
@@ -195,6 +210,7 @@ class PubSub(MessageReader[StrT]):
         Raises:
             TypeError: A pattern is not ``str`` or ``bytes``.
             PubSubError: The subscription is closed or failed.
+            CommandTimeoutError: As for ``unsubscribe``.
         """
         await self._unsubscribe(Kind.PATTERN, patterns, "punsubscribe")
 
@@ -207,6 +223,7 @@ class PubSub(MessageReader[StrT]):
         Raises:
             TypeError: A name is not ``str`` or ``bytes``.
             PubSubError: The subscription is closed or failed.
+            CommandTimeoutError: As for ``unsubscribe``.
         """
         await self._unsubscribe(Kind.SHARD, channels, "sunsubscribe")
 
@@ -236,22 +253,27 @@ class PubSub(MessageReader[StrT]):
     async def _unsubscribe(self, kind: Kind, names: tuple[str | bytes, ...], method: str) -> None:
         wires = wire_names(names, method)
         self._check_open(method)
-        try:
-            await self._remove(kind, wires)
-        finally:
-            if self._handlers:
-                # Messages received before the confirmation are in the inbox and still go
-                # to their handlers; those handlers go once the reader took them.
-                self._inbox.retire(kind, wires or None, self._handlers, self._wanted(kind))
+        removing = self._remove(kind, wires)  # the names are gone here already
+        # The handlers go once the server confirmed, even after the caller stopped waiting.
+        removing.add_done_callback(retrieved)
+        removing.add_done_callback(functools.partial(weak_method(self._retire), kind, wires))
+        await unsubscribed(removing, self._timeout, method, kind)
+
+    def _retire(self, kind: Kind, wires: tuple[bytes, ...], removing: asyncio.Future[Any]) -> None:
+        if self._handlers and self._state is not SubscriptionState.CLOSED:
+            # Messages received before the confirmation are in the inbox and still go to
+            # their handlers; those handlers go once the reader took them.
+            self._inbox.retire(kind, wires or None, self._handlers, self._wanted(kind))
 
     async def _place(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
         # Which connection subscribes which names: one serves every kind on a single server.
         # A cluster subscription sends shard channels to the primaries owning their slots.
         await self._links[0].subscribe(kind, wires)
 
-    async def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
-        # No names: every name of ``kind``.
-        await self._links[0].unsubscribe(kind, wires or None)
+    def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> asyncio.Future[Any]:
+        # Takes the names out of the wanted sets at once (no names: every name of ``kind``);
+        # the future resolves when the server confirmed.
+        return self._links[0].unsubscribe(kind, wires or None)
 
     def _withdraw(self, kind: Kind, wires: tuple[bytes, ...]) -> bool:
         # A subscribe() that stopped waiting gives up the names it added (_pubsub_confirm);
@@ -358,6 +380,7 @@ class PubSub(MessageReader[StrT]):
         """
         if self._state is SubscriptionState.CLOSED:
             return
+        self._finalizer.detach()
         self._transition(SubscriptionState.CLOSED)
         self._inbox.close()
         await asyncio.gather(*(link.aclose() for link in self._links))

@@ -40,6 +40,7 @@ from redis_oxide._exceptions import (
 from redis_oxide._generated import StrT
 from redis_oxide._keys import key_slot
 from redis_oxide._pubsub import PubSub, SubscriptionState
+from redis_oxide._pubsub_lifetime import WeakOwner, weak_method
 from redis_oxide._pubsub_shard import (
     NodeSource,
     ShardLink,
@@ -96,7 +97,9 @@ class ClusterPubSub(PubSub[StrT]):
         self._leaving: dict[bytes, tuple[str | None, str]] = {}
         self._leaving_cause: RedisError | None = None
         self._leaving_since = 0.0
-        self._unlisten = self._cluster.topology.add_listener(self._map_changed)
+        # Weakly, as everything the loop reaches (``_pubsub_lifetime``).
+        self._unlisten = self._cluster.topology.add_listener(weak_method(self._map_changed))
+        self._on_drop.append(self._unlisten)
 
     # -- placing shard channels ---------------------------------------------------------------
 
@@ -110,10 +113,9 @@ class ClusterPubSub(PubSub[StrT]):
         self._shard.update(dict.fromkeys(wires))
         await self._settle(wires, background=False)
 
-    async def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> None:
+    def _remove(self, kind: Kind, wires: tuple[bytes, ...]) -> asyncio.Future[Any]:
         if kind is not _SHARD:
-            await super()._remove(kind, wires)
-            return
+            return super()._remove(kind, wires)
         names = wires or tuple(self._shard)
         for name in names:
             self._shard.pop(name, None)
@@ -121,10 +123,12 @@ class ClusterPubSub(PubSub[StrT]):
         for link in list(self._nodes.values()):
             held = [name for name in names if link.holds(name)]
             waits += [link.unsubscribe(_SHARD, group) for group in by_slot(held)]
-        try:
-            await asyncio.gather(*waits)
-        finally:
-            self._prune()
+        removing = asyncio.gather(*waits)
+        removing.add_done_callback(weak_method(self._pruned))  # once every node confirmed
+        return removing
+
+    def _pruned(self, removing: asyncio.Future[Any]) -> None:
+        self._prune()
 
     def _withdraw(self, kind: Kind, wires: tuple[bytes, ...]) -> bool:
         sent = super()._withdraw(kind, wires)
@@ -234,7 +238,8 @@ class ClusterPubSub(PubSub[StrT]):
             else:
                 # Another shard never delivers this slot's messages a second time: leave
                 # once the new owner confirmed, so a map that was wrong loses nothing.
-                future.add_done_callback(functools.partial(self._hand_over, other, held))
+                hand_over = weak_method(self._hand_over)
+                future.add_done_callback(functools.partial(hand_over, other, held))
         return future
 
     def _hand_over(
@@ -258,7 +263,7 @@ class ClusterPubSub(PubSub[StrT]):
         link = ShardLink(
             NodeSource(self._cluster, address),
             self._inbox,
-            owner=self,
+            owner=WeakOwner(self),
             address=address,
             decode=self._handlers.delivered,
             health_check_interval=settings.health_check_interval,

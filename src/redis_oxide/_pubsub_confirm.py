@@ -1,5 +1,5 @@
-"""How long ``subscribe()`` and its kin wait for the server's confirmation, and what is left
-when they stop waiting.
+"""How long ``subscribe()``, ``unsubscribe()`` and their kin wait for the server's
+confirmation, and what is left when they stop waiting.
 
 Rules this module keeps:
 
@@ -11,18 +11,24 @@ Rules this module keeps:
   leaves nothing it added: the names it added are withdrawn at once (``withdraw``), and an
   UNSUBSCRIBE follows a SUBSCRIBE already written, so the server drops them once it answers
   again. Names subscribed before the call stay.
-- Nothing here touches a connection: ``withdraw`` does.
+- An unsubscribe is done when it is asked for: its names leave the wanted sets at once, so
+  a new connection never subscribes them. Its wait for the confirmation is bounded alike;
+  past it the UNSUBSCRIBE stays queued (the server runs it when it answers again, or the
+  connection is replaced), and the handlers of its names stay until then, for the messages
+  the server sent before it.
+- Nothing here touches a connection: ``withdraw`` and the unsubscribe itself do.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._pubsub_types import Kind
 
-__all__ = ["confirmed"]
+__all__ = ["confirmed", "unsubscribed"]
 
 
 async def confirmed(
@@ -74,3 +80,36 @@ async def confirmed(
             may_have_executed=sent,
             command=kind.subscribe,
         ) from exc
+
+
+async def unsubscribed(
+    removing: asyncio.Future[Any], wait_timeout: float | None, method: str, kind: Kind
+) -> None:
+    """Wait at most ``wait_timeout`` seconds for ``removing`` (an unsubscribe), never ending it.
+
+    Args:
+        removing: Resolves once the server confirmed every name; it goes on after this
+            returns or raises, cancelled included.
+        wait_timeout: The client's ``command_timeout``; None waits as long as it takes.
+        method: The public method, for the message (``"unsubscribe"``).
+        kind: The family of the names, for the command named in the error.
+
+    Raises:
+        CommandTimeoutError: No confirmation within ``wait_timeout``.
+        RedisError: The unsubscribe failed (the subscription was closed meanwhile).
+    """
+    # Even when it is done already: the callbacks added before (handlers retired) run first.
+    await asyncio.wait((removing,), timeout=wait_timeout)
+    if not removing.done():
+        raise CommandTimeoutError(
+            f"{method}() was not confirmed within command_timeout={wait_timeout} s (the "
+            f"server did not answer); the names are unsubscribed all the same: the "
+            f"subscription no longer lists them, a new connection never subscribes them, and "
+            f"{kind.unsubscribe} stays queued for the server to run when it answers again "
+            "(their handlers take what it sent before). Nothing needs to be called again; to "
+            "wait longer, give the client a longer command_timeout (Redis(command_timeout=...) "
+            "or with_options(command_timeout=...))",
+            may_have_executed=True,
+            command=kind.unsubscribe,
+        )
+    removing.result()

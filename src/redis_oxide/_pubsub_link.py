@@ -121,6 +121,12 @@ class Subscriber:
         """How many times a lost connection was replaced and its subscriptions restored."""
         return self._reconnects
 
+    def running_on(self) -> tuple[asyncio.AbstractEventLoop, str] | None:
+        """The supervisor's loop and the server's address while it holds or makes a connection."""
+        if self._task is None or self._state in (_S.IDLE, _S.FAILED, _S.CLOSED):
+            return None
+        return self._task.get_loop(), self._address
+
     def wanted(self, kind: Kind) -> tuple[bytes, ...]:
         """The names of ``kind`` this subscriber is (or is becoming) subscribed to."""
         return tuple(self._wanted[kind])
@@ -380,7 +386,8 @@ class Subscriber:
         return [names] if names else []
 
     def _restored(self, marker: asyncio.Future[None]) -> None:
-        if marker is not self._marker or marker.cancelled() or self._state is not _S.RESTORING:
+        failed = marker.cancelled() or marker.exception() is not None  # closed: error seen
+        if failed or marker is not self._marker or self._state is not _S.RESTORING:
             return
         self._transition(_S.ACTIVE)
         self._failures = 0
