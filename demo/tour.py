@@ -143,6 +143,13 @@ async def pipelines(r: redis_oxide.Redis[str]) -> None:
 
     show("transaction(double, 'tour:a') -> int", await r.transaction(double, "tour:a"))
 
+    def queue_only(t: redis_oxide.Transaction[str]) -> str:  # a plain function, as in redis-py
+        t.multi()
+        t.incr("tour:a")
+        return "queued"
+
+    show("transaction(queue_only, 'tour:a') -> str", await r.transaction(queue_only, "tour:a"))
+
 
 async def scripts(r: redis_oxide.Redis[str]) -> None:
     print("Scripts: EVALSHA, loaded on NOSCRIPT")
@@ -331,6 +338,10 @@ async def errors(r: redis_oxide.Redis[str]) -> None:
         await r.set("tour:flag", True)  # Redis has no booleans: refused locally
     except TypeError as error:
         show("TypeError before anything is sent", str(error)[:60])
+    try:
+        await r.zadd("tour:board", {"nobody": float("nan")})  # Redis would refuse it too
+    except ValueError as error:
+        show("ValueError before anything is sent", str(error)[:60])
     try:  # redis-py's xreadgroup(group, streams): the (group, consumer) pair is one argument
         untyped: Any = r  # an untyped caller: the type checkers refuse this call
         await untyped.xreadgroup("tour:group", {"tour:stream": ">"})
