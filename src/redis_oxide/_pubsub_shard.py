@@ -75,7 +75,7 @@ def owner_groups(
     """``(node, one slot's names)`` for the names whose owner is known, and the others.
 
     Args:
-        topology: Gives each slot's primary.
+        topology: Gives each slot's owner (a MOVED patch's, else the map's primary).
         names: Shard channels.
         redirected: Names with the node a MOVED named, which wins over the map.
         dropped_by: Names with the node that dropped them on its own: a map that still
@@ -87,11 +87,11 @@ def owner_groups(
         slot = key_slot(name)
         address = redirected.get(name)
         if address is None:
-            owner = topology.primary_of(slot)
-            if owner is None or owner.address == dropped_by.get(name):
+            # A MOVED patch (newer than the map) first: the map may not show the move yet.
+            address = topology.owner_of(slot)
+            if address is None or address == dropped_by.get(name):
                 unowned.append(name)
                 continue
-            address = owner.address
         groups.setdefault((address, slot), []).append(name)
     return [(address, tuple(group)) for (address, _), group in groups.items()], unowned
 

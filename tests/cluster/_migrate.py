@@ -2,15 +2,26 @@
 
 ``CLUSTER SETSLOT <slot> IMPORTING`` on the target, ``MIGRATING`` on the source, ``MIGRATE``
 of the slot's keys in batches, then ``SETSLOT <slot> NODE <target>`` on the target, the source
-and every other primary. Blocking raw calls: the test's event loop is busy only for the few
-milliseconds each takes on a local cluster.
+and every other node that is a primary now. Blocking raw calls: the test's event loop is busy
+only for the few milliseconds each takes on a local cluster.
+
+A source that gives away its last slot becomes a replica of the target (Redis 7, with the
+default ``cluster-allow-replica-migration yes``) as soon as it hears of the move over the
+cluster bus, often before its own ``SETSLOT ... NODE`` comes, which it then refuses ("only
+with masters"; about half the runs of such a move failed so). That refusal is accepted once the
+source says (``ROLE``) that it replicates the target, within ``_DEMOTED_WITHIN``; anything
+else fails the move, naming the node and what it said. The other primaries are asked for
+their role at the time: a node of the fixture's list may have become a replica since (a
+failover, an emptied primary) and refuse ``SETSLOT`` too, and one that does not answer (a
+stopped node) learns the owner over the bus when it is back.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
-from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command
+from redis_oxide.testing import ClusterInfo, NodeInfo, RawReplyError, raw_command
 
 __all__ = [
     "begin_migration",
@@ -23,6 +34,9 @@ __all__ = [
 ]
 
 _BATCH = 100
+# A source that refused SETSLOT as a replica must say it replicates the target within this
+# long (it turns replica when it hears of the move, which it already has when it refuses).
+_DEMOTED_WITHIN = 5.0
 
 
 def owner_of(cluster: ClusterInfo, slot: int, asked: NodeInfo | None = None) -> NodeInfo:
@@ -92,9 +106,18 @@ def migrate_keys(source: NodeInfo, target: NodeInfo, slot: int, limit: int | Non
 
 
 def finish_migration(cluster: ClusterInfo, source: NodeInfo, target: NodeInfo, slot: int) -> None:
-    """Give ``slot`` to ``target`` on the target, the source and every other primary."""
+    """Give ``slot`` to ``target`` on the target, the source and every other primary.
+
+    Raises:
+        AssertionError: The source refused as a replica but does not replicate the target.
+    """
     raw_command(target.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", target.node_id)
-    raw_command(source.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", target.node_id)
+    try:
+        raw_command(source.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", target.node_id)
+    except RawReplyError as exc:
+        if "only with masters" not in str(exc):
+            raise
+        _wait_demoted(source, target, slot, exc)  # it gave away its last slot (module rules)
     for node in _primaries(cluster, exclude=(source, target)):
         raw_command(node.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", target.node_id)
 
@@ -111,6 +134,38 @@ def move_slot(cluster: ClusterInfo, source: NodeInfo, target: NodeInfo, slot: in
     return moved
 
 
+def _wait_demoted(source: NodeInfo, target: NodeInfo, slot: int, refusal: RawReplyError) -> None:
+    deadline = time.monotonic() + _DEMOTED_WITHIN
+    while True:
+        role = _role(source)
+        if role[:1] == [b"slave"] and len(role) > 2 and role[2] == target.port:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                f"moving slot {slot} to {target.port}: the source {source.port} refused "
+                f"SETSLOT NODE ({refusal}) but does not replicate the target after "
+                f"{_DEMOTED_WITHIN} s: ROLE is {role!r}"
+            )
+        time.sleep(0.05)
+
+
+def _role(node: NodeInfo) -> list[object]:
+    reply = raw_command(node.endpoint, "ROLE")
+    assert isinstance(reply, list), f"ROLE on {node.port} returned {reply!r}"
+    return list(reply)
+
+
 def _primaries(cluster: ClusterInfo, exclude: Iterable[NodeInfo]) -> list[NodeInfo]:
+    # The nodes that are primaries now (module rules); one that does not answer is skipped.
     skip = {node.port for node in exclude}
-    return [node for node in cluster.primaries if node.port not in skip]
+    primaries: list[NodeInfo] = []
+    for node in cluster.nodes:
+        if node.port in skip:
+            continue
+        try:
+            role = _role(node)
+        except OSError:
+            continue
+        if role[:1] == [b"master"]:
+            primaries.append(node)
+    return primaries

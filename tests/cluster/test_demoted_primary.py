@@ -22,12 +22,11 @@ from redis_oxide._keys import key_slot
 from redis_oxide.testing import (
     ClusterInfo,
     NodeInfo,
-    RawReplyError,
     new_server,
     raw_command,
     start_cluster,
 )
-from tests.cluster._migrate import begin_migration, elsewhere, migrate_keys, move_slot, owner_of
+from tests.cluster._migrate import elsewhere, move_slot, owner_of
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -89,22 +88,6 @@ def grown() -> Iterator[tuple[ClusterInfo, NodeInfo]]:
             member.process.close()
 
 
-def _give_back(cluster: ClusterInfo, joined: NodeInfo, owner: NodeInfo, slot: int) -> None:
-    # As move_slot, but the joined node may already have become a replica (it hears from the
-    # owner that its last slot is gone) when its own SETSLOT NODE comes, which it then refuses.
-    begin_migration(joined, owner, slot)
-    migrate_keys(joined, owner, slot)
-    raw_command(owner.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
-    try:
-        raw_command(joined.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
-    except RawReplyError as exc:
-        if "only with masters" not in str(exc):
-            raise
-    for other in cluster.primaries:
-        if other.port != owner.port:
-            raw_command(other.endpoint, "CLUSTER", "SETSLOT", slot, "NODE", owner.node_id)
-
-
 def _dbsize(node: NodeInfo) -> int:
     size = raw_command(node.endpoint, "DBSIZE")
     assert isinstance(size, int)
@@ -131,7 +114,7 @@ async def test_a_primary_emptied_of_its_slots_leaves_the_primaries_within_second
             await asyncio.sleep(0.05)
 
         # The slot goes back: Redis makes the joined node a replica of the first primary.
-        await asyncio.to_thread(_give_back, cluster, joined, first, slot)
+        await asyncio.to_thread(move_slot, cluster, joined, first, slot)
         assert await client.get(key) == b"v"
         started = time.monotonic()
         while True:

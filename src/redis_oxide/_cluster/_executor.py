@@ -40,6 +40,7 @@ from redis_oxide._cluster._redirects import (
     NodeReroute,
     NoReplica,
     run_slow,
+    without_departed,
 )
 from redis_oxide._cluster._replies import CLUSTER_WIDE, combine
 from redis_oxide._cluster._router import Part as SplitPart
@@ -258,13 +259,18 @@ class ClusterExecutor:
         Returns:
             The combined, parsed value.
         """
+        deadline = self._deadline()
         executors = [self.registry.of(node) for node in nodes]
         outcomes = await asyncio.gather(
             *(e._execute(meta, args, RAW) for e in executors), return_exceptions=True
         )
+        failed = False
         for outcome in outcomes:
             if isinstance(outcome, asyncio.CancelledError):
                 raise outcome
+            failed = failed or isinstance(outcome, BaseException)
+        if failed:  # a node that left the cluster is not part of the answer (``_redirects``)
+            nodes, outcomes = await without_departed(self, nodes, outcomes, deadline)
         raw = combine(meta, outcomes, [node.address for node in nodes])
         return raw if parser is None else parser(raw)
 
@@ -315,10 +321,12 @@ class ClusterExecutor:
         subscriber's own node is delivered at once and one published elsewhere later: one node
         per channel keeps a client's awaited publishes in order.
         """
-        node = self.topology.primary_of(key_slot(channel))
-        if node is None or node.address in self.topology.down:
+        # The freshest owner: a MOVED patch names it before the map (refreshed in the
+        # background, maybe later) does.
+        address = self.topology.owner_of(key_slot(channel))
+        if address is None or address in self.topology.down:
             return self.random_primary()
-        return self.registry.of(node)
+        return self.node_at(address)
 
     def executor_for_keys(self, keys: Sequence[KeyT]) -> NodeExecutor:
         """The executor of the primary serving ``keys`` (all in one slot), or a random one.

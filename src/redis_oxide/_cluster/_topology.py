@@ -138,7 +138,7 @@ class Topology:
     # -- questions -----------------------------------------------------------------------------
 
     def primary_of(self, slot: int) -> ClusterMember | None:
-        """The primary serving ``slot`` in the current map, or None."""
+        """The primary serving ``slot`` in the map, or None (placement asks ``owner_of``)."""
         shard = None if self.map is None else self.map.shard_of(slot)
         return None if shard is None else shard.primary
 
