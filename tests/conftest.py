@@ -12,6 +12,9 @@ in ``pyproject.toml``); projects that install redis-oxide keep their loops untou
 how many mismatches, how long a recovery took); they are printed at the end of the run under
 "redis-oxide figures", so a green run also says by how much it was green.
 
+``stoppable_server`` is a Redis 7 server of the test's own that the test may freeze
+(``process.suspend()``, SIGSTOP); it is resumed before it is stopped.
+
 Checks against reference data kept outside the project (Redis's published specs, in
 ``../shared/specs`` beside the clone) carry ``@pytest.mark.reference_spec(file, env=VAR)`` and
 get the file from the ``reference_spec`` fixture. Where the file is absent they are skipped
@@ -21,12 +24,16 @@ did not run; a file named by the variable must exist, so a typo fails instead of
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+
+from redis_oxide.testing import RedisServerInfo
+from redis_oxide.testing.plugin import ServerFactory
 
 # pytester runs small inner test sessions, for testing the plugin's own checks.
 pytest_plugins = ["pytester"]
@@ -40,6 +47,16 @@ _REFERENCE_FOUND: dict[str, Path] = {}
 _REFERENCE_OUTCOMES: Counter[str] = Counter()
 
 Figure = Callable[[str, object], None]
+
+
+@pytest.fixture
+async def stoppable_server(redis_server_factory: ServerFactory) -> AsyncIterator[RedisServerInfo]:
+    info = redis_server_factory("7")
+    assert info.process is not None
+    try:
+        yield info
+    finally:
+        await asyncio.to_thread(info.process.resume)
 
 
 @pytest.fixture

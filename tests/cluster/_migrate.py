@@ -21,9 +21,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from redis_oxide.testing import ClusterInfo, NodeInfo, RawReplyError, raw_command
+from redis_oxide.testing import ClusterInfo, NodeInfo, RawReplyError, new_server, raw_command
 
 __all__ = [
+    "add_node",
     "begin_migration",
     "finish_migration",
     "migrate_keys",
@@ -169,3 +170,43 @@ def _primaries(cluster: ClusterInfo, exclude: Iterable[NodeInfo]) -> list[NodeIn
         if role[:1] == [b"master"]:
             primaries.append(node)
     return primaries
+
+
+def add_node(cluster: ClusterInfo, name: str) -> NodeInfo:
+    """Start a seventh cluster-enabled 7.0 server and introduce it to every node (CLUSTER MEET).
+
+    It serves no slot and replicates nothing yet; the caller waits for what it needs (the node
+    known everywhere, or a CLUSTER REPLICATE taking hold) and closes ``node.process``.
+    """
+    process = new_server(
+        "7",
+        config=(
+            ("cluster-enabled", "yes"),
+            ("cluster-config-file", "nodes.conf"),
+            ("cluster-node-timeout", "2000"),
+        ),
+        name=name,
+    )
+    try:
+        process.start()
+        node_id = raw_command(process.endpoint, "CLUSTER", "MYID")
+        assert isinstance(node_id, bytes)
+        node = NodeInfo(
+            host=process.host,
+            port=process.port,
+            url=f"redis://{process.host}:{process.port}",
+            unix_path=process.unix_path,
+            version=process.version,
+            process=process,
+            node_id=node_id.decode(),
+        )
+        lines = raw_command(node.endpoint, "CLUSTER", "NODES")
+        assert isinstance(lines, bytes)
+        myself = next(line for line in lines.decode().splitlines() if "myself" in line)
+        bus = myself.split()[1].split("@")[1].split(",")[0]
+        for other in cluster.nodes:
+            raw_command(other.endpoint, "CLUSTER", "MEET", node.host, node.port, bus)
+    except BaseException:
+        process.close()
+        raise
+    return node

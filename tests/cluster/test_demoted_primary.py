@@ -22,11 +22,10 @@ from redis_oxide._keys import key_slot
 from redis_oxide.testing import (
     ClusterInfo,
     NodeInfo,
-    new_server,
     raw_command,
     start_cluster,
 )
-from tests.cluster._migrate import elsewhere, move_slot, owner_of
+from tests.cluster._migrate import add_node, elsewhere, move_slot, owner_of
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -48,41 +47,19 @@ def _known_everywhere(cluster: ClusterInfo, node: NodeInfo) -> bool:
 def grown() -> Iterator[tuple[ClusterInfo, NodeInfo]]:
     """A six-node cluster and a seventh node, joined, serving no slot yet."""
     cluster = start_cluster(kind="7", modules=False)
-    process = new_server(
-        "7",
-        config=(
-            ("cluster-enabled", "yes"),
-            ("cluster-config-file", "nodes.conf"),
-            ("cluster-node-timeout", "2000"),
-        ),
-        name="joining",
-    )
+    added: list[NodeInfo] = []
     try:
-        process.start()
-        node_id = raw_command(process.endpoint, "CLUSTER", "MYID")
-        assert isinstance(node_id, bytes)
-        node = NodeInfo(
-            host=process.host,
-            port=process.port,
-            url=f"redis://{process.host}:{process.port}",
-            unix_path=process.unix_path,
-            version=process.version,
-            process=process,
-            node_id=node_id.decode(),
-        )
-        lines = raw_command(node.endpoint, "CLUSTER", "NODES")
-        assert isinstance(lines, bytes)
-        myself = next(line for line in lines.decode().splitlines() if "myself" in line)
-        bus = myself.split()[1].split("@")[1].split(",")[0]
-        for other in cluster.nodes:
-            raw_command(other.endpoint, "CLUSTER", "MEET", node.host, node.port, bus)
+        node = add_node(cluster, "joining")
+        added.append(node)
         deadline = time.monotonic() + _JOIN_TIMEOUT
         while not _known_everywhere(cluster, node):
             assert time.monotonic() < deadline, "the seventh node did not join in time"
             time.sleep(0.1)
         yield cluster, node
     finally:
-        process.close()
+        for member in added:
+            assert member.process is not None  # started by add_node
+            member.process.close()
         for member in cluster.nodes:
             assert member.process is not None  # started here
             member.process.close()

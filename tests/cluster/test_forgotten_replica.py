@@ -22,8 +22,8 @@ import pytest
 
 from redis_oxide import RedisCluster
 from redis_oxide._keys import key_slot
-from redis_oxide.testing import ClusterInfo, NodeInfo, new_server, raw_command, start_cluster
-from tests.cluster._migrate import owner_of
+from redis_oxide.testing import ClusterInfo, NodeInfo, raw_command, start_cluster
+from tests.cluster._migrate import add_node, owner_of
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
 
@@ -56,34 +56,10 @@ def _listed_everywhere(cluster: ClusterInfo, node: NodeInfo) -> bool:
 def two_replicas() -> Iterator[tuple[ClusterInfo, NodeInfo]]:
     """A six-node cluster and a seventh node, a second replica of ``KEY``'s primary."""
     cluster = start_cluster(kind="7", modules=False)
-    process = new_server(
-        "7",
-        config=(
-            ("cluster-enabled", "yes"),
-            ("cluster-config-file", "nodes.conf"),
-            ("cluster-node-timeout", "2000"),
-        ),
-        name="second-replica",
-    )
+    added: list[NodeInfo] = []
     try:
-        process.start()
-        node_id = raw_command(process.endpoint, "CLUSTER", "MYID")
-        assert isinstance(node_id, bytes)
-        node = NodeInfo(
-            host=process.host,
-            port=process.port,
-            url=f"redis://{process.host}:{process.port}",
-            unix_path=process.unix_path,
-            version=process.version,
-            process=process,
-            node_id=node_id.decode(),
-        )
-        lines = raw_command(node.endpoint, "CLUSTER", "NODES")
-        assert isinstance(lines, bytes)
-        myself = next(line for line in lines.decode().splitlines() if "myself" in line)
-        bus = myself.split()[1].split("@")[1].split(",")[0]
-        for other in cluster.nodes:
-            raw_command(other.endpoint, "CLUSTER", "MEET", node.host, node.port, bus)
+        node = add_node(cluster, "second-replica")
+        added.append(node)
         primary = owner_of(cluster, key_slot(KEY))
         deadline = time.monotonic() + _JOIN_TIMEOUT
         while True:
@@ -98,7 +74,9 @@ def two_replicas() -> Iterator[tuple[ClusterInfo, NodeInfo]]:
             time.sleep(0.1)
         yield cluster, node
     finally:
-        process.close()
+        for member in added:
+            assert member.process is not None  # started by add_node
+            member.process.close()
         for member in cluster.nodes:
             assert member.process is not None  # started here
             member.process.kill()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import pytest
@@ -22,7 +22,6 @@ from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import CommandTimeoutError
 from redis_oxide.testing import RedisServerInfo, raw_command
 from redis_oxide.testing._cluster import start_cluster
-from redis_oxide.testing.plugin import ServerFactory
 from tests.cluster._migrate import slot_owners
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,13 +36,8 @@ COMMANDS: dict[Method, str] = {
 
 
 @pytest.fixture
-async def server(redis_server_factory: ServerFactory) -> AsyncIterator[RedisServerInfo]:
-    info = redis_server_factory("7")
-    assert info.process is not None
-    try:
-        yield info
-    finally:
-        await asyncio.to_thread(info.process.resume)
+def server(stoppable_server: RedisServerInfo) -> RedisServerInfo:
+    return stoppable_server  # frozen by the tests, resumed at the end (tests/conftest.py)
 
 
 def _call(p: PubSub[str], method: Method) -> Callable[[str], Awaitable[None]]:

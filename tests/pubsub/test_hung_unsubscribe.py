@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import pytest
@@ -20,7 +20,6 @@ import pytest
 from redis_oxide import Message, PubSub, Redis, SubscriptionState
 from redis_oxide.exceptions import CommandTimeoutError
 from redis_oxide.testing import ProxyFactory, RedisServerInfo
-from redis_oxide.testing.plugin import ServerFactory
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,13 +33,8 @@ COMMANDS: dict[Method, str] = {
 
 
 @pytest.fixture
-async def server(redis_server_factory: ServerFactory) -> AsyncIterator[RedisServerInfo]:
-    info = redis_server_factory("7")
-    assert info.process is not None
-    try:
-        yield info
-    finally:
-        await asyncio.to_thread(info.process.resume)
+def server(stoppable_server: RedisServerInfo) -> RedisServerInfo:
+    return stoppable_server  # frozen by the tests, resumed at the end (tests/conftest.py)
 
 
 def _calls(p: PubSub[str], method: Method) -> tuple[Subscribe, Callable[[str], Awaitable[None]]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import pytest
@@ -16,7 +16,6 @@ import pytest
 from redis_oxide import Redis, Retry
 from redis_oxide.exceptions import CommandTimeoutError, ConnectTimeoutError
 from redis_oxide.testing import RedisServerInfo, raw_command
-from redis_oxide.testing.plugin import ServerFactory
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,13 +23,8 @@ Strategy = Literal["multiplexed", "pooled"]
 
 
 @pytest.fixture
-async def server(redis_server_factory: ServerFactory) -> AsyncIterator[RedisServerInfo]:
-    info = redis_server_factory("7")
-    assert info.process is not None
-    try:
-        yield info
-    finally:
-        await asyncio.to_thread(info.process.resume)
+def server(stoppable_server: RedisServerInfo) -> RedisServerInfo:
+    return stoppable_server  # frozen by the tests, resumed at the end (tests/conftest.py)
 
 
 async def _batch(client: Redis[bytes], *, transaction: bool) -> list[object]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import pytest
@@ -18,7 +17,6 @@ import pytest
 from redis_oxide import Redis, Retry
 from redis_oxide.exceptions import CommandTimeoutError
 from redis_oxide.testing import ProxyFactory, RedisServerInfo, raw_command
-from redis_oxide.testing.plugin import ServerFactory
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,13 +24,8 @@ Strategy = Literal["multiplexed", "pooled"]
 
 
 @pytest.fixture
-async def server(redis_server_factory: ServerFactory) -> AsyncIterator[RedisServerInfo]:
-    info = redis_server_factory("7")
-    assert info.process is not None
-    try:
-        yield info
-    finally:
-        await asyncio.to_thread(info.process.resume)
+def server(stoppable_server: RedisServerInfo) -> RedisServerInfo:
+    return stoppable_server  # frozen by the tests, resumed at the end (tests/conftest.py)
 
 
 async def _incr_in_transaction(client: Redis[bytes]) -> list[object]:
