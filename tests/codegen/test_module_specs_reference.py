@@ -1,8 +1,11 @@
 """The hand-written module specs checked, as data, against the modules' published docs.
 
 The published ``commands.json`` of RedisJSON 2.8, RediSearch 2.10, RedisBloom 2.8 and
-RedisTimeSeries 1.12 live beside the clone (``../shared/specs/module_*.json``, or the folder of
-``REDIS_OXIDE_REFERENCE_SPEC``); a missing file fails the test. The project's specs are its own
+RedisTimeSeries 1.12 live beside the clone (``../shared/specs/module_*.json``, or the folder
+of the file ``REDIS_OXIDE_REFERENCE_SPEC_MODULES`` names). As for every reference check
+(``reference_spec`` in ``tests/conftest.py``), the tests are skipped, visibly, where the folder
+is not beside the clone, and fail when the variable names a file that is not there or when one
+of the four is missing. The project's specs are its own
 words, so only facts are compared: command names, argument tokens, whether an argument is
 optional, and the scalar type behind a token. Every difference is listed with its reason.
 """
@@ -10,16 +13,12 @@ optional, and the scalar type behind a token. Every difference is listed with it
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from codegen_helpers import ROOT
 
-REFERENCE = Path(
-    os.environ.get("REDIS_OXIDE_REFERENCE_SPEC", ROOT.parent / "shared" / "specs" / "x")
-).parent
 FILES = ("redisjson_2.8", "redisearch_2.10", "redisbloom_2.8", "redistimeseries_1.12")
 SCALARS = frozenset({"string", "integer", "double", "key", "pattern", "unix-time"})
 
@@ -45,12 +44,17 @@ def _load(paths: list[Path]) -> dict[str, Any]:
     return table
 
 
-@pytest.fixture(scope="module")
-def published() -> dict[str, Any]:
-    paths = [REFERENCE / f"module_{name}.json" for name in FILES]
+pytestmark = pytest.mark.reference_spec(
+    f"module_{FILES[0]}.json", env="REDIS_OXIDE_REFERENCE_SPEC_MODULES"
+)
+
+
+@pytest.fixture
+def published(reference_spec: Path) -> dict[str, Any]:
+    paths = [reference_spec.parent / f"module_{name}.json" for name in FILES]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        pytest.fail(f"published module specs not found: {missing}; set REDIS_OXIDE_REFERENCE_SPEC")
+        pytest.fail(f"published module specs not found beside {reference_spec}: {missing}")
     return _load(paths)
 
 
