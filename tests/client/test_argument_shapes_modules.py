@@ -188,6 +188,10 @@ NAN_MESSAGE = "must be a number, not NaN; check the computation that produced it
 QUANTILE = r"^TDIGEST.QUANTILE: each quantile must be between 0 and 1 \(0.5 is the median\)$"
 BUCKET = "aggregation.bucket_duration must be more than 0 milliseconds$"
 LIMIT = r"limit takes an offset and a count of 0 or more, e.g. limit=\(0, 10\)"
+CUT = r"must be between 0 and 1 \(0\.[19] leaves out the (lowest|highest) tenth\)$"
+CUT_ORDER = "low_cut_quantile must be below high_cut_quantile, e.g. 0.1 and 0.9 for the middle 80%$"
+ERROR_RATE = "must be above 0 and below 1, e.g. 0.01 for one false positive in a hundred$"
+RATE = f"error_rate {ERROR_RATE}"
 
 #: (id, call, message, command): each reached the module before, which refused it (or, for
 #: NaN in a search filter, read it as a filter that matches nothing or everything).
@@ -201,6 +205,60 @@ REFUSED_VALUES: list[tuple[str, Call, str, str]] = [
     ),
     ("quantile below 0", lambda r: r.tdigest.quantile("td", -0.1), QUANTILE, "tdigest.quantile"),
     ("quantile inf", lambda r: r.tdigest.quantile("td", "inf"), QUANTILE, "tdigest.quantile"),
+    # RedisBloom: "T-Digest: low_cut_percentile and high_cut_percentile should be in [0,1]",
+    # "T-Digest: low_cut_percentile should be lower than high_cut_percentile".
+    (
+        "trimmed_mean low below 0",
+        lambda r: r.tdigest.trimmed_mean("td", -0.1, 0.5),
+        rf"^TDIGEST.TRIMMED_MEAN: low_cut_quantile {CUT}",
+        "tdigest.trimmed_mean",
+    ),
+    (
+        "trimmed_mean high above 1",
+        lambda r: r.tdigest.trimmed_mean("td", 0.1, 1.1),
+        rf"^TDIGEST.TRIMMED_MEAN: high_cut_quantile {CUT}",
+        "tdigest.trimmed_mean",
+    ),
+    (
+        "trimmed_mean low inf",
+        lambda r: r.tdigest.trimmed_mean("td", math.inf, 1),
+        rf"^TDIGEST.TRIMMED_MEAN: low_cut_quantile {CUT}",
+        "tdigest.trimmed_mean",
+    ),
+    (
+        "trimmed_mean equal cuts",
+        lambda r: r.tdigest.trimmed_mean("td", 0.5, 0.5),
+        f"^TDIGEST.TRIMMED_MEAN: {CUT_ORDER}",
+        "tdigest.trimmed_mean",
+    ),
+    (
+        "trimmed_mean cuts swapped",
+        lambda r: r.tdigest.trimmed_mean("td", 0.9, 0.1),
+        f"^TDIGEST.TRIMMED_MEAN: {CUT_ORDER}",
+        "tdigest.trimmed_mean",
+    ),
+    # RedisBloom: "(0 < error rate range < 1)"; BF.INSERT: "Bad argument received", also for
+    # an existing filter and with NOCREATE.
+    ("bf.reserve 0", lambda r: r.bf.reserve("b", 0, 100), f"^BF.RESERVE: {RATE}", "bf.reserve"),
+    ("bf.reserve 1", lambda r: r.bf.reserve("b", 1, 100), f"^BF.RESERVE: {RATE}", "bf.reserve"),
+    (
+        "bf.reserve negative",
+        lambda r: r.bf.reserve("b", -0.01, 100),
+        f"^BF.RESERVE: {RATE}",
+        "bf.reserve",
+    ),
+    (
+        "bf.insert error 0",
+        lambda r: r.bf.insert("bf", "a", error=0),
+        f"^BF.INSERT: error {ERROR_RATE}",
+        "bf.insert",
+    ),
+    (
+        "bf.insert error 1.5",
+        lambda r: r.bf.insert("bf", "a", error=1.5, nocreate=True),
+        f"^BF.INSERT: error {ERROR_RATE}",
+        "bf.insert",
+    ),
     # RedisTimeSeries: "TSDB: bucketDuration must be greater than zero".
     (
         "ts.range bucket 0",
@@ -344,6 +402,7 @@ async def test_checked_module_values_of_the_wrong_type_are_type_errors(
 async def _module_data(r: Redis[str]) -> None:
     await r.tdigest.create("td")
     await r.tdigest.add("td", 1.0, 2.0, 3.0)
+    await r.bf.reserve("bf", 0.01, 100)
     await r.ts.create("ts", labels={"a": "b"})
     await r.ts.create("ts2")
     await r.ts.add("ts", 1000, 1.0)
@@ -370,6 +429,9 @@ async def test_module_values_at_the_edge_are_still_sent(flushed_stack: RedisServ
     async with Redis(flushed_stack.host, flushed_stack.port, decode_responses=True) as r:
         await _module_data(r)
         assert await r.tdigest.quantile("td", 0, 1) == [1.0, 3.0]
+        assert await r.tdigest.trimmed_mean("td", 0, 1) == 2.0
+        assert await r.bf.reserve("nearly-always", 0.999, 100)
+        assert await r.bf.insert("bf", "a", error=0.5) == [True]
         by_second = TsRangeAggregation(aggregator="AVG", bucket_duration=1)
         assert await r.ts.range("ts", "-", "+", aggregation=by_second) == [(1000, 1.0)]
         assert await r.ts.createrule("ts", "ts2", "AVG", 1)

@@ -200,6 +200,31 @@ REFUSED_COMMANDS: list[tuple[str, Call, str, str]] = [
         "zremrangebyscore",
     ),
     ("blpop nan", lambda r: r.blpop(["l"], NAN), f"^BLPOP: timeout {NAN_MESSAGE}", "blpop"),
+    # Score bounds typed as plain values: "min or max is not a float" with BYSCORE.
+    (
+        "zrange byscore nan start",
+        lambda r: r.zrange("z", NAN, 1, sortby="BYSCORE"),
+        f"^ZRANGE: start {NAN_MESSAGE}",
+        "zrange",
+    ),
+    (
+        "zrange byscore nan stop",
+        lambda r: r.zrange("z", 0, Score(NAN), sortby="BYSCORE", rev=True),
+        f"^ZRANGE: stop {NAN_MESSAGE}",
+        "zrange",
+    ),
+    (
+        "zrangestore byscore nan min",
+        lambda r: r.zrangestore("dst", "z", NAN, 1, sortby="BYSCORE"),
+        f"^ZRANGESTORE: min {NAN_MESSAGE}",
+        "zrangestore",
+    ),
+    (
+        "zrangestore byscore nan max",
+        lambda r: r.zrangestore("dst", "z", 0, NAN, sortby="BYSCORE", limit=(0, 1)),
+        f"^ZRANGESTORE: max {NAN_MESSAGE}",
+        "zrangestore",
+    ),
 ]
 
 
@@ -231,6 +256,8 @@ async def test_values_next_to_the_refused_ones_are_still_sent(
         assert await r.zcount("z", -INF, "+inf") == 3
         expected = [("bottom", -INF), ("mid", INF), ("top", INF)]
         assert await r.zunion("z", weight=[INF], withscores=True) == expected
+        assert await r.zrange("z", -INF, INF, sortby="BYSCORE") == ["bottom", "mid", "top"]
+        assert await r.zrangestore("dst", "z", "-inf", INF, sortby="BYSCORE") == 3
         # A positive timeout reaches the server, which wants a replica for it.
         with pytest.raises(CommandError, match="FAILOVER requires connected replicas"):
             await r.failover(timeout=timedelta(milliseconds=50))
