@@ -182,6 +182,13 @@ class BfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("BF.INSERT takes at least one items")
+        if error is not None and error.__class__ is not float and error.__class__ is not int:
+            error = _enc.double("BF.INSERT", "error", error)
+        if error is not None and (error <= 0 or error >= 1):
+            raise ValueError(
+                "BF.INSERT: error must be above 0 and below 1, e.g. 0.01 for one false positive"
+                " in a hundred"
+            )
         _args: list[ArgT] = ["BF.INSERT", key]
         if capacity is not None:
             if capacity.__class__ is not int:
@@ -308,6 +315,11 @@ class BfCommands(NamespaceBase[StrT]):
             error_rate = _enc.double("BF.RESERVE", "error_rate", error_rate)
         if capacity.__class__ is not int:
             capacity = _enc.integer("BF.RESERVE", "capacity", capacity)
+        if error_rate <= 0 or error_rate >= 1:
+            raise ValueError(
+                "BF.RESERVE: error_rate must be above 0 and below 1, e.g. 0.01 for one false "
+                "positive in a hundred"
+            )
         if expansion is None and not nonscaling:
             return self._execute(_m.BF_RESERVE, ("BF.RESERVE", key, error_rate, capacity), bool)
         _args: list[ArgT] = ["BF.RESERVE", key, error_rate, capacity]

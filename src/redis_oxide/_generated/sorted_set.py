@@ -854,6 +854,14 @@ class SortedSetCommands(CommandsBase[StrT]):
                 "ZRANGE: withscores cannot be combined with sortby='BYLEX'; fetch the scores "
                 "with zmscore"
             )
+        if sortby == "BYSCORE" and start != start:
+            raise ValueError(
+                "ZRANGE: start must be a number, not NaN; check the computation that produced it"
+            )
+        if sortby == "BYSCORE" and stop != stop:
+            raise ValueError(
+                "ZRANGE: stop must be a number, not NaN; check the computation that produced it"
+            )
         _args: list[ArgT] = ["ZRANGE", key, start, stop]
         if sortby is not None:
             _args.append(_enc.choice("ZRANGE", "sortby", sortby, ("BYSCORE", "BYLEX")))
@@ -1047,6 +1055,14 @@ class SortedSetCommands(CommandsBase[StrT]):
             raise ValueError(
                 "ZRANGESTORE: limit needs sortby='BYSCORE' or sortby='BYLEX'; for ranks, narrow"
                 " min and max instead"
+            )
+        if sortby == "BYSCORE" and min != min:
+            raise ValueError(
+                "ZRANGESTORE: min must be a number, not NaN; check the computation that produced it"
+            )
+        if sortby == "BYSCORE" and max != max:
+            raise ValueError(
+                "ZRANGESTORE: max must be a number, not NaN; check the computation that produced it"
             )
         _args: list[ArgT] = ["ZRANGESTORE", dst, src, min, max]
         if sortby is not None:

@@ -396,6 +396,21 @@ class TdigestCommands(NamespaceBase[StrT]):
             high_cut_quantile = _enc.double(
                 "TDIGEST.TRIMMED_MEAN", "high_cut_quantile", high_cut_quantile
             )
+        if low_cut_quantile < 0 or low_cut_quantile > 1:
+            raise ValueError(
+                "TDIGEST.TRIMMED_MEAN: low_cut_quantile must be between 0 and 1 (0.1 leaves out"
+                " the lowest tenth)"
+            )
+        if high_cut_quantile < 0 or high_cut_quantile > 1:
+            raise ValueError(
+                "TDIGEST.TRIMMED_MEAN: high_cut_quantile must be between 0 and 1 (0.9 leaves "
+                "out the highest tenth)"
+            )
+        if low_cut_quantile >= high_cut_quantile:
+            raise ValueError(
+                "TDIGEST.TRIMMED_MEAN: low_cut_quantile must be below high_cut_quantile, e.g. "
+                "0.1 and 0.9 for the middle 80%"
+            )
         return self._execute(
             _m.TDIGEST_TRIMMED_MEAN,
             ("TDIGEST.TRIMMED_MEAN", key, low_cut_quantile, high_cut_quantile),
