@@ -287,11 +287,13 @@ class ClusterPubSub(PubSub[StrT]):
     def _map_changed(self, old: SlotMap | None, new: SlotMap) -> None:
         if self._state is not SubscriptionState.OPEN:
             return
+        # The freshest owner: a MOVED patch newer than the refresh's answer wins over ``new``.
+        owner_of = self._cluster.topology.owner_of
         for address, link in list(self._nodes.items()):
             misplaced: list[bytes] = []
             for name in link.wanted(_SHARD):
-                shard = new.shard_of(key_slot(name))
-                if shard is not None and shard.primary.address != address:
+                owner = owner_of(key_slot(name))
+                if owner is not None and owner != address:
                     misplaced.append(name)
             if misplaced:
                 self._move(tuple(misplaced), *(link.lost() or (None, None)))

@@ -11,7 +11,9 @@ Rules this module keeps:
   MASTERDOWN, READONLY: a backoff (``Retry.delay``), then a retry; after LOADING or
   MASTERDOWN from a replica, reads go to the primary. A lost connection (of a command that may
   run again) or a failed connect marks the node down; callers then wait for a new map or for
-  the node to answer a probe, in slices, re-routing after each.
+  the node to answer a probe, in slices, re-routing after each. Under ``read_from="replica"``
+  a read whose shard has no replica left fails as the read table's ``NoReplica`` entry does:
+  it never falls back to the primary.
 - At most ``max_redirects`` redirects per call. Nothing waits past the caller's deadline
   (``command_timeout``: ``CommandTimeoutError`` chained from the last failure, with
   ``may_have_executed`` False unless an attempt, of a read, was written); without one,
@@ -81,9 +83,19 @@ _WAIT_SLICE = 1.0
 
 
 def route_address(
-    cluster: ClusterExecutor, meta: CommandMeta, args: Sequence[ArgT], to_primary: bool
+    cluster: ClusterExecutor,
+    meta: CommandMeta,
+    args: Sequence[ArgT],
+    to_primary: bool,
+    *,
+    replica_only: bool = False,
 ) -> str | None:
-    """The address a keyed command goes to now: a MOVED patch, else the map's choice."""
+    """The address a keyed command goes to now: a MOVED patch, else the map's choice.
+
+    Raises:
+        ConnectFailedError: ``replica_only`` and ``read_from="replica"``: a read whose shard
+            has no replica left (as the read table's ``NoReplica`` entry does).
+    """
     keys, _ = routing_keys(meta, args)
     slot = key_slot(keys[0])
     topology = cluster.topology
@@ -97,6 +109,8 @@ def route_address(
         replicas = [r for r in shard.replicas if r.address not in topology.down]
         if replicas:
             return random.choice(replicas).address
+        if replica_only and topology._read_from == "replica":
+            raise no_replica_error(meta)
     return shard.primary.address
 
 
@@ -149,7 +163,10 @@ async def run_slow(
             if last is None or deadline is not None:
                 raise _timed_out(meta, cluster.command_timeout, origin, last, written)
             raise last
-        address = ask or route_address(cluster, meta, args, to_primary)
+        try:
+            address = ask or route_address(cluster, meta, args, to_primary, replica_only=True)
+        except ConnectFailedError as exc:
+            raise exc from last  # the replica it met was its shard's last one
         executor = None if address is None else cluster.registry.find(address)
         if address is None or executor is None or address in topology.down:
             # No node serves the slot yet, or it is down: a new map, or the node answering
@@ -303,11 +320,16 @@ class NoReplica:
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
-        raise ConnectFailedError(
-            f"{meta.name}: the shard serving its slot has no replica, and the client reads "
-            'from replicas only (read_from="replica")',
-            command=meta.name,
-        )
+        raise no_replica_error(meta)
+
+
+def no_replica_error(meta: CommandMeta) -> ConnectFailedError:
+    """What a read gets under ``read_from="replica"`` when its shard has no replica left."""
+    return ConnectFailedError(
+        f"{meta.name}: the shard serving its slot has no replica, and the client reads "
+        'from replicas only (read_from="replica")',
+        command=meta.name,
+    )
 
 
 async def asking(
