@@ -314,8 +314,8 @@ class Redis(ClientBase[StrT, Executor], Generic[StrT]):
         """Start a subscription on a connection of its own.
 
         ``async with client.pubsub() as p:``, then ``await p.subscribe("news")`` (returns
-        once the server confirmed) and ``async for message in p:``. A lost connection is
-        replaced and every subscription restored; the loop goes on.
+        once the server confirmed, within ``command_timeout``) and ``async for message in
+        p:``. A lost connection is replaced and every subscription restored; the loop goes on.
 
         Args:
             **options: ``max_pending`` (messages that may wait for the reader, 10,000),
