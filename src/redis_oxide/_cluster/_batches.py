@@ -15,6 +15,9 @@ Rules this module keeps:
   the other nodes' commands ran and keep their values.
 - A part on a node marked down, or on a slot no node serves yet, runs alone through the slow
   path, which waits for the topology.
+- Under ``read_from="replica"`` a read (or a read's part) placed on a shard with no replica
+  left fails in its own slot with the ``ConnectFailedError`` a single read gets, and is sent
+  nowhere: never to the primary. The batch's other commands run.
 - A batch of whole commands only (each with its one key, of any kinds) whose nodes all have a
   ready shared connection is written straight to them (``_direct``), with no task per node.
 - A single ``multi_shard`` command spanning slots (MGET of keys in many slots) runs the same
@@ -45,9 +48,7 @@ from redis_oxide._cluster._router import reassemble, routing_keys, slot_of_keys,
 from redis_oxide._cluster._settle import _Entries, _parser_of, _Part, _run_alone, settle_node
 from redis_oxide._cluster._transactions import keys_of, run_transaction
 from redis_oxide._command import ArgT, CommandMeta, RequestPolicy
-from redis_oxide._exceptions import (
-    RedisError,
-)
+from redis_oxide._exceptions import ConnectFailedError, RedisError
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._generated import _meta as _m
 from redis_oxide._keys import SLOT_COUNT, key_slot
@@ -142,7 +143,8 @@ def _group(
     for part in command.parts:
         node = part.node
         if node is None:
-            alone.append(part)
+            if not isinstance(part.value, ConnectFailedError):  # (failed placing: no replica)
+                alone.append(part)
             continue
         entries = groups.get(node)
         if entries is None:
@@ -200,15 +202,28 @@ def _node_at(cluster: ClusterExecutor, address: str | None) -> NodeExecutor | No
     return cluster.registry.find(address)
 
 
+def _routed(
+    cluster: ClusterExecutor, index: int, meta: CommandMeta, args: tuple[ArgT, ...]
+) -> _Part:
+    # The slow route's node for a keyed part. Under read_from="replica" a read whose shard
+    # has no replica left fails here, in its own slot, as a single read does: never the primary.
+    part = _Part(index, None, args)
+    try:
+        part.node = _node_at(cluster, route_address(cluster, meta, args, False, replica_only=True))
+    except ConnectFailedError as exc:
+        part.value = exc  # no node: ``_group`` leaves it out, the error is its value
+    return part
+
+
 async def _place(cluster: ClusterExecutor, batch: Batch, index: int) -> _Command:
     meta, args = batch.metas[index], batch.args[index]
     keys = await keys_of(cluster, meta, args)
     if keys:
         slot = slot_of_keys(meta, keys)
         if slot is not None:
-            complete = routing_keys(meta, args)[1]
-            address = route_address(cluster, meta, args, False) if complete else None
-            return _Command([_Part(index, _node_at(cluster, address), args)], None)
+            if not routing_keys(meta, args)[1]:
+                return _Command([_Part(index, None, args)], None)
+            return _Command([_routed(cluster, index, meta, args)], None)
         return _split_command(cluster, index, meta, args)
     policy = meta.request_policy
     whole = policy is None and meta.name in CLUSTER_WIDE
@@ -242,9 +257,10 @@ def _split_command(
     parts: list[_Part] = []
     for slot, sub, _ in split:
         target = table[slot]
-        if type(target) not in NODE_TYPES:
-            target = _node_at(cluster, route_address(cluster, meta, sub, False))
-        parts.append(_Part(index, cast("NodeExecutor | None", target), sub))
+        if type(target) in NODE_TYPES:
+            parts.append(_Part(index, cast("NodeExecutor", target), sub))
+        else:
+            parts.append(_routed(cluster, index, meta, sub))
     if meta.response_policy is None:
         return _Command(parts, lambda values: reassemble(split, _raise_any(values)))
     return _Command(parts, lambda values: combine(meta, values, [str(s) for s, _, _ in split]))
