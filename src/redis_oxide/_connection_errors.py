@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Final
 
 from redis_oxide._exceptions import (
+    ConnectionClosedByPeer,
     ConnectionClosedError,
     ConnectionLostError,
     ProtocolError,
@@ -29,17 +30,6 @@ __all__ = ["END_OF_STREAM", "ConnectionClosedByPeer", "ending", "refusal_error",
 
 #: The text of the ``ConnectionClosedByPeer`` a connection records for an end of stream.
 END_OF_STREAM: Final = "end of stream: the server, or a proxy in between, closed the connection"
-
-
-class ConnectionClosedByPeer(ConnectionResetError):
-    """The peer ended the stream in order (it closed the socket; not a reset).
-
-    What a connection records as its cause when the socket reads end of file: CLIENT KILL, a
-    server shutdown, restart or idle timeout, or a proxy closing the connection. It is the
-    ``__cause__`` of the ``ConnectionLostError`` its pending callers get. A subclass of
-    ``ConnectionResetError`` (as asyncio reports a lost connection), with no ``errno``: a reset
-    read from the socket is a plain ``ConnectionResetError`` with ``ECONNRESET``.
-    """
 
 
 def ending(address: str, cause: BaseException | None) -> str:

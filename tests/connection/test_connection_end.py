@@ -18,11 +18,11 @@ import pytest
 
 from redis_oxide import Redis
 from redis_oxide._connection import Connection, ConnectionState
-from redis_oxide._connection_errors import ConnectionClosedByPeer
 from redis_oxide._connection_setup import ConnectionConfig, open_connection
 from redis_oxide._exceptions import ConnectFailedError, ConnectionLostError, ProtocolError
 from redis_oxide._generated import _meta as _m
 from redis_oxide._protocol import encode_commands
+from redis_oxide.exceptions import ConnectionClosedByPeer
 from redis_oxide.testing._info import RedisServerInfo, TLSServerInfo
 
 if TYPE_CHECKING:

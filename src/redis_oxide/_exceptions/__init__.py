@@ -23,6 +23,7 @@ Rules this package keeps (``_base``, ``_server`` and ``_map`` hold the classes):
 from redis_oxide._exceptions._base import (
     CommandTimeoutError,
     ConnectFailedError,
+    ConnectionClosedByPeer,
     ConnectionClosedError,
     ConnectionError,
     ConnectionLostError,
@@ -90,6 +91,7 @@ __all__ = [
     "ConnectTimeoutError",
     "ConnectionClosedError",
     "ConnectionError",
+    "ConnectionClosedByPeer",
     "ConnectionLostError",
     "CrossSlotError",
     "ExecAbortError",

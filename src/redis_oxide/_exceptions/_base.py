@@ -2,7 +2,8 @@
 
 Rules: every error carries ``message``, ``code``, ``command``, ``address`` and ``position``;
 argument lists are never stored. ``ConnectionError`` and ``TimeoutError`` also subclass the
-builtins of the same name.
+builtins of the same name. ``ConnectionClosedByPeer`` is not an error of the tree but a cause
+(a ``ConnectionResetError``): what a connection records when the peer ended the stream.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ __all__ = [
     "CommandTimeoutError",
     "ConnectFailedError",
     "ConnectTimeoutError",
+    "ConnectionClosedByPeer",
     "ConnectionClosedError",
     "ConnectionError",
     "ConnectionLostError",
@@ -143,6 +145,17 @@ class ConnectFailedError(ConnectionError):
     """Connecting (TCP, unix socket or TLS handshake) failed before the connection was ready.
 
     Nothing was sent: ``may_have_executed`` is always ``False``.
+    """
+
+
+class ConnectionClosedByPeer(ConnectionResetError):
+    """The peer ended the stream in order (it closed the socket; not a reset).
+
+    What a connection records as its cause when the socket reads end of file: CLIENT KILL, a
+    server shutdown, restart or idle timeout, or a proxy closing the connection. It is the
+    ``__cause__`` of the ``ConnectionLostError`` its pending callers get. A subclass of
+    ``ConnectionResetError`` (as asyncio reports a lost connection), with no ``errno``: a reset
+    read from the socket is a plain ``ConnectionResetError`` with ``ECONNRESET``.
     """
 
 
