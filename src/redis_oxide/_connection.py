@@ -105,6 +105,8 @@ class Connection(ConnectionCore):
         self._closed: asyncio.Future[None] = loop.create_future()
         self._drained: asyncio.Future[None] | None = None
         self.push_handler = push_handler
+        self.after_pushes = None
+        self._pushed = False
         #: When true, replies that arrive with no pending command go to the push handler
         #: (RESP2 pub/sub); otherwise such a reply is a protocol violation.
         self.raw_replies = False
@@ -126,11 +128,6 @@ class Connection(ConnectionCore):
     # -- state -----------------------------------------------------------------------------
 
     @property
-    def state(self) -> ConnectionState:
-        """The current state."""
-        return self._state
-
-    @property
     def address(self) -> str:
         """``host:port`` or the unix socket path of the server."""
         return self._address
@@ -140,18 +137,6 @@ class Connection(ConnectionCore):
         """Commands sent or queued whose replies have not been read yet."""
         return pending_commands(self._pending)
 
-    def begin_handshake(self) -> None:
-        """Allow the handshake commands; only ``open_connection`` calls this."""
-        self._transition(ConnectionState.HANDSHAKING)
-
-    def mark_ready(self) -> None:
-        """Declare the handshake finished; only ``open_connection`` calls this."""
-        self._transition(ConnectionState.READY)
-
-    def is_available(self) -> bool:
-        """Whether new commands may be sent."""
-        return self.available
-
     def is_idle(self) -> bool:
         """Whether no reply is outstanding."""
         return not self._pending
@@ -159,10 +144,6 @@ class Connection(ConnectionCore):
     def is_blocked(self) -> bool:
         """Whether a blocking command (BLPOP, XREAD BLOCK …) waits for its reply here."""
         return blocking_pending(self._pending)
-
-    def is_finished(self) -> bool:
-        """Whether the transport is gone too (nothing left to wait for)."""
-        return self._closed.done()
 
     def has_expired(self) -> bool:
         """Whether the connection should be replaced rather than reused."""
@@ -335,6 +316,11 @@ class Connection(ConnectionCore):
         if not self._flush_scheduled:
             self._schedule_flush(str(args[0]))
         self._wbuf.append(data)
+
+    def flush(self) -> None:
+        """Write the commands queued so far now, not at the end of this loop turn."""
+        if self._wbuf:
+            self._flush()
 
     def _schedule_flush(self, command: str | None = None) -> None:
         try:

@@ -18,7 +18,10 @@ connection):
 - A ``reroutable`` server error, or the loss of the connection, is first offered to the
   command's ``FailureHook``, which may take the caller's future over. A passed deadline is
   shown to the hook too, for notice only.
-- Push frames go to the push handler, never to a caller.
+- Push frames go to the push handler, never to a caller. Once a read (one
+  ``data_received``) has delivered push frames and every reply in it, ``after_pushes`` is
+  called, so a handler can act once on all the frames of a read (the cache refreshes the
+  entries they invalidated in one command).
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``
   (``ConnectionEnd._break``): every pending caller fails with the cause, the transport is
   aborted and new commands are refused. The connection never limps on.
@@ -73,7 +76,9 @@ class ConnectionCore(ConnectionEnd):
         "_lone",
         "_loop",
         "_new_future",
+        "_pushed",
         "_timer_when",
+        "after_pushes",
         "created_at",
         "lease_generation",
         "max_lifetime",
@@ -91,6 +96,9 @@ class ConnectionCore(ConnectionEnd):
     _loop: asyncio.AbstractEventLoop
     _timer_when: float
     push_handler: PushHandler | None
+    #: Called once a read that delivered push frames is done with them (None: nothing).
+    after_pushes: Callable[[], None] | None
+    _pushed: bool
     raw_replies: bool
 
     def pause_reading(self) -> None:
@@ -225,6 +233,8 @@ class ConnectionCore(ConnectionEnd):
                         fut.set_result(value)
             if not pending and self._drained is not None and not self._drained.done():
                 self._drained.set_result(None)
+            if self._pushed:
+                self._end_pushes()
         except Exception as exc:
             self._break(exc)
 
@@ -291,6 +301,23 @@ class ConnectionCore(ConnectionEnd):
                 fut.set_result(value)
         if not pending and self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
+        if self._pushed:
+            self._end_pushes()
+
+    def _end_pushes(self) -> None:
+        # The read delivered push frames: their handler may act on them all at once now.
+        self._pushed = False
+        hook = self.after_pushes
+        if hook is None:
+            return
+        try:
+            hook()
+        except Exception:  # a faulty hook must not tear down a healthy stream
+            logger.exception(
+                "connection %s: push handler failed",
+                self._address,
+                extra=log_fields("push_handler_failed", self._address),
+            )
 
     def _dispatch_push(self, frame: Any) -> None:
         if self._failures:
@@ -310,6 +337,7 @@ class ConnectionCore(ConnectionEnd):
                 extra=log_fields("push_dropped", self._address),
             )
             return
+        self._pushed = True
         try:
             handler(frame)
         except Exception:  # a faulty handler must not tear down a healthy stream

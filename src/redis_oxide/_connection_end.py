@@ -93,6 +93,27 @@ class ConnectionEnd(asyncio.Protocol):
         self._state = new
         self.available = new is _READY
 
+    @property
+    def state(self) -> ConnectionState:
+        """The current state."""
+        return self._state
+
+    def begin_handshake(self) -> None:
+        """Allow the handshake commands; only ``open_connection`` calls this."""
+        self._transition(ConnectionState.HANDSHAKING)
+
+    def mark_ready(self) -> None:
+        """Declare the handshake finished; only ``open_connection`` calls this."""
+        self._transition(ConnectionState.READY)
+
+    def is_available(self) -> bool:
+        """Whether new commands may be sent."""
+        return self.available
+
+    def is_finished(self) -> bool:
+        """Whether the transport is gone too (nothing left to wait for)."""
+        return self._closed.done()
+
     def is_closed(self) -> bool:
         """Whether the connection has ended, on purpose or not."""
         return self._state is ConnectionState.CLOSED or self._state is ConnectionState.BROKEN
