@@ -21,8 +21,12 @@ Rules this module keeps:
   flush came since that read was sent (``_cache_flight``): concurrent misses of a key send
   one read.
 - With ``CacheConfig.refresh``, an entry the server invalidates after a hit marked it is read
-  again as the invalidation is read (``_refresh``), sent like a miss and registered as its
-  key's flight, so the key's next readers hit or join it instead of missing one by one.
+  again as soon as the connection's read that brought the invalidation ends (``_cache_refresh``),
+  sent like a miss and registered as its key's flight, so the key's next readers hit or
+  join it instead of missing one by one. The GETs of one read go as one MGET (not on a
+  cluster node, whose keys span slots; not once a server refused MGET), and the refreshes
+  are written at once rather than at the end of the loop turn: every reader of those keys
+  waits for them.
 - A read that races an invalidation never fills (``_cache_store``). Writes through this
   client invalidate their keys when sent and again when answered (a read that the server
   ran before the write but that was answered after it is refused either way); keyless writes
@@ -58,12 +62,12 @@ from redis_oxide._cache_config import (
     command_plan,
     prefix_bytes,
 )
-from redis_oxide._cache_flight import join, prune, quiet_flight
+from redis_oxide._cache_flight import join, prune
 from redis_oxide._cache_lease import CacheLease, forgetting
-from redis_oxide._cache_store import Cache, Entry, key_bytes
+from redis_oxide._cache_refresh import refresh
+from redis_oxide._cache_store import Cache, key_bytes
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
-from redis_oxide._connection_replies import FailureHook
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import command_keys
 from redis_oxide._pool import Lease, MultiplexedPool, PoolStats
@@ -110,37 +114,6 @@ async def _close_now(
     # ``CachingExecutor.aclose(0)`` without the executor (``owned``).
     await connector.stop()
     await asyncio.gather(*[strategy.aclose(0) for strategy in strategies])
-
-
-def _refresh(
-    pool: MultiplexedPool,
-    cache: Cache,
-    timeout: float | None,
-    hook: FailureHook,
-    entries: list[Entry],
-) -> None:
-    # The cache's refresher: each read goes out as a miss would and registers as the flight
-    # its key's next misses join. Called while the invalidation is read, so the reads are
-    # sent behind it and their replies show the change. It holds no executor (module rules).
-    tracking = pool.sole
-    if tracking is None or not tracking.available:
-        return  # the misses will read (the connection's end flushes the cache anyway)
-    flights = cache._flights
-    sent = cache._tick
-    epoch = cache._epoch
-    fill = cache._fill
-    for entry in entries:
-        args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
-        try:
-            result = tracking.send(
-                args, _partial(fill, rkey, args, parser, sent, epoch, meta), meta, timeout, hook
-            )
-        except Exception:  # the connection is closing: the next reads miss
-            return
-        flights[args] = quiet_flight(result, sent, epoch, parser)
-        cache.refreshes += 1
-    if len(flights) > cache._flights_limit:
-        cache._flights_limit = prune(flights)
 
 
 class CachingExecutor:
@@ -203,7 +176,7 @@ class CachingExecutor:
         self._entries = cache._entries
         self._fill = cache._fill
         if cache.config.refresh:
-            cache._refresher = _partial(_refresh, pool, cache, self._timeout, self._hook)
+            cache._refresher = _partial(refresh, pool, cache, self._timeout, self._hook)
         self._lifetime: object = None  # the client's, shared by views (``_client`` rules)
 
     @property
@@ -299,6 +272,17 @@ class CachingExecutor:
     def _miss(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None, index: int
     ) -> Awaitable[T]:
+        cache = self._cache
+        flight = cache._flights.get(args)  # a tuple holding a number finds none (``_numeric``)
+        if (
+            flight is not None
+            and flight[3] is parser
+            and flight[2] == cache._epoch
+            and cache._invalidated.get(flight[5], 0) <= flight[1]
+            and not flight[0].done()
+        ):
+            cache.coalesced += 1
+            return join(flight, cache._new_future(), self._miss, meta, args, parser, index)
         for arg in args:
             if isinstance(arg, _NUMBERS):
                 return self._numeric(meta, args, parser)
@@ -310,19 +294,8 @@ class CachingExecutor:
             return self._inner_execute(meta, args, parser)
         if self._prefixes and not rkey.startswith(self._prefixes):
             return self._inner_execute(meta, args, parser)  # no invalidation would come
-        cache = self._cache
         flights = cache._flights
-        flight = flights.get(args)
         epoch = cache._epoch
-        if (
-            flight is not None
-            and flight[3] is parser
-            and flight[2] == epoch
-            and cache._invalidated.get(rkey, 0) <= flight[1]
-            and not flight[0].done()
-        ):
-            cache.coalesced += 1
-            return join(flight, _partial(self._miss, meta, args, parser, index))
         cache.misses += 1
         sent = cache._tick
         fill = _partial(self._fill, rkey, args, parser, sent, epoch, meta)
@@ -332,7 +305,7 @@ class CachingExecutor:
         else:
             result = self._tracked_execute(meta, args, fill)
         if isinstance(result, _Future):  # not while connecting: nothing to join then
-            flights[args] = [result, sent, epoch, parser, None]
+            flights[args] = [result, sent, epoch, parser, None, rkey]
             if len(flights) > cache._flights_limit:
                 cache._flights_limit = prune(flights)
         return result

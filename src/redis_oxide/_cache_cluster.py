@@ -65,6 +65,7 @@ class ClusterCache:
     _made: list[tuple[str, Cache]]
 
     def _add(self, address: str, cache: Cache) -> None:
+        cache._batch_gets = False  # a node's hot keys span slots, and an MGET takes one
         self._made.append((address, cache))
 
     def nodes(self) -> dict[str, Cache]:

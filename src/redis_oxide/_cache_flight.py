@@ -22,6 +22,9 @@ them in the fill):
   fill removes its own record; a read that ended without its fill leaves its record behind,
   and records are pruned to those still in flight when the dict doubles. A record whose read
   ended holds nothing of the executor.
+- A refresh sent within an MGET gives each key's flight a future of its own, resolved once
+  the MGET's reply filled that key, cancelled if the MGET failed: the MGET's error is not
+  the waiters' (they asked for a GET), so they miss again.
 - A refresh (a read the cache sent by itself) has no caller to see its error: its flight
   watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
   the watch off, so a read that filled costs no callback.
@@ -40,10 +43,11 @@ from redis_oxide._exceptions import ServerError
 __all__ = ["WAITERS", "Flight", "answer", "join", "prune", "quiet_flight"]
 
 #: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
-#: (None until a miss joins, or a refresh's quiet watch), waiter futures ...]
+#: (None until a miss joins, or a refresh's quiet watch), the key's wire bytes, waiter
+#: futures ...]
 Flight: TypeAlias = list[Any]
 #: Index of a flight's first waiter.
-WAITERS: Final = 5
+WAITERS: Final = 6
 #: Records kept at least before the dict is pruned.
 MIN_LIMIT: Final = 1024
 
@@ -51,20 +55,30 @@ MIN_LIMIT: Final = 1024
 _SHARED: Final = frozenset({bytes, str, int, float, bool, type(None)})
 
 
-def quiet_flight(sent: asyncio.Future[Any], tick: int, epoch: int, parser: Any) -> Flight:
+def quiet_flight(
+    sent: asyncio.Future[Any], tick: int, epoch: int, parser: Any, rkey: bytes
+) -> Flight:
     """Return the flight of a refresh: its error, if it ends in one, is retrieved."""
     sent.add_done_callback(_retrieve)
-    return [sent, tick, epoch, parser, _retrieve]
+    return [sent, tick, epoch, parser, _retrieve, rkey]
 
 
-def join(flight: Flight, again: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-    """Wait for ``flight``'s read; ``again`` misses anew if it ends without an answer."""
+def join(
+    flight: Flight,
+    waiter: asyncio.Future[Any],
+    miss: Callable[..., Awaitable[Any]],
+    *args: Any,
+) -> asyncio.Future[Any]:
+    """Make ``waiter`` wait for ``flight``'s read and return it.
+
+    ``miss(*args)`` misses anew if the read ends without answering it.
+    """
     sent: asyncio.Future[Any] = flight[0]
-    waiter: asyncio.Future[Any] = sent.get_loop().create_future()
-    if flight[4] is None or flight[4] is _retrieve:  # the first waiter: watch the read's end
-        if flight[4] is not None:
+    mark = flight[4]
+    if mark is None or mark is _retrieve:  # the first waiter: watch the read's end
+        if mark is not None:
             sent.remove_done_callback(_retrieve)  # ``_hand_on`` retrieves the error too
-        watch = functools.partial(_hand_on, flight, again)
+        watch = functools.partial(_hand_on, flight, functools.partial(miss, *args))
         sent.add_done_callback(watch)
         flight[4] = watch
     flight.append(waiter)

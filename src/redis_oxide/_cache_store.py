@@ -16,7 +16,9 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   same for the whole cache: a flush (connection ended, FLUSHALL/FLUSHDB, ``clear()``)
   refuses every read sent before it. The fill runs inside the reply's parser, so it is
   ordered exactly with the push frames of the same connection. It also answers the misses
-  that waited for its read (``_cache_flight``), whether or not the reply fills.
+  that waited for its read (``_cache_flight``), whether or not the reply fills. An MGET
+  that refreshes several GETs fills each key as that key's GET would have, except a nil:
+  MGET answers nil for a key of another type too, where GET fails, so a nil fills nothing.
 - Only values the cache can hand out without sharing mutable state are kept: ``bytes``,
   ``str``, numbers, ``None`` and lists, tuples, dicts and sets of them. Immutable values are
   shared; a container is copied when stored (the reader of the miss holds the original) and
@@ -55,6 +57,11 @@ _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
 
+def _no_loop() -> Any:
+    # Nothing is cached or in flight before the tracking connection's first connect.
+    raise RuntimeError("the cache's tracking connection never connected")
+
+
 def key_bytes(key: ArgT) -> bytes:
     """Return a key as the wire carries it: ``str`` as UTF-8, numbers as their text.
 
@@ -86,8 +93,9 @@ class Cache:
         misses: Cacheable reads sent to the server.
         coalesced: Cacheable reads that missed while the same read was in flight, and
             waited for its reply instead of sending their own.
-        refreshes: Reads the cache sent by itself, for entries the server invalidated that
-            had been read since they were filled (``CacheConfig.refresh``).
+        refreshes: Entries the cache read again by itself, after the server invalidated
+            them, because they had been read since they were filled (``CacheConfig.refresh``;
+            GETs invalidated together are read again with one MGET, counted per key).
         evictions: Entries dropped to stay within ``max_entries``/``max_bytes`` or past ``ttl``.
         invalidations: Entries dropped because their key changed (a server invalidation or
             a write through this client).
@@ -97,6 +105,7 @@ class Cache:
 
     __slots__ = (
         "_answered",
+        "_batch_gets",
         "_by_key",
         "_bytes",
         "_encoding",
@@ -104,9 +113,11 @@ class Cache:
         "_epoch",
         "_flights",
         "_flights_limit",
+        "_hot",
         "_invalidated",
         "_max_bytes",
         "_max_entries",
+        "_new_future",
         "_queue",
         "_refresher",
         "_tick",
@@ -146,6 +157,9 @@ class Cache:
         cache.hits = cache.misses = cache.evictions = cache.invalidations = cache.flushes = 0
         cache.coalesced = cache.refreshes = 0
         cache._refresher = None
+        cache._hot = []
+        cache._batch_gets = True
+        cache._new_future = _no_loop
         return cache
 
     config: CacheConfig
@@ -164,6 +178,12 @@ class Cache:
     #: The latest read in flight per argument tuple, with the misses waiting for it.
     _flights: dict[tuple[ArgT, ...], Flight]
     _flights_limit: int
+    #: Invalidated entries a hit marked, refreshed once the read that brought them ends.
+    _hot: list[Entry]
+    #: Refreshes of GETs go as one MGET (``_cache_refresh``).
+    _batch_gets: bool
+    #: Makes a future of the tracking connection's loop (set when it connects).
+    _new_future: Callable[[], Any]
     #: Re-reads invalidated entries that were read since their fill (None: not asked for).
     _refresher: Callable[[list[Entry]], None] | None
     _tick: int
@@ -341,6 +361,7 @@ class Cache:
 
     def _drop_all(self) -> None:
         self._queue.clear()  # stale slots too, even when no entry is left
+        self._hot = []  # nothing is left to refresh
         if self._entries:
             self._entries.clear()
             self._by_key.clear()
@@ -360,9 +381,10 @@ class Cache:
     def _on_push(self, frame: Any) -> None:
         """Apply a RESP3 push frame of a tracking connection (the connection's push handler).
 
-        ``invalidate`` with a list of keys drops those keys, and hands those a hit marked
-        since their fill to the refresher; with null (FLUSHALL, FLUSHDB, or the server's own
-        tracking table overflowing) it drops everything.
+        ``invalidate`` with a list of keys drops those keys, and keeps those a hit marked
+        since their fill for the refresher (``_after_pushes``, once the connection's read
+        ends); with null (FLUSHALL, FLUSHDB, or the server's own tracking table overflowing)
+        it drops everything.
         """
         if len(frame) < 2 or frame[0] not in _INVALIDATE:
             return
@@ -386,11 +408,19 @@ class Cache:
         if refresher is None:
             self._invalidate(rkeys)
             return
-        hot: list[Entry] = []
-        self._invalidate(rkeys, hot)
-        if hot:
-            # Sent now, behind the invalidation: their replies show the change.
-            refresher(hot)
+        self._invalidate(rkeys, self._hot)
+
+    def _after_pushes(self) -> None:
+        """Refresh the entries the push frames of one read invalidated (``after_pushes``).
+
+        No task ran since the first of those frames was applied, so no miss of their keys was
+        sent meanwhile: the refreshes are their keys' next reads.
+        """
+        hot = self._hot
+        if hot and self._refresher is not None:
+            self._hot = []
+            # Sent now, behind the invalidations: their replies show the change.
+            self._refresher(hot)
 
 
 _INVALIDATE: Final = frozenset({b"invalidate", "invalidate"})

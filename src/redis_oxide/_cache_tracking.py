@@ -27,6 +27,7 @@ from typing import Final
 from redis_oxide._cache_config import tracking_command
 from redis_oxide._cache_store import Cache
 from redis_oxide._connection import Connection, PushHandler
+from redis_oxide._connection_replies import future_factory
 from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._generated import _meta as _m
@@ -91,6 +92,8 @@ class TrackingConnector:
         except BaseException:
             conn.abort()
             raise
+        conn.after_pushes = self._cache._after_pushes
+        self._cache._new_future = future_factory(asyncio.get_running_loop())
         if self._connected:
             self._cache._new_session()
         self._connected = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,16 @@ async def settled(check: Callable[[], bool], within: float = 3.0) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError(f"not settled within {within} s")
+
+
+async def command_calls(client: Redis[Any], command: str) -> int:
+    """How often the server ran ``command`` (INFO commandstats; 0 if never)."""
+    info = await client.info(section=["commandstats"])
+    stat = info["commandstats"].get(f"cmdstat_{command}")
+    if stat is None:
+        return 0
+    fields = dict(field.split("=") for field in str(stat).split(","))
+    return int(fields["calls"])
 
 
 @pytest.fixture

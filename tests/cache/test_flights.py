@@ -20,6 +20,7 @@ from redis_oxide._connection_setup import FixedConnector
 from redis_oxide.exceptions import ServerError
 from redis_oxide.testing._info import RedisServerInfo
 from redis_oxide.testing._proxy import TcpProxy
+from tests.cache.test_cache import command_calls
 
 if TYPE_CHECKING:
     from redis_oxide.testing.plugin import ProxyFactory, ServerFactory
@@ -58,16 +59,6 @@ async def held(server: RedisServerInfo, tcp_proxy: ProxyFactory) -> AsyncIterato
         yield Held(client, writer, tracking)
 
 
-async def _calls(client: Redis[bytes], command: str) -> int:
-    """How often the server ran ``command`` since its statistics were reset."""
-    info = await client.info(section=["commandstats"])
-    stat = info["commandstats"].get(f"cmdstat_{command}")
-    if stat is None:
-        return 0
-    fields = dict(field.split("=") for field in str(stat).split(","))
-    return int(fields["calls"])
-
-
 async def test_concurrent_misses_of_a_key_send_one_read(server: RedisServerInfo) -> None:
     async with (
         Redis(server.host, server.port, cache=True) as client,
@@ -88,9 +79,9 @@ async def test_concurrent_misses_of_a_key_send_one_read(server: RedisServerInfo)
             *(client.hget("s", "f") for _ in range(2)), return_exceptions=True
         )
         assert all(isinstance(error, ServerError) for error in errors)  # WRONGTYPE, shared
-        assert await _calls(writer, "get") == 1
-        assert await _calls(writer, "hgetall") == 1
-        assert await _calls(writer, "hget") == 1
+        assert await command_calls(writer, "get") == 1
+        assert await command_calls(writer, "hgetall") == 1
+        assert await command_calls(writer, "hget") == 1
         cache = client.cache
         assert cache is not None
         assert (cache.misses, cache.coalesced, cache.hits) == (3, 7, 1)
@@ -115,7 +106,7 @@ async def test_a_read_started_after_an_invalidation_does_not_join_the_earlier_re
     await asyncio.sleep(0)
     held.tracking.resume()
     assert await asyncio.gather(first, second, third, joined) == [b"v2"] * 4
-    assert await _calls(held.writer, "get") == 3
+    assert await command_calls(held.writer, "get") == 3
     assert (cache.misses, cache.coalesced) == (3, 1)
 
 
@@ -135,7 +126,7 @@ async def test_a_cancelled_read_hands_its_waiters_on(held: Held) -> None:
     assert await waiting == b"v"
     with pytest.raises(asyncio.CancelledError):
         await first
-    assert await _calls(held.writer, "get") == 2
+    assert await command_calls(held.writer, "get") == 2
     assert (cache.misses, cache.coalesced) == (2, 1)
     assert await client.get("k") == b"v"  # the waiter's own read filled
     assert cache.hits == 1

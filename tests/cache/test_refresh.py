@@ -17,7 +17,7 @@ import pytest
 from redis_oxide import CacheConfig, Redis
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing._info import RedisServerInfo
-from tests.cache.test_cache import settled
+from tests.cache.test_cache import command_calls, settled
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -32,16 +32,6 @@ async def writer(flushed_stack: RedisServerInfo) -> AsyncIterator[Redis[bytes]]:
         yield client
 
 
-async def _gets(writer: Redis[bytes]) -> int:
-    """How many GETs the server has run (INFO commandstats)."""
-    info = await writer.info(section=["commandstats"])
-    stat = info["commandstats"].get("cmdstat_get")
-    if stat is None:
-        return 0
-    fields = dict(field.split("=") for field in str(stat).split(","))
-    return int(fields["calls"])
-
-
 async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
     flushed_stack: RedisServerInfo, writer: Redis[bytes]
 ) -> None:
@@ -52,13 +42,13 @@ async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
         assert cache is not None
         assert await client.get(key) == b"v1"  # miss, fill
         assert await client.get(key) == b"v1"  # hit: the entry is read since its fill
-        before = await _gets(writer)
+        before = await command_calls(writer, "get")
         await writer.set(key, "v2")
         await settled(lambda: cache.refreshes == 1 and len(cache) == 1)
         assert await client.get(key) == b"v2"
         assert (cache.hits, cache.misses, cache.coalesced) == (2, 1, 0)
         assert cache.invalidations == 1
-        assert await _gets(writer) == before + 1  # the refresh, and no read after it
+        assert await command_calls(writer, "get") == before + 1  # the refresh, and no read after it
 
 
 @pytest.mark.parametrize(

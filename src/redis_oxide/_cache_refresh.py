@@ -1,0 +1,123 @@
+"""Refreshes: the entries the server invalidated after they were read, read again at once.
+
+Rules this module keeps (``Cache._after_pushes`` calls ``refresh`` through ``_refresher``):
+
+- A refresh goes out as a miss would, on the tracking connection, and registers as its key's
+  flight, so the key's next readers join it (``_cache_flight``) instead of missing one by one.
+  It is sent once the connection's read that brought the invalidations ends, so behind them:
+  its reply shows the change. No task ran since, so no miss of those keys was sent meanwhile.
+- The refreshes of one read leave in one write, at once rather than at the end of the loop
+  turn: every reader of those keys waits for them.
+- Two or more GETs (with no parser of their own) go as one MGET: one command and one reply
+  instead of one per key. Each key's flight has a future of its own, resolved once the MGET's
+  reply filled that key (``fill_gets``) or cancelled when the MGET failed (``gets_done``):
+  the MGET's error is not its waiters' (they asked for a GET), they miss again.
+- MGET answers nil for a key of another type too, where GET fails: a nil fills nothing, and
+  the key's readers read for themselves.
+- Not on a cluster node (``ClusterCache`` turns it off: a node's keys span slots, an MGET
+  takes one), nor once a server refused an MGET (an ACL allowing GET only).
+- A refresh holds no executor (``_cache`` rules): what it reaches is the pool, the cache and
+  the connection.
+"""
+
+# pyright: reportPrivateUsage=false
+# (The refresher works on the store's private state, as the executor does.)
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Final, TypeGuard
+
+from redis_oxide._cache_flight import prune, quiet_flight
+from redis_oxide._cache_store import Cache, Entry
+from redis_oxide._connection_replies import FailureHook
+from redis_oxide._exceptions import ServerError
+from redis_oxide._generated import _meta as _m
+from redis_oxide._pool import MultiplexedPool
+
+__all__ = ["fill_gets", "gets_done", "refresh"]
+
+_GET: Final = _m.GET
+_partial = functools.partial
+
+
+def refresh(
+    pool: MultiplexedPool,
+    cache: Cache,
+    timeout: float | None,
+    hook: FailureHook,
+    entries: list[Entry],
+) -> None:
+    """Read ``entries`` again, each registered as its key's flight (module rules)."""
+    tracking = pool.sole
+    if tracking is None or not tracking.available:
+        return  # the misses will read (the connection's end flushes the cache anyway)
+    gets = [e for e in entries if e[8] is _GET and e[1] is None] if cache._batch_gets else []
+    if len(gets) < 2:
+        gets = []
+    flights = cache._flights
+    sent = cache._tick
+    epoch = cache._epoch
+    fill = cache._fill
+    try:
+        for entry in entries:
+            if gets and entry[8] is _GET and entry[1] is None:
+                continue  # in the MGET
+            args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
+            result = tracking.send(
+                args, _partial(fill, rkey, args, parser, sent, epoch, meta), meta, timeout, hook
+            )
+            flights[args] = quiet_flight(result, sent, epoch, parser, rkey)
+            cache.refreshes += 1
+        if gets:
+            new_future = cache._new_future
+            ends = [new_future() for _ in gets]
+            result = tracking.send(
+                ("MGET", *[entry[4] for entry in gets]),
+                _partial(fill_gets, cache, gets, ends, sent, epoch),
+                _m.MGET,
+                timeout,
+                None,  # not rerouted: its keys' readers read for themselves
+            )
+            result.add_done_callback(_partial(gets_done, cache, ends))
+            for entry, end in zip(gets, ends, strict=True):
+                flights[entry[6]] = [end, sent, epoch, None, None, entry[4]]
+            cache.refreshes += len(gets)
+        tracking.flush()
+    except Exception:  # the connection is closing: the next reads miss
+        return
+    if len(flights) > cache._flights_limit:
+        cache._flights_limit = prune(flights)
+
+
+def fill_gets(
+    cache: Cache,
+    gets: list[Entry],
+    ends: list[asyncio.Future[Any]],
+    sent: int,
+    epoch: int,
+    reply: object,
+) -> object:
+    """The MGET's parser: fill each GET as its own reply would have, then end its flight."""
+    if not _is_list(reply) or len(reply) != len(gets):
+        return reply  # not an MGET's reply: ``gets_done`` ends the flights
+    fill = cache._fill
+    for entry, value, end in zip(gets, reply, ends, strict=True):
+        if value is not None:
+            fill(entry[4], entry[6], None, sent, epoch, _GET, value)
+        end.set_result(None)
+    return reply
+
+
+def _is_list(reply: object) -> TypeGuard[list[Any]]:
+    return reply.__class__ is list
+
+
+def gets_done(cache: Cache, ends: list[asyncio.Future[Any]], read: asyncio.Future[Any]) -> None:
+    """The MGET ended: flights its reply did not end are cancelled (their readers miss)."""
+    for end in ends:
+        if not end.done():
+            end.cancel()
+    if not read.cancelled() and isinstance(read.exception(), ServerError):
+        cache._batch_gets = False  # the server refuses MGET: GETs from now on

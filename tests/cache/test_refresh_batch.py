@@ -1,0 +1,129 @@
+"""Refreshes in bulk: the GETs one read of invalidations asks for leave as one MGET.
+
+An MGET answers nil for a missing key and for a key of another type alike, where GET would
+refuse the second: a nil fills nothing, and its key's next read asks GET for itself. A
+server that refuses MGET (an ACL allowing GET only) gets GETs instead, and its refusal is
+never a reader's error. Each test drives a cached client and a plain writer against one
+server, and checks what the server ran with INFO commandstats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from redis_oxide import Redis
+from redis_oxide.exceptions import WrongTypeError
+from redis_oxide.testing.plugin import ServerFactory
+from tests.cache.test_cache import command_calls, settled
+
+pytestmark = pytest.mark.timeout(30)
+
+KEYS = 20
+
+
+def _keys(count: int) -> list[str]:
+    prefix = uuid.uuid4().hex[:8]
+    return [f"batch:{prefix}:{i}" for i in range(count)]
+
+
+async def _read_twice(client: Redis[bytes], keys: list[str]) -> None:
+    # A miss that fills, then a hit: only entries read since their fill are refreshed.
+    for key in keys:
+        await client.get(key)
+        await client.get(key)
+
+
+async def test_a_burst_of_invalidations_is_refreshed_with_one_mget(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory("7")
+    keys = _keys(KEYS)
+    async with (
+        Redis(info.host, info.port) as writer,
+        Redis(info.host, info.port, cache=True) as client,
+    ):
+        cache = client.cache
+        assert cache is not None
+        await writer.mset({key: "v1" for key in keys})
+        await _read_twice(client, keys)
+        gets = await command_calls(writer, "get")
+        mgets = await command_calls(writer, "mget")
+        # One transaction: its invalidations reach the cache in one read.
+        async with writer.pipeline(transaction=True) as tx:
+            for key in keys:
+                tx.set(key, "v2")
+        await settled(lambda: cache.refreshes == KEYS and len(cache) == KEYS)
+        assert (await command_calls(writer, "get"), await command_calls(writer, "mget")) == (
+            gets,
+            mgets + 1,
+        )
+        misses = cache.misses
+        assert [await client.get(key) for key in keys] == [b"v2"] * KEYS
+        assert cache.misses == misses  # every read hit the refreshed value
+
+
+async def test_a_key_turned_into_another_type_is_not_cached_as_missing(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory("7")
+    turned, kept = _keys(2)
+    async with (
+        Redis(info.host, info.port) as writer,
+        Redis(info.host, info.port, cache=True) as client,
+    ):
+        cache = client.cache
+        assert cache is not None
+        await writer.mset({turned: "v1", kept: "v1"})
+        await _read_twice(client, [turned, kept])
+        async with writer.pipeline(transaction=True) as tx:
+            tx.delete(turned)
+            tx.hset(turned, {"f": "v"})
+            tx.set(kept, "v2")
+        await settled(lambda: cache.refreshes == 2)
+        await client.client_trackinginfo()  # the MGET was answered before this
+        assert await command_calls(writer, "mget") == 1
+        assert len(cache) == 1  # the hash's nil filled nothing
+        with pytest.raises(WrongTypeError):
+            await client.get(turned)  # its own GET, refused as it would be uncached
+        assert await client.get(kept) == b"v2"
+
+
+async def test_a_refused_mget_is_not_a_readers_error_and_gets_follow(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory("7")
+    keys = _keys(2)
+    async with Redis(info.host, info.port) as writer:
+        assert await writer.acl_setuser("reader", rule=["on", "nopass", "~*", "+@all", "-mget"])
+        await writer.mset({key: "v1" for key in keys})
+        async with Redis(info.host, info.port, username="reader", cache=True) as client:
+            cache = client.cache
+            assert cache is not None
+            await _read_twice(client, keys)
+
+            async def read_once_invalidated() -> bytes | None:
+                # Reads in the loop turn after the one that applied the invalidations: their
+                # MGET is sent, not yet answered, and this read waits for it.
+                while cache.invalidations < 2:  # noqa: ASYNC110 (turn by turn: no event to wait on)
+                    await asyncio.sleep(0)
+                return await client.get(keys[0])
+
+            reading = asyncio.ensure_future(read_once_invalidated())
+            async with writer.pipeline(transaction=True) as tx:
+                for key in keys:
+                    tx.set(key, "v2")
+            assert await reading == b"v2"  # its own GET, not the MGET's NOPERM
+            assert cache.coalesced == 1
+            assert await client.get(keys[1]) == b"v2"
+            await _read_twice(client, keys)
+            gets = await command_calls(writer, "get")
+            refreshes = cache.refreshes
+            async with writer.pipeline(transaction=True) as tx:
+                for key in keys:
+                    tx.set(key, "v3")
+            await settled(lambda: cache.refreshes == refreshes + 2 and len(cache) == 2)
+            assert await command_calls(writer, "get") == gets + 2  # one GET per key now
+            assert [await client.get(key) for key in keys] == [b"v3", b"v3"]
