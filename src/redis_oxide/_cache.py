@@ -32,9 +32,10 @@ Rules this module keeps:
   ran before the write but that was answered after it is refused either way); keyless writes
   (FLUSHALL, SWAPDB ...) flush the cache.
 - A hit needs the tracking connection alive (one attribute test: the loss is seen before the
-  watcher's flush runs), and returns a coroutine that completes without yielding to the
-  loop, with a copy of a mutable value; one hit in 256 waits one loop turn, so a task that
-  only hits still lets the loop read the invalidations.
+  watcher's flush runs), and returns an awaitable that completes without yielding to the
+  loop: the entry's done future of an immutable value (made by its first hit), a coroutine
+  of a copy of a mutable one. One hit in 256 waits one loop turn, so a task that only hits
+  still lets the loop read the invalidations.
 - Pipelines and transactions are sent as queued: their reads go to the server and do not
   fill; their writes invalidate as single writes do. So do the writes of a WATCH
   transaction: every lease is a ``CacheLease`` (``_cache_lease``), whose commands invalidate
@@ -254,8 +255,16 @@ class CachingExecutor:
                     cache = self._cache
                     hits = cache.hits = cache.hits + 1
                     copier = entry[3]
-                    value = entry[0] if copier is None else copier(entry[0])
-                    return _ready(value) if hits & _YIELD_EVERY else _after_a_turn(value)
+                    if hits & _YIELD_EVERY:
+                        if copier is not None:
+                            return _ready(copier(entry[0]))
+                        done: asyncio.Future[T] | None = entry[9]
+                        if done is None:
+                            made: asyncio.Future[T] = cache._new_future()
+                            made.set_result(entry[0])
+                            entry[9] = done = made
+                        return done  # awaited without a loop turn
+                    return _after_a_turn(entry[0] if copier is None else copier(entry[0]))
                 else:
                     self._cache._expired(entry)
             return self._miss(meta, args, parser, kind)
@@ -282,7 +291,7 @@ class CachingExecutor:
             and not flight[0].done()
         ):
             cache.coalesced += 1
-            return join(flight, cache._new_future(), self._miss, meta, args, parser, index)
+            return join(flight, cache._new_future, self._miss, meta, args, parser, index)
         for arg in args:
             if isinstance(arg, _NUMBERS):
                 return self._numeric(meta, args, parser)

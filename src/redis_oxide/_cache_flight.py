@@ -22,9 +22,10 @@ them in the fill):
   fill removes its own record; a read that ended without its fill leaves its record behind,
   and records are pruned to those still in flight when the dict doubles. A record whose read
   ended holds nothing of the executor.
-- A refresh sent within an MGET gives each key's flight a future of its own, resolved once
-  the MGET's reply filled that key, cancelled if the MGET failed: the MGET's error is not
-  the waiters' (they asked for a GET), so they miss again.
+- A refresh sent within an MGET registers each key's flight on the MGET's future (``SHARED``);
+  the first miss that joins gives the key a future of its own, resolved once the MGET's
+  reply filled that key, cancelled if the MGET failed: the MGET's error is not the waiters'
+  (they asked for a GET), so they miss again.
 - A refresh (a read the cache sent by itself) has no caller to see its error: its flight
   watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
   the watch off, so a read that filled costs no callback.
@@ -40,11 +41,11 @@ from typing import Any, Final, TypeAlias
 
 from redis_oxide._exceptions import ServerError
 
-__all__ = ["WAITERS", "Flight", "answer", "join", "prune", "quiet_flight"]
+__all__ = ["SHARED", "WAITERS", "Flight", "answer", "join", "prune", "quiet_flight"]
 
 #: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
-#: (None until a miss joins, or a refresh's quiet watch), the key's wire bytes, waiter
-#: futures ...]
+#: (None until a miss joins, or a refresh's quiet watch, or ``SHARED``), the key's wire
+#: bytes, waiter futures ...]
 Flight: TypeAlias = list[Any]
 #: Index of a flight's first waiter.
 WAITERS: Final = 6
@@ -63,21 +64,33 @@ def quiet_flight(
     return [sent, tick, epoch, parser, _retrieve, rkey]
 
 
+def SHARED(_sent: asyncio.Future[Any]) -> None:
+    """Marks a flight whose read is an MGET shared with other keys (``_cache_refresh``).
+
+    Its future is the MGET's until a miss joins: the key then gets a future of its own,
+    resolved once the MGET's reply filled the key, cancelled if the MGET failed (its error is
+    not the waiters', who asked for a GET: they miss again).
+    """
+
+
 def join(
     flight: Flight,
-    waiter: asyncio.Future[Any],
+    new_future: Callable[[], asyncio.Future[Any]],
     miss: Callable[..., Awaitable[Any]],
     *args: Any,
 ) -> asyncio.Future[Any]:
-    """Make ``waiter`` wait for ``flight``'s read and return it.
+    """Return a new future that waits for ``flight``'s read.
 
     ``miss(*args)`` misses anew if the read ends without answering it.
     """
+    waiter = new_future()
     sent: asyncio.Future[Any] = flight[0]
     mark = flight[4]
-    if mark is None or mark is _retrieve:  # the first waiter: watch the read's end
-        if mark is not None:
+    if mark is None or mark is _retrieve or mark is SHARED:  # the first waiter: watch the end
+        if mark is _retrieve:
             sent.remove_done_callback(_retrieve)  # ``_hand_on`` retrieves the error too
+        elif mark is SHARED:
+            sent = flight[0] = new_future()  # the key's own end (see ``SHARED``)
         watch = functools.partial(_hand_on, flight, functools.partial(miss, *args))
         sent.add_done_callback(watch)
         flight[4] = watch

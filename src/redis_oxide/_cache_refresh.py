@@ -9,9 +9,10 @@ Rules this module keeps (``Cache._after_pushes`` calls ``refresh`` through ``_re
 - The refreshes of one read leave in one write, at once rather than at the end of the loop
   turn: every reader of those keys waits for them.
 - Two or more GETs (with no parser of their own) go as one MGET: one command and one reply
-  instead of one per key. Each key's flight has a future of its own, resolved once the MGET's
-  reply filled that key (``fill_gets``) or cancelled when the MGET failed (``gets_done``):
-  the MGET's error is not its waiters' (they asked for a GET), they miss again.
+  instead of one per key. Each key's flight waits on the MGET's future until a miss joins it,
+  then on a future of its own (``_cache_flight.SHARED``), resolved once the MGET's reply
+  filled that key (``fill_gets``) or cancelled when the MGET failed (``gets_done``): the
+  MGET's error is not its waiters' (they asked for a GET), they miss again.
 - MGET answers nil for a key of another type too, where GET fails: a nil fills nothing, and
   the key's readers read for themselves.
 - Not on a cluster node (``ClusterCache`` turns it off: a node's keys span slots, an MGET
@@ -29,7 +30,7 @@ import asyncio
 import functools
 from typing import Any, Final, TypeGuard
 
-from redis_oxide._cache_flight import prune, quiet_flight
+from redis_oxide._cache_flight import SHARED, Flight, prune, quiet_flight
 from redis_oxide._cache_store import Cache, Entry
 from redis_oxide._connection_replies import FailureHook
 from redis_oxide._exceptions import ServerError
@@ -71,18 +72,16 @@ def refresh(
             flights[args] = quiet_flight(result, sent, epoch, parser, rkey)
             cache.refreshes += 1
         if gets:
-            new_future = cache._new_future
-            ends = [new_future() for _ in gets]
             result = tracking.send(
                 ("MGET", *[entry[4] for entry in gets]),
-                _partial(fill_gets, cache, gets, ends, sent, epoch),
+                _partial(fill_gets, cache, gets, sent, epoch),
                 _m.MGET,
                 timeout,
                 None,  # not rerouted: its keys' readers read for themselves
             )
-            result.add_done_callback(_partial(gets_done, cache, ends))
-            for entry, end in zip(gets, ends, strict=True):
-                flights[entry[6]] = [end, sent, epoch, None, None, entry[4]]
+            result.add_done_callback(_partial(gets_done, cache, gets, sent, epoch))
+            for entry in gets:
+                flights[entry[6]] = [result, sent, epoch, None, SHARED, entry[4]]
             cache.refreshes += len(gets)
         tracking.flush()
     except Exception:  # the connection is closing: the next reads miss
@@ -91,33 +90,41 @@ def refresh(
         cache._flights_limit = prune(flights)
 
 
-def fill_gets(
-    cache: Cache,
-    gets: list[Entry],
-    ends: list[asyncio.Future[Any]],
-    sent: int,
-    epoch: int,
-    reply: object,
-) -> object:
+def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: object) -> object:
     """The MGET's parser: fill each GET as its own reply would have, then end its flight."""
     if not _is_list(reply) or len(reply) != len(gets):
         return reply  # not an MGET's reply: ``gets_done`` ends the flights
     fill = cache._fill
-    for entry, value, end in zip(gets, reply, ends, strict=True):
+    flights = cache._flights
+    for entry, value in zip(gets, reply, strict=True):
+        end = _own_end(flights.get(entry[6]), sent, epoch)
         if value is not None:
             fill(entry[4], entry[6], None, sent, epoch, _GET, value)
-        end.set_result(None)
+        if end is not None and not end.done():
+            end.set_result(None)
     return reply
+
+
+def _own_end(flight: Flight | None, sent: int, epoch: int) -> asyncio.Future[Any] | None:
+    # The future a joining miss gave this refresh's flight of a key (``SHARED``), if any.
+    if flight is None or flight[4] is SHARED or flight[1] != sent or flight[2] != epoch:
+        return None
+    end: asyncio.Future[Any] = flight[0]
+    return end
 
 
 def _is_list(reply: object) -> TypeGuard[list[Any]]:
     return reply.__class__ is list
 
 
-def gets_done(cache: Cache, ends: list[asyncio.Future[Any]], read: asyncio.Future[Any]) -> None:
+def gets_done(
+    cache: Cache, gets: list[Entry], sent: int, epoch: int, read: asyncio.Future[Any]
+) -> None:
     """The MGET ended: flights its reply did not end are cancelled (their readers miss)."""
-    for end in ends:
-        if not end.done():
+    flights = cache._flights
+    for entry in gets:
+        end = _own_end(flights.get(entry[6]), sent, epoch)
+        if end is not None and not end.done():
             end.cancel()
     if not read.cancelled() and isinstance(read.exception(), ServerError):
         cache._batch_gets = False  # the server refuses MGET: GETs from now on

@@ -21,8 +21,9 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   MGET answers nil for a key of another type too, where GET fails, so a nil fills nothing.
 - Only values the cache can hand out without sharing mutable state are kept: ``bytes``,
   ``str``, numbers, ``None`` and lists, tuples, dicts and sets of them. Immutable values are
-  shared; a container is copied when stored (the reader of the miss holds the original) and
-  per hit (one C call when flat). Any other type (reply models) is not kept.
+  shared (hits return one done future of the value, made by the first hit); a container is
+  copied when stored (the reader of the miss holds the original) and per hit (one C call
+  when flat). Any other type (reply models) is not kept.
 - Sizes are ``sys.getsizeof`` summed over the value, plus the key's length and a fixed
   overhead for the entry's own objects: an approximation of the memory the entry pins,
   enough to bound it.
@@ -38,7 +39,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeAlias
 
 from redis_oxide._cache_config import CacheConfig
-from redis_oxide._cache_flight import MIN_LIMIT, WAITERS, Flight, answer
+from redis_oxide._cache_flight import MIN_LIMIT, SHARED, WAITERS, Flight, answer
 from redis_oxide._cache_values import Copier, examine
 from redis_oxide._command import ArgT
 
@@ -46,13 +47,17 @@ __all__ = ["Cache", "Entry", "key_bytes"]
 
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
 #: hit since it was filled or the eviction hand last passed (None once dropped), command
-#: metadata]: a list, so a hit marks it in place.
+#: metadata, a done future of the value that hits return (made by the first hit of a value
+#: shared as it is; None until then)]: a list, so a hit marks it in place.
 Entry: TypeAlias = list[Any]
 
 # What an entry costs besides its value and key bytes: the argument tuple, the entry tuple,
 # the dict and index slots (measured with tracemalloc on CPython 3.11: 180-230 bytes).
 _ENTRY_OVERHEAD: Final = 200
 
+# ``sys.getsizeof`` of a bytes object is its length plus this header (CPython 3.9-3.13), plus
+# the entry's own overhead: the common fill costs no getsizeof call.
+_BYTES_OVERHEAD: Final = sys.getsizeof(b"") + _ENTRY_OVERHEAD
 _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
@@ -247,16 +252,20 @@ class Cache:
             if flight[1] == sent and flight[2] == epoch and flight[3] is parser:
                 if len(flight) > WAITERS:
                     answer(flight, value)
-                elif flight[4] is not None:  # a refresh's quiet watch: it ended well
-                    flight[0].remove_done_callback(flight[4])
+                elif flight[4] is not None and flight[4] is not SHARED:
+                    flight[0].remove_done_callback(flight[4])  # a refresh's quiet watch
             else:
                 self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
         kind: type[object] = value.__class__
-        if kind is bytes or kind is str:  # most replies: no walk, nothing to copy
-            size = _getsizeof(value) + len(rkey) + _ENTRY_OVERHEAD
+        if kind is bytes:  # most replies: no walk, nothing to copy, and getsizeof's size
+            size = len(value) + len(rkey) + _BYTES_OVERHEAD
             copier: Copier = None
+            kept = value
+        elif kind is str:
+            size = _getsizeof(value) + len(rkey) + _ENTRY_OVERHEAD
+            copier = None
             kept = value
         else:
             examined = examine(value)
@@ -274,7 +283,7 @@ class Cache:
             self._drop(old)
         ttl = self._ttl
         expires = None if ttl is None else _monotonic() + ttl
-        entry: Entry = [kept, parser, expires, copier, rkey, size, args, False, meta]
+        entry: Entry = [kept, parser, expires, copier, rkey, size, args, False, meta, None]
         entries[args] = entry
         same_key = self._by_key.get(rkey)
         if same_key is None:
@@ -311,7 +320,7 @@ class Cache:
     def _drop(self, entry: Entry) -> None:
         """Remove one entry from the dict and the key index (its queue slot goes stale)."""
         del self._entries[entry[6]]
-        entry[7] = entry[0] = None  # the stale slot must not pin the value
+        entry[7] = entry[0] = entry[9] = None  # the stale slot must not pin the value
         self._bytes -= entry[5]
         rkey = entry[4]
         same_key = self._by_key[rkey]
@@ -342,7 +351,7 @@ class Cache:
                     del entries[entry[6]]
                     if hot is not None and entry[7]:
                         hot.append(entry)  # a refresh needs its arguments, not its value
-                    entry[7] = entry[0] = None  # the stale slot must not pin the value
+                    entry[7] = entry[0] = entry[9] = None  # nor pin the value
                     self._bytes -= entry[5]
                 self.invalidations += len(cached)
         if len(invalidated) > _INVALIDATED_LIMIT:
