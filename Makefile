@@ -54,7 +54,8 @@ regen-golden:
 
 BENCH_ARGS ?=
 # Side by side with redis-py, coredis and valkey-glide (the `bench` extra), asyncio and uvloop;
-# the standalone suite, then the cluster suite (BENCH_ARGS="--suite cluster" for it alone).
+# the standalone suite, the cluster suite, then the cache suite (BENCH_ARGS="--suite cache"
+# for one alone).
 bench: setup
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench $(BENCH_ARGS)

@@ -40,14 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Benchmark redis-oxide against its peers."
     )
-    parser.add_argument("--quick", action="store_true", help="CI-sized run (about 5 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI-sized run (a few minutes per suite)"
+    )
     parser.add_argument(
         "--suite",
         choices=(*SUITES, "all"),
         default="all",
         help="standalone: one redis-server; cluster: a six-node cluster (3 primaries, "
-        "3 replicas) with the clients' cluster clients; all: both, one after the other "
-        "(default)",
+        "3 replicas) with the clients' cluster clients; cache: the client-side cache's "
+        "hot-key workload, cached and uncached rows against a writer process; all: the "
+        "three, one after the other (default)",
     )
     parser.add_argument(
         "--rounds", type=int, help="rounds per client and loop (default 5; 3 with --quick)"
@@ -80,9 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--placement",
         choices=PLACEMENTS,
-        default="shared",
-        help="shared: redis-server and clients on one CPU (default); split: redis-server "
-        "alone on one CPU, clients on the others; free: not pinned",
+        help="shared: redis-server and clients on one CPU (the default of the standalone "
+        "and cluster suites); split: redis-server alone on one CPU, clients on the others "
+        "(the cache suite's default); free: not pinned",
     )
     parser.add_argument("--no-limits", action="store_true", help="skip redis-benchmark")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON output path")
@@ -164,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     summary = summarize(run)
+    if summary.cache is not None:
+        for failed in summary.cache.failures():
+            print(
+                f"bench: FAILED: {failed.row} on {failed.loop} returned {failed.stale} stale reads",
+                file=sys.stderr,
+            )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(summary.markdown())

@@ -15,6 +15,8 @@ Rules and invariants:
   redis-oxide's ratio to each other reference, and a table of client CPU per
   command for every client of the suite. The cluster table has no C limit
   column (redis-benchmark runs against the standalone server only).
+- The cache suite's section (`bench._cache_markdown`) comes last but for the
+  notes; its workload has none of the tables above.
 - Nothing is computed here that `bench._report` does not keep in the JSON.
 """
 
@@ -23,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bench._spec import BASELINE, SUITES, TELEMETRY, Status, Workload, label
+from bench._cache_markdown import cache_section
+from bench._spec import BASELINE, TELEMETRY, Status, Workload, label
 
 if TYPE_CHECKING:
     from bench._report import Cell, Summary
@@ -33,6 +36,9 @@ __all__ = ["render"]
 _MAX_REASON = 70
 _MISSING = "n/a"
 _OXIDE_ROWS = ("redis-oxide", BASELINE)
+_FIXED_COUNT = (Workload.CONCURRENT_GET, Workload.CLUSTER_CONCURRENT_GET)
+_TABLE_SUITES = ("standalone", "cluster")
+"""The suites whose workloads have the tables of this module (not the cache suite)."""
 _Figure = Callable[["Cell"], str]
 
 
@@ -48,31 +54,39 @@ def render(summary: Summary) -> str:
     options = summary.run.options
     env = summary.run.environment
     server = f"redis-server {env['redis-server']}" if "redis-server" in env else "cluster only"
+    gets = any(w in options.workloads for w in _FIXED_COUNT)
     lines = [
         "# redis-oxide benchmark",
         "",
         f"{server} · Python {env.get('python', '?')} · "
         f"{env.get('platform', '?')} · {env.get('cpus', '?')} CPUs · "
         f"{options.rounds} round{'s' if options.rounds != 1 else ''}, medians · "
-        f"{options.duration:g} s per measurement · "
-        f"{options.concurrent_ops:,} GETs for the 100-task workload"
+        f"{options.duration:g} s per measurement"
+        + (f" · {options.concurrent_ops:,} GETs for the 100-task workload" if gets else "")
         + (" · quick mode" if options.quick else ""),
     ]
     keys = ("placement", "cluster", "cluster placement", "redis-oxide source", "baseline source")
     for key in keys:
         if key in env:
             lines += ["", f"{key}: {env[key]}"]
-    for workload in options.workloads:
+    workloads = _workloads(summary)
+    for workload in workloads:
         lines += ["", *_workload_table(summary, workload)]
-    if all(c in options.clients for c in _OXIDE_ROWS):
+    if workloads and all(c in options.clients for c in _OXIDE_ROWS):
         lines += ["", *_baseline_table(summary)]
-    if all(c in options.clients for c in ("redis-oxide", TELEMETRY)):
+    if workloads and all(c in options.clients for c in ("redis-oxide", TELEMETRY)):
         lines += ["", *_telemetry_table(summary)]
-    for suite in SUITES:
+    for suite in _TABLE_SUITES:
         if summary.primary(suite) and options.suite_workloads(suite):
             lines += ["", *_readme_tables(summary, suite)]
+    if summary.cache is not None:
+        lines += ["", *cache_section(summary.cache, env.get("cache placement", ""))]
     lines += ["", *_footnotes(summary)]
     return "\n".join(lines) + "\n"
+
+
+def _workloads(summary: Summary) -> list[Workload]:
+    return [w for w in summary.run.options.workloads if w.suite in _TABLE_SUITES]
 
 
 def _row(cells: list[str]) -> str:
@@ -171,7 +185,7 @@ def _comparison(
     for loop in summary.run.options.loops:
         header += [f"{loop} CPU µs/op {names[0]}", names[1], "change", "ops/s ratio"]
     lines = [*intro, "", *_header(header)]
-    for workload in summary.run.options.workloads:
+    for workload in _workloads(summary):
         row = [workload.title]
         for loop in summary.run.options.loops:
             before = summary.cell(loop, workload, rows[0])

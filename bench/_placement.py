@@ -10,7 +10,9 @@ Rules and invariants:
   of its unstable figure) and redis-py about 70 µs more, with the same
   instruction count; an unpinned run mixes the two cases depending on where
   the scheduler happened to put each worker.
-- ``shared`` (the default): redis-server, every worker and redis-benchmark
+- ``shared`` (the default of the standalone and cluster suites; the cache suite
+  runs ``split`` unless told otherwise, see ``bench._cache_runner``): redis-server,
+  every worker and redis-benchmark
   on the first allowed CPU. It is the case the scheduler picks most of the
   time for these round-trip workloads, and the steadiest: over 8 rounds
   redis-oxide's HGETALL measured 42-48 µs per call pinned so, 76-107 µs with
@@ -49,7 +51,7 @@ class Placement:
         name: One of `PLACEMENTS` (after the single-CPU fallback).
         server: CPUs of redis-server (and of the cluster's primaries).
         clients: CPUs of the workers and of redis-benchmark.
-        replicas: CPUs of the cluster's replicas.
+        replicas: CPUs of the cluster's replicas and of the cache suite's writer process.
     """
 
     name: str
@@ -68,11 +70,19 @@ class Placement:
 
     def describe_cluster(self) -> str:
         """One line for the cluster section of the report."""
+        return self._pinned("primaries", "replicas", "clients")
+
+    def describe_cache(self) -> str:
+        """One line for the cache section of the report."""
+        return self._pinned("redis-server", "writer process", "readers")
+
+    def _pinned(self, server: str, replicas: str, clients: str) -> str:
+        """Who runs where, naming what runs on the server's, replicas' and clients' CPUs."""
         if self.name == "free":
             return "free (nothing pinned)"
         return (
-            f"{self.name}: primaries on CPU {_cpus(self.server)}, replicas on CPU "
-            f"{_cpus(self.replicas)}, clients on CPU {_cpus(self.clients)}"
+            f"{self.name}: {server} on CPU {_cpus(self.server)}, {replicas} on CPU "
+            f"{_cpus(self.replicas)}, {clients} on CPU {_cpus(self.clients)}"
         )
 
     def prefix(self, cpus: tuple[int, ...]) -> list[str]:

@@ -22,6 +22,9 @@ Rules and invariants:
   read as "not benchmarked" and hide the cause.
 - The JSON document holds every per-round sample, so figures can be
   recomputed; the Markdown is for reading.
+- The cache suite has figures of its own (hit rate, stale reads, write share)
+  and is summarised by `bench._cache_report`, under ``cache`` in the JSON;
+  its workload has no cell here.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import dataclasses
 import statistics
 from typing import Any
 
+from bench._cache_report import CacheSummary, summarize_cache
 from bench._limits import command_line
 from bench._markdown import render
 from bench._runner import BenchRun
@@ -106,6 +110,7 @@ class Summary:
         notes: Client to remarks qualifying its figures.
         protocols: Client to the RESP version the server reported for it.
         sources: redis-oxide row to the directory ``redis_oxide`` was imported from.
+        cache: The cache suite's figures, None when it was not selected.
     """
 
     run: BenchRun
@@ -114,6 +119,7 @@ class Summary:
     notes: dict[str, list[str]]
     protocols: dict[str, int] = dataclasses.field(default_factory=dict)
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    cache: CacheSummary | None = None
 
     def cell(self, loop: str, workload: Workload, client: str) -> Cell:
         """Look up one cell (every requested combination has one)."""
@@ -160,7 +166,7 @@ class Summary:
     def to_json(self) -> dict[str, Any]:
         """The JSON document written by ``--json``."""
         options = self.run.options
-        return {
+        document: dict[str, Any] = {
             "environment": self.run.environment,
             "options": {
                 "rounds": options.rounds,
@@ -197,6 +203,9 @@ class Summary:
                 },
             },
         }
+        if self.cache is not None:
+            document["cache"] = self.cache.to_json()
+        return document
 
 
 def _cell_json(cell: Cell) -> dict[str, Any]:
@@ -262,11 +271,14 @@ def summarize(run: BenchRun) -> Summary:
     cells: dict[tuple[str, Workload, str], Cell] = {}
     for loop in options.loops:
         for workload in options.workloads:
+            if workload.suite == "cache":
+                continue
             clients = options.suite_clients(workload.suite)
             built = {c: _build_cell(run, loop, workload, c) for c in clients}
             for client, cell in _with_ratios(built).items():
                 cells[(loop, workload, client)] = cell
     summary = Summary(run, cells, {}, {client: [] for client in options.clients})
+    summary.cache = summarize_cache(run)
     for (loop, client), results in run.results.items():
         for result in results:
             summary.versions[client] = summary.versions.get(client) or result.version

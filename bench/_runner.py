@@ -1,30 +1,29 @@
 """Orchestration: server, rounds, rotation, one worker process per client.
 
 Rules and invariants:
-- Every round runs every (loop, client) pair once, each in a fresh worker
-  process; the client order rotates by one each round, so no client is
-  always first after the server's idle time or always last on a warm cache.
-- A client whose worker reports anything but OK (not installed,
-  unavailable, failed) keeps that result and is not started again on that
-  loop; the other clients go on.
-- The workers get the harness environment minus asyncio debug switches
-  (``PYTHONASYNCIODEBUG``, ``PYTHONDEVMODE``), which slow pure-Python
-  clients far more than the others and would skew every ratio.
-- A redis-oxide worker gets its source tree first on ``PYTHONPATH``: the
-  working tree's ``src`` for ``redis-oxide``, ``--baseline-src`` for
-  ``redis-oxide-baseline``, and nothing else differs between the two rows.
-  The worker refuses a ``redis_oxide`` imported from elsewhere.
+- Rounds run as `bench._process.run_rounds` runs them: every (loop, client)
+  pair once a round, in a fresh worker process, the client order rotated by
+  one each round; a client whose worker fails is not started again on that
+  loop.
+- Workers run as `bench._process` starts them: without asyncio's debug
+  switches, bounded by a timeout. A redis-oxide worker gets its source tree
+  first on ``PYTHONPATH``: the working tree's ``src`` for ``redis-oxide``,
+  ``--baseline-src`` for ``redis-oxide-baseline``, and nothing else differs
+  between the two rows. The worker refuses a ``redis_oxide`` imported from
+  elsewhere.
 - Everything is bounded: workers by a subprocess timeout, redis-benchmark by
-  its request count and a timeout; the server is stopped on every exit path.
+  its request count and a timeout; the servers are stopped on every exit path.
 - Server, workers and redis-benchmark run on the CPUs `bench._placement`
   gives them (default: all on one CPU, the same for every client).
 - The suites run one after the other, each with its own servers: the
   standalone suite on one redis-server, then the cluster suite on a
   six-node cluster (`bench._cluster`) with the clients that have a cluster
   client (`CLUSTER_CLIENTS`, plus the baseline and telemetry rows of
-  redis-oxide). A suite with no workload or no client selected is skipped;
-  its servers are never started. redis-benchmark runs in the standalone
-  suite only.
+  redis-oxide), then the cache suite (`bench._cache_runner`: its own
+  redis-server and writer process) with the rows of `CACHE_ROWS` whose
+  client is selected. A suite with no workload or no client selected is
+  skipped; its servers are never started. redis-benchmark runs in the
+  standalone suite only.
 """
 
 from __future__ import annotations
@@ -33,32 +32,28 @@ import dataclasses
 import os
 import platform
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench._cache_runner import CachePhase, run_cache_suite
 from bench._cluster import BenchCluster
 from bench._limits import LIMIT_WORKLOADS, LimitError, find_binary, measure_limit
 from bench._placement import Placement, plan
+from bench._process import SOURCE, run_rounds, run_worker
 from bench._server import DEFAULT_SERVER, HOST, BenchServer
 from bench._spec import (
     BASELINE,
+    CACHE_ROWS,
     CLIENTS,
     CLUSTER_CLIENTS,
     LOOPS,
     TELEMETRY,
     Job,
-    Status,
     WorkerResult,
     Workload,
 )
 
-__all__ = ["BenchRun", "Options", "run_benchmark"]
-
-_ROOT = Path(__file__).resolve().parent.parent
-SOURCE = _ROOT / "src"
-"""The working tree's source, where the ``redis-oxide`` row imports redis_oxide from."""
-_SCRUBBED_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")
+__all__ = ["BenchRun", "Options", "run_benchmark", "run_worker"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +64,7 @@ class Options:
         rounds: Rounds per (loop, client); figures are medians over them.
         loops: Event loops, from `bench._spec.LOOPS`.
         clients: Clients, from `bench._spec.CLIENTS` and `bench._spec.BASELINE`; the
-            first-round order.
+            first-round order (the cache suite's rows keep the order of `CACHE_ROWS`).
         workloads: Workloads to run, in order.
         duration: Seconds per time-bounded measurement.
         concurrent_ops: Total GETs of the concurrency workload.
@@ -78,7 +73,8 @@ class Options:
         quick: Recorded in the output; the caller has already shrunk the sizes.
         baseline_src: The source tree (a directory holding ``redis_oxide/``) the
             ``redis-oxide-baseline`` row imports redis_oxide from.
-        placement: Where server and clients run, from `bench._placement.PLACEMENTS`.
+        placement: Where server and clients run, from `bench._placement.PLACEMENTS`; None
+            runs the standalone and cluster suites ``shared`` and the cache suite ``split``.
     """
 
     rounds: int = 5
@@ -91,10 +87,11 @@ class Options:
     server: Path = DEFAULT_SERVER
     quick: bool = False
     baseline_src: Path | None = None
-    placement: str = "shared"
+    placement: str | None = None
 
     def source(self, client: str) -> str:
-        """The source tree a client's worker must import redis_oxide from ("" for peers)."""
+        """The source tree a client's (or cache row's) worker imports redis_oxide from."""
+        client = CACHE_ROWS.get(client, client)
         if client == BASELINE:
             return str(self.baseline_src or "")
         return str(SOURCE) if client in ("redis-oxide", TELEMETRY) else ""
@@ -103,11 +100,31 @@ class Options:
         """The clients that run in a suite, in first-round order."""
         if suite == "standalone":
             return self.clients
+        if suite == "cache":
+            return tuple(row for row, client in CACHE_ROWS.items() if client in self.clients)
         return tuple(c for c in self.clients if c in (*CLUSTER_CLIENTS, BASELINE, TELEMETRY))
 
     def suite_workloads(self, suite: str) -> tuple[Workload, ...]:
         """The selected workloads of a suite, in order."""
         return tuple(w for w in self.workloads if w.suite == suite)
+
+    def job(
+        self, suite: str, client: str, loop: str, port: int, cpus: tuple[int, ...], cells: str = ""
+    ) -> Job:
+        """The job of one client (or cache row) of a suite on one loop, against ``port``."""
+        return Job(
+            client=client,
+            loop=loop,
+            host=HOST,
+            port=port,
+            workloads=tuple(w.value for w in self.suite_workloads(suite)),
+            duration=self.duration,
+            concurrent_ops=self.concurrent_ops,
+            source=self.source(client),
+            cpus=cpus,
+            suite=suite,
+            cells=cells,
+        )
 
     @classmethod
     def quick_defaults(cls) -> Options:
@@ -123,9 +140,11 @@ class BenchRun:
         options: What was asked for.
         environment: Versions and machine facts for the report header.
         results: (loop, client) to one `WorkerResult` per round and suite it ran
-            (`WorkerResult.suite` tells the suites apart).
+            (`WorkerResult.suite` tells the suites apart); the cache suite's are in
+            ``cache_phases``.
         limits: Workload to one redis-benchmark figure per round.
         limit_error: Why there are no limit figures, if there are none.
+        cache_phases: The cache suite's phases, in the order they ran.
     """
 
     options: Options
@@ -133,13 +152,7 @@ class BenchRun:
     results: dict[tuple[str, str], list[WorkerResult]] = dataclasses.field(default_factory=dict)
     limits: dict[Workload, list[float]] = dataclasses.field(default_factory=dict)
     limit_error: str = ""
-
-
-def _worker_env(source: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-    path = (source, str(_ROOT), env.get("PYTHONPATH", ""))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
-    return env
+    cache_phases: list[CachePhase] = dataclasses.field(default_factory=list)
 
 
 def _revision(source: Path) -> str:
@@ -157,52 +170,6 @@ def _revision(source: Path) -> str:
     if not commit:
         return str(source)
     return f"{source} @ {commit}{' +changes' if dirty else ''}"
-
-
-def _worker_timeout(job: Job) -> float:
-    return len(job.workloads) * (job.duration * 12 + 40) + 30
-
-
-def run_worker(job: Job, scratch: Path, tag: str) -> WorkerResult:
-    """Run one job in a fresh Python process and collect its result.
-
-    Args:
-        job: What the worker measures.
-        scratch: A directory that outlives the call (the server's), for the job files.
-        tag: Unique within the run; names the job files.
-
-    Returns:
-        The worker's result; a crash or timeout becomes a FAILED result.
-    """
-    job_file = scratch / f"job-{tag}.json"
-    result_file = scratch / f"result-{tag}.json"
-    job_file.write_text(job.to_json(), encoding="utf-8")
-    argv = [sys.executable, "-m", "bench._worker", str(job_file), str(result_file)]
-    failed = WorkerResult(client=job.client, loop=job.loop, status=Status.FAILED)
-    try:
-        done = subprocess.run(
-            argv,
-            cwd=_ROOT,
-            env=_worker_env(job.source),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_worker_timeout(job),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        failed.reason = f"worker timed out after {_worker_timeout(job):.0f} s"
-        return failed
-    if result_file.exists():
-        return WorkerResult.read(result_file)
-    tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-    failed.reason = f"worker exited {done.returncode}: {tail[0]}"
-    return failed
-
-
-def _rotated(items: tuple[str, ...], by: int) -> list[str]:
-    shift = by % len(items) if items else 0
-    return [*items[shift:], *items[:shift]]
 
 
 def _run_limits(run: BenchRun, port: int, placement: Placement) -> None:
@@ -229,37 +196,21 @@ def _run_rounds(
 ) -> None:
     """Every round of one suite against its server (or cluster) on ``port``."""
     options = run.options
-    workloads = tuple(w.value for w in options.suite_workloads(suite))
-    clients = options.suite_clients(suite)
-    stopped: set[tuple[str, str]] = set()
-    prefix = "cluster " if suite == "cluster" else ""
-    for round_index in range(options.rounds):
-        for loop in options.loops:
-            for client in _rotated(clients, round_index):
-                if (loop, client) in stopped:
-                    continue
-                say(f"{prefix}round {round_index + 1}/{options.rounds} {loop:<7} {client}")
-                job = Job(
-                    client=client,
-                    loop=loop,
-                    host=HOST,
-                    port=port,
-                    workloads=workloads,
-                    duration=options.duration,
-                    concurrent_ops=options.concurrent_ops,
-                    source=options.source(client),
-                    cpus=placement.clients,
-                    suite=suite,
-                )
-                tag = f"{suite}-{round_index}-{loop}-{client}"
-                result = run_worker(job, scratch, tag)
-                run.results.setdefault((loop, client), []).append(result)
-                if result.status is not Status.OK:
-                    say(f"  {client} on {loop}: {result.status.value}: {result.reason}")
-                    stopped.add((loop, client))
+
+    def run_one(round_index: int, loop: str, client: str) -> WorkerResult:
+        job = options.job(suite, client, loop, port, placement.clients)
+        result = run_worker(job, scratch, f"{suite}-{round_index}-{loop}-{client}")
+        run.results.setdefault((loop, client), []).append(result)
+        return result
+
+    def limits(round_index: int) -> None:
         if suite == "standalone" and options.limit_requests > 0 and not run.limit_error:
             say(f"round {round_index + 1}/{options.rounds} redis-benchmark")
             _run_limits(run, port, placement)
+
+    title = "cluster round" if suite == "cluster" else "round"
+    clients = options.suite_clients(suite)
+    run_rounds(title, options.rounds, options.loops, clients, run_one, say, limits)
 
 
 def _runs(options: Options, suite: str) -> bool:
@@ -290,7 +241,7 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
         run.environment["redis-oxide source"] = _revision(SOURCE)
     if BASELINE in options.clients and options.baseline_src is not None:
         run.environment["baseline source"] = _revision(options.baseline_src)
-    placement = plan(options.placement)
+    placement = plan(options.placement or "shared")
     run.environment["placement"] = placement.describe()
     if _runs(options, "standalone"):
         with BenchServer(options.server, placement.prefix(placement.server)) as server:
@@ -315,4 +266,11 @@ def run_benchmark(options: Options, progress: Callable[[str], None] | None = Non
             _run_rounds(run, "cluster", cluster.port, cluster.scratch, placement, say)
     elif options.suite_workloads("cluster"):
         say("cluster suite skipped: none of the clients has a cluster adapter")
+    if _runs(options, "cache"):
+        # The cache's hits never reach the server: its figure is the client's, measured with
+        # the server's work (the other client's writes, invalidations, refreshes) on another
+        # CPU, as a server on another host would do it (docs/decisions.md, Benchmarks).
+        run_cache_suite(run, plan(options.placement or "split"), say)
+    elif options.suite_workloads("cache"):
+        say("cache suite skipped: none of the clients has a row in it")
     return run

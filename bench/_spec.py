@@ -9,9 +9,14 @@ Rules and invariants:
   `to_json`/`from_json` without loss.
 - Write workloads touch their own keys (`SET_KEY`, `PIPELINE_KEYS`,
   `CLUSTER_SET_KEYS`), never the keys the read workloads check.
-- Two suites: "standalone" (one redis-server) and "cluster" (six nodes, see
-  `bench._cluster`). A workload belongs to one suite; a job runs one suite's
-  workloads only.
+- Three suites: "standalone" (one redis-server), "cluster" (six nodes, see
+  `bench._cluster`) and "cache" (one redis-server and a writer process, see
+  `bench._cache_runner`). A workload belongs to one suite; a job runs one
+  suite's workloads only.
+- The cache suite's rows are not libraries but library settings (redis-oxide
+  with and without its cache, ...): `CACHE_ROWS` maps each row to the client
+  of `CLIENTS` (or `BASELINE`) it comes from, and selecting a client selects
+  its rows.
 - The cluster keys are chosen for the harness's slot ranges (the three
   primaries own 0-5460, 5461-10922 and 10923-16383): `CLUSTER_SET_KEYS` has
   one key per primary, `SLOT_KEYS` 100 keys in 100 distinct slots over all
@@ -29,6 +34,8 @@ from typing import Any
 
 __all__ = [
     "BASELINE",
+    "CACHED_ROWS",
+    "CACHE_ROWS",
     "TELEMETRY",
     "BIG_KEY",
     "BIG_VALUE_SIZE",
@@ -47,6 +54,7 @@ __all__ = [
     "VALUE",
     "ZSET_KEY",
     "ZSET_MEMBERS",
+    "CacheCounts",
     "Job",
     "Sample",
     "Status",
@@ -94,7 +102,7 @@ baseline, which does not route by slot.
 
 LOOPS = ("asyncio", "uvloop")
 
-SUITES = ("standalone", "cluster")
+SUITES = ("standalone", "cluster", "cache")
 
 BASELINE = "redis-oxide-baseline"
 """redis-oxide imported from another source tree (``--baseline-src``), beside the working one."""
@@ -104,10 +112,33 @@ TELEMETRY = "redis-oxide-otel"
 (spans through a batch processor to an exporter that drops them, metrics to an in-memory
 reader); opt-in with ``--clients``."""
 
+CACHE_ROWS = {
+    "redis-oxide-cached": "redis-oxide",
+    "redis-oxide": "redis-oxide",
+    "redis-oxide-baseline-cached": BASELINE,
+    BASELINE: BASELINE,
+    "redis-py": "redis-py",
+    "coredis": "coredis",
+    "coredis-cached": "coredis",
+    "valkey-glide": "valkey-glide",
+}
+"""The rows of the cache suite, in first-round order, each to the client it comes from.
+
+redis-oxide (working tree and baseline) with ``CacheConfig()`` and without a cache; the peers
+at their default settings, uncached (redis-py's asyncio client has no client-side cache,
+valkey-glide none at all); and coredis with its own client-side cache as well.
+"""
+
+CACHED_ROWS = frozenset({"redis-oxide-cached", "redis-oxide-baseline-cached", "coredis-cached"})
+"""The cache suite's rows that read through a client-side cache."""
+
 _LABELS = {
     "redis-py-resp2": ("redis-py", "RESP2"),
     BASELINE: ("redis-oxide", "baseline"),
     TELEMETRY: ("redis-oxide", "telemetry on"),
+    "redis-oxide-cached": ("redis-oxide", "cached"),
+    "redis-oxide-baseline-cached": ("redis-oxide", "baseline, cached"),
+    "coredis-cached": ("coredis", "cached"),
 }
 
 
@@ -136,7 +167,7 @@ class Workload(enum.Enum):
     """The measured workloads; the value is the stable name used in JSON.
 
     The first six run against one redis-server, the ``cluster_`` ones against the
-    six-node cluster.
+    six-node cluster, the ``cache_`` one against a redis-server another process writes to.
     """
 
     SET_GET = "set_get"
@@ -149,6 +180,7 @@ class Workload(enum.Enum):
     CLUSTER_CONCURRENT_GET = "cluster_concurrent_get"
     CLUSTER_PIPELINE_SET = "cluster_pipeline_set"
     CLUSTER_MGET = "cluster_mget"
+    CACHE_HOT_KEYS = "cache_hot_keys"
 
     @property
     def title(self) -> str:
@@ -158,7 +190,8 @@ class Workload(enum.Enum):
     @property
     def suite(self) -> str:
         """The suite the workload belongs to, from `SUITES`."""
-        return "cluster" if self.value.startswith("cluster_") else "standalone"
+        prefix = self.value.partition("_")[0]
+        return prefix if prefix in SUITES else "standalone"
 
     @property
     def reports_bandwidth(self) -> bool:
@@ -170,6 +203,8 @@ class Workload(enum.Enum):
         """Unit of the headline figure (a pipeline's operations are its commands)."""
         if self.reports_bandwidth:
             return "MB/s"
+        if self is Workload.CACHE_HOT_KEYS:
+            return "reads/s"
         pipelined = self in (Workload.PIPELINE_SET, Workload.CLUSTER_PIPELINE_SET)
         return "commands/s" if pipelined else "ops/s"
 
@@ -185,6 +220,7 @@ _TITLES = {
     Workload.CLUSTER_CONCURRENT_GET: "cluster: 100 tasks, GET of 100 keys in 100 slots",
     Workload.CLUSTER_PIPELINE_SET: "cluster: 1,000-SET pipelines across slots",
     Workload.CLUSTER_MGET: "cluster: MGET of 100 keys over 100 slots",
+    Workload.CACHE_HOT_KEYS: "cache: 100 tasks reading 1,000 hot keys, another process writing",
 }
 
 
@@ -218,8 +254,11 @@ class Job:
         source: For redis-oxide rows, the source tree ``redis_oxide`` must be imported
             from (the runner puts it first on the worker's ``PYTHONPATH``); empty for peers.
         cpus: CPUs the worker pins itself to before loading its client; empty: unpinned.
-        suite: ``"standalone"`` (host and port are the server) or ``"cluster"`` (they are
-            a startup node of the cluster; the worker drives the client's cluster client).
+        suite: ``"standalone"`` (host and port are the server), ``"cluster"`` (they are
+            a startup node of the cluster; the worker drives the client's cluster client)
+            or ``"cache"`` (the client is a row of `CACHE_ROWS`).
+        cells: For the cache suite, the file of counters the worker shares with the
+            writer process (see `bench._cache_workload`); empty otherwise.
     """
 
     client: str
@@ -233,6 +272,7 @@ class Job:
     source: str = ""
     cpus: tuple[int, ...] = ()
     suite: str = "standalone"
+    cells: str = ""
 
     def to_json(self) -> str:
         """Serialise for the worker's command line file."""
@@ -274,6 +314,32 @@ class Sample:
         return self.cpu_seconds * 1e6 / self.ops
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheCounts:
+    """What a cache suite worker counted besides the `Sample` of its measured phase.
+
+    Attributes:
+        writes: Writes the writer process made for the reads of the measured phase.
+        late_writes: Those of them it made after the phase, catching up (see
+            `bench._cache_worker`).
+        stale: Reads, warm-up included, that returned an older version than one whose
+            write was acknowledged and whose invalidation had arrived (see
+            `bench._cache_workload`).
+        checked: Reads checked so, warm-up included.
+        hits: Reads of the measured phase answered from the client-side cache; None
+            without one.
+        lookups: Reads of the measured phase that went through the cache (hits, misses,
+            and reads that waited for the same read in flight); None without one.
+    """
+
+    writes: int
+    late_writes: int
+    stale: int
+    checked: int
+    hits: int | None = None
+    lookups: int | None = None
+
+
 @dataclasses.dataclass
 class WorkerResult:
     """What one worker process reports back for one job.
@@ -291,6 +357,7 @@ class WorkerResult:
             (``resp=`` of CLIENT INFO), None where the adapter cannot ask.
         source: Where ``redis_oxide`` was imported from (redis-oxide rows only).
         suite: The job's suite (see `Job.suite`).
+        cache: The cache suite's counts (None in the other suites).
     """
 
     client: str
@@ -304,6 +371,7 @@ class WorkerResult:
     protocol: int | None = None
     source: str = ""
     suite: str = "standalone"
+    cache: CacheCounts | None = None
 
     def to_json(self) -> str:
         """Serialise for the result file."""
@@ -317,6 +385,8 @@ class WorkerResult:
         raw: dict[str, Any] = json.loads(text)
         raw["status"] = Status(raw["status"])
         raw["samples"] = {name: Sample(**s) for name, s in raw["samples"].items()}
+        if raw.get("cache") is not None:
+            raw["cache"] = CacheCounts(**raw["cache"])
         return cls(**raw)
 
     @classmethod

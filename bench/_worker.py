@@ -20,6 +20,8 @@ Rules and invariants:
 - A workload that raises is recorded as an error and the next one runs; the
   result file is always written, even when the client cannot be loaded.
 - The worker pins itself to `Job.cpus` first thing (see `bench._placement`).
+- A cache suite job runs in `bench._cache_worker` (one phase of the hot-key
+  workload against the suite's writer process).
 - A cluster job (`Job.suite`) drives the client's cluster client
   (`bench._cluster_adapters`) through the same loops as the standalone
   workloads, over keys spread across the three primaries: SET/GET cycles
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._adapters import ClientAdapter, ClientUnavailable, KeyValueAdapter, load_adapter
+from bench._cache_worker import run_cache_job
 from bench._cluster_adapters import ClusterAdapter, load_cluster_adapter
 from bench._spec import (
     BIG_KEY,
@@ -342,7 +345,8 @@ def main(argv: list[str]) -> int:
         os.sched_setaffinity(0, job.cpus)
     result = WorkerResult(client=job.client, loop=job.loop, suite=job.suite)
     try:
-        _run_on_loop(job.loop, lambda: _run_job(job, result))
+        run = run_cache_job if job.suite == "cache" else _run_job
+        _run_on_loop(job.loop, lambda: run(job, result))
     except ImportError as exc:
         result.status = Status.NOT_INSTALLED
         result.reason = f"{job.loop}: {exc}"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +13,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from _bench_support import ROOT, harness, interrupt, progress, refused
 
 from bench._cluster import PRIMARIES, BenchCluster, owner
 from bench._placement import plan
@@ -36,7 +35,6 @@ from bench._spec import (
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(110)]
 
-ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = suite_workloads("cluster")
 
 
@@ -44,17 +42,9 @@ def _scratch_dirs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("redis-oxide-bench-*"))
 
 
-def _refused(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1):
-            return False
-    except ConnectionRefusedError:
-        return True
-
-
 def _all_gone(ports: list[int]) -> None:
     deadline = time.monotonic() + 5
-    while not all(_refused(port) for port in ports):
+    while not all(refused(port) for port in ports):
         assert time.monotonic() < deadline, "a cluster node outlived its harness"
         time.sleep(0.05)
 
@@ -220,26 +210,17 @@ def test_a_suite_without_its_workloads_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_an_interrupted_cluster_run_stops_every_node(tmp_path: Path) -> None:
     before = _scratch_dirs()
-    argv = [sys.executable, "-m", "bench", "--quick", "--suite", "cluster", "--rounds", "1"]
-    argv += ["--loops", "asyncio", "--clients", "redis-py", "--json", str(tmp_path / "out.json")]
-    with subprocess.Popen(
-        argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as harness:
-        try:
-            assert harness.stderr is not None
-            ports: list[int] = []
-            for line in harness.stderr:
-                if line.startswith("cluster of redis-server ") and " ports " in line:
-                    ports = [int(p) for p in line.rsplit(" ", 1)[1].split(",")]
-                    break
-            assert len(ports) == 2 * PRIMARIES, "the harness never reported its cluster"
-            assert not any(_refused(port) for port in ports)
-            harness.send_signal(signal.SIGTERM)
-            assert harness.wait(timeout=30) == 130
-        finally:
-            if harness.poll() is None:
-                harness.kill()
-                harness.wait()
+    args = ["--quick", "--suite", "cluster", "--rounds", "1", "--loops", "asyncio"]
+    args += ["--clients", "redis-py", "--json", str(tmp_path / "out.json")]
+    with harness(*args) as process:
+        ports: list[int] = []
+        for line in progress(process):
+            if line.startswith("cluster of redis-server ") and " ports " in line:
+                ports = [int(p) for p in line.rsplit(" ", 1)[1].split(",")]
+                break
+        assert len(ports) == 2 * PRIMARIES, "the harness never reported its cluster"
+        assert not any(refused(port) for port in ports)
+        interrupt(process)
     _all_gone(ports)
     assert not (tmp_path / "out.json").exists()
     assert not _scratch_dirs() - before, "the harness left node directories behind"

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from _bench_support import harness, interrupt, progress, refused
 
 from bench._adapters import ClientUnavailable, _import
 from bench._report import summarize
@@ -18,8 +16,6 @@ from bench._runner import BenchRun, Options
 from bench._spec import Sample, Status, WorkerResult, suite_workloads
 
 pytestmark = pytest.mark.bench
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_missing_library_is_reported_as_not_installed() -> None:
@@ -63,34 +59,19 @@ def test_a_client_that_did_not_run_keeps_its_row_with_the_reason() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_stops_its_server(tmp_path: Path, signum: signal.Signals) -> None:
     scratch_before = set(Path(tempfile.gettempdir()).glob("redis-oxide-bench-*"))
-    argv = [sys.executable, "-m", "bench", "--quick", "--rounds", "1", "--loops", "asyncio"]
-    argv += ["--clients", "bare", "--no-limits", "--json", str(tmp_path / "out.json")]
-    with subprocess.Popen(
-        argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as harness:
-        try:
-            assert harness.stderr is not None
-            port = 0
-            for line in harness.stderr:
-                if line.startswith("redis-server ") and " on 127.0.0.1:" in line:
-                    port = int(line.rsplit(":", 1)[1])
-                    break
-            assert port, "the harness never reported its server"
-            with socket.create_connection(("127.0.0.1", port), timeout=5):
-                pass
-            harness.send_signal(signum)
-            assert harness.wait(timeout=30) == 130
-        finally:
-            if harness.poll() is None:
-                harness.kill()
-                harness.wait()
+    args = ["--quick", "--rounds", "1", "--loops", "asyncio", "--clients", "bare"]
+    args += ["--no-limits", "--json", str(tmp_path / "out.json")]
+    with harness(*args) as process:
+        port = 0
+        for line in progress(process):
+            if line.startswith("redis-server ") and " on 127.0.0.1:" in line:
+                port = int(line.rsplit(":", 1)[1])
+                break
+        assert port, "the harness never reported its server"
+        assert not refused(port)
+        interrupt(process, signum)
     deadline = time.monotonic() + 5
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                pass
-        except ConnectionRefusedError:
-            break
+    while not refused(port):
         assert time.monotonic() < deadline, "the benchmark server outlived its harness"
         time.sleep(0.05)
     assert not (tmp_path / "out.json").exists()

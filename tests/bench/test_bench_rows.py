@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _bench_support import ROOT, copy_source
 
 from bench._adapters import ClientUnavailable, load_adapter
 from bench._placement import plan
@@ -20,8 +20,6 @@ from bench._spec import BASELINE, Sample, Status, WorkerResult, Workload, suite_
 STANDALONE = suite_workloads("standalone")
 
 pytestmark = pytest.mark.bench
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _result(client: str, cpu_seconds: float, ops: int, protocol: int | None) -> WorkerResult:
@@ -102,12 +100,7 @@ def _bench(*args: str, json_path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_baseline_tree_is_measured_beside_the_working_tree(tmp_path: Path) -> None:
-    baseline = tmp_path / "src"
-    shutil.copytree(
-        ROOT / "src" / "redis_oxide",
-        baseline / "redis_oxide",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    baseline = copy_source(tmp_path)
     out = tmp_path / "out.json"
     done = _bench(
         "--rounds", "1", "--duration", "0.05", "--loops", "asyncio", "--no-limits",

@@ -1,16 +1,16 @@
 """The cache under load: a hot-key workload checked read by read, and its memory bound.
 
 Hot keys: 100 tasks read 1,000 keys through the client under test, while another client, in a
-process of its own (``_writer.py``), writes one operation in ten, each write setting a key to
-its next version. Every read is checked against the versions whose write was acknowledged
-and whose invalidation was delivered: a barrier task snapshots the acknowledged versions,
-makes one round trip on the connection that receives the reader's invalidations (they were
-queued before the write's acknowledgement, so they arrive before the barrier's reply), and
-only then raises the floor reads must meet. The cached client (with refresh, the default, and
-without), and the uncached one run in alternating phases of the same run, against the same
-writer, so the machine's load falls on all alike; a last pair of phases runs with the writer
-paused. Read throughput is reported as
-figures, never asserted (a shared machine's timings are noise).
+process of its own (`bench._cache_writer`), writes one operation in ten, each write setting a
+key to its next version. Every read is checked against the versions whose write was
+acknowledged and whose invalidation was delivered (`bench._cache_workload.run_phase`: a
+barrier on the connection that receives the reader's invalidations raises the floor reads
+must meet). The cached client (with refresh, the default, and without), and the uncached one
+run in alternating phases of the same run, against the same writer, so the machine's load
+falls on all alike; a last pair of phases runs with the writer paused. Read throughput is
+reported as figures, never asserted (a shared machine's timings are noise, and this suite runs
+in asyncio's debug mode): it is measured by the cache suite of the benchmark, ``python -m
+bench --suite cache``, from the same writer and phase code.
 
 Memory: a million distinct keys read through a cache of 10,000 entries; the process's
 resident size must stop growing once the cache is full.
@@ -21,28 +21,29 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import random
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from redis_oxide import CacheConfig, Redis
-from redis_oxide.testing.plugin import ServerFactory
-from tests.cache._writer import (
-    CELLS,
-    KEYS,
+from bench import _cache_writer
+from bench._cache_workload import (
+    HOT_KEYS,
     PAUSE,
     READS,
     READY,
     STOP,
     WRITES,
-    hot_key,
-    map_cells,
+    Phase,
+    create_cells,
+    mapped_cells,
+    read_plans,
+    run_phase,
 )
+from redis_oxide import CacheConfig, Redis
+from redis_oxide.testing.plugin import ServerFactory
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -50,57 +51,17 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-TASKS = 100
 # Short phases, many rounds: the load of a shared machine drifts less within a round.
 ROUNDS = 6
 PHASE_SECONDS = 0.75
-# Reads a task makes between looks at the clock and between reports to the writer.
-CHUNK = 32
-
-
-class Phase:
-    """Counts of one phase: reads, reads below the floor, seconds."""
-
-    def __init__(self) -> None:
-        self.reads = 0
-        self.stale = 0
-        self.seconds = 0.0
 
 
 async def _phase(
     reader: Redis[bytes], cells: memoryview, plans: list[list[int]], into: list[Phase]
 ) -> None:
-    loop = asyncio.get_running_loop()
-    stop = loop.time() + PHASE_SECONDS
-    committed = [0] * KEYS
-    keys = [hot_key(i) for i in range(KEYS)]
-    result = Phase()
-
-    async def read(plan: list[int]) -> None:
-        get = reader.get
-        reads = stale = 0
-        while loop.time() < stop:
-            at = reads % len(plan)
-            for index in plan[at : at + CHUNK]:
-                floor = committed[index]
-                if int(await get(keys[index]) or -1) < floor:
-                    stale += 1
-            reads += CHUNK
-            cells[READS] += CHUNK
-        result.reads += reads
-        result.stale += stale
-
-    async def barrier() -> None:
-        while loop.time() < stop:
-            acknowledged = cells[:KEYS].tolist()
-            await reader.client_trackinginfo()  # on the connection that gets invalidations
-            committed[:] = acknowledged
-            await asyncio.sleep(0.002)
-
-    started = time.perf_counter()
-    await asyncio.gather(barrier(), *(read(plan) for plan in plans))
-    result.seconds = time.perf_counter() - started
-    into.append(result)
+    # CLIENT TRACKINGINFO goes to the connection that gets the invalidations.
+    barrier = reader.client_trackinginfo
+    into.append(await run_phase(reader.get, barrier, cells, plans, PHASE_SECONDS))
 
 
 async def test_hot_keys_are_never_read_stale_and_mostly_hit(
@@ -108,29 +69,25 @@ async def test_hot_keys_are_never_read_stale_and_mostly_hit(
 ) -> None:
     info = redis_server_factory("7")
     path = tmp_path / "cells"
-    path.write_bytes(bytes(CELLS * 8))
-    mapped, cells = map_cells(path)
-    rng = random.Random(20260518)
-    plans = [[rng.randrange(KEYS) for _ in range(4096)] for _ in range(TASKS)]
+    create_cells(path)
+    with mapped_cells(path) as cells:
+        await _hot_keys(info.host, info.port, path, cells, figures)
+
+
+async def _hot_keys(host: str, port: int, path: Path, cells: memoryview, figures: Figure) -> None:
+    plans = read_plans()
     # The writer must keep its pace: asyncio's debug mode (``make pytest``) is not for it.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE")}
     writer = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.cache._writer",
-        str(path),
-        info.host,
-        str(info.port),
-        cwd=ROOT,
-        env=env,
+        *_cache_writer.command(path, host, port), cwd=ROOT, env=env
     )
     try:
         async with (
-            Redis(info.host, info.port) as plain,
-            Redis(info.host, info.port, cache=CacheConfig()) as cached,
-            Redis(info.host, info.port, cache=CacheConfig(refresh=False)) as dropping,
+            Redis(host, port) as plain,
+            Redis(host, port, cache=CacheConfig()) as cached,
+            Redis(host, port, cache=CacheConfig(refresh=False)) as dropping,
         ):
-            await plain.mset({hot_key(i): 0 for i in range(KEYS)})
+            await plain.mset(dict.fromkeys(HOT_KEYS, 0))
             async with asyncio.timeout(20):
                 while not cells[READY]:
                     assert writer.returncode is None, "the writer process ended early"
@@ -152,7 +109,7 @@ async def test_hot_keys_are_never_read_stale_and_mostly_hit(
             # For comparison, the same reads with the writer paused: hits only, once warm.
             cells[PAUSE] = 1
             await asyncio.sleep(0.1)  # writes in flight land
-            await asyncio.gather(*(cached.get(hot_key(i)) for i in range(KEYS)))
+            await asyncio.gather(*(cached.get(key) for key in HOT_KEYS))
             quiet: dict[str, list[Phase]] = {"cached": [], "uncached": []}
             for _ in range(2):
                 await _phase(cached, cells, plans, quiet["cached"])
@@ -166,8 +123,6 @@ async def test_hot_keys_are_never_read_stale_and_mostly_hit(
             if writer.returncode is None:
                 writer.kill()
                 await writer.wait()
-            cells.release()
-            mapped.close()
 
     def rate(phases: list[Phase]) -> float:
         return sum(p.reads for p in phases) / sum(p.seconds for p in phases)
