@@ -443,6 +443,26 @@ async def caching(url: str) -> None:
         show("hot keys: cache hit rate", f"{hits / (hits + misses):.1%} of {hits + misses:,}")
         show("hot keys: reads/s cached / uncached", f"{cached:,.0f} / {uncached:,.0f}")
         show("counters", cache)
+
+        # Ten hot keys written in one transaction by the other client: their invalidations
+        # arrive together, and one MGET reads them all again.
+        async def mget_calls() -> int:
+            stat = (await other.info(section=["commandstats"]))["commandstats"].get("cmdstat_mget")
+            return 0 if stat is None else int(str(stat).split(",")[0].removeprefix("calls="))
+
+        burst = [f"tour:hot:{i}" for i in range(10)]
+        for key in burst + burst:  # a miss, then a hit: entries in use are refreshed
+            await r.get(key)
+        mgets, refreshed = await mget_calls(), cache.refreshes
+        async with other.pipeline(transaction=True) as tx:
+            for key in burst:
+                tx.set(key, "9")
+        for _ in range(100):
+            if cache.refreshes >= refreshed + len(burst):
+                break
+            await asyncio.sleep(0.01)
+        show("10 keys written in one MULTI: MGETs that refreshed them", await mget_calls() - mgets)
+        show("their reads now (hits)", [await r.get(key) for key in burst[:3]])
         show("client_trackinginfo().flags", sorted((await r.client_trackinginfo()).flags))
 
 
