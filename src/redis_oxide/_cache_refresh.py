@@ -54,17 +54,20 @@ def refresh(
     tracking = pool.sole
     if tracking is None or not tracking.available:
         return  # the misses will read (the connection's end flushes the cache anyway)
-    gets = [e for e in entries if e[8] is _GET and e[1] is None] if cache._batch_gets else []
-    if len(gets) < 2:
+    gets: list[Entry] = []
+    singles: list[Entry] = []
+    batch = cache._batch_gets
+    for entry in entries:
+        (gets if batch and entry[8] is _GET and entry[1] is None else singles).append(entry)
+    if len(gets) < 2:  # one GET goes as itself
+        singles += gets
         gets = []
     flights = cache._flights
     sent = cache._tick
     epoch = cache._epoch
     fill = cache._fill
     try:
-        for entry in entries:
-            if gets and entry[8] is _GET and entry[1] is None:
-                continue  # in the MGET
+        for entry in singles:
             args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
             result = tracking.send(
                 args, _partial(fill, rkey, args, parser, sent, epoch, meta), meta, timeout, hook
