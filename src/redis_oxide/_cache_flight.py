@@ -109,8 +109,10 @@ def answer(flight: Flight, value: Any) -> None:
         except Exception:  # a value that cannot be copied: the waiter reads for itself
             return  # (``_hand_on`` finds it waiting when the read ends)
         waiter.set_result(mine)
-    # All answered: the read's end needs no watching (a loop turn and a call saved).
+    # All answered: the read's end needs no watching (a loop turn and a call saved), and the
+    # watch, which holds the flight, goes: no reference cycle is left for the collector.
     flight[0].remove_done_callback(flight[4])
+    flight[4] = None
 
 
 def prune(flights: dict[Any, Flight]) -> int:
