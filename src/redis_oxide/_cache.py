@@ -66,8 +66,9 @@ from redis_oxide._cache_config import (
 from redis_oxide._cache_flight import join, prune
 from redis_oxide._cache_lease import CacheLease, forgetting
 from redis_oxide._cache_refresh import refresh
-from redis_oxide._cache_store import Cache, key_bytes
+from redis_oxide._cache_store import Cache
 from redis_oxide._cache_tracking import TrackingConnector
+from redis_oxide._cache_values import key_bytes
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
 from redis_oxide._executor import ServerExecutor
 from redis_oxide._keys import command_keys

@@ -28,7 +28,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from redis_oxide._cache_config import FLUSH, WRITE_KEYS
-from redis_oxide._cache_store import Cache, key_bytes
+from redis_oxide._cache_store import Cache
+from redis_oxide._cache_values import key_bytes
 from redis_oxide._command import ArgT, CommandMeta, KeyT
 from redis_oxide._connection import Connection
 from redis_oxide._keys import command_keys

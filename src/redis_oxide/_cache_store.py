@@ -7,9 +7,11 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   invalidations name. Eviction is CLOCK (second chance), an approximation of LRU that costs
   a hit one list store: entries queue in fill order, a hit marks its entry, and the hand
   evicts the first unmarked entry, unmarking the ones it passes. (An ``OrderedDict`` with
-  ``move_to_end`` costs a hit more, and a fill with eviction twice as much.) A dropped entry
-  leaves its queue slot behind, marked dropped (``None``) and without its value: the hand
-  skips it, and the queue is compacted when it outgrows twice the cache (a flush empties it).
+  ``move_to_end`` costs a hit more, and a fill with eviction twice as much.) The queue holds
+  slots, not entries: a copy of the argument tuple made by the fill, the entry's key in the
+  dict. A dropped entry is freed at once (a slot holding it kept it until the collector's
+  oldest generation), and the hand skips a slot that keys no entry made with it any more.
+  The queue is compacted when it outgrows twice the cache (a flush empties it).
 - A read that races an invalidation never fills: every invalidation takes the next
   ``_tick`` and records it for its keys (``_invalidated``); a read notes the tick when it is
   sent and its reply fills only if its key's recorded tick is older. ``_epoch`` does the
@@ -43,7 +45,7 @@ from redis_oxide._cache_flight import MIN_LIMIT, SHARED, WAITERS, Flight, answer
 from redis_oxide._cache_values import Copier, examine
 from redis_oxide._command import ArgT
 
-__all__ = ["Cache", "Entry", "key_bytes"]
+__all__ = ["Cache", "Entry"]
 
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
 #: hit since it was filled or the eviction hand last passed (None once dropped), command
@@ -65,25 +67,6 @@ _monotonic = time.monotonic
 def _no_loop() -> Any:
     # Nothing is cached or in flight before the tracking connection's first connect.
     raise RuntimeError("the cache's tracking connection never connected")
-
-
-def key_bytes(key: ArgT) -> bytes:
-    """Return a key as the wire carries it: ``str`` as UTF-8, numbers as their text.
-
-    Raises:
-        TypeError: ``key`` is a ``bool`` (the encoder refuses it too).
-    """
-    if isinstance(key, str):
-        return str.encode(key)
-    if isinstance(key, bytes):
-        return key if type(key) is bytes else bytes(key)
-    if isinstance(key, memoryview):
-        return key.tobytes()
-    if isinstance(key, bool):
-        raise TypeError("a key cannot be a bool")
-    if isinstance(key, int):
-        return int.__repr__(key).encode()
-    return float.__repr__(key).encode()
 
 
 class Cache:
@@ -178,7 +161,8 @@ class Cache:
     _encoding: str | None
     _entries: dict[tuple[ArgT, ...], Entry]
     _by_key: dict[bytes, list[Entry]]
-    _queue: collections.deque[Entry]
+    #: The entries' argument tuples in fill order, the CLOCK hand's queue (module rules).
+    _queue: collections.deque[tuple[ArgT, ...]]
     _invalidated: dict[bytes, int]
     #: The latest read in flight per argument tuple, with the misses waiting for it.
     _flights: dict[tuple[ArgT, ...], Flight]
@@ -258,6 +242,13 @@ class Cache:
                 self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
+        self._keep(rkey, args, parser, meta, value)
+        return value
+
+    def _keep(
+        self, rkey: bytes, args: tuple[ArgT, ...], parser: Any, meta: Any, value: Any
+    ) -> None:
+        """Store ``value`` as the entry of ``args`` (``_fill``'s checks passed)."""
         kind: type[object] = value.__class__
         if kind is bytes:  # most replies: no walk, nothing to copy, and getsizeof's size
             size = len(value) + len(rkey) + _BYTES_OVERHEAD
@@ -270,21 +261,22 @@ class Cache:
         else:
             examined = examine(value)
             if examined is None:
-                return value  # not a type the cache can hand out safely (a reply model)
+                return  # not a type the cache can hand out safely (a reply model)
             size, copier = examined
             size += len(rkey) + _ENTRY_OVERHEAD
             kept = value if copier is None else copier(value)  # the caller holds the original
         limit = self._max_bytes
         if limit is not None and size > limit:
-            return value
+            return
         entries = self._entries
         old = entries.get(args)
         if old is not None:  # another read of the same arguments filled it meanwhile
             self._drop(old)
         ttl = self._ttl
         expires = None if ttl is None else _monotonic() + ttl
-        entry: Entry = [kept, parser, expires, copier, rkey, size, args, False, meta, None]
-        entries[args] = entry
+        slot = (*args,)  # this entry's own: a later entry of equal arguments gets another
+        entry: Entry = [kept, parser, expires, copier, rkey, size, slot, False, meta, None]
+        entries[slot] = entry
         same_key = self._by_key.get(rkey)
         if same_key is None:
             self._by_key[rkey] = [entry]
@@ -292,13 +284,15 @@ class Cache:
             same_key.append(entry)
         self._bytes += size
         queue = self._queue
-        queue.append(entry)
+        queue.append(slot)
         if len(entries) > self._max_entries or (limit is not None and self._bytes > limit):
             self._evict(limit)
         elif len(queue) > 2 * len(entries) + _QUEUE_SLACK:
-            # Invalidated entries leave their slot behind; keep the queue near the cache.
-            self._queue = collections.deque([e for e in queue if e[7] is not None])
-        return value
+            # Invalidated entries leave their slot behind; keep the queue near the cache. A
+            # slot is live while it keys the entry whose fill made it (module rules).
+            self._queue = collections.deque(
+                [s for s in queue if (e := entries.get(s)) is not None and e[6] is s]
+            )
 
     def _evict(self, limit: int | None) -> None:
         # CLOCK: the oldest entry goes unless a hit marked it since it was last passed over;
@@ -306,13 +300,13 @@ class Cache:
         # dropped are skipped.
         entries, queue = self._entries, self._queue
         while len(entries) > self._max_entries or (limit is not None and self._bytes > limit):
-            entry = queue.popleft()
-            mark = entry[7]
-            if mark is None:
+            slot = queue.popleft()
+            entry = entries.get(slot)
+            if entry is None or entry[6] is not slot:
                 continue
-            if mark:
+            if entry[7]:
                 entry[7] = False
-                queue.append(entry)
+                queue.append(slot)
                 continue
             self._drop(entry)
             self.evictions += 1
@@ -320,7 +314,7 @@ class Cache:
     def _drop(self, entry: Entry) -> None:
         """Remove one entry from the dict and the key index (its queue slot goes stale)."""
         del self._entries[entry[6]]
-        entry[7] = entry[0] = entry[9] = None  # the stale slot must not pin the value
+        entry[7] = entry[0] = entry[9] = None  # a refresh holding it must not pin the value
         self._bytes -= entry[5]
         rkey = entry[4]
         same_key = self._by_key[rkey]

@@ -9,6 +9,7 @@ Rules this module keeps:
   a caller could change it.
 - Sizes are ``sys.getsizeof`` summed over the value: an approximation of the memory an entry
   pins, enough to bound it.
+- Keys are indexed by their wire bytes (``key_bytes``), which the server's invalidations name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
-__all__ = ["Copier", "examine"]
+from redis_oxide._command import ArgT
+
+__all__ = ["Copier", "examine", "key_bytes"]
 
 #: Makes the copy of a cached value that a hit hands out; None for immutable values.
 Copier: TypeAlias = Callable[[Any], Any] | None
@@ -78,3 +81,22 @@ def _deep_copy(value: Any) -> Any:
     if kind is set:
         return set(value)
     return value
+
+
+def key_bytes(key: ArgT) -> bytes:
+    """Return a key as the wire carries it: ``str`` as UTF-8, numbers as their text.
+
+    Raises:
+        TypeError: ``key`` is a ``bool`` (the encoder refuses it too).
+    """
+    if isinstance(key, str):
+        return str.encode(key)
+    if isinstance(key, bytes):
+        return key if type(key) is bytes else bytes(key)
+    if isinstance(key, memoryview):
+        return key.tobytes()
+    if isinstance(key, bool):
+        raise TypeError("a key cannot be a bool")
+    if isinstance(key, int):
+        return int.__repr__(key).encode()
+    return float.__repr__(key).encode()

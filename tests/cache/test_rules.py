@@ -16,7 +16,7 @@ import pytest
 # Private names: the store's rules are tested below the executor that wires them.
 from redis_oxide import Cache, CacheConfig
 from redis_oxide._cache_config import FLUSH, TRACKING_INFO, WRITE_KEYS, cacheable, command_plan
-from redis_oxide._cache_store import key_bytes
+from redis_oxide._cache_values import key_bytes
 from redis_oxide._generated._meta import COMMANDS
 
 pytestmark = pytest.mark.timeout(10)
