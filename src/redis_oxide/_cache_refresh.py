@@ -30,7 +30,7 @@ import asyncio
 import functools
 from typing import Any, Final, TypeGuard
 
-from redis_oxide._cache_flight import SHARED, Flight, prune, quiet_flight
+from redis_oxide._cache_flight import SHARED, WAITERS, Flight, answer, prune, quiet_flight
 from redis_oxide._cache_store import Cache, Entry
 from redis_oxide._connection_replies import FailureHook
 from redis_oxide._exceptions import ServerError
@@ -94,17 +94,39 @@ def refresh(
 
 
 def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: object) -> object:
-    """The MGET's parser: fill each GET as its own reply would have, then end its flight."""
+    """The MGET's parser: fill each GET as its own reply would have, then end its flight.
+
+    ``Cache._fill`` per key, in one loop: each key's flight, if still this refresh's, goes,
+    its waiters get the value, and the key's own end (see ``SHARED``) is resolved; the
+    value is kept unless the cache was flushed or the key invalidated since it was sent.
+    A nil ends the flight without answering: its waiters read for themselves.
+    """
     if not _is_list(reply) or len(reply) != len(gets):
         return reply  # not an MGET's reply: ``gets_done`` ends the flights
-    fill = cache._fill
+    cache._answered += len(gets)
     flights = cache._flights
+    invalidated = cache._invalidated
+    keep = cache._keep
+    current = epoch == cache._epoch
     for entry, value in zip(gets, reply, strict=True):
-        end = _own_end(flights.get(entry[6]), sent, epoch)
-        if value is not None:
-            fill(entry[4], entry[6], None, sent, epoch, _GET, value)
-        if end is not None and not end.done():
-            end.set_result(None)
+        args = entry[6]
+        flight = flights.get(args)
+        if flight is None or flight[1] != sent or flight[2] != epoch or flight[3] is not None:
+            flight = end = None  # not this refresh's any more (a later read's)
+        else:
+            end = None if flight[4] is SHARED else flight[0]
+        if value is None:
+            if end is not None and not end.done():
+                end.set_result(None)  # its waiters miss again
+            continue
+        if flight is not None:
+            del flights[args]
+            if len(flight) > WAITERS:
+                answer(flight, value)
+            if end is not None and not end.done():
+                end.set_result(None)
+        if current and invalidated.get(entry[4], 0) <= sent:
+            keep(entry[4], args, None, _GET, value)
     return reply
 
 
