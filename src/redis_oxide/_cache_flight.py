@@ -22,10 +22,11 @@ them in the fill):
   fill removes its own record; a read that ended without its fill leaves its record behind,
   and records are pruned to those still in flight when the dict doubles. A record whose read
   ended holds nothing of the executor.
-- A refresh sent within an MGET registers each key's flight on the MGET's future (``SHARED``);
-  the first miss that joins gives the key a future of its own, resolved once the MGET's
-  reply filled that key, cancelled if the MGET failed: the MGET's error is not the waiters'
-  (they asked for a GET), so they miss again.
+- A refresh sent within an MGET registers each key's flight on the MGET's future (``SHARED``).
+  Its waiters are not watched through that future: the MGET's fill answers them, and once
+  the MGET ended, its done callback hands on those of keys it did not fill (a nil, an error,
+  a lost connection). The MGET's error is not the waiters' (they asked for a GET): they
+  miss again.
 - A refresh (a read the cache sent by itself) has no caller to see its error: its flight
   watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
   the watch off, so a read that filled costs no callback.
@@ -41,7 +42,7 @@ from typing import Any, Final, TypeAlias
 
 from redis_oxide._exceptions import ServerError
 
-__all__ = ["SHARED", "WAITERS", "Flight", "answer", "join", "prune", "quiet_flight"]
+__all__ = ["SHARED", "WAITERS", "Flight", "answer", "hand_on", "join", "prune", "quiet_flight"]
 
 #: [future of the read, tick when sent, epoch when sent, parser, the read's done callback
 #: (None until a miss joins, or a refresh's quiet watch, or ``SHARED``), the key's wire
@@ -67,9 +68,9 @@ def quiet_flight(
 def SHARED(_sent: asyncio.Future[Any]) -> None:
     """Marks a flight whose read is an MGET shared with other keys (``_cache_refresh``).
 
-    Its future is the MGET's until a miss joins: the key then gets a future of its own,
-    resolved once the MGET's reply filled the key, cancelled if the MGET failed (its error is
-    not the waiters', who asked for a GET: they miss again).
+    The first miss that joins replaces the mark with its watch, which is not added to the
+    MGET's future: the refresh calls it (``hand_on``) if the MGET ends without filling the
+    key, and its waiters miss again.
     """
 
 
@@ -84,15 +85,14 @@ def join(
     ``miss(*args)`` misses anew if the read ends without answering it.
     """
     waiter = new_future()
-    sent: asyncio.Future[Any] = flight[0]
     mark = flight[4]
     if mark is None or mark is _retrieve or mark is SHARED:  # the first waiter: watch the end
-        if mark is _retrieve:
-            sent.remove_done_callback(_retrieve)  # ``_hand_on`` retrieves the error too
-        elif mark is SHARED:
-            sent = flight[0] = new_future()  # the key's own end (see ``SHARED``)
         watch = functools.partial(_hand_on, flight, functools.partial(miss, *args))
-        sent.add_done_callback(watch)
+        if mark is not SHARED:  # (an MGET's refresh calls the watch itself, see ``SHARED``)
+            sent: asyncio.Future[Any] = flight[0]
+            if mark is _retrieve:
+                sent.remove_done_callback(_retrieve)  # ``_hand_on`` retrieves the error too
+            sent.add_done_callback(watch)
         flight[4] = watch
     flight.append(waiter)
     return waiter
@@ -129,17 +129,25 @@ def _retrieve(sent: asyncio.Future[Any]) -> None:
         sent.exception()
 
 
+def hand_on(flight: Flight) -> None:
+    """An MGET's refresh ended without filling ``flight``'s key: its waiters miss again."""
+    watch = flight[4]
+    if watch is not None and watch is not SHARED:
+        watch(None)
+
+
 def _hand_on(
-    flight: Flight, again: Callable[[], Awaitable[Any]], sent: asyncio.Future[Any]
+    flight: Flight, again: Callable[[], Awaitable[Any]], sent: asyncio.Future[Any] | None
 ) -> None:
-    # The read ended: waiters its fill answered are done; the others get its server error,
-    # or miss again. Its record may stay until pruned: it lets go of ``again``, and so of the
-    # executor (a client dropped without aclose() is closed once nothing holds that).
+    # The read ended: waiters its fill answered are done; the others get its server error
+    # (none when ``sent`` is None), or miss again. Its record may stay until pruned: it lets
+    # go of ``again``, and so of the executor (a client dropped without aclose() is closed
+    # once nothing holds that).
     flight[4] = None
     waiting = [waiter for waiter in flight[WAITERS:] if not waiter.done()]
     if not waiting:
         return
-    error = None if sent.cancelled() else sent.exception()
+    error = None if sent is None or sent.cancelled() else sent.exception()
     for waiter in waiting:
         if isinstance(error, ServerError):
             waiter.set_exception(error)

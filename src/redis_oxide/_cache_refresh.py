@@ -9,10 +9,10 @@ Rules this module keeps (``Cache._after_pushes`` calls ``refresh`` through ``_re
 - The refreshes of one read leave in one write, at once rather than at the end of the loop
   turn: every reader of those keys waits for them.
 - Two or more GETs (with no parser of their own) go as one MGET: one command and one reply
-  instead of one per key. Each key's flight waits on the MGET's future until a miss joins it,
-  then on a future of its own (``_cache_flight.SHARED``), resolved once the MGET's reply
-  filled that key (``fill_gets``) or cancelled when the MGET failed (``gets_done``): the
-  MGET's error is not its waiters' (they asked for a GET), they miss again.
+  instead of one per key. Each key's flight is registered on the MGET's future
+  (``_cache_flight.SHARED``); the MGET's reply answers its waiters (``fill_gets``), and once
+  the MGET ended, the waiters of keys it did not fill miss again (``gets_done``): the MGET's
+  error is not theirs (they asked for a GET).
 - MGET answers nil for a key of another type too, where GET fails: a nil fills nothing, and
   the key's readers read for themselves.
 - Not on a cluster node (``ClusterCache`` turns it off: a node's keys span slots, an MGET
@@ -30,7 +30,15 @@ import asyncio
 import functools
 from typing import Any, Final, TypeGuard
 
-from redis_oxide._cache_flight import SHARED, WAITERS, Flight, answer, prune, quiet_flight
+from redis_oxide._cache_flight import (
+    SHARED,
+    WAITERS,
+    Flight,
+    answer,
+    hand_on,
+    prune,
+    quiet_flight,
+)
 from redis_oxide._cache_store import Cache, Entry
 from redis_oxide._connection_replies import FailureHook
 from redis_oxide._exceptions import ServerError
@@ -82,7 +90,7 @@ def refresh(
                 timeout,
                 None,  # not rerouted: its keys' readers read for themselves
             )
-            result.add_done_callback(_partial(gets_done, cache, gets, sent, epoch))
+            result.add_done_callback(_partial(gets_done, cache, gets))
             for entry in gets:
                 flights[entry[6]] = [result, sent, epoch, None, SHARED, entry[4]]
             cache.refreshes += len(gets)
@@ -94,12 +102,12 @@ def refresh(
 
 
 def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: object) -> object:
-    """The MGET's parser: fill each GET as its own reply would have, then end its flight.
+    """The MGET's parser: fill each GET as its own reply would have, and answer its waiters.
 
     ``Cache._fill`` per key, in one loop: each key's flight, if still this refresh's, goes,
-    its waiters get the value, and the key's own end (see ``SHARED``) is resolved; the
-    value is kept unless the cache was flushed or the key invalidated since it was sent.
-    A nil ends the flight without answering: its waiters read for themselves.
+    and its waiters get the value; the value is kept unless the cache was flushed or the key
+    invalidated since it was sent. A nil leaves the flight to ``gets_done``: its waiters read
+    for themselves.
     """
     if not _is_list(reply) or len(reply) != len(gets):
         return reply  # not an MGET's reply: ``gets_done`` ends the flights
@@ -109,47 +117,38 @@ def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: obj
     keep = cache._keep
     current = epoch == cache._epoch
     for entry, value in zip(gets, reply, strict=True):
-        args = entry[6]
-        flight = flights.get(args)
-        if flight is None or flight[1] != sent or flight[2] != epoch or flight[3] is not None:
-            flight = end = None  # not this refresh's any more (a later read's)
-        else:
-            end = None if flight[4] is SHARED else flight[0]
         if value is None:
-            if end is not None and not end.done():
-                end.set_result(None)  # its waiters miss again
             continue
+        args = entry[6]
+        flight = _own(flights.get(args), sent, epoch)
         if flight is not None:
             del flights[args]
             if len(flight) > WAITERS:
                 answer(flight, value)
-            if end is not None and not end.done():
-                end.set_result(None)
+                if flight[4] is not None:  # a waiter it could not answer: ``gets_done``'s
+                    flights[args] = flight
         if current and invalidated.get(entry[4], 0) <= sent:
             keep(entry[4], args, None, _GET, value)
     return reply
 
 
-def _own_end(flight: Flight | None, sent: int, epoch: int) -> asyncio.Future[Any] | None:
-    # The future a joining miss gave this refresh's flight of a key (``SHARED``), if any.
-    if flight is None or flight[4] is SHARED or flight[1] != sent or flight[2] != epoch:
+def _own(flight: Flight | None, sent: int, epoch: int) -> Flight | None:
+    # The key's flight if it is still this refresh's (a later read of the key replaces it).
+    if flight is None or flight[1] != sent or flight[2] != epoch or flight[3] is not None:
         return None
-    end: asyncio.Future[Any] = flight[0]
-    return end
+    return flight
 
 
 def _is_list(reply: object) -> TypeGuard[list[Any]]:
     return reply.__class__ is list
 
 
-def gets_done(
-    cache: Cache, gets: list[Entry], sent: int, epoch: int, read: asyncio.Future[Any]
-) -> None:
-    """The MGET ended: flights its reply did not end are cancelled (their readers miss)."""
+def gets_done(cache: Cache, gets: list[Entry], read: asyncio.Future[Any]) -> None:
+    """The MGET ended: the waiters of keys its reply did not fill miss again."""
     flights = cache._flights
     for entry in gets:
-        end = _own_end(flights.get(entry[6]), sent, epoch)
-        if end is not None and not end.done():
-            end.cancel()
+        flight = flights.get(entry[6])
+        if flight is not None and flight[0] is read:  # not a later read of the key
+            hand_on(flight)
     if not read.cancelled() and isinstance(read.exception(), ServerError):
         cache._batch_gets = False  # the server refuses MGET: GETs from now on

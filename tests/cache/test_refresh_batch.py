@@ -127,3 +127,35 @@ async def test_a_refused_mget_is_not_a_readers_error_and_gets_follow(
             await settled(lambda: cache.refreshes == refreshes + 2 and len(cache) == 2)
             assert await command_calls(writer, "get") == gets + 2  # one GET per key now
             assert [await client.get(key) for key in keys] == [b"v3", b"v3"]
+
+
+async def test_a_read_sent_after_an_mget_answered_nil_is_not_ended_by_the_mget(
+    redis_server_factory: ServerFactory,
+) -> None:
+    info = redis_server_factory("7")
+    kept, deleted = _keys(2)
+    async with (
+        Redis(info.host, info.port) as writer,
+        Redis(info.host, info.port, cache=True) as client,
+    ):
+        cache = client.cache
+        assert cache is not None
+        await writer.mset({kept: "v1", deleted: "v1"})
+        await _read_twice(client, [kept, deleted])
+
+        async def read_both_invalidated() -> tuple[bytes | None, bytes | None]:
+            # Joins the refresh of ``kept``; answered by the MGET's reply, it runs before
+            # the MGET's end is handled, and misses ``deleted`` (nil: not filled) with a GET
+            # of its own, sent before any other invalidation: the MGET's end must leave it.
+            while cache.invalidations < 2:  # noqa: ASYNC110 (turn by turn: no event to wait on)
+                await asyncio.sleep(0)
+            first = await client.get(kept)
+            return first, await client.get(deleted)
+
+        reading = asyncio.ensure_future(read_both_invalidated())
+        async with writer.pipeline(transaction=True) as tx:
+            tx.set(kept, "v2")
+            tx.delete(deleted)
+        assert await asyncio.wait_for(reading, 5) == (b"v2", None)
+        assert cache.coalesced == 1
+        assert await command_calls(writer, "mget") == 1
