@@ -3,8 +3,10 @@
 Rules this module keeps:
 
 - With no cache nothing here runs: the client binds ``ServerExecutor._execute``. With one it
-  binds ``CachingExecutor._execute``, which decides with one dict lookup by command name
-  (``command_plan``): a cacheable read, a write to invalidate, or anything else, passed on.
+  binds ``CachingExecutor._execute``: a read-only command is first looked up by its argument
+  tuple (only a cacheable read can have an entry, so a hit needs nothing else), then one
+  dict lookup by command name (``command_plan``) decides: a cacheable read that missed, a
+  write to invalidate, or anything else, passed on.
 - Cacheable reads that miss run on the cache's own tracking connection: a ``MultiplexedPool``
   over a ``TrackingConnector`` (``_cache_tracking``). Only those reads are tracked, so
   leased, pooled and pub/sub connections never receive an invalidation, and only the end of
@@ -228,6 +230,7 @@ class CachingExecutor:
         """
         view = copy.copy(self)
         view._plan = self._plans[bypass]
+        view._entries = {} if bypass else self._cache._entries  # no hit in a bypassing view
         return view
 
     # -- one command ---------------------------------------------------------------------------
@@ -235,17 +238,12 @@ class CachingExecutor:
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
-        kind = self._plan.get(meta.name)
-        if kind is None:
-            return self._inner_execute(meta, args, parser)
-        if kind >= 0:
+        if meta.is_readonly:  # cacheable reads are (a hit pays no plan lookup)
             try:
-                entry = self._entries.get(args)
+                entry = self._entries.get(args)  # (a bypassing view's is always empty)
             except (TypeError, ValueError):  # an unhashable argument (a writable memoryview)
-                return self._inner_execute(meta, args, parser)
-            if entry is None:
-                return self._miss(meta, args, parser, kind)
-            if entry[1] is parser:
+                entry = None  # (the plan's path sends it uncached)
+            if entry is not None and entry[1] is parser:
                 expires = entry[2]
                 tracking = self._pool.sole
                 if tracking is None or not tracking.available:
@@ -268,6 +266,14 @@ class CachingExecutor:
                     return _after_a_turn(entry[0] if copier is None else copier(entry[0]))
                 else:
                     self._cache._expired(entry)
+        kind = self._plan.get(meta.name)
+        if kind is None:
+            return self._inner_execute(meta, args, parser)
+        if kind >= 0:
+            try:
+                hash(args)
+            except (TypeError, ValueError):  # an unhashable argument: never cached
+                return self._inner_execute(meta, args, parser)
             return self._miss(meta, args, parser, kind)
         if kind == WRITE_KEYS:
             return self._write(meta, args, parser)
