@@ -3,10 +3,11 @@
 Rules kept here:
 - a condition is a small Python expression over the method's parameters: ``and``/``or``/
   ``not``, comparisons, constants, ``len(param)``, ``param.field`` of a block parameter,
-  ``param[0]`` of a tuple parameter and ``any(<condition> for x in param)`` over a collection;
-  any other construct is an error; a name that is not a parameter (or a field or an item the
-  parameter lacks) follows the stale-entry rule (an error for core commands; for module
-  commands, whose releases rename arguments, a warning or an info);
+  ``param[0]`` of a tuple parameter, ``any(<condition> for x in param)`` over a collection
+  and a minus sign before a number (``-1.5``); any other construct is an error; a name that
+  is not a parameter (or a field or an item the parameter lacks) follows the stale-entry rule
+  (an error for core commands; for module commands, whose releases rename arguments, a
+  warning or an info);
 - a check that names only required parameters runs before the no-option fast path (after
   their number checks); one that names an option runs after it, and must be false when no
   option is given (one of its ``and`` terms, over options only, is false at their defaults),
@@ -47,6 +48,7 @@ _ALLOWED = (
     ast.Or,
     ast.UnaryOp,
     ast.Not,
+    ast.USub,
     ast.Compare,
     ast.Eq,
     ast.NotEq,
@@ -176,7 +178,8 @@ def _parse(when: str, where: str, command: str, diagnostics: Diagnostics) -> ast
 
 
 def _construct_problem(tree: ast.Expression) -> str:
-    """What the condition uses beyond calls of ``len``/``any``, fields and constant indexes."""
+    """What the condition uses beyond calls of ``len``/``any``, fields, constant indexes and
+    negative numbers."""
     generators: set[int] = set()
     bound: set[str] = set()
     for node in ast.walk(tree):
@@ -195,6 +198,14 @@ def _construct_problem(tree: ast.Expression) -> str:
         generators.add(id(gen))
         bound.add(comp.target.id)
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and not (
+                isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)
+            )
+        ):
+            return "a minus sign goes only before a number: -1.5"
         if isinstance(node, ast.GeneratorExp) and id(node) not in generators:
             return "a generator may only be the argument of any()"
         if isinstance(node, ast.Attribute | ast.Subscript) and not (

@@ -259,6 +259,94 @@ REFUSED_VALUES: list[tuple[str, Call, str, str]] = [
         f"^BF.INSERT: error {ERROR_RATE}",
         "bf.insert",
     ),
+    # RedisBloom: "(capacity should be larger than 0)", "expansion should be greater or equal
+    # to 1"; BF.INSERT: "Bad argument received" for both.
+    (
+        "bf.reserve capacity 0",
+        lambda r: r.bf.reserve("b", 0.01, 0),
+        "^BF.RESERVE: capacity must be at least 1",
+        "bf.reserve",
+    ),
+    (
+        "bf.reserve capacity -1",
+        lambda r: r.bf.reserve("b", 0.01, -1),
+        "^BF.RESERVE: capacity must be at least 1",
+        "bf.reserve",
+    ),
+    (
+        "bf.reserve expansion 0",
+        lambda r: r.bf.reserve("b", 0.01, 10, expansion=0),
+        "^BF.RESERVE: expansion must be at least 1",
+        "bf.reserve",
+    ),
+    (
+        "bf.insert capacity 0",
+        lambda r: r.bf.insert("b", "a", capacity=0),
+        "^BF.INSERT: capacity must be at least 1",
+        "bf.insert",
+    ),
+    (
+        "bf.insert expansion -1",
+        lambda r: r.bf.insert("bf", "a", expansion=-1, nocreate=True),
+        "^BF.INSERT: expansion must be at least 1",
+        "bf.insert",
+    ),
+    # RedisBloom: "Capacity must be at least (BucketSize * 2)", "BUCKETSIZE: value must be an
+    # integer between 1 and 255, inclusive", and the same for MAXITERATIONS and EXPANSION.
+    (
+        "cf.reserve capacity 1",
+        lambda r: r.cf.reserve("c", 1),
+        "^CF.RESERVE: capacity must be at least twice",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve bucketsize 0",
+        lambda r: r.cf.reserve("c", 100, bucketsize=0),
+        "^CF.RESERVE: bucketsize must be between 1 and 255",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve bucketsize 256",
+        lambda r: r.cf.reserve("c", 1000, bucketsize=256),
+        "^CF.RESERVE: bucketsize must be between 1 and 255",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve maxiterations 0",
+        lambda r: r.cf.reserve("c", 100, maxiterations=0),
+        "^CF.RESERVE: maxiterations must be between 1 and 65535",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve maxiterations 65536",
+        lambda r: r.cf.reserve("c", 100, maxiterations=65536),
+        "^CF.RESERVE: maxiterations must be between",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve expansion -1",
+        lambda r: r.cf.reserve("c", 100, expansion=-1),
+        "^CF.RESERVE: expansion must be between 0 and 32768",
+        "cf.reserve",
+    ),
+    (
+        "cf.reserve expansion 32769",
+        lambda r: r.cf.reserve("c", 100, expansion=32769),
+        "^CF.RESERVE: expansion must be between",
+        "cf.reserve",
+    ),
+    (
+        "cf.insert capacity 3",
+        lambda r: r.cf.insert("c", "a", capacity=3),
+        "^CF.INSERT: capacity must be at least 4",
+        "cf.insert",
+    ),
+    (
+        "cf.insertnx capacity 0",
+        lambda r: r.cf.insertnx("c", "a", capacity=0, nocreate=True),
+        "^CF.INSERTNX: capacity must be at least 4",
+        "cf.insertnx",
+    ),
     # RedisTimeSeries: "TSDB: bucketDuration must be greater than zero".
     (
         "ts.range bucket 0",
@@ -432,6 +520,13 @@ async def test_module_values_at_the_edge_are_still_sent(flushed_stack: RedisServ
         assert await r.tdigest.trimmed_mean("td", 0, 1) == 2.0
         assert await r.bf.reserve("nearly-always", 0.999, 100)
         assert await r.bf.insert("bf", "a", error=0.5) == [True]
+        assert await r.bf.reserve("smallest", 0.01, 1, expansion=1)
+        assert await r.bf.insert("small", "a", capacity=1, expansion=1) == [True]
+        assert await r.cf.reserve("cf4", 4)
+        assert await r.cf.reserve("cf510", 510, bucketsize=255, maxiterations=65535)
+        assert await r.cf.reserve("cf-fixed", 100, bucketsize=1, maxiterations=1, expansion=0)
+        assert await r.cf.reserve("cf-wide", 100, expansion=32768)
+        assert await r.cf.insert("cfi", "a", capacity=4) == [True]
         by_second = TsRangeAggregation(aggregator="AVG", bucket_duration=1)
         assert await r.ts.range("ts", "-", "+", aggregation=by_second) == [(1000, 1.0)]
         assert await r.ts.createrule("ts", "ts2", "AVG", 1)

@@ -162,6 +162,25 @@ REFUSED_COMMANDS: list[tuple[str, Call, str, str]] = [
         "^INCRBYFLOAT: increment",
         "incrbyfloat",
     ),
+    # Redis: "increment would produce NaN or Infinity", "value is NaN or Infinity".
+    (
+        "incrbyfloat inf",
+        lambda r: r.incrbyfloat("f", INF),
+        "^INCRBYFLOAT: increment must be finite",
+        "incrbyfloat",
+    ),
+    (
+        "incrbyfloat -inf",
+        lambda r: r.incrbyfloat("f", -INF),
+        "^INCRBYFLOAT: increment must be finite",
+        "incrbyfloat",
+    ),
+    (
+        "hincrbyfloat -inf",
+        lambda r: r.hincrbyfloat("h", "f", Score(-INF)),
+        "^HINCRBYFLOAT: increment must be finite",
+        "hincrbyfloat",
+    ),
     (
         "hincrbyfloat nan",
         lambda r: r.hincrbyfloat("h", "f", NAN),
@@ -250,6 +269,9 @@ async def test_values_next_to_the_refused_ones_are_still_sent(
         assert await r.scan(0, count=1) == (0, [])
         assert await r.setbit("b", 7, 1) == 0
         assert await r.setbit("b", 7, 0) == 1
+        # The largest finite increments are sent (the server judges the sum).
+        assert await r.incrbyfloat("f", 1.7976931348623157e308) == 1.7976931348623157e308
+        assert await r.hincrbyfloat("hf", "f", -1.7976931348623157e308) == -1.7976931348623157e308
         # Infinite scores and bounds are numbers to Redis.
         assert await r.zadd("z", {"top": INF, "bottom": -INF, "mid": Score(0.5)}) == 3
         assert await r.zincrby("z", INF, "mid") == INF

@@ -327,7 +327,8 @@ BROKEN = {
     "any with if": ("any(q > 1 for q in quantile if q)", "any() takes one condition"),
     "item of an item": ("any(q[0] > 1 for q in quantile)", "only a parameter's own field or"),
     "computed index": ("limit[len(key)] > 1", "an item is read with a constant index"),
-    "negative index": ("limit[-1] > 1", "the condition may not use USub"),
+    "negative index": ("limit[-1] > 1", "an item is read with a constant index"),
+    "negated parameter": ("-limit[0] > 1", "a minus sign goes only before a number"),
 }
 
 
