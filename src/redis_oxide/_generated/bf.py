@@ -189,6 +189,20 @@ class BfCommands(NamespaceBase[StrT]):
                 "BF.INSERT: error must be above 0 and below 1, e.g. 0.01 for one false positive"
                 " in a hundred"
             )
+        if capacity is not None and capacity.__class__ is not int:
+            capacity = _enc.integer("BF.INSERT", "capacity", capacity)
+        if capacity is not None and capacity <= 0:
+            raise ValueError(
+                "BF.INSERT: capacity must be at least 1: the number of items a new filter is "
+                "sized for"
+            )
+        if expansion is not None and expansion.__class__ is not int:
+            expansion = _enc.integer("BF.INSERT", "expansion", expansion)
+        if expansion is not None and expansion < 1:
+            raise ValueError(
+                "BF.INSERT: expansion must be at least 1: each new sub-filter holds the last "
+                "one's capacity times expansion"
+            )
         _args: list[ArgT] = ["BF.INSERT", key]
         if capacity is not None:
             if capacity.__class__ is not int:
@@ -320,8 +334,20 @@ class BfCommands(NamespaceBase[StrT]):
                 "BF.RESERVE: error_rate must be above 0 and below 1, e.g. 0.01 for one false "
                 "positive in a hundred"
             )
+        if capacity <= 0:
+            raise ValueError(
+                "BF.RESERVE: capacity must be at least 1: the number of items the filter is "
+                "sized for"
+            )
         if expansion is None and not nonscaling:
             return self._execute(_m.BF_RESERVE, ("BF.RESERVE", key, error_rate, capacity), bool)
+        if expansion is not None and expansion.__class__ is not int:
+            expansion = _enc.integer("BF.RESERVE", "expansion", expansion)
+        if expansion is not None and expansion < 1:
+            raise ValueError(
+                "BF.RESERVE: expansion must be at least 1: each new sub-filter holds the last "
+                "one's capacity times expansion"
+            )
         _args: list[ArgT] = ["BF.RESERVE", key, error_rate, capacity]
         if expansion is not None:
             if expansion.__class__ is not int:

@@ -197,6 +197,13 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("CF.INSERT takes at least one items")
+        if capacity is not None and capacity.__class__ is not int:
+            capacity = _enc.integer("CF.INSERT", "capacity", capacity)
+        if capacity is not None and capacity < 4:
+            raise ValueError(
+                "CF.INSERT: capacity must be at least 4: twice the bucket size of 2 a new "
+                "filter gets"
+            )
         _args: list[ArgT] = ["CF.INSERT", key]
         if capacity is not None:
             if capacity.__class__ is not int:
@@ -236,6 +243,13 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if not items:
             raise TypeError("CF.INSERTNX takes at least one items")
+        if capacity is not None and capacity.__class__ is not int:
+            capacity = _enc.integer("CF.INSERTNX", "capacity", capacity)
+        if capacity is not None and capacity < 4:
+            raise ValueError(
+                "CF.INSERTNX: capacity must be at least 4: twice the bucket size of 2 a new "
+                "filter gets"
+            )
         _args: list[ArgT] = ["CF.INSERTNX", key]
         if capacity is not None:
             if capacity.__class__ is not int:
@@ -327,8 +341,32 @@ class CfCommands(NamespaceBase[StrT]):
         """
         if capacity.__class__ is not int:
             capacity = _enc.integer("CF.RESERVE", "capacity", capacity)
+        if capacity < 2:
+            raise ValueError(
+                "CF.RESERVE: capacity must be at least twice the bucket size (2 unless "
+                "bucketsize is given), so 4 by default"
+            )
         if bucketsize is None and maxiterations is None and expansion is None:
             return self._execute(_m.CF_RESERVE, ("CF.RESERVE", key, capacity), bool)
+        if bucketsize is not None and bucketsize.__class__ is not int:
+            bucketsize = _enc.integer("CF.RESERVE", "bucketsize", bucketsize)
+        if bucketsize is not None and (bucketsize < 1 or bucketsize > 255):
+            raise ValueError(
+                "CF.RESERVE: bucketsize must be between 1 and 255: the items each bucket holds"
+            )
+        if maxiterations is not None and maxiterations.__class__ is not int:
+            maxiterations = _enc.integer("CF.RESERVE", "maxiterations", maxiterations)
+        if maxiterations is not None and (maxiterations < 1 or maxiterations > 65535):
+            raise ValueError(
+                "CF.RESERVE: maxiterations must be between 1 and 65535: the swaps an insert "
+                "tries before the filter grows"
+            )
+        if expansion is not None and expansion.__class__ is not int:
+            expansion = _enc.integer("CF.RESERVE", "expansion", expansion)
+        if expansion is not None and (expansion < 0 or expansion > 32768):
+            raise ValueError(
+                "CF.RESERVE: expansion must be between 0 and 32768 (0: the filter never grows)"
+            )
         _args: list[ArgT] = ["CF.RESERVE", key, capacity]
         if bucketsize is not None:
             if bucketsize.__class__ is not int:

@@ -273,6 +273,11 @@ class HashCommands(CommandsBase[StrT]):
             increment.__class__ is not float and increment.__class__ is not int
         ) or increment != increment:
             increment = _enc.double("HINCRBYFLOAT", "increment", increment)
+        if increment > 1.7976931348623157e308 or increment < -1.7976931348623157e308:
+            raise ValueError(
+                "HINCRBYFLOAT: increment must be finite: the result would be infinite, which a "
+                "hash field cannot hold"
+            )
         return self._execute(_m.HINCRBYFLOAT, ("HINCRBYFLOAT", key, field, increment), float)
 
     def hkeys(self, key: KeyT) -> Awaitable[list[StrT]]:

@@ -333,6 +333,11 @@ class StringCommands(CommandsBase[StrT]):
             increment.__class__ is not float and increment.__class__ is not int
         ) or increment != increment:
             increment = _enc.double("INCRBYFLOAT", "increment", increment)
+        if increment > 1.7976931348623157e308 or increment < -1.7976931348623157e308:
+            raise ValueError(
+                "INCRBYFLOAT: increment must be finite: the result would be infinite, which a "
+                "string value cannot hold"
+            )
         return self._execute(_m.INCRBYFLOAT, ("INCRBYFLOAT", key, increment), float)
 
     @overload
