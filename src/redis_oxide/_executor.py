@@ -16,7 +16,9 @@ Rules this module keeps:
   reroutable error means the command did not run, so the ``Reroute`` may re-run any command.
 - Command timeouts are shown to the ``Reroute`` too, for notice only (a cluster learns that a
   node hangs): the caller always gets the timeout. Its ``may_have_executed`` is False only
-  when no attempt was written (a write is never re-run after one was).
+  when no attempt was written (a write is never re-run after one was). A view whose
+  ``command_timeout`` is shorter than its executor's shows none: a caller's tighter bound says
+  nothing about the server.
 - Blocking commands go to a dedicated lease, bound by their own timeout argument plus
   ``command_timeout`` (``_executor_blocking``); everything else shares connections.
 - Where a batch (pipeline, transaction) runs is decided here: on the shared connection, or on
@@ -72,6 +74,7 @@ class ServerExecutor:
         "_hook_read",
         "_hook_write",
         "_lifetime",
+        "_notices",
         "_reroute",
         "_rerunning",
         "_retry",
@@ -98,6 +101,8 @@ class ServerExecutor:
         self._hook_read = self._failed_read
         self._hook_write = self._failed_write
         self._lifetime: object = None  # the client's, shared by views (module rules)
+        # Whether a command timeout is shown to the reroute (module rules).
+        self._notices = True
 
     @property
     def strategy(self) -> ConnectionStrategy:
@@ -116,6 +121,9 @@ class ServerExecutor:
         """
         view = ServerExecutor(self._strategy, retry=self._retry, command_timeout=command_timeout)
         view._reroute, view._lifetime = self._reroute, self._lifetime
+        mine = self.command_timeout
+        tighter = command_timeout is not None and (mine is None or command_timeout < mine)
+        view._notices = self._notices and not tighter
         return view
 
     # -- one command ---------------------------------------------------------------------------
@@ -229,7 +237,7 @@ class ServerExecutor:
         work: Awaitable[Any] | None = None
         reroute = self._reroute
         if isinstance(error, CommandTimeoutError):
-            if reroute is not None:
+            if reroute is not None and self._notices:
                 reroute(error, meta, args, parser, deadline)  # notice only (module rules)
             return False
         if reroute is not None and isinstance(error, ServerError | ConnectionLostError):
@@ -309,7 +317,7 @@ class ServerExecutor:
                 if written and not exc.may_have_executed:
                     exc.may_have_executed = True
                     exc.add_note("an earlier attempt was written before its connection was lost")
-                if reroute is not None:
+                if reroute is not None and self._notices:
                     reroute(exc, meta, args, parser, deadline)  # notice only
                 raise
             except ServerError as exc:

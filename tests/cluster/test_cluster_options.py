@@ -3,6 +3,8 @@
 - A view's ``command_timeout`` bounds its single-key commands, keyless commands, fan-outs,
   pipelines and split MGETs on a node that stopped answering (``DEBUG SLEEP`` on it), while
   the client itself, on the same connections, waits for the node.
+- A view's timeout that is shorter than the client's does not mark the node failing; the
+  client's own does.
 - A view made before the first command starts the client's slot map; closing a view closes
   nothing; views of views keep the settings they do not change.
 - ``cache=False`` reads past every node's cache and still invalidates on writes; ``cache=True``
@@ -98,6 +100,29 @@ async def test_a_views_timeout_bounds_every_kind_of_call_the_client_waits(
         ", ".join(f"{name} {seconds:.2f}" for name, seconds in waited.items())
         + f"; the client itself {slow:.2f}",
     )
+
+
+async def test_a_views_shorter_timeout_does_not_mark_the_node_failing(
+    cluster: RedisCluster[bytes], redis_cluster: ClusterInfo
+) -> None:
+    node = redis_cluster.primaries[1]
+    address = f"{node.host}:{node.port}"
+    key = key_on(redis_cluster, node, "opt")
+    assert await cluster.set(key, "v")
+    quick = cluster.with_options(command_timeout=QUICK)
+    sleeper = await _sleeping(node)
+    await _times_out(quick.get(key))
+    assert address not in cluster.stats().down  # the caller's bound, not the node's failure
+    await sleeper
+    assert await cluster.get(key) == b"v"
+    # A client whose own timeout expires learns that the node hangs.
+    seed = redis_cluster.primaries[0]
+    async with RedisCluster(seed.host, seed.port, command_timeout=QUICK) as tight:
+        assert await tight.get(key) == b"v"
+        sleeper = await _sleeping(node)
+        await _times_out(tight.get(key))
+        assert address in tight.stats().down
+        await sleeper
 
 
 async def test_views_share_the_map_close_nothing_and_keep_their_settings(
