@@ -87,6 +87,7 @@ class TracedNode(ServerExecutor):
             reroute=plain._reroute,
         )
         self._plain = plain
+        self._notices = plain._notices  # a view's version keeps its view's rule (``_executor``)
         self._instruments = instruments
         self._db = db
         instruments.metrics.watch_pool(plain.strategy, db)
