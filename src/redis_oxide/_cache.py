@@ -244,25 +244,25 @@ class CachingExecutor:
             except (TypeError, ValueError):  # an unhashable argument (a writable memoryview)
                 entry = None  # (the plan's path sends it uncached)
             if entry is not None and entry[1] is parser:
+                # (Entries live while the tracking connection is available: it flushes the
+                # cache as it stops being so, ``Connection.on_unavailable``.)
                 expires = entry[2]
-                tracking = self._pool.sole
-                if tracking is None or not tracking.available:
-                    # Its invalidations went with it; the watcher's flush may not have run yet.
-                    self._cache._flush()
-                elif expires is None or expires > _monotonic():
+                if expires is None or expires > _monotonic():
                     entry[7] = True
                     cache = self._cache
                     hits = cache.hits = cache.hits + 1
-                    copier = entry[3]
                     if hits & _YIELD_EVERY:
-                        if copier is not None:
-                            return _ready(copier(entry[0]))
                         done: asyncio.Future[T] | None = entry[9]
-                        if done is None:
-                            made: asyncio.Future[T] = cache._new_future()
-                            made.set_result(entry[0])
-                            entry[9] = done = made
-                        return done  # awaited without a loop turn
+                        if done is not None:
+                            return done  # awaited without a loop turn
+                        copier = entry[3]
+                        if copier is not None:  # (a mutable value's entry never has one)
+                            return _ready(copier(entry[0]))
+                        made: asyncio.Future[T] = cache._new_future()
+                        made.set_result(entry[0])
+                        entry[9] = made
+                        return made
+                    copier = entry[3]
                     return _after_a_turn(entry[0] if copier is None else copier(entry[0]))
                 else:
                     self._cache._expired(entry)

@@ -93,6 +93,7 @@ class TrackingConnector:
             conn.abort()
             raise
         conn.after_pushes = self._cache._after_pushes
+        conn.on_unavailable = self._cache._flush  # at once: hits do not look at the connection
         self._cache._new_future = future_factory(asyncio.get_running_loop())
         if self._connected:
             self._cache._new_session()

@@ -92,6 +92,7 @@ class Connection(ConnectionCore):
         #: Whether new commands may be sent (the state is READY); a plain attribute so the
         #: strategies can test it per command without a call.
         self.available = False
+        self.on_unavailable = None
         self._transport: asyncio.Transport | None = None
         self._fd = -1  # (``connection_made`` sets it)
         self._pending: collections.deque[Entry] = collections.deque()
@@ -384,7 +385,9 @@ class Connection(ConnectionCore):
         # can run there any more, its callers are gone. The server is told at once; the socket
         # itself is closed when the transport is collected.
         self._state = _S.CLOSED
-        self.available = False
+        if self.available:
+            self.available = False
+            self._unavailable()
         self._pending.clear()
         self._wbuf.clear()
         if self._transport is not None:

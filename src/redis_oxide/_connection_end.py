@@ -29,6 +29,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Final
 
 from redis_oxide._connection_errors import END_OF_STREAM, ConnectionClosedByPeer
@@ -65,6 +66,7 @@ class ConnectionEnd(asyncio.Protocol):
         "_unsent",
         "_wbuf",
         "available",
+        "on_unavailable",
     )
 
     _address: str
@@ -79,6 +81,9 @@ class ConnectionEnd(asyncio.Protocol):
     _unsent: int
     _wbuf: list[bytes]
     available: bool
+    #: Called once, synchronously, when ``available`` turns false (None: nothing). The cache
+    #: drops its entries there: a hit must never outlive its tracking connection.
+    on_unavailable: Callable[[], None] | None
 
     def _transition(self, new: ConnectionState) -> None:
         if new not in LEGAL[self._state]:
@@ -90,8 +95,17 @@ class ConnectionEnd(asyncio.Protocol):
             new.name,
             extra=log_fields("state", self._address, state=new.value),
         )
+        was_available = self.available
         self._state = new
         self.available = new is _READY
+        if was_available and not self.available:
+            self._unavailable()
+
+    def _unavailable(self) -> None:
+        hook = self.on_unavailable
+        if hook is not None:
+            self.on_unavailable = None
+            hook()
 
     @property
     def state(self) -> ConnectionState:

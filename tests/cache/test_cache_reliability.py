@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from redis_oxide import CacheConfig, Redis
+from redis_oxide._cache import CachingExecutor
 from redis_oxide.testing._info import RedisServerInfo
 from redis_oxide.testing.plugin import ServerFactory
 from tests.cache.test_cache import settled
@@ -115,3 +116,34 @@ async def test_a_silent_connection_with_reads_waiting_is_found_too(
         proxy.resume()
         assert await waiting == b"2"  # re-run on a new tracking connection
         assert await client.get(cached_key) == b"1"
+
+
+@pytest.mark.parametrize("end", ["fail", "stop_accepting", "abort"])
+async def test_the_cache_is_empty_the_moment_its_tracking_connection_ends(
+    redis_stack: RedisServerInfo, end: str
+) -> None:
+    # Before any task runs (the watcher's flush comes later): a hit never outlives it.
+    key = f"ended:{uuid.uuid4().hex}"
+    async with Redis(redis_stack.host, redis_stack.port, cache=True) as client:
+        await client.set(key, "1")
+        assert await client.get(key) == b"1"
+        cache = client.cache
+        assert cache is not None
+        assert len(cache) == 1
+        executor = client._executor
+        assert isinstance(executor, CachingExecutor)
+        tracking = executor._pool.sole
+        assert tracking is not None
+        if end == "fail":
+            tracking.fail(ConnectionResetError("gone"))
+        elif end == "stop_accepting":
+            tracking.stop_accepting()
+        else:
+            tracking.abort()
+        assert len(cache) == 0
+        assert cache.flushes == 1
+        read = client.get(key)  # a miss, on a new tracking connection
+        assert not (isinstance(read, asyncio.Future) and read.done())
+        assert await read == b"1"
+        assert (cache.hits, cache.misses) == (0, 2)
+        await tracking.aclose()  # (the pool closes what it stops using; not this one)

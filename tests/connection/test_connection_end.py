@@ -230,3 +230,21 @@ async def test_a_plain_handshake_with_a_tls_server_suggests_tls(
     assert message.endswith(
         f": if the server requires TLS, pass ssl=True or use a rediss:// URL [address={address}]"
     )
+
+
+async def test_on_unavailable_is_called_once_as_the_connection_stops_taking_commands(
+    redis_7: RedisServerInfo,
+) -> None:
+    conn = await open_connection(ConnectionConfig(host=redis_7.host, port=redis_7.port))
+    calls: list[tuple[ConnectionState, bool]] = []
+    conn.on_unavailable = lambda: calls.append((conn.state, conn.available))
+    try:
+        assert await conn.send(["PING"], None, _m.PING) == b"PONG"
+        assert calls == []
+        conn.fail(ConnectionResetError("gone"))
+        assert calls == [(ConnectionState.BROKEN, False)]  # at once, in the call
+        conn.abort()
+        await conn.wait_closed()
+        assert calls == [(ConnectionState.BROKEN, False)]  # not again
+    finally:
+        await conn.aclose()
