@@ -39,7 +39,7 @@ from redis_oxide._cache_flight import (
     prune,
     quiet_flight,
 )
-from redis_oxide._cache_store import Cache, Entry
+from redis_oxide._cache_store import REFRESHED, Cache, Entry
 from redis_oxide._connection_replies import FailureHook
 from redis_oxide._exceptions import ServerError
 from redis_oxide._generated import _meta as _m
@@ -77,8 +77,13 @@ def refresh(
     try:
         for entry in singles:
             args, parser, rkey, meta = entry[6], entry[1], entry[4], entry[8]
+            mark = REFRESHED if entry[7] is True else False
             result = tracking.send(
-                args, _partial(fill, rkey, args, parser, sent, epoch, meta), meta, timeout, hook
+                args,
+                _partial(fill, rkey, args, parser, sent, epoch, meta, mark=mark),
+                meta,
+                timeout,
+                hook,
             )
             flights[args] = quiet_flight(result, sent, epoch, parser, rkey)
             cache.refreshes += 1
@@ -128,7 +133,7 @@ def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: obj
                 if flight[4] is not None:  # a waiter it could not answer: ``gets_done``'s
                     flights[args] = flight
         if current and invalidated.get(entry[4], 0) <= sent:
-            keep(entry[4], args, None, _GET, value)
+            keep(entry[4], args, None, _GET, value, REFRESHED if entry[7] is True else False)
     return reply
 
 

@@ -60,6 +60,11 @@ _ENTRY_OVERHEAD: Final = 200
 # ``sys.getsizeof`` of a bytes object is its length plus this header (CPython 3.9-3.13), plus
 # the entry's own overhead: the common fill costs no getsizeof call.
 _BYTES_OVERHEAD: Final = sys.getsizeof(b"") + _ENTRY_OVERHEAD
+#: The mark of an entry a refresh filled, refreshing an entry a hit had marked: invalidated
+#: before any hit, it is refreshed once more, then (unmarked) no longer. A key read often but
+#: written twice within a refresh's round trip keeps its entry; one nobody reads any more costs
+#: two reads at most. Truthy, so CLOCK gives it its second chance like a hit's mark.
+REFRESHED: Final = 1
 _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
@@ -223,6 +228,7 @@ class Cache:
         epoch: int,
         meta: Any,
         reply: Any,
+        mark: object = False,
     ) -> Any:
         """Parse a read's reply, and keep it unless the key changed since the read was sent.
 
@@ -246,13 +252,20 @@ class Cache:
                 self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
-        self._keep(rkey, args, parser, meta, value)
+        self._keep(rkey, args, parser, meta, value, mark)
         return value
 
     def _keep(
-        self, rkey: bytes, args: tuple[ArgT, ...], parser: Any, meta: Any, value: Any
+        self,
+        rkey: bytes,
+        args: tuple[ArgT, ...],
+        parser: Any,
+        meta: Any,
+        value: Any,
+        mark: object = False,
     ) -> None:
-        """Store ``value`` as the entry of ``args`` (``_fill``'s checks passed)."""
+        """Store ``value`` as the entry of ``args`` (``_fill``'s checks passed); ``mark`` is
+        its CLOCK mark (``REFRESHED`` for a refresh of an entry a hit marked)."""
         kind: type[object] = value.__class__
         if kind is bytes:  # most replies: no walk, nothing to copy, and getsizeof's size
             size = len(value) + len(rkey) + _BYTES_OVERHEAD
@@ -279,7 +292,7 @@ class Cache:
         ttl = self._ttl
         expires = None if ttl is None else _monotonic() + ttl
         slot = (*args,)  # this entry's own: a later entry of equal arguments gets another
-        entry: Entry = [kept, parser, expires, copier, rkey, size, slot, False, meta, None]
+        entry: Entry = [kept, parser, expires, copier, rkey, size, slot, mark, meta, None]
         entries[slot] = entry
         same_key = self._by_key.get(rkey)
         if same_key is None:
@@ -348,8 +361,8 @@ class Cache:
                 for entry in cached:
                     del entries[entry[6]]
                     if hot is not None and entry[7]:
-                        hot.append(entry)  # a refresh needs its arguments, not its value
-                    entry[7] = entry[0] = entry[9] = None  # nor pin the value
+                        hot.append(entry)  # a refresh needs its arguments and mark
+                    entry[0] = entry[9] = None  # not its value
                     self._bytes -= entry[5]
                 self.invalidations += len(cached)
         if len(invalidated) > _INVALIDATED_LIMIT:

@@ -75,6 +75,31 @@ async def test_entries_not_refreshed_are_only_dropped(
         assert (cache.hits, cache.misses) == (reads - 1, 2)
 
 
+async def test_a_refreshed_entry_nobody_read_is_refreshed_once_more_then_dropped(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    # Written twice within a refresh's round trip, a hot key keeps its entry; a key nobody
+    # reads any more costs two reads at most.
+    key = _key()
+    await writer.set(key, "v1")
+    async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
+        cache = client.cache
+        assert cache is not None
+        assert await client.get(key) == b"v1"  # miss, fill
+        assert await client.get(key) == b"v1"  # hit: marked
+        gets = await command_calls(writer, "get")
+        for refreshes, version in ((1, "v2"), (2, "v3")):
+            await writer.set(key, version)  # nobody reads between the writes
+            await settled(lambda r=refreshes: cache.refreshes == r and len(cache) == 1)
+        await writer.set(key, "v4")
+        await settled(lambda: len(cache) == 0)
+        await client.client_trackinginfo()  # a round trip behind the invalidation
+        assert (cache.refreshes, len(cache)) == (2, 0)  # the third write only dropped it
+        assert await command_calls(writer, "get") == gets + 2
+        assert await client.get(key) == b"v4"  # a miss
+        assert (cache.hits, cache.misses, cache.invalidations) == (1, 2, 3)
+
+
 def test_refresh_is_a_bool() -> None:
     with pytest.raises(TypeError, match="refresh must be a bool"):
         CacheConfig(refresh=1)  # type: ignore[arg-type]
