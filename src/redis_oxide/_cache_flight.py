@@ -28,8 +28,9 @@ them in the fill):
 - A refresh sent within an MGET registers each key's flight on the MGET's future (``SHARED``).
   Its waiters are not watched through that future: the MGET's fill answers them, and once
   the MGET ended, its done callback hands on those of keys it did not fill (a nil, an error,
-  a lost connection). The MGET's error is not the waiters' (they asked for a GET): they
-  miss again.
+  a lost connection). Both keep the MGET's own records, so a later read that replaced one in
+  the flights (the key changed meanwhile) does not hide its waiters. The MGET's error is not
+  the waiters' (they asked for a GET): they miss again.
 - A refresh (a read the cache sent by itself) has no caller to see its error: its flight
   watches the read's end quietly (``quiet_flight``) until a miss joins it or its fill takes
   the watch off, so a read that filled costs no callback.

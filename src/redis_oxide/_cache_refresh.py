@@ -39,7 +39,7 @@ from redis_oxide._cache_flight import (
     prune,
     quiet_flight,
 )
-from redis_oxide._cache_store import REFRESHED, Cache, Entry
+from redis_oxide._cache_store import Cache, Entry
 from redis_oxide._connection_replies import FailureHook
 from redis_oxide._exceptions import ServerError
 from redis_oxide._generated import _meta as _m
@@ -48,6 +48,11 @@ from redis_oxide._pool import MultiplexedPool
 __all__ = ["fill_gets", "gets_done", "refresh"]
 
 _GET: Final = _m.GET
+#: The mark of an entry a refresh filled, refreshing an entry a hit had marked: invalidated
+#: before any hit, it is refreshed once more, then (unmarked) no longer. A key read often but
+#: written twice within a refresh's round trip keeps its entry; one nobody reads any more costs
+#: two reads at most. Truthy, so CLOCK gives it its second chance like a hit's mark.
+REFRESHED: Final = 1
 _partial = functools.partial
 
 
@@ -88,16 +93,19 @@ def refresh(
             flights[args] = quiet_flight(result, sent, epoch, parser, rkey)
             cache.refreshes += 1
         if gets:
+            records: list[Flight] = []  # the keys' flights, in the MGET's order
             result = tracking.send(
                 ("MGET", *[entry[4] for entry in gets]),
-                _partial(fill_gets, cache, gets, sent, epoch),
+                _partial(fill_gets, cache, gets, records, sent, epoch),
                 _m.MGET,
                 timeout,
                 None,  # not rerouted: its keys' readers read for themselves
             )
-            result.add_done_callback(_partial(gets_done, cache, gets))
+            result.add_done_callback(_partial(gets_done, cache, records))
             for entry in gets:
-                flights[entry[6]] = [result, sent, epoch, None, SHARED, entry[4]]
+                record = [result, sent, epoch, None, SHARED, entry[4]]
+                records.append(record)
+                flights[entry[6]] = record
             cache.refreshes += len(gets)
         tracking.flush()
     except Exception:  # the connection is closing: the next reads miss
@@ -106,13 +114,16 @@ def refresh(
         cache._flights_limit = prune(flights)
 
 
-def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: object) -> object:
+def fill_gets(
+    cache: Cache, gets: list[Entry], records: list[Flight], sent: int, epoch: int, reply: object
+) -> object:
     """The MGET's parser: fill each GET as its own reply would have, and answer its waiters.
 
-    ``Cache._fill`` per key, in one loop: each key's flight, if still this refresh's, goes,
-    and its waiters get the value; the value is kept unless the cache was flushed or the key
-    invalidated since it was sent. A nil leaves the flight to ``gets_done``: its waiters read
-    for themselves.
+    ``Cache._fill`` per key, in one loop: each key's flight (``records``, the refresh's own,
+    found by identity) leaves the flights if a later read has not replaced it, and its waiters
+    get the value even if one has (they joined before the key changed, see ``join``); the
+    value is kept unless the cache was flushed or the key invalidated since it was sent. A
+    nil leaves the waiters to ``gets_done``: they read for themselves.
     """
     if not _is_list(reply) or len(reply) != len(gets):
         return reply  # not an MGET's reply: ``gets_done`` ends the flights
@@ -121,39 +132,30 @@ def fill_gets(cache: Cache, gets: list[Entry], sent: int, epoch: int, reply: obj
     invalidated = cache._invalidated
     keep = cache._keep
     current = epoch == cache._epoch
-    for entry, value in zip(gets, reply, strict=True):
+    for entry, record, value in zip(gets, records, reply, strict=True):
         if value is None:
             continue
         args = entry[6]
-        flight = _own(flights.get(args), sent, epoch)
-        if flight is not None:
+        if flights.get(args) is record:
             del flights[args]
-            if len(flight) > WAITERS:
-                answer(flight, value)
-                if flight[4] is not None:  # a waiter it could not answer: ``gets_done``'s
-                    flights[args] = flight
+        if len(record) > WAITERS:
+            answer(record, value)  # (one it could not answer is ``gets_done``'s)
         if current and invalidated.get(entry[4], 0) <= sent:
             keep(entry[4], args, None, _GET, value, REFRESHED if entry[7] is True else False)
     return reply
-
-
-def _own(flight: Flight | None, sent: int, epoch: int) -> Flight | None:
-    # The key's flight if it is still this refresh's (a later read of the key replaces it).
-    if flight is None or flight[1] != sent or flight[2] != epoch or flight[3] is not None:
-        return None
-    return flight
 
 
 def _is_list(reply: object) -> TypeGuard[list[Any]]:
     return reply.__class__ is list
 
 
-def gets_done(cache: Cache, gets: list[Entry], read: asyncio.Future[Any]) -> None:
-    """The MGET ended: the waiters of keys its reply did not fill miss again."""
-    flights = cache._flights
-    for entry in gets:
-        flight = flights.get(entry[6])
-        if flight is not None and flight[0] is read:  # not a later read of the key
-            hand_on(flight)
+def gets_done(cache: Cache, records: list[Flight], read: asyncio.Future[Any]) -> None:
+    """The MGET ended: the waiters of keys its reply did not fill miss again.
+
+    Its own flights, whether or not a later read of the key replaced them in the cache's
+    flights since (their waiters would wait for ever otherwise).
+    """
+    for record in records:
+        hand_on(record)
     if not read.cancelled() and isinstance(read.exception(), ServerError):
         cache._batch_gets = False  # the server refuses MGET: GETs from now on

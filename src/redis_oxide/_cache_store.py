@@ -60,11 +60,6 @@ _ENTRY_OVERHEAD: Final = 200
 # ``sys.getsizeof`` of a bytes object is its length plus this header (CPython 3.9-3.13), plus
 # the entry's own overhead: the common fill costs no getsizeof call.
 _BYTES_OVERHEAD: Final = sys.getsizeof(b"") + _ENTRY_OVERHEAD
-#: The mark of an entry a refresh filled, refreshing an entry a hit had marked: invalidated
-#: before any hit, it is refreshed once more, then (unmarked) no longer. A key read often but
-#: written twice within a refresh's round trip keeps its entry; one nobody reads any more costs
-#: two reads at most. Truthy, so CLOCK gives it its second chance like a hit's mark.
-REFRESHED: Final = 1
 _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
@@ -265,7 +260,7 @@ class Cache:
         mark: object = False,
     ) -> None:
         """Store ``value`` as the entry of ``args`` (``_fill``'s checks passed); ``mark`` is
-        its CLOCK mark (``REFRESHED`` for a refresh of an entry a hit marked)."""
+        its CLOCK mark (``_cache_refresh.REFRESHED`` for some refreshes)."""
         kind: type[object] = value.__class__
         if kind is bytes:  # most replies: no walk, nothing to copy, and getsizeof's size
             size = len(value) + len(rkey) + _BYTES_OVERHEAD

@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from redis_oxide import Redis
+from redis_oxide._cache import CachingExecutor
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing.plugin import ServerFactory
 from tests.cache.test_cache import command_calls, settled
@@ -159,3 +160,44 @@ async def test_a_read_sent_after_an_mget_answered_nil_is_not_ended_by_the_mget(
         assert await asyncio.wait_for(reading, 5) == (b"v2", None)
         assert cache.coalesced == 1
         assert await command_calls(writer, "mget") == 1
+
+
+async def test_a_reader_waiting_for_an_mget_refresh_is_answered_after_a_later_read_replaced_it(
+    redis_server_factory: ServerFactory,
+) -> None:
+    # The key changes (this client's write) while a reader waits for its refresh, and the
+    # next reader sends a read of its own, which becomes the key's flight: the first reader
+    # must still be answered (here, by the MGET its wait began on).
+    info = redis_server_factory("7")
+    keys = _keys(2)
+    async with (
+        Redis(info.host, info.port) as writer,
+        Redis(info.host, info.port, cache=True) as client,
+    ):
+        cache = client.cache
+        assert cache is not None
+        executor = client._executor
+        assert isinstance(executor, CachingExecutor)
+        await writer.mset({key: "v1" for key in keys})
+        await _read_twice(client, keys)
+        async with writer.pipeline(transaction=True) as tx:
+            for key in keys:
+                tx.set(key, "v2")
+        for _ in range(10_000):  # loop turns: the MGET is sent, its reply not yet read
+            if cache.refreshes == len(keys):
+                break
+            await asyncio.sleep(0)
+        assert cache.refreshes == len(keys)
+        tracking = executor._pool.sole
+        assert tracking is not None
+        tracking.pause_reading()  # the reply stays unread until the replacement is made
+        waiting = client.get(keys[0])  # joins the MGET
+        assert cache.coalesced == 1
+        written = client.set(keys[0], "v3")  # invalidates the key here, at once
+        later = client.get(keys[0])  # its own read: the key's flight from now on
+        tracking.resume_reading()
+        async with asyncio.timeout(5):
+            assert await waiting == b"v2"
+            assert await later in (b"v2", b"v3")  # a read racing this client's own write
+            await written
+        assert await client.get(keys[0]) == b"v3"
