@@ -297,15 +297,6 @@ class CachingExecutor:
             and cache._invalidated.get(flight[5], 0) <= flight[1]
             and not flight[0].done()
         ):
-            tracking = self._pool.sole
-            if not cache._reading and tracking is not None and tracking.read_now():
-                # Its reply may have come since the loop last read: it costs a read of the
-                # socket now against a wait of a loop turn (the miss is looked up again).
-                cache._reading = True
-                try:
-                    return self._execute(meta, args, parser)
-                finally:
-                    cache._reading = False
             cache.coalesced += 1
             return join(flight, cache._new_future, self._miss, meta, args, parser, index)
         for arg in args:

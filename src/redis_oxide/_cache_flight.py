@@ -11,9 +11,6 @@ them in the fill):
   invalidation comes before it: its own read, sent at the same moment, could have run on the
   server no later than the one in flight, just as an uncached read racing a write. Joining is
   as strong as a hit on an entry whose invalidation has not been read yet.
-- Before joining, a miss reads what the tracking connection holds (``Connection.read_now``,
-  once per call): the reply it would wait for has often come since the loop last read, and
-  the miss is then looked up again (a hit, most often) instead of waiting a loop turn.
 - The waiters are answered in the fill, before the sender's future is resolved (so before its
   caller can touch the value), each with its own value: immutable values are shared, anything
   else is deep-copied (a value that cannot be copied leaves the waiter to read for itself).

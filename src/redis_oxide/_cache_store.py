@@ -107,7 +107,6 @@ class Cache:
         "_max_entries",
         "_new_future",
         "_queue",
-        "_reading",
         "_refresher",
         "_tick",
         "_ttl",
@@ -133,7 +132,6 @@ class Cache:
         cache._entries = {}
         cache._by_key = {}
         cache._queue = collections.deque()
-        cache._reading = False
         cache._invalidated = {}
         cache._flights = {}
         cache._flights_limit = MIN_LIMIT
@@ -165,8 +163,6 @@ class Cache:
     _by_key: dict[bytes, list[Entry]]
     #: The entries' argument tuples in fill order, the CLOCK hand's queue (module rules).
     _queue: collections.deque[tuple[ArgT, ...]]
-    #: A miss is reading the tracking connection now (``Connection.read_now``): not again.
-    _reading: bool
     _invalidated: dict[bytes, int]
     #: The latest read in flight per argument tuple, with the misses waiting for it.
     _flights: dict[tuple[ArgT, ...], Flight]

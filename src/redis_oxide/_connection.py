@@ -94,7 +94,6 @@ class Connection(ConnectionCore):
         self.available = False
         self.on_unavailable = None
         self._transport: asyncio.Transport | None = None
-        self._fd = -1  # (``connection_made`` sets it)
         self._pending: collections.deque[Entry] = collections.deque()
         self._wbuf: list[bytes] = []
         # Entries at the tail of the FIFO whose bytes are still in _wbuf: if the connection

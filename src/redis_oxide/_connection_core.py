@@ -22,9 +22,6 @@ connection):
   ``data_received``) has delivered push frames and every reply in it, ``after_pushes`` is
   called, so a handler can act once on all the frames of a read (the cache refreshes the
   entries they invalidated in one command).
-- ``read_now`` lets a caller read the socket before the loop's next turn (a plain stream
-  socket only: TLS bytes need the transport); what it reads goes through ``data_received``,
-  so the stream's order holds whichever of the two reads it.
 - Any unexpected exception while decoding or dispatching moves the connection to ``BROKEN``
   (``ConnectionEnd._break``): every pending caller fails with the cause, the transport is
   aborted and new commands are refused. The connection never limps on.
@@ -34,9 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -64,23 +58,6 @@ PushHandler = Callable[[Any], None]
 
 # The loop fires a timer up to one clock tick early; a deadline this close counts as passed.
 _DEADLINE_SLACK: Final = 0.001
-# Bytes ``read_now`` reads at most (asyncio's own reads take 256 KiB).
-_READ_NOW_BYTES: Final = 262144
-
-
-def readable_fd(transport: asyncio.BaseTransport) -> int:
-    """The descriptor ``read_now`` may read under ``transport``, or -1.
-
-    Only a plain stream socket's on POSIX: under TLS the socket carries ciphertext, and on
-    Windows a socket is not a file descriptor.
-    """
-    if sys.platform == "win32" or transport.get_extra_info("sslcontext") is not None:
-        return -1
-    sock = transport.get_extra_info("socket")
-    if sock is None or sock.type != socket.SOCK_STREAM:
-        return -1
-    fd: int = sock.fileno()
-    return fd
 
 
 class ConnectionCore(ConnectionEnd):
@@ -95,7 +72,6 @@ class ConnectionCore(ConnectionEnd):
         "_encoding",
         "_errors",
         "_failures",
-        "_fd",
         "_flush_scheduled",
         "_lone",
         "_loop",
@@ -117,8 +93,6 @@ class ConnectionCore(ConnectionEnd):
     _encoding: str | None
     _errors: str
     _failures: list[UnicodeDecodeError]
-    # The socket's descriptor when ``read_now`` may read it (plain stream socket, POSIX), or -1.
-    _fd: int
     _loop: asyncio.AbstractEventLoop
     _timer_when: float
     push_handler: PushHandler | None
@@ -195,38 +169,6 @@ class ConnectionCore(ConnectionEnd):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
-        self._fd = readable_fd(transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._fd = -1  # the transport closes the socket next: its number may be reused
-        super().connection_lost(exc)
-
-    def read_now(self) -> bool:
-        """Read what the socket holds now, as the loop would next turn; return whether any.
-
-        For a caller about to wait for a reply the server has likely sent already (the
-        cache, before a read waits for a refresh): what is read goes through
-        ``data_received``, in stream order, so nothing is read twice or out of turn. Only a
-        plain TCP or Unix socket on POSIX is read this way (TLS needs the transport); a
-        connection that is not ready, paused or ending, or an empty socket, gives False. An end
-        of stream is left to the transport, which reads it too; a socket error fails the
-        connection (``fail``), as the transport would.
-        """
-        fd = self._fd
-        transport = self._transport
-        if fd < 0 or not self.available or transport is None or not transport.is_reading():
-            return False
-        try:
-            data = os.read(fd, _READ_NOW_BYTES)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError as exc:
-            self.fail(exc)
-            return False
-        if not data:
-            return False
-        self.data_received(data)
-        return True
 
     def data_received(self, data: bytes) -> None:
         try:

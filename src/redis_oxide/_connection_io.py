@@ -121,5 +121,4 @@ def count_io(conn: Connection, io: IoCounters) -> None:
     if transport is None or isinstance(transport, _CountingTransport):
         return
     conn._transport = _CountingTransport(transport, io)  # pyright: ignore[reportPrivateUsage]
-    conn._fd = -1  # pyright: ignore[reportPrivateUsage]  # (read by the transport only: counted)
     transport.set_protocol(_CountingProtocol(conn, io))
