@@ -33,8 +33,9 @@ Rules this module keeps:
   client invalidate their keys when sent and again when answered (a read that the server
   ran before the write but that was answered after it is refused either way); keyless writes
   (FLUSHALL, SWAPDB ...) flush the cache.
-- A hit needs the tracking connection alive (one attribute test: the loss is seen before the
-  watcher's flush runs), and returns an awaitable that completes without yielding to the
+- A hit needs the tracking connection alive: the connection empties the cache as it stops
+  taking commands (``Connection.on_unavailable``, before any task runs), so a hit looks at
+  the entries only. It returns an awaitable that completes without yielding to the
   loop: the entry's done future of an immutable value (made by its first hit), a coroutine
   of a copy of a mutable one. One hit in 256 waits one loop turn, so a task that only hits
   still lets the loop read the invalidations.
