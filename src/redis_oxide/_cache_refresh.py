@@ -1,6 +1,7 @@
 """Refreshes: the entries the server invalidated after they were read, read again at once.
 
-Rules this module keeps (``Cache._after_pushes`` calls ``refresh`` through ``_refresher``):
+Rules this module keeps (``_cache_tracking.refresh_pushed`` calls ``refresh`` through
+``Cache._refresher``):
 
 - A refresh goes out as a miss would, on the tracking connection, and registers as its key's
   flight, so the key's next readers join it (``_cache_flight``) instead of missing one by one.
@@ -85,7 +86,7 @@ def refresh(
             mark = REFRESHED if entry[7] is True else False
             result = tracking.send(
                 args,
-                _partial(fill, rkey, args, parser, sent, epoch, meta, mark=mark),
+                _partial(fill, rkey, args, parser, sent, epoch, meta, mark=mark, dropped=entry),
                 meta,
                 timeout,
                 hook,
@@ -141,7 +142,7 @@ def fill_gets(
         if len(record) > WAITERS:
             answer(record, value)  # (one it could not answer is ``gets_done``'s)
         if current and invalidated.get(entry[4], 0) <= sent:
-            keep(entry[4], args, None, _GET, value, REFRESHED if entry[7] is True else False)
+            keep(entry[4], args, None, _GET, value, REFRESHED if entry[7] is True else False, entry)
     return reply
 
 

@@ -12,6 +12,10 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   dict. A dropped entry is freed at once (a slot holding it kept it until the collector's
   oldest generation), and the hand skips a slot that keys no entry made with it any more.
   The queue is compacted when it outgrows twice the cache (a flush empties it).
+- A refresh's fill puts the invalidated entry back with its new value, its slot queued again
+  (a slot may be queued twice until the compaction keeps one), and a key's index holds its
+  one entry itself (a tuple when several): a write to a hot key leaves no new long-lived
+  object for the collector, whose full passes otherwise stall the loop several times a second.
 - A read that races an invalidation never fills: every invalidation takes the next
   ``_tick`` and records it for its keys (``_invalidated``); a read notes the tick when it is
   sent and its reply fills only if its key's recorded tick is older. ``_epoch`` does the
@@ -160,7 +164,8 @@ class Cache:
     flushes: int
     _encoding: str | None
     _entries: dict[tuple[ArgT, ...], Entry]
-    _by_key: dict[bytes, list[Entry]]
+    #: The entries of each key: one entry, or a tuple of several (an entry is a list).
+    _by_key: dict[bytes, Entry | tuple[Entry, ...]]
     #: The entries' argument tuples in fill order, the CLOCK hand's queue (module rules).
     _queue: collections.deque[tuple[ArgT, ...]]
     _invalidated: dict[bytes, int]
@@ -220,6 +225,7 @@ class Cache:
         meta: Any,
         reply: Any,
         mark: object = False,
+        dropped: Entry | None = None,
     ) -> Any:
         """Parse a read's reply, and keep it unless the key changed since the read was sent.
 
@@ -243,7 +249,7 @@ class Cache:
                 self._flights[args] = flight  # a later read's: it stays
         if epoch != self._epoch or self._invalidated.get(rkey, 0) > sent:
             return value  # invalidated while in flight: the reply may predate the change
-        self._keep(rkey, args, parser, meta, value, mark)
+        self._keep(rkey, args, parser, meta, value, mark, dropped)
         return value
 
     def _keep(
@@ -254,9 +260,11 @@ class Cache:
         meta: Any,
         value: Any,
         mark: object = False,
+        dropped: Entry | None = None,
     ) -> None:
         """Store ``value`` as the entry of ``args`` (``_fill``'s checks passed); ``mark`` is
-        its CLOCK mark (``_cache_refresh.REFRESHED`` for some refreshes)."""
+        its CLOCK mark (``_cache_refresh.REFRESHED`` for some refreshes), ``dropped`` the
+        invalidated entry a refresh read again, filled anew unless another fill came first."""
         kind: type[object] = value.__class__
         if kind is bytes:  # most replies: no walk, nothing to copy, and getsizeof's size
             size = len(value) + len(rkey) + _BYTES_OVERHEAD
@@ -282,14 +290,22 @@ class Cache:
             self._drop(old)
         ttl = self._ttl
         expires = None if ttl is None else _monotonic() + ttl
-        slot = (*args,)  # this entry's own: a later entry of equal arguments gets another
-        entry: Entry = [kept, parser, expires, copier, rkey, size, slot, mark, meta, None]
+        if dropped is None or old is not None:
+            slot = (*args,)  # this entry's own: a later entry of equal arguments gets another
+            entry: Entry = [kept, parser, expires, copier, rkey, size, slot, mark, meta, None]
+        else:  # the same arguments, parser and key: no new objects for the collector
+            entry = dropped
+            entry[0], entry[2], entry[3], entry[5], entry[7] = kept, expires, copier, size, mark
+            slot = entry[6]
         entries[slot] = entry
-        same_key = self._by_key.get(rkey)
+        by_key = self._by_key
+        same_key = by_key.get(rkey)
         if same_key is None:
-            self._by_key[rkey] = [entry]
+            by_key[rkey] = entry
+        elif isinstance(same_key, tuple):
+            by_key[rkey] = (*same_key, entry)
         else:
-            same_key.append(entry)
+            by_key[rkey] = (same_key, entry)
         self._bytes += size
         queue = self._queue
         queue.append(slot)
@@ -299,7 +315,7 @@ class Cache:
             # Invalidated entries leave their slot behind; keep the queue near the cache. A
             # slot is live while it keys the entry whose fill made it (module rules).
             self._queue = collections.deque(
-                [s for s in queue if (e := entries.get(s)) is not None and e[6] is s]
+                dict.fromkeys([s for s in queue if (e := entries.get(s)) is not None and e[6] is s])
             )
 
     def _evict(self, limit: int | None) -> None:
@@ -326,10 +342,11 @@ class Cache:
         self._bytes -= entry[5]
         rkey = entry[4]
         same_key = self._by_key[rkey]
-        if len(same_key) == 1:
+        if same_key is entry:
             del self._by_key[rkey]
-        else:
-            same_key.remove(entry)
+        else:  # one of several
+            rest = tuple([e for e in same_key if e is not entry])
+            self._by_key[rkey] = rest[0] if len(rest) == 1 else rest
 
     def _expired(self, entry: Entry) -> None:
         """Drop an entry found past its ``ttl``."""
@@ -349,6 +366,7 @@ class Cache:
             invalidated[rkey] = tick
             cached = self._by_key.pop(rkey, None)
             if cached is not None:
+                cached = (cached,) if type(cached) is list else cached
                 for entry in cached:
                     del entries[entry[6]]
                     if hot is not None and entry[7]:
@@ -389,52 +407,7 @@ class Cache:
         """
         self._drop_all()
 
-    def _on_push(self, frame: Any) -> None:
-        """Apply a RESP3 push frame of a tracking connection (the connection's push handler).
 
-        ``invalidate`` with a list of keys drops those keys, and keeps those a hit marked
-        since their fill for the refresher (``_after_pushes``, once the connection's read
-        ends); with null (FLUSHALL, FLUSHDB, or the server's own tracking table overflowing)
-        it drops everything.
-        """
-        if len(frame) < 2 or frame[0] not in _INVALIDATE:
-            return
-        keys = frame[1]
-        if keys is None:
-            self._flush()
-            return
-        encoding = self._encoding
-        rkeys: list[bytes]
-        if encoding is None:
-            rkeys = keys
-        else:
-            rkeys = []
-            for key in keys:
-                if "\ufffd" in key:
-                    # The key's bytes did not decode, so they cannot be matched: drop all.
-                    self._flush()
-                    return
-                rkeys.append(key.encode(encoding, "surrogateescape"))
-        refresher = self._refresher
-        if refresher is None:
-            self._invalidate(rkeys)
-            return
-        self._invalidate(rkeys, self._hot)
-
-    def _after_pushes(self) -> None:
-        """Refresh the entries the push frames of one read invalidated (``after_pushes``).
-
-        No task ran since the first of those frames was applied, so no miss of their keys was
-        sent meanwhile: the refreshes are their keys' next reads.
-        """
-        hot = self._hot
-        if hot and self._refresher is not None:
-            self._hot = []
-            # Sent now, behind the invalidations: their replies show the change.
-            self._refresher(hot)
-
-
-_INVALIDATE: Final = frozenset({b"invalidate", "invalidate"})
 # Keys whose invalidation tick is remembered at most; past it they are forgotten and the reads
 # in flight refused. A read's reply comes within a round trip, so the ticks of all but the
 # latest keys are never consulted; 8,192 keys take well under a MiB.

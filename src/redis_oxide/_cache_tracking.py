@@ -7,7 +7,9 @@ Rules this module keeps:
   ``CLIENT TRACKING ON`` is sent once the handshake is done, before anything else runs on
   the connection: one round trip per connect, and no change to the handshake every other
   connection makes.
-- Every push frame of the connection goes to the cache.
+- Every push frame of the connection goes to the cache (``apply_push``): an invalidation
+  drops its keys, null drops everything; the entries a hit marked are refreshed once the
+  read that brought them ends (``refresh_pushed``).
 - A task watches each connection: every ``health_check_interval`` it PINGs an idle one, or
   checks that a busy one answered something, and fails a connection that stayed silent; it
   flushes the cache when the connection ends, since the server forgot what it tracked for
@@ -21,8 +23,9 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from typing import Final
+from typing import Any, Final
 
 from redis_oxide._cache_config import tracking_command
 from redis_oxide._cache_store import Cache
@@ -32,7 +35,7 @@ from redis_oxide._connection_setup import Connector
 from redis_oxide._exceptions import CommandTimeoutError, RedisError
 from redis_oxide._generated import _meta as _m
 
-__all__ = ["TrackingConnector"]
+__all__ = ["TrackingConnector", "apply_push", "refresh_pushed"]
 
 logger = logging.getLogger("redis_oxide.cache")
 
@@ -82,7 +85,7 @@ class TrackingConnector:
             ConnectFailedError: The server cannot be reached.
             ServerError: The server refused the handshake or ``CLIENT TRACKING``.
         """
-        conn = await self._inner.connect(push_handler=self._cache._on_push)
+        conn = await self._inner.connect(push_handler=functools.partial(apply_push, self._cache))
         try:
             await conn.send(self._command, None, _m.CLIENT_TRACKING, self._timeout)
         except Exception:
@@ -92,7 +95,7 @@ class TrackingConnector:
         except BaseException:
             conn.abort()
             raise
-        conn.after_pushes = self._cache._after_pushes
+        conn.after_pushes = functools.partial(refresh_pushed, self._cache)
         conn.on_unavailable = self._cache._flush  # at once: hits do not look at the connection
         self._cache._new_future = future_factory(asyncio.get_running_loop())
         if self._connected:
@@ -147,3 +150,51 @@ class TrackingConnector:
 
     def __repr__(self) -> str:
         return f"<TrackingConnector {self._inner!r}>"
+
+
+def apply_push(cache: Cache, frame: Any) -> None:
+    """Apply a RESP3 push frame of a tracking connection (the connection's push handler).
+
+    ``invalidate`` with a list of keys drops those keys, and keeps those a hit marked since
+    their fill for the refresher (``refresh_pushed``, once the connection's read ends); with
+    null (FLUSHALL, FLUSHDB, or the server's own tracking table overflowing) it drops
+    everything.
+    """
+    if len(frame) < 2 or frame[0] not in _INVALIDATE:
+        return
+    keys = frame[1]
+    if keys is None:
+        cache._flush()
+        return
+    encoding = cache._encoding
+    rkeys: list[bytes]
+    if encoding is None:
+        rkeys = keys
+    else:
+        rkeys = []
+        for key in keys:
+            if "\ufffd" in key:
+                # The key's bytes did not decode, so they cannot be matched: drop all.
+                cache._flush()
+                return
+            rkeys.append(key.encode(encoding, "surrogateescape"))
+    if cache._refresher is None:
+        cache._invalidate(rkeys)
+        return
+    cache._invalidate(rkeys, cache._hot)
+
+
+def refresh_pushed(cache: Cache) -> None:
+    """Refresh the entries the push frames of one read invalidated (``after_pushes``).
+
+    No task ran since the first of those frames was applied, so no miss of their keys was
+    sent meanwhile: the refreshes are their keys' next reads.
+    """
+    hot = cache._hot
+    if hot and cache._refresher is not None:
+        cache._hot = []
+        # Sent now, behind the invalidations: their replies show the change.
+        cache._refresher(hot)
+
+
+_INVALIDATE: Final = frozenset({b"invalidate", "invalidate"})

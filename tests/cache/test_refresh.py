@@ -42,9 +42,11 @@ async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
         assert cache is not None
         assert await client.get(key) == b"v1"  # miss, fill
         assert await client.get(key) == b"v1"  # hit: the entry is read since its fill
+        entry = cache._entries[("GET", key)]
         before = await command_calls(writer, "get")
         await writer.set(key, "v2")
         await settled(lambda: cache.refreshes == 1 and len(cache) == 1)
+        assert cache._entries[("GET", key)] is entry  # filled again in place
         assert await client.get(key) == b"v2"
         assert (cache.hits, cache.misses, cache.coalesced) == (2, 1, 0)
         assert cache.invalidations == 1

@@ -10,15 +10,18 @@ server, and checks what the server ran with INFO commandstats.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
-from redis_oxide import Redis
+from redis_oxide import Cache, CacheConfig, Redis
 from redis_oxide._cache import CachingExecutor
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing.plugin import ServerFactory
 from tests.cache.test_cache import command_calls, settled
+from tests.cache.test_rules import assert_consistent
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -28,6 +31,20 @@ KEYS = 20
 def _keys(count: int) -> list[str]:
     prefix = uuid.uuid4().hex[:8]
     return [f"batch:{prefix}:{i}" for i in range(count)]
+
+
+@contextlib.asynccontextmanager
+async def _clients(
+    factory: ServerFactory, cache: bool | CacheConfig = True
+) -> AsyncIterator[tuple[Redis[bytes], Redis[bytes], Cache]]:
+    """A plain writer and a cached client of one fresh server, and the client's cache."""
+    info = factory("7")
+    async with (
+        Redis(info.host, info.port) as writer,
+        Redis(info.host, info.port, cache=cache) as client,
+    ):
+        assert client.cache is not None
+        yield writer, client, client.cache
 
 
 async def _read_twice(client: Redis[bytes], keys: list[str]) -> None:
@@ -40,14 +57,8 @@ async def _read_twice(client: Redis[bytes], keys: list[str]) -> None:
 async def test_a_burst_of_invalidations_is_refreshed_with_one_mget(
     redis_server_factory: ServerFactory,
 ) -> None:
-    info = redis_server_factory("7")
     keys = _keys(KEYS)
-    async with (
-        Redis(info.host, info.port) as writer,
-        Redis(info.host, info.port, cache=True) as client,
-    ):
-        cache = client.cache
-        assert cache is not None
+    async with _clients(redis_server_factory) as (writer, client, cache):
         await writer.mset({key: "v1" for key in keys})
         await _read_twice(client, keys)
         gets = await command_calls(writer, "get")
@@ -69,14 +80,8 @@ async def test_a_burst_of_invalidations_is_refreshed_with_one_mget(
 async def test_a_key_turned_into_another_type_is_not_cached_as_missing(
     redis_server_factory: ServerFactory,
 ) -> None:
-    info = redis_server_factory("7")
     turned, kept = _keys(2)
-    async with (
-        Redis(info.host, info.port) as writer,
-        Redis(info.host, info.port, cache=True) as client,
-    ):
-        cache = client.cache
-        assert cache is not None
+    async with _clients(redis_server_factory) as (writer, client, cache):
         await writer.mset({turned: "v1", kept: "v1"})
         await _read_twice(client, [turned, kept])
         async with writer.pipeline(transaction=True) as tx:
@@ -133,14 +138,8 @@ async def test_a_refused_mget_is_not_a_readers_error_and_gets_follow(
 async def test_a_read_sent_after_an_mget_answered_nil_is_not_ended_by_the_mget(
     redis_server_factory: ServerFactory,
 ) -> None:
-    info = redis_server_factory("7")
     kept, deleted = _keys(2)
-    async with (
-        Redis(info.host, info.port) as writer,
-        Redis(info.host, info.port, cache=True) as client,
-    ):
-        cache = client.cache
-        assert cache is not None
+    async with _clients(redis_server_factory) as (writer, client, cache):
         await writer.mset({kept: "v1", deleted: "v1"})
         await _read_twice(client, [kept, deleted])
 
@@ -168,14 +167,8 @@ async def test_a_reader_waiting_for_an_mget_refresh_is_answered_after_a_later_re
     # The key changes (this client's write) while a reader waits for its refresh, and the
     # next reader sends a read of its own, which becomes the key's flight: the first reader
     # must still be answered (here, by the MGET its wait began on).
-    info = redis_server_factory("7")
     keys = _keys(2)
-    async with (
-        Redis(info.host, info.port) as writer,
-        Redis(info.host, info.port, cache=True) as client,
-    ):
-        cache = client.cache
-        assert cache is not None
+    async with _clients(redis_server_factory) as (writer, client, cache):
         executor = client._executor
         assert isinstance(executor, CachingExecutor)
         await writer.mset({key: "v1" for key in keys})
@@ -201,3 +194,39 @@ async def test_a_reader_waiting_for_an_mget_refresh_is_answered_after_a_later_re
             assert await later in (b"v2", b"v3")  # a read racing this client's own write
             await written
         assert await client.get(keys[0]) == b"v3"
+
+
+async def test_entries_refreshed_round_after_round_stay_indexed_queued_and_bounded(
+    redis_server_factory: ServerFactory,
+) -> None:
+    # A refresh fills the invalidated entry again in place: its key index, its queue slot and
+    # its size are kept right round after round, and the bound still evicts once other keys
+    # are read.
+    keys = _keys(KEYS)
+    async with _clients(redis_server_factory, CacheConfig(max_entries=KEYS + 5)) as (
+        writer,
+        client,
+        cache,
+    ):
+        await writer.mset({key: "v0" for key in keys})
+        await _read_twice(client, keys)
+        first = cache._entries[("GET", keys[0])]
+        for version in range(1, 41):
+            async with writer.pipeline(transaction=True) as tx:
+                for key in keys:
+                    tx.set(key, f"v{version}")
+            await settled(lambda v=version: cache.refreshes == KEYS * v and len(cache) == KEYS)
+            misses = cache.misses
+            expected = f"v{version}".encode()
+            assert [await client.get(key) for key in keys] == [expected] * KEYS
+            assert cache.misses == misses  # hits, which mark them for the next refresh
+            assert_consistent(cache)
+        assert cache.invalidations == KEYS * 40
+        assert cache._entries[("GET", keys[0])] is first  # no new objects for the collector
+        others = _keys(KEYS)
+        for key in others:  # missing keys: each nil is cached, beyond the bound
+            assert await client.get(key) is None
+        assert len(cache) == KEYS + 5
+        assert cache.evictions == KEYS - 5
+        assert_consistent(cache)
+        assert [await client.get(key) for key in keys].count(b"v40") == KEYS

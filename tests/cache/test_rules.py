@@ -16,6 +16,7 @@ import pytest
 # Private names: the store's rules are tested below the executor that wires them.
 from redis_oxide import Cache, CacheConfig
 from redis_oxide._cache_config import FLUSH, TRACKING_INFO, WRITE_KEYS, cacheable, command_plan
+from redis_oxide._cache_tracking import apply_push
 from redis_oxide._cache_values import key_bytes
 from redis_oxide._generated._meta import COMMANDS
 
@@ -144,7 +145,7 @@ def _answer(read: Callable[[object], object], reply: object) -> None:
 def test_a_read_answered_after_an_invalidation_does_not_fill() -> None:
     cache = _store()
     read = _read(cache, GET)
-    cache._on_push([b"invalidate", [b"k"]])
+    apply_push(cache, [b"invalidate", [b"k"]])
     _answer(read, b"old")
     assert len(cache) == 0
     # The next read, sent after the invalidation, fills.
@@ -164,7 +165,7 @@ def test_a_flush_refuses_every_read_in_flight() -> None:
     cache = _store()
     _answer(_read(cache, GET), b"v")
     reads = [_read(cache, ("GET", f"k{i}")) for i in range(3)]
-    cache._on_push([b"invalidate", None])
+    apply_push(cache, [b"invalidate", None])
     for read in reads:
         _answer(read, b"v")
     assert len(cache) == 0
@@ -204,10 +205,48 @@ def test_bounds_evict_the_least_recently_used() -> None:
 def test_decoded_invalidations_map_back_to_bytes() -> None:
     cache = _store(encoding="latin-1")
     _answer(_read(cache, ("GET", "é")), "v")
-    cache._on_push(["invalidate", ["\xc3\xa9"]])  # UTF-8 bytes of "é" read as latin-1
+    apply_push(cache, ["invalidate", ["\xc3\xa9"]])  # UTF-8 bytes of "é" read as latin-1
     assert len(cache) == 0
     utf8 = _store(encoding="utf-8")
     _answer(_read(utf8, GET), "v")
-    utf8._on_push(["invalidate", ["\ufffd"]])  # a key that did not decode: drop everything
+    apply_push(utf8, ["invalidate", ["\ufffd"]])  # a key that did not decode: drop everything
     assert len(utf8) == 0
     assert utf8.flushes == 1
+
+
+def assert_consistent(cache: Cache) -> None:
+    """The store's own bookkeeping agrees with its entries (``_cache_store`` module rules).
+
+    Each entry is keyed by its own argument tuple, indexed once under its key (one entry, or
+    a tuple of several), queued for the eviction hand, and counted in ``bytes_used``; the
+    queue stays within its compaction bound.
+    """
+    entries = cache._entries
+    indexed: list[int] = []
+    for rkey, same_key in cache._by_key.items():
+        group = same_key if type(same_key) is tuple else (same_key,)
+        assert len(group) == 1 or (type(same_key) is tuple and len(group) > 1)
+        assert all(entry[4] == rkey for entry in group)
+        indexed += [id(entry) for entry in group]
+    assert sorted(indexed) == sorted(id(entry) for entry in entries.values())
+    assert all(entry[6] is slot for slot, entry in entries.items())
+    queued = {id(slot) for slot in cache._queue}
+    assert all(id(entry[6]) in queued for entry in entries.values())
+    assert cache.bytes_used == sum(entry[5] for entry in entries.values())
+    assert len(cache._queue) <= 2 * len(entries) + 1024 + 1
+
+
+def test_entries_of_one_key_are_indexed_together_and_dropped_alone() -> None:
+    cache = _store(CacheConfig(max_entries=3))
+    for field in ("a", "b", "c"):
+        _answer(_read(cache, ("HGET", "h", field)), b"v")
+    assert_consistent(cache)
+    _answer(_read(cache, ("GET", "x")), b"v")  # the oldest entry of "h" is evicted
+    assert list(cache._entries) == [("HGET", "h", "b"), ("HGET", "h", "c"), ("GET", "x")]
+    assert_consistent(cache)
+    _answer(_read(cache, ("GET", "y")), b"v")
+    assert_consistent(cache)  # "h" is down to one entry
+    apply_push(cache, [b"invalidate", [b"h"]])
+    assert list(cache._entries) == [("GET", "x"), ("GET", "y")]
+    assert cache.invalidations == 1
+    assert_consistent(cache)
