@@ -137,8 +137,9 @@ def fill_gets(
         if value is None:
             continue
         args = entry[6]
-        if flights.get(args) is record:
-            del flights[args]
+        latest = flights.pop(args, None)
+        if latest is not record and latest is not None:
+            flights[args] = latest  # a later read's: it stays
         if len(record) > WAITERS:
             answer(record, value)  # (one it could not answer is ``gets_done``'s)
         if current and invalidated.get(entry[4], 0) <= sent:
