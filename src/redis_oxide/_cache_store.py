@@ -13,9 +13,10 @@ Rules this module keeps (``_cache.py`` wires them to connections and futures):
   oldest generation), and the hand skips a slot that keys no entry made with it any more.
   The queue is compacted when it outgrows twice the cache (a flush empties it).
 - A refresh's fill puts the invalidated entry back with its new value, its slot queued again
-  (a slot may be queued twice until the compaction keeps one), and a key's index holds its
-  one entry itself (a tuple when several): a write to a hot key leaves no new long-lived
-  object for the collector, whose full passes otherwise stall the loop several times a second.
+  unless it still is (``_queued``; a slot queued twice is kept once by the compaction), and
+  a key's index holds its one entry itself (a tuple when several): a write to a hot key
+  leaves no new long-lived object for the collector, whose full passes otherwise stall the
+  loop several times a second, and no slot for the compaction.
 - A read that races an invalidation never fills: every invalidation takes the next
   ``_tick`` and records it for its keys (``_invalidated``); a read notes the tick when it is
   sent and its reply fills only if its key's recorded tick is older. ``_epoch`` does the
@@ -54,7 +55,8 @@ __all__ = ["Cache", "Entry"]
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
 #: hit since it was filled or the eviction hand last passed (None once dropped), command
 #: metadata, a done future of the value that hits return (made by the first hit of a value
-#: shared as it is; None until then)]: a list, so a hit marks it in place.
+#: shared as it is; None until then), the queue's pass when its slot was last queued (see
+#: ``Cache._queued``)]: a list, so a hit marks it in place.
 Entry: TypeAlias = list[Any]
 
 # What an entry costs besides its value and key bytes: the argument tuple, the entry tuple,
@@ -111,6 +113,7 @@ class Cache:
         "_max_entries",
         "_new_future",
         "_queue",
+        "_queued",
         "_refresher",
         "_tick",
         "_ttl",
@@ -136,6 +139,7 @@ class Cache:
         cache._entries = {}
         cache._by_key = {}
         cache._queue = collections.deque()
+        cache._queued = 0
         cache._invalidated = {}
         cache._flights = {}
         cache._flights_limit = MIN_LIMIT
@@ -168,6 +172,10 @@ class Cache:
     _by_key: dict[bytes, Entry | tuple[Entry, ...]]
     #: The entries' argument tuples in fill order, the CLOCK hand's queue (module rules).
     _queue: collections.deque[tuple[ArgT, ...]]
+    #: The queue's pass: bumped whenever slots may leave it (the hand, a compaction, a flush),
+    #: so an entry stamped with the current one has its slot queued and a refill does not
+    #: queue it again.
+    _queued: int
     _invalidated: dict[bytes, int]
     #: The latest read in flight per argument tuple, with the misses waiting for it.
     _flights: dict[tuple[ArgT, ...], Flight]
@@ -292,7 +300,7 @@ class Cache:
         expires = None if ttl is None else _monotonic() + ttl
         if dropped is None or old is not None:
             slot = (*args,)  # this entry's own: a later entry of equal arguments gets another
-            entry: Entry = [kept, parser, expires, copier, rkey, size, slot, mark, meta, None]
+            entry: Entry = [kept, parser, expires, copier, rkey, size, slot, mark, meta, None, -1]
         else:  # the same arguments, parser and key: no new objects for the collector
             entry = dropped
             entry[0], entry[2], entry[3], entry[5], entry[7] = kept, expires, copier, size, mark
@@ -308,21 +316,28 @@ class Cache:
             by_key[rkey] = (same_key, entry)
         self._bytes += size
         queue = self._queue
-        queue.append(slot)
+        if entry[10] != self._queued:  # (a refilled entry's slot may still be queued)
+            queue.append(slot)
+            entry[10] = self._queued
         if len(entries) > self._max_entries or (limit is not None and self._bytes > limit):
             self._evict(limit)
         elif len(queue) > 2 * len(entries) + _QUEUE_SLACK:
             # Invalidated entries leave their slot behind; keep the queue near the cache. A
             # slot is live while it keys the entry whose fill made it (module rules).
-            self._queue = collections.deque(
-                dict.fromkeys([s for s in queue if (e := entries.get(s)) is not None and e[6] is s])
-            )
+            self._queued = stamp = self._queued + 1
+            live: dict[tuple[ArgT, ...], None] = {}
+            for s in queue:
+                if (e := entries.get(s)) is not None and e[6] is s:
+                    live[s] = None  # (once: a refilled entry's slot may be queued twice)
+                    e[10] = stamp
+            self._queue = collections.deque(live)
 
     def _evict(self, limit: int | None) -> None:
         # CLOCK: the oldest entry goes unless a hit marked it since it was last passed over;
         # then it is unmarked and queued again (a second chance). Slots of entries already
         # dropped are skipped.
         entries, queue = self._entries, self._queue
+        self._queued = stamp = self._queued + 1  # slots leave the queue
         while len(entries) > self._max_entries or (limit is not None and self._bytes > limit):
             slot = queue.popleft()
             entry = entries.get(slot)
@@ -331,6 +346,7 @@ class Cache:
             if entry[7]:
                 entry[7] = False
                 queue.append(slot)
+                entry[10] = stamp
                 continue
             self._drop(entry)
             self.evictions += 1
@@ -390,6 +406,7 @@ class Cache:
 
     def _drop_all(self) -> None:
         self._queue.clear()  # stale slots too, even when no entry is left
+        self._queued += 1
         self._hot = []  # nothing is left to refresh
         if self._entries:
             self._entries.clear()

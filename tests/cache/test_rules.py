@@ -250,3 +250,43 @@ def test_entries_of_one_key_are_indexed_together_and_dropped_alone() -> None:
     assert list(cache._entries) == [("GET", "x"), ("GET", "y")]
     assert cache.invalidations == 1
     assert_consistent(cache)
+
+
+def test_a_refilled_entry_whose_slot_the_hand_passed_is_queued_again() -> None:
+    # The hand passes the slot of an entry waiting for its refresh (not in the dict then):
+    # the refresh's fill must queue it again, or the entry could never be evicted.
+    cache = _store(CacheConfig(max_entries=2))
+    _answer(_read(cache, ("GET", "a")), b"v")
+    entry = cache._entries[("GET", "a")]
+    entry[7] = True  # a hit
+    hot: list[list[Any]] = []
+    cache._invalidate([b"a"], hot)
+    assert hot == [entry]
+    refresh = functools.partial(
+        cache._fill, b"a", ("GET", "a"), None, cache._tick, cache._epoch, COMMANDS["GET"]
+    )
+    for name in ("b", "c", "d"):  # the hand runs: "a"'s slot leaves the queue
+        _answer(_read(cache, ("GET", name)), b"v")
+    assert ("GET", "a") not in list(cache._queue)
+    _answer(functools.partial(refresh, dropped=entry), b"w")
+    assert cache._entries[("GET", "a")] is entry
+    assert_consistent(cache)
+    for name in ("e", "f"):  # and it is evicted in its turn
+        _answer(_read(cache, ("GET", name)), b"v")
+    assert list(cache._entries) == [("GET", "e"), ("GET", "f")]
+    assert_consistent(cache)
+
+
+def test_a_refilled_entry_still_queued_is_not_queued_twice() -> None:
+    cache = _store()
+    _answer(_read(cache, ("GET", "a")), b"v")
+    entry = cache._entries[("GET", "a")]
+    for version in range(100):
+        entry[7] = True
+        cache._invalidate([b"a"], [])
+        refresh = functools.partial(
+            cache._fill, b"a", ("GET", "a"), None, cache._tick, cache._epoch, COMMANDS["GET"]
+        )
+        _answer(functools.partial(refresh, dropped=entry), b"v%d" % version)
+    assert list(cache._queue) == [("GET", "a")]
+    assert_consistent(cache)
