@@ -15,6 +15,11 @@ Rules this module keeps:
 - A loss says how the connection ended, as the connection recorded it (``Connection.cause``):
   an end of stream (``ConnectionClosedByPeer``: CLIENT KILL, a shutdown, a proxy) apart from
   a reset or another failure, which is chained as the ``__cause__``.
+- A link lost less than ``STANDING`` seconds after its subscriptions were restored counts
+  (``flaps``) towards the backoff before the next connect, as a failed reconnect does, so a
+  server that drops the subscriber at once (an output buffer limit, a CLIENT KILL loop) is
+  not hammered; it does not count against ``reconnect_retry``'s attempts. A link that stood
+  that long starts over.
 - Nothing here sends or reads: the subscriber passes in how to do both. Times are the
   running loop's clock.
 """
@@ -29,13 +34,15 @@ from redis_oxide._connection import Connection
 from redis_oxide._connection_errors import ConnectionClosedByPeer
 from redis_oxide._exceptions import ConnectionLostError
 
-__all__ = ["HEALTH_TICKS", "PING_AFTER_TICKS", "LinkHealth"]
+__all__ = ["HEALTH_TICKS", "PING_AFTER_TICKS", "STANDING", "LinkHealth"]
 
 # The health check wakes this many times per interval: a link silent for a whole interval
 # is dead, so it is noticed between 1 and 1.25 intervals after the last frame.
 HEALTH_TICKS: Final = 4
 # Silent ticks before a PING: the PONG then has half an interval to arrive.
 PING_AFTER_TICKS: Final = 2
+# A link restored at least this long before its loss stood: the next connect is not delayed.
+STANDING: Final = 1.0
 # Without a health check, how often a link that is behind looks whether it has caught up.
 _CATCH_UP_TICK: Final = 1.0
 
@@ -57,6 +64,8 @@ class LinkHealth:
         self._behind_since: float | None = None  # reading paused, backlog not yet read
         self._silent: tuple[ConnectionLostError, float] | None = None  # given up: why, since
         self._ended: BaseException | None = None  # what the connection recorded as its end
+        self._restored_at: float | None = None  # when the subscriptions last stood
+        self.flaps = 0  # links lost in a row less than STANDING after their restore
 
     # -- back-pressure -------------------------------------------------------------------------
 
@@ -78,9 +87,16 @@ class LinkHealth:
         self._silent = None
         self._ended = None
 
+    def restored(self) -> None:
+        """The connection's subscriptions stand."""
+        self._restored_at = _now()
+
     def loss(self, address: str) -> tuple[ConnectionLostError, float]:
         """Why the connection ended, and since when (loop clock) messages may be missing."""
         now = _now()
+        restored, self._restored_at = self._restored_at, None
+        if restored is not None:
+            self.flaps = self.flaps + 1 if now - restored < STANDING else 0
         silent, self._silent = self._silent, None
         behind, self._behind_since = self._behind_since, None
         ended, self._ended = self._ended, None

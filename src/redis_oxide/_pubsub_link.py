@@ -307,9 +307,8 @@ class Subscriber:
             self._announce_loss(None)
             self._attach(lease)
             await self._health.watch(lease.connection, lambda: self._heard, self._ping)
-            self._detach()
-            if self._failures:
-                await asyncio.sleep(self._backoff.delay(self._failures))
+            self._detach()  # (a link lost soon after its restore backs off too: ``flaps``)
+            await asyncio.sleep(self._backoff.delay(self._failures or self._health.flaps))
 
     def _announce_loss(self, error: RedisError | None) -> None:
         lost, self._unannounced = self._unannounced, None
@@ -391,6 +390,7 @@ class Subscriber:
             return
         self._transition(_S.ACTIVE)
         self._failures = 0
+        self._health.restored()
         self._ever_restored = True
         lost, self._lost = self._lost, None
         if lost is not None:

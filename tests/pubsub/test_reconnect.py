@@ -212,3 +212,46 @@ async def test_a_loss_is_warned_of_and_a_closed_client_is_not(
     await asyncio.sleep(0.2)
     await p.aclose()
     assert warnings() == []
+
+
+async def test_a_link_lost_right_after_each_restore_backs_off(
+    redis_server_factory: ServerFactory, figures: Figure
+) -> None:
+    # A server that closes the subscriber again as soon as it is restored (a slow consumer
+    # over its output buffer limit, a CLIENT KILL loop) must not be hammered with connects:
+    # a link lost soon after its restore counts towards the backoff like a failed reconnect,
+    # and one that stood for a while starts the backoff over.
+    info = redis_server_factory("7")
+    retry = Retry(attempts=3, backoff_base=0.1, backoff_cap=0.8, jitter=False)
+    async with (
+        Redis(info.host, info.port, decode_responses=True) as r,
+        Redis(info.host, info.port, decode_responses=True) as admin,
+        r.pubsub(reconnect_retry=retry) as p,
+    ):
+        await p.subscribe("feed")
+        link = p._links[0]
+        gaps: list[float] = []
+        for reconnects in range(1, 7):
+            killed = time.monotonic()
+            assert await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+            await until(lambda n=reconnects: p.reconnects == n, 10, f"restore {reconnects}")
+            await until(lambda: link.state is LinkState.ACTIVE, 10, "the link active")
+            gaps.append(time.monotonic() - killed)
+        # Each loss came within a second of a restore (the first of the subscribe's): 0.1,
+        # 0.2, 0.4, 0.8, 0.8, 0.8 s; and the give-up budget (3 failed reconnects) is untouched.
+        assert sum(gaps) >= 3.1
+        assert gaps[-1] >= 0.8
+        await asyncio.sleep(1.2)  # the link stands: the next loss is a first one again
+        killed = time.monotonic()
+        assert await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+        await until(lambda: p.reconnects == 7, 10, "restore 7")
+        after_standing = time.monotonic() - killed
+        assert after_standing < 0.8
+        await admin.publish("feed", "still here")
+        async with asyncio.timeout(5):
+            assert (await p.get_message(timeout=None)).data == "still here"
+    figures(
+        "restore after each of 6 losses right after a restore (s)",
+        " / ".join(f"{gap:.3f}" for gap in gaps),
+    )
+    figures("restore after a loss once the link stood 1.2 s (s)", f"{after_standing:.3f}")
