@@ -30,7 +30,7 @@ from redis_oxide._checks import checked_seconds
 from redis_oxide._client import Redis
 from redis_oxide._client_config import build_config
 from redis_oxide._client_options import ClientOptions
-from redis_oxide._connection_setup import ConnectionConfig, build_ssl_context
+from redis_oxide._connection_setup import ConnectionConfig, CredentialProvider, build_ssl_context
 from redis_oxide._exceptions import ConnectionClosedError
 from redis_oxide._sentinel import SentinelConnector
 from redis_oxide._sentinel_discovery import SentinelLinks, fields, format_address, record_list
@@ -76,6 +76,8 @@ class Sentinel:
         sentinels: ``(host, port)`` of at least one sentinel; more are learnt from them.
         sentinel_username: ACL user for the sentinels.
         sentinel_password: Password for the sentinels (never shown in reprs or errors).
+        sentinel_credential_provider: Instead of both: called at each connect to a sentinel
+            (it may be a coroutine function), returns ``(username, password)``.
         sentinel_ssl: True for TLS with verification, or an ``ssl.SSLContext``.
         sentinel_connect_timeout: Seconds to connect to one sentinel before trying the next.
         sentinel_command_timeout: Seconds a sentinel has to answer.
@@ -96,6 +98,7 @@ class Sentinel:
         *,
         sentinel_username: str | None = None,
         sentinel_password: str | None = None,
+        sentinel_credential_provider: CredentialProvider | None = None,
         sentinel_ssl: bool | _ssl.SSLContext = False,
         sentinel_connect_timeout: float | None = _SENTINEL_TIMEOUT,
         sentinel_command_timeout: float | None = _SENTINEL_TIMEOUT,
@@ -121,6 +124,15 @@ class Sentinel:
         for name, advice in _REDIS_PY_SENTINEL_OPTIONS.items():
             if name in given:
                 raise TypeError(f"Sentinel() got unknown option {name} (redis-py's): {advice}")
+        if sentinel_credential_provider is not None:
+            if not callable(sentinel_credential_provider):
+                kind = type(sentinel_credential_provider).__name__
+                raise TypeError(f"sentinel_credential_provider must be callable, not {kind}")
+            if sentinel_username is not None or sentinel_password is not None:
+                raise ValueError(
+                    "sentinel_credential_provider replaces sentinel_username and "
+                    "sentinel_password: give one or the other"
+                )
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout
@@ -131,6 +143,7 @@ class Sentinel:
             ssl_context=context,
             username=sentinel_username,
             password=sentinel_password,
+            credential_provider=sentinel_credential_provider,
             protocol=3,
             encoding="utf-8",
             connect_timeout=sentinel_connect_timeout,

@@ -40,6 +40,7 @@ from redis_oxide._command import (
     ResponsePolicy,
     ValueT,
 )
+from redis_oxide._connection_setup import CredentialProvider
 from redis_oxide._generated import Commands
 from redis_oxide._generated._base import StrT
 from redis_oxide._generated._namespaces import *  # noqa: F403  (see __all__ below)
@@ -59,6 +60,7 @@ __all__ = [
     # Client options
     "ClientOptions",
     "ClusterOptions",
+    "CredentialProvider",
     "ReadFrom",
     "StrategyName",
     "TrackingMode",

@@ -167,6 +167,47 @@ async def test_a_refused_sentinel_password_is_a_sentinel_error_without_the_secre
         assert secret not in str(caught.value)
 
 
+async def test_a_sentinel_credential_provider_is_asked_at_each_sentinel_connect(
+    redis_sentinel: SentinelInfo,
+) -> None:
+    secret = "s3cr3t-value"
+    sentinels = _sentinels(redis_sentinel)
+    asked: list[str] = []
+
+    async def refused() -> tuple[str | None, str | None]:
+        asked.append("refused")
+        return "nobody", secret  # a user the sentinels do not have
+
+    async with Sentinel(sentinels, sentinel_credential_provider=refused) as sentinel:
+        r = sentinel.primary_for(redis_sentinel.master_name, command_timeout=5)
+        with pytest.raises(SentinelError) as caught:
+            await r.ping()
+        assert caught.value.message.count("WrongPassError") == len(redis_sentinel.sentinels)
+        assert secret not in str(caught.value)
+        assert len(asked) >= len(redis_sentinel.sentinels)  # once per sentinel connect
+
+    def accepted() -> tuple[str | None, str | None]:
+        asked.append("accepted")
+        return None, "any"  # the sentinels' default user takes any password
+
+    async with Sentinel(sentinels, sentinel_credential_provider=accepted) as sentinel:
+        r = sentinel.primary_for(redis_sentinel.master_name)
+        assert await r.ping()
+        assert "accepted" in asked
+
+
+def test_a_sentinel_credential_provider_is_checked_before_anything_connects() -> None:
+    sentinels = [("127.0.0.1", 26379)]
+    with pytest.raises(TypeError, match="sentinel_credential_provider must be callable"):
+        Sentinel(sentinels, sentinel_credential_provider="secret")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="give one or the other"):
+        Sentinel(
+            sentinels,
+            sentinel_password="secret",
+            sentinel_credential_provider=lambda: (None, "secret"),
+        )
+
+
 async def test_answering_sentinel_moves_to_the_front_and_peers_are_learnt(
     redis_sentinel: SentinelInfo,
 ) -> None:

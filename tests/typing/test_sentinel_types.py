@@ -31,6 +31,12 @@ def test_clients_are_typed_like_redis() -> None:
         retry=Retry(attempts=2),
     )
     assert_type(sentinel.primary_for("cache"), Redis[bytes])
+
+    async def credentials() -> tuple[str | None, str | None]:
+        return "app", "secret"
+
+    rotating = Sentinel([("127.0.0.1", 26379)], sentinel_credential_provider=credentials)
+    assert_type(rotating.primary_for("cache"), Redis[bytes])
     assert_type(sentinel.primary_for("cache", decode_responses=False), Redis[bytes])
     assert_type(sentinel.primary_for("cache", decode_responses=True), Redis[str])
     assert_type(sentinel.replica_for("cache"), Redis[bytes])
