@@ -100,14 +100,25 @@ async def failover(primary: redis_oxide.Redis[str], group: Group) -> None:
 
 
 async def sentinel_tour() -> None:
+    asked: list[str] = []
+
+    def sentinel_credentials() -> tuple[str | None, str | None]:
+        # Asked at each connect to a sentinel (a coroutine function works too): rotate
+        # secrets here. These sentinels have no password, so they take any.
+        asked.append("sentinel")
+        return None, "tour-secret"
+
     with sentinel_group() as group:
-        async with redis_oxide.Sentinel(group.sentinels, command_timeout=5.0) as sentinel:
+        async with redis_oxide.Sentinel(
+            group.sentinels, sentinel_credential_provider=sentinel_credentials, command_timeout=5.0
+        ) as sentinel:
             print("Sentinel: clients for whatever primary the sentinels name")
             for monitored in await sentinel.primaries():
                 show(f"primaries() -> {monitored.name}", monitored.address)
             report = await sentinel.check(group.name)
             show("check(name).quorum_reached -> bool", report.quorum_reached)
             show("check(name).healthy_replicas", [r.address for r in report.healthy_replicas])
+            show("sentinel_credential_provider() calls", len(asked))
             primary = sentinel.primary_for(group.name, decode_responses=True)
             replica = sentinel.replica_for(group.name, decode_responses=True)
             show("primary_for(name).set(...) -> bool", await primary.set("tour:sentinel", "hi"))
