@@ -7,6 +7,7 @@ cache did with the counters and what the server ran with INFO commandstats.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from redis_oxide import CacheConfig, Redis
+from redis_oxide import Cache, CacheConfig, Redis
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing._info import RedisServerInfo
 from tests.cache.test_cache import command_calls, settled
@@ -32,16 +33,25 @@ async def writer(flushed_stack: RedisServerInfo) -> AsyncIterator[Redis[bytes]]:
         yield client
 
 
-async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
-    flushed_stack: RedisServerInfo, writer: Redis[bytes]
-) -> None:
+@contextlib.asynccontextmanager
+async def _read_once_filled(
+    server: RedisServerInfo, writer: Redis[bytes]
+) -> AsyncIterator[tuple[Redis[bytes], Cache, str]]:
+    """A cached client whose entry of a new key (``v1``) was filled by a miss, then hit."""
     key = _key()
     await writer.set(key, "v1")
-    async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
+    async with Redis(server.host, server.port, cache=True) as client:
         cache = client.cache
         assert cache is not None
         assert await client.get(key) == b"v1"  # miss, fill
         assert await client.get(key) == b"v1"  # hit: the entry is read since its fill
+        yield client, cache, key
+
+
+async def test_a_read_entry_is_refreshed_and_the_next_read_hits_the_new_value(
+    flushed_stack: RedisServerInfo, writer: Redis[bytes]
+) -> None:
+    async with _read_once_filled(flushed_stack, writer) as (client, cache, key):
         entry = cache._entries[("GET", key)]
         before = await command_calls(writer, "get")
         await writer.set(key, "v2")
@@ -82,13 +92,7 @@ async def test_a_refreshed_entry_nobody_read_is_refreshed_once_more_then_dropped
 ) -> None:
     # Written twice within a refresh's round trip, a hot key keeps its entry; a key nobody
     # reads any more costs two reads at most.
-    key = _key()
-    await writer.set(key, "v1")
-    async with Redis(flushed_stack.host, flushed_stack.port, cache=True) as client:
-        cache = client.cache
-        assert cache is not None
-        assert await client.get(key) == b"v1"  # miss, fill
-        assert await client.get(key) == b"v1"  # hit: marked
+    async with _read_once_filled(flushed_stack, writer) as (client, cache, key):
         gets = await command_calls(writer, "get")
         for refreshes, version in ((1, "v2"), (2, "v3")):
             await writer.set(key, version)  # nobody reads between the writes
