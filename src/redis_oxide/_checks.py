@@ -11,6 +11,7 @@ import math
 from redis_oxide._retry import Retry
 
 __all__ = [
+    "check_credential_provider",
     "checked_client_name",
     "checked_count",
     "checked_host",
@@ -103,3 +104,22 @@ def checked_retry(name: str, value: object) -> Retry:
             "or leave it out for the default Retry()"
         )
     return value
+
+
+def check_credential_provider(
+    provider: object, username: object, password: object, prefix: str = ""
+) -> None:
+    """Refuse a credential provider that cannot be called or comes with a username or password.
+
+    It replaces both; None passes. ``prefix`` names the options (``"sentinel_"``).
+    """
+    if provider is None:
+        return
+    if not callable(provider):
+        given = type(provider).__name__
+        raise TypeError(f"{prefix}credential_provider must be callable, not {given}")
+    if username is not None or password is not None:
+        raise ValueError(
+            f"{prefix}credential_provider replaces {prefix}username and {prefix}password: "
+            "give one or the other"
+        )

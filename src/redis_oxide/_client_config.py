@@ -21,6 +21,7 @@ from redis_oxide._cache import CachingExecutor
 from redis_oxide._cache_config import CacheConfig
 from redis_oxide._cache_setup import caching_executor
 from redis_oxide._checks import (
+    check_credential_provider,
     checked_client_name,
     checked_count,
     checked_retry,
@@ -127,13 +128,7 @@ def build_config(
         hint = f" (redis-py's {'; '.join(hints)})" if hints else ""
         raise TypeError(f"got unknown options: {', '.join(sorted(unknown))}{hint}")
     provider = options.get("credential_provider")
-    if provider is not None:
-        if not callable(provider):
-            raise TypeError(f"credential_provider must be callable, not {type(provider).__name__}")
-        if options.get("username") is not None or options.get("password") is not None:
-            raise ValueError(
-                "credential_provider replaces username and password: give one or the other"
-            )
+    check_credential_provider(provider, options.get("username"), options.get("password"))
     # RESP2 unless asked: hiredis builds RESP3 maps and pairs at a higher cost per element
     # (docs/decisions.md, "Default protocol"); the cache needs RESP3's push frames.
     cache = options.get("cache")

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Literal, Unpack, cast, overload
 
-from redis_oxide._checks import checked_seconds
+from redis_oxide._checks import check_credential_provider, checked_seconds
 from redis_oxide._client import Redis
 from redis_oxide._client_config import build_config
 from redis_oxide._client_options import ClientOptions
@@ -124,15 +124,9 @@ class Sentinel:
         for name, advice in _REDIS_PY_SENTINEL_OPTIONS.items():
             if name in given:
                 raise TypeError(f"Sentinel() got unknown option {name} (redis-py's): {advice}")
-        if sentinel_credential_provider is not None:
-            if not callable(sentinel_credential_provider):
-                kind = type(sentinel_credential_provider).__name__
-                raise TypeError(f"sentinel_credential_provider must be callable, not {kind}")
-            if sentinel_username is not None or sentinel_password is not None:
-                raise ValueError(
-                    "sentinel_credential_provider replaces sentinel_username and "
-                    "sentinel_password: give one or the other"
-                )
+        check_credential_provider(
+            sentinel_credential_provider, sentinel_username, sentinel_password, "sentinel_"
+        )
         _validate(client_options)
         self._client_options = client_options
         self._resolve_timeout = resolve_timeout
