@@ -69,7 +69,7 @@ from redis_oxide._cache_config import (
 from redis_oxide._cache_flight import join, prune
 from redis_oxide._cache_lease import CacheLease, forgetting
 from redis_oxide._cache_refresh import refresh
-from redis_oxide._cache_store import Cache
+from redis_oxide._cache_store import HITS_PER_TURN, Cache
 from redis_oxide._cache_tracking import TrackingConnector
 from redis_oxide._cache_values import key_bytes
 from redis_oxide._command import ArgT, CommandMeta, KeyT, ReplyParser
@@ -86,10 +86,6 @@ T = TypeVar("T")
 _monotonic = time.monotonic
 _partial = functools.partial
 _Future = asyncio.Future
-# A hit does not yield to the loop, so a task that only hits would keep invalidations from
-# being read; one hit in 256 (a mask) waits one loop turn: ~0.1 ms of hits at most between
-# two reads of the sockets, for well under 1 % of the hit path's cost.
-_YIELD_EVERY: Final = 255
 # Arguments equal in Python but not on the wire (1 and 1.0, 0 and -0.0, True and 1): a read
 # holding one is keyed by their wire bytes (bytes, str and memoryview compare as sent).
 _NUMBERS: Final = (int, float)
@@ -251,8 +247,9 @@ class CachingExecutor:
                 if expires is None or expires > _monotonic():
                     entry[7] = True
                     cache = self._cache
-                    hits = cache.hits = cache.hits + 1
-                    if hits & _YIELD_EVERY:
+                    left = cache._left
+                    if left:
+                        cache._left = left - 1
                         done: asyncio.Future[T] | None = entry[9]
                         if done is not None:
                             return done  # awaited without a loop turn
@@ -263,6 +260,8 @@ class CachingExecutor:
                         made.set_result(entry[0])
                         entry[9] = made
                         return made
+                    cache._hits += HITS_PER_TURN  # (the countdown's hits and this one)
+                    cache._left = HITS_PER_TURN - 1
                     copier = entry[3]
                     return _after_a_turn(entry[0] if copier is None else copier(entry[0]))
                 else:

@@ -50,7 +50,7 @@ from redis_oxide._cache_flight import MIN_LIMIT, SHARED, WAITERS, Flight, answer
 from redis_oxide._cache_values import Copier, examine
 from redis_oxide._command import ArgT
 
-__all__ = ["Cache", "Entry"]
+__all__ = ["HITS_PER_TURN", "Cache", "Entry"]
 
 #: [value, parser, expires at or None, copier, key bytes, size, argument tuple, marked by a
 #: hit since it was filled or the eviction hand last passed (None once dropped), command
@@ -66,6 +66,9 @@ _ENTRY_OVERHEAD: Final = 200
 # ``sys.getsizeof`` of a bytes object is its length plus this header (CPython 3.9-3.13), plus
 # the entry's own overhead: the common fill costs no getsizeof call.
 _BYTES_OVERHEAD: Final = sys.getsizeof(b"") + _ENTRY_OVERHEAD
+# A hit does not yield to the loop, so a task that only hits would keep invalidations from
+# being read: one hit in this many (every task's, counted together) waits one loop turn.
+HITS_PER_TURN: Final = 256
 _getsizeof = sys.getsizeof
 _monotonic = time.monotonic
 
@@ -79,7 +82,7 @@ class Cache:
     """A client's cache of read replies, kept coherent by the server's invalidations.
 
     Made by ``Redis(cache=...)`` and reached as ``client.cache``. The counters are plain
-    attributes, read them at any time.
+    attributes (``hits`` a read-only property), read them at any time.
 
     Attributes:
         config: The configuration it was made with.
@@ -107,8 +110,10 @@ class Cache:
         "_epoch",
         "_flights",
         "_flights_limit",
+        "_hits",
         "_hot",
         "_invalidated",
+        "_left",
         "_max_bytes",
         "_max_entries",
         "_new_future",
@@ -121,7 +126,6 @@ class Cache:
         "config",
         "evictions",
         "flushes",
-        "hits",
         "invalidations",
         "misses",
         "refreshes",
@@ -150,7 +154,8 @@ class Cache:
         cache._max_entries = config.max_entries
         cache._max_bytes = config.max_bytes
         cache._ttl = config.ttl
-        cache.hits = cache.misses = cache.evictions = cache.invalidations = cache.flushes = 0
+        cache._hits = cache.misses = cache.evictions = cache.invalidations = cache.flushes = 0
+        cache._left = HITS_PER_TURN - 1
         cache.coalesced = cache.refreshes = 0
         cache._refresher = None
         cache._hot = []
@@ -159,7 +164,6 @@ class Cache:
         return cache
 
     config: CacheConfig
-    hits: int
     misses: int
     coalesced: int
     refreshes: int
@@ -192,10 +196,20 @@ class Cache:
     _epoch: int
     #: Replies of cache reads so far: the tracking connection's watcher reads it.
     _answered: int
+    #: Hits counted when the hit path last let the loop turn (every ``HITS_PER_TURN``).
+    _hits: int
+    #: Hits left before the next of those turns: a countdown of small ints, so a hit
+    #: allocates no counter.
+    _left: int
     _bytes: int
     _max_entries: int
     _max_bytes: int | None
     _ttl: float | None
+
+    @property
+    def hits(self) -> int:
+        """Reads answered from the cache."""
+        return self._hits + HITS_PER_TURN - 1 - self._left
 
     def __len__(self) -> int:
         return len(self._entries)

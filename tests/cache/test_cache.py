@@ -83,6 +83,38 @@ async def test_second_read_is_a_hit_and_tracking_is_reported(
     assert "hits=1" in repr(cached.cache)
 
 
+async def test_a_task_that_only_hits_lets_the_loop_turn_and_every_hit_counts(
+    cached: Redis[bytes], writer: Redis[bytes]
+) -> None:
+    key = _key()
+    await writer.set(key, "v")
+    assert await cached.get(key) == b"v"  # the miss that fills
+    turns = 0
+    stop = False
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_task())
+    await asyncio.sleep(0)  # the ticker starts
+    started = turns
+    for _ in range(1000):  # hits return done futures: no loop turn of their own
+        assert await cached.get(key) == b"v"
+    ran = turns - started
+    stop = True
+    await ticker
+    # One hit in 256 waits a loop turn: the other task ran in between, three times.
+    assert ran == 1000 // 256
+    assert _cache(cached) == (1, 1000, 1)
+    # The count stays exact across the turns, read at any point.
+    for hit in range(1, 600):
+        await cached.get(key)
+        assert _cache(cached)[1] == 1000 + hit
+
+
 async def test_another_clients_write_invalidates(
     cached: Redis[bytes], writer: Redis[bytes]
 ) -> None:
