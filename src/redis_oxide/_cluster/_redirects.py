@@ -8,12 +8,12 @@ Rules this module keeps:
 - MOVED: the map is patched at once (``Topology.moved``, which also refreshes in the
   background) and the command retried where the map now says. ASK: ``ASKING`` and the command
   in one write to the named node, the map left alone. TRYAGAIN, CLUSTERDOWN, LOADING,
-  MASTERDOWN, READONLY: a backoff (``Retry.delay``), then a retry; after LOADING or
-  MASTERDOWN from a replica, reads go to the primary. A lost connection (of a command that may
-  run again) or a failed connect marks the node down; callers then wait for a new map or for
-  the node to answer a probe, in slices, re-routing after each. Under ``read_from="replica"``
-  a read whose shard has no replica left fails as the read table's ``NoReplica`` entry does:
-  it never falls back to the primary.
+  MASTERDOWN, READONLY: a backoff (``Retry.delay``), then a retry; after LOADING or MASTERDOWN
+  from a replica, reads go to the primary (``read_from="replica"``: to another replica, or the
+  same again). A lost connection (of a command that may run again) or a failed connect marks
+  the node down; callers then wait for a new map or for the node to answer a probe, in slices,
+  re-routing after each. Under ``read_from="replica"`` a read whose shard has no replica left
+  fails as the read table's ``NoReplica`` entry does: it never falls back to the primary.
 - At most ``max_redirects`` redirects per call. Nothing waits past the caller's deadline
   (``command_timeout``: ``CommandTimeoutError`` chained from the last failure, with
   ``may_have_executed`` False unless an attempt, of a read, was written); without one,
@@ -89,8 +89,10 @@ def route_address(
     to_primary: bool,
     *,
     replica_only: bool = False,
+    avoid: str | None = None,
 ) -> str | None:
-    """The address a keyed command goes to now: a MOVED patch, else the map's choice.
+    """The address a keyed command goes to now: a MOVED patch, else the map's choice (for a
+    replica read, one other than ``avoid`` if the shard has another).
 
     Raises:
         ConnectFailedError: ``replica_only`` and ``read_from="replica"``: a read whose shard
@@ -107,6 +109,8 @@ def route_address(
         return None
     if not to_primary and meta.is_readonly and topology._read_from != "primary":
         replicas = [r for r in shard.replicas if r.address not in topology.down]
+        if avoid is not None and len(replicas) > 1:
+            replicas = [r for r in replicas if r.address != avoid] or replicas
         if replicas:
             return random.choice(replicas).address
         if replica_only and topology._read_from == "replica":
@@ -128,6 +132,7 @@ async def run_slow(
     wait_until = deadline if deadline is not None else time.monotonic() + cluster._failover_timeout
     redirects = retries = 0
     to_primary = False
+    avoid: str | None = None  # the replica that answered LOADING or MASTERDOWN last
     last = error  # the latest failure, for the error a caller gets in the end
     # An attempt may have run: only a read is re-run after its written bytes were lost.
     written = isinstance(error, ConnectionLostError) and error.may_have_executed
@@ -151,7 +156,11 @@ async def run_slow(
             counters.retried += 1
             if isinstance(error, ClusterDownError | ReadOnlyError | MasterDownError):
                 topology.request_refresh()
-            to_primary = to_primary or isinstance(error, LoadingError | MasterDownError)
+            if isinstance(error, LoadingError | MasterDownError):
+                if topology._read_from == "replica":  # never the primary
+                    avoid = origin
+                else:
+                    to_primary = True
             await _pause(cluster, retries, wait_until)
         elif error is not None and origin is not None:
             counters.rerouted += 1
@@ -164,7 +173,9 @@ async def run_slow(
                 raise _timed_out(meta, cluster.command_timeout, origin, last, written)
             raise last
         try:
-            address = ask or route_address(cluster, meta, args, to_primary, replica_only=True)
+            address = ask or route_address(
+                cluster, meta, args, to_primary, replica_only=True, avoid=avoid
+            )
         except ConnectFailedError as exc:
             raise exc from last  # the replica it met was its shard's last one
         executor = None if address is None else cluster.registry.find(address)
