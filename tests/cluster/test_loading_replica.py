@@ -80,13 +80,15 @@ async def test_replica_reads_wait_out_a_loading_replica_and_never_read_the_prima
         with pytest.raises(CommandTimeoutError) as timed_out:
             await hurried.get(KEY)
         assert isinstance(timed_out.value.__cause__, LoadingError)
+        # The same client, given time to wait, reads the replica once it loaded.
+        patient = hurried.with_options(command_timeout=10)
         pipe = only.pipeline()
         pipe.get(KEY)
         pipe.set(OTHER, "w")  # (a write in the same pipeline goes to the primary)
         # Both from the replica, once loaded (a pipelined read's part is re-run alone).
-        read, piped = await asyncio.gather(only.get(KEY), pipe.execute())
+        read, piped, late = await asyncio.gather(only.get(KEY), pipe.execute(), patient.get(KEY))
         waited = time.monotonic() - started
-        assert read == "v"
+        assert read == late == "v"
         assert piped == ["v", True]
         assert not _loading(replica)
         await reload
