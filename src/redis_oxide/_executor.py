@@ -14,6 +14,9 @@ Rules this module keeps:
   a failed connect are offered to it first (a cluster re-runs them where the topology now
   puts their slot); when it declines, the command is retried on the same server. A
   reroutable error means the command did not run, so the ``Reroute`` may re-run any command.
+- A command re-run by the slow path (a pooled strategy's, a connecting or blocking one)
+  is announced to ``rerun_notice`` (None, or telemetry's: a span event), as the failure
+  hooks announce a shared connection's.
 - Command timeouts are shown to the ``Reroute`` too, for notice only (a cluster learns that a
   node hangs): the caller always gets the timeout. Its ``may_have_executed`` is False only
   when no attempt was written (a write is never re-run after one was). A view whose
@@ -80,6 +83,7 @@ class ServerExecutor:
         "_retry",
         "_strategy",
         "command_timeout",
+        "rerun_notice",
     )
 
     def __init__(
@@ -103,6 +107,8 @@ class ServerExecutor:
         self._lifetime: object = None  # the client's, shared by views (module rules)
         # Whether a command timeout is shown to the reroute (module rules).
         self._notices = True
+        #: Told of each re-run of the slow path, with the failure that caused it.
+        self.rerun_notice: Callable[[RedisError], None] | None = None
 
     @property
     def strategy(self) -> ConnectionStrategy:
@@ -263,6 +269,11 @@ class ServerExecutor:
         future.add_done_callback(cancel_rerun)
         return True
 
+    def _rerun(self, error: RedisError) -> None:
+        notice = self.rerun_notice
+        if notice is not None:
+            notice(error)
+
     async def _call_slow(
         self,
         meta: CommandMeta,
@@ -297,6 +308,7 @@ class ServerExecutor:
                 written = written or exc.may_have_executed
                 work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
                 if work is not None:
+                    self._rerun(exc)
                     value: T = await work
                     return value
                 failures += 1
@@ -307,10 +319,12 @@ class ServerExecutor:
                     meta.name,
                     extra=log_fields("retry", self._strategy.address, command=meta.name, error=exc),
                 )
+                self._rerun(exc)
             except (ConnectFailedError, ConnectTimeoutError) as exc:
                 work = None if reroute is None else reroute(exc, meta, args, parser, deadline)
                 if work is None:
                     raise
+                self._rerun(exc)
                 value = await work
                 return value
             except CommandTimeoutError as exc:
@@ -326,6 +340,7 @@ class ServerExecutor:
                     work = reroute(exc, meta, args, parser, deadline)
                 if work is None:
                     raise
+                self._rerun(exc)
                 value = await work
                 return value
             delay = self._retry.delay(failures)

@@ -308,6 +308,7 @@ class Instruments:
         self.client_kind = trace.SpanKind.CLIENT
         self.error_status = trace.Status(trace.StatusCode.ERROR)
         self.in_context = trace.set_span_in_context
+        self.current_span = trace.get_current_span
         self.attach = context.attach
         self.current = context.get_current
         self.detach = context.detach

@@ -16,6 +16,8 @@ Rules this module keeps:
   the re-run records is a child of it, and the span gets a ``redis.rerun`` event. The
   executor's failure hooks are wrapped for that; the span of a command in flight is found
   by its future (a dict entry per command, pruned of finished ones as it grows).
+- A command the slow path re-runs (a pooled strategy's, a connecting one) runs with its
+  span current already: ``ServerExecutor.rerun_notice`` adds the event to the current span.
 - A span and its duration point name the server the command ran on, settled when it ends:
   the node a cluster redirect sent it to (written into the re-run's context), or the
   executor's address then (a Sentinel client's first command is issued before the primary
@@ -134,6 +136,7 @@ class TracedExecutor:
             read, write = inner._hook_read, inner._hook_write  # pyright: ignore[reportPrivateUsage]
             inner._hook_read = partial(self._offered, read)  # pyright: ignore[reportPrivateUsage]
             inner._hook_write = partial(self._offered, write)  # pyright: ignore[reportPrivateUsage]
+            inner.rerun_notice = self._rerun_event
 
     @property
     def inner(self) -> Executor:
@@ -256,6 +259,12 @@ class TracedExecutor:
             self._reruns[future] = moved
             span.add_event("redis.rerun", {"error.type": error_type(error)[0]})
         return taken
+
+    def _rerun_event(self, error: RedisError) -> None:
+        # ``ServerExecutor.rerun_notice``: the slow path runs with the command's span current.
+        span = self._ins.current_span()
+        if span.is_recording():
+            span.add_event("redis.rerun", {"error.type": error_type(error)[0]})
 
     async def _reply(
         self,

@@ -21,6 +21,7 @@ from redis_oxide import Redis, Telemetry, Transaction, configure_telemetry
 from redis_oxide.exceptions import WrongTypeError
 from redis_oxide.testing import ACLServerInfo, RedisServerInfo
 from redis_oxide.testing._proxy import ProxyFactory
+from redis_oxide.types import StrategyName
 from tests.conftest import Figure
 from tests.observability.conftest import Recorded
 
@@ -193,12 +194,13 @@ async def test_telemetry_off_binds_the_plain_executor(redis_stack: RedisServerIn
         await r.ping()  # the global (no-op) providers: nothing recorded, nothing fails
 
 
+@pytest.mark.parametrize("strategy", ["multiplexed", "pooled"])
 async def test_a_command_re_run_after_a_lost_connection_keeps_its_span(
-    redis_stack: RedisServerInfo, otel: Recorded, tcp_proxy: ProxyFactory
+    redis_stack: RedisServerInfo, otel: Recorded, tcp_proxy: ProxyFactory, strategy: StrategyName
 ) -> None:
     proxy = await tcp_proxy(redis_stack)
     key = f"otel:{uuid.uuid4().hex}"
-    async with Redis(proxy.host, proxy.port, telemetry=otel.telemetry) as r:
+    async with Redis(proxy.host, proxy.port, telemetry=otel.telemetry, strategy=strategy) as r:
         await r.set(key, "v")
         proxy.stall()
         read = asyncio.ensure_future(r.get(key))
