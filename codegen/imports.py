@@ -28,6 +28,7 @@ IMPORTS = {
     "Final": (3, "from typing import {}"),
     "MappingProxyType": (2, "from types import {}"),
     "overload": (3, "from typing import {}"),
+    "deprecated": (3, "from typing_extensions import {}"),
     "_parsers": (4, "from redis_oxide import {}"),
     "ArgT": (5, "from redis_oxide._command import {}"),
     "KeyT": (5, "from redis_oxide._command import {}"),
@@ -79,7 +80,8 @@ def imports_for(
         local_models: Generated reply models, imported from ``._models`` when used.
 
     Returns:
-        Import lines; a blank string separates the stdlib, first-party and local sections.
+        Import lines; a blank string separates the stdlib, third-party, first-party and local
+        sections.
     """
     used: set[str] = set()
     for line in lines:
@@ -97,7 +99,9 @@ def imports_for(
     previous_section = -1
 
     def section_of(template: str) -> int:
-        return 0 if ranks[template] < 4 else 1 if ranks[template] < 7 else 2
+        if template in _THIRD_PARTY:
+            return 1
+        return 0 if ranks[template] < 4 else 2 if ranks[template] < 7 else 3
 
     def order(template: str) -> tuple[int, bool, str]:
         return section_of(template), not template.startswith("import "), template
@@ -110,11 +114,15 @@ def imports_for(
         result.append(_import_line(template, sorted(statements[template], key=str.lower)))
     for template, local in (("from ._models import {}", models), ("from ._types import {}", types)):
         if local:
-            if previous_section != 2:
+            if previous_section != 3:
                 result.append("")
-            previous_section = 2
+            previous_section = 3
             result.append(_import_line(template, local))
     return tuple(result)
+
+
+# Templates of the third-party section, between the standard library and redis_oxide.
+_THIRD_PARTY = frozenset({"from typing_extensions import {}"})
 
 
 def _import_line(template: str, names: Sequence[str]) -> str:

@@ -82,16 +82,21 @@ def build_method(
     words = tuple(escape_spec_text(w) for w in ctx.command.split(" "))
     checks = checks or CheckLines()
     body: list[str] = []
+    # PEP 702: type checkers and IDEs flag the calls (the implementation's marks every
+    # overload), and the decorator warns at each one.
+    decorator: tuple[str, ...] = ()
     if spec.deprecated_since:
         instead = f"; use {spec.replaced_by}" if spec.replaced_by else ""
         text = f"{ctx.command} is deprecated{instead}"
-        chunks = [text]
-        if len(escape_spec_text(text)) > 100 - 13:
+        literal = escape_spec_text(text)
+        # As ruff formats it: on the decorator's line, on a line of its own, or in parts.
+        if len(literal) <= 100 - len("    @deprecated()"):
+            decorator = (f"@deprecated({literal})",)
+        elif len(literal) <= 100 - len("        "):
+            decorator = ("@deprecated(", f"    {literal}", ")")
+        else:
             chunks = textwrap.wrap(text, 80, drop_whitespace=False)
-        body += ["warnings.warn("] + [f"    {escape_spec_text(c)}" for c in chunks]
-        body[-1] += ","
-        body += ["    DeprecationWarning,"]
-        body += ["    stacklevel=2,", ")"]
+            decorator = ("@deprecated(", *(f"    {escape_spec_text(c)}" for c in chunks), ")")
     simple = not variants and all(
         (s.shape.kind == "const" and not s.shape.choices)
         or (not s.optional and s.shape.is_simple_value)
@@ -186,7 +191,7 @@ def build_method(
     return Method(
         name=name,
         overloads=tuple(overloads),
-        signature=tuple(_signature(name, plan.params, returns)),
+        signature=(*decorator, *_signature(name, plan.params, returns)),
         docstring=tuple(docstring),
         body=tuple(body),
     )

@@ -58,7 +58,7 @@ def _annotation_names(commands: Sequence[Command]) -> set[str]:
             continue
         stubs = [command.method.signature, *command.method.overloads]
         for stub in stubs:
-            source = "\n".join(line for line in stub if not line.startswith("@"))
+            source = "\n".join(stub)  # (decorators parse too: only annotations are read)
             tree = ast.parse(source if source.endswith("...") else source + " ...")
             for node in ast.walk(tree):
                 if isinstance(node, ast.arg) and node.annotation is not None:

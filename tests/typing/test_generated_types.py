@@ -8,6 +8,7 @@ checked by the test suite too, not only by ``make check``.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Awaitable
@@ -84,3 +85,33 @@ def test_typed_examples_pass_mypy_strict() -> None:
     assert result.returncode == 0, (
         f"mypy --strict tests/typing failed:\n{result.stdout}{result.stderr}"
     )
+
+
+def test_deprecated_commands_are_marked_for_type_checkers(tmp_path: Path) -> None:
+    client = StrClient()
+    # pyright reports the use (reportUnnecessaryTypeIgnoreComment fails an unneeded ignore).
+    with pytest.warns(DeprecationWarning, match=r"^GETSET is deprecated; use set"):
+        client.getset("k", "v")  # pyright: ignore[reportDeprecated]
+    marked = inspect.getattr_static(StrClient, "getset")  # what IDEs read
+    assert getattr(marked, "__deprecated__", None) == "GETSET is deprecated; use set(..., get=True)"
+    # An overloaded one is marked as a whole, and mypy reports it when asked to.
+    example = tmp_path / "uses_deprecated.py"
+    example.write_text(
+        "from redis_oxide import Redis\n\n\n"
+        "async def main(r: Redis[str]) -> None:\n"
+        "    await r.zrangebyscore('z', 0, 1, withscores=True)\n"
+        "    await r.zrange('z', 0, 1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--enable-error-code=deprecated", str(example)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    reported = [line for line in result.stdout.splitlines() if "[deprecated]" in line]
+    assert len(reported) == 1, result.stdout
+    assert ":5: error:" in reported[0]
+    assert "ZRANGEBYSCORE is deprecated; use zrange(..., sortby='BYSCORE')" in reported[0]

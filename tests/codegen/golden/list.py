@@ -2,9 +2,10 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``list`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable
 from datetime import timedelta
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -70,6 +71,7 @@ class ListCommands(CommandsBase[StrT]):
             raise TypeError("LPUSH takes at least one element")
         return self._execute(_m.LPUSH, ("LPUSH", key, *element), None)
 
+    @deprecated("OLDPOP is deprecated; use LMOVE with RIGHT and LEFT")
     def oldpop(self, source: KeyT, destination: KeyT) -> Awaitable[StrT | None]:
         """Pops an element the old way.
 
@@ -88,9 +90,4 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "OLDPOP is deprecated; use LMOVE with RIGHT and LEFT",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.OLDPOP, ("OLDPOP", source, destination), None)
