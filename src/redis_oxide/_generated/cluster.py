@@ -4,9 +4,10 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``cluster`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable
 from typing import Literal
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, ValueT
 
@@ -629,6 +630,7 @@ class ClusterCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.CLUSTER_SHARDS, ("CLUSTER", "SHARDS"), _rp.reply_cluster_shards)
 
+    @deprecated("CLUSTER SLAVES is deprecated; use cluster_replicas()")
     def cluster_slaves(self, node_id: ValueT) -> Awaitable[list[ClusterNode]]:
         """Lists the replica nodes of a master node.
 
@@ -647,15 +649,11 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "CLUSTER SLAVES is deprecated; use cluster_replicas()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(
             _m.CLUSTER_SLAVES, ("CLUSTER", "SLAVES", node_id), _rp.reply_cluster_slaves
         )
 
+    @deprecated("CLUSTER SLOTS is deprecated; use cluster_shards()")
     def cluster_slots(self) -> Awaitable[list[ClusterSlotRange]]:
         """Returns the mapping of cluster slots to nodes.
 
@@ -675,9 +673,4 @@ class ClusterCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "CLUSTER SLOTS is deprecated; use cluster_shards()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.CLUSTER_SLOTS, ("CLUSTER", "SLOTS"), _rp.reply_cluster_slots)

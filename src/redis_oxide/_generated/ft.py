@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The ``FT.*`` commands of the search module, reached as ``client.ft``."""
 
-import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from functools import partial as _partial
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -43,6 +44,7 @@ class FtCommands(NamespaceBase[StrT]):
 
     __slots__ = ()
 
+    @deprecated("FT.ADD is deprecated; use hset()")
     def add(
         self,
         index: ValueT,
@@ -88,11 +90,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.ADD is deprecated; use hset()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (score.__class__ is not float and score.__class__ is not int) or score != score:
             score = _enc.double("FT.ADD", "score", score)
         if not fields:
@@ -815,6 +812,7 @@ class FtCommands(NamespaceBase[StrT]):
         _args.extend(("COUNT", read_size))
         return self._execute(_m.FT_CURSOR_READ, tuple(_args), _rp.reply_ft_cursor_read)
 
+    @deprecated("FT.DEL is deprecated; use delete()")
     def delete(self, index: ValueT, doc_id: KeyT, *, dd: bool = False) -> Awaitable[bool]:
         """Deletes a document from an index (RediSearch 1.x).
 
@@ -835,11 +833,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.DEL is deprecated; use delete()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if not dd:
             return self._execute(_m.FT_DEL, ("FT.DEL", index, doc_id), bool)
         _args: list[ArgT] = ["FT.DEL", index, doc_id]
@@ -909,6 +902,7 @@ class FtCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.FT_DICTDUMP, ("FT.DICTDUMP", dict_), None)
 
+    @deprecated("FT.DROP is deprecated; use ft.dropindex()")
     def drop(self, index: ValueT, *, keepdocs: bool = False) -> Awaitable[bool]:
         """Deletes an index and its documents (RediSearch 1.x).
 
@@ -928,11 +922,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.DROP is deprecated; use ft.dropindex()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if not keepdocs:
             return self._execute(_m.FT_DROP, ("FT.DROP", index), bool)
         _args: list[ArgT] = ["FT.DROP", index]
@@ -1023,6 +1012,7 @@ class FtCommands(NamespaceBase[StrT]):
         _args.extend(("DIALECT", dialect))
         return self._execute(_m.FT_EXPLAINCLI, tuple(_args), None)
 
+    @deprecated("FT.GET is deprecated; use hgetall()")
     def get(self, index: ValueT, doc_id: KeyT) -> Awaitable[dict[StrT, StrT] | None]:
         """Returns the fields of an indexed document (RediSearch 1.x).
 
@@ -1042,11 +1032,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.GET is deprecated; use hgetall()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.FT_GET, ("FT.GET", index, doc_id), _rp.parse_opt_map_bulk_bulk)
 
     def info(self, index: ValueT) -> Awaitable[IndexInfo[StrT]]:
@@ -1082,6 +1067,7 @@ class FtCommands(NamespaceBase[StrT]):
         """
         return self._execute(_m.FT__LIST, ("FT._LIST",), None)
 
+    @deprecated("FT.MGET is deprecated; use hgetall()")
     def mget(self, index: ValueT, *doc_ids: KeyT) -> Awaitable[list[dict[StrT, StrT] | None]]:
         """Returns the fields of several indexed documents (RediSearch 1.x).
 
@@ -1102,11 +1088,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.MGET is deprecated; use hgetall()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if not doc_ids:
             raise TypeError("FT.MGET takes at least one doc_ids")
         return self._execute(
@@ -1155,6 +1136,7 @@ class FtCommands(NamespaceBase[StrT]):
             _args.extend(_s1)
         return self._execute(_m.FT_PROFILE, tuple(_args), _rp.reply_ft_profile)
 
+    @deprecated("FT.SAFEADD is deprecated; use hset()")
     def safeadd(
         self,
         index: ValueT,
@@ -1200,11 +1182,6 @@ class FtCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "FT.SAFEADD is deprecated; use hset()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (score.__class__ is not float and score.__class__ is not int) or score != score:
             score = _enc.double("FT.SAFEADD", "score", score)
         if not fields:

@@ -4,9 +4,10 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``geo`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -359,6 +360,9 @@ class GeoCommands(CommandsBase[StrT]):
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
     ) -> Awaitable[GeoradiusReply[StrT]]: ...
+    @deprecated(
+        "GEORADIUS is deprecated; use geosearch() and geosearchstore() with the BYRADIUS argument"
+    )
     def georadius(
         self,
         key: KeyT,
@@ -432,12 +436,6 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "GEORADIUS is deprecated; use geosearch() and geosearchstore() with the BYRADIUS "
-            "argument",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (
             longitude.__class__ is not float and longitude.__class__ is not int
         ) or longitude != longitude:
@@ -645,6 +643,7 @@ class GeoCommands(CommandsBase[StrT]):
         count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusRoReply[StrT]]: ...
+    @deprecated("GEORADIUS_RO is deprecated; use geosearch() with the BYRADIUS argument")
     def georadius_ro(
         self,
         key: KeyT,
@@ -708,11 +707,6 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "GEORADIUS_RO is deprecated; use geosearch() with the BYRADIUS argument",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (
             longitude.__class__ is not float and longitude.__class__ is not int
         ) or longitude != longitude:
@@ -943,6 +937,10 @@ class GeoCommands(CommandsBase[StrT]):
         storekey: KeyT | None = None,
         storedistkey: KeyT | None = None,
     ) -> Awaitable[GeoradiusbymemberReply[StrT]]: ...
+    @deprecated(
+        "GEORADIUSBYMEMBER is deprecated; use geosearch() and geosearchstore() with the "
+        "BYRADIUS and FROMMEMBER arguments"
+    )
     def georadiusbymember(
         self,
         key: KeyT,
@@ -1014,12 +1012,6 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "GEORADIUSBYMEMBER is deprecated; use geosearch() and geosearchstore() with the "
-            "BYRADIUS and FROMMEMBER arguments",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUSBYMEMBER", "radius", radius)
         if (storekey is not None) + (storedistkey is not None) > 1:
@@ -1220,6 +1212,10 @@ class GeoCommands(CommandsBase[StrT]):
         count_block: GeoradiusCountBlock | None = None,
         order: Literal["ASC", "DESC"] | None = None,
     ) -> Awaitable[GeoradiusbymemberRoReply[StrT]]: ...
+    @deprecated(
+        "GEORADIUSBYMEMBER_RO is deprecated; use geosearch() with the BYRADIUS and "
+        "FROMMEMBER arguments"
+    )
     def georadiusbymember_ro(
         self,
         key: KeyT,
@@ -1282,12 +1278,6 @@ class GeoCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "GEORADIUSBYMEMBER_RO is deprecated; use geosearch() with the BYRADIUS and "
-            "FROMMEMBER arguments",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (radius.__class__ is not float and radius.__class__ is not int) or radius != radius:
             radius = _enc.double("GEORADIUSBYMEMBER_RO", "radius", radius)
         _args: list[ArgT] = ["GEORADIUSBYMEMBER_RO", key, member, radius]

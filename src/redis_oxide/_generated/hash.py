@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``hash`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -340,6 +341,7 @@ class HashCommands(CommandsBase[StrT]):
             raise TypeError("HMGET takes at least one field")
         return self._execute(_m.HMGET, ("HMGET", key, *field), None)
 
+    @deprecated("HMSET is deprecated; use hset() with multiple field-value pairs")
     def hmset(self, key: KeyT, data: Mapping[MappingFieldT, ValueT]) -> Awaitable[bool]:
         """Sets the values of multiple fields.
 
@@ -360,11 +362,6 @@ class HashCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "HMSET is deprecated; use hset() with multiple field-value pairs",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if not data:
             raise ValueError("HMSET: data must not be empty")
         _args: list[ArgT] = ["HMSET", key]

@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The ``JSON.*`` commands of the ReJSON module, reached as ``client.json``."""
 
-import warnings
 from collections.abc import Awaitable, Iterable
 from functools import partial as _partial
 from typing import Literal
+
+from typing_extensions import deprecated
 
 from redis_oxide import _json as _j
 from redis_oxide._command import ArgT, KeyT, ValueT
@@ -499,6 +500,7 @@ class JsonCommands(NamespaceBase[StrT]):
             _m.JSON_NUMINCRBY, ("JSON.NUMINCRBY", key, path, value), _partial(_j.number_reply, path)
         )
 
+    @deprecated("JSON.NUMMULTBY is deprecated")
     def nummultby(
         self, key: KeyT, path: ValueT, value: float
     ) -> Awaitable[int | float | list[int | float | None] | None]:
@@ -522,11 +524,6 @@ class JsonCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "JSON.NUMMULTBY is deprecated",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (value.__class__ is not float and value.__class__ is not int) or value != value:
             value = _enc.double("JSON.NUMMULTBY", "value", value)
         return self._execute(
@@ -616,6 +613,7 @@ class JsonCommands(NamespaceBase[StrT]):
         _args.append(path)
         return self._execute(_m.JSON_OBJLEN, tuple(_args), None)
 
+    @deprecated("JSON.RESP is deprecated")
     def resp(self, key: KeyT, *, path: ValueT | None = None) -> Awaitable[Reply]:
         """Returns the values a path matches in RedisJSON's RESP encoding.
 
@@ -635,11 +633,6 @@ class JsonCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "JSON.RESP is deprecated",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if path is None:
             return self._execute(_m.JSON_RESP, ("JSON.RESP", key), None)
         _args: list[ArgT] = ["JSON.RESP", key]

@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``list`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -167,6 +168,7 @@ class ListCommands(CommandsBase[StrT]):
         _args.append(_enc.seconds_float("BRPOP", "timeout", timeout))
         return self._execute(_m.BRPOP, tuple(_args), _rp.parse_opt_pair_bulk_bulk)
 
+    @deprecated("BRPOPLPUSH is deprecated; use blmove() with the RIGHT and LEFT arguments")
     def brpoplpush(
         self, source: KeyT, destination: KeyT, timeout: float | timedelta
     ) -> Awaitable[StrT | None]:
@@ -193,11 +195,6 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "BRPOPLPUSH is deprecated; use blmove() with the RIGHT and LEFT arguments",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(
             _m.BRPOPLPUSH,
             (
@@ -687,6 +684,7 @@ class ListCommands(CommandsBase[StrT]):
         _args.append(count)
         return self._execute(_m.RPOP, tuple(_args), None)
 
+    @deprecated("RPOPLPUSH is deprecated; use lmove() with the RIGHT and LEFT arguments")
     def rpoplpush(self, source: KeyT, destination: KeyT) -> Awaitable[StrT | None]:
         """Returns the last element of a list after removing and pushing it to another list. Deletes
         the list if the last element was popped.
@@ -707,11 +705,6 @@ class ListCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "RPOPLPUSH is deprecated; use lmove() with the RIGHT and LEFT arguments",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.RPOPLPUSH, ("RPOPLPUSH", source, destination), None)
 
     def rpush(self, key: KeyT, *element: ValueT) -> Awaitable[int]:

@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``server`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import timedelta
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 from redis_oxide._parsers import InfoValue, Reply
@@ -1453,6 +1454,7 @@ class ServerCommands(CommandsBase[StrT]):
             _args.append("ABORT")
         return self._execute(_m.SHUTDOWN, tuple(_args), bool)
 
+    @deprecated("SLAVEOF is deprecated; use replicaof()")
     def slaveof(
         self, *, host_port: tuple[ValueT, int] | None = None, no_one: bool = False
     ) -> Awaitable[StrT]:
@@ -1477,11 +1479,6 @@ class ServerCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "SLAVEOF is deprecated; use replicaof()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if (host_port is not None) + (no_one is not False) != 1:
             _enc.exactly_one("SLAVEOF", ("host_port", host_port), ("no_one", no_one))
         _args: list[ArgT] = ["SLAVEOF"]

@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``sorted_set`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import timedelta
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -879,6 +880,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             return self._execute(_m.ZRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
         return self._execute(_m.ZRANGE, tuple(_args), None)
 
+    @deprecated("ZRANGEBYLEX is deprecated; use zrange(..., sortby='BYLEX')")
     def zrangebylex(
         self, key: KeyT, min: ValueT, max: ValueT, *, limit: tuple[int, int] | None = None
     ) -> Awaitable[list[StrT]]:
@@ -905,11 +907,6 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "ZRANGEBYLEX is deprecated; use zrange(..., sortby='BYLEX')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if limit is None:
             return self._execute(_m.ZRANGEBYLEX, ("ZRANGEBYLEX", key, min, max), None)
         _args: list[ArgT] = ["ZRANGEBYLEX", key, min, max]
@@ -950,6 +947,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
+    @deprecated("ZRANGEBYSCORE is deprecated; use zrange(..., sortby='BYSCORE')")
     def zrangebyscore(
         self,
         key: KeyT,
@@ -990,11 +988,6 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "ZRANGEBYSCORE is deprecated; use zrange(..., sortby='BYSCORE')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if min != min:
             min = _enc.not_nan("ZRANGEBYSCORE", "min", min)
         if max != max:
@@ -1240,6 +1233,7 @@ class SortedSetCommands(CommandsBase[StrT]):
     def zrevrange(
         self, key: KeyT, start: int, stop: int, *, withscores: bool = False
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
+    @deprecated("ZREVRANGE is deprecated; use zrange(..., rev=True)")
     def zrevrange(
         self, key: KeyT, start: int, stop: int, *, withscores: bool = False
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
@@ -1267,11 +1261,6 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "ZREVRANGE is deprecated; use zrange(..., rev=True)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if start.__class__ is not int:
             start = _enc.integer("ZREVRANGE", "start", start)
         if stop.__class__ is not int:
@@ -1283,6 +1272,7 @@ class SortedSetCommands(CommandsBase[StrT]):
             _args.append("WITHSCORES")
         return self._execute(_m.ZREVRANGE, tuple(_args), _rp.parse_array_pair_bulk_double)
 
+    @deprecated("ZREVRANGEBYLEX is deprecated; use zrange(..., rev=True, sortby='BYLEX')")
     def zrevrangebylex(
         self, key: KeyT, max: ValueT, min: ValueT, *, limit: tuple[int, int] | None = None
     ) -> Awaitable[list[StrT]]:
@@ -1309,11 +1299,6 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "ZREVRANGEBYLEX is deprecated; use zrange(..., rev=True, sortby='BYLEX')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if limit is None:
             return self._execute(_m.ZREVRANGEBYLEX, ("ZREVRANGEBYLEX", key, max, min), None)
         _args: list[ArgT] = ["ZREVRANGEBYLEX", key, max, min]
@@ -1354,6 +1339,7 @@ class SortedSetCommands(CommandsBase[StrT]):
         withscores: bool = False,
         limit: tuple[int, int] | None = None,
     ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]: ...
+    @deprecated("ZREVRANGEBYSCORE is deprecated; use zrange(..., rev=True, sortby='BYSCORE')")
     def zrevrangebyscore(
         self,
         key: KeyT,
@@ -1393,11 +1379,6 @@ class SortedSetCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "ZREVRANGEBYSCORE is deprecated; use zrange(..., rev=True, sortby='BYSCORE')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if max != max:
             max = _enc.not_nan("ZREVRANGEBYSCORE", "max", max)
         if min != min:

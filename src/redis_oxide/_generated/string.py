@@ -4,10 +4,11 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """Commands of the ``string`` group, as a mixin generic in the string type."""
 
-import warnings
 from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -241,6 +242,7 @@ class StringCommands(CommandsBase[StrT]):
             end = _enc.integer("GETRANGE", "end", end)
         return self._execute(_m.GETRANGE, ("GETRANGE", key, start, end), None)
 
+    @deprecated("GETSET is deprecated; use set(..., get=True)")
     def getset(self, key: KeyT, value: ValueT) -> Awaitable[StrT | None]:
         """Returns the previous string value of a key after setting it to a new value.
 
@@ -260,11 +262,6 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "GETSET is deprecated; use set(..., get=True)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.GETSET, ("GETSET", key, value), None)
 
     def incr(self, key: KeyT) -> Awaitable[int]:
@@ -524,6 +521,7 @@ class StringCommands(CommandsBase[StrT]):
             _args.extend((_k, _v))
         return self._execute(_m.MSETNX, tuple(_args), bool)
 
+    @deprecated("PSETEX is deprecated; use set(..., milliseconds=...)")
     def psetex(self, key: KeyT, milliseconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets both string value and expiration time in milliseconds of a key. The key is created
         if it doesn't exist.
@@ -546,11 +544,6 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "PSETEX is deprecated; use set(..., milliseconds=...)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(
             _m.PSETEX,
             ("PSETEX", key, _enc.milliseconds("PSETEX", "milliseconds", milliseconds), value),
@@ -706,6 +699,7 @@ class StringCommands(CommandsBase[StrT]):
             return self._execute(_m.SET, tuple(_args), None)
         return self._execute(_m.SET, tuple(_args), bool)
 
+    @deprecated("SETEX is deprecated; use set(..., seconds=...)")
     def setex(self, key: KeyT, seconds: int | timedelta, value: ValueT) -> Awaitable[bool]:
         """Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
 
@@ -726,15 +720,11 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "SETEX is deprecated; use set(..., seconds=...)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(
             _m.SETEX, ("SETEX", key, _enc.seconds("SETEX", "seconds", seconds), value), bool
         )
 
+    @deprecated("SETNX is deprecated; use set(..., condition='NX')")
     def setnx(self, key: KeyT, value: ValueT) -> Awaitable[bool]:
         """Set the string value of a key only when the key doesn't exist.
 
@@ -754,11 +744,6 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "SETNX is deprecated; use set(..., condition='NX')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         return self._execute(_m.SETNX, ("SETNX", key, value), bool)
 
     def setrange(self, key: KeyT, offset: int, value: ValueT) -> Awaitable[int]:
@@ -806,6 +791,7 @@ class StringCommands(CommandsBase[StrT]):
         """
         return self._execute(_m.STRLEN, ("STRLEN", key), None)
 
+    @deprecated("SUBSTR is deprecated; use getrange()")
     def substr(self, key: KeyT, start: int, end: int) -> Awaitable[StrT]:
         """Returns a substring from a string value.
 
@@ -828,11 +814,6 @@ class StringCommands(CommandsBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "SUBSTR is deprecated; use getrange()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if start.__class__ is not int:
             start = _enc.integer("SUBSTR", "start", start)
         if end.__class__ is not int:

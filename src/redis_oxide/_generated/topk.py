@@ -4,9 +4,10 @@
 # Do not edit: change the spec, the overrides or the templates, and generate again.
 """The ``TOPK.*`` commands of the bf module, reached as ``client.topk``."""
 
-import warnings
 from collections.abc import Awaitable, Mapping
 from typing import Literal, overload
+
+from typing_extensions import deprecated
 
 from redis_oxide._command import ArgT, KeyT, ValueT
 
@@ -46,6 +47,7 @@ class TopkCommands(NamespaceBase[StrT]):
             raise TypeError("TOPK.ADD takes at least one items")
         return self._execute(_m.TOPK_ADD, ("TOPK.ADD", key, *items), None)
 
+    @deprecated("TOPK.COUNT is deprecated")
     def count(self, key: KeyT, *items: ValueT) -> Awaitable[list[int]]:
         """Returns the estimated counts of items in a top-k sketch.
 
@@ -65,11 +67,6 @@ class TopkCommands(NamespaceBase[StrT]):
             TypeError: An argument has the wrong type or a required one is missing.
             ValueError: An argument value or combination is not allowed.
         """
-        warnings.warn(
-            "TOPK.COUNT is deprecated",
-            DeprecationWarning,
-            stacklevel=2,
-        )
         if not items:
             raise TypeError("TOPK.COUNT takes at least one items")
         return self._execute(_m.TOPK_COUNT, ("TOPK.COUNT", key, *items), None)
