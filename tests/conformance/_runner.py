@@ -14,6 +14,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import typing
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Coroutine
@@ -82,7 +83,7 @@ def command_of(method: str) -> str:
     Read from the names the method's code loads (``_m.CLIENT_KILL``), not from its source
     text, so that a regenerated file on disk cannot mislead it.
     """
-    code = function_of(method).__code__
+    code = inspect.unwrap(function_of(method)).__code__  # (past a @deprecated wrapper)
     metas = {
         meta.name
         for name in code.co_names
