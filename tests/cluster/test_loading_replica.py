@@ -20,6 +20,7 @@ from redis_oxide._keys import key_slot
 from redis_oxide.exceptions import CommandTimeoutError, LoadingError
 from redis_oxide.testing import ClusterInfo, NodeInfo, parse_info, raw_command
 from tests.cluster._migrate import owner_of
+from tests.cluster.test_replica_pipelines import _calls
 
 if TYPE_CHECKING:
     from tests.conftest import Figure
@@ -31,11 +32,6 @@ OTHER = "{loading}:other"  # the same slot
 # Keys the replica reloads, and the delay per key (microseconds): about a second of LOADING.
 _KEYS = 5000
 _DELAY_US = 200
-
-
-def _gets(node: NodeInfo) -> int:
-    fields = parse_info(raw_command(node.endpoint, "INFO", "commandstats")).get("cmdstat_get")
-    return int(dict(f.split("=") for f in fields.split(","))["calls"]) if fields else 0
 
 
 def _loading(node: NodeInfo) -> bool:
@@ -64,7 +60,7 @@ async def test_replica_reads_wait_out_a_loading_replica_and_never_read_the_prima
             replica.endpoint, "CONFIG", "SET", "loading-process-events-interval-bytes", "1024"
         )
         raw_command(replica.endpoint, "DEBUG", "POPULATE", str(_KEYS), "filler")
-        before = _gets(primary)
+        before = _calls(primary, "get")
 
         reload = asyncio.create_task(
             asyncio.to_thread(raw_command, replica.endpoint, "DEBUG", "RELOAD", timeout=30)
@@ -93,6 +89,6 @@ async def test_replica_reads_wait_out_a_loading_replica_and_never_read_the_prima
         assert not _loading(replica)
         await reload
 
-        assert _gets(primary) - before == 1  # the prefer_replica read only
+        assert _calls(primary, "get") - before == 1  # the prefer_replica read only
         assert raw_command(primary.endpoint, "GET", OTHER) == b"w"
         figures("read_from='replica' read waited for a loading replica", f"{waited:.2f} s")
