@@ -160,6 +160,21 @@ class Method:
     signature: tuple[str, ...]
     docstring: tuple[str, ...]
     body: tuple[str, ...]
+    #: The parameters, in order, of a method whose body only sends the command's words and
+    #: then each of them as given, and whose parser is None or a named function: the
+    #: runtime may answer such a call from a cache without the method (``_generated/_plain``).
+    plain: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlainRead:
+    """A read-only command's plain method (``Method.plain``), as ``_plain.py`` lists it.
+
+    ``lines`` is its entry in the mapping, laid out at the mapping's indentation.
+    """
+
+    method: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +259,10 @@ class Package:
     model_imports: tuple[str, ...] = ()
     meta_imports: tuple[str, ...] = ()
     namespaces: tuple[Namespace, ...] = ()
+    #: The plain methods of read-only commands on the client itself, by method name.
+    plain_reads: tuple[PlainRead, ...] = ()
+    #: The imports of ``_plain.py`` beyond its own: the metadata, and the parsers if used.
+    plain_imports: tuple[str, ...] = ()
     #: (module, class name) of every group and namespace, sorted by module for the imports.
     class_modules: tuple[tuple[PythonIdentifier, ClassName], ...] = ()
     #: The names ``__init__`` exports, sorted.

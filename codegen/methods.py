@@ -12,9 +12,11 @@ The parameters and the steps that send them are planned in ``codegen.plan``. Rul
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from typing import Final
 
 from codegen.checks import CheckLines
 from codegen.docstrings import build_docstring
@@ -104,6 +106,7 @@ def build_method(
         for s in plan.steps
     )
     guards = Lines()
+    plain: tuple[str, ...] | None = None
     if simple:
         body += plan.checks
         items = list(words)
@@ -118,6 +121,8 @@ def build_method(
         body += checks.before + checks.after
         wire = Bracket("(", tuple(items), ")", one_tuple=len(items) == 1)
         call = Bracket("return self._execute(", (meta, wire, reply.parser), ")")
+        if not body and not decorator:
+            plain = _plain(plan, items[len(words) :], reply.parser)
         body += lay(call)
     else:
         out = Lines()
@@ -194,7 +199,26 @@ def build_method(
         signature=(*decorator, *_signature(name, plan.params, returns)),
         docstring=tuple(docstring),
         body=tuple(body),
+        plain=plain,
     )
+
+
+def _plain(plan: MethodPlan, sent: Sequence[str], parser: str) -> tuple[str, ...] | None:
+    """The parameters of a method that sends each as given, after the words (``Method.plain``).
+
+    Every parameter is positional and required, and is sent as is, in order; the parser is
+    None or a named function (not one built from the call's values).
+    """
+    names = [p.name for p in plan.params]
+    if any(p.kind is not ParamKind.POSITIONAL or p.default is not None for p in plan.params):
+        return None
+    if list(sent) != names or not _NAMED_PARSER.fullmatch(parser):
+        return None
+    return tuple(names)
+
+
+# None, a builtin, or a function of the reply parsers module.
+_NAMED_PARSER: Final = re.compile(r"None|[a-z]+|_rp\.[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _fast_path(steps: Sequence[Step], leading: list[str], meta: str, parser: str) -> list[str]:

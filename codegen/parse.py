@@ -28,6 +28,7 @@ from codegen.ir import (
     GroupModule,
     KeySpec,
     Package,
+    PlainRead,
     Policy,
     RuntimeOwned,
 )
@@ -127,6 +128,18 @@ def is_container(name: str, table: Collection[str]) -> bool:
 def is_internal(name: str) -> bool:
     """Whether a command is internal to a server or module (a name part starts with ``_``)."""
     return any(part.startswith("_") for part in re.split(r"[ .]", name))
+
+
+def _plain_read(method: str, constant: str, params: tuple[str, ...], parser: str) -> PlainRead:
+    names = Bracket("(", tuple(f'"{p}"' for p in params), ")", one_tuple=len(params) == 1)
+    entry = Bracket(f'"{method}": (', (f"_m.{constant}", names, parser), ")")
+    return PlainRead(method, tuple(layout(entry, 8, ",")))
+
+
+def _plain_imports(reads: Sequence[PlainRead]) -> tuple[str, ...]:
+    used = {"_m" for _ in reads[:1]} | {"_rp" for r in reads if "_rp." in "".join(r.lines)}
+    modules = {"_m": "_meta", "_rp": "_reply_parsers"}
+    return tuple(f"from . import {modules[alias]} as {alias}" for alias in sorted(used))
 
 
 def _group_module(spec: CommandSpec) -> PythonIdentifier:
@@ -413,6 +426,7 @@ def build_package(
     owned = overrides.runtime_owned.commands
     block_types: dict[str, BlockType] = {}
     commands: list[Command] = []
+    plain_reads: list[PlainRead] = []
     method_owner: dict[str, str] = {}
     constants: dict[str, str] = {}
     modules: dict[str, set[str]] = {}
@@ -492,6 +506,8 @@ def build_package(
                     " give the argument another name in arguments.toml rename",
                 )
             arguments = tuple(plan.params)
+            if method.plain is not None and namespace is None and "readonly" in spec.command_flags:
+                plain_reads.append(_plain_read(mname, constant, method.plain, reply.parser))
         commands.append(
             Command(
                 name=name,
@@ -531,6 +547,8 @@ def build_package(
         header=tuple(header),
         groups=groups,
         namespaces=namespaces,
+        plain_reads=tuple(sorted(plain_reads, key=lambda read: read.method)),
+        plain_imports=_plain_imports(plain_reads),
         namespace_exports=tuple(
             sorted(["BoundExecute", "NamespaceBase", *(n.class_name for n in namespaces)])
         ),

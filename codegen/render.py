@@ -48,6 +48,7 @@ def render_package(package: Package) -> dict[str, str]:
         "_meta.py": env.get_template("meta.py.jinja").render(package=package),
         "_models.py": env.get_template("models.py.jinja").render(package=package),
         "_namespaces.py": env.get_template("namespaces.py.jinja").render(package=package),
+        "_plain.py": env.get_template("plain.py.jinja").render(package=package),
         "_reply_parsers.py": env.get_template("reply_parsers.py.jinja").render(package=package),
         "_types.py": env.get_template("types.py.jinja").render(package=package),
     }
