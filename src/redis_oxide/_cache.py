@@ -3,7 +3,8 @@
 Rules this module keeps:
 
 - With no cache nothing here runs: the client binds ``ServerExecutor._execute``. With one it
-  binds ``CachingExecutor._execute``: a read-only command is first looked up by its argument
+  binds ``CachingExecutor._execute`` (and, for its plain reads, hit functions that make the
+  same hit in one call, ``_cache_hits``): a read-only command is first looked up by its argument
   tuple (only a cacheable read can have an entry, so a hit needs nothing else), then one
   dict lookup by command name (``command_plan``) decides: a cacheable read that missed, a
   write to invalidate, or anything else, passed on.

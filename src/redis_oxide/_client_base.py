@@ -10,7 +10,8 @@ Rules this module keeps:
   the executor's business, or a hook a facade overrides.
 - The executor's ``_execute`` is bound onto each client as an instance attribute (typed by
   ``BoundExecute``, as module namespaces see it), so a generated method calls the executor
-  directly.
+  directly. Over a cache, the plain reads it caches are bound too (``_cache_hits``): a hit
+  is then one call.
 """
 
 # pyright: reportPrivateUsage=false
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar, overload
 
+from redis_oxide import _cache_hits
 from redis_oxide._client_scans import ScanIterators
 from redis_oxide._command import ArgT, KeyT
 from redis_oxide._executor import Executor
@@ -54,6 +56,7 @@ class ClientBase(ScanIterators[StrT], Generic[StrT, ExecutorT]):
         # The same call signature as the base's method; pyright does not compare a callable
         # attribute with a method.
         self._execute = executor._execute  # pyright: ignore[reportIncompatibleMethodOverride]
+        _cache_hits.bind(self, executor)
 
     async def execute_command(self, *args: ArgT) -> Reply:
         """Send a raw command and return its decoded reply.
