@@ -236,6 +236,7 @@ class CachingExecutor:
     def _execute(
         self, meta: CommandMeta, args: tuple[ArgT, ...], parser: ReplyParser[T] | None
     ) -> Awaitable[T]:
+        # (``_cache_hits`` makes the same hit for the plain reads: a change here goes there too.)
         if meta.is_readonly:  # cacheable reads are (a hit pays no plan lookup)
             try:
                 entry = self._entries.get(args)  # (a bypassing view's is always empty)
