@@ -20,7 +20,8 @@ Rules this module keeps:
   its own code). Telemetry sits beneath a cache (``traced_cache``), so a hit is traced by
   neither path. Binding again (a view) first removes what a copy of the client carried.
 - One template, compiled once per method name and process: the names substituted in it are
-  the generated identifiers, checked as identifiers first.
+  the generated identifiers, checked as identifiers first. A function shows the method's
+  docstring, signature and type hints (``__wrapped__``, ``__signature__``).
 """
 
 # pyright: reportPrivateUsage=false
@@ -28,17 +29,19 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from redis_oxide._cache import CachingExecutor
+from redis_oxide._command import CommandMeta
 from redis_oxide._generated._plain import PLAIN_READS
 
 __all__ = ["bind"]
 
-HitMethod = Callable[..., Awaitable[Any]]
+HitMethod: TypeAlias = Callable[..., Awaitable[Any]]
 
 # The executor's hit (``CachingExecutor._execute``) for one method; the factory's parameters
 # and every local start with ``_``, which no generated parameter does.
@@ -64,7 +67,11 @@ def _make(_entries, _cache, _execute, _meta, _parser, _monotonic):
     return {name}
 """
 
-_factories: dict[str, Callable[..., HitMethod] | None] = {}
+# Per client class, what it may bind: name, metadata, parser, the method, the factory of its
+# hit function and the method's signature without ``self`` (worked out once per class).
+_Factory: TypeAlias = Callable[..., HitMethod]
+_Plain: TypeAlias = tuple[str, CommandMeta, Any, Callable[..., Any], _Factory, inspect.Signature]
+_by_class: dict[type, list[_Plain]] = {}
 
 
 def bind(client: object, executor: object) -> None:
@@ -79,26 +86,36 @@ def bind(client: object, executor: object) -> None:
         attributes.pop(name, None)  # a view's copy of its root's
     if type(executor) is not CachingExecutor or executor._entries is not executor._cache._entries:
         return
-    owner = type(client)
     plan = executor._plan
-    for name, (meta, params, parser) in PLAIN_READS.items():
+    entries, cache, execute = executor._entries, executor._cache, executor._execute
+    for name, meta, parser, method, factory, signature in _plain_reads(type(client)):
         index = plan.get(meta.name)
         if index is None or index < 0:
             continue  # not cached by this cache
-        method = getattr(owner, name, None)
-        if method is None or not getattr(method, "__module__", "").startswith(_GENERATED):
-            continue  # the client's own code: it runs
-        if name not in _factories:
-            _factories[name] = _compile(name, meta.name.split(" "), params)
-        factory = _factories[name]
-        if factory is None:
-            continue
-        hit = factory(
-            executor._entries, executor._cache, executor._execute, meta, parser, time.monotonic
-        )
-        hit.__doc__ = method.__doc__
-        hit.__qualname__ = f"{owner.__name__}.{name}"
+        hit = factory(entries, cache, execute, meta, parser, time.monotonic)
+        # What help(), inspect.signature() and get_type_hints() show: the method's.
+        hit.__doc__, hit.__module__ = method.__doc__, method.__module__
+        hit.__qualname__, hit.__annotations__ = method.__qualname__, method.__annotations__
+        vars(hit).update(__wrapped__=method, __signature__=signature)  # (hints: its globals)
         attributes[name] = hit
+
+
+def _plain_reads(owner: type) -> list[_Plain]:
+    """The plain reads ``owner`` takes from the generated package, with their hit factories."""
+    known = _by_class.get(owner)
+    if known is None:
+        found: list[_Plain] = []
+        for name, (meta, params, parser) in PLAIN_READS.items():
+            method = getattr(owner, name, None)
+            if method is None or not getattr(method, "__module__", "").startswith(_GENERATED):
+                continue  # the client's own code: it runs
+            factory = _compile(name, meta.name.split(" "), params)
+            if factory is not None:
+                whole = inspect.signature(method)
+                signature = whole.replace(parameters=list(whole.parameters.values())[1:])
+                found.append((name, meta, parser, method, factory, signature))
+        _by_class[owner] = known = found
+    return known
 
 
 _GENERATED: Final = "redis_oxide._generated."

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import inspect
 import time
+import typing
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -113,7 +115,11 @@ async def test_a_cached_clients_plain_reads_hit_in_one_call_and_answer_as_the_me
         assert {"get", "hget", "hgetall", "smembers", "zscore"} <= set(attributes)
         assert "hlen" not in attributes  # a plain read the cache does not cache
         assert "get" not in vars(writer)  # no cache, no hit function
-        assert cached.get.__doc__ == Redis.get.__doc__
+        for name in set(attributes) & set(PLAIN_READS):  # help() and IDEs see the method's
+            hit, method = getattr(cached, name), getattr(writer, name)
+            assert hit.__doc__ == method.__doc__
+            assert inspect.signature(hit) == inspect.signature(method)
+            assert typing.get_type_hints(hit) == typing.get_type_hints(method)
         key, hash_key, zset = _key("s"), _key("h"), _key("z")
         await writer.set(key, "v1")
         await writer.hset(hash_key, {"f": "1"})
