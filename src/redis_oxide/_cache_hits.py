@@ -19,7 +19,7 @@ Rules this module keeps:
   the client's class takes from the generated package (a method the client overrides keeps
   its own code). Telemetry sits beneath a cache (``traced_cache``), so a hit is traced by
   neither path. Binding again (a view) first removes what a copy of the client carried.
-- One template, compiled once per method name and process: the names substituted in it are
+- One template, compiled once per client class and method: the names substituted in it are
   the generated identifiers, checked as identifiers first. A function shows the method's
   docstring, signature and type hints (``__wrapped__``, ``__signature__``).
 """
