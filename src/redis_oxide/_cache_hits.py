@@ -32,6 +32,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeAlias
 
@@ -71,7 +72,8 @@ def _make(_entries, _cache, _execute, _meta, _parser, _monotonic):
 # hit function and the method's signature without ``self`` (worked out once per class).
 _Factory: TypeAlias = Callable[..., HitMethod]
 _Plain: TypeAlias = tuple[str, CommandMeta, Any, Callable[..., Any], _Factory, inspect.Signature]
-_by_class: dict[type, list[_Plain]] = {}
+# (Weak: a class made on the fly is not kept alive by having had a cached client.)
+_by_class: weakref.WeakKeyDictionary[type, list[_Plain]] = weakref.WeakKeyDictionary()
 
 
 def bind(client: object, executor: object) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import inspect
 import time
 import typing
+import weakref
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,16 @@ async def test_views_and_subclasses_keep_the_code_a_hit_function_would_skip(
         assert "hget" in vars(own)
         await own.get(key)
         assert own.asked == key
+
+
+async def test_a_client_class_made_on_the_fly_is_not_kept_by_its_hit_functions(
+    flushed_stack: RedisServerInfo,
+) -> None:
+    made = type("Made", (Redis,), {})
+    async with made(flushed_stack.host, flushed_stack.port, cache=True) as client:
+        assert "get" in vars(client)
+    del client
+    gone = weakref.ref(made)
+    del made
+    gc.collect()
+    assert gone() is None
