@@ -34,14 +34,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from redis_oxide._cluster._batches import run_cluster_batch
+from redis_oxide._cluster._departed import without_departed
 from redis_oxide._cluster._nodes import RAW, ExecutorFactory, NodeExecutor, NodeLookup, NodeRegistry
-from redis_oxide._cluster._redirects import (
-    DownTarget,
-    NodeReroute,
-    NoReplica,
-    run_slow,
-    without_departed,
-)
+from redis_oxide._cluster._redirects import DownTarget, NodeReroute, NoReplica, run_slow
 from redis_oxide._cluster._replies import CLUSTER_WIDE, combine
 from redis_oxide._cluster._router import Part as SplitPart
 from redis_oxide._cluster._router import can_split, routing_keys, slot_of_keys, split_by_slot

@@ -18,10 +18,11 @@ Rules this module keeps:
   (``command_timeout``: ``CommandTimeoutError`` chained from the last failure, with
   ``may_have_executed`` False unless an attempt, of a read, was written); without one,
   waiting for the topology ends after ``failover_timeout`` with the last failure itself.
-- Keyless commands are never moved by a reroute: a fanned-out part belongs to its node. A
-  fan-out whose replica could not be reached asks for a fresh map (``without_departed``):
-  a replica the cluster no longer lists (forgotten, or flagged failed) is left out of the
-  answer; one it still lists, or an unreachable primary, fails the call as before.
+  An attempt that follows a failure has only what is left of the deadline: if it times
+  out, its node is not marked failing (it may be answering, as a loading replica does once
+  per pass of its load), and the error is chained from that earlier failure.
+- Keyless commands are never moved by a reroute: a fanned-out part belongs to its node (a
+  fan-out's departed replicas: ``_departed``).
 """
 
 # pyright: reportPrivateUsage=false
@@ -71,7 +72,6 @@ __all__ = [
     "host_of",
     "route_address",
     "run_slow",
-    "without_departed",
 ]
 
 T = TypeVar("T")
@@ -205,6 +205,9 @@ async def run_slow(
         except (ConnectFailedError, ConnectTimeoutError) as exc:
             error, origin = exc, address
         except CommandTimeoutError as exc:
+            if last is not None:  # the deadline's remainder ran out, not the node's time
+                written = written or exc.may_have_executed
+                raise _timed_out(meta, cluster.command_timeout, address, last, written) from last
             topology.report_failure(address, exc)
             if written and not exc.may_have_executed:
                 exc.may_have_executed = True
@@ -374,52 +377,6 @@ async def asking(
         raise value
     result: T = value
     return result
-
-
-async def without_departed(
-    cluster: ClusterExecutor,
-    nodes: Sequence[ClusterMember],
-    outcomes: list[Any],
-    deadline: float | None,
-) -> tuple[list[ClusterMember], list[Any]]:
-    """A fan-out's nodes and outcomes, less unreachable replicas a fresh map no longer lists.
-
-    A replica stopped and forgotten by the cluster would otherwise fail every command sent
-    to all nodes (PUBSUB NUMSUB, ``on("replicas")``) until a refresh dropped it.
-
-    Args:
-        cluster: The cluster executor.
-        nodes: Where the command ran.
-        outcomes: Per node, its reply or error.
-        deadline: The command's deadline; without one, ``failover_timeout`` bounds the wait.
-
-    Returns:
-        The nodes and outcomes to combine.
-    """
-    # Replicas only: a primary's slots went to a node this fan-out did not ask, so leaving
-    # it out would answer for part of the data.
-    unreachable = {
-        node.address
-        for node, outcome in zip(nodes, outcomes, strict=True)
-        if isinstance(outcome, _LOST) and node.role == "replica"
-    }
-    if not unreachable:
-        return list(nodes), outcomes
-    topology = cluster.topology
-    wait_until = deadline if deadline is not None else time.monotonic() + cluster._failover_timeout
-    try:
-        async with asyncio.timeout(max(0.0, wait_until - time.monotonic())):
-            await topology.refresh()
-    except (RedisError, TimeoutError):
-        return list(nodes), outcomes  # no fresh map: the errors stand
-    current = topology.map
-    departed: set[str] = set()
-    if current is not None:
-        departed = unreachable - {node.address for node in current.nodes()}
-    keep = [i for i, node in enumerate(nodes) if node.address not in departed]
-    if not keep:
-        return list(nodes), outcomes  # nothing left to answer with: the errors stand
-    return [nodes[i] for i in keep], [outcomes[i] for i in keep]
 
 
 def host_of(address: str | None) -> str:
