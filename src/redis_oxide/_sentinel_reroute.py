@@ -5,6 +5,9 @@ Rules this module keeps:
 - ``READONLY`` or ``MASTERDOWN`` (a demoted or cut-off server) make the connector give the
   server up (``SentinelConnector.demoted``) and the command runs again, which then connects
   afresh; ``LOADING`` re-runs it after a pause. These errors mean the command did not run.
+- A re-run the caller's deadline ends (``CommandTimeoutError`` of its own, without a cause)
+  is chained from the error that made it: the caller learns the server was loading (or
+  demoted), not only that no reply came in the time left.
 - On a replica client ``READONLY`` answers a write: it reaches the caller.
 """
 
@@ -16,7 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from redis_oxide._command import ArgT, CommandMeta
-from redis_oxide._exceptions import LoadingError, MasterDownError, ReadOnlyError, RedisError
+from redis_oxide._exceptions import (
+    CommandTimeoutError,
+    LoadingError,
+    MasterDownError,
+    ReadOnlyError,
+    RedisError,
+)
 from redis_oxide._executor import Rerunner
 from redis_oxide._sentinel import SentinelConnector
 
@@ -59,9 +68,9 @@ class SentinelReroute:
             isinstance(error, ReadOnlyError) and not connector.replica
         ):
             connector.demoted(error)
-            return _rerun(executor, meta, args, parser, deadline, 0.0)
+            return _rerun(executor, meta, args, parser, deadline, 0.0, error)
         if isinstance(error, LoadingError):
-            return _rerun(executor, meta, args, parser, deadline, _LOADING_PAUSE)
+            return _rerun(executor, meta, args, parser, deadline, _LOADING_PAUSE, error)
         return None
 
 
@@ -72,10 +81,16 @@ async def _rerun(
     parser: Callable[[Any], Any] | None,
     deadline: float | None,
     pause: float,
+    error: RedisError,
 ) -> Any:
     # Even with no pause, yield once: the connections are given up in the coming loop turn,
     # and the command must not go back to the server that refused it.
     if deadline is not None:
         pause = min(pause, max(0.0, deadline - time.monotonic()))
     await asyncio.sleep(pause)
-    return await executor.rerun(meta, args, parser, deadline)
+    try:
+        return await executor.rerun(meta, args, parser, deadline)
+    except CommandTimeoutError as exc:
+        if exc.__cause__ is None:
+            exc.__cause__ = error
+        raise
