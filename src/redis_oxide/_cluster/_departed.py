@@ -9,7 +9,8 @@ Rules this module keeps:
 """
 
 # pyright: reportPrivateUsage=false
-# (The cluster executor's own step, split off for size; it reads the executor's settings.)
+# (The cluster executor's own step, split off the slow path for size; it reads the executor's
+# settings and the slow path's list of lost-node errors.)
 
 from __future__ import annotations
 
@@ -18,20 +19,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from redis_oxide._cluster._redirects import _LOST
 from redis_oxide._cluster._slots import ClusterMember
-from redis_oxide._exceptions import (
-    ConnectFailedError,
-    ConnectionLostError,
-    ConnectTimeoutError,
-    RedisError,
-)
+from redis_oxide._exceptions import RedisError
 
 if TYPE_CHECKING:
     from redis_oxide._cluster._executor import ClusterExecutor
 
 __all__ = ["without_departed"]
-
-_LOST = (ConnectionLostError, ConnectFailedError, ConnectTimeoutError)
 
 
 async def without_departed(
